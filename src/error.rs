@@ -1,0 +1,77 @@
+//! Typed errors: [`ProveError`] for what the prover cannot do, [`VerifyError`] for why a proof is
+//! rejected. The verifier reports every failure through [`VerifyError`]; it never panics.
+
+use crate::field::Fp;
+use thiserror::Error;
+
+/// Why a proof was rejected. Each variant says where (byte offset, round, message) and why.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum VerifyError {
+    // --- the encoded proof ---
+    #[error("not a gkrnet proof: the first bytes are not the magic {expected:?}")]
+    BadMagic { expected: [u8; 4] },
+    #[error("proof format version {got} is not supported (this build reads version {supported})")]
+    UnsupportedVersion { got: u16, supported: u16 },
+    #[error("proof ends at byte {offset}: message `{label}` needs {needed} more bytes")]
+    Truncated {
+        offset: usize,
+        label: &'static str,
+        needed: usize,
+    },
+    #[error(
+        "at byte {offset} the verifier expects message `{expected}` but the proof holds `{found}`"
+    )]
+    UnexpectedMessage {
+        offset: usize,
+        expected: &'static str,
+        found: &'static str,
+    },
+    #[error("message `{label}` at byte {offset} has {got} field elements, the statement allows {expected}")]
+    MessageLength {
+        offset: usize,
+        label: &'static str,
+        expected: usize,
+        got: u64,
+    },
+    #[error("field element at byte {offset} is not canonical (its value is ≥ p)")]
+    NonCanonicalField { offset: usize },
+    #[error("{remaining} bytes follow the end of the proof at byte {offset}")]
+    TrailingBytes { offset: usize, remaining: usize },
+
+    // --- sumcheck ---
+    #[error("sumcheck claim is malformed: {reason}")]
+    InvalidClaim { reason: &'static str },
+    #[error("sumcheck proof has {got} rounds, the claim needs {expected}")]
+    WrongRoundCount { expected: usize, got: usize },
+    #[error("sumcheck proof has more than the {expected} rounds the claim needs")]
+    TooManyRounds { expected: usize },
+    #[error("sumcheck round {round} has degree {got}, the bound is {max}")]
+    DegreeTooHigh { round: usize, got: u64, max: usize },
+    #[error("sumcheck final check failed: the round polynomials give {expected}, the claimed evaluations give {got}")]
+    FinalEvalMismatch { expected: Fp, got: Fp },
+
+    // --- checks the caller of a sub-protocol makes ---
+    #[error("{what}: the proof claims {claimed}, the verifier computes {computed}")]
+    EvalMismatch {
+        what: &'static str,
+        claimed: Fp,
+        computed: Fp,
+    },
+}
+
+/// Why the prover could not produce a proof (bad witness, shapes, parameters).
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum ProveError {
+    #[error("{what}: expected {expected}, got {got}")]
+    ShapeMismatch {
+        what: &'static str,
+        expected: usize,
+        got: usize,
+    },
+    #[error("invalid sumcheck polynomial: {reason}")]
+    InvalidPolynomial { reason: String },
+    #[error("the claimed sum does not equal the sum over the hypercube")]
+    ClaimedSumMismatch,
+}

@@ -1,0 +1,170 @@
+//! Delayed-reduction dot products Σ fᵢ·wᵢ of field elements with small integer weights.
+//!
+//! Montgomery form is linear: if fᵢ is stored as aᵢ = fᵢ·R mod p, then Σ aᵢ·wᵢ ≡ (Σ fᵢ·wᵢ)·R, so the
+//! integer sum of *representations* times weights is the representation of the dot product. We
+//! accumulate each 64-bit limb times the weight in a u128 and reduce once per chunk, instead of one
+//! Montgomery multiplication per term.
+//!
+//! Signed weights are shifted to unsigned ones (w + 2^s ≥ 0) so that every product is a single
+//! u64 × u64 → u128 multiplication; the shift is removed at the end with the plain limb sums:
+//! Σ aᵢ·wᵢ = Σ aᵢ·(wᵢ + 2^s) − 2^s·Σ aᵢ.
+//!
+//! Overflow budget (limbs < 2^64, chunks of at most `CHUNK` = 2^16 terms):
+//! * int8:  limb·(w + 2^7)  < 2^72, summed over 2^16 terms < 2^88; 2^7·Σ limbs < 2^87;
+//! * int32: limb·(w + 2^31) < 2^96, summed over 2^16 terms < 2^112; 2^31·Σ limbs < 2^111.
+//!
+//! Both fit an i128 with room to spare, so no accumulator can wrap whatever the input.
+
+use super::{from_i32, from_i8, from_montgomery_u128, montgomery_limbs, Fp};
+use ark_ff::MontFp;
+use rayon::prelude::*;
+
+/// Terms per reduction; bounds the accumulators (see the module docs).
+const CHUNK: usize = 1 << 16;
+
+/// Below this many terms a dot product runs on one thread (measured: `benches/field.rs`).
+const PAR_THRESHOLD: usize = 1 << 15;
+
+const TWO_POW_64: Fp = MontFp!("18446744073709551616");
+
+/// The element whose Montgomery representation is `v mod p`, for a signed `v`.
+#[inline]
+fn from_signed_montgomery(v: i128) -> Fp {
+    if v >= 0 {
+        from_montgomery_u128(v as u128)
+    } else {
+        -from_montgomery_u128(v.unsigned_abs())
+    }
+}
+
+/// Reduces the four accumulators of one chunk: Σ aᵢ·(wᵢ + 2^shift) per limb and Σ aᵢ per limb.
+#[inline]
+fn reduce(acc: [u128; 2], sum: [u128; 2], shift: u32) -> Fp {
+    let lo = acc[0] as i128 - ((sum[0] as i128) << shift);
+    let hi = acc[1] as i128 - ((sum[1] as i128) << shift);
+    from_signed_montgomery(lo) + from_signed_montgomery(hi) * TWO_POW_64
+}
+
+/// One chunk of at most `CHUNK` terms, with weights shifted by 2^SHIFT into [0, 2^(SHIFT+1)).
+#[inline]
+fn chunk_kernel<W: Copy + Into<i64>, const SHIFT: u32>(f: &[Fp], w: &[W]) -> Fp {
+    debug_assert!(f.len() <= CHUNK && f.len() == w.len());
+    let (mut acc, mut sum) = ([0u128; 2], [0u128; 2]);
+    for (x, &wi) in f.iter().zip(w) {
+        let [l0, l1] = montgomery_limbs(x);
+        let u = (wi.into() + (1i64 << SHIFT)) as u64 as u128;
+        acc[0] += l0 as u128 * u;
+        acc[1] += l1 as u128 * u;
+        sum[0] += l0 as u128;
+        sum[1] += l1 as u128;
+    }
+    reduce(acc, sum, SHIFT)
+}
+
+fn dot_by_chunks<W: Sync>(f: &[Fp], w: &[W], kernel: fn(&[Fp], &[W]) -> Fp) -> Fp {
+    assert_eq!(
+        f.len(),
+        w.len(),
+        "dot product of vectors of different lengths"
+    );
+    if f.len() < PAR_THRESHOLD {
+        f.chunks(CHUNK)
+            .zip(w.chunks(CHUNK))
+            .map(|(a, b)| kernel(a, b))
+            .sum()
+    } else {
+        // Smaller chunks than CHUNK keep both threads busy on mid-sized vectors.
+        let chunk = (f.len() / (4 * rayon::current_num_threads())).clamp(1 << 12, CHUNK);
+        f.par_chunks(chunk)
+            .zip(w.par_chunks(chunk))
+            .map(|(a, b)| kernel(a, b))
+            .sum()
+    }
+}
+
+/// Σ fᵢ·wᵢ with int8 weights, reduced once per 2^16 terms.
+///
+/// # Panics
+/// If the lengths differ.
+pub fn dot_i8(f: &[Fp], w: &[i8]) -> Fp {
+    dot_by_chunks(f, w, chunk_kernel::<i8, 7>)
+}
+
+/// Σ fᵢ·wᵢ with int32 weights, reduced once per 2^16 terms.
+///
+/// # Panics
+/// If the lengths differ.
+pub fn dot_i32(f: &[Fp], w: &[i32]) -> Fp {
+    dot_by_chunks(f, w, chunk_kernel::<i32, 31>)
+}
+
+/// The reference: one field multiplication per term (oracle for tests, baseline for benches).
+pub fn dot_i8_naive(f: &[Fp], w: &[i8]) -> Fp {
+    assert_eq!(
+        f.len(),
+        w.len(),
+        "dot product of vectors of different lengths"
+    );
+    f.iter().zip(w).map(|(x, &wi)| *x * from_i8(wi)).sum()
+}
+
+/// The reference for int32 weights.
+pub fn dot_i32_naive(f: &[Fp], w: &[i32]) -> Fp {
+    assert_eq!(
+        f.len(),
+        w.len(),
+        "dot product of vectors of different lengths"
+    );
+    f.iter().zip(w).map(|(x, &wi)| *x * from_i32(wi)).sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ark_ff::UniformRand;
+    use rand::{Rng, SeedableRng};
+    use rand_chacha::ChaCha20Rng;
+
+    fn extreme_field(n: usize) -> Vec<Fp> {
+        // the largest representations stress the accumulators
+        (0..n).map(|i| -Fp::from(1 + i as u64 % 3)).collect()
+    }
+
+    #[test]
+    fn delayed_matches_naive_on_random_and_extreme_inputs() {
+        let mut rng = ChaCha20Rng::seed_from_u64(7);
+        for &n in &[
+            0usize,
+            1,
+            2,
+            3,
+            17,
+            1000,
+            CHUNK - 1,
+            CHUNK,
+            CHUNK + 1,
+            3 * CHUNK + 5,
+        ] {
+            let f: Vec<Fp> = (0..n).map(|_| Fp::rand(&mut rng)).collect();
+            let w8: Vec<i8> = (0..n).map(|_| rng.gen()).collect();
+            let w32: Vec<i32> = (0..n).map(|_| rng.gen()).collect();
+            assert_eq!(dot_i8(&f, &w8), dot_i8_naive(&f, &w8), "n = {n}");
+            assert_eq!(dot_i32(&f, &w32), dot_i32_naive(&f, &w32), "n = {n}");
+            let big = extreme_field(n);
+            let min8 = vec![i8::MIN; n];
+            let max8 = vec![i8::MAX; n];
+            let min32 = vec![i32::MIN; n];
+            let max32 = vec![i32::MAX; n];
+            assert_eq!(dot_i8(&big, &min8), dot_i8_naive(&big, &min8));
+            assert_eq!(dot_i8(&big, &max8), dot_i8_naive(&big, &max8));
+            assert_eq!(dot_i32(&big, &min32), dot_i32_naive(&big, &min32));
+            assert_eq!(dot_i32(&big, &max32), dot_i32_naive(&big, &max32));
+        }
+    }
+
+    #[test]
+    #[should_panic(expected = "different lengths")]
+    fn length_mismatch_panics_with_a_message() {
+        dot_i8(&[Fp::from(1u64)], &[]);
+    }
+}

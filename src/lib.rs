@@ -1,0 +1,31 @@
+//! # gkrnet
+//!
+//! Sumcheck-based interactive proofs (GKR) that an int8-quantized neural network produced a given
+//! output. Proofs are sound but **not zero-knowledge**: they may reveal weights and intermediate
+//! values.
+//!
+//! | module | what it holds |
+//! |---|---|
+//! | [`field`] | the prime field p = 2^127 − 2^65 + 1, integer embeddings, delayed-reduction dot products |
+//! | [`poly`] | multilinear extensions (index bit i = xᵢ), the eq table, univariate round polynomials |
+//! | [`transcript`] | the transcript traits, Fiat–Shamir through merlin, a recording wrapper |
+//! | [`proof`] | the canonical, versioned proof encoding and its reader |
+//! | [`sumcheck`] | prover and verifier for sums of products of multilinear polynomials |
+//! | [`error`] | `ProveError`, `VerifyError` |
+//!
+//! ```text
+//! field ← poly ← sumcheck ← (matmul, lookup, gkr: later)
+//!   ↑        transcript ← proof
+//! ```
+#![forbid(unsafe_code)]
+#![warn(missing_debug_implementations, rust_2018_idioms)]
+
+pub mod error;
+pub mod field;
+pub mod poly;
+pub mod proof;
+pub mod sumcheck;
+pub mod transcript;
+
+pub use error::{ProveError, VerifyError};
+pub use field::Fp;

@@ -1,0 +1,140 @@
+//! The transcript: how protocol code absorbs messages and draws challenges.
+//!
+//! Protocol code is written once against three small traits and never names an implementation:
+//! * [`Transcript`]: absorb public data both sides hold (statement, digests) and draw challenges;
+//! * [`ProverTranscript`]: additionally **send** a prover message;
+//! * [`VerifierTranscript`]: additionally **receive** the next prover message, of a length the
+//!   verifier fixes from the statement before anything is read.
+//!
+//! Implementations:
+//! * [`FiatShamirProver`] / [`FiatShamirVerifier`]: merlin; send = absorb and append to the proof,
+//!   receive = read the next message of the proof and absorb it; a challenge is 64 bytes squeezed
+//!   from merlin and reduced mod p;
+//! * for the interactive mode (`net`, later): a prover channel where send = write to the socket and a
+//!   challenge = read the client's element, and a verifier channel where receive = read from the
+//!   socket and a challenge = fresh OS randomness sent to the prover. `verify` asks for every
+//!   message and every challenge, so the verifier alone decides when a challenge is issued.
+//! * [`Recording`]: wraps any of them and logs every event (tests check the absorb order with it).
+//!
+//! Every prover message is absorbed by `send`/`receive` themselves, before the caller can draw the
+//! next challenge: a protocol cannot forget to absorb what it sends.
+
+mod fiat_shamir;
+mod recording;
+
+pub use fiat_shamir::{FiatShamirProver, FiatShamirVerifier, MerlinTranscript};
+pub use recording::{Event, Recording};
+
+use crate::error::VerifyError;
+use crate::field::Fp;
+
+/// Labels are static strings; every label a protocol uses is a constant in [`labels`].
+pub type Label = &'static str;
+
+/// Every label of every protocol. Adding a message kind means adding its label here.
+pub mod labels {
+    use super::Label;
+    /// The protocol name and version, absorbed first by every top-level proof.
+    pub const PROTOCOL: Label = "gkrnet v1";
+    pub const SUMCHECK_CLAIM: Label = "sumcheck/claim";
+    pub const SUMCHECK_ROUND: Label = "sumcheck/round";
+    pub const SUMCHECK_CHALLENGE: Label = "sumcheck/challenge";
+    pub const SUMCHECK_FINAL_EVALS: Label = "sumcheck/final-evals";
+    /// A blake3 digest of a large tensor (see [`super::append_digest`]).
+    pub const TENSOR_DIGEST: Label = "tensor/blake3";
+
+    /// All labels that can name a prover message, to name a tag found in a proof.
+    pub const MESSAGES: &[Label] = &[SUMCHECK_ROUND, SUMCHECK_FINAL_EVALS];
+}
+
+/// The 4-byte tag a proof stores in front of each message (FNV-1a of the label).
+pub const fn label_tag(label: Label) -> u32 {
+    let bytes = label.as_bytes();
+    let mut hash: u32 = 0x811c_9dc5;
+    let mut i = 0;
+    while i < bytes.len() {
+        hash ^= bytes[i] as u32;
+        hash = hash.wrapping_mul(0x0100_0193);
+        i += 1;
+    }
+    hash
+}
+
+/// The message label with this tag, or `"unknown"`.
+pub fn label_of_tag(tag: u32) -> Label {
+    labels::MESSAGES
+        .iter()
+        .find(|l| label_tag(l) == tag)
+        .copied()
+        .unwrap_or("unknown")
+}
+
+/// Absorbing public data and drawing challenges: what both sides do alike.
+pub trait Transcript {
+    /// Absorbs labelled bytes (merlin frames them with their length).
+    fn append_bytes(&mut self, label: Label, bytes: &[u8]);
+
+    /// Absorbs a vector of field elements, framed with its length, in canonical encoding.
+    fn append_fields(&mut self, label: Label, xs: &[Fp]);
+
+    /// Draws a challenge: uniform in F_p (64 bytes reduced mod p, or fresh randomness).
+    fn challenge(&mut self, label: Label) -> Fp;
+
+    fn append_field(&mut self, label: Label, x: &Fp) {
+        self.append_fields(label, std::slice::from_ref(x));
+    }
+
+    fn append_u64(&mut self, label: Label, v: u64) {
+        self.append_bytes(label, &v.to_le_bytes());
+    }
+
+    fn challenges(&mut self, label: Label, n: usize) -> Vec<Fp> {
+        (0..n).map(|_| self.challenge(label)).collect()
+    }
+}
+
+/// The prover's side: it sends messages.
+pub trait ProverTranscript: Transcript {
+    /// Sends a prover message; it is absorbed before this returns.
+    fn send(&mut self, label: Label, msg: &[Fp]);
+}
+
+/// The verifier's side: it receives messages whose length it fixes itself.
+pub trait VerifierTranscript: Transcript {
+    /// Receives the next prover message, which must carry `label` and exactly `len` field elements
+    /// (`len` comes from the statement, never from the proof), and absorbs it.
+    ///
+    /// # Errors
+    /// [`VerifyError::UnexpectedMessage`], [`VerifyError::MessageLength`],
+    /// [`VerifyError::Truncated`] or [`VerifyError::NonCanonicalField`], with the byte offset.
+    fn receive(&mut self, label: Label, len: usize) -> Result<Vec<Fp>, VerifyError>;
+}
+
+/// Absorbs a large byte tensor through its blake3 digest (multi-threaded above 128 KiB), together
+/// with its length: feeding megabytes through merlin's STROBE would cost more than the proof. The
+/// verifier recomputes the digest from the data it holds.
+pub fn append_digest(t: &mut impl Transcript, label: Label, data: &[u8]) {
+    let digest = if data.len() >= 1 << 17 {
+        blake3::Hasher::new().update_rayon(data).finalize()
+    } else {
+        blake3::hash(data)
+    };
+    t.append_u64(labels::TENSOR_DIGEST, data.len() as u64);
+    t.append_bytes(label, digest.as_bytes());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn message_tags_are_distinct() {
+        for (i, a) in labels::MESSAGES.iter().enumerate() {
+            assert_eq!(label_of_tag(label_tag(a)), *a);
+            for b in &labels::MESSAGES[i + 1..] {
+                assert_ne!(label_tag(a), label_tag(b));
+            }
+        }
+        assert_eq!(label_of_tag(0), "unknown");
+    }
+}
