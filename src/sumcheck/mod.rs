@@ -56,6 +56,21 @@ pub struct EvalClaim {
     pub value: Fp,
 }
 
+impl EvalClaim {
+    /// The caller's final check: the claimed value must equal the value the caller computes
+    /// itself (from data it holds, or from a later sub-protocol).
+    ///
+    /// # Errors
+    /// [`VerifyError::EvalMismatch`] naming `what` if they differ.
+    pub fn check(&self, computed: Fp, what: &'static str) -> Result<(), VerifyError> {
+        if self.value == computed {
+            Ok(())
+        } else {
+            Err(VerifyError::EvalMismatch { what, claimed: self.value, computed })
+        }
+    }
+}
+
 /// One product term c · Π_{j ∈ factors} f_j of the summed polynomial.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Term {
