@@ -11,7 +11,11 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 #[derive(Parser, Debug)]
-#[command(name = "gkrnet", version, about = "Sumcheck/GKR proofs for int8 neural networks (sound, not zero-knowledge)")]
+#[command(
+    name = "gkrnet",
+    version,
+    about = "Sumcheck/GKR proofs for int8 neural networks (sound, not zero-knowledge)"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -59,7 +63,12 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> Result<Outcome> {
     match cli.command {
-        Command::Sumcheck { num_vars, factors, seed, json } => sumcheck_demo(num_vars, factors, seed, json),
+        Command::Sumcheck {
+            num_vars,
+            factors,
+            seed,
+            json,
+        } => sumcheck_demo(num_vars, factors, seed, json),
     }
 }
 
@@ -68,11 +77,18 @@ fn sumcheck_demo(num_vars: usize, factors: usize, seed: u64, json: bool) -> Resu
         bail!("--factors must be 1, 2 or 3 (got {factors})");
     }
     if num_vars > 26 {
-        bail!("--num-vars {num_vars} needs {} GiB of tables; at most 26 is allowed", (factors << num_vars) >> 26);
+        bail!(
+            "--num-vars {num_vars} needs {} GiB of tables; at most 26 is allowed",
+            (factors << num_vars) >> 26
+        );
     }
     let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(seed);
     let tables: Vec<Vec<Fp>> = (0..factors)
-        .map(|_| (0..1usize << num_vars).map(|_| Fp::rand(&mut rng)).collect())
+        .map(|_| {
+            (0..1usize << num_vars)
+                .map(|_| Fp::rand(&mut rng))
+                .collect()
+        })
         .collect();
     let poly = ProductSum::product(tables.clone()).context("building the polynomial")?;
     let claimed_sum = poly.sum();
@@ -98,10 +114,9 @@ fn sumcheck_demo(num_vars: usize, factors: usize, seed: u64, json: bool) -> Resu
     let verify_ms = start.elapsed().as_secs_f64() * 1e3;
     let start = Instant::now();
     let verdict = verdict.and_then(|claims| {
-        claims
-            .iter()
-            .zip(&tables)
-            .try_for_each(|(c, table)| c.check(evaluate_padded(table, &c.point), "table evaluation"))
+        claims.iter().zip(&tables).try_for_each(|(c, table)| {
+            c.check(evaluate_padded(table, &c.point), "table evaluation")
+        })
     });
     let oracle_ms = start.elapsed().as_secs_f64() * 1e3;
     let verified = verdict.is_ok();
@@ -112,7 +127,10 @@ fn sumcheck_demo(num_vars: usize, factors: usize, seed: u64, json: bool) -> Resu
             rayon::current_num_threads()
         );
     } else {
-        println!("sumcheck of a product of {factors} tables of 2^{num_vars} entries ({} threads)", rayon::current_num_threads());
+        println!(
+            "sumcheck of a product of {factors} tables of 2^{num_vars} entries ({} threads)",
+            rayon::current_num_threads()
+        );
         println!("  prove            {prove_ms:>10.3} ms");
         println!("  verify (rounds)  {verify_ms:>10.3} ms");
         println!("  verify (tables)  {oracle_ms:>10.3} ms   the verifier's own MLE evaluations");

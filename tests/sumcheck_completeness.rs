@@ -58,12 +58,27 @@ fn prover_refuses_a_false_sum_and_bad_polynomials() {
     let mut rng = rng(6);
     let poly = random_instance(&mut rng, 5, 2, vec![Term::product(vec![0, 1])]);
     let mut t = FiatShamirProver::new(PROTOCOL);
-    assert_eq!(sumcheck::prove(poly.clone(), poly.sum() + gkrnet::field::Fp::one(), &mut t), Err(ProveError::ClaimedSumMismatch));
+    assert_eq!(
+        sumcheck::prove(poly.clone(), poly.sum() + gkrnet::field::Fp::one(), &mut t),
+        Err(ProveError::ClaimedSumMismatch)
+    );
     let tables = poly.tables().to_vec();
-    assert!(matches!(ProductSum::new(vec![], vec![Term::product(vec![0])]), Err(ProveError::InvalidPolynomial { .. })));
-    assert!(matches!(ProductSum::new(tables.clone(), vec![Term::product(vec![2])]), Err(ProveError::InvalidPolynomial { .. })));
-    assert!(matches!(ProductSum::new(tables.clone(), vec![Term::product(vec![])]), Err(ProveError::InvalidPolynomial { .. })));
-    assert!(matches!(ProductSum::new(vec![tables[0][..3].to_vec()], vec![Term::product(vec![0])]), Err(ProveError::InvalidPolynomial { .. })));
+    assert!(matches!(
+        ProductSum::new(vec![], vec![Term::product(vec![0])]),
+        Err(ProveError::InvalidPolynomial { .. })
+    ));
+    assert!(matches!(
+        ProductSum::new(tables.clone(), vec![Term::product(vec![2])]),
+        Err(ProveError::InvalidPolynomial { .. })
+    ));
+    assert!(matches!(
+        ProductSum::new(tables.clone(), vec![Term::product(vec![])]),
+        Err(ProveError::InvalidPolynomial { .. })
+    ));
+    assert!(matches!(
+        ProductSum::new(vec![tables[0][..3].to_vec()], vec![Term::product(vec![0])]),
+        Err(ProveError::InvalidPolynomial { .. })
+    ));
 }
 
 #[test]

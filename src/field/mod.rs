@@ -13,18 +13,15 @@
 //! The canonical byte form of an element is its integer value in `[0, p)` as 16 little-endian bytes;
 //! [`from_canonical_bytes`] rejects everything else.
 
+mod backend;
 mod dot;
 
 pub use dot::{dot_i32, dot_i32_naive, dot_i8, dot_i8_naive};
 
-use ark_ff::fields::{Fp128, MontBackend, MontConfig};
-use ark_ff::{BigInteger, PrimeField};
+pub use backend::FpParams;
 
-/// ark-ff parameters of p = 2^127 − 2^65 + 1.
-#[derive(MontConfig, Debug)]
-#[modulus = "170141183460469231694793815568465002497"]
-#[generator = "5"]
-pub struct FpParams;
+use ark_ff::fields::{Fp128, MontBackend};
+use ark_ff::{BigInteger, PrimeField};
 
 /// The field of every gkrnet proof. Protocol code names only this alias.
 pub type Fp = Fp128<MontBackend<FpParams, 2>>;
@@ -33,7 +30,7 @@ pub type Fp = Fp128<MontBackend<FpParams, 2>>;
 pub const FIELD_BYTES: usize = 16;
 
 /// The modulus as an integer.
-pub const MODULUS: u128 = (1u128 << 127) - (1u128 << 65) + 1;
+pub const MODULUS: u128 = backend::P;
 
 /// Bits of soundness one uniformly random challenge gives against a polynomial identity of degree 1:
 /// log2(p) ≈ 127 − 2^-62.

@@ -7,9 +7,13 @@
 //! with each f_j multilinear (a table of 2^n values, index bit i = xᵢ, see [`crate::poly`]) and
 //! degree d = max |S_t| (2 for a matrix product, 3 for eq-weighted products and logup).
 //!
-//! Round i (binding xᵢ, x₀ first) sends gᵢ(X) = Σ_{x_(i+1..)} g(r₀, …, r_(i−1), X, x_(i+1), …) as its
-//! values at X = 0, 2, 3, …, d; the verifier derives gᵢ(1) = running_sum − gᵢ(0) (one field element
-//! per round saved), draws rᵢ, and sets running_sum = gᵢ(rᵢ). After n rounds the verifier holds an
+//! **Binding order**: round j binds the top remaining variable, x_(n−1−j) (so the prover folds its
+//! tables in place, see [`prover`]). Round j sends
+//! g_j(X) = Σ_{x_0..x_(n−2−j)} g(x_0, …, x_(n−2−j), X, r_(j−1), …, r_0) as its values at
+//! X = 0, 2, 3, …, d; the verifier derives g_j(1) = running_sum − g_j(0) (one field element per round
+//! saved), draws r_j, and sets running_sum = g_j(r_j). The challenges, reversed, are the point in
+//! the crate's variable order (`point[i]` = xᵢ, [`point_from_challenges`]). After n rounds the
+//! verifier holds an
 //! [`EvalClaim`]: g(r) = value, which **the caller must check** (against evaluations it computes,
 //! or against claimed factor evaluations with [`verify_final_evals`], which become new claims).
 //!
@@ -66,7 +70,11 @@ impl EvalClaim {
         if self.value == computed {
             Ok(())
         } else {
-            Err(VerifyError::EvalMismatch { what, claimed: self.value, computed })
+            Err(VerifyError::EvalMismatch {
+                what,
+                claimed: self.value,
+                computed,
+            })
         }
     }
 }
@@ -127,6 +135,13 @@ pub fn decompress_round(msg: &[Fp], running_sum: Fp) -> UniPoly {
         evals.extend_from_slice(&msg[1..]);
     }
     UniPoly::from_evals(evals)
+}
+
+/// The evaluation point from the challenges in round order: round j bound x_(n−1−j), so
+/// `point[i]` = r_(n−1−i).
+pub fn point_from_challenges(mut challenges: Vec<Fp>) -> Vec<Fp> {
+    challenges.reverse();
+    challenges
 }
 
 /// Sends the factor evaluations f_j(point) after a sumcheck; the verifier's counterpart is

@@ -1,14 +1,15 @@
 //! The sumcheck prover: linear time, one fused fold-and-evaluate pass per round.
 //!
-//! Round i > 0 reads each table at its current size 2^(n−i+1) once: a chunk of it is folded by
-//! r_(i−1) (f'[k] = f[2k] + r·(f[2k+1] − f[2k])) into the other half of a ping-pong buffer, and the
-//! round-i evaluations are accumulated from the freshly folded chunk while it is still in cache.
+//! Rounds bind the top live variable first, so a table folds in place: f[i] ← f[i] + r·(f[i + h] −
+//! f[i]) with h half the live length, and no round allocates. Round j > 0 reads each table at its
+//! live size 2^(n−j+1) once: a chunk is folded by r_(j−1) and the round-j evaluations are
+//! accumulated from the freshly folded chunk while it is still in cache.
 //! Chunks run on rayon above [`PAR_THRESHOLD`]. Products of two and three tables (matrix products,
 //! eq-weighted products) have their own unrolled kernels; other sums of products use a general one.
 
 use super::{
-    absorb_claim, combine, decompress_round, degree, EvalClaim, SumcheckClaim, Term, MAX_DEGREE,
-    MAX_NUM_VARS,
+    absorb_claim, combine, decompress_round, degree, point_from_challenges, EvalClaim,
+    SumcheckClaim, Term, MAX_DEGREE, MAX_NUM_VARS,
 };
 use crate::error::ProveError;
 use crate::field::Fp;
@@ -148,54 +149,42 @@ pub fn prove(
     absorb_claim(t, &claim);
     let ProductSum {
         num_vars,
-        tables: mut a,
+        mut tables,
         terms,
     } = poly;
     let kernel = Kernel::for_terms(&terms);
     let degree = claim.degree;
 
-    let mut point = Vec::with_capacity(num_vars);
+    // challenges in round order: r_j binds x_(n−1−j)
+    let mut challenges = Vec::with_capacity(num_vars);
     let mut running_sum = claimed_sum;
-    let final_evals: Vec<Fp> = if num_vars == 0 {
-        a.iter().map(|t| t[0]).collect()
-    } else {
-        // ping-pong buffers: a (the caller's tables) and b; the live half alternates
-        let mut b: Vec<Vec<Fp>> = a
-            .iter()
-            .map(|_| vec![Fp::zero(); 1 << (num_vars - 1)])
-            .collect();
-        let mut len = 1usize << num_vars;
-        let mut live_in_a = true;
-        for round in 0..num_vars {
-            let acc = if round == 0 {
-                let views: Vec<&[Fp]> = a.iter().map(|t| &t[..len]).collect();
-                eval_pass(&views, &kernel, &terms, degree)
-            } else {
-                let r = point[round - 1];
-                let (src, dst) = if live_in_a {
-                    (&a, &mut b)
-                } else {
-                    (&b, &mut a)
-                };
-                let acc = fold_eval_pass(src, dst, len, r, Some((&kernel, &terms[..], degree)));
+    let mut len = 1usize << num_vars; // live entries of every table
+    for _ in 0..num_vars {
+        let acc = match challenges.last() {
+            None => eval_pass(&tables, &kernel, &terms, degree),
+            Some(&r) => {
+                let acc = fold_eval_pass(&mut tables, len, r, &kernel, &terms, degree);
                 len /= 2;
-                live_in_a = !live_in_a;
                 acc
-            };
-            let msg = round_message(&acc, &terms, degree);
-            t.send(labels::SUMCHECK_ROUND, &msg);
-            let r = t.challenge(labels::SUMCHECK_CHALLENGE);
-            running_sum = decompress_round(&msg, running_sum).evaluate(&r);
-            point.push(r);
-        }
-        let r = point[num_vars - 1];
-        let live = if live_in_a { &a } else { &b };
-        live.iter().map(|t| t[0] + r * (t[1] - t[0])).collect()
+            }
+        };
+        let msg = round_message(&acc, &terms, degree);
+        t.send(labels::SUMCHECK_ROUND, &msg);
+        let r = t.challenge(labels::SUMCHECK_CHALLENGE);
+        running_sum = decompress_round(&msg, running_sum).evaluate(&r);
+        challenges.push(r);
+    }
+    let final_evals: Vec<Fp> = match challenges.last() {
+        None => tables.iter().map(|t| t[0]).collect(),
+        Some(&r) => tables.iter().map(|t| t[0] + r * (t[1] - t[0])).collect(),
     };
     if combine(&terms, &final_evals) != Some(running_sum) {
         return Err(ProveError::ClaimedSumMismatch);
     }
-    Ok(ProverOutput { point, final_evals })
+    Ok(ProverOutput {
+        point: point_from_challenges(challenges),
+        final_evals,
+    })
 }
 
 /// The message [g(0), g(2), …, g(d)] from the per-term accumulators acc[term·d + k].
@@ -235,88 +224,104 @@ impl Kernel {
     }
 }
 
-/// Output entries per rayon job: the whole table below the threshold, else about eight jobs per
-/// thread (tables and chunk lengths are powers of two).
-fn chunk_len(len: usize) -> usize {
-    if len < PAR_THRESHOLD {
-        len
+/// Pairs per rayon job: all of them below the threshold, else about eight jobs per thread
+/// (table lengths are powers of two).
+fn chunk_len(pairs: usize) -> usize {
+    if pairs < PAR_THRESHOLD {
+        pairs
     } else {
-        (len / (8 * rayon::current_num_threads()))
+        (pairs / (8 * rayon::current_num_threads()))
             .next_power_of_two()
-            .clamp(1 << 10, len)
+            .clamp(1 << 10, pairs)
     }
 }
 
-type Work<'a> = (&'a Kernel, &'a [Term], usize);
-
-/// Round 0: evaluations straight from the caller's tables.
-fn eval_pass(tables: &[&[Fp]], kernel: &Kernel, terms: &[Term], degree: usize) -> Vec<Fp> {
-    let len = tables[0].len();
-    let chunk = chunk_len(len);
-    let job = |k: usize| {
-        let views: Vec<&[Fp]> = tables
-            .iter()
-            .map(|t| &t[k * chunk..(k + 1) * chunk])
-            .collect();
-        let mut acc = vec![Fp::zero(); terms.len() * degree];
-        eval_chunk(kernel, terms, degree, &views, &mut acc);
-        acc
-    };
-    if chunk == len {
-        job(0)
-    } else {
-        (0..len / chunk)
-            .into_par_iter()
-            .map(job)
-            .reduce(|| vec![Fp::zero(); terms.len() * degree], add_into)
-    }
-}
-
-/// Folds the live tables src[..][..len] by `r` into dst[..][..len/2] and, when `work` is given,
-/// accumulates the next round's evaluations from the folded chunks.
-fn fold_eval_pass(
-    src: &[Vec<Fp>],
-    dst: &mut [Vec<Fp>],
-    len: usize,
-    r: Fp,
-    work: Option<Work<'_>>,
+/// Runs `job` on chunks 0..pairs/chunk (in parallel when there are several) and sums the
+/// accumulators.
+fn run_jobs<J: Send>(
+    jobs: Vec<J>,
+    acc_len: usize,
+    job: impl Fn(J) -> Vec<Fp> + Sync + Send,
 ) -> Vec<Fp> {
-    let out_len = len / 2;
-    let chunk = chunk_len(out_len);
-    let acc_len = work.map_or(0, |(_, terms, degree)| terms.len() * degree);
-    // jobs[k][j] is chunk k of table j's output
-    let mut jobs: Vec<Vec<&mut [Fp]>> = (0..out_len / chunk)
-        .map(|_| Vec::with_capacity(dst.len()))
-        .collect();
-    for table in dst.iter_mut() {
-        for (k, c) in table[..out_len].chunks_mut(chunk).enumerate() {
-            jobs[k].push(c);
-        }
-    }
-    let run = |(k, mut outs): (usize, Vec<&mut [Fp]>)| {
-        for (out, table) in outs.iter_mut().zip(src) {
-            let input = &table[2 * k * chunk..2 * (k + 1) * chunk];
-            for (o, pair) in out.iter_mut().zip(input.chunks_exact(2)) {
-                *o = pair[0] + r * (pair[1] - pair[0]);
-            }
-        }
-        let mut acc = vec![Fp::zero(); acc_len];
-        if let Some((kernel, terms, degree)) = work {
-            let views: Vec<&[Fp]> = outs.iter().map(|o| &o[..]).collect();
-            eval_chunk(kernel, terms, degree, &views, &mut acc);
-        }
-        acc
-    };
     if jobs.len() == 1 {
         jobs.into_iter()
-            .enumerate()
-            .map(run)
+            .map(job)
             .fold(vec![Fp::zero(); acc_len], add_into)
     } else {
         jobs.into_par_iter()
-            .enumerate()
-            .map(run)
+            .map(job)
             .reduce(|| vec![Fp::zero(); acc_len], add_into)
+    }
+}
+
+/// Round 0: evaluations straight from the caller's tables; pairs are (f[i], f[i + half]).
+fn eval_pass(tables: &[Vec<Fp>], kernel: &Kernel, terms: &[Term], degree: usize) -> Vec<Fp> {
+    let half = tables[0].len() / 2;
+    let chunk = chunk_len(half);
+    let jobs: Vec<usize> = (0..half / chunk).collect();
+    run_jobs(jobs, terms.len() * degree, |k| {
+        let range = k * chunk..(k + 1) * chunk;
+        let pairs: Vec<(&[Fp], &[Fp])> = tables
+            .iter()
+            .map(|t| (&t[range.clone()], &t[half + range.start..half + range.end]))
+            .collect();
+        let mut acc = vec![Fp::zero(); terms.len() * degree];
+        eval_chunk(kernel, terms, degree, &pairs, &mut acc);
+        acc
+    })
+}
+
+/// One chunk of one table in a fused round: the two output halves (folded in place) and the two
+/// input halves they fold with.
+type FoldChunk<'a> = (&'a mut [Fp], &'a mut [Fp], &'a [Fp], &'a [Fp]);
+
+/// Binds the top live variable of tables[..][..len] to `r` in place
+/// (f[i] ← f[i] + r·(f[i + len/2] − f[i])) and accumulates the next round's evaluations over the
+/// pairs (f[i], f[i + len/4]) of the folded tables, chunk by chunk while the chunk is in cache.
+fn fold_eval_pass(
+    tables: &mut [Vec<Fp>],
+    len: usize,
+    r: Fp,
+    kernel: &Kernel,
+    terms: &[Term],
+    degree: usize,
+) -> Vec<Fp> {
+    let (half, quarter) = (len / 2, len / 4);
+    let chunk = chunk_len(quarter);
+    // jobs[k][j]: chunk k of table j, as (A, B, C, D) with A = f[0..q), B = f[q..2q),
+    // C = f[2q..3q), D = f[3q..4q): A folds with C, B with D, then (A, B) are the next pairs.
+    let mut jobs: Vec<Vec<FoldChunk<'_>>> = (0..quarter / chunk)
+        .map(|_| Vec::with_capacity(tables.len()))
+        .collect();
+    for table in tables.iter_mut() {
+        let (low, high) = table[..len].split_at_mut(half);
+        let (a, b) = low.split_at_mut(quarter);
+        let (c, d) = high.split_at(quarter);
+        let chunks = a
+            .chunks_mut(chunk)
+            .zip(b.chunks_mut(chunk))
+            .zip(c.chunks(chunk).zip(d.chunks(chunk)));
+        for (k, ((a, b), (c, d))) in chunks.enumerate() {
+            jobs[k].push((a, b, c, d));
+        }
+    }
+    run_jobs(jobs, terms.len() * degree, |mut parts| {
+        for (a, b, c, d) in parts.iter_mut() {
+            fold(a, c, r);
+            fold(b, d, r);
+        }
+        let pairs: Vec<(&[Fp], &[Fp])> =
+            parts.iter().map(|(a, b, _, _)| (&a[..], &b[..])).collect();
+        let mut acc = vec![Fp::zero(); terms.len() * degree];
+        eval_chunk(kernel, terms, degree, &pairs, &mut acc);
+        acc
+    })
+}
+
+#[inline]
+fn fold(low: &mut [Fp], high: &[Fp], r: Fp) {
+    for (l, h) in low.iter_mut().zip(high) {
+        *l += r * (*h - *l);
     }
 }
 
@@ -327,29 +332,34 @@ fn add_into(mut a: Vec<Fp>, b: Vec<Fp>) -> Vec<Fp> {
     a
 }
 
-/// Adds, for every pair (f[2i], f[2i+1]) of the chunk, each term's product at X = 0, 2, …, d to
-/// acc[term·d + k].
-fn eval_chunk(kernel: &Kernel, terms: &[Term], degree: usize, tables: &[&[Fp]], acc: &mut [Fp]) {
+/// Adds, for every pair (lo[i], hi[i]) of the chunk (the table at x_top = 0 and 1), each term's
+/// product at X = 0, 2, …, d to acc[term·d + k].
+fn eval_chunk(
+    kernel: &Kernel,
+    terms: &[Term],
+    degree: usize,
+    tables: &[(&[Fp], &[Fp])],
+    acc: &mut [Fp],
+) {
     match *kernel {
         Kernel::Product2 { a, b } => {
+            let ((xl, xh), (yl, yh)) = (tables[a], tables[b]);
             let (mut s0, mut s2) = (Fp::zero(), Fp::zero());
-            for (x, y) in tables[a].chunks_exact(2).zip(tables[b].chunks_exact(2)) {
-                s0 += x[0] * y[0];
-                s2 += (x[1].double() - x[0]) * (y[1].double() - y[0]);
+            for (((x0, x1), y0), y1) in xl.iter().zip(xh).zip(yl).zip(yh) {
+                s0 += *x0 * y0;
+                s2 += (x1.double() - x0) * (y1.double() - y0);
             }
             acc[0] += s0;
             acc[1] += s2;
         }
         Kernel::Product3 { a, b, c } => {
+            let ((xl, xh), (yl, yh), (zl, zh)) = (tables[a], tables[b], tables[c]);
             let (mut s0, mut s2, mut s3) = (Fp::zero(), Fp::zero(), Fp::zero());
-            for ((x, y), z) in tables[a]
-                .chunks_exact(2)
-                .zip(tables[b].chunks_exact(2))
-                .zip(tables[c].chunks_exact(2))
-            {
-                let (dx, dy, dz) = (x[1] - x[0], y[1] - y[0], z[1] - z[0]);
-                let (x2, y2, z2) = (x[1] + dx, y[1] + dy, z[1] + dz);
-                s0 += x[0] * y[0] * z[0];
+            for i in 0..xl.len() {
+                let (x0, y0, z0) = (xl[i], yl[i], zl[i]);
+                let (dx, dy, dz) = (xh[i] - x0, yh[i] - y0, zh[i] - z0);
+                let (x2, y2, z2) = (xh[i] + dx, yh[i] + dy, zh[i] + dz);
+                s0 += x0 * y0 * z0;
                 s2 += x2 * y2 * z2;
                 s3 += (x2 + dx) * (y2 + dy) * (z2 + dz);
             }
@@ -361,12 +371,12 @@ fn eval_chunk(kernel: &Kernel, terms: &[Term], degree: usize, tables: &[&[Fp]], 
     }
 }
 
-fn eval_chunk_general(terms: &[Term], degree: usize, tables: &[&[Fp]], acc: &mut [Fp]) {
+fn eval_chunk_general(terms: &[Term], degree: usize, tables: &[(&[Fp], &[Fp])], acc: &mut [Fp]) {
     // vals[j·d + k] = f_j at X = point k (0, 2, 3, …, d) for the current pair
     let mut vals = vec![Fp::zero(); tables.len() * degree];
-    for i in 0..tables[0].len() / 2 {
-        for (j, t) in tables.iter().enumerate() {
-            let (lo, hi) = (t[2 * i], t[2 * i + 1]);
+    for i in 0..tables[0].0.len() {
+        for (j, (lo, hi)) in tables.iter().enumerate() {
+            let (lo, hi) = (lo[i], hi[i]);
             let delta = hi - lo;
             let v = &mut vals[j * degree..(j + 1) * degree];
             v[0] = lo;

@@ -9,8 +9,8 @@
 )]
 
 use super::{
-    absorb_claim, check_claim_shape, combine, decompress_round, degree, EvalClaim, SumcheckClaim,
-    Term,
+    absorb_claim, check_claim_shape, combine, decompress_round, degree, point_from_challenges,
+    EvalClaim, SumcheckClaim, Term,
 };
 use crate::error::VerifyError;
 use crate::proof::FRAME_BYTES;
@@ -35,7 +35,7 @@ pub fn verify(
     check_claim_shape(claim)?;
     absorb_claim(t, claim);
     let mut running_sum = claim.claimed_sum;
-    let mut point = Vec::with_capacity(claim.num_vars);
+    let mut challenges = Vec::with_capacity(claim.num_vars);
     for round in 0..claim.num_vars {
         let msg = t
             .receive(labels::SUMCHECK_ROUND, claim.degree)
@@ -43,10 +43,10 @@ pub fn verify(
         let poly = decompress_round(&msg, running_sum);
         let r = t.challenge(labels::SUMCHECK_CHALLENGE);
         running_sum = poly.evaluate(&r);
-        point.push(r);
+        challenges.push(r);
     }
     Ok(EvalClaim {
-        point,
+        point: point_from_challenges(challenges),
         value: running_sum,
     })
 }

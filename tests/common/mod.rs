@@ -13,7 +13,10 @@ use rand_chacha::ChaCha20Rng;
 
 /// A seeded rng; `GKRNET_TEST_SEED` shifts every seed to explore other cases.
 pub fn rng(seed: u64) -> ChaCha20Rng {
-    let shift = std::env::var("GKRNET_TEST_SEED").ok().and_then(|s| s.parse::<u64>().ok()).unwrap_or(0);
+    let shift = std::env::var("GKRNET_TEST_SEED")
+        .ok()
+        .and_then(|s| s.parse::<u64>().ok())
+        .unwrap_or(0);
     ChaCha20Rng::seed_from_u64(seed.wrapping_add(shift))
 }
 
@@ -22,8 +25,15 @@ pub fn random_vec(rng: &mut ChaCha20Rng, len: usize) -> Vec<Fp> {
 }
 
 /// A random sumcheck instance: `num_tables` tables of 2^num_vars entries and the given terms.
-pub fn random_instance(rng: &mut ChaCha20Rng, num_vars: usize, num_tables: usize, terms: Vec<Term>) -> ProductSum {
-    let tables = (0..num_tables).map(|_| random_vec(rng, 1 << num_vars)).collect();
+pub fn random_instance(
+    rng: &mut ChaCha20Rng,
+    num_vars: usize,
+    num_tables: usize,
+    terms: Vec<Term>,
+) -> ProductSum {
+    let tables = (0..num_tables)
+        .map(|_| random_vec(rng, 1 << num_vars))
+        .collect();
     ProductSum::new(tables, terms).expect("valid instance")
 }
 
@@ -34,9 +44,21 @@ pub fn shapes(rng: &mut ChaCha20Rng) -> Vec<(usize, Vec<Term>)> {
         (2, vec![Term::product(vec![0, 1])]),
         (3, vec![Term::product(vec![0, 1, 2])]),
         // eq-weighted pair plus a scaled square: Σ c₀·f₀f₁f₂ + c₁·f₃²
-        (4, vec![Term::new(Fp::rand(rng), vec![0, 1, 2]), Term::new(Fp::rand(rng), vec![3, 3])]),
+        (
+            4,
+            vec![
+                Term::new(Fp::rand(rng), vec![0, 1, 2]),
+                Term::new(Fp::rand(rng), vec![3, 3]),
+            ],
+        ),
         // logup-like: f₀·(f₁ − f₂·γ) written as two terms
-        (3, vec![Term::product(vec![0, 1]), Term::new(-Fp::rand(rng), vec![0, 2])]),
+        (
+            3,
+            vec![
+                Term::product(vec![0, 1]),
+                Term::new(-Fp::rand(rng), vec![0, 2]),
+            ],
+        ),
     ]
 }
 
