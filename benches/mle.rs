@@ -44,5 +44,37 @@ fn mle(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, mle);
+/// Where rayon starts to pay off: the fold f[i] + r·(f[i+h] − f[i]) over n entries, on one thread
+/// and split in two rayon tasks. `poly::PAR_THRESHOLD` is set from this crossover.
+fn par_crossover(c: &mut Criterion) {
+    use rayon::prelude::*;
+    let mut rng = ChaCha20Rng::seed_from_u64(5);
+    let r = Fp::rand(&mut rng);
+    let mut g = c.benchmark_group("mle/par_crossover");
+    for num_vars in [8usize, 10, 11, 12, 13, 14, 16] {
+        let f: Vec<Fp> = (0..1usize << num_vars).map(|_| Fp::rand(&mut rng)).collect();
+        let half = f.len() / 2;
+        let mut out = vec![Fp::default(); half];
+        g.bench_function(BenchmarkId::new("sequential", num_vars), |b| {
+            b.iter(|| {
+                for ((o, l), h) in out.iter_mut().zip(&f[..half]).zip(&f[half..]) {
+                    *o = *l + r * (*h - *l);
+                }
+                black_box(&out);
+            })
+        });
+        g.bench_function(BenchmarkId::new("rayon", num_vars), |b| {
+            b.iter(|| {
+                out.par_iter_mut()
+                    .zip(&f[..half])
+                    .zip(&f[half..])
+                    .for_each(|((o, l), h)| *o = *l + r * (*h - *l));
+                black_box(&out);
+            })
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, mle, par_crossover);
 criterion_main!(benches);

@@ -146,7 +146,9 @@ fn evaluate_split<T: Sync>(
     let low = num_vars.div_ceil(2);
     let (eq_lo, eq_hi) = (eq_evals(&point[..low]), eq_evals(&point[low..]));
     let block = |(vals, e): (&[T], &Fp)| *e * inner(&eq_lo[..vals.len()], vals);
-    if values.len() >= PAR_THRESHOLD {
+    // an entry costs one multiplication or less (1 ns for int8): parallel pays off later than
+    // for a fold
+    if values.len() >= 4 * PAR_THRESHOLD {
         values
             .par_chunks(1 << low)
             .zip(eq_hi.par_iter())
