@@ -52,7 +52,9 @@ fn par_crossover(c: &mut Criterion) {
     let r = Fp::rand(&mut rng);
     let mut g = c.benchmark_group("mle/par_crossover");
     for num_vars in [8usize, 10, 11, 12, 13, 14, 16] {
-        let f: Vec<Fp> = (0..1usize << num_vars).map(|_| Fp::rand(&mut rng)).collect();
+        let f: Vec<Fp> = (0..1usize << num_vars)
+            .map(|_| Fp::rand(&mut rng))
+            .collect();
         let half = f.len() / 2;
         let mut out = vec![Fp::default(); half];
         g.bench_function(BenchmarkId::new("sequential", num_vars), |b| {
