@@ -51,6 +51,10 @@ pub enum VerifyError {
     #[error("sumcheck final check failed: the round polynomials give {expected}, the claimed evaluations give {got}")]
     FinalEvalMismatch { expected: Fp, got: Fp },
 
+    // --- statements ---
+    #[error("invalid statement: {reason}")]
+    InvalidStatement { reason: &'static str },
+
     // --- checks the caller of a sub-protocol makes ---
     #[error("{what}: the proof claims {claimed}, the verifier computes {computed}")]
     EvalMismatch {
@@ -70,6 +74,8 @@ pub enum ProveError {
         expected: usize,
         got: usize,
     },
+    #[error("invalid shape: {reason}")]
+    InvalidShape { reason: String },
     #[error("invalid sumcheck polynomial: {reason}")]
     InvalidPolynomial { reason: String },
     #[error("the claimed sum does not equal the sum over the hypercube")]

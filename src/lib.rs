@@ -22,6 +22,7 @@
 
 pub mod error;
 pub mod field;
+pub mod matmul;
 pub mod poly;
 pub mod proof;
 pub mod sumcheck;

@@ -98,6 +98,108 @@ pub fn dot_i32(f: &[Fp], w: &[i32]) -> Fp {
     dot_by_chunks(f, w, chunk_kernel::<i32, 31>)
 }
 
+/// Rows per task of [`row_combination_i8`]; bounds each task's column accumulators
+/// (rows · 2^72 < 2^128 needs rows < 2^56; we stay far below).
+const ROWS_PER_TASK: usize = 1 << 8;
+
+/// Σᵢ wᵢ·M[i][·] for a row-major `rows × cols` int8 matrix M: one field element per column,
+/// computed with delayed reduction (every column keeps two u128 limb accumulators; the shift
+/// correction 2^7·Σ wᵢ is shared by all columns). This is the MLE of M restricted to a row point
+/// when `w` is an eq table: about two u64 multiplies per entry, one reduction per column.
+///
+/// # Panics
+/// If `m.len() != rows · cols` or `w.len() < rows`.
+pub fn row_combination_i8(m: &[i8], rows: usize, cols: usize, w: &[Fp]) -> Vec<Fp> {
+    assert_eq!(
+        Some(m.len()),
+        rows.checked_mul(cols),
+        "matrix data does not match its shape"
+    );
+    assert!(w.len() >= rows, "fewer weights than rows");
+    if cols == 0 {
+        return Vec::new();
+    }
+    // each task: a band of rows → per-column accumulators and the band's Σ w limbs
+    let task = |band: usize| {
+        let (start, end) = (band * ROWS_PER_TASK, ((band + 1) * ROWS_PER_TASK).min(rows));
+        let mut acc = vec![[0u128; 2]; cols];
+        let mut sum = [0u128; 2];
+        for i in start..end {
+            let [l0, l1] = montgomery_limbs(&w[i]);
+            sum[0] += l0 as u128;
+            sum[1] += l1 as u128;
+            let row = &m[i * cols..(i + 1) * cols];
+            for (a, &x) in acc.iter_mut().zip(row) {
+                let u = (x as i16 + 128) as u128;
+                a[0] += l0 as u128 * u;
+                a[1] += l1 as u128 * u;
+            }
+        }
+        (acc, sum)
+    };
+    let merge = |(mut a, mut s): (Vec<[u128; 2]>, [u128; 2]),
+                 (b, t): (Vec<[u128; 2]>, [u128; 2])| {
+        for (x, y) in a.iter_mut().zip(b) {
+            x[0] += y[0];
+            x[1] += y[1];
+        }
+        s[0] += t[0];
+        s[1] += t[1];
+        (a, s)
+    };
+    let bands = rows.div_ceil(ROWS_PER_TASK);
+    let (acc, sum) = if rows * cols < PAR_THRESHOLD {
+        (0..bands)
+            .map(task)
+            .fold((vec![[0u128; 2]; cols], [0; 2]), merge)
+    } else {
+        (0..bands)
+            .into_par_iter()
+            .map(task)
+            .reduce(|| (vec![[0u128; 2]; cols], [0; 2]), merge)
+    };
+    // rows < 2^56, so every accumulator stays below 2^128 and the i128 differences in `reduce`
+    // cannot overflow
+    acc.into_iter().map(|a| reduce(a, sum, 7)).collect()
+}
+
+/// M·w for a row-major `rows × cols` int8 matrix: each row dotted with w[..cols].
+///
+/// # Panics
+/// If `m.len() != rows · cols` or `w.len() < cols`.
+pub fn column_combination_i8(m: &[i8], rows: usize, cols: usize, w: &[Fp]) -> Vec<Fp> {
+    column_combination(m, rows, cols, w, dot_i8)
+}
+
+/// M·w for a row-major `rows × cols` int32 matrix; see [`column_combination_i8`].
+pub fn column_combination_i32(m: &[i32], rows: usize, cols: usize, w: &[Fp]) -> Vec<Fp> {
+    column_combination(m, rows, cols, w, dot_i32)
+}
+
+fn column_combination<T: Sync>(
+    m: &[T],
+    rows: usize,
+    cols: usize,
+    w: &[Fp],
+    dot: fn(&[Fp], &[T]) -> Fp,
+) -> Vec<Fp> {
+    assert_eq!(
+        Some(m.len()),
+        rows.checked_mul(cols),
+        "matrix data does not match its shape"
+    );
+    assert!(w.len() >= cols, "fewer weights than columns");
+    if cols == 0 {
+        return vec![Fp::default(); rows];
+    }
+    let w = &w[..cols];
+    if m.len() < PAR_THRESHOLD {
+        m.chunks(cols).map(|row| dot(w, row)).collect()
+    } else {
+        m.par_chunks(cols).map(|row| dot(w, row)).collect()
+    }
+}
+
 /// The reference: one field multiplication per term (oracle for tests, baseline for benches).
 pub fn dot_i8_naive(f: &[Fp], w: &[i8]) -> Fp {
     assert_eq!(
@@ -159,6 +261,48 @@ mod tests {
             assert_eq!(dot_i8(&big, &max8), dot_i8_naive(&big, &max8));
             assert_eq!(dot_i32(&big, &min32), dot_i32_naive(&big, &min32));
             assert_eq!(dot_i32(&big, &max32), dot_i32_naive(&big, &max32));
+        }
+    }
+
+    #[test]
+    fn row_and_column_combinations_match_naive_sums() {
+        let mut rng = ChaCha20Rng::seed_from_u64(8);
+        for &(rows, cols) in &[
+            (1usize, 1usize),
+            (3, 5),
+            (300, 7),
+            (7, 300),
+            (600, 130),
+            (1, 70_000),
+        ] {
+            let m8: Vec<i8> = (0..rows * cols).map(|_| rng.gen()).collect();
+            let m32: Vec<i32> = (0..rows * cols).map(|_| rng.gen()).collect();
+            let wr: Vec<Fp> = (0..rows).map(|_| Fp::rand(&mut rng)).collect();
+            let wc: Vec<Fp> = (0..cols).map(|_| Fp::rand(&mut rng)).collect();
+            let by_rows = row_combination_i8(&m8, rows, cols, &wr);
+            for j in (0..cols).step_by(1 + cols / 17) {
+                let column: Vec<i8> = (0..rows).map(|i| m8[i * cols + j]).collect();
+                assert_eq!(by_rows[j], dot_i8_naive(&wr, &column));
+            }
+            let by_cols = column_combination_i8(&m8, rows, cols, &wc);
+            let by_cols32 = column_combination_i32(&m32, rows, cols, &wc);
+            for i in (0..rows).step_by(1 + rows / 17) {
+                assert_eq!(by_cols[i], dot_i8_naive(&wc, &m8[i * cols..(i + 1) * cols]));
+                assert_eq!(
+                    by_cols32[i],
+                    dot_i32_naive(&wc, &m32[i * cols..(i + 1) * cols])
+                );
+            }
+        }
+        // extremes: all −128 and all 127 with the largest representations
+        let rows = 1000;
+        let big = extreme_field(rows);
+        for v in [i8::MIN, i8::MAX] {
+            let m = vec![v; rows * 3];
+            let expected = dot_i8_naive(&big, &vec![v; rows]);
+            assert!(row_combination_i8(&m, rows, 3, &big)
+                .iter()
+                .all(|x| *x == expected));
         }
     }
 

@@ -16,7 +16,10 @@
 mod backend;
 mod dot;
 
-pub use dot::{dot_i32, dot_i32_naive, dot_i8, dot_i8_naive};
+pub use dot::{
+    column_combination_i32, column_combination_i8, dot_i32, dot_i32_naive, dot_i8, dot_i8_naive,
+    row_combination_i8,
+};
 
 pub use backend::FpParams;
 

@@ -10,10 +10,12 @@
 //! Vectors shorter than 2^n are read as zero-padded: the padded entries are never materialised.
 
 mod eq;
+mod matrix;
 mod mle;
 mod univariate;
 
 pub use eq::{eq_eval, eq_evals, eq_evals_scaled};
+pub use matrix::{evaluate_matrix_i32, evaluate_matrix_i8};
 pub use mle::{evaluate_i32, evaluate_i8, evaluate_padded, DenseMle};
 pub use univariate::UniPoly;
 

@@ -40,6 +40,11 @@ pub mod labels {
     pub const SUMCHECK_ROUND: Label = "sumcheck/round";
     pub const SUMCHECK_CHALLENGE: Label = "sumcheck/challenge";
     pub const SUMCHECK_FINAL_EVALS: Label = "sumcheck/final-evals";
+    pub const MATMUL_SHAPE: Label = "matmul/shape";
+    pub const MATMUL_A: Label = "matmul/a-blake3";
+    pub const MATMUL_B: Label = "matmul/b-blake3";
+    pub const MATMUL_C: Label = "matmul/c-blake3";
+    pub const MATMUL_POINT: Label = "matmul/point";
     /// A blake3 digest of a large tensor (see [`super::append_digest`]).
     pub const TENSOR_DIGEST: Label = "tensor/blake3";
 

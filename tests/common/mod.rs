@@ -100,3 +100,22 @@ pub fn edit(proof: &[u8], f: impl FnOnce(&mut Proof)) -> Vec<u8> {
 }
 
 pub const PROTOCOL: &str = labels::PROTOCOL;
+
+/// The naive integer product C = A·B (m×n times n×k), i64 accumulation checked into i32.
+pub fn naive_matmul(a: &[i8], b: &[i8], m: usize, n: usize, k: usize) -> Vec<i32> {
+    let mut c = vec![0i32; m * k];
+    for i in 0..m {
+        for j in 0..k {
+            let s: i64 = (0..n)
+                .map(|t| a[i * n + t] as i64 * b[t * k + j] as i64)
+                .sum();
+            c[i * k + j] = i32::try_from(s).expect("fits i32 for n < 2^17");
+        }
+    }
+    c
+}
+
+pub fn random_i8(rng: &mut ChaCha20Rng, len: usize) -> Vec<i8> {
+    use rand::Rng;
+    (0..len).map(|_| rng.gen()).collect()
+}

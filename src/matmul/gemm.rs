@@ -1,0 +1,1 @@
+//! Exact int8 GEMM (placeholder; being written).
