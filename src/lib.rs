@@ -17,7 +17,9 @@
 //! field ← poly ← sumcheck ← (matmul, lookup, gkr: later)
 //!   ↑        transcript ← proof
 //! ```
-#![forbid(unsafe_code)]
+// Unsafe code is denied everywhere but in `matmul::gemm`, whose calls into tract-linalg's
+// kernels are `unsafe fn`s (each call carries a SAFETY comment).
+#![deny(unsafe_code)]
 #![warn(missing_debug_implementations, rust_2018_idioms)]
 
 pub mod error;

@@ -21,6 +21,7 @@
 //! Soundness: ⌈log₂ n⌉·2/p for the sumcheck (paper-notes/matmul.md); the final claims are
 //! checked exactly by a verifier that holds A and B.
 
+pub mod freivalds;
 pub mod gemm;
 pub mod prover;
 pub mod verifier;

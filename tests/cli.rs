@@ -1,0 +1,281 @@
+//! The binary as a user runs it: files in and out, exit codes 0 / 1 / 2, messages that name the
+//! problem.
+
+mod common;
+
+use common::*;
+use npyz::WriterBuilder;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn gkrnet(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_gkrnet"))
+        .args(args)
+        .output()
+        .expect("run gkrnet")
+}
+
+fn write_npy<T: npyz::AutoSerialize + Copy>(path: &Path, data: &[T], shape: &[u64]) {
+    let file = std::fs::File::create(path).unwrap();
+    let mut w = npyz::WriteOptions::new()
+        .default_dtype()
+        .shape(shape)
+        .writer(file)
+        .begin_nd()
+        .unwrap();
+    w.extend(data.iter().copied()).unwrap();
+    w.finish().unwrap();
+}
+
+fn read_npy_i32(path: &Path) -> (Vec<i32>, Vec<u64>) {
+    let npy = npyz::NpyFile::new(std::fs::File::open(path).unwrap()).unwrap();
+    let shape = npy.shape().to_vec();
+    (npy.into_vec().unwrap(), shape)
+}
+
+/// A scratch directory unique to the test.
+fn dir(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("gkrnet-cli-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Writes A (m×n) and B (n×k) and returns their paths and data.
+fn inputs(d: &Path, m: usize, n: usize, k: usize) -> (PathBuf, PathBuf, Vec<i8>, Vec<i8>) {
+    let mut rng = rng(99);
+    let (a, b) = (random_i8(&mut rng, m * n), random_i8(&mut rng, n * k));
+    let (pa, pb) = (d.join("a.npy"), d.join("b.npy"));
+    write_npy(&pa, &a, &[m as u64, n as u64]);
+    write_npy(&pb, &b, &[n as u64, k as u64]);
+    (pa, pb, a, b)
+}
+
+#[test]
+fn matmul_prove_then_verify_on_files() {
+    let d = dir("roundtrip");
+    let (m, n, k) = (37, 100, 5);
+    let (pa, pb, a, b) = inputs(&d, m, n, k);
+    let (pc, pp) = (d.join("c.npy"), d.join("p.bin"));
+    let out = gkrnet(&[
+        "matmul",
+        "prove",
+        "--a",
+        s(&pa),
+        "--b",
+        s(&pb),
+        "--c-out",
+        s(&pc),
+        "--proof",
+        s(&pp),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let (c, shape) = read_npy_i32(&pc);
+    assert_eq!(shape, vec![m as u64, k as u64]);
+    assert_eq!(c, naive_matmul(&a, &b, m, n, k));
+    let out = gkrnet(&[
+        "matmul",
+        "verify",
+        "--a",
+        s(&pa),
+        "--b",
+        s(&pb),
+        "--c",
+        s(&pc),
+        "--proof",
+        s(&pp),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("accepted"));
+
+    // a corrupted proof: exit 1 with the reason
+    let mut proof = std::fs::read(&pp).unwrap();
+    let last = proof.len() - 3;
+    proof[last] ^= 0x10;
+    std::fs::write(&pp, &proof).unwrap();
+    let out = gkrnet(&[
+        "matmul",
+        "verify",
+        "--a",
+        s(&pa),
+        "--b",
+        s(&pb),
+        "--c",
+        s(&pc),
+        "--proof",
+        s(&pp),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("proof rejected"), "{}", stderr(&out));
+
+    // a wrong C: exit 1
+    let (mut c, _) = read_npy_i32(&pc);
+    c[0] += 1;
+    write_npy(&pc, &c, &[m as u64, k as u64]);
+    let out = gkrnet(&[
+        "matmul",
+        "verify",
+        "--a",
+        s(&pa),
+        "--b",
+        s(&pb),
+        "--c",
+        s(&pc),
+        "--proof",
+        s(&pp),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    std::fs::remove_dir_all(&d).ok();
+}
+
+#[test]
+fn bad_inputs_exit_2_with_a_message_naming_the_problem() {
+    let d = dir("bad");
+    let (pa, pb, _, _) = inputs(&d, 4, 6, 3);
+    let (pc, pp) = (d.join("c.npy"), d.join("p.bin"));
+    // a float matrix
+    let pf = d.join("float.npy");
+    write_npy(&pf, &[1.0f32; 18], &[6, 3]);
+    let out = gkrnet(&[
+        "matmul",
+        "prove",
+        "--a",
+        s(&pa),
+        "--b",
+        s(&pf),
+        "--c-out",
+        s(&pc),
+        "--proof",
+        s(&pp),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("float.npy") && stderr(&out).contains("int8"),
+        "{}",
+        stderr(&out)
+    );
+    // mismatched inner dimensions
+    let out = gkrnet(&[
+        "matmul",
+        "prove",
+        "--a",
+        s(&pa),
+        "--b",
+        s(&pa),
+        "--c-out",
+        s(&pc),
+        "--proof",
+        s(&pp),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("4×6"), "{}", stderr(&out));
+    // a 1-D array
+    let pv = d.join("vector.npy");
+    write_npy(&pv, &[1i8; 6], &[6]);
+    let out = gkrnet(&[
+        "matmul",
+        "prove",
+        "--a",
+        s(&pa),
+        "--b",
+        s(&pv),
+        "--c-out",
+        s(&pc),
+        "--proof",
+        s(&pp),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("2-D"), "{}", stderr(&out));
+    // a missing file and an unknown flag
+    let out = gkrnet(&[
+        "matmul",
+        "verify",
+        "--a",
+        "/nonexistent.npy",
+        "--b",
+        s(&pb),
+        "--c",
+        s(&pc),
+        "--proof",
+        s(&pp),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        gkrnet(&["matmul", "prove", "--bogus"]).status.code(),
+        Some(2)
+    );
+    // C of the wrong shape on verify
+    let out = gkrnet(&[
+        "matmul",
+        "prove",
+        "--a",
+        s(&pa),
+        "--b",
+        s(&pb),
+        "--c-out",
+        s(&pc),
+        "--proof",
+        s(&pp),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    write_npy(&pc, &[0i32; 4], &[2, 2]);
+    let out = gkrnet(&[
+        "matmul",
+        "verify",
+        "--a",
+        s(&pa),
+        "--b",
+        s(&pb),
+        "--c",
+        s(&pc),
+        "--proof",
+        s(&pp),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("2×2"), "{}", stderr(&out));
+    std::fs::remove_dir_all(&d).ok();
+}
+
+#[test]
+fn matmul_bench_json_is_one_object_with_the_interface_keys() {
+    let out = gkrnet(&[
+        "matmul", "bench", "--m", "64", "--n", "33", "--k", "1", "--json",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(text.trim().lines().count(), 1);
+    let v: serde_json::Value = serde_json::from_str(text.trim()).unwrap();
+    let obj = v.as_object().unwrap();
+    let mut keys: Vec<&str> = obj.keys().map(String::as_str).collect();
+    keys.sort_unstable();
+    assert_eq!(
+        keys,
+        [
+            "freivalds_ms",
+            "gemm_ms",
+            "proof_bytes",
+            "prove_ms",
+            "verify_ms"
+        ]
+    );
+    assert!(obj["proof_bytes"].as_u64().unwrap() > 0);
+}
+
+#[test]
+fn sumcheck_command_proves_and_verifies() {
+    let out = gkrnet(&["sumcheck", "--num-vars", "10", "--factors", "3", "--json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["verified"], true);
+    assert_eq!(
+        gkrnet(&["sumcheck", "--factors", "7"]).status.code(),
+        Some(2)
+    );
+}
