@@ -124,10 +124,31 @@ pub fn row_combination_i8(m: &[i8], rows: usize, cols: usize, w: &[Fp]) -> Vec<F
         let (start, end) = (band * ROWS_PER_TASK, ((band + 1) * ROWS_PER_TASK).min(rows));
         let mut acc = vec![[0u128; 2]; cols];
         let mut sum = [0u128; 2];
-        for i in start..end {
-            let [l0, l1] = montgomery_limbs(&w[i]);
+        for x in &w[start..end] {
+            let [l0, l1] = montgomery_limbs(x);
             sum[0] += l0 as u128;
             sum[1] += l1 as u128;
+        }
+        // four rows per sweep: each accumulator is loaded and stored once per four products
+        let mut i = start;
+        while i + 4 <= end {
+            let l: [[u64; 2]; 4] = std::array::from_fn(|t| montgomery_limbs(&w[i + t]));
+            let r: [&[i8]; 4] = std::array::from_fn(|t| &m[(i + t) * cols..(i + t + 1) * cols]);
+            for (j, a) in acc.iter_mut().enumerate() {
+                let u: [u128; 4] = std::array::from_fn(|t| (r[t][j] as i16 + 128) as u128);
+                a[0] += l[0][0] as u128 * u[0]
+                    + l[1][0] as u128 * u[1]
+                    + l[2][0] as u128 * u[2]
+                    + l[3][0] as u128 * u[3];
+                a[1] += l[0][1] as u128 * u[0]
+                    + l[1][1] as u128 * u[1]
+                    + l[2][1] as u128 * u[2]
+                    + l[3][1] as u128 * u[3];
+            }
+            i += 4;
+        }
+        for i in i..end {
+            let [l0, l1] = montgomery_limbs(&w[i]);
             let row = &m[i * cols..(i + 1) * cols];
             for (a, &x) in acc.iter_mut().zip(row) {
                 let u = (x as i16 + 128) as u128;
@@ -168,15 +189,15 @@ pub fn row_combination_i8(m: &[i8], rows: usize, cols: usize, w: &[Fp]) -> Vec<F
 /// # Panics
 /// If `m.len() != rows · cols` or `w.len() < cols`.
 pub fn column_combination_i8(m: &[i8], rows: usize, cols: usize, w: &[Fp]) -> Vec<Fp> {
-    column_combination(m, rows, cols, w, dot_i8)
+    column_combination::<i8, 7>(m, rows, cols, w, dot_i8)
 }
 
 /// M·w for a row-major `rows × cols` int32 matrix; see [`column_combination_i8`].
 pub fn column_combination_i32(m: &[i32], rows: usize, cols: usize, w: &[Fp]) -> Vec<Fp> {
-    column_combination(m, rows, cols, w, dot_i32)
+    column_combination::<i32, 31>(m, rows, cols, w, dot_i32)
 }
 
-fn column_combination<T: Sync>(
+fn column_combination<T: Copy + Into<i64> + Sync, const SHIFT: u32>(
     m: &[T],
     rows: usize,
     cols: usize,
@@ -193,10 +214,30 @@ fn column_combination<T: Sync>(
         return vec![Fp::default(); rows];
     }
     let w = &w[..cols];
+    if cols > CHUNK {
+        return m.par_chunks(cols).map(|row| dot(w, row)).collect();
+    }
+    // every row meets the same weights: their limb sums (the shift correction) are computed once
+    let mut sum = [0u128; 2];
+    for x in w {
+        let [l0, l1] = montgomery_limbs(x);
+        sum[0] += l0 as u128;
+        sum[1] += l1 as u128;
+    }
+    let row_dot = |row: &[T]| {
+        let mut acc = [0u128; 2];
+        for (x, &v) in w.iter().zip(row) {
+            let [l0, l1] = montgomery_limbs(x);
+            let u = (v.into() + (1i64 << SHIFT)) as u64 as u128;
+            acc[0] += l0 as u128 * u;
+            acc[1] += l1 as u128 * u;
+        }
+        reduce(acc, sum, SHIFT)
+    };
     if m.len() < PAR_THRESHOLD {
-        m.chunks(cols).map(|row| dot(w, row)).collect()
+        m.chunks(cols).map(row_dot).collect()
     } else {
-        m.par_chunks(cols).map(|row| dot(w, row)).collect()
+        m.par_chunks(cols).map(row_dot).collect()
     }
 }
 

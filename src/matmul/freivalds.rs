@@ -45,12 +45,18 @@ fn mat_vec<T: Copy + Into<i64> + Sync>(m: &[T], rows: usize, cols: usize, x: &[u
     }
     m.par_chunks(cols)
         .map(|row| {
-            let acc: i128 = row
-                .iter()
-                .zip(x)
-                .map(|(&v, &xi)| v.into() as i128 * xi as i128)
-                .sum();
-            reduce_signed(acc)
+            // four independent accumulators break the add-with-carry dependency chain
+            let mut acc = [0i128; 4];
+            let body = row.len() / 4 * 4;
+            for (r, v) in row[..body].chunks_exact(4).zip(x[..body].chunks_exact(4)) {
+                for t in 0..4 {
+                    acc[t] += r[t].into() as i128 * v[t] as i128;
+                }
+            }
+            for (t, (&r, &v)) in row[body..].iter().zip(&x[body..]).enumerate() {
+                acc[t] += r.into() as i128 * v as i128;
+            }
+            reduce_signed(acc.iter().sum())
         })
         .collect()
 }
