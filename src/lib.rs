@@ -10,6 +10,8 @@
 //! | [`poly`] | multilinear extensions (index bit i = xᵢ), the eq table, univariate round polynomials |
 //! | [`transcript`] | the transcript traits, Fiat–Shamir through merlin, a recording wrapper |
 //! | [`proof`] | the canonical, versioned proof encoding and its reader |
+//! | [`quant`] | quantized integer arithmetic: fixed-point rescaling, half-to-even requantization |
+//! | [`matmul`] | Thaler's matrix-product protocol, the exact int8 GEMM, Freivalds' check |
 //! | [`sumcheck`] | prover and verifier for sums of products of multilinear polynomials |
 //! | [`error`] | `ProveError`, `VerifyError` |
 //!
@@ -27,6 +29,7 @@ pub mod field;
 pub mod matmul;
 pub mod poly;
 pub mod proof;
+pub mod quant;
 pub mod sumcheck;
 pub mod transcript;
 

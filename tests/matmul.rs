@@ -341,3 +341,43 @@ fn proofs_are_small() {
     assert_eq!(proof.len(), 6 + 12 * (8 + 32) + 8 + 32);
     verify(&x, &proof).unwrap();
 }
+
+/// The statement (shapes and the three digests) is absorbed before the first challenge, and every
+/// prover message before the challenge that follows it.
+#[test]
+fn the_statement_is_bound_before_the_first_challenge() {
+    use gkrnet::transcript::{Event, Recording};
+    let x = case(7, 5, 9, 3);
+    let mut t = Recording::new(FiatShamirProver::new(matmul::PROTOCOL));
+    matmul::prove_product(&x.shape, &x.a, &x.b, &x.c, &mut t).unwrap();
+    let first = t
+        .events
+        .iter()
+        .position(|e| matches!(e, Event::Challenge(_)))
+        .unwrap();
+    for label in [
+        labels::MATMUL_SHAPE,
+        labels::MATMUL_A,
+        labels::MATMUL_B,
+        labels::MATMUL_C,
+    ] {
+        assert!(
+            t.events[..first].contains(&Event::Append(label)),
+            "{label} absorbed after a challenge"
+        );
+    }
+    // after the point: claim, then (round, challenge) pairs, then the two evaluations
+    let body: Vec<&Event> = t.events[first..]
+        .iter()
+        .filter(|e| !matches!(e, Event::Append(_) | Event::Challenge(labels::MATMUL_POINT)))
+        .collect();
+    let rounds = x.shape.inner_vars();
+    for pair in body[..2 * rounds].chunks(2) {
+        assert_eq!(*pair[0], Event::Send(labels::SUMCHECK_ROUND, 2));
+        assert_eq!(*pair[1], Event::Challenge(labels::SUMCHECK_CHALLENGE));
+    }
+    assert_eq!(
+        *body[2 * rounds],
+        Event::Send(labels::SUMCHECK_FINAL_EVALS, 2)
+    );
+}
