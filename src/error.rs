@@ -51,6 +51,12 @@ pub enum VerifyError {
     #[error("sumcheck final check failed: the round polynomials give {expected}, the claimed evaluations give {got}")]
     FinalEvalMismatch { expected: Fp, got: Fp },
 
+    // --- lookups ---
+    #[error("lookup rejected: the fractions do not cancel (a value outside the table or wrong multiplicities)")]
+    LookupImbalance,
+    #[error("lookup rejected: the root denominator is zero")]
+    LookupDegenerate,
+
     // --- statements ---
     #[error("invalid statement: {reason}")]
     InvalidStatement { reason: &'static str },
@@ -80,4 +86,8 @@ pub enum ProveError {
     InvalidPolynomial { reason: String },
     #[error("the claimed sum does not equal the sum over the hypercube")]
     ClaimedSumMismatch,
+    #[error("looked-up value {index} is not in the table")]
+    NotInTable { index: usize },
+    #[error("the lookup does not balance: a value outside the table or wrong multiplicities")]
+    LookupImbalance,
 }

@@ -11,6 +11,7 @@
 //! | [`transcript`] | the transcript traits, Fiat–Shamir through merlin, a recording wrapper |
 //! | [`proof`] | the canonical, versioned proof encoding and its reader |
 //! | [`quant`] | quantized integer arithmetic: fixed-point rescaling, half-to-even requantization |
+//! | [`lookup`] | LogUp lookups proved with the fractional-sum GKR circuit |
 //! | [`matmul`] | Thaler's matrix-product protocol, the exact int8 GEMM, Freivalds' check |
 //! | [`sumcheck`] | prover and verifier for sums of products of multilinear polynomials |
 //! | [`error`] | `ProveError`, `VerifyError` |
@@ -26,6 +27,7 @@
 
 pub mod error;
 pub mod field;
+pub mod lookup;
 pub mod matmul;
 pub mod poly;
 pub mod proof;

@@ -45,11 +45,21 @@ pub mod labels {
     pub const MATMUL_B: Label = "matmul/b-blake3";
     pub const MATMUL_C: Label = "matmul/c-blake3";
     pub const MATMUL_POINT: Label = "matmul/point";
+    pub const LOGUP_ALPHA: Label = "logup/alpha";
+    pub const LOGUP_ROOT: Label = "logup/root";
+    pub const LOGUP_LAMBDA: Label = "logup/lambda";
+    pub const LOGUP_TAU: Label = "logup/tau";
+    pub const LOGUP_LEAF_EVALS: Label = "logup/leaf-evals";
     /// A blake3 digest of a large tensor (see [`super::append_digest`]).
     pub const TENSOR_DIGEST: Label = "tensor/blake3";
 
     /// All labels that can name a prover message, to name a tag found in a proof.
-    pub const MESSAGES: &[Label] = &[SUMCHECK_ROUND, SUMCHECK_FINAL_EVALS];
+    pub const MESSAGES: &[Label] = &[
+        SUMCHECK_ROUND,
+        SUMCHECK_FINAL_EVALS,
+        LOGUP_ROOT,
+        LOGUP_LEAF_EVALS,
+    ];
 }
 
 /// The 4-byte tag a proof stores in front of each message (FNV-1a of the label).

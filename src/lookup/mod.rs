@@ -1,0 +1,148 @@
+//! LogUp lookups proved with the fractional-sum GKR circuit.
+//!
+//! To show that every value fᵢ (i < N) lies in a table t (j < T) with multiplicities mⱼ, the
+//! prover shows, for a random α (Haböck, "Multivariate lookups based on logarithmic derivatives",
+//! eprint 2022/1530, Lemma 5):
+//!
+//! ```text
+//!   Σᵢ 1/(α − fᵢ) − Σⱼ mⱼ/(α − tⱼ) = 0
+//! ```
+//! The sum of fractions is a binary tree of fraction additions, p/q + p'/q' = (p·q' + p'·q)/(q·q'),
+//! proved layer by layer from the root to the leaves with one sumcheck per layer (Papini–Haböck,
+//! "Improving logarithmic derivative lookups using GKR", eprint 2023/1284, §3):
+//!
+//! * **Leaves** (2^(n+1) of them, n = ⌈log₂ max(N, T)⌉): index i + 0·2^n holds (1, α − fᵢ) for
+//!   i < N and the neutral fraction (0, 1) above; index j + 1·2^n holds (−mⱼ, α − tⱼ) for j < T and
+//!   (0, 1) above. The top variable selects the side.
+//! * **Layer l** has 2^l fractions; entry x adds its children x and x + 2^l of layer l + 1:
+//!   p_l(x) = p_(l+1)(x, 0)·q_(l+1)(x, 1) + p_(l+1)(x, 1)·q_(l+1)(x, 0), q_l(x) = q_(l+1)(x, 0)·q_(l+1)(x, 1).
+//! * **Root** (layer 0): the prover sends (P, Q); the verifier requires P = 0 and Q ≠ 0.
+//! * A claim (r, p̃_l(r), q̃_l(r)) becomes, with a random λ, the degree-3 sumcheck
+//!   Σ_x eq(r, x)·[p₀q₁ + p₁q₀ + λ·q₀q₁](x) = p̃_l(r) + λ·q̃_l(r) over l variables; the prover
+//!   sends the five factor values at the sumcheck point ρ (eq's is checked by the verifier), and a
+//!   random τ restricts the children to one claim at (ρ, τ) on layer l + 1.
+//! * At the leaves the prover sends f̃(ρ′) and m̃(ρ′); the verifier evaluates t̃(ρ′) and the
+//!   prefix indicators itself and checks the leaf claim. f̃(ρ′) and m̃(ρ′) are returned as claims
+//!   for the caller.
+//!
+//! # Soundness
+//! The caller must bind f and m (absorb their digests or commitments) before calling: α, λ and τ
+//! are drawn inside, after that. Errors: (N + T)/p for α (the identity of rational functions),
+//! plus Σ_l (3l + 1)/p for the layer sumchecks and line restrictions (`paper-notes/soundness.md`).
+//!
+//! Tuples (x, y) with a layer tag are folded into one value x + β·y + β²·tag by the caller with
+//! [`fold_tuple`] before the lookup.
+
+pub mod prover;
+pub mod verifier;
+
+pub use prover::prove;
+pub use verifier::verify;
+
+use crate::field::Fp;
+use crate::sumcheck::Term;
+use ark_ff::{One, Zero};
+
+/// The tables of one layer sumcheck: eq, p₀, p₁, q₀, q₁.
+pub(crate) const FACTORS: usize = 5;
+
+/// eq·(p₀q₁ + p₁q₀ + λ·q₀q₁) as sumcheck terms over the tables [eq, p₀, p₁, q₀, q₁].
+pub(crate) fn layer_terms(lambda: Fp) -> Vec<Term> {
+    vec![
+        Term::product(vec![0, 1, 4]),
+        Term::product(vec![0, 2, 3]),
+        Term::new(lambda, vec![0, 3, 4]),
+    ]
+}
+
+/// What the verifier knows: the table, and how many values are looked up.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LookupStatement {
+    pub num_values: usize,
+    pub table: Vec<Fp>,
+}
+
+impl LookupStatement {
+    /// n: each side is padded to 2^n entries.
+    pub fn num_vars(&self) -> usize {
+        crate::poly::num_vars_for(self.num_values.max(self.table.len()))
+    }
+}
+
+/// The claims a lookup leaves for its caller: f̃(point) and m̃(point) (each side zero-padded to
+/// 2^n entries).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LookupClaims {
+    pub point: Vec<Fp>,
+    pub values_eval: Fp,
+    pub multiplicities_eval: Fp,
+}
+
+/// x + β·y + β²·tag: one field value for a tuple and the tag of the layer that looks it up.
+pub fn fold_tuple(x: Fp, y: Fp, tag: u64, beta: Fp) -> Fp {
+    x + beta * (y + beta * Fp::from(tag))
+}
+
+/// The MLE of the indicator of [0, len) over n = `point.len()` variables, at `point`, in O(n):
+/// Σ over the set bits b of len of (1 − r_b)·Π_{j>b} (r_j if len_j = 1 else 1 − r_j).
+pub fn prefix_indicator(len: usize, point: &[Fp]) -> Fp {
+    let n = point.len();
+    if n < usize::BITS as usize && len >= 1 << n {
+        return Fp::one();
+    }
+    let mut total = Fp::zero();
+    let mut above = Fp::one(); // Π over the bits above b of eq(r_j, len_j)
+    for b in (0..n).rev() {
+        let r = point[b];
+        if (len >> b) & 1 == 1 {
+            total += above * (Fp::one() - r);
+            above *= r;
+        } else {
+            above *= Fp::one() - r;
+        }
+    }
+    total
+}
+
+/// The leaf values p̃, q̃ at (ρ′, s) from f̃(ρ′), m̃(ρ′), t̃(ρ′): shared by prover and verifier.
+pub(crate) fn leaf_values(
+    stmt: &LookupStatement,
+    alpha: Fp,
+    rho: &[Fp],
+    side: Fp,
+    f: Fp,
+    m: Fp,
+    t: Fp,
+) -> (Fp, Fp) {
+    let ind_f = prefix_indicator(stmt.num_values, rho);
+    let ind_t = prefix_indicator(stmt.table.len(), rho);
+    let one = Fp::one();
+    let p = (one - side) * ind_f - side * m;
+    let q_f = alpha * ind_f - f + one - ind_f;
+    let q_t = alpha * ind_t - t + one - ind_t;
+    (p, (one - side) * q_f + side * q_t)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::poly::{eq_evals, evaluate_padded};
+    use ark_ff::UniformRand;
+    use rand::SeedableRng;
+    use rand_chacha::ChaCha20Rng;
+
+    #[test]
+    fn prefix_indicator_is_the_mle_of_the_prefix() {
+        let mut rng = ChaCha20Rng::seed_from_u64(70);
+        for n in 0..=7usize {
+            let point: Vec<Fp> = (0..n).map(|_| Fp::rand(&mut rng)).collect();
+            let eq = eq_evals(&point);
+            for len in 0..=(1usize << n) {
+                let direct: Fp = eq[..len].iter().sum();
+                assert_eq!(prefix_indicator(len, &point), direct, "n {n} len {len}");
+            }
+            let ones = vec![Fp::one(); 1 << n];
+            assert_eq!(evaluate_padded(&ones, &point), Fp::one());
+        }
+    }
+}
