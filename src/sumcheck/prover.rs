@@ -168,7 +168,7 @@ pub fn prove(
                 acc
             }
         };
-        let msg = round_message(&acc, &terms, degree);
+        let msg = round_message(&acc, &terms, degree, &kernel, running_sum);
         t.send(labels::SUMCHECK_ROUND, &msg);
         let r = t.challenge(labels::SUMCHECK_CHALLENGE);
         running_sum = decompress_round(&msg, running_sum).evaluate(&r);
@@ -188,7 +188,16 @@ pub fn prove(
 }
 
 /// The message [g(0), g(2), …, g(d)] from the per-term accumulators acc[term·d + k].
-fn round_message(acc: &[Fp], terms: &[Term], degree: usize) -> Vec<Fp> {
+///
+/// The product-of-two kernel accumulates g(0) and the leading coefficient c = g(∞) instead of
+/// g(2): with g(1) = running_sum − g(0), g(2) = 2·g(1) − g(0) + 2c for a quadratic g.
+fn round_message(acc: &[Fp], terms: &[Term], degree: usize, kernel: &Kernel, running_sum: Fp) -> Vec<Fp> {
+    if let Kernel::Product2 { .. } = kernel {
+        let coeff = terms[0].coeff;
+        let (g0, c) = (coeff * acc[0], coeff * acc[1]);
+        let g1 = running_sum - g0;
+        return vec![g0, g1.double() - g0 + c.double()];
+    }
     (0..degree)
         .map(|k| {
             terms
@@ -344,13 +353,15 @@ fn eval_chunk(
     match *kernel {
         Kernel::Product2 { a, b } => {
             let ((xl, xh), (yl, yh)) = (tables[a], tables[b]);
-            let (mut s0, mut s2) = (Fp::zero(), Fp::zero());
+            // g(0) and the leading coefficient g(∞) = Σ (x₁ − x₀)(y₁ − y₀); `round_message`
+            // turns g(∞) into g(2)
+            let (mut s0, mut s_inf) = (Fp::zero(), Fp::zero());
             for (((x0, x1), y0), y1) in xl.iter().zip(xh).zip(yl).zip(yh) {
                 s0 += *x0 * y0;
-                s2 += (x1.double() - x0) * (y1.double() - y0);
+                s_inf += (*x1 - x0) * (*y1 - y0);
             }
             acc[0] += s0;
-            acc[1] += s2;
+            acc[1] += s_inf;
         }
         Kernel::Product3 { a, b, c } => {
             let ((xl, xh), (yl, yh), (zl, zh)) = (tables[a], tables[b], tables[c]);
