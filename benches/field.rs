@@ -50,10 +50,7 @@ where
     });
     g.bench_function(BenchmarkId::new("mul_par", name), |bench| {
         bench.iter(|| {
-            out.par_iter_mut()
-                .zip(&a)
-                .zip(&b)
-                .for_each(|((o, x), y)| *o = *x * *y);
+            out.par_iter_mut().zip(&a).zip(&b).for_each(|((o, x), y)| *o = *x * *y);
             black_box(&out);
         })
     });
@@ -76,14 +73,9 @@ fn dots(c: &mut Criterion) {
     g.bench_function("i8_delayed", |b| b.iter(|| black_box(dot_i8(&f, &w8))));
     g.bench_function("i8_naive", |b| b.iter(|| black_box(dot_i8_naive(&f, &w8))));
     g.bench_function("i32_delayed", |b| b.iter(|| black_box(dot_i32(&f, &w32))));
-    g.bench_function("i32_naive", |b| {
-        b.iter(|| black_box(dot_i32_naive(&f, &w32)))
-    });
+    g.bench_function("i32_naive", |b| b.iter(|| black_box(dot_i32_naive(&f, &w32))));
     // the same delayed dot restricted to one thread, to separate the kernel from the threading
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(1)
-        .build()
-        .expect("pool");
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(1).build().expect("pool");
     g.bench_function("i8_delayed_1thread", |b| {
         b.iter(|| pool.install(|| black_box(dot_i8(&f, &w8))))
     });

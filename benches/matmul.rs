@@ -23,11 +23,7 @@ fn bench(c: &mut Criterion) {
         let mut g = c.benchmark_group(format!("matmul/{name}"));
         g.sample_size(10);
         for (size, a, b, product) in &cases {
-            let shape = Shape {
-                m: *size,
-                n: *size,
-                k: *size,
-            };
+            let shape = Shape { m: *size, n: *size, k: *size };
             let proof = matmul::prove_bytes(&shape, a, b, product).expect("prove");
             g.bench_function(BenchmarkId::from_parameter(size), |bench| match op {
                 0 => bench
@@ -37,9 +33,7 @@ fn bench(c: &mut Criterion) {
                 2 => bench
                     .iter(|| matmul::verify_bytes(&shape, a, b, product, &proof).expect("verify")),
                 _ => bench.iter(|| {
-                    assert!(freivalds::check(
-                        a, b, product, *size, *size, *size, &mut rng
-                    ));
+                    assert!(freivalds::check(a, b, product, *size, *size, *size, &mut rng));
                 }),
             });
         }

@@ -13,20 +13,13 @@ const NUM_VARS: [usize; 4] = [16, 18, 20, 22];
 
 fn mle(c: &mut Criterion) {
     let mut rng = ChaCha20Rng::seed_from_u64(3);
-    for (name, op) in [
-        ("evaluate", 0),
-        ("evaluate_i8", 1),
-        ("fix_first_var", 2),
-        ("eq_table", 3),
-    ] {
+    for (name, op) in [("evaluate", 0), ("evaluate_i8", 1), ("fix_first_var", 2), ("eq_table", 3)] {
         let mut g = c.benchmark_group(format!("mle/{name}"));
         g.sample_size(10);
         for num_vars in NUM_VARS {
             g.throughput(Throughput::Elements(1 << num_vars));
             let point: Vec<Fp> = (0..num_vars).map(|_| Fp::rand(&mut rng)).collect();
-            let evals: Vec<Fp> = (0..1usize << num_vars)
-                .map(|_| Fp::rand(&mut rng))
-                .collect();
+            let evals: Vec<Fp> = (0..1usize << num_vars).map(|_| Fp::rand(&mut rng)).collect();
             let ints: Vec<i8> = (0..1usize << num_vars).map(|_| rng.gen()).collect();
             let f = DenseMle::new(evals);
             g.bench_function(BenchmarkId::from_parameter(num_vars), |b| match op {
@@ -52,9 +45,7 @@ fn par_crossover(c: &mut Criterion) {
     let r = Fp::rand(&mut rng);
     let mut g = c.benchmark_group("mle/par_crossover");
     for num_vars in [8usize, 10, 11, 12, 13, 14, 16] {
-        let f: Vec<Fp> = (0..1usize << num_vars)
-            .map(|_| Fp::rand(&mut rng))
-            .collect();
+        let f: Vec<Fp> = (0..1usize << num_vars).map(|_| Fp::rand(&mut rng)).collect();
         let half = f.len() / 2;
         let mut out = vec![Fp::default(); half];
         g.bench_function(BenchmarkId::new("sequential", num_vars), |b| {

@@ -32,9 +32,7 @@ mod ark04 {
 }
 
 fn tables(rng: &mut ChaCha20Rng, count: usize, num_vars: usize) -> Vec<Vec<Fp>> {
-    (0..count)
-        .map(|_| (0..1usize << num_vars).map(|_| Fp::rand(rng)).collect())
-        .collect()
+    (0..count).map(|_| (0..1usize << num_vars).map(|_| Fp::rand(rng)).collect()).collect()
 }
 
 fn gkrnet_prove(poly: ProductSum, claimed_sum: Fp) -> Vec<u8> {
@@ -66,15 +64,11 @@ fn bench(c: &mut Criterion) {
             let mles: Vec<Rc<ark_poly_04::DenseMultilinearExtension<ark04::F>>> = t
                 .iter()
                 .map(|table| {
-                    let evals = table
-                        .iter()
-                        .map(|x| ark04::F::from(gkrnet::field::to_u128(x)))
-                        .collect();
-                    Rc::new(
-                        ark_poly_04::DenseMultilinearExtension::from_evaluations_vec(
-                            num_vars, evals,
-                        ),
-                    )
+                    let evals =
+                        table.iter().map(|x| ark04::F::from(gkrnet::field::to_u128(x))).collect();
+                    Rc::new(ark_poly_04::DenseMultilinearExtension::from_evaluations_vec(
+                        num_vars, evals,
+                    ))
                 })
                 .collect();
             let mut list =
@@ -133,10 +127,7 @@ fn bench(c: &mut Criterion) {
         let mut out = vec![Fp::default(); 1 << num_vars];
         base.bench_function(BenchmarkId::from_parameter(num_vars), |b| {
             b.iter(|| {
-                out.par_iter_mut()
-                    .zip(&t[0])
-                    .zip(&t[1])
-                    .for_each(|((o, x), y)| *o = *x * *y);
+                out.par_iter_mut().zip(&t[0]).zip(&t[1]).for_each(|((o, x), y)| *o = *x * *y);
                 black_box(&out);
             })
         });

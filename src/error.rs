@@ -14,26 +14,13 @@ pub enum VerifyError {
     #[error("proof format version {got} is not supported (this build reads version {supported})")]
     UnsupportedVersion { got: u16, supported: u16 },
     #[error("proof ends at byte {offset}: message `{label}` needs {needed} more bytes")]
-    Truncated {
-        offset: usize,
-        label: &'static str,
-        needed: usize,
-    },
+    Truncated { offset: usize, label: &'static str, needed: usize },
     #[error(
         "at byte {offset} the verifier expects message `{expected}` but the proof holds `{found}`"
     )]
-    UnexpectedMessage {
-        offset: usize,
-        expected: &'static str,
-        found: &'static str,
-    },
+    UnexpectedMessage { offset: usize, expected: &'static str, found: &'static str },
     #[error("message `{label}` at byte {offset} has {got} field elements, the statement allows {expected}")]
-    MessageLength {
-        offset: usize,
-        label: &'static str,
-        expected: usize,
-        got: u64,
-    },
+    MessageLength { offset: usize, label: &'static str, expected: usize, got: u64 },
     #[error("field element at byte {offset} is not canonical (its value is ≥ p)")]
     NonCanonicalField { offset: usize },
     #[error("{remaining} bytes follow the end of the proof at byte {offset}")]
@@ -63,11 +50,7 @@ pub enum VerifyError {
 
     // --- checks the caller of a sub-protocol makes ---
     #[error("{what}: the proof claims {claimed}, the verifier computes {computed}")]
-    EvalMismatch {
-        what: &'static str,
-        claimed: Fp,
-        computed: Fp,
-    },
+    EvalMismatch { what: &'static str, claimed: Fp, computed: Fp },
 }
 
 /// Why the prover could not produce a proof (bad witness, shapes, parameters).
@@ -75,11 +58,7 @@ pub enum VerifyError {
 #[non_exhaustive]
 pub enum ProveError {
     #[error("{what}: expected {expected}, got {got}")]
-    ShapeMismatch {
-        what: &'static str,
-        expected: usize,
-        got: usize,
-    },
+    ShapeMismatch { what: &'static str, expected: usize, got: usize },
     #[error("invalid shape: {reason}")]
     InvalidShape { reason: String },
     #[error("invalid sumcheck polynomial: {reason}")]

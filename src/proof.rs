@@ -33,10 +33,7 @@ pub struct Message {
 
 impl Message {
     pub fn new(label: Label, values: Vec<Fp>) -> Self {
-        Self {
-            tag: label_tag(label),
-            values,
-        }
+        Self { tag: label_tag(label), values }
     }
 
     pub fn label(&self) -> Label {
@@ -53,8 +50,7 @@ pub struct Proof {
 impl Proof {
     pub fn encode(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(self.encoded_len());
-        self.serialize_compressed(&mut out)
-            .expect("writing to a Vec cannot fail");
+        self.serialize_compressed(&mut out).expect("writing to a Vec cannot fail");
         out
     }
 
@@ -157,15 +153,9 @@ impl<'a> ProofReader<'a> {
             }
         };
         if version != VERSION {
-            return Err(VerifyError::UnsupportedVersion {
-                got: version,
-                supported: VERSION,
-            });
+            return Err(VerifyError::UnsupportedVersion { got: version, supported: VERSION });
         }
-        Ok(Self {
-            bytes,
-            offset: HEADER_BYTES,
-        })
+        Ok(Self { bytes, offset: HEADER_BYTES })
     }
 
     pub fn offset(&self) -> usize {
@@ -202,10 +192,7 @@ impl<'a> ProofReader<'a> {
     pub fn finish(self) -> Result<(), VerifyError> {
         match self.remaining() {
             0 => Ok(()),
-            remaining => Err(VerifyError::TrailingBytes {
-                offset: self.offset,
-                remaining,
-            }),
+            remaining => Err(VerifyError::TrailingBytes { offset: self.offset, remaining }),
         }
     }
 
@@ -237,9 +224,8 @@ impl<'a> ProofReader<'a> {
             .chunks_exact(FIELD_BYTES)
             .enumerate()
             .map(|(i, c)| {
-                Fp::deserialize_compressed(c).map_err(|_| VerifyError::NonCanonicalField {
-                    offset: start + i * FIELD_BYTES,
-                })
+                Fp::deserialize_compressed(c)
+                    .map_err(|_| VerifyError::NonCanonicalField { offset: start + i * FIELD_BYTES })
             })
             .collect()
     }
@@ -268,14 +254,8 @@ mod tests {
         assert_eq!(Proof::decode(&bytes), Ok(p.clone()));
         assert_eq!(Proof::deserialize_compressed(&bytes[..]).unwrap(), p);
         let mut r = ProofReader::new(&bytes).unwrap();
-        assert_eq!(
-            r.read(labels::SUMCHECK_ROUND, 2).unwrap(),
-            p.messages[0].values
-        );
-        assert_eq!(
-            r.read(labels::SUMCHECK_FINAL_EVALS, 1).unwrap(),
-            p.messages[1].values
-        );
+        assert_eq!(r.read(labels::SUMCHECK_ROUND, 2).unwrap(), p.messages[0].values);
+        assert_eq!(r.read(labels::SUMCHECK_FINAL_EVALS, 1).unwrap(), p.messages[1].values);
         assert_eq!(r.finish(), Ok(()));
     }
 
@@ -321,10 +301,7 @@ mod tests {
         );
         assert_eq!(
             ProofReader::new(b"GKRN\x02\x00").err(),
-            Some(VerifyError::UnsupportedVersion {
-                got: 2,
-                supported: 1
-            })
+            Some(VerifyError::UnsupportedVersion { got: 2, supported: 1 })
         );
         let mut long = bytes.clone();
         long.push(0);
@@ -333,10 +310,7 @@ mod tests {
         r.read(labels::SUMCHECK_FINAL_EVALS, 1).unwrap();
         assert_eq!(
             r.finish(),
-            Err(VerifyError::TrailingBytes {
-                offset: bytes.len(),
-                remaining: 1
-            })
+            Err(VerifyError::TrailingBytes { offset: bytes.len(), remaining: 1 })
         );
     }
 
@@ -346,9 +320,6 @@ mod tests {
         bytes.extend_from_slice(&VERSION.to_le_bytes());
         bytes.extend_from_slice(&label_tag(labels::SUMCHECK_ROUND).to_le_bytes());
         bytes.extend_from_slice(&u32::MAX.to_le_bytes());
-        assert!(matches!(
-            Proof::decode(&bytes),
-            Err(VerifyError::Truncated { .. })
-        ));
+        assert!(matches!(Proof::decode(&bytes), Err(VerifyError::Truncated { .. })));
     }
 }

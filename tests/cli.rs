@@ -9,20 +9,13 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 fn gkrnet(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_gkrnet"))
-        .args(args)
-        .output()
-        .expect("run gkrnet")
+    Command::new(env!("CARGO_BIN_EXE_gkrnet")).args(args).output().expect("run gkrnet")
 }
 
 fn write_npy<T: npyz::AutoSerialize + Copy>(path: &Path, data: &[T], shape: &[u64]) {
     let file = std::fs::File::create(path).unwrap();
-    let mut w = npyz::WriteOptions::new()
-        .default_dtype()
-        .shape(shape)
-        .writer(file)
-        .begin_nd()
-        .unwrap();
+    let mut w =
+        npyz::WriteOptions::new().default_dtype().shape(shape).writer(file).begin_nd().unwrap();
     w.extend(data.iter().copied()).unwrap();
     w.finish().unwrap();
 }
@@ -48,6 +41,16 @@ fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
+/// `gkrnet matmul prove` on files.
+fn prove_files(a: &Path, b: &Path, c_out: &Path, proof: &Path) -> Output {
+    gkrnet(&["matmul", "prove", "--a", s(a), "--b", s(b), "--c-out", s(c_out), "--proof", s(proof)])
+}
+
+/// `gkrnet matmul verify` on files.
+fn verify_files(a: &Path, b: &Path, c: &Path, proof: &Path) -> Output {
+    gkrnet(&["matmul", "verify", "--a", s(a), "--b", s(b), "--c", s(c), "--proof", s(proof)])
+}
+
 /// Writes A (m×n) and B (n×k) and returns their paths and data.
 fn inputs(d: &Path, m: usize, n: usize, k: usize) -> (PathBuf, PathBuf, Vec<i8>, Vec<i8>) {
     let mut rng = rng(99);
@@ -64,34 +67,12 @@ fn matmul_prove_then_verify_on_files() {
     let (m, n, k) = (37, 100, 5);
     let (pa, pb, a, b) = inputs(&d, m, n, k);
     let (pc, pp) = (d.join("c.npy"), d.join("p.bin"));
-    let out = gkrnet(&[
-        "matmul",
-        "prove",
-        "--a",
-        s(&pa),
-        "--b",
-        s(&pb),
-        "--c-out",
-        s(&pc),
-        "--proof",
-        s(&pp),
-    ]);
+    let out = prove_files(&pa, &pb, &pc, &pp);
     assert!(out.status.success(), "{}", stderr(&out));
     let (c, shape) = read_npy_i32(&pc);
     assert_eq!(shape, vec![m as u64, k as u64]);
     assert_eq!(c, naive_matmul(&a, &b, m, n, k));
-    let out = gkrnet(&[
-        "matmul",
-        "verify",
-        "--a",
-        s(&pa),
-        "--b",
-        s(&pb),
-        "--c",
-        s(&pc),
-        "--proof",
-        s(&pp),
-    ]);
+    let out = verify_files(&pa, &pb, &pc, &pp);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(String::from_utf8_lossy(&out.stdout).contains("accepted"));
 
@@ -100,18 +81,7 @@ fn matmul_prove_then_verify_on_files() {
     let last = proof.len() - 3;
     proof[last] ^= 0x10;
     std::fs::write(&pp, &proof).unwrap();
-    let out = gkrnet(&[
-        "matmul",
-        "verify",
-        "--a",
-        s(&pa),
-        "--b",
-        s(&pb),
-        "--c",
-        s(&pc),
-        "--proof",
-        s(&pp),
-    ]);
+    let out = verify_files(&pa, &pb, &pc, &pp);
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("proof rejected"), "{}", stderr(&out));
 
@@ -119,18 +89,7 @@ fn matmul_prove_then_verify_on_files() {
     let (mut c, _) = read_npy_i32(&pc);
     c[0] += 1;
     write_npy(&pc, &c, &[m as u64, k as u64]);
-    let out = gkrnet(&[
-        "matmul",
-        "verify",
-        "--a",
-        s(&pa),
-        "--b",
-        s(&pb),
-        "--c",
-        s(&pc),
-        "--proof",
-        s(&pp),
-    ]);
+    let out = verify_files(&pa, &pb, &pc, &pp);
     assert_eq!(out.status.code(), Some(1));
     std::fs::remove_dir_all(&d).ok();
 }
@@ -143,18 +102,7 @@ fn bad_inputs_exit_2_with_a_message_naming_the_problem() {
     // a float matrix
     let pf = d.join("float.npy");
     write_npy(&pf, &[1.0f32; 18], &[6, 3]);
-    let out = gkrnet(&[
-        "matmul",
-        "prove",
-        "--a",
-        s(&pa),
-        "--b",
-        s(&pf),
-        "--c-out",
-        s(&pc),
-        "--proof",
-        s(&pp),
-    ]);
+    let out = prove_files(&pa, &pf, &pc, &pp);
     assert_eq!(out.status.code(), Some(2));
     assert!(
         stderr(&out).contains("float.npy") && stderr(&out).contains("int8"),
@@ -162,82 +110,24 @@ fn bad_inputs_exit_2_with_a_message_naming_the_problem() {
         stderr(&out)
     );
     // mismatched inner dimensions
-    let out = gkrnet(&[
-        "matmul",
-        "prove",
-        "--a",
-        s(&pa),
-        "--b",
-        s(&pa),
-        "--c-out",
-        s(&pc),
-        "--proof",
-        s(&pp),
-    ]);
+    let out = prove_files(&pa, &pa, &pc, &pp);
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("4×6"), "{}", stderr(&out));
     // a 1-D array
     let pv = d.join("vector.npy");
     write_npy(&pv, &[1i8; 6], &[6]);
-    let out = gkrnet(&[
-        "matmul",
-        "prove",
-        "--a",
-        s(&pa),
-        "--b",
-        s(&pv),
-        "--c-out",
-        s(&pc),
-        "--proof",
-        s(&pp),
-    ]);
+    let out = prove_files(&pa, &pv, &pc, &pp);
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("2-D"), "{}", stderr(&out));
     // a missing file and an unknown flag
-    let out = gkrnet(&[
-        "matmul",
-        "verify",
-        "--a",
-        "/nonexistent.npy",
-        "--b",
-        s(&pb),
-        "--c",
-        s(&pc),
-        "--proof",
-        s(&pp),
-    ]);
+    let out = verify_files(Path::new("/nonexistent.npy"), &pb, &pc, &pp);
     assert_eq!(out.status.code(), Some(2));
-    assert_eq!(
-        gkrnet(&["matmul", "prove", "--bogus"]).status.code(),
-        Some(2)
-    );
+    assert_eq!(gkrnet(&["matmul", "prove", "--bogus"]).status.code(), Some(2));
     // C of the wrong shape on verify
-    let out = gkrnet(&[
-        "matmul",
-        "prove",
-        "--a",
-        s(&pa),
-        "--b",
-        s(&pb),
-        "--c-out",
-        s(&pc),
-        "--proof",
-        s(&pp),
-    ]);
+    let out = prove_files(&pa, &pb, &pc, &pp);
     assert!(out.status.success(), "{}", stderr(&out));
     write_npy(&pc, &[0i32; 4], &[2, 2]);
-    let out = gkrnet(&[
-        "matmul",
-        "verify",
-        "--a",
-        s(&pa),
-        "--b",
-        s(&pb),
-        "--c",
-        s(&pc),
-        "--proof",
-        s(&pp),
-    ]);
+    let out = verify_files(&pa, &pb, &pc, &pp);
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("2×2"), "{}", stderr(&out));
     std::fs::remove_dir_all(&d).ok();
@@ -245,9 +135,7 @@ fn bad_inputs_exit_2_with_a_message_naming_the_problem() {
 
 #[test]
 fn matmul_bench_json_is_one_object_with_the_interface_keys() {
-    let out = gkrnet(&[
-        "matmul", "bench", "--m", "64", "--n", "33", "--k", "1", "--json",
-    ]);
+    let out = gkrnet(&["matmul", "bench", "--m", "64", "--n", "33", "--k", "1", "--json"]);
     assert!(out.status.success(), "{}", stderr(&out));
     let text = String::from_utf8(out.stdout).unwrap();
     assert_eq!(text.trim().lines().count(), 1);
@@ -255,16 +143,7 @@ fn matmul_bench_json_is_one_object_with_the_interface_keys() {
     let obj = v.as_object().unwrap();
     let mut keys: Vec<&str> = obj.keys().map(String::as_str).collect();
     keys.sort_unstable();
-    assert_eq!(
-        keys,
-        [
-            "freivalds_ms",
-            "gemm_ms",
-            "proof_bytes",
-            "prove_ms",
-            "verify_ms"
-        ]
-    );
+    assert_eq!(keys, ["freivalds_ms", "gemm_ms", "proof_bytes", "prove_ms", "verify_ms"]);
     assert!(obj["proof_bytes"].as_u64().unwrap() > 0);
 }
 
@@ -274,8 +153,5 @@ fn sumcheck_command_proves_and_verifies() {
     assert!(out.status.success(), "{}", stderr(&out));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["verified"], true);
-    assert_eq!(
-        gkrnet(&["sumcheck", "--factors", "7"]).status.code(),
-        Some(2)
-    );
+    assert_eq!(gkrnet(&["sumcheck", "--factors", "7"]).status.code(), Some(2));
 }

@@ -31,15 +31,9 @@ struct Case {
 fn case(seed: u64, table_len: usize, num_values: usize) -> Case {
     let mut rng = rng(seed);
     let table: Vec<Fp> = (0..table_len as u64).map(|j| Fp::from(j * 7 + 3)).collect();
-    let values: Vec<Fp> = (0..num_values)
-        .map(|_| table[rng.gen_range(0..table_len)])
-        .collect();
+    let values: Vec<Fp> = (0..num_values).map(|_| table[rng.gen_range(0..table_len)]).collect();
     let m = multiplicities(&values, &table).unwrap();
-    Case {
-        stmt: LookupStatement { num_values, table },
-        values,
-        m,
-    }
+    Case { stmt: LookupStatement { num_values, table }, values, m }
 }
 
 fn prove(x: &Case) -> Vec<u8> {
@@ -55,19 +49,10 @@ fn verify(x: &Case, proof: &[u8]) -> Result<(), VerifyError> {
     bind(&mut t, &x.values, &x.m);
     let claims = lookup::verify(&x.stmt, &mut t)?;
     let m: Vec<Fp> = x.m.iter().map(|v| Fp::from(*v)).collect();
-    gkrnet::sumcheck::EvalClaim {
-        point: claims.point.clone(),
-        value: claims.values_eval,
-    }
-    .check(
-        evaluate_padded(&x.values, &claims.point),
-        "looked-up values",
-    )?;
-    gkrnet::sumcheck::EvalClaim {
-        point: claims.point.clone(),
-        value: claims.multiplicities_eval,
-    }
-    .check(evaluate_padded(&m, &claims.point), "multiplicities")?;
+    gkrnet::sumcheck::EvalClaim { point: claims.point.clone(), value: claims.values_eval }
+        .check(evaluate_padded(&x.values, &claims.point), "looked-up values")?;
+    gkrnet::sumcheck::EvalClaim { point: claims.point.clone(), value: claims.multiplicities_eval }
+        .check(evaluate_padded(&m, &claims.point), "multiplicities")?;
     t.finish()
 }
 
@@ -91,25 +76,15 @@ fn honest_lookups_verify_for_many_sizes_and_seeds() {
 fn a_value_outside_the_table_cannot_be_proven() {
     let mut x = case(1, 16, 40);
     x.values[5] = Fp::from(1_000_000u64);
-    assert_eq!(
-        multiplicities(&x.values, &x.stmt.table),
-        Err(ProveError::NotInTable { index: 5 })
-    );
+    assert_eq!(multiplicities(&x.values, &x.stmt.table), Err(ProveError::NotInTable { index: 5 }));
     let mut t = FiatShamirProver::new(labels::PROTOCOL);
-    assert_eq!(
-        lookup::prove(&x.stmt, &x.values, &x.m, &mut t),
-        Err(ProveError::LookupImbalance)
-    );
+    assert_eq!(lookup::prove(&x.stmt, &x.values, &x.m, &mut t), Err(ProveError::LookupImbalance));
 }
 
 #[test]
 fn bad_multiplicities_cannot_be_proven_and_tampered_ones_are_rejected() {
     let x = case(2, 16, 40);
-    let mut bad = Case {
-        stmt: x.stmt.clone(),
-        values: x.values.clone(),
-        m: x.m.clone(),
-    };
+    let mut bad = Case { stmt: x.stmt.clone(), values: x.values.clone(), m: x.m.clone() };
     let j = bad.m.iter().position(|&c| c > 0).unwrap();
     bad.m[j] -= 1;
     bad.m[(j + 1) % 16] += 1;
@@ -129,10 +104,7 @@ fn bad_multiplicities_cannot_be_proven_and_tampered_ones_are_rejected() {
     });
     assert!(matches!(
         verify(&x, &tampered),
-        Err(VerifyError::EvalMismatch {
-            what: "logup leaf numerator",
-            ..
-        })
+        Err(VerifyError::EvalMismatch { what: "logup leaf numerator", .. })
     ));
     let tampered = edit(&proof, |p| {
         let last = p.messages.last_mut().unwrap();
@@ -140,10 +112,7 @@ fn bad_multiplicities_cannot_be_proven_and_tampered_ones_are_rejected() {
     });
     assert!(matches!(
         verify(&x, &tampered),
-        Err(VerifyError::EvalMismatch {
-            what: "logup leaf denominator",
-            ..
-        })
+        Err(VerifyError::EvalMismatch { what: "logup leaf denominator", .. })
     ));
 }
 
@@ -163,18 +132,11 @@ fn a_tampered_root_is_rejected() {
 fn a_different_table_is_rejected() {
     let x = case(4, 32, 64);
     let proof = prove(&x);
-    let mut other = Case {
-        stmt: x.stmt.clone(),
-        values: x.values.clone(),
-        m: x.m.clone(),
-    };
+    let mut other = Case { stmt: x.stmt.clone(), values: x.values.clone(), m: x.m.clone() };
     other.stmt.table[31] += Fp::one();
     assert!(matches!(
         verify(&other, &proof),
-        Err(VerifyError::EvalMismatch {
-            what: "logup leaf denominator",
-            ..
-        })
+        Err(VerifyError::EvalMismatch { what: "logup leaf denominator", .. })
     ));
 }
 
@@ -186,11 +148,7 @@ fn values_chosen_after_alpha_are_rejected() {
     for seed in 0..20u64 {
         let x = case(100 + seed, 16, 50);
         let proof = prove(&x);
-        let mut swapped = Case {
-            stmt: x.stmt.clone(),
-            values: x.values.clone(),
-            m: x.m.clone(),
-        };
+        let mut swapped = Case { stmt: x.stmt.clone(), values: x.values.clone(), m: x.m.clone() };
         swapped.values[seed as usize] = Fp::from(999u64 + seed);
         assert!(verify(&swapped, &proof).is_err(), "seed {seed}");
     }

@@ -25,12 +25,7 @@ fn case(seed: u64, m: usize, n: usize, k: usize) -> Case {
     let a = random_i8(&mut rng, m * n);
     let b = random_i8(&mut rng, n * k);
     let c = naive_matmul(&a, &b, m, n, k);
-    Case {
-        shape: Shape { m, n, k },
-        a,
-        b,
-        c,
-    }
+    Case { shape: Shape { m, n, k }, a, b, c }
 }
 
 fn prove(x: &Case) -> Vec<u8> {
@@ -50,11 +45,7 @@ fn honest_products_verify_for_many_shapes_and_seeds() {
             0 => (1, 1, 1),
             1 => (rng.gen_range(1..20), rng.gen_range(1..20), 1), // matrix–vector
             2 => (rng.gen_range(1..9), 16, rng.gen_range(1..9)),
-            _ => (
-                rng.gen_range(1..24),
-                rng.gen_range(1..40),
-                rng.gen_range(1..24),
-            ),
+            _ => (rng.gen_range(1..24), rng.gen_range(1..40), rng.gen_range(1..24)),
         };
         let x = case(seed, m, n, k);
         verify(&x, &prove(&x)).unwrap_or_else(|e| panic!("seed {seed} {m}×{n}×{k}: {e}"));
@@ -70,12 +61,7 @@ fn extreme_values_and_larger_shapes_verify() {
             let a = vec![fill; m * n];
             let b = vec![i8::MIN; n * k];
             let c = naive_matmul(&a, &b, m, n, k);
-            let x = Case {
-                shape: Shape { m, n, k },
-                a,
-                b,
-                c,
-            };
+            let x = Case { shape: Shape { m, n, k }, a, b, c };
             verify(&x, &prove(&x)).unwrap();
         }
     }
@@ -85,12 +71,7 @@ fn extreme_values_and_larger_shapes_verify() {
 fn one_entry_of_c_changed_by_one_is_rejected() {
     let mut rejected = 0;
     for seed in 0..1000u64 {
-        let x = case(
-            10_000 + seed,
-            3 + (seed as usize % 5),
-            7,
-            4 + (seed as usize % 3),
-        );
+        let x = case(10_000 + seed, 3 + (seed as usize % 5), 7, 4 + (seed as usize % 3));
         let proof = prove(&x);
         let len = x.c.len();
         let position = match seed % 3 {
@@ -98,18 +79,10 @@ fn one_entry_of_c_changed_by_one_is_rejected() {
             1 => len - 1,
             _ => rng(seed).gen_range(0..len),
         };
-        let mut bad = Case {
-            shape: x.shape,
-            a: x.a.clone(),
-            b: x.b.clone(),
-            c: x.c.clone(),
-        };
+        let mut bad = Case { shape: x.shape, a: x.a.clone(), b: x.b.clone(), c: x.c.clone() };
         bad.c[position] += if seed % 2 == 0 { 1 } else { -1 };
         assert!(
-            matches!(
-                verify(&bad, &proof),
-                Err(VerifyError::FinalEvalMismatch { .. })
-            ),
+            matches!(verify(&bad, &proof), Err(VerifyError::FinalEvalMismatch { .. })),
             "seed {seed}, position {position}"
         );
         // and the honest prover refuses to prove the wrong product
@@ -157,19 +130,11 @@ fn adaptive_cheater_for_a_wrong_c_is_caught_by_the_verifiers_evaluation() {
         let a_eval = Fp::one();
         t.send(labels::SUMCHECK_FINAL_EVALS, &[a_eval, running]);
         let proof = t.into_proof().encode();
-        let bad = Case {
-            shape,
-            a: x.a.clone(),
-            b: x.b.clone(),
-            c,
-        };
+        let bad = Case { shape, a: x.a.clone(), b: x.b.clone(), c };
         assert!(
             matches!(
                 verify(&bad, &proof),
-                Err(VerifyError::EvalMismatch {
-                    what: "Ã(r_row, ρ) from A",
-                    ..
-                })
+                Err(VerifyError::EvalMismatch { what: "Ã(r_row, ρ) from A", .. })
             ),
             "seed {seed}"
         );
@@ -188,12 +153,7 @@ fn a_c_chosen_after_the_challenges_is_rejected() {
         if c == x.c {
             c[0] += 1;
         }
-        let bad = Case {
-            shape: x.shape,
-            a: x.a.clone(),
-            b: x.b.clone(),
-            c,
-        };
+        let bad = Case { shape: x.shape, a: x.a.clone(), b: x.b.clone(), c };
         assert!(verify(&bad, &proof).is_err());
     }
 }
@@ -202,16 +162,8 @@ fn a_c_chosen_after_the_challenges_is_rejected() {
 fn swapped_a_and_b_are_rejected() {
     let x = case(1, 6, 6, 6);
     let proof = prove(&x);
-    let swapped = Case {
-        shape: x.shape,
-        a: x.b.clone(),
-        b: x.a.clone(),
-        c: x.c.clone(),
-    };
-    assert!(matches!(
-        verify(&swapped, &proof),
-        Err(VerifyError::FinalEvalMismatch { .. })
-    ));
+    let swapped = Case { shape: x.shape, a: x.b.clone(), b: x.a.clone(), c: x.c.clone() };
+    assert!(matches!(verify(&swapped, &proof), Err(VerifyError::FinalEvalMismatch { .. })));
 }
 
 #[test]
@@ -224,16 +176,8 @@ fn a_transposed_b_is_rejected() {
             bt[j * 7 + i] = x.b[i * 7 + j];
         }
     }
-    let bad = Case {
-        shape: x.shape,
-        a: x.a.clone(),
-        b: bt,
-        c: x.c.clone(),
-    };
-    assert!(matches!(
-        verify(&bad, &proof),
-        Err(VerifyError::FinalEvalMismatch { .. })
-    ));
+    let bad = Case { shape: x.shape, a: x.a.clone(), b: bt, c: x.c.clone() };
+    assert!(matches!(verify(&bad, &proof), Err(VerifyError::FinalEvalMismatch { .. })));
 }
 
 #[test]
@@ -263,10 +207,7 @@ fn tampered_rounds_and_final_claims_are_rejected() {
         p.messages[rounds].values[0] *= two;
         p.messages[rounds].values[1] *= half;
     });
-    assert!(matches!(
-        verify(&x, &bad),
-        Err(VerifyError::EvalMismatch { .. })
-    ));
+    assert!(matches!(verify(&x, &bad), Err(VerifyError::EvalMismatch { .. })));
 }
 
 #[test]
@@ -279,26 +220,14 @@ fn shapes_that_differ_from_the_data_are_rejected() {
         Shape { m: 4, n: 7, k: 3 },
         Shape { m: 0, n: 6, k: 3 },
     ] {
-        let bad = Case {
-            shape,
-            a: x.a.clone(),
-            b: x.b.clone(),
-            c: x.c.clone(),
-        };
+        let bad = Case { shape, a: x.a.clone(), b: x.b.clone(), c: x.c.clone() };
         assert!(
-            matches!(
-                verify(&bad, &proof),
-                Err(VerifyError::InvalidStatement { .. })
-            ),
+            matches!(verify(&bad, &proof), Err(VerifyError::InvalidStatement { .. })),
             "{shape:?}"
         );
     }
     // an inner dimension whose accumulator could overflow is refused on both sides
-    let big = Shape {
-        m: 1,
-        n: 1 << 17,
-        k: 1,
-    };
+    let big = Shape { m: 1, n: 1 << 17, k: 1 };
     let a = vec![1i8; 1 << 17];
     assert!(matches!(
         matmul::prove_bytes(&big, &a, &a, &[1 << 17]),
@@ -327,10 +256,7 @@ fn byte_flips_truncations_and_extensions_are_rejected() {
     }
     let mut long = proof.clone();
     long.push(0);
-    assert!(matches!(
-        verify(&x, &long),
-        Err(VerifyError::TrailingBytes { remaining: 1, .. })
-    ));
+    assert!(matches!(verify(&x, &long), Err(VerifyError::TrailingBytes { remaining: 1, .. })));
 }
 
 #[test]
@@ -350,17 +276,8 @@ fn the_statement_is_bound_before_the_first_challenge() {
     let x = case(7, 5, 9, 3);
     let mut t = Recording::new(FiatShamirProver::new(matmul::PROTOCOL));
     matmul::prove_product(&x.shape, &x.a, &x.b, &x.c, &mut t).unwrap();
-    let first = t
-        .events
-        .iter()
-        .position(|e| matches!(e, Event::Challenge(_)))
-        .unwrap();
-    for label in [
-        labels::MATMUL_SHAPE,
-        labels::MATMUL_A,
-        labels::MATMUL_B,
-        labels::MATMUL_C,
-    ] {
+    let first = t.events.iter().position(|e| matches!(e, Event::Challenge(_))).unwrap();
+    for label in [labels::MATMUL_SHAPE, labels::MATMUL_A, labels::MATMUL_B, labels::MATMUL_C] {
         assert!(
             t.events[..first].contains(&Event::Append(label)),
             "{label} absorbed after a challenge"
@@ -376,8 +293,5 @@ fn the_statement_is_bound_before_the_first_challenge() {
         assert_eq!(*pair[0], Event::Send(labels::SUMCHECK_ROUND, 2));
         assert_eq!(*pair[1], Event::Challenge(labels::SUMCHECK_CHALLENGE));
     }
-    assert_eq!(
-        *body[2 * rounds],
-        Event::Send(labels::SUMCHECK_FINAL_EVALS, 2)
-    );
+    assert_eq!(*body[2 * rounds], Event::Send(labels::SUMCHECK_FINAL_EVALS, 2));
 }

@@ -15,9 +15,10 @@ fn naive_mle(values: &[Fp], point: &[Fp]) -> Fp {
         .iter()
         .enumerate()
         .map(|(b, v)| {
-            point.iter().enumerate().fold(*v, |acc, (i, r)| {
-                acc * if (b >> i) & 1 == 1 { *r } else { Fp::one() - r }
-            })
+            point
+                .iter()
+                .enumerate()
+                .fold(*v, |acc, (i, r)| acc * if (b >> i) & 1 == 1 { *r } else { Fp::one() - r })
         })
         .sum()
 }

@@ -52,10 +52,7 @@ fn tampered_first_middle_and_last_round_are_rejected() {
         for slot in 0..2 {
             let (poly, claim, proof) = fixture(3 + round as u64);
             let bad = edit(&proof, |p| p.messages[round].values[slot] += Fp::one());
-            assert!(
-                is_final_mismatch(check(&poly, &claim, &bad)),
-                "round {round} slot {slot}"
-            );
+            assert!(is_final_mismatch(check(&poly, &claim, &bad)), "round {round} slot {slot}");
         }
     }
 }
@@ -65,10 +62,7 @@ fn swapped_rounds_are_rejected() {
     let (poly, claim, proof) = fixture(4);
     for (i, j) in [(0, 1), (1, NUM_VARS - 1), (NUM_VARS - 2, NUM_VARS - 1)] {
         let bad = edit(&proof, |p| p.messages.swap(i, j));
-        assert!(
-            is_final_mismatch(check(&poly, &claim, &bad)),
-            "swap {i} {j}"
-        );
+        assert!(is_final_mismatch(check(&poly, &claim, &bad)), "swap {i} {j}");
     }
 }
 
@@ -77,10 +71,7 @@ fn replayed_rounds_are_rejected() {
     let (poly, claim, proof) = fixture(5);
     for i in 1..NUM_VARS {
         let bad = edit(&proof, |p| p.messages[i] = p.messages[i - 1].clone());
-        assert!(
-            is_final_mismatch(check(&poly, &claim, &bad)),
-            "replay into {i}"
-        );
+        assert!(is_final_mismatch(check(&poly, &claim, &bad)), "replay into {i}");
     }
 }
 
@@ -92,19 +83,13 @@ fn too_few_rounds_are_rejected() {
     });
     assert_eq!(
         check(&poly, &claim, &bad),
-        Err(VerifyError::WrongRoundCount {
-            expected: NUM_VARS,
-            got: NUM_VARS - 1
-        })
+        Err(VerifyError::WrongRoundCount { expected: NUM_VARS, got: NUM_VARS - 1 })
     );
     // the rounds alone, without what follows: the proof ends where a round belongs
     let bad = edit(&proof, |p| p.messages.truncate(NUM_VARS - 2));
     assert_eq!(
         check(&poly, &claim, &bad),
-        Err(VerifyError::WrongRoundCount {
-            expected: NUM_VARS,
-            got: NUM_VARS - 2
-        })
+        Err(VerifyError::WrongRoundCount { expected: NUM_VARS, got: NUM_VARS - 2 })
     );
 }
 
@@ -115,10 +100,7 @@ fn too_many_rounds_are_rejected() {
         let extra = p.messages[NUM_VARS - 1].clone();
         p.messages.insert(NUM_VARS, extra);
     });
-    assert_eq!(
-        check(&poly, &claim, &bad),
-        Err(VerifyError::TooManyRounds { expected: NUM_VARS })
-    );
+    assert_eq!(check(&poly, &claim, &bad), Err(VerifyError::TooManyRounds { expected: NUM_VARS }));
 }
 
 #[test]
@@ -128,11 +110,7 @@ fn degree_above_the_bound_is_rejected() {
         let bad = edit(&proof, |p| p.messages[round].values.push(Fp::one()));
         assert_eq!(
             check(&poly, &claim, &bad),
-            Err(VerifyError::DegreeTooHigh {
-                round,
-                got: 3,
-                max: 2
-            })
+            Err(VerifyError::DegreeTooHigh { round, got: 3, max: 2 })
         );
     }
 }
@@ -171,10 +149,7 @@ fn a_proof_for_another_polynomial_with_the_same_sum_is_caught_by_the_caller() {
     sumcheck::verify_final_evals(poly.terms(), 2, &eval, &mut t).unwrap();
     assert!(matches!(
         check(&poly, &claim, &proof),
-        Err(VerifyError::EvalMismatch {
-            what: "factor evaluation",
-            ..
-        })
+        Err(VerifyError::EvalMismatch { what: "factor evaluation", .. })
     ));
 }
 
@@ -182,16 +157,10 @@ fn a_proof_for_another_polynomial_with_the_same_sum_is_caught_by_the_caller() {
 fn invalid_claims_are_refused_before_reading() {
     let (poly, mut claim, proof) = fixture(12);
     claim.degree = 0;
-    assert!(matches!(
-        check(&poly, &claim, &proof),
-        Err(VerifyError::InvalidClaim { .. })
-    ));
+    assert!(matches!(check(&poly, &claim, &proof), Err(VerifyError::InvalidClaim { .. })));
     claim.degree = 2;
     claim.num_vars = 1000;
-    assert!(matches!(
-        check(&poly, &claim, &proof),
-        Err(VerifyError::InvalidClaim { .. })
-    ));
+    assert!(matches!(check(&poly, &claim, &proof), Err(VerifyError::InvalidClaim { .. })));
 }
 
 /// An adaptive cheater for a false sum: each round message is chosen after the previous
@@ -220,10 +189,7 @@ fn adaptive_cheater_with_a_false_sum_is_caught_by_the_final_check() {
         t.send(labels::SUMCHECK_FINAL_EVALS, &[f0, f1]);
         let proof = t.into_proof().encode();
         assert!(
-            matches!(
-                check(&poly, &claim, &proof),
-                Err(VerifyError::EvalMismatch { .. })
-            ),
+            matches!(check(&poly, &claim, &proof), Err(VerifyError::EvalMismatch { .. })),
             "seed {seed}"
         );
     }
@@ -243,17 +209,11 @@ fn honest_messages_reused_for_another_claim_are_rejected() {
 fn every_message_kind_in_the_wrong_place_is_named() {
     let (poly, claim, proof) = fixture(14);
     let bad = edit(&proof, |p| {
-        p.messages.insert(
-            0,
-            Message::new(labels::SUMCHECK_FINAL_EVALS, vec![Fp::one(); 2]),
-        )
+        p.messages.insert(0, Message::new(labels::SUMCHECK_FINAL_EVALS, vec![Fp::one(); 2]))
     });
     assert_eq!(
         check(&poly, &claim, &bad),
-        Err(VerifyError::WrongRoundCount {
-            expected: NUM_VARS,
-            got: 0
-        })
+        Err(VerifyError::WrongRoundCount { expected: NUM_VARS, got: 0 })
     );
     let bad = edit(&proof, |p| p.messages[0].tag ^= 1);
     assert!(matches!(

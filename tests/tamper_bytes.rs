@@ -6,11 +6,7 @@ mod common;
 use common::*;
 use gkrnet::sumcheck::Term;
 
-fn fixture() -> (
-    gkrnet::sumcheck::prover::ProductSum,
-    gkrnet::sumcheck::SumcheckClaim,
-    Vec<u8>,
-) {
+fn fixture() -> (gkrnet::sumcheck::prover::ProductSum, gkrnet::sumcheck::SumcheckClaim, Vec<u8>) {
     let mut rng = rng(21);
     let poly = random_instance(&mut rng, 4, 3, vec![Term::product(vec![0, 1, 2])]);
     let (claim, proof) = honest_proof(&poly, PROTOCOL);

@@ -26,14 +26,9 @@ fn events() -> (Vec<Event>, Vec<Event>) {
 fn the_claim_is_absorbed_before_the_first_challenge() {
     let (prover, verifier) = events();
     for log in [&prover, &verifier] {
-        let first_challenge = log
-            .iter()
-            .position(|e| matches!(e, Event::Challenge(_)))
-            .unwrap();
-        let claim_appends = log
-            .iter()
-            .filter(|e| **e == Event::Append(labels::SUMCHECK_CLAIM))
-            .count();
+        let first_challenge = log.iter().position(|e| matches!(e, Event::Challenge(_))).unwrap();
+        let claim_appends =
+            log.iter().filter(|e| **e == Event::Append(labels::SUMCHECK_CLAIM)).count();
         assert_eq!(claim_appends, 3, "num_vars, degree and claimed sum");
         assert!(
             log[..first_challenge]
@@ -49,10 +44,7 @@ fn the_claim_is_absorbed_before_the_first_challenge() {
 fn each_round_message_precedes_its_challenge_and_nothing_is_sent_twice_per_round() {
     let (prover, _) = events();
     // after the claim: Send(round), Challenge, Send(round), Challenge, …, Send(final evals)
-    let body: Vec<&Event> = prover
-        .iter()
-        .filter(|e| !matches!(e, Event::Append(_)))
-        .collect();
+    let body: Vec<&Event> = prover.iter().filter(|e| !matches!(e, Event::Append(_))).collect();
     assert_eq!(body.len(), 2 * 5 + 1);
     for pair in body[..10].chunks(2) {
         assert_eq!(*pair[0], Event::Send(labels::SUMCHECK_ROUND, 3));

@@ -64,33 +64,15 @@ pub enum Command {
 
 pub fn run(cmd: Command) -> Result<Outcome> {
     match cmd {
-        Command::Prove {
-            a,
-            b,
-            c_out,
-            proof,
-            json,
-        } => prove(&a, &b, &c_out, &proof, json),
-        Command::Verify {
-            a,
-            b,
-            c,
-            proof,
-            json,
-        } => verify(&a, &b, &c, &proof, json),
-        Command::Bench {
-            m,
-            n,
-            k,
-            seed,
-            runs,
-            json,
-        } => bench(Shape { m, n, k }, seed, runs, json),
+        Command::Prove { a, b, c_out, proof, json } => prove(&a, &b, &c_out, &proof, json),
+        Command::Verify { a, b, c, proof, json } => verify(&a, &b, &c, &proof, json),
+        Command::Bench { m, n, k, seed, runs, json } => bench(Shape { m, n, k }, seed, runs, json),
     }
 }
 
-/// The shape of A·B from the two files, or an error naming both shapes.
-fn product_shape(a: &Matrix<i8>, a_path: &Path, b: &Matrix<i8>, b_path: &Path) -> Result<Shape> {
+/// Reads A and B and the shape of A·B, or an error naming both files and shapes.
+fn read_factors(a_path: &Path, b_path: &Path) -> Result<(Matrix<i8>, Matrix<i8>, Shape)> {
+    let (a, b) = (npy::read_i8(a_path)?, npy::read_i8(b_path)?);
     if a.cols != b.rows {
         bail!(
             "inner dimensions differ: A ({}) is {}×{}, B ({}) is {}×{}",
@@ -102,27 +84,14 @@ fn product_shape(a: &Matrix<i8>, a_path: &Path, b: &Matrix<i8>, b_path: &Path) -
             b.cols
         );
     }
-    let shape = Shape {
-        m: a.rows,
-        n: a.cols,
-        k: b.cols,
-    };
+    let shape = Shape { m: a.rows, n: a.cols, k: b.cols };
     if shape.m == 0 || shape.n == 0 || shape.k == 0 {
-        bail!(
-            "empty matrix product {}×{} · {}×{}",
-            a.rows,
-            a.cols,
-            b.rows,
-            b.cols
-        );
+        bail!("empty matrix product {}×{} · {}×{}", a.rows, a.cols, b.rows, b.cols);
     }
     if shape.n > matmul::MAX_INNER {
-        bail!(
-            "inner dimension {} is above 2^17 − 1: int32 results could overflow",
-            shape.n
-        );
+        bail!("inner dimension {} is above 2^17 − 1: int32 results could overflow", shape.n);
     }
-    Ok(shape)
+    Ok((a, b, shape))
 }
 
 fn prove(
@@ -132,23 +101,14 @@ fn prove(
     proof_path: &Path,
     json: bool,
 ) -> Result<Outcome> {
-    let a = npy::read_i8(a_path)?;
-    let b = npy::read_i8(b_path)?;
-    let shape = product_shape(&a, a_path, &b, b_path)?;
+    let (a, b, shape) = read_factors(a_path, b_path)?;
     let start = Instant::now();
     let c = gemm::gemm_i8(&a.data, &b.data, shape.m, shape.n, shape.k).context("computing A·B")?;
     let gemm_ms = ms(start);
     let start = Instant::now();
     let proof = matmul::prove_bytes(&shape, &a.data, &b.data, &c).context("proving")?;
     let prove_ms = ms(start);
-    npy::write(
-        c_path,
-        &Matrix {
-            data: c,
-            rows: shape.m,
-            cols: shape.k,
-        },
-    )?;
+    npy::write(c_path, &Matrix { data: c, rows: shape.m, cols: shape.k })?;
     std::fs::write(proof_path, &proof)
         .with_context(|| format!("cannot write {}", proof_path.display()))?;
     if json {
@@ -175,10 +135,8 @@ fn verify(
     proof_path: &Path,
     json: bool,
 ) -> Result<Outcome> {
-    let a = npy::read_i8(a_path)?;
-    let b = npy::read_i8(b_path)?;
+    let (a, b, shape) = read_factors(a_path, b_path)?;
     let c = npy::read_i32(c_path)?;
-    let shape = product_shape(&a, a_path, &b, b_path)?;
     if (c.rows, c.cols) != (shape.m, shape.k) {
         bail!(
             "C ({}) is {}×{}, but A·B is {}×{}",
@@ -248,10 +206,7 @@ fn bench(shape: Shape, seed: u64, runs: usize, json: bool) -> Result<Outcome> {
         }
         proof_bytes = proof.len();
         if run > 0 {
-            for (t, v) in times
-                .iter_mut()
-                .zip([gemm_ms, prove_ms, verify_ms, freivalds_ms])
-            {
+            for (t, v) in times.iter_mut().zip([gemm_ms, prove_ms, verify_ms, freivalds_ms]) {
                 t.push(v);
             }
         }

@@ -23,10 +23,7 @@ fn read<T: npyz::Deserialize>(path: &Path, bytes: u64, name: &str) -> Result<Mat
     match npy.dtype() {
         DType::Plain(ts) if ts.type_char() == TypeChar::Int && ts.size_field() == bytes => {}
         DType::Plain(ts) => bail!("{} has dtype {ts}, expected {name}", path.display()),
-        other => bail!(
-            "{} has a structured dtype {other:?}, expected {name}",
-            path.display()
-        ),
+        other => bail!("{} has a structured dtype {other:?}, expected {name}", path.display()),
     }
     if npy.order() == Order::Fortran {
         bail!(
@@ -42,9 +39,8 @@ fn read<T: npyz::Deserialize>(path: &Path, bytes: u64, name: &str) -> Result<Mat
         );
     };
     let (rows, cols) = (usize::try_from(rows)?, usize::try_from(cols)?);
-    let data: Vec<T> = npy
-        .into_vec()
-        .with_context(|| format!("cannot read the data of {}", path.display()))?;
+    let data: Vec<T> =
+        npy.into_vec().with_context(|| format!("cannot read the data of {}", path.display()))?;
     if Some(data.len()) != rows.checked_mul(cols) {
         bail!(
             "{} holds {} entries, its shape {rows}×{cols} needs {}",
@@ -74,8 +70,6 @@ pub fn write<T: npyz::AutoSerialize + Copy>(path: &Path, m: &Matrix<T>) -> Resul
         .begin_nd()
         .with_context(|| format!("cannot write {}", path.display()))?;
     writer.extend(m.data.iter().copied())?;
-    writer
-        .finish()
-        .with_context(|| format!("cannot write {}", path.display()))?;
+    writer.finish().with_context(|| format!("cannot write {}", path.display()))?;
     Ok(())
 }

@@ -26,12 +26,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Result<Outcome> {
-    let Args {
-        num_vars,
-        factors,
-        seed,
-        json,
-    } = args;
+    let Args { num_vars, factors, seed, json } = args;
     if !(1..=3).contains(&factors) {
         bail!("--factors must be 1, 2 or 3 (got {factors})");
     }
@@ -40,11 +35,7 @@ pub fn run(args: Args) -> Result<Outcome> {
     }
     let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(seed);
     let tables: Vec<Vec<Fp>> = (0..factors)
-        .map(|_| {
-            (0..1usize << num_vars)
-                .map(|_| Fp::rand(&mut rng))
-                .collect()
-        })
+        .map(|_| (0..1usize << num_vars).map(|_| Fp::rand(&mut rng)).collect())
         .collect();
     let poly = ProductSum::product(tables.clone()).context("building the polynomial")?;
     let claimed_sum = poly.sum();

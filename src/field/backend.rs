@@ -139,19 +139,11 @@ mod tests {
 
     /// Random elements plus the edge cases 0, 1, p − 1, p − 2, 2^64 ± 1 and 2^126.
     fn samples(rng: &mut ChaCha20Rng) -> Vec<F> {
-        let mut v: Vec<F> = [
-            0u128,
-            1,
-            P - 1,
-            P - 2,
-            (1 << 64) - 1,
-            1 << 64,
-            (1 << 64) + 1,
-            1 << 126,
-        ]
-        .iter()
-        .map(|&x| F::new_unchecked(BigInt([x as u64, (x >> 64) as u64])))
-        .collect();
+        let mut v: Vec<F> =
+            [0u128, 1, P - 1, P - 2, (1 << 64) - 1, 1 << 64, (1 << 64) + 1, 1 << 126]
+                .iter()
+                .map(|&x| F::new_unchecked(BigInt([x as u64, (x >> 64) as u64])))
+                .collect();
         v.extend((0..200).map(|_| F::rand(rng)));
         v
     }
@@ -174,10 +166,7 @@ mod tests {
             let (a, b) = (F::rand(&mut rng), F::rand(&mut rng));
             assert_eq!(to_ref(&(a * b)), to_ref(&a) * to_ref(&b));
         }
-        assert_eq!(
-            F::from(3u64).inverse().unwrap() * F::from(3u64),
-            F::from(1u64)
-        );
+        assert_eq!(F::from(3u64).inverse().unwrap() * F::from(3u64), F::from(1u64));
         let x: u128 = rng.gen::<u128>() % P;
         assert_eq!(super::super::to_u128(&F::from(x)), x);
     }

@@ -62,23 +62,13 @@ fn chunk_kernel<W: Copy + Into<i64>, const SHIFT: u32>(f: &[Fp], w: &[W]) -> Fp 
 }
 
 fn dot_by_chunks<W: Sync>(f: &[Fp], w: &[W], kernel: fn(&[Fp], &[W]) -> Fp) -> Fp {
-    assert_eq!(
-        f.len(),
-        w.len(),
-        "dot product of vectors of different lengths"
-    );
+    assert_eq!(f.len(), w.len(), "dot product of vectors of different lengths");
     if f.len() < PAR_THRESHOLD {
-        f.chunks(CHUNK)
-            .zip(w.chunks(CHUNK))
-            .map(|(a, b)| kernel(a, b))
-            .sum()
+        f.chunks(CHUNK).zip(w.chunks(CHUNK)).map(|(a, b)| kernel(a, b)).sum()
     } else {
         // Smaller chunks than CHUNK keep both threads busy on mid-sized vectors.
         let chunk = (f.len() / (4 * rayon::current_num_threads())).clamp(1 << 12, CHUNK);
-        f.par_chunks(chunk)
-            .zip(w.par_chunks(chunk))
-            .map(|(a, b)| kernel(a, b))
-            .sum()
+        f.par_chunks(chunk).zip(w.par_chunks(chunk)).map(|(a, b)| kernel(a, b)).sum()
     }
 }
 
@@ -110,11 +100,7 @@ const ROWS_PER_TASK: usize = 1 << 8;
 /// # Panics
 /// If `m.len() != rows · cols` or `w.len() < rows`.
 pub fn row_combination_i8(m: &[i8], rows: usize, cols: usize, w: &[Fp]) -> Vec<Fp> {
-    assert_eq!(
-        Some(m.len()),
-        rows.checked_mul(cols),
-        "matrix data does not match its shape"
-    );
+    assert_eq!(Some(m.len()), rows.checked_mul(cols), "matrix data does not match its shape");
     assert!(w.len() >= rows, "fewer weights than rows");
     if cols == 0 {
         return Vec::new();
@@ -170,14 +156,9 @@ pub fn row_combination_i8(m: &[i8], rows: usize, cols: usize, w: &[Fp]) -> Vec<F
     };
     let bands = rows.div_ceil(ROWS_PER_TASK);
     let (acc, sum) = if rows * cols < PAR_THRESHOLD {
-        (0..bands)
-            .map(task)
-            .fold((vec![[0u128; 2]; cols], [0; 2]), merge)
+        (0..bands).map(task).fold((vec![[0u128; 2]; cols], [0; 2]), merge)
     } else {
-        (0..bands)
-            .into_par_iter()
-            .map(task)
-            .reduce(|| (vec![[0u128; 2]; cols], [0; 2]), merge)
+        (0..bands).into_par_iter().map(task).reduce(|| (vec![[0u128; 2]; cols], [0; 2]), merge)
     };
     // rows < 2^56, so every accumulator stays below 2^128 and the i128 differences in `reduce`
     // cannot overflow
@@ -204,11 +185,7 @@ fn column_combination<T: Copy + Into<i64> + Sync, const SHIFT: u32>(
     w: &[Fp],
     dot: fn(&[Fp], &[T]) -> Fp,
 ) -> Vec<Fp> {
-    assert_eq!(
-        Some(m.len()),
-        rows.checked_mul(cols),
-        "matrix data does not match its shape"
-    );
+    assert_eq!(Some(m.len()), rows.checked_mul(cols), "matrix data does not match its shape");
     assert!(w.len() >= cols, "fewer weights than columns");
     if cols == 0 {
         return vec![Fp::default(); rows];
@@ -243,21 +220,13 @@ fn column_combination<T: Copy + Into<i64> + Sync, const SHIFT: u32>(
 
 /// The reference: one field multiplication per term (oracle for tests, baseline for benches).
 pub fn dot_i8_naive(f: &[Fp], w: &[i8]) -> Fp {
-    assert_eq!(
-        f.len(),
-        w.len(),
-        "dot product of vectors of different lengths"
-    );
+    assert_eq!(f.len(), w.len(), "dot product of vectors of different lengths");
     f.iter().zip(w).map(|(x, &wi)| *x * from_i8(wi)).sum()
 }
 
 /// The reference for int32 weights.
 pub fn dot_i32_naive(f: &[Fp], w: &[i32]) -> Fp {
-    assert_eq!(
-        f.len(),
-        w.len(),
-        "dot product of vectors of different lengths"
-    );
+    assert_eq!(f.len(), w.len(), "dot product of vectors of different lengths");
     f.iter().zip(w).map(|(x, &wi)| *x * from_i32(wi)).sum()
 }
 
@@ -276,18 +245,7 @@ mod tests {
     #[test]
     fn delayed_matches_naive_on_random_and_extreme_inputs() {
         let mut rng = ChaCha20Rng::seed_from_u64(7);
-        for &n in &[
-            0usize,
-            1,
-            2,
-            3,
-            17,
-            1000,
-            CHUNK - 1,
-            CHUNK,
-            CHUNK + 1,
-            3 * CHUNK + 5,
-        ] {
+        for &n in &[0usize, 1, 2, 3, 17, 1000, CHUNK - 1, CHUNK, CHUNK + 1, 3 * CHUNK + 5] {
             let f: Vec<Fp> = (0..n).map(|_| Fp::rand(&mut rng)).collect();
             let w8: Vec<i8> = (0..n).map(|_| rng.gen()).collect();
             let w32: Vec<i32> = (0..n).map(|_| rng.gen()).collect();
@@ -308,14 +266,9 @@ mod tests {
     #[test]
     fn row_and_column_combinations_match_naive_sums() {
         let mut rng = ChaCha20Rng::seed_from_u64(8);
-        for &(rows, cols) in &[
-            (1usize, 1usize),
-            (3, 5),
-            (300, 7),
-            (7, 300),
-            (600, 130),
-            (1, 70_000),
-        ] {
+        for &(rows, cols) in
+            &[(1usize, 1usize), (3, 5), (300, 7), (7, 300), (600, 130), (1, 70_000)]
+        {
             let m8: Vec<i8> = (0..rows * cols).map(|_| rng.gen()).collect();
             let m32: Vec<i32> = (0..rows * cols).map(|_| rng.gen()).collect();
             let wr: Vec<Fp> = (0..rows).map(|_| Fp::rand(&mut rng)).collect();
@@ -329,10 +282,7 @@ mod tests {
             let by_cols32 = column_combination_i32(&m32, rows, cols, &wc);
             for i in (0..rows).step_by(1 + rows / 17) {
                 assert_eq!(by_cols[i], dot_i8_naive(&wc, &m8[i * cols..(i + 1) * cols]));
-                assert_eq!(
-                    by_cols32[i],
-                    dot_i32_naive(&wc, &m32[i * cols..(i + 1) * cols])
-                );
+                assert_eq!(by_cols32[i], dot_i32_naive(&wc, &m32[i * cols..(i + 1) * cols]));
             }
         }
         // extremes: all −128 and all 127 with the largest representations
@@ -341,9 +291,7 @@ mod tests {
         for v in [i8::MIN, i8::MAX] {
             let m = vec![v; rows * 3];
             let expected = dot_i8_naive(&big, &vec![v; rows]);
-            assert!(row_combination_i8(&m, rows, 3, &big)
-                .iter()
-                .all(|x| *x == expected));
+            assert!(row_combination_i8(&m, rows, 3, &big).iter().all(|x| *x == expected));
         }
     }
 

@@ -176,10 +176,7 @@ mod tests {
         }
         assert_eq!(from_canonical_bytes(&MODULUS.to_le_bytes()), None);
         assert_eq!(from_canonical_bytes(&u128::MAX.to_le_bytes()), None);
-        assert_eq!(
-            from_canonical_bytes(&(MODULUS - 1).to_le_bytes()),
-            Some(-Fp::one())
-        );
+        assert_eq!(from_canonical_bytes(&(MODULUS - 1).to_le_bytes()), Some(-Fp::one()));
         // ark-serialize agrees with the canonical form
         use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
         let x = from_i64(-3);

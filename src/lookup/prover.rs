@@ -65,10 +65,7 @@ pub fn prove(
     let alpha = t.challenge(labels::LOGUP_ALPHA);
 
     // leaves: (1, α − fᵢ) | (−mⱼ, α − tⱼ), neutral (0, 1) on padded slots
-    let mut leaves = Layer {
-        p: vec![Fp::zero(); 2 * half],
-        q: vec![Fp::one(); 2 * half],
-    };
+    let mut leaves = Layer { p: vec![Fp::zero(); 2 * half], q: vec![Fp::one(); 2 * half] };
     for (i, f) in values.iter().enumerate() {
         leaves.p[i] = Fp::one();
         leaves.q[i] = alpha - f;
@@ -82,9 +79,7 @@ pub fn prove(
     while let Some(child) = layers.last().filter(|l| l.p.len() > 1) {
         let h = child.p.len() / 2;
         let parent = Layer {
-            p: (0..h)
-                .map(|x| child.p[x] * child.q[x + h] + child.p[x + h] * child.q[x])
-                .collect(),
+            p: (0..h).map(|x| child.p[x] * child.q[x + h] + child.p[x + h] * child.q[x]).collect(),
             q: (0..h).map(|x| child.q[x] * child.q[x + h]).collect(),
         };
         layers.push(parent);
@@ -102,13 +97,7 @@ pub fn prove(
         let h = child.p.len() / 2;
         let (p0, p1) = child.p.split_at(h);
         let (q0, q1) = child.q.split_at(h);
-        let tables = vec![
-            eq_evals(&r),
-            p0.to_vec(),
-            p1.to_vec(),
-            q0.to_vec(),
-            q1.to_vec(),
-        ];
+        let tables = vec![eq_evals(&r), p0.to_vec(), p1.to_vec(), q0.to_vec(), q1.to_vec()];
         let poly = ProductSum::new(tables, layer_terms(lambda))?;
         let out = sumcheck::prove(poly, vp + lambda * vq, t)?;
         sumcheck::send_final_evals(t, &out.final_evals);
@@ -123,13 +112,6 @@ pub fn prove(
     let m_field: Vec<Fp> = multiplicities.iter().map(|m| Fp::from(*m)).collect();
     let (values_eval, multiplicities_eval) =
         (evaluate_padded(values, rho), evaluate_padded(&m_field, rho));
-    t.send(
-        labels::LOGUP_LEAF_EVALS,
-        &[values_eval, multiplicities_eval],
-    );
-    Ok(LookupClaims {
-        point: rho.to_vec(),
-        values_eval,
-        multiplicities_eval,
-    })
+    t.send(labels::LOGUP_LEAF_EVALS, &[values_eval, multiplicities_eval]);
+    Ok(LookupClaims { point: rho.to_vec(), values_eval, multiplicities_eval })
 }

@@ -1,10 +1,5 @@
 //! The LogUp verifier.
-#![deny(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 use super::{layer_terms, leaf_values, LookupClaims, LookupStatement, FACTORS};
 use crate::error::VerifyError;
@@ -27,16 +22,12 @@ pub fn verify(
 ) -> Result<LookupClaims, VerifyError> {
     let n = stmt.num_vars();
     if n >= MAX_NUM_VARS {
-        return Err(VerifyError::InvalidStatement {
-            reason: "lookup too large",
-        });
+        return Err(VerifyError::InvalidStatement { reason: "lookup too large" });
     }
     let alpha = t.challenge(labels::LOGUP_ALPHA);
     let root = t.receive(labels::LOGUP_ROOT, 2)?;
     let [p_root, q_root] = root[..] else {
-        return Err(VerifyError::InvalidStatement {
-            reason: "the root is two field elements",
-        });
+        return Err(VerifyError::InvalidStatement { reason: "the root is two field elements" });
     };
     if !p_root.is_zero() {
         return Err(VerifyError::LookupImbalance);
@@ -47,11 +38,7 @@ pub fn verify(
     let (mut r, mut vp, mut vq): (Vec<Fp>, Fp, Fp) = (Vec::new(), p_root, q_root);
     for layer in 0..=n {
         let lambda = t.challenge(labels::LOGUP_LAMBDA);
-        let claim = SumcheckClaim {
-            num_vars: layer,
-            degree: 3,
-            claimed_sum: vp + lambda * vq,
-        };
+        let claim = SumcheckClaim { num_vars: layer, degree: 3, claimed_sum: vp + lambda * vq };
         let eval = sumcheck::verify(&claim, t)?;
         let evals = sumcheck::verify_final_evals(&layer_terms(lambda), FACTORS, &eval, t)?;
         let [eq, p0, p1, q0, q1] = evals.as_slice() else {
@@ -68,25 +55,13 @@ pub fn verify(
     }
     let leaf = t.receive(labels::LOGUP_LEAF_EVALS, 2)?;
     let [values_eval, multiplicities_eval] = leaf[..] else {
-        return Err(VerifyError::InvalidStatement {
-            reason: "two leaf evaluations expected",
-        });
+        return Err(VerifyError::InvalidStatement { reason: "two leaf evaluations expected" });
     };
     let (Some(rho), Some(&side)) = (r.get(..n), r.get(n)) else {
-        return Err(VerifyError::InvalidStatement {
-            reason: "leaf point of the wrong length",
-        });
+        return Err(VerifyError::InvalidStatement { reason: "leaf point of the wrong length" });
     };
     let table_eval = evaluate_padded(&stmt.table, rho);
-    let (p, q) = leaf_values(
-        stmt,
-        alpha,
-        rho,
-        side,
-        values_eval,
-        multiplicities_eval,
-        table_eval,
-    );
+    let (p, q) = leaf_values(stmt, alpha, rho, side, values_eval, multiplicities_eval, table_eval);
     if p != vp {
         return Err(VerifyError::EvalMismatch {
             what: "logup leaf numerator",
@@ -101,9 +76,5 @@ pub fn verify(
             computed: q,
         });
     }
-    Ok(LookupClaims {
-        point: rho.to_vec(),
-        values_eval,
-        multiplicities_eval,
-    })
+    Ok(LookupClaims { point: rho.to_vec(), values_eval, multiplicities_eval })
 }

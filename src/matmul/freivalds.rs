@@ -94,20 +94,13 @@ mod tests {
     #[test]
     fn accepts_true_products_and_rejects_false_ones() {
         let mut rng = ChaCha20Rng::seed_from_u64(40);
-        for &(m, n, k) in &[
-            (1usize, 1usize, 1usize),
-            (5, 7, 3),
-            (33, 17, 1),
-            (16, 64, 16),
-        ] {
+        for &(m, n, k) in &[(1usize, 1usize, 1usize), (5, 7, 3), (33, 17, 1), (16, 64, 16)] {
             let a: Vec<i8> = (0..m * n).map(|_| rng.gen()).collect();
             let b: Vec<i8> = (0..n * k).map(|_| rng.gen()).collect();
             let mut c = vec![0i32; m * k];
             for i in 0..m {
                 for j in 0..k {
-                    c[i * k + j] = (0..n)
-                        .map(|t| a[i * n + t] as i32 * b[t * k + j] as i32)
-                        .sum();
+                    c[i * k + j] = (0..n).map(|t| a[i * n + t] as i32 * b[t * k + j] as i32).sum();
                 }
             }
             assert!(check(&a, &b, &c, m, n, k, &mut rng));
@@ -125,9 +118,6 @@ mod tests {
         assert_eq!(reduce(Q as u128 * Q as u128), 0);
         assert_eq!(reduce_signed(-1), Q - 1);
         assert_eq!(reduce_signed(-(Q as i128)), 0);
-        assert_eq!(
-            reduce(((1u128 << 122) - 1) % (Q as u128)),
-            reduce((1u128 << 122) - 1)
-        );
+        assert_eq!(reduce(((1u128 << 122) - 1) % (Q as u128)), reduce((1u128 << 122) - 1));
     }
 }

@@ -95,14 +95,8 @@ pub(crate) fn factor_claims(
     b_value: Fp,
 ) -> FactorClaims {
     FactorClaims {
-        a: EvalClaim {
-            point: rho.iter().chain(&claim.r_row).copied().collect(),
-            value: a_value,
-        },
-        b: EvalClaim {
-            point: claim.r_col.iter().chain(rho).copied().collect(),
-            value: b_value,
-        },
+        a: EvalClaim { point: rho.iter().chain(&claim.r_row).copied().collect(), value: a_value },
+        b: EvalClaim { point: claim.r_col.iter().chain(rho).copied().collect(), value: b_value },
     }
 }
 

@@ -30,15 +30,12 @@ pub(crate) fn check_shape(
             ),
         });
     }
-    let expect =
-        |what: &'static str, len: usize, rows: usize, cols: usize| match rows.checked_mul(cols) {
-            Some(e) if e == len => Ok(()),
-            _ => Err(ProveError::ShapeMismatch {
-                what,
-                expected: rows.saturating_mul(cols),
-                got: len,
-            }),
-        };
+    let expect = |what: &'static str, len: usize, rows: usize, cols: usize| match rows
+        .checked_mul(cols)
+    {
+        Some(e) if e == len => Ok(()),
+        _ => Err(ProveError::ShapeMismatch { what, expected: rows.saturating_mul(cols), got: len }),
+    };
     expect("entries of A (m×n)", a.len(), m, n)?;
     expect("entries of B (n×k)", b.len(), n, k)?;
     if let Some(c) = c {
@@ -83,12 +80,7 @@ pub fn prove(
     let poly = ProductSum::product(vec![a_table, b_table])?;
     let out = sumcheck::prove(poly, claim.value, t)?;
     sumcheck::send_final_evals(t, &out.final_evals);
-    Ok(factor_claims(
-        claim,
-        &out.point,
-        out.final_evals[0],
-        out.final_evals[1],
-    ))
+    Ok(factor_claims(claim, &out.point, out.final_evals[0], out.final_evals[1]))
 }
 
 /// The outsourced product: absorbs the statement (shapes, digests of A, B, C), draws the point on
@@ -107,15 +99,5 @@ pub fn prove_product(
     absorb_statement(t, shape, a, b, c);
     let (r_row, r_col) = draw_point(t, shape);
     let value = evaluate_matrix_i32(c, shape.m, shape.k, &r_col, &r_row);
-    prove(
-        shape,
-        a,
-        b,
-        &ProductClaim {
-            r_row,
-            r_col,
-            value,
-        },
-        t,
-    )
+    prove(shape, a, b, &ProductClaim { r_row, r_col, value }, t)
 }

@@ -1,10 +1,5 @@
 //! The matrix-product verifier.
-#![deny(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 use super::{
     absorb_statement, draw_point, factor_claims, terms, FactorClaims, ProductClaim, Shape,
@@ -24,14 +19,10 @@ fn check_shape(
 ) -> Result<(), VerifyError> {
     let Shape { m, n, k } = *shape;
     if m == 0 || n == 0 || k == 0 {
-        return Err(VerifyError::InvalidStatement {
-            reason: "empty matrix product",
-        });
+        return Err(VerifyError::InvalidStatement { reason: "empty matrix product" });
     }
     if n > MAX_INNER {
-        return Err(VerifyError::InvalidStatement {
-            reason: "inner dimension above 2^17 − 1",
-        });
+        return Err(VerifyError::InvalidStatement { reason: "inner dimension above 2^17 − 1" });
     }
     let fits = |len: Option<usize>, rows: usize, cols: usize| {
         len.is_none_or(|l| Some(l) == rows.checked_mul(cols))
@@ -62,24 +53,14 @@ pub fn verify(
             reason: "the claim's point does not match the shapes",
         });
     }
-    let sumcheck_claim = SumcheckClaim {
-        num_vars: shape.inner_vars(),
-        degree: 2,
-        claimed_sum: claim.value,
-    };
+    let sumcheck_claim =
+        SumcheckClaim { num_vars: shape.inner_vars(), degree: 2, claimed_sum: claim.value };
     let eval = sumcheck::verify(&sumcheck_claim, t)?;
     let evals = sumcheck::verify_final_evals(&terms(), 2, &eval, t)?;
     let [a_eval, b_eval] = evals.as_slice() else {
-        return Err(VerifyError::InvalidStatement {
-            reason: "two factor evaluations expected",
-        });
+        return Err(VerifyError::InvalidStatement { reason: "two factor evaluations expected" });
     };
-    Ok(factor_claims(
-        claim,
-        &eval.point,
-        a_eval.value,
-        b_eval.value,
-    ))
+    Ok(factor_claims(claim, &eval.point, a_eval.value, b_eval.value))
 }
 
 /// Verifies an outsourced product C = A·B: absorbs the statement (recomputing the digests), draws
@@ -99,20 +80,14 @@ pub fn verify_product(
     absorb_statement(t, shape, a, b, c);
     let (r_row, r_col) = draw_point(t, shape);
     let value = evaluate_matrix_i32(c, shape.m, shape.k, &r_col, &r_row);
-    let claim = ProductClaim {
-        r_row,
-        r_col,
-        value,
-    };
+    let claim = ProductClaim { r_row, r_col, value };
     let claims = verify(shape, &claim, t)?;
     let rho = claims.b.point.get(shape.col_vars()..).unwrap_or_default();
-    claims.a.check(
-        evaluate_matrix_i8(a, shape.m, shape.n, rho, &claim.r_row),
-        "Ã(r_row, ρ) from A",
-    )?;
-    claims.b.check(
-        evaluate_matrix_i8(b, shape.n, shape.k, &claim.r_col, rho),
-        "B̃(ρ, r_col) from B",
-    )?;
+    claims
+        .a
+        .check(evaluate_matrix_i8(a, shape.m, shape.n, rho, &claim.r_row), "Ã(r_row, ρ) from A")?;
+    claims
+        .b
+        .check(evaluate_matrix_i8(b, shape.n, shape.k, &claim.r_col, rho), "B̃(ρ, r_col) from B")?;
     Ok(())
 }

@@ -35,11 +35,7 @@ pub fn eq_evals_scaled(r: &[Fp], scale: Fp) -> Vec<Fp> {
 /// # Panics
 /// If the lengths differ.
 pub fn eq_eval(r: &[Fp], s: &[Fp]) -> Fp {
-    assert_eq!(
-        r.len(),
-        s.len(),
-        "eq of points with different numbers of variables"
-    );
+    assert_eq!(r.len(), s.len(), "eq of points with different numbers of variables");
     r.iter()
         .zip(s)
         .map(|(a, b)| {
@@ -57,9 +53,7 @@ mod tests {
     use rand_chacha::ChaCha20Rng;
 
     fn bits(index: usize, n: usize) -> Vec<Fp> {
-        (0..n)
-            .map(|i| Fp::from(((index >> i) & 1) as u64))
-            .collect()
+        (0..n).map(|i| Fp::from(((index >> i) & 1) as u64)).collect()
     }
 
     #[test]

@@ -38,24 +38,12 @@ pub fn evaluate_matrix_i32(
 }
 
 fn check_point(rows: usize, cols: usize, col_point: &[Fp], row_point: &[Fp]) {
-    assert_eq!(
-        col_point.len(),
-        num_vars_for(cols),
-        "column point does not match {cols} columns"
-    );
-    assert_eq!(
-        row_point.len(),
-        num_vars_for(rows),
-        "row point does not match {rows} rows"
-    );
+    assert_eq!(col_point.len(), num_vars_for(cols), "column point does not match {cols} columns");
+    assert_eq!(row_point.len(), num_vars_for(rows), "row point does not match {rows} rows");
 }
 
 fn combine_rows(by_row: &[Fp], row_point: &[Fp]) -> Fp {
-    eq_evals(row_point)
-        .iter()
-        .zip(by_row)
-        .map(|(e, v)| *e * v)
-        .sum()
+    eq_evals(row_point).iter().zip(by_row).map(|(e, v)| *e * v).sum()
 }
 
 #[cfg(test)]
@@ -82,23 +70,12 @@ mod tests {
     #[test]
     fn matrix_mles_equal_the_mle_of_the_padded_table() {
         let mut rng = ChaCha20Rng::seed_from_u64(12);
-        for &(rows, cols) in &[
-            (1usize, 1usize),
-            (1, 5),
-            (5, 1),
-            (3, 3),
-            (8, 8),
-            (9, 17),
-            (100, 33),
-        ] {
+        for &(rows, cols) in &[(1usize, 1usize), (1, 5), (5, 1), (3, 3), (8, 8), (9, 17), (100, 33)]
+        {
             let m8: Vec<i8> = (0..rows * cols).map(|_| rng.gen()).collect();
             let m32: Vec<i32> = (0..rows * cols).map(|_| rng.gen()).collect();
-            let cp: Vec<Fp> = (0..num_vars_for(cols))
-                .map(|_| Fp::rand(&mut rng))
-                .collect();
-            let rp: Vec<Fp> = (0..num_vars_for(rows))
-                .map(|_| Fp::rand(&mut rng))
-                .collect();
+            let cp: Vec<Fp> = (0..num_vars_for(cols)).map(|_| Fp::rand(&mut rng)).collect();
+            let rp: Vec<Fp> = (0..num_vars_for(rows)).map(|_| Fp::rand(&mut rng)).collect();
             let point: Vec<Fp> = cp.iter().chain(&rp).copied().collect();
             assert_eq!(
                 evaluate_matrix_i8(&m8, rows, cols, &cp, &rp),

@@ -86,11 +86,7 @@ impl DenseMle {
         assert!(self.num_vars > 0, "no variable left to bind");
         let half = self.evals.len() / 2;
         if half >= PAR_THRESHOLD {
-            self.evals = self
-                .evals
-                .par_chunks_exact(2)
-                .map(|p| p[0] + r * (p[1] - p[0]))
-                .collect();
+            self.evals = self.evals.par_chunks_exact(2).map(|p| p[0] + r * (p[1] - p[0])).collect();
         } else {
             for i in 0..half {
                 let (a, b) = (self.evals[2 * i], self.evals[2 * i + 1]);
@@ -110,9 +106,7 @@ impl DenseMle {
 /// # Panics
 /// If `values` holds more than 2^n entries.
 pub fn evaluate_padded(values: &[Fp], point: &[Fp]) -> Fp {
-    evaluate_split(values, point, |eq, block| {
-        eq.iter().zip(block).map(|(e, v)| *e * v).sum()
-    })
+    evaluate_split(values, point, |eq, block| eq.iter().zip(block).map(|(e, v)| *e * v).sum())
 }
 
 /// The MLE of an int8 vector (zero-padded to 2^n) at `point`, with delayed-reduction dot products and
@@ -149,11 +143,7 @@ fn evaluate_split<T: Sync>(
     // an entry costs one multiplication or less (1 ns for int8): parallel pays off later than
     // for a fold
     if values.len() >= 4 * PAR_THRESHOLD {
-        values
-            .par_chunks(1 << low)
-            .zip(eq_hi.par_iter())
-            .map(block)
-            .sum()
+        values.par_chunks(1 << low).zip(eq_hi.par_iter()).map(block).sum()
     } else {
         values.chunks(1 << low).zip(eq_hi.iter()).map(block).sum()
     }

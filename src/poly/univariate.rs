@@ -99,10 +99,7 @@ mod tests {
                 assert_eq!(g.evaluate(&r), horner(r));
             }
             // at the nodes themselves too
-            assert_eq!(
-                g.evaluate(&Fp::from(degree as u64)),
-                horner(Fp::from(degree as u64))
-            );
+            assert_eq!(g.evaluate(&Fp::from(degree as u64)), horner(Fp::from(degree as u64)));
         }
         assert_eq!(UniPoly::from_evals(vec![]).evaluate(&Fp::one()), Fp::zero());
     }

@@ -157,11 +157,7 @@ mod tests {
         for _ in 0..100_000 {
             let k = rng.gen_range(0..=100u32);
             let x: i128 = rng.gen::<i64>() as i128 * rng.gen::<u32>() as i128;
-            assert_eq!(
-                div_pow2_round_half_even(x, k),
-                reference(x, k),
-                "{x} / 2^{k}"
-            );
+            assert_eq!(div_pow2_round_half_even(x, k), reference(x, k), "{x} / 2^{k}");
         }
         // every x in a window around each tie, for small k
         for k in 1..=6u32 {
@@ -183,67 +179,35 @@ mod tests {
             }
             m *= 2.0;
         }
-        assert_eq!(
-            FixedPoint::from_real(0.5).unwrap(),
-            FixedPoint { a: 1 << 30, k: 31 }
-        );
-        assert_eq!(
-            FixedPoint::from_real(1.0).unwrap(),
-            FixedPoint { a: 1 << 30, k: 30 }
-        );
+        assert_eq!(FixedPoint::from_real(0.5).unwrap(), FixedPoint { a: 1 << 30, k: 31 });
+        assert_eq!(FixedPoint::from_real(1.0).unwrap(), FixedPoint { a: 1 << 30, k: 30 });
     }
 
     #[test]
     fn unusable_factors_are_refused() {
         for bad in [0.0, -1.0, f64::NAN, f64::INFINITY] {
-            assert!(matches!(
-                FixedPoint::from_real(bad),
-                Err(QuantError::NotPositive(_))
-            ));
+            assert!(matches!(FixedPoint::from_real(bad), Err(QuantError::NotPositive(_))));
         }
-        assert!(matches!(
-            FixedPoint::from_real(2f64.powi(31)),
-            Err(QuantError::TooLarge(_))
-        ));
-        assert!(matches!(
-            FixedPoint::from_real(2f64.powi(-70)),
-            Err(QuantError::TooSmall(_))
-        ));
+        assert!(matches!(FixedPoint::from_real(2f64.powi(31)), Err(QuantError::TooLarge(_))));
+        assert!(matches!(FixedPoint::from_real(2f64.powi(-70)), Err(QuantError::TooSmall(_))));
     }
 
     #[test]
     fn requantization_matches_exact_rational_rounding_and_clamps() {
         let mut rng = ChaCha20Rng::seed_from_u64(61);
         for _ in 0..100_000 {
-            let m = FixedPoint {
-                a: rng.gen_range(1..1u32 << 31),
-                k: rng.gen_range(0..=MAX_SHIFT),
-            };
-            let acc: i64 = if rng.gen() {
-                rng.gen::<i32>() as i64
-            } else {
-                rng.gen()
-            };
+            let m = FixedPoint { a: rng.gen_range(1..1u32 << 31), k: rng.gen_range(0..=MAX_SHIFT) };
+            let acc: i64 = if rng.gen() { rng.gen::<i32>() as i64 } else { rng.gen() };
             let z: i32 = rng.gen_range(-128..=127);
-            let (lo, hi) = if rng.gen() {
-                (-128, 127)
-            } else {
-                (z.max(-128), 127)
-            };
+            let (lo, hi) = if rng.gen() { (-128, 127) } else { (z.max(-128), 127) };
             let exact = reference(acc as i128 * m.a as i128, m.k) + z as i128;
-            assert_eq!(
-                requantize(acc, m, z, lo, hi) as i128,
-                exact.clamp(lo as i128, hi as i128)
-            );
+            assert_eq!(requantize(acc, m, z, lo, hi) as i128, exact.clamp(lo as i128, hi as i128));
         }
         // saturation at both ends, and the accumulator extremes
         let one = FixedPoint { a: 1 << 30, k: 30 };
         assert_eq!(requantize(i64::MAX, one, 0, -128, 127), 127);
         assert_eq!(requantize(i64::MIN, one, 0, -128, 127), -128);
         assert_eq!(requantize(-5, one, 3, 3, 127), 3); // ReLU fused: lo = z_out
-        assert_eq!(
-            requantize(i32::MIN as i64, FixedPoint { a: 1, k: 62 }, 0, -128, 127),
-            0
-        );
+        assert_eq!(requantize(i32::MIN as i64, FixedPoint { a: 1, k: 62 }, 0, -128, 127), 0);
     }
 }

@@ -70,11 +70,7 @@ impl EvalClaim {
         if self.value == computed {
             Ok(())
         } else {
-            Err(VerifyError::EvalMismatch {
-                what,
-                claimed: self.value,
-                computed,
-            })
+            Err(VerifyError::EvalMismatch { what, claimed: self.value, computed })
         }
     }
 }
@@ -93,10 +89,7 @@ impl Term {
 
     /// The plain product of the given tables.
     pub fn product(factors: Vec<usize>) -> Self {
-        Self {
-            coeff: Fp::one(),
-            factors,
-        }
+        Self { coeff: Fp::one(), factors }
     }
 }
 
@@ -109,10 +102,8 @@ pub fn degree(terms: &[Term]) -> usize {
 /// `None` if a term names a factor that `evals` does not have.
 pub fn combine(terms: &[Term], evals: &[Fp]) -> Option<Fp> {
     terms.iter().try_fold(Fp::zero(), |acc, term| {
-        let product = term
-            .factors
-            .iter()
-            .try_fold(term.coeff, |p, &j| evals.get(j).map(|e| p * e))?;
+        let product =
+            term.factors.iter().try_fold(term.coeff, |p, &j| evals.get(j).map(|e| p * e))?;
         Some(acc + product)
     })
 }
@@ -153,14 +144,10 @@ pub fn send_final_evals(t: &mut impl ProverTranscript, evals: &[Fp]) {
 /// Checks that a claim is within the limits every verifier enforces.
 pub(crate) fn check_claim_shape(claim: &SumcheckClaim) -> Result<(), VerifyError> {
     if claim.num_vars > MAX_NUM_VARS {
-        return Err(VerifyError::InvalidClaim {
-            reason: "more variables than MAX_NUM_VARS",
-        });
+        return Err(VerifyError::InvalidClaim { reason: "more variables than MAX_NUM_VARS" });
     }
     if claim.degree == 0 || claim.degree > MAX_DEGREE {
-        return Err(VerifyError::InvalidClaim {
-            reason: "degree outside 1..=MAX_DEGREE",
-        });
+        return Err(VerifyError::InvalidClaim { reason: "degree outside 1..=MAX_DEGREE" });
     }
     Ok(())
 }

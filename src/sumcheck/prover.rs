@@ -31,11 +31,8 @@ impl ProductSum {
     /// [`ProveError::InvalidPolynomial`] if the tables are empty, of different or non-power-of-two
     /// lengths, too large, or if a term is empty, names a missing table or the degree is too high.
     pub fn new(tables: Vec<Vec<Fp>>, terms: Vec<Term>) -> Result<Self, ProveError> {
-        let invalid = |reason: &str| {
-            Err(ProveError::InvalidPolynomial {
-                reason: reason.to_string(),
-            })
-        };
+        let invalid =
+            |reason: &str| Err(ProveError::InvalidPolynomial { reason: reason.to_string() });
         let Some(len) = tables.first().map(Vec::len) else {
             return invalid("no tables");
         };
@@ -49,21 +46,13 @@ impl ProductSum {
         if terms.is_empty() || terms.iter().any(|t| t.factors.is_empty()) {
             return invalid("every term needs at least one factor");
         }
-        if terms
-            .iter()
-            .flat_map(|t| &t.factors)
-            .any(|&j| j >= tables.len())
-        {
+        if terms.iter().flat_map(|t| &t.factors).any(|&j| j >= tables.len()) {
             return invalid("a term names a missing table");
         }
         if degree(&terms) > MAX_DEGREE {
             return invalid("degree above MAX_DEGREE");
         }
-        Ok(Self {
-            num_vars,
-            tables,
-            terms,
-        })
+        Ok(Self { num_vars, tables, terms })
     }
 
     /// The product of the given tables (one term, coefficient 1).
@@ -90,11 +79,7 @@ impl ProductSum {
 
     /// The claim this polynomial's sumcheck proves.
     pub fn claim(&self, claimed_sum: Fp) -> SumcheckClaim {
-        SumcheckClaim {
-            num_vars: self.num_vars,
-            degree: self.degree(),
-            claimed_sum,
-        }
+        SumcheckClaim { num_vars: self.num_vars, degree: self.degree(), claimed_sum }
     }
 
     /// Σ over the hypercube, term by term (the oracle for tests and the honest claimed sum).
@@ -110,10 +95,7 @@ impl ProductSum {
 
     /// The evaluations f_j(point) of every table.
     pub fn evaluate_tables(&self, point: &[Fp]) -> Vec<Fp> {
-        self.tables
-            .iter()
-            .map(|t| evaluate_padded(t, point))
-            .collect()
+        self.tables.iter().map(|t| evaluate_padded(t, point)).collect()
     }
 }
 
@@ -128,10 +110,7 @@ pub struct ProverOutput {
 impl ProverOutput {
     /// The claim on table j.
     pub fn claim_on(&self, j: usize) -> EvalClaim {
-        EvalClaim {
-            point: self.point.clone(),
-            value: self.final_evals[j],
-        }
+        EvalClaim { point: self.point.clone(), value: self.final_evals[j] }
     }
 }
 
@@ -147,11 +126,7 @@ pub fn prove(
 ) -> Result<ProverOutput, ProveError> {
     let claim = poly.claim(claimed_sum);
     absorb_claim(t, &claim);
-    let ProductSum {
-        num_vars,
-        mut tables,
-        terms,
-    } = poly;
+    let ProductSum { num_vars, mut tables, terms } = poly;
     let kernel = Kernel::for_terms(&terms);
     let degree = claim.degree;
 
@@ -181,17 +156,20 @@ pub fn prove(
     if combine(&terms, &final_evals) != Some(running_sum) {
         return Err(ProveError::ClaimedSumMismatch);
     }
-    Ok(ProverOutput {
-        point: point_from_challenges(challenges),
-        final_evals,
-    })
+    Ok(ProverOutput { point: point_from_challenges(challenges), final_evals })
 }
 
 /// The message [g(0), g(2), …, g(d)] from the per-term accumulators acc[term·d + k].
 ///
 /// The product-of-two kernel accumulates g(0) and the leading coefficient c = g(∞) instead of
 /// g(2): with g(1) = running_sum − g(0), g(2) = 2·g(1) − g(0) + 2c for a quadratic g.
-fn round_message(acc: &[Fp], terms: &[Term], degree: usize, kernel: &Kernel, running_sum: Fp) -> Vec<Fp> {
+fn round_message(
+    acc: &[Fp],
+    terms: &[Term],
+    degree: usize,
+    kernel: &Kernel,
+    running_sum: Fp,
+) -> Vec<Fp> {
     if let Kernel::Product2 { .. } = kernel {
         let coeff = terms[0].coeff;
         let (g0, c) = (coeff * acc[0], coeff * acc[1]);
@@ -199,13 +177,7 @@ fn round_message(acc: &[Fp], terms: &[Term], degree: usize, kernel: &Kernel, run
         return vec![g0, g1.double() - g0 + c.double()];
     }
     (0..degree)
-        .map(|k| {
-            terms
-                .iter()
-                .enumerate()
-                .map(|(ti, term)| term.coeff * acc[ti * degree + k])
-                .sum()
-        })
+        .map(|k| terms.iter().enumerate().map(|(ti, term)| term.coeff * acc[ti * degree + k]).sum())
         .collect()
 }
 
@@ -239,9 +211,7 @@ fn chunk_len(pairs: usize) -> usize {
     if pairs < PAR_THRESHOLD {
         pairs
     } else {
-        (pairs / (8 * rayon::current_num_threads()))
-            .next_power_of_two()
-            .clamp(1 << 10, pairs)
+        (pairs / (8 * rayon::current_num_threads())).next_power_of_two().clamp(1 << 10, pairs)
     }
 }
 
@@ -253,13 +223,9 @@ fn run_jobs<J: Send>(
     job: impl Fn(J) -> Vec<Fp> + Sync + Send,
 ) -> Vec<Fp> {
     if jobs.len() == 1 {
-        jobs.into_iter()
-            .map(job)
-            .fold(vec![Fp::zero(); acc_len], add_into)
+        jobs.into_iter().map(job).fold(vec![Fp::zero(); acc_len], add_into)
     } else {
-        jobs.into_par_iter()
-            .map(job)
-            .reduce(|| vec![Fp::zero(); acc_len], add_into)
+        jobs.into_par_iter().map(job).reduce(|| vec![Fp::zero(); acc_len], add_into)
     }
 }
 
@@ -299,17 +265,14 @@ fn fold_eval_pass(
     let chunk = chunk_len(quarter);
     // jobs[k][j]: chunk k of table j, as (A, B, C, D) with A = f[0..q), B = f[q..2q),
     // C = f[2q..3q), D = f[3q..4q): A folds with C, B with D, then (A, B) are the next pairs.
-    let mut jobs: Vec<Vec<FoldChunk<'_>>> = (0..quarter / chunk)
-        .map(|_| Vec::with_capacity(tables.len()))
-        .collect();
+    let mut jobs: Vec<Vec<FoldChunk<'_>>> =
+        (0..quarter / chunk).map(|_| Vec::with_capacity(tables.len())).collect();
     for table in tables.iter_mut() {
         let (low, high) = table[..len].split_at_mut(half);
         let (a, b) = low.split_at_mut(quarter);
         let (c, d) = high.split_at(quarter);
-        let chunks = a
-            .chunks_mut(chunk)
-            .zip(b.chunks_mut(chunk))
-            .zip(c.chunks(chunk).zip(d.chunks(chunk)));
+        let chunks =
+            a.chunks_mut(chunk).zip(b.chunks_mut(chunk)).zip(c.chunks(chunk).zip(d.chunks(chunk)));
         for (k, ((a, b), (c, d))) in chunks.enumerate() {
             jobs[k].push((a, b, c, d));
         }

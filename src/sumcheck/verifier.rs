@@ -1,12 +1,7 @@
 //! The sumcheck verifier. It reads every prover message through the transcript, with lengths fixed
 //! by the claim, and returns an [`EvalClaim`] for the caller to check; it never returns a bool and
 //! never panics.
-#![deny(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 use super::{
     absorb_claim, check_claim_shape, combine, decompress_round, degree, point_from_challenges,
@@ -45,10 +40,7 @@ pub fn verify(
         running_sum = poly.evaluate(&r);
         challenges.push(r);
     }
-    Ok(EvalClaim {
-        point: point_from_challenges(challenges),
-        value: running_sum,
-    })
+    Ok(EvalClaim { point: point_from_challenges(challenges), value: running_sum })
 }
 
 /// Receives the prover's evaluations f_j(point) of the `num_factors` factors and checks that
@@ -65,68 +57,39 @@ pub fn verify_final_evals(
     claim: &EvalClaim,
     t: &mut impl VerifierTranscript,
 ) -> Result<Vec<EvalClaim>, VerifyError> {
-    if terms
-        .iter()
-        .flat_map(|term| &term.factors)
-        .any(|&j| j >= num_factors)
-        || degree(terms) == 0
+    if terms.iter().flat_map(|term| &term.factors).any(|&j| j >= num_factors) || degree(terms) == 0
     {
         return Err(VerifyError::InvalidClaim {
             reason: "a term names a missing factor, or no term has a factor",
         });
     }
-    let evals = t
-        .receive(labels::SUMCHECK_FINAL_EVALS, num_factors)
-        .map_err(|e| match e {
-            VerifyError::UnexpectedMessage { found, .. } if found == labels::SUMCHECK_ROUND => {
-                VerifyError::TooManyRounds {
-                    expected: claim.point.len(),
-                }
-            }
-            e => e,
-        })?;
-    let got = combine(terms, &evals).ok_or(VerifyError::InvalidClaim {
-        reason: "a term names a missing factor",
+    let evals = t.receive(labels::SUMCHECK_FINAL_EVALS, num_factors).map_err(|e| match e {
+        VerifyError::UnexpectedMessage { found, .. } if found == labels::SUMCHECK_ROUND => {
+            VerifyError::TooManyRounds { expected: claim.point.len() }
+        }
+        e => e,
     })?;
+    let got = combine(terms, &evals)
+        .ok_or(VerifyError::InvalidClaim { reason: "a term names a missing factor" })?;
     if got != claim.value {
-        return Err(VerifyError::FinalEvalMismatch {
-            expected: claim.value,
-            got,
-        });
+        return Err(VerifyError::FinalEvalMismatch { expected: claim.value, got });
     }
-    Ok(evals
-        .into_iter()
-        .map(|value| EvalClaim {
-            point: claim.point.clone(),
-            value,
-        })
-        .collect())
+    Ok(evals.into_iter().map(|value| EvalClaim { point: claim.point.clone(), value }).collect())
 }
 
 /// Names a failure to read round `round` in terms of the sumcheck.
 fn round_error(e: VerifyError, claim: &SumcheckClaim, round: usize) -> VerifyError {
     match e {
         VerifyError::MessageLength { got, .. } if got > claim.degree as u64 => {
-            VerifyError::DegreeTooHigh {
-                round,
-                got,
-                max: claim.degree,
-            }
+            VerifyError::DegreeTooHigh { round, got, max: claim.degree }
         }
         // the proof goes on with the next message, or ends, where this round belongs
         VerifyError::UnexpectedMessage { found, .. } if found == labels::SUMCHECK_FINAL_EVALS => {
-            VerifyError::WrongRoundCount {
-                expected: claim.num_vars,
-                got: round,
-            }
+            VerifyError::WrongRoundCount { expected: claim.num_vars, got: round }
         }
-        VerifyError::Truncated {
-            needed: FRAME_BYTES,
-            ..
-        } => VerifyError::WrongRoundCount {
-            expected: claim.num_vars,
-            got: round,
-        },
+        VerifyError::Truncated { needed: FRAME_BYTES, .. } => {
+            VerifyError::WrongRoundCount { expected: claim.num_vars, got: round }
+        }
         e => e,
     }
 }

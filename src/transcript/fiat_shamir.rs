@@ -51,10 +51,7 @@ pub struct FiatShamirProver {
 
 impl FiatShamirProver {
     pub fn new(protocol: Label) -> Self {
-        Self {
-            transcript: MerlinTranscript::new(protocol),
-            proof: Proof::default(),
-        }
+        Self { transcript: MerlinTranscript::new(protocol), proof: Proof::default() }
     }
 
     pub fn into_proof(self) -> Proof {
@@ -79,10 +76,7 @@ impl Transcript for FiatShamirProver {
 impl ProverTranscript for FiatShamirProver {
     fn send(&mut self, label: Label, msg: &[Fp]) {
         self.transcript.append_fields(label, msg);
-        self.proof.messages.push(Message {
-            tag: label_tag(label),
-            values: msg.to_vec(),
-        });
+        self.proof.messages.push(Message { tag: label_tag(label), values: msg.to_vec() });
     }
 }
 
@@ -97,10 +91,7 @@ pub struct FiatShamirVerifier<'a> {
 impl<'a> FiatShamirVerifier<'a> {
     /// Checks the proof's header.
     pub fn new(protocol: Label, proof: &'a [u8]) -> Result<Self, VerifyError> {
-        Ok(Self {
-            transcript: MerlinTranscript::new(protocol),
-            reader: ProofReader::new(proof)?,
-        })
+        Ok(Self { transcript: MerlinTranscript::new(protocol), reader: ProofReader::new(proof)? })
     }
 
     /// Succeeds only if the verifier consumed the whole proof.
@@ -145,10 +136,7 @@ mod tests {
         let bytes = p.into_proof().encode();
         let mut v = FiatShamirVerifier::new(labels::PROTOCOL, &bytes).unwrap();
         v.append_u64(labels::SUMCHECK_CLAIM, 7);
-        assert_eq!(
-            v.receive(labels::SUMCHECK_ROUND, 1).unwrap(),
-            vec![Fp::from(3u64)]
-        );
+        assert_eq!(v.receive(labels::SUMCHECK_ROUND, 1).unwrap(), vec![Fp::from(3u64)]);
         assert_eq!(v.challenge(labels::SUMCHECK_CHALLENGE), c1);
         v.finish().unwrap();
     }

@@ -54,12 +54,8 @@ pub mod labels {
     pub const TENSOR_DIGEST: Label = "tensor/blake3";
 
     /// All labels that can name a prover message, to name a tag found in a proof.
-    pub const MESSAGES: &[Label] = &[
-        SUMCHECK_ROUND,
-        SUMCHECK_FINAL_EVALS,
-        LOGUP_ROOT,
-        LOGUP_LEAF_EVALS,
-    ];
+    pub const MESSAGES: &[Label] =
+        &[SUMCHECK_ROUND, SUMCHECK_FINAL_EVALS, LOGUP_ROOT, LOGUP_LEAF_EVALS];
 }
 
 /// The 4-byte tag a proof stores in front of each message (FNV-1a of the label).
@@ -77,11 +73,7 @@ pub const fn label_tag(label: Label) -> u32 {
 
 /// The message label with this tag, or `"unknown"`.
 pub fn label_of_tag(tag: u32) -> Label {
-    labels::MESSAGES
-        .iter()
-        .find(|l| label_tag(l) == tag)
-        .copied()
-        .unwrap_or("unknown")
+    labels::MESSAGES.iter().find(|l| label_tag(l) == tag).copied().unwrap_or("unknown")
 }
 
 /// Absorbing public data and drawing challenges: what both sides do alike.

@@ -26,10 +26,7 @@ pub struct Recording<T> {
 
 impl<T> Recording<T> {
     pub fn new(inner: T) -> Self {
-        Self {
-            inner,
-            events: Vec::new(),
-        }
+        Self { inner, events: Vec::new() }
     }
 }
 

@@ -13,10 +13,8 @@ use rand_chacha::ChaCha20Rng;
 
 /// A seeded rng; `GKRNET_TEST_SEED` shifts every seed to explore other cases.
 pub fn rng(seed: u64) -> ChaCha20Rng {
-    let shift = std::env::var("GKRNET_TEST_SEED")
-        .ok()
-        .and_then(|s| s.parse::<u64>().ok())
-        .unwrap_or(0);
+    let shift =
+        std::env::var("GKRNET_TEST_SEED").ok().and_then(|s| s.parse::<u64>().ok()).unwrap_or(0);
     ChaCha20Rng::seed_from_u64(seed.wrapping_add(shift))
 }
 
@@ -31,9 +29,7 @@ pub fn random_instance(
     num_tables: usize,
     terms: Vec<Term>,
 ) -> ProductSum {
-    let tables = (0..num_tables)
-        .map(|_| random_vec(rng, 1 << num_vars))
-        .collect();
+    let tables = (0..num_tables).map(|_| random_vec(rng, 1 << num_vars)).collect();
     ProductSum::new(tables, terms).expect("valid instance")
 }
 
@@ -44,21 +40,9 @@ pub fn shapes(rng: &mut ChaCha20Rng) -> Vec<(usize, Vec<Term>)> {
         (2, vec![Term::product(vec![0, 1])]),
         (3, vec![Term::product(vec![0, 1, 2])]),
         // eq-weighted pair plus a scaled square: Σ c₀·f₀f₁f₂ + c₁·f₃²
-        (
-            4,
-            vec![
-                Term::new(Fp::rand(rng), vec![0, 1, 2]),
-                Term::new(Fp::rand(rng), vec![3, 3]),
-            ],
-        ),
+        (4, vec![Term::new(Fp::rand(rng), vec![0, 1, 2]), Term::new(Fp::rand(rng), vec![3, 3])]),
         // logup-like: f₀·(f₁ − f₂·γ) written as two terms
-        (
-            3,
-            vec![
-                Term::product(vec![0, 1]),
-                Term::new(-Fp::rand(rng), vec![0, 2]),
-            ],
-        ),
+        (3, vec![Term::product(vec![0, 1]), Term::new(-Fp::rand(rng), vec![0, 2])]),
     ]
 }
 
@@ -106,9 +90,7 @@ pub fn naive_matmul(a: &[i8], b: &[i8], m: usize, n: usize, k: usize) -> Vec<i32
     let mut c = vec![0i32; m * k];
     for i in 0..m {
         for j in 0..k {
-            let s: i64 = (0..n)
-                .map(|t| a[i * n + t] as i64 * b[t * k + j] as i64)
-                .sum();
+            let s: i64 = (0..n).map(|t| a[i * n + t] as i64 * b[t * k + j] as i64).sum();
             c[i * k + j] = i32::try_from(s).expect("fits i32 for n < 2^17");
         }
     }
