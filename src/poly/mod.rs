@@ -26,6 +26,13 @@ pub use univariate::UniPoly;
 pub const PAR_THRESHOLD: usize = 1 << 12;
 
 /// The number of variables of the smallest hypercube that holds `len` entries (0 for len ≤ 1).
+///
+/// ```
+/// use gkrnet::poly::num_vars_for;
+/// assert_eq!((num_vars_for(0), num_vars_for(1), num_vars_for(5), num_vars_for(8)), (0, 0, 3, 3));
+/// assert_eq!(num_vars_for(usize::MAX), 64);
+/// ```
 pub fn num_vars_for(len: usize) -> usize {
-    len.max(1).next_power_of_two().trailing_zeros() as usize
+    // lengths above 2^63 have no power of two in usize: they need all 64 variables
+    len.max(1).checked_next_power_of_two().map_or(usize::BITS, |p| p.trailing_zeros()) as usize
 }
