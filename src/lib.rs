@@ -12,6 +12,7 @@
 //! | [`proof`] | the canonical, versioned proof encoding and its reader |
 //! | [`quant`] | quantized integer arithmetic: fixed-point rescaling, half-to-even requantization |
 //! | [`lookup`] | LogUp lookups proved with the fractional-sum GKR circuit |
+//! | [`merge`] | several claims on one MLE at different points merged into one |
 //! | [`matmul`] | Thaler's matrix-product protocol, the exact int8 GEMM, Freivalds' check |
 //! | [`sumcheck`] | prover and verifier for sums of products of multilinear polynomials |
 //! | [`error`] | `ProveError`, `VerifyError` |
@@ -29,6 +30,7 @@ pub mod error;
 pub mod field;
 pub mod lookup;
 pub mod matmul;
+pub mod merge;
 pub mod poly;
 pub mod proof;
 pub mod quant;

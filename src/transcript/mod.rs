@@ -45,6 +45,8 @@ pub mod labels {
     pub const MATMUL_B: Label = "matmul/b-blake3";
     pub const MATMUL_C: Label = "matmul/c-blake3";
     pub const MATMUL_POINT: Label = "matmul/point";
+    pub const MERGE_CLAIMS: Label = "merge/claims";
+    pub const MERGE_GAMMA: Label = "merge/gamma";
     pub const LOGUP_ALPHA: Label = "logup/alpha";
     pub const LOGUP_ROOT: Label = "logup/root";
     pub const LOGUP_LAMBDA: Label = "logup/lambda";
