@@ -140,9 +140,9 @@ pub fn gemm_i8_portable(
         few_columns(a, b, n, k, &mut c, parallel);
     } else if m < NARROW_ROWS {
         // Vector–matrix shapes: packing B would cost as much as the product.
-        few_rows(a, b, m, n, k, &mut c, parallel, threads);
+        few_rows(Operands { a, b, m, n, k }, &mut c, parallel, threads);
     } else {
-        blocked_product(a, b, m, n, k, &mut c, parallel, threads);
+        blocked_product(Operands { a, b, m, n, k }, &mut c, parallel, threads);
     }
     Ok(c)
 }

@@ -2,6 +2,16 @@
 
 use rayon::prelude::*;
 
+/// The operands of C = A·B: row-major A (m×n) and B (n×k), shapes already checked.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Operands<'a> {
+    pub a: &'a [i8],
+    pub b: &'a [i8],
+    pub m: usize,
+    pub n: usize,
+    pub k: usize,
+}
+
 // ---------------------------------------------------------------------------------------------
 // The blocked product.
 
@@ -28,17 +38,8 @@ pub(super) const PARALLEL_MIN_MACS: usize = 1 << 20;
 const _: () = assert!(KC <= 1024, "f32 block sums are exact only up to 1024 products");
 
 /// C (m×k, row-major, zero on entry) += A·B for row-major A (m×n) and B (n×k); m, n, k ≥ 1.
-#[allow(clippy::too_many_arguments)]
-pub(super) fn blocked_product(
-    a: &[i8],
-    b: &[i8],
-    m: usize,
-    n: usize,
-    k: usize,
-    c: &mut [i32],
-    parallel: bool,
-    threads: usize,
-) {
+pub(super) fn blocked_product(ops: Operands<'_>, c: &mut [i32], parallel: bool, threads: usize) {
+    let Operands { a, b, m, n, k } = ops;
     // Enough row blocks to feed every thread a few times, each a multiple of MR rows.
     let mc = if parallel {
         m.div_ceil(4 * threads).next_multiple_of(MR).clamp(MR, MC_MAX)
@@ -175,17 +176,8 @@ pub(super) fn few_columns(a: &[i8], b: &[i8], n: usize, k: usize, c: &mut [i32],
 /// C = A·B when A has fewer than [`NARROW_ROWS`] rows: B is streamed once, row by row, and each of its
 /// rows is added, scaled, into every row of C (i32 arithmetic). Parallel over blocks of columns,
 /// each computed into its own buffer and copied into C.
-#[allow(clippy::too_many_arguments)]
-pub(super) fn few_rows(
-    a: &[i8],
-    b: &[i8],
-    m: usize,
-    n: usize,
-    k: usize,
-    c: &mut [i32],
-    parallel: bool,
-    threads: usize,
-) {
+pub(super) fn few_rows(ops: Operands<'_>, c: &mut [i32], parallel: bool, threads: usize) {
+    let Operands { a, b, m, n, k } = ops;
     // Columns per task: enough tasks to balance the threads, and m·width i32 stays in L2.
     let width = if parallel { k.div_ceil(4 * threads).clamp(256, 4096) } else { k.min(4096) };
     let block = |j0: usize| -> Vec<i32> {
