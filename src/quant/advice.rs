@@ -2,7 +2,7 @@
 //! mock prover of `paper-notes/requant.md`). The proof of these relations comes with issue 5; the
 //! advice and the check fix what it must prove.
 
-use super::{div_pow2_round_half_even, FixedPoint};
+use super::FixedPoint;
 
 /// The advice of one element of y = clamp(round_half_even(acc·a / 2^k) + z, lo, hi).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -80,7 +80,7 @@ impl RequantAdvice {
 
 #[cfg(test)]
 mod tests {
-    use super::super::requantize;
+    use super::super::{div_pow2_round_half_even, requantize};
     use super::*;
     use rand::{Rng, SeedableRng};
     use rand_chacha::ChaCha20Rng;
