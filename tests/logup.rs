@@ -7,7 +7,7 @@ use ark_ff::{One, Zero};
 use common::*;
 use gkrnet::error::{ProveError, VerifyError};
 use gkrnet::field::Fp;
-use gkrnet::lookup::{self, prover::multiplicities, LookupStatement};
+use gkrnet::lookup::{self, prover::multiplicities, LookupStatement, Table};
 use gkrnet::poly::evaluate_padded;
 use gkrnet::transcript::{labels, FiatShamirProver, FiatShamirVerifier, Transcript};
 use rand::Rng;
@@ -33,7 +33,7 @@ fn case(seed: u64, table_len: usize, num_values: usize) -> Case {
     let table: Vec<Fp> = (0..table_len as u64).map(|j| Fp::from(j * 7 + 3)).collect();
     let values: Vec<Fp> = (0..num_values).map(|_| table[rng.gen_range(0..table_len)]).collect();
     let m = multiplicities(&values, &table).unwrap();
-    Case { stmt: LookupStatement { num_values, table }, values, m }
+    Case { stmt: LookupStatement { num_values, table: Table::Explicit(table) }, values, m }
 }
 
 fn prove(x: &Case) -> Vec<u8> {
@@ -76,7 +76,10 @@ fn honest_lookups_verify_for_many_sizes_and_seeds() {
 fn a_value_outside_the_table_cannot_be_proven() {
     let mut x = case(1, 16, 40);
     x.values[5] = Fp::from(1_000_000u64);
-    assert_eq!(multiplicities(&x.values, &x.stmt.table), Err(ProveError::NotInTable { index: 5 }));
+    assert_eq!(
+        multiplicities(&x.values, &x.stmt.table.entries()),
+        Err(ProveError::NotInTable { index: 5 })
+    );
     let mut t = FiatShamirProver::new(labels::PROTOCOL);
     assert_eq!(lookup::prove(&x.stmt, &x.values, &x.m, &mut t), Err(ProveError::LookupImbalance));
 }
@@ -133,7 +136,8 @@ fn a_different_table_is_rejected() {
     let x = case(4, 32, 64);
     let proof = prove(&x);
     let mut other = Case { stmt: x.stmt.clone(), values: x.values.clone(), m: x.m.clone() };
-    other.stmt.table[31] += Fp::one();
+    let Table::Explicit(t) = &mut other.stmt.table else { unreachable!() };
+    t[31] += Fp::one();
     assert!(matches!(
         verify(&other, &proof),
         Err(VerifyError::EvalMismatch { what: "logup leaf denominator", .. })
@@ -166,5 +170,21 @@ fn every_byte_flip_and_truncation_is_rejected() {
     }
     for len in 0..proof.len() {
         assert!(verify(&x, &proof[..len]).is_err(), "truncated to {len}");
+    }
+}
+
+#[test]
+fn range_checks_with_the_closed_form_table() {
+    for (bits, n) in [(4u32, 3usize), (8, 1000), (16, 300)] {
+        let mut rng = rng(bits as u64);
+        let values: Vec<Fp> = (0..n).map(|_| Fp::from(rng.gen_range(0..1u64 << bits))).collect();
+        let table = Table::Range { bits };
+        let m = multiplicities(&values, &table.entries()).unwrap();
+        let x = Case { stmt: LookupStatement { num_values: n, table }, values, m };
+        verify(&x, &prove(&x)).unwrap();
+        // one value just outside the range cannot be proven
+        let mut outside = x.values.clone();
+        outside[0] = Fp::from(1u64 << bits);
+        assert!(multiplicities(&outside, &x.stmt.table.entries()).is_err());
     }
 }

@@ -41,7 +41,7 @@ pub use verifier::verify;
 
 use crate::field::Fp;
 use crate::sumcheck::Term;
-use ark_ff::{One, Zero};
+use ark_ff::{AdditiveGroup, One, Zero};
 
 /// The tables of one layer sumcheck: eq, p₀, p₁, q₀, q₁.
 pub(crate) const FACTORS: usize = 5;
@@ -55,11 +55,63 @@ pub(crate) fn layer_terms(lambda: Fp) -> Vec<Term> {
     ]
 }
 
+/// A lookup table.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Table {
+    /// Arbitrary entries (activation tables, tagged tuples); the verifier evaluates the MLE in
+    /// O(T).
+    Explicit(Vec<Fp>),
+    /// 0, 1, …, 2^bits − 1 (range checks of limbs); its MLE is Σ_b 2^b·x_b, evaluated in O(n).
+    Range { bits: u32 },
+}
+
+impl Table {
+    pub fn len(&self) -> usize {
+        match self {
+            Table::Explicit(t) => t.len(),
+            // a range wider than usize is refused later (MAX_NUM_VARS); never overflow here
+            Table::Range { bits } => 1usize.checked_shl(*bits).unwrap_or(usize::MAX),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The entries (the prover needs them; a range table is generated).
+    pub fn entries(&self) -> std::borrow::Cow<'_, [Fp]> {
+        match self {
+            Table::Explicit(t) => std::borrow::Cow::Borrowed(t),
+            Table::Range { bits } => (0..1u64 << bits).map(Fp::from).collect(),
+        }
+    }
+
+    /// The MLE of the entries, zero-padded to 2^point.len() entries, at `point`.
+    ///
+    /// # Panics
+    /// If the table has more than 2^point.len() entries.
+    pub fn evaluate(&self, point: &[Fp]) -> Fp {
+        match self {
+            Table::Explicit(t) => crate::poly::evaluate_padded(t, point),
+            Table::Range { bits } => {
+                let bits = *bits as usize;
+                assert!(
+                    bits <= point.len(),
+                    "a range table of 2^{bits} entries needs {bits} variables"
+                );
+                let (low, high) = point.split_at(bits);
+                let value: Fp = low.iter().rev().fold(Fp::zero(), |acc, x| acc.double() + x);
+                high.iter().fold(value, |acc, x| acc * (Fp::one() - x))
+            }
+        }
+    }
+}
+
 /// What the verifier knows: the table, and how many values are looked up.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LookupStatement {
     pub num_values: usize,
-    pub table: Vec<Fp>,
+    pub table: Table,
 }
 
 impl LookupStatement {
@@ -130,6 +182,19 @@ mod tests {
     use ark_ff::UniformRand;
     use rand::SeedableRng;
     use rand_chacha::ChaCha20Rng;
+
+    #[test]
+    fn range_tables_evaluate_in_closed_form() {
+        let mut rng = ChaCha20Rng::seed_from_u64(71);
+        for bits in 0..=8u32 {
+            for extra in 0..3usize {
+                let point: Vec<Fp> =
+                    (0..bits as usize + extra).map(|_| Fp::rand(&mut rng)).collect();
+                let table = Table::Range { bits };
+                assert_eq!(table.evaluate(&point), evaluate_padded(&table.entries(), &point));
+            }
+        }
+    }
 
     #[test]
     fn prefix_indicator_is_the_mle_of_the_prefix() {

@@ -70,7 +70,7 @@ pub fn prove(
         leaves.p[i] = Fp::one();
         leaves.q[i] = alpha - f;
     }
-    for (j, (tj, mj)) in stmt.table.iter().zip(multiplicities).enumerate() {
+    for (j, (tj, mj)) in stmt.table.entries().iter().zip(multiplicities).enumerate() {
         leaves.p[half + j] = -Fp::from(*mj);
         leaves.q[half + j] = alpha - tj;
     }

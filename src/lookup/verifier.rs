@@ -4,7 +4,7 @@
 use super::{layer_terms, leaf_values, LookupClaims, LookupStatement, FACTORS};
 use crate::error::VerifyError;
 use crate::field::Fp;
-use crate::poly::{eq_eval, evaluate_padded};
+use crate::poly::eq_eval;
 use crate::sumcheck::{self, SumcheckClaim, MAX_NUM_VARS};
 use crate::transcript::{labels, VerifierTranscript};
 use ark_ff::Zero;
@@ -60,7 +60,7 @@ pub fn verify(
     let (Some(rho), Some(&side)) = (r.get(..n), r.get(n)) else {
         return Err(VerifyError::InvalidStatement { reason: "leaf point of the wrong length" });
     };
-    let table_eval = evaluate_padded(&stmt.table, rho);
+    let table_eval = stmt.table.evaluate(rho);
     let (p, q) = leaf_values(stmt, alpha, rho, side, values_eval, multiplicities_eval, table_eval);
     if p != vp {
         return Err(VerifyError::EvalMismatch {
