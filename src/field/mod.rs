@@ -15,6 +15,7 @@
 
 mod backend;
 mod dot;
+mod wide;
 
 pub use dot::{
     column_combination_i32, column_combination_i8, dot_i32, dot_i32_naive, dot_i8, dot_i8_naive,
@@ -22,6 +23,7 @@ pub use dot::{
 };
 
 pub use backend::FpParams;
+pub use wide::WideAcc;
 
 use ark_ff::fields::{Fp128, MontBackend};
 use ark_ff::{BigInteger, PrimeField};

@@ -12,7 +12,7 @@ use super::{
     SumcheckClaim, Term, MAX_DEGREE, MAX_NUM_VARS,
 };
 use crate::error::ProveError;
-use crate::field::Fp;
+use crate::field::{Fp, WideAcc};
 use crate::poly::{evaluate_padded, PAR_THRESHOLD};
 use crate::transcript::{labels, ProverTranscript};
 use ark_ff::{AdditiveGroup, Zero};
@@ -318,13 +318,14 @@ fn eval_chunk(
             let ((xl, xh), (yl, yh)) = (tables[a], tables[b]);
             // g(0) and the leading coefficient g(∞) = Σ (x₁ − x₀)(y₁ − y₀); `round_message`
             // turns g(∞) into g(2)
-            let (mut s0, mut s_inf) = (Fp::zero(), Fp::zero());
+            // products are summed unreduced and reduced once per chunk
+            let (mut s0, mut s_inf) = (WideAcc::default(), WideAcc::default());
             for (((x0, x1), y0), y1) in xl.iter().zip(xh).zip(yl).zip(yh) {
-                s0 += *x0 * y0;
-                s_inf += (*x1 - x0) * (*y1 - y0);
+                s0.add_product(x0, y0);
+                s_inf.add_product(&(*x1 - x0), &(*y1 - y0));
             }
-            acc[0] += s0;
-            acc[1] += s_inf;
+            acc[0] += s0.finish();
+            acc[1] += s_inf.finish();
         }
         Kernel::Product3 { a, b, c } => {
             let ((xl, xh), (yl, yh), (zl, zh)) = (tables[a], tables[b], tables[c]);
