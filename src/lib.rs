@@ -18,8 +18,9 @@
 //! | [`error`] | `ProveError`, `VerifyError` |
 //!
 //! ```text
-//! field ← poly ← sumcheck ← (matmul, lookup, gkr: later)
+//! field ← poly ← sumcheck ← matmul, lookup, merge ← (circuit, gkr: issue 5)
 //!   ↑        transcript ← proof
+//! quant (integer reference arithmetic, no field)
 //! ```
 // Unsafe code is denied everywhere but in `matmul::gemm`, whose calls into tract-linalg's
 // kernels are `unsafe fn`s (each call carries a SAFETY comment).
