@@ -13,8 +13,10 @@
 //! is computed in i128 and stays far inside the proof field (< 2^126), leaving room for the
 //! quotient/remainder relation acc·a = q·2^k + rem the circuit will check.
 
+mod activation;
 mod advice;
 
+pub use activation::Activation;
 pub use advice::{RequantAdvice, RequantParams};
 
 use thiserror::Error;
