@@ -1,0 +1,130 @@
+//! The transcript traits carry an interactive protocol without touching protocol code: the same
+//! `matmul::prove_product` / `verify_product` (and the sumcheck inside them) run over an in-memory
+//! channel where the verifier draws every challenge from its own randomness, only when `verify`
+//! asks for it, after the prover message it depends on has arrived. (The network channels of the
+//! interactive issue replace the mpsc queues with a socket.)
+
+mod common;
+
+use common::*;
+use gkrnet::error::VerifyError;
+use gkrnet::field::Fp;
+use gkrnet::matmul::{self, Shape};
+use gkrnet::transcript::{Label, ProverTranscript, Transcript, VerifierTranscript};
+use rand::SeedableRng;
+use rand_chacha::ChaCha20Rng;
+use std::sync::mpsc::{channel, Receiver, Sender};
+
+/// The prover's end: a message is sent; a challenge is whatever the verifier sends back.
+struct ProverChannel {
+    to_verifier: Sender<(Label, Vec<Fp>)>,
+    from_verifier: Receiver<Fp>,
+}
+
+impl Transcript for ProverChannel {
+    fn append_bytes(&mut self, _: Label, _: &[u8]) {}
+    fn append_fields(&mut self, _: Label, _: &[Fp]) {}
+    fn challenge(&mut self, _: Label) -> Fp {
+        // a verifier that stopped (it rejected) sends nothing more; the prover runs to its end
+        self.from_verifier.recv().unwrap_or_default()
+    }
+}
+
+impl ProverTranscript for ProverChannel {
+    fn send(&mut self, label: Label, msg: &[Fp]) {
+        // a verifier that has already rejected stops listening; the prover then just finishes
+        let _ = self.to_verifier.send((label, msg.to_vec()));
+    }
+}
+
+/// The verifier's end: receives what `verify` asks for, and answers with fresh randomness.
+struct VerifierChannel {
+    from_prover: Receiver<(Label, Vec<Fp>)>,
+    to_prover: Sender<Fp>,
+    coins: ChaCha20Rng,
+}
+
+impl Transcript for VerifierChannel {
+    fn append_bytes(&mut self, _: Label, _: &[u8]) {}
+    fn append_fields(&mut self, _: Label, _: &[Fp]) {}
+    fn challenge(&mut self, _: Label) -> Fp {
+        let r = <Fp as ark_ff::UniformRand>::rand(&mut self.coins);
+        let _ = self.to_prover.send(r);
+        r
+    }
+}
+
+impl VerifierTranscript for VerifierChannel {
+    fn receive(&mut self, label: Label, len: usize) -> Result<Vec<Fp>, VerifyError> {
+        let (found, msg) = self.from_prover.recv().map_err(|_| VerifyError::Truncated {
+            offset: 0,
+            label,
+            needed: len,
+        })?;
+        if found != label {
+            return Err(VerifyError::UnexpectedMessage { offset: 0, expected: label, found });
+        }
+        if msg.len() != len {
+            return Err(VerifyError::MessageLength {
+                offset: 0,
+                label,
+                expected: len,
+                got: msg.len() as u64,
+            });
+        }
+        Ok(msg)
+    }
+}
+
+fn pair(seed: u64) -> (ProverChannel, VerifierChannel) {
+    let (to_verifier, from_prover) = channel();
+    let (to_prover, from_verifier) = channel();
+    (
+        ProverChannel { to_verifier, from_verifier },
+        VerifierChannel { from_prover, to_prover, coins: ChaCha20Rng::seed_from_u64(seed) },
+    )
+}
+
+/// Runs the prover on its own thread against `verify` on this one.
+fn session(
+    a: Vec<i8>,
+    b: Vec<i8>,
+    c_prover: Vec<i32>,
+    c_verifier: Vec<i32>,
+    shape: Shape,
+    seed: u64,
+) -> Result<(), VerifyError> {
+    let (mut p, mut v) = pair(seed);
+    let (pa, pb) = (a.clone(), b.clone());
+    let prover = std::thread::spawn(move || {
+        // a cheating prover's own ClaimedSumMismatch is irrelevant here: the verifier decides
+        let _ = matmul::prove_product(&shape, &pa, &pb, &c_prover, &mut p);
+    });
+    let verdict = matmul::verify_product(&shape, &a, &b, &c_verifier, &mut v);
+    drop(v); // unblock a prover still waiting for a challenge
+    prover.join().expect("prover thread");
+    verdict
+}
+
+#[test]
+fn matrix_products_verify_interactively_with_the_verifiers_own_coins() {
+    for seed in 0..20u64 {
+        let mut rng = rng(seed);
+        let (m, n, k) = (3 + seed as usize % 7, 5 + seed as usize % 11, 1 + seed as usize % 4);
+        let (a, b) = (random_i8(&mut rng, m * n), random_i8(&mut rng, n * k));
+        let c = naive_matmul(&a, &b, m, n, k);
+        session(a, b, c.clone(), c, Shape { m, n, k }, seed).unwrap();
+    }
+}
+
+#[test]
+fn a_wrong_product_is_rejected_interactively() {
+    for seed in 0..20u64 {
+        let mut rng = rng(100 + seed);
+        let (m, n, k) = (4, 9, 3);
+        let (a, b) = (random_i8(&mut rng, m * n), random_i8(&mut rng, n * k));
+        let mut c = naive_matmul(&a, &b, m, n, k);
+        c[seed as usize % (m * k)] += 1;
+        assert!(session(a, b, c.clone(), c, Shape { m, n, k }, seed).is_err(), "seed {seed}");
+    }
+}
