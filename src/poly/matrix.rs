@@ -19,9 +19,7 @@ pub fn evaluate_matrix_i8(
     col_point: &[Fp],
     row_point: &[Fp],
 ) -> Fp {
-    check_point(rows, cols, col_point, row_point);
-    let by_row = column_combination_i8(m, rows, cols, &eq_evals(col_point));
-    combine_rows(&by_row, row_point)
+    evaluate_matrix(m, rows, cols, col_point, row_point, column_combination_i8)
 }
 
 /// M̃(col_point, row_point) for an int32 matrix; see [`evaluate_matrix_i8`].
@@ -32,18 +30,22 @@ pub fn evaluate_matrix_i32(
     col_point: &[Fp],
     row_point: &[Fp],
 ) -> Fp {
-    check_point(rows, cols, col_point, row_point);
-    let by_row = column_combination_i32(m, rows, cols, &eq_evals(col_point));
-    combine_rows(&by_row, row_point)
+    evaluate_matrix(m, rows, cols, col_point, row_point, column_combination_i32)
 }
 
-fn check_point(rows: usize, cols: usize, col_point: &[Fp], row_point: &[Fp]) {
+/// Σᵢ eq(row_point, i) · (M·eq(col_point))ᵢ, with the column fold `by_columns`.
+fn evaluate_matrix<T>(
+    m: &[T],
+    rows: usize,
+    cols: usize,
+    col_point: &[Fp],
+    row_point: &[Fp],
+    by_columns: fn(&[T], usize, usize, &[Fp]) -> Vec<Fp>,
+) -> Fp {
     assert_eq!(col_point.len(), num_vars_for(cols), "column point does not match {cols} columns");
     assert_eq!(row_point.len(), num_vars_for(rows), "row point does not match {rows} rows");
-}
-
-fn combine_rows(by_row: &[Fp], row_point: &[Fp]) -> Fp {
-    eq_evals(row_point).iter().zip(by_row).map(|(e, v)| *e * v).sum()
+    let by_row = by_columns(m, rows, cols, &eq_evals(col_point));
+    eq_evals(row_point).iter().zip(&by_row).map(|(e, v)| *e * v).sum()
 }
 
 #[cfg(test)]

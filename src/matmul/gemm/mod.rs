@@ -76,9 +76,8 @@ pub enum GemmError {
 pub fn gemm_i8(a: &[i8], b: &[i8], m: usize, n: usize, k: usize) -> Result<Vec<i32>, GemmError> {
     #[cfg(feature = "gemm")]
     {
-        let out_len = check_shapes(a, b, m, n, k)?;
-        let mut c = vec![0i32; out_len];
-        if out_len == 0 || n == 0 {
+        let mut c = zero_output(a, b, m, n, k)?;
+        if c.is_empty() || n == 0 {
             return Ok(c);
         }
         if k < tract::MIN_COLS || m < tract::MIN_ROWS {
@@ -102,9 +101,8 @@ pub fn gemm_i8_naive(
     n: usize,
     k: usize,
 ) -> Result<Vec<i32>, GemmError> {
-    let out_len = check_shapes(a, b, m, n, k)?;
-    let mut c = vec![0i32; out_len];
-    if out_len == 0 || n == 0 {
+    let mut c = zero_output(a, b, m, n, k)?;
+    if c.is_empty() || n == 0 {
         return Ok(c);
     }
     for (c_row, a_row) in c.chunks_exact_mut(k).zip(a.chunks_exact(n)) {
@@ -128,9 +126,8 @@ pub fn gemm_i8_portable(
     n: usize,
     k: usize,
 ) -> Result<Vec<i32>, GemmError> {
-    let out_len = check_shapes(a, b, m, n, k)?;
-    let mut c = vec![0i32; out_len];
-    if out_len == 0 || n == 0 {
+    let mut c = zero_output(a, b, m, n, k)?;
+    if c.is_empty() || n == 0 {
         return Ok(c);
     }
     let threads = rayon::current_num_threads().max(1);
@@ -147,8 +144,8 @@ pub fn gemm_i8_portable(
     Ok(c)
 }
 
-/// Checks the slices against the shapes and n < 2^17; returns m·k.
-fn check_shapes(a: &[i8], b: &[i8], m: usize, n: usize, k: usize) -> Result<usize, GemmError> {
+/// Checks the slices against the shapes and n < 2^17; returns the zeroed m×k output.
+fn zero_output(a: &[i8], b: &[i8], m: usize, n: usize, k: usize) -> Result<Vec<i32>, GemmError> {
     let mismatch = |operand, rows, cols, len| GemmError::ShapeMismatch { operand, rows, cols, len };
     if m.checked_mul(n) != Some(a.len()) {
         return Err(mismatch("A", m, n, a.len()));
@@ -164,7 +161,7 @@ fn check_shapes(a: &[i8], b: &[i8], m: usize, n: usize, k: usize) -> Result<usiz
     if out_len > isize::MAX as usize / std::mem::size_of::<i32>() {
         return Err(mismatch("C", m, k, 0));
     }
-    Ok(out_len)
+    Ok(vec![0i32; out_len])
 }
 
 mod portable;
