@@ -23,6 +23,8 @@ pub enum VerifyError {
     MessageLength { offset: usize, label: &'static str, expected: usize, got: u64 },
     #[error("field element at byte {offset} is not canonical (its value is ≥ p)")]
     NonCanonicalField { offset: usize },
+    #[error("integer at byte {offset} is not a shortest-form varint of an i64")]
+    MalformedInteger { offset: usize },
     #[error("{remaining} bytes follow the end of the proof at byte {offset}")]
     TrailingBytes { offset: usize, remaining: usize },
 

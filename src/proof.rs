@@ -3,7 +3,9 @@
 //! ```text
 //! proof   = magic "GKRN" ‖ version: u16 LE ‖ message*
 //! message = tag: u32 LE (FNV-1a of the label) ‖ count: u32 LE ‖ count × field element
+//!         | tag: u32 LE ‖ (count | 2^31): u32 LE ‖ count × integer
 //! field element = 16 bytes, little-endian, canonical (< p)   — ark-serialize's compressed form
+//! integer = zigzag LEB128 varint of an i64, shortest form     — bulk advice (int8 tensors, limbs)
 //! ```
 //! Nothing else is stored: the statement (shapes, claimed values) is known to the verifier, and
 //! every length the verifier reads is compared against the length the statement fixes *before* a
@@ -23,17 +25,33 @@ pub const VERSION: u16 = 1;
 pub const HEADER_BYTES: usize = 6;
 /// Bytes in front of each message: tag and count.
 pub const FRAME_BYTES: usize = 8;
+/// The count's top bit marks a message of integers.
+pub const INT_FLAG: u32 = 1 << 31;
+/// The longest varint of an i64.
+const MAX_VARINT_BYTES: usize = 10;
 
-/// One prover message.
+/// One prover message: field elements, or (when `ints` is `Some`) integers.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Message {
     pub tag: u32,
     pub values: Vec<Fp>,
+    pub ints: Option<Vec<i64>>,
 }
 
 impl Message {
     pub fn new(label: Label, values: Vec<Fp>) -> Self {
-        Self { tag: label_tag(label), values }
+        Self { tag: label_tag(label), values, ints: None }
+    }
+
+    pub fn ints(label: Label, ints: Vec<i64>) -> Self {
+        Self { tag: label_tag(label), values: Vec::new(), ints: Some(ints) }
+    }
+
+    fn body_len(&self) -> usize {
+        match &self.ints {
+            Some(ints) => ints.iter().map(|&v| varint_len(v)).sum(),
+            None => FIELD_BYTES * self.values.len(),
+        }
     }
 
     pub fn label(&self) -> Label {
@@ -55,12 +73,7 @@ impl Proof {
     }
 
     pub fn encoded_len(&self) -> usize {
-        HEADER_BYTES
-            + self
-                .messages
-                .iter()
-                .map(|m| FRAME_BYTES + FIELD_BYTES * m.values.len())
-                .sum::<usize>()
+        HEADER_BYTES + self.messages.iter().map(|m| FRAME_BYTES + m.body_len()).sum::<usize>()
     }
 
     /// Decodes a whole proof without a statement (for inspection); verifiers read through
@@ -71,6 +84,11 @@ impl Proof {
         while reader.remaining() > 0 {
             let offset = reader.offset;
             let (tag, count) = reader.frame("any")?;
+            if count & INT_FLAG != 0 {
+                let ints = reader.integers(label_of_tag(tag), (count & !INT_FLAG) as usize)?;
+                messages.push(Message { tag, values: Vec::new(), ints: Some(ints) });
+                continue;
+            }
             if (count as usize).saturating_mul(FIELD_BYTES) > reader.remaining() {
                 return Err(VerifyError::Truncated {
                     offset,
@@ -79,7 +97,7 @@ impl Proof {
                 });
             }
             let values = reader.elements(label_of_tag(tag), count as usize)?;
-            messages.push(Message { tag, values });
+            messages.push(Message { tag, values, ints: None });
         }
         Ok(Self { messages })
     }
@@ -94,12 +112,25 @@ impl CanonicalSerialize for Proof {
         writer.write_all(&MAGIC)?;
         writer.write_all(&VERSION.to_le_bytes())?;
         for m in &self.messages {
-            let count =
-                u32::try_from(m.values.len()).map_err(|_| SerializationError::NotEnoughSpace)?;
+            let len = m.ints.as_ref().map_or(m.values.len(), Vec::len);
+            let count = u32::try_from(len)
+                .ok()
+                .filter(|&c| c & INT_FLAG == 0)
+                .ok_or(SerializationError::NotEnoughSpace)?;
             writer.write_all(&m.tag.to_le_bytes())?;
-            writer.write_all(&count.to_le_bytes())?;
-            for v in &m.values {
-                v.serialize_with_mode(&mut writer, compress)?;
+            match &m.ints {
+                Some(ints) => {
+                    writer.write_all(&(count | INT_FLAG).to_le_bytes())?;
+                    let mut buf = Vec::with_capacity(m.body_len());
+                    ints.iter().for_each(|&v| write_varint(&mut buf, v));
+                    writer.write_all(&buf)?;
+                }
+                None => {
+                    writer.write_all(&count.to_le_bytes())?;
+                    for v in &m.values {
+                        v.serialize_with_mode(&mut writer, compress)?;
+                    }
+                }
             }
         }
         Ok(())
@@ -170,7 +201,7 @@ impl<'a> ProofReader<'a> {
     pub fn read(&mut self, label: Label, len: usize) -> Result<Vec<Fp>, VerifyError> {
         let offset = self.offset;
         let (tag, count) = self.frame(label)?;
-        if tag != label_tag(label) {
+        if tag != label_tag(label) || count & INT_FLAG != 0 {
             return Err(VerifyError::UnexpectedMessage {
                 offset,
                 expected: label,
@@ -186,6 +217,29 @@ impl<'a> ProofReader<'a> {
             });
         }
         self.elements(label, len)
+    }
+
+    /// The next message, which must be `label` with exactly `len` integers.
+    pub fn read_ints(&mut self, label: Label, len: usize) -> Result<Vec<i64>, VerifyError> {
+        let offset = self.offset;
+        let (tag, count) = self.frame(label)?;
+        if tag != label_tag(label) || count & INT_FLAG == 0 {
+            return Err(VerifyError::UnexpectedMessage {
+                offset,
+                expected: label,
+                found: label_of_tag(tag),
+            });
+        }
+        let count = count & !INT_FLAG;
+        if count as usize != len {
+            return Err(VerifyError::MessageLength {
+                offset,
+                label,
+                expected: len,
+                got: count.into(),
+            });
+        }
+        self.integers(label, len)
     }
 
     /// Succeeds only if every byte has been read.
@@ -229,6 +283,57 @@ impl<'a> ProofReader<'a> {
             })
             .collect()
     }
+
+    /// `len` varints; allocation grows only with the bytes present.
+    fn integers(&mut self, label: Label, len: usize) -> Result<Vec<i64>, VerifyError> {
+        if len > self.remaining() {
+            return Err(VerifyError::Truncated {
+                offset: self.offset,
+                label,
+                needed: len - self.remaining(),
+            });
+        }
+        let mut out = Vec::with_capacity(len);
+        for _ in 0..len {
+            let start = self.offset;
+            let mut acc: u64 = 0;
+            let mut i = 0;
+            loop {
+                let byte = self.take(label, 1)?[0];
+                let chunk = u64::from(byte & 0x7f);
+                // the 10th byte may only carry the top bit of a u64; a final zero byte would be
+                // a second encoding of the same value
+                if i == MAX_VARINT_BYTES - 1 && byte > 1 || (i > 0 && byte == 0) {
+                    return Err(VerifyError::MalformedInteger { offset: start });
+                }
+                acc |= chunk << (7 * i);
+                i += 1;
+                if byte & 0x80 == 0 {
+                    break;
+                }
+            }
+            out.push(((acc >> 1) as i64) ^ -((acc & 1) as i64));
+        }
+        Ok(out)
+    }
+}
+
+fn zigzag(v: i64) -> u64 {
+    ((v << 1) ^ (v >> 63)) as u64
+}
+
+fn varint_len(v: i64) -> usize {
+    let bits = 64 - zigzag(v).leading_zeros() as usize;
+    bits.div_ceil(7).max(1)
+}
+
+fn write_varint(out: &mut Vec<u8>, v: i64) {
+    let mut z = zigzag(v);
+    while z >= 0x80 {
+        out.push((z as u8) | 0x80);
+        z >>= 7;
+    }
+    out.push(z as u8);
 }
 
 #[cfg(test)]
@@ -312,6 +417,46 @@ mod tests {
             r.finish(),
             Err(VerifyError::TrailingBytes { offset: bytes.len(), remaining: 1 })
         );
+    }
+
+    #[test]
+    fn integer_messages_round_trip_and_reject_overlong_varints() {
+        let ints = vec![0, 1, -1, 63, -64, 64, 300, i64::MAX, i64::MIN, -12345678901];
+        let p = Proof {
+            messages: vec![
+                Message::ints(labels::SUMCHECK_ROUND, ints.clone()),
+                Message::new(labels::SUMCHECK_FINAL_EVALS, vec![Fp::from(5u64)]),
+            ],
+        };
+        let bytes = p.encode();
+        assert_eq!(bytes.len(), p.encoded_len());
+        assert_eq!(Proof::decode(&bytes), Ok(p.clone()));
+        let mut r = ProofReader::new(&bytes).unwrap();
+        assert!(matches!(
+            r.read(labels::SUMCHECK_ROUND, ints.len()),
+            Err(VerifyError::UnexpectedMessage { .. })
+        ));
+        let mut r = ProofReader::new(&bytes).unwrap();
+        assert_eq!(r.read_ints(labels::SUMCHECK_ROUND, ints.len()).unwrap(), ints);
+        // 0 written as two bytes (0x80 0x00) is not the shortest form
+        let one = Proof { messages: vec![Message::ints(labels::SUMCHECK_ROUND, vec![0])] };
+        let mut bad = one.encode();
+        bad.push(0);
+        *bad.last_mut().unwrap() = 0x00;
+        bad[HEADER_BYTES + FRAME_BYTES] = 0x80;
+        let mut r = ProofReader::new(&bad).unwrap();
+        assert_eq!(
+            r.read_ints(labels::SUMCHECK_ROUND, 1),
+            Err(VerifyError::MalformedInteger { offset: HEADER_BYTES + FRAME_BYTES })
+        );
+        let mut huge = one.encode();
+        huge.truncate(HEADER_BYTES + FRAME_BYTES);
+        huge.extend_from_slice(&[0xff; 11]);
+        let mut r = ProofReader::new(&huge).unwrap();
+        assert!(matches!(
+            r.read_ints(labels::SUMCHECK_ROUND, 1),
+            Err(VerifyError::MalformedInteger { .. })
+        ));
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! Fiat–Shamir through merlin (STROBE-128).
 
-use super::{label_tag, Label, ProverTranscript, Transcript, VerifierTranscript};
+use super::{append_digest, ints_bytes, Label, ProverTranscript, Transcript, VerifierTranscript};
 use crate::error::VerifyError;
 use crate::field::{from_uniform_bytes, to_canonical_bytes, Fp, FIELD_BYTES};
 use crate::proof::{Message, Proof, ProofReader};
@@ -76,7 +76,12 @@ impl Transcript for FiatShamirProver {
 impl ProverTranscript for FiatShamirProver {
     fn send(&mut self, label: Label, msg: &[Fp]) {
         self.transcript.append_fields(label, msg);
-        self.proof.messages.push(Message { tag: label_tag(label), values: msg.to_vec() });
+        self.proof.messages.push(Message::new(label, msg.to_vec()));
+    }
+
+    fn send_ints(&mut self, label: Label, ints: &[i64]) {
+        append_digest(&mut self.transcript, label, &ints_bytes(ints));
+        self.proof.messages.push(Message::ints(label, ints.to_vec()));
     }
 }
 
@@ -119,6 +124,12 @@ impl VerifierTranscript for FiatShamirVerifier<'_> {
         let msg = self.reader.read(label, len)?;
         self.transcript.append_fields(label, &msg);
         Ok(msg)
+    }
+
+    fn receive_ints(&mut self, label: Label, len: usize) -> Result<Vec<i64>, VerifyError> {
+        let ints = self.reader.read_ints(label, len)?;
+        append_digest(&mut self.transcript, label, &ints_bytes(&ints));
+        Ok(ints)
     }
 }
 

@@ -106,6 +106,13 @@ pub trait Transcript {
 pub trait ProverTranscript: Transcript {
     /// Sends a prover message; it is absorbed before this returns.
     fn send(&mut self, label: Label, msg: &[Fp]);
+
+    /// Sends bulk integers (advice in the clear). The default sends them as field elements;
+    /// the Fiat–Shamir transcript writes compact varints and absorbs a blake3 digest.
+    fn send_ints(&mut self, label: Label, ints: &[i64]) {
+        let msg: Vec<Fp> = ints.iter().map(|&v| crate::field::from_i64(v)).collect();
+        self.send(label, &msg);
+    }
 }
 
 /// The verifier's side: it receives messages whose length it fixes itself.
@@ -117,6 +124,57 @@ pub trait VerifierTranscript: Transcript {
     /// [`VerifyError::UnexpectedMessage`], [`VerifyError::MessageLength`],
     /// [`VerifyError::Truncated`] or [`VerifyError::NonCanonicalField`], with the byte offset.
     fn receive(&mut self, label: Label, len: usize) -> Result<Vec<Fp>, VerifyError>;
+
+    /// Receives what [`ProverTranscript::send_ints`] sent; every integer must be an i64.
+    fn receive_ints(&mut self, label: Label, len: usize) -> Result<Vec<i64>, VerifyError> {
+        self.receive(label, len)?
+            .iter()
+            .map(|x| {
+                crate::field::to_i64(x).ok_or(VerifyError::InvalidStatement {
+                    reason: "an advice value is not an i64",
+                })
+            })
+            .collect()
+    }
+}
+
+impl<T: Transcript + ?Sized> Transcript for &mut T {
+    fn append_bytes(&mut self, label: Label, bytes: &[u8]) {
+        (**self).append_bytes(label, bytes);
+    }
+
+    fn append_fields(&mut self, label: Label, xs: &[Fp]) {
+        (**self).append_fields(label, xs);
+    }
+
+    fn challenge(&mut self, label: Label) -> Fp {
+        (**self).challenge(label)
+    }
+}
+
+impl<T: ProverTranscript + ?Sized> ProverTranscript for &mut T {
+    fn send(&mut self, label: Label, msg: &[Fp]) {
+        (**self).send(label, msg);
+    }
+
+    fn send_ints(&mut self, label: Label, ints: &[i64]) {
+        (**self).send_ints(label, ints);
+    }
+}
+
+impl<T: VerifierTranscript + ?Sized> VerifierTranscript for &mut T {
+    fn receive(&mut self, label: Label, len: usize) -> Result<Vec<Fp>, VerifyError> {
+        (**self).receive(label, len)
+    }
+
+    fn receive_ints(&mut self, label: Label, len: usize) -> Result<Vec<i64>, VerifyError> {
+        (**self).receive_ints(label, len)
+    }
+}
+
+/// The bytes absorbed for bulk integers: little-endian i64s.
+pub fn ints_bytes(ints: &[i64]) -> Vec<u8> {
+    ints.iter().flat_map(|v| v.to_le_bytes()).collect()
 }
 
 /// Absorbs a large byte tensor through its blake3 digest (multi-threaded above 128 KiB), together

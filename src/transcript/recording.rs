@@ -52,6 +52,11 @@ impl<T: ProverTranscript> ProverTranscript for Recording<T> {
         self.events.push(Event::Send(label, msg.len()));
         self.inner.send(label, msg);
     }
+
+    fn send_ints(&mut self, label: Label, ints: &[i64]) {
+        self.events.push(Event::Send(label, ints.len()));
+        self.inner.send_ints(label, ints);
+    }
 }
 
 impl<T: VerifierTranscript> VerifierTranscript for Recording<T> {
@@ -59,5 +64,11 @@ impl<T: VerifierTranscript> VerifierTranscript for Recording<T> {
         let msg = self.inner.receive(label, len)?;
         self.events.push(Event::Receive(label, msg.len()));
         Ok(msg)
+    }
+
+    fn receive_ints(&mut self, label: Label, len: usize) -> Result<Vec<i64>, VerifyError> {
+        let ints = self.inner.receive_ints(label, len)?;
+        self.events.push(Event::Receive(label, ints.len()));
+        Ok(ints)
     }
 }
