@@ -53,6 +53,16 @@ pub enum VerifyError {
     // --- checks the caller of a sub-protocol makes ---
     #[error("{what}: the proof claims {claimed}, the verifier computes {computed}")]
     EvalMismatch { what: &'static str, claimed: Fp, computed: Fp },
+
+    // --- whole-model proofs ---
+    #[error("layer {layer} ({kind}): {source}")]
+    Layer { layer: usize, kind: &'static str, source: Box<VerifyError> },
+    #[error("{which} lookup: {source}")]
+    Lookup { which: &'static str, source: Box<VerifyError> },
+    #[error("the claimed output does not match the proof: {source}")]
+    Output { source: Box<VerifyError> },
+    #[error("the model input does not match the proof: {source}")]
+    Input { source: Box<VerifyError> },
 }
 
 /// Why the prover could not produce a proof (bad witness, shapes, parameters).
@@ -71,4 +81,6 @@ pub enum ProveError {
     NotInTable { index: usize },
     #[error("the lookup does not balance: a value outside the table or wrong multiplicities")]
     LookupImbalance,
+    #[error("model: {0}")]
+    Model(String),
 }

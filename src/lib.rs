@@ -27,8 +27,10 @@
 #![deny(unsafe_code)]
 #![warn(missing_debug_implementations, rust_2018_idioms)]
 
+pub mod circuit;
 pub mod error;
 pub mod field;
+pub mod gkr;
 pub mod lookup;
 pub mod matmul;
 pub mod merge;

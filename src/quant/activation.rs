@@ -31,6 +31,19 @@ pub enum Activation {
 }
 
 impl Activation {
+    /// The ONNX-style name, used in errors and logs.
+    pub fn name(self) -> &'static str {
+        match self {
+            Activation::Sigmoid => "sigmoid",
+            Activation::Tanh => "tanh",
+            Activation::Gelu => "gelu",
+            Activation::Elu { .. } => "elu",
+            Activation::LeakyRelu { .. } => "leaky-relu",
+            Activation::Silu => "silu",
+            Activation::HardSwish => "hard-swish",
+        }
+    }
+
     /// The float function.
     pub fn apply(self, x: f64) -> f64 {
         match self {

@@ -54,10 +54,33 @@ pub mod labels {
     pub const LOGUP_LEAF_EVALS: Label = "logup/leaf-evals";
     /// A blake3 digest of a large tensor (see [`super::append_digest`]).
     pub const TENSOR_DIGEST: Label = "tensor/blake3";
+    pub const GKR_PROTOCOL: Label = "gkr/protocol";
+    pub const GKR_MODEL: Label = "gkr/model-blake3";
+    pub const GKR_INPUT: Label = "gkr/input";
+    pub const GKR_OUTPUT: Label = "gkr/output";
+    pub const GKR_ADVICE: Label = "gkr/advice";
+    pub const GKR_MULTIPLICITIES: Label = "gkr/multiplicities";
+    pub const GKR_OUTPUT_POINT: Label = "gkr/output-point";
+    pub const GKR_BETA: Label = "gkr/beta";
+    pub const GKR_RANGE_EVALS: Label = "gkr/range-evals";
+    pub const GKR_TABLE_EVALS: Label = "gkr/table-evals";
+    pub const GKR_ZC_TAU: Label = "gkr/zerocheck-tau";
+    pub const GKR_ZC_GAMMA: Label = "gkr/zerocheck-gamma";
+    pub const GKR_ZC_EVALS: Label = "gkr/zerocheck-evals";
 
     /// All labels that can name a prover message, to name a tag found in a proof.
-    pub const MESSAGES: &[Label] =
-        &[SUMCHECK_ROUND, SUMCHECK_FINAL_EVALS, LOGUP_ROOT, LOGUP_LEAF_EVALS];
+    pub const MESSAGES: &[Label] = &[
+        SUMCHECK_ROUND,
+        SUMCHECK_FINAL_EVALS,
+        LOGUP_ROOT,
+        LOGUP_LEAF_EVALS,
+        GKR_OUTPUT,
+        GKR_ADVICE,
+        GKR_MULTIPLICITIES,
+        GKR_RANGE_EVALS,
+        GKR_TABLE_EVALS,
+        GKR_ZC_EVALS,
+    ];
 }
 
 /// The 4-byte tag a proof stores in front of each message (FNV-1a of the label).

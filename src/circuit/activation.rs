@@ -1,0 +1,74 @@
+//! Int8 activation functions as 256-entry tables: y = f[x], proved by a lookup of (x, y) tagged
+//! with the layer into the proof's shared activation table.
+
+use super::{put, Layer, LayerWitness, ModelError, TableLookup, Tensor, TensorId, Var};
+use crate::quant::Activation;
+
+/// y = table[x + 128] elementwise; the output is committed.
+#[derive(Clone, Debug)]
+pub struct ActivationLayer {
+    inputs: [TensorId; 1],
+    dims: Vec<usize>,
+    function: Activation,
+    table: [i8; 256],
+}
+
+impl ActivationLayer {
+    /// The table of `function` from input scale/zero point to output scale/zero point.
+    pub fn new(
+        input: TensorId,
+        dims: Vec<usize>,
+        function: Activation,
+        (s_in, z_in): (f64, i32),
+        (s_out, z_out): (f64, i32),
+    ) -> Result<Self, ModelError> {
+        if !(s_in > 0.0 && s_out > 0.0 && s_in.is_finite() && s_out.is_finite()) {
+            return Err(ModelError::Parameter(format!("activation scales {s_in}, {s_out}")));
+        }
+        let table = function.table(s_in, z_in, s_out, z_out);
+        Ok(Self { inputs: [input], dims, function, table })
+    }
+
+    pub fn table(&self) -> &[i8; 256] {
+        &self.table
+    }
+}
+
+impl Layer for ActivationLayer {
+    fn kind(&self) -> &'static str {
+        self.function.name()
+    }
+
+    fn inputs(&self) -> &[TensorId] {
+        &self.inputs
+    }
+
+    fn output_dims(&self) -> &[usize] {
+        &self.dims
+    }
+
+    fn output_committed(&self) -> bool {
+        true
+    }
+
+    fn describe(&self, out: &mut Vec<u8>) {
+        put(out, &self.table.iter().map(|&v| v as i128).collect::<Vec<_>>());
+    }
+
+    fn forward(&self, inputs: &[&Tensor]) -> Result<LayerWitness, ModelError> {
+        let x = inputs[0];
+        let y = x
+            .data
+            .iter()
+            .map(|&v| match v {
+                -128..=127 => Ok(self.table[(v + 128) as usize] as i64),
+                _ => Err(ModelError::Shape(format!("{} input {v} is not int8", self.kind()))),
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(LayerWitness { output: Tensor::new(self.dims.clone(), y)?, advice: Vec::new() })
+    }
+
+    fn table_lookup(&self) -> Option<TableLookup> {
+        Some(TableLookup { x: Var::In(0), y: Var::Col(0), table: self.table })
+    }
+}

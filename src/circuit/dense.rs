@@ -1,0 +1,193 @@
+//! Dense (fully connected) layer: acc = (x − z_x)·W + bias, a virtual int32 tensor proved through
+//! the matmul protocol. A requantization layer usually follows.
+//!
+//! Accumulator bound (checked when the layer is built): with x, z_x ∈ [−128, 127], |x − z_x| ≤ 255,
+//! so |acc_j| ≤ 255·Σ_t |W[t][j]| + |bias_j| < 2^31 for every input — int8 weights with a zero
+//! input point fit 2^31 / (255·128) ≈ 65 800 terms, and the builder rejects weights or biases that
+//! could overflow. The zero point folds into the bias: acc = x·W + (bias − z_x·Σ_t W[t][·]).
+
+use super::{put, Layer, LayerWitness, ModelError, Tensor, TensorId};
+use crate::error::{ProveError, VerifyError};
+use crate::field::from_i64;
+use crate::lookup::prefix_indicator;
+use crate::matmul::{self, ProductClaim, Shape};
+use crate::poly::{evaluate_matrix_i8, evaluate_padded};
+use crate::sumcheck::EvalClaim;
+use crate::transcript::{ProverTranscript, VerifierTranscript};
+
+/// A dense layer on a [m, n] int8 input with weights [n, k] (input-major), bias [k].
+#[derive(Debug, Clone)]
+pub struct Dense {
+    inputs: [TensorId; 1],
+    shape: Shape,
+    out: [usize; 2],
+    weights: Vec<i8>,
+    input_zero: i32,
+    /// bias − z_x·column sums of W, the constant the accumulator starts from.
+    bias_eff: Vec<i64>,
+    bias: Vec<i32>,
+}
+
+impl Dense {
+    /// # Errors
+    /// A shape mismatch, an inner dimension above the matmul bound, or weights and bias whose
+    /// accumulator could leave the i32 range.
+    pub fn new(
+        input: TensorId,
+        input_dims: &[usize],
+        input_zero: i32,
+        weights: Vec<i8>,
+        k: usize,
+        bias: Vec<i32>,
+    ) -> Result<Self, ModelError> {
+        let &[m, n] = input_dims else {
+            return Err(ModelError::Shape(format!(
+                "a dense layer takes a [batch, features] input, got {input_dims:?}"
+            )));
+        };
+        if weights.len() != n * k || bias.len() != k || k == 0 {
+            return Err(ModelError::Shape(format!(
+                "dense {n}→{k}: {} weights (expected {}), {} biases (expected {k})",
+                weights.len(),
+                n * k,
+                bias.len()
+            )));
+        }
+        if n > matmul::MAX_INNER {
+            return Err(ModelError::Shape(format!("dense inner dimension {n} > 2^17 − 1")));
+        }
+        if !(-128..=127).contains(&input_zero) {
+            return Err(ModelError::Parameter(format!("input zero point {input_zero}")));
+        }
+        let mut col_sum = vec![0i64; k];
+        let mut col_abs = vec![0i64; k];
+        for row in weights.chunks(k) {
+            for (j, &w) in row.iter().enumerate() {
+                col_sum[j] += w as i64;
+                col_abs[j] += (w as i64).abs();
+            }
+        }
+        for j in 0..k {
+            if 255 * col_abs[j] + (bias[j] as i64).abs() >= 1 << 31 {
+                return Err(ModelError::Parameter(format!(
+                    "output channel {j}: 255·Σ|w| + |bias| = {} can overflow the i32 accumulator",
+                    255 * col_abs[j] + (bias[j] as i64).abs()
+                )));
+            }
+        }
+        let bias_eff = (0..k).map(|j| bias[j] as i64 - input_zero as i64 * col_sum[j]).collect();
+        Ok(Self {
+            inputs: [input],
+            shape: Shape { m, n, k },
+            out: [m, k],
+            weights,
+            input_zero,
+            bias_eff,
+            bias,
+        })
+    }
+
+    pub fn shape(&self) -> Shape {
+        self.shape
+    }
+
+    pub fn weights(&self) -> &[i8] {
+        &self.weights
+    }
+
+    /// The bias term's MLE at the claim's point: bias_eff(r_col)·[row < m](r_row).
+    fn bias_eval(
+        &self,
+        r_col: &[crate::field::Fp],
+        r_row: &[crate::field::Fp],
+    ) -> crate::field::Fp {
+        let b: Vec<_> = self.bias_eff.iter().map(|&v| from_i64(v)).collect();
+        evaluate_padded(&b, r_col) * prefix_indicator(self.shape.m, r_row)
+    }
+
+    fn product_claim(&self, claim: &EvalClaim) -> Option<ProductClaim> {
+        let cv = self.shape.col_vars();
+        if claim.point.len() != cv + self.shape.row_vars() {
+            return None;
+        }
+        let (r_col, r_row) = claim.point.split_at(cv);
+        Some(ProductClaim {
+            r_row: r_row.to_vec(),
+            r_col: r_col.to_vec(),
+            value: claim.value - self.bias_eval(r_col, r_row),
+        })
+    }
+}
+
+impl Layer for Dense {
+    fn kind(&self) -> &'static str {
+        "dense"
+    }
+
+    fn inputs(&self) -> &[TensorId] {
+        &self.inputs
+    }
+
+    fn output_dims(&self) -> &[usize] {
+        &self.out
+    }
+
+    fn output_committed(&self) -> bool {
+        false
+    }
+
+    fn describe(&self, out: &mut Vec<u8>) {
+        let Shape { m, n, k } = self.shape;
+        put(out, &[m as i128, n as i128, k as i128, self.input_zero as i128]);
+        out.extend_from_slice(blake3::hash(bytemuck::cast_slice(&self.weights)).as_bytes());
+        let bias: Vec<i128> = self.bias.iter().map(|&b| b as i128).collect();
+        put(out, &bias);
+    }
+
+    fn forward(&self, inputs: &[&Tensor]) -> Result<LayerWitness, ModelError> {
+        let Shape { m, n, k } = self.shape;
+        let x = inputs[0]
+            .to_i8()
+            .ok_or_else(|| ModelError::Shape("a dense layer's input must be int8".into()))?;
+        let acc = matmul::gemm::gemm_i8(&x, &self.weights, m, n, k)
+            .map_err(|e| ModelError::Shape(e.to_string()))?;
+        let data = acc.iter().enumerate().map(|(i, &c)| c as i64 + self.bias_eff[i % k]).collect();
+        Ok(LayerWitness { output: Tensor::new(self.out.to_vec(), data)?, advice: Vec::new() })
+    }
+
+    fn prove_output(
+        &self,
+        claim: &EvalClaim,
+        inputs: &[&Tensor],
+        mut t: &mut dyn ProverTranscript,
+    ) -> Result<Vec<(usize, EvalClaim)>, ProveError> {
+        let pc = self.product_claim(claim).ok_or(ProveError::ShapeMismatch {
+            what: "variables of a claim on a dense output",
+            expected: self.shape.col_vars() + self.shape.row_vars(),
+            got: claim.point.len(),
+        })?;
+        let x = inputs[0]
+            .to_i8()
+            .ok_or(ProveError::InvalidShape { reason: "dense input is not int8".into() })?;
+        let claims = matmul::prove(&self.shape, &x, &self.weights, &pc, &mut t)?;
+        Ok(vec![(0, claims.a)])
+    }
+
+    fn verify_output(
+        &self,
+        claim: &EvalClaim,
+        mut t: &mut dyn VerifierTranscript,
+    ) -> Result<Vec<(usize, EvalClaim)>, VerifyError> {
+        let pc = self.product_claim(claim).ok_or(VerifyError::InvalidStatement {
+            reason: "a claim on a dense output has the wrong number of variables",
+        })?;
+        let claims = matmul::verify(&self.shape, &pc, &mut t)?;
+        let Shape { n, k, .. } = self.shape;
+        let rho = claims.b.point.get(pc.r_col.len()..).unwrap_or_default();
+        claims.b.check(
+            evaluate_matrix_i8(&self.weights, n, k, &pc.r_col, rho),
+            "W̃ at the claim, from the model's weights",
+        )?;
+        Ok(vec![(0, claims.a)])
+    }
+}

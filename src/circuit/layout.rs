@@ -1,0 +1,149 @@
+//! How a tensor becomes a multilinear polynomial: row-major data, every axis padded to a power of
+//! two on its own, the last axis on the lowest variables (x_0 …). A matrix [m, k] is therefore
+//! the layout of `poly::evaluate_matrix_*`: point = [column variables ‖ row variables].
+
+use crate::field::{from_i64, Fp};
+use crate::lookup::prefix_indicator;
+use crate::poly::{eq_evals, num_vars_for};
+use std::ops::Range;
+
+/// The padded layout of a tensor of the given dimensions.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Layout {
+    dims: Vec<usize>,
+    bits: Vec<usize>,
+}
+
+impl Layout {
+    pub fn new(dims: &[usize]) -> Self {
+        Self { dims: dims.to_vec(), bits: dims.iter().map(|&d| num_vars_for(d)).collect() }
+    }
+
+    pub fn dims(&self) -> &[usize] {
+        &self.dims
+    }
+
+    /// Entries of the unpadded tensor.
+    pub fn len(&self) -> usize {
+        self.dims.iter().product()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn num_vars(&self) -> usize {
+        self.bits.iter().sum()
+    }
+
+    pub fn padded_len(&self) -> usize {
+        1 << self.num_vars()
+    }
+
+    /// The variables of axis `axis` (the last axis has the lowest ones).
+    pub fn axis_vars(&self, axis: usize) -> Range<usize> {
+        let start: usize = self.bits[axis + 1..].iter().sum();
+        start..start + self.bits[axis]
+    }
+
+    /// The padded position of the row-major index `i`.
+    pub fn pad_index(&self, mut i: usize) -> usize {
+        let (mut out, mut shift) = (0, 0);
+        for (d, b) in self.dims.iter().zip(&self.bits).rev() {
+            out |= (i % d) << shift;
+            i /= d;
+            shift += b;
+        }
+        out
+    }
+
+    /// The data scattered into its padded positions, zeros elsewhere.
+    pub fn pad<T: Copy + Default>(&self, data: &[T]) -> Vec<T> {
+        debug_assert_eq!(data.len(), self.len());
+        let mut out = vec![T::default(); self.padded_len()];
+        // rows of the last axis stay contiguous
+        let last = self.dims.last().copied().unwrap_or(1);
+        if last == 0 {
+            return out;
+        }
+        for (r, row) in data.chunks(last).enumerate() {
+            let start = self.pad_index(r * last);
+            out[start..start + row.len()].copy_from_slice(row);
+        }
+        out
+    }
+
+    /// The padded table of an integer tensor as field elements.
+    pub fn pad_fp(&self, data: &[i64]) -> Vec<Fp> {
+        self.pad(data).into_iter().map(from_i64).collect()
+    }
+
+    /// Whether each padded slot holds a tensor entry.
+    pub fn mask(&self) -> Vec<bool> {
+        self.pad(&vec![true; self.len()])
+    }
+
+    /// The MLE of the mask at `point` (num_vars coordinates).
+    pub fn mask_eval(&self, point: &[Fp]) -> Fp {
+        (0..self.dims.len())
+            .map(|a| prefix_indicator(self.dims[a], &point[self.axis_vars(a)]))
+            .product()
+    }
+
+    /// Σ over valid x of eq(τ, x)·eq(ρ, x): the MLE of eq(τ, ·)·mask at ρ, axis by axis.
+    pub fn masked_eq_eval(&self, tau: &[Fp], rho: &[Fp]) -> Fp {
+        (0..self.dims.len())
+            .map(|a| {
+                let vars = self.axis_vars(a);
+                let (et, er) = (eq_evals(&tau[vars.clone()]), eq_evals(&rho[vars]));
+                et.iter().zip(&er).take(self.dims[a]).map(|(x, y)| *x * y).sum::<Fp>()
+            })
+            .product()
+    }
+
+    /// The table eq(τ, x)·mask(x).
+    pub fn masked_eq_table(&self, tau: &[Fp]) -> Vec<Fp> {
+        let mut eq = eq_evals(tau);
+        for (e, valid) in eq.iter_mut().zip(self.mask()) {
+            if !valid {
+                *e = Fp::default();
+            }
+        }
+        eq
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::poly::{evaluate_matrix_i32, evaluate_padded};
+    use ark_ff::UniformRand;
+    use rand::SeedableRng;
+    use rand_chacha::ChaCha20Rng;
+
+    #[test]
+    fn matrices_match_the_matrix_evaluation_and_masks_match_their_tables() {
+        let mut rng = ChaCha20Rng::seed_from_u64(90);
+        for dims in [vec![3, 5], vec![1, 10], vec![4, 4], vec![2, 3, 5], vec![7]] {
+            let l = Layout::new(&dims);
+            let data: Vec<i64> = (0..l.len() as i64).map(|i| i * 7 - 20).collect();
+            let point: Vec<Fp> = (0..l.num_vars()).map(|_| Fp::rand(&mut rng)).collect();
+            let table = l.pad_fp(&data);
+            if dims.len() == 2 {
+                let d32: Vec<i32> = data.iter().map(|&v| v as i32).collect();
+                let (cols, rows) = point.split_at(l.axis_vars(1).len());
+                assert_eq!(
+                    evaluate_padded(&table, &point),
+                    evaluate_matrix_i32(&d32, dims[0], dims[1], cols, rows)
+                );
+            }
+            let mask: Vec<Fp> = l.mask().into_iter().map(|b| Fp::from(b as u64)).collect();
+            assert_eq!(l.mask_eval(&point), evaluate_padded(&mask, &point));
+            let tau: Vec<Fp> = (0..l.num_vars()).map(|_| Fp::rand(&mut rng)).collect();
+            assert_eq!(
+                l.masked_eq_eval(&tau, &point),
+                evaluate_padded(&l.masked_eq_table(&tau), &point)
+            );
+        }
+    }
+}

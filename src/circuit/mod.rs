@@ -1,0 +1,398 @@
+//! Quantized networks as circuits: tensors, layers, the integer reference and a mock prover.
+//!
+//! A model is a list of layers; tensor 0 is the model input and tensor i + 1 the output of layer
+//! i. Every layer says how the GKR driver (`crate::gkr`) proves it, through the [`Layer`] trait:
+//! * its output is **committed** (sent as advice and opened where claims land) or **virtual**
+//!   (a claim on it is reduced to claims on its inputs by [`Layer::prove_output`], e.g. a matrix
+//!   product through the matmul protocol);
+//! * committed advice columns (quotients, limbs, bits, …) on the output layout;
+//! * elementwise relations ([`Poly`] over columns, inputs and public coefficient tables) that must
+//!   vanish on every valid slot, proved by one eq-weighted sumcheck per layer;
+//! * 16-bit range checks (homogeneous [`Lin`]s of columns) and at most one 256-entry table lookup
+//!   (x, f(x)) tagged with the layer, both batched into one LogUp per proof.
+//!
+//! A new layer kind (convolution, pooling) is a new file implementing [`Layer`]; the driver does
+//! not change. [`Model::forward`] is the integer reference: the prover's witness is its output, bit
+//! for bit. [`Model::check`] validates a witness against every relation without cryptography.
+
+pub mod activation;
+pub mod dense;
+pub mod expr;
+pub mod layout;
+pub mod requant;
+pub mod zoo;
+
+pub use activation::ActivationLayer;
+pub use dense::Dense;
+pub use expr::{Lin, Poly, Var};
+pub use layout::Layout;
+pub use requant::{Multiplier, Requant};
+
+use crate::error::{ProveError, VerifyError};
+use crate::field::{from_i64, to_u128, Fp};
+use crate::sumcheck::EvalClaim;
+use crate::transcript::{ProverTranscript, VerifierTranscript};
+use thiserror::Error;
+
+/// Index of a tensor: 0 is the model input, i + 1 the output of layer i.
+pub type TensorId = usize;
+
+/// Bits of a range-check limb; the range table has 2^16 entries.
+pub const LIMB_BITS: u32 = 16;
+
+/// An integer tensor (int8 activations, int32 accumulators, advice), row-major.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Tensor {
+    pub dims: Vec<usize>,
+    pub data: Vec<i64>,
+}
+
+impl Tensor {
+    pub fn new(dims: Vec<usize>, data: Vec<i64>) -> Result<Self, ModelError> {
+        let len: usize = dims.iter().product();
+        if len != data.len() {
+            return Err(ModelError::Shape(format!(
+                "a tensor of dimensions {dims:?} needs {len} entries, got {}",
+                data.len()
+            )));
+        }
+        Ok(Self { dims, data })
+    }
+
+    pub fn from_i8(dims: Vec<usize>, data: &[i8]) -> Result<Self, ModelError> {
+        Self::new(dims, data.iter().map(|&v| v as i64).collect())
+    }
+
+    pub fn layout(&self) -> Layout {
+        Layout::new(&self.dims)
+    }
+
+    /// The entries as int8, if they all fit.
+    pub fn to_i8(&self) -> Option<Vec<i8>> {
+        self.data.iter().map(|&v| i8::try_from(v).ok()).collect()
+    }
+
+    /// The MLE of the tensor at `point` (padded layout).
+    pub fn evaluate(&self, point: &[Fp]) -> Fp {
+        crate::poly::evaluate_padded(&self.layout().pad_fp(&self.data), point)
+    }
+}
+
+/// Errors in building or running a model.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum ModelError {
+    #[error("shape: {0}")]
+    Shape(String),
+    #[error("layer {layer} ({kind}): {reason}")]
+    Layer { layer: usize, kind: &'static str, reason: String },
+    #[error("invalid parameter: {0}")]
+    Parameter(String),
+}
+
+/// What a layer computes and commits for one input.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LayerWitness {
+    pub output: Tensor,
+    /// Advice columns on the output dimensions (without the output itself).
+    pub advice: Vec<Vec<i64>>,
+}
+
+/// A 256-entry int8 function looked up as (x, f(x)) pairs, tagged with the layer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TableLookup {
+    pub x: Var,
+    pub y: Var,
+    /// f(x) at index x + 128.
+    pub table: [i8; 256],
+}
+
+/// One layer of a model. See the module documentation.
+pub trait Layer: std::fmt::Debug + Send + Sync {
+    /// A short name ("dense", "requant", "sigmoid", …) used in errors and logs.
+    fn kind(&self) -> &'static str;
+
+    fn inputs(&self) -> &[TensorId];
+
+    fn output_dims(&self) -> &[usize];
+
+    /// Whether the output is committed advice (else it is virtual).
+    fn output_committed(&self) -> bool;
+
+    /// Names of the committed columns; column 0 is the output when it is committed.
+    fn columns(&self) -> Vec<&'static str> {
+        if self.output_committed() {
+            vec!["y"]
+        } else {
+            Vec::new()
+        }
+    }
+
+    /// Canonical bytes of everything the layer computes with (parameters, table contents, a
+    /// blake3 hash of the weights); they enter the model digest.
+    fn describe(&self, out: &mut Vec<u8>);
+
+    /// The integer reference for this layer.
+    fn forward(&self, inputs: &[&Tensor]) -> Result<LayerWitness, ModelError>;
+
+    /// Relations that vanish on every valid slot of the output layout.
+    fn relations(&self) -> Vec<Poly> {
+        Vec::new()
+    }
+
+    /// The public coefficient tables named by `Var::Coef`, on the output dimensions.
+    fn coefficients(&self) -> Vec<Vec<i64>> {
+        Vec::new()
+    }
+
+    /// Homogeneous combinations of columns that must lie in [0, 2^16) on every padded slot.
+    fn range_checks(&self) -> Vec<Lin> {
+        Vec::new()
+    }
+
+    fn table_lookup(&self) -> Option<TableLookup> {
+        None
+    }
+
+    /// Reduces a claim on the (virtual) output to claims on inputs (by input index).
+    fn prove_output(
+        &self,
+        _claim: &EvalClaim,
+        _inputs: &[&Tensor],
+        _t: &mut dyn ProverTranscript,
+    ) -> Result<Vec<(usize, EvalClaim)>, ProveError> {
+        Err(ProveError::InvalidShape {
+            reason: format!("{}: the output is committed", self.kind()),
+        })
+    }
+
+    /// The verifier's side of [`Layer::prove_output`]; it checks weight claims itself.
+    fn verify_output(
+        &self,
+        _claim: &EvalClaim,
+        _t: &mut dyn VerifierTranscript,
+    ) -> Result<Vec<(usize, EvalClaim)>, VerifyError> {
+        Err(VerifyError::InvalidStatement { reason: "claim on a committed output" })
+    }
+}
+
+/// A quantized model: an input shape and a list of layers.
+#[derive(Debug)]
+pub struct Model {
+    pub name: String,
+    pub input_dims: Vec<usize>,
+    pub layers: Vec<Box<dyn Layer>>,
+    digest: [u8; 32],
+}
+
+/// Every tensor and advice column of one inference.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Witness {
+    /// tensors[0] is the input, tensors[i + 1] the output of layer i.
+    pub tensors: Vec<Tensor>,
+    /// advice[i] are the advice columns of layer i (after its output, if committed).
+    pub advice: Vec<Vec<Vec<i64>>>,
+}
+
+impl Witness {
+    pub fn output(&self) -> &Tensor {
+        self.tensors.last().unwrap_or(&self.tensors[0])
+    }
+
+    /// The committed columns of layer `i`: its output (if committed) then its advice.
+    pub fn columns<'a>(&'a self, model: &Model, i: usize) -> Vec<&'a [i64]> {
+        let mut cols: Vec<&[i64]> = Vec::new();
+        if model.layers[i].output_committed() {
+            cols.push(&self.tensors[i + 1].data);
+        }
+        cols.extend(self.advice[i].iter().map(Vec::as_slice));
+        cols
+    }
+}
+
+/// Where one failed check of [`Model::check`] is.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[error("layer {layer} ({kind}): {what} fails at entry {index}")]
+pub struct CheckError {
+    pub layer: usize,
+    pub kind: &'static str,
+    pub what: String,
+    pub index: usize,
+}
+
+impl Model {
+    /// Checks the wiring (inputs precede their layer, elementwise inputs match the output).
+    pub fn new(
+        name: impl Into<String>,
+        input_dims: Vec<usize>,
+        layers: Vec<Box<dyn Layer>>,
+    ) -> Result<Self, ModelError> {
+        if input_dims.iter().product::<usize>() == 0 {
+            return Err(ModelError::Shape(format!("empty input {input_dims:?}")));
+        }
+        let mut dims: Vec<Vec<usize>> = vec![input_dims.clone()];
+        for (i, l) in layers.iter().enumerate() {
+            let err = |reason: String| ModelError::Layer { layer: i, kind: l.kind(), reason };
+            if let Some(&bad) = l.inputs().iter().find(|&&t| t > i) {
+                return Err(err(format!("input tensor {bad} is not computed before this layer")));
+            }
+            let relations = l.relations();
+            let elementwise = relations
+                .iter()
+                .flat_map(Poly::vars)
+                .chain(l.table_lookup().into_iter().flat_map(|t| [t.x, t.y]));
+            for v in elementwise {
+                if let Var::In(j) = v {
+                    let Some(&t) = l.inputs().get(j) else {
+                        return Err(err(format!("relation names missing input {j}")));
+                    };
+                    if dims[t] != l.output_dims() {
+                        return Err(err(format!(
+                            "elementwise input {t} has dimensions {:?}, the output {:?}",
+                            dims[t],
+                            l.output_dims()
+                        )));
+                    }
+                }
+            }
+            if l.output_dims().iter().product::<usize>() == 0 {
+                return Err(err("empty output".into()));
+            }
+            dims.push(l.output_dims().to_vec());
+        }
+        let mut model = Self { name: name.into(), input_dims, layers, digest: [0; 32] };
+        model.digest = model.compute_digest();
+        Ok(model)
+    }
+
+    /// blake3 of the architecture: input shape, and for each layer its kind, inputs, output
+    /// shape and [`Layer::describe`] (which covers parameters, tables and a weights hash).
+    pub fn digest(&self) -> [u8; 32] {
+        self.digest
+    }
+
+    fn compute_digest(&self) -> [u8; 32] {
+        let mut h = blake3::Hasher::new();
+        h.update(b"gkrnet model v1");
+        put_dims(&mut h, &self.input_dims);
+        for l in &self.layers {
+            h.update(&(l.kind().len() as u64).to_le_bytes());
+            h.update(l.kind().as_bytes());
+            h.update(&(l.inputs().len() as u64).to_le_bytes());
+            l.inputs().iter().for_each(|&t| {
+                h.update(&(t as u64).to_le_bytes());
+            });
+            put_dims(&mut h, l.output_dims());
+            let mut bytes = Vec::new();
+            l.describe(&mut bytes);
+            h.update(&(bytes.len() as u64).to_le_bytes());
+            h.update(&bytes);
+        }
+        *h.finalize().as_bytes()
+    }
+
+    pub fn output_dims(&self) -> &[usize] {
+        self.layers.last().map_or(&self.input_dims, |l| l.output_dims())
+    }
+
+    pub fn dims(&self, t: TensorId) -> &[usize] {
+        if t == 0 {
+            &self.input_dims
+        } else {
+            self.layers[t - 1].output_dims()
+        }
+    }
+
+    /// The integer reference inference: every tensor and advice column.
+    pub fn forward(&self, input: &Tensor) -> Result<Witness, ModelError> {
+        if input.dims != self.input_dims {
+            return Err(ModelError::Shape(format!(
+                "the model takes an input of dimensions {:?}, got {:?}",
+                self.input_dims, input.dims
+            )));
+        }
+        if let Some(i) = input.data.iter().position(|v| !(-128..=127).contains(v)) {
+            return Err(ModelError::Shape(format!("input entry {i} is not an int8")));
+        }
+        let mut tensors = vec![input.clone()];
+        let mut advice = Vec::with_capacity(self.layers.len());
+        for l in &self.layers {
+            let ins: Vec<&Tensor> = l.inputs().iter().map(|&t| &tensors[t]).collect();
+            let w = l.forward(&ins)?;
+            tensors.push(w.output);
+            advice.push(w.advice);
+        }
+        Ok(Witness { tensors, advice })
+    }
+
+    /// The mock prover: checks a witness against every relation the proof enforces, over the
+    /// integers and in the field, without cryptography. Virtual outputs are recomputed.
+    pub fn check(&self, w: &Witness) -> Result<(), CheckError> {
+        for (i, l) in self.layers.iter().enumerate() {
+            let fail =
+                |what: String, index: usize| CheckError { layer: i, kind: l.kind(), what, index };
+            let ins: Vec<&Tensor> = l.inputs().iter().map(|&t| &w.tensors[t]).collect();
+            if !l.output_committed() {
+                let again = l.forward(&ins).map_err(|e| fail(e.to_string(), 0))?;
+                if let Some(j) = (0..again.output.data.len())
+                    .find(|&j| again.output.data.get(j) != w.tensors[i + 1].data.get(j))
+                {
+                    return Err(fail(
+                        "the virtual output differs from its inputs' product".into(),
+                        j,
+                    ));
+                }
+                continue;
+            }
+            let cols = w.columns(self, i);
+            let coefs = l.coefficients();
+            let layout = Layout::new(l.output_dims());
+            let value = |v: Var, j: usize| -> Fp {
+                match v {
+                    Var::Col(c) => from_i64(cols[c][j]),
+                    Var::In(k) => from_i64(ins[k].data[j]),
+                    Var::Coef(k) => from_i64(coefs[k][j]),
+                }
+            };
+            for (r, rel) in l.relations().iter().enumerate() {
+                if let Some(j) =
+                    (0..layout.len()).find(|&j| rel.eval(&|v| value(v, j)) != Fp::from(0u64))
+                {
+                    return Err(fail(format!("relation {r}"), j));
+                }
+            }
+            for (r, lin) in l.range_checks().iter().enumerate() {
+                if let Some(j) = (0..layout.len())
+                    .find(|&j| to_u128(&lin.eval(&|v| value(v, j))) >> LIMB_BITS != 0)
+                {
+                    return Err(fail(format!("16-bit range check {r}"), j));
+                }
+            }
+            if let Some(tl) = l.table_lookup() {
+                for j in 0..layout.len() {
+                    let (x, y) = (value(tl.x, j), value(tl.y, j));
+                    let ok = (-128i64..=127).any(|xi| {
+                        from_i64(xi) == x && from_i64(tl.table[(xi + 128) as usize] as i64) == y
+                    });
+                    if !ok {
+                        return Err(fail("table lookup".into(), j));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+fn put_dims(h: &mut blake3::Hasher, dims: &[usize]) {
+    h.update(&(dims.len() as u64).to_le_bytes());
+    for &d in dims {
+        h.update(&(d as u64).to_le_bytes());
+    }
+}
+
+/// Appends little-endian integers to a description.
+pub(crate) fn put(out: &mut Vec<u8>, values: &[i128]) {
+    for v in values {
+        out.extend_from_slice(&v.to_le_bytes());
+    }
+}

@@ -1,0 +1,438 @@
+//! Requantization with clamp, and the elementwise add of two tensors with different scales.
+//!
+//! y = clamp(round_half_even(P / 2^k) + z, lo, hi) with P = Σᵢ aᵢ·xᵢ + c:
+//! * after a dense layer, P = a·acc (a per tensor or per output channel), ReLU fused as lo = z;
+//! * the elementwise add of int8 tensors, P = a₁·(x₁ − z₁) + a₂·(x₂ − z₂), i.e. c = −a₁z₁ − a₂z₂,
+//!   where aᵢ/2^k ≈ sᵢ/s_out.
+//!
+//! Proof (all relations on valid slots, ranges by 16-bit limbs; soundness argument and the
+//! trap it avoids in `paper-notes/requant.md`):
+//! * q = q_min + par + 2·qh with qh ≥ 0 in limbs, par a bit — q is an integer of its true width,
+//!   and par its parity (q_min is even);
+//! * P = 2^k·q + rem with rem ∈ [0, 2^k) **exactly** (limbs, and the top limb looked up a second
+//!   time shifted to 16 bits), so (q, rem) is the Euclidean division of P;
+//! * half to even: b a bit with D = b·(rem + par − H − 1) + (1 − b)·(H − rem − par) ≥ 0,
+//!   H = 2^(k−1): b = 1 ⟺ rem + par > H;
+//! * clamp: u = q + b + z, bits s_lo (u < lo) and s_hi (u > hi), shown by
+//!   e_lo = s_lo·(lo − 1 − u) + (1 − s_lo)·(u − lo) ≥ 0 and its mirror e_hi ≥ 0, then
+//!   y = u + s_lo·(lo − u) + s_hi·(hi − u).
+//!
+//! Widths come from the bound |P| ≤ P_max that the input bounds give (an int32 accumulator is
+//! bounded by 2^31, the whole i32 range, so every accumulator the reference can produce is
+//! covered); the builder rejects P_max ≥ 2^94, which keeps every relation an integer identity
+//! (all quantities below 2^112 ≪ p/2).
+
+use super::expr::{Lin, Poly, Var};
+use super::{put, Layer, LayerWitness, ModelError, Tensor, TensorId, LIMB_BITS};
+use crate::quant::MAX_SHIFT;
+
+/// A fixed-point numerator a (< 2^31) for a whole tensor or per output channel (last axis).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Multiplier {
+    Tensor(u32),
+    Channel(Vec<u32>),
+}
+
+impl Multiplier {
+    fn max(&self) -> u32 {
+        match self {
+            Multiplier::Tensor(a) => *a,
+            Multiplier::Channel(v) => v.iter().copied().max().unwrap_or(0),
+        }
+    }
+
+    fn at(&self, channel: usize) -> i128 {
+        match self {
+            Multiplier::Tensor(a) => *a as i128,
+            Multiplier::Channel(v) => v[channel] as i128,
+        }
+    }
+}
+
+/// One input of a requantization: the tensor, its multiplier, and a bound on |x|.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Scaled {
+    pub tensor: TensorId,
+    pub multiplier: Multiplier,
+    pub bound: i128,
+}
+
+/// Column indices of the advice.
+#[derive(Clone, Debug)]
+struct Cols {
+    par: usize,
+    qh: Vec<usize>,
+    rem: Vec<usize>,
+    b: Option<usize>,
+    d: Vec<usize>,
+    s_lo: usize,
+    s_hi: usize,
+    e_lo: Vec<usize>,
+    e_hi: Vec<usize>,
+    names: Vec<&'static str>,
+}
+
+const QH: [&str; 8] = ["qh0", "qh1", "qh2", "qh3", "qh4", "qh5", "qh6", "qh7"];
+const REM: [&str; 4] = ["rem0", "rem1", "rem2", "rem3"];
+const D: [&str; 4] = ["d0", "d1", "d2", "d3"];
+const ELO: [&str; 8] = ["elo0", "elo1", "elo2", "elo3", "elo4", "elo5", "elo6", "elo7"];
+const EHI: [&str; 8] = ["ehi0", "ehi1", "ehi2", "ehi3", "ehi4", "ehi5", "ehi6", "ehi7"];
+
+impl Cols {
+    fn new(lq: usize, lr: usize, rounding: bool, le: usize) -> Self {
+        let mut names = vec!["y", "par"];
+        let mut take = |group: &[&'static str], n: usize| -> Vec<usize> {
+            let start = names.len();
+            names.extend_from_slice(&group[..n]);
+            (start..start + n).collect()
+        };
+        let qh = take(&QH, lq);
+        let rem = take(&REM, lr);
+        let b = take(&["b"], usize::from(rounding)).first().copied();
+        let d = take(&D, if rounding { lr } else { 0 });
+        let s = take(&["s_lo", "s_hi"], 2);
+        let e_lo = take(&ELO, le);
+        let e_hi = take(&EHI, le);
+        Self { par: 1, qh, rem, b, d, s_lo: s[0], s_hi: s[1], e_lo, e_hi, names }
+    }
+}
+
+/// A requantization (or elementwise add) layer; its output is committed.
+#[derive(Clone, Debug)]
+pub struct Requant {
+    kind: &'static str,
+    inputs: Vec<TensorId>,
+    scaled: Vec<Scaled>,
+    offset: i128,
+    k: u32,
+    zero: i32,
+    lo: i32,
+    hi: i32,
+    dims: Vec<usize>,
+    q_min: i128,
+    top_width: u32,
+    cols: Cols,
+}
+
+/// 16-bit limbs needed for values in [0, max].
+fn limbs_for(max: i128) -> usize {
+    let bits = 128 - max.max(1).leading_zeros() as usize;
+    bits.div_ceil(LIMB_BITS as usize).max(1)
+}
+
+/// Pushes the 16-bit limbs of v ≥ 0 onto the columns; false if v does not fit.
+fn split_limbs(mut v: i128, out: &mut [Vec<i64>], cols: &[usize]) -> bool {
+    let ok = v >= 0 && (v >> (LIMB_BITS as usize * cols.len())) == 0;
+    for &c in cols {
+        out[c].push((v & 0xffff) as i64);
+        v >>= LIMB_BITS;
+    }
+    ok
+}
+
+impl Requant {
+    /// # Errors
+    /// Parameters out of range (k > 62, zero point or clamp bounds outside int8, lo > hi, a
+    /// multiplier ≥ 2^31 or of the wrong length) or P_max ≥ 2^94.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        kind: &'static str,
+        scaled: Vec<Scaled>,
+        offset: i128,
+        k: u32,
+        zero: i32,
+        lo: i32,
+        hi: i32,
+        dims: Vec<usize>,
+    ) -> Result<Self, ModelError> {
+        let int8 = -128..=127;
+        if k > MAX_SHIFT
+            || !int8.contains(&zero)
+            || !int8.contains(&lo)
+            || !int8.contains(&hi)
+            || lo > hi
+        {
+            return Err(ModelError::Parameter(format!(
+                "requantization k = {k}, z = {zero}, clamp [{lo}, {hi}]"
+            )));
+        }
+        let last = dims.last().copied().unwrap_or(1);
+        let mut p_max = offset.abs();
+        for s in &scaled {
+            if s.multiplier.max() >= 1 << 31 || s.bound < 0 || s.bound > 1 << 40 {
+                return Err(ModelError::Parameter(format!(
+                    "multiplier {} or input bound {}",
+                    s.multiplier.max(),
+                    s.bound
+                )));
+            }
+            if let Multiplier::Channel(v) = &s.multiplier {
+                if v.len() != last {
+                    return Err(ModelError::Shape(format!(
+                        "{} per-channel multipliers for {last} channels",
+                        v.len()
+                    )));
+                }
+            }
+            p_max += s.multiplier.max() as i128 * s.bound;
+        }
+        if p_max >= 1 << 94 {
+            return Err(ModelError::Parameter(format!("|P| can reach {p_max} ≥ 2^94")));
+        }
+        let two_k = 1i128 << k;
+        let mut q_min = -((p_max + two_k - 1) >> k);
+        if q_min % 2 != 0 {
+            q_min -= 1;
+        }
+        let q_max = p_max >> k;
+        let lq = limbs_for((q_max - q_min) / 2);
+        let lr = (k as usize).div_ceil(LIMB_BITS as usize);
+        let top_width = k - LIMB_BITS * (lr.max(1) as u32 - 1);
+        let (u_min, u_max) = (q_min + zero as i128, q_max + 1 + zero as i128);
+        let (lo_, hi_) = (lo as i128, hi as i128);
+        let e_max = [lo_ - 1 - u_min, u_max - lo_, u_max - hi_ - 1, hi_ - u_min]
+            .into_iter()
+            .max()
+            .unwrap_or(0);
+        let le = limbs_for(e_max);
+        let inputs = scaled.iter().map(|s| s.tensor).collect();
+        Ok(Self {
+            kind,
+            inputs,
+            scaled,
+            offset,
+            k,
+            zero,
+            lo,
+            hi,
+            dims,
+            q_min,
+            top_width,
+            cols: Cols::new(lq, lr, k > 0, le),
+        })
+    }
+
+    /// Requantization of an int32 accumulator (any i32) with a fixed-point multiplier a/2^k.
+    #[allow(clippy::too_many_arguments)]
+    pub fn accumulator(
+        acc: TensorId,
+        dims: Vec<usize>,
+        multiplier: Multiplier,
+        k: u32,
+        zero: i32,
+        lo: i32,
+        hi: i32,
+    ) -> Result<Self, ModelError> {
+        let s = Scaled { tensor: acc, multiplier, bound: 1 << 31 };
+        Self::new("requant", vec![s], 0, k, zero, lo, hi, dims)
+    }
+
+    /// y = clamp(round((a₁(x₁ − z₁) + a₂(x₂ − z₂)) / 2^k) + z, lo, hi) for int8 x₁, x₂.
+    #[allow(clippy::too_many_arguments)]
+    pub fn add(
+        x1: (TensorId, u32, i32),
+        x2: (TensorId, u32, i32),
+        dims: Vec<usize>,
+        k: u32,
+        zero: i32,
+        lo: i32,
+        hi: i32,
+    ) -> Result<Self, ModelError> {
+        let offset = -(x1.1 as i128 * x1.2 as i128) - x2.1 as i128 * x2.2 as i128;
+        let s = |(t, a, _): (TensorId, u32, i32)| Scaled {
+            tensor: t,
+            multiplier: Multiplier::Tensor(a),
+            bound: 128,
+        };
+        Self::new("add", vec![s(x1), s(x2)], offset, k, zero, lo, hi, dims)
+    }
+
+    /// The expression P = Σ aᵢ·xᵢ + c.
+    fn p_expr(&self) -> Poly {
+        let mut p = Lin::constant(self.offset).to_poly();
+        let mut coef = 0;
+        for (i, s) in self.scaled.iter().enumerate() {
+            let x = Lin::var(Var::In(i));
+            p = match s.multiplier {
+                Multiplier::Tensor(a) => p.plus_lin(&x.scale(a as i128)),
+                Multiplier::Channel(_) => {
+                    coef += 1;
+                    p.plus(&Lin::var(Var::Coef(coef - 1)).times(&x))
+                }
+            };
+        }
+        p
+    }
+}
+
+impl Layer for Requant {
+    fn kind(&self) -> &'static str {
+        self.kind
+    }
+
+    fn inputs(&self) -> &[TensorId] {
+        &self.inputs
+    }
+
+    fn output_dims(&self) -> &[usize] {
+        &self.dims
+    }
+
+    fn output_committed(&self) -> bool {
+        true
+    }
+
+    fn columns(&self) -> Vec<&'static str> {
+        self.cols.names.clone()
+    }
+
+    fn describe(&self, out: &mut Vec<u8>) {
+        put(
+            out,
+            &[self.k as i128, self.zero as i128, self.lo as i128, self.hi as i128, self.offset],
+        );
+        out.extend_from_slice(b"round-half-even");
+        for s in &self.scaled {
+            put(out, &[s.tensor as i128, s.bound]);
+            match &s.multiplier {
+                Multiplier::Tensor(a) => put(out, &[0, *a as i128]),
+                Multiplier::Channel(v) => {
+                    put(out, &[1, v.len() as i128]);
+                    put(out, &v.iter().map(|&a| a as i128).collect::<Vec<_>>());
+                }
+            }
+        }
+    }
+
+    fn forward(&self, inputs: &[&Tensor]) -> Result<LayerWitness, ModelError> {
+        let len: usize = self.dims.iter().product();
+        let last = self.dims.last().copied().unwrap_or(1);
+        let c = &self.cols;
+        let mut cols: Vec<Vec<i64>> = vec![Vec::with_capacity(len); c.names.len()];
+        let k = self.k;
+        let half = if k == 0 { 0 } else { 1i128 << (k - 1) };
+        let (z, lo, hi) = (self.zero as i128, self.lo as i128, self.hi as i128);
+        for j in 0..len {
+            let mut p = self.offset;
+            for (s, x) in self.scaled.iter().zip(inputs) {
+                let v = x.data[j] as i128;
+                if v.abs() > s.bound {
+                    return Err(ModelError::Shape(format!(
+                        "{}: input entry {j} = {v} exceeds the declared bound {}",
+                        self.kind, s.bound
+                    )));
+                }
+                p += s.multiplier.at(j % last) * v;
+            }
+            let q = p >> k;
+            let rem = p - (q << k);
+            let par = q & 1;
+            let b = i128::from(k > 0 && rem + par > half);
+            let d = if b == 1 { rem + par - half - 1 } else { half - rem - par };
+            let u = q + b + z;
+            let (s_lo, s_hi) = (u < lo, u > hi);
+            let e_lo = if s_lo { lo - 1 - u } else { u - lo };
+            let e_hi = if s_hi { u - hi - 1 } else { hi - u };
+            cols[0].push(u.clamp(lo, hi) as i64);
+            cols[c.par].push(par as i64);
+            let qh = (q - self.q_min - par) / 2;
+            let mut fits = split_limbs(qh, &mut cols, &c.qh) && split_limbs(rem, &mut cols, &c.rem);
+            if let Some(bc) = c.b {
+                cols[bc].push(b as i64);
+                fits &= split_limbs(d, &mut cols, &c.d);
+            }
+            cols[c.s_lo].push(s_lo as i64);
+            cols[c.s_hi].push(s_hi as i64);
+            fits &= split_limbs(e_lo, &mut cols, &c.e_lo) && split_limbs(e_hi, &mut cols, &c.e_hi);
+            if !fits {
+                // unreachable for inputs within their bounds: the widths come from those bounds
+                return Err(ModelError::Shape(format!(
+                    "{}: entry {j} (P = {p}) leaves the advice widths",
+                    self.kind
+                )));
+            }
+        }
+        let y = cols.remove(0);
+        Ok(LayerWitness { output: Tensor::new(self.dims.clone(), y)?, advice: cols })
+    }
+
+    fn relations(&self) -> Vec<Poly> {
+        let c = &self.cols;
+        let col = |i: usize| Lin::var(Var::Col(i));
+        let par = col(c.par);
+        let q = par.clone().plus(&Lin::limbs(&c.qh).scale(2)).add_const(self.q_min);
+        let rem = Lin::limbs(&c.rem);
+        let (z, lo, hi) = (self.zero as i128, self.lo as i128, self.hi as i128);
+        let mut out = vec![
+            self.p_expr().plus_lin(&q.scale(-(1i128 << self.k))).plus_lin(&rem.scale(-1)),
+            par.times(&par).plus_lin(&par.scale(-1)),
+        ];
+        let mut u = q.clone().add_const(z);
+        if let Some(bc) = c.b {
+            let b = col(bc);
+            let h = 1i128 << (self.k - 1);
+            let w = rem.clone().plus(&par);
+            // D − (H − w) − b·(2w − 2H − 1)
+            out.push(b.times(&b).plus_lin(&b.scale(-1)));
+            out.push(
+                b.times(&w.scale(2).add_const(-2 * h - 1))
+                    .scale(-crate::field::Fp::from(1u64))
+                    .plus_lin(&Lin::limbs(&c.d).minus(&w.scale(-1).add_const(h))),
+            );
+            u = u.plus(&b);
+        }
+        let (s_lo, s_hi) = (col(c.s_lo), col(c.s_hi));
+        out.push(s_lo.times(&s_lo).plus_lin(&s_lo.scale(-1)));
+        out.push(s_hi.times(&s_hi).plus_lin(&s_hi.scale(-1)));
+        out.push(s_lo.times(&s_hi));
+        let neg = |p: Poly| p.scale(-crate::field::Fp::from(1u64));
+        // y − u − s_lo·(lo − u) − s_hi·(hi − u)
+        out.push(
+            neg(s_lo.times(&u.scale(-1).add_const(lo)))
+                .plus(&neg(s_hi.times(&u.scale(-1).add_const(hi))))
+                .plus_lin(&col(0).minus(&u)),
+        );
+        // e_lo − (u − lo) − s_lo·(2lo − 1 − 2u)
+        out.push(
+            neg(s_lo.times(&u.scale(-2).add_const(2 * lo - 1)))
+                .plus_lin(&Lin::limbs(&c.e_lo).minus(&u.clone().add_const(-lo))),
+        );
+        // e_hi − (hi − u) − s_hi·(2u − 2hi − 1)
+        out.push(
+            neg(s_hi.times(&u.scale(2).add_const(-2 * hi - 1)))
+                .plus_lin(&Lin::limbs(&c.e_hi).minus(&u.scale(-1).add_const(hi))),
+        );
+        out
+    }
+
+    fn coefficients(&self) -> Vec<Vec<i64>> {
+        let len: usize = self.dims.iter().product();
+        let last = self.dims.last().copied().unwrap_or(1);
+        self.scaled
+            .iter()
+            .filter_map(|s| match &s.multiplier {
+                Multiplier::Channel(v) => Some((0..len).map(|j| v[j % last] as i64).collect()),
+                Multiplier::Tensor(_) => None,
+            })
+            .collect()
+    }
+
+    fn range_checks(&self) -> Vec<Lin> {
+        let c = &self.cols;
+        let mut out: Vec<Lin> =
+            c.qh.iter()
+                .chain(&c.rem)
+                .chain(&c.d)
+                .chain(&c.e_lo)
+                .chain(&c.e_hi)
+                .map(|&i| Lin::var(Var::Col(i)))
+                .collect();
+        if let Some(&top) = c.rem.last() {
+            if self.top_width < LIMB_BITS {
+                // the top limb of rem is below 2^w exactly: 2^(16−w)·top is below 2^16
+                out.push(Lin::var(Var::Col(top)).scale(1 << (LIMB_BITS - self.top_width)));
+            }
+        }
+        out
+    }
+}

@@ -1,0 +1,242 @@
+//! Built-in seeded models: `mlp4m` (the benchmark MLP), `mlp-act` (every activation table and
+//! elementwise adds), and random models for tests.
+
+use super::{
+    ActivationLayer, Dense, Layer, Model, ModelError, Multiplier, Requant, Tensor, TensorId,
+};
+use crate::quant::{Activation, FixedPoint};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha20Rng;
+
+/// Fixed-point numerators with one shared shift for multipliers `ms` (all < 1): the shift of the
+/// largest, so its relative error is below 2^-30 and the others' below 2^-30·max/m.
+pub fn common_shift(ms: &[f64]) -> Result<(Vec<u32>, u32), ModelError> {
+    let max = ms.iter().copied().fold(0.0f64, f64::max);
+    let k = FixedPoint::from_real(max).map_err(|e| ModelError::Parameter(e.to_string()))?.k;
+    let a = ms
+        .iter()
+        .map(|&m| {
+            let a = (m * 2f64.powi(k as i32)).round_ties_even();
+            if a < 1.0 || a >= (1u64 << 31) as f64 {
+                Err(ModelError::Parameter(format!("multiplier {m} does not fit a/2^{k}")))
+            } else {
+                Ok(a as u32)
+            }
+        })
+        .collect::<Result<_, _>>()?;
+    Ok((a, k))
+}
+
+/// Builds a model layer by layer, tracking tensor ids and dimensions.
+#[derive(Debug)]
+pub struct Builder {
+    input_dims: Vec<usize>,
+    layers: Vec<Box<dyn Layer>>,
+}
+
+impl Builder {
+    pub fn new(input_dims: Vec<usize>) -> Self {
+        Self { input_dims, layers: Vec::new() }
+    }
+
+    /// The id of the last tensor.
+    pub fn last(&self) -> TensorId {
+        self.layers.len()
+    }
+
+    pub fn dims(&self, t: TensorId) -> Vec<usize> {
+        if t == 0 {
+            self.input_dims.clone()
+        } else {
+            self.layers[t - 1].output_dims().to_vec()
+        }
+    }
+
+    pub fn push(&mut self, layer: impl Layer + 'static) -> TensorId {
+        self.layers.push(Box::new(layer));
+        self.layers.len()
+    }
+
+    /// dense + requantization (ReLU fused when `relu`), with the float rescale `m` per channel.
+    #[allow(clippy::too_many_arguments)]
+    pub fn dense(
+        &mut self,
+        x: TensorId,
+        zero_in: i32,
+        weights: Vec<i8>,
+        k_out: usize,
+        bias: Vec<i32>,
+        m: &[f64],
+        zero_out: i32,
+        relu: bool,
+    ) -> Result<TensorId, ModelError> {
+        let dense = Dense::new(x, &self.dims(x), zero_in, weights, k_out, bias)?;
+        let dims = dense.output_dims().to_vec();
+        let acc = self.push(dense);
+        let (a, k) = common_shift(m)?;
+        let mult = if a.len() == 1 { Multiplier::Tensor(a[0]) } else { Multiplier::Channel(a) };
+        let lo = if relu { zero_out } else { -128 };
+        Ok(self.push(Requant::accumulator(acc, dims, mult, k, zero_out, lo, 127)?))
+    }
+
+    pub fn finish(self, name: &str) -> Result<Model, ModelError> {
+        Model::new(name, self.input_dims, self.layers)
+    }
+}
+
+fn random_i8(rng: &mut ChaCha20Rng, len: usize, max: i8) -> Vec<i8> {
+    (0..len).map(|_| rng.gen_range(-max..=max)).collect()
+}
+
+/// A random int8 input for a model.
+pub fn random_input(model: &Model, seed: u64) -> Tensor {
+    let mut rng = ChaCha20Rng::seed_from_u64(seed);
+    let len = model.input_dims.iter().product();
+    Tensor {
+        dims: model.input_dims.clone(),
+        data: (0..len).map(|_| rng.gen_range(-128..=127)).collect(),
+    }
+}
+
+/// A seeded MLP with ReLU between layers; `widths` = [input, hidden…, output].
+pub fn mlp(name: &str, widths: &[usize], batch: usize, seed: u64) -> Result<Model, ModelError> {
+    let mut rng = ChaCha20Rng::seed_from_u64(seed);
+    let mut b = Builder::new(vec![batch, widths[0]]);
+    let mut x = 0;
+    let mut zero = 0;
+    for (i, w) in widths.windows(2).enumerate() {
+        let (n, k) = (w[0], w[1]);
+        let weights = random_i8(&mut rng, n * k, 127);
+        let bias: Vec<i32> = (0..k).map(|_| rng.gen_range(-5000..=5000)).collect();
+        // acc ≈ √n·σ_w·σ_x with σ ≈ 73; map ±3σ onto the int8 range
+        let m = 127.0 / (3.0 * (n as f64).sqrt() * 73.0 * 73.0);
+        let last = i + 2 == widths.len();
+        let zero_out = if last { 0 } else { -128 };
+        x = b.dense(x, zero, weights, k, bias, &[m], zero_out, !last)?;
+        zero = zero_out;
+    }
+    b.finish(name)
+}
+
+/// mlp4m: dense 1024→2048→1024→10 with ReLU, about 4.2M parameters, batch 1.
+pub fn mlp4m() -> Model {
+    mlp("mlp4m", &[1024, 2048, 1024, 10], 1, 4).unwrap_or_else(|e| unreachable!("mlp4m: {e}"))
+}
+
+/// The activations `mlp-act` uses, with their output ranges.
+pub fn all_activations() -> Vec<Activation> {
+    vec![
+        Activation::Sigmoid,
+        Activation::Tanh,
+        Activation::Gelu,
+        Activation::Elu { alpha: 1.0 },
+        Activation::LeakyRelu { alpha: 0.01 },
+        Activation::Silu,
+        Activation::HardSwish,
+    ]
+}
+
+/// Output (scale, zero point) for an activation on inputs of scale `s` (range ±128·s).
+fn activation_out(f: Activation, s: f64) -> (f64, i32) {
+    let (lo, hi) = (-128..=127).fold((f64::MAX, f64::MIN), |(lo, hi), q| {
+        let y = f.apply(q as f64 * s);
+        (lo.min(y), hi.max(y))
+    });
+    let scale = ((hi - lo) / 255.0).max(1e-6);
+    let zero = (-128.0 - lo / scale).round().clamp(-128.0, 127.0) as i32;
+    (scale, zero)
+}
+
+/// Builder step: an activation layer on `x` (scale, zero) → (id, scale, zero).
+pub fn activation(
+    b: &mut Builder,
+    x: TensorId,
+    f: Activation,
+    (s, z): (f64, i32),
+) -> Result<(TensorId, f64, i32), ModelError> {
+    let (s_out, z_out) = activation_out(f, s);
+    let layer = ActivationLayer::new(x, b.dims(x), f, (s, z), (s_out, z_out))?;
+    Ok((b.push(layer), s_out, z_out))
+}
+
+/// Builder step: x₁ + x₂ with their own scales, requantized to scale s₁ + s₂, zero point 0.
+pub fn add(
+    b: &mut Builder,
+    (x1, s1, z1): (TensorId, f64, i32),
+    (x2, s2, z2): (TensorId, f64, i32),
+) -> Result<(TensorId, f64, i32), ModelError> {
+    let s_out = s1 + s2;
+    let (a, k) = common_shift(&[s1 / s_out, s2 / s_out])?;
+    let dims = b.dims(x1);
+    let layer = Requant::add((x1, a[0], z1), (x2, a[1], z2), dims, k, 0, -128, 127)?;
+    Ok((b.push(layer), s_out, 0))
+}
+
+/// mlp-act: [2, 48] → dense 48→32 → every activation on the hidden tensor → a chain of adds of
+/// the branches (each with its own scale) → dense 32→10.
+pub fn mlp_act() -> Model {
+    let build = || -> Result<Model, ModelError> {
+        let mut rng = ChaCha20Rng::seed_from_u64(5);
+        let mut b = Builder::new(vec![2, 48]);
+        let w = random_i8(&mut rng, 48 * 32, 127);
+        let bias = (0..32).map(|_| rng.gen_range(-2000..=2000)).collect();
+        let m = 127.0 / (3.0 * 48f64.sqrt() * 73.0 * 73.0);
+        let h = b.dense(0, 0, w, 32, bias, &[m], 0, false)?;
+        let s_h = 6.0 / 128.0;
+        let mut branches = Vec::new();
+        for f in all_activations() {
+            branches.push(activation(&mut b, h, f, (s_h, 0))?);
+        }
+        let mut acc = branches[0];
+        for &br in &branches[1..] {
+            acc = add(&mut b, acc, br)?;
+        }
+        let w = random_i8(&mut rng, 32 * 10, 127);
+        let bias = (0..10).map(|_| rng.gen_range(-2000..=2000)).collect();
+        let m = 127.0 / (3.0 * 32f64.sqrt() * 73.0 * 73.0);
+        b.dense(acc.0, acc.2, w, 10, bias, &[m], 0, false)?;
+        b.finish("mlp-act")
+    };
+    build().unwrap_or_else(|e| unreachable!("mlp-act: {e}"))
+}
+
+/// A random small model for tests: random shapes (batch and widths not powers of two), per-tensor
+/// or per-channel multipliers from 2^-24 to near 1, ReLU or not, activations and adds.
+pub fn random_model(seed: u64) -> Result<Model, ModelError> {
+    let mut rng = ChaCha20Rng::seed_from_u64(seed);
+    let batch = rng.gen_range(1..=3);
+    let width = rng.gen_range(1..=12);
+    let mut b = Builder::new(vec![batch, width]);
+    let (mut x, mut z, mut s) = (0, rng.gen_range(-128..=127), 0.05);
+    let mut n = width;
+    for _ in 0..rng.gen_range(1..=3) {
+        let k = rng.gen_range(1..=12);
+        let wmax = if rng.gen_bool(0.2) { 127 } else { rng.gen_range(1..=127) };
+        let weights = random_i8(&mut rng, n * k, wmax);
+        let bias: Vec<i32> = (0..k).map(|_| rng.gen_range(-100_000..=100_000)).collect();
+        // log2 of the rescale: from −24 (everything rounds to the zero point) to ~0 (saturates)
+        let exp = rng.gen_range(-24.0..0.0);
+        let ms: Vec<f64> = if rng.gen_bool(0.5) {
+            vec![2f64.powf(exp)]
+        } else {
+            (0..k).map(|_| 2f64.powf(exp + rng.gen_range(-2.0..0.0))).collect()
+        };
+        let zero_out = rng.gen_range(-128..=127);
+        x = b.dense(x, z, weights, k, bias, &ms, zero_out, rng.gen_bool(0.5))?;
+        z = zero_out;
+        n = k;
+        s = 0.01 + rng.gen_range(0.0..0.05);
+        if rng.gen_bool(0.5) {
+            let fs = all_activations();
+            let f = fs[rng.gen_range(0..fs.len())];
+            let (y, s_y, z_y) = activation(&mut b, x, f, (s, z))?;
+            if rng.gen_bool(0.5) {
+                (x, s, z) = add(&mut b, (x, s, z), (y, s_y, z_y))?;
+            } else {
+                (x, s, z) = (y, s_y, z_y);
+            }
+        }
+    }
+    let _ = s;
+    b.finish(&format!("random-{seed}"))
+}

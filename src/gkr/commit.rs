@@ -1,0 +1,90 @@
+//! How the prover's advice is bound and opened, behind two small traits so that the
+//! polynomial-commitment issue can swap the scheme without touching layers or the driver.
+//!
+//! [`Clear`] sends every column in the proof (compact varints, blake3 digest absorbed) and the
+//! verifier checks an opening by evaluating the column's MLE itself, in O(column length).
+
+use crate::circuit::Layout;
+use crate::error::VerifyError;
+use crate::field::Fp;
+use crate::poly::evaluate_padded;
+use crate::transcript::{labels, ProverTranscript, VerifierTranscript};
+
+/// The prover's side of an advice commitment.
+pub trait AdviceProver {
+    /// Binds all columns; called once, before the first challenge.
+    fn commit(&mut self, columns: &[&[i64]], t: &mut dyn ProverTranscript);
+    /// Shows that column `id` (in its layout, zero-padded) evaluates to `value` at `point`.
+    fn open(&mut self, id: usize, point: &[Fp], value: Fp, t: &mut dyn ProverTranscript);
+}
+
+/// The verifier's side.
+pub trait AdviceVerifier {
+    /// Receives the commitment to columns of the given lengths.
+    fn receive(
+        &mut self,
+        lens: &[usize],
+        t: &mut dyn VerifierTranscript,
+    ) -> Result<(), VerifyError>;
+    /// Checks an opening of column `id`.
+    fn check(
+        &mut self,
+        id: usize,
+        layout: &Layout,
+        point: &[Fp],
+        value: Fp,
+        what: &'static str,
+        t: &mut dyn VerifierTranscript,
+    ) -> Result<(), VerifyError>;
+}
+
+/// Advice in the clear.
+#[derive(Debug, Default)]
+pub struct Clear {
+    columns: Vec<Vec<i64>>,
+}
+
+impl AdviceProver for Clear {
+    fn commit(&mut self, columns: &[&[i64]], t: &mut dyn ProverTranscript) {
+        for c in columns {
+            t.send_ints(labels::GKR_ADVICE, c);
+        }
+    }
+
+    fn open(&mut self, _: usize, _: &[Fp], _: Fp, _: &mut dyn ProverTranscript) {}
+}
+
+impl AdviceVerifier for Clear {
+    fn receive(
+        &mut self,
+        lens: &[usize],
+        t: &mut dyn VerifierTranscript,
+    ) -> Result<(), VerifyError> {
+        self.columns = lens
+            .iter()
+            .map(|&len| t.receive_ints(labels::GKR_ADVICE, len))
+            .collect::<Result<_, _>>()?;
+        Ok(())
+    }
+
+    fn check(
+        &mut self,
+        id: usize,
+        layout: &Layout,
+        point: &[Fp],
+        value: Fp,
+        what: &'static str,
+        _: &mut dyn VerifierTranscript,
+    ) -> Result<(), VerifyError> {
+        let column = self
+            .columns
+            .get(id)
+            .filter(|c| c.len() == layout.len() && point.len() >= layout.num_vars())
+            .ok_or(VerifyError::InvalidStatement { reason: "opening of an unknown column" })?;
+        let computed = evaluate_padded(&layout.pad_fp(column), point);
+        if computed != value {
+            return Err(VerifyError::EvalMismatch { what, claimed: value, computed });
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,178 @@
+//! The GKR driver: proves a whole model, layer by layer from the claimed output back to the input.
+//!
+//! Transcript order (prover and verifier alike):
+//! 1. protocol name and version, the model digest (architecture, every parameter and table, a
+//!    hash of the weights), the input (blake3 digest);
+//! 2. the claimed output, then **all advice** of every layer (committed outputs, quotients, limbs,
+//!    bits) and both lookups' multiplicities, through the [`commit`] scheme — before any
+//!    challenge, so no advice can be chosen knowing the point it will be checked at;
+//! 3. a random point on the output, checked against the committed (or reduced) output;
+//! 4. one LogUp for every 16-bit range check of the proof (one shared table), then one LogUp for
+//!    every activation lookup (one shared table of (x, f(x), layer) tuples folded by β);
+//! 5. layers in reverse: each layer's elementwise relations by one eq-weighted zero-check
+//!    sumcheck, each virtual output (dense) by its own sub-protocol; claims on committed tensors
+//!    are openings, claims on the input are checked against it, several claims on one virtual
+//!    tensor are merged by sumcheck.
+
+pub mod commit;
+pub mod prover;
+pub mod verifier;
+
+pub use prover::{prove, prove_witness, ModelProof};
+pub use verifier::{verify, verify_with};
+
+use crate::circuit::{Layout, Lin, Model, Var};
+use crate::field::{from_i64, Fp};
+use crate::lookup::{fold_tuple, LookupStatement, Table};
+use crate::poly::eq_eval;
+use crate::transcript::{append_digest, ints_bytes, labels, Transcript};
+
+/// The protocol name and version absorbed first.
+pub const PROTOCOL: &str = "gkrnet model proof v1";
+
+/// One looked-up segment: a layer's vector (2^vars entries) placed at `offset` in the lookup's
+/// value vector. Segments are sorted by size (largest first), so each offset is a multiple of its
+/// size and the value MLE splits as Σ_s eq(ρ_high, offset/size)·segment(ρ_low).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Segment {
+    pub layer: usize,
+    /// Index of the range check within the layer (0 for a table lookup).
+    pub check: usize,
+    pub vars: usize,
+    pub offset: usize,
+}
+
+fn place(mut segs: Vec<Segment>) -> (Vec<Segment>, usize) {
+    segs.sort_by(|a, b| b.vars.cmp(&a.vars));
+    let mut offset = 0;
+    for s in &mut segs {
+        s.offset = offset;
+        offset += 1 << s.vars;
+    }
+    (segs, offset)
+}
+
+/// What both sides derive from the model alone.
+#[derive(Clone, Debug)]
+pub(crate) struct Plan {
+    pub layouts: Vec<Layout>,
+    pub range: Vec<Segment>,
+    pub range_total: usize,
+    pub table: Vec<Segment>,
+    pub table_total: usize,
+    /// Layers with a table lookup, in layer order (their position is their block in the table).
+    pub table_layers: Vec<usize>,
+}
+
+impl Plan {
+    pub fn new(model: &Model) -> Self {
+        let layouts: Vec<Layout> =
+            model.layers.iter().map(|l| Layout::new(l.output_dims())).collect();
+        let mut range = Vec::new();
+        let mut table = Vec::new();
+        let mut table_layers = Vec::new();
+        for (i, l) in model.layers.iter().enumerate() {
+            let vars = layouts[i].num_vars();
+            for check in 0..l.range_checks().len() {
+                range.push(Segment { layer: i, check, vars, offset: 0 });
+            }
+            if l.table_lookup().is_some() {
+                table.push(Segment { layer: i, check: 0, vars, offset: 0 });
+                table_layers.push(i);
+            }
+        }
+        let (range, range_total) = place(range);
+        let (table, table_total) = place(table);
+        Self { layouts, range, range_total, table, table_total, table_layers }
+    }
+
+    pub fn range_statement(&self) -> LookupStatement {
+        LookupStatement {
+            num_values: self.range_total,
+            table: Table::Range { bits: crate::circuit::LIMB_BITS },
+        }
+    }
+
+    pub fn table_statement(&self, model: &Model, beta: Fp) -> LookupStatement {
+        let mut t = Vec::with_capacity(256 * self.table_layers.len());
+        for &i in &self.table_layers {
+            if let Some(tl) = model.layers[i].table_lookup() {
+                for x in -128i64..=127 {
+                    t.push(fold_tuple(
+                        from_i64(x),
+                        from_i64(tl.table[(x + 128) as usize] as i64),
+                        tag(i),
+                        beta,
+                    ));
+                }
+            }
+        }
+        LookupStatement { num_values: self.table_total, table: Table::Explicit(t) }
+    }
+
+    /// The columns a layer's range checks read, sorted.
+    pub fn range_columns(&self, model: &Model, layer: usize) -> Vec<usize> {
+        let mut cols: Vec<usize> = model.layers[layer]
+            .range_checks()
+            .iter()
+            .flat_map(|l| l.vars().collect::<Vec<_>>())
+            .filter_map(|v| match v {
+                Var::Col(c) => Some(c),
+                _ => None,
+            })
+            .collect();
+        cols.sort();
+        cols.dedup();
+        cols
+    }
+
+    /// Layers with range checks, in layer order.
+    pub fn range_layers(&self, model: &Model) -> Vec<usize> {
+        (0..model.layers.len()).filter(|&i| !model.layers[i].range_checks().is_empty()).collect()
+    }
+}
+
+/// The layer tag of table lookups.
+pub(crate) fn tag(layer: usize) -> u64 {
+    layer as u64 + 1
+}
+
+/// Σ_s eq(ρ[vars..], offset >> vars)·value_s.
+pub(crate) fn combine_segments(segs: &[Segment], rho: &[Fp], values: &[Fp]) -> Fp {
+    segs.iter()
+        .zip(values)
+        .map(|(s, v)| {
+            let high = &rho[s.vars..];
+            let index = s.offset >> s.vars;
+            let bits: Vec<Fp> =
+                (0..high.len()).map(|b| Fp::from(((index >> b) & 1) as u64)).collect();
+            eq_eval(high, &bits) * v
+        })
+        .sum()
+}
+
+/// The value of a table-lookup segment from x̃, ỹ and the mask at its point: padded slots look up
+/// (0, f(0)) with the layer's tag.
+pub(crate) fn table_segment_value(x: Fp, y: Fp, mask: Fp, f0: i8, layer: usize, beta: Fp) -> Fp {
+    let y = y + (Fp::from(1u64) - mask) * from_i64(f0 as i64);
+    fold_tuple(x, y, tag(layer), beta)
+}
+
+/// Integer value of a homogeneous Lin of columns on one padded slot.
+pub(crate) fn lin_int(lin: &Lin, cols: &[Vec<i64>], slot: usize) -> i128 {
+    lin.terms
+        .iter()
+        .map(|&(v, c)| match v {
+            Var::Col(j) => c * cols[j][slot] as i128,
+            _ => 0,
+        })
+        .sum::<i128>()
+        + lin.constant
+}
+
+/// Absorbs the statement: protocol, model digest, input.
+pub(crate) fn absorb_statement(t: &mut impl Transcript, model: &Model, input: &[i64]) {
+    t.append_bytes(labels::GKR_PROTOCOL, PROTOCOL.as_bytes());
+    t.append_bytes(labels::GKR_MODEL, &model.digest());
+    append_digest(t, labels::GKR_INPUT, &ints_bytes(input));
+}

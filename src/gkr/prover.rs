@@ -1,0 +1,265 @@
+//! The model prover.
+
+use super::commit::{AdviceProver, Clear};
+use super::{absorb_statement, lin_int, table_segment_value, Plan, PROTOCOL};
+use crate::circuit::expr::combine;
+use crate::circuit::{Layer, Model, Tensor, Var, Witness, LIMB_BITS};
+use crate::error::ProveError;
+use crate::field::{from_i64, Fp};
+use crate::lookup;
+use crate::poly::evaluate_padded;
+use crate::sumcheck::{self, prover::ProductSum, EvalClaim, Term};
+use crate::transcript::{labels, FiatShamirProver, ProverTranscript};
+use std::time::{Duration, Instant};
+
+/// A proof with the output it proves and where the prover spent its time.
+#[derive(Clone, Debug)]
+pub struct ModelProof {
+    pub output: Tensor,
+    pub proof: Vec<u8>,
+    /// (phase, time): the integer reference, commitment, lookups, then each layer.
+    pub timings: Vec<(String, Duration)>,
+}
+
+/// Runs the integer reference and proves it (Fiat–Shamir).
+///
+/// # Errors
+/// A model error from the reference (input shape, range), or a witness the relations reject.
+pub fn prove(model: &Model, input: &Tensor) -> Result<ModelProof, ProveError> {
+    let start = Instant::now();
+    let witness = model.forward(input).map_err(|e| ProveError::Model(e.to_string()))?;
+    let mut timings = vec![("integer reference".to_string(), start.elapsed())];
+    let mut t = FiatShamirProver::new(PROTOCOL);
+    timings.extend(prove_witness(model, &witness, &mut t)?);
+    Ok(ModelProof { output: witness.output().clone(), proof: t.into_proof().encode(), timings })
+}
+
+/// Proves a given witness (the honest one from [`Model::forward`], or a cheater's) over any
+/// transcript. Returns the time of each phase.
+pub fn prove_witness(
+    model: &Model,
+    w: &Witness,
+    mut t: &mut impl ProverTranscript,
+) -> Result<Vec<(String, Duration)>, ProveError> {
+    let plan = Plan::new(model);
+    let mut timings = Vec::new();
+    let mut clock = Instant::now();
+    let mut lap = |name: String, timings: &mut Vec<(String, Duration)>| {
+        timings.push((name, clock.elapsed()));
+        clock = Instant::now();
+    };
+    let n_layers = model.layers.len();
+    let invalid = |reason: String| ProveError::InvalidShape { reason };
+    if w.tensors.len() != n_layers + 1 || w.advice.len() != n_layers {
+        return Err(invalid("the witness does not match the model".into()));
+    }
+
+    // 1–2. statement, output, advice, multiplicities
+    absorb_statement(&mut t, model, &w.tensors[0].data);
+    t.send_ints(labels::GKR_OUTPUT, &w.output().data);
+    let padded_cols: Vec<Vec<Vec<i64>>> = (0..n_layers)
+        .map(|i| w.columns(model, i).iter().map(|c| plan.layouts[i].pad(c)).collect())
+        .collect();
+    let range_values: Vec<i64> = range_values(model, &plan, &padded_cols);
+    let mut range_m = vec![0i64; 1 << LIMB_BITS];
+    for (i, &v) in range_values.iter().enumerate() {
+        let slot = usize::try_from(v).ok().filter(|&s| s < range_m.len());
+        range_m[slot.ok_or(ProveError::NotInTable { index: i })?] += 1;
+    }
+    let (table_x, table_y) = table_inputs(model, &plan, w, &padded_cols);
+    let mut table_m = vec![0i64; 256 * plan.table_layers.len()];
+    for (block, xs) in table_x.iter().enumerate() {
+        for &x in xs {
+            let x = usize::try_from(x + 128).ok().filter(|&x| x < 256);
+            table_m[256 * block + x.ok_or(ProveError::NotInTable { index: block })?] += 1;
+        }
+    }
+    let mut columns: Vec<&[i64]> = (0..n_layers).flat_map(|i| w.columns(model, i)).collect();
+    if plan.range_total > 0 {
+        columns.push(&range_m);
+    }
+    if plan.table_total > 0 {
+        columns.push(&table_m);
+    }
+    let mut scheme = Clear::default();
+    scheme.commit(&columns, &mut t);
+    lap("commit advice".into(), &mut timings);
+
+    // 3. the output
+    let mut pending: Vec<Vec<EvalClaim>> = vec![Vec::new(); n_layers + 1];
+    let out_layout = crate::circuit::Layout::new(&w.output().dims);
+    let r = t.challenges(labels::GKR_OUTPUT_POINT, out_layout.num_vars());
+    let value = w.output().evaluate(&r);
+    route(model, &mut pending, n_layers, EvalClaim { point: r, value });
+
+    // 4. lookups
+    if plan.range_total > 0 {
+        let values: Vec<Fp> = range_values.iter().map(|&v| from_i64(v)).collect();
+        let m: Vec<u64> = range_m.iter().map(|&v| v as u64).collect();
+        let claims = lookup::prove(&plan.range_statement(), &values, &m, &mut t)?;
+        for i in plan.range_layers(model) {
+            let rho = &claims.point[..plan.layouts[i].num_vars()];
+            let evals: Vec<Fp> = plan
+                .range_columns(model, i)
+                .iter()
+                .map(|&c| evaluate_padded(&to_fp(&padded_cols[i][c]), rho))
+                .collect();
+            t.send(labels::GKR_RANGE_EVALS, &evals);
+        }
+    }
+    if plan.table_total > 0 {
+        let beta = t.challenge(labels::GKR_BETA);
+        let stmt = plan.table_statement(model, beta);
+        let mut values = vec![Fp::default(); plan.table_total];
+        for s in &plan.table {
+            let block = plan.table_layers.iter().position(|&l| l == s.layer).unwrap_or(0);
+            let f0 = model.layers[s.layer].table_lookup().map_or(0, |tl| tl.table[128]);
+            let mask = plan.layouts[s.layer].mask();
+            for j in 0..1usize << s.vars {
+                let (x, y) = (from_i64(table_x[block][j]), from_i64(table_y[block][j]));
+                let m = Fp::from(mask[j] as u64);
+                values[s.offset + j] = table_segment_value(x, y, m, f0, s.layer, beta);
+            }
+        }
+        let m: Vec<u64> = table_m.iter().map(|&v| v as u64).collect();
+        let claims = lookup::prove(&stmt, &values, &m, &mut t)?;
+        for (block, &i) in plan.table_layers.iter().enumerate() {
+            let rho = claims.point[..plan.layouts[i].num_vars()].to_vec();
+            let x = evaluate_padded(&to_fp(&table_x[block]), &rho);
+            let y = evaluate_padded(&to_fp(&table_y[block]), &rho);
+            t.send(labels::GKR_TABLE_EVALS, &[x, y]);
+            if let Some(tl) = model.layers[i].table_lookup() {
+                for (var, value) in [(tl.x, x), (tl.y, y)] {
+                    if let Var::In(j) = var {
+                        let tensor = model.layers[i].inputs()[j];
+                        route(model, &mut pending, tensor, EvalClaim { point: rho.clone(), value });
+                    }
+                }
+            }
+        }
+    }
+    lap("lookups".into(), &mut timings);
+
+    // 5. layers, output to input
+    for i in (0..n_layers).rev() {
+        let layer = &model.layers[i];
+        let ins: Vec<&Tensor> = layer.inputs().iter().map(|&t| &w.tensors[t]).collect();
+        let relations = layer.relations();
+        if !relations.is_empty() {
+            let layout = &plan.layouts[i];
+            let tau = t.challenges(labels::GKR_ZC_TAU, layout.num_vars());
+            let gamma = t.challenge(labels::GKR_ZC_GAMMA);
+            let poly = combine(&relations, gamma);
+            let vars = poly.vars();
+            let coefs = layer.coefficients();
+            let mut tables = vec![layout.masked_eq_table(&tau)];
+            for v in &vars {
+                tables.push(match *v {
+                    Var::Col(c) => to_fp(&padded_cols[i][c]),
+                    Var::In(j) => layout.pad_fp(&ins[j].data),
+                    Var::Coef(k) => layout.pad_fp(&coefs[k]),
+                });
+            }
+            let terms: Vec<Term> = poly
+                .monomials
+                .iter()
+                .map(|(c, vs)| {
+                    let mut f = vec![0];
+                    f.extend(vs.iter().map(|v| 1 + vars.iter().position(|u| u == v).unwrap_or(0)));
+                    Term::new(*c, f)
+                })
+                .collect();
+            let out = sumcheck::prove(ProductSum::new(tables, terms)?, Fp::default(), &mut t)
+                .map_err(|e| match e {
+                    ProveError::ClaimedSumMismatch => ProveError::Model(format!(
+                        "layer {i} ({}): the witness breaks the layer's relations",
+                        layer.kind()
+                    )),
+                    e => e,
+                })?;
+            let sent: Vec<Fp> = vars
+                .iter()
+                .zip(&out.final_evals[1..])
+                .filter(|(v, _)| !matches!(v, Var::Coef(_)))
+                .map(|(_, e)| *e)
+                .collect();
+            t.send(labels::GKR_ZC_EVALS, &sent);
+            for (v, e) in vars.iter().zip(&out.final_evals[1..]) {
+                if let Var::In(j) = v {
+                    let claim = EvalClaim { point: out.point.clone(), value: *e };
+                    route(model, &mut pending, layer.inputs()[*j], claim);
+                }
+            }
+        }
+        if !layer.output_committed() {
+            let claims = std::mem::take(&mut pending[i + 1]);
+            if !claims.is_empty() {
+                let claim = if claims.len() == 1 {
+                    claims.into_iter().next().unwrap_or_else(|| unreachable!())
+                } else {
+                    crate::merge::prove(
+                        &claims,
+                        &plan.layouts[i].pad_fp(&w.tensors[i + 1].data),
+                        &mut t,
+                    )?
+                };
+                for (j, c) in layer.prove_output(&claim, &ins, &mut t)? {
+                    route(model, &mut pending, layer.inputs()[j], c);
+                }
+            }
+        }
+        lap(format!("layer {i} ({})", layer.kind()), &mut timings);
+    }
+    Ok(timings)
+}
+
+fn to_fp(v: &[i64]) -> Vec<Fp> {
+    v.iter().map(|&x| from_i64(x)).collect()
+}
+
+/// Claims on committed tensors and the input need nothing from the prover (openings are the
+/// scheme's business); claims on virtual tensors wait for their layer.
+fn route(model: &Model, pending: &mut [Vec<EvalClaim>], tensor: usize, claim: EvalClaim) {
+    if tensor > 0 && !model.layers[tensor - 1].output_committed() {
+        pending[tensor].push(claim);
+    }
+}
+
+/// Every range-checked value, segment after segment.
+fn range_values(model: &Model, plan: &Plan, cols: &[Vec<Vec<i64>>]) -> Vec<i64> {
+    let mut out = vec![0i64; plan.range_total];
+    for s in &plan.range {
+        let lin = &model.layers[s.layer].range_checks()[s.check];
+        for j in 0..1usize << s.vars {
+            // homogeneous in columns: 0 on padded slots; out-of-range values stay visible
+            out[s.offset + j] = i64::try_from(lin_int(lin, &cols[s.layer], j)).unwrap_or(-1);
+        }
+    }
+    out
+}
+
+/// The padded x and y of every table lookup, (0, f(0)) on padded slots.
+fn table_inputs(
+    model: &Model,
+    plan: &Plan,
+    w: &Witness,
+    cols: &[Vec<Vec<i64>>],
+) -> (Vec<Vec<i64>>, Vec<Vec<i64>>) {
+    let mut xs = Vec::new();
+    let mut ys = Vec::new();
+    for &i in &plan.table_layers {
+        let layer: &dyn Layer = model.layers[i].as_ref();
+        let Some(tl) = layer.table_lookup() else { continue };
+        let layout = &plan.layouts[i];
+        let get = |v: Var| -> Vec<i64> {
+            match v {
+                Var::Col(c) => cols[i][c].clone(),
+                Var::In(j) => layout.pad(&w.tensors[layer.inputs()[j]].data),
+                Var::Coef(k) => layout.pad(&layer.coefficients()[k]),
+            }
+        };
+        xs.push(get(tl.x));
+        ys.push(get(tl.y));
+    }
+    (xs, ys)
+}
