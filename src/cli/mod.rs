@@ -2,6 +2,7 @@
 //! here they become messages with context (anyhow).
 
 mod matmul;
+mod model;
 mod npy;
 mod sumcheck;
 
@@ -22,6 +23,8 @@ pub struct Cli {
 enum Command {
     /// Proves and verifies Σ_x f₁(x)···f_k(x) over random seeded tables (the protocol every later
     /// proof is built from) and prints the timings.
+    /// Prove and verify a built-in quantized model on a seeded input.
+    Model(model::Args),
     Sumcheck(sumcheck::Args),
     /// Outsourced int8 matrix products C = A·B with a proof.
     #[command(subcommand)]
@@ -39,6 +42,7 @@ pub enum Outcome {
 /// Runs the parsed command. `Err` means bad usage or input (exit 2).
 pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
     match cli.command {
+        Command::Model(args) => model::run(args),
         Command::Sumcheck(args) => sumcheck::run(args),
         Command::Matmul(cmd) => matmul::run(cmd),
     }

@@ -18,7 +18,7 @@ pub mod commit;
 pub mod prover;
 pub mod verifier;
 
-pub use prover::{prove, prove_witness, ModelProof};
+pub use prover::{prove, prove_witness, prove_witness_unchecked, ModelProof};
 pub use verifier::{verify, verify_with};
 
 use crate::circuit::{Layout, Lin, Model, Var};

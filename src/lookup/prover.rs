@@ -46,6 +46,26 @@ pub fn prove(
     multiplicities: &[u64],
     t: &mut impl ProverTranscript,
 ) -> Result<LookupClaims, ProveError> {
+    prove_inner(stmt, values, multiplicities, t, true)
+}
+
+/// [`prove`] that sends an unbalanced tree too (a cheating prover, for soundness tests).
+pub fn prove_unchecked(
+    stmt: &LookupStatement,
+    values: &[Fp],
+    multiplicities: &[u64],
+    t: &mut impl ProverTranscript,
+) -> Result<LookupClaims, ProveError> {
+    prove_inner(stmt, values, multiplicities, t, false)
+}
+
+fn prove_inner(
+    stmt: &LookupStatement,
+    values: &[Fp],
+    multiplicities: &[u64],
+    t: &mut impl ProverTranscript,
+    strict: bool,
+) -> Result<LookupClaims, ProveError> {
     if values.len() != stmt.num_values {
         return Err(ProveError::ShapeMismatch {
             what: "looked-up values",
@@ -86,7 +106,7 @@ pub fn prove(
     }
     let root = layers.pop().expect("the tree has a root");
     let (p_root, q_root) = (root.p[0], root.q[0]);
-    if !p_root.is_zero() || q_root.is_zero() {
+    if strict && (!p_root.is_zero() || q_root.is_zero()) {
         return Err(ProveError::LookupImbalance);
     }
     t.send(labels::LOGUP_ROOT, &[p_root, q_root]);

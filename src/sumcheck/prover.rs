@@ -124,6 +124,20 @@ pub fn prove(
     claimed_sum: Fp,
     t: &mut impl ProverTranscript,
 ) -> Result<ProverOutput, ProveError> {
+    let (out, consistent) = prove_unchecked(poly, claimed_sum, t);
+    if !consistent {
+        return Err(ProveError::ClaimedSumMismatch);
+    }
+    Ok(out)
+}
+
+/// [`prove`] that runs to the end even for a false `claimed_sum` (the second value says whether the
+/// claim was true): what a cheating prover sends, for soundness tests.
+pub fn prove_unchecked(
+    poly: ProductSum,
+    claimed_sum: Fp,
+    t: &mut impl ProverTranscript,
+) -> (ProverOutput, bool) {
     let claim = poly.claim(claimed_sum);
     absorb_claim(t, &claim);
     let ProductSum { num_vars, mut tables, terms } = poly;
@@ -153,10 +167,8 @@ pub fn prove(
         None => tables.iter().map(|t| t[0]).collect(),
         Some(&r) => tables.iter().map(|t| t[0] + r * (t[1] - t[0])).collect(),
     };
-    if combine(&terms, &final_evals) != Some(running_sum) {
-        return Err(ProveError::ClaimedSumMismatch);
-    }
-    Ok(ProverOutput { point: point_from_challenges(challenges), final_evals })
+    let consistent = combine(&terms, &final_evals) == Some(running_sum);
+    (ProverOutput { point: point_from_challenges(challenges), final_evals }, consistent)
 }
 
 /// The message [g(0), g(2), …, g(d)] from the per-term accumulators acc[term·d + k].

@@ -1,0 +1,34 @@
+//! Whole-model proofs of the built-in models: `mlp4m` (dense 1024→2048→1024→10, ReLU, ~4.2M
+//! parameters) and `mlp-act` (every activation table and elementwise adds). Before the criterion
+//! groups, one run of each prints the prover's per-phase breakdown and the proof size.
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use gkrnet::circuit::zoo;
+use gkrnet::gkr;
+use std::hint::black_box;
+
+fn bench(c: &mut Criterion) {
+    for model in [zoo::mlp4m(), zoo::mlp_act()] {
+        let input = zoo::random_input(&model, 1);
+        let proof = gkr::prove(&model, &input).expect("prove");
+        println!("{}: proof {} bytes; prover phases:", model.name, proof.proof.len());
+        for (phase, time) in &proof.timings {
+            println!("  {phase:<24} {:>9.3} ms", time.as_secs_f64() * 1e3);
+        }
+        let mut g = c.benchmark_group(format!("model/{}", model.name));
+        g.sample_size(20);
+        g.bench_function("forward", |b| {
+            b.iter(|| black_box(model.forward(&input).expect("forward")))
+        });
+        g.bench_function("prove", |b| {
+            b.iter(|| black_box(gkr::prove(&model, &input).expect("prove")))
+        });
+        g.bench_function("verify", |b| {
+            b.iter(|| gkr::verify(&model, &input, &proof.proof).expect("verify"))
+        });
+        g.finish();
+    }
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
