@@ -5,7 +5,7 @@ use gkrnet::gkr;
 fn smoke() {
     for (name, model) in [("act", zoo::mlp_act())]
         .into_iter()
-        .chain((0..20).map(|s| ("rand", zoo::random_model(s).unwrap())))
+        .chain((0..200).map(|s| ("rand", zoo::random_model(s).unwrap())))
     {
         let input = zoo::random_input(&model, 1);
         let w = model.forward(&input).unwrap();

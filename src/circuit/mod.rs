@@ -20,13 +20,15 @@ pub mod dense;
 pub mod expr;
 pub mod layout;
 pub mod requant;
+pub mod wiring;
 pub mod zoo;
 
 pub use activation::ActivationLayer;
 pub use dense::Dense;
 pub use expr::{Lin, Poly, Var};
 pub use layout::Layout;
-pub use requant::{Multiplier, Requant};
+pub use requant::{Multiplier, Requant, Scaled};
+pub use wiring::Wiring;
 
 use crate::error::{ProveError, VerifyError};
 use crate::field::{from_i64, to_u128, Fp};

@@ -2,7 +2,7 @@
 //! elementwise adds), and random models for tests.
 
 use super::{
-    ActivationLayer, Dense, Layer, Model, ModelError, Multiplier, Requant, Tensor, TensorId,
+    ActivationLayer, Dense, Layer, Model, ModelError, Multiplier, Requant, Tensor, TensorId, Wiring,
 };
 use crate::quant::{Activation, FixedPoint};
 use rand::{Rng, SeedableRng};
@@ -226,6 +226,18 @@ pub fn random_model(seed: u64) -> Result<Model, ModelError> {
         z = zero_out;
         n = k;
         s = 0.01 + rng.gen_range(0.0..0.05);
+        if rng.gen_bool(0.3) {
+            // wiring: a round trip through another padded layout
+            let dims = b.dims(x);
+            x = if rng.gen_bool(0.5) {
+                let flat = b.push(Wiring::reshape(x, &dims, vec![dims.iter().product()])?);
+                b.push(Wiring::reshape(flat, &[dims.iter().product()], dims)?)
+            } else {
+                let t = b.push(Wiring::transpose(x, &dims, vec![1, 0])?);
+                let tdims = b.dims(t);
+                b.push(Wiring::transpose(t, &tdims, vec![1, 0])?)
+            };
+        }
         if rng.gen_bool(0.5) {
             let fs = all_activations();
             let f = fs[rng.gen_range(0..fs.len())];

@@ -1,0 +1,203 @@
+//! Reshape, flatten and transpose: output[i] = input[π(i)] for a fixed bijection π of row-major
+//! indices. The output is virtual; a claim õut(r) = v becomes one degree-2 sumcheck
+//! v = Σ_j ĩn(j)·w(j) with w(j) = eq(r, pad_out(π⁻¹(j))) on the input's padded layout, and the
+//! verifier computes w̃(ρ) = Σ_i eq(r, pad_out(i))·eq(ρ, pad_in(π(i))) itself in O(size).
+//! Padding of the two layouts may differ (each axis is padded on its own), which is why the
+//! relabelling is proved instead of assumed.
+
+use super::{put, Layer, LayerWitness, Layout, ModelError, Tensor, TensorId};
+use crate::error::{ProveError, VerifyError};
+use crate::field::Fp;
+use crate::poly::eq_evals;
+use crate::sumcheck::{self, prover::ProductSum, EvalClaim, SumcheckClaim, Term};
+use crate::transcript::{ProverTranscript, VerifierTranscript};
+
+/// A reshape (π = identity on row-major indices) or an axis permutation.
+#[derive(Clone, Debug)]
+pub struct Wiring {
+    kind: &'static str,
+    inputs: [TensorId; 1],
+    in_layout: Layout,
+    out_layout: Layout,
+    /// π: output row-major index → input row-major index.
+    source: Vec<usize>,
+    perm: Vec<usize>,
+}
+
+impl Wiring {
+    /// Same entries in the same row-major order, new dimensions (flatten is a reshape).
+    pub fn reshape(
+        input: TensorId,
+        in_dims: &[usize],
+        out_dims: Vec<usize>,
+    ) -> Result<Self, ModelError> {
+        let len: usize = in_dims.iter().product();
+        if out_dims.iter().product::<usize>() != len {
+            return Err(ModelError::Shape(format!("cannot reshape {in_dims:?} to {out_dims:?}")));
+        }
+        Ok(Self {
+            kind: "reshape",
+            inputs: [input],
+            in_layout: Layout::new(in_dims),
+            out_layout: Layout::new(&out_dims),
+            source: (0..len).collect(),
+            perm: Vec::new(),
+        })
+    }
+
+    /// output dims[d] = input dims[perm[d]] (ONNX Transpose).
+    pub fn transpose(
+        input: TensorId,
+        in_dims: &[usize],
+        perm: Vec<usize>,
+    ) -> Result<Self, ModelError> {
+        let r = in_dims.len();
+        let mut seen = vec![false; r];
+        if perm.len() != r || perm.iter().any(|&p| p >= r || std::mem::replace(&mut seen[p], true))
+        {
+            return Err(ModelError::Shape(format!("{perm:?} is not a permutation of {r} axes")));
+        }
+        let out_dims: Vec<usize> = perm.iter().map(|&p| in_dims[p]).collect();
+        let mut in_strides = vec![1usize; r];
+        for a in (0..r.saturating_sub(1)).rev() {
+            in_strides[a] = in_strides[a + 1] * in_dims[a + 1];
+        }
+        let len: usize = in_dims.iter().product();
+        let source = (0..len)
+            .map(|mut i| {
+                let mut src = 0;
+                for d in (0..r).rev() {
+                    src += (i % out_dims[d]) * in_strides[perm[d]];
+                    i /= out_dims[d];
+                }
+                src
+            })
+            .collect();
+        Ok(Self {
+            kind: "transpose",
+            inputs: [input],
+            in_layout: Layout::new(in_dims),
+            out_layout: Layout::new(&out_dims),
+            source,
+            perm,
+        })
+    }
+
+    /// w̃(ρ) = Σ_i eq(r, pad_out(i))·eq(ρ, pad_in(π(i))).
+    fn wiring_eval(&self, r: &[Fp], rho: &[Fp]) -> Fp {
+        let (er, erho) = (eq_evals(r), eq_evals(rho));
+        self.source
+            .iter()
+            .enumerate()
+            .map(|(i, &j)| er[self.out_layout.pad_index(i)] * erho[self.in_layout.pad_index(j)])
+            .sum()
+    }
+
+    fn check_claim(&self, claim: &EvalClaim) -> bool {
+        claim.point.len() == self.out_layout.num_vars()
+    }
+}
+
+impl Layer for Wiring {
+    fn kind(&self) -> &'static str {
+        self.kind
+    }
+
+    fn inputs(&self) -> &[TensorId] {
+        &self.inputs
+    }
+
+    fn output_dims(&self) -> &[usize] {
+        self.out_layout.dims()
+    }
+
+    fn output_committed(&self) -> bool {
+        false
+    }
+
+    fn describe(&self, out: &mut Vec<u8>) {
+        put(out, &self.in_layout.dims().iter().map(|&d| d as i128).collect::<Vec<_>>());
+        put(out, &self.perm.iter().map(|&d| d as i128).collect::<Vec<_>>());
+    }
+
+    fn forward(&self, inputs: &[&Tensor]) -> Result<LayerWitness, ModelError> {
+        let data = self.source.iter().map(|&j| inputs[0].data[j]).collect();
+        Ok(LayerWitness {
+            output: Tensor::new(self.out_layout.dims().to_vec(), data)?,
+            advice: Vec::new(),
+        })
+    }
+
+    fn prove_output(
+        &self,
+        claim: &EvalClaim,
+        inputs: &[&Tensor],
+        mut t: &mut dyn ProverTranscript,
+    ) -> Result<Vec<(usize, EvalClaim)>, ProveError> {
+        if !self.check_claim(claim) {
+            return Err(ProveError::ShapeMismatch {
+                what: "variables of a claim on a wiring output",
+                expected: self.out_layout.num_vars(),
+                got: claim.point.len(),
+            });
+        }
+        let er = eq_evals(&claim.point);
+        let mut w = vec![Fp::default(); self.in_layout.padded_len()];
+        for (i, &j) in self.source.iter().enumerate() {
+            w[self.in_layout.pad_index(j)] = er[self.out_layout.pad_index(i)];
+        }
+        let x = self.in_layout.pad_fp(&inputs[0].data);
+        let out = sumcheck::prove(ProductSum::product(vec![x, w])?, claim.value, &mut t)?;
+        sumcheck::send_final_evals(&mut t, &out.final_evals);
+        Ok(vec![(0, EvalClaim { point: out.point, value: out.final_evals[0] })])
+    }
+
+    fn verify_output(
+        &self,
+        claim: &EvalClaim,
+        mut t: &mut dyn VerifierTranscript,
+    ) -> Result<Vec<(usize, EvalClaim)>, VerifyError> {
+        if !self.check_claim(claim) {
+            return Err(VerifyError::InvalidStatement {
+                reason: "a claim on a wiring output has the wrong number of variables",
+            });
+        }
+        let sc = SumcheckClaim {
+            num_vars: self.in_layout.num_vars(),
+            degree: 2,
+            claimed_sum: claim.value,
+        };
+        let eval = sumcheck::verify(&sc, &mut t)?;
+        let evals = sumcheck::verify_final_evals(&[Term::product(vec![0, 1])], 2, &eval, &mut t)?;
+        let [x, w] = evals.as_slice() else {
+            return Err(VerifyError::InvalidStatement {
+                reason: "two factor evaluations expected",
+            });
+        };
+        w.check(self.wiring_eval(&claim.point, &eval.point), "the wiring predicate")?;
+        Ok(vec![(0, x.clone())])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn transpose_moves_entries_like_onnx() {
+        // [2, 3, 4] with perm [2, 0, 1] → [4, 2, 3]; out[a][b][c] = in[b][c][a]
+        let w = Wiring::transpose(0, &[2, 3, 4], vec![2, 0, 1]).unwrap();
+        let input = Tensor::new(vec![2, 3, 4], (0..24).collect()).unwrap();
+        let out = w.forward(&[&input]).unwrap().output;
+        assert_eq!(out.dims, vec![4, 2, 3]);
+        for a in 0..4 {
+            for b in 0..2 {
+                for c in 0..3 {
+                    assert_eq!(out.data[a * 6 + b * 3 + c], input.data[b * 12 + c * 4 + a]);
+                }
+            }
+        }
+        assert!(Wiring::transpose(0, &[2, 3], vec![0, 0]).is_err());
+        assert!(Wiring::reshape(0, &[2, 3], vec![5]).is_err());
+    }
+}
