@@ -14,10 +14,8 @@
 //! quotient/remainder relation acc·a = q·2^k + rem the circuit will check.
 
 mod activation;
-mod advice;
 
 pub use activation::Activation;
-pub use advice::{RequantAdvice, RequantParams};
 
 use thiserror::Error;
 
