@@ -155,3 +155,19 @@ fn sumcheck_command_proves_and_verifies() {
     assert_eq!(v["verified"], true);
     assert_eq!(gkrnet(&["sumcheck", "--factors", "7"]).status.code(), Some(2));
 }
+
+#[test]
+fn model_command_proves_and_verifies_a_builtin_model() {
+    let out = gkrnet(&["model", "--name", "mlp-act", "--seed", "3", "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["model"], "mlp-act");
+    assert_eq!(v["accepted"], true);
+    for key in ["prove_ms", "verify_ms", "proof_bytes", "peak_rss_mib"] {
+        assert!(v[key].as_f64().is_some_and(|x| x > 0.0), "{key}: {v}");
+    }
+    assert_eq!(v["output"].as_array().map(Vec::len), Some(20));
+    let out = gkrnet(&["model", "--name", "resnet"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("unknown model `resnet`"), "{}", stderr(&out));
+}
