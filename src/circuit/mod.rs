@@ -65,6 +65,15 @@ impl Tensor {
         Self::new(dims, data.iter().map(|&v| v as i64).collect())
     }
 
+    /// A uint8 tensor with zero point `zero` (0..=255) as the int8 tensor q − 128 with zero point
+    /// zero − 128: (q − z)·s is unchanged, and every layer works on int8 only.
+    pub fn from_u8(dims: Vec<usize>, data: &[u8], zero: i32) -> Result<(Self, i32), ModelError> {
+        if !(0..=255).contains(&zero) {
+            return Err(ModelError::Parameter(format!("uint8 zero point {zero}")));
+        }
+        Ok((Self::new(dims, data.iter().map(|&v| v as i64 - 128).collect())?, zero - 128))
+    }
+
     pub fn layout(&self) -> Layout {
         Layout::new(&self.dims)
     }

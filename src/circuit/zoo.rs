@@ -8,8 +8,9 @@ use crate::quant::{Activation, FixedPoint};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha20Rng;
 
-/// Fixed-point numerators with one shared shift for multipliers `ms` (all < 1): the shift of the
-/// largest, so its relative error is below 2^-30 and the others' below 2^-30·max/m.
+/// Fixed-point numerators with one shared shift for multipliers `ms`: the shift of the largest,
+/// so its relative error is below 2^-30 and another's below 2^-31·max/m. Fails when some
+/// multiplier's relative error would reach 2^-20 (multipliers more than ~2^10 apart).
 pub fn common_shift(ms: &[f64]) -> Result<(Vec<u32>, u32), ModelError> {
     let max = ms.iter().copied().fold(0.0f64, f64::max);
     let k = FixedPoint::from_real(max).map_err(|e| ModelError::Parameter(e.to_string()))?.k;
@@ -17,8 +18,11 @@ pub fn common_shift(ms: &[f64]) -> Result<(Vec<u32>, u32), ModelError> {
         .iter()
         .map(|&m| {
             let a = (m * 2f64.powi(k as i32)).round_ties_even();
-            if a < 1.0 || a >= (1u64 << 31) as f64 {
-                Err(ModelError::Parameter(format!("multiplier {m} does not fit a/2^{k}")))
+            let rel = (a / 2f64.powi(k as i32) - m).abs() / m;
+            if a < 1.0 || a >= (1u64 << 31) as f64 || rel >= 2f64.powi(-20) {
+                Err(ModelError::Parameter(format!(
+                    "multiplier {m} has no a/2^{k} within relative error 2^-20 (got {rel:e})"
+                )))
             } else {
                 Ok(a as u32)
             }
@@ -251,4 +255,29 @@ pub fn random_model(seed: u64) -> Result<Model, ModelError> {
     }
     let _ = s;
     b.finish(&format!("random-{seed}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn common_shift_keeps_every_multiplier_within_2_pow_minus_20() {
+        let ms = [0.75, 0.3, 0.001, 2f64.powi(-9)];
+        let (a, k) = common_shift(&ms).unwrap();
+        for (m, a) in ms.iter().zip(a) {
+            assert!((a as f64 / 2f64.powi(k as i32) - m).abs() / m < 2f64.powi(-20));
+        }
+        assert!(common_shift(&[0.5, 1.37e-7]).is_err());
+        assert!(common_shift(&[2f64.powi(-24)]).is_ok());
+    }
+
+    #[test]
+    fn uint8_tensors_keep_their_real_values() {
+        let (t, z) = Tensor::from_u8(vec![3], &[0, 200, 255], 128).unwrap();
+        assert_eq!(z, 0);
+        assert_eq!(t.data, vec![-128, 72, 127]);
+        // (q − z) unchanged: 200 − 128 = 72 − 0
+        assert!(Tensor::from_u8(vec![1], &[1], 256).is_err());
+    }
 }
