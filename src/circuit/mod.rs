@@ -270,6 +270,12 @@ impl Model {
             }
             dims.push(l.output_dims().to_vec());
         }
+        let tables = layers.iter().filter(|l| l.table_lookup().is_some()).count();
+        if tables > 256 {
+            return Err(ModelError::Shape(format!(
+                "{tables} table-lookup layers: the shared activation table would exceed 2^16 entries"
+            )));
+        }
         let mut model = Self { name: name.into(), input_dims, layers, digest: [0; 32] };
         model.digest = model.compute_digest();
         Ok(model)
