@@ -7,6 +7,7 @@
 mod common;
 
 use common::*;
+use gkrnet::circuit::zoo;
 use gkrnet::error::VerifyError;
 use gkrnet::field::Fp;
 use gkrnet::matmul::{self, Shape};
@@ -126,5 +127,40 @@ fn a_wrong_product_is_rejected_interactively() {
         let mut c = naive_matmul(&a, &b, m, n, k);
         c[seed as usize % (m * k)] += 1;
         assert!(session(a, b, c.clone(), c, Shape { m, n, k }, seed).is_err(), "seed {seed}");
+    }
+}
+
+/// A whole model proof over the channel: the same driver (`prove_witness_unchecked` so that a
+/// cheating witness still reaches the verifier), with the verifier's own coins.
+fn model_session(
+    model: &gkrnet::circuit::Model,
+    witness: gkrnet::circuit::Witness,
+    seed: u64,
+) -> Result<(), VerifyError> {
+    let (mut p, mut v) = pair(seed);
+    let verdict = std::thread::scope(|s| {
+        let prover = s.spawn(move || {
+            let _ = gkrnet::gkr::prove_witness_unchecked(model, &witness, &mut p);
+        });
+        let input =
+            model.forward(&zoo::random_input(model, seed)).expect("forward").tensors[0].clone();
+        let verdict = gkrnet::gkr::verify_with(model, &input, &mut v).map(|_| ());
+        drop(v);
+        prover.join().expect("prover thread");
+        verdict
+    });
+    verdict
+}
+
+#[test]
+fn model_proofs_run_interactively_and_a_wrong_output_is_rejected() {
+    let model = zoo::mlp_act();
+    for seed in 0..3u64 {
+        let honest = model.forward(&zoo::random_input(&model, seed)).unwrap();
+        model_session(&model, honest.clone(), seed).unwrap();
+        let mut bad = honest;
+        let last = bad.tensors.len() - 1;
+        bad.tensors[last].data[seed as usize] += 1;
+        assert!(model_session(&model, bad, seed).is_err(), "seed {seed}");
     }
 }
