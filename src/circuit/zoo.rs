@@ -230,6 +230,23 @@ pub fn random_model(seed: u64) -> Result<Model, ModelError> {
         z = zero_out;
         n = k;
         s = 0.01 + rng.gen_range(0.0..0.05);
+        if rng.gen_bool(0.25) {
+            // a second requantization of the same accumulator (two claims on it, merged), added
+            let acc = x - 1;
+            let (a2, k2) = common_shift(&[ms[0] * 0.5])?;
+            let z2 = rng.gen_range(-128..=127);
+            let second = Requant::accumulator(
+                acc,
+                b.dims(acc),
+                Multiplier::Tensor(a2[0]),
+                k2,
+                z2,
+                -128,
+                127,
+            )?;
+            let y2 = b.push(second);
+            (x, s, z) = add(&mut b, (x, s, z), (y2, s * 0.7, z2))?;
+        }
         if rng.gen_bool(0.3) {
             // wiring: a round trip through another padded layout
             let dims = b.dims(x);

@@ -43,7 +43,7 @@ pub(crate) struct Segment {
 }
 
 fn place(mut segs: Vec<Segment>) -> (Vec<Segment>, usize) {
-    segs.sort_by(|a, b| b.vars.cmp(&a.vars));
+    segs.sort_by_key(|s| std::cmp::Reverse(s.vars));
     let mut offset = 0;
     for s in &mut segs {
         s.offset = offset;

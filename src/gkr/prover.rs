@@ -227,11 +227,12 @@ fn prove_inner(
             }
         }
         if !layer.output_committed() {
-            let claims = std::mem::take(&mut pending[i + 1]);
-            if !claims.is_empty() {
-                let claim = if claims.len() == 1 {
-                    claims.into_iter().next().unwrap_or_else(|| unreachable!())
+            let mut claims = std::mem::take(&mut pending[i + 1]);
+            if let Some(last) = claims.pop() {
+                let claim = if claims.is_empty() {
+                    last
                 } else {
+                    claims.push(last);
                     crate::merge::prove(
                         &claims,
                         &plan.layouts[i].pad_fp(&w.tensors[i + 1].data),
