@@ -100,9 +100,9 @@ fn advice_dominates_the_mlp4m_proof() {
             .map(|m| Proof { messages: vec![m.clone()] }.encode().len() - 6)
             .sum()
     };
-    let advice = size(labels::GKR_ADVICE);
+    let advice = size(labels::GKR_ADVICE) + size(labels::GKR_MULTIPLICITIES);
     assert!(advice * 10 > bytes.len() * 9, "advice {advice} of {}", bytes.len());
-    // the range multiplicities: 2^16 varints, the last advice message
-    let last = proof.messages.iter().rev().find(|m| m.label() == labels::GKR_ADVICE).unwrap();
+    // the range multiplicities: 2^16 varints (mlp4m has no activation table)
+    let last = proof.messages.iter().find(|m| m.label() == labels::GKR_MULTIPLICITIES).unwrap();
     assert_eq!(last.ints.as_ref().map(Vec::len), Some(1 << 16));
 }

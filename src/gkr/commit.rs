@@ -8,22 +8,23 @@ use crate::circuit::Layout;
 use crate::error::VerifyError;
 use crate::field::Fp;
 use crate::poly::evaluate_padded;
-use crate::transcript::{labels, ProverTranscript, VerifierTranscript};
+use crate::transcript::{Label, ProverTranscript, VerifierTranscript};
 
 /// The prover's side of an advice commitment.
 pub trait AdviceProver {
-    /// Binds all columns; called once, before the first challenge.
-    fn commit(&mut self, columns: &[&[i64]], t: &mut dyn ProverTranscript);
+    /// Binds all columns (each with the label it travels under); called once, before the first
+    /// challenge.
+    fn commit(&mut self, columns: &[(Label, &[i64])], t: &mut dyn ProverTranscript);
     /// Shows that column `id` (in its layout, zero-padded) evaluates to `value` at `point`.
     fn open(&mut self, id: usize, point: &[Fp], value: Fp, t: &mut dyn ProverTranscript);
 }
 
 /// The verifier's side.
 pub trait AdviceVerifier {
-    /// Receives the commitment to columns of the given lengths.
+    /// Receives the commitment to columns of the given labels and lengths.
     fn receive(
         &mut self,
-        lens: &[usize],
+        columns: &[(Label, usize)],
         t: &mut dyn VerifierTranscript,
     ) -> Result<(), VerifyError>;
     /// Checks an opening of column `id`.
@@ -45,9 +46,9 @@ pub struct Clear {
 }
 
 impl AdviceProver for Clear {
-    fn commit(&mut self, columns: &[&[i64]], t: &mut dyn ProverTranscript) {
-        for c in columns {
-            t.send_ints(labels::GKR_ADVICE, c);
+    fn commit(&mut self, columns: &[(Label, &[i64])], t: &mut dyn ProverTranscript) {
+        for (label, c) in columns {
+            t.send_ints(label, c);
         }
     }
 
@@ -57,12 +58,12 @@ impl AdviceProver for Clear {
 impl AdviceVerifier for Clear {
     fn receive(
         &mut self,
-        lens: &[usize],
+        columns: &[(Label, usize)],
         t: &mut dyn VerifierTranscript,
     ) -> Result<(), VerifyError> {
-        self.columns = lens
+        self.columns = columns
             .iter()
-            .map(|&len| t.receive_ints(labels::GKR_ADVICE, len))
+            .map(|&(label, len)| t.receive_ints(label, len))
             .collect::<Result<_, _>>()?;
         Ok(())
     }

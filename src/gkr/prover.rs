@@ -9,7 +9,7 @@ use crate::field::{from_i64, Fp};
 use crate::lookup;
 use crate::poly::evaluate_padded;
 use crate::sumcheck::{self, prover::ProductSum, EvalClaim, Term};
-use crate::transcript::{labels, FiatShamirProver, ProverTranscript};
+use crate::transcript::{labels, FiatShamirProver, Label, ProverTranscript};
 use std::time::{Duration, Instant};
 
 /// A proof with the output it proves and where the prover spent its time.
@@ -101,12 +101,13 @@ fn prove_inner(
             }
         }
     }
-    let mut columns: Vec<&[i64]> = (0..n_layers).flat_map(|i| w.columns(model, i)).collect();
+    let mut columns: Vec<(Label, &[i64])> =
+        (0..n_layers).flat_map(|i| w.columns(model, i)).map(|c| (labels::GKR_ADVICE, c)).collect();
     if plan.range_total > 0 {
-        columns.push(&range_m);
+        columns.push((labels::GKR_MULTIPLICITIES, &range_m));
     }
     if plan.table_total > 0 {
-        columns.push(&table_m);
+        columns.push((labels::GKR_MULTIPLICITIES, &table_m));
     }
     let mut scheme = Clear::default();
     scheme.commit(&columns, &mut t);

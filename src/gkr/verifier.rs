@@ -126,18 +126,16 @@ pub fn verify_with(
     let mut first_col = Vec::with_capacity(n_layers);
     for (i, l) in model.layers.iter().enumerate() {
         first_col.push(lens.len());
-        lens.extend(std::iter::repeat_n(
-            plan.layouts.get(i).map_or(0, Layout::len),
-            l.columns().len(),
-        ));
+        let len = plan.layouts.get(i).map_or(0, Layout::len);
+        lens.extend(std::iter::repeat_n((labels::GKR_ADVICE, len), l.columns().len()));
     }
     let range_m_id = lens.len();
     if plan.range_total > 0 {
-        lens.push(1 << LIMB_BITS);
+        lens.push((labels::GKR_MULTIPLICITIES, 1 << LIMB_BITS));
     }
     let table_m_id = lens.len();
     if plan.table_total > 0 {
-        lens.push(256 * plan.table_layers.len());
+        lens.push((labels::GKR_MULTIPLICITIES, 256 * plan.table_layers.len()));
     }
     let mut scheme = Clear::default();
     scheme.receive(&lens, &mut t)?;
