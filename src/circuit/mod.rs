@@ -16,6 +16,7 @@
 //! for bit. [`Model::check`] validates a witness against every relation without cryptography.
 
 pub mod activation;
+pub mod conv;
 pub mod dense;
 pub mod expr;
 pub mod layout;
@@ -24,6 +25,7 @@ pub mod wiring;
 pub mod zoo;
 
 pub use activation::ActivationLayer;
+pub use conv::{Conv, ConvGeometry};
 pub use dense::Dense;
 pub use expr::{Lin, Poly, Var};
 pub use layout::Layout;

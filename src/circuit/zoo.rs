@@ -2,7 +2,8 @@
 //! elementwise adds), and random models for tests.
 
 use super::{
-    ActivationLayer, Dense, Layer, Model, ModelError, Multiplier, Requant, Tensor, TensorId, Wiring,
+    ActivationLayer, Conv, ConvGeometry, Dense, Layer, Model, ModelError, Multiplier, Requant,
+    Tensor, TensorId, Wiring,
 };
 use crate::quant::{Activation, FixedPoint};
 use rand::{Rng, SeedableRng};
@@ -77,6 +78,40 @@ impl Builder {
         let dense = Dense::new(x, &self.dims(x), zero_in, weights, k_out, bias)?;
         let dims = dense.output_dims().to_vec();
         let acc = self.push(dense);
+        let (a, k) = common_shift(m)?;
+        let mult = if a.len() == 1 { Multiplier::Tensor(a[0]) } else { Multiplier::Channel(a) };
+        let lo = if relu { zero_out } else { -128 };
+        Ok(self.push(Requant::accumulator(acc, dims, mult, k, zero_out, lo, 127)?))
+    }
+
+    /// conv + requantization (ReLU fused when `relu`), float rescale `m` per tensor or channel.
+    #[allow(clippy::too_many_arguments)]
+    pub fn conv(
+        &mut self,
+        x: TensorId,
+        zero_in: i32,
+        features: usize,
+        geometry: ConvGeometry,
+        weights: Vec<i8>,
+        bias: Vec<i32>,
+        m: &[f64],
+        zero_out: i32,
+        relu: bool,
+    ) -> Result<TensorId, ModelError> {
+        let conv = Conv::new(x, &self.dims(x), zero_in, features, geometry, weights, bias)?;
+        let dims = conv.output_dims().to_vec();
+        let acc = self.push(conv);
+        self.requant(acc, dims, m, zero_out, relu)
+    }
+
+    fn requant(
+        &mut self,
+        acc: TensorId,
+        dims: Vec<usize>,
+        m: &[f64],
+        zero_out: i32,
+        relu: bool,
+    ) -> Result<TensorId, ModelError> {
         let (a, k) = common_shift(m)?;
         let mult = if a.len() == 1 { Multiplier::Tensor(a[0]) } else { Multiplier::Channel(a) };
         let lo = if relu { zero_out } else { -128 };
