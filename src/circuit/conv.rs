@@ -196,6 +196,11 @@ impl Conv {
         })
     }
 
+    /// The two spatial axes (rows, columns).
+    pub fn axes(&self) -> [Axis; 2] {
+        [self.h, self.w]
+    }
+
     fn taps(&self) -> usize {
         self.in_dims[1] / self.groups * self.h.k * self.w.k
     }

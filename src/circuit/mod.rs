@@ -20,6 +20,7 @@ pub mod conv;
 pub mod dense;
 pub mod expr;
 pub mod layout;
+pub mod pool;
 pub mod requant;
 pub mod wiring;
 pub mod zoo;
@@ -29,6 +30,7 @@ pub use conv::{Conv, ConvGeometry};
 pub use dense::Dense;
 pub use expr::{Lin, Poly, Var};
 pub use layout::Layout;
+pub use pool::MaxPool;
 pub use requant::{Multiplier, Requant, Scaled};
 pub use wiring::Wiring;
 

@@ -26,26 +26,48 @@ use super::expr::{Lin, Poly, Var};
 use super::{put, Layer, LayerWitness, ModelError, Tensor, TensorId, LIMB_BITS};
 use crate::quant::MAX_SHIFT;
 
-/// A fixed-point numerator a (< 2^31) for a whole tensor or per output channel (last axis).
+/// A fixed-point numerator a (< 2^31) for a whole tensor, per channel, or per element.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Multiplier {
     Tensor(u32),
+    /// One per channel: the last axis of a [batch, features] tensor, axis 1 of NCHW.
     Channel(Vec<u32>),
+    /// One per output element (average pooling at borders divides by the in-bounds count).
+    Element(Vec<u32>),
 }
 
 impl Multiplier {
     fn max(&self) -> u32 {
         match self {
             Multiplier::Tensor(a) => *a,
-            Multiplier::Channel(v) => v.iter().copied().max().unwrap_or(0),
+            Multiplier::Channel(v) | Multiplier::Element(v) => v.iter().copied().max().unwrap_or(0),
         }
     }
 
-    fn at(&self, channel: usize) -> i128 {
+    /// The multiplier of element j of a tensor with the given dimensions.
+    fn at(&self, dims: &[usize], j: usize) -> i128 {
         match self {
             Multiplier::Tensor(a) => *a as i128,
-            Multiplier::Channel(v) => v[channel] as i128,
+            Multiplier::Channel(v) => v[channel_of(dims, j)] as i128,
+            Multiplier::Element(v) => v[j] as i128,
         }
+    }
+}
+
+/// The channel of row-major element j: the last axis for rank ≤ 2, axis 1 (NCHW) above.
+pub fn channel_of(dims: &[usize], j: usize) -> usize {
+    match dims.len() {
+        0 => 0,
+        1 | 2 => j % dims[dims.len() - 1],
+        _ => (j / dims[2..].iter().product::<usize>()) % dims[1],
+    }
+}
+
+fn channels(dims: &[usize]) -> usize {
+    match dims.len() {
+        0 => 1,
+        1 | 2 => dims[dims.len() - 1],
+        _ => dims[1],
     }
 }
 
@@ -104,6 +126,8 @@ pub struct Requant {
     inputs: Vec<TensorId>,
     scaled: Vec<Scaled>,
     offset: i128,
+    /// Per-element constants added to P (a public coefficient table), empty if none.
+    offsets: Vec<i64>,
     k: u32,
     zero: i32,
     lo: i32,
@@ -145,6 +169,22 @@ impl Requant {
         hi: i32,
         dims: Vec<usize>,
     ) -> Result<Self, ModelError> {
+        Self::with_offsets(kind, scaled, offset, Vec::new(), k, zero, lo, hi, dims)
+    }
+
+    /// [`Requant::new`] with per-element constants added to P.
+    #[allow(clippy::too_many_arguments)]
+    pub fn with_offsets(
+        kind: &'static str,
+        scaled: Vec<Scaled>,
+        offset: i128,
+        offsets: Vec<i64>,
+        k: u32,
+        zero: i32,
+        lo: i32,
+        hi: i32,
+        dims: Vec<usize>,
+    ) -> Result<Self, ModelError> {
         let int8 = -128..=127;
         if k > MAX_SHIFT
             || !int8.contains(&zero)
@@ -156,8 +196,15 @@ impl Requant {
                 "requantization k = {k}, z = {zero}, clamp [{lo}, {hi}]"
             )));
         }
-        let last = dims.last().copied().unwrap_or(1);
-        let mut p_max = offset.abs();
+        let len: usize = dims.iter().product();
+        if !offsets.is_empty() && offsets.len() != len {
+            return Err(ModelError::Shape(format!("{} offsets for {len} elements", offsets.len())));
+        }
+        let max_offset = offsets.iter().map(|&o| (o as i128).abs()).max().unwrap_or(0);
+        if max_offset > 1 << 62 {
+            return Err(ModelError::Parameter(format!("offset {max_offset} above 2^62")));
+        }
+        let mut p_max = offset.abs() + max_offset;
         for s in &scaled {
             if s.multiplier.max() >= 1 << 31 || s.bound < 0 || s.bound > 1 << 40 {
                 return Err(ModelError::Parameter(format!(
@@ -166,13 +213,15 @@ impl Requant {
                     s.bound
                 )));
             }
-            if let Multiplier::Channel(v) = &s.multiplier {
-                if v.len() != last {
-                    return Err(ModelError::Shape(format!(
-                        "{} per-channel multipliers for {last} channels",
-                        v.len()
-                    )));
-                }
+            let expected = match &s.multiplier {
+                Multiplier::Tensor(_) => None,
+                Multiplier::Channel(v) => Some((v.len(), channels(&dims))),
+                Multiplier::Element(v) => Some((v.len(), len)),
+            };
+            if let Some((got, want)) = expected.filter(|(g, w)| g != w) {
+                return Err(ModelError::Shape(format!(
+                    "{got} multipliers where {want} are needed"
+                )));
             }
             p_max += s.multiplier.max() as i128 * s.bound;
         }
@@ -201,6 +250,7 @@ impl Requant {
             inputs,
             scaled,
             offset,
+            offsets,
             k,
             zero,
             lo,
@@ -251,11 +301,15 @@ impl Requant {
     fn p_expr(&self) -> Poly {
         let mut p = Lin::constant(self.offset).to_poly();
         let mut coef = 0;
+        if !self.offsets.is_empty() {
+            p = p.plus_lin(&Lin::var(Var::Coef(0)));
+            coef = 1;
+        }
         for (i, s) in self.scaled.iter().enumerate() {
             let x = Lin::var(Var::In(i));
             p = match s.multiplier {
                 Multiplier::Tensor(a) => p.plus_lin(&x.scale(a as i128)),
-                Multiplier::Channel(_) => {
+                Multiplier::Channel(_) | Multiplier::Element(_) => {
                     coef += 1;
                     p.plus(&Lin::var(Var::Coef(coef - 1)).times(&x))
                 }
@@ -292,12 +346,15 @@ impl Layer for Requant {
             &[self.k as i128, self.zero as i128, self.lo as i128, self.hi as i128, self.offset],
         );
         out.extend_from_slice(b"round-half-even");
+        put(out, &[self.offsets.len() as i128]);
+        put(out, &self.offsets.iter().map(|&o| o as i128).collect::<Vec<_>>());
         for s in &self.scaled {
             put(out, &[s.tensor as i128, s.bound]);
             match &s.multiplier {
                 Multiplier::Tensor(a) => put(out, &[0, *a as i128]),
-                Multiplier::Channel(v) => {
-                    put(out, &[1, v.len() as i128]);
+                Multiplier::Channel(v) | Multiplier::Element(v) => {
+                    let tag = if matches!(s.multiplier, Multiplier::Channel(_)) { 1 } else { 2 };
+                    put(out, &[tag, v.len() as i128]);
                     put(out, &v.iter().map(|&a| a as i128).collect::<Vec<_>>());
                 }
             }
@@ -306,14 +363,13 @@ impl Layer for Requant {
 
     fn forward(&self, inputs: &[&Tensor]) -> Result<LayerWitness, ModelError> {
         let len: usize = self.dims.iter().product();
-        let last = self.dims.last().copied().unwrap_or(1);
         let c = &self.cols;
         let mut cols: Vec<Vec<i64>> = vec![Vec::with_capacity(len); c.names.len()];
         let k = self.k;
         let half = if k == 0 { 0 } else { 1i128 << (k - 1) };
         let (z, lo, hi) = (self.zero as i128, self.lo as i128, self.hi as i128);
         for j in 0..len {
-            let mut p = self.offset;
+            let mut p = self.offset + self.offsets.get(j).map_or(0, |&o| o as i128);
             for (s, x) in self.scaled.iter().zip(inputs) {
                 let v = x.data[j] as i128;
                 if v.abs() > s.bound {
@@ -322,7 +378,7 @@ impl Layer for Requant {
                         self.kind, s.bound
                     )));
                 }
-                p += s.multiplier.at(j % last) * v;
+                p += s.multiplier.at(&self.dims, j) * v;
             }
             let q = p >> k;
             let rem = p - (q << k);
@@ -407,14 +463,15 @@ impl Layer for Requant {
 
     fn coefficients(&self) -> Vec<Vec<i64>> {
         let len: usize = self.dims.iter().product();
-        let last = self.dims.last().copied().unwrap_or(1);
-        self.scaled
-            .iter()
-            .filter_map(|s| match &s.multiplier {
-                Multiplier::Channel(v) => Some((0..len).map(|j| v[j % last] as i64).collect()),
-                Multiplier::Tensor(_) => None,
-            })
-            .collect()
+        let offsets = (!self.offsets.is_empty()).then(|| self.offsets.clone());
+        let multipliers = self.scaled.iter().filter_map(|s| match &s.multiplier {
+            Multiplier::Channel(v) => {
+                Some((0..len).map(|j| v[channel_of(&self.dims, j)] as i64).collect())
+            }
+            Multiplier::Element(v) => Some(v.iter().map(|&a| a as i64).collect()),
+            Multiplier::Tensor(_) => None,
+        });
+        offsets.into_iter().chain(multipliers).collect()
     }
 
     fn range_checks(&self) -> Vec<Lin> {

@@ -2,8 +2,8 @@
 //! elementwise adds), and random models for tests.
 
 use super::{
-    ActivationLayer, Conv, ConvGeometry, Dense, Layer, Model, ModelError, Multiplier, Requant,
-    Tensor, TensorId, Wiring,
+    ActivationLayer, Conv, ConvGeometry, Dense, Layer, MaxPool, Model, ModelError, Multiplier,
+    Requant, Scaled, Tensor, TensorId, Wiring,
 };
 use crate::quant::{Activation, FixedPoint};
 use rand::{Rng, SeedableRng};
@@ -118,6 +118,96 @@ impl Builder {
         Ok(self.push(Requant::accumulator(acc, dims, mult, k, zero_out, lo, 127)?))
     }
 
+    /// Max pooling: a one-hot depthwise convolution per window tap (padding −128), then
+    /// [`MaxPool`] over the views.
+    pub fn max_pool(
+        &mut self,
+        x: TensorId,
+        geometry: ConvGeometry,
+    ) -> Result<TensorId, ModelError> {
+        let dims = self.dims(x);
+        let c = *dims.get(1).ok_or_else(|| ModelError::Shape("max pooling needs NCHW".into()))?;
+        let [kh, kw] = geometry.kernel;
+        let geo = ConvGeometry { groups: c, ..geometry };
+        let mut views = Vec::new();
+        let mut out = Vec::new();
+        for tap in 0..kh * kw {
+            let mut w = vec![0i8; c * kh * kw];
+            for f in 0..c {
+                w[f * kh * kw + tap] = 1;
+            }
+            let view = Conv::new(x, &dims, -128, c, geo, w, vec![-128; c])?;
+            out = view.output_dims().to_vec();
+            views.push(self.push(view));
+        }
+        Ok(self.push(MaxPool::new(views, out)?))
+    }
+
+    /// Average pooling of an int8 tensor (scale s_in, zero z_in) to (s_out, z_out): the window sum
+    /// by an all-ones depthwise convolution, then a requantization dividing by the in-bounds count
+    /// (or the window size with `count_include_pad`).
+    #[allow(clippy::too_many_arguments)]
+    pub fn avg_pool(
+        &mut self,
+        x: TensorId,
+        (s_in, z_in): (f64, i32),
+        (s_out, z_out): (f64, i32),
+        geometry: ConvGeometry,
+        count_include_pad: bool,
+    ) -> Result<TensorId, ModelError> {
+        let dims = self.dims(x);
+        let c =
+            *dims.get(1).ok_or_else(|| ModelError::Shape("average pooling needs NCHW".into()))?;
+        let [kh, kw] = geometry.kernel;
+        let geo = ConvGeometry { groups: c, ..geometry };
+        let sum = Conv::new(x, &dims, 0, c, geo, vec![1; c * kh * kw], vec![0; c])?;
+        let axes = sum.axes();
+        let out = sum.output_dims().to_vec();
+        let s = self.push(sum);
+        let [_, _, oh, ow] = out[..] else { unreachable!("conv outputs are NCHW") };
+        let count = |i: usize, j: usize| -> usize {
+            if count_include_pad {
+                kh * kw
+            } else {
+                let rows = (0..kh).filter(|&a| axes[0].source(i, a).is_some()).count();
+                let cols = (0..kw).filter(|&b| axes[1].source(j, b).is_some()).count();
+                rows * cols
+            }
+        };
+        let counts: Vec<usize> = (0..oh * ow).map(|p| count(p / ow, p % ow).max(1)).collect();
+        let ms: Vec<f64> = counts.iter().map(|&n| s_in / (s_out * n as f64)).collect();
+        let (a, k) = common_shift(&ms)?;
+        let len: usize = out.iter().product();
+        let per_elem: Vec<u32> = (0..len).map(|j| a[j % (oh * ow)]).collect();
+        let offsets: Vec<i64> = (0..len)
+            .map(|j| -(a[j % (oh * ow)] as i64) * z_in as i64 * counts[j % (oh * ow)] as i64)
+            .collect();
+        let scaled = Scaled {
+            tensor: s,
+            multiplier: Multiplier::Element(per_elem),
+            bound: 128 * (kh * kw) as i128,
+        };
+        Ok(self.push(Requant::with_offsets(
+            "avgpool",
+            vec![scaled],
+            0,
+            offsets,
+            k,
+            z_out,
+            -128,
+            127,
+            out,
+        )?))
+    }
+
+    /// Flatten [N, …] to [N, rest] (a reshape wiring).
+    pub fn flatten(&mut self, x: TensorId) -> Result<TensorId, ModelError> {
+        let dims = self.dims(x);
+        let n = dims.first().copied().unwrap_or(1);
+        let rest = dims.iter().skip(1).product();
+        Ok(self.push(Wiring::reshape(x, &dims, vec![n, rest])?))
+    }
+
     pub fn finish(self, name: &str) -> Result<Model, ModelError> {
         Model::new(name, self.input_dims, self.layers)
     }
@@ -160,6 +250,88 @@ pub fn mlp(name: &str, widths: &[usize], batch: usize, seed: u64) -> Result<Mode
 /// mlp4m: dense 1024→2048→1024→10 with ReLU, about 4.2M parameters, batch 1.
 pub fn mlp4m() -> Model {
     mlp("mlp4m", &[1024, 2048, 1024, 10], 1, 4).unwrap_or_else(|e| unreachable!("mlp4m: {e}"))
+}
+
+/// Float rescale for an accumulator of `taps` products of int8 uniforms: maps ±3σ to the int8 range.
+fn rescale(taps: usize, w_sigma: f64) -> f64 {
+    127.0 / (3.0 * (taps as f64).sqrt() * w_sigma * 73.0)
+}
+
+/// LeNet-5 on [1, 1, 28, 28]: conv 6@5×5 (pad 2) → ReLU → avgpool 2 → conv 16@5×5 → ReLU →
+/// avgpool 2 → flatten 400 → dense 120 → ReLU → dense 84 → ReLU → dense 10. 61 706 parameters.
+pub fn lenet5() -> Model {
+    let build = || -> Result<Model, ModelError> {
+        let mut rng = ChaCha20Rng::seed_from_u64(6);
+        let mut b = Builder::new(vec![1, 1, 28, 28]);
+        let mut x = 0;
+        let mut z = 0;
+        let mut s = 1.0 / 128.0;
+        for (c_in, c_out, pad) in [(1usize, 6usize, 2usize), (6, 16, 0)] {
+            let taps = c_in * 25;
+            let w = random_i8(&mut rng, c_out * taps, 127);
+            let bias = (0..c_out).map(|_| rng.gen_range(-3000..=3000)).collect();
+            let geo = ConvGeometry::square(5, 1, pad);
+            x = b.conv(x, z, c_out, geo, w, bias, &[rescale(taps, 73.0)], -128, true)?;
+            z = -128;
+            s = 0.05;
+            x = b.avg_pool(x, (s, z), (s, z), ConvGeometry::square(2, 2, 0), false)?;
+        }
+        let _ = s;
+        x = b.flatten(x)?;
+        for (n, k, last) in [(400, 120, false), (120, 84, false), (84, 10, true)] {
+            let w = random_i8(&mut rng, n * k, 127);
+            let bias = (0..k).map(|_| rng.gen_range(-3000..=3000)).collect();
+            let zero_out = if last { 0 } else { -128 };
+            x = b.dense(x, z, w, k, bias, &[rescale(n, 73.0)], zero_out, !last)?;
+            z = zero_out;
+        }
+        b.finish("lenet5")
+    };
+    build().unwrap_or_else(|e| unreachable!("lenet5: {e}"))
+}
+
+/// cnn-cifar on [1, 3, 32, 32]: conv 32@3×3 → conv 32@3×3 → maxpool 2 → conv 64@3×3 →
+/// conv 64@3×3 → maxpool 2 → flatten 4096 → dense 48 → dense 10; every conv pads 1 and is
+/// followed by ReLU, and so is the first dense layer. 262 714 parameters.
+pub fn cnn_cifar() -> Model {
+    let build = || -> Result<Model, ModelError> {
+        let mut rng = ChaCha20Rng::seed_from_u64(7);
+        let mut b = Builder::new(vec![1, 3, 32, 32]);
+        let mut x = 0;
+        let mut z = 0;
+        for (i, (c_in, c_out)) in
+            [(3usize, 32usize), (32, 32), (32, 64), (64, 64)].into_iter().enumerate()
+        {
+            let taps = c_in * 9;
+            let w = random_i8(&mut rng, c_out * taps, 127);
+            let bias = (0..c_out).map(|_| rng.gen_range(-3000..=3000)).collect();
+            x = b.conv(
+                x,
+                z,
+                c_out,
+                ConvGeometry::square(3, 1, 1),
+                w,
+                bias,
+                &[rescale(taps, 73.0)],
+                -128,
+                true,
+            )?;
+            z = -128;
+            if i % 2 == 1 {
+                x = b.max_pool(x, ConvGeometry::square(2, 2, 0))?;
+            }
+        }
+        x = b.flatten(x)?;
+        for (n, k, last) in [(4096, 48, false), (48, 10, true)] {
+            let w = random_i8(&mut rng, n * k, 127);
+            let bias = (0..k).map(|_| rng.gen_range(-3000..=3000)).collect();
+            let zero_out = if last { 0 } else { -128 };
+            x = b.dense(x, z, w, k, bias, &[rescale(n, 73.0)], zero_out, !last)?;
+            z = zero_out;
+        }
+        b.finish("cnn-cifar")
+    };
+    build().unwrap_or_else(|e| unreachable!("cnn-cifar: {e}"))
 }
 
 /// The activations `mlp-act` uses, with their output ranges.

@@ -8,7 +8,8 @@ use std::time::Instant;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// Built-in model: mlp4m (1024→2048→1024→10, ~4.2M parameters) or mlp-act.
+    /// Built-in model: mlp4m (1024→2048→1024→10, ~4.2M parameters), mlp-act, lenet5 or
+    /// cnn-cifar.
     #[arg(long, default_value = "mlp4m")]
     name: String,
     /// Seed of the random int8 input.
@@ -23,7 +24,9 @@ fn builtin(name: &str) -> Result<Model> {
     Ok(match name {
         "mlp4m" => zoo::mlp4m(),
         "mlp-act" => zoo::mlp_act(),
-        other => bail!("unknown model `{other}` (built-in: mlp4m, mlp-act)"),
+        "lenet5" => zoo::lenet5(),
+        "cnn-cifar" => zoo::cnn_cifar(),
+        other => bail!("unknown model `{other}` (built-in: mlp4m, mlp-act, lenet5, cnn-cifar)"),
     })
 }
 
