@@ -96,3 +96,160 @@ fn random_convs() {
             .unwrap_or_else(|e| panic!("seed {seed} {g:?} {dims:?}: {e}"));
     }
 }
+
+fn naive_t(
+    x: &[i64],
+    dims: [usize; 4],
+    z: i64,
+    f: usize,
+    g: ConvGeometry,
+    op: [usize; 2],
+    w: &[i8],
+    bias: &[i32],
+) -> (Vec<i64>, [usize; 4]) {
+    let [n, c, h, wd] = dims;
+    let (s, d, k, p) = (g.stride, g.dilation, g.kernel, g.pads);
+    let oh = (h - 1) * s[0] + d[0] * (k[0] - 1) + 1 + op[0] - p[0] - p[2];
+    let ow = (wd - 1) * s[1] + d[1] * (k[1] - 1) + 1 + op[1] - p[1] - p[3];
+    let (cg, fg) = (c / g.groups, f / g.groups);
+    let mut out = vec![0i64; n * f * oh * ow];
+    for b in 0..n {
+        for ff in 0..f {
+            for i in 0..oh {
+                for j in 0..ow {
+                    out[((b * f + ff) * oh + i) * ow + j] = bias[ff] as i64;
+                }
+            }
+        }
+    }
+    for b in 0..n {
+        for ci in 0..c {
+            for ih in 0..h {
+                for iw in 0..wd {
+                    for f2 in 0..fg {
+                        for a in 0..k[0] {
+                            for e in 0..k[1] {
+                                let grp = ci / cg;
+                                let oi = (ih * s[0] + a * d[0]) as i64 - p[0] as i64;
+                                let oj = (iw * s[1] + e * d[1]) as i64 - p[1] as i64;
+                                if oi < 0 || oj < 0 || oi as usize >= oh || oj as usize >= ow {
+                                    continue;
+                                }
+                                let ff = grp * fg + f2;
+                                out[((b * f + ff) * oh + oi as usize) * ow + oj as usize] +=
+                                    (x[((b * c + ci) * h + ih) * wd + iw] - z)
+                                        * w[((ci * fg + f2) * k[0] + a) * k[1] + e] as i64;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    (out, [n, f, oh, ow])
+}
+
+#[test]
+fn random_conv_transposes() {
+    use gkrnet::circuit::Conv;
+    let mut tried = 0;
+    for seed in 0..80u64 {
+        let mut rng = ChaCha20Rng::seed_from_u64(1000 + seed);
+        let groups = [1, 1, 2][rng.gen_range(0..3)];
+        let c = groups * rng.gen_range(1..=3);
+        let f = groups * rng.gen_range(1..=3);
+        let dims = [rng.gen_range(1..=2), c, rng.gen_range(1..=5), rng.gen_range(1..=5)];
+        let k = [rng.gen_range(1..=3), rng.gen_range(1..=3)];
+        let stride = [rng.gen_range(1..=3), rng.gen_range(1..=3)];
+        let dil = [rng.gen_range(1..=2), rng.gen_range(1..=2)];
+        let op = [rng.gen_range(0..stride[0].max(dil[0])), rng.gen_range(0..stride[1].max(dil[1]))];
+        let g = ConvGeometry {
+            kernel: k,
+            stride,
+            dilation: dil,
+            pads: [
+                rng.gen_range(0..=1),
+                rng.gen_range(0..=1),
+                rng.gen_range(0..=1),
+                rng.gen_range(0..=1),
+            ],
+            groups,
+        };
+        let w: Vec<i8> =
+            (0..c * (f / groups) * k[0] * k[1]).map(|_| rng.gen_range(-127..=127)).collect();
+        let bias: Vec<i32> = (0..f).map(|_| rng.gen_range(-1000..=1000)).collect();
+        let z = rng.gen_range(-128..=127);
+        let mut b = Builder::new(dims.to_vec());
+        let Ok(conv) = Conv::transposed(0, &dims, z, f, g, op, w.clone(), bias.clone()) else {
+            continue;
+        };
+        tried += 1;
+        let out_dims = gkrnet::circuit::Layer::output_dims(&conv).to_vec();
+        let acc = b.push(conv);
+        let (a, kk) = zoo::common_shift(&[0.01]).unwrap();
+        b.push(
+            gkrnet::circuit::Requant::accumulator(
+                acc,
+                out_dims,
+                gkrnet::circuit::Multiplier::Tensor(a[0]),
+                kk,
+                0,
+                -128,
+                127,
+            )
+            .unwrap(),
+        );
+        let model: Model = b.finish("convT").unwrap();
+        let input = zoo::random_input(&model, seed);
+        let wit = model.forward(&input).unwrap();
+        let (expect, odims) = naive_t(&input.data, dims, z as i64, f, g, op, &w, &bias);
+        assert_eq!(wit.tensors[acc].dims, odims.to_vec(), "seed {seed}");
+        assert_eq!(wit.tensors[acc].data, expect, "seed {seed} {g:?}");
+        let p = gkr::prove(&model, &input).unwrap();
+        gkr::verify(&model, &input, &p.proof)
+            .unwrap_or_else(|e| panic!("seed {seed} {g:?} {dims:?}: {e}"));
+    }
+    assert!(tried > 40, "{tried}");
+}
+
+#[test]
+fn pools() {
+    for seed in 0..40u64 {
+        let mut rng = ChaCha20Rng::seed_from_u64(2000 + seed);
+        let dims = vec![
+            rng.gen_range(1..=2),
+            rng.gen_range(1..=4),
+            rng.gen_range(2..=9),
+            rng.gen_range(2..=9),
+        ];
+        let k = [rng.gen_range(1..=3), rng.gen_range(1..=3)];
+        let g = ConvGeometry {
+            kernel: k,
+            stride: [rng.gen_range(1..=3), rng.gen_range(1..=3)],
+            dilation: [1, 1],
+            pads: [
+                rng.gen_range(0..k[0]),
+                rng.gen_range(0..k[1]),
+                rng.gen_range(0..k[0]),
+                rng.gen_range(0..k[1]),
+            ],
+            groups: 1,
+        };
+        let mut b = Builder::new(dims.clone());
+        let Ok(y) = (if seed % 2 == 0 {
+            b.max_pool(0, g)
+        } else {
+            b.avg_pool(0, (0.05, 3), (0.05, -2), g, seed % 4 == 1)
+        }) else {
+            continue;
+        };
+        let model: Model = b.finish("pool").unwrap();
+        let input = zoo::random_input(&model, seed);
+        let wit = model.forward(&input).unwrap();
+        model.check(&wit).unwrap();
+        let _ = y;
+        let p = gkr::prove(&model, &input).unwrap();
+        gkr::verify(&model, &input, &p.proof)
+            .unwrap_or_else(|e| panic!("seed {seed} {g:?} {dims:?}: {e}"));
+    }
+}

@@ -34,20 +34,38 @@ pub struct Axis {
     pub dil: usize,
     pub pad_lo: usize,
     pub pad_hi: usize,
+    /// ConvTranspose: output o reads input (o + pad_lo − kk·dil)/stride when that is an integer
+    /// in range; `extra` is ONNX's output_padding.
+    pub transposed: bool,
+    pub extra: usize,
 }
 
 impl Axis {
     pub fn out(&self) -> Option<usize> {
         let span = self.dil.checked_mul(self.k.checked_sub(1)?)? + 1;
+        if self.stride == 0 || self.dil == 0 || self.k == 0 || self.len == 0 {
+            return None;
+        }
+        if self.transposed {
+            if self.extra >= self.stride.max(self.dil) {
+                return None;
+            }
+            let full = (self.len - 1) * self.stride + span + self.extra;
+            return full.checked_sub(self.pad_lo + self.pad_hi).filter(|&o| o > 0);
+        }
         let padded = self.len + self.pad_lo + self.pad_hi;
-        if self.stride == 0 || self.dil == 0 || self.k == 0 || padded < span {
+        if padded < span {
             return None;
         }
         Some((padded - span) / self.stride + 1)
     }
 
-    /// The input position of output o and tap kk, if inside the (unpadded) input.
+    /// The input position that output o reads through tap kk, if there is one.
     pub fn source(&self, o: usize, kk: usize) -> Option<usize> {
+        if self.transposed {
+            let num = (o + self.pad_lo).checked_sub(kk * self.dil)?;
+            return (num % self.stride == 0).then_some(num / self.stride).filter(|&i| i < self.len);
+        }
         (o * self.stride + kk * self.dil).checked_sub(self.pad_lo).filter(|&h| h < self.len)
     }
 
@@ -128,6 +146,59 @@ impl Conv {
         weights: Vec<i8>,
         bias: Vec<i32>,
     ) -> Result<Self, ModelError> {
+        Self::build(input, in_dims, input_zero, features, geometry, None, weights, bias)
+    }
+
+    /// ONNX ConvTranspose: weights [C, F/groups, KH, KW], `output_padding` per spatial axis.
+    /// Output o reads input (o + pad − kk·dil)/stride through tap kk when that is an integer in
+    /// range, and the input's zero point otherwise (contributing 0), so the proof is the
+    /// convolution's with another index map.
+    #[allow(clippy::too_many_arguments)]
+    pub fn transposed(
+        input: TensorId,
+        in_dims: &[usize],
+        input_zero: i32,
+        features: usize,
+        geometry: ConvGeometry,
+        output_padding: [usize; 2],
+        weights: Vec<i8>,
+        bias: Vec<i32>,
+    ) -> Result<Self, ModelError> {
+        let c = in_dims.get(1).copied().unwrap_or(0);
+        let g = geometry.groups.max(1);
+        let [kh, kw] = geometry.kernel;
+        let (cg, fg) = (c / g, features / g);
+        if weights.len() != c * fg * kh * kw {
+            return Err(ModelError::Shape(format!(
+                "conv-transpose weights: {} (expected {c}·{fg}·{kh}·{kw})",
+                weights.len()
+            )));
+        }
+        // [C, F_g, KH, KW] → [F, C_g, KH, KW]
+        let mut w = vec![0i8; weights.len()];
+        for ci in 0..c {
+            for f in 0..fg {
+                for t in 0..kh * kw {
+                    let (grp, cc) = (ci / cg.max(1), ci % cg.max(1));
+                    w[((grp * fg + f) * cg + cc) * kh * kw + t] =
+                        weights[(ci * fg + f) * kh * kw + t];
+                }
+            }
+        }
+        Self::build(input, in_dims, input_zero, features, geometry, Some(output_padding), w, bias)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn build(
+        input: TensorId,
+        in_dims: &[usize],
+        input_zero: i32,
+        features: usize,
+        geometry: ConvGeometry,
+        transposed: Option<[usize; 2]>,
+        weights: Vec<i8>,
+        bias: Vec<i32>,
+    ) -> Result<Self, ModelError> {
         let &[n, c, hh, ww] = in_dims else {
             return Err(ModelError::Shape(format!(
                 "conv input must be [N, C, H, W], got {in_dims:?}"
@@ -139,7 +210,10 @@ impl Conv {
                 "groups {groups} must divide the input channels {c} and the features {features}"
             )));
         }
+        let extra = transposed.unwrap_or([0, 0]);
         let h = Axis {
+            transposed: transposed.is_some(),
+            extra: extra[0],
             len: hh,
             k: kernel[0],
             stride: stride[0],
@@ -148,6 +222,8 @@ impl Conv {
             pad_hi: pads[2],
         };
         let w = Axis {
+            transposed: transposed.is_some(),
+            extra: extra[1],
             len: ww,
             k: kernel[1],
             stride: stride[1],
@@ -282,7 +358,11 @@ struct Wiring {
 
 impl Layer for Conv {
     fn kind(&self) -> &'static str {
-        "conv"
+        if self.h.transposed {
+            "conv-transpose"
+        } else {
+            "conv"
+        }
     }
 
     fn inputs(&self) -> &[TensorId] {
@@ -300,7 +380,10 @@ impl Layer for Conv {
     fn describe(&self, out: &mut Vec<u8>) {
         let mut geo: Vec<i128> = self.in_dims.iter().chain(&self.out).map(|&d| d as i128).collect();
         for a in [self.h, self.w] {
-            geo.extend([a.k, a.stride, a.dil, a.pad_lo, a.pad_hi].map(|v| v as i128));
+            geo.extend(
+                [a.k, a.stride, a.dil, a.pad_lo, a.pad_hi, a.transposed as usize, a.extra]
+                    .map(|v| v as i128),
+            );
         }
         geo.extend([self.groups as i128, self.input_zero as i128]);
         put(out, &geo);
@@ -384,45 +467,50 @@ impl Layer for Conv {
         let (kh, kw) = (self.h.k, self.w.k);
         let inner = self.inner_layout();
 
-        // At: contract the batch, then rows, then columns
+        // At: contract the batch, then rows, then columns; a tap outside the input reads z_x
         let e_n: Fp = e[0].iter().take(n).sum();
         let z_mass = from_i64(self.input_zero as i64) * e_n;
-        let (ph, pw) = (hh + self.h.pad_lo + self.h.pad_hi, ww + self.w.pad_lo + self.w.pad_hi);
-        let mut x1 = vec![z_mass; c * ph * pw];
+        let mut x1 = vec![Fp::zero(); c * hh * ww];
         for (b, e_b) in e[0].iter().take(n).enumerate() {
-            for cc in 0..c {
-                for i in 0..hh {
-                    let src = &inputs[0].data[((b * c + cc) * hh + i) * ww..][..ww];
-                    let dst = &mut x1[(cc * ph + i + self.h.pad_lo) * pw + self.w.pad_lo..][..ww];
-                    for (d, &s) in dst.iter_mut().zip(src) {
-                        if b == 0 {
-                            *d = Fp::zero();
-                        }
-                        *d += *e_b * from_i64(s);
-                    }
-                }
+            let src = &inputs[0].data[b * c * hh * ww..(b + 1) * c * hh * ww];
+            for (d, &v) in x1.iter_mut().zip(src) {
+                *d += *e_b * from_i64(v);
             }
         }
-        let mut rows = vec![Fp::zero(); c * kh * pw];
+        let e_oh_sum: Fp = e[2].iter().take(oh).sum();
+        // rows(c, a, w) = Σ_i e_oh[i]·X1(c, h(i, a), w), z_mass where h(i, a) is outside
+        let mut rows = vec![Fp::zero(); c * kh * ww];
         for cc in 0..c {
             for a in 0..kh {
-                let dst = &mut rows[(cc * kh + a) * pw..][..pw];
+                let dst = &mut rows[(cc * kh + a) * ww..][..ww];
+                let mut outside = Fp::zero();
                 for i in 0..oh {
-                    let src = &x1[(cc * ph + i * self.h.stride + a * self.h.dil) * pw..][..pw];
-                    let w = e[2][i];
-                    for (d, s) in dst.iter_mut().zip(src) {
-                        *d += w * s;
+                    match self.h.source(i, a) {
+                        Some(src_h) => {
+                            let src = &x1[(cc * hh + src_h) * ww..][..ww];
+                            let w = e[2][i];
+                            for (d, s) in dst.iter_mut().zip(src) {
+                                *d += w * s;
+                            }
+                        }
+                        None => outside += e[2][i],
                     }
                 }
+                let pad = outside * z_mass;
+                dst.iter_mut().for_each(|d| *d += pad);
             }
         }
         let mut at = vec![Fp::zero(); inner.len()];
         for cc in 0..c {
             for a in 0..kh {
-                let src = &rows[(cc * kh + a) * pw..][..pw];
+                let src = &rows[(cc * kh + a) * ww..][..ww];
                 for d in 0..kw {
-                    at[(cc * kh + a) * kw + d] =
-                        (0..ow).map(|j| e[3][j] * src[j * self.w.stride + d * self.w.dil]).sum();
+                    at[(cc * kh + a) * kw + d] = (0..ow)
+                        .map(|j| match self.w.source(j, d) {
+                            Some(src_w) => e[3][j] * src[src_w],
+                            None => e[3][j] * e_oh_sum * z_mass,
+                        })
+                        .sum();
                 }
             }
         }
