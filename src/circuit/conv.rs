@@ -272,6 +272,20 @@ impl Conv {
         })
     }
 
+    /// max over filters of |acc|'s worst case over all int8 inputs:
+    /// max(127 − z_x, 128 + z_x)·Σ|W[f]| + |bias_f| (padding reads z_x and contributes 0).
+    pub fn acc_bound(&self) -> i128 {
+        let spread = (127 - self.input_zero).max(128 + self.input_zero) as i128;
+        self.weights
+            .chunks(self.taps())
+            .zip(&self.bias)
+            .map(|(row, &b)| {
+                spread * row.iter().map(|&w| (w as i128).abs()).sum::<i128>() + (b as i128).abs()
+            })
+            .max()
+            .unwrap_or(0)
+    }
+
     /// The two spatial axes (rows, columns).
     pub fn axes(&self) -> [Axis; 2] {
         [self.h, self.w]

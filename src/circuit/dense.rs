@@ -87,6 +87,20 @@ impl Dense {
         })
     }
 
+    /// max over output channels of |acc|'s worst case over all int8 inputs:
+    /// max(127 − z_x, 128 + z_x)·Σ_t |W[t][j]| + |bias_j| (< 2^31, checked when built).
+    pub fn acc_bound(&self) -> i128 {
+        let spread = (127 - self.input_zero).max(128 + self.input_zero) as i128;
+        let k = self.shape.k;
+        let mut col_abs = vec![0i128; k];
+        for row in self.weights.chunks(k) {
+            for (j, &w) in row.iter().enumerate() {
+                col_abs[j] += (w as i128).abs();
+            }
+        }
+        (0..k).map(|j| spread * col_abs[j] + (self.bias[j] as i128).abs()).max().unwrap_or(0)
+    }
+
     pub fn shape(&self) -> Shape {
         self.shape
     }

@@ -76,12 +76,9 @@ impl Builder {
         relu: bool,
     ) -> Result<TensorId, ModelError> {
         let dense = Dense::new(x, &self.dims(x), zero_in, weights, k_out, bias)?;
-        let dims = dense.output_dims().to_vec();
+        let (dims, bound) = (dense.output_dims().to_vec(), dense.acc_bound());
         let acc = self.push(dense);
-        let (a, k) = common_shift(m)?;
-        let mult = if a.len() == 1 { Multiplier::Tensor(a[0]) } else { Multiplier::Channel(a) };
-        let lo = if relu { zero_out } else { -128 };
-        Ok(self.push(Requant::accumulator(acc, dims, mult, k, zero_out, lo, 127)?))
+        self.requant(acc, dims, bound, m, zero_out, relu)
     }
 
     /// conv + requantization (ReLU fused when `relu`), float rescale `m` per tensor or channel.
@@ -99,15 +96,18 @@ impl Builder {
         relu: bool,
     ) -> Result<TensorId, ModelError> {
         let conv = Conv::new(x, &self.dims(x), zero_in, features, geometry, weights, bias)?;
-        let dims = conv.output_dims().to_vec();
+        let (dims, bound) = (conv.output_dims().to_vec(), conv.acc_bound());
         let acc = self.push(conv);
-        self.requant(acc, dims, m, zero_out, relu)
+        self.requant(acc, dims, bound, m, zero_out, relu)
     }
 
+    /// Requantization of an accumulator whose every value (for every int8 input) lies within
+    /// ±`bound`: the layer's exact worst case, so the advice widths fit that layer.
     fn requant(
         &mut self,
         acc: TensorId,
         dims: Vec<usize>,
+        bound: i128,
         m: &[f64],
         zero_out: i32,
         relu: bool,
@@ -115,7 +115,8 @@ impl Builder {
         let (a, k) = common_shift(m)?;
         let mult = if a.len() == 1 { Multiplier::Tensor(a[0]) } else { Multiplier::Channel(a) };
         let lo = if relu { zero_out } else { -128 };
-        Ok(self.push(Requant::accumulator(acc, dims, mult, k, zero_out, lo, 127)?))
+        let scaled = Scaled { tensor: acc, multiplier: mult, bound };
+        Ok(self.push(Requant::new("requant", vec![scaled], 0, k, zero_out, lo, 127, dims)?))
     }
 
     /// Max pooling: a one-hot depthwise convolution per window tap (padding −128), then

@@ -1,12 +1,14 @@
 //! The LogUp prover: builds the fraction tree bottom-up, then proves it top-down.
 
-use super::{layer_terms, LookupClaims, LookupStatement};
+use super::{LookupClaims, LookupStatement};
 use crate::error::ProveError;
 use crate::field::Fp;
+use crate::poly::PAR_THRESHOLD;
 use crate::poly::{eq_evals, evaluate_padded};
-use crate::sumcheck::{self, prover::ProductSum};
+use crate::sumcheck::{self, SumcheckClaim};
 use crate::transcript::{labels, ProverTranscript};
-use ark_ff::{One, Zero};
+use ark_ff::{AdditiveGroup, One, Zero};
+use rayon::prelude::*;
 use std::collections::HashMap;
 
 /// How often each table entry occurs among the values.
@@ -21,6 +23,94 @@ pub fn multiplicities(values: &[Fp], table: &[Fp]) -> Result<Vec<u64>, ProveErro
         m[*j] += 1;
     }
     Ok(m)
+}
+
+/// The sumcheck of one fraction layer: Σ_x eq(r, x)·(p₀q₁ + p₁q₀ + λ·q₀q₁)(x) = `claim`, the
+/// polynomial of [`layer_terms`] over the tables [eq, p₀, p₁, q₀, q₁] (halves of the child layer),
+/// with the same transcript as `sumcheck::prove` on it. The eq factor is never tabulated or
+/// folded: binding the top variable x_m first, eq(r, x) = scale·eq(r_m, X)·eq(r[..m], x_rest), so
+/// each round sums s(X) = Σ eq(r[..m], x_rest)·h(X, x_rest) at X = 0, 1, 2 (h is quadratic) and
+/// sends g(X) = scale·eq(r_m, X)·s(X) at 0, 2, 3. Returns the point and the five evaluations.
+fn prove_layer(
+    child: &Layer,
+    r: &[Fp],
+    lambda: Fp,
+    claim: Fp,
+    t: &mut impl ProverTranscript,
+) -> (Vec<Fp>, Vec<Fp>) {
+    let l = r.len();
+    let h = 1usize << l;
+    sumcheck::absorb_claim(t, &SumcheckClaim { num_vars: l, degree: 3, claimed_sum: claim });
+    let quad = |a: Fp, b: Fp, c: Fp, d: Fp| a * d + c * (b + lambda * d);
+    // tables [p₀, p₁, q₀, q₁]; the first round reads the child in place
+    let (p0, p1) = child.p.split_at(h);
+    let (q0, q1) = child.q.split_at(h);
+    let mut owned: Option<[Vec<Fp>; 4]> = None;
+    let mut running = claim;
+    let mut scale = Fp::one();
+    let mut challenges = Vec::with_capacity(l);
+    for round in 0..l {
+        let m = l - 1 - round;
+        let len = h >> round;
+        let half = len / 2;
+        let tabs: [&[Fp]; 4] = match &owned {
+            Some([a, b, c, d]) => [&a[..len], &b[..len], &c[..len], &d[..len]],
+            None => [p0, p1, q0, q1],
+        };
+        let eq_rest = eq_evals(&r[..m]);
+        let sums = |range: std::ops::Range<usize>| -> [Fp; 3] {
+            let mut s = [Fp::zero(); 3];
+            for i in range {
+                let (lo, hi) = (i, i + half);
+                let e = eq_rest[i];
+                let v = |t: &[Fp]| (t[lo], t[hi], t[hi].double() - t[lo]);
+                let (a, b, c, d) = (v(tabs[0]), v(tabs[1]), v(tabs[2]), v(tabs[3]));
+                s[0] += e * quad(a.0, b.0, c.0, d.0);
+                s[1] += e * quad(a.1, b.1, c.1, d.1);
+                s[2] += e * quad(a.2, b.2, c.2, d.2);
+            }
+            s
+        };
+        let [s0, s1, s2] = if half >= PAR_THRESHOLD {
+            let chunk = half / (8 * rayon::current_num_threads()).max(1);
+            (0..half.div_ceil(chunk))
+                .into_par_iter()
+                .map(|k| sums(k * chunk..((k + 1) * chunk).min(half)))
+                .reduce(|| [Fp::zero(); 3], |x, y| [x[0] + y[0], x[1] + y[1], x[2] + y[2]])
+        } else {
+            sums(0..half)
+        };
+        // s is quadratic: s(3) = s(0) − 3·s(1) + 3·s(2)
+        let s3 = s0 + (s2 - s1).double() + (s2 - s1);
+        let rm = r[m];
+        let one = Fp::one();
+        let msg = [
+            scale * (one - rm) * s0,
+            scale * (rm.double() + rm - one) * s2,
+            scale * (rm.double().double() + rm - one.double()) * s3,
+        ];
+        t.send(labels::SUMCHECK_ROUND, &msg);
+        let c = t.challenge(labels::SUMCHECK_CHALLENGE);
+        running = sumcheck::decompress_round(&msg, running).evaluate(&c);
+        scale *= (one - rm) * (one - c) + rm * c;
+        challenges.push(c);
+        let fold = |t: &[Fp]| -> Vec<Fp> {
+            let f = |i: usize| t[i] + c * (t[i + half] - t[i]);
+            if half >= PAR_THRESHOLD {
+                (0..half).into_par_iter().map(f).collect()
+            } else {
+                (0..half).map(f).collect()
+            }
+        };
+        owned = Some([fold(tabs[0]), fold(tabs[1]), fold(tabs[2]), fold(tabs[3])]);
+    }
+    let last: [Fp; 4] = match &owned {
+        Some([a, b, c, d]) => [a[0], b[0], c[0], d[0]],
+        None => [p0[0], p1[0], q0[0], q1[0]],
+    };
+    debug_assert_eq!(scale * quad(last[0], last[1], last[2], last[3]), running);
+    let _ = running;
+    (sumcheck::point_from_challenges(challenges), vec![scale, last[0], last[1], last[2], last[3]])
 }
 
 /// One layer of the tree: numerators and denominators.
@@ -98,11 +188,15 @@ fn prove_inner(
     let mut layers = vec![leaves];
     while let Some(child) = layers.last().filter(|l| l.p.len() > 1) {
         let h = child.p.len() / 2;
-        let parent = Layer {
-            p: (0..h).map(|x| child.p[x] * child.q[x + h] + child.p[x + h] * child.q[x]).collect(),
-            q: (0..h).map(|x| child.q[x] * child.q[x + h]).collect(),
+        let node = |x: usize| {
+            (child.p[x] * child.q[x + h] + child.p[x + h] * child.q[x], child.q[x] * child.q[x + h])
         };
-        layers.push(parent);
+        let (p, q): (Vec<Fp>, Vec<Fp>) = if h >= PAR_THRESHOLD {
+            (0..h).into_par_iter().map(node).unzip()
+        } else {
+            (0..h).map(node).unzip()
+        };
+        layers.push(Layer { p, q });
     }
     let root = layers.pop().expect("the tree has a root");
     let (p_root, q_root) = (root.p[0], root.q[0]);
@@ -114,18 +208,13 @@ fn prove_inner(
     let (mut r, mut vp, mut vq) = (Vec::new(), p_root, q_root);
     while let Some(child) = layers.pop() {
         let lambda = t.challenge(labels::LOGUP_LAMBDA);
-        let h = child.p.len() / 2;
-        let (p0, p1) = child.p.split_at(h);
-        let (q0, q1) = child.q.split_at(h);
-        let tables = vec![eq_evals(&r), p0.to_vec(), p1.to_vec(), q0.to_vec(), q1.to_vec()];
-        let poly = ProductSum::new(tables, layer_terms(lambda))?;
-        let out = sumcheck::prove(poly, vp + lambda * vq, t)?;
-        sumcheck::send_final_evals(t, &out.final_evals);
+        let (point, e) = prove_layer(&child, &r, lambda, vp + lambda * vq, t);
+        drop(child);
+        sumcheck::send_final_evals(t, &e);
         let tau = t.challenge(labels::LOGUP_TAU);
-        let e = &out.final_evals;
         vp = e[1] + tau * (e[2] - e[1]);
         vq = e[3] + tau * (e[4] - e[3]);
-        r = out.point;
+        r = point;
         r.push(tau);
     }
     let rho = &r[..n];
