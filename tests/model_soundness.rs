@@ -85,7 +85,7 @@ fn is_range_imbalance(e: &VerifyError) -> bool {
 }
 
 fn is_activation_imbalance(e: &VerifyError) -> bool {
-    matches!(e, VerifyError::Lookup { which: "activation", source }
+    matches!(e, VerifyError::Lookup { which: "table", source }
         if **source == VerifyError::LookupImbalance)
 }
 
@@ -514,7 +514,7 @@ fn every_layer_of_mlp_act_tampered_alone_is_rejected() {
                 assert!(is_layer_final_mismatch(&e, i), "layer {i} ({kind}) rem0: {e:?}");
             }
             _ => {
-                let table = layer.table_lookup().expect("an activation layer").table;
+                let table = activation_table(layer.as_ref());
                 let x = w.tensors[layer.inputs()[0]].data[j];
                 let y = table[(x + 128) as usize] as i64;
                 w.tensors[i + 1].data[j] = if y < 127 { y + 1 } else { y - 1 };
@@ -588,6 +588,12 @@ fn multiplicity_edits(counts: &[i64]) -> Vec<Edit> {
     ]
 }
 
+/// f(x) at index x + 128 from an activation layer's (x, f(x)) rows.
+fn activation_table(layer: &dyn gkrnet::circuit::Layer) -> Vec<i64> {
+    let rows = layer.table_lookup().expect("an activation layer").rows;
+    rows.iter().map(|r| r[1]).collect()
+}
+
 /// The multiplicity columns close the advice: (range, activation) message indices.
 fn multiplicity_messages(model: &Model, proof: &Proof) -> (Option<usize>, usize) {
     let activations = model.layers.iter().filter(|l| l.table_lookup().is_some()).count();
@@ -627,7 +633,7 @@ fn edited_multiplicities_are_rejected() {
             // the opening of the multiplicities objects
             let shown = Proof::decode(&bad).expect("decodes");
             let run = spy_run(&model, &input, &proof, Some(&shown));
-            let which = if id == range { "range" } else { "activation" };
+            let which = if id == range { "range" } else { "table" };
             let e = run.result.expect_err("edited multiplicities");
             let opening = |e: &VerifyError| {
                 matches!(e, VerifyError::EvalMismatch { what, .. }
@@ -648,7 +654,7 @@ fn edited_multiplicities_are_rejected() {
     for (k, f) in multiplicity_edits(counts).iter().enumerate() {
         let bad = edit(&proof, |p| f(p.messages[table].ints.as_mut().expect("ints")));
         let e = rejected(&model, &input, &bad, "activation multiplicities");
-        assert!(lookup_err(&e, "activation", &final_mismatch), "edit {k}: {e:?}");
+        assert!(lookup_err(&e, "table", &final_mismatch), "edit {k}: {e:?}");
     }
 }
 
@@ -767,8 +773,8 @@ fn two_tables() -> Model {
 #[test]
 fn an_entry_from_another_layers_table_is_rejected() {
     let model = two_tables();
-    let tanh = model.layers[0].table_lookup().expect("table").table;
-    let sigmoid = model.layers[1].table_lookup().expect("table").table;
+    let tanh = activation_table(model.layers[0].as_ref());
+    let sigmoid = activation_table(model.layers[1].as_ref());
     let input = zoo::random_input(&model, 9);
     let w = model.forward(&input).expect("forward");
     honest(&model, &input);

@@ -69,6 +69,8 @@ impl Layer for ActivationLayer {
     }
 
     fn table_lookup(&self) -> Option<TableLookup> {
-        Some(TableLookup { x: Var::In(0), y: Var::Col(0), table: self.table })
+        let rows =
+            (-128i64..=127).map(|x| vec![x, self.table[(x + 128) as usize] as i64]).collect();
+        Some(TableLookup { columns: vec![Var::In(0), Var::Col(0)], rows })
     }
 }

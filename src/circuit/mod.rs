@@ -112,14 +112,21 @@ pub struct LayerWitness {
     pub advice: Vec<Vec<i64>>,
 }
 
-/// A 256-entry int8 function looked up as (x, f(x)) pairs, tagged with the layer.
+/// A table lookup of a layer: on every slot of the output layout the tuple `columns` must be a
+/// row of `rows`. The proof folds each tuple with the layer's tag into one shared table, so a
+/// layer's rows never satisfy another layer's lookup.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TableLookup {
-    pub x: Var,
-    pub y: Var,
-    /// f(x) at index x + 128.
-    pub table: [i8; 256],
+    /// The tuple each slot looks up (1 to [`MAX_TUPLE`] components).
+    pub columns: Vec<Var>,
+    /// The rows, each as wide as the tuple; padded slots look up row 0.
+    pub rows: Vec<Vec<i64>>,
 }
+
+/// Widest looked-up tuple.
+pub const MAX_TUPLE: usize = 4;
+/// Rows of the shared table, over all layers.
+pub const MAX_TABLE_ROWS: usize = 1 << 16;
 
 /// One layer of a model. See the module documentation.
 pub trait Layer: std::fmt::Debug + Send + Sync {
@@ -254,7 +261,7 @@ impl Model {
             let elementwise = relations
                 .iter()
                 .flat_map(Poly::vars)
-                .chain(l.table_lookup().into_iter().flat_map(|t| [t.x, t.y]));
+                .chain(l.table_lookup().into_iter().flat_map(|t| t.columns));
             for v in elementwise {
                 if let Var::In(j) = v {
                     let Some(&t) = l.inputs().get(j) else {
@@ -274,10 +281,27 @@ impl Model {
             }
             dims.push(l.output_dims().to_vec());
         }
-        let tables = layers.iter().filter(|l| l.table_lookup().is_some()).count();
-        if tables > 256 {
+        let mut rows = 0;
+        for (i, l) in layers.iter().enumerate() {
+            if let Some(t) = l.table_lookup() {
+                let w = t.columns.len();
+                if w == 0
+                    || w > MAX_TUPLE
+                    || t.rows.is_empty()
+                    || t.rows.iter().any(|r| r.len() != w)
+                {
+                    return Err(ModelError::Layer {
+                        layer: i,
+                        kind: l.kind(),
+                        reason: format!("a lookup of {w}-tuples needs rows of that width"),
+                    });
+                }
+                rows += t.rows.len();
+            }
+        }
+        if rows > MAX_TABLE_ROWS {
             return Err(ModelError::Shape(format!(
-                "{tables} table-lookup layers: the shared activation table would exceed 2^16 entries"
+                "the shared lookup table would have {rows} rows, above 2^16"
             )));
         }
         let mut model = Self { name: name.into(), input_dims, layers, digest: [0; 32] };
@@ -389,12 +413,11 @@ impl Model {
                 }
             }
             if let Some(tl) = l.table_lookup() {
+                let rows: std::collections::HashSet<Vec<Fp>> =
+                    tl.rows.iter().map(|r| r.iter().map(|&v| from_i64(v)).collect()).collect();
                 for j in 0..layout.len() {
-                    let (x, y) = (value(tl.x, j), value(tl.y, j));
-                    let ok = (-128i64..=127).any(|xi| {
-                        from_i64(xi) == x && from_i64(tl.table[(xi + 128) as usize] as i64) == y
-                    });
-                    if !ok {
+                    let tuple: Vec<Fp> = tl.columns.iter().map(|&v| value(v, j)).collect();
+                    if !rows.contains(&tuple) {
                         return Err(fail("table lookup".into(), j));
                     }
                 }

@@ -23,7 +23,7 @@ pub use verifier::{verify, verify_with};
 
 use crate::circuit::{Layout, Lin, Model, Var};
 use crate::field::{from_i64, Fp};
-use crate::lookup::{fold_tuple, LookupStatement, Table};
+use crate::lookup::{LookupStatement, Table};
 use crate::poly::eq_eval;
 use crate::transcript::{append_digest, ints_bytes, labels, Transcript};
 
@@ -62,6 +62,9 @@ pub(crate) struct Plan {
     pub table_total: usize,
     /// Layers with a table lookup, in layer order (their position is their block in the table).
     pub table_layers: Vec<usize>,
+    /// First row of each block in the shared table, and the total.
+    pub table_offsets: Vec<usize>,
+    pub table_rows: usize,
 }
 
 impl Plan {
@@ -71,19 +74,32 @@ impl Plan {
         let mut range = Vec::new();
         let mut table = Vec::new();
         let mut table_layers = Vec::new();
+        let mut table_offsets = Vec::new();
+        let mut table_rows = 0;
         for (i, l) in model.layers.iter().enumerate() {
             let vars = layouts[i].num_vars();
             for check in 0..l.range_checks().len() {
                 range.push(Segment { layer: i, check, vars, offset: 0 });
             }
-            if l.table_lookup().is_some() {
+            if let Some(t) = l.table_lookup() {
                 table.push(Segment { layer: i, check: 0, vars, offset: 0 });
                 table_layers.push(i);
+                table_offsets.push(table_rows);
+                table_rows += t.rows.len();
             }
         }
         let (range, range_total) = place(range);
         let (table, table_total) = place(table);
-        Self { layouts, range, range_total, table, table_total, table_layers }
+        Self {
+            layouts,
+            range,
+            range_total,
+            table,
+            table_total,
+            table_layers,
+            table_offsets,
+            table_rows,
+        }
     }
 
     pub fn range_statement(&self) -> LookupStatement {
@@ -94,16 +110,12 @@ impl Plan {
     }
 
     pub fn table_statement(&self, model: &Model, beta: Fp) -> LookupStatement {
-        let mut t = Vec::with_capacity(256 * self.table_layers.len());
+        let mut t = Vec::with_capacity(self.table_rows);
         for &i in &self.table_layers {
             if let Some(tl) = model.layers[i].table_lookup() {
-                for x in -128i64..=127 {
-                    t.push(fold_tuple(
-                        from_i64(x),
-                        from_i64(tl.table[(x + 128) as usize] as i64),
-                        tag(i),
-                        beta,
-                    ));
+                for row in &tl.rows {
+                    let row: Vec<Fp> = row.iter().map(|&v| from_i64(v)).collect();
+                    t.push(fold_row(&row, tag(i), beta));
                 }
             }
         }
@@ -151,11 +163,24 @@ pub(crate) fn combine_segments(segs: &[Segment], rho: &[Fp], values: &[Fp]) -> F
         .sum()
 }
 
-/// The value of a table-lookup segment from x̃, ỹ and the mask at its point: padded slots look up
-/// (0, f(0)) with the layer's tag.
-pub(crate) fn table_segment_value(x: Fp, y: Fp, mask: Fp, f0: i8, layer: usize, beta: Fp) -> Fp {
-    let y = y + (Fp::from(1u64) - mask) * from_i64(f0 as i64);
-    fold_tuple(x, y, tag(layer), beta)
+/// Σᵢ βⁱ·vᵢ + β^w·tag (Horner): a tuple and its layer tag as one field element.
+pub(crate) fn fold_row(values: &[Fp], tag: u64, beta: Fp) -> Fp {
+    values.iter().rev().fold(Fp::from(tag), |acc, v| acc * beta + v)
+}
+
+/// The value of a table-lookup segment from the tuple's MLEs and the mask at its point: padded
+/// slots (where every component is 0) look up row 0, with the layer's tag.
+pub(crate) fn table_segment_value(
+    evals: &[Fp],
+    mask: Fp,
+    row0: &[i64],
+    layer: usize,
+    beta: Fp,
+) -> Fp {
+    let one_minus = Fp::from(1u64) - mask;
+    let adjusted: Vec<Fp> =
+        evals.iter().zip(row0).map(|(e, &r)| *e + one_minus * from_i64(r)).collect();
+    fold_row(&adjusted, tag(layer), beta)
 }
 
 /// Integer value of a homogeneous Lin of columns on one padded slot.

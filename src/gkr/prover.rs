@@ -1,7 +1,7 @@
 //! The model prover.
 
 use super::commit::{AdviceProver, Clear};
-use super::{absorb_statement, lin_int, table_segment_value, Plan, PROTOCOL};
+use super::{absorb_statement, fold_row, lin_int, tag, Plan, PROTOCOL};
 use crate::circuit::expr::combine;
 use crate::circuit::{Layer, Model, Tensor, Var, Witness, LIMB_BITS};
 use crate::error::ProveError;
@@ -10,6 +10,7 @@ use crate::lookup;
 use crate::poly::evaluate_padded;
 use crate::sumcheck::{self, prover::ProductSum, EvalClaim, Term};
 use crate::transcript::{labels, FiatShamirProver, Label, ProverTranscript};
+use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 /// A proof with the output it proves and where the prover spent its time.
@@ -90,13 +91,16 @@ fn prove_inner(
             None => {}
         }
     }
-    let (table_x, table_y) = table_inputs(model, &plan, w, &padded_cols);
-    let mut table_m = vec![0i64; 256 * plan.table_layers.len()];
-    for (block, xs) in table_x.iter().enumerate() {
-        for &x in xs {
-            match usize::try_from(x + 128).ok().filter(|&x| x < 256) {
-                Some(x) => table_m[256 * block + x] += 1,
-                None if strict => return Err(ProveError::NotInTable { index: block }),
+    let table = table_inputs(model, &plan, w, &padded_cols);
+    let mut table_m = vec![0i64; plan.table_rows];
+    for (block, &i) in plan.table_layers.iter().enumerate() {
+        let Some(tl) = model.layers[i].table_lookup() else { continue };
+        let index: HashMap<&[i64], usize> =
+            tl.rows.iter().enumerate().map(|(r, row)| (row.as_slice(), r)).collect();
+        for (j, tuple) in table[block].iter().enumerate() {
+            match index.get(tuple.as_slice()) {
+                Some(&r) => table_m[plan.table_offsets[block] + r] += 1,
+                None if strict => return Err(ProveError::NotInTable { index: j }),
                 None => {}
             }
         }
@@ -145,12 +149,9 @@ fn prove_inner(
         let mut values = vec![Fp::default(); plan.table_total];
         for s in &plan.table {
             let block = plan.table_layers.iter().position(|&l| l == s.layer).unwrap_or(0);
-            let f0 = model.layers[s.layer].table_lookup().map_or(0, |tl| tl.table[128]);
-            let mask = plan.layouts[s.layer].mask();
-            for j in 0..1usize << s.vars {
-                let (x, y) = (from_i64(table_x[block][j]), from_i64(table_y[block][j]));
-                let m = Fp::from(mask[j] as u64);
-                values[s.offset + j] = table_segment_value(x, y, m, f0, s.layer, beta);
+            for (j, tuple) in table[block].iter().enumerate() {
+                let tuple: Vec<Fp> = tuple.iter().map(|&v| from_i64(v)).collect();
+                values[s.offset + j] = fold_row(&tuple, tag(s.layer), beta);
             }
         }
         let m: Vec<u64> = table_m.iter().map(|&v| v as u64).collect();
@@ -160,18 +161,33 @@ fn prove_inner(
             lookup::prover::prove_unchecked(&stmt, &values, &m, &mut t)?
         };
         for (block, &i) in plan.table_layers.iter().enumerate() {
+            let layer = &model.layers[i];
+            let Some(tl) = layer.table_lookup() else { continue };
             let rho = claims.point[..plan.layouts[i].num_vars()].to_vec();
-            let x = evaluate_padded(&to_fp(&table_x[block]), &rho);
-            let y = evaluate_padded(&to_fp(&table_y[block]), &rho);
-            t.send(labels::GKR_TABLE_EVALS, &[x, y]);
-            if let Some(tl) = model.layers[i].table_lookup() {
-                for (var, value) in [(tl.x, x), (tl.y, y)] {
-                    if let Var::In(j) = var {
-                        let tensor = model.layers[i].inputs()[j];
-                        route(model, &mut pending, tensor, EvalClaim { point: rho.clone(), value });
-                    }
+            let mask = plan.layouts[i].mask();
+            let mut evals = Vec::new();
+            for (k, &var) in tl.columns.iter().enumerate() {
+                if matches!(var, Var::Coef(_)) {
+                    continue;
+                }
+                // the component's own table: zero on padded slots
+                let comp: Vec<Fp> = table[block]
+                    .iter()
+                    .zip(&mask)
+                    .map(|(t, &valid)| if valid { from_i64(t[k]) } else { Fp::default() })
+                    .collect();
+                let value = evaluate_padded(&comp, &rho);
+                evals.push(value);
+                if let Var::In(j) = var {
+                    route(
+                        model,
+                        &mut pending,
+                        layer.inputs()[j],
+                        EvalClaim { point: rho.clone(), value },
+                    );
                 }
             }
+            t.send(labels::GKR_TABLE_EVALS, &evals);
         }
     }
     lap("lookups".into(), &mut timings);
@@ -275,28 +291,40 @@ fn range_values(model: &Model, plan: &Plan, cols: &[Vec<Vec<i64>>]) -> Vec<i64> 
     out
 }
 
-/// The padded x and y of every table lookup, (0, f(0)) on padded slots.
+/// For every table lookup, the tuple looked up on each padded slot (row 0 on padded slots).
 fn table_inputs(
     model: &Model,
     plan: &Plan,
     w: &Witness,
     cols: &[Vec<Vec<i64>>],
-) -> (Vec<Vec<i64>>, Vec<Vec<i64>>) {
-    let mut xs = Vec::new();
-    let mut ys = Vec::new();
+) -> Vec<Vec<Vec<i64>>> {
+    let mut out = Vec::new();
     for &i in &plan.table_layers {
         let layer: &dyn Layer = model.layers[i].as_ref();
         let Some(tl) = layer.table_lookup() else { continue };
         let layout = &plan.layouts[i];
-        let get = |v: Var| -> Vec<i64> {
-            match v {
+        let coefs = layer.coefficients();
+        let comps: Vec<Vec<i64>> = tl
+            .columns
+            .iter()
+            .map(|&v| match v {
                 Var::Col(c) => cols[i][c].clone(),
                 Var::In(j) => layout.pad(&w.tensors[layer.inputs()[j]].data),
-                Var::Coef(k) => layout.pad(&layer.coefficients()[k]),
-            }
-        };
-        xs.push(get(tl.x));
-        ys.push(get(tl.y));
+                Var::Coef(k) => layout.pad(&coefs[k]),
+            })
+            .collect();
+        let mask = layout.mask();
+        let tuples =
+            (0..layout.padded_len())
+                .map(|j| {
+                    if mask[j] {
+                        comps.iter().map(|c| c[j]).collect()
+                    } else {
+                        tl.rows[0].clone()
+                    }
+                })
+                .collect();
+        out.push(tuples);
     }
-    (xs, ys)
+    out
 }

@@ -135,7 +135,7 @@ pub fn verify_with(
     }
     let table_m_id = lens.len();
     if plan.table_total > 0 {
-        lens.push((labels::GKR_MULTIPLICITIES, 256 * plan.table_layers.len()));
+        lens.push((labels::GKR_MULTIPLICITIES, plan.table_rows));
     }
     let mut scheme = Clear::default();
     scheme.receive(&lens, &mut t)?;
@@ -202,7 +202,7 @@ pub fn verify_with(
             .map_err(range_err)?;
     }
     if st.plan.table_total > 0 {
-        let table_err = |e| VerifyError::Lookup { which: "activation", source: Box::new(e) };
+        let table_err = |e| VerifyError::Lookup { which: "table", source: Box::new(e) };
         let beta = t.challenge(labels::GKR_BETA);
         let stmt = st.plan.table_statement(model, beta);
         let claims = lookup::verify(&stmt, &mut t).map_err(table_err)?;
@@ -221,32 +221,35 @@ pub fn verify_with(
                 .get(..layout.num_vars())
                 .ok_or(VerifyError::InvalidStatement { reason: "lookup point too short" })?
                 .to_vec();
-            let xy = t.receive(labels::GKR_TABLE_EVALS, 2)?;
-            let [x, y] = xy[..] else {
-                return Err(VerifyError::InvalidStatement {
-                    reason: "two table evaluations expected",
-                });
-            };
-            let f0 = tl.table.get(128).copied().unwrap_or(0);
-            let value = table_segment_value(x, y, layout.mask_eval(&rho), f0, i, beta);
-            for (s, slot) in st.plan.table.iter().zip(segment_values.iter_mut()) {
-                if s.layer == i {
-                    *slot = value;
-                }
-            }
-            for (var, v) in [(tl.x, x), (tl.y, y)] {
-                let claim = EvalClaim { point: rho.clone(), value: v };
+            let sent: Vec<Var> =
+                tl.columns.iter().copied().filter(|v| !matches!(v, Var::Coef(_))).collect();
+            let evals = t.receive(labels::GKR_TABLE_EVALS, sent.len())?;
+            let coefs = layer.coefficients();
+            let mut sent_evals = evals.iter();
+            let mut comps = Vec::with_capacity(tl.columns.len());
+            for &var in &tl.columns {
+                let value = match var {
+                    Var::Coef(k) => coefs
+                        .get(k)
+                        .map_or(Fp::default(), |c| evaluate_padded(&layout.pad_fp(c), &rho)),
+                    _ => sent_evals.next().copied().unwrap_or_default(),
+                };
+                comps.push(value);
+                let claim = EvalClaim { point: rho.clone(), value };
                 match var {
-                    Var::Col(c) => st.open_column(i, c, &rho, v, &mut t)?,
+                    Var::Col(c) => st.open_column(i, c, &rho, value, &mut t)?,
                     Var::In(j) => {
                         let tensor = layer.inputs().get(j).copied().unwrap_or(usize::MAX);
                         st.route(tensor, claim, &mut t).map_err(at_layer(i, model))?
                     }
-                    Var::Coef(_) => {
-                        return Err(VerifyError::InvalidStatement {
-                            reason: "lookup of a public table",
-                        })
-                    }
+                    Var::Coef(_) => {}
+                }
+            }
+            let row0 = tl.rows.first().map(Vec::as_slice).unwrap_or_default();
+            let value = table_segment_value(&comps, layout.mask_eval(&rho), row0, i, beta);
+            for (s, slot) in st.plan.table.iter().zip(segment_values.iter_mut()) {
+                if s.layer == i {
+                    *slot = value;
                 }
             }
         }
@@ -258,14 +261,14 @@ pub fn verify_with(
                 computed: combined,
             }));
         }
-        let layout = Layout::new(&[256 * st.plan.table_layers.len()]);
+        let layout = Layout::new(&[st.plan.table_rows]);
         st.scheme
             .check(
                 table_m_id,
                 &layout,
                 &claims.point,
                 claims.multiplicities_eval,
-                "activation multiplicities",
+                "table multiplicities",
                 &mut t,
             )
             .map_err(table_err)?;
