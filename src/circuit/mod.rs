@@ -22,6 +22,7 @@ pub mod expr;
 pub mod layout;
 pub mod pool;
 pub mod requant;
+pub mod threshold;
 pub mod wiring;
 pub mod zoo;
 
@@ -32,6 +33,7 @@ pub use expr::{Lin, Poly, Var};
 pub use layout::Layout;
 pub use pool::MaxPool;
 pub use requant::{Multiplier, Requant, Scaled};
+pub use threshold::Threshold;
 pub use wiring::Wiring;
 
 use crate::error::{ProveError, VerifyError};

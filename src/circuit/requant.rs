@@ -45,7 +45,7 @@ impl Multiplier {
     }
 
     /// The multiplier of element j of a tensor with the given dimensions.
-    fn at(&self, dims: &[usize], j: usize) -> i128 {
+    pub(crate) fn at(&self, dims: &[usize], j: usize) -> i128 {
         match self {
             Multiplier::Tensor(a) => *a as i128,
             Multiplier::Channel(v) => v[channel_of(dims, j)] as i128,
@@ -63,7 +63,7 @@ pub fn channel_of(dims: &[usize], j: usize) -> usize {
     }
 }
 
-fn channels(dims: &[usize]) -> usize {
+pub(crate) fn channels(dims: &[usize]) -> usize {
     match dims.len() {
         0 => 1,
         1 | 2 => dims[dims.len() - 1],
@@ -139,13 +139,13 @@ pub struct Requant {
 }
 
 /// 16-bit limbs needed for values in [0, max].
-fn limbs_for(max: i128) -> usize {
+pub(crate) fn limbs_for(max: i128) -> usize {
     let bits = 128 - max.max(1).leading_zeros() as usize;
     bits.div_ceil(LIMB_BITS as usize).max(1)
 }
 
 /// Pushes the 16-bit limbs of v ≥ 0 onto the columns; false if v does not fit.
-fn split_limbs(mut v: i128, out: &mut [Vec<i64>], cols: &[usize]) -> bool {
+pub(crate) fn split_limbs(mut v: i128, out: &mut [Vec<i64>], cols: &[usize]) -> bool {
     let ok = v >= 0 && (v >> (LIMB_BITS as usize * cols.len())) == 0;
     for &c in cols {
         out[c].push((v & 0xffff) as i64);
@@ -299,24 +299,62 @@ impl Requant {
 
     /// The expression P = Σ aᵢ·xᵢ + c.
     fn p_expr(&self) -> Poly {
-        let mut p = Lin::constant(self.offset).to_poly();
-        let mut coef = 0;
-        if !self.offsets.is_empty() {
-            p = p.plus_lin(&Lin::var(Var::Coef(0)));
-            coef = 1;
-        }
-        for (i, s) in self.scaled.iter().enumerate() {
-            let x = Lin::var(Var::In(i));
-            p = match s.multiplier {
-                Multiplier::Tensor(a) => p.plus_lin(&x.scale(a as i128)),
-                Multiplier::Channel(_) | Multiplier::Element(_) => {
-                    coef += 1;
-                    p.plus(&Lin::var(Var::Coef(coef - 1)).times(&x))
-                }
-            };
-        }
-        p
+        p_poly(&self.scaled, self.offset, !self.offsets.is_empty())
     }
+}
+
+/// P = c + offsets(x) + Σᵢ aᵢ(x)·xᵢ as a polynomial: per-element offsets are `Coef(0)` when
+/// present, then one `Coef` per non-constant multiplier, in order (see [`p_coefficients`]).
+pub(crate) fn p_poly(scaled: &[Scaled], offset: i128, has_offsets: bool) -> Poly {
+    let mut p = Lin::constant(offset).to_poly();
+    let mut coef = 0;
+    if has_offsets {
+        p = p.plus_lin(&Lin::var(Var::Coef(0)));
+        coef = 1;
+    }
+    for (i, s) in scaled.iter().enumerate() {
+        let x = Lin::var(Var::In(i));
+        p = match s.multiplier {
+            Multiplier::Tensor(a) => p.plus_lin(&x.scale(a as i128)),
+            Multiplier::Channel(_) | Multiplier::Element(_) => {
+                coef += 1;
+                p.plus(&Lin::var(Var::Coef(coef - 1)).times(&x))
+            }
+        };
+    }
+    p
+}
+
+/// The public tables [`p_poly`] names, on the output dimensions.
+pub(crate) fn p_coefficients(scaled: &[Scaled], offsets: &[i64], dims: &[usize]) -> Vec<Vec<i64>> {
+    let len: usize = dims.iter().product();
+    let offsets = (!offsets.is_empty()).then(|| offsets.to_vec());
+    let multipliers = scaled.iter().filter_map(|s| match &s.multiplier {
+        Multiplier::Channel(v) => Some((0..len).map(|j| v[channel_of(dims, j)] as i64).collect()),
+        Multiplier::Element(v) => Some(v.iter().map(|&a| a as i64).collect()),
+        Multiplier::Tensor(_) => None,
+    });
+    offsets.into_iter().chain(multipliers).collect()
+}
+
+/// P at element j (inputs checked against their bounds).
+pub(crate) fn p_value(
+    scaled: &[Scaled],
+    offset: i128,
+    offsets: &[i64],
+    dims: &[usize],
+    inputs: &[&Tensor],
+    j: usize,
+) -> Result<i128, String> {
+    let mut p = offset + offsets.get(j).map_or(0, |&o| o as i128);
+    for (s, x) in scaled.iter().zip(inputs) {
+        let v = x.data[j] as i128;
+        if v.abs() > s.bound {
+            return Err(format!("input entry {j} = {v} exceeds the declared bound {}", s.bound));
+        }
+        p += s.multiplier.at(dims, j) * v;
+    }
+    Ok(p)
 }
 
 impl Layer for Requant {
@@ -369,17 +407,8 @@ impl Layer for Requant {
         let half = if k == 0 { 0 } else { 1i128 << (k - 1) };
         let (z, lo, hi) = (self.zero as i128, self.lo as i128, self.hi as i128);
         for j in 0..len {
-            let mut p = self.offset + self.offsets.get(j).map_or(0, |&o| o as i128);
-            for (s, x) in self.scaled.iter().zip(inputs) {
-                let v = x.data[j] as i128;
-                if v.abs() > s.bound {
-                    return Err(ModelError::Shape(format!(
-                        "{}: input entry {j} = {v} exceeds the declared bound {}",
-                        self.kind, s.bound
-                    )));
-                }
-                p += s.multiplier.at(&self.dims, j) * v;
-            }
+            let p = p_value(&self.scaled, self.offset, &self.offsets, &self.dims, inputs, j)
+                .map_err(|e| ModelError::Shape(format!("{}: {e}", self.kind)))?;
             let q = p >> k;
             let rem = p - (q << k);
             let par = q & 1;
@@ -462,16 +491,7 @@ impl Layer for Requant {
     }
 
     fn coefficients(&self) -> Vec<Vec<i64>> {
-        let len: usize = self.dims.iter().product();
-        let offsets = (!self.offsets.is_empty()).then(|| self.offsets.clone());
-        let multipliers = self.scaled.iter().filter_map(|s| match &s.multiplier {
-            Multiplier::Channel(v) => {
-                Some((0..len).map(|j| v[channel_of(&self.dims, j)] as i64).collect())
-            }
-            Multiplier::Element(v) => Some(v.iter().map(|&a| a as i64).collect()),
-            Multiplier::Tensor(_) => None,
-        });
-        offsets.into_iter().chain(multipliers).collect()
+        p_coefficients(&self.scaled, &self.offsets, &self.dims)
     }
 
     fn range_checks(&self) -> Vec<Lin> {

@@ -3,7 +3,7 @@
 
 use super::{
     ActivationLayer, Conv, ConvGeometry, Dense, Layer, MaxPool, Model, ModelError, Multiplier,
-    Requant, Scaled, Tensor, TensorId, Wiring,
+    Requant, Scaled, Tensor, TensorId, Threshold, Wiring,
 };
 use crate::quant::{Activation, FixedPoint};
 use rand::{Rng, SeedableRng};
@@ -37,11 +37,17 @@ pub fn common_shift(ms: &[f64]) -> Result<(Vec<u32>, u32), ModelError> {
 pub struct Builder {
     input_dims: Vec<usize>,
     layers: Vec<Box<dyn Layer>>,
+    /// Requantize with the arithmetic gadget ([`Requant`]) instead of thresholds
+    /// ([`Threshold`], the default, used whenever its table stays small).
+    pub arithmetic: bool,
 }
+
+/// Largest per-layer threshold table the builder accepts before falling back to [`Requant`].
+pub const MAX_THRESHOLD_ROWS: usize = 1 << 12;
 
 impl Builder {
     pub fn new(input_dims: Vec<usize>) -> Self {
-        Self { input_dims, layers: Vec::new() }
+        Self { input_dims, layers: Vec::new(), arithmetic: false }
     }
 
     /// The id of the last tensor.
@@ -113,10 +119,33 @@ impl Builder {
         relu: bool,
     ) -> Result<TensorId, ModelError> {
         let (a, k) = common_shift(m)?;
+        let rows = (128 - if relu { zero_out } else { -128 }) as usize * a.len();
         let mult = if a.len() == 1 { Multiplier::Tensor(a[0]) } else { Multiplier::Channel(a) };
         let lo = if relu { zero_out } else { -128 };
         let scaled = Scaled { tensor: acc, multiplier: mult, bound };
-        Ok(self.push(Requant::new("requant", vec![scaled], 0, k, zero_out, lo, 127, dims)?))
+        if self.arithmetic || rows > MAX_THRESHOLD_ROWS {
+            return Ok(self.push(Requant::new(
+                "requant",
+                vec![scaled],
+                0,
+                k,
+                zero_out,
+                lo,
+                127,
+                dims,
+            )?));
+        }
+        Ok(self.push(Threshold::new(
+            "requant",
+            vec![scaled],
+            0,
+            Vec::new(),
+            k,
+            zero_out,
+            lo,
+            127,
+            dims,
+        )?))
     }
 
     /// Max pooling: a one-hot depthwise convolution per window tap (padding −128), then
@@ -380,7 +409,24 @@ pub fn add(
     let s_out = s1 + s2;
     let (a, k) = common_shift(&[s1 / s_out, s2 / s_out])?;
     let dims = b.dims(x1);
-    let layer = Requant::add((x1, a[0], z1), (x2, a[1], z2), dims, k, 0, -128, 127)?;
+    if b.arithmetic {
+        let layer = Requant::add((x1, a[0], z1), (x2, a[1], z2), dims, k, 0, -128, 127)?;
+        return Ok((b.push(layer), s_out, 0));
+    }
+    let offset = -(a[0] as i128 * z1 as i128) - a[1] as i128 * z2 as i128;
+    let s =
+        |t: TensorId, a: u32| Scaled { tensor: t, multiplier: Multiplier::Tensor(a), bound: 128 };
+    let layer = Threshold::new(
+        "add",
+        vec![s(x1, a[0]), s(x2, a[1])],
+        offset,
+        Vec::new(),
+        k,
+        0,
+        -128,
+        127,
+        dims,
+    )?;
     Ok((b.push(layer), s_out, 0))
 }
 
@@ -390,6 +436,9 @@ pub fn mlp_act() -> Model {
     let build = || -> Result<Model, ModelError> {
         let mut rng = ChaCha20Rng::seed_from_u64(5);
         let mut b = Builder::new(vec![2, 48]);
+        // mlp-act keeps the arithmetic requantization gadget, so that the built-in models
+        // exercise both gadgets (the others use thresholds)
+        b.arithmetic = true;
         let w = random_i8(&mut rng, 48 * 32, 127);
         let bias = (0..32).map(|_| rng.gen_range(-2000..=2000)).collect();
         let m = 127.0 / (3.0 * 48f64.sqrt() * 73.0 * 73.0);
@@ -419,6 +468,7 @@ pub fn random_model(seed: u64) -> Result<Model, ModelError> {
     let batch = rng.gen_range(1..=3);
     let width = rng.gen_range(1..=12);
     let mut b = Builder::new(vec![batch, width]);
+    b.arithmetic = rng.gen_bool(0.5);
     let (mut x, mut z, mut s) = (0, rng.gen_range(-128..=127), 0.05);
     let mut n = width;
     for _ in 0..rng.gen_range(1..=3) {

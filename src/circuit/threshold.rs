@@ -1,0 +1,340 @@
+//! Requantization by thresholds: y = clamp(round_half_even(V·a/2^k) + z, lo, hi) is a
+//! non-decreasing step function of the integer V, so it is determined by the 257 thresholds
+//! t_v = min{V : y(V) ≥ v}. The layer commits y and the thresholds T₁ = t_y, T₂ = t_{y+1} of its
+//! step, looks up (y, T₁, T₂[, channel]) in the layer's own table (tagged, shared LogUp), and
+//! range-checks e₁ = V − T₁ ≥ 0 and e₂ = T₂ − 1 − V ≥ 0 by 16-bit limbs. So t_y ≤ V < t_{y+1}:
+//! exactly the reference's y, with the rounding (half to even), the clamp and ReLU baked into
+//! the public table, which the verifier builds from the model (`paper-notes/requant.md`).
+//!
+//! * **Input mode** (one input, a per-tensor or per-channel multiplier): V is the accumulator
+//!   itself, bounded by the layer's worst case B; thresholds per channel, e₁, e₂ < 2B + 1 — two
+//!   limbs for every conv and dense layer of the built-in models, so 4 range lookups and one
+//!   table lookup per element instead of 10 or more for the arithmetic gadget ([`Requant`]).
+//! * **Sum mode** (elementwise add, average pooling: several inputs, offsets, per-element
+//!   multipliers): V = P = Σ aᵢ·xᵢ + c, thresholds in P-space, one table per layer.
+//!
+//! [`Requant`]: super::Requant
+
+use super::expr::{Lin, Poly, Var};
+use super::requant::{
+    channel_of, channels, limbs_for, p_coefficients, p_poly, p_value, split_limbs,
+};
+use super::{
+    put, Layer, LayerWitness, ModelError, Multiplier, Scaled, TableLookup, Tensor, TensorId,
+};
+use crate::quant::{div_pow2_round_half_even, MAX_SHIFT};
+
+const E1: [&str; 8] = ["e1_0", "e1_1", "e1_2", "e1_3", "e1_4", "e1_5", "e1_6", "e1_7"];
+const E2: [&str; 8] = ["e2_0", "e2_1", "e2_2", "e2_3", "e2_4", "e2_5", "e2_6", "e2_7"];
+
+/// A threshold requantization; its output is committed.
+#[derive(Clone, Debug)]
+pub struct Threshold {
+    kind: &'static str,
+    inputs: Vec<TensorId>,
+    scaled: Vec<Scaled>,
+    offset: i128,
+    offsets: Vec<i64>,
+    k: u32,
+    zero: i32,
+    lo: i32,
+    hi: i32,
+    dims: Vec<usize>,
+    /// Input mode: V is input 0 and the multiplier is in the table; else V = P.
+    input_mode: bool,
+    /// |V| ≤ v_max for every input.
+    v_max: i128,
+    limbs: usize,
+    /// thresholds[c][v − lo] = t_v for v ∈ [lo, hi + 1], per channel (one "channel" in sum mode
+    /// and for a per-tensor multiplier).
+    thresholds: Vec<Vec<i128>>,
+    names: Vec<&'static str>,
+}
+
+impl Threshold {
+    /// Same parameters as [`super::Requant::with_offsets`].
+    ///
+    /// # Errors
+    /// Parameters out of range, |V| that could reach 2^100, or more limbs than supported.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        kind: &'static str,
+        scaled: Vec<Scaled>,
+        offset: i128,
+        offsets: Vec<i64>,
+        k: u32,
+        zero: i32,
+        lo: i32,
+        hi: i32,
+        dims: Vec<usize>,
+    ) -> Result<Self, ModelError> {
+        let int8 = -128..=127;
+        if k > MAX_SHIFT
+            || !int8.contains(&zero)
+            || !int8.contains(&lo)
+            || !int8.contains(&hi)
+            || lo > hi
+        {
+            return Err(ModelError::Parameter(format!(
+                "requantization k = {k}, z = {zero}, clamp [{lo}, {hi}]"
+            )));
+        }
+        let len: usize = dims.iter().product();
+        if !offsets.is_empty() && offsets.len() != len {
+            return Err(ModelError::Shape(format!("{} offsets for {len} elements", offsets.len())));
+        }
+        let mut p_max =
+            offset.abs() + offsets.iter().map(|&o| (o as i128).abs()).max().unwrap_or(0);
+        for s in &scaled {
+            let (max, count) = match &s.multiplier {
+                Multiplier::Tensor(a) => (*a, None),
+                Multiplier::Channel(v) => {
+                    (v.iter().copied().max().unwrap_or(0), Some((v.len(), channels(&dims))))
+                }
+                Multiplier::Element(v) => {
+                    (v.iter().copied().max().unwrap_or(0), Some((v.len(), len)))
+                }
+            };
+            if max >= 1 << 31 || !(0..=1 << 62).contains(&s.bound) {
+                return Err(ModelError::Parameter(format!(
+                    "multiplier {max} or input bound {}",
+                    s.bound
+                )));
+            }
+            if let Some((got, want)) = count.filter(|(g, w)| g != w) {
+                return Err(ModelError::Shape(format!(
+                    "{got} multipliers where {want} are needed"
+                )));
+            }
+            p_max += max as i128 * s.bound;
+        }
+        let input_mode = scaled.len() == 1
+            && offset == 0
+            && offsets.is_empty()
+            && !matches!(scaled[0].multiplier, Multiplier::Element(_));
+        let v_max = if input_mode { scaled[0].bound } else { p_max };
+        if p_max >= 1 << 94 || v_max >= 1 << 62 {
+            return Err(ModelError::Parameter(format!(
+                "|V| can reach {v_max} ≥ 2^62 (thresholds are i64 advice)"
+            )));
+        }
+        let limbs = limbs_for(2 * v_max + 1);
+        if limbs > E1.len() {
+            return Err(ModelError::Parameter(format!("{limbs} limbs for |V| ≤ {v_max}")));
+        }
+        // the step function of each channel and its thresholds
+        let multipliers: Vec<Option<i128>> =
+            match (&scaled.first().map(|s| &s.multiplier), input_mode) {
+                (Some(Multiplier::Channel(v)), true) => {
+                    v.iter().map(|&a| Some(a as i128)).collect()
+                }
+                (Some(Multiplier::Tensor(a)), true) => vec![Some(*a as i128)],
+                _ => vec![None],
+            };
+        let thresholds = multipliers
+            .iter()
+            .map(|&a| {
+                let y = |v: i128| -> i128 {
+                    let p = a.map_or(v, |a| v * a);
+                    (div_pow2_round_half_even(p, k) + zero as i128).clamp(lo as i128, hi as i128)
+                };
+                (lo..=hi + 1)
+                    .map(|v| {
+                        if v == lo {
+                            return -v_max;
+                        }
+                        // least V in [−v_max, v_max + 1] with y(V) ≥ v (v_max + 1: none)
+                        let (mut a, mut b) = (-v_max, v_max + 1);
+                        while a < b {
+                            let mid = a + (b - a) / 2;
+                            if y(mid) >= v as i128 {
+                                b = mid;
+                            } else {
+                                a = mid + 1;
+                            }
+                        }
+                        a
+                    })
+                    .collect()
+            })
+            .collect();
+        let mut names = vec!["y", "t1", "t2"];
+        names.extend_from_slice(&E1[..limbs]);
+        names.extend_from_slice(&E2[..limbs]);
+        let inputs = scaled.iter().map(|s| s.tensor).collect();
+        Ok(Self {
+            kind,
+            inputs,
+            scaled,
+            offset,
+            offsets,
+            k,
+            zero,
+            lo,
+            hi,
+            dims,
+            input_mode,
+            v_max,
+            limbs,
+            thresholds,
+            names,
+        })
+    }
+
+    fn per_channel(&self) -> bool {
+        self.thresholds.len() > 1
+            || (self.input_mode && matches!(self.scaled[0].multiplier, Multiplier::Channel(_)))
+    }
+
+    /// The rows of the layer's table: (v, t_v, t_{v+1}[, channel]).
+    fn rows(&self) -> Vec<Vec<i64>> {
+        let mut rows = Vec::new();
+        for (c, t) in self.thresholds.iter().enumerate() {
+            for v in self.lo..=self.hi {
+                let i = (v - self.lo) as usize;
+                let mut row = vec![v as i64, t[i] as i64, t[i + 1] as i64];
+                if self.per_channel() {
+                    row.push(c as i64);
+                }
+                rows.push(row);
+            }
+        }
+        rows
+    }
+
+    /// V as a polynomial.
+    fn v_poly(&self) -> Poly {
+        if self.input_mode {
+            Lin::var(Var::In(0)).to_poly()
+        } else {
+            p_poly(&self.scaled, self.offset, !self.offsets.is_empty())
+        }
+    }
+}
+
+impl Layer for Threshold {
+    fn kind(&self) -> &'static str {
+        self.kind
+    }
+
+    fn inputs(&self) -> &[TensorId] {
+        &self.inputs
+    }
+
+    fn output_dims(&self) -> &[usize] {
+        &self.dims
+    }
+
+    fn output_committed(&self) -> bool {
+        true
+    }
+
+    fn columns(&self) -> Vec<&'static str> {
+        self.names.clone()
+    }
+
+    fn describe(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(b"thresholds, round-half-even");
+        put(
+            out,
+            &[
+                self.k as i128,
+                self.zero as i128,
+                self.lo as i128,
+                self.hi as i128,
+                self.offset,
+                self.v_max,
+            ],
+        );
+        put(out, &self.offsets.iter().map(|&o| o as i128).collect::<Vec<_>>());
+        for s in &self.scaled {
+            put(out, &[s.tensor as i128, s.bound]);
+            let (tag, v): (i128, Vec<u32>) = match &s.multiplier {
+                Multiplier::Tensor(a) => (0, vec![*a]),
+                Multiplier::Channel(v) => (1, v.clone()),
+                Multiplier::Element(v) => (2, v.clone()),
+            };
+            put(out, &[tag, v.len() as i128]);
+            put(out, &v.iter().map(|&a| a as i128).collect::<Vec<_>>());
+        }
+        let rows: Vec<i128> = self.rows().into_iter().flatten().map(|v| v as i128).collect();
+        out.extend_from_slice(
+            blake3::hash(&rows.iter().flat_map(|v| v.to_le_bytes()).collect::<Vec<_>>()).as_bytes(),
+        );
+    }
+
+    fn forward(&self, inputs: &[&Tensor]) -> Result<LayerWitness, ModelError> {
+        let len: usize = self.dims.iter().product();
+        let mut cols: Vec<Vec<i64>> = vec![Vec::with_capacity(len); self.names.len()];
+        let (e1, e2): (Vec<usize>, Vec<usize>) =
+            ((3..3 + self.limbs).collect(), (3 + self.limbs..3 + 2 * self.limbs).collect());
+        let err = |e: String| ModelError::Shape(format!("{}: {e}", self.kind));
+        for j in 0..len {
+            let v = if self.input_mode {
+                let v = inputs[0].data[j] as i128;
+                if v.abs() > self.v_max {
+                    return Err(err(format!(
+                        "input entry {j} = {v} exceeds the declared bound {}",
+                        self.v_max
+                    )));
+                }
+                v
+            } else {
+                p_value(&self.scaled, self.offset, &self.offsets, &self.dims, inputs, j)
+                    .map_err(err)?
+            };
+            let channel = if self.thresholds.len() > 1 { channel_of(&self.dims, j) } else { 0 };
+            let t = &self.thresholds[channel];
+            // the step holding v: t_y ≤ v < t_{y+1}
+            let i = t.partition_point(|&th| th <= v).saturating_sub(1).min(t.len() - 2);
+            let (t1, t2) = (t[i], t[i + 1]);
+            if !(t1 <= v && v < t2) {
+                return Err(err(format!("entry {j}: no threshold step holds {v}")));
+            }
+            cols[0].push(self.lo as i64 + i as i64);
+            cols[1].push(t1 as i64);
+            cols[2].push(t2 as i64);
+            if !(split_limbs(v - t1, &mut cols, &e1) && split_limbs(t2 - 1 - v, &mut cols, &e2)) {
+                return Err(err(format!("entry {j}: comparison out of its limbs")));
+            }
+        }
+        let y = cols.remove(0);
+        Ok(LayerWitness { output: Tensor::new(self.dims.clone(), y)?, advice: cols })
+    }
+
+    fn relations(&self) -> Vec<Poly> {
+        let col = |c: usize| Lin::var(Var::Col(c));
+        let e1 = Lin::limbs(&(3..3 + self.limbs).collect::<Vec<_>>());
+        let e2 = Lin::limbs(&(3 + self.limbs..3 + 2 * self.limbs).collect::<Vec<_>>());
+        let v = self.v_poly();
+        vec![
+            // V − T₁ − e₁ = 0
+            v.clone().plus_lin(&col(1).plus(&e1).scale(-1)),
+            // T₂ − 1 − V − e₂ = 0
+            v.scale(-crate::field::Fp::from(1u64)).plus_lin(&col(2).minus(&e2).add_const(-1)),
+        ]
+    }
+
+    fn coefficients(&self) -> Vec<Vec<i64>> {
+        let len: usize = self.dims.iter().product();
+        if self.input_mode {
+            if self.per_channel() {
+                return vec![(0..len).map(|j| channel_of(&self.dims, j) as i64).collect()];
+            }
+            return Vec::new();
+        }
+        p_coefficients(&self.scaled, &self.offsets, &self.dims)
+    }
+
+    fn range_checks(&self) -> Vec<Lin> {
+        (3..3 + 2 * self.limbs).map(|c| Lin::var(Var::Col(c))).collect()
+    }
+
+    fn table_lookup(&self) -> Option<TableLookup> {
+        let mut columns = vec![Var::Col(0), Var::Col(1), Var::Col(2)];
+        if self.per_channel() {
+            columns.push(Var::Coef(0));
+        }
+        Some(TableLookup { columns, rows: self.rows() })
+    }
+}
