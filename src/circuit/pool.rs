@@ -1,9 +1,10 @@
 //! Pooling. Every pooling layer reuses proved building blocks:
 //! * **average pooling** (and global average pooling) is a depthwise convolution with an all-ones
 //!   kernel and padding value 0 — the window sum S, a virtual tensor — followed by a
-//!   requantization P = a_pos·(S − z_x·count_pos) with a per-element multiplier a_pos ≈
-//!   2^k·s_in/(s_out·count_pos) and per-element offset (the divisor is the number of in-bounds taps
-//!   unless `count_include_pad`, as in ONNX AveragePool);
+//!   requantization P = a_pos·(S − z_x·inside_pos) (padding is the real value 0, so only the
+//!   in-bounds taps shift by the zero point) with a per-element multiplier a_pos ≈
+//!   2^k·s_in/(s_out·divisor_pos): the divisor is the number of in-bounds taps, or the window
+//!   size with `count_include_pad`, as in ONNX AveragePool;
 //! * **max pooling** gathers each window tap with a one-hot depthwise convolution (padding value
 //!   −128, below every int8) into a virtual view V_j, then [`MaxPool`] commits y, one-hot selector
 //!   bits s_j and differences d_j = y − V_j, with d_j range-checked (so y ≥ every element) and

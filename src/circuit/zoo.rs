@@ -195,17 +195,17 @@ impl Builder {
         let out = sum.output_dims().to_vec();
         let s = self.push(sum);
         let [_, _, oh, ow] = out[..] else { unreachable!("conv outputs are NCHW") };
-        let count = |i: usize, j: usize| -> usize {
-            if count_include_pad {
-                kh * kw
-            } else {
-                let rows = (0..kh).filter(|&a| axes[0].source(i, a).is_some()).count();
-                let cols = (0..kw).filter(|&b| axes[1].source(j, b).is_some()).count();
-                rows * cols
-            }
+        // taps inside the input: padding is the real value 0 (the zero point), so only they
+        // enter S − z_in·inside; the divisor is the window size with `count_include_pad`
+        let inside = |i: usize, j: usize| -> usize {
+            let rows = (0..kh).filter(|&a| axes[0].source(i, a).is_some()).count();
+            let cols = (0..kw).filter(|&b| axes[1].source(j, b).is_some()).count();
+            rows * cols
         };
-        let counts: Vec<usize> = (0..oh * ow).map(|p| count(p / ow, p % ow).max(1)).collect();
-        let ms: Vec<f64> = counts.iter().map(|&n| s_in / (s_out * n as f64)).collect();
+        let counts: Vec<usize> = (0..oh * ow).map(|p| inside(p / ow, p % ow)).collect();
+        let divisors: Vec<usize> =
+            counts.iter().map(|&n| if count_include_pad { kh * kw } else { n.max(1) }).collect();
+        let ms: Vec<f64> = divisors.iter().map(|&n| s_in / (s_out * n as f64)).collect();
         let (a, k) = common_shift(&ms)?;
         let len: usize = out.iter().product();
         let per_elem: Vec<u32> = (0..len).map(|j| a[j % (oh * ow)]).collect();

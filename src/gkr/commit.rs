@@ -7,7 +7,7 @@
 use crate::circuit::Layout;
 use crate::error::VerifyError;
 use crate::field::Fp;
-use crate::poly::evaluate_padded;
+use crate::poly::eq_evals;
 use crate::transcript::{Label, ProverTranscript, VerifierTranscript};
 
 /// The prover's side of an advice commitment.
@@ -43,6 +43,8 @@ pub trait AdviceVerifier {
 #[derive(Debug, Default)]
 pub struct Clear {
     columns: Vec<Vec<i64>>,
+    /// The eq table of the last opening point (openings come grouped by point).
+    eq_cache: Option<(Vec<Fp>, Vec<Fp>)>,
 }
 
 impl AdviceProver for Clear {
@@ -82,7 +84,12 @@ impl AdviceVerifier for Clear {
             .get(id)
             .filter(|c| c.len() == layout.len() && point.len() >= layout.num_vars())
             .ok_or(VerifyError::InvalidStatement { reason: "opening of an unknown column" })?;
-        let computed = evaluate_padded(&layout.pad_fp(column), point);
+        let low = &point[..layout.num_vars()];
+        let eq = match &self.eq_cache {
+            Some((p, eq)) if p.as_slice() == low => eq,
+            _ => &self.eq_cache.insert((low.to_vec(), eq_evals(low))).1,
+        };
+        let computed = layout.evaluate_ints(column, point, Some(eq));
         if computed != value {
             return Err(VerifyError::EvalMismatch { what, claimed: value, computed });
         }

@@ -3,11 +3,12 @@
 use super::commit::{AdviceProver, Clear};
 use super::{absorb_statement, fold_row, lin_int, tag, Plan, PROTOCOL};
 use crate::circuit::expr::combine;
+use crate::circuit::layout::dot_ints;
 use crate::circuit::{Layer, Model, Tensor, Var, Witness, LIMB_BITS};
 use crate::error::ProveError;
 use crate::field::{from_i64, Fp};
 use crate::lookup;
-use crate::poly::evaluate_padded;
+use crate::poly::{eq_evals, evaluate_padded};
 use crate::sumcheck::{self, prover::ProductSum, EvalClaim, Term};
 use crate::transcript::{labels, FiatShamirProver, Label, ProverTranscript};
 use std::collections::HashMap;
@@ -134,11 +135,11 @@ fn prove_inner(
             lookup::prover::prove_unchecked(&plan.range_statement(), &values, &m, &mut t)?
         };
         for i in plan.range_layers(model) {
-            let rho = &claims.point[..plan.layouts[i].num_vars()];
+            let eq = eq_evals(&claims.point[..plan.layouts[i].num_vars()]);
             let evals: Vec<Fp> = plan
                 .range_columns(model, i)
                 .iter()
-                .map(|&c| evaluate_padded(&to_fp(&padded_cols[i][c]), rho))
+                .map(|&c| dot_ints(&padded_cols[i][c], &eq))
                 .collect();
             t.send(labels::GKR_RANGE_EVALS, &evals);
         }

@@ -1,0 +1,805 @@
+//! Completeness of convolution and pooling proofs: every honest computation proves and verifies,
+//! and the integer reference ([`Model::forward`]) equals an independent naive reference written
+//! here, entry by entry. Covered:
+//!
+//! 1. ≥ 200 seeded random configurations (`random_conv_and_pool_configurations`): convolutions
+//!    (stride 1–3, asymmetric padding, dilation 1–2, groups 1/2/3 and depthwise groups = C with a
+//!    channel multiplier, 1×1 kernels, odd and one-element spatial sizes, batch 1–2, per-tensor
+//!    and per-channel multipliers, fused ReLU), conv-transposes (output_padding, dilation,
+//!    groups, cropping pads), max pooling (stride, padding, dilation, up to 16 taps), average
+//!    pooling in both `count_include_pad` modes (stride, padding; z_in = 0 where
+//!    `count_include_pad` meets padding, see 4) and global average pooling
+//!    (kernel = the whole H×W). For each: the conv accumulators against a naive NCHW loop, the
+//!    requantized output against `round_half_even(acc·a/2^k) + z` clamped with the (a, k) of
+//!    `zoo::common_shift`, max pooling against the max over the in-bounds window elements,
+//!    average pooling exactly against a reimplementation with the layer's own (a, k) and within
+//!    ±1 of the float average; then `Model::check`, `gkr::prove` and `gkr::verify`, whose
+//!    verified output must equal the reference output.
+//! 2. The built-in `lenet5` and `cnn-cifar`: their exact layer kinds and shapes (output
+//!    [1, 10]), one proof each, verified output = `forward` output.
+//! 3. Edge cases: padding with a non-zero input zero point reads the zero point, not 0 (windows
+//!    entirely in the padding give exactly the bias); kernels as large as the padded input (a
+//!    1×1 output, with and without dilation); strides larger than the kernel (conv, max and
+//!    average pooling); one-element tensors ([1, 1, 1, 1] input); a chain conv → max pool →
+//!    conv-transpose → average pool → flatten → dense with batch 2 and one accumulator
+//!    requantized twice (two claims merged on a virtual conv output), each stage against the
+//!    reference.
+//! 4. `count_include_pad_padding_is_real_zero`: with `count_include_pad` and a non-zero input
+//!    zero point, a padded tap contributes the real value 0 (this found a bug, now fixed, where
+//!    it contributed −z_in).
+
+use gkrnet::circuit::zoo::{self, Builder};
+use gkrnet::circuit::{Conv, ConvGeometry, Layer, Model, Multiplier, Requant, Tensor, TensorId};
+use gkrnet::gkr;
+use gkrnet::quant::div_pow2_round_half_even;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha20Rng;
+
+// ---------------------------------------------------------------------------------------------
+// naive references
+
+/// The input index a (non-transposed) tap reads along one axis, if in bounds.
+fn tap(o: usize, kk: usize, stride: usize, dil: usize, pad_lo: usize, len: usize) -> Option<usize> {
+    let pos = (o * stride + kk * dil) as i64 - pad_lo as i64;
+    (pos >= 0 && (pos as usize) < len).then_some(pos as usize)
+}
+
+/// Output length of one axis of a convolution or pooling window.
+fn out_len(len: usize, k: usize, stride: usize, dil: usize, lo: usize, hi: usize) -> usize {
+    (len + lo + hi - dil * (k - 1) - 1) / stride + 1
+}
+
+fn out_dims(dims: [usize; 4], f: usize, g: &ConvGeometry) -> [usize; 4] {
+    let oh = out_len(dims[2], g.kernel[0], g.stride[0], g.dilation[0], g.pads[0], g.pads[2]);
+    let ow = out_len(dims[3], g.kernel[1], g.stride[1], g.dilation[1], g.pads[1], g.pads[3]);
+    [dims[0], f, oh, ow]
+}
+
+/// acc[n, f, oh, ow] = bias[f] + Σ W[f, c', a, b]·(x̄ − z) where x̄ = `pad` outside the input.
+#[allow(clippy::too_many_arguments)]
+fn naive_conv(
+    x: &[i64],
+    dims: [usize; 4],
+    z: i64,
+    pad: i64,
+    f: usize,
+    g: &ConvGeometry,
+    w: &[i8],
+    bias: &[i32],
+) -> (Vec<i64>, [usize; 4]) {
+    let [n, c, h, wd] = dims;
+    let od = out_dims(dims, f, g);
+    let [_, _, oh, ow] = od;
+    let (cg, fg) = (c / g.groups, f / g.groups);
+    let [kh, kw] = g.kernel;
+    let mut out = vec![0i64; n * f * oh * ow];
+    for b in 0..n {
+        for ff in 0..f {
+            let grp = ff / fg;
+            for i in 0..oh {
+                for j in 0..ow {
+                    let mut acc = bias[ff] as i64;
+                    for cc in 0..cg {
+                        for a in 0..kh {
+                            for e in 0..kw {
+                                let src_h = tap(i, a, g.stride[0], g.dilation[0], g.pads[0], h);
+                                let src_w = tap(j, e, g.stride[1], g.dilation[1], g.pads[1], wd);
+                                let v = match (src_h, src_w) {
+                                    (Some(hh), Some(ww)) => {
+                                        x[((b * c + grp * cg + cc) * h + hh) * wd + ww]
+                                    }
+                                    _ => pad,
+                                };
+                                acc += (v - z) * w[((ff * cg + cc) * kh + a) * kw + e] as i64;
+                            }
+                        }
+                    }
+                    out[((b * f + ff) * oh + i) * ow + j] = acc;
+                }
+            }
+        }
+    }
+    (out, od)
+}
+
+/// ONNX ConvTranspose by scattering every input entry (weights [C, F/groups, KH, KW]).
+#[allow(clippy::too_many_arguments)]
+fn naive_conv_transpose(
+    x: &[i64],
+    dims: [usize; 4],
+    z: i64,
+    f: usize,
+    g: &ConvGeometry,
+    op: [usize; 2],
+    w: &[i8],
+    bias: &[i32],
+) -> (Vec<i64>, [usize; 4]) {
+    let [n, c, h, wd] = dims;
+    let (s, d, k, p) = (g.stride, g.dilation, g.kernel, g.pads);
+    let oh = (h - 1) * s[0] + d[0] * (k[0] - 1) + 1 + op[0] - p[0] - p[2];
+    let ow = (wd - 1) * s[1] + d[1] * (k[1] - 1) + 1 + op[1] - p[1] - p[3];
+    let (cg, fg) = (c / g.groups, f / g.groups);
+    let mut out = vec![0i64; n * f * oh * ow];
+    for b in 0..n {
+        for ff in 0..f {
+            out[(b * f + ff) * oh * ow..][..oh * ow].fill(bias[ff] as i64);
+        }
+        for ci in 0..c {
+            let grp = ci / cg;
+            for ih in 0..h {
+                for iw in 0..wd {
+                    let v = x[((b * c + ci) * h + ih) * wd + iw] - z;
+                    for f2 in 0..fg {
+                        for a in 0..k[0] {
+                            for e in 0..k[1] {
+                                let oi = (ih * s[0] + a * d[0]) as i64 - p[0] as i64;
+                                let oj = (iw * s[1] + e * d[1]) as i64 - p[1] as i64;
+                                if oi < 0 || oj < 0 || oi as usize >= oh || oj as usize >= ow {
+                                    continue;
+                                }
+                                let ff = grp * fg + f2;
+                                out[((b * f + ff) * oh + oi as usize) * ow + oj as usize] +=
+                                    v * w[((ci * fg + f2) * k[0] + a) * k[1] + e] as i64;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    (out, [n, f, oh, ow])
+}
+
+/// clamp(round_half_even(acc·a_c / 2^k) + z, lo, hi) with a per channel (axis 1) or per tensor.
+fn naive_requant(acc: &[i64], dims: [usize; 4], a: &[u32], k: u32, z: i64, lo: i64) -> Vec<i64> {
+    let plane = dims[2] * dims[3];
+    acc.iter()
+        .enumerate()
+        .map(|(j, &v)| {
+            let a = if a.len() == 1 { a[0] } else { a[(j / plane) % dims[1]] };
+            let q = div_pow2_round_half_even(v as i128 * a as i128, k) as i64;
+            (q + z).clamp(lo, 127)
+        })
+        .collect()
+}
+
+/// The in-bounds window elements of output (b, ch, i, j) of a pooling window.
+fn window(
+    x: &[i64],
+    dims: [usize; 4],
+    g: &ConvGeometry,
+    b: usize,
+    ch: usize,
+    i: usize,
+    j: usize,
+) -> Vec<i64> {
+    let [_, c, h, wd] = dims;
+    let mut out = Vec::new();
+    for a in 0..g.kernel[0] {
+        for e in 0..g.kernel[1] {
+            if let (Some(hh), Some(ww)) = (
+                tap(i, a, g.stride[0], g.dilation[0], g.pads[0], h),
+                tap(j, e, g.stride[1], g.dilation[1], g.pads[1], wd),
+            ) {
+                out.push(x[((b * c + ch) * h + hh) * wd + ww]);
+            }
+        }
+    }
+    out
+}
+
+/// Max over the in-bounds window elements (−128, the padding value, for a window with none).
+fn naive_max_pool(x: &[i64], dims: [usize; 4], g: &ConvGeometry) -> (Vec<i64>, [usize; 4]) {
+    let od = out_dims(dims, dims[1], g);
+    let [n, c, oh, ow] = od;
+    let mut out = Vec::with_capacity(n * c * oh * ow);
+    for b in 0..n {
+        for ch in 0..c {
+            for i in 0..oh {
+                for j in 0..ow {
+                    out.push(window(x, dims, g, b, ch, i, j).into_iter().max().unwrap_or(-128));
+                }
+            }
+        }
+    }
+    (out, od)
+}
+
+/// Quantized average pooling: (s_in, z_in) → (s_out, z_out), padding = real 0.
+#[derive(Clone, Copy, Debug)]
+struct AvgSpec {
+    s_in: f64,
+    z_in: i64,
+    s_out: f64,
+    z_out: i64,
+    count_include_pad: bool,
+}
+
+/// y = clamp(round_half_even(a_pos·Σ_inbounds (x − z_in) / 2^k) + z_out) where a_pos/2^k ≈
+/// s_in/(s_out·count_pos), with the (a, k) of `zoo::common_shift` over the positions (as the layer
+/// derives them); also checks the result within ±1 of the float average.
+fn naive_avg_pool(
+    x: &[i64],
+    dims: [usize; 4],
+    g: &ConvGeometry,
+    p: AvgSpec,
+) -> (Vec<i64>, [usize; 4]) {
+    let od = out_dims(dims, dims[1], g);
+    let [n, c, oh, ow] = od;
+    let counts: Vec<usize> = (0..oh * ow)
+        .map(|pos| {
+            if p.count_include_pad {
+                g.kernel[0] * g.kernel[1]
+            } else {
+                window(x, dims, g, 0, 0, pos / ow, pos % ow).len().max(1)
+            }
+        })
+        .collect();
+    let ms: Vec<f64> = counts.iter().map(|&cnt| p.s_in / (p.s_out * cnt as f64)).collect();
+    let (a, k) = zoo::common_shift(&ms).expect("average-pool multipliers");
+    let mut out = Vec::with_capacity(n * c * oh * ow);
+    for b in 0..n {
+        for ch in 0..c {
+            for pos in 0..oh * ow {
+                let sum: i64 =
+                    window(x, dims, g, b, ch, pos / ow, pos % ow).iter().map(|v| v - p.z_in).sum();
+                let q = div_pow2_round_half_even(sum as i128 * a[pos] as i128, k) as i64;
+                let y = (q + p.z_out).clamp(-128, 127);
+                let float = p.s_in * sum as f64 / (p.s_out * counts[pos] as f64) + p.z_out as f64;
+                let float = float.round().clamp(-128.0, 127.0) as i64;
+                assert!((y - float).abs() <= 1, "average {y} vs float {float}");
+                out.push(y);
+            }
+        }
+    }
+    (out, od)
+}
+
+// ---------------------------------------------------------------------------------------------
+// running a case
+
+/// Forward, mock prover, proof and verification; returns the witness tensors.
+fn prove_and_verify(model: &Model, input: &Tensor, what: &str) -> Vec<Tensor> {
+    let w = model.forward(input).unwrap_or_else(|e| panic!("{what}: forward: {e}"));
+    model.check(&w).unwrap_or_else(|e| panic!("{what}: check: {e}"));
+    let p = gkr::prove(model, input).unwrap_or_else(|e| panic!("{what}: prove: {e}"));
+    assert_eq!(&p.output, w.output(), "{what}: the proved output is the reference output");
+    let out = gkr::verify(model, input, &p.proof).unwrap_or_else(|e| panic!("{what}: verify: {e}"));
+    assert_eq!(&out, w.output(), "{what}: the verified output");
+    w.tensors
+}
+
+fn random_input(dims: &[usize], rng: &mut ChaCha20Rng) -> Tensor {
+    let len = dims.iter().product();
+    Tensor::new(dims.to_vec(), (0..len).map(|_| rng.gen_range(-128..=127)).collect()).unwrap()
+}
+
+fn random_weights(rng: &mut ChaCha20Rng, len: usize) -> Vec<i8> {
+    let max = [1, 5, 127][rng.gen_range(0..3)];
+    (0..len).map(|_| rng.gen_range(-max..=max)).collect()
+}
+
+/// A conv (or conv-transpose) + requantization; checks accumulators and output.
+#[allow(clippy::too_many_arguments)]
+fn conv_case(
+    rng: &mut ChaCha20Rng,
+    dims: [usize; 4],
+    z: i32,
+    f: usize,
+    g: ConvGeometry,
+    transpose: Option<[usize; 2]>,
+    what: &str,
+) -> bool {
+    let c = dims[1];
+    let taps = c / g.groups * g.kernel[0] * g.kernel[1];
+    let w = random_weights(rng, f * taps);
+    let bias: Vec<i32> = (0..f).map(|_| rng.gen_range(-5000..=5000)).collect();
+    let conv = match transpose {
+        None => Conv::new(0, &dims, z, f, g, w.clone(), bias.clone()),
+        Some(op) => Conv::transposed(0, &dims, z, f, g, op, w.clone(), bias.clone()),
+    };
+    let Ok(conv) = conv else { return false };
+    let od: [usize; 4] = conv.output_dims().try_into().expect("NCHW");
+    let mut b = Builder::new(dims.to_vec());
+    let acc = b.push(conv);
+    let scale = 127.0 / (3.0 * (taps as f64).sqrt() * 60.0 * 73.0);
+    let ms: Vec<f64> = if rng.gen_bool(0.5) {
+        vec![scale * rng.gen_range(0.3..3.0)]
+    } else {
+        (0..f).map(|_| scale * rng.gen_range(0.3..3.0)).collect()
+    };
+    let (a, k) = zoo::common_shift(&ms).expect("multipliers");
+    let z_out = rng.gen_range(-128..=127);
+    let relu = rng.gen_bool(0.5);
+    let lo = if relu { z_out } else { -128 };
+    let mult = if a.len() == 1 { Multiplier::Tensor(a[0]) } else { Multiplier::Channel(a.clone()) };
+    b.push(Requant::accumulator(acc, od.to_vec(), mult, k, z_out, lo, 127).expect("requant"));
+    let model = b.finish(what).expect("model");
+    let input = random_input(&dims, rng);
+    let (expect, edims) = match transpose {
+        None => naive_conv(&input.data, dims, z as i64, z as i64, f, &g, &w, &bias),
+        Some(op) => naive_conv_transpose(&input.data, dims, z as i64, f, &g, op, &w, &bias),
+    };
+    assert_eq!(od, edims, "{what}: output dimensions");
+    let tensors = prove_and_verify(&model, &input, what);
+    assert_eq!(tensors[acc].data, expect, "{what}: accumulators");
+    let y = naive_requant(&expect, od, &a, k, z_out as i64, lo as i64);
+    assert_eq!(tensors[acc + 1].data, y, "{what}: requantized output");
+    true
+}
+
+fn max_pool_case(rng: &mut ChaCha20Rng, dims: [usize; 4], g: ConvGeometry, what: &str) -> bool {
+    let mut b = Builder::new(dims.to_vec());
+    let Ok(y) = b.max_pool(0, g) else { return false };
+    let model = b.finish(what).expect("model");
+    assert_eq!(model.layers.len(), g.kernel[0] * g.kernel[1] + 1, "{what}: a view per tap");
+    assert_eq!(model.layers[y - 1].kind(), "maxpool");
+    let input = random_input(&dims, rng);
+    let (expect, od) = naive_max_pool(&input.data, dims, &g);
+    let tensors = prove_and_verify(&model, &input, what);
+    assert_eq!(tensors[y].dims, od.to_vec(), "{what}: output dimensions");
+    assert_eq!(tensors[y].data, expect, "{what}: max pooling");
+    true
+}
+
+fn avg_pool_case(
+    rng: &mut ChaCha20Rng,
+    dims: [usize; 4],
+    g: ConvGeometry,
+    spec: AvgSpec,
+    what: &str,
+) -> bool {
+    let mut b = Builder::new(dims.to_vec());
+    let Ok(y) = b.avg_pool(
+        0,
+        (spec.s_in, spec.z_in as i32),
+        (spec.s_out, spec.z_out as i32),
+        g,
+        spec.count_include_pad,
+    ) else {
+        return false;
+    };
+    let model = b.finish(what).expect("model");
+    assert_eq!(
+        model.layers.iter().map(|l| l.kind()).collect::<Vec<_>>(),
+        ["conv", "avgpool"],
+        "{what}: an all-ones sum and its requantization"
+    );
+    let input = random_input(&dims, rng);
+    let (expect, od) = naive_avg_pool(&input.data, dims, &g, spec);
+    let tensors = prove_and_verify(&model, &input, what);
+    // the window sum: an all-ones depthwise conv with padding value 0
+    let c = dims[1];
+    let ones = vec![1i8; c * g.kernel[0] * g.kernel[1]];
+    let sum_geo = ConvGeometry { groups: c, ..g };
+    let (sum, _) = naive_conv(&input.data, dims, 0, 0, c, &sum_geo, &ones, &vec![0; c]);
+    assert_eq!(tensors[1].data, sum, "{what}: window sums");
+    assert_eq!(tensors[y].dims, od.to_vec(), "{what}: output dimensions");
+    assert_eq!(tensors[y].data, expect, "{what}: average pooling");
+    true
+}
+
+fn random_geometry(
+    rng: &mut ChaCha20Rng,
+    kmax: usize,
+    padmax: usize,
+    groups: usize,
+) -> ConvGeometry {
+    let dil_on = rng.gen_bool(0.35);
+    ConvGeometry {
+        kernel: [rng.gen_range(1..=kmax), rng.gen_range(1..=kmax)],
+        stride: [rng.gen_range(1..=3), rng.gen_range(1..=3)],
+        dilation: if dil_on { [rng.gen_range(1..=2), rng.gen_range(1..=2)] } else { [1, 1] },
+        pads: [0; 4].map(|_| rng.gen_range(0..=padmax)),
+        groups,
+    }
+}
+
+fn random_spatial(rng: &mut ChaCha20Rng) -> usize {
+    [1, 2, 3, 4, 5, 6, 7, 8, 9, 11][rng.gen_range(0..10)]
+}
+
+/// Pads below the kernel (each window keeps an in-bounds element).
+fn pool_pads(rng: &mut ChaCha20Rng, g: &mut ConvGeometry) {
+    let [kh, kw] = g.kernel;
+    g.pads =
+        [rng.gen_range(0..kh), rng.gen_range(0..kw), rng.gen_range(0..kh), rng.gen_range(0..kw)];
+}
+
+#[test]
+fn random_conv_and_pool_configurations() {
+    // per kind: tried (valid geometry) cases
+    let mut done = [0usize; 6];
+    let names = ["conv", "depthwise conv", "conv-transpose", "max pool", "avg pool", "global avg"];
+    for seed in 0..300u64 {
+        let mut rng = ChaCha20Rng::seed_from_u64(0xc0de_0000 + seed);
+        let kind = (seed % 6) as usize;
+        let n = rng.gen_range(1..=2);
+        let (h, w) = (random_spatial(&mut rng), random_spatial(&mut rng));
+        let what = format!("seed {seed} ({})", names[kind]);
+        let ok = match kind {
+            0 => {
+                let groups = [1, 1, 2, 3][rng.gen_range(0..4)];
+                let c = groups * rng.gen_range(1..=3);
+                let f = groups * rng.gen_range(1..=3);
+                let g = random_geometry(&mut rng, 3, 2, groups);
+                let z = rng.gen_range(-128..=127);
+                conv_case(&mut rng, [n, c, h, w], z, f, g, None, &format!("{what} {g:?}"))
+            }
+            1 => {
+                let c = rng.gen_range(1..=5);
+                let f = c * rng.gen_range(1..=2);
+                let g = random_geometry(&mut rng, 5, 3, c);
+                let z = rng.gen_range(-128..=127);
+                conv_case(&mut rng, [n, c, h, w], z, f, g, None, &format!("{what} {g:?}"))
+            }
+            2 => {
+                let groups = [1, 1, 2, 3][rng.gen_range(0..4)];
+                let c = groups * rng.gen_range(1..=2);
+                let f = groups * rng.gen_range(1..=2);
+                let (h, w) = (rng.gen_range(1..=5), rng.gen_range(1..=5));
+                let mut g = random_geometry(&mut rng, 3, 1, groups);
+                g.pads = [0; 4].map(|_| rng.gen_range(0..=2));
+                let op = [
+                    rng.gen_range(0..g.stride[0].max(g.dilation[0])),
+                    rng.gen_range(0..g.stride[1].max(g.dilation[1])),
+                ];
+                let z = rng.gen_range(-128..=127);
+                let what = format!("{what} {g:?} output_padding {op:?}");
+                conv_case(&mut rng, [n, c, h, w], z, f, g, Some(op), &what)
+            }
+            3 => {
+                let c = rng.gen_range(1..=4);
+                let mut g = random_geometry(&mut rng, 4, 0, 1);
+                if g.kernel[0] * g.kernel[1] > 16 {
+                    g.kernel[1] = 16 / g.kernel[0];
+                }
+                pool_pads(&mut rng, &mut g);
+                max_pool_case(&mut rng, [n, c, h, w], g, &format!("{what} {g:?}"))
+            }
+            4 => {
+                let c = rng.gen_range(1..=4);
+                let mut g = random_geometry(&mut rng, 3, 0, 1);
+                pool_pads(&mut rng, &mut g);
+                let count_include_pad = rng.gen_bool(0.5);
+                let s_in = rng.gen_range(0.01..0.1);
+                let z_in = rng.gen_range(-128..=127);
+                let spec = AvgSpec {
+                    s_in,
+                    z_in,
+                    s_out: s_in * rng.gen_range(0.3..2.0),
+                    z_out: rng.gen_range(-128..=127),
+                    count_include_pad,
+                };
+                avg_pool_case(&mut rng, [n, c, h, w], g, spec, &format!("{what} {g:?} {spec:?}"))
+            }
+            _ => {
+                let c = rng.gen_range(1..=4);
+                let g = ConvGeometry {
+                    kernel: [h, w],
+                    stride: [1, 1],
+                    dilation: [1, 1],
+                    pads: [0; 4],
+                    groups: 1,
+                };
+                let s_in = rng.gen_range(0.01..0.1);
+                let spec = AvgSpec {
+                    s_in,
+                    z_in: rng.gen_range(-128..=127),
+                    s_out: s_in * rng.gen_range(0.3..2.0),
+                    z_out: rng.gen_range(-128..=127),
+                    count_include_pad: rng.gen_bool(0.5),
+                };
+                let dims = [n, c, h, w];
+                let what = format!("{what} {dims:?} {spec:?}");
+                let ok = avg_pool_case(&mut rng, dims, g, spec, &what);
+                assert!(ok, "{what}: global average pooling always has a geometry");
+                ok
+            }
+        };
+        done[kind] += usize::from(ok);
+    }
+    let total: usize = done.iter().sum();
+    assert!(total >= 200, "only {total} valid configurations: {done:?}");
+    assert!(done.iter().all(|&d| d >= 25), "every kind is exercised: {done:?}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// built-in models
+
+fn kinds(model: &Model) -> Vec<&'static str> {
+    model.layers.iter().map(|l| l.kind()).collect()
+}
+
+fn shapes(model: &Model) -> Vec<Vec<usize>> {
+    model.layers.iter().map(|l| l.output_dims().to_vec()).collect()
+}
+
+#[test]
+fn lenet5_proves_and_verifies() {
+    let model = zoo::lenet5();
+    assert_eq!(model.input_dims, [1, 1, 28, 28]);
+    assert_eq!(
+        kinds(&model),
+        [
+            "conv", "requant", "conv", "avgpool", "conv", "requant", "conv", "avgpool", "reshape",
+            "dense", "requant", "dense", "requant", "dense", "requant"
+        ]
+    );
+    let s = |v: &[usize]| v.to_vec();
+    assert_eq!(
+        shapes(&model),
+        [
+            s(&[1, 6, 28, 28]),
+            s(&[1, 6, 28, 28]),
+            s(&[1, 6, 14, 14]),
+            s(&[1, 6, 14, 14]),
+            s(&[1, 16, 10, 10]),
+            s(&[1, 16, 10, 10]),
+            s(&[1, 16, 5, 5]),
+            s(&[1, 16, 5, 5]),
+            s(&[1, 400]),
+            s(&[1, 120]),
+            s(&[1, 120]),
+            s(&[1, 84]),
+            s(&[1, 84]),
+            s(&[1, 10]),
+            s(&[1, 10]),
+        ]
+    );
+    assert_eq!(model.output_dims(), [1, 10]);
+    let input = zoo::random_input(&model, 28);
+    let tensors = prove_and_verify(&model, &input, "lenet5");
+    // the first average pool against the reference (ReLU output, zero point −128, count = 4)
+    let spec =
+        AvgSpec { s_in: 0.05, z_in: -128, s_out: 0.05, z_out: -128, count_include_pad: false };
+    let (pool, _) =
+        naive_avg_pool(&tensors[2].data, [1, 6, 28, 28], &ConvGeometry::square(2, 2, 0), spec);
+    assert_eq!(tensors[4].data, pool, "lenet5: first average pool");
+}
+
+#[test]
+fn cnn_cifar_proves_and_verifies() {
+    let model = zoo::cnn_cifar();
+    assert_eq!(model.input_dims, [1, 3, 32, 32]);
+    let mut expect_kinds = vec!["conv", "requant", "conv", "requant"];
+    expect_kinds.extend(["conv"; 4]);
+    expect_kinds.extend(["maxpool", "conv", "requant", "conv", "requant"]);
+    expect_kinds.extend(["conv"; 4]);
+    expect_kinds.extend(["maxpool", "reshape", "dense", "requant", "dense", "requant"]);
+    assert_eq!(kinds(&model), expect_kinds);
+    let mut expect_shapes = vec![vec![1, 32, 32, 32]; 4];
+    expect_shapes.extend(vec![vec![1, 32, 16, 16]; 5]);
+    expect_shapes.extend(vec![vec![1, 64, 16, 16]; 4]);
+    expect_shapes.extend(vec![vec![1, 64, 8, 8]; 5]);
+    expect_shapes.extend([vec![1, 4096], vec![1, 48], vec![1, 48], vec![1, 10], vec![1, 10]]);
+    assert_eq!(shapes(&model), expect_shapes);
+    assert_eq!(model.output_dims(), [1, 10]);
+    let input = zoo::random_input(&model, 32);
+    let tensors = prove_and_verify(&model, &input, "cnn-cifar");
+    // both max pools against the reference
+    let (pool, _) =
+        naive_max_pool(&tensors[4].data, [1, 32, 32, 32], &ConvGeometry::square(2, 2, 0));
+    assert_eq!(tensors[9].data, pool, "cnn-cifar: first max pool");
+    let (pool, _) =
+        naive_max_pool(&tensors[13].data, [1, 64, 16, 16], &ConvGeometry::square(2, 2, 0));
+    assert_eq!(tensors[18].data, pool, "cnn-cifar: second max pool");
+}
+
+// ---------------------------------------------------------------------------------------------
+// edge cases
+
+/// A model of one conv followed by a requantization; returns (model, conv output tensor).
+fn conv_model(
+    dims: [usize; 4],
+    z: i32,
+    f: usize,
+    g: ConvGeometry,
+    w: &[i8],
+    bias: &[i32],
+) -> (Model, TensorId) {
+    let mut b = Builder::new(dims.to_vec());
+    let y = b.conv(0, z, f, g, w.to_vec(), bias.to_vec(), &[0.003], 5, false).expect("conv");
+    (b.finish("conv").expect("model"), y - 1)
+}
+
+#[test]
+fn padding_reads_the_input_zero_point() {
+    let mut rng = ChaCha20Rng::seed_from_u64(7);
+    // pads beyond the kernel: whole windows in the padding (rows 0–1 and the last row/column)
+    let dims = [2, 3, 4, 5];
+    for (z, g) in [
+        (77, ConvGeometry { pads: [3, 1, 2, 3], ..ConvGeometry::square(2, 1, 0) }),
+        (-128, ConvGeometry { pads: [1, 2, 0, 1], ..ConvGeometry::square(3, 2, 0) }),
+        (
+            127,
+            ConvGeometry { pads: [2, 2, 2, 2], dilation: [2, 1], ..ConvGeometry::square(3, 1, 0) },
+        ),
+    ] {
+        let f = 4;
+        let w = random_weights(&mut rng, f * 3 * g.kernel[0] * g.kernel[1]);
+        let w: Vec<i8> = w.iter().map(|&v| if v == 0 { 3 } else { v }).collect();
+        let bias: Vec<i32> = (0..f).map(|_| rng.gen_range(-5000..=5000)).collect();
+        let (model, acc) = conv_model(dims, z, f, g, &w, &bias);
+        let input = random_input(&dims, &mut rng);
+        let tensors = prove_and_verify(&model, &input, &format!("z = {z} {g:?}"));
+        let (expect, od) = naive_conv(&input.data, dims, z as i64, z as i64, f, &g, &w, &bias);
+        assert_eq!(tensors[acc].dims, od.to_vec());
+        assert_eq!(tensors[acc].data, expect, "z = {z}: padding reads z");
+        // padding read as 0 would give other accumulators
+        let (zero_pad, _) = naive_conv(&input.data, dims, z as i64, 0, f, &g, &w, &bias);
+        assert_ne!(tensors[acc].data, zero_pad, "z = {z}: the test tells the paddings apart");
+        // a window entirely in the padding is exactly the bias
+        if g.pads[0] > g.dilation[0] * (g.kernel[0] - 1) {
+            let [n, _, oh, ow] = od;
+            for b in 0..n {
+                for (ff, &bf) in bias.iter().enumerate() {
+                    let row = &tensors[acc].data[((b * f + ff) * oh) * ow..][..ow];
+                    assert!(
+                        row.iter().all(|&v| v == bf as i64),
+                        "z = {z}: the top row is the bias"
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn kernels_as_large_as_the_padded_input() {
+    let mut rng = ChaCha20Rng::seed_from_u64(8);
+    let dims = [1, 2, 3, 4];
+    for g in [
+        // padded input 5×6, kernel 5×6
+        ConvGeometry { kernel: [5, 6], pads: [1, 0, 1, 2], ..ConvGeometry::square(1, 1, 0) },
+        // dilated span 5×7 over the padded 5×7
+        ConvGeometry {
+            kernel: [3, 4],
+            dilation: [2, 2],
+            pads: [2, 1, 0, 2],
+            ..ConvGeometry::square(1, 1, 0)
+        },
+        // depthwise, stride 2 (one output anyway)
+        ConvGeometry { kernel: [3, 4], groups: 2, ..ConvGeometry::square(1, 2, 0) },
+    ] {
+        let f = 2;
+        let w = random_weights(&mut rng, f * 2 / g.groups * g.kernel[0] * g.kernel[1]);
+        let bias = vec![100, -100];
+        let z = -3;
+        let (model, acc) = conv_model(dims, z, f, g, &w, &bias);
+        assert_eq!(model.layers[acc - 1].output_dims(), [1, 2, 1, 1], "{g:?}");
+        let input = random_input(&dims, &mut rng);
+        let tensors = prove_and_verify(&model, &input, &format!("{g:?}"));
+        let (expect, _) = naive_conv(&input.data, dims, z as i64, z as i64, f, &g, &w, &bias);
+        assert_eq!(tensors[acc].data, expect, "{g:?}");
+    }
+    // a kernel one larger than the padded input leaves no output
+    let g = ConvGeometry { kernel: [6, 4], ..ConvGeometry::square(1, 1, 0) };
+    let mut b = Builder::new(dims.to_vec());
+    assert!(b.conv(0, 0, 1, g, vec![1; 2 * 24], vec![0], &[0.01], 0, false).is_err());
+    // max and average pooling over the whole padded input
+    let g = ConvGeometry { kernel: [4, 4], pads: [1, 0, 0, 0], ..ConvGeometry::square(1, 1, 0) };
+    assert!(max_pool_case(&mut rng, dims, g, "max pool over the padded input"));
+    let spec = AvgSpec { s_in: 0.02, z_in: 9, s_out: 0.01, z_out: -4, count_include_pad: false };
+    assert!(avg_pool_case(&mut rng, dims, g, spec, "avg pool over the padded input"));
+}
+
+#[test]
+fn strides_larger_than_the_kernel() {
+    let mut rng = ChaCha20Rng::seed_from_u64(9);
+    let dims = [2, 2, 8, 7];
+    for (i, g) in [
+        ConvGeometry { stride: [3, 3], ..ConvGeometry::square(1, 1, 0) },
+        ConvGeometry { stride: [3, 2], pads: [1, 0, 0, 1], ..ConvGeometry::square(2, 1, 0) },
+        ConvGeometry { stride: [4, 3], dilation: [2, 1], ..ConvGeometry::square(2, 1, 0) },
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let z = [0, 12, -100][i];
+        assert!(conv_case(&mut rng, dims, z, 3, g, None, &format!("conv {g:?}")));
+        // inputs the stride skips do not matter
+        assert!(max_pool_case(&mut rng, dims, ConvGeometry { pads: [0; 4], ..g }, "max pool"));
+        let spec =
+            AvgSpec { s_in: 0.03, z_in: z as i64, s_out: 0.02, z_out: 1, count_include_pad: false };
+        assert!(avg_pool_case(&mut rng, dims, ConvGeometry { pads: [0; 4], ..g }, spec, "avg"));
+    }
+    // conv-transpose with a stride above the kernel: gaps hold the bias
+    let g = ConvGeometry { stride: [3, 3], ..ConvGeometry::square(2, 1, 0) };
+    assert!(conv_case(&mut rng, [1, 2, 3, 3], 4, 2, g, Some([2, 1]), "conv-transpose stride 3"));
+}
+
+#[test]
+fn one_element_tensors() {
+    let mut rng = ChaCha20Rng::seed_from_u64(10);
+    let dims = [1, 1, 1, 1];
+    assert!(conv_case(&mut rng, dims, 3, 1, ConvGeometry::square(1, 1, 0), None, "1×1 conv"));
+    assert!(conv_case(&mut rng, dims, -7, 2, ConvGeometry::square(3, 1, 1), None, "3×3 pad 1"));
+    assert!(conv_case(&mut rng, dims, 0, 1, ConvGeometry::square(2, 2, 0), Some([1, 1]), "convT"));
+    assert!(max_pool_case(&mut rng, dims, ConvGeometry::square(1, 1, 0), "1-tap max pool"));
+    assert!(max_pool_case(&mut rng, [1, 3, 2, 1], ConvGeometry::square(1, 1, 0), "1-tap, C = 3"));
+    let spec = AvgSpec { s_in: 0.05, z_in: -20, s_out: 0.05, z_out: 30, count_include_pad: true };
+    assert!(avg_pool_case(&mut rng, dims, ConvGeometry::square(1, 1, 0), spec, "global 1×1"));
+}
+
+/// conv → requant ×2 (one accumulator, two claims merged) → add → max pool → conv-transpose →
+/// requant → average pool → flatten → dense, batch 2; every stage against the reference.
+#[test]
+fn a_chain_of_every_cnn_layer() {
+    let mut rng = ChaCha20Rng::seed_from_u64(11);
+    let dims = [2, 3, 9, 8];
+    let mut b = Builder::new(dims.to_vec());
+    let g1 = ConvGeometry { pads: [1, 0, 2, 1], ..ConvGeometry::square(3, 1, 0) };
+    let w1 = random_weights(&mut rng, 4 * 3 * 9);
+    let bias1: Vec<i32> = (0..4).map(|_| rng.gen_range(-2000..=2000)).collect();
+    let (z0, z1) = (-5, -128);
+    let y1 = b
+        .conv(0, z0, 4, g1, w1.clone(), bias1.clone(), &[0.002, 0.003, 0.001, 0.004], z1, true)
+        .expect("conv");
+    let acc1 = y1 - 1;
+    let (a2, k2) = zoo::common_shift(&[0.0015]).expect("shift");
+    let second =
+        Requant::accumulator(acc1, b.dims(acc1), Multiplier::Tensor(a2[0]), k2, 3, -128, 127)
+            .expect("requant");
+    let y2 = b.push(second);
+    let (sum, _, z_sum) = zoo::add(&mut b, (y1, 0.05, z1), (y2, 0.04, 3)).expect("add");
+    let pool = b
+        .max_pool(sum, ConvGeometry { pads: [0, 1, 1, 0], ..ConvGeometry::square(2, 2, 0) })
+        .expect("max pool");
+    let pdims: [usize; 4] = b.dims(pool).try_into().expect("NCHW");
+    let gt = ConvGeometry { pads: [1, 0, 0, 1], groups: 2, ..ConvGeometry::square(3, 2, 0) };
+    let wt = random_weights(&mut rng, 4 * 9);
+    let convt = Conv::transposed(pool, &pdims, z_sum, 2, gt, [1, 0], wt.clone(), vec![7, -7])
+        .expect("conv-transpose");
+    let tdims: [usize; 4] = convt.output_dims().try_into().expect("NCHW");
+    let acct = b.push(convt);
+    let (at, kt) = zoo::common_shift(&[0.01]).expect("shift");
+    let yt = b.push(
+        Requant::accumulator(acct, tdims.to_vec(), Multiplier::Tensor(at[0]), kt, -2, -128, 127)
+            .expect("requant"),
+    );
+    let ga = ConvGeometry { pads: [1, 1, 0, 0], ..ConvGeometry::square(2, 2, 0) };
+    let spec = AvgSpec { s_in: 0.04, z_in: -2, s_out: 0.03, z_out: 6, count_include_pad: false };
+    let avg = b.avg_pool(yt, (spec.s_in, -2), (spec.s_out, 6), ga, false).expect("avg pool");
+    let flat = b.flatten(avg).expect("flatten");
+    let len = b.dims(flat)[1];
+    let wd = random_weights(&mut rng, len * 5);
+    b.dense(flat, 6, wd, 5, vec![0; 5], &[0.01], 0, false).expect("dense");
+    let model = b.finish("chain").expect("model");
+    let input = random_input(&dims, &mut rng);
+    let t = prove_and_verify(&model, &input, "chain");
+
+    let (acc, _) = naive_conv(&input.data, dims, z0 as i64, z0 as i64, 4, &g1, &w1, &bias1);
+    assert_eq!(t[acc1].data, acc, "chain: conv");
+    let (pool_ref, _) = naive_max_pool(
+        &t[sum].data,
+        t[sum].dims.clone().try_into().expect("NCHW"),
+        &ConvGeometry { pads: [0, 1, 1, 0], ..ConvGeometry::square(2, 2, 0) },
+    );
+    assert_eq!(t[pool].data, pool_ref, "chain: max pool");
+    let (acct_ref, _) =
+        naive_conv_transpose(&t[pool].data, pdims, z_sum as i64, 2, &gt, [1, 0], &wt, &[7, -7]);
+    assert_eq!(t[acct].data, acct_ref, "chain: conv-transpose");
+    let (avg_ref, _) = naive_avg_pool(&t[yt].data, tdims, &ga, spec);
+    assert_eq!(t[avg].data, avg_ref, "chain: average pool");
+}
+
+/// ONNX AveragePool (and onnxruntime's QLinearAveragePool) with `count_include_pad` counts the
+/// padded taps in the divisor but pads with the real value 0, i.e. the quantized zero point: a
+/// padded tap adds x − z_in = 0 to the sum.
+#[test]
+fn count_include_pad_padding_is_real_zero() {
+    let dims = [1, 1, 2, 2];
+    let g = ConvGeometry::square(3, 1, 1);
+    // all four entries equal the zero point: every real value is 0, so is every average
+    let spec = AvgSpec { s_in: 0.1, z_in: 50, s_out: 0.1, z_out: 0, count_include_pad: true };
+    let mut b = Builder::new(dims.to_vec());
+    let y = b.avg_pool(0, (0.1, 50), (0.1, 0), g, true).expect("avg pool");
+    let model = b.finish("avg").expect("model");
+    let input = Tensor::new(dims.to_vec(), vec![50; 4]).expect("input");
+    let (expect, _) = naive_avg_pool(&input.data, dims, &g, spec);
+    assert_eq!(expect, [0, 0, 0, 0]);
+    let w = model.forward(&input).expect("forward");
+    // today: each window has 5 padded taps → −50·5/9 ≈ −28
+    assert_eq!(w.tensors[y].data, expect, "the average of real zeros is the zero point");
+}
