@@ -51,8 +51,11 @@ fn verify(x: &Case, proof: &[u8]) -> Result<(), VerifyError> {
     let m: Vec<Fp> = x.m.iter().map(|v| Fp::from(*v)).collect();
     gkrnet::sumcheck::EvalClaim { point: claims.point.clone(), value: claims.values_eval }
         .check(evaluate_padded(&x.values, &claims.point), "looked-up values")?;
-    gkrnet::sumcheck::EvalClaim { point: claims.point.clone(), value: claims.multiplicities_eval }
-        .check(evaluate_padded(&m, &claims.point), "multiplicities")?;
+    gkrnet::sumcheck::EvalClaim {
+        point: claims.multiplicities_point.clone(),
+        value: claims.multiplicities_eval,
+    }
+    .check(evaluate_padded(&m, &claims.multiplicities_point), "multiplicities")?;
     t.finish()
 }
 

@@ -194,7 +194,7 @@ pub fn verify_with(
             .check(
                 range_m_id,
                 &layout,
-                &claims.point,
+                &claims.multiplicities_point,
                 claims.multiplicities_eval,
                 "range multiplicities",
                 &mut t,
@@ -266,7 +266,7 @@ pub fn verify_with(
             .check(
                 table_m_id,
                 &layout,
-                &claims.point,
+                &claims.multiplicities_point,
                 claims.multiplicities_eval,
                 "table multiplicities",
                 &mut t,

@@ -11,9 +11,10 @@
 //! proved layer by layer from the root to the leaves with one sumcheck per layer (Papini–Haböck,
 //! "Improving logarithmic derivative lookups using GKR", eprint 2023/1284, §3):
 //!
-//! * **Leaves** (2^(n+1) of them, n = ⌈log₂ max(N, T)⌉): index i + 0·2^n holds (1, α − fᵢ) for
-//!   i < N and the neutral fraction (0, 1) above; index j + 1·2^n holds (−mⱼ, α − tⱼ) for j < T and
-//!   (0, 1) above. The top variable selects the side.
+//! * **Leaves** (2^n of them): index i < N holds (1, α − fᵢ); the table occupies the aligned
+//!   segment [o, o + T₂) with T₂ = 2^⌈log₂ T⌉ and o = N rounded up to a multiple of T₂, index
+//!   o + j holding (−mⱼ, α − tⱼ) for j < T; every other index holds the neutral (0, 1).
+//!   n = ⌈log₂(o + T₂)⌉, so a large lookup into a small table costs about N leaves, not 2N.
 //! * **Layer l** has 2^l fractions; entry x adds its children x and x + 2^l of layer l + 1:
 //!   p_l(x) = p_(l+1)(x, 0)·q_(l+1)(x, 1) + p_(l+1)(x, 1)·q_(l+1)(x, 0), q_l(x) = q_(l+1)(x, 0)·q_(l+1)(x, 1).
 //! * **Root** (layer 0): the prover sends (P, Q); the verifier requires P = 0 and Q ≠ 0.
@@ -115,18 +116,30 @@ pub struct LookupStatement {
 }
 
 impl LookupStatement {
-    /// n: each side is padded to 2^n entries.
+    /// log₂ T₂: the variables of the table segment.
+    pub fn table_vars(&self) -> usize {
+        crate::poly::num_vars_for(self.table.len())
+    }
+
+    /// o: where the table segment starts (N rounded up to a multiple of T₂).
+    pub fn table_offset(&self) -> usize {
+        self.num_values.div_ceil(1 << self.table_vars()) << self.table_vars()
+    }
+
+    /// n: the leaves are 2^n fractions.
     pub fn num_vars(&self) -> usize {
-        crate::poly::num_vars_for(self.num_values.max(self.table.len()))
+        crate::poly::num_vars_for(self.table_offset() + (1 << self.table_vars()))
     }
 }
 
-/// The claims a lookup leaves for its caller: f̃(point) and m̃(point) (each side zero-padded to
-/// 2^n entries).
+/// The claims a lookup leaves for its caller: f̃(point) (the values zero-padded to 2^n entries)
+/// and m̃(multiplicities_point) (the multiplicities zero-padded to T₂ entries; the point is the
+/// low log₂ T₂ coordinates of `point`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LookupClaims {
     pub point: Vec<Fp>,
     pub values_eval: Fp,
+    pub multiplicities_point: Vec<Fp>,
     pub multiplicities_eval: Fp,
 }
 
@@ -156,23 +169,31 @@ pub fn prefix_indicator(len: usize, point: &[Fp]) -> Fp {
     total
 }
 
-/// The leaf values p̃, q̃ at (ρ′, s) from f̃(ρ′), m̃(ρ′), t̃(ρ′): shared by prover and verifier.
+/// The leaf values p̃(ρ), q̃(ρ) from f̃(ρ), m̃(ρ_low), t̃(ρ_low): shared by prover and verifier.
+/// With seg = eq(ρ_high, o/T₂) and the prefix indicators of the two regions:
+/// p = [i < N] − seg·m, q = α·[i < N] − f + seg·(α·[j < T] − t) + 1 − [i < N] − seg·[j < T].
 pub(crate) fn leaf_values(
     stmt: &LookupStatement,
     alpha: Fp,
     rho: &[Fp],
-    side: Fp,
     f: Fp,
     m: Fp,
     t: Fp,
 ) -> (Fp, Fp) {
-    let ind_f = prefix_indicator(stmt.num_values, rho);
-    let ind_t = prefix_indicator(stmt.table.len(), rho);
+    let tv = stmt.table_vars().min(rho.len());
+    let (low, high) = rho.split_at(tv);
+    let block = stmt.table_offset() >> tv;
     let one = Fp::one();
-    let p = (one - side) * ind_f - side * m;
-    let q_f = alpha * ind_f - f + one - ind_f;
-    let q_t = alpha * ind_t - t + one - ind_t;
-    (p, (one - side) * q_f + side * q_t)
+    let seg: Fp = high
+        .iter()
+        .enumerate()
+        .map(|(b, r)| if (block >> b) & 1 == 1 { *r } else { one - r })
+        .product();
+    let ind_f = prefix_indicator(stmt.num_values, rho);
+    let ind_t = seg * prefix_indicator(stmt.table.len(), low);
+    let p = ind_f - seg * m;
+    let q = alpha * ind_f - f + alpha * ind_t - seg * t + one - ind_f - ind_t;
+    (p, q)
 }
 
 #[cfg(test)]

@@ -171,18 +171,18 @@ fn prove_inner(
         });
     }
     let n = stmt.num_vars();
-    let half = 1usize << n;
+    let offset = stmt.table_offset();
     let alpha = t.challenge(labels::LOGUP_ALPHA);
 
     // leaves: (1, α − fᵢ) | (−mⱼ, α − tⱼ), neutral (0, 1) on padded slots
-    let mut leaves = Layer { p: vec![Fp::zero(); 2 * half], q: vec![Fp::one(); 2 * half] };
+    let mut leaves = Layer { p: vec![Fp::zero(); 1 << n], q: vec![Fp::one(); 1 << n] };
     for (i, f) in values.iter().enumerate() {
         leaves.p[i] = Fp::one();
         leaves.q[i] = alpha - f;
     }
     for (j, (tj, mj)) in stmt.table.entries().iter().zip(multiplicities).enumerate() {
-        leaves.p[half + j] = -Fp::from(*mj);
-        leaves.q[half + j] = alpha - tj;
+        leaves.p[offset + j] = -Fp::from(*mj);
+        leaves.q[offset + j] = alpha - tj;
     }
     // layers[0] = leaves, layers[last] = root
     let mut layers = vec![leaves];
@@ -217,10 +217,11 @@ fn prove_inner(
         r = point;
         r.push(tau);
     }
-    let rho = &r[..n];
+    let rho = r;
+    let low = rho[..stmt.table_vars()].to_vec();
     let m_field: Vec<Fp> = multiplicities.iter().map(|m| Fp::from(*m)).collect();
     let (values_eval, multiplicities_eval) =
-        (evaluate_padded(values, rho), evaluate_padded(&m_field, rho));
+        (evaluate_padded(values, &rho), evaluate_padded(&m_field, &low));
     t.send(labels::LOGUP_LEAF_EVALS, &[values_eval, multiplicities_eval]);
-    Ok(LookupClaims { point: rho.to_vec(), values_eval, multiplicities_eval })
+    Ok(LookupClaims { point: rho, values_eval, multiplicities_point: low, multiplicities_eval })
 }

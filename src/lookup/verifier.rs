@@ -36,7 +36,7 @@ pub fn verify(
         return Err(VerifyError::LookupDegenerate);
     }
     let (mut r, mut vp, mut vq): (Vec<Fp>, Fp, Fp) = (Vec::new(), p_root, q_root);
-    for layer in 0..=n {
+    for layer in 0..n {
         let lambda = t.challenge(labels::LOGUP_LAMBDA);
         let claim = SumcheckClaim { num_vars: layer, degree: 3, claimed_sum: vp + lambda * vq };
         let eval = sumcheck::verify(&claim, t)?;
@@ -57,11 +57,11 @@ pub fn verify(
     let [values_eval, multiplicities_eval] = leaf[..] else {
         return Err(VerifyError::InvalidStatement { reason: "two leaf evaluations expected" });
     };
-    let (Some(rho), Some(&side)) = (r.get(..n), r.get(n)) else {
+    let Some(low) = r.get(..stmt.table_vars()) else {
         return Err(VerifyError::InvalidStatement { reason: "leaf point of the wrong length" });
     };
-    let table_eval = stmt.table.evaluate(rho);
-    let (p, q) = leaf_values(stmt, alpha, rho, side, values_eval, multiplicities_eval, table_eval);
+    let table_eval = stmt.table.evaluate(low);
+    let (p, q) = leaf_values(stmt, alpha, &r, values_eval, multiplicities_eval, table_eval);
     if p != vp {
         return Err(VerifyError::EvalMismatch {
             what: "logup leaf numerator",
@@ -76,5 +76,10 @@ pub fn verify(
             computed: q,
         });
     }
-    Ok(LookupClaims { point: rho.to_vec(), values_eval, multiplicities_eval })
+    Ok(LookupClaims {
+        multiplicities_point: low.to_vec(),
+        point: r,
+        values_eval,
+        multiplicities_eval,
+    })
 }
