@@ -221,6 +221,16 @@ impl<'a> ProofReader<'a> {
 
     /// The next message, which must be `label` with exactly `len` integers.
     pub fn read_ints(&mut self, label: Label, len: usize) -> Result<Vec<i64>, VerifyError> {
+        self.read_ints_raw(label, len).map(|(ints, _)| ints)
+    }
+
+    /// [`ProofReader::read_ints`], also returning the message's varint bytes (their shortest
+    /// form is enforced, so they are the canonical encoding of the integers).
+    pub fn read_ints_raw(
+        &mut self,
+        label: Label,
+        len: usize,
+    ) -> Result<(Vec<i64>, &'a [u8]), VerifyError> {
         let offset = self.offset;
         let (tag, count) = self.frame(label)?;
         if tag != label_tag(label) || count & INT_FLAG == 0 {
@@ -239,7 +249,9 @@ impl<'a> ProofReader<'a> {
                 got: count.into(),
             });
         }
-        self.integers(label, len)
+        let start = self.offset;
+        let ints = self.integers(label, len)?;
+        Ok((ints, &self.bytes[start..self.offset]))
     }
 
     /// Succeeds only if every byte has been read.
@@ -294,19 +306,25 @@ impl<'a> ProofReader<'a> {
             });
         }
         let mut out = Vec::with_capacity(len);
+        let bytes = self.bytes;
+        let mut pos = self.offset;
         for _ in 0..len {
-            let start = self.offset;
+            let start = pos;
             let mut acc: u64 = 0;
             let mut i = 0;
             loop {
-                let byte = self.take(label, 1)?[0];
-                let chunk = u64::from(byte & 0x7f);
+                let Some(&byte) = bytes.get(pos) else {
+                    self.offset = pos;
+                    return Err(VerifyError::Truncated { offset: pos, label, needed: 1 });
+                };
+                pos += 1;
                 // the 10th byte may only carry the top bit of a u64; a final zero byte would be
                 // a second encoding of the same value
                 if i == MAX_VARINT_BYTES - 1 && byte > 1 || (i > 0 && byte == 0) {
+                    self.offset = pos;
                     return Err(VerifyError::MalformedInteger { offset: start });
                 }
-                acc |= chunk << (7 * i);
+                acc |= u64::from(byte & 0x7f) << (7 * i);
                 i += 1;
                 if byte & 0x80 == 0 {
                     break;
@@ -314,8 +332,16 @@ impl<'a> ProofReader<'a> {
             }
             out.push(((acc >> 1) as i64) ^ -((acc & 1) as i64));
         }
+        self.offset = pos;
         Ok(out)
     }
+}
+
+/// The varint encoding of integers, as it stands in an integer message.
+pub fn encode_ints(ints: &[i64]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(ints.len() * 2);
+    ints.iter().for_each(|&v| write_varint(&mut out, v));
+    out
 }
 
 fn zigzag(v: i64) -> u64 {

@@ -43,6 +43,8 @@ pub trait AdviceVerifier {
 #[derive(Debug, Default)]
 pub struct Clear {
     columns: Vec<Vec<i64>>,
+    /// Padded int32 copies of the columns opened so far (None: values beyond i32).
+    padded: std::collections::HashMap<usize, Option<Vec<i32>>>,
     /// The eq table of the last opening point (openings come grouped by point).
     eq_cache: Option<(Vec<Fp>, Vec<Fp>)>,
 }
@@ -89,7 +91,15 @@ impl AdviceVerifier for Clear {
             Some((p, eq)) if p.as_slice() == low => eq,
             _ => &self.eq_cache.insert((low.to_vec(), eq_evals(low))).1,
         };
-        let computed = layout.evaluate_ints(column, point, Some(eq));
+        let padded = self.padded.entry(id).or_insert_with(|| {
+            let small: Option<Vec<i32>> = column.iter().map(|&v| i32::try_from(v).ok()).collect();
+            small.map(|s| layout.pad(&s))
+        });
+        let factor: Fp = point[layout.num_vars()..].iter().map(|r| Fp::from(1u64) - r).product();
+        let computed = match padded {
+            Some(p) => factor * crate::field::dot_i32(&eq[..p.len()], p),
+            None => layout.evaluate_ints(column, point, Some(eq)),
+        };
         if computed != value {
             return Err(VerifyError::EvalMismatch { what, claimed: value, computed });
         }

@@ -1,9 +1,9 @@
 //! Fiat–Shamir through merlin (STROBE-128).
 
-use super::{append_digest, ints_bytes, Label, ProverTranscript, Transcript, VerifierTranscript};
+use super::{append_digest, Label, ProverTranscript, Transcript, VerifierTranscript};
 use crate::error::VerifyError;
 use crate::field::{from_uniform_bytes, to_canonical_bytes, Fp, FIELD_BYTES};
-use crate::proof::{Message, Proof, ProofReader};
+use crate::proof::{encode_ints, Message, Proof, ProofReader};
 
 /// merlin as a [`Transcript`]: absorbs and squeezes, records nothing.
 pub struct MerlinTranscript(merlin::Transcript);
@@ -80,7 +80,8 @@ impl ProverTranscript for FiatShamirProver {
     }
 
     fn send_ints(&mut self, label: Label, ints: &[i64]) {
-        append_digest(&mut self.transcript, label, &ints_bytes(ints));
+        // the canonical varint bytes (what the verifier reads) are digested, not 8 bytes a value
+        append_digest(&mut self.transcript, label, &encode_ints(ints));
         self.proof.messages.push(Message::ints(label, ints.to_vec()));
     }
 }
@@ -127,8 +128,8 @@ impl VerifierTranscript for FiatShamirVerifier<'_> {
     }
 
     fn receive_ints(&mut self, label: Label, len: usize) -> Result<Vec<i64>, VerifyError> {
-        let ints = self.reader.read_ints(label, len)?;
-        append_digest(&mut self.transcript, label, &ints_bytes(&ints));
+        let (ints, bytes) = self.reader.read_ints_raw(label, len)?;
+        append_digest(&mut self.transcript, label, bytes);
         Ok(ints)
     }
 }
