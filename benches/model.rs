@@ -1,6 +1,7 @@
 //! Whole-model proofs of the built-in models: `mlp4m` (dense 1024→2048→1024→10, ReLU, ~4.2M
-//! parameters) and `mlp-act` (every activation table and elementwise adds). Before the criterion
-//! groups, one run of each prints the prover's per-phase breakdown and the proof size.
+//! parameters), `mlp-act` (every activation table and elementwise adds), `lenet5` and
+//! `cnn-cifar` (`circuit::zoo` documents their shapes). Before the criterion groups, one run of
+//! each prints the prover's per-phase breakdown and the proof size.
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use gkrnet::circuit::zoo;
@@ -8,7 +9,7 @@ use gkrnet::gkr;
 use std::hint::black_box;
 
 fn bench(c: &mut Criterion) {
-    for model in [zoo::mlp4m(), zoo::mlp_act()] {
+    for model in [zoo::mlp4m(), zoo::mlp_act(), zoo::lenet5(), zoo::cnn_cifar()] {
         let input = zoo::random_input(&model, 1);
         let proof = gkr::prove(&model, &input).expect("prove");
         println!("{}: proof {} bytes; prover phases:", model.name, proof.proof.len());
