@@ -454,7 +454,10 @@ fn a_proof_for_one_model_does_not_verify_other_weights() {
     let input = zoo::random_input(&a, 4);
     let proof = honest(&a, &input);
     let e = rejected(&b, &input, &proof, "other weights");
-    assert!(is_lookup_final_mismatch(&e, "range"), "{e:?}");
+    // the threshold tables of the two models differ in size (their accumulator bounds differ),
+    // so the verifier may already stop at the multiplicities' length
+    let table_shape = matches!(e, VerifyError::MessageLength { label, .. } if label == labels::GKR_MULTIPLICITIES);
+    assert!(is_lookup_final_mismatch(&e, "range") || table_shape, "{e:?}");
     // one weight changed by one; the clamp's lower bound changed by one
     let (base, _) = requant_model(20, 0, -128, 127);
     let input = zoo::random_input(&base, 11);

@@ -19,6 +19,7 @@ use super::expr::{Lin, Poly, Var};
 use super::requant::{
     channel_of, channels, limbs_for, p_coefficients, p_poly, p_value, split_limbs,
 };
+use super::LIMB_BITS;
 use super::{
     put, Layer, LayerWitness, ModelError, Multiplier, Scaled, TableLookup, Tensor, TensorId,
 };
@@ -26,6 +27,18 @@ use crate::quant::{div_pow2_round_half_even, MAX_SHIFT};
 
 const E1: [&str; 8] = ["e1_0", "e1_1", "e1_2", "e1_3", "e1_4", "e1_5", "e1_6", "e1_7"];
 const E2: [&str; 8] = ["e2_0", "e2_1", "e2_2", "e2_3", "e2_4", "e2_5", "e2_6", "e2_7"];
+
+/// Rows beyond which the builder's threshold table keeps whole steps (and multi-limb
+/// comparisons) instead of pieces of at most 2^16.
+pub const MAX_CHUNKED_ROWS: usize = 1 << 13;
+
+/// One row of a threshold table: y on the interval [t1, t2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Step {
+    y: i64,
+    t1: i128,
+    t2: i128,
+}
 
 /// A threshold requantization; its output is committed.
 #[derive(Clone, Debug)]
@@ -45,9 +58,9 @@ pub struct Threshold {
     /// |V| ≤ v_max for every input.
     v_max: i128,
     limbs: usize,
-    /// thresholds[c][v − lo] = t_v for v ∈ [lo, hi + 1], per channel (one "channel" in sum mode
-    /// and for a per-tensor multiplier).
-    thresholds: Vec<Vec<i128>>,
+    /// steps[c]: the table rows (y, [t₁, t₂)) of channel c, sorted, partitioning [−v_max,
+    /// v_max + 1) (one "channel" in sum mode and for a per-tensor multiplier).
+    steps: Vec<Vec<Step>>,
     names: Vec<&'static str>,
 }
 
@@ -118,10 +131,6 @@ impl Threshold {
                 "|V| can reach {v_max} ≥ 2^62 (thresholds are i64 advice)"
             )));
         }
-        let limbs = limbs_for(2 * v_max + 1);
-        if limbs > E1.len() {
-            return Err(ModelError::Parameter(format!("{limbs} limbs for |V| ≤ {v_max}")));
-        }
         // the step function of each channel and its thresholds
         let multipliers: Vec<Option<i128>> =
             match (&scaled.first().map(|s| &s.multiplier), input_mode) {
@@ -131,7 +140,7 @@ impl Threshold {
                 (Some(Multiplier::Tensor(a)), true) => vec![Some(*a as i128)],
                 _ => vec![None],
             };
-        let thresholds = multipliers
+        let thresholds: Vec<Vec<i128>> = multipliers
             .iter()
             .map(|&a| {
                 let y = |v: i128| -> i128 {
@@ -158,6 +167,35 @@ impl Threshold {
                     .collect()
             })
             .collect();
+        // the steps (y, [t₁, t₂)) of each channel, the non-empty ones; split into pieces of at most
+        // 2^16 when that keeps the table small, so that e₁, e₂ are single limbs
+        let piece = 1i128 << LIMB_BITS;
+        let pieces: usize = thresholds
+            .iter()
+            .flat_map(|t| t.windows(2).map(|w| ((w[1] - w[0]) as u128).div_ceil(piece as u128)))
+            .map(|n| n as usize)
+            .sum();
+        let chunked = pieces <= MAX_CHUNKED_ROWS;
+        let steps: Vec<Vec<Step>> = thresholds
+            .iter()
+            .map(|t| {
+                let mut out = Vec::new();
+                for (i, w) in t.windows(2).enumerate() {
+                    let y = lo as i64 + i as i64;
+                    let mut start = w[0];
+                    while start < w[1] {
+                        let end = if chunked { (start + piece).min(w[1]) } else { w[1] };
+                        out.push(Step { y, t1: start, t2: end });
+                        start = end;
+                    }
+                }
+                out
+            })
+            .collect();
+        let limbs = if chunked { 1 } else { limbs_for(2 * v_max + 1) };
+        if limbs > E1.len() {
+            return Err(ModelError::Parameter(format!("{limbs} limbs for |V| ≤ {v_max}")));
+        }
         let mut names = vec!["y", "t1", "t2"];
         names.extend_from_slice(&E1[..limbs]);
         names.extend_from_slice(&E2[..limbs]);
@@ -176,23 +214,22 @@ impl Threshold {
             input_mode,
             v_max,
             limbs,
-            thresholds,
+            steps,
             names,
         })
     }
 
     fn per_channel(&self) -> bool {
-        self.thresholds.len() > 1
+        self.steps.len() > 1
             || (self.input_mode && matches!(self.scaled[0].multiplier, Multiplier::Channel(_)))
     }
 
     /// The rows of the layer's table: (v, t_v, t_{v+1}[, channel]).
     fn rows(&self) -> Vec<Vec<i64>> {
         let mut rows = Vec::new();
-        for (c, t) in self.thresholds.iter().enumerate() {
-            for v in self.lo..=self.hi {
-                let i = (v - self.lo) as usize;
-                let mut row = vec![v as i64, t[i] as i64, t[i + 1] as i64];
+        for (c, steps) in self.steps.iter().enumerate() {
+            for st in steps {
+                let mut row = vec![st.y, st.t1 as i64, st.t2 as i64];
                 if self.per_channel() {
                     row.push(c as i64);
                 }
@@ -283,15 +320,15 @@ impl Layer for Threshold {
                 p_value(&self.scaled, self.offset, &self.offsets, &self.dims, inputs, j)
                     .map_err(err)?
             };
-            let channel = if self.thresholds.len() > 1 { channel_of(&self.dims, j) } else { 0 };
-            let t = &self.thresholds[channel];
-            // the step holding v: t_y ≤ v < t_{y+1}
-            let i = t.partition_point(|&th| th <= v).saturating_sub(1).min(t.len() - 2);
-            let (t1, t2) = (t[i], t[i + 1]);
+            let channel = if self.steps.len() > 1 { channel_of(&self.dims, j) } else { 0 };
+            let steps = &self.steps[channel];
+            // the row holding v: t₁ ≤ v < t₂
+            let i = steps.partition_point(|st| st.t1 <= v).saturating_sub(1);
+            let Step { y, t1, t2 } = steps[i];
             if !(t1 <= v && v < t2) {
                 return Err(err(format!("entry {j}: no threshold step holds {v}")));
             }
-            cols[0].push(self.lo as i64 + i as i64);
+            cols[0].push(y);
             cols[1].push(t1 as i64);
             cols[2].push(t2 as i64);
             if !(split_limbs(v - t1, &mut cols, &e1) && split_limbs(t2 - 1 - v, &mut cols, &e2)) {
