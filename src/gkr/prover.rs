@@ -1,7 +1,7 @@
 //! The model prover.
 
 use super::commit::{AdviceProver, Clear};
-use super::{absorb_statement, fold_row, lin_int, tag, Plan, PROTOCOL};
+use super::{absorb_statement, lin_int, tag, Plan, PROTOCOL};
 use crate::circuit::expr::combine;
 use crate::circuit::layout::dot_ints;
 use crate::circuit::{Layer, Model, Tensor, Var, Witness, LIMB_BITS};
@@ -98,8 +98,8 @@ fn prove_inner(
         let Some(tl) = model.layers[i].table_lookup() else { continue };
         let index: HashMap<&[i64], usize> =
             tl.rows.iter().enumerate().map(|(r, row)| (row.as_slice(), r)).collect();
-        for (j, tuple) in table[block].iter().enumerate() {
-            match index.get(tuple.as_slice()) {
+        for (j, tuple) in table[block].chunks(tl.columns.len()).enumerate() {
+            match index.get(tuple) {
                 Some(&r) => table_m[plan.table_offsets[block] + r] += 1,
                 None if strict => return Err(ProveError::NotInTable { index: j }),
                 None => {}
@@ -150,9 +150,12 @@ fn prove_inner(
         let mut values = vec![Fp::default(); plan.table_total];
         for s in &plan.table {
             let block = plan.table_layers.iter().position(|&l| l == s.layer).unwrap_or(0);
-            for (j, tuple) in table[block].iter().enumerate() {
-                let tuple: Vec<Fp> = tuple.iter().map(|&v| from_i64(v)).collect();
-                values[s.offset + j] = fold_row(&tuple, tag(s.layer), beta);
+            let width = model.layers[s.layer].table_lookup().map_or(1, |tl| tl.columns.len());
+            let fold = |tuple: &[i64]| {
+                tuple.iter().rev().fold(Fp::from(tag(s.layer)), |acc, &v| acc * beta + from_i64(v))
+            };
+            for (j, tuple) in table[block].chunks(width).enumerate() {
+                values[s.offset + j] = fold(tuple);
             }
         }
         let m: Vec<u64> = table_m.iter().map(|&v| v as u64).collect();
@@ -173,7 +176,7 @@ fn prove_inner(
                 }
                 // the component's own table: zero on padded slots
                 let comp: Vec<Fp> = table[block]
-                    .iter()
+                    .chunks(tl.columns.len())
                     .zip(&mask)
                     .map(|(t, &valid)| if valid { from_i64(t[k]) } else { Fp::default() })
                     .collect();
@@ -292,13 +295,9 @@ fn range_values(model: &Model, plan: &Plan, cols: &[Vec<Vec<i64>>]) -> Vec<i64> 
     out
 }
 
-/// For every table lookup, the tuple looked up on each padded slot (row 0 on padded slots).
-fn table_inputs(
-    model: &Model,
-    plan: &Plan,
-    w: &Witness,
-    cols: &[Vec<Vec<i64>>],
-) -> Vec<Vec<Vec<i64>>> {
+/// For every table lookup, the tuples looked up on the padded slots (row 0 on padded slots),
+/// flattened: slot j's tuple is `[j·w, (j + 1)·w)` for the lookup's width w.
+fn table_inputs(model: &Model, plan: &Plan, w: &Witness, cols: &[Vec<Vec<i64>>]) -> Vec<Vec<i64>> {
     let mut out = Vec::new();
     for &i in &plan.table_layers {
         let layer: &dyn Layer = model.layers[i].as_ref();
@@ -315,16 +314,14 @@ fn table_inputs(
             })
             .collect();
         let mask = layout.mask();
-        let tuples =
-            (0..layout.padded_len())
-                .map(|j| {
-                    if mask[j] {
-                        comps.iter().map(|c| c[j]).collect()
-                    } else {
-                        tl.rows[0].clone()
-                    }
-                })
-                .collect();
+        let mut tuples = Vec::with_capacity(layout.padded_len() * comps.len());
+        for (j, &valid) in mask.iter().enumerate() {
+            if valid {
+                tuples.extend(comps.iter().map(|c| c[j]));
+            } else {
+                tuples.extend_from_slice(&tl.rows[0]);
+            }
+        }
         out.push(tuples);
     }
     out
