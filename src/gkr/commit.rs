@@ -47,6 +47,8 @@ pub struct Clear {
     padded: std::collections::HashMap<usize, Option<Vec<i32>>>,
     /// The eq table of the last opening point (openings come grouped by point).
     eq_cache: Option<(Vec<Fp>, Vec<Fp>)>,
+    /// The split eq tables (low half, high half of the variables) of the last point.
+    split_cache: Option<(Vec<Fp>, Vec<Fp>, Vec<Fp>)>,
 }
 
 impl AdviceProver for Clear {
@@ -87,18 +89,41 @@ impl AdviceVerifier for Clear {
             .filter(|c| c.len() == layout.len() && point.len() >= layout.num_vars())
             .ok_or(VerifyError::InvalidStatement { reason: "opening of an unknown column" })?;
         let low = &point[..layout.num_vars()];
-        let eq = match &self.eq_cache {
-            Some((p, eq)) if p.as_slice() == low => eq,
-            _ => &self.eq_cache.insert((low.to_vec(), eq_evals(low))).1,
-        };
         let padded = self.padded.entry(id).or_insert_with(|| {
             let small: Option<Vec<i32>> = column.iter().map(|&v| i32::try_from(v).ok()).collect();
             small.map(|s| layout.pad(&s))
         });
         let factor: Fp = point[layout.num_vars()..].iter().map(|r| Fp::from(1u64) - r).product();
         let computed = match padded {
-            Some(p) => factor * crate::field::dot_i32(&eq[..p.len()], p),
-            None => layout.evaluate_ints(column, point, Some(eq)),
+            // ṽ(r) = Σ_h eq(r_high, h)·Σ_l eq(r_low, l)·v[h·2^|low| + l]: two √-size eq tables
+            Some(p) => {
+                let half = low.len() / 2;
+                let tables = match &self.split_cache {
+                    Some((q, lo, hi)) if q.as_slice() == low => (lo, hi),
+                    _ => {
+                        let entry = self.split_cache.insert((
+                            low.to_vec(),
+                            eq_evals(&low[..half]),
+                            eq_evals(&low[half..]),
+                        ));
+                        (&entry.1, &entry.2)
+                    }
+                };
+                let (eq_lo, eq_hi) = tables;
+                let sum: Fp = p
+                    .chunks(eq_lo.len())
+                    .zip(eq_hi)
+                    .map(|(block, e)| *e * crate::field::dot_i32(eq_lo, block))
+                    .sum();
+                factor * sum
+            }
+            None => {
+                let eq = match &self.eq_cache {
+                    Some((p, eq)) if p.as_slice() == low => eq,
+                    _ => &self.eq_cache.insert((low.to_vec(), eq_evals(low))).1,
+                };
+                layout.evaluate_ints(column, point, Some(eq))
+            }
         };
         if computed != value {
             return Err(VerifyError::EvalMismatch { what, claimed: value, computed });
