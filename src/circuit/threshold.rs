@@ -3,13 +3,15 @@
 //! t_v = min{V : y(V) ≥ v}. The layer commits y and the thresholds T₁ = t_y, T₂ = t_{y+1} of its
 //! step, looks up (y, T₁, T₂[, channel]) in the layer's own table (tagged, shared LogUp), and
 //! range-checks e₁ = V − T₁ ≥ 0 and e₂ = T₂ − 1 − V ≥ 0 by 16-bit limbs. So t_y ≤ V < t_{y+1}:
+//! (Steps are split into pieces [T₁, T₂) of at most 2^16 values when the table stays within
+//! [`MAX_CHUNKED_ROWS`] rows, so that e₁, e₂ are single limbs.)
 //! exactly the reference's y, with the rounding (half to even), the clamp and ReLU baked into
 //! the public table, which the verifier builds from the model (`paper-notes/requant.md`).
 //!
 //! * **Input mode** (one input, a per-tensor or per-channel multiplier): V is the accumulator
-//!   itself, bounded by the layer's worst case B; thresholds per channel, e₁, e₂ < 2B + 1 — two
-//!   limbs for every conv and dense layer of the built-in models, so 4 range lookups and one
-//!   table lookup per element instead of 10 or more for the arithmetic gadget ([`Requant`]).
+//!   itself, bounded by the layer's worst case B; thresholds per channel. Every conv and dense
+//!   layer of the built-in models gets pieces and single-limb comparisons: 2 range lookups and
+//!   one table lookup per element instead of 10 or more for the arithmetic gadget ([`Requant`]).
 //! * **Sum mode** (elementwise add, average pooling: several inputs, offsets, per-element
 //!   multipliers): V = P = Σ aᵢ·xᵢ + c, thresholds in P-space, one table per layer.
 //!
@@ -28,9 +30,9 @@ use crate::quant::{div_pow2_round_half_even, MAX_SHIFT};
 const E1: [&str; 8] = ["e1_0", "e1_1", "e1_2", "e1_3", "e1_4", "e1_5", "e1_6", "e1_7"];
 const E2: [&str; 8] = ["e2_0", "e2_1", "e2_2", "e2_3", "e2_4", "e2_5", "e2_6", "e2_7"];
 
-/// Rows beyond which the builder's threshold table keeps whole steps (and multi-limb
-/// comparisons) instead of pieces of at most 2^16.
-pub const MAX_CHUNKED_ROWS: usize = 1 << 13;
+/// Rows beyond which a threshold table keeps whole steps (and multi-limb comparisons) instead
+/// of pieces of at most 2^16 values.
+pub const MAX_CHUNKED_ROWS: usize = 1 << 12;
 
 /// One row of a threshold table: y on the interval [t1, t2).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -224,7 +226,8 @@ impl Threshold {
             || (self.input_mode && matches!(self.scaled[0].multiplier, Multiplier::Channel(_)))
     }
 
-    /// The rows of the layer's table: (v, t_v, t_{v+1}[, channel]).
+    /// The rows of the layer's table: (y, t₁, t₂[, channel]) for each piece [t₁, t₂) of a
+    /// non-empty step of y.
     fn rows(&self) -> Vec<Vec<i64>> {
         let mut rows = Vec::new();
         for (c, steps) in self.steps.iter().enumerate() {

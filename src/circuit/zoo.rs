@@ -119,29 +119,48 @@ impl Builder {
         relu: bool,
     ) -> Result<TensorId, ModelError> {
         let (a, k) = common_shift(m)?;
-        let rows = (128 - if relu { zero_out } else { -128 }) as usize * a.len();
         let mult = if a.len() == 1 { Multiplier::Tensor(a[0]) } else { Multiplier::Channel(a) };
         let lo = if relu { zero_out } else { -128 };
         let scaled = Scaled { tensor: acc, multiplier: mult, bound };
-        if self.arithmetic || rows > MAX_THRESHOLD_ROWS {
-            return Ok(self.push(Requant::new(
-                "requant",
-                vec![scaled],
+        self.requant_layer("requant", scaled, Vec::new(), k, zero_out, lo, dims)
+    }
+
+    /// A threshold requantization, or the arithmetic gadget when asked for or when the
+    /// threshold table would exceed [`MAX_THRESHOLD_ROWS`] (per-channel over many channels).
+    #[allow(clippy::too_many_arguments)]
+    fn requant_layer(
+        &mut self,
+        kind: &'static str,
+        scaled: Scaled,
+        offsets: Vec<i64>,
+        k: u32,
+        zero: i32,
+        lo: i32,
+        dims: Vec<usize>,
+    ) -> Result<TensorId, ModelError> {
+        if !self.arithmetic {
+            let t = Threshold::new(
+                kind,
+                vec![scaled.clone()],
                 0,
+                offsets.clone(),
                 k,
-                zero_out,
+                zero,
                 lo,
                 127,
-                dims,
-            )?));
+                dims.clone(),
+            )?;
+            if t.table_lookup().is_some_and(|tl| tl.rows.len() <= MAX_THRESHOLD_ROWS) {
+                return Ok(self.push(t));
+            }
         }
-        Ok(self.push(Threshold::new(
-            "requant",
+        Ok(self.push(Requant::with_offsets(
+            kind,
             vec![scaled],
             0,
-            Vec::new(),
+            offsets,
             k,
-            zero_out,
+            zero,
             lo,
             127,
             dims,
@@ -217,17 +236,7 @@ impl Builder {
             multiplier: Multiplier::Element(per_elem),
             bound: 128 * (kh * kw) as i128,
         };
-        Ok(self.push(Requant::with_offsets(
-            "avgpool",
-            vec![scaled],
-            0,
-            offsets,
-            k,
-            z_out,
-            -128,
-            127,
-            out,
-        )?))
+        self.requant_layer("avgpool", scaled, offsets, k, z_out, -128, out)
     }
 
     /// Flatten [N, …] to [N, rest] (a reshape wiring).
