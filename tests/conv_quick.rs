@@ -253,3 +253,20 @@ fn pools() {
             .unwrap_or_else(|e| panic!("seed {seed} {g:?} {dims:?}: {e}"));
     }
 }
+
+#[test]
+fn global_average_pooling_averages_each_plane() {
+    let dims = vec![2, 3, 5, 7];
+    let mut b = Builder::new(dims.clone());
+    let y = b.global_avg_pool(0, (0.1, 4), (0.1, -3)).unwrap();
+    let model: Model = b.finish("gap").unwrap();
+    let input = zoo::random_input(&model, 5);
+    let w = model.forward(&input).unwrap();
+    assert_eq!(w.tensors[y].dims, vec![2, 3, 1, 1]);
+    for (plane, &out) in input.data.chunks(35).zip(&w.tensors[y].data) {
+        let mean = plane.iter().map(|&v| (v - 4) as f64).sum::<f64>() / 35.0;
+        assert!((out as f64 - (mean - 3.0)).abs() <= 0.5 + 1e-9, "{out} vs {mean}");
+    }
+    let p = gkr::prove(&model, &input).unwrap();
+    assert_eq!(gkr::verify(&model, &input, &p.proof).unwrap(), p.output);
+}

@@ -9,10 +9,11 @@
 //!    over the small kernel space, where Wt = Σ_{f'} eq(r_f, g·F_g + f')·W[g·F_g + f', ·] and At is
 //!    the im2col matrix of the input contracted with eq(r_n, r_oh, r_ow) on its rows.
 //! 2. The weight claim Wt(ρ) is checked by the verifier from the model in O(|W|).
-//! 3. The rearrangement is proved, never trusted: Ãt(ρ) = Σ_{n,c,h,w} X(n, c, h, w)·ω(n, c, h, w)
-//!    + z_x·(padding mass), a degree-2 sumcheck over the input's layout, where the wiring weight ω
+//! 3. The rearrangement is proved, never trusted: Ãt(ρ) − z_x·(padding mass) =
+//!    Σ_{n,c,h,w} X(n, c, h, w)·ω(n, c, h, w), a degree-2 sumcheck over the input's layout, where ω
 //!    is a product of four one-dimensional factors that the verifier evaluates in
 //!    O(N + C + OH·KH + OW·KW).
+//!
 //! The verifier never redoes the convolution; the prover's extra work is O(|W| + |X| + C·KH·OH·W).
 
 use super::{put, Layer, LayerWitness, Layout, ModelError, Tensor, TensorId};
@@ -75,9 +76,9 @@ impl Axis {
         let out = self.out().unwrap_or(0);
         let mut h = vec![Fp::zero(); self.len];
         let mut total = Fp::zero();
-        for o in 0..out {
-            for kk in 0..self.k {
-                let w = e_out[o] * e_k[kk];
+        for (o, eo) in e_out.iter().enumerate().take(out) {
+            for (kk, ek) in e_k.iter().enumerate().take(self.k) {
+                let w = *eo * ek;
                 total += w;
                 if let Some(src) = self.source(o, kk) {
                     h[src] += w;
@@ -205,7 +206,11 @@ impl Conv {
             )));
         };
         let ConvGeometry { kernel, stride, dilation, pads, groups } = geometry;
-        if groups == 0 || c % groups != 0 || features % groups != 0 || features == 0 {
+        if groups == 0
+            || !c.is_multiple_of(groups)
+            || !features.is_multiple_of(groups)
+            || features == 0
+        {
             return Err(ModelError::Shape(format!(
                 "groups {groups} must divide the input channels {c} and the features {features}"
             )));
@@ -498,16 +503,15 @@ impl Layer for Conv {
             for a in 0..kh {
                 let dst = &mut rows[(cc * kh + a) * ww..][..ww];
                 let mut outside = Fp::zero();
-                for i in 0..oh {
+                for (i, &w) in e[2].iter().enumerate().take(oh) {
                     match self.h.source(i, a) {
                         Some(src_h) => {
                             let src = &x1[(cc * hh + src_h) * ww..][..ww];
-                            let w = e[2][i];
                             for (d, s) in dst.iter_mut().zip(src) {
                                 *d += w * s;
                             }
                         }
-                        None => outside += e[2][i],
+                        None => outside += w,
                     }
                 }
                 let pad = outside * z_mass;

@@ -239,6 +239,29 @@ impl Builder {
         self.requant_layer("avgpool", scaled, offsets, k, z_out, -128, out)
     }
 
+    /// Global average pooling: the average over each whole H × W plane ([N, C, 1, 1]).
+    pub fn global_avg_pool(
+        &mut self,
+        x: TensorId,
+        input: (f64, i32),
+        output: (f64, i32),
+    ) -> Result<TensorId, ModelError> {
+        let dims = self.dims(x);
+        let &[_, _, h, w] = dims.as_slice() else {
+            return Err(ModelError::Shape(format!(
+                "global average pooling needs NCHW, got {dims:?}"
+            )));
+        };
+        let geometry = ConvGeometry {
+            kernel: [h, w],
+            stride: [1, 1],
+            dilation: [1, 1],
+            pads: [0; 4],
+            groups: 1,
+        };
+        self.avg_pool(x, input, output, geometry, false)
+    }
+
     /// Flatten [N, …] to [N, rest] (a reshape wiring).
     pub fn flatten(&mut self, x: TensorId) -> Result<TensorId, ModelError> {
         let dims = self.dims(x);
