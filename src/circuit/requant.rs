@@ -185,46 +185,7 @@ impl Requant {
         hi: i32,
         dims: Vec<usize>,
     ) -> Result<Self, ModelError> {
-        let int8 = -128..=127;
-        if k > MAX_SHIFT
-            || !int8.contains(&zero)
-            || !int8.contains(&lo)
-            || !int8.contains(&hi)
-            || lo > hi
-        {
-            return Err(ModelError::Parameter(format!(
-                "requantization k = {k}, z = {zero}, clamp [{lo}, {hi}]"
-            )));
-        }
-        let len: usize = dims.iter().product();
-        if !offsets.is_empty() && offsets.len() != len {
-            return Err(ModelError::Shape(format!("{} offsets for {len} elements", offsets.len())));
-        }
-        let max_offset = offsets.iter().map(|&o| (o as i128).abs()).max().unwrap_or(0);
-        if max_offset > 1 << 62 {
-            return Err(ModelError::Parameter(format!("offset {max_offset} above 2^62")));
-        }
-        let mut p_max = offset.abs() + max_offset;
-        for s in &scaled {
-            if s.multiplier.max() >= 1 << 31 || s.bound < 0 || s.bound > 1 << 40 {
-                return Err(ModelError::Parameter(format!(
-                    "multiplier {} or input bound {}",
-                    s.multiplier.max(),
-                    s.bound
-                )));
-            }
-            let expected = match &s.multiplier {
-                Multiplier::Tensor(_) => None,
-                Multiplier::Channel(v) => Some((v.len(), channels(&dims))),
-                Multiplier::Element(v) => Some((v.len(), len)),
-            };
-            if let Some((got, want)) = expected.filter(|(g, w)| g != w) {
-                return Err(ModelError::Shape(format!(
-                    "{got} multipliers where {want} are needed"
-                )));
-            }
-            p_max += s.multiplier.max() as i128 * s.bound;
-        }
+        let p_max = check_parameters(&scaled, offset, &offsets, (k, zero, lo, hi), &dims, 1 << 40)?;
         if p_max >= 1 << 94 {
             return Err(ModelError::Parameter(format!("|P| can reach {p_max} ≥ 2^94")));
         }
@@ -301,6 +262,59 @@ impl Requant {
     fn p_expr(&self) -> Poly {
         p_poly(&self.scaled, self.offset, !self.offsets.is_empty())
     }
+}
+
+/// Checks a requantization's parameters (k ≤ 62; zero point and clamp in int8, lo ≤ hi;
+/// offsets one per element and below 2^62; multipliers below 2^31, as many as channels or
+/// elements; input bounds within [0, `max_bound`]) and returns P_max = |c| + max|offsets| +
+/// Σᵢ max aᵢ·boundᵢ.
+pub(crate) fn check_parameters(
+    scaled: &[Scaled],
+    offset: i128,
+    offsets: &[i64],
+    (k, zero, lo, hi): (u32, i32, i32, i32),
+    dims: &[usize],
+    max_bound: i128,
+) -> Result<i128, ModelError> {
+    let int8 = -128..=127;
+    if k > MAX_SHIFT
+        || !int8.contains(&zero)
+        || !int8.contains(&lo)
+        || !int8.contains(&hi)
+        || lo > hi
+    {
+        return Err(ModelError::Parameter(format!(
+            "requantization k = {k}, z = {zero}, clamp [{lo}, {hi}]"
+        )));
+    }
+    let len: usize = dims.iter().product();
+    if !offsets.is_empty() && offsets.len() != len {
+        return Err(ModelError::Shape(format!("{} offsets for {len} elements", offsets.len())));
+    }
+    let max_offset = offsets.iter().map(|&o| (o as i128).abs()).max().unwrap_or(0);
+    if max_offset > 1 << 62 {
+        return Err(ModelError::Parameter(format!("offset {max_offset} above 2^62")));
+    }
+    let mut p_max = offset.abs() + max_offset;
+    for s in scaled {
+        if s.multiplier.max() >= 1 << 31 || !(0..=max_bound).contains(&s.bound) {
+            return Err(ModelError::Parameter(format!(
+                "multiplier {} or input bound {}",
+                s.multiplier.max(),
+                s.bound
+            )));
+        }
+        let expected = match &s.multiplier {
+            Multiplier::Tensor(_) => None,
+            Multiplier::Channel(v) => Some((v.len(), channels(dims))),
+            Multiplier::Element(v) => Some((v.len(), len)),
+        };
+        if let Some((got, want)) = expected.filter(|(g, w)| g != w) {
+            return Err(ModelError::Shape(format!("{got} multipliers where {want} are needed")));
+        }
+        p_max += s.multiplier.max() as i128 * s.bound;
+    }
+    Ok(p_max)
 }
 
 /// P = c + offsets(x) + Σᵢ aᵢ(x)·xᵢ as a polynomial: per-element offsets are `Coef(0)` when

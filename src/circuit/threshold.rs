@@ -19,13 +19,13 @@
 
 use super::expr::{Lin, Poly, Var};
 use super::requant::{
-    channel_of, channels, limbs_for, p_coefficients, p_poly, p_value, split_limbs,
+    channel_of, check_parameters, limbs_for, p_coefficients, p_poly, p_value, split_limbs,
 };
 use super::LIMB_BITS;
 use super::{
     put, Layer, LayerWitness, ModelError, Multiplier, Scaled, TableLookup, Tensor, TensorId,
 };
-use crate::quant::{div_pow2_round_half_even, MAX_SHIFT};
+use crate::quant::div_pow2_round_half_even;
 
 const E1: [&str; 8] = ["e1_0", "e1_1", "e1_2", "e1_3", "e1_4", "e1_5", "e1_6", "e1_7"];
 const E2: [&str; 8] = ["e2_0", "e2_1", "e2_2", "e2_3", "e2_4", "e2_5", "e2_6", "e2_7"];
@@ -83,46 +83,7 @@ impl Threshold {
         hi: i32,
         dims: Vec<usize>,
     ) -> Result<Self, ModelError> {
-        let int8 = -128..=127;
-        if k > MAX_SHIFT
-            || !int8.contains(&zero)
-            || !int8.contains(&lo)
-            || !int8.contains(&hi)
-            || lo > hi
-        {
-            return Err(ModelError::Parameter(format!(
-                "requantization k = {k}, z = {zero}, clamp [{lo}, {hi}]"
-            )));
-        }
-        let len: usize = dims.iter().product();
-        if !offsets.is_empty() && offsets.len() != len {
-            return Err(ModelError::Shape(format!("{} offsets for {len} elements", offsets.len())));
-        }
-        let mut p_max =
-            offset.abs() + offsets.iter().map(|&o| (o as i128).abs()).max().unwrap_or(0);
-        for s in &scaled {
-            let (max, count) = match &s.multiplier {
-                Multiplier::Tensor(a) => (*a, None),
-                Multiplier::Channel(v) => {
-                    (v.iter().copied().max().unwrap_or(0), Some((v.len(), channels(&dims))))
-                }
-                Multiplier::Element(v) => {
-                    (v.iter().copied().max().unwrap_or(0), Some((v.len(), len)))
-                }
-            };
-            if max >= 1 << 31 || !(0..=1 << 62).contains(&s.bound) {
-                return Err(ModelError::Parameter(format!(
-                    "multiplier {max} or input bound {}",
-                    s.bound
-                )));
-            }
-            if let Some((got, want)) = count.filter(|(g, w)| g != w) {
-                return Err(ModelError::Shape(format!(
-                    "{got} multipliers where {want} are needed"
-                )));
-            }
-            p_max += max as i128 * s.bound;
-        }
+        let p_max = check_parameters(&scaled, offset, &offsets, (k, zero, lo, hi), &dims, 1 << 62)?;
         let input_mode = scaled.len() == 1
             && offset == 0
             && offsets.is_empty()
