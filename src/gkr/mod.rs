@@ -8,7 +8,8 @@
 //!    challenge, so no advice can be chosen knowing the point it will be checked at;
 //! 3. a random point on the output, checked against the committed (or reduced) output;
 //! 4. one LogUp for every 16-bit range check of the proof (one shared table), then one LogUp for
-//!    every activation lookup (one shared table of (x, f(x), layer) tuples folded by β);
+//!    every table lookup (activations, threshold requantizations: one shared table of every
+//!    layer's rows, each tuple folded with its layer tag by β);
 //! 5. layers in reverse: each layer's elementwise relations by one eq-weighted zero-check
 //!    sumcheck, each virtual output (dense) by its own sub-protocol; claims on committed tensors
 //!    are openings, claims on the input are checked against it, several claims on one virtual

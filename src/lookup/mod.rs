@@ -31,8 +31,8 @@
 //! are drawn inside, after that. Errors: (N + T)/p for α (the identity of rational functions),
 //! plus Σ_l (3l + 1)/p for the layer sumchecks and line restrictions (`paper-notes/soundness.md`).
 //!
-//! Tuples (x, y) with a layer tag are folded into one value x + β·y + β²·tag by the caller with
-//! [`fold_tuple`] before the lookup.
+//! Tuples (c₀, …, c_(w−1)) with a layer tag are folded by the caller into one value
+//! Σᵢ βⁱ·cᵢ + β^w·tag (`gkr::fold_row`), β drawn after the tuples are bound.
 
 pub mod prover;
 pub mod verifier;
@@ -141,11 +141,6 @@ pub struct LookupClaims {
     pub values_eval: Fp,
     pub multiplicities_point: Vec<Fp>,
     pub multiplicities_eval: Fp,
-}
-
-/// x + β·y + β²·tag: one field value for a tuple and the tag of the layer that looks it up.
-pub fn fold_tuple(x: Fp, y: Fp, tag: u64, beta: Fp) -> Fp {
-    x + beta * (y + beta * Fp::from(tag))
 }
 
 /// The MLE of the indicator of [0, len) over n = `point.len()` variables, at `point`, in O(n):
