@@ -216,17 +216,55 @@ fn prove_inner(
                     Var::Coef(k) => layout.pad_fp(&coefs[k]),
                 });
             }
-            let terms: Vec<Term> = poly
-                .monomials
-                .iter()
-                .map(|(c, vs)| {
-                    let mut f = vec![0];
-                    f.extend(vs.iter().map(|v| 1 + vars.iter().position(|u| u == v).unwrap_or(0)));
-                    Term::new(*c, f)
-                })
-                .collect();
-            let poly = ProductSum::new(tables, terms)?;
-            let (out, holds) = sumcheck::prover::prove_unchecked(poly, Fp::default(), &mut t);
+            let (out, holds, var_evals) = if poly.degree() == 1 {
+                // linear relations: sum E·L with L = Σ c·v tabulated once (the two-table kernel),
+                // then evaluate the variables at the sumcheck point
+                let mut l = vec![Fp::default(); layout.padded_len()];
+                for (c, vs) in &poly.monomials {
+                    match vs.first() {
+                        None => l.iter_mut().for_each(|x| *x += c),
+                        Some(v) => {
+                            let table = &tables[1 + vars.iter().position(|u| u == v).unwrap_or(0)];
+                            l.iter_mut().zip(table).for_each(|(x, y)| *x += *c * y);
+                        }
+                    }
+                }
+                let e = tables.swap_remove(0);
+                let (out, holds) = sumcheck::prover::prove_unchecked(
+                    ProductSum::product(vec![e, l])?,
+                    Fp::default(),
+                    &mut t,
+                );
+                let eq = eq_evals(&out.point);
+                let evals: Vec<Fp> = vars
+                    .iter()
+                    .map(|v| match *v {
+                        Var::Col(c) => dot_ints(&padded_cols[i][c], &eq),
+                        Var::In(j) => dot_ints(&layout.pad(&ins[j].data), &eq),
+                        Var::Coef(k) => dot_ints(&layout.pad(&coefs[k]), &eq),
+                    })
+                    .collect();
+                (out, holds, evals)
+            } else {
+                let terms: Vec<Term> = poly
+                    .monomials
+                    .iter()
+                    .map(|(c, vs)| {
+                        let mut f = vec![0];
+                        f.extend(
+                            vs.iter().map(|v| 1 + vars.iter().position(|u| u == v).unwrap_or(0)),
+                        );
+                        Term::new(*c, f)
+                    })
+                    .collect();
+                let (out, holds) = sumcheck::prover::prove_unchecked(
+                    ProductSum::new(tables, terms)?,
+                    Fp::default(),
+                    &mut t,
+                );
+                let evals = out.final_evals[1..].to_vec();
+                (out, holds, evals)
+            };
             if strict && !holds {
                 return Err(ProveError::Model(format!(
                     "layer {i} ({}): the witness breaks the layer's relations",
@@ -235,12 +273,12 @@ fn prove_inner(
             }
             let sent: Vec<Fp> = vars
                 .iter()
-                .zip(&out.final_evals[1..])
+                .zip(&var_evals)
                 .filter(|(v, _)| !matches!(v, Var::Coef(_)))
                 .map(|(_, e)| *e)
                 .collect();
             t.send(labels::GKR_ZC_EVALS, &sent);
-            for (v, e) in vars.iter().zip(&out.final_evals[1..]) {
+            for (v, e) in vars.iter().zip(&var_evals) {
                 if let Var::In(j) = v {
                     let claim = EvalClaim { point: out.point.clone(), value: *e };
                     route(model, &mut pending, layer.inputs()[*j], claim);
