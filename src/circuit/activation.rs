@@ -29,12 +29,35 @@ impl ActivationLayer {
         Ok(Self { inputs: [input], dims, function, table })
     }
 
+    /// A layer from its table (a compiled model carries the table, never recomputes it).
+    pub fn from_table(
+        input: TensorId,
+        dims: Vec<usize>,
+        function: Activation,
+        table: [i8; 256],
+    ) -> Self {
+        Self { inputs: [input], dims, function, table }
+    }
+
+    pub fn function(&self) -> Activation {
+        self.function
+    }
+
     pub fn table(&self) -> &[i8; 256] {
         &self.table
     }
 }
 
 impl Layer for ActivationLayer {
+    fn spec(&self) -> Option<super::LayerSpec> {
+        Some(super::LayerSpec::Activation {
+            input: self.inputs[0],
+            dims: self.dims.clone(),
+            function: self.function,
+            table: self.table,
+        })
+    }
+
     fn kind(&self) -> &'static str {
         self.function.name()
     }

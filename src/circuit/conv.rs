@@ -190,7 +190,7 @@ impl Conv {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn build(
+    pub(crate) fn build(
         input: TensorId,
         in_dims: &[usize],
         input_zero: i32,
@@ -241,14 +241,16 @@ impl Conv {
                 "conv geometry {geometry:?} leaves no output for {in_dims:?}"
             )));
         };
-        let taps = (c / groups) * kernel[0] * kernel[1];
-        if weights.len() != features * taps || bias.len() != features {
+        let taps = (c / groups).checked_mul(kernel[0]).and_then(|t| t.checked_mul(kernel[1]));
+        let expected = taps.and_then(|t| t.checked_mul(features));
+        let Some(taps) = taps.filter(|_| expected == Some(weights.len()) && bias.len() == features)
+        else {
             return Err(ModelError::Shape(format!(
-                "conv weights: {} (expected {features}·{taps}), bias {} (expected {features})",
+                "conv weights: {} (expected {features}·{taps:?}), bias {} (expected {features})",
                 weights.len(),
                 bias.len()
             )));
-        }
+        };
         if !(-128..=127).contains(&input_zero) {
             return Err(ModelError::Parameter(format!("input zero point {input_zero}")));
         }
@@ -376,6 +378,26 @@ struct Wiring {
 }
 
 impl Layer for Conv {
+    fn spec(&self) -> Option<super::LayerSpec> {
+        let geometry = ConvGeometry {
+            kernel: [self.h.k, self.w.k],
+            stride: [self.h.stride, self.w.stride],
+            dilation: [self.h.dil, self.w.dil],
+            pads: [self.h.pad_lo, self.w.pad_lo, self.h.pad_hi, self.w.pad_hi],
+            groups: self.groups,
+        };
+        Some(super::LayerSpec::Conv {
+            input: self.inputs[0],
+            in_dims: self.in_dims.to_vec(),
+            input_zero: self.input_zero,
+            features: self.out[1],
+            geometry,
+            output_padding: self.h.transposed.then_some([self.h.extra, self.w.extra]),
+            weights: self.weights.clone(),
+            bias: self.bias.clone(),
+        })
+    }
+
     fn kind(&self) -> &'static str {
         if self.h.transposed {
             "conv-transpose"

@@ -134,6 +134,17 @@ impl Dense {
 }
 
 impl Layer for Dense {
+    fn spec(&self) -> Option<super::LayerSpec> {
+        Some(super::LayerSpec::Dense {
+            input: self.inputs[0],
+            in_dims: vec![self.shape.m, self.shape.n],
+            input_zero: self.input_zero,
+            weights: self.weights.clone(),
+            features: self.shape.k,
+            bias: self.bias.clone(),
+        })
+    }
+
     fn kind(&self) -> &'static str {
         "dense"
     }

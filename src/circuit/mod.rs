@@ -18,6 +18,7 @@
 pub mod activation;
 pub mod conv;
 pub mod dense;
+pub mod encode;
 pub mod expr;
 pub mod layout;
 pub mod pool;
@@ -29,6 +30,7 @@ pub mod zoo;
 pub use activation::ActivationLayer;
 pub use conv::{Conv, ConvGeometry};
 pub use dense::Dense;
+pub use encode::{LayerSpec, RequantSpec};
 pub use expr::{Lin, Poly, Var};
 pub use layout::Layout;
 pub use pool::MaxPool;
@@ -149,6 +151,12 @@ pub trait Layer: std::fmt::Debug + Send + Sync {
         } else {
             Vec::new()
         }
+    }
+
+    /// The layer's construction parameters: what a compiled model stores (`circuit::encode`).
+    /// `None` for a layer kind the encoding does not know (such a model cannot be compiled).
+    fn spec(&self) -> Option<LayerSpec> {
+        None
     }
 
     /// Canonical bytes of everything the layer computes with (parameters, table contents, a

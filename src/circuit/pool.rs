@@ -51,6 +51,10 @@ impl MaxPool {
 }
 
 impl Layer for MaxPool {
+    fn spec(&self) -> Option<super::LayerSpec> {
+        Some(super::LayerSpec::MaxPool { views: self.inputs.clone(), dims: self.dims.clone() })
+    }
+
     fn kind(&self) -> &'static str {
         "maxpool"
     }

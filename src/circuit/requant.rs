@@ -372,6 +372,20 @@ pub(crate) fn p_value(
 }
 
 impl Layer for Requant {
+    fn spec(&self) -> Option<super::LayerSpec> {
+        Some(super::LayerSpec::Requant(super::RequantSpec {
+            kind: self.kind,
+            scaled: self.scaled.clone(),
+            offset: self.offset,
+            offsets: self.offsets.clone(),
+            k: self.k,
+            zero: self.zero,
+            lo: self.lo,
+            hi: self.hi,
+            dims: self.dims.clone(),
+        }))
+    }
+
     fn kind(&self) -> &'static str {
         self.kind
     }

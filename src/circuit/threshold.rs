@@ -214,6 +214,20 @@ impl Threshold {
 }
 
 impl Layer for Threshold {
+    fn spec(&self) -> Option<super::LayerSpec> {
+        Some(super::LayerSpec::Threshold(super::RequantSpec {
+            kind: self.kind,
+            scaled: self.scaled.clone(),
+            offset: self.offset,
+            offsets: self.offsets.clone(),
+            k: self.k,
+            zero: self.zero,
+            lo: self.lo,
+            hi: self.hi,
+            dims: self.dims.clone(),
+        }))
+    }
+
     fn kind(&self) -> &'static str {
         self.kind
     }

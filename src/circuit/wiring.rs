@@ -99,6 +99,15 @@ impl Wiring {
 }
 
 impl Layer for Wiring {
+    fn spec(&self) -> Option<super::LayerSpec> {
+        Some(super::LayerSpec::Wiring {
+            input: self.inputs[0],
+            in_dims: self.in_layout.dims().to_vec(),
+            out_dims: self.out_layout.dims().to_vec(),
+            perm: (self.kind == "transpose").then(|| self.perm.clone()),
+        })
+    }
+
     fn kind(&self) -> &'static str {
         self.kind
     }

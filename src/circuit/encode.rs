@@ -1,0 +1,522 @@
+//! The canonical, versioned encoding of an integer model (`.gkrm`): every layer's construction
+//! parameters ([`LayerSpec`]) — shapes, int8 weights, int32 biases, every a, k, zero point, clamp
+//! bound, and activation tables as computed once (a verifier never recomputes float-derived
+//! tables; it takes them from the encoding). Decoding rebuilds the layers through their
+//! validating constructors, so a decoded model is a model the builder could have made.
+//!
+//! ```text
+//! model = "GKRM" ‖ version u16 ‖ name ‖ input dims ‖ count u64 ‖ layer*
+//! layer = tag u8 ‖ fields (u64/i64/i128 little-endian; vectors and strings length-prefixed)
+//! ```
+
+use super::{
+    ActivationLayer, Conv, ConvGeometry, Dense, Layer, MaxPool, Model, ModelError, Multiplier,
+    Requant, Scaled, TensorId, Threshold, Wiring,
+};
+use crate::quant::Activation;
+
+pub const MAGIC: [u8; 4] = *b"GKRM";
+pub const VERSION: u16 = 1;
+
+/// The parameters of a requantization (both gadgets).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RequantSpec {
+    pub kind: &'static str,
+    pub scaled: Vec<Scaled>,
+    pub offset: i128,
+    pub offsets: Vec<i64>,
+    pub k: u32,
+    pub zero: i32,
+    pub lo: i32,
+    pub hi: i32,
+    pub dims: Vec<usize>,
+}
+
+/// What a layer is built from.
+#[derive(Clone, Debug, PartialEq)]
+pub enum LayerSpec {
+    Dense {
+        input: TensorId,
+        in_dims: Vec<usize>,
+        input_zero: i32,
+        weights: Vec<i8>,
+        features: usize,
+        bias: Vec<i32>,
+    },
+    /// Weights in the internal [F, C/groups, KH, KW] layout (also for ConvTranspose).
+    Conv {
+        input: TensorId,
+        in_dims: Vec<usize>,
+        input_zero: i32,
+        features: usize,
+        geometry: ConvGeometry,
+        output_padding: Option<[usize; 2]>,
+        weights: Vec<i8>,
+        bias: Vec<i32>,
+    },
+    Requant(RequantSpec),
+    Threshold(RequantSpec),
+    Activation {
+        input: TensorId,
+        dims: Vec<usize>,
+        function: Activation,
+        table: [i8; 256],
+    },
+    /// A reshape (no permutation) or a transpose.
+    Wiring {
+        input: TensorId,
+        in_dims: Vec<usize>,
+        out_dims: Vec<usize>,
+        perm: Option<Vec<usize>>,
+    },
+    MaxPool {
+        views: Vec<TensorId>,
+        dims: Vec<usize>,
+    },
+}
+
+const KINDS: [&str; 3] = ["requant", "add", "avgpool"];
+
+impl LayerSpec {
+    /// Builds the layer through its constructor (which validates everything).
+    pub fn build(&self) -> Result<Box<dyn Layer>, ModelError> {
+        Ok(match self.clone() {
+            LayerSpec::Dense { input, in_dims, input_zero, weights, features, bias } => {
+                Box::new(Dense::new(input, &in_dims, input_zero, weights, features, bias)?)
+            }
+            LayerSpec::Conv {
+                input,
+                in_dims,
+                input_zero,
+                features,
+                geometry,
+                output_padding,
+                weights,
+                bias,
+            } => Box::new(Conv::build(
+                input,
+                &in_dims,
+                input_zero,
+                features,
+                geometry,
+                output_padding,
+                weights,
+                bias,
+            )?),
+            LayerSpec::Requant(r) => Box::new(Requant::with_offsets(
+                r.kind, r.scaled, r.offset, r.offsets, r.k, r.zero, r.lo, r.hi, r.dims,
+            )?),
+            LayerSpec::Threshold(r) => Box::new(Threshold::new(
+                r.kind, r.scaled, r.offset, r.offsets, r.k, r.zero, r.lo, r.hi, r.dims,
+            )?),
+            LayerSpec::Activation { input, dims, function, table } => {
+                Box::new(ActivationLayer::from_table(input, dims, function, table))
+            }
+            LayerSpec::Wiring { input, in_dims, out_dims, perm } => Box::new(match perm {
+                None => Wiring::reshape(input, &in_dims, out_dims)?,
+                Some(perm) => Wiring::transpose(input, &in_dims, perm)?,
+            }),
+            LayerSpec::MaxPool { views, dims } => Box::new(MaxPool::new(views, dims)?),
+        })
+    }
+
+    fn encode(&self, w: &mut Writer) {
+        match self {
+            LayerSpec::Dense { input, in_dims, input_zero, weights, features, bias } => {
+                w.u8(0);
+                w.usize(*input);
+                w.usizes(in_dims);
+                w.i64(*input_zero as i64);
+                w.i8s(weights);
+                w.usize(*features);
+                w.i32s(bias);
+            }
+            LayerSpec::Conv {
+                input,
+                in_dims,
+                input_zero,
+                features,
+                geometry,
+                output_padding,
+                weights,
+                bias,
+            } => {
+                w.u8(1);
+                w.usize(*input);
+                w.usizes(in_dims);
+                w.i64(*input_zero as i64);
+                w.usize(*features);
+                w.usizes(&geometry.kernel);
+                w.usizes(&geometry.stride);
+                w.usizes(&geometry.dilation);
+                w.usizes(&geometry.pads);
+                w.usize(geometry.groups);
+                w.usizes(output_padding.as_ref().map_or(&[][..], |p| &p[..]));
+                w.i8s(weights);
+                w.i32s(bias);
+            }
+            LayerSpec::Requant(r) | LayerSpec::Threshold(r) => {
+                w.u8(if matches!(self, LayerSpec::Requant(_)) { 2 } else { 3 });
+                w.bytes(r.kind.as_bytes());
+                w.usize(r.scaled.len());
+                for s in &r.scaled {
+                    w.usize(s.tensor);
+                    w.i128(s.bound);
+                    let (tag, v): (u8, &[u32]) = match &s.multiplier {
+                        Multiplier::Tensor(a) => (0, std::slice::from_ref(a)),
+                        Multiplier::Channel(v) => (1, v),
+                        Multiplier::Element(v) => (2, v),
+                    };
+                    w.u8(tag);
+                    w.usize(v.len());
+                    v.iter().for_each(|&a| w.i64(a as i64));
+                }
+                w.i128(r.offset);
+                w.usize(r.offsets.len());
+                r.offsets.iter().for_each(|&o| w.i64(o));
+                w.i64(r.k as i64);
+                w.i64(r.zero as i64);
+                w.i64(r.lo as i64);
+                w.i64(r.hi as i64);
+                w.usizes(&r.dims);
+            }
+            LayerSpec::Activation { input, dims, function, table } => {
+                w.u8(4);
+                w.usize(*input);
+                w.usizes(dims);
+                w.bytes(function.name().as_bytes());
+                let alpha = match function {
+                    Activation::Elu { alpha } | Activation::LeakyRelu { alpha } => *alpha,
+                    _ => 0.0,
+                };
+                w.i64(alpha.to_bits() as i64);
+                w.i8s(table);
+            }
+            LayerSpec::Wiring { input, in_dims, out_dims, perm } => {
+                w.u8(5);
+                w.usize(*input);
+                w.usizes(in_dims);
+                w.usizes(out_dims);
+                w.u8(perm.is_some() as u8);
+                w.usizes(perm.as_deref().unwrap_or_default());
+            }
+            LayerSpec::MaxPool { views, dims } => {
+                w.u8(6);
+                w.usizes(views);
+                w.usizes(dims);
+            }
+        }
+    }
+
+    fn decode(r: &mut Reader<'_>) -> Result<Self, ModelError> {
+        let tag = r.u8()?;
+        Ok(match tag {
+            0 => LayerSpec::Dense {
+                input: r.usize()?,
+                in_dims: r.dims()?,
+                input_zero: r.i32()?,
+                weights: r.i8s()?,
+                features: r.usize()?,
+                bias: r.i32s()?,
+            },
+            1 => {
+                let (input, in_dims, input_zero, features) =
+                    (r.usize()?, r.dims()?, r.i32()?, r.usize()?);
+                let kernel = r.array::<2>()?;
+                let stride = r.array::<2>()?;
+                let dilation = r.array::<2>()?;
+                let pads = r.array::<4>()?;
+                let groups = r.usize()?;
+                let op = r.usizes()?;
+                let output_padding = match op.as_slice() {
+                    [] => None,
+                    &[a, b] => Some([a, b]),
+                    _ => return Err(r.error("an output padding pair")),
+                };
+                LayerSpec::Conv {
+                    input,
+                    in_dims,
+                    input_zero,
+                    features,
+                    geometry: ConvGeometry { kernel, stride, dilation, pads, groups },
+                    output_padding,
+                    weights: r.i8s()?,
+                    bias: r.i32s()?,
+                }
+            }
+            2 | 3 => {
+                let name = r.bytes()?;
+                let kind = KINDS
+                    .iter()
+                    .find(|k| k.as_bytes() == name)
+                    .copied()
+                    .ok_or_else(|| r.error("a requantization kind"))?;
+                let n = r.count(32)?;
+                let mut scaled = Vec::with_capacity(n);
+                for _ in 0..n {
+                    let (tensor, bound, mtag) = (r.usize()?, r.i128()?, r.u8()?);
+                    let len = r.count(8)?;
+                    let v = (0..len)
+                        .map(|_| {
+                            r.i64()
+                                .and_then(|a| u32::try_from(a).map_err(|_| r.error("a multiplier")))
+                        })
+                        .collect::<Result<Vec<u32>, _>>()?;
+                    let multiplier = match (mtag, v.as_slice()) {
+                        (0, &[a]) => Multiplier::Tensor(a),
+                        (1, _) => Multiplier::Channel(v),
+                        (2, _) => Multiplier::Element(v),
+                        _ => return Err(r.error("a multiplier kind")),
+                    };
+                    scaled.push(Scaled { tensor, multiplier, bound });
+                }
+                let offset = r.i128()?;
+                let len = r.count(8)?;
+                let offsets = (0..len).map(|_| r.i64()).collect::<Result<_, _>>()?;
+                let k = u32::try_from(r.i64()?).map_err(|_| r.error("a shift"))?;
+                let (zero, lo, hi) = (r.i32()?, r.i32()?, r.i32()?);
+                let spec =
+                    RequantSpec { kind, scaled, offset, offsets, k, zero, lo, hi, dims: r.dims()? };
+                if tag == 2 {
+                    LayerSpec::Requant(spec)
+                } else {
+                    LayerSpec::Threshold(spec)
+                }
+            }
+            4 => {
+                let (input, dims) = (r.usize()?, r.dims()?);
+                let name = r.bytes()?;
+                let alpha = f64::from_bits(r.i64()? as u64);
+                let function = [
+                    Activation::Sigmoid,
+                    Activation::Tanh,
+                    Activation::Gelu,
+                    Activation::Elu { alpha },
+                    Activation::LeakyRelu { alpha },
+                    Activation::Silu,
+                    Activation::HardSwish,
+                ]
+                .into_iter()
+                .find(|f| f.name().as_bytes() == name)
+                .ok_or_else(|| r.error("an activation name"))?;
+                let table: [i8; 256] =
+                    r.i8s()?.try_into().map_err(|_| r.error("a 256-entry table"))?;
+                LayerSpec::Activation { input, dims, function, table }
+            }
+            5 => {
+                let (input, in_dims, out_dims) = (r.usize()?, r.dims()?, r.dims()?);
+                let has_perm = r.u8()? == 1;
+                let perm = r.usizes()?;
+                LayerSpec::Wiring { input, in_dims, out_dims, perm: has_perm.then_some(perm) }
+            }
+            6 => LayerSpec::MaxPool { views: r.usizes()?, dims: r.dims()? },
+            _ => return Err(r.error("a layer tag")),
+        })
+    }
+}
+
+impl Model {
+    /// The canonical encoding (`.gkrm`).
+    ///
+    /// # Errors
+    /// A layer whose kind has no encoding ([`Layer::spec`] is `None`).
+    pub fn encode(&self) -> Result<Vec<u8>, ModelError> {
+        let mut w = Writer(Vec::new());
+        w.0.extend_from_slice(&MAGIC);
+        w.0.extend_from_slice(&VERSION.to_le_bytes());
+        w.bytes(self.name.as_bytes());
+        w.usizes(&self.input_dims);
+        w.usize(self.layers.len());
+        for (i, l) in self.layers.iter().enumerate() {
+            let spec = l.spec().ok_or(ModelError::Layer {
+                layer: i,
+                kind: l.kind(),
+                reason: "this layer kind has no canonical encoding".into(),
+            })?;
+            spec.encode(&mut w);
+        }
+        Ok(w.0)
+    }
+
+    /// Decodes and rebuilds a model; errors name the byte offset or the layer.
+    pub fn decode(bytes: &[u8]) -> Result<Model, ModelError> {
+        let mut r = Reader { bytes, offset: 0 };
+        if bytes.get(..4) != Some(&MAGIC[..]) {
+            return Err(ModelError::Parameter("not a gkrnet model (magic GKRM)".into()));
+        }
+        r.offset = 4;
+        let version = u16::from_le_bytes([r.u8()?, r.u8()?]);
+        if version != VERSION {
+            return Err(ModelError::Parameter(format!(
+                "model format version {version}, this build reads {VERSION}"
+            )));
+        }
+        let name = String::from_utf8(r.bytes()?).map_err(|_| r.error("a UTF-8 name"))?;
+        let input_dims = r.dims()?;
+        let count = r.count(1)?;
+        let mut layers = Vec::with_capacity(count);
+        for i in 0..count {
+            let spec = LayerSpec::decode(&mut r)?;
+            layers.push(spec.build().map_err(|e| ModelError::Layer {
+                layer: i,
+                kind: "decoded",
+                reason: e.to_string(),
+            })?);
+        }
+        if r.offset != bytes.len() {
+            return Err(r.error("the end of the model"));
+        }
+        Model::new(name, input_dims, layers)
+    }
+}
+
+struct Writer(Vec<u8>);
+
+impl Writer {
+    fn u8(&mut self, v: u8) {
+        self.0.push(v);
+    }
+    fn usize(&mut self, v: usize) {
+        self.0.extend_from_slice(&(v as u64).to_le_bytes());
+    }
+    fn i64(&mut self, v: i64) {
+        self.0.extend_from_slice(&v.to_le_bytes());
+    }
+    fn i128(&mut self, v: i128) {
+        self.0.extend_from_slice(&v.to_le_bytes());
+    }
+    fn bytes(&mut self, b: &[u8]) {
+        self.usize(b.len());
+        self.0.extend_from_slice(b);
+    }
+    fn usizes(&mut self, v: &[usize]) {
+        self.usize(v.len());
+        v.iter().for_each(|&x| self.usize(x));
+    }
+    fn i8s(&mut self, v: &[i8]) {
+        self.usize(v.len());
+        self.0.extend(v.iter().map(|&x| x as u8));
+    }
+    fn i32s(&mut self, v: &[i32]) {
+        self.usize(v.len());
+        v.iter().for_each(|&x| self.0.extend_from_slice(&x.to_le_bytes()));
+    }
+}
+
+struct Reader<'a> {
+    bytes: &'a [u8],
+    offset: usize,
+}
+
+impl Reader<'_> {
+    fn error(&self, what: &str) -> ModelError {
+        ModelError::Parameter(format!("malformed model at byte {}: expected {what}", self.offset))
+    }
+    fn take(&mut self, n: usize, what: &str) -> Result<&[u8], ModelError> {
+        let end = self.offset.checked_add(n).filter(|&e| e <= self.bytes.len());
+        let end = end.ok_or_else(|| self.error(what))?;
+        let out = &self.bytes[self.offset..end];
+        self.offset = end;
+        Ok(out)
+    }
+    fn u8(&mut self) -> Result<u8, ModelError> {
+        Ok(self.take(1, "a byte")?[0])
+    }
+    fn u64(&mut self) -> Result<u64, ModelError> {
+        let b = self.take(8, "a 64-bit integer")?;
+        Ok(u64::from_le_bytes(b.try_into().unwrap_or([0; 8])))
+    }
+    fn usize(&mut self) -> Result<usize, ModelError> {
+        let v = self.u64()?;
+        usize::try_from(v).map_err(|_| self.error("a size"))
+    }
+    fn i64(&mut self) -> Result<i64, ModelError> {
+        Ok(self.u64()? as i64)
+    }
+    fn i32(&mut self) -> Result<i32, ModelError> {
+        let v = self.i64()?;
+        i32::try_from(v).map_err(|_| self.error("a 32-bit integer"))
+    }
+    fn i128(&mut self) -> Result<i128, ModelError> {
+        let b = self.take(16, "a 128-bit integer")?;
+        Ok(i128::from_le_bytes(b.try_into().unwrap_or([0; 16])))
+    }
+    /// A length whose items take at least `item` bytes each: never more than the bytes left.
+    fn count(&mut self, item: usize) -> Result<usize, ModelError> {
+        let n = self.usize()?;
+        if n.saturating_mul(item) > self.bytes.len() - self.offset {
+            return Err(self.error("a length that fits the remaining bytes"));
+        }
+        Ok(n)
+    }
+    fn bytes(&mut self) -> Result<Vec<u8>, ModelError> {
+        let n = self.count(1)?;
+        Ok(self.take(n, "bytes")?.to_vec())
+    }
+    fn usizes(&mut self) -> Result<Vec<usize>, ModelError> {
+        let n = self.count(8)?;
+        (0..n).map(|_| self.usize()).collect()
+    }
+    /// Tensor dimensions, at most 2^28 entries in all (a model file cannot ask for more memory
+    /// than a real network needs).
+    fn dims(&mut self) -> Result<Vec<usize>, ModelError> {
+        let d = self.usizes()?;
+        match d.iter().try_fold(1usize, |acc, &x| acc.checked_mul(x)) {
+            Some(n) if n <= 1 << 28 => Ok(d),
+            _ => Err(self.error("dimensions of at most 2^28 entries")),
+        }
+    }
+    fn array<const N: usize>(&mut self) -> Result<[usize; N], ModelError> {
+        let v = self.usizes()?;
+        v.try_into().map_err(|_| self.error("a fixed number of sizes"))
+    }
+    fn i8s(&mut self) -> Result<Vec<i8>, ModelError> {
+        Ok(self.bytes()?.into_iter().map(|b| b as i8).collect())
+    }
+    fn i32s(&mut self) -> Result<Vec<i32>, ModelError> {
+        let n = self.count(4)?;
+        let b = self.take(4 * n, "int32 values")?;
+        Ok(b.chunks_exact(4).map(|c| i32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::circuit::zoo;
+
+    #[test]
+    fn models_round_trip_with_the_same_digest_and_outputs() {
+        let mut models = vec![zoo::mlp_act(), zoo::lenet5(), zoo::cnn_cifar()];
+        models.extend((0..40).map(|s| zoo::random_model(s).unwrap()));
+        for m in models {
+            let bytes = m.encode().unwrap();
+            let back = Model::decode(&bytes).unwrap_or_else(|e| panic!("{}: {e}", m.name));
+            assert_eq!(back.digest(), m.digest(), "{}", m.name);
+            assert_eq!(back.encode().unwrap(), bytes, "{}", m.name);
+            let input = zoo::random_input(&m, 3);
+            assert_eq!(back.forward(&input).unwrap(), m.forward(&input).unwrap(), "{}", m.name);
+        }
+    }
+
+    #[test]
+    fn malformed_models_give_errors_never_panics() {
+        let bytes = zoo::lenet5().encode().unwrap();
+        assert!(Model::decode(b"GKRN\x01\x00").is_err());
+        for cut in [0, 3, 6, 20, bytes.len() / 2, bytes.len() - 1] {
+            assert!(Model::decode(&bytes[..cut]).is_err(), "cut at {cut}");
+        }
+        let mut longer = bytes.clone();
+        longer.push(0);
+        assert!(Model::decode(&longer).is_err());
+        // flipped bytes: an error or another valid model, never a panic
+        let small = zoo::random_model(3).unwrap().encode().unwrap();
+        for i in 0..small.len() {
+            for bit in [1u8, 0x80] {
+                let mut b = small.clone();
+                b[i] ^= bit;
+                let _ = Model::decode(&b);
+            }
+        }
+    }
+}
