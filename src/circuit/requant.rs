@@ -317,6 +317,28 @@ pub(crate) fn check_parameters(
     Ok(p_max)
 }
 
+/// The digest bytes of a requantization's parameters (both gadgets): k, zero point, clamp,
+/// offsets and every input's tensor, bound and multipliers.
+pub(crate) fn describe_parameters(
+    scaled: &[Scaled],
+    offset: i128,
+    offsets: &[i64],
+    (k, zero, lo, hi): (u32, i32, i32, i32),
+    out: &mut Vec<u8>,
+) {
+    put(out, &[k as i128, zero as i128, lo as i128, hi as i128, offset, offsets.len() as i128]);
+    put(out, &offsets.iter().map(|&o| o as i128).collect::<Vec<_>>());
+    for s in scaled {
+        let (tag, v): (i128, &[u32]) = match &s.multiplier {
+            Multiplier::Tensor(a) => (0, std::slice::from_ref(a)),
+            Multiplier::Channel(v) => (1, v),
+            Multiplier::Element(v) => (2, v),
+        };
+        put(out, &[s.tensor as i128, s.bound, tag, v.len() as i128]);
+        put(out, &v.iter().map(|&a| a as i128).collect::<Vec<_>>());
+    }
+}
+
 /// P = c + offsets(x) + Σᵢ aᵢ(x)·xᵢ as a polynomial: per-element offsets are `Coef(0)` when
 /// present, then one `Coef` per non-constant multiplier, in order (see [`p_coefficients`]).
 pub(crate) fn p_poly(scaled: &[Scaled], offset: i128, has_offsets: bool) -> Poly {
@@ -407,24 +429,14 @@ impl Layer for Requant {
     }
 
     fn describe(&self, out: &mut Vec<u8>) {
-        put(
+        out.extend_from_slice(b"arithmetic, round-half-even");
+        describe_parameters(
+            &self.scaled,
+            self.offset,
+            &self.offsets,
+            (self.k, self.zero, self.lo, self.hi),
             out,
-            &[self.k as i128, self.zero as i128, self.lo as i128, self.hi as i128, self.offset],
         );
-        out.extend_from_slice(b"round-half-even");
-        put(out, &[self.offsets.len() as i128]);
-        put(out, &self.offsets.iter().map(|&o| o as i128).collect::<Vec<_>>());
-        for s in &self.scaled {
-            put(out, &[s.tensor as i128, s.bound]);
-            match &s.multiplier {
-                Multiplier::Tensor(a) => put(out, &[0, *a as i128]),
-                Multiplier::Channel(v) | Multiplier::Element(v) => {
-                    let tag = if matches!(s.multiplier, Multiplier::Channel(_)) { 1 } else { 2 };
-                    put(out, &[tag, v.len() as i128]);
-                    put(out, &v.iter().map(|&a| a as i128).collect::<Vec<_>>());
-                }
-            }
-        }
     }
 
     fn forward(&self, inputs: &[&Tensor]) -> Result<LayerWitness, ModelError> {

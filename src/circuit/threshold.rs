@@ -19,7 +19,8 @@
 
 use super::expr::{Lin, Poly, Var};
 use super::requant::{
-    channel_of, check_parameters, limbs_for, p_coefficients, p_poly, p_value, split_limbs,
+    channel_of, check_parameters, describe_parameters, limbs_for, p_coefficients, p_poly, p_value,
+    split_limbs,
 };
 use super::LIMB_BITS;
 use super::{
@@ -250,28 +251,9 @@ impl Layer for Threshold {
 
     fn describe(&self, out: &mut Vec<u8>) {
         out.extend_from_slice(b"thresholds, round-half-even");
-        put(
-            out,
-            &[
-                self.k as i128,
-                self.zero as i128,
-                self.lo as i128,
-                self.hi as i128,
-                self.offset,
-                self.v_max,
-            ],
-        );
-        put(out, &self.offsets.iter().map(|&o| o as i128).collect::<Vec<_>>());
-        for s in &self.scaled {
-            put(out, &[s.tensor as i128, s.bound]);
-            let (tag, v): (i128, Vec<u32>) = match &s.multiplier {
-                Multiplier::Tensor(a) => (0, vec![*a]),
-                Multiplier::Channel(v) => (1, v.clone()),
-                Multiplier::Element(v) => (2, v.clone()),
-            };
-            put(out, &[tag, v.len() as i128]);
-            put(out, &v.iter().map(|&a| a as i128).collect::<Vec<_>>());
-        }
+        let params = (self.k, self.zero, self.lo, self.hi);
+        describe_parameters(&self.scaled, self.offset, &self.offsets, params, out);
+        put(out, &[self.v_max]);
         let rows: Vec<i128> = self.rows().into_iter().flatten().map(|v| v as i128).collect();
         out.extend_from_slice(
             blake3::hash(&rows.iter().flat_map(|v| v.to_le_bytes()).collect::<Vec<_>>()).as_bytes(),
