@@ -38,6 +38,10 @@
 //!    the bytes), truncations and appended bytes: never accepted, never a panic (`catch_unwind`).
 //! 8. Every field element of every message of that proof + 1, and the first, last and a random
 //!    integer of every integer message ± 1, one at a time: each rejected by a protocol check.
+mod common;
+
+use common::edit;
+use common::model::*;
 
 use gkrnet::circuit::zoo::{self, Builder};
 use gkrnet::circuit::{
@@ -58,19 +62,6 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 // ---------------------------------------------------------------------------------------------
 // helpers
 
-fn honest(model: &Model, input: &Tensor) -> Vec<u8> {
-    let p = gkr::prove(model, input).expect("the honest prover succeeds");
-    assert_eq!(gkr::verify(model, input, &p.proof).as_ref(), Ok(&p.output), "honest proof");
-    p.proof
-}
-
-/// The cheating prover's proof of whatever witness.
-fn cheat(model: &Model, w: &Witness) -> Vec<u8> {
-    let mut t = FiatShamirProver::new(gkr::PROTOCOL);
-    gkr::prove_witness_unchecked(model, w, &mut t).expect("the cheating prover phrases its proof");
-    t.into_proof().encode()
-}
-
 /// What the cheating prover says when it cannot phrase a proof of `w`.
 fn cheat_refused(model: &Model, w: &Witness) -> ProveError {
     let mut t = FiatShamirProver::new(gkr::PROTOCOL);
@@ -78,19 +69,6 @@ fn cheat_refused(model: &Model, w: &Witness) -> ProveError {
         Ok(_) => panic!("the cheating prover phrased a proof of a false virtual output"),
         Err(e) => e,
     }
-}
-
-fn rejected(model: &Model, input: &Tensor, proof: &[u8], what: &str) -> VerifyError {
-    match gkr::verify(model, input, proof) {
-        Ok(out) => panic!("{what}: the verifier accepted, output {:?}", out.data),
-        Err(e) => e,
-    }
-}
-
-fn edit(proof: &[u8], f: impl FnOnce(&mut Proof)) -> Vec<u8> {
-    let mut p = Proof::decode(proof).expect("an honest proof decodes");
-    f(&mut p);
-    p.encode()
 }
 
 /// `Layer { layer, kind, source }` with the given layer and kind: the source.
@@ -119,40 +97,6 @@ fn is_range_imbalance(e: &VerifyError) -> bool {
 
 const WIRING: &str = "the im2col wiring of the convolution";
 const WEIGHTS: &str = "the convolution weights at the kernel point";
-
-/// Column `c` (in the order of `Layer::columns`) of layer `layer`.
-fn column_mut<'a>(model: &Model, w: &'a mut Witness, layer: usize, c: usize) -> &'a mut Vec<i64> {
-    if model.layers[layer].output_committed() {
-        if c == 0 {
-            &mut w.tensors[layer + 1].data
-        } else {
-            &mut w.advice[layer][c - 1]
-        }
-    } else {
-        &mut w.advice[layer][c]
-    }
-}
-
-fn column_id(model: &Model, layer: usize, name: &str) -> usize {
-    model.layers[layer]
-        .columns()
-        .iter()
-        .position(|&n| n == name)
-        .unwrap_or_else(|| panic!("layer {layer} has no column {name}"))
-}
-
-/// Recomputes every layer after `layer` from the (tampered) tensors, as an honest prover would.
-fn recompute_after(model: &Model, w: &mut Witness, layer: usize) {
-    for i in layer + 1..model.layers.len() {
-        let l = &model.layers[i];
-        let lw = {
-            let ins: Vec<&Tensor> = l.inputs().iter().map(|&t| &w.tensors[t]).collect();
-            l.forward(&ins).expect("downstream layers accept the tampered tensor")
-        };
-        w.tensors[i + 1] = lw.output;
-        w.advice[i] = lw.advice;
-    }
-}
 
 fn random_input(dims: &[usize], seed: u64) -> Tensor {
     let mut rng = ChaCha20Rng::seed_from_u64(seed);

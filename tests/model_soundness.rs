@@ -35,6 +35,10 @@
 //!     `par` column breaking its bit relation with an unchanged MLE at the zero-check point, are
 //!     *accepted* through a transcript that did not absorb them and rejected by the verifier,
 //!     which absorbs them and so draws other challenges.
+mod common;
+
+use common::edit;
+use common::model::*;
 
 use gkrnet::circuit::zoo::{self, Builder};
 use gkrnet::circuit::{Dense, Layout, Model, Multiplier, Requant, Tensor, Witness};
@@ -52,32 +56,6 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 
 // ---------------------------------------------------------------------------------------------
 // helpers
-
-fn honest(model: &Model, input: &Tensor) -> Vec<u8> {
-    let p = gkr::prove(model, input).expect("the honest prover succeeds");
-    assert_eq!(gkr::verify(model, input, &p.proof).as_ref(), Ok(&p.output), "honest proof");
-    p.proof
-}
-
-/// A proof of whatever witness, by the cheating prover.
-fn cheat(model: &Model, w: &Witness) -> Vec<u8> {
-    let mut t = FiatShamirProver::new(gkr::PROTOCOL);
-    gkr::prove_witness_unchecked(model, w, &mut t).expect("the cheating prover phrases its proof");
-    t.into_proof().encode()
-}
-
-fn rejected(model: &Model, input: &Tensor, proof: &[u8], what: &str) -> VerifyError {
-    match gkr::verify(model, input, proof) {
-        Ok(out) => panic!("{what}: the verifier accepted, output {:?}", out.data),
-        Err(e) => e,
-    }
-}
-
-fn edit(proof: &[u8], f: impl FnOnce(&mut Proof)) -> Vec<u8> {
-    let mut p = Proof::decode(proof).expect("an honest proof decodes");
-    f(&mut p);
-    p.encode()
-}
 
 fn is_range_imbalance(e: &VerifyError) -> bool {
     matches!(e, VerifyError::Lookup { which: "range", source }
@@ -126,40 +104,6 @@ fn is_lookup_final_mismatch(e: &VerifyError, which: &str) -> bool {
 fn is_layer_final_mismatch(e: &VerifyError, layer: usize) -> bool {
     matches!(e, VerifyError::Layer { layer: l, source, .. }
         if *l == layer && matches!(**source, VerifyError::FinalEvalMismatch { .. }))
-}
-
-/// Column `c` (in the order of `Layer::columns`) of layer `layer`.
-fn column_mut<'a>(model: &Model, w: &'a mut Witness, layer: usize, c: usize) -> &'a mut Vec<i64> {
-    if model.layers[layer].output_committed() {
-        if c == 0 {
-            &mut w.tensors[layer + 1].data
-        } else {
-            &mut w.advice[layer][c - 1]
-        }
-    } else {
-        &mut w.advice[layer][c]
-    }
-}
-
-fn column_id(model: &Model, layer: usize, name: &str) -> usize {
-    model.layers[layer]
-        .columns()
-        .iter()
-        .position(|&n| n == name)
-        .unwrap_or_else(|| panic!("layer {layer} has no column {name}"))
-}
-
-/// Recomputes every layer after `layer` from the (tampered) tensors, as an honest prover would.
-fn recompute_after(model: &Model, w: &mut Witness, layer: usize) {
-    for i in layer + 1..model.layers.len() {
-        let l = &model.layers[i];
-        let lw = {
-            let ins: Vec<&Tensor> = l.inputs().iter().map(|&t| &w.tensors[t]).collect();
-            l.forward(&ins).expect("downstream layers accept the tampered tensor")
-        };
-        w.tensors[i + 1] = lw.output;
-        w.advice[i] = lw.advice;
-    }
 }
 
 /// Index of the first message with one of these labels and this length.

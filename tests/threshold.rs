@@ -63,6 +63,9 @@
 //! layers keep whole steps, so their tables stay at 256 rows).
 //!
 //! `GKRNET_TEST_SEED` (an integer) shifts every seed.
+mod common;
+
+use common::model::*;
 
 use gkrnet::circuit::zoo::{self, Builder};
 use gkrnet::circuit::{
@@ -72,7 +75,7 @@ use gkrnet::circuit::{
 use gkrnet::gkr;
 use gkrnet::proof::Proof;
 use gkrnet::quant::{self, div_pow2_round_half_even, FixedPoint};
-use gkrnet::transcript::{labels, FiatShamirProver};
+use gkrnet::transcript::labels;
 use gkrnet::VerifyError;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
@@ -1266,26 +1269,6 @@ fn random_configurations_match_the_scalar_reference() {
 
 // ---------------------------------------------------------------------------------------------
 // 7. soundness: helpers
-
-fn honest(model: &Model, input: &Tensor) -> Vec<u8> {
-    let p = gkr::prove(model, input).expect("the honest prover succeeds");
-    assert_eq!(gkr::verify(model, input, &p.proof).as_ref(), Ok(&p.output), "honest proof");
-    p.proof
-}
-
-/// A proof of whatever witness, by the cheating prover.
-fn cheat(model: &Model, w: &Witness) -> Vec<u8> {
-    let mut t = FiatShamirProver::new(gkr::PROTOCOL);
-    gkr::prove_witness_unchecked(model, w, &mut t).expect("the cheating prover phrases its proof");
-    t.into_proof().encode()
-}
-
-fn rejected(model: &Model, input: &Tensor, proof: &[u8], what: &str) -> VerifyError {
-    match gkr::verify(model, input, proof) {
-        Ok(out) => panic!("{what}: the verifier accepted, output {:?}", out.data),
-        Err(e) => e,
-    }
-}
 
 fn is_lookup_imbalance(e: &VerifyError, which: &str) -> bool {
     matches!(e, VerifyError::Lookup { which: w, source }

@@ -1,6 +1,8 @@
 //! Honest fixtures, seeded randomness and tamper helpers shared by the integration tests.
 #![allow(dead_code)]
 
+pub mod model;
+
 use ark_ff::UniformRand;
 use gkrnet::error::VerifyError;
 use gkrnet::field::Fp;

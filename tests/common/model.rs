@@ -1,0 +1,68 @@
+//! Helpers of the whole-model soundness tests: honest and cheating proofs, and witness edits.
+
+use gkrnet::circuit::{Model, Tensor, Witness};
+use gkrnet::gkr;
+use gkrnet::transcript::FiatShamirProver;
+use gkrnet::VerifyError;
+
+/// An honest proof, checked to verify.
+pub fn honest(model: &Model, input: &Tensor) -> Vec<u8> {
+    let p = gkr::prove(model, input).expect("the honest prover succeeds");
+    assert_eq!(gkr::verify(model, input, &p.proof).as_ref(), Ok(&p.output), "honest proof");
+    p.proof
+}
+
+/// A proof of whatever witness, by the cheating prover.
+pub fn cheat(model: &Model, w: &Witness) -> Vec<u8> {
+    let mut t = FiatShamirProver::new(gkr::PROTOCOL);
+    gkr::prove_witness_unchecked(model, w, &mut t).expect("the cheating prover phrases its proof");
+    t.into_proof().encode()
+}
+
+/// The verifier's error; panics if it accepts.
+pub fn rejected(model: &Model, input: &Tensor, proof: &[u8], what: &str) -> VerifyError {
+    match gkr::verify(model, input, proof) {
+        Ok(out) => panic!("{what}: the verifier accepted, output {:?}", out.data),
+        Err(e) => e,
+    }
+}
+
+/// Column `c` (in the order of `Layer::columns`) of layer `layer`.
+pub fn column_mut<'a>(
+    model: &Model,
+    w: &'a mut Witness,
+    layer: usize,
+    c: usize,
+) -> &'a mut Vec<i64> {
+    if model.layers[layer].output_committed() {
+        if c == 0 {
+            &mut w.tensors[layer + 1].data
+        } else {
+            &mut w.advice[layer][c - 1]
+        }
+    } else {
+        &mut w.advice[layer][c]
+    }
+}
+
+/// The index of the column named `name` in layer `layer`.
+pub fn column_id(model: &Model, layer: usize, name: &str) -> usize {
+    model.layers[layer]
+        .columns()
+        .iter()
+        .position(|&n| n == name)
+        .unwrap_or_else(|| panic!("layer {layer} has no column {name}"))
+}
+
+/// Recomputes every layer after `layer` from the (tampered) tensors, as an honest prover would.
+pub fn recompute_after(model: &Model, w: &mut Witness, layer: usize) {
+    for i in layer + 1..model.layers.len() {
+        let l = &model.layers[i];
+        let lw = {
+            let ins: Vec<&Tensor> = l.inputs().iter().map(|&t| &w.tensors[t]).collect();
+            l.forward(&ins).expect("downstream layers accept the tampered tensor")
+        };
+        w.tensors[i + 1] = lw.output;
+        w.advice[i] = lw.advice;
+    }
+}
