@@ -66,3 +66,30 @@ pub fn recompute_after(model: &Model, w: &mut Witness, layer: usize) {
         w.advice[i] = lw.advice;
     }
 }
+
+/// Verifies `bytes`: panics if the verifier accepts or panics (never Ok, never a panic).
+pub fn never_accepted(model: &Model, input: &Tensor, bytes: &[u8], what: &str) {
+    let run =
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| gkr::verify(model, input, bytes)));
+    match run {
+        Ok(Ok(_)) => panic!("{what}: accepted"),
+        Ok(Err(_)) => {}
+        Err(_) => panic!("{what}: the verifier panicked"),
+    }
+}
+
+/// [`never_accepted`] for each (byte, bit) flip of `proof`, on two threads.
+pub fn flips_never_accepted(model: &Model, input: &Tensor, proof: &[u8], flips: &[(usize, u8)]) {
+    std::thread::scope(|scope| {
+        for part in flips.chunks(flips.len().div_ceil(2).max(1)) {
+            scope.spawn(move || {
+                let mut bytes = proof.to_vec();
+                for &(i, bit) in part {
+                    bytes[i] ^= bit;
+                    never_accepted(model, input, &bytes, &format!("byte {i} ^ {bit:#04x}"));
+                    bytes[i] ^= bit;
+                }
+            });
+        }
+    });
+}
