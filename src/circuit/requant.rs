@@ -23,7 +23,7 @@
 //! (all quantities below 2^112 ≪ p/2).
 
 use super::expr::{Lin, Poly, Var};
-use super::{put, Layer, LayerWitness, ModelError, Tensor, TensorId, LIMB_BITS};
+use super::{put, Layer, LayerWitness, ModelError, RequantSpec, Tensor, TensorId, LIMB_BITS};
 use crate::quant::MAX_SHIFT;
 
 /// A fixed-point numerator a (< 2^31) for a whole tensor, per channel, or per element.
@@ -122,17 +122,9 @@ impl Cols {
 /// A requantization (or elementwise add) layer; its output is committed.
 #[derive(Clone, Debug)]
 pub struct Requant {
-    kind: &'static str,
+    /// The parameters, as a compiled model stores them.
+    p: RequantSpec,
     inputs: Vec<TensorId>,
-    scaled: Vec<Scaled>,
-    offset: i128,
-    /// Per-element constants added to P (a public coefficient table), empty if none.
-    offsets: Vec<i64>,
-    k: u32,
-    zero: i32,
-    lo: i32,
-    hi: i32,
-    dims: Vec<usize>,
     q_min: i128,
     top_width: u32,
     cols: Cols,
@@ -207,16 +199,8 @@ impl Requant {
         let le = limbs_for(e_max);
         let inputs = scaled.iter().map(|s| s.tensor).collect();
         Ok(Self {
-            kind,
+            p: RequantSpec { kind, scaled, offset, offsets, k, zero, lo, hi, dims },
             inputs,
-            scaled,
-            offset,
-            offsets,
-            k,
-            zero,
-            lo,
-            hi,
-            dims,
             q_min,
             top_width,
             cols: Cols::new(lq, lr, k > 0, le),
@@ -260,7 +244,7 @@ impl Requant {
 
     /// The expression P = Σ aᵢ·xᵢ + c.
     fn p_expr(&self) -> Poly {
-        p_poly(&self.scaled, self.offset, !self.offsets.is_empty())
+        p_poly(&self.p.scaled, self.p.offset, !self.p.offsets.is_empty())
     }
 }
 
@@ -317,25 +301,23 @@ pub(crate) fn check_parameters(
     Ok(p_max)
 }
 
-/// The digest bytes of a requantization's parameters (both gadgets): k, zero point, clamp,
-/// offsets and every input's tensor, bound and multipliers.
-pub(crate) fn describe_parameters(
-    scaled: &[Scaled],
-    offset: i128,
-    offsets: &[i64],
-    (k, zero, lo, hi): (u32, i32, i32, i32),
-    out: &mut Vec<u8>,
-) {
-    put(out, &[k as i128, zero as i128, lo as i128, hi as i128, offset, offsets.len() as i128]);
-    put(out, &offsets.iter().map(|&o| o as i128).collect::<Vec<_>>());
-    for s in scaled {
-        let (tag, v): (i128, &[u32]) = match &s.multiplier {
-            Multiplier::Tensor(a) => (0, std::slice::from_ref(a)),
-            Multiplier::Channel(v) => (1, v),
-            Multiplier::Element(v) => (2, v),
-        };
-        put(out, &[s.tensor as i128, s.bound, tag, v.len() as i128]);
-        put(out, &v.iter().map(|&a| a as i128).collect::<Vec<_>>());
+impl RequantSpec {
+    /// The digest bytes of the parameters (both gadgets): k, zero point, clamp, offsets and every
+    /// input's tensor, bound and multipliers.
+    pub(crate) fn describe(&self, out: &mut Vec<u8>) {
+        let (k, zero, lo, hi) =
+            (self.k as i128, self.zero as i128, self.lo as i128, self.hi as i128);
+        put(out, &[k, zero, lo, hi, self.offset, self.offsets.len() as i128]);
+        put(out, &self.offsets.iter().map(|&o| o as i128).collect::<Vec<_>>());
+        for s in &self.scaled {
+            let (tag, v): (i128, &[u32]) = match &s.multiplier {
+                Multiplier::Tensor(a) => (0, std::slice::from_ref(a)),
+                Multiplier::Channel(v) => (1, v),
+                Multiplier::Element(v) => (2, v),
+            };
+            put(out, &[s.tensor as i128, s.bound, tag, v.len() as i128]);
+            put(out, &v.iter().map(|&a| a as i128).collect::<Vec<_>>());
+        }
     }
 }
 
@@ -395,21 +377,11 @@ pub(crate) fn p_value(
 
 impl Layer for Requant {
     fn spec(&self) -> Option<super::LayerSpec> {
-        Some(super::LayerSpec::Requant(super::RequantSpec {
-            kind: self.kind,
-            scaled: self.scaled.clone(),
-            offset: self.offset,
-            offsets: self.offsets.clone(),
-            k: self.k,
-            zero: self.zero,
-            lo: self.lo,
-            hi: self.hi,
-            dims: self.dims.clone(),
-        }))
+        Some(super::LayerSpec::Requant(self.p.clone()))
     }
 
     fn kind(&self) -> &'static str {
-        self.kind
+        self.p.kind
     }
 
     fn inputs(&self) -> &[TensorId] {
@@ -417,7 +389,7 @@ impl Layer for Requant {
     }
 
     fn output_dims(&self) -> &[usize] {
-        &self.dims
+        &self.p.dims
     }
 
     fn output_committed(&self) -> bool {
@@ -430,25 +402,20 @@ impl Layer for Requant {
 
     fn describe(&self, out: &mut Vec<u8>) {
         out.extend_from_slice(b"arithmetic, round-half-even");
-        describe_parameters(
-            &self.scaled,
-            self.offset,
-            &self.offsets,
-            (self.k, self.zero, self.lo, self.hi),
-            out,
-        );
+        self.p.describe(out);
     }
 
     fn forward(&self, inputs: &[&Tensor]) -> Result<LayerWitness, ModelError> {
-        let len: usize = self.dims.iter().product();
+        let len: usize = self.p.dims.iter().product();
         let c = &self.cols;
         let mut cols: Vec<Vec<i64>> = vec![Vec::with_capacity(len); c.names.len()];
-        let k = self.k;
+        let k = self.p.k;
         let half = if k == 0 { 0 } else { 1i128 << (k - 1) };
-        let (z, lo, hi) = (self.zero as i128, self.lo as i128, self.hi as i128);
+        let (z, lo, hi) = (self.p.zero as i128, self.p.lo as i128, self.p.hi as i128);
         for j in 0..len {
-            let p = p_value(&self.scaled, self.offset, &self.offsets, &self.dims, inputs, j)
-                .map_err(|e| ModelError::Shape(format!("{}: {e}", self.kind)))?;
+            let p =
+                p_value(&self.p.scaled, self.p.offset, &self.p.offsets, &self.p.dims, inputs, j)
+                    .map_err(|e| ModelError::Shape(format!("{}: {e}", self.p.kind)))?;
             let q = p >> k;
             let rem = p - (q << k);
             let par = q & 1;
@@ -473,12 +440,12 @@ impl Layer for Requant {
                 // unreachable for inputs within their bounds: the widths come from those bounds
                 return Err(ModelError::Shape(format!(
                     "{}: entry {j} (P = {p}) leaves the advice widths",
-                    self.kind
+                    self.p.kind
                 )));
             }
         }
         let y = cols.remove(0);
-        Ok(LayerWitness { output: Tensor::new(self.dims.clone(), y)?, advice: cols })
+        Ok(LayerWitness { output: Tensor::new(self.p.dims.clone(), y)?, advice: cols })
     }
 
     fn relations(&self) -> Vec<Poly> {
@@ -487,15 +454,15 @@ impl Layer for Requant {
         let par = col(c.par);
         let q = par.clone().plus(&Lin::limbs(&c.qh).scale(2)).add_const(self.q_min);
         let rem = Lin::limbs(&c.rem);
-        let (z, lo, hi) = (self.zero as i128, self.lo as i128, self.hi as i128);
+        let (z, lo, hi) = (self.p.zero as i128, self.p.lo as i128, self.p.hi as i128);
         let mut out = vec![
-            self.p_expr().plus_lin(&q.scale(-(1i128 << self.k))).plus_lin(&rem.scale(-1)),
+            self.p_expr().plus_lin(&q.scale(-(1i128 << self.p.k))).plus_lin(&rem.scale(-1)),
             par.times(&par).plus_lin(&par.scale(-1)),
         ];
         let mut u = q.clone().add_const(z);
         if let Some(bc) = c.b {
             let b = col(bc);
-            let h = 1i128 << (self.k - 1);
+            let h = 1i128 << (self.p.k - 1);
             let w = rem.clone().plus(&par);
             // D − (H − w) − b·(2w − 2H − 1)
             out.push(b.times(&b).plus_lin(&b.scale(-1)));
@@ -531,7 +498,7 @@ impl Layer for Requant {
     }
 
     fn coefficients(&self) -> Vec<Vec<i64>> {
-        p_coefficients(&self.scaled, &self.offsets, &self.dims)
+        p_coefficients(&self.p.scaled, &self.p.offsets, &self.p.dims)
     }
 
     fn range_checks(&self) -> Vec<Lin> {

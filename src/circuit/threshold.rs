@@ -19,13 +19,12 @@
 
 use super::expr::{Lin, Poly, Var};
 use super::requant::{
-    channel_of, check_parameters, describe_parameters, limbs_for, p_coefficients, p_poly, p_value,
-    split_limbs,
+    channel_of, check_parameters, limbs_for, p_coefficients, p_poly, p_value, split_limbs,
 };
-use super::LIMB_BITS;
 use super::{
     put, Layer, LayerWitness, ModelError, Multiplier, Scaled, TableLookup, Tensor, TensorId,
 };
+use super::{RequantSpec, LIMB_BITS};
 use crate::quant::div_pow2_round_half_even;
 
 const E1: [&str; 8] = ["e1_0", "e1_1", "e1_2", "e1_3", "e1_4", "e1_5", "e1_6", "e1_7"];
@@ -46,16 +45,9 @@ struct Step {
 /// A threshold requantization; its output is committed.
 #[derive(Clone, Debug)]
 pub struct Threshold {
-    kind: &'static str,
+    /// The parameters, as a compiled model stores them.
+    p: RequantSpec,
     inputs: Vec<TensorId>,
-    scaled: Vec<Scaled>,
-    offset: i128,
-    offsets: Vec<i64>,
-    k: u32,
-    zero: i32,
-    lo: i32,
-    hi: i32,
-    dims: Vec<usize>,
     /// Input mode: V is input 0 and the multiplier is in the table; else V = P.
     input_mode: bool,
     /// |V| ≤ v_max for every input.
@@ -165,16 +157,8 @@ impl Threshold {
         names.extend_from_slice(&E2[..limbs]);
         let inputs = scaled.iter().map(|s| s.tensor).collect();
         Ok(Self {
-            kind,
+            p: RequantSpec { kind, scaled, offset, offsets, k, zero, lo, hi, dims },
             inputs,
-            scaled,
-            offset,
-            offsets,
-            k,
-            zero,
-            lo,
-            hi,
-            dims,
             input_mode,
             v_max,
             limbs,
@@ -185,7 +169,7 @@ impl Threshold {
 
     fn per_channel(&self) -> bool {
         self.steps.len() > 1
-            || (self.input_mode && matches!(self.scaled[0].multiplier, Multiplier::Channel(_)))
+            || (self.input_mode && matches!(self.p.scaled[0].multiplier, Multiplier::Channel(_)))
     }
 
     /// The rows of the layer's table: (y, t₁, t₂[, channel]) for each piece [t₁, t₂) of a
@@ -209,28 +193,18 @@ impl Threshold {
         if self.input_mode {
             Lin::var(Var::In(0)).to_poly()
         } else {
-            p_poly(&self.scaled, self.offset, !self.offsets.is_empty())
+            p_poly(&self.p.scaled, self.p.offset, !self.p.offsets.is_empty())
         }
     }
 }
 
 impl Layer for Threshold {
     fn spec(&self) -> Option<super::LayerSpec> {
-        Some(super::LayerSpec::Threshold(super::RequantSpec {
-            kind: self.kind,
-            scaled: self.scaled.clone(),
-            offset: self.offset,
-            offsets: self.offsets.clone(),
-            k: self.k,
-            zero: self.zero,
-            lo: self.lo,
-            hi: self.hi,
-            dims: self.dims.clone(),
-        }))
+        Some(super::LayerSpec::Threshold(self.p.clone()))
     }
 
     fn kind(&self) -> &'static str {
-        self.kind
+        self.p.kind
     }
 
     fn inputs(&self) -> &[TensorId] {
@@ -238,7 +212,7 @@ impl Layer for Threshold {
     }
 
     fn output_dims(&self) -> &[usize] {
-        &self.dims
+        &self.p.dims
     }
 
     fn output_committed(&self) -> bool {
@@ -251,8 +225,7 @@ impl Layer for Threshold {
 
     fn describe(&self, out: &mut Vec<u8>) {
         out.extend_from_slice(b"thresholds, round-half-even");
-        let params = (self.k, self.zero, self.lo, self.hi);
-        describe_parameters(&self.scaled, self.offset, &self.offsets, params, out);
+        self.p.describe(out);
         put(out, &[self.v_max]);
         let rows: Vec<i128> = self.rows().into_iter().flatten().map(|v| v as i128).collect();
         out.extend_from_slice(
@@ -261,11 +234,11 @@ impl Layer for Threshold {
     }
 
     fn forward(&self, inputs: &[&Tensor]) -> Result<LayerWitness, ModelError> {
-        let len: usize = self.dims.iter().product();
+        let len: usize = self.p.dims.iter().product();
         let mut cols: Vec<Vec<i64>> = vec![Vec::with_capacity(len); self.names.len()];
         let (e1, e2): (Vec<usize>, Vec<usize>) =
             ((3..3 + self.limbs).collect(), (3 + self.limbs..3 + 2 * self.limbs).collect());
-        let err = |e: String| ModelError::Shape(format!("{}: {e}", self.kind));
+        let err = |e: String| ModelError::Shape(format!("{}: {e}", self.p.kind));
         for j in 0..len {
             let v = if self.input_mode {
                 let v = inputs[0].data[j] as i128;
@@ -277,10 +250,10 @@ impl Layer for Threshold {
                 }
                 v
             } else {
-                p_value(&self.scaled, self.offset, &self.offsets, &self.dims, inputs, j)
+                p_value(&self.p.scaled, self.p.offset, &self.p.offsets, &self.p.dims, inputs, j)
                     .map_err(err)?
             };
-            let channel = if self.steps.len() > 1 { channel_of(&self.dims, j) } else { 0 };
+            let channel = if self.steps.len() > 1 { channel_of(&self.p.dims, j) } else { 0 };
             let steps = &self.steps[channel];
             // the row holding v: t₁ ≤ v < t₂
             let i = steps.partition_point(|st| st.t1 <= v).saturating_sub(1);
@@ -296,7 +269,7 @@ impl Layer for Threshold {
             }
         }
         let y = cols.remove(0);
-        Ok(LayerWitness { output: Tensor::new(self.dims.clone(), y)?, advice: cols })
+        Ok(LayerWitness { output: Tensor::new(self.p.dims.clone(), y)?, advice: cols })
     }
 
     fn relations(&self) -> Vec<Poly> {
@@ -313,14 +286,14 @@ impl Layer for Threshold {
     }
 
     fn coefficients(&self) -> Vec<Vec<i64>> {
-        let len: usize = self.dims.iter().product();
+        let len: usize = self.p.dims.iter().product();
         if self.input_mode {
             if self.per_channel() {
-                return vec![(0..len).map(|j| channel_of(&self.dims, j) as i64).collect()];
+                return vec![(0..len).map(|j| channel_of(&self.p.dims, j) as i64).collect()];
             }
             return Vec::new();
         }
-        p_coefficients(&self.scaled, &self.offsets, &self.dims)
+        p_coefficients(&self.p.scaled, &self.p.offsets, &self.p.dims)
     }
 
     fn range_checks(&self) -> Vec<Lin> {
