@@ -6,7 +6,9 @@ Not needed by the crate, its tests or CI. Deterministic: fixed seeds, single-thr
 Versions used (pip install onnx==1.23.2 onnxruntime==1.32.0 scikit-learn==1.9.1 numpy==2.4.6):
     Python 3.11.7, numpy 2.4.6, scikit-learn 1.9.1 (scipy 1.17.1), onnx 1.23.2, onnxruntime 1.32.0
 
-Usage:  python3 models/make_models.py        (writes into the directory of this script)
+Usage:  python3 models/make_models.py             (writes into the directory of this script)
+        python3 models/make_models.py --only-ops  (only the seeded op-coverage fixtures ops_cnn,
+                                                   ops_mlp, unsupported_op and their README section)
 """
 import os
 
@@ -14,6 +16,7 @@ import os
 for _v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_v, "1")
 
+import argparse
 import logging
 import sys
 import warnings
@@ -42,6 +45,7 @@ SPLIT_SEED = 0
 MLP_SEED = 0
 CNN_SEED = 0
 LENET_SEED = 5
+OPS_SEED = 7  # op-coverage fixtures (ops_cnn, ops_mlp, unsupported_op)
 N_CALIB = 100  # first 100 training images calibrate the static quantizer
 N_FIXTURE = 16  # first 16 test images are the saved test inputs
 
@@ -80,6 +84,10 @@ class G:
 
     def init(self, name, arr):
         self.inits.append(numpy_helper.from_array(np.asarray(arr, dtype=np.float32), name))
+        return name
+
+    def init_i64(self, name, arr):
+        self.inits.append(numpy_helper.from_array(np.asarray(arr, dtype=np.int64), name))
         return name
 
     def op(self, op_type, inputs, name, out=None, **attrs):
@@ -351,6 +359,188 @@ def op_summary(m):
     return ", ".join(ops)
 
 
+# ------------------------------------------------------------- op-coverage fixtures (seeded)
+def _he(rng, shape, fan_in):
+    return rng.normal(0.0, np.sqrt(2.0 / fan_in), size=shape).astype(np.float32)
+
+
+def _small(rng, n):
+    return rng.normal(0.0, 0.01, size=n).astype(np.float32)
+
+
+def ops_cnn_onnx(rng):
+    """[N,1,8,8] -> [N,10]; symbolic batch. Shapes (per sample) in the comments."""
+    g = G()
+    pads = g.init_i64("pad0.pads", [0, 0, 1, 1, 0, 0, 1, 1])
+    pval = g.init("pad0.value", np.float32(0.0))
+    h = g.op("Pad", ["input", pads, pval], "pad0", mode="constant")  # [1,10,10]
+    w, b = g.init("conv1.weight", _he(rng, (4, 1, 3, 3), 9)), g.init("conv1.bias", _small(rng, 4))
+    h = g.op("Conv", [h, w, b], "conv1", kernel_shape=[3, 3], dilations=[2, 2],
+             pads=[1, 1, 1, 1], strides=[1, 1])  # [4,8,8]
+    bn = [
+        g.init("bn1.scale", rng.uniform(0.5, 1.5, 4).astype(np.float32)),
+        g.init("bn1.bias", rng.normal(0.0, 0.1, 4).astype(np.float32)),
+        g.init("bn1.mean", rng.normal(0.0, 0.1, 4).astype(np.float32)),
+        g.init("bn1.var", rng.uniform(0.5, 1.5, 4).astype(np.float32)),
+    ]
+    h = g.op("BatchNormalization", [h] + bn, "bn1", epsilon=1e-5)
+    h = g.op("Relu", [h], "relu1")
+    w, b = g.init("conv2.weight", _he(rng, (4, 2, 3, 3), 18)), g.init("conv2.bias", _small(rng, 4))
+    h = g.op("Conv", [h, w, b], "conv2", kernel_shape=[3, 3], group=2, strides=[2, 2],
+             pads=[1, 1, 1, 1])  # [4,4,4]
+    lo, hi = g.init("clip2.min", np.float32(0.0)), g.init("clip2.max", np.float32(6.0))
+    h = g.op("Clip", [h, lo, hi], "clip2")
+    # ConvTranspose weight [C_in, C_out, kH, kW]; k = stride = 2: each output sees C_in inputs
+    w, b = g.init("deconv3.weight", _he(rng, (4, 4, 2, 2), 4)), g.init("deconv3.bias", _small(rng, 4))
+    h = g.op("ConvTranspose", [h, w, b], "deconv3", kernel_shape=[2, 2], strides=[2, 2])  # [4,8,8]
+    h = g.op("LeakyRelu", [h], "lrelu3", alpha=0.1)
+    h = g.op("MaxPool", [h], "maxpool4", kernel_shape=[3, 3], strides=[1, 1], pads=[1, 1, 1, 1])
+    h = g.op("AveragePool", [h], "avgpool5", kernel_shape=[2, 2], strides=[2, 2],
+             pads=[0, 0, 0, 0])  # [4,4,4]
+    w, b = g.init("conv6.weight", _he(rng, (8, 4, 1, 1), 4)), g.init("conv6.bias", _small(rng, 8))
+    h = g.op("Conv", [h, w, b], "conv6", kernel_shape=[1, 1])  # [8,4,4]
+    h = g.op("Elu", [h], "elu6", alpha=1.0)
+    h = g.op("GlobalAveragePool", [h], "gap7")  # [8,1,1]
+    h = g.op("Flatten", [h], "flatten7", axis=1)  # [8]
+    w, b = g.init("gemm8.weight", _he(rng, (10, 8), 8)), g.init("gemm8.bias", _small(rng, 10))
+    h = g.op("Gemm", [h, w, b], "gemm8", transB=1, alpha=1.0, beta=1.0)
+    g.op("Softmax", [h], "softmax9", out="output", axis=1)
+    return g.model("ops_cnn", ["N", 1, 8, 8], ["N", 10])
+
+
+def ops_mlp_onnx(rng):
+    g = G()
+    h = g.op("Sub", ["input", g.init("sub0.b", np.float32(0.5))], "sub0")
+    h = g.op("Mul", [h, g.init("mul0.b", np.float32(2.0))], "mul0")  # [-1, 1)
+    w, b = g.init("gemm1.weight", _he(rng, (64, 32), 64)), g.init("gemm1.bias", _small(rng, 32))
+    h = g.op("Gemm", [h, w, b], "gemm1", transA=0, transB=0, alpha=1.0, beta=1.0)
+    h = g.op("Sigmoid", [h], "sig1")
+    h = g.op("MatMul", [h, g.init("mm2.weight", _he(rng, (32, 32), 32))], "mm2")
+    h = g.op("Add", [h, g.init("add2.bias", _small(rng, 32))], "add2")
+    h = g.op("Tanh", [h], "tanh2")
+    h = g.op("Reshape", [h, g.init_i64("reshape3.shape", [1, 4, 8])], "reshape3")
+    h = g.op("Transpose", [h], "transpose3", perm=[0, 2, 1])
+    h = g.op("Reshape", [h, g.init_i64("reshape4.shape", [1, 32])], "reshape4")
+    h = g.op("Identity", [h], "id4")
+    h = g.op("MatMul", [h, g.init("mm5.weight", _he(rng, (32, 24), 32))], "mm5")
+    h = g.op("Add", [h, g.init("add5.bias", _small(rng, 24))], "add5")
+    # HardSwish is opset 14: at opset 13 it is x * HardSigmoid(x; alpha 1/6, beta 0.5) (as PyTorch exports it)
+    hs = g.op("HardSigmoid", [h], "hswish5_hsig", alpha=1.0 / 6.0, beta=0.5)
+    h = g.op("Mul", [h, hs], "hswish5")
+    x = g.op("Div", [h, g.init("div5.b", np.float32(2.0))], "div5")
+    # Gelu is opset 20: 0.5 * x * (1 + erf(x / sqrt 2))
+    h = g.op("Div", [x, g.init("gelu_div.b", np.float32(1.4142135))], "gelu_div")
+    h = g.op("Erf", [h], "gelu_erf")
+    h = g.op("Add", [h, g.init("gelu_add.b", np.float32(1.0))], "gelu_add")
+    h = g.op("Mul", [x, h], "gelu_mul")
+    h = g.op("Mul", [h, g.init("gelu_half.b", np.float32(0.5))], "gelu_half")
+    h = g.op("MatMul", [h, g.init("mm6.weight", _he(rng, (24, 10), 24))], "mm6")
+    g.op("Add", [h, g.init("add6.bias", _small(rng, 10))], "add6", out="output")
+    return g.model("ops_mlp", [1, 64], [1, 10])
+
+
+def unsupported_onnx(rng):
+    g = G()
+    h = g.op("MatMul", ["input", g.init("mm0.weight", _he(rng, (4, 4), 4))], "mm0")
+    g.op("Cos", [h], "cos_1", out="output")
+    return g.model("unsupported_op", [1, 4], [1, 4])
+
+
+def _print_shapes(m):
+    inf = onnx.shape_inference.infer_shapes(m, strict_mode=True)
+    shapes = {}
+    for vi in list(inf.graph.value_info) + list(inf.graph.input) + list(inf.graph.output):
+        dims = [d.dim_param or d.dim_value for d in vi.type.tensor_type.shape.dim]
+        shapes[vi.name] = "[" + ",".join(str(d) for d in dims) + "]"
+    print(f"  {m.graph.name}: input {shapes['input']}")
+    for n in m.graph.node:
+        print(f"    {n.name:14s} {n.op_type:20s} -> {shapes.get(n.output[0], '?')}")
+
+
+def _print_ranges(m, xs):
+    """min/max of every node output over all of xs (each run as batch 1)."""
+    lo, hi = {}, {}
+    for x in xs:
+        for k, v in intermediates(m, x).items():
+            lo[k] = min(lo.get(k, np.inf), float(v.min()))
+            hi[k] = max(hi.get(k, -np.inf), float(v.max()))
+    print(f"  {m.graph.name} ranges over {len(xs)} inputs:")
+    print(f"    {'input':14s} {'':20s} [{lo['input']:+.4f}, {hi['input']:+.4f}]")
+    for n in m.graph.node:
+        o = n.output[0]
+        print(f"    {n.name:14s} {n.op_type:20s} [{lo[o]:+.4f}, {hi[o]:+.4f}]")
+
+
+OPS_MARK = "## Op-coverage fixtures (seeded, untrained)"
+OPS_README = """\
+{mark}
+
+Three small float models for the ONNX importer's op coverage, made by `ops_fixtures()` in
+`make_models.py` (also alone: `python3 models/make_models.py --only-ops`, which rewrites only these
+files and this section). **Seeded, untrained weights** (one numpy `default_rng(7)`, drawn in the
+order ops_cnn, ops_mlp, unsupported_op, then the two input sets): He-normal weights
+N(0, 2/fan_in), N(0, 0.01) biases; BatchNormalization scale U[0.5, 1.5], bias and mean N(0, 0.1),
+var U[0.5, 1.5]. They test shapes and operator import against onnxruntime, not accuracy. Opset 13,
+IR version 8, default domain only, float32, every node named. Opset 13 has neither `HardSwish`
+(opset 14) nor `Gelu` (opset 20), so they are written as the patterns exporters emit: HardSwish =
+`HardSigmoid(alpha 1/6, beta 0.5)` then `Mul` by x (nodes `hswish5_hsig`, `hswish5`), GELU =
+`Div` by 1.4142135, `Erf`, `Add` 1, `Mul` by x, `Mul` by 0.5 (nodes `gelu_div` … `gelu_half`).
+
+| file | what |
+|---|---|
+| `ops_cnn.onnx` | input `input` `[N,1,8,8]` with a **symbolic batch dimension `N`**, output `output` `[N,10]` (softmax probabilities): Pad (constant, pads `[0,0,1,1,0,0,1,1]` and value 0 as initializer inputs) → 10×10, Conv 4@3×3 dilation 2 pad 1 → 8×8, BatchNormalization, Relu, Conv 4@3×3 group 2 stride 2 pad 1 → 4×4, Clip [0, 6] (initializer inputs), ConvTranspose 4@2×2 stride 2 → 8×8, LeakyRelu 0.1, MaxPool 3×3 stride 1 pad 1, AveragePool 2×2 stride 2 → 4×4, Conv 8@1×1, Elu 1.0, GlobalAveragePool, Flatten, Gemm (transB=1, `[10,8]`), Softmax axis 1 |
+| `ops_mlp.onnx` | `[1,64]` → `[1,10]`: Sub 0.5, Mul 2, Gemm 64→32 (transB=0, weight `[64,32]`), Sigmoid, MatMul 32→32 + Add, Tanh, Reshape `[1,4,8]`, Transpose `[0,2,1]`, Reshape `[1,32]`, Identity, MatMul 32→24 + Add, HardSwish (pattern), Div 2, GELU (Erf pattern), MatMul 24→10 + Add |
+| `unsupported_op.onnx` | `[1,4]` → `[1,4]`: MatMul 4→4, Cos (an op the importer should reject with a clear error); no inputs/expected files |
+| `ops_cnn_inputs.npy`, `ops_mlp_inputs.npy` | uniform [0, 1) float32, `[4,1,8,8]` and `[4,64]` |
+| `ops_cnn_expected.npy`, `ops_mlp_expected.npy` | onnxruntime (CPU, 1 thread) outputs, each input run as batch 1, float32 `[4,10]` (ops_cnn also checked at batch 4 against these) |
+
+Operators (in order of first use):
+* ops_cnn: {ops[ops_cnn]}
+* ops_mlp: {ops[ops_mlp]}
+* unsupported_op: {ops[unsupported_op]}
+"""
+
+
+def write_ops_readme(section):
+    """Replace (or append) the op-coverage section at the end of README.md."""
+    with open(path("README.md")) as fh:
+        head = fh.read().split("\n" + OPS_MARK)[0].rstrip("\n") + "\n"
+    with open(path("README.md"), "w") as fh:
+        fh.write(head + "\n" + section)
+
+
+def ops_fixtures():
+    rng = np.random.default_rng(OPS_SEED)
+    cnn, mlp, uns = ops_cnn_onnx(rng), ops_mlp_onnx(rng), unsupported_onnx(rng)
+    x_cnn = rng.random((4, 1, 8, 8), dtype=np.float32)
+    x_mlp = rng.random((4, 64), dtype=np.float32)
+    for m in (cnn, mlp, uns):
+        for n in m.graph.node:
+            assert n.name and n.domain == ""
+        assert len({n.name for n in m.graph.node}) == len(m.graph.node)
+        onnx.checker.check_model(m, full_check=True)
+        onnx.save(m, path(m.graph.name + ".onnx"))
+        _print_shapes(m)
+    print("op-coverage fixtures, intermediate ranges:")
+    for m, xs in ((cnn, x_cnn), (mlp, x_mlp)):
+        name = m.graph.name
+        out = run_all(session(m), xs)
+        np.save(path(name + "_inputs.npy"), xs)
+        np.save(path(name + "_expected.npy"), out)
+        _print_ranges(m, xs)
+        print(f"  {name} expected [{out.min():+.4f}, {out.max():+.4f}]")
+    batch = session(cnn).run(["output"], {"input": x_cnn})[0]
+    d = float(np.abs(batch - np.load(path("ops_cnn_expected.npy"))).max())
+    assert d < 1e-5, d
+    print(f"  ops_cnn batch-4 run vs per-sample runs: max |diff| {d:.2e}")
+    y = session(uns).run(["output"], {"input": x_mlp[:1, :4]})[0]
+    print(f"  unsupported_op runs in onnxruntime: output shape {list(y.shape)}")
+    ops = {m.graph.name: op_summary(m) for m in (cnn, mlp, uns)}
+    for k, v in ops.items():
+        print(f"  {k} ops: {v}")
+    write_ops_readme(OPS_README.format(mark=OPS_MARK, ops=ops))
+
+
 # --------------------------------------------------------------------------------------- README
 README = """\
 # models/
@@ -505,7 +695,14 @@ def main():
     for k, v in acc.items():
         print(f"ACC {k} {v}")
     print("versions:", versions)
+    ops_fixtures()
 
 
 if __name__ == "__main__":
-    main()
+    ap = argparse.ArgumentParser(description="Regenerate the fixtures in models/.")
+    ap.add_argument("--only-ops", action="store_true",
+                    help="only the seeded op-coverage fixtures (ops_cnn, ops_mlp, unsupported_op)")
+    if ap.parse_args().only_ops:
+        ops_fixtures()
+    else:
+        main()

@@ -34,6 +34,8 @@ pub mod gkr;
 pub mod lookup;
 pub mod matmul;
 pub mod merge;
+#[cfg(feature = "onnx")]
+pub mod onnx;
 pub mod poly;
 pub mod proof;
 pub mod quant;

@@ -10,13 +10,14 @@
 //! ```
 
 use super::{
-    ActivationLayer, Conv, ConvGeometry, Dense, Layer, MaxPool, Model, ModelError, Multiplier,
-    Requant, Scaled, TensorId, Threshold, Wiring,
+    ActivationLayer, Conv, ConvGeometry, Dense, IoQuant, Layer, MaxPool, Model, ModelError,
+    Multiplier, QParams, Requant, Scaled, TensorId, Threshold, Wiring,
 };
 use crate::quant::Activation;
 
 pub const MAGIC: [u8; 4] = *b"GKRM";
-pub const VERSION: u16 = 1;
+/// Version 2 added the input/output quantization ([`IoQuant`]).
+pub const VERSION: u16 = 2;
 
 /// The parameters of a requantization (both gadgets).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -335,6 +336,17 @@ impl Model {
             })?;
             spec.encode(&mut w);
         }
+        match &self.io {
+            None => w.0.push(0),
+            Some(io) => {
+                w.0.push(1);
+                for q in [io.input, io.output] {
+                    w.0.extend_from_slice(&q.scale.to_bits().to_le_bytes());
+                    w.i64(q.zero as i64);
+                }
+                w.0.push(io.softmax as u8);
+            }
+        }
         Ok(w.0)
     }
 
@@ -363,10 +375,36 @@ impl Model {
                 reason: e.to_string(),
             })?);
         }
+        let io = match r.u8()? {
+            0 => None,
+            1 => {
+                let mut q = || -> Result<QParams, ModelError> {
+                    let bits =
+                        (0..8).try_fold(0u64, |acc, i| Ok(acc | (r.u8()? as u64) << (8 * i)))?;
+                    let zero = r.i64()?;
+                    Ok(QParams {
+                        scale: f64::from_bits(bits),
+                        zero: zero.clamp(-1 << 20, 1 << 20) as i32,
+                    })
+                };
+                let (input, output) = (q()?, q()?);
+                let softmax = match r.u8()? {
+                    0 => false,
+                    1 => true,
+                    _ => return Err(r.error("a softmax flag 0 or 1")),
+                };
+                Some(IoQuant { input, output, softmax })
+            }
+            _ => return Err(r.error("an input/output quantization flag 0 or 1")),
+        };
         if r.offset != bytes.len() {
             return Err(r.error("the end of the model"));
         }
-        Model::new(name, input_dims, layers)
+        let model = Model::new(name, input_dims, layers)?;
+        match io {
+            Some(io) => model.with_io(io),
+            None => Ok(model),
+        }
     }
 }
 

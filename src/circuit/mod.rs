@@ -34,7 +34,7 @@ pub use encode::{LayerSpec, RequantSpec};
 pub use expr::{Lin, Poly, Var};
 pub use layout::Layout;
 pub use pool::MaxPool;
-pub use requant::{Multiplier, Requant, Scaled};
+pub use requant::{channel_of, Multiplier, Requant, Scaled};
 pub use threshold::Threshold;
 pub use wiring::Wiring;
 
@@ -207,12 +207,41 @@ pub trait Layer: std::fmt::Debug + Send + Sync {
     }
 }
 
+/// The real value of an int8 tensor: scale·(q − zero).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct QParams {
+    pub scale: f64,
+    pub zero: i32,
+}
+
+impl QParams {
+    /// ONNX QuantizeLinear to int8: clamp(round_half_even(x / scale) + zero, −128, 127).
+    pub fn quantize(&self, x: f64) -> i64 {
+        ((x / self.scale).round_ties_even() + self.zero as f64).clamp(-128.0, 127.0) as i64
+    }
+
+    pub fn dequantize(&self, q: i64) -> f64 {
+        self.scale * (q - self.zero as i64) as f64
+    }
+}
+
+/// How a model's int8 input and output map to real values (an imported model has them; the
+/// built-in seeded models do not). `softmax`: the source model ends with a softmax that is
+/// applied to the dequantized output, outside the proof.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct IoQuant {
+    pub input: QParams,
+    pub output: QParams,
+    pub softmax: bool,
+}
+
 /// A quantized model: an input shape and a list of layers.
 #[derive(Debug)]
 pub struct Model {
     pub name: String,
     pub input_dims: Vec<usize>,
     pub layers: Vec<Box<dyn Layer>>,
+    io: Option<IoQuant>,
     digest: [u8; 32],
 }
 
@@ -314,9 +343,25 @@ impl Model {
                 "the shared lookup table would have {rows} rows, above 2^16"
             )));
         }
-        let mut model = Self { name: name.into(), input_dims, layers, digest: [0; 32] };
+        let mut model = Self { name: name.into(), input_dims, layers, io: None, digest: [0; 32] };
         model.digest = model.compute_digest();
         Ok(model)
+    }
+
+    /// The model with input and output quantization parameters (part of the digest).
+    pub fn with_io(mut self, io: IoQuant) -> Result<Self, ModelError> {
+        let ok =
+            |q: QParams| q.scale.is_finite() && q.scale > 0.0 && (-128..=127).contains(&q.zero);
+        if !ok(io.input) || !ok(io.output) {
+            return Err(ModelError::Parameter(format!("input/output quantization {io:?}")));
+        }
+        self.io = Some(io);
+        self.digest = self.compute_digest();
+        Ok(self)
+    }
+
+    pub fn io(&self) -> Option<&IoQuant> {
+        self.io.as_ref()
     }
 
     /// blake3 of the architecture: input shape, and for each layer its kind, inputs, output
@@ -341,6 +386,14 @@ impl Model {
             l.describe(&mut bytes);
             h.update(&(bytes.len() as u64).to_le_bytes());
             h.update(&bytes);
+        }
+        if let Some(io) = &self.io {
+            h.update(b"io");
+            for q in [io.input, io.output] {
+                h.update(&q.scale.to_bits().to_le_bytes());
+                h.update(&q.zero.to_le_bytes());
+            }
+            h.update(&[io.softmax as u8]);
         }
         *h.finalize().as_bytes()
     }

@@ -63,7 +63,7 @@ pub fn channel_of(dims: &[usize], j: usize) -> usize {
     }
 }
 
-pub(crate) fn channels(dims: &[usize]) -> usize {
+pub fn channels(dims: &[usize]) -> usize {
     match dims.len() {
         0 => 1,
         1 | 2 => dims[dims.len() - 1],

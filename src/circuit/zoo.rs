@@ -122,49 +122,39 @@ impl Builder {
         let mult = if a.len() == 1 { Multiplier::Tensor(a[0]) } else { Multiplier::Channel(a) };
         let lo = if relu { zero_out } else { -128 };
         let scaled = Scaled { tensor: acc, multiplier: mult, bound };
-        self.requant_layer("requant", scaled, Vec::new(), k, zero_out, lo, dims)
+        self.requant_layer("requant", vec![scaled], 0, Vec::new(), k, (zero_out, lo, 127), dims)
     }
 
     /// A threshold requantization, or the arithmetic gadget when asked for or when the
     /// threshold table would exceed [`MAX_THRESHOLD_ROWS`] (per-channel over many channels).
     #[allow(clippy::too_many_arguments)]
-    fn requant_layer(
+    pub fn requant_layer(
         &mut self,
         kind: &'static str,
-        scaled: Scaled,
+        scaled: Vec<Scaled>,
+        offset: i128,
         offsets: Vec<i64>,
         k: u32,
-        zero: i32,
-        lo: i32,
+        (zero, lo, hi): (i32, i32, i32),
         dims: Vec<usize>,
     ) -> Result<TensorId, ModelError> {
         if !self.arithmetic {
             let t = Threshold::new(
                 kind,
-                vec![scaled.clone()],
-                0,
+                scaled.clone(),
+                offset,
                 offsets.clone(),
                 k,
                 zero,
                 lo,
-                127,
+                hi,
                 dims.clone(),
             )?;
             if t.table_lookup().is_some_and(|tl| tl.rows.len() <= MAX_THRESHOLD_ROWS) {
                 return Ok(self.push(t));
             }
         }
-        Ok(self.push(Requant::with_offsets(
-            kind,
-            vec![scaled],
-            0,
-            offsets,
-            k,
-            zero,
-            lo,
-            127,
-            dims,
-        )?))
+        Ok(self.push(Requant::with_offsets(kind, scaled, offset, offsets, k, zero, lo, hi, dims)?))
     }
 
     /// Max pooling: a one-hot depthwise convolution per window tap (padding −128), then
@@ -236,7 +226,7 @@ impl Builder {
             multiplier: Multiplier::Element(per_elem),
             bound: 128 * (kh * kw) as i128,
         };
-        self.requant_layer("avgpool", scaled, offsets, k, z_out, -128, out)
+        self.requant_layer("avgpool", vec![scaled], 0, offsets, k, (z_out, -128, 127), out)
     }
 
     /// Global average pooling: the average over each whole H × W plane ([N, C, 1, 1]).

@@ -1,0 +1,359 @@
+//! The ONNX graph as the importer reads it: nodes in file order (ONNX requires a topological
+//! order), constants decoded from the protobuf ourselves (so that an int8 weight behind a
+//! DequantizeLinear stays int8, whatever tract's optimizer later folds), one input and one output.
+
+use super::ImportError;
+use std::collections::HashMap;
+use tract_onnx::pb;
+
+/// ONNX element types the importer reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Dtype {
+    F32,
+    F64,
+    I8,
+    U8,
+    I32,
+    I64,
+}
+
+impl Dtype {
+    fn from_onnx(code: i32) -> Option<Self> {
+        Some(match code {
+            1 => Dtype::F32,
+            2 => Dtype::U8,
+            3 => Dtype::I8,
+            6 => Dtype::I32,
+            7 => Dtype::I64,
+            11 => Dtype::F64,
+            _ => return None,
+        })
+    }
+
+    pub fn is_float(self) -> bool {
+        matches!(self, Dtype::F32 | Dtype::F64)
+    }
+}
+
+/// A constant tensor; every supported type widens exactly to f64.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Const {
+    pub dims: Vec<usize>,
+    pub dtype: Dtype,
+    pub data: Vec<f64>,
+}
+
+impl Const {
+    pub fn len(&self) -> usize {
+        self.data.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.data.is_empty()
+    }
+
+    pub fn scalar(&self) -> Option<f64> {
+        (self.data.len() == 1).then(|| self.data[0])
+    }
+}
+
+/// A node attribute (the kinds the supported ops use).
+#[derive(Clone, Debug)]
+pub enum Attr {
+    Int(i64),
+    Ints(Vec<i64>),
+    Float(f32),
+    Str(String),
+    Tensor(Const),
+    Other,
+}
+
+#[derive(Clone, Debug)]
+pub struct Node {
+    pub name: String,
+    pub op: String,
+    pub domain: String,
+    pub inputs: Vec<String>,
+    pub outputs: Vec<String>,
+    pub attrs: HashMap<String, Attr>,
+}
+
+/// A dimension of the declared input: fixed, or symbolic (fixed later from the actual input).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Dim {
+    Fixed(usize),
+    Symbol(String),
+}
+
+#[derive(Clone, Debug)]
+pub struct Graph {
+    pub nodes: Vec<Node>,
+    pub consts: HashMap<String, Const>,
+    pub input: String,
+    pub input_dims: Vec<Dim>,
+    pub output: String,
+    pub opset: i64,
+}
+
+impl Node {
+    fn error(&self, reason: impl Into<String>) -> ImportError {
+        ImportError::Node { op: self.op.clone(), node: self.name.clone(), reason: reason.into() }
+    }
+
+    pub fn int(&self, name: &str) -> Result<Option<i64>, ImportError> {
+        match self.attrs.get(name) {
+            None => Ok(None),
+            Some(Attr::Int(v)) => Ok(Some(*v)),
+            Some(_) => Err(self.error(format!("attribute {name} is not an integer"))),
+        }
+    }
+
+    pub fn ints(&self, name: &str) -> Result<Option<Vec<i64>>, ImportError> {
+        match self.attrs.get(name) {
+            None => Ok(None),
+            Some(Attr::Ints(v)) => Ok(Some(v.clone())),
+            Some(_) => Err(self.error(format!("attribute {name} is not a list of integers"))),
+        }
+    }
+
+    pub fn float(&self, name: &str) -> Result<Option<f64>, ImportError> {
+        match self.attrs.get(name) {
+            None => Ok(None),
+            Some(Attr::Float(v)) => Ok(Some(*v as f64)),
+            Some(_) => Err(self.error(format!("attribute {name} is not a float"))),
+        }
+    }
+
+    pub fn string(&self, name: &str) -> Result<Option<String>, ImportError> {
+        match self.attrs.get(name) {
+            None => Ok(None),
+            Some(Attr::Str(v)) => Ok(Some(v.clone())),
+            Some(_) => Err(self.error(format!("attribute {name} is not a string"))),
+        }
+    }
+
+    /// Input `i` when present (ONNX marks an omitted optional input by an empty name).
+    pub fn input(&self, i: usize) -> Option<&str> {
+        self.inputs.get(i).map(String::as_str).filter(|s| !s.is_empty())
+    }
+}
+
+/// Decodes a tensor; errors name the tensor and what is unsupported.
+pub fn decode_tensor(t: &pb::TensorProto) -> Result<Const, String> {
+    let dtype = Dtype::from_onnx(t.data_type).ok_or_else(|| {
+        format!("tensor {:?} has an unsupported element type {}", t.name, t.data_type)
+    })?;
+    if !t.external_data.is_empty() || t.data_location == Some(1) {
+        return Err(format!("tensor {:?} keeps its data in an external file", t.name));
+    }
+    let mut dims = Vec::with_capacity(t.dims.len());
+    let mut len: usize = 1;
+    for &d in &t.dims {
+        let d = usize::try_from(d).map_err(|_| format!("tensor {:?}: dimension {d}", t.name))?;
+        len = len
+            .checked_mul(d)
+            .filter(|&l| l <= 1 << 31)
+            .ok_or_else(|| format!("tensor {:?} is too large", t.name))?;
+        dims.push(d);
+    }
+    let raw = &t.raw_data;
+    let data: Vec<f64> = if !raw.is_empty() {
+        let width = match dtype {
+            Dtype::I8 | Dtype::U8 => 1,
+            Dtype::F32 | Dtype::I32 => 4,
+            Dtype::F64 | Dtype::I64 => 8,
+        };
+        if raw.len() != len * width {
+            return Err(format!(
+                "tensor {:?}: {} raw bytes for {len} elements of {width} bytes",
+                t.name,
+                raw.len()
+            ));
+        }
+        let chunks = raw.chunks_exact(width);
+        match dtype {
+            Dtype::I8 => raw.iter().map(|&b| b as i8 as f64).collect(),
+            Dtype::U8 => raw.iter().map(|&b| b as f64).collect(),
+            Dtype::F32 => {
+                chunks.map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]) as f64).collect()
+            }
+            Dtype::I32 => {
+                chunks.map(|c| i32::from_le_bytes([c[0], c[1], c[2], c[3]]) as f64).collect()
+            }
+            Dtype::F64 => chunks
+                .map(|c| f64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]))
+                .collect(),
+            Dtype::I64 => chunks
+                .map(|c| {
+                    i64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]) as f64
+                })
+                .collect(),
+        }
+    } else {
+        match dtype {
+            Dtype::F32 => t.float_data.iter().map(|&v| v as f64).collect(),
+            Dtype::F64 => t.double_data.clone(),
+            Dtype::I64 => t.int64_data.iter().map(|&v| v as f64).collect(),
+            // int8, uint8 and int32 are stored in int32_data
+            Dtype::I8 | Dtype::U8 | Dtype::I32 => t.int32_data.iter().map(|&v| v as f64).collect(),
+        }
+    };
+    if data.len() != len {
+        return Err(format!("tensor {:?}: {} values for dimensions {dims:?}", t.name, data.len()));
+    }
+    if dtype.is_float() && data.iter().any(|v| !v.is_finite()) {
+        return Err(format!("tensor {:?} holds a value that is not finite", t.name));
+    }
+    Ok(Const { dims, dtype, data })
+}
+
+fn decode_attr(a: &pb::AttributeProto) -> Attr {
+    // AttributeType: FLOAT 1, INT 2, STRING 3, TENSOR 4, FLOATS 6, INTS 7
+    match a.r#type {
+        1 => Attr::Float(a.f),
+        2 => Attr::Int(a.i),
+        3 => Attr::Str(String::from_utf8_lossy(&a.s).into_owned()),
+        4 => a.t.as_ref().and_then(|t| decode_tensor(t).ok()).map_or(Attr::Other, Attr::Tensor),
+        7 => Attr::Ints(a.ints.clone()),
+        _ => Attr::Other,
+    }
+}
+
+impl Graph {
+    /// The graph of a decoded model: exactly one (non-initializer) input and one output.
+    pub fn from_proto(model: &pb::ModelProto) -> Result<Self, ImportError> {
+        let bad = |reason: String| ImportError::Graph(reason);
+        let g = model.graph.as_ref().ok_or_else(|| bad("the model has no graph".into()))?;
+        let opset = model
+            .opset_import
+            .iter()
+            .find(|o| o.domain.is_empty() || o.domain == "ai.onnx")
+            .map_or(1, |o| o.version);
+        let mut consts = HashMap::new();
+        for t in &g.initializer {
+            consts.insert(t.name.clone(), decode_tensor(t).map_err(bad)?);
+        }
+        let inputs: Vec<&pb::ValueInfoProto> =
+            g.input.iter().filter(|i| !consts.contains_key(&i.name)).collect();
+        let [input] = inputs[..] else {
+            return Err(bad(format!(
+                "gkrnet proves models with one input; this graph has {}",
+                inputs.len()
+            )));
+        };
+        let [output] = &g.output[..] else {
+            return Err(bad(format!(
+                "gkrnet proves models with one output; this graph has {}",
+                g.output.len()
+            )));
+        };
+        let shape = match input.r#type.as_ref().and_then(|t| t.value.as_ref()) {
+            Some(pb::type_proto::Value::TensorType(t)) => {
+                if Dtype::from_onnx(t.elem_type).is_none_or(|d| !d.is_float()) {
+                    return Err(bad(format!(
+                        "the input {:?} has element type {}; gkrnet imports float inputs",
+                        input.name, t.elem_type
+                    )));
+                }
+                t.shape.as_ref().map(|s| s.dim.clone()).unwrap_or_default()
+            }
+            None => return Err(bad(format!("the input {:?} has no tensor type", input.name))),
+        };
+        let input_dims = shape
+            .iter()
+            .enumerate()
+            .map(|(i, d)| match &d.value {
+                Some(pb::tensor_shape_proto::dimension::Value::DimValue(v)) if *v > 0 => {
+                    Dim::Fixed(*v as usize)
+                }
+                Some(pb::tensor_shape_proto::dimension::Value::DimParam(s)) => {
+                    Dim::Symbol(s.clone())
+                }
+                _ => Dim::Symbol(format!("dim{i}")),
+            })
+            .collect();
+        let mut nodes = Vec::with_capacity(g.node.len());
+        for (i, n) in g.node.iter().enumerate() {
+            let name = if n.name.is_empty() { format!("#{i}") } else { n.name.clone() };
+            let node = Node {
+                name,
+                op: n.op_type.clone(),
+                domain: n.domain.clone(),
+                inputs: n.input.clone(),
+                outputs: n.output.clone(),
+                attrs: n.attribute.iter().map(|a| (a.name.clone(), decode_attr(a))).collect(),
+            };
+            if node.op == "Constant" && (node.domain.is_empty() || node.domain == "ai.onnx") {
+                let value = match node.attrs.get("value") {
+                    Some(Attr::Tensor(c)) => c.clone(),
+                    _ => match (node.attrs.get("value_float"), node.attrs.get("value_int")) {
+                        (Some(Attr::Float(v)), _) => {
+                            Const { dims: vec![], dtype: Dtype::F32, data: vec![*v as f64] }
+                        }
+                        (_, Some(Attr::Int(v))) => {
+                            Const { dims: vec![], dtype: Dtype::I64, data: vec![*v as f64] }
+                        }
+                        _ => return Err(node.error("a Constant without a supported value")),
+                    },
+                };
+                let out = node.outputs.first().ok_or_else(|| node.error("no output"))?;
+                consts.insert(out.clone(), value);
+                continue;
+            }
+            nodes.push(node);
+        }
+        Ok(Graph {
+            nodes,
+            consts,
+            input: input.name.clone(),
+            input_dims,
+            output: output.name.clone(),
+            opset,
+        })
+    }
+
+    /// The nodes that read tensor `name`.
+    pub fn consumers(&self, name: &str) -> Vec<&Node> {
+        self.nodes.iter().filter(|n| n.inputs.iter().any(|i| i == name)).collect()
+    }
+
+    pub fn producer(&self, name: &str) -> Option<&Node> {
+        self.nodes.iter().find(|n| n.outputs.iter().any(|o| o == name))
+    }
+
+    /// Fixes the declared input dimensions to `dims` (symbolic dimensions take the given size).
+    pub fn resolve_input(&self, dims: &[usize]) -> Result<Vec<usize>, ImportError> {
+        let mismatch = || ImportError::InputShape {
+            expected: self
+                .input_dims
+                .iter()
+                .map(|d| match d {
+                    Dim::Fixed(v) => v.to_string(),
+                    Dim::Symbol(s) => s.clone(),
+                })
+                .collect::<Vec<_>>()
+                .join("×"),
+            got: dims.to_vec(),
+        };
+        if dims.len() != self.input_dims.len() {
+            return Err(mismatch());
+        }
+        for (d, &g) in self.input_dims.iter().zip(dims) {
+            if matches!(d, Dim::Fixed(v) if *v != g) || g == 0 {
+                return Err(mismatch());
+            }
+        }
+        Ok(dims.to_vec())
+    }
+
+    /// The declared input dimensions with every symbolic one set to 1 (batch 1 by default).
+    pub fn default_input(&self) -> Vec<usize> {
+        self.input_dims
+            .iter()
+            .map(|d| match d {
+                Dim::Fixed(v) => *v,
+                Dim::Symbol(_) => 1,
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,297 @@
+//! ONNX import: float, QOperator and QDQ graphs become a canonical integer [`Model`].
+//!
+//! * [`graph`] reads the protobuf (through tract-onnx's `pb` types) into nodes and constants.
+//!   Constants are decoded here, before any optimizer runs, so the int8 weights behind a QDQ
+//!   `DequantizeLinear` stay int8 (tract's decluttering would fold them into f32 constants).
+//! * [`reference`] runs the model in tract (typed, decluttered, optimized) for the float
+//!   reference output and, with every intermediate tensor marked as an output, for calibration
+//!   ranges and concrete shapes.
+//! * [`lower`] maps every node to circuit layers with an exhaustive match; any other op is an
+//!   error naming the op type and the node. How float graphs are quantized is written in
+//!   `paper-notes/quantization.md`.
+//!
+//! The result carries the integer model (with its input and output quantization), the names of
+//! the ONNX tensors it materializes as int8 (for layer-by-layer comparisons) and the notes the
+//! user should see. Prover and verifier share the compiled model (`.gkrm`); the verifier never
+//! recomputes float calibration.
+
+pub mod graph;
+mod lower;
+pub mod reference;
+
+use crate::circuit::{Model, ModelError, QParams, Tensor, TensorId};
+pub use graph::Graph;
+pub use reference::FloatReference;
+use std::path::Path;
+use thiserror::Error;
+use tract_onnx::prelude::Framework;
+
+/// Why an ONNX file could not be imported.
+#[derive(Debug, Error)]
+pub enum ImportError {
+    #[error("cannot read {path}: {source}")]
+    Io { path: String, source: std::io::Error },
+    #[error("{path} is not an ONNX model: {reason}")]
+    NotOnnx { path: String, reason: String },
+    #[error("unsupported ONNX op {op} (node {node:?}): {reason}")]
+    Unsupported { op: String, node: String, reason: String },
+    #[error("ONNX node {node:?} ({op}): {reason}")]
+    Node { op: String, node: String, reason: String },
+    #[error("the ONNX graph: {0}")]
+    Graph(String),
+    #[error("the model takes an input of shape {expected}, got {got:?}")]
+    InputShape { expected: String, got: Vec<usize> },
+    #[error("tract could not run the float model: {0}")]
+    Tract(String),
+    #[error(transparent)]
+    Model(#[from] ModelError),
+}
+
+/// How a model is imported.
+#[derive(Clone, Debug)]
+pub struct ImportOptions {
+    /// The input shape; symbolic dimensions of the declared input are fixed from it. `None`:
+    /// the declared shape with every symbolic dimension 1 (batch 1).
+    pub input_dims: Option<Vec<usize>>,
+    /// Calibration inputs (float, each of the input's size). `None`: `samples` seeded uniform
+    /// inputs in `input_range`.
+    pub calibration: Option<Vec<Vec<f32>>>,
+    pub input_range: (f32, f32),
+    pub samples: usize,
+    pub seed: u64,
+}
+
+impl Default for ImportOptions {
+    fn default() -> Self {
+        Self { input_dims: None, calibration: None, input_range: (0.0, 1.0), samples: 16, seed: 0 }
+    }
+}
+
+/// What kind of graph the file held.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GraphKind {
+    /// Float graph, quantized by gkrnet.
+    Float,
+    /// QOperator (QLinearConv, QLinearMatMul, MatMulInteger, ConvInteger …).
+    QOperator,
+    /// Quantize/Dequantize pairs around float ops.
+    Qdq,
+}
+
+/// An imported model.
+#[derive(Debug)]
+pub struct Imported {
+    /// The integer model, with its input/output quantization ([`Model::io`]).
+    pub model: Model,
+    pub kind: GraphKind,
+    /// Weights of the source model (elements of the weight tensors).
+    pub parameters: usize,
+    /// ONNX tensors materialized as int8 circuit tensors, in circuit order.
+    pub names: Vec<(String, TensorId)>,
+    /// What the user should know (softmax outside the proof, calibration source …).
+    pub notes: Vec<String>,
+    /// tract's float inference of the source model.
+    pub reference: FloatReference,
+}
+
+/// Reads an ONNX file: the protobuf (errors for a missing, truncated or non-ONNX file).
+pub fn read_proto(path: &Path) -> Result<tract_onnx::pb::ModelProto, ImportError> {
+    let shown = path.display().to_string();
+    let bytes =
+        std::fs::read(path).map_err(|source| ImportError::Io { path: shown.clone(), source })?;
+    let not_onnx = |reason: String| ImportError::NotOnnx { path: shown.clone(), reason };
+    if bytes.is_empty() {
+        return Err(not_onnx("the file is empty".into()));
+    }
+    let proto = guard(|| tract_onnx::onnx().proto_model_for_read(&mut bytes.as_slice()))
+        .map_err(|e| not_onnx(format!("protobuf decoding failed ({e})")))?
+        .map_err(|e| not_onnx(format!("protobuf decoding failed ({e:#})")))?;
+    if proto.graph.as_ref().is_none_or(|g| g.node.is_empty()) {
+        return Err(not_onnx("the protobuf holds no graph nodes".into()));
+    }
+    Ok(proto)
+}
+
+/// Runs `f`, turning a panic inside a dependency (tract, prost) into an error.
+pub(crate) fn guard<T>(f: impl FnOnce() -> T) -> Result<T, String> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).map_err(|p| {
+        p.downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| p.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "a panic".into())
+    })
+}
+
+/// Imports an ONNX file.
+pub fn import(path: &Path, options: &ImportOptions) -> Result<Imported, ImportError> {
+    let proto = read_proto(path)?;
+    let name = path.file_stem().and_then(|s| s.to_str()).unwrap_or("model").to_string();
+    import_proto(&proto, &name, options)
+}
+
+/// Imports a decoded ONNX model.
+pub fn import_proto(
+    proto: &tract_onnx::pb::ModelProto,
+    name: &str,
+    options: &ImportOptions,
+) -> Result<Imported, ImportError> {
+    let graph = Graph::from_proto(proto)?;
+    let input_dims = match &options.input_dims {
+        Some(d) => graph.resolve_input(d)?,
+        None => graph.default_input(),
+    };
+    lower::lower(proto, &graph, name, &input_dims, options)
+}
+
+impl Imported {
+    pub fn input_params(&self) -> QParams {
+        self.model.io().map_or(QParams { scale: 1.0, zero: 0 }, |io| io.input)
+    }
+
+    pub fn output_params(&self) -> QParams {
+        self.model.io().map_or(QParams { scale: 1.0, zero: 0 }, |io| io.output)
+    }
+
+    /// The int8 input tensor of a float input.
+    pub fn quantize_input(&self, x: &[f32]) -> Result<Tensor, ModelError> {
+        quantize_input(&self.model, x)
+    }
+}
+
+/// The int8 input tensor of a float input, with the model's input quantization.
+pub fn quantize_input(model: &Model, x: &[f32]) -> Result<Tensor, ModelError> {
+    let q = model.io().map_or(QParams { scale: 1.0, zero: 0 }, |io| io.input);
+    Tensor::new(model.input_dims.clone(), x.iter().map(|&v| q.quantize(v as f64)).collect())
+}
+
+/// The real output of an integer output (softmax applied when the source model ended with one).
+pub fn dequantize_output(model: &Model, out: &Tensor) -> Vec<f64> {
+    let Some(io) = model.io() else {
+        return out.data.iter().map(|&v| v as f64).collect();
+    };
+    let mut y: Vec<f64> = out.data.iter().map(|&v| io.output.dequantize(v)).collect();
+    if io.softmax {
+        let rows = out.dims.first().copied().unwrap_or(1).max(1);
+        let width = y.len() / rows;
+        for row in y.chunks_mut(width.max(1)) {
+            let m = row.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            let sum: f64 = row.iter().map(|v| (v - m).exp()).sum();
+            row.iter_mut().for_each(|v| *v = (*v - m).exp() / sum);
+        }
+    }
+    y
+}
+
+/// Float model vs integer model on a set of inputs.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Accuracy {
+    pub samples: usize,
+    pub max_abs_error: f64,
+    pub mean_abs_error: f64,
+    /// Fraction of samples whose argmax (per row) agrees.
+    pub argmax_agreement: f64,
+    /// With labels: (float accuracy, int8 accuracy).
+    pub accuracy: Option<(f64, f64)>,
+}
+
+fn argmax(row: &[f64]) -> usize {
+    row.iter()
+        .enumerate()
+        .fold((0, f64::NEG_INFINITY), |(bi, bv), (i, &v)| if v > bv { (i, v) } else { (bi, bv) })
+        .0
+}
+
+/// Compares tract's float output with the dequantized integer output on `inputs` (and the
+/// argmax with `labels` when given).
+pub fn accuracy(
+    imported: &Imported,
+    inputs: &[Vec<f32>],
+    labels: Option<&[i64]>,
+) -> Result<Accuracy, ImportError> {
+    let (mut max, mut sum, mut count, mut agree) = (0f64, 0f64, 0usize, 0usize);
+    let (mut right_f, mut right_q) = (0usize, 0usize);
+    for (i, x) in inputs.iter().enumerate() {
+        let float = imported.reference.output(x)?;
+        let q = imported.quantize_input(x)?;
+        let w = imported.model.forward(&q)?;
+        let ours = dequantize_output(&imported.model, w.output());
+        if float.len() != ours.len() {
+            return Err(ImportError::Graph(format!(
+                "float output has {} values, the integer model {}",
+                float.len(),
+                ours.len()
+            )));
+        }
+        for (a, b) in float.iter().zip(&ours) {
+            let d = (a - b).abs();
+            max = max.max(d);
+            sum += d;
+            count += 1;
+        }
+        let (fa, qa) = (argmax(&float), argmax(&ours));
+        agree += usize::from(fa == qa);
+        if let Some(l) = labels.and_then(|l| l.get(i)) {
+            right_f += usize::from(fa as i64 == *l);
+            right_q += usize::from(qa as i64 == *l);
+        }
+    }
+    let n = inputs.len().max(1) as f64;
+    Ok(Accuracy {
+        samples: inputs.len(),
+        max_abs_error: max,
+        mean_abs_error: sum / count.max(1) as f64,
+        argmax_agreement: agree as f64 / n,
+        accuracy: labels.map(|_| (right_f as f64 / n, right_q as f64 / n)),
+    })
+}
+
+/// Seeded uniform inputs of `len` values in `range`.
+pub fn random_inputs(len: usize, count: usize, range: (f32, f32), seed: u64) -> Vec<Vec<f32>> {
+    use rand::{Rng, SeedableRng};
+    let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(seed);
+    (0..count).map(|_| (0..len).map(|_| rng.gen_range(range.0..=range.1)).collect()).collect()
+}
+
+/// An n-dimensional `.npy` array (float32/64, int8/16/32/64, uint8) as f64, C order.
+pub fn read_npy(path: &Path) -> Result<(Vec<usize>, Vec<f64>), ImportError> {
+    let shown = path.display().to_string();
+    let file = std::fs::File::open(path)
+        .map_err(|source| ImportError::Io { path: shown.clone(), source })?;
+    let bad = |reason: String| ImportError::Graph(format!("{shown}: {reason}"));
+    let npy = npyz::NpyFile::new(std::io::BufReader::new(file))
+        .map_err(|e| bad(format!("not a valid .npy file ({e})")))?;
+    if npy.order() == npyz::Order::Fortran {
+        return Err(bad("stored in Fortran order (save it with numpy.ascontiguousarray)".into()));
+    }
+    let shape: Vec<usize> = npy.shape().iter().map(|&d| d as usize).collect();
+    let npyz::DType::Plain(ts) = npy.dtype() else {
+        return Err(bad("a structured dtype".into()));
+    };
+    let read = |e: std::io::Error| bad(format!("cannot read the data ({e})"));
+    let data: Vec<f64> = match (ts.type_char(), ts.size_field()) {
+        (npyz::TypeChar::Float, 4) => {
+            npy.into_vec::<f32>().map_err(read)?.into_iter().map(f64::from).collect()
+        }
+        (npyz::TypeChar::Float, 8) => npy.into_vec::<f64>().map_err(read)?,
+        (npyz::TypeChar::Int, 1) => {
+            npy.into_vec::<i8>().map_err(read)?.into_iter().map(f64::from).collect()
+        }
+        (npyz::TypeChar::Int, 2) => {
+            npy.into_vec::<i16>().map_err(read)?.into_iter().map(f64::from).collect()
+        }
+        (npyz::TypeChar::Int, 4) => {
+            npy.into_vec::<i32>().map_err(read)?.into_iter().map(f64::from).collect()
+        }
+        (npyz::TypeChar::Int, 8) => {
+            npy.into_vec::<i64>().map_err(read)?.into_iter().map(|v| v as f64).collect()
+        }
+        (npyz::TypeChar::Uint, 1) => {
+            npy.into_vec::<u8>().map_err(read)?.into_iter().map(f64::from).collect()
+        }
+        _ => return Err(bad(format!("dtype {ts} (float32/64, int8–64 or uint8)"))),
+    };
+    if data.len() != shape.iter().product::<usize>() {
+        return Err(bad(format!("{} values for shape {shape:?}", data.len())));
+    }
+    Ok((shape, data))
+}

@@ -1,0 +1,97 @@
+//! tract's float inference of the source model: the reference output for accuracy reports and,
+//! with intermediate tensors marked as outputs, calibration ranges and concrete shapes.
+
+use super::{guard, ImportError};
+use std::collections::HashMap;
+use tract_onnx::prelude::*;
+
+/// An optimized tract plan with a fixed input shape and a list of named outputs.
+pub struct FloatReference {
+    plan: std::sync::Arc<TypedRunnableModel>,
+    input_dims: Vec<usize>,
+    names: Vec<String>,
+}
+
+impl std::fmt::Debug for FloatReference {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FloatReference").field("outputs", &self.names).finish()
+    }
+}
+
+fn tract_error(e: impl std::fmt::Display) -> ImportError {
+    ImportError::Tract(e.to_string())
+}
+
+/// One named output of a run: its shape and values (integer tensors widened exactly).
+pub type Named = (Vec<usize>, Vec<f64>);
+
+impl FloatReference {
+    /// The plan of `proto` on inputs of `input_dims`, computing the tensors `names` (the ones
+    /// tract knows; [`FloatReference::names`] lists those kept). The graph output comes first.
+    pub fn new(
+        proto: &tract_onnx::pb::ModelProto,
+        input_dims: &[usize],
+        output: &str,
+        names: &[String],
+    ) -> Result<Self, ImportError> {
+        let build = || -> TractResult<(std::sync::Arc<TypedRunnableModel>, Vec<String>)> {
+            let mut model = tract_onnx::onnx().model_for_proto_model(proto)?;
+            model.set_input_fact(0, InferenceFact::dt_shape(f32::datum_type(), input_dims))?;
+            let mut kept = vec![output.to_string()];
+            let mut outlets = vec![model
+                .find_outlet_label(output)
+                .ok_or_else(|| anyhow::anyhow!("the graph output {output:?} has no outlet"))?];
+            for n in names {
+                if n == output {
+                    continue;
+                }
+                if let Some(o) = model.find_outlet_label(n) {
+                    outlets.push(o);
+                    kept.push(n.clone());
+                }
+            }
+            model.select_output_outlets(&outlets)?;
+            let plan = model.into_optimized()?.into_runnable()?;
+            Ok((plan, kept))
+        };
+        let (plan, names) =
+            guard(build).map_err(tract_error)?.map_err(|e| tract_error(format!("{e:#}")))?;
+        Ok(Self { plan, input_dims: input_dims.to_vec(), names })
+    }
+
+    pub fn names(&self) -> &[String] {
+        &self.names
+    }
+
+    /// Every kept output on one float input.
+    pub fn run(&self, input: &[f32]) -> Result<HashMap<String, Named>, ImportError> {
+        let len: usize = self.input_dims.iter().product();
+        if input.len() != len {
+            return Err(ImportError::InputShape {
+                expected: format!("{:?}", self.input_dims),
+                got: vec![input.len()],
+            });
+        }
+        let run = || -> TractResult<Vec<Named>> {
+            let x = tract_ndarray::ArrayD::from_shape_vec(self.input_dims.clone(), input.to_vec())?;
+            let outs = self.plan.run(tvec!(Tensor::from(x).into()))?;
+            outs.iter()
+                .map(|t| {
+                    let t = t.cast_to::<f64>()?;
+                    Ok((
+                        t.shape().to_vec(),
+                        t.to_plain_array_view::<f64>()?.iter().copied().collect(),
+                    ))
+                })
+                .collect()
+        };
+        let outs = guard(run).map_err(tract_error)?.map_err(|e| tract_error(format!("{e:#}")))?;
+        Ok(self.names.iter().cloned().zip(outs).collect())
+    }
+
+    /// The graph output on one float input.
+    pub fn output(&self, input: &[f32]) -> Result<Vec<f64>, ImportError> {
+        let mut all = self.run(input)?;
+        Ok(all.remove(&self.names[0]).map(|(_, v)| v).unwrap_or_default())
+    }
+}
