@@ -9,6 +9,10 @@ Versions used (pip install onnx==1.23.2 onnxruntime==1.32.0 scikit-learn==1.9.1 
 Usage:  python3 models/make_models.py             (writes into the directory of this script)
         python3 models/make_models.py --only-ops  (only the seeded op-coverage fixtures ops_cnn,
                                                    ops_mlp, unsupported_op and their README section)
+        python3 models/make_models.py --only-data (only the unpacked .npy data for the Rust tests:
+                                                   digits_{mlp,cnn}_qop_intermediates/, the whole
+                                                   test split, the calibration set, README section;
+                                                   reads the committed models, rewrites nothing else)
 """
 import os
 
@@ -18,7 +22,9 @@ for _v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 
 import argparse
 import logging
+import re
 import sys
+import tempfile
 import warnings
 
 import numpy as np
@@ -541,6 +547,138 @@ def ops_fixtures():
     write_ops_readme(OPS_README.format(mark=OPS_MARK, ops=ops))
 
 
+# ------------------------------------------------- unpacked data for the Rust tests (no .npz)
+DATA_MARK = "## Unpacked data for the Rust tests"
+_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
+
+
+def _file_name(key):
+    """Tensor name -> file stem: characters outside [A-Za-z0-9_.-] (and a leading '.') become '_'."""
+    stem = _UNSAFE.sub("_", key)
+    return "_" + stem[1:] if stem.startswith(".") or not stem else stem
+
+
+def _read(name):
+    with open(path(name), "rb") as fh:
+        return fh.read()
+
+
+def _save(name, arr):
+    """np.save of a C-order copy; returns the file size."""
+    np.save(path(name), np.ascontiguousarray(arr))
+    return os.path.getsize(path(name))
+
+
+def _same(a, b):
+    """Same dtype, shape and bytes (exact, NaN-safe)."""
+    return a.dtype == b.dtype and a.shape == b.shape and a.tobytes() == b.tobytes()
+
+
+def unpack_npz(base):
+    """<base>.npz -> <base>/<key>.npy (npz key order, C order, same dtype); names.txt if renamed.
+
+    Returns [(file, key, dtype, shape)]. Stale .npy files and names.txt in the directory go.
+    """
+    with np.load(path(base + ".npz")) as z:
+        arrays = [(k, z[k]) for k in z.files]
+    files = [_file_name(k) + ".npy" for k, _ in arrays]
+    assert len({f.lower() for f in files}) == len(files), f"{base}: file names collide: {files}"
+    renamed = any(f != k + ".npy" for f, (k, _) in zip(files, arrays))
+    os.makedirs(path(base), exist_ok=True)
+    keep = set(files) | ({"names.txt"} if renamed else set())
+    for f in sorted(os.listdir(path(base))):
+        if f not in keep and (f.endswith(".npy") or f == "names.txt"):
+            os.remove(path(os.path.join(base, f)))
+    rows = []
+    for f, (k, a) in zip(files, arrays):
+        _save(os.path.join(base, f), a)
+        back = np.load(path(os.path.join(base, f)))
+        assert _same(back, a) and back.flags.c_contiguous, (base, k)
+        rows.append((f, k, a.dtype, a.shape))
+    if renamed:
+        with open(path(os.path.join(base, "names.txt")), "w") as fh:
+            fh.write("".join(f"{f}\t{k}\n" for f, k, _, _ in rows))
+    return rows
+
+
+DATA_README = """\
+{mark}
+
+The crate reads `.npy` but not `.npz` (a zip archive), so `data_fixtures()` in `make_models.py`
+also writes the data below as plain `.npy` files (format 1.0, little-endian, C order). Also alone:
+`python3 models/make_models.py --only-data` writes only these files and this section, from the
+committed models and `load_digits`, and changes no other file. The `.npz` files stay.
+
+| file | what |
+|---|---|
+| `digits_{{mlp,cnn}}_qop_intermediates/` | one `<key>.npy` per key of the matching `.npz` (same array, dtype and shape, batch dimension kept); {names}. Checked bit for bit against the `.npz` and against a fresh onnxruntime run of the QOperator model on the first test input |
+| `digits_test_all_inputs.npy` | the whole held-out test split (same split and pixels / 16 as above), float32 `[{n_te},1,8,8]`; rows 0–{last} are `digits_test_inputs.npy` bit for bit |
+| `digits_test_all_labels.npy` | their labels, int64 `[{n_te}]`; rows 0–{last} are `digits_test_labels.npy` |
+| `digits_calibration.npy` | the first {n_calib} training images, float32 `[{n_calib},1,8,8]`: the MinMax calibration set of all four quantized models (reshape to `[{n_calib},64]` for the MLP); re-quantizing the float models with it gives the committed `*_qop.onnx` and `*_qdq.onnx` byte for byte |
+
+Files in node order (name, dtype, shape):
+{dirs}
+"""
+
+
+def write_data_readme(section):
+    """Put the data section before the op-coverage section (or at the end), replacing an old one."""
+    with open(path("README.md")) as fh:
+        text = fh.read()
+    head, sep, tail = text.partition("\n" + OPS_MARK)
+    head = head.split("\n" + DATA_MARK)[0].rstrip("\n") + "\n"
+    with open(path("README.md"), "w") as fh:
+        fh.write(head + "\n" + section + ("\n" + OPS_MARK + tail if sep else ""))
+
+
+def data_fixtures():
+    x_tr, x_te, _, y_te = load_data()
+    n_te = len(y_te)
+    xs, ys = np.ascontiguousarray(x_te, np.float32), np.ascontiguousarray(y_te, np.int64)
+    assert xs.shape == (n_te, 1, 8, 8) and ys.shape == (n_te,)
+    assert _same(xs[:N_FIXTURE], np.load(path("digits_test_inputs.npy"))), "test split differs"
+    assert _same(ys[:N_FIXTURE], np.load(path("digits_test_labels.npy"))), "test labels differ"
+    sizes = {
+        "digits_test_all_inputs.npy": _save("digits_test_all_inputs.npy", xs),
+        "digits_test_all_labels.npy": _save("digits_test_all_labels.npy", ys),
+    }
+    calib = np.ascontiguousarray(x_tr[:N_CALIB], np.float32)
+    assert calib.shape == (N_CALIB, 1, 8, 8)
+    sizes["digits_calibration.npy"] = _save("digits_calibration.npy", calib)
+    # the saved calibration set reproduces the committed quantized models byte for byte
+    with tempfile.TemporaryDirectory() as tmp:
+        for base, flat in (("digits_mlp", True), ("digits_cnn", False)):
+            c = np.load(path("digits_calibration.npy"))
+            for suffix, fmt in (("_qop", QuantFormat.QOperator), ("_qdq", QuantFormat.QDQ)):
+                out = os.path.join(tmp, base + suffix + ".onnx")
+                quantize(path(base + ".onnx"), out, c.reshape(-1, 64) if flat else c, fmt)
+                with open(out, "rb") as fh:
+                    same = fh.read() == _read(base + suffix + ".onnx")
+                assert same, f"calibration set does not reproduce {base}{suffix}.onnx"
+    print(f"data: {n_te} test images, {N_CALIB} calibration images (re-quantization matches)")
+    dirs, renamed = [], False
+    for base, flat in (("digits_mlp", True), ("digits_cnn", False)):
+        name = base + "_qop_intermediates"
+        rows = unpack_npz(name)
+        fresh = intermediates(onnx.load(path(base + "_qop.onnx")), xs[0].reshape(64) if flat else xs[0])
+        assert list(fresh) == [k for _, k, _, _ in rows], f"{name}: keys differ from a fresh run"
+        for f, k, _, _ in rows:
+            assert _same(np.load(path(os.path.join(name, f))), fresh[k]), f"{name}/{f} differs"
+        renamed |= any(f != k + ".npy" for f, k, _, _ in rows)
+        total = sum(os.path.getsize(path(os.path.join(name, f))) for f, _, _, _ in rows)
+        print(f"  {name}/: {len(rows)} files, {total} bytes (matches the .npz and a fresh run)")
+        dirs.append(f"* `{name}/`: " + ", ".join(
+            f"`{f[:-4]}`" + ("" if f == k + ".npy" else f" (`{k}`)")
+            + f" {d} `[{','.join(map(str, s))}]`" for f, k, d, s in rows))
+    for k, v in sizes.items():
+        print(f"  {k}: {v} bytes")
+    names = ("keys with characters outside `[A-Za-z0-9_.-]` have them replaced by `_`, and "
+             "`names.txt` (`file<TAB>key` per line) maps the files back" if renamed else
+             "file name = key + `.npy` (every key is already a safe file name, so no `names.txt`)")
+    write_data_readme(DATA_README.format(mark=DATA_MARK, names=names, n_te=n_te, last=N_FIXTURE - 1,
+                                         n_calib=N_CALIB, dirs="\n".join(dirs)))
+
+
 # --------------------------------------------------------------------------------------- README
 README = """\
 # models/
@@ -695,14 +833,22 @@ def main():
     for k, v in acc.items():
         print(f"ACC {k} {v}")
     print("versions:", versions)
+    data_fixtures()
     ops_fixtures()
 
 
 if __name__ == "__main__":
     ap = argparse.ArgumentParser(description="Regenerate the fixtures in models/.")
-    ap.add_argument("--only-ops", action="store_true",
-                    help="only the seeded op-coverage fixtures (ops_cnn, ops_mlp, unsupported_op)")
-    if ap.parse_args().only_ops:
+    only = ap.add_mutually_exclusive_group()
+    only.add_argument("--only-ops", action="store_true",
+                      help="only the seeded op-coverage fixtures (ops_cnn, ops_mlp, unsupported_op)")
+    only.add_argument("--only-data", action="store_true",
+                      help="only the unpacked .npy data (intermediates directories, whole test split, "
+                           "calibration set), from the committed models")
+    args = ap.parse_args()
+    if args.only_ops:
         ops_fixtures()
+    elif args.only_data:
+        data_fixtures()
     else:
         main()

@@ -1,6 +1,8 @@
 //! The command line: argument parsing, files, timing and exit codes. Library errors are typed;
 //! here they become messages with context (anyhow).
 
+#[cfg(feature = "onnx")]
+mod compile;
 mod matmul;
 mod model;
 mod npy;
@@ -26,6 +28,10 @@ enum Command {
     /// Prove and verify a built-in quantized model on a seeded input.
     Model(model::Args),
     Sumcheck(sumcheck::Args),
+    /// Import an ONNX model (quantizing a float one) into a canonical integer model (.gkrm);
+    /// prints its digest and the int8-vs-float accuracy.
+    #[cfg(feature = "onnx")]
+    Compile(compile::Args),
     /// Outsourced int8 matrix products C = A·B with a proof.
     #[command(subcommand)]
     Matmul(matmul::Command),
@@ -44,6 +50,8 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
     match cli.command {
         Command::Model(args) => model::run(args),
         Command::Sumcheck(args) => sumcheck::run(args),
+        #[cfg(feature = "onnx")]
+        Command::Compile(args) => compile::run(args),
         Command::Matmul(cmd) => matmul::run(cmd),
     }
 }

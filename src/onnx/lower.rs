@@ -97,6 +97,8 @@ struct Lower<'g> {
     fused: HashMap<usize, Fused>,
     skipped: HashSet<usize>,
     names: Vec<(String, TensorId)>,
+    /// ONNX tensors of an integer type (what the int8 circuit tensors are compared with).
+    integer: HashSet<String>,
     notes: Vec<String>,
     /// The tensor the proof ends on: the graph output, or the input of a final Softmax.
     softmax: Option<String>,
@@ -189,6 +191,7 @@ pub(super) fn lower(
         fused: HashMap::new(),
         skipped: HashSet::new(),
         names: Vec::new(),
+        integer: integer_tensors(g),
         notes: Vec::new(),
         softmax: None,
         parameters: 0,
@@ -206,7 +209,6 @@ pub(super) fn lower(
     // the input: at the parameters of the QuantizeLinear that reads it, else calibrated
     let input_q = l.target_params(&g.input)?;
     l.values.insert(g.input.clone(), Value::Int { id: 0, dims: input_dims.to_vec(), q: input_q });
-    l.names.push((g.input.clone(), 0));
     for (i, n) in g.nodes.iter().enumerate() {
         if l.skipped.contains(&i) {
             continue;
@@ -270,7 +272,7 @@ impl Lower<'_> {
     fn set(&mut self, n: &Node, v: Value) -> Result<(), ImportError> {
         let out = n.outputs.first().ok_or_else(|| node_error(n, "no output"))?;
         if let Value::Int { id, .. } = &v {
-            if !self.names.iter().any(|(_, t)| t == id) {
+            if self.integer.contains(out) {
                 self.names.push((out.clone(), *id));
             }
         }
@@ -491,7 +493,6 @@ impl Lower<'_> {
                 let q = self.target_params(name)?;
                 let id = self.requant(p, q)?;
                 self.values.insert(name.to_string(), Value::Int { id, dims: self.b.dims(id), q });
-                self.names.push((name.to_string(), id));
                 Ok((id, q))
             }
             _ => Err(ImportError::Graph(format!(
@@ -1564,6 +1565,24 @@ impl Lower<'_> {
         };
         self.set(n, Value::Pending(p))
     }
+}
+
+/// The ONNX tensors of an integer type: outputs of QuantizeLinear and the QLinear ops, and of
+/// ops that move integers around (pooling, reshapes) applied to them.
+fn integer_tensors(g: &Graph) -> HashSet<String> {
+    let mut out = HashSet::new();
+    for n in &g.nodes {
+        let int = match n.op.as_str() {
+            "QuantizeLinear" | "QLinearConv" | "QLinearMatMul" => true,
+            "MaxPool" | "Flatten" | "Reshape" | "Transpose" | "Identity" | "Squeeze"
+            | "Unsqueeze" => n.input(0).is_some_and(|x| out.contains(x)),
+            _ => false,
+        };
+        if int {
+            out.extend(n.outputs.iter().take(1).cloned());
+        }
+    }
+    out
 }
 
 /// Input-channel group of channel c for ConvTranspose weights [C, F/g, …].

@@ -86,7 +86,8 @@ pub struct Imported {
     pub kind: GraphKind,
     /// Weights of the source model (elements of the weight tensors).
     pub parameters: usize,
-    /// ONNX tensors materialized as int8 circuit tensors, in circuit order.
+    /// ONNX tensors of an integer type (QOperator/QDQ graphs) and the circuit tensor that holds
+    /// the same int8 values (for layer-by-layer comparisons with onnxruntime).
     pub names: Vec<(String, TensorId)>,
     /// What the user should know (softmax outside the proof, calibration source …).
     pub notes: Vec<String>,
