@@ -171,3 +171,93 @@ fn model_command_proves_and_verifies_a_builtin_model() {
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("unknown model `resnet`"), "{}", stderr(&out));
 }
+
+fn models_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("models")
+}
+
+#[cfg(feature = "onnx")]
+#[test]
+fn compile_writes_a_model_whose_digest_it_prints() {
+    let d = dir("compile");
+    let m = models_dir();
+    for (name, calibration) in [
+        ("digits_cnn", "digits_calibration.npy"),
+        ("digits_mlp_qop", "digits_calibration.npy"),
+        ("digits_cnn_qdq", "digits_calibration.npy"),
+        ("lenet5_seeded", "lenet5_seeded_inputs.npy"),
+        ("ops_cnn", "ops_cnn_inputs.npy"),
+    ] {
+        let out = d.join(format!("{name}.gkrm"));
+        let o = gkrnet(&[
+            "compile",
+            s(&m.join(format!("{name}.onnx"))),
+            "-o",
+            s(&out),
+            "--calibration",
+            s(&m.join(calibration)),
+            "--json",
+        ]);
+        assert_eq!(o.status.code(), Some(0), "{name}: {}", stderr(&o));
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        let model = gkrnet::circuit::Model::decode(&std::fs::read(&out).unwrap()).unwrap();
+        let hex: String = model.digest().iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(v["digest"], hex.as_str(), "{name}");
+        assert!(v["accuracy"]["argmax_agreement"].as_f64().unwrap() >= 0.9, "{name}: {v}");
+        assert!(v["parameters"].as_u64().unwrap() > 0);
+    }
+    // labels add float and int8 accuracy
+    let o = gkrnet(&[
+        "compile",
+        s(&m.join("digits_mlp.onnx")),
+        "-o",
+        s(&d.join("mlp.gkrm")),
+        "--calibration",
+        s(&m.join("digits_calibration.npy")),
+        "--inputs",
+        s(&m.join("digits_test_all_inputs.npy")),
+        "--labels",
+        s(&m.join("digits_test_all_labels.npy")),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(text.contains("digest") && text.contains("accuracy: float"), "{text}");
+    let _ = std::fs::remove_dir_all(&d);
+}
+
+#[cfg(feature = "onnx")]
+#[test]
+fn compile_rejects_bad_models_with_exit_2() {
+    let d = dir("compile-bad");
+    let m = models_dir();
+    let out = d.join("x.gkrm");
+    let o = gkrnet(&["compile", s(&m.join("unsupported_op.onnx")), "-o", s(&out)]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("Cos") && stderr(&o).contains("cos_1"), "{}", stderr(&o));
+    let junk = d.join("junk.onnx");
+    std::fs::write(&junk, b"\x00\x01not onnx at all").unwrap();
+    let o = gkrnet(&["compile", s(&junk), "-o", s(&out)]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("not an ONNX model"), "{}", stderr(&o));
+    let bytes = std::fs::read(m.join("digits_cnn.onnx")).unwrap();
+    let cut = d.join("cut.onnx");
+    std::fs::write(&cut, &bytes[..bytes.len() / 2]).unwrap();
+    let o = gkrnet(&["compile", s(&cut), "-o", s(&out)]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("not an ONNX model"), "{}", stderr(&o));
+    let o = gkrnet(&[
+        "compile",
+        s(&m.join("digits_cnn.onnx")),
+        "-o",
+        s(&out),
+        "--input-shape",
+        "1,1,9,9",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("1×1×8×8"), "{}", stderr(&o));
+    let o = gkrnet(&["compile", s(&d.join("missing.onnx")), "-o", s(&out)]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("missing.onnx"), "{}", stderr(&o));
+    assert!(!out.exists(), "no model is written on an error");
+    let _ = std::fs::remove_dir_all(&d);
+}

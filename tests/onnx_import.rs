@@ -165,6 +165,16 @@ fn bad_files_give_errors_that_name_the_problem() {
     let e = import_error(&models().join("digits_cnn.onnx"), &wrong);
     assert!(matches!(&e, ImportError::InputShape { got, .. } if got == &[1, 1, 9, 9]), "{e}");
     assert!(e.to_string().contains("1×1×8×8"), "{e}");
+    // an op tract does not know either: still named by gkrnet
+    let mut proto = onnx_gen::residual(1);
+    proto.graph.as_mut().unwrap().node[2].op_type = "FooBar".into();
+    let p = dir.join("foobar.onnx");
+    std::fs::write(&p, onnx_gen::encode(&proto)).unwrap();
+    let e = import_error(&p, &opts);
+    assert!(
+        matches!(&e, ImportError::Unsupported { op, node, .. } if op == "FooBar" && node == "relu1"),
+        "{e}"
+    );
     // a missing file
     let e = import_error(&dir.join("missing.onnx"), &opts);
     assert!(matches!(e, ImportError::Io { .. }), "{e}");
@@ -361,4 +371,37 @@ fn a_generated_float_mlp_imports_and_proves() {
     let proof = gkr::prove(&imported.model, &input).unwrap();
     gkr::verify(&imported.model, &input, &proof.proof).unwrap();
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+fn generated(name: &str, proto: &tract_onnx::pb::ModelProto, calibration: &[Vec<f32>]) -> Imported {
+    let dir = std::env::temp_dir().join(format!("gkrnet-gen-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let p = dir.join(format!("{name}.onnx"));
+    std::fs::write(&p, onnx_gen::encode(proto)).unwrap();
+    let opts = ImportOptions { calibration: Some(calibration.to_vec()), ..Default::default() };
+    let imported = onnx::import(&p, &opts).unwrap_or_else(|e| panic!("{name}: {e}"));
+    let _ = std::fs::remove_dir_all(&dir);
+    imported
+}
+
+/// An Add of two computed tensors (a residual connection), and MatMulInteger/ConvInteger with
+/// Cast and constant scales: against tract's float run, and proved.
+#[test]
+fn residual_adds_and_integer_ops_import_and_prove() {
+    for (name, proto) in
+        [("residual", onnx_gen::residual(5)), ("integer_ops", onnx_gen::integer_ops(6))]
+    {
+        // calibrated on the inputs compared (no clamping from ranges never seen)
+        let xs = onnx::random_inputs(16, 24, (0.0, 1.0), 11);
+        let imported = generated(name, &proto, &xs);
+        let acc = onnx::accuracy(&imported, &xs, None).unwrap();
+        let step = imported.output_params().scale;
+        println!("{name}: {} layers, {acc:?}, output step {step}", imported.model.layers.len());
+        assert!(acc.max_abs_error <= 8.0 * step, "{name}: {acc:?}");
+        for x in &xs[..3] {
+            let input = imported.quantize_input(x).unwrap();
+            let proof = gkr::prove(&imported.model, &input).unwrap();
+            gkr::verify(&imported.model, &input, &proof.proof).unwrap();
+        }
+    }
 }

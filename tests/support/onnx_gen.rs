@@ -94,3 +94,130 @@ pub fn mlp(widths: &[usize], seed: u64) -> pb::ModelProto {
 pub fn encode(model: &pb::ModelProto) -> Vec<u8> {
     prost::Message::encode_to_vec(model)
 }
+
+fn graph_model(
+    name: &str,
+    nodes: Vec<pb::NodeProto>,
+    inits: Vec<pb::TensorProto>,
+    input: &[usize],
+    output: &[usize],
+) -> pb::ModelProto {
+    pb::ModelProto {
+        ir_version: 8,
+        opset_import: vec![pb::OperatorSetIdProto { domain: String::new(), version: 13 }],
+        producer_name: "gkrnet tests".into(),
+        graph: Some(pb::GraphProto {
+            name: name.into(),
+            node: nodes,
+            initializer: inits,
+            input: vec![value_info("input", input)],
+            output: vec![value_info("output", output)],
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
+fn int_tensor(name: &str, dims: &[usize], data_type: i32, data: &[i32]) -> pb::TensorProto {
+    pb::TensorProto {
+        name: name.into(),
+        dims: dims.iter().map(|&d| d as i64).collect(),
+        data_type,
+        int32_data: data.to_vec(),
+        ..Default::default()
+    }
+}
+
+fn uniform(rng: &mut rand_chacha::ChaCha20Rng, len: usize, a: f32) -> Vec<f32> {
+    (0..len).map(|_| rng.gen_range(-a..a)).collect()
+}
+
+/// A residual block: r = relu(x·W₁ + b₁); s = r·W₂ + b₂; y = relu(s + r)·W₃ + b₃ (an Add of two
+/// computed tensors).
+pub fn residual(seed: u64) -> pb::ModelProto {
+    let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(seed);
+    let a = (6.0f32 / 16.0).sqrt();
+    let inits = vec![
+        tensor("w1", &[16, 16], &uniform(&mut rng, 256, a)),
+        tensor("b1", &[16], &uniform(&mut rng, 16, 0.1)),
+        tensor("w2", &[16, 16], &uniform(&mut rng, 256, a)),
+        tensor("b2", &[16], &uniform(&mut rng, 16, 0.1)),
+        tensor("w3", &[16, 10], &uniform(&mut rng, 160, a)),
+        tensor("b3", &[10], &uniform(&mut rng, 10, 0.1)),
+    ];
+    let nodes = vec![
+        node("MatMul", "mm1", &["input", "w1"], "mm1_out"),
+        node("Add", "add1", &["mm1_out", "b1"], "add1_out"),
+        node("Relu", "relu1", &["add1_out"], "r"),
+        node("MatMul", "mm2", &["r", "w2"], "mm2_out"),
+        node("Add", "add2", &["mm2_out", "b2"], "s"),
+        node("Add", "skip", &["s", "r"], "sum"),
+        node("Relu", "relu2", &["sum"], "h"),
+        node("MatMul", "mm3", &["h", "w3"], "mm3_out"),
+        node("Add", "add3", &["mm3_out", "b3"], "output"),
+    ];
+    graph_model("residual", nodes, inits, &[1, 16], &[1, 10])
+}
+
+/// Integer ops: QuantizeLinear → MatMulInteger → Cast → Mul (scale) → Add (bias) → Relu →
+/// QuantizeLinear → Reshape to NCHW → ConvInteger (1×1) → Cast → Mul → Flatten.
+pub fn integer_ops(seed: u64) -> pb::ModelProto {
+    let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(seed);
+    let w1: Vec<i32> = (0..16 * 8).map(|_| rng.gen_range(-127..=127)).collect();
+    let w2: Vec<i32> = (0..4 * 2).map(|_| rng.gen_range(-127..=127)).collect();
+    let (s_x, s_w1, s_h, s_w2) = (1.0f32 / 255.0, 0.02f32, 0.05f32, 0.01f32);
+    let mut cast = node("Cast", "cast1", &["mmi_out"], "mmi_f");
+    cast.attribute.push(pb::AttributeProto {
+        name: "to".into(),
+        r#type: 2,
+        i: 1,
+        ..Default::default()
+    });
+    let mut cast2 = node("Cast", "cast2", &["ci_out"], "ci_f");
+    cast2.attribute.push(pb::AttributeProto {
+        name: "to".into(),
+        r#type: 2,
+        i: 1,
+        ..Default::default()
+    });
+    let mut flatten = node("Flatten", "flatten", &["ci_scaled"], "output");
+    flatten.attribute.push(pb::AttributeProto {
+        name: "axis".into(),
+        r#type: 2,
+        i: 1,
+        ..Default::default()
+    });
+    let inits = vec![
+        tensor("s_x", &[], &[s_x]),
+        int_tensor("z_x", &[], 3, &[-128]),
+        int_tensor("w1", &[16, 8], 3, &w1),
+        tensor("scale1", &[], &[s_x * s_w1]),
+        tensor("b1", &[8], &uniform(&mut rng, 8, 0.2)),
+        tensor("s_h", &[], &[s_h]),
+        int_tensor("z_h", &[], 3, &[-128]),
+        pb::TensorProto {
+            name: "shape".into(),
+            dims: vec![4],
+            data_type: 7,
+            int64_data: vec![1, 2, 2, 2],
+            ..Default::default()
+        },
+        int_tensor("w2", &[4, 2, 1, 1], 3, &w2),
+        tensor("scale2", &[], &[s_h * s_w2]),
+    ];
+    let nodes = vec![
+        node("QuantizeLinear", "qx", &["input", "s_x", "z_x"], "xq"),
+        node("MatMulInteger", "mmi", &["xq", "w1", "z_x"], "mmi_out"),
+        cast,
+        node("Mul", "scale1", &["mmi_f", "scale1"], "mm_real"),
+        node("Add", "bias1", &["mm_real", "b1"], "h_real"),
+        node("Relu", "relu1", &["h_real"], "h_relu"),
+        node("QuantizeLinear", "qh", &["h_relu", "s_h", "z_h"], "hq"),
+        node("Reshape", "reshape", &["hq", "shape"], "hq4"),
+        node("ConvInteger", "ci", &["hq4", "w2", "z_h"], "ci_out"),
+        cast2,
+        node("Mul", "scale2", &["ci_f", "scale2"], "ci_scaled"),
+        flatten,
+    ];
+    graph_model("integer_ops", nodes, inits, &[1, 16], &[1, 16])
+}
