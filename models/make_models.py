@@ -750,6 +750,25 @@ graphs differently. Compare QDQ outputs with a tolerance of a few output steps.
 
 `lenet5_seeded` has random weights: its outputs are for shape and performance figures, not accuracy.
 
+## Test accuracy through gkrnet (the proven integer models, whole held-out split of 360)
+Measured by `cargo test --release --test onnx_import digits_accuracy -- --nocapture` (not by
+this script): each model imported by gkrnet (float ones quantized by gkrnet itself, calibrated on
+`digits_calibration.npy`; see `paper-notes/quantization.md`), run by its integer reference, the
+output dequantized, against tract's float inference of the same ONNX file.
+
+| model | float (tract) | int8 (gkrnet) | argmax agreement | max abs error |
+|---|---|---|---|---|
+| digits_mlp | 0.9639 | 0.9639 | 360/360 | 1.452 |
+| digits_mlp_qop | 0.9639 | 0.9639 | 360/360 | 0.130 |
+| digits_mlp_qdq | 0.9639 | 0.9639 | 360/360 | 0.000002 |
+| digits_cnn | 0.9639 | 0.9611 | 359/360 | 4.841 |
+| digits_cnn_qop | 0.9639 | 0.9639 | 360/360 | 0.084 |
+| digits_cnn_qdq | 0.9639 | 0.9639 | 360/360 | 0.290 |
+
+For the QOperator and QDQ files "float" is tract's run of the quantized graph, so the errors
+there compare two int8 implementations. The large maxima of the float models come from test
+logits outside the calibrated output range (clamped), as for onnxruntime's own int8 models.
+
 ## Operators (in order of first use)
 * digits_mlp: {ops[digits_mlp]}
 * digits_mlp_qop: {ops[digits_mlp_qop]}
