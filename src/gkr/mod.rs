@@ -16,9 +16,11 @@
 //!    tensor are merged by sumcheck.
 
 pub mod commit;
+pub mod file;
 pub mod prover;
 pub mod verifier;
 
+pub use file::ProofFile;
 pub use prover::{prove, prove_witness, prove_witness_unchecked, ModelProof};
 pub use verifier::{verify, verify_with};
 

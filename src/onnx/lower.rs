@@ -117,7 +117,7 @@ const ONNX_DOMAINS: [&str; 2] = ["", "ai.onnx"];
 
 /// The op types [`Lower::node`] lowers (Erf and HardSigmoid only inside their patterns). Checked
 /// before tract sees the graph, so an op tract does not know is still named by gkrnet.
-const SUPPORTED: [&str; 38] = [
+pub(super) const SUPPORTED: [&str; 38] = [
     "Identity",
     "Dropout",
     "QuantizeLinear",

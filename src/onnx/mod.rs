@@ -95,6 +95,12 @@ pub struct Imported {
     pub reference: FloatReference,
 }
 
+/// Whether gkrnet lowers op `op` of `domain` (some only inside patterns: Erf in Gelu,
+/// HardSigmoid in HardSwish).
+pub fn is_supported(op: &str, domain: &str) -> bool {
+    (domain.is_empty() || domain == "ai.onnx") && lower::SUPPORTED.contains(&op)
+}
+
 /// Reads an ONNX file: the protobuf (errors for a missing, truncated or non-ONNX file).
 pub fn read_proto(path: &Path) -> Result<tract_onnx::pb::ModelProto, ImportError> {
     let shown = path.display().to_string();

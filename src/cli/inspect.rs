@@ -1,0 +1,225 @@
+//! `gkrnet inspect MODEL|PROOF`: a model's layers (shapes, quantization parameters, and for an
+//! ONNX file which ops gkrnet supports), or a proof file's version, model digest and sizes by
+//! part.
+
+use super::compile::hex;
+use super::{Global, Outcome};
+use anyhow::{Context, Result};
+use gkrnet::circuit::{LayerSpec, Model, Multiplier};
+use gkrnet::gkr::ProofFile;
+use gkrnet::onnx::{self, ImportOptions};
+use gkrnet::proof::{Proof, HEADER_BYTES};
+use std::path::PathBuf;
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// An ONNX model, a compiled .gkrm, or a proof file.
+    file: PathBuf,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+fn multiplier(m: &Multiplier) -> String {
+    match m {
+        Multiplier::Tensor(a) => format!("a={a}"),
+        Multiplier::Channel(v) => format!("a per channel ({} values)", v.len()),
+        Multiplier::Element(v) => format!("a per element ({} values)", v.len()),
+    }
+}
+
+/// One line of parameters for a layer.
+fn parameters(spec: Option<LayerSpec>) -> String {
+    match spec {
+        Some(LayerSpec::Dense { in_dims, input_zero, features, .. }) => {
+            format!("{in_dims:?} → {features} features, input zero point {input_zero}")
+        }
+        Some(LayerSpec::Conv { features, geometry: g, output_padding, input_zero, .. }) => format!(
+            "{features} filters {}×{}, stride {:?}, dilation {:?}, pads {:?}, groups {}{}, input zero point {input_zero}",
+            g.kernel[0],
+            g.kernel[1],
+            g.stride,
+            g.dilation,
+            g.pads,
+            g.groups,
+            if output_padding.is_some() { ", transposed" } else { "" }
+        ),
+        Some(LayerSpec::Requant(r) | LayerSpec::Threshold(r)) => format!(
+            "{} term(s), {}, k={}, zero point {}, clamp [{}, {}]{}",
+            r.scaled.len(),
+            r.scaled.iter().map(|s| multiplier(&s.multiplier)).collect::<Vec<_>>().join(" + "),
+            r.k,
+            r.zero,
+            r.lo,
+            r.hi,
+            if r.offsets.is_empty() && r.offset == 0 { "" } else { ", with offsets" }
+        ),
+        Some(LayerSpec::Activation { function, .. }) => format!("{function:?}, 256-entry table"),
+        Some(LayerSpec::Wiring { in_dims, perm, .. }) => match perm {
+            Some(p) => format!("transpose {in_dims:?} by {p:?}"),
+            None => format!("reshape from {in_dims:?}"),
+        },
+        Some(LayerSpec::MaxPool { views, .. }) => format!("max of {} views", views.len()),
+        #[allow(unreachable_patterns)]
+        Some(_) => String::new(),
+        None => "(no canonical encoding)".into(),
+    }
+}
+
+fn model_json(model: &Model) -> serde_json::Value {
+    let layers: Vec<serde_json::Value> = model
+        .layers
+        .iter()
+        .enumerate()
+        .map(|(i, l)| {
+            serde_json::json!({
+                "index": i,
+                "kind": l.kind(),
+                "inputs": l.inputs(),
+                "output": i + 1,
+                "dims": l.output_dims(),
+                "committed": l.output_committed(),
+                "parameters": parameters(l.spec()),
+            })
+        })
+        .collect();
+    let io = model.io().map(|io| {
+        serde_json::json!({
+            "input_scale": io.input.scale, "input_zero_point": io.input.zero,
+            "output_scale": io.output.scale, "output_zero_point": io.output.zero,
+            "softmax_outside_proof": io.softmax,
+        })
+    });
+    serde_json::json!({
+        "name": model.name,
+        "digest": hex(&model.digest()),
+        "input_dims": model.input_dims,
+        "io": io,
+        "layers": layers,
+    })
+}
+
+fn print_model(model: &Model) {
+    println!("model {} (digest {})", model.name, hex(&model.digest()));
+    println!("input {:?}", model.input_dims);
+    if let Some(io) = model.io() {
+        println!(
+            "quantization: input scale {} zero {}, output scale {} zero {}{}",
+            io.input.scale,
+            io.input.zero,
+            io.output.scale,
+            io.output.zero,
+            if io.softmax { ", softmax applied outside the proof" } else { "" }
+        );
+    }
+    for (i, l) in model.layers.iter().enumerate() {
+        println!(
+            "  #{i:<3} {:<10} {:?} → t{} {:?}{}  {}",
+            l.kind(),
+            l.inputs(),
+            i + 1,
+            l.output_dims(),
+            if l.output_committed() { " committed" } else { "" },
+            parameters(l.spec())
+        );
+    }
+}
+
+pub fn run(args: Args, _g: &Global) -> Result<Outcome> {
+    let bytes = std::fs::read(&args.file)
+        .with_context(|| format!("cannot read {}", args.file.display()))?;
+    if bytes.starts_with(&gkrnet::gkr::file::MAGIC) {
+        let file = ProofFile::decode(&bytes)?;
+        let proof = Proof::decode(&file.proof)
+            .map_err(|e| anyhow::anyhow!("{}: the proof stream: {e}", args.file.display()))?;
+        let mut parts: Vec<(String, usize, usize)> = Vec::new();
+        for m in &proof.messages {
+            let size = Proof { messages: vec![m.clone()] }.encoded_len() - HEADER_BYTES;
+            let label = m.label().to_string();
+            match parts.iter_mut().find(|p| p.0 == label) {
+                Some(p) => {
+                    p.1 += size;
+                    p.2 += 1;
+                }
+                None => parts.push((label, size, 1)),
+            }
+        }
+        parts.sort_by(|a, b| b.1.cmp(&a.1));
+        if args.json {
+            let p: Vec<_> = parts
+                .iter()
+                .map(|(l, s, n)| serde_json::json!({"label": l, "bytes": s, "messages": n}))
+                .collect();
+            println!(
+                "{}",
+                serde_json::json!({
+                    "kind": "proof", "version": gkrnet::gkr::file::VERSION,
+                    "stream_version": gkrnet::proof::VERSION,
+                    "digest": hex(&file.digest), "output_dims": file.output_dims,
+                    "bytes": bytes.len(), "messages": proof.messages.len(), "parts": p,
+                })
+            );
+        } else {
+            println!(
+                "proof file v{} (stream v{})",
+                gkrnet::gkr::file::VERSION,
+                gkrnet::proof::VERSION
+            );
+            println!("model digest {}", hex(&file.digest));
+            println!("output dims  {:?}", file.output_dims);
+            println!("size         {} bytes, {} messages", bytes.len(), proof.messages.len());
+            for (label, size, n) in parts {
+                println!("  {label:<28} {size:>10} bytes  ({n} messages)");
+            }
+        }
+        return Ok(Outcome::Accepted);
+    }
+    if bytes.starts_with(b"GKRM") {
+        let model = Model::decode(&bytes)?;
+        if args.json {
+            println!("{}", serde_json::json!({"kind": "model", "model": model_json(&model)}));
+        } else {
+            print_model(&model);
+        }
+        return Ok(Outcome::Accepted);
+    }
+    // an ONNX file: its ops, then the integer model if it imports
+    let proto = onnx::read_proto(&args.file)?;
+    let graph = onnx::Graph::from_proto(&proto)?;
+    let ops: Vec<(String, String, bool)> = graph
+        .nodes
+        .iter()
+        .map(|n| (n.name.clone(), n.op.clone(), onnx::is_supported(&n.op, &n.domain)))
+        .collect();
+    let imported = onnx::import(&args.file, &ImportOptions::default());
+    if args.json {
+        let nodes: Vec<_> = ops
+            .iter()
+            .map(|(n, o, s)| serde_json::json!({"node": n, "op": o, "supported": s}))
+            .collect();
+        let (model, error) = match &imported {
+            Ok(i) => (Some(model_json(&i.model)), None),
+            Err(e) => (None, Some(e.to_string())),
+        };
+        println!(
+            "{}",
+            serde_json::json!({"kind": "onnx", "nodes": nodes, "model": model, "error": error})
+        );
+    } else {
+        println!(
+            "ONNX graph: input {:?} {:?}, output {:?}",
+            graph.input, graph.input_dims, graph.output
+        );
+        for (n, o, s) in &ops {
+            println!("  {o:<20} {n:<32} {}", if *s { "supported" } else { "NOT SUPPORTED" });
+        }
+        match &imported {
+            Ok(i) => {
+                println!("imports as ({:?}, {} parameters):", i.kind, i.parameters);
+                print_model(&i.model);
+            }
+            Err(e) => println!("does not import: {e}"),
+        }
+    }
+    Ok(Outcome::Accepted)
+}

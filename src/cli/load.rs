@@ -1,0 +1,204 @@
+//! What `prove`, `verify`, `demo`, `inspect` and `bench` share: loading a model (`.gkrm`, or an
+//! ONNX file compiled on the fly), reading an input (`.npy` or ezkl's JSON), writing the proven
+//! output, progress spinners, peak memory.
+
+use super::compile::{hex, import};
+use anyhow::{bail, Context, Result};
+use gkrnet::circuit::{Model, Tensor};
+use gkrnet::onnx::{self, Imported};
+use std::path::{Path, PathBuf};
+
+/// How to compile an ONNX model on the fly (the `compile` options).
+#[derive(clap::Args, Debug, Clone)]
+pub struct CompileOptions {
+    /// Calibration inputs for a float ONNX model (float .npy, first axis enumerates inputs).
+    #[arg(long)]
+    pub calibration: Option<PathBuf>,
+    /// Range of the seeded calibration inputs when no --calibration is given.
+    #[arg(long, value_delimiter = ',', default_value = "0,1", num_args = 2)]
+    pub input_range: Vec<f32>,
+    /// Number of seeded calibration inputs.
+    #[arg(long, default_value_t = 16)]
+    pub samples: usize,
+    /// Input shape fixing symbolic dimensions (comma-separated); default batch 1.
+    #[arg(long, value_delimiter = ',')]
+    pub input_shape: Option<Vec<usize>>,
+}
+
+/// A loaded model: decoded from a `.gkrm`, or imported from ONNX.
+pub enum Loaded {
+    Compiled(Model),
+    Imported(Box<Imported>),
+}
+
+impl Loaded {
+    pub fn model(&self) -> &Model {
+        match self {
+            Loaded::Compiled(m) => m,
+            Loaded::Imported(i) => &i.model,
+        }
+    }
+}
+
+/// Loads `path`: a `.gkrm` is decoded; anything else is imported as ONNX (and its digest printed
+/// to stderr unless `quiet`).
+pub fn load_model(path: &Path, options: &CompileOptions, quiet: bool) -> Result<Loaded> {
+    if path.extension().is_some_and(|e| e == "gkrm") {
+        let bytes =
+            std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+        let model = Model::decode(&bytes)
+            .with_context(|| format!("{} is not a valid compiled model", path.display()))?;
+        return Ok(Loaded::Compiled(model));
+    }
+    let &[lo, hi] = options.input_range.as_slice() else { bail!("--input-range takes lo,hi") };
+    let spinner = spinner(quiet, &format!("compiling {}", path.display()));
+    let imported = import(
+        path,
+        options.input_shape.clone(),
+        options.calibration.as_deref(),
+        (lo, hi),
+        options.samples,
+    )?;
+    spinner.finish_and_clear();
+    if !quiet {
+        eprintln!(
+            "compiled {} on the fly: digest {}",
+            path.display(),
+            hex(&imported.model.digest())
+        );
+        for note in &imported.notes {
+            eprintln!("note: {note}");
+        }
+    }
+    Ok(Loaded::Imported(Box::new(imported)))
+}
+
+/// A float or integer input array: values and shape.
+pub struct RawInput {
+    pub dims: Vec<usize>,
+    pub values: Vec<f64>,
+    pub integer: bool,
+}
+
+/// Reads an input: `.npy` (integer dtypes are int8 values taken as they are, float dtypes are
+/// quantized), or `.json` as ezkl writes it, `{"input_data": [[…]]}` (all-integer literals are
+/// taken as int8 values).
+pub fn read_raw_input(path: &Path) -> Result<RawInput> {
+    if path.extension().is_some_and(|e| e == "json") {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        let v: serde_json::Value = serde_json::from_str(&text)
+            .with_context(|| format!("{} is not valid JSON", path.display()))?;
+        let data = v
+            .get("input_data")
+            .with_context(|| format!("{}: no \"input_data\" key", path.display()))?;
+        let rows: Vec<&serde_json::Value> = match data {
+            serde_json::Value::Array(a) if a.iter().all(|r| r.is_array()) => a.iter().collect(),
+            serde_json::Value::Array(_) => vec![data],
+            _ => bail!("{}: \"input_data\" must be an array of arrays of numbers", path.display()),
+        };
+        let mut values = Vec::new();
+        let mut integer = true;
+        for row in rows {
+            flatten_json(row, &mut values, &mut integer)
+                .with_context(|| format!("{}: \"input_data\"", path.display()))?;
+        }
+        return Ok(RawInput { dims: vec![values.len()], values, integer });
+    }
+    let (dims, values) = onnx::read_npy(path)?;
+    let npy = npyz::NpyFile::new(std::io::BufReader::new(std::fs::File::open(path)?))?;
+    let integer = match npy.dtype() {
+        npyz::DType::Plain(ts) => ts.type_char() != npyz::TypeChar::Float,
+        _ => false,
+    };
+    Ok(RawInput { dims, values, integer })
+}
+
+fn flatten_json(v: &serde_json::Value, out: &mut Vec<f64>, integer: &mut bool) -> Result<()> {
+    match v {
+        serde_json::Value::Array(a) => a.iter().try_for_each(|x| flatten_json(x, out, integer)),
+        serde_json::Value::Number(n) => {
+            *integer &= n.is_i64() || n.is_u64();
+            out.push(n.as_f64().context("a number out of range")?);
+            Ok(())
+        }
+        other => bail!("{other} is not a number"),
+    }
+}
+
+/// The model's int8 input from a file; the shape must be the model's (leading 1s aside).
+pub fn read_input(path: &Path, model: &Model) -> Result<Tensor> {
+    let raw = read_raw_input(path)?;
+    let want = &model.input_dims;
+    let squeeze = |d: &[usize]| -> Vec<usize> {
+        let first = d.iter().position(|&x| x != 1).unwrap_or(d.len());
+        d[first..].to_vec()
+    };
+    let json_flat = path.extension().is_some_and(|e| e == "json");
+    let len: usize = want.iter().product();
+    let fits =
+        if json_flat { raw.values.len() == len } else { squeeze(&raw.dims) == squeeze(want) };
+    if !fits {
+        bail!(
+            "{} has shape {:?} ({} values); the model takes an input of shape {want:?} ({len} values)",
+            path.display(),
+            raw.dims,
+            raw.values.len()
+        );
+    }
+    if raw.integer {
+        if let Some(v) = raw.values.iter().find(|v| !(-128.0..=127.0).contains(*v)) {
+            bail!("{}: integer input value {v} is not an int8", path.display());
+        }
+        return Ok(Tensor::new(want.clone(), raw.values.iter().map(|&v| v as i64).collect())?);
+    }
+    let floats: Vec<f32> = raw.values.iter().map(|&v| v as f32).collect();
+    Ok(onnx::quantize_input(model, &floats)?)
+}
+
+/// The proven output as JSON: integers, dequantized values, the prediction.
+pub fn output_json(model: &Model, out: &Tensor) -> serde_json::Value {
+    let real = onnx::dequantize_output(model, out);
+    let argmax = (0..real.len()).fold(0, |b, i| if real[i] > real[b] { i } else { b });
+    let io = model.io();
+    serde_json::json!({
+        "model": model.name,
+        "digest": hex(&model.digest()),
+        "shape": out.dims,
+        "output_int": out.data,
+        "output": real,
+        "scale": io.map(|q| q.output.scale),
+        "zero_point": io.map(|q| q.output.zero),
+        "softmax_applied": io.is_some_and(|q| q.softmax),
+        "predicted": argmax,
+    })
+}
+
+pub fn write_output(path: &Path, model: &Model, out: &Tensor) -> Result<()> {
+    let text = serde_json::to_string_pretty(&output_json(model, out))?;
+    std::fs::write(path, text + "\n").with_context(|| format!("cannot write {}", path.display()))
+}
+
+/// A spinner on stderr when it is a terminal (hidden otherwise, or with --quiet).
+pub fn spinner(quiet: bool, message: &str) -> indicatif::ProgressBar {
+    if quiet {
+        return indicatif::ProgressBar::hidden();
+    }
+    let p = indicatif::ProgressBar::new_spinner();
+    p.set_message(message.to_string());
+    p.enable_steady_tick(std::time::Duration::from_millis(120));
+    p
+}
+
+/// Peak resident memory of this process in bytes (Linux `VmHWM`), if known.
+pub fn peak_rss_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
+}
+
+/// Resets the peak resident memory (Linux: write 5 to `/proc/self/clear_refs`).
+pub fn reset_peak_rss() {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
