@@ -261,3 +261,280 @@ fn compile_rejects_bad_models_with_exit_2() {
     assert!(!out.exists(), "no model is written on an error");
     let _ = std::fs::remove_dir_all(&d);
 }
+
+/// Writes row `i` of a float .npy of inputs as its own .npy of shape `dims`.
+#[cfg(feature = "onnx")]
+fn input_row(from: &Path, i: usize, dims: &[u64], to: &Path) {
+    let len = dims.iter().product::<u64>() as usize;
+    let (_, data) = gkrnet::onnx::read_npy(from).unwrap();
+    let row: Vec<f32> = data[i * len..(i + 1) * len].iter().map(|&v| v as f32).collect();
+    write_npy(to, &row, dims);
+}
+
+#[cfg(feature = "onnx")]
+#[test]
+fn prove_and_verify_every_model_fixture() {
+    let d = dir("prove-verify");
+    let m = models_dir();
+    let fixtures = [
+        ("digits_mlp", "digits_test_inputs.npy", &[1, 64][..]),
+        ("digits_mlp_qop", "digits_test_inputs.npy", &[1, 64]),
+        ("digits_mlp_qdq", "digits_test_inputs.npy", &[1, 64]),
+        ("digits_cnn", "digits_test_inputs.npy", &[1, 1, 8, 8]),
+        ("digits_cnn_qop", "digits_test_inputs.npy", &[1, 1, 8, 8]),
+        ("digits_cnn_qdq", "digits_test_inputs.npy", &[1, 1, 8, 8]),
+        ("lenet5_seeded", "lenet5_seeded_inputs.npy", &[1, 1, 28, 28]),
+        ("ops_cnn", "ops_cnn_inputs.npy", &[1, 1, 8, 8]),
+        ("ops_mlp", "ops_mlp_inputs.npy", &[1, 64]),
+    ];
+    for (name, inputs, dims) in fixtures {
+        let onnx = m.join(format!("{name}.onnx"));
+        let x = d.join(format!("{name}_x.npy"));
+        input_row(&m.join(inputs), 1, dims, &x);
+        let (proof, out) = (d.join(format!("{name}.gkr")), d.join(format!("{name}_out.json")));
+        let calibration = m.join(inputs);
+        let o = gkrnet(&[
+            "prove",
+            "--model",
+            s(&onnx),
+            "--input",
+            s(&x),
+            "--proof",
+            s(&proof),
+            "--output",
+            s(&out),
+            "--calibration",
+            s(&calibration),
+        ]);
+        assert_eq!(o.status.code(), Some(0), "{name}: {}", stderr(&o));
+        let v: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+        assert_eq!(v["output"].as_array().unwrap().len(), 10, "{name}");
+        assert_eq!(v["output_int"].as_array().unwrap().len(), 10, "{name}");
+        // the verifier recompiles the ONNX file with the same calibration: same digest
+        let o = gkrnet(&[
+            "verify",
+            "--model",
+            s(&onnx),
+            "--input",
+            s(&x),
+            "--proof",
+            s(&proof),
+            "--calibration",
+            s(&calibration),
+            "--json",
+        ]);
+        assert_eq!(o.status.code(), Some(0), "{name}: {}", stderr(&o));
+        let r: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        assert_eq!(r["verified"], true);
+        assert_eq!(r["output_int"], v["output_int"], "{name}");
+    }
+    // a .gkrm on both sides, and ezkl's JSON input
+    let gkrm = d.join("cnn.gkrm");
+    let o = gkrnet(&[
+        "compile",
+        s(&m.join("digits_cnn.onnx")),
+        "-o",
+        s(&gkrm),
+        "--calibration",
+        s(&m.join("digits_calibration.npy")),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let (_, data) = gkrnet::onnx::read_npy(&m.join("digits_test_inputs.npy")).unwrap();
+    let json = d.join("x.json");
+    std::fs::write(&json, serde_json::json!({"input_data": [data[..64].to_vec()]}).to_string())
+        .unwrap();
+    let proof = d.join("cnn.gkr");
+    let o = gkrnet(&["prove", "--model", s(&gkrm), "--input", s(&json), "--proof", s(&proof)]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let o = gkrnet(&["verify", "--model", s(&gkrm), "--input", s(&json), "--proof", s(&proof)]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    // an integer input is taken as int8 values
+    let ints = d.join("x_int.npy");
+    write_npy(&ints, &(0..64).map(|i| (i * 3 - 100) as i8).collect::<Vec<_>>(), &[1, 1, 8, 8]);
+    let o = gkrnet(&["prove", "--model", s(&gkrm), "--input", s(&ints), "--proof", s(&proof)]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let o = gkrnet(&["verify", "--model", s(&gkrm), "--input", s(&ints), "--proof", s(&proof)]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    // the verifier with another input rejects
+    let o = gkrnet(&["verify", "--model", s(&gkrm), "--input", s(&json), "--proof", s(&proof)]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let _ = std::fs::remove_dir_all(&d);
+}
+
+#[cfg(feature = "onnx")]
+#[test]
+fn tampered_proofs_and_other_models_exit_1() {
+    let d = dir("tampered");
+    let m = models_dir();
+    let gkrm = d.join("mlp.gkrm");
+    let o = gkrnet(&["compile", s(&m.join("digits_mlp_qop.onnx")), "-o", s(&gkrm)]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let x = d.join("x.npy");
+    input_row(&m.join("digits_test_inputs.npy"), 2, &[1, 64], &x);
+    let proof = d.join("p.gkr");
+    let o = gkrnet(&["prove", "--model", s(&gkrm), "--input", s(&x), "--proof", s(&proof)]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let honest = std::fs::read(&proof).unwrap();
+    let bad = d.join("bad.gkr");
+    for at in [0, 5, 10, 60, honest.len() / 3, honest.len() / 2, honest.len() - 1] {
+        let mut b = honest.clone();
+        b[at] ^= 0x20;
+        std::fs::write(&bad, &b).unwrap();
+        let o = gkrnet(&["verify", "--model", s(&gkrm), "--input", s(&x), "--proof", s(&bad)]);
+        assert_eq!(o.status.code(), Some(1), "byte {at}: {}", stderr(&o));
+        assert!(stderr(&o).contains("proof rejected"), "{}", stderr(&o));
+    }
+    std::fs::write(&bad, &honest[..honest.len() - 9]).unwrap();
+    let o = gkrnet(&["verify", "--model", s(&gkrm), "--input", s(&x), "--proof", s(&bad)]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    // the proof against another model: the digest mismatch is named
+    let other = d.join("other.gkrm");
+    let o = gkrnet(&["compile", s(&m.join("digits_mlp_qdq.onnx")), "-o", s(&other)]);
+    assert_eq!(o.status.code(), Some(0));
+    let o = gkrnet(&["verify", "--model", s(&other), "--input", s(&x), "--proof", s(&proof)]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("digest"), "{}", stderr(&o));
+    let _ = std::fs::remove_dir_all(&d);
+}
+
+#[cfg(feature = "onnx")]
+#[test]
+fn bad_prove_inputs_exit_2_naming_the_problem() {
+    let d = dir("prove-bad");
+    let m = models_dir();
+    let proof = d.join("p.gkr");
+    let x = d.join("x.npy");
+    input_row(&m.join("digits_test_inputs.npy"), 0, &[1, 1, 8, 8], &x);
+    let cnn = m.join("digits_cnn_qop.onnx");
+    // a missing file
+    let o = gkrnet(&[
+        "prove",
+        "--model",
+        s(&cnn),
+        "--input",
+        s(&d.join("nope.npy")),
+        "--proof",
+        s(&proof),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("nope.npy"), "{}", stderr(&o));
+    // a wrong input shape
+    let wrong = d.join("wrong.npy");
+    write_npy(&wrong, &[0.5f32; 81], &[1, 1, 9, 9]);
+    let o = gkrnet(&["prove", "--model", s(&cnn), "--input", s(&wrong), "--proof", s(&proof)]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("[1, 1, 9, 9]") && stderr(&o).contains("[1, 1, 8, 8]"),
+        "{}",
+        stderr(&o)
+    );
+    // a non-ONNX model file
+    let junk = d.join("junk.onnx");
+    std::fs::write(&junk, b"definitely not a protobuf \xff\xff\xff").unwrap();
+    let o = gkrnet(&["prove", "--model", s(&junk), "--input", s(&x), "--proof", s(&proof)]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("not an ONNX model"), "{}", stderr(&o));
+    // an unsupported op
+    let o = gkrnet(&[
+        "prove",
+        "--model",
+        s(&m.join("unsupported_op.onnx")),
+        "--input",
+        s(&x),
+        "--proof",
+        s(&proof),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("Cos") && stderr(&o).contains("cos_1"), "{}", stderr(&o));
+    // a missing proof file for verify
+    let o = gkrnet(&[
+        "verify",
+        "--model",
+        s(&cnn),
+        "--input",
+        s(&x),
+        "--proof",
+        s(&d.join("none.gkr")),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("none.gkr"), "{}", stderr(&o));
+    assert!(!proof.exists());
+    let _ = std::fs::remove_dir_all(&d);
+}
+
+#[cfg(feature = "onnx")]
+#[test]
+fn demo_json_says_verified() {
+    let o = gkrnet(&["demo", "--json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["verified"], true);
+    for key in ["model", "prove_ms", "verify_ms", "proof_bytes", "peak_rss_bytes"] {
+        assert!(!v[key].is_null(), "{key} missing in {v}");
+    }
+    assert!(v["proof_bytes"].as_u64().unwrap() > 0);
+    assert_eq!(v["predicted"], v["label"]);
+    // text output names the figures
+    let o = gkrnet(&["demo", "--index", "3"]);
+    assert_eq!(o.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&o.stdout);
+    for word in ["model", "predicted", "prove", "verify", "proof", "peak RSS"] {
+        assert!(text.contains(word), "{word} missing in {text}");
+    }
+}
+
+#[cfg(feature = "onnx")]
+#[test]
+fn bench_json_parses_and_inspect_reads_models_and_proofs() {
+    let d = dir("bench");
+    let m = models_dir();
+    for f in [
+        "digits_mlp_qop.onnx",
+        "digits_test_inputs.npy",
+        "digits_test_labels.npy",
+        "digits_calibration.npy",
+        "unsupported_op.onnx",
+    ] {
+        std::fs::copy(m.join(f), d.join(f)).unwrap();
+    }
+    let o = gkrnet(&["bench", "--models", s(&d), "--runs", "1", "--json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["runs"], 1);
+    assert!(v["machine"]["cpu"].is_string() && v["machine"]["threads"].as_u64().unwrap() >= 1);
+    let rows = v["models"].as_array().unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0]["model"], "digits_mlp_qop");
+    assert!(rows[0]["prove_ms"].as_f64().unwrap() > 0.0);
+    assert_eq!(v["skipped"][0]["model"], "unsupported_op");
+    let o = gkrnet(&["bench", "--models", s(&d), "--runs", "1"]);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("| digits_mlp_qop |"));
+    // inspect: an ONNX file, its compiled model, a proof
+    let o = gkrnet(&["inspect", s(&d.join("unsupported_op.onnx"))]);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("NOT SUPPORTED"));
+    let gkrm = d.join("m.gkrm");
+    assert_eq!(
+        gkrnet(&["compile", s(&d.join("digits_mlp_qop.onnx")), "-o", s(&gkrm)]).status.code(),
+        Some(0)
+    );
+    let o = gkrnet(&["inspect", s(&gkrm), "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(v["model"]["layers"].as_array().unwrap().len() >= 4);
+    let x = d.join("x.npy");
+    input_row(&m.join("digits_test_inputs.npy"), 0, &[1, 64], &x);
+    let p = d.join("p.gkr");
+    assert_eq!(
+        gkrnet(&["prove", "--model", s(&gkrm), "--input", s(&x), "--proof", s(&p)]).status.code(),
+        Some(0)
+    );
+    let o = gkrnet(&["inspect", s(&p), "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["kind"], "proof");
+    let total: u64 =
+        v["parts"].as_array().unwrap().iter().map(|p| p["bytes"].as_u64().unwrap()).sum();
+    assert!(total > 0 && total < v["bytes"].as_u64().unwrap());
+    let _ = std::fs::remove_dir_all(&d);
+}

@@ -10,7 +10,7 @@
 //! ```
 
 use super::{
-    ActivationLayer, Conv, ConvGeometry, Dense, IoQuant, Layer, MaxPool, Model, ModelError,
+    ActivationLayer, Concat, Conv, ConvGeometry, Dense, IoQuant, Layer, MaxPool, Model, ModelError,
     Multiplier, QParams, Requant, Scaled, TensorId, Threshold, Wiring,
 };
 use crate::quant::Activation;
@@ -74,6 +74,12 @@ pub enum LayerSpec {
         views: Vec<TensorId>,
         dims: Vec<usize>,
     },
+    /// Concatenation along `axis` of inputs of dimensions `in_dims`.
+    Concat {
+        inputs: Vec<TensorId>,
+        in_dims: Vec<Vec<usize>>,
+        axis: usize,
+    },
 }
 
 const KINDS: [&str; 3] = ["requant", "add", "avgpool"];
@@ -118,6 +124,9 @@ impl LayerSpec {
                 Some(perm) => Wiring::transpose(input, &in_dims, perm)?,
             }),
             LayerSpec::MaxPool { views, dims } => Box::new(MaxPool::new(views, dims)?),
+            LayerSpec::Concat { inputs, in_dims, axis } => {
+                Box::new(Concat::new(inputs, in_dims, axis)?)
+            }
         })
     }
 
@@ -205,6 +214,13 @@ impl LayerSpec {
                 w.u8(6);
                 w.usizes(views);
                 w.usizes(dims);
+            }
+            LayerSpec::Concat { inputs, in_dims, axis } => {
+                w.u8(7);
+                w.usizes(inputs);
+                w.usize(in_dims.len());
+                in_dims.iter().for_each(|d| w.usizes(d));
+                w.usize(*axis);
             }
         }
     }
@@ -311,6 +327,12 @@ impl LayerSpec {
                 LayerSpec::Wiring { input, in_dims, out_dims, perm: has_perm.then_some(perm) }
             }
             6 => LayerSpec::MaxPool { views: r.usizes()?, dims: r.dims()? },
+            7 => {
+                let inputs = r.usizes()?;
+                let n = r.count(8)?;
+                let in_dims = (0..n).map(|_| r.dims()).collect::<Result<_, _>>()?;
+                LayerSpec::Concat { inputs, in_dims, axis: r.usize()? }
+            }
             _ => return Err(r.error("a layer tag")),
         })
     }

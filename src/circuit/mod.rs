@@ -16,6 +16,7 @@
 //! for bit. [`Model::check`] validates a witness against every relation without cryptography.
 
 pub mod activation;
+pub mod concat;
 pub mod conv;
 pub mod dense;
 pub mod encode;
@@ -28,6 +29,7 @@ pub mod wiring;
 pub mod zoo;
 
 pub use activation::ActivationLayer;
+pub use concat::Concat;
 pub use conv::{Conv, ConvGeometry};
 pub use dense::Dense;
 pub use encode::{LayerSpec, RequantSpec};

@@ -1056,7 +1056,7 @@ impl Lower<'_> {
 
     /// Bias (plain or dequantized constant) as a real offset per feature.
     fn bias(
-        &self,
+        &mut self,
         n: &Node,
         i: usize,
         features: usize,
@@ -1071,6 +1071,7 @@ impl Lower<'_> {
                     Value::QConst { q, scale, zero, axis } => dequantize(&q, &scale, &zero, axis),
                     _ => return Err(unsupported(n, "a bias that is not a constant")),
                 };
+                self.parameters += c.len();
                 match c.len() {
                     1 => vec![c.data[0]; features],
                     l if l == features => c.data,
@@ -1371,6 +1372,7 @@ impl Lower<'_> {
                 None => vec![0.0; features],
                 Some(_) => {
                     let b = self.constant(n, 8)?;
+                    self.parameters += b.len();
                     if b.len() != features {
                         return Err(node_error(
                             n,
@@ -1582,6 +1584,10 @@ impl Lower<'_> {
             let mut p = self.pending(n, t)?;
             let c =
                 self.per_channel(n, &c, &p.dims)?.ok_or_else(|| node_error(n, "no constant"))?;
+            if c.len() > 1 {
+                // a bias vector
+                self.parameters += c.len();
+            }
             let shift: Vec<f64> = c.iter().map(|v| v * sign).collect();
             self.affine(n, &mut p, &[1.0], &shift)?;
             return self.set(n, Value::Pending(p));
