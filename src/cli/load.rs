@@ -48,6 +48,7 @@ pub fn load_model(path: &Path, options: &CompileOptions, quiet: bool) -> Result<
             std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
         let model = Model::decode(&bytes)
             .with_context(|| format!("{} is not a valid compiled model", path.display()))?;
+        tracing::info!(model = %path.display(), layers = model.layers.len(), "decoded");
         return Ok(Loaded::Compiled(model));
     }
     let &[lo, hi] = options.input_range.as_slice() else { bail!("--input-range takes lo,hi") };
@@ -60,6 +61,13 @@ pub fn load_model(path: &Path, options: &CompileOptions, quiet: bool) -> Result<
         options.samples,
     )?;
     spinner.finish_and_clear();
+    tracing::info!(
+        model = %path.display(),
+        kind = ?imported.kind,
+        layers = imported.model.layers.len(),
+        parameters = imported.parameters,
+        "compiled"
+    );
     if !quiet {
         eprintln!(
             "compiled {} on the fly: digest {}",

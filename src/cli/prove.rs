@@ -62,6 +62,9 @@ pub fn prove(args: ProveArgs, g: &Global) -> Result<Outcome> {
     let proof = gkr::prove(model, &input)?;
     let prove_ms = ms(start);
     bar.finish_and_clear();
+    for (phase, t) in &proof.timings {
+        tracing::info!(phase = %phase, ms = t.as_secs_f64() * 1e3, "prove phase");
+    }
     let file = ProofFile::new(model.digest(), &proof.output, proof.proof);
     let bytes = file.encode();
     std::fs::write(&args.proof, &bytes)
@@ -119,6 +122,7 @@ pub fn verify(args: VerifyArgs, g: &Global) -> Result<Outcome> {
     let verdict = gkr::verify(model, &input, &file.proof);
     let verify_ms = ms(start);
     bar.finish_and_clear();
+    tracing::info!(ms = verify_ms, accepted = verdict.is_ok(), "verify");
     let out = match verdict {
         Ok(out) if out.dims == file.output_dims => out,
         Ok(out) => {
