@@ -126,12 +126,15 @@ fn constructor_rejects_inconsistent_shapes() {
     assert!(bad.build().is_err());
 }
 
+/// Claims on inputs, by input index.
+type InputClaims = Vec<(usize, EvalClaim)>;
+
 /// A claim on the output, the honest proof of the layer alone, and the verifier's claims.
 fn layer_round_trip(
     c: &Concat,
     xs: &[Tensor],
     claim: &EvalClaim,
-) -> (Vec<(usize, EvalClaim)>, Result<Vec<(usize, EvalClaim)>, VerifyError>) {
+) -> (InputClaims, Result<InputClaims, VerifyError>) {
     let refs: Vec<&Tensor> = xs.iter().collect();
     let mut p = FiatShamirProver::new(PROTOCOL);
     let proved = c.prove_output(claim, &refs, &mut p).unwrap();
@@ -168,9 +171,25 @@ fn layer_protocol_reduces_a_true_claim_to_true_input_claims() {
     }
 }
 
+/// How the cheating prover backs its altered parts.
+#[derive(Clone, Copy, PartialEq)]
+enum Forge {
+    /// the true tables: each sumcheck runs on a false sum
+    Nothing,
+    /// a wiring table w'_k edited at one entry so that Σ ĩn_k·w'_k is the altered part: every
+    /// sumcheck is true, only the verifier's own w̃_k(ρ_k) tells
+    Wiring,
+}
+
 /// A cheating prover of the layer alone: it sends the parts v_k + delta_k, then runs each
-/// sumcheck on the true tables for its (possibly false) part, adapting to every challenge.
-fn cheating_layer_proof(c: &Concat, xs: &[Tensor], claim: &EvalClaim, delta: &[Fp]) -> Vec<u8> {
+/// sumcheck for its (possibly false) part, adapting to every challenge.
+fn cheating_layer_proof(
+    c: &Concat,
+    xs: &[Tensor],
+    claim: &EvalClaim,
+    delta: &[Fp],
+    forge: Forge,
+) -> Vec<u8> {
     // where each input entry lands: concatenate tagged entries
     let tagged: Vec<Tensor> = xs
         .iter()
@@ -199,6 +218,10 @@ fn cheating_layer_proof(c: &Concat, xs: &[Tensor], claim: &EvalClaim, delta: &[F
         }
         let xp = layout.pad_fp(&x.data);
         parts.push(xp.iter().zip(&w).map(|(a, b)| *a * b).sum::<Fp>() + delta[k]);
+        if forge == Forge::Wiring {
+            let j = xp.iter().position(|v| *v != Fp::default()).expect("a nonzero entry");
+            w[j] += delta[k] / xp[j];
+        }
         tables.push((xp, w));
     }
     let mut t = FiatShamirProver::new(PROTOCOL);
@@ -228,15 +251,19 @@ fn altered_parts_are_rejected_by_the_sum_or_by_their_sumcheck() {
         let r = random_point(&mut rng, out.layout().num_vars());
         let claim = EvalClaim { value: out.evaluate(&r), point: r };
         let zero = vec![Fp::default(); k];
-        verify_layer(&c, &claim, &cheating_layer_proof(&c, &xs, &claim, &zero))
+        verify_layer(&c, &claim, &cheating_layer_proof(&c, &xs, &claim, &zero, Forge::Nothing))
             .expect("the cheating prover's harness is honest without a shift");
         let delta = Fp::rand(&mut rng);
         for j in 0..k {
             // one part altered: the parts no longer sum to the claim
             let mut d = zero.clone();
             d[j] = delta;
-            let e =
-                verify_layer(&c, &claim, &cheating_layer_proof(&c, &xs, &claim, &d)).unwrap_err();
+            let e = verify_layer(
+                &c,
+                &claim,
+                &cheating_layer_proof(&c, &xs, &claim, &d, Forge::Nothing),
+            )
+            .unwrap_err();
             assert!(
                 matches!(e, VerifyError::EvalMismatch { what, .. } if what.contains("parts")),
                 "{e}"
@@ -245,9 +272,20 @@ fn altered_parts_are_rejected_by_the_sum_or_by_their_sumcheck() {
             let mut d = zero.clone();
             d[j] = delta;
             d[(j + 1) % k] = -delta;
-            let e =
-                verify_layer(&c, &claim, &cheating_layer_proof(&c, &xs, &claim, &d)).unwrap_err();
+            let e = verify_layer(
+                &c,
+                &claim,
+                &cheating_layer_proof(&c, &xs, &claim, &d, Forge::Nothing),
+            )
+            .unwrap_err();
             assert!(matches!(e, VerifyError::FinalEvalMismatch { .. }), "{dims:?} {axis} {j}: {e}");
+            // the same shift backed by a forged wiring table: the predicate check rejects it
+            let proof = cheating_layer_proof(&c, &xs, &claim, &d, Forge::Wiring);
+            let e = verify_layer(&c, &claim, &proof).unwrap_err();
+            assert!(
+                matches!(e, VerifyError::EvalMismatch { what, .. } if what.contains("wiring")),
+                "{dims:?} {axis} {j}: {e}"
+            );
         }
     }
 }

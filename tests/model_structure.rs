@@ -119,3 +119,24 @@ fn advice_dominates_the_mlp4m_proof() {
     let last = proof.messages.iter().find(|m| m.label() == labels::GKR_MULTIPLICITIES).unwrap();
     assert_eq!(last.ints.as_ref().map(Vec::len), Some(1 << 16));
 }
+
+/// A layer built for other input dimensions than its input tensor has (as a crafted `.gkrm`
+/// could claim) is refused when the model is built, so no verifier evaluates a tensor at a point
+/// of the wrong length.
+#[test]
+fn layers_built_for_other_input_dimensions_are_refused() {
+    use gkrnet::circuit::{LayerSpec, Model};
+    let wiring = LayerSpec::Wiring { input: 0, in_dims: vec![3, 2], out_dims: vec![6], perm: None };
+    let err = Model::new("x", vec![2, 3], vec![wiring.build().unwrap()]).unwrap_err();
+    assert!(err.to_string().contains("dimensions [3, 2]"), "{err}");
+    let dense = LayerSpec::Dense {
+        input: 0,
+        in_dims: vec![1, 4],
+        input_zero: 0,
+        weights: vec![1; 8],
+        features: 2,
+        bias: vec![0; 2],
+    };
+    assert!(Model::new("x", vec![2, 4], vec![dense.build().unwrap()]).is_err());
+    assert!(Model::new("x", vec![1, 4], vec![dense.build().unwrap()]).is_ok());
+}

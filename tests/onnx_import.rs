@@ -384,15 +384,18 @@ fn generated(name: &str, proto: &tract_onnx::pb::ModelProto, calibration: &[Vec<
     imported
 }
 
-/// An Add of two computed tensors (a residual connection), and MatMulInteger/ConvInteger with
-/// Cast and constant scales: against tract's float run, and proved.
+/// An Add of two computed tensors (a residual connection), MatMulInteger/ConvInteger with Cast
+/// and constant scales, and Concat on channels and features: against tract's float run, and
+/// proved.
 #[test]
-fn residual_adds_and_integer_ops_import_and_prove() {
-    for (name, proto) in
-        [("residual", onnx_gen::residual(5)), ("integer_ops", onnx_gen::integer_ops(6))]
-    {
+fn residual_adds_integer_ops_and_concats_import_and_prove() {
+    for (name, proto, len) in [
+        ("residual", onnx_gen::residual(5), 16),
+        ("integer_ops", onnx_gen::integer_ops(6), 16),
+        ("concat", onnx_gen::concat(7), 36),
+    ] {
         // calibrated on the inputs compared (no clamping from ranges never seen)
-        let xs = onnx::random_inputs(16, 24, (0.0, 1.0), 11);
+        let xs = onnx::random_inputs(len, 24, (0.0, 1.0), 11);
         let imported = generated(name, &proto, &xs);
         let acc = onnx::accuracy(&imported, &xs, None).unwrap();
         let step = imported.output_params().scale;

@@ -35,7 +35,7 @@ use crate::sumcheck::{self, prover::ProductSum, EvalClaim, SumcheckClaim, Term};
 use crate::transcript::{Label, ProverTranscript, VerifierTranscript};
 
 /// The label of the prover's message [v_0, …, v_{K−1}] (the inputs' parts of the claim).
-pub const PART_SUMS: Label = "concat/part-sums";
+pub const PART_SUMS: Label = crate::transcript::labels::CONCAT_PART_SUMS;
 
 /// out = concat(in_0, …, in_{K−1}) along `axis`, row-major as numpy and ONNX.
 #[derive(Clone, Debug)]

@@ -85,6 +85,25 @@ pub enum LayerSpec {
 const KINDS: [&str; 3] = ["requant", "add", "avgpool"];
 
 impl LayerSpec {
+    /// The input tensors and the dimensions the layer was built for.
+    pub fn declared_inputs(&self) -> Vec<(TensorId, Vec<usize>)> {
+        match self {
+            LayerSpec::Dense { input, in_dims, .. }
+            | LayerSpec::Conv { input, in_dims, .. }
+            | LayerSpec::Wiring { input, in_dims, .. } => vec![(*input, in_dims.clone())],
+            LayerSpec::Activation { input, dims, .. } => vec![(*input, dims.clone())],
+            LayerSpec::MaxPool { views, dims } => {
+                views.iter().map(|&v| (v, dims.clone())).collect()
+            }
+            LayerSpec::Requant(r) | LayerSpec::Threshold(r) => {
+                r.scaled.iter().map(|s| (s.tensor, r.dims.clone())).collect()
+            }
+            LayerSpec::Concat { inputs, in_dims, .. } => {
+                inputs.iter().copied().zip(in_dims.iter().cloned()).collect()
+            }
+        }
+    }
+
     /// Builds the layer through its constructor (which validates everything).
     pub fn build(&self) -> Result<Box<dyn Layer>, ModelError> {
         Ok(match self.clone() {

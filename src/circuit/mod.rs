@@ -298,6 +298,16 @@ impl Model {
             if let Some(&bad) = l.inputs().iter().find(|&&t| t > i) {
                 return Err(err(format!("input tensor {bad} is not computed before this layer")));
             }
+            // the dimensions each layer was built for are its inputs' (a decoded model could
+            // claim others)
+            for (t, want) in l.spec().map(|s| s.declared_inputs()).unwrap_or_default() {
+                if dims.get(t) != Some(&want) {
+                    return Err(err(format!(
+                        "built for an input tensor {t} of dimensions {want:?}, which has {:?}",
+                        dims.get(t)
+                    )));
+                }
+            }
             let relations = l.relations();
             let elementwise = relations
                 .iter()

@@ -16,8 +16,8 @@ use super::{random_inputs, GraphKind, ImportError, ImportOptions, Imported};
 use crate::circuit::requant::channels;
 use crate::circuit::zoo::{common_shift, Builder};
 use crate::circuit::{
-    channel_of, ActivationLayer, Conv, ConvGeometry, Dense, IoQuant, Multiplier, QParams, Scaled,
-    TensorId, Wiring,
+    channel_of, ActivationLayer, Concat, Conv, ConvGeometry, Dense, IoQuant, Multiplier, QParams,
+    Scaled, TensorId, Wiring,
 };
 use crate::quant::Activation;
 use std::collections::{HashMap, HashSet};
@@ -117,7 +117,8 @@ const ONNX_DOMAINS: [&str; 2] = ["", "ai.onnx"];
 
 /// The op types [`Lower::node`] lowers (Erf and HardSigmoid only inside their patterns). Checked
 /// before tract sees the graph, so an op tract does not know is still named by gkrnet.
-pub(super) const SUPPORTED: [&str; 38] = [
+pub(super) const SUPPORTED: [&str; 39] = [
+    "Concat",
     "Identity",
     "Dropout",
     "QuantizeLinear",
@@ -872,6 +873,7 @@ impl Lower<'_> {
                 ));
                 Ok(())
             }
+            "Concat" => self.concat(n),
             "Erf" => Err(unsupported(n, "Erf outside the Gelu pattern x·½·(1 + erf(x/√2))")),
             "HardSigmoid" => {
                 Err(unsupported(n, "HardSigmoid outside the HardSwish pattern x·HardSigmoid(x)"))
@@ -1572,6 +1574,40 @@ impl Lower<'_> {
             return Err(unsupported(n, "a Pad that is not followed by a convolution"));
         }
         self.set(n, Value::Padded { id: x, dims, q, pads })
+    }
+
+    /// Concat: every input requantized to the output's parameters (when not already at them),
+    /// then one concat layer.
+    fn concat(&mut self, n: &Node) -> Result<(), ImportError> {
+        let out = n.outputs.first().ok_or_else(|| node_error(n, "no output"))?.clone();
+        let q = self.target_params(&out)?;
+        let mut ids = Vec::new();
+        let mut dims = Vec::new();
+        for i in 0..n.inputs.len() {
+            let v = self.input(n, i)?;
+            let id = match v {
+                Value::Int { id, q: qi, .. } if qi == q => id,
+                Value::Int { .. } | Value::Pending(_) => {
+                    let p = self.pending(n, v)?;
+                    self.requant(p, q)?
+                }
+                _ => return Err(unsupported(n, format!("input {i} is not a computed tensor"))),
+            };
+            dims.push(self.b.dims(id));
+            ids.push(id);
+        }
+        let rank = dims.first().map_or(0, Vec::len) as i64;
+        let axis = n.int("axis")?.ok_or_else(|| node_error(n, "no axis"))?;
+        let axis = if axis < 0 { axis + rank } else { axis };
+        if !(0..rank).contains(&axis) {
+            return Err(node_error(n, format!("axis {axis} on rank {rank}")));
+        }
+        if ids.len() == 1 {
+            return self.set_checked(n, ids[0], q);
+        }
+        let layer = Concat::new(ids, dims, axis as usize)?;
+        let id = self.b.push(layer);
+        self.set_checked(n, id, q)
     }
 
     /// Add/Sub: a constant changes the offset; two tensors make a sum.

@@ -67,6 +67,7 @@ pub mod labels {
     pub const GKR_ZC_TAU: Label = "gkr/zerocheck-tau";
     pub const GKR_ZC_GAMMA: Label = "gkr/zerocheck-gamma";
     pub const GKR_ZC_EVALS: Label = "gkr/zerocheck-evals";
+    pub const CONCAT_PART_SUMS: Label = "concat/part-sums";
 
     /// All labels that can name a prover message, to name a tag found in a proof.
     pub const MESSAGES: &[Label] = &[
@@ -80,6 +81,7 @@ pub mod labels {
         GKR_RANGE_EVALS,
         GKR_TABLE_EVALS,
         GKR_ZC_EVALS,
+        CONCAT_PART_SUMS,
     ];
 }
 

@@ -221,3 +221,56 @@ pub fn integer_ops(seed: u64) -> pb::ModelProto {
     ];
     graph_model("integer_ops", nodes, inits, &[1, 16], &[1, 16])
 }
+
+fn attr_ints(name: &str, v: &[i64]) -> pb::AttributeProto {
+    pb::AttributeProto { name: name.into(), r#type: 7, ints: v.to_vec(), ..Default::default() }
+}
+
+fn attr_int(name: &str, v: i64) -> pb::AttributeProto {
+    pb::AttributeProto { name: name.into(), r#type: 2, i: v, ..Default::default() }
+}
+
+/// Concats on channels and on features: two conv branches (3×3 + ReLU, 1×1) concatenated on
+/// axis 1, flattened; two dense branches (tanh, ReLU) concatenated on axis −1; a dense head.
+pub fn concat(seed: u64) -> pb::ModelProto {
+    let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(seed);
+    let mut inits = vec![
+        tensor("k1", &[3, 1, 3, 3], &uniform(&mut rng, 27, 0.8)),
+        tensor("kb1", &[3], &uniform(&mut rng, 3, 0.1)),
+        tensor("k2", &[2, 1, 1, 1], &uniform(&mut rng, 2, 1.0)),
+        tensor("kb2", &[2], &uniform(&mut rng, 2, 0.1)),
+    ];
+    let a = (6.0f32 / 180.0).sqrt();
+    inits.push(tensor("w1", &[180, 8], &uniform(&mut rng, 1440, a)));
+    inits.push(tensor("b1", &[8], &uniform(&mut rng, 8, 0.1)));
+    inits.push(tensor("w2", &[180, 4], &uniform(&mut rng, 720, a)));
+    inits.push(tensor("b2", &[4], &uniform(&mut rng, 4, 0.1)));
+    inits.push(tensor("w3", &[12, 10], &uniform(&mut rng, 120, (6.0f32 / 12.0).sqrt())));
+    inits.push(tensor("b3", &[10], &uniform(&mut rng, 10, 0.1)));
+    let mut c1 = node("Conv", "conv1", &["input", "k1", "kb1"], "c1");
+    c1.attribute.push(attr_ints("pads", &[1, 1, 1, 1]));
+    let c2 = node("Conv", "conv2", &["input", "k2", "kb2"], "c2");
+    let mut cat1 = node("Concat", "cat_channels", &["r1", "c2"], "cat1");
+    cat1.attribute.push(attr_int("axis", 1));
+    let mut flat = node("Flatten", "flatten", &["cat1"], "flat");
+    flat.attribute.push(attr_int("axis", 1));
+    let mut cat2 = node("Concat", "cat_features", &["t", "r2"], "cat2");
+    cat2.attribute.push(attr_int("axis", -1));
+    let nodes = vec![
+        c1,
+        node("Relu", "relu1", &["c1"], "r1"),
+        c2,
+        cat1,
+        flat,
+        node("MatMul", "mm1", &["flat", "w1"], "mm1_out"),
+        node("Add", "add1", &["mm1_out", "b1"], "h1"),
+        node("Tanh", "tanh1", &["h1"], "t"),
+        node("MatMul", "mm2", &["flat", "w2"], "mm2_out"),
+        node("Add", "add2", &["mm2_out", "b2"], "h2"),
+        node("Relu", "relu2", &["h2"], "r2"),
+        cat2,
+        node("MatMul", "mm3", &["cat2", "w3"], "mm3_out"),
+        node("Add", "add3", &["mm3_out", "b3"], "output"),
+    ];
+    graph_model("concat", nodes, inits, &[1, 1, 6, 6], &[1, 10])
+}
