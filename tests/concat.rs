@@ -527,9 +527,9 @@ fn gkrm_round_trip_keeps_the_digest_and_the_proofs() {
     a.describe(&mut da);
     b.describe(&mut db);
     assert_ne!(da, db);
-    let ma = Model::new("a", vec![1, 8], vec![Box::new(a)]).unwrap();
-    let mb = Model::new("a", vec![1, 8], vec![Box::new(b)]).unwrap();
-    assert_ne!(ma.digest(), mb.digest());
+    // …and a model refuses a concat built for other dimensions than its inputs have
+    assert!(Model::new("a", vec![1, 8], vec![Box::new(a.clone())]).is_err());
+    assert!(Model::new("a", vec![1, 8], vec![Box::new(b.clone())]).is_err());
     let c = Concat::new(vec![0, 0], vec![vec![2, 1], vec![2, 1]], 1).unwrap();
     let d = Concat::new(vec![0, 0], vec![vec![1, 2], vec![1, 2]], 0).unwrap();
     assert_eq!(c.output_dims(), d.output_dims());
@@ -538,6 +538,9 @@ fn gkrm_round_trip_keeps_the_digest_and_the_proofs() {
     d.describe(&mut dd);
     assert_ne!(dc, dd);
     // a model whose concat is inconsistent does not decode
+    let dense = gkrnet::circuit::Dense::new(0, &[1, 3], 0, vec![1; 15], 5, vec![0; 5]).unwrap();
+    let cat = Concat::new(vec![0, 1], vec![vec![1, 3], vec![1, 5]], 1).unwrap();
+    let ma = Model::new("a", vec![1, 3], vec![Box::new(dense), Box::new(cat)]).unwrap();
     let mut bytes = ma.encode().unwrap();
     let n = bytes.len();
     // the axis is the last u64 before the io flag: axis 1 → 0 leaves dimensions that differ on 1
