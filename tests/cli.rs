@@ -172,6 +172,7 @@ fn model_command_proves_and_verifies_a_builtin_model() {
     assert!(stderr(&out).contains("unknown model `resnet`"), "{}", stderr(&out));
 }
 
+#[cfg(feature = "onnx")]
 fn models_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("models")
 }

@@ -40,9 +40,15 @@ impl Loaded {
     }
 }
 
-/// Loads `path`: a `.gkrm` is decoded; anything else is imported as ONNX (and its digest printed
-/// to stderr unless `quiet`).
-pub fn load_model(path: &Path, options: &CompileOptions, quiet: bool) -> Result<Loaded> {
+/// Loads `path`: a `.gkrm` is decoded; anything else is imported as ONNX (its digest and its
+/// int8-vs-float accuracy on the calibration inputs printed to stderr unless `quiet`). Symbolic
+/// input dimensions are fixed from `input` (the file to be proved) unless --input-shape is given.
+pub fn load_model(
+    path: &Path,
+    options: &CompileOptions,
+    input: Option<&Path>,
+    quiet: bool,
+) -> Result<Loaded> {
     if path.extension().is_some_and(|e| e == "gkrm") {
         let bytes =
             std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
@@ -53,13 +59,15 @@ pub fn load_model(path: &Path, options: &CompileOptions, quiet: bool) -> Result<
     }
     let &[lo, hi] = options.input_range.as_slice() else { bail!("--input-range takes lo,hi") };
     let spinner = spinner(quiet, &format!("compiling {}", path.display()));
-    let imported = import(
-        path,
-        options.input_shape.clone(),
-        options.calibration.as_deref(),
-        (lo, hi),
-        options.samples,
-    )?;
+    let mut shape = options.input_shape.clone();
+    if let (None, Some(input)) = (&shape, input) {
+        let graph = onnx::Graph::from_proto(&onnx::read_proto(path)?)?;
+        if graph.input_dims.iter().any(|d| matches!(d, onnx::graph::Dim::Symbol(_))) {
+            let raw = read_raw_input(input)?;
+            shape = Some(raw.dims);
+        }
+    }
+    let imported = import(path, shape, options.calibration.as_deref(), (lo, hi), options.samples)?;
     spinner.finish_and_clear();
     tracing::info!(
         model = %path.display(),
@@ -77,6 +85,19 @@ pub fn load_model(path: &Path, options: &CompileOptions, quiet: bool) -> Result<
         for note in &imported.notes {
             eprintln!("note: {note}");
         }
+        let len: usize = imported.model.input_dims.iter().product();
+        let inputs = match &options.calibration {
+            Some(c) => super::compile::read_inputs(c, len)?,
+            None => onnx::random_inputs(len, options.samples.max(1), (lo, hi), 0),
+        };
+        let acc = onnx::accuracy(&imported, &inputs, None)?;
+        eprintln!(
+            "accuracy: int8 vs float on the {} calibration inputs: max |Δ| {:.4}, mean |Δ| {:.4}, argmax agreement {:.2} %",
+            acc.samples,
+            acc.max_abs_error,
+            acc.mean_abs_error,
+            acc.argmax_agreement * 100.0
+        );
     }
     Ok(Loaded::Imported(Box::new(imported)))
 }
@@ -167,7 +188,15 @@ pub fn read_input(path: &Path, model: &Model) -> Result<Tensor> {
 /// The proven output as JSON: integers, dequantized values, the prediction.
 pub fn output_json(model: &Model, out: &Tensor) -> serde_json::Value {
     let real = onnx::dequantize_output(model, out);
-    let argmax = (0..real.len()).fold(0, |b, i| if real[i] > real[b] { i } else { b });
+    let rows = if out.dims.len() >= 2 { out.dims[0].max(1) } else { 1 };
+    let width = (real.len() / rows).max(1);
+    let argmax: Vec<usize> = real
+        .chunks(width)
+        .map(|r| (0..r.len()).fold(0, |b, i| if r[i] > r[b] { i } else { b }))
+        .collect();
+    // one class per row; a single number for a batch of one
+    let predicted =
+        if argmax.len() == 1 { serde_json::json!(argmax[0]) } else { serde_json::json!(argmax) };
     let io = model.io();
     serde_json::json!({
         "model": model.name,
@@ -178,7 +207,7 @@ pub fn output_json(model: &Model, out: &Tensor) -> serde_json::Value {
         "scale": io.map(|q| q.output.scale),
         "zero_point": io.map(|q| q.output.zero),
         "softmax_applied": io.is_some_and(|q| q.softmax),
-        "predicted": argmax,
+        "predicted": predicted,
     })
 }
 

@@ -54,7 +54,7 @@ pub struct VerifyArgs {
 }
 
 pub fn prove(args: ProveArgs, g: &Global) -> Result<Outcome> {
-    let loaded = load_model(&args.model, &args.compile, g.quiet || args.json)?;
+    let loaded = load_model(&args.model, &args.compile, Some(&args.input), g.quiet || args.json)?;
     let model = loaded.model();
     let input = read_input(&args.input, model)?;
     let bar = spinner(g.quiet || args.json, "proving");
@@ -94,7 +94,7 @@ pub fn prove(args: ProveArgs, g: &Global) -> Result<Outcome> {
 }
 
 pub fn verify(args: VerifyArgs, g: &Global) -> Result<Outcome> {
-    let loaded = load_model(&args.model, &args.compile, g.quiet || args.json)?;
+    let loaded = load_model(&args.model, &args.compile, Some(&args.input), g.quiet || args.json)?;
     let model = loaded.model();
     let input = read_input(&args.input, model)?;
     let bytes = std::fs::read(&args.proof)

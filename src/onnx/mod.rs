@@ -195,7 +195,7 @@ pub struct Accuracy {
     pub samples: usize,
     pub max_abs_error: f64,
     pub mean_abs_error: f64,
-    /// Fraction of samples whose argmax (per row) agrees.
+    /// Fraction of rows (a batch has several per input) whose argmax agrees.
     pub argmax_agreement: f64,
     /// With labels: (float accuracy, int8 accuracy).
     pub accuracy: Option<(f64, f64)>,
@@ -216,7 +216,7 @@ pub fn accuracy(
     labels: Option<&[i64]>,
 ) -> Result<Accuracy, ImportError> {
     let (mut max, mut sum, mut count, mut agree) = (0f64, 0f64, 0usize, 0usize);
-    let (mut right_f, mut right_q) = (0usize, 0usize);
+    let (mut right_f, mut right_q, mut rows) = (0usize, 0usize, 0usize);
     for (i, x) in inputs.iter().enumerate() {
         let float = imported.reference.output(x)?;
         let q = imported.quantize_input(x)?;
@@ -235,14 +235,21 @@ pub fn accuracy(
             sum += d;
             count += 1;
         }
-        let (fa, qa) = (argmax(&float), argmax(&ours));
-        agree += usize::from(fa == qa);
-        if let Some(l) = labels.and_then(|l| l.get(i)) {
-            right_f += usize::from(fa as i64 == *l);
-            right_q += usize::from(qa as i64 == *l);
+        // one prediction per row of a batch; labels enumerate rows of all inputs in order
+        let out_dims = imported.model.output_dims();
+        let batch = if out_dims.len() >= 2 { out_dims[0].max(1) } else { 1 };
+        let width = (float.len() / batch).max(1);
+        for (r, (f, q)) in float.chunks(width).zip(ours.chunks(width)).enumerate() {
+            let (fa, qa) = (argmax(f), argmax(q));
+            agree += usize::from(fa == qa);
+            rows += 1;
+            if let Some(l) = labels.and_then(|l| l.get(i * batch + r)) {
+                right_f += usize::from(fa as i64 == *l);
+                right_q += usize::from(qa as i64 == *l);
+            }
         }
     }
-    let n = inputs.len().max(1) as f64;
+    let n = rows.max(1) as f64;
     Ok(Accuracy {
         samples: inputs.len(),
         max_abs_error: max,
