@@ -63,6 +63,10 @@ pub enum VerifyError {
     Output { source: Box<VerifyError> },
     #[error("the model input does not match the proof: {source}")]
     Input { source: Box<VerifyError> },
+
+    // Interactive sessions.
+    #[error("the connection to the prover: {reason}")]
+    Channel { reason: String },
 }
 
 /// Why the prover could not produce a proof (bad witness, shapes, parameters).

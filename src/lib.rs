@@ -34,6 +34,7 @@ pub mod gkr;
 pub mod lookup;
 pub mod matmul;
 pub mod merge;
+pub mod net;
 #[cfg(feature = "onnx")]
 pub mod onnx;
 pub mod poly;

@@ -1,7 +1,7 @@
 //! `gkrnet matmul prove | verify | bench`: outsourced int8 matrix products with a proof.
 
 use super::npy::{self, Matrix};
-use super::{ms, Outcome};
+use super::{ms, Global, Outcome};
 use anyhow::{bail, Context, Result};
 use gkrnet::matmul::{self, freivalds, gemm, Shape};
 use rand::{Rng, SeedableRng};
@@ -60,10 +60,17 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Serves outsourced products interactively: clients send A and B, get C with a proof
+    /// answered round by round to their own challenges.
+    Serve(super::net::MatmulServeArgs),
+    /// Sends A and B to a `matmul serve` server and verifies C interactively.
+    Connect(super::net::MatmulConnectArgs),
 }
 
-pub fn run(cmd: Command) -> Result<Outcome> {
+pub fn run(cmd: Command, g: &Global) -> Result<Outcome> {
     match cmd {
+        Command::Serve(args) => super::net::matmul_serve(args, g),
+        Command::Connect(args) => super::net::matmul_connect(args, g),
         Command::Prove { a, b, c_out, proof, json } => prove(&a, &b, &c_out, &proof, json),
         Command::Verify { a, b, c, proof, json } => verify(&a, &b, &c, &proof, json),
         Command::Bench { m, n, k, seed, runs, json } => bench(Shape { m, n, k }, seed, runs, json),

@@ -13,6 +13,7 @@ mod inspect;
 mod load;
 mod matmul;
 mod model;
+mod net;
 mod npy;
 #[cfg(feature = "onnx")]
 mod prove;
@@ -68,6 +69,12 @@ enum Command {
     /// Benchmark every ONNX model of a directory: a markdown table (or JSON) with the machine.
     #[cfg(feature = "onnx")]
     Bench(bench::Args),
+    /// Serve interactive proofs of a model over TCP (the client's own challenges, no Fiat–Shamir).
+    #[cfg(feature = "onnx")]
+    Serve(net::ServeArgs),
+    /// Verify a model's output interactively against a `gkrnet serve` server.
+    #[cfg(feature = "onnx")]
+    Connect(net::ConnectArgs),
     /// Prove and verify a built-in seeded model (mlp4m, mlp-act, lenet5, cnn-cifar).
     Model(model::Args),
     /// Proves and verifies Σ_x f₁(x)···f_k(x) over random seeded tables (the protocol every later
@@ -114,9 +121,13 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Inspect(args) => inspect::run(args, &g),
         #[cfg(feature = "onnx")]
         Command::Bench(args) => bench::run(args, &g),
+        #[cfg(feature = "onnx")]
+        Command::Serve(args) => net::serve(args, &g),
+        #[cfg(feature = "onnx")]
+        Command::Connect(args) => net::connect(args, &g),
         Command::Model(args) => model::run(args),
         Command::Sumcheck(args) => sumcheck::run(args),
-        Command::Matmul(cmd) => matmul::run(cmd),
+        Command::Matmul(cmd) => matmul::run(cmd, &g),
     }
 }
 

@@ -68,6 +68,8 @@ pub mod labels {
     pub const GKR_ZC_GAMMA: Label = "gkr/zerocheck-gamma";
     pub const GKR_ZC_EVALS: Label = "gkr/zerocheck-evals";
     pub const CONCAT_PART_SUMS: Label = "concat/part-sums";
+    /// C of an outsourced product, sent by the server before its proof (interactive sessions).
+    pub const MATMUL_RESULT: Label = "matmul/c";
 
     /// All labels that can name a prover message, to name a tag found in a proof.
     pub const MESSAGES: &[Label] = &[
@@ -82,6 +84,7 @@ pub mod labels {
         GKR_TABLE_EVALS,
         GKR_ZC_EVALS,
         CONCAT_PART_SUMS,
+        MATMUL_RESULT,
     ];
 }
 
