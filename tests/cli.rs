@@ -539,3 +539,130 @@ fn bench_json_parses_and_inspect_reads_models_and_proofs() {
     assert!(total > 0 && total < v["bytes"].as_u64().unwrap());
     let _ = std::fs::remove_dir_all(&d);
 }
+
+/// A free loopback port (bound, read, released).
+#[cfg(feature = "onnx")]
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+#[cfg(feature = "onnx")]
+#[test]
+fn serve_and_connect_verify_interactively_and_ctrl_c_stops_the_server() {
+    let d = dir("serve");
+    let m = models_dir();
+    let gkrm = d.join("cnn.gkrm");
+    assert_eq!(
+        gkrnet(&["compile", s(&m.join("digits_cnn_qop.onnx")), "-o", s(&gkrm)]).status.code(),
+        Some(0)
+    );
+    let x = d.join("x.npy");
+    input_row(&m.join("digits_test_inputs.npy"), 4, &[1, 1, 8, 8], &x);
+    let addr = format!("127.0.0.1:{}", free_port());
+    let mut server = Command::new(env!("CARGO_BIN_EXE_gkrnet"))
+        .args(["serve", "--model", s(&gkrm), "--listen", &addr])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // wait until it listens
+    let mut up = false;
+    for _ in 0..100 {
+        if std::net::TcpStream::connect(&addr).is_ok() {
+            up = true;
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert!(up, "the server never listened");
+    let out = d.join("out.json");
+    let o = gkrnet(&[
+        "connect",
+        "--model",
+        s(&gkrm),
+        "--input",
+        s(&x),
+        "--server",
+        &addr,
+        "--output",
+        s(&out),
+        "--json",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["verified"], true);
+    assert!(v["round_trips"].as_u64().unwrap() > 10);
+    // the same output as the non-interactive proof
+    let p = d.join("p.gkr");
+    let o2 = gkrnet(&["prove", "--model", s(&gkrm), "--input", s(&x), "--proof", s(&p), "--json"]);
+    let v2: serde_json::Value = serde_json::from_slice(&o2.stdout).unwrap();
+    assert_eq!(v["output_int"], v2["output_int"]);
+    // a client holding another model is refused: exit 2 with the reason
+    let other = d.join("other.gkrm");
+    assert_eq!(
+        gkrnet(&["compile", s(&m.join("digits_cnn_qdq.onnx")), "-o", s(&other)]).status.code(),
+        Some(0)
+    );
+    let o = gkrnet(&["connect", "--model", s(&other), "--input", s(&x), "--server", &addr]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("digest"), "{}", stderr(&o));
+    // Ctrl-C: the server stops cleanly and says what it served
+    let pid = server.id().to_string();
+    assert!(Command::new("kill").args(["-INT", &pid]).status().unwrap().success());
+    let status = server.wait().unwrap();
+    assert_eq!(status.code(), Some(0));
+    let mut log = String::new();
+    std::io::Read::read_to_string(server.stderr.as_mut().unwrap(), &mut log).unwrap();
+    assert!(log.contains("1 sessions proved"), "{log}");
+    // nobody listening: exit 2
+    let o = gkrnet(&[
+        "connect",
+        "--model",
+        s(&gkrm),
+        "--input",
+        s(&x),
+        "--server",
+        &addr,
+        "--timeout",
+        "2",
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let _ = std::fs::remove_dir_all(&d);
+}
+
+#[cfg(feature = "onnx")]
+#[test]
+fn matmul_serve_and_connect() {
+    let d = dir("mserve");
+    let (a_path, b_path, a, b) = inputs(&d, 33, 70, 21);
+    let addr = format!("127.0.0.1:{}", free_port());
+    let mut server = Command::new(env!("CARGO_BIN_EXE_gkrnet"))
+        .args(["matmul", "serve", "--listen", &addr, "-q"])
+        .spawn()
+        .unwrap();
+    for _ in 0..100 {
+        if std::net::TcpStream::connect(&addr).is_ok() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let c_out = d.join("c.npy");
+    let o = gkrnet(&[
+        "matmul",
+        "connect",
+        "--a",
+        s(&a_path),
+        "--b",
+        s(&b_path),
+        "--server",
+        &addr,
+        "--c-out",
+        s(&c_out),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let (c, shape) = read_npy_i32(&c_out);
+    assert_eq!(shape, vec![33, 21]);
+    assert_eq!(c, naive_matmul(&a, &b, 33, 70, 21));
+    let _ = Command::new("kill").args(["-INT", &server.id().to_string()]).status();
+    assert_eq!(server.wait().unwrap().code(), Some(0));
+    let _ = std::fs::remove_dir_all(&d);
+}
