@@ -177,6 +177,34 @@ fn models_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("models")
 }
 
+/// `gkrnet compile onnx -o out` (with any extra options), which must succeed.
+#[cfg(feature = "onnx")]
+fn compile(onnx: &Path, out: &Path, extra: &[&str]) -> Output {
+    let mut args = vec!["compile", s(onnx), "-o", s(out)];
+    args.extend_from_slice(extra);
+    let o = gkrnet(&args);
+    assert_eq!(o.status.code(), Some(0), "compile {}: {}", onnx.display(), stderr(&o));
+    o
+}
+
+/// Starts `gkrnet ARGS` (a server) and waits until `addr` accepts connections.
+#[cfg(feature = "onnx")]
+fn spawn_server(args: &[&str], addr: &str) -> std::process::Child {
+    let child = Command::new(env!("CARGO_BIN_EXE_gkrnet"))
+        .args(args)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let up = (0..200).any(|_| {
+        std::net::TcpStream::connect(addr).is_ok() || {
+            std::thread::sleep(std::time::Duration::from_millis(50));
+            false
+        }
+    });
+    assert!(up, "the server never listened on {addr}");
+    child
+}
+
 #[cfg(feature = "onnx")]
 #[test]
 fn compile_writes_a_model_whose_digest_it_prints() {
@@ -369,8 +397,7 @@ fn tampered_proofs_and_other_models_exit_1() {
     let d = dir("tampered");
     let m = models_dir();
     let gkrm = d.join("mlp.gkrm");
-    let o = gkrnet(&["compile", s(&m.join("digits_mlp_qop.onnx")), "-o", s(&gkrm)]);
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    compile(&m.join("digits_mlp_qop.onnx"), &gkrm, &[]);
     let x = d.join("x.npy");
     input_row(&m.join("digits_test_inputs.npy"), 2, &[1, 64], &x);
     let proof = d.join("p.gkr");
@@ -391,8 +418,7 @@ fn tampered_proofs_and_other_models_exit_1() {
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     // the proof against another model: the digest mismatch is named
     let other = d.join("other.gkrm");
-    let o = gkrnet(&["compile", s(&m.join("digits_mlp_qdq.onnx")), "-o", s(&other)]);
-    assert_eq!(o.status.code(), Some(0));
+    compile(&m.join("digits_mlp_qdq.onnx"), &other, &[]);
     let o = gkrnet(&["verify", "--model", s(&other), "--input", s(&x), "--proof", s(&proof)]);
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("digest"), "{}", stderr(&o));
@@ -517,10 +543,7 @@ fn bench_json_parses_and_inspect_reads_models_and_proofs() {
     assert_eq!(o.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&o.stdout).contains("NOT SUPPORTED"));
     let gkrm = d.join("m.gkrm");
-    assert_eq!(
-        gkrnet(&["compile", s(&d.join("digits_mlp_qop.onnx")), "-o", s(&gkrm)]).status.code(),
-        Some(0)
-    );
+    compile(&d.join("digits_mlp_qop.onnx"), &gkrm, &[]);
     let o = gkrnet(&["inspect", s(&gkrm), "--json"]);
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert!(v["model"]["layers"].as_array().unwrap().len() >= 4);
@@ -552,28 +575,11 @@ fn serve_and_connect_verify_interactively_and_ctrl_c_stops_the_server() {
     let d = dir("serve");
     let m = models_dir();
     let gkrm = d.join("cnn.gkrm");
-    assert_eq!(
-        gkrnet(&["compile", s(&m.join("digits_cnn_qop.onnx")), "-o", s(&gkrm)]).status.code(),
-        Some(0)
-    );
+    compile(&m.join("digits_cnn_qop.onnx"), &gkrm, &[]);
     let x = d.join("x.npy");
     input_row(&m.join("digits_test_inputs.npy"), 4, &[1, 1, 8, 8], &x);
     let addr = format!("127.0.0.1:{}", free_port());
-    let mut server = Command::new(env!("CARGO_BIN_EXE_gkrnet"))
-        .args(["serve", "--model", s(&gkrm), "--listen", &addr])
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    // wait until it listens
-    let mut up = false;
-    for _ in 0..100 {
-        if std::net::TcpStream::connect(&addr).is_ok() {
-            up = true;
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
-    assert!(up, "the server never listened");
+    let mut server = spawn_server(&["serve", "--model", s(&gkrm), "--listen", &addr], &addr);
     let out = d.join("out.json");
     let o = gkrnet(&[
         "connect",
@@ -598,10 +604,7 @@ fn serve_and_connect_verify_interactively_and_ctrl_c_stops_the_server() {
     assert_eq!(v["output_int"], v2["output_int"]);
     // a client holding another model is refused: exit 2 with the reason
     let other = d.join("other.gkrm");
-    assert_eq!(
-        gkrnet(&["compile", s(&m.join("digits_cnn_qdq.onnx")), "-o", s(&other)]).status.code(),
-        Some(0)
-    );
+    compile(&m.join("digits_cnn_qdq.onnx"), &other, &[]);
     let o = gkrnet(&["connect", "--model", s(&other), "--input", s(&x), "--server", &addr]);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("digest"), "{}", stderr(&o));
@@ -635,16 +638,7 @@ fn matmul_serve_and_connect() {
     let d = dir("mserve");
     let (a_path, b_path, a, b) = inputs(&d, 33, 70, 21);
     let addr = format!("127.0.0.1:{}", free_port());
-    let mut server = Command::new(env!("CARGO_BIN_EXE_gkrnet"))
-        .args(["matmul", "serve", "--listen", &addr, "-q"])
-        .spawn()
-        .unwrap();
-    for _ in 0..100 {
-        if std::net::TcpStream::connect(&addr).is_ok() {
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
+    let mut server = spawn_server(&["matmul", "serve", "--listen", &addr, "-q"], &addr);
     let c_out = d.join("c.npy");
     let o = gkrnet(&[
         "matmul",

@@ -299,28 +299,21 @@ fn hostile_clients_never_hurt_the_server() {
     honest("a silent client");
     assert_eq!(drain(silent), None);
     // a client that disconnects mid-proof: HELLO, then it reads a little and leaves
-    for _ in 0..3 {
+    let hello = || {
         let mut s = raw(&server.addr);
         let data: Vec<i8> = input.data.iter().map(|&v| v as i8).collect();
-        write_frame(
-            &mut s,
-            kind::HELLO,
-            &Hello::Model { digest: model.digest(), input: data }.encode(),
-        )
-        .unwrap();
+        let h = Hello::Model { digest: model.digest(), input: data }.encode();
+        write_frame(&mut s, kind::HELLO, &h).unwrap();
+        s
+    };
+    for _ in 0..3 {
+        let mut s = hello();
         let _ = read_frame(&mut s, 64);
         let _ = read_frame(&mut s, 1 << 20);
         drop(s);
     }
     // a client that answers a challenge with garbage
-    let mut s = raw(&server.addr);
-    let data: Vec<i8> = input.data.iter().map(|&v| v as i8).collect();
-    write_frame(
-        &mut s,
-        kind::HELLO,
-        &Hello::Model { digest: model.digest(), input: data }.encode(),
-    )
-    .unwrap();
+    let mut s = hello();
     write_frame(&mut s, kind::CHALLENGE, &[0xff; 16]).unwrap();
     drop(s);
     honest("clients that left mid-proof");
