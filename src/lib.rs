@@ -37,6 +37,7 @@ pub mod merge;
 pub mod net;
 #[cfg(feature = "onnx")]
 pub mod onnx;
+pub mod pcs;
 pub mod poly;
 pub mod proof;
 pub mod quant;

@@ -1,0 +1,46 @@
+//! The primitives a hash-based PCS is built from, on this machine (issue 10's groundwork):
+//! Reed–Solomon encoding (one FFT over the 127-bit field) and Merkle trees over blake3.
+
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
+use gkrnet::field::{from_i64, Fp};
+use gkrnet::pcs::{MerkleTree, ReedSolomon};
+use std::time::Duration;
+
+fn data(n: usize) -> Vec<Fp> {
+    (0..n as i64).map(|i| from_i64((i * 2_654_435_761) % 251 - 125)).collect()
+}
+
+fn encode(c: &mut Criterion) {
+    let mut g = c.benchmark_group("rs_encode");
+    g.sample_size(10).measurement_time(Duration::from_secs(10));
+    // one message of 2^m symbols at rate 1/2 (an FFT of 2^(m+1)) and at rate 1/4
+    for (m, b) in [(18, 1), (20, 1), (22, 1), (20, 2)] {
+        let code = ReedSolomon::new(1 << m, b).unwrap();
+        let msg = data(1 << m);
+        g.bench_with_input(
+            BenchmarkId::new(format!("rate_1_{}", 1 << b), 1u64 << m),
+            &msg,
+            |bench, msg| bench.iter(|| code.encode(msg)),
+        );
+    }
+    // 2^22 symbols as 2^11 rows of 2^11 (the Ligero/Brakedown layout), rate 1/4, parallel rows
+    let code = ReedSolomon::new(1 << 11, 2).unwrap();
+    let rows = data(1 << 22);
+    g.bench_function("rows_2^11x2^11_rate_1_4", |bench| bench.iter(|| code.encode_rows(&rows)));
+    g.finish();
+}
+
+fn merkle(c: &mut Criterion) {
+    let mut g = c.benchmark_group("merkle");
+    g.sample_size(10).measurement_time(Duration::from_secs(10));
+    for (leaves, width) in [(1usize << 20, 1usize), (1 << 23, 1), (1 << 22, 2)] {
+        let d = data(leaves * width);
+        g.bench_function(format!("{leaves}_leaves_of_{width}"), |bench| {
+            bench.iter(|| MerkleTree::from_rows(&d, width).unwrap().root())
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, encode, merkle);
+criterion_main!(benches);

@@ -1,0 +1,94 @@
+//! Reed–Solomon encoding over gkrnet's field: a message of k = 2^m coefficients is evaluated on
+//! the radix-2 domain of size k·2^b (rate ρ = 2^-b, relative distance 1 − ρ). One FFT per
+//! message; many messages (the rows of a matrix) are encoded in parallel.
+
+use crate::field::Fp;
+use ark_poly::{EvaluationDomain, Radix2EvaluationDomain};
+use rayon::prelude::*;
+
+#[derive(Clone, Copy, Debug)]
+pub struct ReedSolomon {
+    message: usize,
+    blowup_log: u32,
+    domain: Radix2EvaluationDomain<Fp>,
+}
+
+impl ReedSolomon {
+    /// A code for messages of `message` (a power of two) symbols at rate 2^-`blowup_log`; `None`
+    /// when the domain would exceed the field's 2-adicity.
+    pub fn new(message: usize, blowup_log: u32) -> Option<Self> {
+        if !message.is_power_of_two() || blowup_log > 8 {
+            return None;
+        }
+        let n = message.checked_shl(blowup_log)?;
+        let domain = Radix2EvaluationDomain::new(n).filter(|d| d.size() == n)?;
+        Some(Self { message, blowup_log, domain })
+    }
+
+    pub fn message_len(&self) -> usize {
+        self.message
+    }
+
+    pub fn codeword_len(&self) -> usize {
+        self.message << self.blowup_log
+    }
+
+    pub fn rate_log(&self) -> u32 {
+        self.blowup_log
+    }
+
+    /// The evaluation point of codeword symbol i.
+    pub fn point(&self, i: usize) -> Fp {
+        self.domain.element(i)
+    }
+
+    /// The codeword of `message` (its coefficients, low degree first).
+    pub fn encode(&self, message: &[Fp]) -> Vec<Fp> {
+        debug_assert_eq!(message.len(), self.message);
+        let mut v = Vec::with_capacity(self.codeword_len());
+        v.extend_from_slice(message);
+        v.resize(self.codeword_len(), Fp::default());
+        self.domain.fft_in_place(&mut v);
+        v
+    }
+
+    /// Row-major rows of `message_len` symbols each → row-major codewords, in parallel.
+    pub fn encode_rows(&self, rows: &[Fp]) -> Vec<Fp> {
+        let mut out = vec![Fp::default(); rows.len() / self.message * self.codeword_len()];
+        out.par_chunks_mut(self.codeword_len())
+            .zip(rows.par_chunks(self.message))
+            .for_each(|(o, r)| o.copy_from_slice(&self.encode(r)));
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::field::from_i64;
+
+    fn naive(message: &[Fp], x: Fp) -> Fp {
+        message.iter().rev().fold(Fp::default(), |acc, c| acc * x + c)
+    }
+
+    #[test]
+    fn codewords_are_evaluations_of_the_message() {
+        for (k, b) in [(1, 1), (4, 1), (16, 2), (64, 3)] {
+            let code = ReedSolomon::new(k, b).unwrap();
+            let msg: Vec<Fp> = (0..k as i64).map(|i| from_i64(i * i - 5)).collect();
+            let cw = code.encode(&msg);
+            assert_eq!(cw.len(), k << b);
+            for (i, c) in cw.iter().enumerate() {
+                assert_eq!(*c, naive(&msg, code.point(i)), "k {k} b {b} symbol {i}");
+            }
+            // linear, and rows encode alone
+            let rows: Vec<Fp> = msg.iter().chain(&msg).map(|v| *v + Fp::from(3u64)).collect();
+            let enc = code.encode_rows(&rows);
+            let one: Vec<Fp> = msg.iter().map(|v| *v + Fp::from(3u64)).collect();
+            assert_eq!(&enc[..k << b], code.encode(&one).as_slice());
+            assert_eq!(&enc[k << b..], code.encode(&one).as_slice());
+        }
+        assert!(ReedSolomon::new(3, 1).is_none());
+        assert!(ReedSolomon::new(1 << 60, 8).is_none());
+    }
+}
