@@ -4,6 +4,7 @@
 //! primitives on this machine) is discussed in `paper-notes/pcs.md`; it is not wired into the
 //! GKR driver yet, and nothing here is used by the model proofs.
 
+pub mod basefold;
 pub mod code;
 pub mod merkle;
 

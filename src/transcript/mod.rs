@@ -70,6 +70,16 @@ pub mod labels {
     pub const CONCAT_PART_SUMS: Label = "concat/part-sums";
     /// C of an outsourced product, sent by the server before its proof (interactive sessions).
     pub const MATMUL_RESULT: Label = "matmul/c";
+    pub const PCS_HASHES: Label = "pcs/hashes";
+    pub const PCS_PARAMS: Label = "pcs/params";
+    pub const PCS_POINT: Label = "pcs/point";
+    pub const PCS_VALUES: Label = "pcs/values";
+    pub const PCS_GAMMA: Label = "pcs/gamma";
+    pub const PCS_ROUND: Label = "pcs/round";
+    pub const PCS_CHALLENGE: Label = "pcs/challenge";
+    pub const PCS_FINAL: Label = "pcs/final";
+    pub const PCS_QUERY: Label = "pcs/query";
+    pub const PCS_PAIRS: Label = "pcs/pairs";
 
     /// All labels that can name a prover message, to name a tag found in a proof.
     pub const MESSAGES: &[Label] = &[
@@ -85,6 +95,10 @@ pub mod labels {
         GKR_ZC_EVALS,
         CONCAT_PART_SUMS,
         MATMUL_RESULT,
+        PCS_HASHES,
+        PCS_ROUND,
+        PCS_FINAL,
+        PCS_PAIRS,
     ];
 }
 

@@ -1,0 +1,430 @@
+//! A first Basefold-style multilinear PCS (eprint 2023/1705) with Reed–Solomon codes, folding
+//! by 2 (arity 2). Groundwork for issue 10: correct and tested, not yet tuned to the issue's size
+//! targets (wider folds, WHIR's query schedule) nor wired into the GKR driver — see
+//! `paper-notes/pcs.md`.
+//!
+//! * The table v of f (n variables, index bit i = xᵢ) is read as the coefficients of
+//!   P(X) = Σ vᵢ Xⁱ; the commitment is the Merkle root of P's codeword on the radix-2 domain of
+//!   size N·2^b. Leaf j of a codeword of length M holds the pair (C[j], C[j + M/2]) — the values at
+//!   x and −x.
+//! * Opening f(z) = y: a sumcheck of y = Σ_x v(x)·eq(z, x) binding x₀ first. After round k's
+//!   challenge r_k the prover folds the table (v'ⱼ = v₂ⱼ + r_k(v₂ⱼ₊₁ − v₂ⱼ)) and the codeword
+//!   the same way, C'[j] = (1 − r)·(C[j] + C[j + M/2])/2 + r·(C[j] − C[j + M/2])/(2ωʲ), and sends
+//!   the new root before the next challenge. After n rounds the table is the constant f(r); the
+//!   verifier checks the sumcheck against f(r)·eq(z, r).
+//! * Queries: t positions of the first codeword; at every round the pair holding the position
+//!   is opened with its Merkle path and must contain the previous round's fold; the last fold
+//!   must equal f(r). A codeword far from the code is caught by each query with probability at
+//!   least the proximity parameter (`paper-notes/pcs.md` for the regimes).
+//! * Batching: several committed tables with claims at one point are opened as their random
+//!   linear combination Σ γⁱfᵢ; the first round opens every table's pair at each position.
+
+use super::code::ReedSolomon;
+use super::merkle::{leaf, verify_path, Hash, MerkleTree};
+use crate::error::{ProveError, VerifyError};
+use crate::field::Fp;
+use crate::poly::eq_evals;
+use crate::transcript::{labels, ProverTranscript, Transcript, VerifierTranscript};
+use ark_ff::{Field, One, Zero};
+
+/// Code rate and number of queries.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Params {
+    /// ρ = 2^-rate_log.
+    pub rate_log: u32,
+    pub queries: usize,
+}
+
+impl Params {
+    /// Provable, unique decoding: ρ = 1/4, δ → 3/8, 148 queries for 100 bits.
+    pub const PROVABLE: Params = Params { rate_log: 2, queries: 148 };
+    /// Conjectured up to capacity: ρ = 1/4, 50 queries for 100 bits.
+    pub const CONJECTURED: Params = Params { rate_log: 2, queries: 50 };
+}
+
+/// What the verifier holds of a committed table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Commitment {
+    pub root: Hash,
+    pub num_vars: usize,
+}
+
+/// What the prover keeps.
+#[derive(Clone, Debug)]
+pub struct Committed {
+    evals: Vec<Fp>,
+    codeword: Vec<Fp>,
+    tree: MerkleTree,
+    params: Params,
+    pub commitment: Commitment,
+}
+
+fn leaves_of(codeword: &[Fp]) -> Vec<Hash> {
+    let half = codeword.len() / 2;
+    (0..half).map(|j| leaf(&[codeword[j], codeword[j + half]])).collect()
+}
+
+fn tree_of(codeword: &[Fp]) -> MerkleTree {
+    use rayon::prelude::*;
+    let half = codeword.len() / 2;
+    let leaves: Vec<Hash> = if half >= 1 << 12 {
+        (0..half).into_par_iter().map(|j| leaf(&[codeword[j], codeword[j + half]])).collect()
+    } else {
+        leaves_of(codeword)
+    };
+    MerkleTree::new(leaves).unwrap_or_else(|| unreachable!("codewords have power-of-two length"))
+}
+
+/// Commits a table of 2^n values.
+///
+/// # Errors
+/// A length that is not a power of two, or a codeword beyond the field's FFT domains.
+pub fn commit(evals: &[Fp], params: Params) -> Result<Committed, ProveError> {
+    let n = evals.len();
+    if !n.is_power_of_two() || params.rate_log == 0 {
+        return Err(ProveError::InvalidShape {
+            reason: format!("a table of {n} values, rate 2^-{}", params.rate_log),
+        });
+    }
+    let code = ReedSolomon::new(n, params.rate_log).ok_or_else(|| ProveError::InvalidShape {
+        reason: format!("no FFT domain for {n}·2^{}", params.rate_log),
+    })?;
+    let codeword = code.encode(evals);
+    let tree = tree_of(&codeword);
+    let commitment = Commitment { root: tree.root(), num_vars: n.trailing_zeros() as usize };
+    Ok(Committed { evals: evals.to_vec(), codeword, tree, params, commitment })
+}
+
+impl Committed {
+    /// The committed table's MLE at `point`.
+    pub fn evaluate(&self, point: &[Fp]) -> Fp {
+        crate::poly::evaluate_padded(&self.evals, point)
+    }
+}
+
+/// A cheating commitment for soundness tests: the table is kept for the opening, but the
+/// committed word is the codeword changed by `tamper` (so it is no longer a codeword of it).
+#[doc(hidden)]
+pub fn commit_word_for_tests(
+    evals: &[Fp],
+    params: Params,
+    tamper: impl FnOnce(&mut [Fp]),
+) -> Committed {
+    let mut c =
+        commit(evals, params).unwrap_or_else(|e| unreachable!("test tables are valid: {e}"));
+    tamper(&mut c.codeword);
+    c.tree = tree_of(&c.codeword);
+    c.commitment.root = c.tree.root();
+    c
+}
+
+fn hash_ints(h: &Hash) -> [i64; 4] {
+    let w = |i: usize| i64::from_le_bytes(h[8 * i..8 * i + 8].try_into().unwrap_or([0; 8]));
+    [w(0), w(1), w(2), w(3)]
+}
+
+fn ints_hash(v: &[i64]) -> Hash {
+    let mut h = [0u8; 32];
+    for (i, w) in v.iter().take(4).enumerate() {
+        h[8 * i..8 * i + 8].copy_from_slice(&w.to_le_bytes());
+    }
+    h
+}
+
+fn send_hashes(t: &mut impl ProverTranscript, hashes: &[Hash]) {
+    let ints: Vec<i64> = hashes.iter().flat_map(hash_ints).collect();
+    t.send_ints(labels::PCS_HASHES, &ints);
+}
+
+fn receive_hashes(t: &mut impl VerifierTranscript, count: usize) -> Result<Vec<Hash>, VerifyError> {
+    let ints = t.receive_ints(labels::PCS_HASHES, count * 4)?;
+    Ok(ints.chunks(4).map(ints_hash).collect())
+}
+
+/// Sends a commitment (its root) as a prover message.
+pub fn send_commitment(t: &mut impl ProverTranscript, c: &Commitment) {
+    send_hashes(t, &[c.root]);
+}
+
+/// Receives a commitment to a table of `num_vars` variables.
+pub fn receive_commitment(
+    t: &mut impl VerifierTranscript,
+    num_vars: usize,
+) -> Result<Commitment, VerifyError> {
+    let root = receive_hashes(t, 1)?[0];
+    Ok(Commitment { root, num_vars })
+}
+
+fn absorb_params(
+    t: &mut impl Transcript,
+    params: &Params,
+    num_vars: usize,
+    point: &[Fp],
+    values: &[Fp],
+) {
+    t.append_u64(labels::PCS_PARAMS, params.rate_log as u64);
+    t.append_u64(labels::PCS_PARAMS, params.queries as u64);
+    t.append_u64(labels::PCS_PARAMS, num_vars as u64);
+    t.append_fields(labels::PCS_POINT, point);
+    t.append_fields(labels::PCS_VALUES, values);
+}
+
+/// The fold of the pair (a = C[j], b = C[j + M/2]) at x = ωⱼ with challenge r.
+fn fold(a: Fp, b: Fp, x_inv_half: Fp, r: Fp) -> Fp {
+    let half = Fp::from(2u64).inverse().unwrap_or_default();
+    let even = (a + b) * half;
+    let odd = (a - b) * x_inv_half;
+    even + r * (odd - even)
+}
+
+/// Opens the committed tables `polys` (same size) at `point`, whose values are `values`.
+///
+/// # Errors
+/// Tables of different sizes or parameters, or a point of the wrong length.
+pub fn open(
+    polys: &[&Committed],
+    point: &[Fp],
+    t: &mut impl ProverTranscript,
+) -> Result<(), ProveError> {
+    let Some(first) = polys.first() else {
+        return Err(ProveError::InvalidShape { reason: "nothing to open".into() });
+    };
+    let (n, params) = (first.commitment.num_vars, first.params);
+    if point.len() != n || polys.iter().any(|p| p.commitment.num_vars != n || p.params != params) {
+        return Err(ProveError::InvalidShape {
+            reason: "tables, parameters and point must agree".into(),
+        });
+    }
+    let values: Vec<Fp> =
+        polys.iter().map(|p| crate::poly::evaluate_padded(&p.evals, point)).collect();
+    absorb_params(t, &params, n, point, &values);
+    let gamma = t.challenge(labels::PCS_GAMMA);
+    // the combination Σ γⁱ fᵢ: its table and codeword
+    let mut table = vec![Fp::zero(); 1 << n];
+    let mut codeword = vec![Fp::zero(); first.codeword.len()];
+    let mut g = Fp::one();
+    for p in polys {
+        table.iter_mut().zip(&p.evals).for_each(|(a, v)| *a += g * v);
+        codeword.iter_mut().zip(&p.codeword).for_each(|(a, v)| *a += g * v);
+        g *= gamma;
+    }
+    let mut eq = eq_evals(point);
+    let code = ReedSolomon::new(1 << n, params.rate_log)
+        .ok_or_else(|| ProveError::InvalidShape { reason: "no FFT domain".into() })?;
+    let mut omega = code.point(1);
+    let mut codewords: Vec<Vec<Fp>> = Vec::with_capacity(n);
+    let mut trees: Vec<MerkleTree> = Vec::with_capacity(n);
+    for _ in 0..n {
+        // round polynomial g(X) = Σ_j (v₂ⱼ + X·Δv)(e₂ⱼ + X·Δe) at 0, 1, 2
+        let (mut g0, mut g1, mut g2) = (Fp::zero(), Fp::zero(), Fp::zero());
+        for j in 0..table.len() / 2 {
+            let (v0, v1, e0, e1) = (table[2 * j], table[2 * j + 1], eq[2 * j], eq[2 * j + 1]);
+            g0 += v0 * e0;
+            g1 += v1 * e1;
+            g2 += (v1 + v1 - v0) * (e1 + e1 - e0);
+        }
+        t.send(labels::PCS_ROUND, &[g0, g1, g2]);
+        let r = t.challenge(labels::PCS_CHALLENGE);
+        table = (0..table.len() / 2)
+            .map(|j| table[2 * j] + r * (table[2 * j + 1] - table[2 * j]))
+            .collect();
+        eq = (0..eq.len() / 2).map(|j| eq[2 * j] + r * (eq[2 * j + 1] - eq[2 * j])).collect();
+        // fold the codeword
+        let half = codeword.len() / 2;
+        // 1/(2ωʲ) for every j, by one batch inversion
+        let mut xs: Vec<Fp> = Vec::with_capacity(half);
+        let mut x = Fp::one();
+        for _ in 0..half {
+            xs.push(x + x);
+            x *= omega;
+        }
+        ark_ff::batch_inversion(&mut xs);
+        let next: Vec<Fp> =
+            (0..half).map(|j| fold(codeword[j], codeword[j + half], xs[j], r)).collect();
+        omega.square_in_place();
+        codewords.push(std::mem::replace(&mut codeword, next));
+        let tree = tree_of(&codeword);
+        if codeword.len() >= 2 && trees.len() + 1 < n {
+            send_hashes(t, &[tree.root()]);
+        }
+        trees.push(tree);
+    }
+    // the folded constant f(r) (the last codeword is constant)
+    t.send(labels::PCS_FINAL, &[table[0]]);
+    // queries
+    let m0 = first.codeword.len();
+    let positions: Vec<usize> = t
+        .challenges(labels::PCS_QUERY, params.queries)
+        .iter()
+        .map(|c| (crate::field::to_u128(c) as usize) & (m0 - 1))
+        .collect();
+    // round 0: every table's pair and path
+    let half0 = m0 / 2;
+    for p in polys {
+        let pairs: Vec<Fp> = positions
+            .iter()
+            .flat_map(|&q| [p.codeword[q % half0], p.codeword[q % half0 + half0]])
+            .collect();
+        t.send(labels::PCS_PAIRS, &pairs);
+        let paths: Vec<Hash> =
+            positions.iter().flat_map(|&q| p.tree.path(q % half0).unwrap_or_default()).collect();
+        send_hashes(t, &paths);
+    }
+    // later rounds: the folded codewords
+    for k in 1..n {
+        let cw = &codewords[k];
+        let half = cw.len() / 2;
+        let pairs: Vec<Fp> = positions
+            .iter()
+            .flat_map(|&q| {
+                let j = q % (m0 >> k) % half;
+                [cw[j], cw[j + half]]
+            })
+            .collect();
+        t.send(labels::PCS_PAIRS, &pairs);
+        let tree = &trees[k - 1];
+        let paths: Vec<Hash> = positions
+            .iter()
+            .flat_map(|&q| tree.path(q % (m0 >> k) % half).unwrap_or_default())
+            .collect();
+        send_hashes(t, &paths);
+    }
+    Ok(())
+}
+
+/// Verifies an opening of `commitments` at `point` with `values` under `params`.
+///
+/// # Errors
+/// Any message of the wrong length, a path that does not lead to its root, a fold that does not
+/// match, a final value that does not match the sumcheck, or a sumcheck round that does not sum.
+pub fn verify(
+    commitments: &[Commitment],
+    point: &[Fp],
+    values: &[Fp],
+    params: Params,
+    t: &mut impl VerifierTranscript,
+) -> Result<(), VerifyError> {
+    let bad = |reason: &'static str| VerifyError::InvalidStatement { reason };
+    let Some(first) = commitments.first() else { return Err(bad("nothing to open")) };
+    let n = first.num_vars;
+    if point.len() != n
+        || values.len() != commitments.len()
+        || commitments.iter().any(|c| c.num_vars != n)
+        || n > 30
+    {
+        return Err(bad("commitments, point and values must agree"));
+    }
+    let code = ReedSolomon::new(1 << n, params.rate_log)
+        .ok_or(bad("no FFT domain for these parameters"))?;
+    absorb_params(t, &params, n, point, values);
+    let gamma = t.challenge(labels::PCS_GAMMA);
+    let mut claim = Fp::zero();
+    let mut g = Fp::one();
+    for v in values {
+        claim += g * v;
+        g *= gamma;
+    }
+    let mut roots = Vec::with_capacity(n);
+    let mut rs = Vec::with_capacity(n);
+    for k in 0..n {
+        let gk = t.receive(labels::PCS_ROUND, 3)?;
+        if gk[0] + gk[1] != claim {
+            return Err(VerifyError::EvalMismatch {
+                what: "a PCS sumcheck round",
+                claimed: gk[0] + gk[1],
+                computed: claim,
+            });
+        }
+        let r = t.challenge(labels::PCS_CHALLENGE);
+        // the quadratic through (0, g0), (1, g1), (2, g2) at r
+        let two_inv = Fp::from(2u64).inverse().unwrap_or_default();
+        let l0 = (r - Fp::one()) * (r - Fp::from(2u64)) * two_inv;
+        let l1 = -(r * (r - Fp::from(2u64)));
+        let l2 = r * (r - Fp::one()) * two_inv;
+        claim = gk[0] * l0 + gk[1] * l1 + gk[2] * l2;
+        rs.push(r);
+        if k + 1 < n {
+            roots.push(receive_hashes(t, 1)?[0]);
+        }
+    }
+    let fin = t.receive(labels::PCS_FINAL, 1)?[0];
+    let eq_zr = crate::poly::eq_eval(point, &rs);
+    if fin * eq_zr != claim {
+        return Err(VerifyError::EvalMismatch {
+            what: "the PCS final value",
+            claimed: fin * eq_zr,
+            computed: claim,
+        });
+    }
+    let m0 = code.codeword_len();
+    let positions: Vec<usize> = t
+        .challenges(labels::PCS_QUERY, params.queries)
+        .iter()
+        .map(|c| (crate::field::to_u128(c) as usize) & (m0 - 1))
+        .collect();
+    let tq = params.queries;
+    // round 0: combine the tables' pairs
+    let half0 = m0 / 2;
+    let depth0 = half0.trailing_zeros() as usize;
+    let mut combined = vec![[Fp::zero(); 2]; tq];
+    let mut g = Fp::one();
+    for c in commitments {
+        let pairs = t.receive(labels::PCS_PAIRS, 2 * tq)?;
+        let paths = receive_hashes(t, tq * depth0)?;
+        for (i, &q) in positions.iter().enumerate() {
+            let pair = [pairs[2 * i], pairs[2 * i + 1]];
+            let path = &paths[i * depth0..(i + 1) * depth0];
+            if !verify_path(&c.root, half0, q % half0, &leaf(&pair), path) {
+                return Err(bad("a Merkle path of the committed codeword"));
+            }
+            combined[i][0] += g * pair[0];
+            combined[i][1] += g * pair[1];
+        }
+        g *= gamma;
+    }
+    if n == 0 {
+        // a single value: the codeword is constant
+        return if combined.iter().all(|p| p[0] == fin && p[1] == fin) {
+            Ok(())
+        } else {
+            Err(bad("the codeword of a constant is not constant"))
+        };
+    }
+    // fold through the rounds
+    let omega0 = code.point(1);
+    let mut folded: Vec<Fp> = Vec::with_capacity(tq);
+    for (i, &q) in positions.iter().enumerate() {
+        let j = q % half0;
+        let x = omega0.pow([j as u64]);
+        let xi = (x + x).inverse().ok_or(bad("a zero domain point"))?;
+        folded.push(fold(combined[i][0], combined[i][1], xi, rs[0]));
+    }
+    for k in 1..n {
+        let mk = m0 >> k;
+        let half = mk / 2;
+        let depth = half.trailing_zeros() as usize;
+        let pairs = t.receive(labels::PCS_PAIRS, 2 * tq)?;
+        let paths = receive_hashes(t, tq * depth)?;
+        let omega_k = omega0.pow([1u64 << k]);
+        for (i, &q) in positions.iter().enumerate() {
+            let p = q % mk;
+            let j = p % half;
+            let pair = [pairs[2 * i], pairs[2 * i + 1]];
+            // the previous fold sits at position p of this codeword
+            if pair[usize::from(p >= half)] != folded[i] {
+                return Err(bad("a fold of the PCS codeword does not match"));
+            }
+            let path = &paths[i * depth..(i + 1) * depth];
+            if !verify_path(&roots[k - 1], half, j, &leaf(&pair), path) {
+                return Err(bad("a Merkle path of a folded codeword"));
+            }
+            let x = omega_k.pow([j as u64]);
+            let xi = (x + x).inverse().ok_or(bad("a zero domain point"))?;
+            folded[i] = fold(pair[0], pair[1], xi, rs[k]);
+        }
+    }
+    if folded.iter().any(|f| *f != fin) {
+        return Err(bad("the last fold is not the final value"));
+    }
+    Ok(())
+}
