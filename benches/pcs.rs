@@ -43,4 +43,38 @@ fn merkle(c: &mut Criterion) {
 }
 
 criterion_group!(benches, encode, merkle);
-criterion_main!(benches);
+
+fn basefold_bench(c: &mut Criterion) {
+    use gkrnet::pcs::basefold::{self, Params};
+    use gkrnet::transcript::{FiatShamirProver, FiatShamirVerifier};
+    let mut g = c.benchmark_group("basefold");
+    g.sample_size(10).measurement_time(Duration::from_secs(10));
+    let n = 20;
+    let t = data(1 << n);
+    let z: Vec<Fp> = (0..n as i64).map(|i| from_i64(i * 31 + 7)).collect();
+    for (name, params) in [("provable", Params::PROVABLE), ("conjectured", Params::CONJECTURED)] {
+        g.bench_function(format!("commit_2^{n}_{name}"), |b| {
+            b.iter(|| basefold::commit(&t, params).unwrap())
+        });
+        let c = basefold::commit(&t, params).unwrap();
+        let prove = || {
+            let mut tr = FiatShamirProver::new("bench");
+            basefold::open(&[&c], &z, &mut tr).unwrap();
+            tr.into_proof().encode()
+        };
+        g.bench_function(format!("open_2^{n}_{name}"), |b| b.iter(prove));
+        let proof = prove();
+        let y = c.evaluate(&z);
+        g.bench_function(format!("verify_2^{n}_{name}"), |b| {
+            b.iter(|| {
+                let mut tr = FiatShamirVerifier::new("bench", &proof).unwrap();
+                basefold::verify(&[c.commitment], &z, &[y], params, &mut tr).unwrap();
+            })
+        });
+        println!("basefold 2^{n} {name}: proof {} bytes", proof.len());
+    }
+    g.finish();
+}
+
+criterion_group!(basefold_benches, basefold_bench);
+criterion_main!(benches, basefold_benches);
