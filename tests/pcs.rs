@@ -11,7 +11,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha20Rng;
 
 const P: &str = "gkrnet pcs tests";
-const SMALL: Params = Params { rate_log: 2, queries: 20 };
+const SMALL: Params = Params { rate_log: 2, queries: 20, fold_log: 3 };
 
 fn table(rng: &mut ChaCha20Rng, n: usize) -> Vec<Fp> {
     (0..1usize << n).map(|_| from_i64(rng.gen_range(-128..128))).collect()
@@ -99,9 +99,10 @@ fn wrong_points_values_and_parameters_are_rejected() {
     assert!(check(8, 1, &z2, &[y], SMALL, &proof).is_err(), "wrong point");
     // parameters that differ from the prover's: fewer or more queries, another rate
     for params in [
-        Params { rate_log: 2, queries: 19 },
-        Params { rate_log: 2, queries: 21 },
-        Params { rate_log: 1, queries: 20 },
+        Params { rate_log: 2, queries: 19, fold_log: 3 },
+        Params { rate_log: 2, queries: 21, fold_log: 3 },
+        Params { rate_log: 1, queries: 20, fold_log: 3 },
+        Params { rate_log: 2, queries: 20, fold_log: 2 },
     ] {
         assert!(check(8, 1, &z, &[y], params, &proof).is_err(), "{params:?}");
     }

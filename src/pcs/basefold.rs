@@ -27,19 +27,38 @@ use crate::poly::eq_evals;
 use crate::transcript::{labels, ProverTranscript, Transcript, VerifierTranscript};
 use ark_ff::{Field, One, Zero};
 
-/// Code rate and number of queries.
+/// Code rate, number of queries, and fold arity.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Params {
     /// ρ = 2^-rate_log.
     pub rate_log: u32,
     pub queries: usize,
+    /// Variables folded per committed codeword: a Merkle leaf holds the 2^fold_log values of
+    /// one coset, so one path serves fold_log folds.
+    pub fold_log: u32,
 }
 
 impl Params {
     /// Provable, unique decoding: ρ = 1/4, δ → 3/8, 148 queries for 100 bits.
-    pub const PROVABLE: Params = Params { rate_log: 2, queries: 148 };
+    pub const PROVABLE: Params = Params { rate_log: 2, queries: 148, fold_log: 4 };
     /// Conjectured up to capacity: ρ = 1/4, 50 queries for 100 bits.
-    pub const CONJECTURED: Params = Params { rate_log: 2, queries: 50 };
+    pub const CONJECTURED: Params = Params { rate_log: 2, queries: 50, fold_log: 4 };
+
+    /// The arity (log) of each committed codeword's folds for n variables: fold_log, the last
+    /// one what remains; at least one group (of 0 variables) for a constant.
+    fn groups(&self, n: usize) -> Vec<usize> {
+        let a = self.fold_log.max(1) as usize;
+        let mut g = Vec::new();
+        let mut left = n;
+        while left > 0 {
+            g.push(left.min(a));
+            left -= left.min(a);
+        }
+        if g.is_empty() {
+            g.push(0);
+        }
+        g
+    }
 }
 
 /// What the verifier holds of a committed table.
@@ -59,20 +78,21 @@ pub struct Committed {
     pub commitment: Commitment,
 }
 
-fn leaves_of(codeword: &[Fp]) -> Vec<Hash> {
-    let half = codeword.len() / 2;
-    (0..half).map(|j| leaf(&[codeword[j], codeword[j + half]])).collect()
+/// The values of leaf j of a codeword whose leaves hold 2^a values: C[j + i·M/2^a].
+fn leaf_values(codeword: &[Fp], a: usize, j: usize) -> Vec<Fp> {
+    let stride = codeword.len() >> a;
+    (0..1usize << a).map(|i| codeword[j + i * stride]).collect()
 }
 
-fn tree_of(codeword: &[Fp]) -> MerkleTree {
+fn tree_of(codeword: &[Fp], a: usize) -> MerkleTree {
     use rayon::prelude::*;
-    let half = codeword.len() / 2;
-    let leaves: Vec<Hash> = if half >= 1 << 12 {
-        (0..half).into_par_iter().map(|j| leaf(&[codeword[j], codeword[j + half]])).collect()
+    let leaves = codeword.len() >> a;
+    let hashes: Vec<Hash> = if leaves >= 1 << 10 {
+        (0..leaves).into_par_iter().map(|j| leaf(&leaf_values(codeword, a, j))).collect()
     } else {
-        leaves_of(codeword)
+        (0..leaves).map(|j| leaf(&leaf_values(codeword, a, j))).collect()
     };
-    MerkleTree::new(leaves).unwrap_or_else(|| unreachable!("codewords have power-of-two length"))
+    MerkleTree::new(hashes).unwrap_or_else(|| unreachable!("codewords have power-of-two length"))
 }
 
 /// Commits a table of 2^n values.
@@ -90,7 +110,7 @@ pub fn commit(evals: &[Fp], params: Params) -> Result<Committed, ProveError> {
         reason: format!("no FFT domain for {n}·2^{}", params.rate_log),
     })?;
     let codeword = code.encode(evals);
-    let tree = tree_of(&codeword);
+    let tree = tree_of(&codeword, params.groups(n.trailing_zeros() as usize)[0]);
     let commitment = Commitment { root: tree.root(), num_vars: n.trailing_zeros() as usize };
     Ok(Committed { evals: evals.to_vec(), codeword, tree, params, commitment })
 }
@@ -113,7 +133,7 @@ pub fn commit_word_for_tests(
     let mut c =
         commit(evals, params).unwrap_or_else(|e| unreachable!("test tables are valid: {e}"));
     tamper(&mut c.codeword);
-    c.tree = tree_of(&c.codeword);
+    c.tree = tree_of(&c.codeword, params.groups(c.commitment.num_vars)[0]);
     c.commitment.root = c.tree.root();
     c
 }
@@ -164,6 +184,7 @@ fn absorb_params(
 ) {
     t.append_u64(labels::PCS_PARAMS, params.rate_log as u64);
     t.append_u64(labels::PCS_PARAMS, params.queries as u64);
+    t.append_u64(labels::PCS_PARAMS, params.fold_log as u64);
     t.append_u64(labels::PCS_PARAMS, num_vars as u64);
     t.append_fields(labels::PCS_POINT, point);
     t.append_fields(labels::PCS_VALUES, values);
@@ -177,7 +198,52 @@ fn fold(a: Fp, b: Fp, x_inv_half: Fp, r: Fp) -> Fp {
     even + r * (odd - even)
 }
 
-/// Opens the committed tables `polys` (same size) at `point`, whose values are `values`.
+/// The codeword folded by 2 with challenge r: C'[j] from (C[j], C[j + M/2]) at x = ωʲ.
+fn fold_codeword(codeword: &[Fp], omega: Fp, r: Fp) -> Vec<Fp> {
+    use rayon::prelude::*;
+    let half = codeword.len() / 2;
+    // 1/(2ωʲ) for every j: batch inversions over parallel chunks
+    const CHUNK: usize = 1 << 12;
+    let mut out = vec![Fp::zero(); half];
+    out.par_chunks_mut(CHUNK).enumerate().for_each(|(c, o)| {
+        let start = c * CHUNK;
+        let mut x = omega.pow([start as u64]);
+        let mut inv: Vec<Fp> = Vec::with_capacity(o.len());
+        for _ in 0..o.len() {
+            inv.push(x + x);
+            x *= omega;
+        }
+        ark_ff::batch_inversion(&mut inv);
+        for (k, v) in o.iter_mut().enumerate() {
+            let j = start + k;
+            *v = fold(codeword[j], codeword[j + half], inv[k], r);
+        }
+    });
+    out
+}
+
+/// Folds the 2^a values of a leaf (at x·ζⁱ) with challenges rs[..a] into one value.
+fn fold_leaf(mut v: Vec<Fp>, mut x: Fp, mut zeta: Fp, rs: &[Fp]) -> Option<Fp> {
+    for &r in rs {
+        let half = v.len() / 2;
+        let mut points: Vec<Fp> = Vec::with_capacity(half);
+        let mut p = x;
+        for _ in 0..half {
+            points.push(p + p);
+            p *= zeta;
+        }
+        if points.iter().any(Fp::is_zero) {
+            return None;
+        }
+        ark_ff::batch_inversion(&mut points);
+        v = (0..half).map(|i| fold(v[i], v[i + half], points[i], r)).collect();
+        x.square_in_place();
+        zeta.square_in_place();
+    }
+    (v.len() == 1).then(|| v[0])
+}
+
+/// Opens the committed tables `polys` (same size and parameters) at `point`.
 ///
 /// # Errors
 /// Tables of different sizes or parameters, or a point of the wrong length.
@@ -195,8 +261,7 @@ pub fn open(
             reason: "tables, parameters and point must agree".into(),
         });
     }
-    let values: Vec<Fp> =
-        polys.iter().map(|p| crate::poly::evaluate_padded(&p.evals, point)).collect();
+    let values: Vec<Fp> = polys.iter().map(|p| p.evaluate(point)).collect();
     absorb_params(t, &params, n, point, &values);
     let gamma = t.challenge(labels::PCS_GAMMA);
     // the combination Σ γⁱ fᵢ: its table and codeword
@@ -212,81 +277,62 @@ pub fn open(
     let code = ReedSolomon::new(1 << n, params.rate_log)
         .ok_or_else(|| ProveError::InvalidShape { reason: "no FFT domain".into() })?;
     let mut omega = code.point(1);
-    let mut codewords: Vec<Vec<Fp>> = Vec::with_capacity(n);
-    let mut trees: Vec<MerkleTree> = Vec::with_capacity(n);
-    for _ in 0..n {
-        // round polynomial g(X) = Σ_j (v₂ⱼ + X·Δv)(e₂ⱼ + X·Δe) at 0, 1, 2
-        let (mut g0, mut g1, mut g2) = (Fp::zero(), Fp::zero(), Fp::zero());
-        for j in 0..table.len() / 2 {
-            let (v0, v1, e0, e1) = (table[2 * j], table[2 * j + 1], eq[2 * j], eq[2 * j + 1]);
-            g0 += v0 * e0;
-            g1 += v1 * e1;
-            g2 += (v1 + v1 - v0) * (e1 + e1 - e0);
+    let groups = params.groups(n);
+    // the codeword at the start of every group after the first, with its tree
+    let mut committed: Vec<(Vec<Fp>, MerkleTree)> = Vec::with_capacity(groups.len());
+    for (gi, &a) in groups.iter().enumerate() {
+        for _ in 0..a {
+            // round polynomial g(X) = Σ_j (v₂ⱼ + X·Δv)(e₂ⱼ + X·Δe) at 0, 1, 2
+            let (mut g0, mut g1, mut g2) = (Fp::zero(), Fp::zero(), Fp::zero());
+            for j in 0..table.len() / 2 {
+                let (v0, v1, e0, e1) = (table[2 * j], table[2 * j + 1], eq[2 * j], eq[2 * j + 1]);
+                g0 += v0 * e0;
+                g1 += v1 * e1;
+                g2 += (v1 + v1 - v0) * (e1 + e1 - e0);
+            }
+            t.send(labels::PCS_ROUND, &[g0, g1, g2]);
+            let r = t.challenge(labels::PCS_CHALLENGE);
+            table = (0..table.len() / 2)
+                .map(|j| table[2 * j] + r * (table[2 * j + 1] - table[2 * j]))
+                .collect();
+            eq = (0..eq.len() / 2).map(|j| eq[2 * j] + r * (eq[2 * j + 1] - eq[2 * j])).collect();
+            codeword = fold_codeword(&codeword, omega, r);
+            omega.square_in_place();
         }
-        t.send(labels::PCS_ROUND, &[g0, g1, g2]);
-        let r = t.challenge(labels::PCS_CHALLENGE);
-        table = (0..table.len() / 2)
-            .map(|j| table[2 * j] + r * (table[2 * j + 1] - table[2 * j]))
-            .collect();
-        eq = (0..eq.len() / 2).map(|j| eq[2 * j] + r * (eq[2 * j + 1] - eq[2 * j])).collect();
-        // fold the codeword
-        let half = codeword.len() / 2;
-        // 1/(2ωʲ) for every j, by one batch inversion
-        let mut xs: Vec<Fp> = Vec::with_capacity(half);
-        let mut x = Fp::one();
-        for _ in 0..half {
-            xs.push(x + x);
-            x *= omega;
-        }
-        ark_ff::batch_inversion(&mut xs);
-        let next: Vec<Fp> =
-            (0..half).map(|j| fold(codeword[j], codeword[j + half], xs[j], r)).collect();
-        omega.square_in_place();
-        codewords.push(std::mem::replace(&mut codeword, next));
-        let tree = tree_of(&codeword);
-        if codeword.len() >= 2 && trees.len() + 1 < n {
+        if let Some(&next) = groups.get(gi + 1) {
+            let tree = tree_of(&codeword, next);
             send_hashes(t, &[tree.root()]);
+            committed.push((codeword.clone(), tree));
         }
-        trees.push(tree);
     }
     // the folded constant f(r) (the last codeword is constant)
     t.send(labels::PCS_FINAL, &[table[0]]);
-    // queries
+    // queries: every group's leaf holding the position, with its path
     let m0 = first.codeword.len();
     let positions: Vec<usize> = t
         .challenges(labels::PCS_QUERY, params.queries)
         .iter()
         .map(|c| (crate::field::to_u128(c) as usize) & (m0 - 1))
         .collect();
-    // round 0: every table's pair and path
-    let half0 = m0 / 2;
+    let leaves0 = m0 >> groups[0];
     for p in polys {
-        let pairs: Vec<Fp> = positions
+        let vals: Vec<Fp> = positions
             .iter()
-            .flat_map(|&q| [p.codeword[q % half0], p.codeword[q % half0 + half0]])
+            .flat_map(|&q| leaf_values(&p.codeword, groups[0], q % leaves0))
             .collect();
-        t.send(labels::PCS_PAIRS, &pairs);
+        t.send(labels::PCS_PAIRS, &vals);
         let paths: Vec<Hash> =
-            positions.iter().flat_map(|&q| p.tree.path(q % half0).unwrap_or_default()).collect();
+            positions.iter().flat_map(|&q| p.tree.path(q % leaves0).unwrap_or_default()).collect();
         send_hashes(t, &paths);
     }
-    // later rounds: the folded codewords
-    for k in 1..n {
-        let cw = &codewords[k];
-        let half = cw.len() / 2;
-        let pairs: Vec<Fp> = positions
-            .iter()
-            .flat_map(|&q| {
-                let j = q % (m0 >> k) % half;
-                [cw[j], cw[j + half]]
-            })
-            .collect();
-        t.send(labels::PCS_PAIRS, &pairs);
-        let tree = &trees[k - 1];
-        let paths: Vec<Hash> = positions
-            .iter()
-            .flat_map(|&q| tree.path(q % (m0 >> k) % half).unwrap_or_default())
-            .collect();
+    for (gi, (cw, tree)) in committed.iter().enumerate() {
+        let a = groups[gi + 1];
+        let leaves = cw.len() >> a;
+        let vals: Vec<Fp> =
+            positions.iter().flat_map(|&q| leaf_values(cw, a, q % leaves)).collect();
+        t.send(labels::PCS_PAIRS, &vals);
+        let paths: Vec<Hash> =
+            positions.iter().flat_map(|&q| tree.path(q % leaves).unwrap_or_default()).collect();
         send_hashes(t, &paths);
     }
     Ok(())
@@ -311,8 +357,10 @@ pub fn verify(
         || values.len() != commitments.len()
         || commitments.iter().any(|c| c.num_vars != n)
         || n > 30
+        || params.fold_log == 0
+        || params.fold_log > 8
     {
-        return Err(bad("commitments, point and values must agree"));
+        return Err(bad("commitments, point, values and parameters must agree"));
     }
     let code = ReedSolomon::new(1 << n, params.rate_log)
         .ok_or(bad("no FFT domain for these parameters"))?;
@@ -324,26 +372,29 @@ pub fn verify(
         claim += g * v;
         g *= gamma;
     }
-    let mut roots = Vec::with_capacity(n);
+    let groups = params.groups(n);
+    let mut roots = Vec::with_capacity(groups.len());
     let mut rs = Vec::with_capacity(n);
-    for k in 0..n {
-        let gk = t.receive(labels::PCS_ROUND, 3)?;
-        if gk[0] + gk[1] != claim {
-            return Err(VerifyError::EvalMismatch {
-                what: "a PCS sumcheck round",
-                claimed: gk[0] + gk[1],
-                computed: claim,
-            });
+    let two_inv = Fp::from(2u64).inverse().ok_or(bad("characteristic 2"))?;
+    for (gi, &a) in groups.iter().enumerate() {
+        for _ in 0..a {
+            let gk = t.receive(labels::PCS_ROUND, 3)?;
+            if gk[0] + gk[1] != claim {
+                return Err(VerifyError::EvalMismatch {
+                    what: "a PCS sumcheck round",
+                    claimed: gk[0] + gk[1],
+                    computed: claim,
+                });
+            }
+            let r = t.challenge(labels::PCS_CHALLENGE);
+            // the quadratic through (0, g0), (1, g1), (2, g2) at r
+            let l0 = (r - Fp::one()) * (r - Fp::from(2u64)) * two_inv;
+            let l1 = -(r * (r - Fp::from(2u64)));
+            let l2 = r * (r - Fp::one()) * two_inv;
+            claim = gk[0] * l0 + gk[1] * l1 + gk[2] * l2;
+            rs.push(r);
         }
-        let r = t.challenge(labels::PCS_CHALLENGE);
-        // the quadratic through (0, g0), (1, g1), (2, g2) at r
-        let two_inv = Fp::from(2u64).inverse().unwrap_or_default();
-        let l0 = (r - Fp::one()) * (r - Fp::from(2u64)) * two_inv;
-        let l1 = -(r * (r - Fp::from(2u64)));
-        let l2 = r * (r - Fp::one()) * two_inv;
-        claim = gk[0] * l0 + gk[1] * l1 + gk[2] * l2;
-        rs.push(r);
-        if k + 1 < n {
+        if gi + 1 < groups.len() {
             roots.push(receive_hashes(t, 1)?[0]);
         }
     }
@@ -357,71 +408,59 @@ pub fn verify(
         });
     }
     let m0 = code.codeword_len();
-    let positions: Vec<usize> = t
+    let mut positions: Vec<usize> = t
         .challenges(labels::PCS_QUERY, params.queries)
         .iter()
         .map(|c| (crate::field::to_u128(c) as usize) & (m0 - 1))
         .collect();
     let tq = params.queries;
-    // round 0: combine the tables' pairs
-    let half0 = m0 / 2;
-    let depth0 = half0.trailing_zeros() as usize;
-    let mut combined = vec![[Fp::zero(); 2]; tq];
-    let mut g = Fp::one();
-    for c in commitments {
-        let pairs = t.receive(labels::PCS_PAIRS, 2 * tq)?;
-        let paths = receive_hashes(t, tq * depth0)?;
-        for (i, &q) in positions.iter().enumerate() {
-            let pair = [pairs[2 * i], pairs[2 * i + 1]];
-            let path = &paths[i * depth0..(i + 1) * depth0];
-            if !verify_path(&c.root, half0, q % half0, &leaf(&pair), path) {
-                return Err(bad("a Merkle path of the committed codeword"));
-            }
-            combined[i][0] += g * pair[0];
-            combined[i][1] += g * pair[1];
-        }
-        g *= gamma;
-    }
-    if n == 0 {
-        // a single value: the codeword is constant
-        return if combined.iter().all(|p| p[0] == fin && p[1] == fin) {
-            Ok(())
-        } else {
-            Err(bad("the codeword of a constant is not constant"))
-        };
-    }
-    // fold through the rounds
     let omega0 = code.point(1);
-    let mut folded: Vec<Fp> = Vec::with_capacity(tq);
-    for (i, &q) in positions.iter().enumerate() {
-        let j = q % half0;
-        let x = omega0.pow([j as u64]);
-        let xi = (x + x).inverse().ok_or(bad("a zero domain point"))?;
-        folded.push(fold(combined[i][0], combined[i][1], xi, rs[0]));
-    }
-    for k in 1..n {
-        let mk = m0 >> k;
-        let half = mk / 2;
-        let depth = half.trailing_zeros() as usize;
-        let pairs = t.receive(labels::PCS_PAIRS, 2 * tq)?;
-        let paths = receive_hashes(t, tq * depth)?;
-        let omega_k = omega0.pow([1u64 << k]);
-        for (i, &q) in positions.iter().enumerate() {
-            let p = q % mk;
-            let j = p % half;
-            let pair = [pairs[2 * i], pairs[2 * i + 1]];
-            // the previous fold sits at position p of this codeword
-            if pair[usize::from(p >= half)] != folded[i] {
+    let mut folded: Vec<Fp> = vec![Fp::zero(); tq];
+    let (mut m, mut done) = (m0, 0usize);
+    for (gi, &a) in groups.iter().enumerate() {
+        let width = 1usize << a;
+        let leaves = m >> a;
+        let depth = leaves.trailing_zeros() as usize;
+        let omega = omega0.pow([1u64 << done]);
+        let zeta = omega.pow([leaves as u64]);
+        // the leaf values of every query: combined over the tables in the first group
+        let mut leaf_vals: Vec<Vec<Fp>> = vec![vec![Fp::zero(); width]; tq];
+        let sources: Vec<Hash> = if gi == 0 {
+            commitments.iter().map(|c| c.root).collect()
+        } else {
+            vec![roots[gi - 1]]
+        };
+        let mut g = Fp::one();
+        for root in &sources {
+            let vals = t.receive(labels::PCS_PAIRS, width * tq)?;
+            let paths = receive_hashes(t, tq * depth)?;
+            for (i, &q) in positions.iter().enumerate() {
+                let v = &vals[i * width..(i + 1) * width];
+                let path = &paths[i * depth..(i + 1) * depth];
+                if !verify_path(root, leaves, q % leaves, &leaf(v), path) {
+                    return Err(bad("a Merkle path of a PCS codeword"));
+                }
+                leaf_vals[i].iter_mut().zip(v).for_each(|(acc, x)| *acc += g * x);
+            }
+            g *= gamma;
+        }
+        for (i, q) in positions.iter_mut().enumerate() {
+            let j = *q % leaves;
+            // the previous group's fold sits at position q = j + i·leaves of this codeword
+            if gi > 0 && leaf_vals[i][*q / leaves] != folded[i] {
                 return Err(bad("a fold of the PCS codeword does not match"));
             }
-            let path = &paths[i * depth..(i + 1) * depth];
-            if !verify_path(&roots[k - 1], half, j, &leaf(&pair), path) {
-                return Err(bad("a Merkle path of a folded codeword"));
-            }
-            let x = omega_k.pow([j as u64]);
-            let xi = (x + x).inverse().ok_or(bad("a zero domain point"))?;
-            folded[i] = fold(pair[0], pair[1], xi, rs[k]);
+            let x = omega.pow([j as u64]);
+            folded[i] = if a == 0 {
+                leaf_vals[i][0]
+            } else {
+                fold_leaf(std::mem::take(&mut leaf_vals[i]), x, zeta, &rs[done..done + a])
+                    .ok_or(bad("a zero domain point"))?
+            };
+            *q = j;
         }
+        m >>= a;
+        done += a;
     }
     if folded.iter().any(|f| *f != fin) {
         return Err(bad("the last fold is not the final value"));
