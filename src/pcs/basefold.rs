@@ -198,49 +198,42 @@ fn fold(a: Fp, b: Fp, x_inv_half: Fp, r: Fp) -> Fp {
     even + r * (odd - even)
 }
 
-/// The codeword folded by 2 with challenge r: C'[j] from (C[j], C[j + M/2]) at x = ωʲ.
-fn fold_codeword(codeword: &[Fp], omega: Fp, r: Fp) -> Vec<Fp> {
+/// The codeword folded by 2 with challenge r: C'[j] from (C[j], C[j + M/2]) at x = ωʲ, with
+/// 1/(2ωʲ) = ½·(ω⁻¹)ʲ (no inversion).
+fn fold_codeword(codeword: &[Fp], omega_inv: Fp, r: Fp) -> Vec<Fp> {
     use rayon::prelude::*;
     let half = codeword.len() / 2;
-    // 1/(2ωʲ) for every j: batch inversions over parallel chunks
+    let two_inv = Fp::from(2u64).inverse().unwrap_or_default();
     const CHUNK: usize = 1 << 12;
     let mut out = vec![Fp::zero(); half];
     out.par_chunks_mut(CHUNK).enumerate().for_each(|(c, o)| {
         let start = c * CHUNK;
-        let mut x = omega.pow([start as u64]);
-        let mut inv: Vec<Fp> = Vec::with_capacity(o.len());
-        for _ in 0..o.len() {
-            inv.push(x + x);
-            x *= omega;
-        }
-        ark_ff::batch_inversion(&mut inv);
+        let mut xi = two_inv * omega_inv.pow([start as u64]);
         for (k, v) in o.iter_mut().enumerate() {
             let j = start + k;
-            *v = fold(codeword[j], codeword[j + half], inv[k], r);
+            *v = fold(codeword[j], codeword[j + half], xi, r);
+            xi *= omega_inv;
         }
     });
     out
 }
 
-/// Folds the 2^a values of a leaf (at x·ζⁱ) with challenges rs[..a] into one value.
-fn fold_leaf(mut v: Vec<Fp>, mut x: Fp, mut zeta: Fp, rs: &[Fp]) -> Option<Fp> {
+/// Folds the 2^a values of a leaf (at x·ζⁱ) with challenges rs[..a] into one value, given
+/// x⁻¹ and ζ⁻¹ (1/(2xζⁱ) = ½·x⁻¹·ζ⁻ⁱ: no inversion).
+fn fold_leaf(mut v: Vec<Fp>, mut x_inv: Fp, mut zeta_inv: Fp, rs: &[Fp]) -> Fp {
+    let two_inv = Fp::from(2u64).inverse().unwrap_or_default();
     for &r in rs {
         let half = v.len() / 2;
-        let mut points: Vec<Fp> = Vec::with_capacity(half);
-        let mut p = x;
-        for _ in 0..half {
-            points.push(p + p);
-            p *= zeta;
+        let mut p = two_inv * x_inv;
+        for i in 0..half {
+            v[i] = fold(v[i], v[i + half], p, r);
+            p *= zeta_inv;
         }
-        if points.iter().any(Fp::is_zero) {
-            return None;
-        }
-        ark_ff::batch_inversion(&mut points);
-        v = (0..half).map(|i| fold(v[i], v[i + half], points[i], r)).collect();
-        x.square_in_place();
-        zeta.square_in_place();
+        v.truncate(half);
+        x_inv.square_in_place();
+        zeta_inv.square_in_place();
     }
-    (v.len() == 1).then(|| v[0])
+    v[0]
 }
 
 /// Opens the committed tables `polys` (same size and parameters) at `point`.
@@ -276,7 +269,7 @@ pub fn open(
     let mut eq = eq_evals(point);
     let code = ReedSolomon::new(1 << n, params.rate_log)
         .ok_or_else(|| ProveError::InvalidShape { reason: "no FFT domain".into() })?;
-    let mut omega = code.point(1);
+    let mut omega_inv = code.point(1).inverse().unwrap_or_default();
     let groups = params.groups(n);
     // the codeword at the start of every group after the first, with its tree
     let mut committed: Vec<(Vec<Fp>, MerkleTree)> = Vec::with_capacity(groups.len());
@@ -296,8 +289,8 @@ pub fn open(
                 .map(|j| table[2 * j] + r * (table[2 * j + 1] - table[2 * j]))
                 .collect();
             eq = (0..eq.len() / 2).map(|j| eq[2 * j] + r * (eq[2 * j + 1] - eq[2 * j])).collect();
-            codeword = fold_codeword(&codeword, omega, r);
-            omega.square_in_place();
+            codeword = fold_codeword(&codeword, omega_inv, r);
+            omega_inv.square_in_place();
         }
         if let Some(&next) = groups.get(gi + 1) {
             let tree = tree_of(&codeword, next);
@@ -414,15 +407,15 @@ pub fn verify(
         .map(|c| (crate::field::to_u128(c) as usize) & (m0 - 1))
         .collect();
     let tq = params.queries;
-    let omega0 = code.point(1);
+    let omega0_inv = code.point(1).inverse().ok_or(bad("a zero domain point"))?;
     let mut folded: Vec<Fp> = vec![Fp::zero(); tq];
     let (mut m, mut done) = (m0, 0usize);
     for (gi, &a) in groups.iter().enumerate() {
         let width = 1usize << a;
         let leaves = m >> a;
         let depth = leaves.trailing_zeros() as usize;
-        let omega = omega0.pow([1u64 << done]);
-        let zeta = omega.pow([leaves as u64]);
+        let omega_inv = omega0_inv.pow([1u64 << done]);
+        let zeta_inv = omega_inv.pow([leaves as u64]);
         // the leaf values of every query: combined over the tables in the first group
         let mut leaf_vals: Vec<Vec<Fp>> = vec![vec![Fp::zero(); width]; tq];
         let sources: Vec<Hash> = if gi == 0 {
@@ -450,12 +443,11 @@ pub fn verify(
             if gi > 0 && leaf_vals[i][*q / leaves] != folded[i] {
                 return Err(bad("a fold of the PCS codeword does not match"));
             }
-            let x = omega.pow([j as u64]);
             folded[i] = if a == 0 {
                 leaf_vals[i][0]
             } else {
-                fold_leaf(std::mem::take(&mut leaf_vals[i]), x, zeta, &rs[done..done + a])
-                    .ok_or(bad("a zero domain point"))?
+                let x_inv = omega_inv.pow([j as u64]);
+                fold_leaf(std::mem::take(&mut leaf_vals[i]), x_inv, zeta_inv, &rs[done..done + a])
             };
             *q = j;
         }
