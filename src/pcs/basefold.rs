@@ -20,7 +20,7 @@
 //!   linear combination Σ γⁱfᵢ; the first round opens every table's pair at each position.
 
 use super::code::ReedSolomon;
-use super::merkle::{leaf, verify_path, Hash, MerkleTree};
+use super::merkle::{leaf, verify_cap, verify_path_to_cap, Hash, MerkleTree};
 use crate::error::{ProveError, VerifyError};
 use crate::field::Fp;
 use crate::poly::eq_evals;
@@ -43,6 +43,12 @@ impl Params {
     pub const PROVABLE: Params = Params { rate_log: 2, queries: 148, fold_log: 4 };
     /// Conjectured up to capacity: ρ = 1/4, 50 queries for 100 bits.
     pub const CONJECTURED: Params = Params { rate_log: 2, queries: 50, fold_log: 4 };
+
+    /// The height of the Merkle cap sent once per tree (its 2^c nodes are shared by the paths of
+    /// all queries): ⌊log₂ queries⌋, at most the tree's depth.
+    fn cap(&self, depth: usize) -> usize {
+        (usize::BITS - 1 - self.queries.max(1).leading_zeros()).min(depth as u32) as usize
+    }
 
     /// The arity (log) of each committed codeword's folds for n variables: fold_log, the last
     /// one what remains; at least one group (of 0 variables) for a constant.
@@ -236,6 +242,21 @@ fn fold_leaf(mut v: Vec<Fp>, mut x_inv: Fp, mut zeta_inv: Fp, rs: &[Fp]) -> Fp {
     v[0]
 }
 
+/// The tree's cap, then every query's path up to the cap.
+fn capped_paths(
+    tree: &MerkleTree,
+    positions: &[usize],
+    leaves: usize,
+    params: Params,
+) -> Vec<Hash> {
+    let c = params.cap(leaves.trailing_zeros() as usize);
+    let mut out: Vec<Hash> = tree.cap(c).unwrap_or_default().to_vec();
+    for &q in positions {
+        out.extend(tree.path_to_cap(q % leaves, c).unwrap_or_default());
+    }
+    out
+}
+
 /// Opens the committed tables `polys` (same size and parameters) at `point`.
 ///
 /// # Errors
@@ -314,9 +335,7 @@ pub fn open(
             .flat_map(|&q| leaf_values(&p.codeword, groups[0], q % leaves0))
             .collect();
         t.send(labels::PCS_PAIRS, &vals);
-        let paths: Vec<Hash> =
-            positions.iter().flat_map(|&q| p.tree.path(q % leaves0).unwrap_or_default()).collect();
-        send_hashes(t, &paths);
+        send_hashes(t, &capped_paths(&p.tree, &positions, leaves0, params));
     }
     for (gi, (cw, tree)) in committed.iter().enumerate() {
         let a = groups[gi + 1];
@@ -324,9 +343,7 @@ pub fn open(
         let vals: Vec<Fp> =
             positions.iter().flat_map(|&q| leaf_values(cw, a, q % leaves)).collect();
         t.send(labels::PCS_PAIRS, &vals);
-        let paths: Vec<Hash> =
-            positions.iter().flat_map(|&q| tree.path(q % leaves).unwrap_or_default()).collect();
-        send_hashes(t, &paths);
+        send_hashes(t, &capped_paths(tree, &positions, leaves, params));
     }
     Ok(())
 }
@@ -414,6 +431,8 @@ pub fn verify(
         let width = 1usize << a;
         let leaves = m >> a;
         let depth = leaves.trailing_zeros() as usize;
+        let c = params.cap(depth);
+        let below = depth - c;
         let omega_inv = omega0_inv.pow([1u64 << done]);
         let zeta_inv = omega_inv.pow([leaves as u64]);
         // the leaf values of every query: combined over the tables in the first group
@@ -426,11 +445,15 @@ pub fn verify(
         let mut g = Fp::one();
         for root in &sources {
             let vals = t.receive(labels::PCS_PAIRS, width * tq)?;
-            let paths = receive_hashes(t, tq * depth)?;
+            let hashes = receive_hashes(t, (1 << c) + tq * below)?;
+            let (cap, paths) = hashes.split_at(1 << c);
+            if !verify_cap(root, cap) {
+                return Err(bad("a Merkle cap of a PCS codeword"));
+            }
             for (i, &q) in positions.iter().enumerate() {
                 let v = &vals[i * width..(i + 1) * width];
-                let path = &paths[i * depth..(i + 1) * depth];
-                if !verify_path(root, leaves, q % leaves, &leaf(v), path) {
+                let path = &paths[i * below..(i + 1) * below];
+                if !verify_path_to_cap(cap, leaves, q % leaves, &leaf(v), path) {
                     return Err(bad("a Merkle path of a PCS codeword"));
                 }
                 leaf_vals[i].iter_mut().zip(v).for_each(|(acc, x)| *acc += g * x);

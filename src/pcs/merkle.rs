@@ -88,6 +88,59 @@ impl MerkleTree {
     }
 }
 
+impl MerkleTree {
+    /// The 2^c nodes c levels below the root (the "cap"; c ≤ depth).
+    pub fn cap(&self, c: usize) -> Option<&[Hash]> {
+        let depth = self.layers.len() - 1;
+        (c <= depth).then(|| self.layers[depth - c].as_slice())
+    }
+
+    /// The siblings from leaf `index` up to (not including) the cap of height c.
+    pub fn path_to_cap(&self, index: usize, c: usize) -> Option<Vec<Hash>> {
+        let depth = self.layers.len() - 1;
+        let mut p = self.path(index)?;
+        p.truncate(depth.checked_sub(c)?);
+        Some(p)
+    }
+}
+
+/// Whether `cap` (2^c nodes) hashes up to `root`.
+pub fn verify_cap(root: &Hash, cap: &[Hash]) -> bool {
+    if !cap.len().is_power_of_two() {
+        return false;
+    }
+    let mut layer = cap.to_vec();
+    while layer.len() > 1 {
+        layer = layer.chunks_exact(2).map(|p| node(&p[0], &p[1])).collect();
+    }
+    layer[0] == *root
+}
+
+/// Whether `leaf_hash` sits at `index` (of `leaves`) under the cap `cap` with these siblings.
+pub fn verify_path_to_cap(
+    cap: &[Hash],
+    leaves: usize,
+    index: usize,
+    leaf_hash: &Hash,
+    path: &[Hash],
+) -> bool {
+    let depth = leaves.trailing_zeros() as usize;
+    if !leaves.is_power_of_two()
+        || !cap.len().is_power_of_two()
+        || index >= leaves
+        || path.len() + cap.len().trailing_zeros() as usize != depth
+    {
+        return false;
+    }
+    let mut h = *leaf_hash;
+    let mut i = index;
+    for sibling in path {
+        h = if i & 1 == 0 { node(&h, sibling) } else { node(sibling, &h) };
+        i >>= 1;
+    }
+    cap.get(i) == Some(&h)
+}
+
 /// Whether `leaf_hash` sits at `index` under `root` with these siblings (a path of the wrong
 /// length for `leaves` is rejected).
 pub fn verify_path(
@@ -154,6 +207,28 @@ mod tests {
             assert!(t.path(n).is_none());
         }
         assert!(MerkleTree::new(vec![[0; 32]; 3]).is_none());
+    }
+
+    #[test]
+    fn capped_paths_verify_and_tampers_fail() {
+        let d = data(256);
+        let t = MerkleTree::from_rows(&d, 2).unwrap();
+        for c in 0..=7 {
+            let cap = t.cap(c).unwrap();
+            assert!(verify_cap(&t.root(), cap));
+            for i in [0, 5, 127] {
+                let l = leaf(&d[2 * i..2 * i + 2]);
+                let p = t.path_to_cap(i, c).unwrap();
+                assert_eq!(p.len(), 7 - c);
+                assert!(verify_path_to_cap(cap, 128, i, &l, &p));
+                assert!(!verify_path_to_cap(cap, 128, i ^ 1, &l, &p));
+                let mut bad = cap.to_vec();
+                bad[i >> (7 - c)][0] ^= 1;
+                assert!(!verify_path_to_cap(&bad, 128, i, &l, &p));
+                assert!(!verify_cap(&t.root(), &bad));
+            }
+        }
+        assert!(t.cap(8).is_none());
     }
 
     #[test]
