@@ -144,7 +144,7 @@ pub fn run(args: Args, _g: &Global) -> Result<Outcome> {
                 None => parts.push((label, size, 1)),
             }
         }
-        parts.sort_by(|a, b| b.1.cmp(&a.1));
+        parts.sort_by_key(|p| std::cmp::Reverse(p.1));
         if args.json {
             let p: Vec<_> = parts
                 .iter()

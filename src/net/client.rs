@@ -159,7 +159,7 @@ pub fn connect_matmul(
         let c: Vec<i32> = v
             .receive_ints(labels::MATMUL_RESULT, m * k)?
             .into_iter()
-            .map(|x| i32::try_from(x))
+            .map(i32::try_from)
             .collect::<Result<_, _>>()
             .map_err(|_| VerifyError::InvalidStatement { reason: "C holds a value beyond i32" })?;
         matmul::verify_product(&shape, a, b, &c, &mut v)?;

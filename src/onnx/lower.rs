@@ -77,6 +77,10 @@ enum Value {
     Pending(Pending),
 }
 
+/// A BatchNormalization folded into the layer before it: per-channel scale and shift, and the
+/// name of its output (which takes the layer's value).
+type FoldedBatchNorm = (Vec<f64>, Vec<f64>, String);
+
 /// Nodes folded into a pattern: the node that finishes it emits the fused op.
 #[derive(Clone, Debug)]
 enum Fused {
@@ -487,10 +491,7 @@ impl Lower<'_> {
     }
 
     /// The BatchNormalization folded after node `n`'s output: per-channel (scale, shift).
-    fn folded_batchnorm(
-        &self,
-        n: &Node,
-    ) -> Result<Option<(Vec<f64>, Vec<f64>, String)>, ImportError> {
+    fn folded_batchnorm(&self, n: &Node) -> Result<Option<FoldedBatchNorm>, ImportError> {
         let Some(out) = n.outputs.first() else { return Ok(None) };
         let Some((bi, bn)) =
             self.g.nodes.iter().enumerate().find(|(_, m)| m.input(0) == Some(out.as_str()))

@@ -54,7 +54,7 @@ impl MerkleTree {
 
     /// A tree whose leaf i holds `data[i·width .. (i+1)·width]`.
     pub fn from_rows(data: &[Fp], width: usize) -> Option<Self> {
-        if width == 0 || data.len() % width != 0 {
+        if width == 0 || !data.len().is_multiple_of(width) {
             return None;
         }
         let leaves: Vec<Hash> = if data.len() / width >= PARALLEL {
