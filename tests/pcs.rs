@@ -190,3 +190,58 @@ fn random_byte_flips_are_errors_never_panics() {
         assert!(check(6, 1, &z, &[y], SMALL, &proof[..cut]).is_err());
     }
 }
+
+/// The same PCS code over the network transcripts: the client's own coins, messages read live.
+#[test]
+fn openings_verify_interactively_over_tcp() {
+    use gkrnet::net::{NetProver, NetVerifier};
+    use std::io::{BufReader, BufWriter};
+    let mut rng = ChaCha20Rng::seed_from_u64(8);
+    let n = 10;
+    let tables: Vec<Vec<Fp>> = (0..2).map(|_| table(&mut rng, n)).collect();
+    let z = point(&mut rng, n);
+    let values: Vec<Fp> = tables.iter().map(|t| evaluate_padded(t, &z)).collect();
+    for tamper in [false, true] {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (tables2, z2) = (tables.clone(), z.clone());
+        let server = std::thread::spawn(move || {
+            let (s, _) = listener.accept().unwrap();
+            let mut p = NetProver::new(BufReader::new(s.try_clone().unwrap()), BufWriter::new(s));
+            let mut polys: Vec<Committed> =
+                tables2.iter().map(|t| basefold::commit(t, SMALL).unwrap()).collect();
+            if tamper {
+                // the prover opens another table than the one it committed to
+                let mut other = tables2[1].clone();
+                other[3] += Fp::from(1u64);
+                let root = polys[1].commitment.root;
+                polys[1] = basefold::commit(&other, SMALL).unwrap();
+                basefold::send_commitment(&mut p, &polys[0].commitment);
+                basefold::send_commitment(&mut p, &Commitment { root, num_vars: n });
+            } else {
+                for c in &polys {
+                    basefold::send_commitment(&mut p, &c.commitment);
+                }
+            }
+            let refs: Vec<&Committed> = polys.iter().collect();
+            basefold::open(&refs, &z2, &mut p).unwrap();
+            let _ = p.finish();
+        });
+        let stream = std::net::TcpStream::connect(addr).unwrap();
+        stream.set_read_timeout(Some(std::time::Duration::from_secs(10))).unwrap();
+        let mut v = NetVerifier::new(stream).unwrap();
+        let result = (|| -> Result<(), gkrnet::VerifyError> {
+            let cs: Vec<Commitment> = (0..2)
+                .map(|_| basefold::receive_commitment(&mut v, n))
+                .collect::<Result<_, _>>()?;
+            basefold::verify(&cs, &z, &values, SMALL, &mut v)
+        })();
+        assert_eq!(result.is_ok(), !tamper, "{result:?}");
+        if !tamper {
+            v.expect_end().unwrap();
+            assert!(v.stats.challenges > n as u64);
+        }
+        drop(v);
+        server.join().unwrap();
+    }
+}
