@@ -1,0 +1,483 @@
+//! Dense and convolution layers (float, QOperator and integer ops): weights quantized per output
+//! feature or taken as int8, biases as real offsets, geometry from the attributes.
+
+use super::pending::dequantize;
+use super::*;
+
+impl Lower<'_> {
+    /// Weights of a dense/conv layer as int8 with a scale per output feature: a float constant
+    /// quantized symmetrically per feature, or a dequantized int8 constant (zero point 0).
+    /// `feature(i)`: the output feature of weight i.
+    pub(super) fn weights(
+        &mut self,
+        n: &Node,
+        v: Value,
+        features: usize,
+        feature: impl Fn(usize) -> usize,
+        fold: Option<&[f64]>,
+    ) -> Result<(Vec<i8>, Vec<f64>), ImportError> {
+        match v {
+            Value::Const(c) if c.dtype.is_float() => {
+                self.parameters += c.len();
+                let data: Vec<f64> = match fold {
+                    Some(s) => c.data.iter().enumerate().map(|(i, w)| w * s[feature(i)]).collect(),
+                    None => c.data,
+                };
+                let mut max = vec![0f64; features];
+                for (i, w) in data.iter().enumerate() {
+                    let f = feature(i);
+                    max[f] = max[f].max(w.abs());
+                }
+                // near-dead features share a floor of max/2^9, so every multiplier stays within
+                // the common shift's range
+                let top = max.iter().copied().fold(0.0, f64::max);
+                let scales: Vec<f64> = max
+                    .iter()
+                    .map(|&m| if top == 0.0 { 1.0 } else { m.max(top / 512.0) / 127.0 })
+                    .collect();
+                let q = data
+                    .iter()
+                    .enumerate()
+                    .map(|(i, w)| {
+                        (w / scales[feature(i)]).round_ties_even().clamp(-127.0, 127.0) as i8
+                    })
+                    .collect();
+                Ok((q, scales))
+            }
+            Value::QConst { q, scale, zero, axis } => {
+                if fold.is_some() {
+                    return Err(unsupported(n, "a BatchNormalization after quantized weights"));
+                }
+                if zero.iter().any(|&z| z != 0.0) {
+                    return Err(unsupported(
+                        n,
+                        "weights with a non-zero zero point (symmetric int8 weights only)",
+                    ));
+                }
+                if q.dtype != Dtype::I8 {
+                    return Err(unsupported(
+                        n,
+                        format!("weights of type {:?} (int8 only)", q.dtype),
+                    ));
+                }
+                self.parameters += q.len();
+                let per_feature = if scale.len() == 1 {
+                    vec![scale[0]; features]
+                } else if scale.len() == features {
+                    // the scale axis must be the feature axis
+                    let stride: usize = q.dims[axis + 1..].iter().product();
+                    let ok = (0..q.len()).all(|i| (i / stride) % scale.len() == feature(i));
+                    if !ok {
+                        return Err(unsupported(
+                            n,
+                            "per-axis weight scales on an axis other than the output features",
+                        ));
+                    }
+                    scale
+                } else {
+                    return Err(unsupported(
+                        n,
+                        "weight scales neither per tensor nor per output feature",
+                    ));
+                };
+                Ok((q.data.iter().map(|&w| w as i8).collect(), per_feature))
+            }
+            _ => Err(unsupported(n, "weights that are not constants")),
+        }
+    }
+
+    /// Bias (plain or dequantized constant) as a real offset per feature.
+    pub(super) fn bias(
+        &mut self,
+        n: &Node,
+        i: usize,
+        features: usize,
+        fold: Option<(&[f64], &[f64])>,
+    ) -> Result<Vec<f64>, ImportError> {
+        let mut b = match n.input(i) {
+            None => vec![0.0; features],
+            Some(_) => {
+                let v = self.input(n, i)?;
+                let c = match v {
+                    Value::Const(c) => c,
+                    Value::QConst { q, scale, zero, axis } => dequantize(&q, &scale, &zero, axis),
+                    _ => return Err(unsupported(n, "a bias that is not a constant")),
+                };
+                self.parameters += c.len();
+                match c.len() {
+                    1 => vec![c.data[0]; features],
+                    l if l == features => c.data,
+                    l => return Err(node_error(n, format!("{l} biases for {features} outputs"))),
+                }
+            }
+        };
+        if let Some((scale, shift)) = fold {
+            for (f, v) in b.iter_mut().enumerate() {
+                *v = *v * scale[f] + shift[f];
+            }
+        }
+        Ok(b)
+    }
+
+    pub(super) fn finish_linear(
+        &mut self,
+        n: &Node,
+        lin: Linear,
+        mult: Vec<f64>,
+        offset: Vec<f64>,
+        folded_out: Option<String>,
+        requant_to: Option<QParams>,
+    ) -> Result<(), ImportError> {
+        let out = n.outputs.first().ok_or_else(|| node_error(n, "no output"))?.clone();
+        let dims = self.shape(folded_out.as_deref().unwrap_or(&out))?;
+        let p = Pending {
+            src: Src::Linear(lin),
+            dims,
+            mult,
+            offset,
+            lo: f64::NEG_INFINITY,
+            hi: f64::INFINITY,
+        };
+        let v = match requant_to {
+            Some(q) => {
+                let id = self.requant(p, q)?;
+                Value::Int { id, dims: self.b.dims(id), q }
+            }
+            None => Value::Pending(p),
+        };
+        self.set(n, v.clone())?;
+        if let Some(bn) = folded_out {
+            self.values.insert(bn, v);
+        }
+        Ok(())
+    }
+
+    /// The weights of a QOperator op: raw integer constant `w` with its scale and zero point
+    /// inputs (`s`, `z`; `None`: scale 1, for MatMulInteger/ConvInteger), as a dequantized value.
+    pub(super) fn integer_weights(
+        &self,
+        n: &Node,
+        w: usize,
+        s: Option<usize>,
+        z: Option<usize>,
+        axis: usize,
+    ) -> Result<Value, ImportError> {
+        let q = self.constant(n, w)?;
+        if q.dtype.is_float() {
+            return Err(node_error(n, "float weights in an integer op"));
+        }
+        let scale = match s {
+            Some(i) => self.constant(n, i)?.data,
+            None => vec![1.0],
+        };
+        let zero = match z.and_then(|i| n.input(i).map(|_| i)) {
+            Some(i) => self.constant(n, i)?.data,
+            None => vec![0.0],
+        };
+        let zero = if zero.len() == scale.len() { zero } else { vec![zero[0]; scale.len()] };
+        Ok(Value::QConst { q, scale, zero, axis })
+    }
+
+    /// MatMul, Gemm, QLinearMatMul, MatMulInteger: a dense layer on a [batch, features] input.
+    pub(super) fn dense(&mut self, n: &Node) -> Result<(), ImportError> {
+        if n.op == "Gemm" && n.int("transA")?.unwrap_or(0) != 0 {
+            return Err(unsupported(n, "Gemm with transA = 1"));
+        }
+        let (x, in_dims, qx) = self.int(n, 0)?;
+        let &[_, inner] = in_dims.as_slice() else {
+            return Err(unsupported(
+                n,
+                format!(
+                    "a matrix product on a rank-{} input {in_dims:?} (rank 2 only)",
+                    in_dims.len()
+                ),
+            ));
+        };
+        // the input's scale and zero point as the op sees them, and its output requantization
+        let (sx, requant_to, mut wv) = match n.op.as_str() {
+            "QLinearMatMul" => {
+                let qa = self.quantize_params_at(n, 1, 2)?;
+                if qa.zero != qx.zero {
+                    return Err(node_error(n, "the input zero point differs from the input's"));
+                }
+                let w = self.integer_weights(n, 3, Some(4), Some(5), 1)?;
+                (qa.scale, Some(self.quantize_params_at(n, 6, 7)?), w)
+            }
+            "MatMulInteger" => {
+                if n.input(2).is_some() && self.quantize_params_zero(n, 2)? != qx.zero {
+                    return Err(node_error(n, "the input zero point differs from the input's"));
+                }
+                // the int32 product itself: real value = accumulator
+                (1.0, None, self.integer_weights(n, 1, None, Some(3), 1)?)
+            }
+            _ => (qx.scale, None, self.input(n, 1)?),
+        };
+        let wdims = match &wv {
+            Value::Const(c) => c.dims.clone(),
+            Value::QConst { q, .. } => q.dims.clone(),
+            _ => return Err(unsupported(n, "a product of two computed tensors")),
+        };
+        let trans_b = n.op == "Gemm" && n.int("transB")?.unwrap_or(0) != 0;
+        let &[r, c] = wdims.as_slice() else {
+            return Err(unsupported(n, format!("weights of shape {wdims:?} (a matrix only)")));
+        };
+        let (wi, features) = if trans_b { (c, r) } else { (r, c) };
+        if wi != inner {
+            return Err(node_error(n, format!("input {in_dims:?} against weights {wdims:?}")));
+        }
+        if trans_b {
+            wv = transpose_value(wv, r, c);
+        }
+        if n.op == "Gemm" {
+            let alpha = n.float("alpha")?.unwrap_or(1.0);
+            if alpha != 1.0 {
+                wv = scale_value(n, wv, alpha)?;
+            }
+        }
+        let bn = self.folded_batchnorm(n)?;
+        let fold = bn.as_ref().map(|(s, t, _)| (s.as_slice(), t.as_slice()));
+        let (weights, ws) = self.weights(n, wv, features, |i| i % features, fold.map(|f| f.0))?;
+        let offset = if n.op == "Gemm" {
+            let beta = n.float("beta")?.unwrap_or(1.0);
+            let b: Vec<f64> = self.bias(n, 2, features, None)?.iter().map(|b| b * beta).collect();
+            match fold {
+                Some((s, t)) => b.iter().enumerate().map(|(f, b)| b * s[f] + t[f]).collect(),
+                None => b,
+            }
+        } else {
+            vec![0.0; features]
+        };
+        let mult: Vec<f64> = ws.iter().map(|s| s * sx).collect();
+        let lin = Linear { x, in_dims, zero: qx.zero, weights, features, conv: None };
+        self.finish_linear(n, lin, mult, offset, bn.map(|b| b.2), requant_to)
+    }
+
+    /// A zero point input as int8 (uint8 shifted by −128).
+    pub(super) fn quantize_params_zero(&self, n: &Node, z: usize) -> Result<i32, ImportError> {
+        let zc = self.constant(n, z)?;
+        let zero = zc.scalar().ok_or_else(|| unsupported(n, "a per-axis zero point"))?;
+        Ok(if zc.dtype == Dtype::U8 { zero - 128.0 } else { zero } as i32)
+    }
+
+    /// The (scale, zero) given by inputs `s` and `z` of a QLinear op.
+    pub(super) fn quantize_params_at(
+        &self,
+        n: &Node,
+        s: usize,
+        z: usize,
+    ) -> Result<QParams, ImportError> {
+        let scale = self.scalar(n, s)?;
+        if !(scale > 0.0 && scale.is_finite()) {
+            return Err(node_error(n, format!("scale {scale}")));
+        }
+        Ok(QParams { scale, zero: self.quantize_params_zero(n, z)? })
+    }
+
+    pub(super) fn geometry(
+        &self,
+        n: &Node,
+        kernel: [usize; 2],
+        groups: usize,
+    ) -> Result<ConvGeometry, ImportError> {
+        if n.string("auto_pad")?.is_some_and(|a| a != "NOTSET") {
+            return Err(unsupported(n, "auto_pad (explicit pads only)"));
+        }
+        if n.int("ceil_mode")?.unwrap_or(0) != 0 {
+            return Err(unsupported(n, "ceil_mode = 1"));
+        }
+        let two = |name: &str, default: usize| -> Result<[usize; 2], ImportError> {
+            match n.ints(name)? {
+                None => Ok([default; 2]),
+                Some(v) if v.len() == 2 && v.iter().all(|&x| x >= 1) => {
+                    Ok([v[0] as usize, v[1] as usize])
+                }
+                Some(v) => {
+                    Err(unsupported(n, format!("{name} {v:?} (two positive values: 2-D only)")))
+                }
+            }
+        };
+        let pads = match n.ints("pads")? {
+            None => [0; 4],
+            Some(v) if v.len() == 4 && v.iter().all(|&x| x >= 0) => {
+                [v[0] as usize, v[1] as usize, v[2] as usize, v[3] as usize]
+            }
+            Some(v) => {
+                return Err(unsupported(n, format!("pads {v:?} (four non-negative values)")))
+            }
+        };
+        if let Some(k) = n.ints("kernel_shape")? {
+            if k.len() != 2 || [k[0] as usize, k[1] as usize] != kernel {
+                return Err(node_error(
+                    n,
+                    format!("kernel_shape {k:?} against the weights' {kernel:?}"),
+                ));
+            }
+        }
+        Ok(ConvGeometry {
+            kernel,
+            stride: two("strides", 1)?,
+            dilation: two("dilations", 1)?,
+            pads,
+            groups,
+        })
+    }
+
+    /// Conv, ConvTranspose, QLinearConv, ConvInteger on NCHW.
+    pub(super) fn conv(&mut self, n: &Node) -> Result<(), ImportError> {
+        let w_i = if n.op == "QLinearConv" { 3 } else { 1 };
+        let name = n.input(0).ok_or_else(|| node_error(n, "missing input"))?.to_string();
+        let (x, in_dims, qx, extra) = match self.get(&name, Some(n))? {
+            Value::Padded { id, dims, q, pads } => (id, dims, q, pads),
+            _ => {
+                let (id, dims, q) = self.int(n, 0)?;
+                (id, dims, q, [0; 4])
+            }
+        };
+        if in_dims.len() != 4 {
+            return Err(unsupported(
+                n,
+                format!("a convolution on a rank-{} input (2-D, NCHW only)", in_dims.len()),
+            ));
+        }
+        let wv = match n.op.as_str() {
+            "QLinearConv" => self.integer_weights(n, 3, Some(4), Some(5), 0)?,
+            "ConvInteger" => {
+                if n.input(2).is_some() && self.quantize_params_zero(n, 2)? != qx.zero {
+                    return Err(node_error(n, "the input zero point differs from the input's"));
+                }
+                self.integer_weights(n, 1, None, Some(3), 0)?
+            }
+            _ => self.input(n, w_i)?,
+        };
+        let wdims = match &wv {
+            Value::Const(c) => c.dims.clone(),
+            Value::QConst { q, .. } => q.dims.clone(),
+            _ => return Err(unsupported(n, "weights that are not constants")),
+        };
+        let &[w0, w1, kh, kw] = wdims.as_slice() else {
+            return Err(unsupported(n, format!("weights of shape {wdims:?} (2-D kernels only)")));
+        };
+        let groups = n.int("group")?.unwrap_or(1).max(1) as usize;
+        let mut geo = self.geometry(n, [kh, kw], groups)?;
+        for (p, e) in geo.pads.iter_mut().zip(extra) {
+            *p += e;
+        }
+        let transposed = n.op == "ConvTranspose";
+        let features = if transposed { w1 * groups } else { w0 };
+        let fg = w1;
+        let per = kh * kw;
+        let feature = move |i: usize| {
+            if transposed {
+                // [C, F/g, kh, kw]: group of input channel c, feature within the group
+                let c = i / (fg * per);
+                let cg = (in_dims_c(c, groups, w0)) * fg;
+                cg + (i / per) % fg
+            } else {
+                i / (w1 * per)
+            }
+        };
+        let bn = self.folded_batchnorm(n)?;
+        let (scale, shift, folded) = match &bn {
+            Some((s, t, o)) => (Some(s.as_slice()), Some(t.as_slice()), Some(o.clone())),
+            None => (None, None, None),
+        };
+        let (weights, ws) = self.weights(n, wv, features, feature, scale)?;
+        let mut sx = qx.scale;
+        let mut requant_to = None;
+        let bias_input = match n.op.as_str() {
+            "QLinearConv" => {
+                let qa = self.quantize_params_at(n, 1, 2)?;
+                if qa.zero != qx.zero {
+                    return Err(node_error(n, "the input zero point differs from the input's"));
+                }
+                sx = qa.scale;
+                requant_to = Some(self.quantize_params_at(n, 6, 7)?);
+                8
+            }
+            "ConvInteger" => {
+                sx = 1.0;
+                usize::MAX
+            }
+            _ => 2,
+        };
+        let mult: Vec<f64> = ws.iter().map(|s| s * sx).collect();
+        let offset = if bias_input == usize::MAX {
+            vec![0.0; features]
+        } else if n.op == "QLinearConv" {
+            // int32 bias at scale s_x·s_w
+            match n.input(8) {
+                None => vec![0.0; features],
+                Some(_) => {
+                    let b = self.constant(n, 8)?;
+                    self.parameters += b.len();
+                    if b.len() != features {
+                        return Err(node_error(
+                            n,
+                            format!("{} biases for {features} outputs", b.len()),
+                        ));
+                    }
+                    b.data.iter().zip(&mult).map(|(b, m)| b * m).collect()
+                }
+            }
+        } else {
+            self.bias(n, bias_input, features, scale.zip(shift))?
+        };
+        let output_padding = if transposed {
+            if n.ints("output_shape")?.is_some() {
+                return Err(unsupported(n, "output_shape (give pads and output_padding)"));
+            }
+            Some(match n.ints("output_padding")? {
+                None => [0, 0],
+                Some(v) if v.len() == 2 && v.iter().all(|&x| x >= 0) => {
+                    [v[0] as usize, v[1] as usize]
+                }
+                Some(v) => return Err(unsupported(n, format!("output_padding {v:?}"))),
+            })
+        } else {
+            None
+        };
+        let lin = Linear {
+            x,
+            in_dims,
+            zero: qx.zero,
+            weights,
+            features,
+            conv: Some((geo, output_padding)),
+        };
+        self.finish_linear(n, lin, mult, offset, folded, requant_to)
+    }
+}
+
+/// Input-channel group of channel c for ConvTranspose weights [C, F/g, …].
+pub(super) fn in_dims_c(c: usize, groups: usize, channels: usize) -> usize {
+    c / (channels / groups).max(1)
+}
+
+/// A [r, c] constant transposed to [c, r].
+pub(super) fn transpose_value(v: Value, r: usize, c: usize) -> Value {
+    let t = |k: &Const| Const {
+        dims: vec![c, r],
+        dtype: k.dtype,
+        data: (0..r * c).map(|i| k.data[(i % r) * c + i / r]).collect(),
+    };
+    match v {
+        Value::Const(k) => Value::Const(t(&k)),
+        Value::QConst { q, scale, zero, axis } => {
+            Value::QConst { q: t(&q), scale, zero, axis: 1 - axis.min(1) }
+        }
+        other => other,
+    }
+}
+
+pub(super) fn scale_value(n: &Node, v: Value, s: f64) -> Result<Value, ImportError> {
+    match v {
+        Value::Const(mut k) => {
+            k.data.iter_mut().for_each(|w| *w *= s);
+            Ok(Value::Const(k))
+        }
+        Value::QConst { q, scale, zero, axis } if s > 0.0 => {
+            Ok(Value::QConst { q, scale: scale.iter().map(|x| x * s).collect(), zero, axis })
+        }
+        _ => Err(unsupported(n, "Gemm alpha on these weights")),
+    }
+}

@@ -1,0 +1,564 @@
+//! Lowering: ONNX nodes → circuit layers.
+//!
+//! Every ONNX tensor gets a [`Value`]: a constant, a dequantized integer constant, an int8
+//! circuit tensor with its (scale, zero point), or a *pending* affine form
+//! `real = mult[c]·V + offset[c]`, clamped to [lo, hi], over an accumulator V that is not yet
+//! requantized (V = a dense/conv accumulator still to be built, or a sum Σ sᵢ·(xᵢ − zᵢ) of int8
+//! tensors). Biases, BatchNormalization, Relu/Clip, Add/Sub/Mul/Div by constants and
+//! Dequantize/Quantize pairs only change the form; a pending value becomes one requantization
+//! layer where a consumer needs int8 (a matmul/conv input, pooling, wiring, an activation table,
+//! the graph output), at the parameters of the next QuantizeLinear when the graph names them
+//! (through ops that commute with quantization), else at its calibrated range.
+//!
+//! This file holds the values, the driver ([`lower`]) and the dispatch on op types; the lowering
+//! of each kind of op lives in [`patterns`] (fused patterns, BatchNorm folding), [`pending`]
+//! (affine forms and requantization), [`linear`] (dense and convolutions) and [`ops`]
+//! (activations, pooling, wiring, Pad, Concat, Add).
+
+use super::graph::{Const, Dtype, Graph, Node};
+use super::reference::{FloatReference, Named};
+use super::{random_inputs, GraphKind, ImportError, ImportOptions, Imported};
+use crate::circuit::requant::channels;
+use crate::circuit::zoo::{common_shift, Builder};
+use crate::circuit::{
+    channel_of, ActivationLayer, Concat, Conv, ConvGeometry, Dense, IoQuant, Multiplier, QParams,
+    Scaled, TensorId, Wiring,
+};
+use crate::quant::Activation;
+use std::collections::{HashMap, HashSet};
+
+mod linear;
+mod ops;
+mod patterns;
+mod pending;
+
+/// A linear layer not yet built (its bias can still absorb per-channel constants).
+#[derive(Clone, Debug)]
+struct Linear {
+    x: TensorId,
+    in_dims: Vec<usize>,
+    zero: i32,
+    weights: Vec<i8>,
+    features: usize,
+    /// Conv geometry (and output padding for ConvTranspose); `None`: dense.
+    conv: Option<(ConvGeometry, Option<[usize; 2]>)>,
+}
+
+#[derive(Clone, Debug)]
+enum Src {
+    Linear(Linear),
+    /// Σ sᵢ·(xᵢ − zᵢ) over int8 tensors.
+    Sum(Vec<(TensorId, QParams)>),
+}
+
+#[derive(Clone, Debug)]
+struct Pending {
+    src: Src,
+    dims: Vec<usize>,
+    /// Per channel (length 1: the whole tensor).
+    mult: Vec<f64>,
+    offset: Vec<f64>,
+    lo: f64,
+    hi: f64,
+}
+
+#[derive(Clone, Debug)]
+enum Value {
+    Const(Const),
+    /// DequantizeLinear of an integer constant: scale/zero per tensor or along `axis`.
+    QConst {
+        q: Const,
+        scale: Vec<f64>,
+        zero: Vec<f64>,
+        axis: usize,
+    },
+    Int {
+        id: TensorId,
+        dims: Vec<usize>,
+        q: QParams,
+    },
+    /// An int8 tensor with zero padding [top, left, bottom, right] still to apply (by a conv).
+    Padded {
+        id: TensorId,
+        dims: Vec<usize>,
+        q: QParams,
+        pads: [usize; 4],
+    },
+    Pending(Pending),
+}
+
+/// A BatchNormalization folded into the layer before it: per-channel scale and shift, and the
+/// name of its output (which takes the layer's value).
+type FoldedBatchNorm = (Vec<f64>, Vec<f64>, String);
+
+/// Nodes folded into a pattern: the node that finishes it emits the fused op.
+#[derive(Clone, Debug)]
+enum Fused {
+    /// x·Φ(x) written with Erf.
+    Gelu { x: String },
+    /// x·HardSigmoid(x) (opset < 14 exports).
+    HardSwish { x: String },
+    /// A BatchNormalization folded into the float weights of the conv/dense layer before it.
+    BatchNorm,
+}
+
+struct Lower<'g> {
+    g: &'g Graph,
+    b: Builder,
+    values: HashMap<String, Value>,
+    ranges: HashMap<String, (f64, f64)>,
+    shapes: HashMap<String, Vec<usize>>,
+    fused: HashMap<usize, Fused>,
+    skipped: HashSet<usize>,
+    names: Vec<(String, TensorId)>,
+    /// ONNX tensors of an integer type (what the int8 circuit tensors are compared with).
+    integer: HashSet<String>,
+    notes: Vec<String>,
+    /// The tensor the proof ends on: the graph output, or the input of a final Softmax.
+    softmax: Option<String>,
+    parameters: usize,
+}
+
+fn unsupported(n: &Node, reason: impl Into<String>) -> ImportError {
+    ImportError::Unsupported { op: n.op.clone(), node: n.name.clone(), reason: reason.into() }
+}
+
+fn node_error(n: &Node, reason: impl Into<String>) -> ImportError {
+    ImportError::Node { op: n.op.clone(), node: n.name.clone(), reason: reason.into() }
+}
+
+const ONNX_DOMAINS: [&str; 2] = ["", "ai.onnx"];
+
+/// The op types [`Lower::node`] lowers (Erf and HardSigmoid only inside their patterns). Checked
+/// before tract sees the graph, so an op tract does not know is still named by gkrnet.
+pub(super) const SUPPORTED: [&str; 39] = [
+    "Concat",
+    "Identity",
+    "Dropout",
+    "QuantizeLinear",
+    "DequantizeLinear",
+    "Cast",
+    "MatMul",
+    "Gemm",
+    "QLinearMatMul",
+    "MatMulInteger",
+    "Conv",
+    "ConvTranspose",
+    "QLinearConv",
+    "ConvInteger",
+    "BatchNormalization",
+    "Add",
+    "Sub",
+    "Mul",
+    "Div",
+    "Relu",
+    "Clip",
+    "Sigmoid",
+    "Tanh",
+    "HardSwish",
+    "Gelu",
+    "LeakyRelu",
+    "Elu",
+    "MaxPool",
+    "AveragePool",
+    "GlobalAveragePool",
+    "Flatten",
+    "Reshape",
+    "Squeeze",
+    "Unsqueeze",
+    "Transpose",
+    "Pad",
+    "Softmax",
+    "Erf",
+    "HardSigmoid",
+];
+
+/// Calibrated int8 parameters of a real range (ONNX/onnxruntime MinMax, asymmetric): the range is
+/// widened to contain 0, scale = (hi − lo)/255, zero = round(−128 − lo/scale).
+pub fn minmax_params(lo: f64, hi: f64) -> QParams {
+    let (lo, hi) = (lo.min(0.0), hi.max(0.0));
+    let scale = if hi - lo > 1e-30 { (hi - lo) / 255.0 } else { 1.0 };
+    let zero = (-128.0 - lo / scale).round_ties_even().clamp(-128.0, 127.0) as i32;
+    QParams { scale, zero }
+}
+
+pub(super) fn lower(
+    proto: &tract_onnx::pb::ModelProto,
+    g: &Graph,
+    name: &str,
+    input_dims: &[usize],
+    options: &ImportOptions,
+) -> Result<Imported, ImportError> {
+    let kind = if g.nodes.iter().any(|n| n.op.starts_with("QLinear") || n.op.ends_with("Integer")) {
+        GraphKind::QOperator
+    } else if g.nodes.iter().any(|n| n.op == "QuantizeLinear" || n.op == "DequantizeLinear") {
+        GraphKind::Qdq
+    } else {
+        GraphKind::Float
+    };
+    for n in &g.nodes {
+        if !ONNX_DOMAINS.contains(&n.domain.as_str()) {
+            return Err(unsupported(
+                n,
+                format!("domain {:?} (only the default ONNX domain)", n.domain),
+            ));
+        }
+        if !SUPPORTED.contains(&n.op.as_str()) {
+            return Err(unsupported(n, format!("{} has no gkrnet lowering", n.op)));
+        }
+    }
+    // calibration: every tensor a node produces, on the calibration inputs, through tract
+    let mut wanted: Vec<String> = vec![g.input.clone()];
+    for n in &g.nodes {
+        wanted.extend(n.outputs.iter().filter(|o| !o.is_empty()).cloned());
+    }
+    let calib = FloatReference::new(proto, input_dims, &g.output, &wanted)?;
+    let len: usize = input_dims.iter().product();
+    let inputs = match &options.calibration {
+        Some(c) => c.clone(),
+        None => random_inputs(len, options.samples.max(1), options.input_range, options.seed),
+    };
+    let mut ranges: HashMap<String, (f64, f64)> = HashMap::new();
+    let mut shapes: HashMap<String, Vec<usize>> = HashMap::new();
+    for x in &inputs {
+        if x.len() != len {
+            return Err(ImportError::InputShape {
+                expected: format!("{input_dims:?}"),
+                got: vec![x.len()],
+            });
+        }
+        let run: HashMap<String, Named> = calib.run(x)?;
+        for (k, (dims, v)) in run {
+            let (lo, hi) = v.iter().fold((f64::MAX, f64::MIN), |(a, b), &x| (a.min(x), b.max(x)));
+            let e = ranges.entry(k.clone()).or_insert((lo, hi));
+            *e = (e.0.min(lo), e.1.max(hi));
+            shapes.insert(k, dims);
+        }
+    }
+    drop(calib);
+    // the input's range is that of the calibration inputs themselves
+    let (lo, hi) = inputs
+        .iter()
+        .flatten()
+        .fold((f64::MAX, f64::MIN), |(a, b), &x| (a.min(x as f64), b.max(x as f64)));
+    ranges.insert(g.input.clone(), (lo, hi));
+    let reference = FloatReference::new(proto, input_dims, &g.output, &[])?;
+    let mut l = Lower {
+        g,
+        b: Builder::new(input_dims.to_vec()),
+        values: HashMap::new(),
+        ranges,
+        shapes,
+        fused: HashMap::new(),
+        skipped: HashSet::new(),
+        names: Vec::new(),
+        integer: integer_tensors(g),
+        notes: Vec::new(),
+        softmax: None,
+        parameters: 0,
+    };
+    l.notes.push(match &options.calibration {
+        Some(c) => format!("activation ranges calibrated on {} given inputs", c.len()),
+        None => format!(
+            "activation ranges calibrated on {} seeded uniform inputs in [{}, {}]",
+            inputs.len(),
+            options.input_range.0,
+            options.input_range.1
+        ),
+    });
+    l.find_patterns()?;
+    // the input: at the parameters of the QuantizeLinear that reads it, else calibrated
+    let input_q = l.target_params(&g.input)?;
+    l.values.insert(g.input.clone(), Value::Int { id: 0, dims: input_dims.to_vec(), q: input_q });
+    for (i, n) in g.nodes.iter().enumerate() {
+        if l.skipped.contains(&i) {
+            continue;
+        }
+        l.node(i, n)?;
+    }
+    let last = l.softmax.clone().unwrap_or_else(|| g.output.clone());
+    let out = l.get(&last, None)?;
+    let (id, q) = l.materialize(&last, out)?;
+    if id == 0 {
+        return Err(ImportError::Graph("the output is the input: nothing to prove".into()));
+    }
+    let Lower { b, names, notes, softmax, parameters, .. } = l;
+    let model = b.finish(name)?.with_io(IoQuant {
+        input: input_q,
+        output: q,
+        softmax: softmax.is_some(),
+    })?;
+    Ok(Imported { model, kind, parameters, names, notes, reference })
+}
+
+impl Lower<'_> {
+    fn get(&self, name: &str, n: Option<&Node>) -> Result<Value, ImportError> {
+        if let Some(v) = self.values.get(name) {
+            return Ok(v.clone());
+        }
+        if let Some(c) = self.g.consts.get(name) {
+            return Ok(Value::Const(c.clone()));
+        }
+        Err(match n {
+            Some(n) => node_error(n, format!("input {name:?} is not computed before this node")),
+            None => ImportError::Graph(format!("tensor {name:?} is never computed")),
+        })
+    }
+
+    fn input(&self, n: &Node, i: usize) -> Result<Value, ImportError> {
+        let name = n.input(i).ok_or_else(|| node_error(n, format!("missing input {i}")))?;
+        self.get(name, Some(n))
+    }
+
+    fn constant(&self, n: &Node, i: usize) -> Result<Const, ImportError> {
+        match self.input(n, i)? {
+            Value::Const(c) => Ok(c),
+            _ => Err(unsupported(n, format!("input {i} must be a constant"))),
+        }
+    }
+
+    fn scalar(&self, n: &Node, i: usize) -> Result<f64, ImportError> {
+        self.constant(n, i)?.scalar().ok_or_else(|| {
+            unsupported(n, format!("input {i} must be a scalar (per-axis not supported)"))
+        })
+    }
+
+    fn shape(&self, name: &str) -> Result<Vec<usize>, ImportError> {
+        self.shapes
+            .get(name)
+            .cloned()
+            .ok_or_else(|| ImportError::Graph(format!("tract gives no shape for tensor {name:?}")))
+    }
+
+    fn set(&mut self, n: &Node, v: Value) -> Result<(), ImportError> {
+        let out = n.outputs.first().ok_or_else(|| node_error(n, "no output"))?;
+        if let Value::Int { id, .. } = &v {
+            if self.integer.contains(out) {
+                self.names.push((out.clone(), *id));
+            }
+        }
+        self.values.insert(out.clone(), v);
+        Ok(())
+    }
+
+    /// Parameters for materializing tensor `name`: those of the QuantizeLinear reached through
+    /// ops that commute with quantization, else its calibrated range.
+    fn target_params(&self, name: &str) -> Result<QParams, ImportError> {
+        let mut cur = name.to_string();
+        for _ in 0..self.g.nodes.len() + 1 {
+            let consumers = self.g.consumers(&cur);
+            let [c] = consumers[..] else { break };
+            match c.op.as_str() {
+                "QuantizeLinear" if c.input(0) == Some(cur.as_str()) => {
+                    return self.quantize_params(c);
+                }
+                "Flatten" | "Reshape" | "Transpose" | "Identity" | "Dropout" | "Squeeze"
+                | "Unsqueeze" | "MaxPool" => match c.outputs.first() {
+                    Some(o) => cur = o.clone(),
+                    None => break,
+                },
+                _ => break,
+            }
+        }
+        let &(lo, hi) = self.ranges.get(name).ok_or_else(|| {
+            ImportError::Graph(format!("no calibration range for tensor {name:?}"))
+        })?;
+        Ok(minmax_params(lo, hi))
+    }
+
+    /// The (scale, zero point) of a QuantizeLinear node, as int8 (uint8 shifted by −128).
+    fn quantize_params(&self, n: &Node) -> Result<QParams, ImportError> {
+        let scale = self.scalar(n, 1)?;
+        let (zero, dtype) = match n.input(2) {
+            Some(_) => {
+                let z = self.constant(n, 2)?;
+                (z.scalar().ok_or_else(|| unsupported(n, "a per-axis zero point"))?, z.dtype)
+            }
+            None => (0.0, Dtype::U8),
+        };
+        let zero = match dtype {
+            Dtype::I8 => zero as i32,
+            Dtype::U8 => zero as i32 - 128,
+            d => {
+                return Err(unsupported(n, format!("quantization to {d:?} (int8 and uint8 only)")))
+            }
+        };
+        if !(scale > 0.0 && scale.is_finite()) {
+            return Err(node_error(n, format!("scale {scale}")));
+        }
+        Ok(QParams { scale, zero })
+    }
+
+    fn node(&mut self, i: usize, n: &Node) -> Result<(), ImportError> {
+        if let Some(f) = self.fused.get(&i).cloned() {
+            match f {
+                Fused::Gelu { x } => return self.activation_named(n, &x, Activation::Gelu),
+                Fused::HardSwish { x } => {
+                    return self.activation_named(n, &x, Activation::HardSwish)
+                }
+                Fused::BatchNorm => {
+                    // folded into the producer: its value is already this node's output
+                    return Ok(());
+                }
+            }
+        }
+        match n.op.as_str() {
+            "Identity" | "Dropout" => {
+                let v = self.input(n, 0)?;
+                self.set(n, v)
+            }
+            "QuantizeLinear" => self.quantize(n),
+            "DequantizeLinear" => self.dequantize(n),
+            "Cast" => {
+                let v = self.input(n, 0)?;
+                match v {
+                    Value::Pending(_) | Value::Int { .. } => self.set(n, v),
+                    _ => Err(unsupported(n, "a Cast of a constant")),
+                }
+            }
+            "MatMul" | "Gemm" | "QLinearMatMul" | "MatMulInteger" => self.dense(n),
+            "Conv" | "ConvTranspose" | "QLinearConv" | "ConvInteger" => self.conv(n),
+            "BatchNormalization" => {
+                let v = self.input(n, 0)?;
+                let mut p = self.pending(n, v)?;
+                let eps = n.float("epsilon")?.unwrap_or(1e-5);
+                let [g, b, m, var] = [1, 2, 3, 4].map(|k| self.constant(n, k));
+                let (g, b, m, var) = (g?, b?, m?, var?);
+                let c = channels(&p.dims);
+                if [&g, &b, &m, &var].iter().any(|t| t.len() != c) {
+                    return Err(node_error(n, "parameters not one per channel"));
+                }
+                let scale: Vec<f64> =
+                    (0..c).map(|j| g.data[j] / (var.data[j] + eps).sqrt()).collect();
+                let shift: Vec<f64> = (0..c).map(|j| b.data[j] - m.data[j] * scale[j]).collect();
+                self.affine(n, &mut p, &scale, &shift)?;
+                self.set(n, Value::Pending(p))
+            }
+            "Add" | "Sub" => self.add(n),
+            "Mul" | "Div" => {
+                let (a, b) = (self.input(n, 0)?, self.input(n, 1)?);
+                let (t, c) = match (&a, &b) {
+                    (Value::Const(_) | Value::QConst { .. }, _) if n.op == "Mul" => {
+                        (b.clone(), a.clone())
+                    }
+                    (_, Value::Const(_) | Value::QConst { .. }) => (a.clone(), b.clone()),
+                    _ => return Err(unsupported(
+                        n,
+                        "a product of two computed tensors (only the Gelu and HardSwish patterns)",
+                    )),
+                };
+                let mut p = self.pending(n, t)?;
+                let c = self
+                    .per_channel(n, &c, &p.dims)?
+                    .ok_or_else(|| unsupported(n, "a non-constant factor"))?;
+                let c: Vec<f64> =
+                    if n.op == "Div" { c.iter().map(|v| 1.0 / v).collect() } else { c };
+                let zero = vec![0.0; c.len()];
+                self.affine(n, &mut p, &c, &zero)?;
+                self.set(n, Value::Pending(p))
+            }
+            "Relu" => {
+                let v = self.input(n, 0)?;
+                let mut p = self.pending(n, v)?;
+                p.lo = p.lo.max(0.0);
+                p.hi = p.hi.max(p.lo);
+                self.set(n, Value::Pending(p))
+            }
+            "Clip" => {
+                let v = self.input(n, 0)?;
+                let mut p = self.pending(n, v)?;
+                let (lo, hi) = if self.g.opset < 11 {
+                    (
+                        n.float("min")?.unwrap_or(f64::NEG_INFINITY),
+                        n.float("max")?.unwrap_or(f64::INFINITY),
+                    )
+                } else {
+                    let lo =
+                        if n.input(1).is_some() { self.scalar(n, 1)? } else { f64::NEG_INFINITY };
+                    let hi = if n.input(2).is_some() { self.scalar(n, 2)? } else { f64::INFINITY };
+                    (lo, hi)
+                };
+                p.lo = p.lo.max(lo);
+                p.hi = p.hi.min(hi);
+                if p.lo > p.hi {
+                    return Err(node_error(n, format!("min {lo} above max {hi}")));
+                }
+                self.set(n, Value::Pending(p))
+            }
+            "Sigmoid" => self.activation(n, Activation::Sigmoid),
+            "Tanh" => self.activation(n, Activation::Tanh),
+            "HardSwish" => self.activation(n, Activation::HardSwish),
+            "Gelu" => {
+                if n.string("approximate")?.is_some_and(|a| a != "none") {
+                    return Err(unsupported(n, "the tanh approximation of Gelu"));
+                }
+                self.activation(n, Activation::Gelu)
+            }
+            "LeakyRelu" => {
+                let alpha = n.float("alpha")?.unwrap_or(0.01);
+                self.activation(n, Activation::LeakyRelu { alpha })
+            }
+            "Elu" => {
+                let alpha = n.float("alpha")?.unwrap_or(1.0);
+                self.activation(n, Activation::Elu { alpha })
+            }
+            "MaxPool" | "AveragePool" | "GlobalAveragePool" => self.pool(n),
+            "Flatten" | "Reshape" | "Squeeze" | "Unsqueeze" | "Transpose" => self.wiring(n),
+            "Pad" => self.pad(n),
+            "Softmax" => {
+                let out = n.outputs.first().map(String::as_str);
+                if out != Some(self.g.output.as_str()) {
+                    return Err(unsupported(n, "a Softmax that is not the last op"));
+                }
+                if n.int("axis")?.is_some_and(|a| a != -1 && a != 1) {
+                    return Err(unsupported(n, "a Softmax over an axis other than the last"));
+                }
+                let x = n.input(0).ok_or_else(|| node_error(n, "missing input"))?;
+                self.softmax = Some(x.to_string());
+                self.notes.push(format!(
+                    "the final Softmax (node {:?}) is left outside the proof: the proof covers its input, and the softmax is applied to the dequantized output",
+                    n.name
+                ));
+                Ok(())
+            }
+            "Concat" => self.concat(n),
+            "Erf" => Err(unsupported(n, "Erf outside the Gelu pattern x·½·(1 + erf(x/√2))")),
+            "HardSigmoid" => {
+                Err(unsupported(n, "HardSigmoid outside the HardSwish pattern x·HardSigmoid(x)"))
+            }
+            other => Err(unsupported(n, format!("{other} has no gkrnet lowering"))),
+        }
+    }
+
+    /// Sets an int8 output after checking its dimensions against tract's.
+    fn set_checked(&mut self, n: &Node, id: TensorId, q: QParams) -> Result<(), ImportError> {
+        let out = n.outputs.first().ok_or_else(|| node_error(n, "no output"))?.clone();
+        let dims = self.b.dims(id);
+        let want = self.shape(&out)?;
+        if dims != want {
+            return Err(node_error(
+                n,
+                format!("gkrnet computes dimensions {dims:?}, tract {want:?}"),
+            ));
+        }
+        self.set(n, Value::Int { id, dims, q })
+    }
+}
+
+/// The ONNX tensors of an integer type: outputs of QuantizeLinear and the QLinear ops, and of
+/// ops that move integers around (pooling, reshapes) applied to them.
+fn integer_tensors(g: &Graph) -> HashSet<String> {
+    let mut out = HashSet::new();
+    for n in &g.nodes {
+        let int = match n.op.as_str() {
+            "QuantizeLinear" | "QLinearConv" | "QLinearMatMul" => true,
+            "MaxPool" | "Flatten" | "Reshape" | "Transpose" | "Identity" | "Squeeze"
+            | "Unsqueeze" => n.input(0).is_some_and(|x| out.contains(x)),
+            _ => false,
+        };
+        if int {
+            out.extend(n.outputs.iter().take(1).cloned());
+        }
+    }
+    out
+}

@@ -1,0 +1,237 @@
+//! Activation tables, pooling, wiring (reshape, transpose), Pad, Concat and Add.
+
+use super::*;
+
+impl Lower<'_> {
+    pub(super) fn activation(&mut self, n: &Node, f: Activation) -> Result<(), ImportError> {
+        let x = n.input(0).ok_or_else(|| node_error(n, "missing input"))?.to_string();
+        self.activation_named(n, &x, f)
+    }
+
+    /// An activation table on tensor `x`, the output named by `n`'s output.
+    pub(super) fn activation_named(
+        &mut self,
+        n: &Node,
+        x: &str,
+        f: Activation,
+    ) -> Result<(), ImportError> {
+        let v = self.get(x, Some(n))?;
+        let (id, q) = match v {
+            Value::Int { id, q, .. } => (id, q),
+            Value::Pending(_) => self.materialize(x, v)?,
+            _ => return Err(unsupported(n, "an activation of a constant")),
+        };
+        let out = n.outputs.first().ok_or_else(|| node_error(n, "no output"))?.clone();
+        let q_out = self.target_params(&out)?;
+        let dims = self.b.dims(id);
+        let layer = ActivationLayer::new(
+            id,
+            dims.clone(),
+            f,
+            (q.scale, q.zero),
+            (q_out.scale, q_out.zero),
+        )?;
+        let id = self.b.push(layer);
+        self.set(n, Value::Int { id, dims, q: q_out })
+    }
+
+    pub(super) fn pool(&mut self, n: &Node) -> Result<(), ImportError> {
+        let (x, dims, q) = self.int(n, 0)?;
+        if dims.len() != 4 {
+            return Err(unsupported(
+                n,
+                format!("pooling on a rank-{} input (2-D, NCHW only)", dims.len()),
+            ));
+        }
+        let out = n.outputs.first().ok_or_else(|| node_error(n, "no output"))?.clone();
+        let id = match n.op.as_str() {
+            "GlobalAveragePool" => {
+                let q_out = self.target_params(&out)?;
+                let id = self.b.global_avg_pool(x, (q.scale, q.zero), (q_out.scale, q_out.zero))?;
+                return self.set_checked(n, id, q_out);
+            }
+            _ => {
+                let k = n.ints("kernel_shape")?.ok_or_else(|| node_error(n, "no kernel_shape"))?;
+                let &[kh, kw] = k.as_slice() else {
+                    return Err(unsupported(n, format!("kernel_shape {k:?} (2-D only)")));
+                };
+                if kh < 1 || kw < 1 {
+                    return Err(node_error(n, format!("kernel_shape {k:?}")));
+                }
+                let geo = self.geometry(n, [kh as usize, kw as usize], 1)?;
+                if n.op == "MaxPool" {
+                    if n.outputs.iter().skip(1).any(|o| !o.is_empty()) {
+                        return Err(unsupported(n, "MaxPool's indices output"));
+                    }
+                    if n.int("storage_order")?.unwrap_or(0) != 0 {
+                        return Err(unsupported(n, "storage_order = 1"));
+                    }
+                    self.b.max_pool(x, geo)?
+                } else {
+                    if geo.dilation != [1, 1] {
+                        return Err(unsupported(n, "dilated average pooling"));
+                    }
+                    let include = n.int("count_include_pad")?.unwrap_or(0) != 0;
+                    let q_out = self.target_params(&out)?;
+                    let id = self.b.avg_pool(
+                        x,
+                        (q.scale, q.zero),
+                        (q_out.scale, q_out.zero),
+                        geo,
+                        include,
+                    )?;
+                    return self.set_checked(n, id, q_out);
+                }
+            }
+        };
+        self.set_checked(n, id, q)
+    }
+
+    pub(super) fn wiring(&mut self, n: &Node) -> Result<(), ImportError> {
+        let (x, dims, q) = self.int(n, 0)?;
+        let out = n.outputs.first().ok_or_else(|| node_error(n, "no output"))?.clone();
+        let want = self.shape(&out)?;
+        let id = if n.op == "Transpose" {
+            let perm: Vec<usize> = match n.ints("perm")? {
+                Some(p) => p.iter().map(|&v| v as usize).collect(),
+                None => (0..dims.len()).rev().collect(),
+            };
+            if perm.iter().enumerate().all(|(i, &p)| i == p) {
+                x
+            } else {
+                self.b.push(Wiring::transpose(x, &dims, perm)?)
+            }
+        } else if want == dims {
+            x
+        } else {
+            self.b.push(Wiring::reshape(x, &dims, want.clone())?)
+        };
+        if id == x {
+            // a no-op keeps the tensor (and its name)
+            return self.set(n, Value::Int { id, dims, q });
+        }
+        self.set_checked(n, id, q)
+    }
+
+    pub(super) fn pad(&mut self, n: &Node) -> Result<(), ImportError> {
+        let (x, dims, q) = self.int(n, 0)?;
+        let mode = n.string("mode")?.unwrap_or_else(|| "constant".into());
+        if mode != "constant" {
+            return Err(unsupported(n, format!("mode {mode:?} (constant zero padding only)")));
+        }
+        let pads: Vec<i64> = if self.g.opset < 11 {
+            n.ints("pads")?.ok_or_else(|| node_error(n, "no pads"))?
+        } else {
+            self.constant(n, 1)?.data.iter().map(|&v| v as i64).collect()
+        };
+        let value = if self.g.opset < 11 {
+            n.float("value")?.unwrap_or(0.0)
+        } else if n.input(2).is_some() {
+            self.scalar(n, 2)?
+        } else {
+            0.0
+        };
+        if value != 0.0 {
+            return Err(unsupported(n, format!("padding value {value} (zero only)")));
+        }
+        // [x1_begin, x2_begin, …, x1_end, x2_end, …] on NCHW: only H and W
+        let ok = dims.len() == 4
+            && pads.len() == 8
+            && [0, 1, 4, 5].iter().all(|&i| pads[i] == 0)
+            && pads.iter().all(|&p| p >= 0);
+        if !ok {
+            return Err(unsupported(
+                n,
+                format!("pads {pads:?} (non-negative, spatial axes of NCHW only)"),
+            ));
+        }
+        let pads = [pads[2] as usize, pads[3] as usize, pads[6] as usize, pads[7] as usize];
+        let out = n.outputs[0].clone();
+        let consumers = self.g.consumers(&out);
+        if consumers.is_empty()
+            || consumers
+                .iter()
+                .any(|c| !matches!(c.op.as_str(), "Conv" | "QLinearConv" | "ConvInteger"))
+        {
+            return Err(unsupported(n, "a Pad that is not followed by a convolution"));
+        }
+        self.set(n, Value::Padded { id: x, dims, q, pads })
+    }
+
+    /// Concat: every input requantized to the output's parameters (when not already at them),
+    /// then one concat layer.
+    pub(super) fn concat(&mut self, n: &Node) -> Result<(), ImportError> {
+        let out = n.outputs.first().ok_or_else(|| node_error(n, "no output"))?.clone();
+        let q = self.target_params(&out)?;
+        let mut ids = Vec::new();
+        let mut dims = Vec::new();
+        for i in 0..n.inputs.len() {
+            let v = self.input(n, i)?;
+            let id = match v {
+                Value::Int { id, q: qi, .. } if qi == q => id,
+                Value::Int { .. } | Value::Pending(_) => {
+                    let p = self.pending(n, v)?;
+                    self.requant(p, q)?
+                }
+                _ => return Err(unsupported(n, format!("input {i} is not a computed tensor"))),
+            };
+            dims.push(self.b.dims(id));
+            ids.push(id);
+        }
+        let rank = dims.first().map_or(0, Vec::len) as i64;
+        let axis = n.int("axis")?.ok_or_else(|| node_error(n, "no axis"))?;
+        let axis = if axis < 0 { axis + rank } else { axis };
+        if !(0..rank).contains(&axis) {
+            return Err(node_error(n, format!("axis {axis} on rank {rank}")));
+        }
+        if ids.len() == 1 {
+            return self.set_checked(n, ids[0], q);
+        }
+        let layer = Concat::new(ids, dims, axis as usize)?;
+        let id = self.b.push(layer);
+        self.set_checked(n, id, q)
+    }
+
+    /// Add/Sub: a constant changes the offset; two tensors make a sum.
+    pub(super) fn add(&mut self, n: &Node) -> Result<(), ImportError> {
+        let (a, b) = (self.input(n, 0)?, self.input(n, 1)?);
+        let is_const = |v: &Value| matches!(v, Value::Const(_) | Value::QConst { .. });
+        let sign = if n.op == "Sub" { -1.0 } else { 1.0 };
+        if is_const(&b) || (is_const(&a) && n.op == "Add") {
+            let (t, c) = if is_const(&b) { (a, b) } else { (b, a) };
+            let mut p = self.pending(n, t)?;
+            let c =
+                self.per_channel(n, &c, &p.dims)?.ok_or_else(|| node_error(n, "no constant"))?;
+            if c.len() > 1 {
+                // a bias vector
+                self.parameters += c.len();
+            }
+            let shift: Vec<f64> = c.iter().map(|v| v * sign).collect();
+            self.affine(n, &mut p, &[1.0], &shift)?;
+            return self.set(n, Value::Pending(p));
+        }
+        if is_const(&a) {
+            return Err(unsupported(n, "a constant minus a tensor (negative scale)"));
+        }
+        if n.op == "Sub" {
+            return Err(unsupported(n, "the difference of two computed tensors"));
+        }
+        let (xa, da, qa) = self.int(n, 0)?;
+        let (xb, db, qb) = self.int(n, 1)?;
+        if da != db {
+            return Err(unsupported(
+                n,
+                format!("broadcasting {da:?} + {db:?} (equal shapes only)"),
+            ));
+        }
+        let p = Pending {
+            src: Src::Sum(vec![(xa, qa), (xb, qb)]),
+            dims: da,
+            mult: vec![1.0],
+            offset: vec![0.0],
+            lo: f64::NEG_INFINITY,
+            hi: f64::INFINITY,
+        };
+        self.set(n, Value::Pending(p))
+    }
+}

@@ -1,0 +1,143 @@
+//! Patterns found before lowering: Gelu written with Erf, HardSwish written as HardSigmoid·x,
+//! and BatchNormalization folded into the float weights of the layer before it.
+
+use super::*;
+
+impl Lower<'_> {
+    /// Finds Gelu (Erf), HardSwish (HardSigmoid·x) and foldable BatchNormalization patterns.
+    pub(super) fn find_patterns(&mut self) -> Result<(), ImportError> {
+        let g = self.g;
+        let index = |name: &str| g.nodes.iter().position(|n| n.outputs.iter().any(|o| o == name));
+        let sole = |name: &str| -> Option<usize> {
+            let c: Vec<usize> = g
+                .nodes
+                .iter()
+                .enumerate()
+                .filter(|(_, n)| n.inputs.iter().any(|i| i == name))
+                .map(|(i, _)| i)
+                .collect();
+            (c.len() == 1).then(|| c[0])
+        };
+        let const_is = |name: &str, v: f64, tol: f64| {
+            g.consts.get(name).and_then(Const::scalar).is_some_and(|c| (c - v).abs() < tol)
+        };
+        let other = |n: &Node, name: &str| -> Option<String> {
+            match &n.inputs[..] {
+                [a, b] if a == name => Some(b.clone()),
+                [a, b] if b == name => Some(a.clone()),
+                _ => None,
+            }
+        };
+        for (ei, e) in g.nodes.iter().enumerate() {
+            match e.op.as_str() {
+                "Erf" => {
+                    // Div(x, √2) | Mul(x, 1/√2) → Erf → Add 1 → Mul x → Mul ½ (or Mul(½x, ·))
+                    let Some(u) = e.input(0) else { continue };
+                    let Some(pi) = index(u) else { continue };
+                    let p = &g.nodes[pi];
+                    let x = match p.op.as_str() {
+                        "Div" if p.input(1).is_some_and(|c| const_is(c, 2f64.sqrt(), 1e-3)) => {
+                            p.inputs[0].clone()
+                        }
+                        "Mul" => match other(p, &p.inputs[0]) {
+                            Some(c) if const_is(&c, 0.5f64.sqrt(), 1e-3) => p.inputs[0].clone(),
+                            _ => continue,
+                        },
+                        _ => continue,
+                    };
+                    let Some(ai) = sole(&e.outputs[0]) else { continue };
+                    let a = &g.nodes[ai];
+                    if a.op != "Add"
+                        || !other(a, &e.outputs[0]).is_some_and(|c| const_is(&c, 1.0, 1e-6))
+                    {
+                        continue;
+                    }
+                    let Some(mi) = sole(&a.outputs[0]) else { continue };
+                    let m = &g.nodes[mi];
+                    if m.op != "Mul" {
+                        continue;
+                    }
+                    let Some(with) = other(m, &a.outputs[0]) else { continue };
+                    let (last, half) = if with == x {
+                        let Some(hi) = sole(&m.outputs[0]) else { continue };
+                        let h = &g.nodes[hi];
+                        if h.op != "Mul"
+                            || !other(h, &m.outputs[0]).is_some_and(|c| const_is(&c, 0.5, 1e-6))
+                        {
+                            continue;
+                        }
+                        (hi, None)
+                    } else {
+                        // Mul(x, ½) computed first
+                        let Some(hi) = index(&with) else { continue };
+                        let h = &g.nodes[hi];
+                        if h.op != "Mul" || other(h, &x).is_none_or(|c| !const_is(&c, 0.5, 1e-6)) {
+                            continue;
+                        }
+                        (mi, Some(hi))
+                    };
+                    let mut parts = vec![pi, ei, ai, mi];
+                    parts.extend(half);
+                    parts.retain(|&i| i != last);
+                    self.skipped.extend(parts);
+                    self.fused.insert(last, Fused::Gelu { x });
+                }
+                "HardSigmoid" => {
+                    let (alpha, beta) =
+                        (e.float("alpha")?.unwrap_or(0.2), e.float("beta")?.unwrap_or(0.5));
+                    if (alpha - 1.0 / 6.0).abs() > 1e-6 || (beta - 0.5).abs() > 1e-6 {
+                        continue;
+                    }
+                    let Some(x) = e.input(0) else { continue };
+                    let Some(mi) = sole(&e.outputs[0]) else { continue };
+                    let m = &g.nodes[mi];
+                    if m.op == "Mul" && other(m, &e.outputs[0]).as_deref() == Some(x) {
+                        self.skipped.insert(ei);
+                        self.fused.insert(mi, Fused::HardSwish { x: x.to_string() });
+                    }
+                }
+                "BatchNormalization" => {
+                    let Some(x) = e.input(0) else { continue };
+                    let Some(pi) = index(x) else { continue };
+                    let p = &g.nodes[pi];
+                    let folds = matches!(p.op.as_str(), "Conv" | "ConvTranspose" | "Gemm")
+                        && sole(x) == Some(ei)
+                        && p.input(1)
+                            .is_some_and(|w| g.consts.get(w).is_some_and(|c| c.dtype.is_float()))
+                        && (1..5).all(|i| e.input(i).is_some_and(|c| g.consts.contains_key(c)));
+                    if folds {
+                        self.fused.insert(ei, Fused::BatchNorm);
+                    }
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// The BatchNormalization folded after node `n`'s output: per-channel (scale, shift).
+    pub(super) fn folded_batchnorm(
+        &self,
+        n: &Node,
+    ) -> Result<Option<FoldedBatchNorm>, ImportError> {
+        let Some(out) = n.outputs.first() else { return Ok(None) };
+        let Some((bi, bn)) =
+            self.g.nodes.iter().enumerate().find(|(_, m)| m.input(0) == Some(out.as_str()))
+        else {
+            return Ok(None);
+        };
+        if !matches!(self.fused.get(&bi), Some(Fused::BatchNorm)) {
+            return Ok(None);
+        }
+        let eps = bn.float("epsilon")?.unwrap_or(1e-5);
+        let [gamma, beta, mean, var] = [1, 2, 3, 4].map(|i| self.constant(bn, i));
+        let (gamma, beta, mean, var) = (gamma?, beta?, mean?, var?);
+        let c = gamma.len();
+        if [&beta, &mean, &var].iter().any(|t| t.len() != c) {
+            return Err(node_error(bn, "parameters of different lengths"));
+        }
+        let scale: Vec<f64> = (0..c).map(|i| gamma.data[i] / (var.data[i] + eps).sqrt()).collect();
+        let shift: Vec<f64> = (0..c).map(|i| beta.data[i] - mean.data[i] * scale[i]).collect();
+        Ok(Some((scale, shift, bn.outputs[0].clone())))
+    }
+}

@@ -1,0 +1,359 @@
+//! Pending affine forms and their requantization: int8 tensors for consumers that need them,
+//! per-channel constants, Quantize/DequantizeLinear.
+
+use super::*;
+
+impl Lower<'_> {
+    /// An int8 tensor for a consumer: a pending value is requantized at `target_params(name)`.
+    pub(super) fn int(
+        &mut self,
+        n: &Node,
+        i: usize,
+    ) -> Result<(TensorId, Vec<usize>, QParams), ImportError> {
+        let name =
+            n.input(i).ok_or_else(|| node_error(n, format!("missing input {i}")))?.to_string();
+        let v = self.get(&name, Some(n))?;
+        match v {
+            Value::Padded { .. } => {
+                Err(unsupported(n, "a Pad that is not followed by a convolution"))
+            }
+            Value::Const(_) | Value::QConst { .. } => Err(unsupported(
+                n,
+                format!("input {i} is a constant; gkrnet proves ops on the model input's data"),
+            )),
+            v => {
+                let (id, q) = self.materialize(&name, v)?;
+                Ok((id, self.b.dims(id), q))
+            }
+        }
+    }
+
+    /// Requantizes a value to int8 (a pending one at `target_params(name)`).
+    pub(super) fn materialize(
+        &mut self,
+        name: &str,
+        v: Value,
+    ) -> Result<(TensorId, QParams), ImportError> {
+        match v {
+            Value::Int { id, q, .. } => Ok((id, q)),
+            Value::Pending(p) => {
+                let q = self.target_params(name)?;
+                let id = self.requant(p, q)?;
+                self.values.insert(name.to_string(), Value::Int { id, dims: self.b.dims(id), q });
+                Ok((id, q))
+            }
+            _ => Err(ImportError::Graph(format!(
+                "tensor {name:?} is not a tensor the model computes"
+            ))),
+        }
+    }
+
+    /// One requantization layer: y = clamp(round(real / s) + z, lo, hi) with real the pending
+    /// form, multipliers as a/2^k with one shift.
+    pub(super) fn requant(&mut self, p: Pending, out: QParams) -> Result<TensorId, ImportError> {
+        let c = p.mult.len();
+        let ch = |j: usize| if c == 1 { 0 } else { channel_of(&p.dims, j) };
+        let clamp = |v: f64, default: i32| -> i32 {
+            if v.is_finite() {
+                ((v / out.scale).round_ties_even() + out.zero as f64).clamp(-128.0, 127.0) as i32
+            } else {
+                default
+            }
+        };
+        let (lo, hi) = (clamp(p.lo, -128).max(-128), clamp(p.hi, 127).min(127));
+        if lo > hi {
+            return Err(ImportError::Graph(format!("an empty clamp [{}, {}]", p.lo, p.hi)));
+        }
+        let len: usize = p.dims.iter().product();
+        match p.src {
+            Src::Linear(lin) => {
+                let ratios: Vec<f64> = p.mult.iter().map(|m| m / out.scale).collect();
+                check_ratios(&ratios)?;
+                let (a, k) = common_shift(&ratios)?;
+                // the constant becomes the integer bias: offset/mult in accumulator units
+                let bias: Vec<i32> = (0..lin.features)
+                    .map(|f| {
+                        let j = if c == 1 { 0 } else { f };
+                        let b = (p.offset[j.min(p.offset.len() - 1)] / p.mult[j]).round_ties_even();
+                        if b.abs() < (1u64 << 30) as f64 {
+                            Ok(b as i32)
+                        } else {
+                            Err(ImportError::Graph(format!("a bias of {b} accumulator units")))
+                        }
+                    })
+                    .collect::<Result<_, _>>()?;
+                let (acc, bound) = match lin.conv {
+                    None => {
+                        let d = Dense::new(
+                            lin.x,
+                            &lin.in_dims,
+                            lin.zero,
+                            lin.weights,
+                            lin.features,
+                            bias,
+                        )?;
+                        let bound = d.acc_bound();
+                        (self.b.push(d), bound)
+                    }
+                    Some((geo, output_padding)) => {
+                        let conv = match output_padding {
+                            None => Conv::new(
+                                lin.x,
+                                &lin.in_dims,
+                                lin.zero,
+                                lin.features,
+                                geo,
+                                lin.weights,
+                                bias,
+                            )?,
+                            Some(op) => Conv::transposed(
+                                lin.x,
+                                &lin.in_dims,
+                                lin.zero,
+                                lin.features,
+                                geo,
+                                op,
+                                lin.weights,
+                                bias,
+                            )?,
+                        };
+                        let bound = conv.acc_bound();
+                        (self.b.push(conv), bound)
+                    }
+                };
+                let dims = self.b.dims(acc);
+                if dims != p.dims {
+                    return Err(ImportError::Graph(format!(
+                        "a layer computes dimensions {dims:?}, tract {:?}",
+                        p.dims
+                    )));
+                }
+                let multiplier =
+                    if a.len() == 1 { Multiplier::Tensor(a[0]) } else { Multiplier::Channel(a) };
+                let scaled = Scaled { tensor: acc, multiplier, bound };
+                Ok(self.b.requant_layer(
+                    "requant",
+                    vec![scaled],
+                    0,
+                    Vec::new(),
+                    k,
+                    (out.zero, lo, hi),
+                    dims,
+                )?)
+            }
+            Src::Sum(terms) => {
+                // multiplier of term i on channel j: mult[j]·sᵢ/s_out
+                let ratios: Vec<Vec<f64>> = terms
+                    .iter()
+                    .map(|(_, q)| p.mult.iter().map(|m| m * q.scale / out.scale).collect())
+                    .collect();
+                let flat: Vec<f64> = ratios.iter().flatten().copied().collect();
+                check_ratios(&flat)?;
+                let (a, k) = common_shift(&flat)?;
+                let a: Vec<Vec<u32>> = a.chunks(c).map(<[u32]>::to_vec).collect();
+                let two_k = 2f64.powi(k as i32);
+                let mut offsets = vec![0i64; len];
+                for (j, o) in offsets.iter_mut().enumerate() {
+                    let cj = ch(j);
+                    let real = (p.offset[cj.min(p.offset.len() - 1)] / out.scale * two_k)
+                        .round_ties_even();
+                    if real.abs() >= 2f64.powi(61) {
+                        return Err(ImportError::Graph(format!("an offset of {real}·2^-{k}")));
+                    }
+                    let zs: i64 = terms
+                        .iter()
+                        .zip(&a)
+                        .map(|((_, q), ai)| ai[cj] as i64 * q.zero as i64)
+                        .sum();
+                    *o = real as i64 - zs;
+                }
+                let scaled: Vec<Scaled> = terms
+                    .iter()
+                    .zip(a)
+                    .map(|((t, _), ai)| Scaled {
+                        tensor: *t,
+                        multiplier: if ai.len() == 1 {
+                            Multiplier::Tensor(ai[0])
+                        } else {
+                            Multiplier::Channel(ai)
+                        },
+                        bound: 128,
+                    })
+                    .collect();
+                // a lone tensor with no constant keeps the cheap input mode
+                let offsets = if offsets.iter().all(|&o| o == 0) { Vec::new() } else { offsets };
+                let kind = if terms.len() > 1 { "add" } else { "requant" };
+                Ok(self.b.requant_layer(kind, scaled, 0, offsets, k, (out.zero, lo, hi), p.dims)?)
+            }
+        }
+    }
+
+    /// A pending form of a tensor value (int8 tensors become a one-term sum).
+    pub(super) fn pending(&self, n: &Node, v: Value) -> Result<Pending, ImportError> {
+        match v {
+            Value::Pending(p) => Ok(p),
+            Value::Int { id, dims, q } => Ok(Pending {
+                src: Src::Sum(vec![(id, q)]),
+                dims,
+                mult: vec![1.0],
+                offset: vec![0.0],
+                lo: f64::NEG_INFINITY,
+                hi: f64::INFINITY,
+            }),
+            Value::Padded { .. } => {
+                Err(unsupported(n, "a Pad that is not followed by a convolution"))
+            }
+            Value::Const(_) | Value::QConst { .. } => {
+                Err(unsupported(n, "an op on constants only"))
+            }
+        }
+    }
+
+    /// A constant (plain or dequantized) broadcast per channel of `dims`: length 1 or C.
+    pub(super) fn per_channel(
+        &self,
+        n: &Node,
+        v: &Value,
+        dims: &[usize],
+    ) -> Result<Option<Vec<f64>>, ImportError> {
+        let c = match v {
+            Value::Const(c) => c.clone(),
+            Value::QConst { q, scale, zero, axis } => dequantize(q, scale, zero, *axis),
+            _ => return Ok(None),
+        };
+        if c.len() == 1 {
+            return Ok(Some(c.data));
+        }
+        let channels = channels(dims);
+        let rank = dims.len();
+        // the constant's shape aligned right against the tensor's (numpy broadcasting)
+        let lead = rank.checked_sub(c.dims.len());
+        let axis = if rank <= 2 { rank.saturating_sub(1) } else { 1 };
+        let ok = lead.is_some_and(|lead| {
+            c.dims.iter().enumerate().all(|(i, &d)| d == 1 || (i + lead == axis && d == channels))
+        });
+        if !ok || c.len() != channels {
+            return Err(unsupported(
+                n,
+                format!("a constant of shape {:?} on a tensor {dims:?} (scalars and per-channel constants only)", c.dims),
+            ));
+        }
+        Ok(Some(c.data))
+    }
+
+    /// p ← scale·p + shift per channel (scale > 0: a requantization multiplier is positive).
+    pub(super) fn affine(
+        &self,
+        n: &Node,
+        p: &mut Pending,
+        scale: &[f64],
+        shift: &[f64],
+    ) -> Result<(), ImportError> {
+        if scale.iter().any(|&s| !(s > 0.0 && s.is_finite())) {
+            return Err(unsupported(
+                n,
+                "a scale that is zero, negative or not finite on a computed tensor",
+            ));
+        }
+        let c = scale.len().max(p.mult.len()).max(shift.len());
+        let at = |v: &[f64], j: usize| if v.len() == 1 { v[0] } else { v[j] };
+        if c > 1 && c != channels(&p.dims) {
+            return Err(node_error(n, "per-channel constants of the wrong length"));
+        }
+        let (mult, offset): (Vec<f64>, Vec<f64>) = (0..c)
+            .map(|j| {
+                (at(&p.mult, j) * at(scale, j), at(&p.offset, j) * at(scale, j) + at(shift, j))
+            })
+            .unzip();
+        // a clamp applies before the affine map: only a common positive scale and shift
+        // can carry it over
+        if p.lo.is_finite() || p.hi.is_finite() {
+            let uniform =
+                scale.iter().all(|&s| s == scale[0]) && shift.iter().all(|&s| s == shift[0]);
+            if !uniform {
+                return Err(unsupported(n, "a per-channel affine map after a clamp (Relu/Clip)"));
+            }
+            p.lo = p.lo * scale[0] + shift[0];
+            p.hi = p.hi * scale[0] + shift[0];
+        }
+        p.mult = mult;
+        p.offset = offset;
+        Ok(())
+    }
+
+    pub(super) fn quantize(&mut self, n: &Node) -> Result<(), ImportError> {
+        let q = self.quantize_params(n)?;
+        let name = n.input(0).ok_or_else(|| node_error(n, "missing input"))?.to_string();
+        let v = self.get(&name, Some(n))?;
+        let v = match v {
+            Value::Int { id, dims, q: qi } if qi == q => Value::Int { id, dims, q },
+            Value::Int { .. } | Value::Pending(_) => {
+                let p = self.pending(n, v)?;
+                let id = self.requant(p, q)?;
+                Value::Int { id, dims: self.b.dims(id), q }
+            }
+            _ => return Err(unsupported(n, "a QuantizeLinear of a constant")),
+        };
+        self.set(n, v)
+    }
+
+    pub(super) fn dequantize(&mut self, n: &Node) -> Result<(), ImportError> {
+        let v = self.input(n, 0)?;
+        let scale = self.constant(n, 1)?;
+        let zero = match n.input(2) {
+            Some(_) => self.constant(n, 2)?,
+            None => Const { dims: vec![], dtype: Dtype::I8, data: vec![0.0] },
+        };
+        match v {
+            Value::Const(c) if !c.dtype.is_float() => {
+                let axis = n.int("axis")?.unwrap_or(1);
+                let axis = if axis < 0 { axis + c.dims.len() as i64 } else { axis } as usize;
+                if scale.len() != 1 && c.dims.get(axis) != Some(&scale.len()) {
+                    return Err(node_error(n, "per-axis scale of the wrong length"));
+                }
+                let zero = if zero.len() == scale.len() {
+                    zero.data
+                } else {
+                    vec![zero.data[0]; scale.len()]
+                };
+                self.set(n, Value::QConst { q: c, scale: scale.data, zero, axis })
+            }
+            Value::Int { id, dims, .. } => {
+                let s = scale
+                    .scalar()
+                    .ok_or_else(|| unsupported(n, "a per-axis scale on activations"))?;
+                let z = zero.scalar().unwrap_or(0.0);
+                let z = if zero.dtype == Dtype::U8 { z - 128.0 } else { z };
+                // the int8 values are unchanged; DequantizeLinear only names their scale
+                self.set(n, Value::Int { id, dims, q: QParams { scale: s, zero: z as i32 } })
+            }
+            _ => Err(unsupported(
+                n,
+                "a DequantizeLinear of something other than an int8 tensor or integer constant",
+            )),
+        }
+    }
+}
+
+pub(super) fn check_ratios(r: &[f64]) -> Result<(), ImportError> {
+    match r.iter().find(|&&v| !(v > 0.0 && v.is_finite())) {
+        Some(v) => Err(ImportError::Graph(format!(
+            "a requantization multiplier {v} (positive scales only)"
+        ))),
+        None => Ok(()),
+    }
+}
+
+pub(super) fn dequantize(q: &Const, scale: &[f64], zero: &[f64], axis: usize) -> Const {
+    let stride: usize = q.dims.get(axis + 1..).map_or(1, |d| d.iter().product());
+    let data = q
+        .data
+        .iter()
+        .enumerate()
+        .map(|(i, &v)| {
+            let j = if scale.len() == 1 { 0 } else { (i / stride.max(1)) % scale.len() };
+            scale[j] * (v - zero[j])
+        })
+        .collect();
+    Const { dims: q.dims.clone(), dtype: Dtype::F64, data }
+}
