@@ -2,7 +2,7 @@
 //! blake3(0x00 ‖ data), a node blake3(0x01 ‖ left ‖ right), so no leaf can pose as a node.
 //! Leaves are hashed and layers built in parallel (rayon) above a size where that pays.
 
-use crate::field::{to_canonical_bytes, Fp, FIELD_BYTES};
+use crate::field::{to_canonical_bytes, Fp};
 use rayon::prelude::*;
 
 pub type Hash = [u8; 32];
@@ -150,24 +150,8 @@ pub fn verify_path(
     leaf_hash: &Hash,
     path: &[Hash],
 ) -> bool {
-    if !leaves.is_power_of_two()
-        || index >= leaves
-        || path.len() != leaves.trailing_zeros() as usize
-    {
-        return false;
-    }
-    let mut h = *leaf_hash;
-    let mut i = index;
-    for sibling in path {
-        h = if i & 1 == 0 { node(&h, sibling) } else { node(sibling, &h) };
-        i >>= 1;
-    }
-    h == *root
-}
-
-/// Bytes of a leaf of `width` field elements.
-pub const fn leaf_bytes(width: usize) -> usize {
-    width * FIELD_BYTES
+    // the root is the cap of height 0
+    verify_path_to_cap(std::slice::from_ref(root), leaves, index, leaf_hash, path)
 }
 
 #[cfg(test)]
