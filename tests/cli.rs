@@ -177,6 +177,17 @@ fn models_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("models")
 }
 
+/// Runs gkrnet, which must exit with `code` and name every one of `needles` on stderr.
+#[cfg(feature = "onnx")]
+fn fails(args: &[&str], code: i32, needles: &[&str]) -> Output {
+    let o = gkrnet(args);
+    assert_eq!(o.status.code(), Some(code), "{args:?}: {}", stderr(&o));
+    for n in needles {
+        assert!(stderr(&o).contains(n), "{args:?}: {n:?} missing in {}", stderr(&o));
+    }
+    o
+}
+
 /// `gkrnet compile onnx -o out` (with any extra options), which must succeed.
 #[cfg(feature = "onnx")]
 fn compile(onnx: &Path, out: &Path, extra: &[&str]) -> Output {
@@ -260,33 +271,20 @@ fn compile_rejects_bad_models_with_exit_2() {
     let d = dir("compile-bad");
     let m = models_dir();
     let out = d.join("x.gkrm");
-    let o = gkrnet(&["compile", s(&m.join("unsupported_op.onnx")), "-o", s(&out)]);
-    assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("Cos") && stderr(&o).contains("cos_1"), "{}", stderr(&o));
+    fails(&["compile", s(&m.join("unsupported_op.onnx")), "-o", s(&out)], 2, &["Cos", "cos_1"]);
     let junk = d.join("junk.onnx");
     std::fs::write(&junk, b"\x00\x01not onnx at all").unwrap();
-    let o = gkrnet(&["compile", s(&junk), "-o", s(&out)]);
-    assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("not an ONNX model"), "{}", stderr(&o));
+    fails(&["compile", s(&junk), "-o", s(&out)], 2, &["not an ONNX model"]);
     let bytes = std::fs::read(m.join("digits_cnn.onnx")).unwrap();
     let cut = d.join("cut.onnx");
     std::fs::write(&cut, &bytes[..bytes.len() / 2]).unwrap();
-    let o = gkrnet(&["compile", s(&cut), "-o", s(&out)]);
-    assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("not an ONNX model"), "{}", stderr(&o));
-    let o = gkrnet(&[
-        "compile",
-        s(&m.join("digits_cnn.onnx")),
-        "-o",
-        s(&out),
-        "--input-shape",
-        "1,1,9,9",
-    ]);
-    assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("1×1×8×8"), "{}", stderr(&o));
-    let o = gkrnet(&["compile", s(&d.join("missing.onnx")), "-o", s(&out)]);
-    assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("missing.onnx"), "{}", stderr(&o));
+    fails(&["compile", s(&cut), "-o", s(&out)], 2, &["not an ONNX model"]);
+    fails(
+        &["compile", s(&m.join("digits_cnn.onnx")), "-o", s(&out), "--input-shape", "1,1,9,9"],
+        2,
+        &["1×1×8×8"],
+    );
+    fails(&["compile", s(&d.join("missing.onnx")), "-o", s(&out)], 2, &["missing.onnx"]);
     assert!(!out.exists(), "no model is written on an error");
     let _ = std::fs::remove_dir_all(&d);
 }
@@ -419,9 +417,11 @@ fn tampered_proofs_and_other_models_exit_1() {
     // the proof against another model: the digest mismatch is named
     let other = d.join("other.gkrm");
     compile(&m.join("digits_mlp_qdq.onnx"), &other, &[]);
-    let o = gkrnet(&["verify", "--model", s(&other), "--input", s(&x), "--proof", s(&proof)]);
-    assert_eq!(o.status.code(), Some(1));
-    assert!(stderr(&o).contains("digest"), "{}", stderr(&o));
+    fails(
+        &["verify", "--model", s(&other), "--input", s(&x), "--proof", s(&proof)],
+        1,
+        &["digest"],
+    );
     let _ = std::fs::remove_dir_all(&d);
 }
 
@@ -435,17 +435,11 @@ fn bad_prove_inputs_exit_2_naming_the_problem() {
     input_row(&m.join("digits_test_inputs.npy"), 0, &[1, 1, 8, 8], &x);
     let cnn = m.join("digits_cnn_qop.onnx");
     // a missing file
-    let o = gkrnet(&[
-        "prove",
-        "--model",
-        s(&cnn),
-        "--input",
-        s(&d.join("nope.npy")),
-        "--proof",
-        s(&proof),
-    ]);
-    assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("nope.npy"), "{}", stderr(&o));
+    fails(
+        &["prove", "--model", s(&cnn), "--input", s(&d.join("nope.npy")), "--proof", s(&proof)],
+        2,
+        &["nope.npy"],
+    );
     // a wrong input shape
     let wrong = d.join("wrong.npy");
     write_npy(&wrong, &[0.5f32; 81], &[1, 1, 9, 9]);
@@ -459,33 +453,31 @@ fn bad_prove_inputs_exit_2_naming_the_problem() {
     // a non-ONNX model file
     let junk = d.join("junk.onnx");
     std::fs::write(&junk, b"definitely not a protobuf \xff\xff\xff").unwrap();
-    let o = gkrnet(&["prove", "--model", s(&junk), "--input", s(&x), "--proof", s(&proof)]);
-    assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("not an ONNX model"), "{}", stderr(&o));
+    fails(
+        &["prove", "--model", s(&junk), "--input", s(&x), "--proof", s(&proof)],
+        2,
+        &["not an ONNX model"],
+    );
     // an unsupported op
-    let o = gkrnet(&[
-        "prove",
-        "--model",
-        s(&m.join("unsupported_op.onnx")),
-        "--input",
-        s(&x),
-        "--proof",
-        s(&proof),
-    ]);
-    assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("Cos") && stderr(&o).contains("cos_1"), "{}", stderr(&o));
+    fails(
+        &[
+            "prove",
+            "--model",
+            s(&m.join("unsupported_op.onnx")),
+            "--input",
+            s(&x),
+            "--proof",
+            s(&proof),
+        ],
+        2,
+        &["Cos", "cos_1"],
+    );
     // a missing proof file for verify
-    let o = gkrnet(&[
-        "verify",
-        "--model",
-        s(&cnn),
-        "--input",
-        s(&x),
-        "--proof",
-        s(&d.join("none.gkr")),
-    ]);
-    assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("none.gkr"), "{}", stderr(&o));
+    fails(
+        &["verify", "--model", s(&cnn), "--input", s(&x), "--proof", s(&d.join("none.gkr"))],
+        2,
+        &["none.gkr"],
+    );
     assert!(!proof.exists());
     let _ = std::fs::remove_dir_all(&d);
 }
@@ -605,9 +597,7 @@ fn serve_and_connect_verify_interactively_and_ctrl_c_stops_the_server() {
     // a client holding another model is refused: exit 2 with the reason
     let other = d.join("other.gkrm");
     compile(&m.join("digits_cnn_qdq.onnx"), &other, &[]);
-    let o = gkrnet(&["connect", "--model", s(&other), "--input", s(&x), "--server", &addr]);
-    assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("digest"), "{}", stderr(&o));
+    fails(&["connect", "--model", s(&other), "--input", s(&x), "--server", &addr], 2, &["digest"]);
     // Ctrl-C: the server stops cleanly and says what it served
     let pid = server.id().to_string();
     assert!(Command::new("kill").args(["-INT", &pid]).status().unwrap().success());
