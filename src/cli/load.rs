@@ -38,6 +38,13 @@ impl Loaded {
             Loaded::Imported(i) => &i.model,
         }
     }
+
+    pub fn into_model(self) -> Model {
+        match self {
+            Loaded::Compiled(m) => m,
+            Loaded::Imported(i) => i.model,
+        }
+    }
 }
 
 /// Loads `path`: a `.gkrm` is decoded; anything else is imported as ONNX (its digest and its

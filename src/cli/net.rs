@@ -130,7 +130,7 @@ fn run_server(server: Server, what: &str, quiet: bool) -> Result<Outcome> {
 #[cfg(feature = "onnx")]
 pub fn serve(args: ServeArgs, g: &Global) -> Result<Outcome> {
     let loaded = load_model(&args.model, &args.compile, None, g.quiet)?;
-    let model = gkrnet::circuit::Model::decode(&loaded.model().encode()?)?;
+    let model = loaded.into_model();
     let what = format!("{} (digest {})", model.name, hex(&model.digest()));
     let server = Server::bind(&args.listen, Some(model), config(&args.limits, 0))
         .with_context(|| format!("cannot listen on {}", args.listen))?;
