@@ -70,6 +70,11 @@ pub mod labels {
     pub const CONCAT_PART_SUMS: Label = "concat/part-sums";
     /// C of an outsourced product, sent by the server before its proof (interactive sessions).
     pub const MATMUL_RESULT: Label = "matmul/c";
+    /// Which advice scheme a proof uses (clear, or committed with its PCS parameters).
+    pub const ADVICE_MODE: Label = "advice/mode";
+    pub const ADVICE_CLAIMS: Label = "advice/claims";
+    pub const ADVICE_GAMMA: Label = "advice/gamma";
+    pub const ADVICE_TAU: Label = "advice/tau";
     pub const PCS_HASHES: Label = "pcs/hashes";
     pub const PCS_PARAMS: Label = "pcs/params";
     pub const PCS_POINT: Label = "pcs/point";
