@@ -19,8 +19,10 @@ pub enum VerifyError {
         "at byte {offset} the verifier expects message `{expected}` but the proof holds `{found}`"
     )]
     UnexpectedMessage { offset: usize, expected: &'static str, found: &'static str },
-    #[error("message `{label}` at byte {offset} has {got} field elements, the statement allows {expected}")]
+    #[error("message `{label}` at byte {offset} has {got} elements (field elements, integers or bytes), the statement allows {expected}")]
     MessageLength { offset: usize, label: &'static str, expected: usize, got: u64 },
+    #[error("message at byte {offset} has count word {count:#010x}, whose kind bits name no message kind")]
+    UnknownMessageKind { offset: usize, count: u32 },
     #[error("field element at byte {offset} is not canonical (its value is ≥ p)")]
     NonCanonicalField { offset: usize },
     #[error("integer at byte {offset} is not a shortest-form varint of an i64")]

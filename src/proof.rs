@@ -4,9 +4,13 @@
 //! proof   = magic "GKRN" ‖ version: u16 LE ‖ message*
 //! message = tag: u32 LE (FNV-1a of the label) ‖ count: u32 LE ‖ count × field element
 //!         | tag: u32 LE ‖ (count | 2^31): u32 LE ‖ count × integer
+//!         | tag: u32 LE ‖ (count | 2^30): u32 LE ‖ count × byte
 //! field element = 16 bytes, little-endian, canonical (< p)   — ark-serialize's compressed form
 //! integer = zigzag LEB128 varint of an i64, shortest form     — bulk advice (int8 tensors, limbs)
+//! byte    = one raw byte                                      — hashes (Merkle roots and paths)
 //! ```
+//! The count's two top bits give the message's kind (00 elements, 10 integers, 01 bytes; 11 is
+//! no kind and is rejected), so a count is below 2^30.
 //! Nothing else is stored: the statement (shapes, claimed values) is known to the verifier, and
 //! every length the verifier reads is compared against the length the statement fixes *before* a
 //! single element is read or allocated ([`ProofReader::read`]). A proof whose bytes are not
@@ -27,30 +31,54 @@ pub const HEADER_BYTES: usize = 6;
 pub const FRAME_BYTES: usize = 8;
 /// The count's top bit marks a message of integers.
 pub const INT_FLAG: u32 = 1 << 31;
+/// The count's second bit marks a message of raw bytes.
+pub const BYTES_FLAG: u32 = 1 << 30;
+/// The count itself: below the two kind bits.
+pub const COUNT_MASK: u32 = BYTES_FLAG - 1;
 /// The longest varint of an i64.
 const MAX_VARINT_BYTES: usize = 10;
 
-/// One prover message: field elements, or (when `ints` is `Some`) integers.
+/// One prover message: field elements, or (when `ints` is `Some`) integers, or (when `bytes`
+/// is `Some`) raw bytes. At most one of `ints` and `bytes` is `Some`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Message {
     pub tag: u32,
     pub values: Vec<Fp>,
     pub ints: Option<Vec<i64>>,
+    pub bytes: Option<Vec<u8>>,
 }
 
 impl Message {
     pub fn new(label: Label, values: Vec<Fp>) -> Self {
-        Self { tag: label_tag(label), values, ints: None }
+        Self { tag: label_tag(label), values, ints: None, bytes: None }
     }
 
     pub fn ints(label: Label, ints: Vec<i64>) -> Self {
-        Self { tag: label_tag(label), values: Vec::new(), ints: Some(ints) }
+        Self { tag: label_tag(label), values: Vec::new(), ints: Some(ints), bytes: None }
+    }
+
+    pub fn bytes(label: Label, bytes: Vec<u8>) -> Self {
+        Self { tag: label_tag(label), values: Vec::new(), ints: None, bytes: Some(bytes) }
+    }
+
+    /// How many elements, integers or bytes the message holds (its count).
+    pub fn len(&self) -> usize {
+        match (&self.ints, &self.bytes) {
+            (Some(ints), _) => ints.len(),
+            (None, Some(bytes)) => bytes.len(),
+            (None, None) => self.values.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
     }
 
     fn body_len(&self) -> usize {
-        match &self.ints {
-            Some(ints) => ints.iter().map(|&v| varint_len(v)).sum(),
-            None => FIELD_BYTES * self.values.len(),
+        match (&self.ints, &self.bytes) {
+            (Some(ints), _) => ints.iter().map(|&v| varint_len(v)).sum(),
+            (None, Some(bytes)) => bytes.len(),
+            (None, None) => FIELD_BYTES * self.values.len(),
         }
     }
 
@@ -84,20 +112,33 @@ impl Proof {
         while reader.remaining() > 0 {
             let offset = reader.offset;
             let (tag, count) = reader.frame("any")?;
-            if count & INT_FLAG != 0 {
-                let ints = reader.integers(label_of_tag(tag), (count & !INT_FLAG) as usize)?;
-                messages.push(Message { tag, values: Vec::new(), ints: Some(ints) });
-                continue;
+            let (label, len) = (label_of_tag(tag), (count & COUNT_MASK) as usize);
+            match count & !COUNT_MASK {
+                INT_FLAG => {
+                    let ints = reader.integers(label, len)?;
+                    messages.push(Message { tag, ints: Some(ints), ..Message::new(label, vec![]) });
+                }
+                BYTES_FLAG => {
+                    let bytes = reader.take(label, len)?.to_vec();
+                    messages.push(Message {
+                        tag,
+                        bytes: Some(bytes),
+                        ..Message::new(label, vec![])
+                    });
+                }
+                0 => {
+                    if len.saturating_mul(FIELD_BYTES) > reader.remaining() {
+                        return Err(VerifyError::Truncated {
+                            offset,
+                            label,
+                            needed: len.saturating_mul(FIELD_BYTES) - reader.remaining(),
+                        });
+                    }
+                    let values = reader.elements(label, len)?;
+                    messages.push(Message { tag, ..Message::new(label, values) });
+                }
+                _ => return Err(VerifyError::UnknownMessageKind { offset, count }),
             }
-            if (count as usize).saturating_mul(FIELD_BYTES) > reader.remaining() {
-                return Err(VerifyError::Truncated {
-                    offset,
-                    label: label_of_tag(tag),
-                    needed: (count as usize).saturating_mul(FIELD_BYTES) - reader.remaining(),
-                });
-            }
-            let values = reader.elements(label_of_tag(tag), count as usize)?;
-            messages.push(Message { tag, values, ints: None });
         }
         Ok(Self { messages })
     }
@@ -112,20 +153,23 @@ impl CanonicalSerialize for Proof {
         writer.write_all(&MAGIC)?;
         writer.write_all(&VERSION.to_le_bytes())?;
         for m in &self.messages {
-            let len = m.ints.as_ref().map_or(m.values.len(), Vec::len);
-            let count = u32::try_from(len)
+            let count = u32::try_from(m.len())
                 .ok()
-                .filter(|&c| c & INT_FLAG == 0)
+                .filter(|&c| c & !COUNT_MASK == 0)
                 .ok_or(SerializationError::NotEnoughSpace)?;
             writer.write_all(&m.tag.to_le_bytes())?;
-            match &m.ints {
-                Some(ints) => {
+            match (&m.ints, &m.bytes) {
+                (Some(ints), _) => {
                     writer.write_all(&(count | INT_FLAG).to_le_bytes())?;
                     let mut buf = Vec::with_capacity(m.body_len());
                     ints.iter().for_each(|&v| write_varint(&mut buf, v));
                     writer.write_all(&buf)?;
                 }
-                None => {
+                (None, Some(bytes)) => {
+                    writer.write_all(&(count | BYTES_FLAG).to_le_bytes())?;
+                    writer.write_all(bytes)?;
+                }
+                (None, None) => {
                     writer.write_all(&count.to_le_bytes())?;
                     for v in &m.values {
                         v.serialize_with_mode(&mut writer, compress)?;
@@ -201,7 +245,7 @@ impl<'a> ProofReader<'a> {
     pub fn read(&mut self, label: Label, len: usize) -> Result<Vec<Fp>, VerifyError> {
         let offset = self.offset;
         let (tag, count) = self.frame(label)?;
-        if tag != label_tag(label) || count & INT_FLAG != 0 {
+        if tag != label_tag(label) || count & !COUNT_MASK != 0 {
             return Err(VerifyError::UnexpectedMessage {
                 offset,
                 expected: label,
@@ -233,14 +277,14 @@ impl<'a> ProofReader<'a> {
     ) -> Result<(Vec<i64>, &'a [u8]), VerifyError> {
         let offset = self.offset;
         let (tag, count) = self.frame(label)?;
-        if tag != label_tag(label) || count & INT_FLAG == 0 {
+        if tag != label_tag(label) || count & !COUNT_MASK != INT_FLAG {
             return Err(VerifyError::UnexpectedMessage {
                 offset,
                 expected: label,
                 found: label_of_tag(tag),
             });
         }
-        let count = count & !INT_FLAG;
+        let count = count & COUNT_MASK;
         if count as usize != len {
             return Err(VerifyError::MessageLength {
                 offset,
@@ -252,6 +296,29 @@ impl<'a> ProofReader<'a> {
         let start = self.offset;
         let ints = self.integers(label, len)?;
         Ok((ints, &self.bytes[start..self.offset]))
+    }
+
+    /// The next message, which must be `label` with exactly `len` raw bytes.
+    pub fn read_bytes(&mut self, label: Label, len: usize) -> Result<&'a [u8], VerifyError> {
+        let offset = self.offset;
+        let (tag, count) = self.frame(label)?;
+        if tag != label_tag(label) || count & !COUNT_MASK != BYTES_FLAG {
+            return Err(VerifyError::UnexpectedMessage {
+                offset,
+                expected: label,
+                found: label_of_tag(tag),
+            });
+        }
+        let count = count & COUNT_MASK;
+        if count as usize != len {
+            return Err(VerifyError::MessageLength {
+                offset,
+                label,
+                expected: len,
+                got: count.into(),
+            });
+        }
+        self.take(label, len)
     }
 
     /// Succeeds only if every byte has been read.
@@ -486,11 +553,66 @@ mod tests {
     }
 
     #[test]
+    fn bytes_messages_round_trip_and_reject_other_kinds() {
+        let raw: Vec<u8> = (0..40u8).collect();
+        let p = Proof {
+            messages: vec![
+                Message::bytes(labels::PCS_HASHES, raw.clone()),
+                Message::bytes(labels::PCS_HASHES, vec![]),
+            ],
+        };
+        let bytes = p.encode();
+        assert_eq!(bytes.len(), HEADER_BYTES + 2 * FRAME_BYTES + 40);
+        assert_eq!(p.encoded_len(), bytes.len());
+        assert_eq!(Proof::decode(&bytes), Ok(p.clone()));
+        let mut r = ProofReader::new(&bytes).unwrap();
+        assert_eq!(r.read_bytes(labels::PCS_HASHES, 40).unwrap(), &raw[..]);
+        assert_eq!(r.read_bytes(labels::PCS_HASHES, 0).unwrap(), &[] as &[u8]);
+        assert_eq!(r.finish(), Ok(()));
+        let mut r = ProofReader::new(&bytes).unwrap();
+        assert!(matches!(
+            r.read_ints(labels::PCS_HASHES, 40),
+            Err(VerifyError::UnexpectedMessage { offset: HEADER_BYTES, .. })
+        ));
+        let mut r = ProofReader::new(&bytes).unwrap();
+        assert!(matches!(
+            r.read_bytes(labels::PCS_PAIRS, 40),
+            Err(VerifyError::UnexpectedMessage { offset: HEADER_BYTES, .. })
+        ));
+        // both kind bits set: no kind
+        let mut bad = bytes.clone();
+        bad[HEADER_BYTES + 7] |= 0xc0;
+        assert_eq!(
+            Proof::decode(&bad),
+            Err(VerifyError::UnknownMessageKind { offset: HEADER_BYTES, count: 0xc000_0028 })
+        );
+        let mut r = ProofReader::new(&bad).unwrap();
+        assert!(matches!(
+            r.read_bytes(labels::PCS_HASHES, 40),
+            Err(VerifyError::UnexpectedMessage { offset: HEADER_BYTES, .. })
+        ));
+        let cut = &bytes[..HEADER_BYTES + FRAME_BYTES + 10];
+        assert!(matches!(Proof::decode(cut), Err(VerifyError::Truncated { needed: 30, .. })));
+    }
+
+    #[test]
     fn decode_does_not_trust_a_huge_count() {
-        let mut bytes = MAGIC.to_vec();
-        bytes.extend_from_slice(&VERSION.to_le_bytes());
-        bytes.extend_from_slice(&label_tag(labels::SUMCHECK_ROUND).to_le_bytes());
-        bytes.extend_from_slice(&u32::MAX.to_le_bytes());
-        assert!(matches!(Proof::decode(&bytes), Err(VerifyError::Truncated { .. })));
+        let with_count = |count: u32| {
+            let mut bytes = MAGIC.to_vec();
+            bytes.extend_from_slice(&VERSION.to_le_bytes());
+            bytes.extend_from_slice(&label_tag(labels::SUMCHECK_ROUND).to_le_bytes());
+            bytes.extend_from_slice(&count.to_le_bytes());
+            bytes
+        };
+        for count in [COUNT_MASK, INT_FLAG | COUNT_MASK, BYTES_FLAG | COUNT_MASK] {
+            assert!(matches!(
+                Proof::decode(&with_count(count)),
+                Err(VerifyError::Truncated { .. })
+            ));
+        }
+        assert_eq!(
+            Proof::decode(&with_count(u32::MAX)),
+            Err(VerifyError::UnknownMessageKind { offset: HEADER_BYTES, count: u32::MAX })
+        );
     }
 }

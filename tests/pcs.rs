@@ -124,13 +124,14 @@ fn tampered_roots_paths_leaves_folds_and_answers_are_rejected() {
     let tag = |l| gkrnet::transcript::label_tag(l);
     // every element of every message changed by one
     for (i, m) in decoded.messages.iter().enumerate() {
-        let len = m.ints.as_ref().map_or(m.values.len(), Vec::len);
+        let len = m.len();
         for j in [0, len / 2, len.saturating_sub(1)] {
             let bad = edit(&proof, |p| {
                 let m = &mut p.messages[i];
-                match &mut m.ints {
-                    Some(ints) => ints[j] = ints[j].wrapping_add(1),
-                    None => m.values[j] += Fp::from(1u64),
+                match (&mut m.ints, &mut m.bytes) {
+                    (Some(ints), _) => ints[j] = ints[j].wrapping_add(1),
+                    (None, Some(bytes)) => bytes[j] ^= 1,
+                    (None, None) => m.values[j] += Fp::from(1u64),
                 }
             });
             assert!(check(9, 1, &z, &[y], SMALL, &bad).is_err(), "message {i} element {j}");

@@ -132,6 +132,11 @@ impl<R: Read, W: Write> ProverTranscript for NetProver<R, W> {
         self.stats.messages += 1;
         self.write(kind::MESSAGE, &message_bytes(Message::ints(label, ints.to_vec())));
     }
+
+    fn send_bytes(&mut self, label: Label, bytes: &[u8]) {
+        self.stats.messages += 1;
+        self.write(kind::MESSAGE, &message_bytes(Message::bytes(label, bytes.to_vec())));
+    }
 }
 
 /// The client's end: `verify` runs live on it.
@@ -280,6 +285,14 @@ impl VerifierTranscript for NetVerifier {
         let bytes = self.message(len.saturating_mul(10))?;
         let mut r = ProofReader::new(&bytes)?;
         let values = r.read_ints(label, len)?;
+        r.finish()?;
+        Ok(values)
+    }
+
+    fn receive_bytes(&mut self, label: Label, len: usize) -> Result<Vec<u8>, VerifyError> {
+        let bytes = self.message(len)?;
+        let mut r = ProofReader::new(&bytes)?;
+        let values = r.read_bytes(label, len)?.to_vec();
         r.finish()?;
         Ok(values)
     }

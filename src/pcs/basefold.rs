@@ -144,27 +144,13 @@ pub fn commit_word_for_tests(
     c
 }
 
-fn hash_ints(h: &Hash) -> [i64; 4] {
-    let w = |i: usize| i64::from_le_bytes(h[8 * i..8 * i + 8].try_into().unwrap_or([0; 8]));
-    [w(0), w(1), w(2), w(3)]
-}
-
-fn ints_hash(v: &[i64]) -> Hash {
-    let mut h = [0u8; 32];
-    for (i, w) in v.iter().take(4).enumerate() {
-        h[8 * i..8 * i + 8].copy_from_slice(&w.to_le_bytes());
-    }
-    h
-}
-
 fn send_hashes(t: &mut impl ProverTranscript, hashes: &[Hash]) {
-    let ints: Vec<i64> = hashes.iter().flat_map(hash_ints).collect();
-    t.send_ints(labels::PCS_HASHES, &ints);
+    t.send_bytes(labels::PCS_HASHES, hashes.as_flattened());
 }
 
 fn receive_hashes(t: &mut impl VerifierTranscript, count: usize) -> Result<Vec<Hash>, VerifyError> {
-    let ints = t.receive_ints(labels::PCS_HASHES, count * 4)?;
-    Ok(ints.chunks(4).map(ints_hash).collect())
+    let bytes = t.receive_bytes(labels::PCS_HASHES, count.saturating_mul(32))?;
+    Ok(bytes.chunks_exact(32).map(|c| c.try_into().unwrap_or([0; 32])).collect())
 }
 
 /// Sends a commitment (its root) as a prover message.

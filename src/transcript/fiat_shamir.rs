@@ -84,6 +84,11 @@ impl ProverTranscript for FiatShamirProver {
         append_digest(&mut self.transcript, label, &encode_ints(ints));
         self.proof.messages.push(Message::ints(label, ints.to_vec()));
     }
+
+    fn send_bytes(&mut self, label: Label, bytes: &[u8]) {
+        self.transcript.append_bytes(label, bytes);
+        self.proof.messages.push(Message::bytes(label, bytes.to_vec()));
+    }
 }
 
 /// The verifier's Fiat–Shamir transcript: `receive` reads the next message of the encoded proof
@@ -132,6 +137,12 @@ impl VerifierTranscript for FiatShamirVerifier<'_> {
         append_digest(&mut self.transcript, label, bytes);
         Ok(ints)
     }
+
+    fn receive_bytes(&mut self, label: Label, len: usize) -> Result<Vec<u8>, VerifyError> {
+        let bytes = self.reader.read_bytes(label, len)?;
+        self.transcript.append_bytes(label, bytes);
+        Ok(bytes.to_vec())
+    }
 }
 
 #[cfg(test)]
@@ -151,6 +162,48 @@ mod tests {
         assert_eq!(v.receive(labels::SUMCHECK_ROUND, 1).unwrap(), vec![Fp::from(3u64)]);
         assert_eq!(v.challenge(labels::SUMCHECK_CHALLENGE), c1);
         v.finish().unwrap();
+    }
+
+    #[test]
+    fn bytes_messages_are_raw_absorbed_as_sent_and_checked() {
+        let hash = [7u8; 32];
+        let mut p = FiatShamirProver::new(labels::PROTOCOL);
+        p.send_bytes(labels::PCS_HASHES, &hash);
+        let c1 = p.challenge(labels::PCS_CHALLENGE);
+        let bytes = p.into_proof().encode();
+        // a hash costs its 32 bytes and the 8-byte frame
+        assert_eq!(bytes.len(), crate::proof::HEADER_BYTES + crate::proof::FRAME_BYTES + 32);
+        let mut v = FiatShamirVerifier::new(labels::PROTOCOL, &bytes).unwrap();
+        assert_eq!(v.receive_bytes(labels::PCS_HASHES, 32).unwrap(), hash);
+        assert_eq!(v.challenge(labels::PCS_CHALLENGE), c1);
+        v.finish().unwrap();
+        // the challenge depends on the bytes
+        let mut other = bytes.clone();
+        *other.last_mut().unwrap() ^= 1;
+        let mut v = FiatShamirVerifier::new(labels::PROTOCOL, &other).unwrap();
+        v.receive_bytes(labels::PCS_HASHES, 32).unwrap();
+        assert_ne!(v.challenge(labels::PCS_CHALLENGE), c1);
+        // another length, another kind, too few bytes: errors with the offset
+        let mut v = FiatShamirVerifier::new(labels::PROTOCOL, &bytes).unwrap();
+        assert!(matches!(
+            v.receive_bytes(labels::PCS_HASHES, 31),
+            Err(VerifyError::MessageLength { offset: 6, expected: 31, got: 32, .. })
+        ));
+        let mut v = FiatShamirVerifier::new(labels::PROTOCOL, &bytes).unwrap();
+        assert!(matches!(
+            v.receive_ints(labels::PCS_HASHES, 32),
+            Err(VerifyError::UnexpectedMessage { offset: 6, .. })
+        ));
+        let mut v = FiatShamirVerifier::new(labels::PROTOCOL, &bytes).unwrap();
+        assert!(matches!(
+            v.receive(labels::PCS_HASHES, 32),
+            Err(VerifyError::UnexpectedMessage { offset: 6, .. })
+        ));
+        let mut v = FiatShamirVerifier::new(labels::PROTOCOL, &bytes[..bytes.len() - 1]).unwrap();
+        assert!(matches!(
+            v.receive_bytes(labels::PCS_HASHES, 32),
+            Err(VerifyError::Truncated { offset: 14, needed: 1, .. })
+        ));
     }
 
     #[test]

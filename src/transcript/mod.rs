@@ -160,6 +160,17 @@ pub trait ProverTranscript: Transcript {
         let msg: Vec<Fp> = ints.iter().map(|&v| crate::field::from_i64(v)).collect();
         self.send(label, &msg);
     }
+
+    /// Sends raw bytes (hashes). The Fiat–Shamir and network transcripts write them as a bytes
+    /// message (32 bytes a hash, plus the frame) and absorb exactly these bytes.
+    ///
+    /// The default packs them into little-endian i64 words (the last one zero-padded) sent with
+    /// [`ProverTranscript::send_ints`], which [`VerifierTranscript::receive_bytes`]'s default
+    /// unpacks. A wrapper transcript must forward both methods, or it would send the packed form
+    /// to a peer that reads the native one; that peer then rejects (never accepts) the message.
+    fn send_bytes(&mut self, label: Label, bytes: &[u8]) {
+        self.send_ints(label, &bytes_words(bytes));
+    }
 }
 
 /// The verifier's side: it receives messages whose length it fixes itself.
@@ -183,6 +194,41 @@ pub trait VerifierTranscript: Transcript {
             })
             .collect()
     }
+
+    /// Receives what [`ProverTranscript::send_bytes`] sent: exactly `len` bytes (`len` from the
+    /// statement), absorbed as sent.
+    ///
+    /// # Errors
+    /// As [`VerifierTranscript::receive`]; the default (packed words) also rejects padding bytes
+    /// that are not zero, so each byte string has one encoding.
+    fn receive_bytes(&mut self, label: Label, len: usize) -> Result<Vec<u8>, VerifyError> {
+        let words = self.receive_ints(label, len.div_ceil(8))?;
+        words_bytes(&words, len).ok_or(VerifyError::InvalidStatement {
+            reason: "a packed bytes message is not padded with zeros",
+        })
+    }
+}
+
+/// `bytes` as little-endian i64 words, the last one zero-padded (the default bytes message).
+pub fn bytes_words(bytes: &[u8]) -> Vec<i64> {
+    bytes
+        .chunks(8)
+        .map(|c| {
+            let mut w = [0u8; 8];
+            w[..c.len()].copy_from_slice(c);
+            i64::from_le_bytes(w)
+        })
+        .collect()
+}
+
+/// The first `len` bytes of little-endian words, or `None` if a byte past `len` is not zero.
+pub fn words_bytes(words: &[i64], len: usize) -> Option<Vec<u8>> {
+    let mut out: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
+    if out.len() < len || out.get(len..).is_some_and(|pad| pad.iter().any(|&b| b != 0)) {
+        return None;
+    }
+    out.truncate(len);
+    Some(out)
 }
 
 impl<T: Transcript + ?Sized> Transcript for &mut T {
@@ -207,6 +253,10 @@ impl<T: ProverTranscript + ?Sized> ProverTranscript for &mut T {
     fn send_ints(&mut self, label: Label, ints: &[i64]) {
         (**self).send_ints(label, ints);
     }
+
+    fn send_bytes(&mut self, label: Label, bytes: &[u8]) {
+        (**self).send_bytes(label, bytes);
+    }
 }
 
 impl<T: VerifierTranscript + ?Sized> VerifierTranscript for &mut T {
@@ -216,6 +266,10 @@ impl<T: VerifierTranscript + ?Sized> VerifierTranscript for &mut T {
 
     fn receive_ints(&mut self, label: Label, len: usize) -> Result<Vec<i64>, VerifyError> {
         (**self).receive_ints(label, len)
+    }
+
+    fn receive_bytes(&mut self, label: Label, len: usize) -> Result<Vec<u8>, VerifyError> {
+        (**self).receive_bytes(label, len)
     }
 }
 
@@ -250,5 +304,17 @@ mod tests {
             }
         }
         assert_eq!(label_of_tag(0), "unknown");
+    }
+
+    #[test]
+    fn packed_bytes_round_trip_and_reject_nonzero_padding() {
+        for len in [0usize, 1, 7, 8, 9, 32, 33] {
+            let bytes: Vec<u8> = (0..len as u8).map(|i| i.wrapping_mul(37) ^ 0xa5).collect();
+            let words = bytes_words(&bytes);
+            assert_eq!(words.len(), len.div_ceil(8));
+            assert_eq!(words_bytes(&words, len), Some(bytes));
+        }
+        assert_eq!(words_bytes(&[0x0100], 1), None);
+        assert_eq!(words_bytes(&[1], 9), None);
     }
 }

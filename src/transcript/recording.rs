@@ -57,6 +57,11 @@ impl<T: ProverTranscript> ProverTranscript for Recording<T> {
         self.events.push(Event::Send(label, ints.len()));
         self.inner.send_ints(label, ints);
     }
+
+    fn send_bytes(&mut self, label: Label, bytes: &[u8]) {
+        self.events.push(Event::Send(label, bytes.len()));
+        self.inner.send_bytes(label, bytes);
+    }
 }
 
 impl<T: VerifierTranscript> VerifierTranscript for Recording<T> {
@@ -70,5 +75,11 @@ impl<T: VerifierTranscript> VerifierTranscript for Recording<T> {
         let ints = self.inner.receive_ints(label, len)?;
         self.events.push(Event::Receive(label, ints.len()));
         Ok(ints)
+    }
+
+    fn receive_bytes(&mut self, label: Label, len: usize) -> Result<Vec<u8>, VerifyError> {
+        let bytes = self.inner.receive_bytes(label, len)?;
+        self.events.push(Event::Receive(label, bytes.len()));
+        Ok(bytes)
     }
 }
