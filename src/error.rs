@@ -65,6 +65,8 @@ pub enum VerifyError {
     Output { source: Box<VerifyError> },
     #[error("the model input does not match the proof: {source}")]
     Input { source: Box<VerifyError> },
+    #[error("the committed advice: {source}")]
+    Advice { source: Box<VerifyError> },
 
     // Interactive sessions.
     #[error("the connection to the prover: {reason}")]

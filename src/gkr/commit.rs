@@ -1,33 +1,47 @@
-//! How the prover's advice is bound and opened, behind two small traits so that the
-//! polynomial-commitment issue can swap the scheme without touching layers or the driver.
+//! How the prover's advice is bound and opened, behind two small traits so that the driver and
+//! the layers never name a scheme.
 //!
-//! [`Clear`] sends every column in the proof (compact varints, blake3 digest absorbed) and the
-//! verifier checks an opening by evaluating the column's MLE itself, in O(column length).
+//! * [`Clear`] sends every column in the proof (compact varints, absorbed) and the verifier checks
+//!   an opening by evaluating the column's MLE itself, in O(column length).
+//! * [`super::committed`] commits all columns as one multilinear table with the Basefold PCS,
+//!   records every opening, and at the end reduces them all to one opening of the table.
+//!
+//! [`AdviceMode`] names the scheme; it is absorbed right after the statement, so a proof made
+//! under one scheme (or other PCS parameters) never verifies under another.
 
+use super::committed::{CommittedProver, CommittedVerifier};
 use crate::circuit::Layout;
-use crate::error::VerifyError;
+use crate::error::{ProveError, VerifyError};
 use crate::field::Fp;
+use crate::pcs::basefold::Params;
 use crate::poly::{eq_evals, evaluate_padded};
-use crate::transcript::{Label, ProverTranscript, VerifierTranscript};
+use crate::transcript::{labels, Label, ProverTranscript, Transcript, VerifierTranscript};
 
 /// The prover's side of an advice commitment.
 pub trait AdviceProver {
-    /// Binds all columns (each with the label it travels under); called once, before the first
-    /// challenge.
-    fn commit(&mut self, columns: &[(Label, &[i64])], t: &mut dyn ProverTranscript);
-    /// Shows that column `id` (in its layout, zero-padded) evaluates to `value` at `point`.
+    /// Binds all columns (each with the label it travels under and its layout, in which it is
+    /// zero-padded); called once, before the first challenge.
+    fn commit(
+        &mut self,
+        columns: &[(Label, &Layout, &[i64])],
+        t: &mut dyn ProverTranscript,
+    ) -> Result<(), ProveError>;
+    /// Records that column `id` (in its layout, zero-padded; zero-extended to a longer point)
+    /// evaluates to `value` at `point`; the verifier's [`AdviceVerifier::check`] mirrors it.
     fn open(&mut self, id: usize, point: &[Fp], value: Fp, t: &mut dyn ProverTranscript);
+    /// Proves every recorded opening; called once, after the last layer.
+    fn finish(&mut self, t: &mut dyn ProverTranscript) -> Result<(), ProveError>;
 }
 
 /// The verifier's side.
 pub trait AdviceVerifier {
-    /// Receives the commitment to columns of the given labels and lengths.
+    /// Receives the commitment to columns of the given labels and layouts.
     fn receive(
         &mut self,
-        columns: &[(Label, usize)],
+        columns: &[(Label, Layout)],
         t: &mut dyn VerifierTranscript,
     ) -> Result<(), VerifyError>;
-    /// Checks an opening of column `id`.
+    /// Checks an opening of column `id` (or records it, to be checked in [`Self::finish`]).
     fn check(
         &mut self,
         id: usize,
@@ -37,6 +51,93 @@ pub trait AdviceVerifier {
         what: &'static str,
         t: &mut dyn VerifierTranscript,
     ) -> Result<(), VerifyError>;
+    /// Checks every recorded opening; called once, after the last layer.
+    fn finish(&mut self, t: &mut dyn VerifierTranscript) -> Result<(), VerifyError>;
+}
+
+/// Which advice scheme a proof uses.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum AdviceMode {
+    /// Advice in the proof, in the clear: the fastest for small models and interactive sessions.
+    #[default]
+    Clear,
+    /// Advice committed with Basefold under these parameters, opened once at the end.
+    Committed(Params),
+}
+
+impl AdviceMode {
+    pub const PROVABLE: AdviceMode = AdviceMode::Committed(Params::PROVABLE);
+    pub const CONJECTURED: AdviceMode = AdviceMode::Committed(Params::CONJECTURED);
+
+    /// "clear", "provable", "conjectured", or the parameters.
+    pub fn name(&self) -> String {
+        match *self {
+            AdviceMode::Clear => "clear".into(),
+            m if m == Self::PROVABLE => "provable".into(),
+            m if m == Self::CONJECTURED => "conjectured".into(),
+            AdviceMode::Committed(p) => {
+                format!(
+                    "committed (rate 2^-{}, {} queries, arity 2^{})",
+                    p.rate_log, p.queries, p.fold_log
+                )
+            }
+        }
+    }
+
+    /// The mode by its name: "clear", "provable" or "conjectured".
+    pub fn from_name(name: &str) -> Option<AdviceMode> {
+        match name {
+            "clear" => Some(AdviceMode::Clear),
+            "provable" => Some(Self::PROVABLE),
+            "conjectured" => Some(Self::CONJECTURED),
+            _ => None,
+        }
+    }
+
+    /// Five bytes: tag, rate_log, queries (u16 LE), fold_log.
+    pub fn to_bytes(&self) -> [u8; 5] {
+        match *self {
+            AdviceMode::Clear => [0; 5],
+            AdviceMode::Committed(p) => {
+                let q = (p.queries.min(u16::MAX as usize) as u16).to_le_bytes();
+                [1, p.rate_log as u8, q[0], q[1], p.fold_log as u8]
+            }
+        }
+    }
+
+    pub fn from_bytes(b: [u8; 5]) -> Option<AdviceMode> {
+        match b {
+            [0, 0, 0, 0, 0] => Some(AdviceMode::Clear),
+            [1, rate_log @ 1..=8, q0, q1, fold_log @ 1..=8] => {
+                let queries = u16::from_le_bytes([q0, q1]) as usize;
+                (queries > 0).then_some(AdviceMode::Committed(Params {
+                    rate_log: rate_log as u32,
+                    queries,
+                    fold_log: fold_log as u32,
+                }))
+            }
+            _ => None,
+        }
+    }
+
+    /// Absorbs the mode and its parameters (before the output and the advice).
+    pub fn absorb(&self, t: &mut impl Transcript) {
+        t.append_bytes(labels::ADVICE_MODE, &self.to_bytes());
+    }
+
+    pub fn prover(&self) -> Box<dyn AdviceProver> {
+        match *self {
+            AdviceMode::Clear => Box::new(Clear::default()),
+            AdviceMode::Committed(p) => Box::new(CommittedProver::new(p)),
+        }
+    }
+
+    pub fn verifier(&self) -> Box<dyn AdviceVerifier> {
+        match *self {
+            AdviceMode::Clear => Box::new(Clear::default()),
+            AdviceMode::Committed(p) => Box::new(CommittedVerifier::new(p)),
+        }
+    }
 }
 
 /// Advice in the clear.
@@ -50,24 +151,33 @@ pub struct Clear {
 }
 
 impl AdviceProver for Clear {
-    fn commit(&mut self, columns: &[(Label, &[i64])], t: &mut dyn ProverTranscript) {
-        for (label, c) in columns {
+    fn commit(
+        &mut self,
+        columns: &[(Label, &Layout, &[i64])],
+        t: &mut dyn ProverTranscript,
+    ) -> Result<(), ProveError> {
+        for (label, _, c) in columns {
             t.send_ints(label, c);
         }
+        Ok(())
     }
 
     fn open(&mut self, _: usize, _: &[Fp], _: Fp, _: &mut dyn ProverTranscript) {}
+
+    fn finish(&mut self, _: &mut dyn ProverTranscript) -> Result<(), ProveError> {
+        Ok(())
+    }
 }
 
 impl AdviceVerifier for Clear {
     fn receive(
         &mut self,
-        columns: &[(Label, usize)],
+        columns: &[(Label, Layout)],
         t: &mut dyn VerifierTranscript,
     ) -> Result<(), VerifyError> {
         self.columns = columns
             .iter()
-            .map(|&(label, len)| t.receive_ints(label, len))
+            .map(|(label, layout)| t.receive_ints(label, layout.len()))
             .collect::<Result<_, _>>()?;
         Ok(())
     }
@@ -123,6 +233,10 @@ impl AdviceVerifier for Clear {
         if computed != value {
             return Err(VerifyError::EvalMismatch { what, claimed: value, computed });
         }
+        Ok(())
+    }
+
+    fn finish(&mut self, _: &mut dyn VerifierTranscript) -> Result<(), VerifyError> {
         Ok(())
     }
 }

@@ -16,13 +16,18 @@
 //!    tensor are merged by sumcheck.
 
 pub mod commit;
+pub mod committed;
 pub mod file;
 pub mod prover;
 pub mod verifier;
 
+pub use commit::AdviceMode;
 pub use file::ProofFile;
-pub use prover::{prove, prove_witness, prove_witness_unchecked, ModelProof};
-pub use verifier::{verify, verify_with};
+pub use prover::{
+    prove, prove_mode, prove_witness, prove_witness_mode, prove_witness_unchecked,
+    prove_witness_unchecked_mode, ModelProof,
+};
+pub use verifier::{verify, verify_mode, verify_with, verify_with_mode};
 
 use crate::circuit::{Layout, Lin, Model, Var};
 use crate::field::{from_i64, Fp};

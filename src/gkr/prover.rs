@@ -1,10 +1,10 @@
 //! The model prover.
 
-use super::commit::{AdviceProver, Clear};
+use super::commit::{AdviceMode, AdviceProver};
 use super::{absorb_statement, lin_int, tag, Plan, PROTOCOL};
 use crate::circuit::expr::combine;
 use crate::circuit::layout::dot_ints;
-use crate::circuit::{Layer, Model, Tensor, Var, Witness, LIMB_BITS};
+use crate::circuit::{Layer, Layout, Model, Tensor, Var, Witness, LIMB_BITS};
 use crate::error::ProveError;
 use crate::field::{from_i64, Fp};
 use crate::lookup;
@@ -23,27 +23,49 @@ pub struct ModelProof {
     pub timings: Vec<(String, Duration)>,
 }
 
-/// Runs the integer reference and proves it (Fiat–Shamir).
+/// Runs the integer reference and proves it (Fiat–Shamir), advice in the clear.
 ///
 /// # Errors
 /// A model error from the reference (input shape, range), or a witness the relations reject.
 pub fn prove(model: &Model, input: &Tensor) -> Result<ModelProof, ProveError> {
+    prove_mode(model, input, AdviceMode::Clear)
+}
+
+/// [`prove`] with the advice bound by `mode`.
+///
+/// # Errors
+/// As [`prove`].
+pub fn prove_mode(
+    model: &Model,
+    input: &Tensor,
+    mode: AdviceMode,
+) -> Result<ModelProof, ProveError> {
     let start = Instant::now();
     let witness = model.forward(input).map_err(|e| ProveError::Model(e.to_string()))?;
     let mut timings = vec![("integer reference".to_string(), start.elapsed())];
     let mut t = FiatShamirProver::new(PROTOCOL);
-    timings.extend(prove_witness(model, &witness, &mut t)?);
+    timings.extend(prove_inner(model, &witness, mode, &mut t, true)?);
     Ok(ModelProof { output: witness.output().clone(), proof: t.into_proof().encode(), timings })
 }
 
 /// Proves a given witness (the honest one from [`Model::forward`], or a cheater's) over any
-/// transcript. Returns the time of each phase.
+/// transcript, advice in the clear. Returns the time of each phase.
 pub fn prove_witness(
     model: &Model,
     w: &Witness,
     t: &mut impl ProverTranscript,
 ) -> Result<Vec<(String, Duration)>, ProveError> {
-    prove_inner(model, w, t, true)
+    prove_inner(model, w, AdviceMode::Clear, t, true)
+}
+
+/// [`prove_witness`] with the advice bound by `mode`.
+pub fn prove_witness_mode(
+    model: &Model,
+    w: &Witness,
+    mode: AdviceMode,
+    t: &mut impl ProverTranscript,
+) -> Result<Vec<(String, Duration)>, ProveError> {
+    prove_inner(model, w, mode, t, true)
 }
 
 /// A cheating prover for soundness tests: proves whatever witness it is given, as far as the
@@ -55,12 +77,23 @@ pub fn prove_witness_unchecked(
     w: &Witness,
     t: &mut impl ProverTranscript,
 ) -> Result<Vec<(String, Duration)>, ProveError> {
-    prove_inner(model, w, t, false)
+    prove_inner(model, w, AdviceMode::Clear, t, false)
+}
+
+/// [`prove_witness_unchecked`] with the advice bound by `mode`.
+pub fn prove_witness_unchecked_mode(
+    model: &Model,
+    w: &Witness,
+    mode: AdviceMode,
+    t: &mut impl ProverTranscript,
+) -> Result<Vec<(String, Duration)>, ProveError> {
+    prove_inner(model, w, mode, t, false)
 }
 
 fn prove_inner(
     model: &Model,
     w: &Witness,
+    mode: AdviceMode,
     mut t: &mut impl ProverTranscript,
     strict: bool,
 ) -> Result<Vec<(String, Duration)>, ProveError> {
@@ -79,6 +112,7 @@ fn prove_inner(
 
     // 1–2. statement, output, advice, multiplicities
     absorb_statement(&mut t, model, &w.tensors[0].data);
+    mode.absorb(&mut t);
     t.send_ints(labels::GKR_OUTPUT, &w.output().data);
     let padded_cols: Vec<Vec<Vec<i64>>> = (0..n_layers)
         .map(|i| w.columns(model, i).iter().map(|c| plan.layouts[i].pad(c)).collect())
@@ -106,24 +140,34 @@ fn prove_inner(
             }
         }
     }
-    let mut columns: Vec<(Label, &[i64])> =
-        (0..n_layers).flat_map(|i| w.columns(model, i)).map(|c| (labels::GKR_ADVICE, c)).collect();
+    let mut first_col = Vec::with_capacity(n_layers);
+    let mut columns: Vec<(Label, &Layout, &[i64])> = Vec::new();
+    for i in 0..n_layers {
+        first_col.push(columns.len());
+        columns.extend(
+            w.columns(model, i).into_iter().map(|c| (labels::GKR_ADVICE, &plan.layouts[i], c)),
+        );
+    }
+    let range_layout = Layout::new(&[range_m.len()]);
+    let range_m_id = columns.len();
     if plan.range_total > 0 {
-        columns.push((labels::GKR_MULTIPLICITIES, &range_m));
+        columns.push((labels::GKR_MULTIPLICITIES, &range_layout, &range_m));
     }
+    let table_layout = Layout::new(&[table_m.len()]);
+    let table_m_id = columns.len();
     if plan.table_total > 0 {
-        columns.push((labels::GKR_MULTIPLICITIES, &table_m));
+        columns.push((labels::GKR_MULTIPLICITIES, &table_layout, &table_m));
     }
-    let mut scheme = Clear::default();
-    scheme.commit(&columns, &mut t);
+    let mut scheme = mode.prover();
+    scheme.commit(&columns, &mut t)?;
+    let mut st = Openings { model, first_col, pending: vec![Vec::new(); n_layers + 1], scheme };
     lap("commit advice".into(), &mut timings);
 
     // 3. the output
-    let mut pending: Vec<Vec<EvalClaim>> = vec![Vec::new(); n_layers + 1];
-    let out_layout = crate::circuit::Layout::new(&w.output().dims);
+    let out_layout = Layout::new(&w.output().dims);
     let r = t.challenges(labels::GKR_OUTPUT_POINT, out_layout.num_vars());
     let value = w.output().evaluate(&r);
-    route(model, &mut pending, n_layers, EvalClaim { point: r, value });
+    st.route(n_layers, EvalClaim { point: r, value }, t);
 
     // 4. lookups
     if plan.range_total > 0 {
@@ -135,14 +179,16 @@ fn prove_inner(
             lookup::prover::prove_unchecked(&plan.range_statement(), &values, &m, &mut t)?
         };
         for i in plan.range_layers(model) {
-            let eq = eq_evals(&claims.point[..plan.layouts[i].num_vars()]);
-            let evals: Vec<Fp> = plan
-                .range_columns(model, i)
-                .iter()
-                .map(|&c| dot_ints(&padded_cols[i][c], &eq))
-                .collect();
+            let rho = &claims.point[..plan.layouts[i].num_vars()];
+            let eq = eq_evals(rho);
+            let cols = plan.range_columns(model, i);
+            let evals: Vec<Fp> = cols.iter().map(|&c| dot_ints(&padded_cols[i][c], &eq)).collect();
             t.send(labels::GKR_RANGE_EVALS, &evals);
+            for (&c, &e) in cols.iter().zip(&evals) {
+                st.open_column(i, c, rho, e, t);
+            }
         }
+        st.scheme.open(range_m_id, &claims.multiplicities_point, claims.multiplicities_eval, t);
     }
     if plan.table_total > 0 {
         let beta = t.challenge(labels::GKR_BETA);
@@ -180,19 +226,21 @@ fn prove_inner(
                     .zip(&mask)
                     .map(|(t, &valid)| if valid { from_i64(t[k]) } else { Fp::default() })
                     .collect();
-                let value = evaluate_padded(&comp, &rho);
-                evals.push(value);
-                if let Var::In(j) = var {
-                    route(
-                        model,
-                        &mut pending,
-                        layer.inputs()[j],
-                        EvalClaim { point: rho.clone(), value },
-                    );
+                evals.push((var, evaluate_padded(&comp, &rho)));
+            }
+            let values: Vec<Fp> = evals.iter().map(|e| e.1).collect();
+            t.send(labels::GKR_TABLE_EVALS, &values);
+            for (var, value) in evals {
+                match var {
+                    Var::Col(c) => st.open_column(i, c, &rho, value, t),
+                    Var::In(j) => {
+                        st.route(layer.inputs()[j], EvalClaim { point: rho.clone(), value }, t)
+                    }
+                    Var::Coef(_) => {}
                 }
             }
-            t.send(labels::GKR_TABLE_EVALS, &evals);
         }
+        st.scheme.open(table_m_id, &claims.multiplicities_point, claims.multiplicities_eval, t);
     }
     lap("lookups".into(), &mut timings);
 
@@ -279,14 +327,18 @@ fn prove_inner(
                 .collect();
             t.send(labels::GKR_ZC_EVALS, &sent);
             for (v, e) in vars.iter().zip(&var_evals) {
-                if let Var::In(j) = v {
-                    let claim = EvalClaim { point: out.point.clone(), value: *e };
-                    route(model, &mut pending, layer.inputs()[*j], claim);
+                match *v {
+                    Var::Col(c) => st.open_column(i, c, &out.point, *e, t),
+                    Var::In(j) => {
+                        let claim = EvalClaim { point: out.point.clone(), value: *e };
+                        st.route(layer.inputs()[j], claim, t);
+                    }
+                    Var::Coef(_) => {}
                 }
             }
         }
         if !layer.output_committed() {
-            let mut claims = std::mem::take(&mut pending[i + 1]);
+            let mut claims = std::mem::take(&mut st.pending[i + 1]);
             if let Some(last) = claims.pop() {
                 let claim = if claims.is_empty() {
                     last
@@ -299,12 +351,14 @@ fn prove_inner(
                     )?
                 };
                 for (j, c) in layer.prove_output(&claim, &ins, &mut t)? {
-                    route(model, &mut pending, layer.inputs()[j], c);
+                    st.route(layer.inputs()[j], c, t);
                 }
             }
         }
         lap(format!("layer {i} ({})", layer.kind()), &mut timings);
     }
+    st.scheme.finish(t)?;
+    lap("open advice".into(), &mut timings);
     Ok(timings)
 }
 
@@ -312,11 +366,38 @@ fn to_fp(v: &[i64]) -> Vec<Fp> {
     v.iter().map(|&x| from_i64(x)).collect()
 }
 
-/// Claims on committed tensors and the input need nothing from the prover (openings are the
-/// scheme's business); claims on virtual tensors wait for their layer.
-fn route(model: &Model, pending: &mut [Vec<EvalClaim>], tensor: usize, claim: EvalClaim) {
-    if tensor > 0 && !model.layers[tensor - 1].output_committed() {
-        pending[tensor].push(claim);
+/// The prover's mirror of the verifier's claim routing: claims on committed columns go to the
+/// advice scheme in the order the verifier checks them, claims on virtual tensors wait for their
+/// layer, claims on the input need nothing.
+struct Openings<'a> {
+    model: &'a Model,
+    /// Global id of each layer's first column.
+    first_col: Vec<usize>,
+    pending: Vec<Vec<EvalClaim>>,
+    scheme: Box<dyn AdviceProver>,
+}
+
+impl Openings<'_> {
+    fn route(&mut self, tensor: usize, claim: EvalClaim, t: &mut dyn ProverTranscript) {
+        if tensor == 0 {
+            return;
+        }
+        if self.model.layers[tensor - 1].output_committed() {
+            self.scheme.open(self.first_col[tensor - 1], &claim.point, claim.value, t);
+        } else {
+            self.pending[tensor].push(claim);
+        }
+    }
+
+    fn open_column(
+        &mut self,
+        layer: usize,
+        col: usize,
+        point: &[Fp],
+        value: Fp,
+        t: &mut dyn ProverTranscript,
+    ) {
+        self.scheme.open(self.first_col[layer] + col, point, value, t);
     }
 }
 

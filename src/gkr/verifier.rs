@@ -2,7 +2,7 @@
 //! returns the verified output or an error naming the layer (or lookup) that failed.
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
-use super::commit::{AdviceVerifier, Clear};
+use super::commit::{AdviceMode, AdviceVerifier};
 use super::{absorb_statement, combine_segments, table_segment_value, Plan, PROTOCOL};
 use crate::circuit::expr::combine;
 use crate::circuit::{Layout, Model, Tensor, Var, LIMB_BITS};
@@ -20,8 +20,22 @@ use crate::transcript::{labels, FiatShamirVerifier, VerifierTranscript};
 /// [`VerifyError::Layer`], [`VerifyError::Lookup`], [`VerifyError::Output`] or
 /// [`VerifyError::Input`].
 pub fn verify(model: &Model, input: &Tensor, proof: &[u8]) -> Result<Tensor, VerifyError> {
+    verify_mode(model, input, AdviceMode::Clear, proof)
+}
+
+/// [`verify`] for a proof whose advice is bound by `mode` (the verifier's choice: a proof made
+/// under another mode or other parameters fails).
+///
+/// # Errors
+/// As [`verify`].
+pub fn verify_mode(
+    model: &Model,
+    input: &Tensor,
+    mode: AdviceMode,
+    proof: &[u8],
+) -> Result<Tensor, VerifyError> {
     let mut t = FiatShamirVerifier::new(PROTOCOL, proof)?;
-    let out = verify_with(model, input, &mut t)?;
+    let out = verify_with_mode(model, input, mode, &mut t)?;
     t.finish()?;
     Ok(out)
 }
@@ -33,7 +47,7 @@ struct State<'a> {
     /// Global id of each layer's first column.
     first_col: Vec<usize>,
     pending: Vec<Vec<EvalClaim>>,
-    scheme: Clear,
+    scheme: Box<dyn AdviceVerifier>,
 }
 
 fn at_layer(layer: usize, model: &Model) -> impl Fn(VerifyError) -> VerifyError + '_ {
@@ -104,10 +118,20 @@ impl State<'_> {
     }
 }
 
-/// [`verify`] over any transcript (Fiat–Shamir or interactive).
+/// [`verify`] over any transcript (Fiat–Shamir or interactive), advice in the clear.
 pub fn verify_with(
     model: &Model,
     input: &Tensor,
+    t: &mut impl VerifierTranscript,
+) -> Result<Tensor, VerifyError> {
+    verify_with_mode(model, input, AdviceMode::Clear, t)
+}
+
+/// [`verify_with`] under an advice `mode`.
+pub fn verify_with_mode(
+    model: &Model,
+    input: &Tensor,
+    mode: AdviceMode,
     mut t: &mut impl VerifierTranscript,
 ) -> Result<Tensor, VerifyError> {
     if input.dims != model.input_dims || input.data.iter().any(|v| !(-128..=127).contains(v)) {
@@ -118,6 +142,7 @@ pub fn verify_with(
 
     // 1–2. statement, output, advice
     absorb_statement(&mut t, model, &input.data);
+    mode.absorb(&mut t);
     let out_dims = model.output_dims().to_vec();
     let out_layout = Layout::new(&out_dims);
     let output =
@@ -126,18 +151,18 @@ pub fn verify_with(
     let mut first_col = Vec::with_capacity(n_layers);
     for (i, l) in model.layers.iter().enumerate() {
         first_col.push(lens.len());
-        let len = plan.layouts.get(i).map_or(0, Layout::len);
-        lens.extend(std::iter::repeat_n((labels::GKR_ADVICE, len), l.columns().len()));
+        let layout = plan.layouts.get(i).cloned().unwrap_or_else(|| Layout::new(&[1]));
+        lens.extend(std::iter::repeat_n((labels::GKR_ADVICE, layout), l.columns().len()));
     }
     let range_m_id = lens.len();
     if plan.range_total > 0 {
-        lens.push((labels::GKR_MULTIPLICITIES, 1 << LIMB_BITS));
+        lens.push((labels::GKR_MULTIPLICITIES, Layout::new(&[1 << LIMB_BITS])));
     }
     let table_m_id = lens.len();
     if plan.table_total > 0 {
-        lens.push((labels::GKR_MULTIPLICITIES, plan.table_rows));
+        lens.push((labels::GKR_MULTIPLICITIES, Layout::new(&[plan.table_rows])));
     }
-    let mut scheme = Clear::default();
+    let mut scheme = mode.verifier();
     scheme.receive(&lens, &mut t)?;
     let mut st =
         State { model, plan, input, first_col, pending: vec![Vec::new(); n_layers + 1], scheme };
@@ -340,5 +365,6 @@ pub fn verify_with(
             }
         }
     }
+    st.scheme.finish(&mut t).map_err(|e| VerifyError::Advice { source: Box::new(e) })?;
     Ok(output)
 }

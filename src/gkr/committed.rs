@@ -1,0 +1,519 @@
+//! Advice committed with the Basefold PCS ([`crate::pcs::basefold`]) and opened once per proof.
+//!
+//! **Commit.** Every column (each zero-padded to its layout, 2^vᵢ entries) is placed in one table
+//! T of 2^n entries, largest first, so that each column's offset oᵢ is a multiple of its size:
+//! the column's MLE is then T̃(x, bits(oᵢ / 2^vᵢ)) — its own variables low, the offset's bits
+//! high. T is committed with one Merkle root, sent before the first challenge that depends on it
+//! (the mode and its parameters are absorbed even earlier, by the driver).
+//!
+//! **Openings.** The driver records every claim cᵢ(pᵢ) = yᵢ, with pᵢ zero-extended to the
+//! claim's length: a claim of the form fᵢ·T̃(qᵢ) = yᵢ with qᵢ = (pᵢ[..vᵢ], bits(oᵢ/2^vᵢ)) and
+//! fᵢ = Π_{j ≥ vᵢ} (1 − pᵢⱼ).
+//!
+//! **Zero padding.** In clear mode the verifier pads the columns itself; here the prover could
+//! write anything in a column's padded slots, and the layers' relations rely on zeros there. So
+//! the same reduction also proves Σ_x eq(τ, x)·(1 − M(x))·T(x) = 0 over the columns' slots, with
+//! M the concatenated layout masks and τ random: that sum is the MLE of (1 − M)·T at τ, zero for
+//! every τ only if T vanishes on every padded slot (error ≤ n/p).
+//!
+//! **Finish.** After the last layer both sides absorb the claims, draw τ and γ, and run one
+//! degree-2 sumcheck of Σ_x w(x)·T(x) = Σᵢ γⁱ·yᵢ with
+//! w(x) = Σᵢ γⁱ·fᵢ·eq(qᵢ, x) + γᶜ·Σ_s eq(τ, x)·(1 − M(x))·[x in column s].
+//! The verifier evaluates w at the sumcheck's point ρ in O(c·n) (the column masks' MLEs factor
+//! axis by axis), receives T̃(ρ), and checks it with one Basefold opening. If any yᵢ is false,
+//! the combined sum is false except with probability c/p over γ, and the sumcheck then fails
+//! except with probability 2n/p; the opening's own error is in `paper-notes/pcs.md`.
+
+use super::commit::{AdviceProver, AdviceVerifier};
+use crate::circuit::Layout;
+use crate::error::{ProveError, VerifyError};
+use crate::field::{from_i64, Fp};
+use crate::pcs::basefold::{self, Commitment, Committed, Params};
+use crate::poly::{eq_eval, eq_evals_scaled};
+use crate::sumcheck::{self, prover::ProductSum, SumcheckClaim};
+use crate::transcript::{labels, Label, ProverTranscript, Transcript, VerifierTranscript};
+use ark_ff::{One, Zero};
+
+/// Where each column sits in the committed table.
+#[derive(Clone, Debug, Default)]
+struct Placement {
+    layouts: Vec<Layout>,
+    offsets: Vec<usize>,
+    /// Variables of the whole table (at least 1).
+    num_vars: usize,
+}
+
+impl Placement {
+    fn new(layouts: Vec<Layout>) -> Self {
+        let mut order: Vec<usize> = (0..layouts.len()).collect();
+        order.sort_by_key(|&i| std::cmp::Reverse(layouts[i].num_vars()));
+        let mut offsets = vec![0; layouts.len()];
+        let mut at = 0usize;
+        for i in order {
+            offsets[i] = at;
+            at += layouts[i].padded_len();
+        }
+        let num_vars = at.next_power_of_two().max(2).trailing_zeros() as usize;
+        Self { layouts, offsets, num_vars }
+    }
+
+    /// The column's variables and its index among the blocks of its size.
+    fn block(&self, id: usize) -> (usize, usize) {
+        let v = self.layouts[id].num_vars();
+        (v, self.offsets[id] >> v)
+    }
+}
+
+/// eq(r, bits(index)) for the boolean point of `index`'s low r.len() bits.
+fn select(r: &[Fp], index: usize) -> Fp {
+    r.iter()
+        .enumerate()
+        .map(|(b, x)| if (index >> b) & 1 == 1 { *x } else { Fp::one() - x })
+        .product()
+}
+
+/// One recorded claim: factor·col̃(point) = value.
+#[derive(Clone, Debug)]
+struct Opening {
+    id: usize,
+    point: Vec<Fp>,
+    factor: Fp,
+    value: Fp,
+}
+
+impl Opening {
+    /// A claim on column `id` at a point of at least the column's variables.
+    fn new(pl: &Placement, id: usize, point: &[Fp], value: Fp) -> Option<Self> {
+        let v = pl.layouts.get(id)?.num_vars();
+        let (low, high) = (point.get(..v)?, point.get(v..)?);
+        let factor = high.iter().map(|r| Fp::one() - r).product();
+        Some(Self { id, point: low.to_vec(), factor, value })
+    }
+}
+
+/// What both sides do at the start of the finish: absorb the claims, draw τ and γ; returns
+/// (τ, each claim's coefficient γⁱ·fᵢ, the padding coefficient γᶜ, the claimed sum Σ γⁱ·yᵢ).
+fn challenges(
+    pl: &Placement,
+    openings: &[Opening],
+    t: &mut impl Transcript,
+) -> (Vec<Fp>, Vec<Fp>, Fp, Fp) {
+    t.append_u64(labels::ADVICE_CLAIMS, openings.len() as u64);
+    for o in openings {
+        t.append_u64(labels::ADVICE_CLAIMS, o.id as u64);
+        t.append_fields(labels::ADVICE_CLAIMS, &o.point);
+        t.append_field(labels::ADVICE_CLAIMS, &o.value);
+    }
+    let tau = t.challenges(labels::ADVICE_TAU, pl.num_vars);
+    let gamma = t.challenge(labels::ADVICE_GAMMA);
+    let mut g = Fp::one();
+    let mut coeffs = Vec::with_capacity(openings.len());
+    let mut sum = Fp::zero();
+    for o in openings {
+        coeffs.push(g * o.factor);
+        sum += g * o.value;
+        g *= gamma;
+    }
+    (tau, coeffs, g, sum)
+}
+
+/// w(ρ) for the verifier, in O(c·n) plus the padded columns' masks.
+fn weight_eval(
+    pl: &Placement,
+    openings: &[Opening],
+    coeffs: &[Fp],
+    pad: Fp,
+    tau: &[Fp],
+    rho: &[Fp],
+) -> Fp {
+    let claims: Fp = openings
+        .iter()
+        .zip(coeffs)
+        .map(|(o, c)| {
+            let (v, index) = pl.block(o.id);
+            *c * eq_eval(&o.point, &rho[..v]) * select(&rho[v..], index)
+        })
+        .sum();
+    let padding: Fp = (0..pl.layouts.len())
+        .filter(|&s| pl.layouts[s].len() < pl.layouts[s].padded_len())
+        .map(|s| {
+            let (v, index) = pl.block(s);
+            let (tl, rl) = (&tau[..v], &rho[..v]);
+            select(&tau[v..], index)
+                * select(&rho[v..], index)
+                * (eq_eval(tl, rl) - pl.layouts[s].masked_eq_eval(tl, rl))
+        })
+        .sum();
+    claims + pad * padding
+}
+
+/// The prover of [`super::commit::AdviceMode::Committed`].
+#[derive(Debug)]
+pub struct CommittedProver {
+    params: Params,
+    placement: Placement,
+    table: Vec<Fp>,
+    committed: Option<Committed>,
+    openings: Vec<Opening>,
+    /// Refuse to prove false openings (a cheater in the tests sends them anyway).
+    strict: bool,
+}
+
+impl CommittedProver {
+    pub fn new(params: Params) -> Self {
+        Self {
+            params,
+            placement: Placement::default(),
+            table: Vec::new(),
+            committed: None,
+            openings: Vec::new(),
+            strict: true,
+        }
+    }
+}
+
+impl CommittedProver {
+    /// Commits the placed table as it is (a cheating prover in the tests writes its padding).
+    fn commit_table(
+        &mut self,
+        pl: Placement,
+        table: Vec<Fp>,
+        t: &mut impl ProverTranscript,
+    ) -> Result<(), ProveError> {
+        let committed = basefold::commit(&table, self.params)?;
+        basefold::send_commitment(t, &committed.commitment);
+        self.placement = pl;
+        self.table = table;
+        self.committed = Some(committed);
+        Ok(())
+    }
+}
+
+impl AdviceProver for CommittedProver {
+    fn commit(
+        &mut self,
+        columns: &[(Label, &Layout, &[i64])],
+        mut t: &mut dyn ProverTranscript,
+    ) -> Result<(), ProveError> {
+        let pl = Placement::new(columns.iter().map(|(_, l, _)| (*l).clone()).collect());
+        let mut table = vec![Fp::zero(); 1 << pl.num_vars];
+        for ((_, layout, data), &offset) in columns.iter().zip(&pl.offsets) {
+            if data.len() != layout.len() {
+                return Err(ProveError::ShapeMismatch {
+                    what: "entries of an advice column",
+                    expected: layout.len(),
+                    got: data.len(),
+                });
+            }
+            let padded = layout.pad(data);
+            for (slot, v) in table[offset..offset + padded.len()].iter_mut().zip(padded) {
+                *slot = from_i64(v);
+            }
+        }
+        self.commit_table(pl, table, &mut t)
+    }
+
+    fn open(&mut self, id: usize, point: &[Fp], value: Fp, _: &mut dyn ProverTranscript) {
+        // an opening the verifier could not phrase either is dropped; the verifier rejects it
+        if let Some(o) = Opening::new(&self.placement, id, point, value) {
+            self.openings.push(o);
+        }
+    }
+
+    fn finish(&mut self, mut t: &mut dyn ProverTranscript) -> Result<(), ProveError> {
+        let Some(committed) = &self.committed else {
+            return Err(ProveError::InvalidShape {
+                reason: "advice finished before commit".into(),
+            });
+        };
+        if self.openings.is_empty() {
+            return Ok(());
+        }
+        let pl = &self.placement;
+        let (tau, coeffs, pad, sum) = challenges(pl, &self.openings, &mut t);
+        let mut w = vec![Fp::zero(); self.table.len()];
+        for (o, c) in self.openings.iter().zip(&coeffs) {
+            let offset = pl.offsets[o.id];
+            let e = eq_evals_scaled(&o.point, *c);
+            w[offset..offset + e.len()].iter_mut().zip(e).for_each(|(x, y)| *x += y);
+        }
+        for (layout, &offset) in pl.layouts.iter().zip(&pl.offsets) {
+            if layout.len() == layout.padded_len() {
+                continue;
+            }
+            let (v, index) = (layout.num_vars(), offset >> layout.num_vars());
+            let e = eq_evals_scaled(&tau[..v], pad * select(&tau[v..], index));
+            for ((x, y), valid) in w[offset..offset + e.len()].iter_mut().zip(e).zip(layout.mask())
+            {
+                if !valid {
+                    *x += y;
+                }
+            }
+        }
+        let (out, holds) = sumcheck::prover::prove_unchecked(
+            ProductSum::product(vec![w, self.table.clone()])?,
+            sum,
+            &mut t,
+        );
+        if !holds && self.strict {
+            return Err(ProveError::ClaimedSumMismatch);
+        }
+        t.send(labels::SUMCHECK_FINAL_EVALS, &out.final_evals[1..2]);
+        basefold::open(&[committed], &out.point, &mut t)
+    }
+}
+
+/// The verifier of [`super::commit::AdviceMode::Committed`].
+#[derive(Debug)]
+pub struct CommittedVerifier {
+    params: Params,
+    placement: Placement,
+    commitment: Option<Commitment>,
+    openings: Vec<Opening>,
+}
+
+impl CommittedVerifier {
+    pub fn new(params: Params) -> Self {
+        Self { params, placement: Placement::default(), commitment: None, openings: Vec::new() }
+    }
+}
+
+impl AdviceVerifier for CommittedVerifier {
+    fn receive(
+        &mut self,
+        columns: &[(Label, Layout)],
+        mut t: &mut dyn VerifierTranscript,
+    ) -> Result<(), VerifyError> {
+        let pl = Placement::new(columns.iter().map(|(_, l)| l.clone()).collect());
+        if pl.num_vars > 30 {
+            return Err(VerifyError::InvalidStatement { reason: "more advice than 2^30 entries" });
+        }
+        self.commitment = Some(basefold::receive_commitment(&mut t, pl.num_vars)?);
+        self.placement = pl;
+        Ok(())
+    }
+
+    fn check(
+        &mut self,
+        id: usize,
+        layout: &Layout,
+        point: &[Fp],
+        value: Fp,
+        _what: &'static str,
+        _: &mut dyn VerifierTranscript,
+    ) -> Result<(), VerifyError> {
+        let opening = Opening::new(&self.placement, id, point, value)
+            .filter(|_| self.placement.layouts.get(id) == Some(layout))
+            .ok_or(VerifyError::InvalidStatement { reason: "opening of an unknown column" })?;
+        self.openings.push(opening);
+        Ok(())
+    }
+
+    fn finish(&mut self, mut t: &mut dyn VerifierTranscript) -> Result<(), VerifyError> {
+        let commitment = self
+            .commitment
+            .ok_or(VerifyError::InvalidStatement { reason: "advice finished before commit" })?;
+        if self.openings.is_empty() {
+            return Ok(());
+        }
+        let pl = &self.placement;
+        let (tau, coeffs, pad, claimed_sum) = challenges(pl, &self.openings, &mut t);
+        let claim = SumcheckClaim { num_vars: pl.num_vars, degree: 2, claimed_sum };
+        let eval = sumcheck::verify(&claim, &mut t)?;
+        let value = t
+            .receive(labels::SUMCHECK_FINAL_EVALS, 1)?
+            .first()
+            .copied()
+            .ok_or(VerifyError::InvalidStatement { reason: "no table evaluation" })?;
+        let w = weight_eval(pl, &self.openings, &coeffs, pad, &tau, &eval.point);
+        if w * value != eval.value {
+            return Err(VerifyError::EvalMismatch {
+                what: "the advice openings, merged into one",
+                claimed: eval.value,
+                computed: w * value,
+            });
+        }
+        basefold::verify(&[commitment], &eval.point, &[value], self.params, &mut t)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::poly::evaluate_padded;
+    use crate::transcript::{FiatShamirProver, FiatShamirVerifier};
+    use rand::{rngs::StdRng, Rng, SeedableRng};
+
+    const P: Params = Params { rate_log: 2, queries: 20, fold_log: 4 };
+
+    #[test]
+    fn columns_sit_at_multiples_of_their_size() {
+        let pl = Placement::new(vec![
+            Layout::new(&[3]),
+            Layout::new(&[10, 5]),
+            Layout::new(&[1]),
+            Layout::new(&[100]),
+        ]);
+        for (l, &o) in pl.layouts.iter().zip(&pl.offsets) {
+            assert_eq!(o % l.padded_len(), 0, "offset {o} of a column of {}", l.padded_len());
+        }
+        let total: usize = pl.layouts.iter().map(Layout::padded_len).sum();
+        assert!(1 << pl.num_vars >= total && total > 1 << (pl.num_vars - 1));
+    }
+
+    /// Random columns, and openings of each at a random point (some longer than the column).
+    struct Case {
+        layouts: Vec<Layout>,
+        data: Vec<Vec<i64>>,
+        openings: Vec<(usize, Vec<Fp>, Fp)>,
+    }
+
+    fn case(seed: u64) -> Case {
+        let mut rng = StdRng::seed_from_u64(seed);
+        let layouts: Vec<Layout> = (0..rng.gen_range(1..6))
+            .map(|_| Layout::new(&[rng.gen_range(1..9), rng.gen_range(1..40)]))
+            .collect();
+        let data: Vec<Vec<i64>> = layouts
+            .iter()
+            .map(|l| (0..l.len()).map(|_| rng.gen_range(-300..70000)).collect())
+            .collect();
+        let mut openings = Vec::new();
+        for _ in 0..rng.gen_range(1..8) {
+            let id = rng.gen_range(0..layouts.len());
+            let extra = rng.gen_range(0..3);
+            let point: Vec<Fp> =
+                (0..layouts[id].num_vars() + extra).map(|_| Fp::from(rng.gen::<u64>())).collect();
+            let value = evaluate_padded(&layouts[id].pad_fp(&data[id]), &point);
+            openings.push((id, point, value));
+        }
+        Case { layouts, data, openings }
+    }
+
+    /// Proves the case's openings, with `table` (if given) committed in place of the columns.
+    fn prove(c: &Case, table: Option<Vec<Fp>>) -> Vec<u8> {
+        let mut t = FiatShamirProver::new("committed advice test");
+        let mut p = CommittedProver { strict: false, ..CommittedProver::new(P) };
+        let cols: Vec<(Label, &Layout, &[i64])> = c
+            .layouts
+            .iter()
+            .zip(&c.data)
+            .map(|(l, d)| (labels::GKR_ADVICE, l, d.as_slice()))
+            .collect();
+        match table {
+            None => p.commit(&cols, &mut t).unwrap(),
+            Some(table) => {
+                p.commit_table(Placement::new(c.layouts.clone()), table, &mut t).unwrap()
+            }
+        }
+        for (id, point, value) in &c.openings {
+            p.open(*id, point, *value, &mut t);
+        }
+        p.finish(&mut t).unwrap();
+        t.into_proof().encode()
+    }
+
+    fn verify(c: &Case, proof: &[u8]) -> Result<(), VerifyError> {
+        let mut t = FiatShamirVerifier::new("committed advice test", proof)?;
+        let mut v = CommittedVerifier::new(P);
+        let cols: Vec<(Label, Layout)> =
+            c.layouts.iter().map(|l| (labels::GKR_ADVICE, l.clone())).collect();
+        v.receive(&cols, &mut t)?;
+        for (id, point, value) in &c.openings {
+            v.check(*id, &c.layouts[*id], point, *value, "test", &mut t)?;
+        }
+        v.finish(&mut t)?;
+        t.finish()
+    }
+
+    #[test]
+    fn honest_openings_verify() {
+        for seed in 0..60 {
+            let c = case(seed);
+            assert_eq!(verify(&c, &prove(&c, None)), Ok(()), "seed {seed}");
+        }
+    }
+
+    #[test]
+    fn a_false_opening_is_rejected() {
+        for seed in 0..20 {
+            let mut c = case(seed);
+            let k = seed as usize % c.openings.len();
+            c.openings[k].2 += Fp::from(1u64);
+            // the prover proves the false claim as best it can: the merged sum no longer holds
+            let mut t = FiatShamirProver::new("committed advice test");
+            let mut p = CommittedProver::new(P);
+            let cols: Vec<(Label, &Layout, &[i64])> = c
+                .layouts
+                .iter()
+                .zip(&c.data)
+                .map(|(l, d)| (labels::GKR_ADVICE, l, d.as_slice()))
+                .collect();
+            p.commit(&cols, &mut t).unwrap();
+            for (id, point, value) in &c.openings {
+                p.open(*id, point, *value, &mut t);
+            }
+            assert_eq!(p.finish(&mut t), Err(ProveError::ClaimedSumMismatch));
+            // and an honest proof checked against the false claim fails
+            let honest = case(seed);
+            assert!(verify(&c, &prove(&honest, None)).is_err(), "seed {seed}");
+        }
+    }
+
+    #[test]
+    fn nonzero_padding_is_rejected() {
+        // a cheater writes a value into a padded slot of a column and opens the column honestly
+        // with respect to what it committed: every opening is true of the committed table, but
+        // the layers would read a non-zero padding
+        let mut checked = 0;
+        for seed in 0..40 {
+            let c = case(seed);
+            let pl = Placement::new(c.layouts.clone());
+            let Some(id) =
+                (0..c.layouts.len()).find(|&i| c.layouts[i].len() < c.layouts[i].padded_len())
+            else {
+                continue;
+            };
+            let mut table = vec![Fp::zero(); 1 << pl.num_vars];
+            for ((l, d), &o) in c.layouts.iter().zip(&c.data).zip(&pl.offsets) {
+                for (slot, v) in table[o..].iter_mut().zip(l.pad_fp(d)) {
+                    *slot = v;
+                }
+            }
+            let pad = c.layouts[id].mask().iter().position(|&valid| !valid).unwrap();
+            table[pl.offsets[id] + pad] = Fp::from(5u64);
+            let mut cheat = case(seed);
+            for (oid, point, value) in &mut cheat.openings {
+                let o = pl.offsets[*oid];
+                let column = &table[o..o + c.layouts[*oid].padded_len()];
+                *value = evaluate_padded(column, point);
+            }
+            let proof = prove(&cheat, Some(table));
+            assert!(verify(&cheat, &proof).is_err(), "seed {seed}");
+            checked += 1;
+        }
+        assert!(checked > 10);
+    }
+
+    #[test]
+    fn tampered_proofs_are_rejected() {
+        let c = case(7);
+        let proof = prove(&c, None);
+        let mut rng = StdRng::seed_from_u64(1);
+        for _ in 0..200 {
+            let mut bad = proof.clone();
+            let i = rng.gen_range(0..bad.len());
+            bad[i] ^= 1 << rng.gen_range(0..8);
+            assert!(verify(&c, &bad).is_err(), "flip at byte {i}");
+        }
+        // other parameters on the verifier's side
+        let mut t = FiatShamirVerifier::new("committed advice test", &proof).unwrap();
+        let mut v = CommittedVerifier::new(Params { queries: 21, ..P });
+        let cols: Vec<(Label, Layout)> =
+            c.layouts.iter().map(|l| (labels::GKR_ADVICE, l.clone())).collect();
+        v.receive(&cols, &mut t).unwrap();
+        for (id, point, value) in &c.openings {
+            v.check(*id, &c.layouts[*id], point, *value, "test", &mut t).unwrap();
+        }
+        assert!(v.finish(&mut t).is_err());
+    }
+}
