@@ -1,5 +1,6 @@
 //! Typed errors: [`ProveError`] for what the prover cannot do, [`VerifyError`] for why a proof is
-//! rejected. The verifier reports every failure through [`VerifyError`]; it never panics.
+//! rejected (with [`PcsError`] for openings of the polynomial commitment). The verifier reports
+//! every failure through [`VerifyError`]; it never panics.
 
 use crate::field::Fp;
 use thiserror::Error;
@@ -71,6 +72,39 @@ pub enum VerifyError {
     // Interactive sessions.
     #[error("the connection to the prover: {reason}")]
     Channel { reason: String },
+
+    // --- polynomial commitments ---
+    #[error("polynomial commitment: {0}")]
+    Pcs(#[from] PcsError),
+}
+
+/// Why an opening of the polynomial commitment (`pcs::basefold`) was rejected. Rounds number the
+/// committed codewords of one opening (0 is the committed table's own codeword); queries number
+/// the verifier's query positions in the order it drew them; tables number the batched
+/// commitments in the order the caller passes them.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum PcsError {
+    #[error("nothing to open: no commitments")]
+    NoCommitments,
+    #[error("{what}: expected {expected}, got {got}")]
+    WrongLength { what: &'static str, expected: usize, got: usize },
+    #[error("the verifier cannot run rate 2^-{rate_log}, {queries} queries, folds of 2^{fold_log} on {num_vars} variables")]
+    UnsupportedParams { rate_log: u32, queries: usize, fold_log: u32, num_vars: usize },
+    #[error("the opening was made with {what} = {got}, the verifier's is {expected}")]
+    ParamsMismatch { what: &'static str, expected: u64, got: i64 },
+    #[error("sumcheck round {round} does not sum to the running claim")]
+    RoundSumMismatch { round: usize },
+    #[error("the Merkle cap of codeword {round} (table {table}) does not hash to its root")]
+    CapMismatch { round: usize, table: usize },
+    #[error("query {query}: the Merkle path in codeword {round} (table {table}) does not lead to its root")]
+    PathMismatch { query: usize, round: usize, table: usize },
+    #[error("query {query}: codeword {round} does not hold the fold of codeword {round} - 1")]
+    FoldMismatch { query: usize, round: usize },
+    #[error("the final polynomial does not give the sumcheck's last claim")]
+    FinalSumMismatch,
+    #[error("query {query}: the last fold is not the final polynomial's codeword")]
+    FinalFoldMismatch { query: usize },
 }
 
 /// Why the prover could not produce a proof (bad witness, shapes, parameters).

@@ -15,7 +15,7 @@
 //! | [`merge`] | several claims on one MLE at different points merged into one |
 //! | [`matmul`] | Thaler's matrix-product protocol, the exact int8 GEMM, Freivalds' check |
 //! | [`sumcheck`] | prover and verifier for sums of products of multilinear polynomials |
-//! | [`error`] | `ProveError`, `VerifyError` |
+//! | [`error`] | `ProveError`, `VerifyError`, `PcsError` |
 //!
 //! ```text
 //! field ← poly ← sumcheck ← matmul, lookup, merge ← (circuit, gkr: issue 5)
@@ -44,5 +44,5 @@ pub mod quant;
 pub mod sumcheck;
 pub mod transcript;
 
-pub use error::{ProveError, VerifyError};
+pub use error::{PcsError, ProveError, VerifyError};
 pub use field::Fp;

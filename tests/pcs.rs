@@ -1,7 +1,9 @@
-//! The Basefold-style PCS groundwork (issue 10): honest openings verify for many seeds and
-//! sizes; wrong points and values, tampered paths, leaves, roots and folds, a cheating commit far
-//! from the code, too few query answers, other parameters and byte flips are rejected.
+//! The Basefold-style PCS (issue 10): honest openings verify for many seeds and sizes; wrong
+//! points and values, tampered paths, leaves, roots and folds, a cheating commit far from the
+//! code, too few query answers, other parameters and byte flips are rejected, each with the error
+//! that names it.
 
+use gkrnet::error::{PcsError, VerifyError};
 use gkrnet::field::{from_i64, Fp};
 use gkrnet::pcs::basefold::{self, Commitment, Committed, Params};
 use gkrnet::poly::evaluate_padded;
@@ -38,7 +40,7 @@ fn check(
     values: &[Fp],
     params: Params,
     proof: &[u8],
-) -> Result<Vec<Commitment>, gkrnet::VerifyError> {
+) -> Result<Vec<Commitment>, VerifyError> {
     let mut t = FiatShamirVerifier::new(P, proof)?;
     let cs: Vec<Commitment> =
         (0..count).map(|_| basefold::receive_commitment(&mut t, n)).collect::<Result<_, _>>()?;
@@ -89,25 +91,92 @@ fn setup(n: usize, seed: u64) -> (Vec<Fp>, Committed, Vec<Fp>, Fp, Vec<u8>) {
     (t, c, z, y, proof)
 }
 
+fn pcs_error(r: Result<Vec<Commitment>, VerifyError>) -> PcsError {
+    match r {
+        Err(VerifyError::Pcs(e)) => e,
+        other => panic!("expected a PCS error, got {other:?}"),
+    }
+}
+
 #[test]
-fn wrong_points_values_and_parameters_are_rejected() {
+fn a_wrong_value_is_rejected_at_the_first_round() {
     let (_, _, z, y, proof) = setup(8, 3);
     assert!(check(8, 1, &z, &[y], SMALL, &proof).is_ok());
-    assert!(check(8, 1, &z, &[y + Fp::from(1u64)], SMALL, &proof).is_err(), "wrong value");
+    assert_eq!(
+        pcs_error(check(8, 1, &z, &[y + Fp::from(1u64)], SMALL, &proof)),
+        PcsError::RoundSumMismatch { round: 0 }
+    );
+}
+
+#[test]
+fn a_wrong_point_is_rejected_by_the_sumcheck() {
+    // the point is absorbed: the round polynomials no longer chain under the new challenges
+    let (_, _, z, y, proof) = setup(8, 3);
     let mut z2 = z.clone();
     z2[3] += Fp::from(1u64);
-    assert!(check(8, 1, &z2, &[y], SMALL, &proof).is_err(), "wrong point");
-    // parameters that differ from the prover's: fewer or more queries, another rate
-    for params in [
-        Params { rate_log: 2, queries: 19, fold_log: 3 },
-        Params { rate_log: 2, queries: 21, fold_log: 3 },
-        Params { rate_log: 1, queries: 20, fold_log: 3 },
-        Params { rate_log: 2, queries: 20, fold_log: 2 },
+    assert_eq!(
+        pcs_error(check(8, 1, &z2, &[y], SMALL, &proof)),
+        PcsError::RoundSumMismatch { round: 1 }
+    );
+}
+
+#[test]
+fn differing_parameters_are_named() {
+    let (_, _, z, y, proof) = setup(8, 3);
+    for (params, what, expected, got) in [
+        (Params { rate_log: 2, queries: 19, fold_log: 3 }, "queries", 19, 20),
+        (Params { rate_log: 2, queries: 21, fold_log: 3 }, "queries", 21, 20),
+        (Params { rate_log: 1, queries: 20, fold_log: 3 }, "rate_log", 1, 2),
+        (Params { rate_log: 2, queries: 20, fold_log: 2 }, "fold_log", 2, 3),
     ] {
-        assert!(check(8, 1, &z, &[y], params, &proof).is_err(), "{params:?}");
+        assert_eq!(
+            pcs_error(check(8, 1, &z, &[y], params, &proof)),
+            PcsError::ParamsMismatch { what, expected, got },
+            "{params:?}"
+        );
     }
-    // a table of another size
-    assert!(check(7, 1, &z[..7], &[y], SMALL, &proof).is_err());
+    // a table of another size, another number of tables
+    assert_eq!(
+        pcs_error(check(7, 1, &z[..7], &[y], SMALL, &proof)),
+        PcsError::ParamsMismatch { what: "num_vars", expected: 7, got: 8 }
+    );
+    let (_, _, z2, y2, proof2) = setup(8, 3);
+    let mut t = FiatShamirVerifier::new(P, &proof2).unwrap();
+    let c = basefold::receive_commitment(&mut t, 8).unwrap();
+    assert_eq!(
+        basefold::verify(&[c, c], &z2, &[y2, y2], SMALL, &mut t),
+        Err(PcsError::ParamsMismatch { what: "tables", expected: 2, got: 1 }.into())
+    );
+}
+
+#[test]
+fn statements_that_do_not_fit_and_parameters_the_verifier_cannot_run_are_rejected() {
+    let (_, _, z, y, proof) = setup(8, 3);
+    let c = Commitment { root: [0; 32], num_vars: 8 };
+    let verify = |cs: &[Commitment], z: &[Fp], v: &[Fp], params| {
+        let mut t = FiatShamirVerifier::new(P, &proof).unwrap();
+        basefold::verify(cs, z, v, params, &mut t)
+    };
+    for params in [
+        Params { rate_log: 2, queries: 20, fold_log: 0 },
+        Params { rate_log: 2, queries: 20, fold_log: 9 },
+        Params { rate_log: 2, queries: 0, fold_log: 3 },
+        Params { rate_log: 9, queries: 20, fold_log: 3 },
+    ] {
+        assert!(
+            matches!(
+                verify(&[c], &z, &[y], params),
+                Err(VerifyError::Pcs(PcsError::UnsupportedParams { .. }))
+            ),
+            "{params:?}"
+        );
+    }
+    assert_eq!(verify(&[], &z, &[], SMALL), Err(PcsError::NoCommitments.into()));
+    let wrong = |r| matches!(r, Err(VerifyError::Pcs(PcsError::WrongLength { .. })));
+    assert!(wrong(verify(&[c], &z[..7], &[y], SMALL)), "a short point");
+    assert!(wrong(verify(&[c], &z, &[y, y], SMALL)), "a value too many");
+    let c7 = Commitment { num_vars: 7, ..c };
+    assert!(wrong(verify(&[c, c7], &z, &[y, y], SMALL)), "tables of two sizes");
 }
 
 /// Edits one message of an encoded proof.
@@ -117,12 +186,17 @@ fn edit(proof: &[u8], f: impl FnOnce(&mut Proof)) -> Vec<u8> {
     p.encode()
 }
 
+/// The indices of the messages labelled `label`.
+fn messages(proof: &[u8], label: &'static str) -> Vec<usize> {
+    let tag = gkrnet::transcript::label_tag(label);
+    let p = Proof::decode(proof).unwrap();
+    (0..p.messages.len()).filter(|&i| p.messages[i].tag == tag).collect()
+}
+
 #[test]
-fn tampered_roots_paths_leaves_folds_and_answers_are_rejected() {
+fn every_element_of_every_message_is_checked() {
     let (_, _, z, y, proof) = setup(9, 4);
     let decoded = Proof::decode(&proof).unwrap();
-    let tag = |l| gkrnet::transcript::label_tag(l);
-    // every element of every message changed by one
     for (i, m) in decoded.messages.iter().enumerate() {
         let len = m.len();
         for j in [0, len / 2, len.saturating_sub(1)] {
@@ -137,18 +211,121 @@ fn tampered_roots_paths_leaves_folds_and_answers_are_rejected() {
             assert!(check(9, 1, &z, &[y], SMALL, &bad).is_err(), "message {i} element {j}");
         }
     }
-    // too few query answers: the last pairs message cut short
-    let last_pairs =
-        decoded.messages.iter().rposition(|m| m.tag == tag(labels::PCS_PAIRS)).unwrap();
-    let bad = edit(&proof, |p| {
-        p.messages[last_pairs].values.truncate(10);
-    });
-    assert!(check(9, 1, &z, &[y], SMALL, &bad).is_err());
-    // a message dropped
+}
+
+/// The layout of `setup(9, _)` under SMALL: three codewords folded by 8, of 2^8, 2^5 and 2^2
+/// leaves; caps of 16, 16 and 4 hashes; paths of 4, 1 and 0 hashes below them.
+const WIDTH: usize = 8;
+const CAPS: [usize; 3] = [16, 16, 4];
+const BELOW: [usize; 3] = [4, 1, 0];
+
+#[test]
+fn a_tampered_leaf_is_caught_by_its_path() {
+    let (_, _, z, y, proof) = setup(9, 4);
+    for (round, &m) in messages(&proof, labels::PCS_PAIRS).iter().enumerate() {
+        for query in [0, 7, 19] {
+            let bad = edit(&proof, |p| p.messages[m].values[query * WIDTH + 5] += Fp::from(1u64));
+            assert_eq!(
+                pcs_error(check(9, 1, &z, &[y], SMALL, &bad)),
+                PcsError::PathMismatch { query, round, table: 0 }
+            );
+        }
+    }
+}
+
+#[test]
+fn tampered_paths_and_caps_are_caught() {
+    let (_, _, z, y, proof) = setup(9, 4);
+    for (round, &m) in messages(&proof, labels::PCS_PAIRS).iter().enumerate() {
+        let hashes = m + 1;
+        for query in [0, 11, 19] {
+            if BELOW[round] == 0 {
+                continue;
+            }
+            let at = (CAPS[round] + query * BELOW[round] + BELOW[round] - 1) * 32 + 3;
+            let bad = edit(&proof, |p| p.messages[hashes].bytes.as_mut().unwrap()[at] ^= 0x10);
+            assert_eq!(
+                pcs_error(check(9, 1, &z, &[y], SMALL, &bad)),
+                PcsError::PathMismatch { query, round, table: 0 }
+            );
+        }
+        let bad = edit(&proof, |p| p.messages[hashes].bytes.as_mut().unwrap()[40] ^= 1);
+        assert_eq!(
+            pcs_error(check(9, 1, &z, &[y], SMALL, &bad)),
+            PcsError::CapMismatch { round, table: 0 }
+        );
+    }
+}
+
+#[test]
+fn tampered_roots_change_the_challenges() {
+    // every root is absorbed before the challenges that follow it, so a changed root is caught by
+    // the first sumcheck round whose challenge it changed: the commitment's at round 1 (round 0's
+    // sum does not depend on a challenge), the folded codewords' after their groups of 3 rounds
+    let (_, _, z, y, proof) = setup(9, 4);
+    let roots = messages(&proof, labels::PCS_HASHES);
+    let params = messages(&proof, labels::PCS_PARAMS)[0];
+    let finale = messages(&proof, labels::PCS_FINAL)[0];
+    let in_opening: Vec<usize> =
+        roots.iter().copied().filter(|&m| m > params && m < finale).collect();
+    assert_eq!(in_opening.len(), 2);
+    for (m, round) in [(roots[0], 1), (in_opening[0], 4), (in_opening[1], 7)] {
+        let bad = edit(&proof, |p| p.messages[m].bytes.as_mut().unwrap()[31] ^= 0x80);
+        assert_eq!(
+            pcs_error(check(9, 1, &z, &[y], SMALL, &bad)),
+            PcsError::RoundSumMismatch { round },
+            "message {m}"
+        );
+    }
+}
+
+#[test]
+fn a_folded_codeword_that_does_not_hold_the_fold_is_caught() {
+    let mut rng = ChaCha20Rng::seed_from_u64(9);
+    let t = table(&mut rng, 9);
+    let c = basefold::commit(&t, SMALL).unwrap();
+    let z = point(&mut rng, 9);
+    for round in [1, 2] {
+        let mut tr = FiatShamirProver::new(P);
+        basefold::send_commitment(&mut tr, &c.commitment);
+        basefold::open_tampered_for_tests(&[&c], &z, &mut tr, |r, cw| {
+            if r == round {
+                cw.iter_mut().for_each(|v| *v += Fp::from(1u64));
+            }
+        })
+        .unwrap();
+        let proof = tr.into_proof().encode();
+        assert_eq!(
+            pcs_error(check(9, 1, &z, &[evaluate_padded(&t, &z)], SMALL, &proof)),
+            PcsError::FoldMismatch { query: 0, round }
+        );
+    }
+}
+
+#[test]
+fn a_wrong_final_polynomial_is_caught() {
+    let (_, _, z, y, proof) = setup(9, 4);
+    let fin = messages(&proof, labels::PCS_FINAL)[0];
+    let bad = edit(&proof, |p| p.messages[fin].values[0] += Fp::from(1u64));
+    assert_eq!(pcs_error(check(9, 1, &z, &[y], SMALL, &bad)), PcsError::FinalSumMismatch);
+}
+
+#[test]
+fn too_few_answers_or_a_missing_message_are_caught() {
+    let (_, _, z, y, proof) = setup(9, 4);
+    let last_pairs = *messages(&proof, labels::PCS_PAIRS).last().unwrap();
+    let bad = edit(&proof, |p| p.messages[last_pairs].values.truncate(10));
+    assert!(matches!(
+        check(9, 1, &z, &[y], SMALL, &bad),
+        Err(VerifyError::MessageLength { label: labels::PCS_PAIRS, got: 10, .. })
+    ));
     let bad = edit(&proof, |p| {
         p.messages.remove(last_pairs);
     });
-    assert!(check(9, 1, &z, &[y], SMALL, &bad).is_err());
+    assert!(matches!(
+        check(9, 1, &z, &[y], SMALL, &bad),
+        Err(VerifyError::UnexpectedMessage { expected: labels::PCS_PAIRS, .. })
+    ));
 }
 
 #[test]
@@ -168,10 +345,8 @@ fn a_commitment_far_from_the_code_is_caught() {
         });
         let z = point(&mut rng, n);
         let proof = prove(&[&cheat], &z);
-        assert!(
-            check(n, 1, &z, &[evaluate_padded(&t, &z)], SMALL, &proof).is_err(),
-            "trial {trial}"
-        );
+        let e = pcs_error(check(n, 1, &z, &[evaluate_padded(&t, &z)], SMALL, &proof));
+        assert!(matches!(e, PcsError::FinalFoldMismatch { .. }), "trial {trial}: {e:?}");
     }
 }
 
@@ -202,21 +377,21 @@ fn openings_verify_interactively_over_tcp() {
     let tables: Vec<Vec<Fp>> = (0..2).map(|_| table(&mut rng, n)).collect();
     let z = point(&mut rng, n);
     let values: Vec<Fp> = tables.iter().map(|t| evaluate_padded(t, &z)).collect();
+    // a cheating prover opens another table than the one it committed to, with its true value
+    let mut other = tables[1].clone();
+    other[3] += Fp::from(1u64);
     for tamper in [false, true] {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = listener.local_addr().unwrap();
-        let (tables2, z2) = (tables.clone(), z.clone());
+        let (tables2, z2, other2) = (tables.clone(), z.clone(), other.clone());
         let server = std::thread::spawn(move || {
             let (s, _) = listener.accept().unwrap();
             let mut p = NetProver::new(BufReader::new(s.try_clone().unwrap()), BufWriter::new(s));
             let mut polys: Vec<Committed> =
                 tables2.iter().map(|t| basefold::commit(t, SMALL).unwrap()).collect();
             if tamper {
-                // the prover opens another table than the one it committed to
-                let mut other = tables2[1].clone();
-                other[3] += Fp::from(1u64);
                 let root = polys[1].commitment.root;
-                polys[1] = basefold::commit(&other, SMALL).unwrap();
+                polys[1] = basefold::commit(&other2, SMALL).unwrap();
                 basefold::send_commitment(&mut p, &polys[0].commitment);
                 basefold::send_commitment(&mut p, &Commitment { root, num_vars: n });
             } else {
@@ -231,14 +406,19 @@ fn openings_verify_interactively_over_tcp() {
         let stream = std::net::TcpStream::connect(addr).unwrap();
         stream.set_read_timeout(Some(std::time::Duration::from_secs(10))).unwrap();
         let mut v = NetVerifier::new(stream).unwrap();
-        let result = (|| -> Result<(), gkrnet::VerifyError> {
+        let result = (|| -> Result<(), VerifyError> {
             let cs: Vec<Commitment> = (0..2)
                 .map(|_| basefold::receive_commitment(&mut v, n))
                 .collect::<Result<_, _>>()?;
+            let values =
+                if tamper { vec![values[0], evaluate_padded(&other, &z)] } else { values.clone() };
             basefold::verify(&cs, &z, &values, SMALL, &mut v)
         })();
-        assert_eq!(result.is_ok(), !tamper, "{result:?}");
-        if !tamper {
+        if tamper {
+            // the opened table's codeword is not the one under the committed root
+            assert_eq!(result, Err(PcsError::CapMismatch { round: 0, table: 1 }.into()));
+        } else {
+            result.unwrap();
             v.expect_end().unwrap();
             assert!(v.stats.challenges > n as u64);
         }

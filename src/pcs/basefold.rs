@@ -21,7 +21,7 @@
 
 use super::code::ReedSolomon;
 use super::merkle::{leaf, verify_cap, verify_path_to_cap, Hash, MerkleTree};
-use crate::error::{ProveError, VerifyError};
+use crate::error::{PcsError, ProveError, VerifyError};
 use crate::field::Fp;
 use crate::poly::eq_evals;
 use crate::transcript::{labels, ProverTranscript, Transcript, VerifierTranscript};
@@ -167,17 +167,22 @@ pub fn receive_commitment(
     Ok(Commitment { root, num_vars })
 }
 
-fn absorb_params(
-    t: &mut impl Transcript,
-    params: &Params,
-    num_vars: usize,
-    point: &[Fp],
-    values: &[Fp],
-) {
-    t.append_u64(labels::PCS_PARAMS, params.rate_log as u64);
-    t.append_u64(labels::PCS_PARAMS, params.queries as u64);
-    t.append_u64(labels::PCS_PARAMS, params.fold_log as u64);
-    t.append_u64(labels::PCS_PARAMS, num_vars as u64);
+/// What the parameters message holds, with the names [`PcsError::ParamsMismatch`] gives them.
+const PARAM_NAMES: [&str; 5] = ["rate_log", "queries", "fold_log", "num_vars", "tables"];
+
+fn param_words(params: &Params, num_vars: usize, tables: usize) -> [u64; 5] {
+    [
+        params.rate_log.into(),
+        params.queries as u64,
+        params.fold_log.into(),
+        num_vars as u64,
+        tables as u64,
+    ]
+}
+
+/// The statement both sides absorb after the parameters: the roots, the point and the values.
+fn absorb_statement(t: &mut impl Transcript, roots: &[Hash], point: &[Fp], values: &[Fp]) {
+    t.append_bytes(labels::PCS_COMMITMENTS, roots.as_flattened());
     t.append_fields(labels::PCS_POINT, point);
     t.append_fields(labels::PCS_VALUES, values);
 }
@@ -252,6 +257,27 @@ pub fn open(
     point: &[Fp],
     t: &mut impl ProverTranscript,
 ) -> Result<(), ProveError> {
+    open_with(polys, point, t, |_, _| {})
+}
+
+/// A cheating opening for soundness tests: `tamper(round, codeword)` may change each folded
+/// codeword (rounds 1, 2, …) before it is committed, so it no longer holds the previous fold.
+#[doc(hidden)]
+pub fn open_tampered_for_tests(
+    polys: &[&Committed],
+    point: &[Fp],
+    t: &mut impl ProverTranscript,
+    tamper: impl FnMut(usize, &mut [Fp]),
+) -> Result<(), ProveError> {
+    open_with(polys, point, t, tamper)
+}
+
+fn open_with(
+    polys: &[&Committed],
+    point: &[Fp],
+    t: &mut impl ProverTranscript,
+    mut tamper: impl FnMut(usize, &mut [Fp]),
+) -> Result<(), ProveError> {
     let Some(first) = polys.first() else {
         return Err(ProveError::InvalidShape { reason: "nothing to open".into() });
     };
@@ -262,7 +288,11 @@ pub fn open(
         });
     }
     let values: Vec<Fp> = polys.iter().map(|p| p.evaluate(point)).collect();
-    absorb_params(t, &params, n, point, &values);
+    // the parameters travel in the proof, so a verifier with other ones can say which differ
+    let words = param_words(&params, n, polys.len());
+    t.send_ints(labels::PCS_PARAMS, &words.map(|w| w as i64));
+    let roots: Vec<Hash> = polys.iter().map(|p| p.commitment.root).collect();
+    absorb_statement(t, &roots, point, &values);
     let gamma = t.challenge(labels::PCS_GAMMA);
     // the combination Σ γⁱ fᵢ: its table and codeword
     let mut table = vec![Fp::zero(); 1 << n];
@@ -300,6 +330,7 @@ pub fn open(
             omega_inv.square_in_place();
         }
         if let Some(&next) = groups.get(gi + 1) {
+            tamper(gi + 1, &mut codeword);
             let tree = tree_of(&codeword, next);
             send_hashes(t, &[tree.root()]);
             committed.push((codeword.clone(), tree));
@@ -337,8 +368,11 @@ pub fn open(
 /// Verifies an opening of `commitments` at `point` with `values` under `params`.
 ///
 /// # Errors
-/// Any message of the wrong length, a path that does not lead to its root, a fold that does not
-/// match, a final value that does not match the sumcheck, or a sumcheck round that does not sum.
+/// A message of the wrong length or kind (the transcript's errors, with the byte offset), or a
+/// [`PcsError`] inside [`VerifyError::Pcs`]: parameters, point or values that do not fit the
+/// commitments, an opening made with other parameters, a sumcheck round that does not sum, a
+/// Merkle cap or path that does not lead to its root, a fold that does not match, a final value
+/// that does not match the sumcheck or the last folds.
 pub fn verify(
     commitments: &[Commitment],
     point: &[Fp],
@@ -346,21 +380,39 @@ pub fn verify(
     params: Params,
     t: &mut impl VerifierTranscript,
 ) -> Result<(), VerifyError> {
-    let bad = |reason: &'static str| VerifyError::InvalidStatement { reason };
-    let Some(first) = commitments.first() else { return Err(bad("nothing to open")) };
+    let Some(first) = commitments.first() else { return Err(PcsError::NoCommitments.into()) };
     let n = first.num_vars;
-    if point.len() != n
-        || values.len() != commitments.len()
-        || commitments.iter().any(|c| c.num_vars != n)
-        || n > 30
-        || params.fold_log == 0
-        || params.fold_log > 8
-    {
-        return Err(bad("commitments, point, values and parameters must agree"));
+    let wrong = |what, expected, got| PcsError::WrongLength { what, expected, got };
+    if let Some(c) = commitments.iter().find(|c| c.num_vars != n) {
+        return Err(wrong("variables of a batched commitment", n, c.num_vars).into());
     }
-    let code = ReedSolomon::new(1 << n, params.rate_log)
-        .ok_or(bad("no FFT domain for these parameters"))?;
-    absorb_params(t, &params, n, point, values);
+    if point.len() != n {
+        return Err(wrong("coordinates of the point", n, point.len()).into());
+    }
+    if values.len() != commitments.len() {
+        return Err(wrong("values (one per commitment)", commitments.len(), values.len()).into());
+    }
+    let unsupported = PcsError::UnsupportedParams {
+        rate_log: params.rate_log,
+        queries: params.queries,
+        fold_log: params.fold_log,
+        num_vars: n,
+    };
+    if n > 30 || params.fold_log == 0 || params.fold_log > 8 || params.queries == 0 {
+        return Err(unsupported.into());
+    }
+    let Some(code) = ReedSolomon::new(1 << n, params.rate_log) else {
+        return Err(unsupported.into());
+    };
+    let words = t.receive_ints(labels::PCS_PARAMS, PARAM_NAMES.len())?;
+    let ours = param_words(&params, n, commitments.len());
+    for ((what, &expected), &got) in PARAM_NAMES.iter().zip(&ours).zip(&words) {
+        if got as u64 != expected || got < 0 {
+            return Err(PcsError::ParamsMismatch { what, expected, got }.into());
+        }
+    }
+    let roots: Vec<Hash> = commitments.iter().map(|c| c.root).collect();
+    absorb_statement(t, &roots, point, values);
     let gamma = t.challenge(labels::PCS_GAMMA);
     let mut claim = Fp::zero();
     let mut g = Fp::one();
@@ -371,37 +423,31 @@ pub fn verify(
     let groups = params.groups(n);
     let mut roots = Vec::with_capacity(groups.len());
     let mut rs = Vec::with_capacity(n);
-    let two_inv = Fp::from(2u64).inverse().ok_or(bad("characteristic 2"))?;
+    let two_inv = Fp::from(2u64).inverse().unwrap_or_default();
     for (gi, &a) in groups.iter().enumerate() {
         for _ in 0..a {
+            let round = rs.len();
             let gk = t.receive(labels::PCS_ROUND, 3)?;
-            if gk[0] + gk[1] != claim {
-                return Err(VerifyError::EvalMismatch {
-                    what: "a PCS sumcheck round",
-                    claimed: gk[0] + gk[1],
-                    computed: claim,
-                });
+            let [g0, g1, g2] = gk[..] else { return Err(unsupported.into()) };
+            if g0 + g1 != claim {
+                return Err(PcsError::RoundSumMismatch { round }.into());
             }
             let r = t.challenge(labels::PCS_CHALLENGE);
             // the quadratic through (0, g0), (1, g1), (2, g2) at r
             let l0 = (r - Fp::one()) * (r - Fp::from(2u64)) * two_inv;
             let l1 = -(r * (r - Fp::from(2u64)));
             let l2 = r * (r - Fp::one()) * two_inv;
-            claim = gk[0] * l0 + gk[1] * l1 + gk[2] * l2;
+            claim = g0 * l0 + g1 * l1 + g2 * l2;
             rs.push(r);
         }
         if gi + 1 < groups.len() {
-            roots.push(receive_hashes(t, 1)?[0]);
+            roots.extend(receive_hashes(t, 1)?);
         }
     }
-    let fin = t.receive(labels::PCS_FINAL, 1)?[0];
+    let fin = t.receive(labels::PCS_FINAL, 1)?.first().copied().unwrap_or_default();
     let eq_zr = crate::poly::eq_eval(point, &rs);
     if fin * eq_zr != claim {
-        return Err(VerifyError::EvalMismatch {
-            what: "the PCS final value",
-            claimed: fin * eq_zr,
-            computed: claim,
-        });
+        return Err(PcsError::FinalSumMismatch.into());
     }
     let m0 = code.codeword_len();
     let mut positions: Vec<usize> = t
@@ -410,7 +456,7 @@ pub fn verify(
         .map(|c| (crate::field::to_u128(c) as usize) & (m0 - 1))
         .collect();
     let tq = params.queries;
-    let omega0_inv = code.point(1).inverse().ok_or(bad("a zero domain point"))?;
+    let omega0_inv = code.point(1).inverse().unwrap_or_default();
     let mut folded: Vec<Fp> = vec![Fp::zero(); tq];
     let (mut m, mut done) = (m0, 0usize);
     for (gi, &a) in groups.iter().enumerate() {
@@ -423,24 +469,19 @@ pub fn verify(
         let zeta_inv = omega_inv.pow([leaves as u64]);
         // the leaf values of every query: combined over the tables in the first group
         let mut leaf_vals: Vec<Vec<Fp>> = vec![vec![Fp::zero(); width]; tq];
-        let sources: Vec<Hash> = if gi == 0 {
-            commitments.iter().map(|c| c.root).collect()
-        } else {
-            vec![roots[gi - 1]]
-        };
+        let sources: &[Hash] = if gi == 0 { &roots_of(commitments) } else { &roots[gi - 1..gi] };
         let mut g = Fp::one();
-        for root in &sources {
+        for (table, root) in sources.iter().enumerate() {
             let vals = t.receive(labels::PCS_PAIRS, width * tq)?;
             let hashes = receive_hashes(t, (1 << c) + tq * below)?;
             let (cap, paths) = hashes.split_at(1 << c);
             if !verify_cap(root, cap) {
-                return Err(bad("a Merkle cap of a PCS codeword"));
+                return Err(PcsError::CapMismatch { round: gi, table }.into());
             }
-            for (i, &q) in positions.iter().enumerate() {
-                let v = &vals[i * width..(i + 1) * width];
-                let path = &paths[i * below..(i + 1) * below];
+            for (i, (&q, v)) in positions.iter().zip(vals.chunks(width)).enumerate() {
+                let path = paths.get(i * below..(i + 1) * below).unwrap_or_default();
                 if !verify_path_to_cap(cap, leaves, q % leaves, &leaf(v), path) {
-                    return Err(bad("a Merkle path of a PCS codeword"));
+                    return Err(PcsError::PathMismatch { query: i, round: gi, table }.into());
                 }
                 leaf_vals[i].iter_mut().zip(v).for_each(|(acc, x)| *acc += g * x);
             }
@@ -449,8 +490,8 @@ pub fn verify(
         for (i, q) in positions.iter_mut().enumerate() {
             let j = *q % leaves;
             // the previous group's fold sits at position q = j + i·leaves of this codeword
-            if gi > 0 && leaf_vals[i][*q / leaves] != folded[i] {
-                return Err(bad("a fold of the PCS codeword does not match"));
+            if gi > 0 && leaf_vals[i].get(*q / leaves) != Some(&folded[i]) {
+                return Err(PcsError::FoldMismatch { query: i, round: gi }.into());
             }
             folded[i] = if a == 0 {
                 leaf_vals[i][0]
@@ -463,8 +504,12 @@ pub fn verify(
         m >>= a;
         done += a;
     }
-    if folded.iter().any(|f| *f != fin) {
-        return Err(bad("the last fold is not the final value"));
+    if let Some(query) = folded.iter().position(|f| *f != fin) {
+        return Err(PcsError::FinalFoldMismatch { query }.into());
     }
     Ok(())
+}
+
+fn roots_of(commitments: &[Commitment]) -> Vec<Hash> {
+    commitments.iter().map(|c| c.root).collect()
 }

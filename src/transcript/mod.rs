@@ -77,6 +77,7 @@ pub mod labels {
     pub const ADVICE_TAU: Label = "advice/tau";
     pub const PCS_HASHES: Label = "pcs/hashes";
     pub const PCS_PARAMS: Label = "pcs/params";
+    pub const PCS_COMMITMENTS: Label = "pcs/commitments";
     pub const PCS_POINT: Label = "pcs/point";
     pub const PCS_VALUES: Label = "pcs/values";
     pub const PCS_GAMMA: Label = "pcs/gamma";
@@ -101,6 +102,7 @@ pub mod labels {
         CONCAT_PART_SUMS,
         MATMUL_RESULT,
         PCS_HASHES,
+        PCS_PARAMS,
         PCS_ROUND,
         PCS_FINAL,
         PCS_PAIRS,
