@@ -71,7 +71,9 @@ fn honest_openings_verify_for_many_seeds_and_sizes() {
 #[test]
 fn large_tables_verify_with_both_parameter_sets() {
     let mut rng = ChaCha20Rng::seed_from_u64(2);
-    for (n, params) in [(16, Params::PROVABLE), (18, Params::CONJECTURED)] {
+    // every size between the many-seed test's and the timed ones below, both parameter sets
+    for n in 13..=19 {
+        let params = if n % 2 == 0 { Params::PROVABLE } else { Params::CONJECTURED };
         let t = table(&mut rng, n);
         let c = basefold::commit(&t, params).unwrap();
         let z = point(&mut rng, n);
@@ -79,6 +81,42 @@ fn large_tables_verify_with_both_parameter_sets() {
         check(n, 1, &z, &[evaluate_padded(&t, &z)], params, &proof).unwrap();
         println!("n = {n}, {params:?}: proof {} bytes", proof.len());
     }
+}
+
+/// One honest opening of a table of 2^n values, timed (printed with `--nocapture`).
+fn honest_large(n: usize, params: Params, seed: u64) {
+    use std::time::Instant;
+    let mut rng = ChaCha20Rng::seed_from_u64(seed);
+    let t = table(&mut rng, n);
+    let z = point(&mut rng, n);
+    let y = evaluate_padded(&t, &z);
+    let start = Instant::now();
+    let c = basefold::commit(&t, params).unwrap();
+    let committed = start.elapsed();
+    let proof = prove(&[&c], &z);
+    let opened = start.elapsed() - committed;
+    check(n, 1, &z, &[y], params, &proof).unwrap();
+    let verified = start.elapsed() - committed - opened;
+    println!(
+        "2^{n} {params:?}: commit {committed:.2?}, open {opened:.2?}, verify {verified:.2?}, \
+         proof {} bytes",
+        proof.len()
+    );
+}
+
+#[test]
+fn honest_opening_at_2_20_provable() {
+    honest_large(20, Params::PROVABLE, 20);
+}
+
+#[test]
+fn honest_opening_at_2_21_conjectured() {
+    honest_large(21, Params::CONJECTURED, 21);
+}
+
+#[test]
+fn honest_opening_at_2_22_provable() {
+    honest_large(22, Params::PROVABLE, 22);
 }
 
 fn setup(n: usize, seed: u64) -> (Vec<Fp>, Committed, Vec<Fp>, Fp, Vec<u8>) {
