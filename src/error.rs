@@ -68,6 +68,8 @@ pub enum VerifyError {
     Input { source: Box<VerifyError> },
     #[error("the committed advice: {source}")]
     Advice { source: Box<VerifyError> },
+    #[error("the committed weights: {source}")]
+    Weights { source: Box<VerifyError> },
 
     // Interactive sessions.
     #[error("the connection to the prover: {reason}")]

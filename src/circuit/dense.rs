@@ -6,7 +6,7 @@
 //! input point fit 2^31 / (255·128) ≈ 65 800 terms, and the builder rejects weights or biases that
 //! could overflow. The zero point folds into the bias: acc = x·W + (bias − z_x·Σ_t W[t][·]).
 
-use super::{put, Layer, LayerWitness, ModelError, Tensor, TensorId};
+use super::{put, Layer, LayerWitness, Layout, ModelError, Tensor, TensorId};
 use crate::error::{ProveError, VerifyError};
 use crate::field::from_i64;
 use crate::lookup::prefix_indicator;
@@ -21,11 +21,21 @@ pub struct Dense {
     inputs: [TensorId; 1],
     shape: Shape,
     out: [usize; 2],
+    /// Empty in a verifier's copy whose weights are committed ([`Dense::stripped`]).
     weights: Vec<i8>,
+    /// blake3 of the weights: what the model digest holds of them.
+    weights_hash: [u8; 32],
     input_zero: i32,
     /// bias − z_x·column sums of W, the constant the accumulator starts from.
     bias_eff: Vec<i64>,
     bias: Vec<i32>,
+    /// W's column sums.
+    col_sum: Vec<i64>,
+    /// The worst-case |acc| ([`Dense::acc_bound`]).
+    acc_bound: i128,
+    /// Claims on W go to the model commitment (returned as [`super::WEIGHTS`] claims) instead
+    /// of being checked against the weights.
+    weights_committed: bool,
 }
 
 impl Dense {
@@ -76,29 +86,95 @@ impl Dense {
             }
         }
         let bias_eff = (0..k).map(|j| bias[j] as i64 - input_zero as i64 * col_sum[j]).collect();
+        let spread = (127 - input_zero).max(128 + input_zero) as i128;
+        let acc_bound = (0..k)
+            .map(|j| spread * col_abs[j] as i128 + (bias[j] as i128).abs())
+            .max()
+            .unwrap_or(0);
+        let weights_hash = *blake3::hash(bytemuck::cast_slice(&weights)).as_bytes();
         Ok(Self {
             inputs: [input],
             shape: Shape { m, n, k },
             out: [m, k],
             weights,
+            weights_hash,
             input_zero,
             bias_eff,
             bias,
+            col_sum,
+            acc_bound,
+            weights_committed: false,
         })
+    }
+
+    /// A verifier's copy without the weights, whose claims on W go to a model commitment.
+    /// `col_sum` are W's column sums (they fold the input zero point into the bias).
+    ///
+    /// # Errors
+    /// A shape mismatch or parameters out of range.
+    pub fn stripped(
+        input: TensorId,
+        input_dims: &[usize],
+        input_zero: i32,
+        features: usize,
+        bias: Vec<i32>,
+        col_sum: Vec<i64>,
+        weights_hash: [u8; 32],
+        acc_bound: i128,
+    ) -> Result<Self, ModelError> {
+        let &[m, n] = input_dims else {
+            return Err(ModelError::Shape(format!(
+                "a dense layer takes a [batch, features] input, got {input_dims:?}"
+            )));
+        };
+        let k = features;
+        if bias.len() != k || col_sum.len() != k || k == 0 || n > matmul::MAX_INNER {
+            return Err(ModelError::Shape(format!(
+                "dense {n}→{k} without weights: {} biases, {} column sums",
+                bias.len(),
+                col_sum.len()
+            )));
+        }
+        if !(-128..=127).contains(&input_zero)
+            || col_sum.iter().any(|s| s.abs() > 128 * n as i64)
+            || !(0..1 << 31).contains(&acc_bound)
+        {
+            return Err(ModelError::Parameter(format!(
+                "dense {n}→{k} without weights: zero point {input_zero}, column sums or bound \
+                 {acc_bound} out of range"
+            )));
+        }
+        let bias_eff = (0..k).map(|j| bias[j] as i64 - input_zero as i64 * col_sum[j]).collect();
+        Ok(Self {
+            inputs: [input],
+            shape: Shape { m, n, k },
+            out: [m, k],
+            weights: Vec::new(),
+            weights_hash,
+            input_zero,
+            bias_eff,
+            bias,
+            col_sum,
+            acc_bound,
+            weights_committed: true,
+        })
+    }
+
+    /// This layer with its claims on W handed to a model commitment (the prover's copy keeps
+    /// the weights).
+    pub fn with_committed_weights(&self) -> Self {
+        Self { weights_committed: true, ..self.clone() }
     }
 
     /// max over output channels of |acc|'s worst case over all int8 inputs:
     /// max(127 − z_x, 128 + z_x)·Σ_t |W[t][j]| + |bias_j| (< 2^31, checked when built).
     pub fn acc_bound(&self) -> i128 {
-        let spread = (127 - self.input_zero).max(128 + self.input_zero) as i128;
-        let k = self.shape.k;
-        let mut col_abs = vec![0i128; k];
-        for row in self.weights.chunks(k) {
-            for (j, &w) in row.iter().enumerate() {
-                col_abs[j] += (w as i128).abs();
-            }
-        }
-        (0..k).map(|j| spread * col_abs[j] + (self.bias[j] as i128).abs()).max().unwrap_or(0)
+        self.acc_bound
+    }
+
+    /// Whether claims on W go to a model commitment.
+    pub fn weights_committed(&self) -> bool {
+        self.weights_committed
     }
 
     pub fn shape(&self) -> Shape {
@@ -135,6 +211,19 @@ impl Dense {
 
 impl Layer for Dense {
     fn spec(&self) -> Option<super::LayerSpec> {
+        let Shape { m, n, k } = self.shape;
+        if self.weights.len() != n * k {
+            return Some(super::LayerSpec::DenseStripped {
+                input: self.inputs[0],
+                in_dims: vec![m, n],
+                input_zero: self.input_zero,
+                features: k,
+                bias: self.bias.clone(),
+                col_sum: self.col_sum.clone(),
+                weights_hash: self.weights_hash,
+                acc_bound: self.acc_bound,
+            });
+        }
         Some(super::LayerSpec::Dense {
             input: self.inputs[0],
             in_dims: vec![self.shape.m, self.shape.n],
@@ -161,16 +250,55 @@ impl Layer for Dense {
         false
     }
 
+    fn weight_layout(&self) -> Option<Layout> {
+        Some(Layout::new(&[self.shape.n, self.shape.k]))
+    }
+
+    fn weight_entries(&self) -> Option<&[i8]> {
+        let Shape { n, k, .. } = self.shape;
+        (self.weights.len() == n * k).then_some(self.weights.as_slice())
+    }
+
+    fn commit_weights(&self) -> Option<Box<dyn Layer>> {
+        Some(Box::new(self.with_committed_weights()))
+    }
+
+    fn strip_weights(&self) -> Option<Box<dyn Layer>> {
+        let Shape { m, n, k } = self.shape;
+        let stripped = Dense::stripped(
+            self.inputs[0],
+            &[m, n],
+            self.input_zero,
+            k,
+            self.bias.clone(),
+            self.col_sum.clone(),
+            self.weights_hash,
+            self.acc_bound,
+        );
+        stripped.ok().map(|d| Box::new(d) as Box<dyn Layer>)
+    }
+
+    fn weights_committed(&self) -> bool {
+        self.weights_committed
+    }
+
     fn describe(&self, out: &mut Vec<u8>) {
         let Shape { m, n, k } = self.shape;
         put(out, &[m as i128, n as i128, k as i128, self.input_zero as i128]);
-        out.extend_from_slice(blake3::hash(bytemuck::cast_slice(&self.weights)).as_bytes());
+        out.extend_from_slice(&self.weights_hash);
         let bias: Vec<i128> = self.bias.iter().map(|&b| b as i128).collect();
         put(out, &bias);
     }
 
     fn forward(&self, inputs: &[&Tensor]) -> Result<LayerWitness, ModelError> {
         let Shape { m, n, k } = self.shape;
+        if self.weights.len() != n * k {
+            return Err(ModelError::Parameter(
+                "this dense layer holds a commitment to its weights, not the weights: it can be \
+                 verified, not run"
+                    .into(),
+            ));
+        }
         let x = inputs[0]
             .to_i8()
             .ok_or_else(|| ModelError::Shape("a dense layer's input must be int8".into()))?;
@@ -195,6 +323,9 @@ impl Layer for Dense {
             .to_i8()
             .ok_or(ProveError::InvalidShape { reason: "dense input is not int8".into() })?;
         let claims = matmul::prove(&self.shape, &x, &self.weights, &pc, &mut t)?;
+        if self.weights_committed {
+            return Ok(vec![(0, claims.a), (super::WEIGHTS, claims.b)]);
+        }
         Ok(vec![(0, claims.a)])
     }
 
@@ -207,6 +338,9 @@ impl Layer for Dense {
             reason: "a claim on a dense output has the wrong number of variables",
         })?;
         let claims = matmul::verify(&self.shape, &pc, &mut t)?;
+        if self.weights_committed {
+            return Ok(vec![(0, claims.a), (super::WEIGHTS, claims.b)]);
+        }
         let Shape { n, k, .. } = self.shape;
         let rho = claims.b.point.get(pc.r_col.len()..).unwrap_or_default();
         claims.b.check(

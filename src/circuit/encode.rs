@@ -44,6 +44,18 @@ pub enum LayerSpec {
         features: usize,
         bias: Vec<i32>,
     },
+    /// A dense layer whose weights are committed (a model commitment's copy): W's column sums,
+    /// its blake3 hash and the accumulator bound stand in for it.
+    DenseStripped {
+        input: TensorId,
+        in_dims: Vec<usize>,
+        input_zero: i32,
+        features: usize,
+        bias: Vec<i32>,
+        col_sum: Vec<i64>,
+        weights_hash: [u8; 32],
+        acc_bound: i128,
+    },
     /// Weights in the internal [F, C/groups, KH, KW] layout (also for ConvTranspose).
     Conv {
         input: TensorId,
@@ -89,6 +101,7 @@ impl LayerSpec {
     pub fn declared_inputs(&self) -> Vec<(TensorId, Vec<usize>)> {
         match self {
             LayerSpec::Dense { input, in_dims, .. }
+            | LayerSpec::DenseStripped { input, in_dims, .. }
             | LayerSpec::Conv { input, in_dims, .. }
             | LayerSpec::Wiring { input, in_dims, .. } => vec![(*input, in_dims.clone())],
             LayerSpec::Activation { input, dims, .. } => vec![(*input, dims.clone())],
@@ -110,6 +123,25 @@ impl LayerSpec {
             LayerSpec::Dense { input, in_dims, input_zero, weights, features, bias } => {
                 Box::new(Dense::new(input, &in_dims, input_zero, weights, features, bias)?)
             }
+            LayerSpec::DenseStripped {
+                input,
+                in_dims,
+                input_zero,
+                features,
+                bias,
+                col_sum,
+                weights_hash,
+                acc_bound,
+            } => Box::new(Dense::stripped(
+                input,
+                &in_dims,
+                input_zero,
+                features,
+                bias,
+                col_sum,
+                weights_hash,
+                acc_bound,
+            )?),
             LayerSpec::Conv {
                 input,
                 in_dims,
@@ -159,6 +191,27 @@ impl LayerSpec {
                 w.i8s(weights);
                 w.usize(*features);
                 w.i32s(bias);
+            }
+            LayerSpec::DenseStripped {
+                input,
+                in_dims,
+                input_zero,
+                features,
+                bias,
+                col_sum,
+                weights_hash,
+                acc_bound,
+            } => {
+                w.u8(8);
+                w.usize(*input);
+                w.usizes(in_dims);
+                w.i64(*input_zero as i64);
+                w.usize(*features);
+                w.i32s(bias);
+                w.usize(col_sum.len());
+                col_sum.iter().for_each(|&c| w.i64(c));
+                w.bytes(weights_hash);
+                w.i128(*acc_bound);
             }
             LayerSpec::Conv {
                 input,
@@ -351,6 +404,26 @@ impl LayerSpec {
                 let n = r.count(8)?;
                 let in_dims = (0..n).map(|_| r.dims()).collect::<Result<_, _>>()?;
                 LayerSpec::Concat { inputs, in_dims, axis: r.usize()? }
+            }
+            8 => {
+                let (input, in_dims, input_zero, features) =
+                    (r.usize()?, r.dims()?, r.i32()?, r.usize()?);
+                let bias = r.i32s()?;
+                let n = r.count(8)?;
+                let col_sum = (0..n).map(|_| r.i64()).collect::<Result<Vec<_>, _>>()?;
+                let weights_hash: [u8; 32] =
+                    r.bytes()?.try_into().map_err(|_| r.error("a 32-byte weights hash"))?;
+                let acc_bound = r.i128()?;
+                LayerSpec::DenseStripped {
+                    input,
+                    in_dims,
+                    input_zero,
+                    features,
+                    bias,
+                    col_sum,
+                    weights_hash,
+                    acc_bound,
+                }
             }
             _ => return Err(r.error("a layer tag")),
         })

@@ -129,6 +129,10 @@ pub struct TableLookup {
     pub rows: Vec<Vec<i64>>,
 }
 
+/// The input index under which [`Layer::prove_output`] / [`Layer::verify_output`] return a
+/// claim on the layer's own weight matrix when its weights are committed (`gkr::weights`).
+pub const WEIGHTS: usize = usize::MAX;
+
 /// Widest looked-up tuple.
 pub const MAX_TUPLE: usize = 4;
 /// Rows of the shared table, over all layers.
@@ -187,7 +191,33 @@ pub trait Layer: std::fmt::Debug + Send + Sync {
         None
     }
 
-    /// Reduces a claim on the (virtual) output to claims on inputs (by input index).
+    /// The layout of the weight matrix a model commitment can hold (dense layers).
+    fn weight_layout(&self) -> Option<Layout> {
+        None
+    }
+
+    /// That matrix's entries, row-major (None in a verifier's copy without them).
+    fn weight_entries(&self) -> Option<&[i8]> {
+        None
+    }
+
+    /// This layer with its weight claims returned as [`WEIGHTS`] claims (the prover's copy).
+    fn commit_weights(&self) -> Option<Box<dyn Layer>> {
+        None
+    }
+
+    /// The verifier's copy of [`Layer::commit_weights`], without the weights.
+    fn strip_weights(&self) -> Option<Box<dyn Layer>> {
+        None
+    }
+
+    /// Whether claims on this layer's weights go to a model commitment.
+    fn weights_committed(&self) -> bool {
+        false
+    }
+
+    /// Reduces a claim on the (virtual) output to claims on inputs (by input index, or
+    /// [`WEIGHTS`] for the layer's committed weights).
     fn prove_output(
         &self,
         _claim: &EvalClaim,

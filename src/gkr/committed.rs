@@ -94,10 +94,12 @@ impl Opening {
 /// What both sides do at the start of the finish: absorb the claims, draw τ and γ; returns
 /// (τ, each claim's coefficient γⁱ·fᵢ, the padding coefficient γᶜ, the claimed sum Σ γⁱ·yᵢ).
 fn challenges(
+    domain: &[u8],
     pl: &Placement,
     openings: &[Opening],
     t: &mut impl Transcript,
 ) -> (Vec<Fp>, Vec<Fp>, Fp, Fp) {
+    t.append_bytes(labels::ADVICE_CLAIMS, domain);
     t.append_u64(labels::ADVICE_CLAIMS, openings.len() as u64);
     for o in openings {
         t.append_u64(labels::ADVICE_CLAIMS, o.id as u64);
@@ -157,6 +159,8 @@ pub struct CommittedProver {
     openings: Vec<Opening>,
     /// Refuse to prove false openings (a cheater in the tests sends them anyway).
     strict: bool,
+    /// What the table holds ("advice", "weights"), absorbed before the claims.
+    domain: &'static [u8],
 }
 
 impl CommittedProver {
@@ -168,24 +172,60 @@ impl CommittedProver {
             committed: None,
             openings: Vec::new(),
             strict: true,
+            domain: b"advice",
         }
     }
 }
 
+/// The table of `columns`, each zero-padded to its layout, at its placement.
+fn fill(columns: &[(&Layout, &[i64])]) -> Result<(Placement, Vec<Fp>), ProveError> {
+    let pl = Placement::new(columns.iter().map(|(l, _)| (*l).clone()).collect());
+    let mut table = vec![Fp::zero(); 1 << pl.num_vars];
+    for ((layout, data), &offset) in columns.iter().zip(&pl.offsets) {
+        if data.len() != layout.len() {
+            return Err(ProveError::ShapeMismatch {
+                what: "entries of a committed column",
+                expected: layout.len(),
+                got: data.len(),
+            });
+        }
+        let padded = layout.pad(data);
+        for (slot, v) in table[offset..offset + padded.len()].iter_mut().zip(padded) {
+            *slot = from_i64(v);
+        }
+    }
+    Ok((pl, table))
+}
+
 impl CommittedProver {
     /// Commits the placed table as it is (a cheating prover in the tests writes its padding).
-    fn commit_table(
-        &mut self,
-        pl: Placement,
-        table: Vec<Fp>,
-        t: &mut impl ProverTranscript,
-    ) -> Result<(), ProveError> {
-        let committed = basefold::commit(&table, self.params)?;
-        basefold::send_commitment(t, &committed.commitment);
+    fn commit_table(&mut self, pl: Placement, table: Vec<Fp>) -> Result<(), ProveError> {
+        self.committed = Some(basefold::commit(&table, self.params)?);
         self.placement = pl;
         self.table = table;
-        self.committed = Some(committed);
         Ok(())
+    }
+
+    /// A table committed outside any proof (a model commitment): its root is part of the
+    /// statement, absorbed by the caller, not sent. Openings are recorded and proved by
+    /// [`AdviceProver::finish`] as for advice; the prover can be reused across proofs.
+    ///
+    /// # Errors
+    /// A column whose length is not its layout's, or a table beyond the FFT domains.
+    pub fn precommitted(params: Params, columns: &[(&Layout, &[i64])]) -> Result<Self, ProveError> {
+        let mut p = Self { domain: b"weights", ..Self::new(params) };
+        let (pl, table) = fill(columns)?;
+        p.commit_table(pl, table)?;
+        Ok(p)
+    }
+
+    pub(crate) fn set_strict(&mut self, strict: bool) {
+        self.strict = strict;
+    }
+
+    /// The commitment (root and variables) once committed.
+    pub fn commitment(&self) -> Option<Commitment> {
+        self.committed.as_ref().map(|c| c.commitment)
     }
 }
 
@@ -195,22 +235,12 @@ impl AdviceProver for CommittedProver {
         columns: &[(Label, &Layout, &[i64])],
         mut t: &mut dyn ProverTranscript,
     ) -> Result<(), ProveError> {
-        let pl = Placement::new(columns.iter().map(|(_, l, _)| (*l).clone()).collect());
-        let mut table = vec![Fp::zero(); 1 << pl.num_vars];
-        for ((_, layout, data), &offset) in columns.iter().zip(&pl.offsets) {
-            if data.len() != layout.len() {
-                return Err(ProveError::ShapeMismatch {
-                    what: "entries of an advice column",
-                    expected: layout.len(),
-                    got: data.len(),
-                });
-            }
-            let padded = layout.pad(data);
-            for (slot, v) in table[offset..offset + padded.len()].iter_mut().zip(padded) {
-                *slot = from_i64(v);
-            }
-        }
-        self.commit_table(pl, table, &mut t)
+        let columns: Vec<(&Layout, &[i64])> = columns.iter().map(|(_, l, d)| (*l, *d)).collect();
+        let (pl, table) = fill(&columns)?;
+        self.commit_table(pl, table)?;
+        let committed = self.committed.as_ref().map(|c| c.commitment);
+        basefold::send_commitment(&mut t, &committed.unwrap_or_else(|| unreachable!()));
+        Ok(())
     }
 
     fn open(&mut self, id: usize, point: &[Fp], value: Fp, _: &mut dyn ProverTranscript) {
@@ -226,13 +256,14 @@ impl AdviceProver for CommittedProver {
                 reason: "advice finished before commit".into(),
             });
         };
-        if self.openings.is_empty() {
+        let openings = std::mem::take(&mut self.openings);
+        if openings.is_empty() {
             return Ok(());
         }
         let pl = &self.placement;
-        let (tau, coeffs, pad, sum) = challenges(pl, &self.openings, &mut t);
+        let (tau, coeffs, pad, sum) = challenges(self.domain, pl, &openings, &mut t);
         let mut w = vec![Fp::zero(); self.table.len()];
-        for (o, c) in self.openings.iter().zip(&coeffs) {
+        for (o, c) in openings.iter().zip(&coeffs) {
             let offset = pl.offsets[o.id];
             let e = eq_evals_scaled(&o.point, *c);
             w[offset..offset + e.len()].iter_mut().zip(e).for_each(|(x, y)| *x += y);
@@ -270,11 +301,37 @@ pub struct CommittedVerifier {
     placement: Placement,
     commitment: Option<Commitment>,
     openings: Vec<Opening>,
+    domain: &'static [u8],
 }
 
 impl CommittedVerifier {
     pub fn new(params: Params) -> Self {
-        Self { params, placement: Placement::default(), commitment: None, openings: Vec::new() }
+        Self {
+            params,
+            placement: Placement::default(),
+            commitment: None,
+            openings: Vec::new(),
+            domain: b"advice",
+        }
+    }
+
+    /// The verifier of [`CommittedProver::precommitted`]: columns of these layouts under `root`.
+    ///
+    /// # Errors
+    /// A table of more than 2^30 entries.
+    pub fn precommitted(
+        params: Params,
+        layouts: Vec<Layout>,
+        root: crate::pcs::Hash,
+    ) -> Result<Self, VerifyError> {
+        let placement = Placement::new(layouts);
+        if placement.num_vars > 30 {
+            return Err(VerifyError::InvalidStatement {
+                reason: "more than 2^30 committed weights",
+            });
+        }
+        let commitment = Some(Commitment { root, num_vars: placement.num_vars });
+        Ok(Self { placement, commitment, domain: b"weights", ..Self::new(params) })
     }
 }
 
@@ -317,7 +374,7 @@ impl AdviceVerifier for CommittedVerifier {
             return Ok(());
         }
         let pl = &self.placement;
-        let (tau, coeffs, pad, claimed_sum) = challenges(pl, &self.openings, &mut t);
+        let (tau, coeffs, pad, claimed_sum) = challenges(self.domain, pl, &self.openings, &mut t);
         let claim = SumcheckClaim { num_vars: pl.num_vars, degree: 2, claimed_sum };
         let eval = sumcheck::verify(&claim, &mut t)?;
         let value = t
@@ -402,7 +459,8 @@ mod tests {
         match table {
             None => p.commit(&cols, &mut t).unwrap(),
             Some(table) => {
-                p.commit_table(Placement::new(c.layouts.clone()), table, &mut t).unwrap()
+                p.commit_table(Placement::new(c.layouts.clone()), table).unwrap();
+                basefold::send_commitment(&mut t, &p.commitment().unwrap());
             }
         }
         for (id, point, value) in &c.openings {

@@ -20,14 +20,16 @@ pub mod committed;
 pub mod file;
 pub mod prover;
 pub mod verifier;
+pub mod weights;
 
 pub use commit::AdviceMode;
 pub use file::ProofFile;
 pub use prover::{
-    prove, prove_mode, prove_witness, prove_witness_mode, prove_witness_unchecked,
+    prove, prove_committed, prove_mode, prove_witness, prove_witness_mode, prove_witness_unchecked,
     prove_witness_unchecked_mode, ModelProof,
 };
-pub use verifier::{verify, verify_mode, verify_with, verify_with_mode};
+pub use verifier::{verify, verify_committed, verify_mode, verify_with, verify_with_mode};
+pub use weights::{commit_model, ModelCommitment, WeightsProver};
 
 use crate::circuit::{Layout, Lin, Model, Var};
 use crate::field::{from_i64, Fp};

@@ -1,6 +1,7 @@
 //! The model prover.
 
 use super::commit::{AdviceMode, AdviceProver};
+use super::weights::{self, WeightsProver};
 use super::{absorb_statement, lin_int, tag, Plan, PROTOCOL};
 use crate::circuit::expr::combine;
 use crate::circuit::layout::dot_ints;
@@ -44,7 +45,26 @@ pub fn prove_mode(
     let witness = model.forward(input).map_err(|e| ProveError::Model(e.to_string()))?;
     let mut timings = vec![("integer reference".to_string(), start.elapsed())];
     let mut t = FiatShamirProver::new(PROTOCOL);
-    timings.extend(prove_inner(model, &witness, mode, &mut t, true)?);
+    timings.extend(prove_inner(model, &witness, mode, None, &mut t, true)?);
+    Ok(ModelProof { output: witness.output().clone(), proof: t.into_proof().encode(), timings })
+}
+
+/// [`prove_mode`] for the prover's copy of a committed model ([`super::weights::commit_model`]):
+/// claims on the committed weights are opened against `weights`.
+///
+/// # Errors
+/// As [`prove`].
+pub fn prove_committed(
+    model: &Model,
+    input: &Tensor,
+    mode: AdviceMode,
+    weights: &mut WeightsProver,
+) -> Result<ModelProof, ProveError> {
+    let start = Instant::now();
+    let witness = model.forward(input).map_err(|e| ProveError::Model(e.to_string()))?;
+    let mut timings = vec![("integer reference".to_string(), start.elapsed())];
+    let mut t = FiatShamirProver::new(PROTOCOL);
+    timings.extend(prove_inner(model, &witness, mode, Some(weights), &mut t, true)?);
     Ok(ModelProof { output: witness.output().clone(), proof: t.into_proof().encode(), timings })
 }
 
@@ -55,7 +75,7 @@ pub fn prove_witness(
     w: &Witness,
     t: &mut impl ProverTranscript,
 ) -> Result<Vec<(String, Duration)>, ProveError> {
-    prove_inner(model, w, AdviceMode::Clear, t, true)
+    prove_inner(model, w, AdviceMode::Clear, None, t, true)
 }
 
 /// [`prove_witness`] with the advice bound by `mode`.
@@ -65,7 +85,7 @@ pub fn prove_witness_mode(
     mode: AdviceMode,
     t: &mut impl ProverTranscript,
 ) -> Result<Vec<(String, Duration)>, ProveError> {
-    prove_inner(model, w, mode, t, true)
+    prove_inner(model, w, mode, None, t, true)
 }
 
 /// A cheating prover for soundness tests: proves whatever witness it is given, as far as the
@@ -77,7 +97,7 @@ pub fn prove_witness_unchecked(
     w: &Witness,
     t: &mut impl ProverTranscript,
 ) -> Result<Vec<(String, Duration)>, ProveError> {
-    prove_inner(model, w, AdviceMode::Clear, t, false)
+    prove_inner(model, w, AdviceMode::Clear, None, t, false)
 }
 
 /// [`prove_witness_unchecked`] with the advice bound by `mode`.
@@ -87,13 +107,14 @@ pub fn prove_witness_unchecked_mode(
     mode: AdviceMode,
     t: &mut impl ProverTranscript,
 ) -> Result<Vec<(String, Duration)>, ProveError> {
-    prove_inner(model, w, mode, t, false)
+    prove_inner(model, w, mode, None, t, false)
 }
 
 fn prove_inner(
     model: &Model,
     w: &Witness,
     mode: AdviceMode,
+    mut weights: Option<&mut WeightsProver>,
     mut t: &mut impl ProverTranscript,
     strict: bool,
 ) -> Result<Vec<(String, Duration)>, ProveError> {
@@ -112,6 +133,14 @@ fn prove_inner(
 
     // 1–2. statement, output, advice, multiplicities
     absorb_statement(&mut t, model, &w.tensors[0].data);
+    let committed_layers = model.layers.iter().filter(|l| l.weights_committed()).count();
+    match weights.as_deref() {
+        Some(wp) if wp.layers.len() == committed_layers => wp.commitment.absorb(&mut t),
+        None if committed_layers == 0 => {}
+        _ => {
+            return Err(invalid("the model's committed layers do not match the commitment".into()))
+        }
+    }
     mode.absorb(&mut t);
     t.send_ints(labels::GKR_OUTPUT, &w.output().data);
     let padded_cols: Vec<Vec<Vec<i64>>> = (0..n_layers)
@@ -351,7 +380,17 @@ fn prove_inner(
                     )?
                 };
                 for (j, c) in layer.prove_output(&claim, &ins, &mut t)? {
-                    st.route(layer.inputs()[j], c, t);
+                    if weights::is_weights(j) {
+                        let wp = weights.as_deref_mut().ok_or_else(|| {
+                            invalid(format!("layer {i}: a weight claim without a commitment"))
+                        })?;
+                        let id = wp.id(i).ok_or_else(|| {
+                            invalid(format!("layer {i}: weights outside the commitment"))
+                        })?;
+                        wp.scheme.open(id, &c.point, c.value, t);
+                    } else {
+                        st.route(layer.inputs()[j], c, t);
+                    }
                 }
             }
         }
@@ -359,6 +398,10 @@ fn prove_inner(
     }
     st.scheme.finish(t)?;
     lap("open advice".into(), &mut timings);
+    if let Some(wp) = weights {
+        wp.scheme.finish(t)?;
+        lap("open weights".into(), &mut timings);
+    }
     Ok(timings)
 }
 

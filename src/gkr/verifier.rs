@@ -3,6 +3,7 @@
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 use super::commit::{AdviceMode, AdviceVerifier};
+use super::weights::ModelCommitment;
 use super::{absorb_statement, combine_segments, table_segment_value, Plan, PROTOCOL};
 use crate::circuit::expr::combine;
 use crate::circuit::{Layout, Model, Tensor, Var, LIMB_BITS};
@@ -35,7 +36,26 @@ pub fn verify_mode(
     proof: &[u8],
 ) -> Result<Tensor, VerifyError> {
     let mut t = FiatShamirVerifier::new(PROTOCOL, proof)?;
-    let out = verify_with_mode(model, input, mode, &mut t)?;
+    let out = verify_inner(model, input, mode, None, &mut t)?;
+    t.finish()?;
+    Ok(out)
+}
+
+/// [`verify_mode`] for a model whose large weight matrices are committed: `model` is the
+/// verifier's copy ([`ModelCommitment::stripped`], or a `.gkrc` file's), which need not hold
+/// those weights; claims on them are checked against `commitment`.
+///
+/// # Errors
+/// As [`verify`], and [`VerifyError::Weights`] for a failed opening of the weights.
+pub fn verify_committed(
+    model: &Model,
+    input: &Tensor,
+    mode: AdviceMode,
+    commitment: &ModelCommitment,
+    proof: &[u8],
+) -> Result<Tensor, VerifyError> {
+    let mut t = FiatShamirVerifier::new(PROTOCOL, proof)?;
+    let out = verify_inner(model, input, mode, Some(commitment), &mut t)?;
     t.finish()?;
     Ok(out)
 }
@@ -132,6 +152,16 @@ pub fn verify_with_mode(
     model: &Model,
     input: &Tensor,
     mode: AdviceMode,
+    t: &mut impl VerifierTranscript,
+) -> Result<Tensor, VerifyError> {
+    verify_inner(model, input, mode, None, t)
+}
+
+fn verify_inner(
+    model: &Model,
+    input: &Tensor,
+    mode: AdviceMode,
+    commitment: Option<&ModelCommitment>,
     mut t: &mut impl VerifierTranscript,
 ) -> Result<Tensor, VerifyError> {
     if input.dims != model.input_dims || input.data.iter().any(|v| !(-128..=127).contains(v)) {
@@ -142,6 +172,18 @@ pub fn verify_with_mode(
 
     // 1–2. statement, output, advice
     absorb_statement(&mut t, model, &input.data);
+    let mut weights = match commitment {
+        Some(c) => {
+            c.absorb(&mut t);
+            Some(super::weights::verifier(model, c)?)
+        }
+        None if model.layers.iter().any(|l| l.weights_committed()) => {
+            return Err(VerifyError::InvalidStatement {
+                reason: "the model's weights are committed: a model commitment is needed",
+            })
+        }
+        None => None,
+    };
     mode.absorb(&mut t);
     let out_dims = model.output_dims().to_vec();
     let out_layout = Layout::new(&out_dims);
@@ -359,6 +401,18 @@ pub fn verify_with_mode(
                     }
                 };
                 for (j, c) in layer.verify_output(&claim, &mut t).map_err(&err)? {
+                    if super::weights::is_weights(j) {
+                        let (scheme, layers) =
+                            weights.as_mut().ok_or(err(VerifyError::InvalidStatement {
+                                reason: "weights outside a commitment",
+                            }))?;
+                        let id = layers.iter().position(|&l| l == i).unwrap_or(usize::MAX);
+                        let layout = layer.weight_layout().unwrap_or_else(|| Layout::new(&[1]));
+                        scheme
+                            .check(id, &layout, &c.point, c.value, "weights", &mut t)
+                            .map_err(&err)?;
+                        continue;
+                    }
                     let tensor = layer.inputs().get(j).copied().unwrap_or(usize::MAX);
                     st.route(tensor, c, &mut t).map_err(&err)?;
                 }
@@ -366,5 +420,8 @@ pub fn verify_with_mode(
         }
     }
     st.scheme.finish(&mut t).map_err(|e| VerifyError::Advice { source: Box::new(e) })?;
+    if let Some((mut scheme, _)) = weights {
+        scheme.finish(&mut t).map_err(|e| VerifyError::Weights { source: Box::new(e) })?;
+    }
     Ok(output)
 }

@@ -75,6 +75,8 @@ pub mod labels {
     pub const ADVICE_CLAIMS: Label = "advice/claims";
     pub const ADVICE_GAMMA: Label = "advice/gamma";
     pub const ADVICE_TAU: Label = "advice/tau";
+    /// The model commitment (root and PCS parameters) a proof's weight claims are opened against.
+    pub const MODEL_COMMITMENT: Label = "gkr/model-commitment";
     pub const PCS_HASHES: Label = "pcs/hashes";
     pub const PCS_PARAMS: Label = "pcs/params";
     pub const PCS_COMMITMENTS: Label = "pcs/commitments";

@@ -1,0 +1,169 @@
+//! Model commitments: the weights of the large dense layers committed once, so that a verifier
+//! holds a 32-byte root instead of the weights (issue 10).
+//!
+//! * [`commit_model`] places every dense weight matrix of at least [`MIN_COMMITTED`] padded
+//!   entries in one table (as [`super::committed`] places advice), commits it with Basefold, and
+//!   returns the prover's copy of the model (those layers return their claims on W as
+//!   [`WEIGHTS`] claims) with a [`WeightsProver`] that can serve any number of proofs.
+//! * [`ModelCommitment::stripped`] is the verifier's copy: the same layers without their
+//!   weights (their column sums, hash and accumulator bound stand in), which `.gkrc` files carry.
+//!   Smaller matrices and convolution kernels stay in it, in the clear.
+//! * The statement gains the root and the parameters (absorbed right after the model digest);
+//!   every weight claim of the proof is recorded and all are proved by one merged opening after
+//!   the advice's.
+//!
+//! The model digest is unchanged by committing: it holds a blake3 hash of every weight matrix,
+//! which the stripped layers keep. A verifier trusts a `.gkrc` file as it would trust the model
+//! file itself: the root *is* its statement of the weights.
+
+use super::committed::{CommittedProver, CommittedVerifier};
+use crate::circuit::{Layout, Model, ModelError, WEIGHTS};
+use crate::error::ProveError;
+use crate::pcs::basefold::Params;
+use crate::pcs::Hash;
+use crate::transcript::{labels, Transcript};
+
+/// Dense matrices of fewer padded entries stay in the clear (their evaluation costs the verifier
+/// less than an opening's share).
+pub const MIN_COMMITTED: usize = 1 << 15;
+
+/// What a verifier holds of the committed weights.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ModelCommitment {
+    pub params: Params,
+    pub root: Hash,
+}
+
+impl ModelCommitment {
+    /// Absorbs the commitment (after the model digest).
+    pub(crate) fn absorb(&self, t: &mut impl Transcript) {
+        let mut bytes = self.root.to_vec();
+        bytes.extend_from_slice(&super::AdviceMode::Committed(self.params).to_bytes());
+        t.append_bytes(labels::MODEL_COMMITMENT, &bytes);
+    }
+
+    /// The verifier's copy of `model`: the committed layers without their weights.
+    ///
+    /// # Errors
+    /// A layer without a canonical encoding.
+    pub fn stripped(model: &Model) -> Result<Model, ModelError> {
+        rebuild(model, |l| l.strip_weights())
+    }
+}
+
+/// The layers whose weights a commitment holds, in order.
+pub fn committed_layers(model: &Model) -> Vec<usize> {
+    (0..model.layers.len())
+        .filter(|&i| {
+            let l = &model.layers[i];
+            l.weights_committed()
+                || l.weight_layout().is_some_and(|w| w.padded_len() >= MIN_COMMITTED)
+        })
+        .collect()
+}
+
+/// Rebuilds `model` with the committed layers replaced by `replace`.
+fn rebuild(
+    model: &Model,
+    replace: impl Fn(&dyn crate::circuit::Layer) -> Option<Box<dyn crate::circuit::Layer>>,
+) -> Result<Model, ModelError> {
+    let chosen = committed_layers(model);
+    let mut layers = Vec::with_capacity(model.layers.len());
+    for (i, l) in model.layers.iter().enumerate() {
+        let unsupported =
+            |reason: &str| ModelError::Layer { layer: i, kind: l.kind(), reason: reason.into() };
+        let layer = if chosen.contains(&i) {
+            replace(l.as_ref()).ok_or_else(|| unsupported("its weights cannot be committed"))?
+        } else {
+            l.spec().ok_or_else(|| unsupported("no canonical encoding"))?.build()?
+        };
+        layers.push(layer);
+    }
+    let out = Model::new(model.name.clone(), model.input_dims.clone(), layers)?;
+    match model.io() {
+        Some(io) => out.with_io(*io),
+        None => Ok(out),
+    }
+}
+
+/// The prover's side of a model commitment: the committed table, reusable across proofs.
+#[derive(Debug)]
+pub struct WeightsProver {
+    pub(crate) commitment: ModelCommitment,
+    pub(crate) scheme: CommittedProver,
+    /// The committed layers, in order: a layer's position is its column id.
+    pub(crate) layers: Vec<usize>,
+}
+
+impl WeightsProver {
+    pub fn commitment(&self) -> ModelCommitment {
+        self.commitment
+    }
+
+    /// A prover that proves false weight claims instead of refusing them: for soundness tests.
+    #[doc(hidden)]
+    pub fn unchecked(mut self) -> Self {
+        self.scheme.set_strict(false);
+        self
+    }
+
+    /// The column id of layer `layer`'s weights.
+    pub(crate) fn id(&self, layer: usize) -> Option<usize> {
+        self.layers.iter().position(|&l| l == layer)
+    }
+}
+
+/// Commits `model`'s large dense weight matrices. Returns the prover's copy of the model and
+/// the committed table.
+///
+/// # Errors
+/// [`ProveError::Model`] if no layer has weights to commit or the model cannot be rebuilt.
+pub fn commit_model(model: &Model, params: Params) -> Result<(Model, WeightsProver), ProveError> {
+    let layers = committed_layers(model);
+    let model_err = |e: String| ProveError::Model(e);
+    let mut columns: Vec<(Layout, Vec<i64>)> = Vec::with_capacity(layers.len());
+    for &i in &layers {
+        let l = &model.layers[i];
+        let (Some(layout), Some(w)) = (l.weight_layout(), l.weight_entries()) else {
+            return Err(model_err(format!("layer {i} ({}) holds no weights to commit", l.kind())));
+        };
+        columns.push((layout, w.iter().map(|&v| v as i64).collect()));
+    }
+    if columns.is_empty() {
+        return Err(model_err(format!(
+            "{} has no dense matrix of at least {MIN_COMMITTED} padded weights to commit",
+            model.name
+        )));
+    }
+    let refs: Vec<(&Layout, &[i64])> = columns.iter().map(|(l, d)| (l, d.as_slice())).collect();
+    let scheme = CommittedProver::precommitted(params, &refs)?;
+    let root = scheme.commitment().map(|c| c.root).unwrap_or_default();
+    let prover_copy =
+        rebuild(model, |l| l.commit_weights()).map_err(|e| model_err(e.to_string()))?;
+    Ok((
+        prover_copy,
+        WeightsProver { commitment: ModelCommitment { params, root }, scheme, layers },
+    ))
+}
+
+/// The verifier's side for a stripped model: the committed layers' weight layouts under the root.
+pub(crate) fn verifier(
+    model: &Model,
+    commitment: &ModelCommitment,
+) -> Result<(CommittedVerifier, Vec<usize>), crate::error::VerifyError> {
+    let layers: Vec<usize> =
+        (0..model.layers.len()).filter(|&i| model.layers[i].weights_committed()).collect();
+    let layouts = layers
+        .iter()
+        .map(|&i| model.layers[i].weight_layout())
+        .collect::<Option<Vec<Layout>>>()
+        .ok_or(crate::error::VerifyError::InvalidStatement {
+            reason: "a committed layer without a weight layout",
+        })?;
+    Ok((CommittedVerifier::precommitted(commitment.params, layouts, commitment.root)?, layers))
+}
+
+/// Whether `j` (an input index returned by a layer) names the layer's committed weights.
+pub(crate) fn is_weights(j: usize) -> bool {
+    j == WEIGHTS
+}
