@@ -650,3 +650,124 @@ fn matmul_serve_and_connect() {
     assert_eq!(server.wait().unwrap().code(), Some(0));
     let _ = std::fs::remove_dir_all(&d);
 }
+
+#[cfg(feature = "onnx")]
+#[test]
+fn model_commitment_commit_prove_verify_without_the_weights() {
+    let d = dir("commitment");
+    let m = models_dir();
+    let gkrm = d.join("lenet.gkrm");
+    compile(&m.join("lenet5_seeded.onnx"), &gkrm, &[]);
+    let x = d.join("x.npy");
+    input_row(&m.join("lenet5_seeded_inputs.npy"), 0, &[1, 1, 28, 28], &x);
+    let gkrc = d.join("lenet.gkrc");
+    let o = gkrnet(&["commit", "--model", s(&gkrm), "-o", s(&gkrc), "--json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let c: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(c["pcs"], "provable");
+    assert!(c["committed_weights"].as_u64().unwrap() >= 48_000, "{c}");
+    assert!(std::fs::metadata(&gkrc).unwrap().len() < std::fs::metadata(&gkrm).unwrap().len());
+    let proof = d.join("p.gkr");
+    let prove = |advice: &str| {
+        let o = gkrnet(&[
+            "prove",
+            "--model",
+            s(&gkrm),
+            "--commitment",
+            s(&gkrc),
+            "--input",
+            s(&x),
+            "--proof",
+            s(&proof),
+            "--advice",
+            advice,
+            "--json",
+        ]);
+        assert_eq!(o.status.code(), Some(0), "{advice}: {}", stderr(&o));
+        let p: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        assert_eq!(p["advice"], advice);
+        p
+    };
+    let p = prove("provable");
+    // the verifier holds the commitment only
+    let o = gkrnet(&[
+        "verify",
+        "--commitment",
+        s(&gkrc),
+        "--input",
+        s(&x),
+        "--proof",
+        s(&proof),
+        "--json",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["verified"], true);
+    assert_eq!(v["weights_committed"], true);
+    assert_eq!(v["output_int"], p["output_int"]);
+    // with the full model instead, the proof's commitment is named
+    fails(
+        &["verify", "--model", s(&gkrm), "--input", s(&x), "--proof", s(&proof)],
+        1,
+        &["--commitment"],
+    );
+    // conjectured parameters need --allow-conjectured
+    prove("conjectured");
+    let args = ["verify", "--commitment", s(&gkrc), "--input", s(&x), "--proof", s(&proof)];
+    fails(&args, 1, &["conjectured"]);
+    let mut allowed = args.to_vec();
+    allowed.push("--allow-conjectured");
+    assert_eq!(gkrnet(&allowed).status.code(), Some(0));
+    // a committed-advice proof of the full model verifies with --model
+    let o = gkrnet(&[
+        "prove",
+        "--model",
+        s(&gkrm),
+        "--input",
+        s(&x),
+        "--proof",
+        s(&proof),
+        "--advice",
+        "provable",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let o = gkrnet(&["verify", "--model", s(&gkrm), "--input", s(&x), "--proof", s(&proof)]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let o = gkrnet(&["inspect", s(&proof), "--json"]);
+    let i: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(i["advice"], "provable");
+    let o = gkrnet(&["inspect", s(&gkrc), "--json"]);
+    let i: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(i["kind"], "commitment");
+    // a damaged commitment file, a commitment of other weights, a model with nothing to commit
+    let mut bytes = std::fs::read(&gkrc).unwrap();
+    bytes.truncate(40);
+    let bad = d.join("bad.gkrc");
+    std::fs::write(&bad, &bytes).unwrap();
+    fails(
+        &["verify", "--commitment", s(&bad), "--input", s(&x), "--proof", s(&proof)],
+        2,
+        &["bad.gkrc", "byte"],
+    );
+    let other = d.join("other.gkrm");
+    compile(&m.join("lenet5_seeded.onnx"), &other, &["--samples", "3"]);
+    fails(
+        &[
+            "prove",
+            "--model",
+            s(&other),
+            "--commitment",
+            s(&gkrc),
+            "--input",
+            s(&x),
+            "--proof",
+            s(&proof),
+        ],
+        2,
+        &["commitment of another model"],
+    );
+    let mlp = d.join("mlp.gkrm");
+    compile(&m.join("digits_mlp_qop.onnx"), &mlp, &[]);
+    fails(&["commit", "--model", s(&mlp), "-o", s(&bad)], 2, &["no dense matrix"]);
+    let _ = std::fs::remove_dir_all(&d);
+}

@@ -31,6 +31,9 @@ fn multiplier(m: &Multiplier) -> String {
 /// One line of parameters for a layer.
 fn parameters(spec: Option<LayerSpec>) -> String {
     match spec {
+        Some(LayerSpec::DenseStripped { in_dims, input_zero, features, .. }) => format!(
+            "{in_dims:?} → {features} features, input zero point {input_zero}, weights committed"
+        ),
         Some(LayerSpec::Dense { in_dims, input_zero, features, .. }) => {
             format!("{in_dims:?} → {features} features, input zero point {input_zero}")
         }
@@ -156,6 +159,8 @@ pub fn run(args: Args, _g: &Global) -> Result<Outcome> {
                     "kind": "proof", "version": gkrnet::gkr::file::VERSION,
                     "stream_version": gkrnet::proof::VERSION,
                     "digest": hex(&file.digest), "output_dims": file.output_dims,
+                    "advice": file.advice.name(),
+                    "weights_root": file.weights_root.map(|r| hex(&r)),
                     "bytes": bytes.len(), "messages": proof.messages.len(), "parts": p,
                 })
             );
@@ -166,11 +171,37 @@ pub fn run(args: Args, _g: &Global) -> Result<Outcome> {
                 gkrnet::proof::VERSION
             );
             println!("model digest {}", hex(&file.digest));
+            println!("advice       {}", file.advice.name());
+            if let Some(root) = &file.weights_root {
+                println!("weights      from the model commitment with root {}", hex(root));
+            }
             println!("output dims  {:?}", file.output_dims);
             println!("size         {} bytes, {} messages", bytes.len(), proof.messages.len());
             for (label, size, n) in parts {
                 println!("  {label:<28} {size:>10} bytes  ({n} messages)");
             }
+        }
+        return Ok(Outcome::Accepted);
+    }
+    if bytes.starts_with(&gkrnet::gkr::file::COMMITMENT_MAGIC) {
+        let file = gkrnet::gkr::file::CommitmentFile::decode(&bytes)?;
+        let pcs = gkrnet::gkr::AdviceMode::Committed(file.commitment.params).name();
+        let committed: Vec<usize> = (0..file.model.layers.len())
+            .filter(|&i| file.model.layers[i].weights_committed())
+            .collect();
+        if args.json {
+            println!(
+                "{}",
+                serde_json::json!({
+                    "kind": "commitment", "root": hex(&file.commitment.root), "pcs": pcs,
+                    "committed_layers": committed, "model": model_json(&file.model),
+                })
+            );
+        } else {
+            println!("model commitment v{}", gkrnet::gkr::file::COMMITMENT_VERSION);
+            println!("root         {} ({pcs})", hex(&file.commitment.root));
+            println!("committed    the weights of layers {committed:?}");
+            print_model(&file.model);
         }
         return Ok(Outcome::Accepted);
     }

@@ -4,6 +4,8 @@
 #[cfg(feature = "onnx")]
 mod bench;
 #[cfg(feature = "onnx")]
+mod commit;
+#[cfg(feature = "onnx")]
 mod compile;
 #[cfg(feature = "onnx")]
 mod demo;
@@ -63,6 +65,10 @@ enum Command {
     /// prints its digest and the int8-vs-float accuracy.
     #[cfg(feature = "onnx")]
     Compile(compile::Args),
+    /// Commit a model's large dense weight matrices (Basefold): writes a model commitment
+    /// (.gkrc) that `verify --commitment` checks proofs against without the weights.
+    #[cfg(feature = "onnx")]
+    Commit(commit::Args),
     /// Show a model's layers and quantization, or a proof file's version, digest and sizes.
     #[cfg(feature = "onnx")]
     Inspect(inspect::Args),
@@ -118,6 +124,8 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
         #[cfg(feature = "onnx")]
         Command::Compile(args) => compile::run(args),
         #[cfg(feature = "onnx")]
+        Command::Commit(args) => commit::run(args, &g),
+        #[cfg(feature = "onnx")]
         Command::Inspect(args) => inspect::run(args, &g),
         #[cfg(feature = "onnx")]
         Command::Bench(args) => bench::run(args, &g),
@@ -134,4 +142,10 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
 /// Milliseconds since `start`.
 pub(crate) fn ms(start: std::time::Instant) -> f64 {
     start.elapsed().as_secs_f64() * 1e3
+}
+
+/// Parses an advice mode name (clear, provable, conjectured).
+pub(crate) fn parse_advice(s: &str) -> Result<gkrnet::gkr::AdviceMode, String> {
+    gkrnet::gkr::AdviceMode::from_name(s)
+        .ok_or_else(|| format!("unknown advice mode {s:?}: clear, provable or conjectured"))
 }

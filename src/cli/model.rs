@@ -3,7 +3,7 @@
 use super::{ms, Outcome};
 use anyhow::{bail, Result};
 use gkrnet::circuit::{zoo, Model};
-use gkrnet::gkr;
+use gkrnet::gkr::{self, AdviceMode, ModelCommitment};
 use std::time::Instant;
 
 #[derive(clap::Args, Debug)]
@@ -15,6 +15,13 @@ pub struct Args {
     /// Seed of the random int8 input.
     #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// How the advice travels: clear, provable or conjectured (committed, one opening).
+    #[arg(long, default_value = "clear", value_parser = super::parse_advice)]
+    advice: AdviceMode,
+    /// Commit the large dense weight matrices first (provable or conjectured parameters) and
+    /// verify from the commitment alone (a verifier's copy without those weights).
+    #[arg(long, value_parser = super::parse_advice)]
+    commit_weights: Option<AdviceMode>,
     /// Print one JSON object instead of text.
     #[arg(long)]
     json: bool,
@@ -41,12 +48,29 @@ fn peak_rss_mib() -> Option<f64> {
 pub fn run(args: Args) -> Result<Outcome> {
     let model = builtin(&args.name)?;
     let input = zoo::random_input(&model, args.seed);
-    let start = Instant::now();
-    let proof = gkr::prove(&model, &input)?;
-    let prove_ms = ms(start);
-    let start = Instant::now();
-    let verdict = gkr::verify(&model, &input, &proof.proof);
-    let verify_ms = ms(start);
+    let (proof, prove_ms, verdict, verify_ms, commit_ms) = match args.commit_weights {
+        None | Some(AdviceMode::Clear) => {
+            let start = Instant::now();
+            let proof = gkr::prove_mode(&model, &input, args.advice)?;
+            let prove_ms = ms(start);
+            let start = Instant::now();
+            let verdict = gkr::verify_mode(&model, &input, args.advice, &proof.proof);
+            (proof, prove_ms, verdict, ms(start), None)
+        }
+        Some(AdviceMode::Committed(params)) => {
+            let start = Instant::now();
+            let (prover_model, mut wp) = gkr::commit_model(&model, params)?;
+            let commit_ms = ms(start);
+            let stripped = ModelCommitment::stripped(&model)?;
+            let start = Instant::now();
+            let proof = gkr::prove_committed(&prover_model, &input, args.advice, &mut wp)?;
+            let prove_ms = ms(start);
+            let c = wp.commitment();
+            let start = Instant::now();
+            let verdict = gkr::verify_committed(&stripped, &input, args.advice, &c, &proof.proof);
+            (proof, prove_ms, verdict, ms(start), Some(commit_ms))
+        }
+    };
     let peak = peak_rss_mib().unwrap_or(f64::NAN);
     if args.json {
         let phases: serde_json::Map<String, serde_json::Value> = proof
@@ -59,6 +83,8 @@ pub fn run(args: Args) -> Result<Outcome> {
             "prove_ms": prove_ms,
             "verify_ms": verify_ms,
             "proof_bytes": proof.proof.len(),
+            "advice": args.advice.name(),
+            "commit_weights_ms": commit_ms,
             "peak_rss_mib": peak,
             "accepted": verdict.is_ok(),
             "output": proof.output.data,
@@ -67,6 +93,10 @@ pub fn run(args: Args) -> Result<Outcome> {
         println!("{obj}");
     } else {
         println!("model {} (input seed {}), 2 rayon threads by default", model.name, args.seed);
+        println!("advice  {}", args.advice.name());
+        if let Some(c) = commit_ms {
+            println!("commit  {c:>9.2} ms (the weights, once per model; verified without them)");
+        }
         for (phase, t) in &proof.timings {
             println!("  prove {phase:<22} {:>9.3} ms", t.as_secs_f64() * 1e3);
         }

@@ -5,7 +5,8 @@ use super::compile::hex;
 use super::load::{load_model, read_input, spinner, write_output, CompileOptions};
 use super::{ms, Global, Outcome};
 use anyhow::{Context, Result};
-use gkrnet::gkr::{self, ProofFile};
+use gkrnet::gkr::file::CommitmentFile;
+use gkrnet::gkr::{self, AdviceMode, ProofFile};
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -24,6 +25,14 @@ pub struct ProveArgs {
     /// Where to write the proof.
     #[arg(long)]
     proof: PathBuf,
+    /// How the prover's advice travels: "clear" (in the proof), or committed with Basefold and
+    /// opened once, under "provable" (unique-decoding) or "conjectured" parameters.
+    #[arg(long, default_value = "clear", value_parser = super::parse_advice)]
+    advice: AdviceMode,
+    /// A model commitment (.gkrc, from `gkrnet commit`) to open the weight claims against; it
+    /// must hold --model's weights. The verifier then needs only the commitment.
+    #[arg(long)]
+    commitment: Option<PathBuf>,
     #[command(flatten)]
     compile: CompileOptions,
     /// Print one JSON object instead of text.
@@ -31,12 +40,26 @@ pub struct ProveArgs {
     json: bool,
 }
 
+/// Reads a `.gkrc` model commitment.
+pub fn read_commitment(path: &std::path::Path) -> Result<CommitmentFile> {
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    CommitmentFile::decode(&bytes)
+        .with_context(|| format!("{} is not a valid model commitment", path.display()))
+}
+
 #[derive(clap::Args, Debug)]
 pub struct VerifyArgs {
     /// The model the proof is checked against: the prover's .gkrm, or an ONNX file compiled here
-    /// (its digest must equal the prover's).
+    /// (its digest must equal the prover's). Not needed with --commitment.
+    #[arg(long, required_unless_present = "commitment", conflicts_with = "commitment")]
+    model: Option<PathBuf>,
+    /// A model commitment (.gkrc): the verifier's whole copy of the model, large weight
+    /// matrices replaced by their Basefold root.
     #[arg(long)]
-    model: PathBuf,
+    commitment: Option<PathBuf>,
+    /// Accept proofs whose commitments use conjectured (not provable) security parameters.
+    #[arg(long)]
+    allow_conjectured: bool,
     /// The input, as given to the prover.
     #[arg(long)]
     input: PathBuf,
@@ -57,15 +80,47 @@ pub fn prove(args: ProveArgs, g: &Global) -> Result<Outcome> {
     let loaded = load_model(&args.model, &args.compile, Some(&args.input), g.quiet || args.json)?;
     let model = loaded.model();
     let input = read_input(&args.input, model)?;
+    let mut commit_ms = None;
+    let mut committed = match &args.commitment {
+        None => None,
+        Some(path) => {
+            let c = read_commitment(path)?;
+            let bar = spinner(g.quiet || args.json, "committing the weights");
+            let start = Instant::now();
+            let (prover_model, wp) = gkr::commit_model(model, c.commitment.params)?;
+            commit_ms = Some(ms(start));
+            bar.finish_and_clear();
+            if wp.commitment() != c.commitment || prover_model.digest() != c.model.digest() {
+                anyhow::bail!(
+                    "{} is the commitment of another model (digest {}, root {}); {} has digest \
+                     {} and its weights root {}",
+                    path.display(),
+                    hex(&c.model.digest()),
+                    hex(&c.commitment.root),
+                    args.model.display(),
+                    hex(&model.digest()),
+                    hex(&wp.commitment().root)
+                );
+            }
+            Some((prover_model, wp))
+        }
+    };
     let bar = spinner(g.quiet || args.json, "proving");
     let start = Instant::now();
-    let proof = gkr::prove(model, &input)?;
+    let proof = match &mut committed {
+        None => gkr::prove_mode(model, &input, args.advice)?,
+        Some((m, wp)) => gkr::prove_committed(m, &input, args.advice, wp)?,
+    };
     let prove_ms = ms(start);
     bar.finish_and_clear();
     for (phase, t) in &proof.timings {
         tracing::info!(phase = %phase, ms = t.as_secs_f64() * 1e3, "prove phase");
     }
-    let file = ProofFile::new(model.digest(), &proof.output, proof.proof);
+    let file = ProofFile {
+        advice: args.advice,
+        weights_root: committed.as_ref().map(|(_, wp)| wp.commitment().root),
+        ..ProofFile::new(model.digest(), &proof.output, proof.proof)
+    };
     let bytes = file.encode();
     std::fs::write(&args.proof, &bytes)
         .with_context(|| format!("cannot write {}", args.proof.display()))?;
@@ -79,6 +134,8 @@ pub fn prove(args: ProveArgs, g: &Global) -> Result<Outcome> {
             "digest": hex(&model.digest()),
             "prove_ms": prove_ms,
             "proof_bytes": bytes.len(),
+            "advice": args.advice.name(),
+            "commit_weights_ms": commit_ms,
             "output": out["output"],
             "output_int": out["output_int"],
             "predicted": out["predicted"],
@@ -86,7 +143,10 @@ pub fn prove(args: ProveArgs, g: &Global) -> Result<Outcome> {
         println!("{obj}");
     } else if !g.quiet {
         println!("model   {} (digest {})", model.name, hex(&model.digest()));
-        println!("prove   {prove_ms:.2} ms");
+        if let Some(c) = commit_ms {
+            println!("commit  {c:.2} ms (the weights, once per model)");
+        }
+        println!("prove   {prove_ms:.2} ms (advice: {})", args.advice.name());
         println!("proof   {} bytes → {}", bytes.len(), args.proof.display());
         println!("output  {} (class {})", out["output"], out["predicted"]);
     }
@@ -94,8 +154,19 @@ pub fn prove(args: ProveArgs, g: &Global) -> Result<Outcome> {
 }
 
 pub fn verify(args: VerifyArgs, g: &Global) -> Result<Outcome> {
-    let loaded = load_model(&args.model, &args.compile, Some(&args.input), g.quiet || args.json)?;
-    let model = loaded.model();
+    let (model, commitment, model_path) = match (&args.commitment, &args.model) {
+        (Some(path), _) => {
+            let c = read_commitment(path)?;
+            (c.model, Some(c.commitment), path.clone())
+        }
+        (None, Some(path)) => {
+            let quiet = g.quiet || args.json;
+            let loaded = load_model(path, &args.compile, Some(&args.input), quiet)?;
+            (loaded.into_model(), None, path.clone())
+        }
+        (None, None) => anyhow::bail!("give --model or --commitment"),
+    };
+    let model = &model;
     let input = read_input(&args.input, model)?;
     let bytes = std::fs::read(&args.proof)
         .with_context(|| format!("cannot read {}", args.proof.display()))?;
@@ -107,9 +178,9 @@ pub fn verify(args: VerifyArgs, g: &Global) -> Result<Outcome> {
         return Ok(Outcome::Rejected(format!(
             "the proof was made for the model with digest {}, but {} has digest {}{}",
             hex(&file.digest),
-            args.model.display(),
+            model_path.display(),
             hex(&model.digest()),
-            if args.model.extension().is_some_and(|e| e == "gkrm") {
+            if model_path.extension().is_some_and(|e| e == "gkrm" || e == "gkrc") {
                 ""
             } else {
                 " (an ONNX model compiled on another machine or with other calibration can \
@@ -117,9 +188,40 @@ pub fn verify(args: VerifyArgs, g: &Global) -> Result<Outcome> {
             }
         )));
     }
+    if file.weights_root != commitment.map(|c| c.root) {
+        return Ok(Outcome::Rejected(match (file.weights_root, commitment) {
+            (Some(r), None) => format!(
+                "the proof opens the weights against a model commitment (root {}): verify with \
+                 --commitment",
+                hex(&r)
+            ),
+            (None, Some(_)) => "the proof was made for the model itself, not its commitment: \
+                                verify with --model"
+                .into(),
+            (r, c) => format!(
+                "the proof was made for the model commitment with root {}, this one has root {}",
+                r.map_or("-".into(), |r| hex(&r)),
+                c.map_or("-".into(), |c| hex(&c.root))
+            ),
+        }));
+    }
+    let conjectured = |m: AdviceMode| m == AdviceMode::CONJECTURED;
+    if !args.allow_conjectured
+        && (conjectured(file.advice)
+            || commitment.is_some_and(|c| conjectured(AdviceMode::Committed(c.params))))
+    {
+        return Ok(Outcome::Rejected(
+            "the proof (or the model commitment) uses conjectured-security PCS parameters; pass \
+             --allow-conjectured to accept them"
+                .into(),
+        ));
+    }
     let bar = spinner(g.quiet || args.json, "verifying");
     let start = Instant::now();
-    let verdict = gkr::verify(model, &input, &file.proof);
+    let verdict = match &commitment {
+        None => gkr::verify_mode(model, &input, file.advice, &file.proof),
+        Some(c) => gkr::verify_committed(model, &input, file.advice, c, &file.proof),
+    };
     let verify_ms = ms(start);
     bar.finish_and_clear();
     tracing::info!(ms = verify_ms, accepted = verdict.is_ok(), "verify");
@@ -144,13 +246,21 @@ pub fn verify(args: VerifyArgs, g: &Global) -> Result<Outcome> {
             "verified": true,
             "verify_ms": verify_ms,
             "proof_bytes": bytes.len(),
+            "advice": file.advice.name(),
+            "weights_committed": commitment.is_some(),
             "output": o["output"],
             "output_int": o["output_int"],
             "predicted": o["predicted"],
         });
         println!("{obj}");
     } else if !g.quiet {
-        println!("verified {} (digest {}) in {verify_ms:.2} ms", model.name, hex(&model.digest()));
+        println!(
+            "verified {} (digest {}) in {verify_ms:.2} ms (advice: {}{})",
+            model.name,
+            hex(&model.digest()),
+            file.advice.name(),
+            if commitment.is_some() { ", weights from the commitment" } else { "" }
+        );
         println!("output   {} (class {})", o["output"], o["predicted"]);
     }
     Ok(Outcome::Accepted)

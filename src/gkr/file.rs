@@ -4,20 +4,36 @@
 //! fails whatever the label says.
 //!
 //! ```text
-//! file = "GKRF" ‖ version u16 ‖ model digest [32] ‖ output rank u8 ‖ dims u32* ‖
+//! file = "GKRF" ‖ version u16 ‖ model digest [32] ‖ advice mode [5] ‖ weights flag u8 ‖
+//!        (model commitment root [32] if the flag is 1) ‖ output rank u8 ‖ dims u32* ‖
 //!        proof length u64 ‖ proof (the "GKRN" stream of `crate::proof`)
 //! ```
+//! Version 1 files (no mode, no flag) are read as clear-advice proofs.
+//!
+//! A model commitment (`.gkrc`, [`CommitmentFile`]) is the verifier's copy of a model whose large
+//! weight matrices are committed:
+//! ```text
+//! file = "GKRC" ‖ version u16 ‖ PCS parameters [5] ‖ root [32] ‖ model length u64 ‖
+//!        the stripped model (a ".gkrm" encoding)
+//! ```
 
-use crate::circuit::Tensor;
+use super::commit::AdviceMode;
+use super::weights::ModelCommitment;
+use crate::circuit::{Model, Tensor};
 use thiserror::Error;
 
 pub const MAGIC: [u8; 4] = *b"GKRF";
-pub const VERSION: u16 = 1;
+/// Version 2 added the advice mode and the model commitment's root.
+pub const VERSION: u16 = 2;
 
 /// A proof as stored on disk.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ProofFile {
     pub digest: [u8; 32],
+    /// How the proof binds its advice (the verifier must use the same mode).
+    pub advice: AdviceMode,
+    /// The root of the model commitment the proof's weight claims are opened against, if any.
+    pub weights_root: Option<[u8; 32]>,
     pub output_dims: Vec<usize>,
     pub proof: Vec<u8>,
 }
@@ -31,15 +47,30 @@ pub struct FileError {
 }
 
 impl ProofFile {
+    /// A clear-advice proof of a model held in full.
     pub fn new(digest: [u8; 32], output: &Tensor, proof: Vec<u8>) -> Self {
-        Self { digest, output_dims: output.dims.clone(), proof }
+        Self {
+            digest,
+            advice: AdviceMode::Clear,
+            weights_root: None,
+            output_dims: output.dims.clone(),
+            proof,
+        }
     }
 
     pub fn encode(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(48 + self.proof.len());
+        let mut out = Vec::with_capacity(96 + self.proof.len());
         out.extend_from_slice(&MAGIC);
         out.extend_from_slice(&VERSION.to_le_bytes());
         out.extend_from_slice(&self.digest);
+        out.extend_from_slice(&self.advice.to_bytes());
+        match &self.weights_root {
+            None => out.push(0),
+            Some(root) => {
+                out.push(1);
+                out.extend_from_slice(root);
+            }
+        }
         out.push(self.output_dims.len() as u8);
         for &d in &self.output_dims {
             out.extend_from_slice(&(d as u32).to_le_bytes());
@@ -64,14 +95,37 @@ impl ProofFile {
         }
         let v = take(2, "the version")?;
         let version = u16::from_le_bytes([v[0], v[1]]);
-        if version != VERSION {
+        if version != 1 && version != VERSION {
             return Err(FileError {
                 offset: 4,
-                what: format!("proof file version {version}, this build reads {VERSION}"),
+                what: format!("proof file version {version}, this build reads 1 and {VERSION}"),
             });
         }
         let mut digest = [0u8; 32];
         digest.copy_from_slice(take(32, "the model digest")?);
+        let (mut advice, mut weights_root) = (AdviceMode::Clear, None);
+        if version >= 2 {
+            let at = 38;
+            let m: [u8; 5] = take(5, "the advice mode")?.try_into().unwrap_or([0xff; 5]);
+            advice = AdviceMode::from_bytes(m).ok_or_else(|| FileError {
+                offset: at,
+                what: format!("unknown advice mode {m:?}"),
+            })?;
+            match take(1, "the weights flag")?[0] {
+                0 => {}
+                1 => {
+                    let mut root = [0u8; 32];
+                    root.copy_from_slice(take(32, "the model commitment root")?);
+                    weights_root = Some(root);
+                }
+                f => {
+                    return Err(FileError {
+                        offset: at + 5,
+                        what: format!("weights flag {f}, not 0 or 1"),
+                    })
+                }
+            }
+        }
         let rank = take(1, "the output rank")?[0] as usize;
         let mut output_dims = Vec::with_capacity(rank);
         for _ in 0..rank {
@@ -80,7 +134,8 @@ impl ProofFile {
         }
         let l = take(8, "the proof length")?;
         let len = u64::from_le_bytes(l.try_into().unwrap_or([0; 8]));
-        let start = 4 + 2 + 32 + 1 + 4 * rank + 8;
+        let header = if version >= 2 { 6 + weights_root.map_or(0, |_| 32) } else { 0 };
+        let start = 4 + 2 + 32 + header + 1 + 4 * rank + 8;
         let left = (bytes.len() - start) as u64;
         if len != left {
             return Err(FileError {
@@ -88,6 +143,137 @@ impl ProofFile {
                 what: format!("the proof length says {len} bytes, {left} follow"),
             });
         }
-        Ok(Self { digest, output_dims, proof: bytes[start..].to_vec() })
+        Ok(Self { digest, advice, weights_root, output_dims, proof: bytes[start..].to_vec() })
+    }
+}
+
+pub const COMMITMENT_MAGIC: [u8; 4] = *b"GKRC";
+pub const COMMITMENT_VERSION: u16 = 1;
+
+/// A model commitment as stored on disk: the root and parameters, and the stripped model.
+#[derive(Debug)]
+pub struct CommitmentFile {
+    pub commitment: ModelCommitment,
+    pub model: Model,
+}
+
+impl CommitmentFile {
+    /// # Errors
+    /// A model without a canonical encoding.
+    pub fn encode(&self) -> Result<Vec<u8>, crate::circuit::ModelError> {
+        let model = self.model.encode()?;
+        let mut out = Vec::with_capacity(51 + model.len());
+        out.extend_from_slice(&COMMITMENT_MAGIC);
+        out.extend_from_slice(&COMMITMENT_VERSION.to_le_bytes());
+        out.extend_from_slice(&AdviceMode::Committed(self.commitment.params).to_bytes());
+        out.extend_from_slice(&self.commitment.root);
+        out.extend_from_slice(&(model.len() as u64).to_le_bytes());
+        out.extend_from_slice(&model);
+        Ok(out)
+    }
+
+    /// # Errors
+    /// A malformed header (with its offset), or a model that does not decode or holds no
+    /// committed layer.
+    pub fn decode(bytes: &[u8]) -> Result<Self, FileError> {
+        let at = |offset: usize, what: String| FileError { offset, what };
+        let get = |range: std::ops::Range<usize>, what: &str| {
+            bytes.get(range.clone()).ok_or_else(|| {
+                at(
+                    range.start.min(bytes.len()),
+                    format!("truncated: {what} needs {} bytes", range.len()),
+                )
+            })
+        };
+        if get(0..4, "the magic")? != COMMITMENT_MAGIC {
+            return Err(at(0, "not a gkrnet model commitment (magic GKRC)".into()));
+        }
+        let v = get(4..6, "the version")?;
+        let version = u16::from_le_bytes([v[0], v[1]]);
+        if version != COMMITMENT_VERSION {
+            return Err(at(
+                4,
+                format!("commitment file version {version}, this build reads {COMMITMENT_VERSION}"),
+            ));
+        }
+        let m: [u8; 5] = get(6..11, "the parameters")?.try_into().unwrap_or([0xff; 5]);
+        let params = match AdviceMode::from_bytes(m) {
+            Some(AdviceMode::Committed(p)) => p,
+            _ => return Err(at(6, format!("unknown PCS parameters {m:?}"))),
+        };
+        let mut root = [0u8; 32];
+        root.copy_from_slice(get(11..43, "the root")?);
+        let l = get(43..51, "the model length")?;
+        let len = u64::from_le_bytes(l.try_into().unwrap_or([0; 8]));
+        let left = (bytes.len() - 51) as u64;
+        if len != left {
+            return Err(at(43, format!("the model length says {len} bytes, {left} follow")));
+        }
+        let model = Model::decode(&bytes[51..]).map_err(|e| at(51, format!("the model: {e}")))?;
+        if !model.layers.iter().any(|l| l.weights_committed()) {
+            return Err(at(51, "the model has no committed layer".into()));
+        }
+        Ok(Self { commitment: ModelCommitment { params, root }, model })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::circuit::zoo;
+    use crate::pcs::basefold::Params;
+
+    #[test]
+    fn proof_files_round_trip_and_version_1_reads_as_clear() {
+        let output = Tensor::new(vec![1, 3], vec![1, -2, 3]).unwrap();
+        let mut f = ProofFile::new([7; 32], &output, vec![9, 8, 7]);
+        assert_eq!(ProofFile::decode(&f.encode()), Ok(f.clone()));
+        f.advice = AdviceMode::PROVABLE;
+        f.weights_root = Some([3; 32]);
+        let bytes = f.encode();
+        assert_eq!(ProofFile::decode(&bytes), Ok(f.clone()));
+        for cut in 0..bytes.len() {
+            assert!(ProofFile::decode(&bytes[..cut]).is_err(), "cut at {cut}");
+        }
+        // version 1: no mode, no flag
+        let mut v1 = b"GKRF".to_vec();
+        v1.extend_from_slice(&1u16.to_le_bytes());
+        v1.extend_from_slice(&[7; 32]);
+        v1.push(2);
+        for d in [1u32, 3] {
+            v1.extend_from_slice(&d.to_le_bytes());
+        }
+        v1.extend_from_slice(&3u64.to_le_bytes());
+        v1.extend_from_slice(&[9, 8, 7]);
+        let old = ProofFile::decode(&v1).unwrap();
+        assert_eq!(
+            (old.advice, old.weights_root, old.proof),
+            (AdviceMode::Clear, None, vec![9, 8, 7])
+        );
+        // an unknown mode is named with its offset
+        let mut bad = bytes.clone();
+        bad[38] = 9;
+        assert_eq!(ProofFile::decode(&bad).map_err(|e| e.offset), Err(38));
+    }
+
+    #[test]
+    fn commitment_files_round_trip_and_reject_damage() {
+        let model = zoo::mlp("m", &[256, 128, 10], 1, 1).unwrap();
+        let (prover, wp) = crate::gkr::commit_model(&model, Params::CONJECTURED).unwrap();
+        let stripped = ModelCommitment::stripped(&prover).unwrap();
+        let file = CommitmentFile { commitment: wp.commitment(), model: stripped };
+        let bytes = file.encode().unwrap();
+        let back = CommitmentFile::decode(&bytes).unwrap();
+        assert_eq!(back.commitment, wp.commitment());
+        assert_eq!(back.model.digest(), model.digest());
+        for cut in [0, 3, 5, 10, 42, 50, 51, bytes.len() - 1] {
+            assert!(CommitmentFile::decode(&bytes[..cut]).is_err(), "cut at {cut}");
+        }
+        // the full model is not a commitment
+        let mut full = bytes[..43].to_vec();
+        let enc = model.encode().unwrap();
+        full.extend_from_slice(&(enc.len() as u64).to_le_bytes());
+        full.extend_from_slice(&enc);
+        assert!(CommitmentFile::decode(&full).is_err());
     }
 }
