@@ -20,6 +20,10 @@ pub struct Args {
     /// Timed runs per model (after one warm-up); the medians are reported.
     #[arg(long, default_value_t = 5)]
     runs: usize,
+    /// How the advice travels: clear (in the proof), provable or conjectured (committed with
+    /// Basefold, one opening).
+    #[arg(long, default_value = "clear", value_parser = super::parse_advice)]
+    advice: gkrnet::gkr::AdviceMode,
     /// Print one JSON object instead of a markdown table.
     #[arg(long)]
     json: bool,
@@ -141,10 +145,10 @@ pub fn run(args: Args, g: &Global) -> Result<Outcome> {
         for run in 0..=runs {
             bar.set_message(format!("{stem}: run {run}/{runs}"));
             let start = Instant::now();
-            let proof = gkr::prove(model, &input)?;
+            let proof = gkr::prove_mode(model, &input, args.advice)?;
             let p = ms(start);
             let start = Instant::now();
-            let out = gkr::verify(model, &input, &proof.proof);
+            let out = gkr::verify_mode(model, &input, args.advice, &proof.proof);
             let v = ms(start);
             if out.as_ref().ok() != Some(&proof.output) {
                 return Ok(Outcome::Rejected(format!("{stem}: an honest proof was rejected")));
@@ -164,6 +168,7 @@ pub fn run(args: Args, g: &Global) -> Result<Outcome> {
             "prove_ms": median(prove_ms),
             "verify_ms": median(verify_ms),
             "proof_bytes": proof_bytes,
+            "advice": args.advice.name(),
             "peak_rss_bytes": peak_rss_bytes().unwrap_or(0),
             "accuracy": super::compile::report_json(&accuracy),
         }));
@@ -172,18 +177,19 @@ pub fn run(args: Args, g: &Global) -> Result<Outcome> {
     if args.json {
         println!(
             "{}",
-            serde_json::json!({"machine": machine, "runs": runs, "models": rows, "skipped": skipped})
+            serde_json::json!({"machine": machine, "runs": runs, "advice": args.advice.name(), "models": rows, "skipped": skipped})
         );
         return Ok(Outcome::Accepted);
     }
     println!(
-        "Machine: {}, {} cores, {} threads; {}; gkrnet {} ({}). Medians of {runs} runs after one warm-up.\n",
+        "Machine: {}, {} cores, {} threads; {}; gkrnet {} ({}). Medians of {runs} runs after one warm-up; advice {}.\n",
         machine["cpu"].as_str().unwrap_or("?"),
         machine["cores"],
         machine["threads"],
         machine["date"].as_str().unwrap_or("?"),
         machine["gkrnet"].as_str().unwrap_or("?"),
         machine["git"].as_str().unwrap_or("?"),
+        args.advice.name(),
     );
     println!("| model | kind | parameters | prove ms | verify ms | proof bytes | peak RSS MiB | argmax agreement vs float | max abs error |");
     println!("|---|---|---:|---:|---:|---:|---:|---:|---:|");

@@ -22,6 +22,10 @@ pub struct Args {
     /// Which of the 16 bundled test digits to prove.
     #[arg(long, default_value_t = 0)]
     index: usize,
+    /// How the advice travels: clear (in the proof), provable or conjectured (committed with
+    /// Basefold, one opening).
+    #[arg(long, default_value = "clear", value_parser = super::parse_advice)]
+    advice: gkrnet::gkr::AdviceMode,
     /// Print one JSON object instead of text.
     #[arg(long)]
     json: bool,
@@ -51,11 +55,11 @@ pub fn run(args: Args, g: &Global) -> Result<Outcome> {
     let input = imported.quantize_input(x)?;
     let bar = spinner(quiet, "proving");
     let start = Instant::now();
-    let proof = gkr::prove(model, &input)?;
+    let proof = gkr::prove_mode(model, &input, args.advice)?;
     let prove_ms = ms(start);
     bar.set_message("verifying");
     let start = Instant::now();
-    let verdict = gkr::verify(model, &input, &proof.proof);
+    let verdict = gkr::verify_mode(model, &input, args.advice, &proof.proof);
     let verify_ms = ms(start);
     bar.finish_and_clear();
     let peak = peak_rss_bytes().unwrap_or(0);
@@ -74,6 +78,7 @@ pub fn run(args: Args, g: &Global) -> Result<Outcome> {
             "prove_ms": prove_ms,
             "verify_ms": verify_ms,
             "proof_bytes": proof.proof.len(),
+            "advice": args.advice.name(),
             "peak_rss_bytes": peak,
             "accuracy": super::compile::report_json(&accuracy),
         });
@@ -96,7 +101,7 @@ pub fn run(args: Args, g: &Global) -> Result<Outcome> {
             "verify     {verify_ms:.2} ms ({})",
             if verified { "accepted" } else { "REJECTED" }
         );
-        println!("proof      {} bytes", proof.proof.len());
+        println!("proof      {} bytes (advice: {})", proof.proof.len(), args.advice.name());
         println!("peak RSS   {:.1} MiB", peak as f64 / (1 << 20) as f64);
         print!("accuracy   ");
         super::compile::print_accuracy(&accuracy);
