@@ -124,6 +124,8 @@ enum Cheat {
     AnswerEarly(usize),
     /// Sends one more message after the proof.
     Extra,
+    /// Flips a bit of the i-th raw-bytes message (Merkle roots and paths of committed advice).
+    TamperBytes(usize),
 }
 
 /// The prover transcript of a cheating server.
@@ -132,6 +134,7 @@ struct Cheater<P> {
     cheat: Cheat,
     rounds: usize,
     challenges: usize,
+    byte_messages: usize,
 }
 
 impl<P: ProverTranscript> Transcript for Cheater<P> {
@@ -170,6 +173,14 @@ impl<P: ProverTranscript> ProverTranscript for Cheater<P> {
         }
         self.inner.send_ints(label, &ints);
     }
+    fn send_bytes(&mut self, label: Label, bytes: &[u8]) {
+        let mut bytes = bytes.to_vec();
+        if matches!(self.cheat, Cheat::TamperBytes(i) if i == self.byte_messages) {
+            bytes[0] ^= 1;
+        }
+        self.byte_messages += 1;
+        self.inner.send_bytes(label, &bytes);
+    }
 }
 
 /// A one-connection cheating server for `model`.
@@ -182,7 +193,9 @@ fn cheating_server(model: Model, cheat: Cheat) -> (String, std::thread::JoinHand
         let mut reader = BufReader::new(stream.try_clone().unwrap());
         let writer = BufWriter::new(stream);
         let f = read_frame(&mut reader, 1 << 20).unwrap();
-        let Hello::Model { digest, input } = Hello::decode(&f.payload).unwrap() else { panic!() };
+        let Hello::Model { digest, input, advice } = Hello::decode(&f.payload).unwrap() else {
+            panic!()
+        };
         let input =
             Tensor::new(model.input_dims.clone(), input.iter().map(|&v| v as i64).collect())
                 .unwrap();
@@ -192,8 +205,8 @@ fn cheating_server(model: Model, cheat: Cheat) -> (String, std::thread::JoinHand
         accept.extend_from_slice(&digest);
         p.frame(kind::ACCEPT, &accept);
         let w = model.forward(&input).unwrap();
-        let mut c = Cheater { inner: p, cheat, rounds: 0, challenges: 0 };
-        let _ = gkr::prove_witness_unchecked(&model, &w, &mut c);
+        let mut c = Cheater { inner: p, cheat, rounds: 0, challenges: 0, byte_messages: 0 };
+        let _ = gkr::prove_witness_unchecked_mode(&model, &w, advice, &mut c);
         if matches!(cheat, Cheat::Extra) {
             c.inner.send(labels::SUMCHECK_ROUND, &[Fp::from(1u64)]);
         }
@@ -224,6 +237,39 @@ fn cheating_servers_are_rejected() {
     let (addr, t) = cheating_server(copy(&model), Cheat::TamperRound(usize::MAX));
     let s = net::connect_model(&addr, &model, &input, TIMEOUT).unwrap();
     assert_eq!(s.result, *model.forward(&input).unwrap().output());
+    t.join().unwrap();
+}
+
+#[test]
+fn committed_advice_sessions_verify_and_cheats_are_rejected() {
+    // the client picks the mode; the commitment's queries are its own coins
+    let model = zoo::lenet5();
+    let input = zoo::random_input(&model, 5);
+    let server = start(Some(copy(&model)), config());
+    for mode in [gkr::AdviceMode::PROVABLE, gkr::AdviceMode::CONJECTURED] {
+        let s = net::connect_model_mode(&server.addr, &model, &input, mode, TIMEOUT)
+            .unwrap_or_else(|e| panic!("{}: {e}", mode.name()));
+        assert_eq!(s.result, *model.forward(&input).unwrap().output());
+    }
+    let small = zoo::mlp("net-committed", &[12, 10, 6], 1, 4).unwrap();
+    let input = zoo::random_input(&small, 2);
+    let mode = gkr::AdviceMode::CONJECTURED;
+    for cheat in [
+        Cheat::WrongOutput,
+        Cheat::TamperRound(3),
+        Cheat::TamperRound(30),
+        Cheat::TamperBytes(0),
+        Cheat::TamperBytes(3),
+        Cheat::AnswerEarly(20),
+    ] {
+        let (addr, t) = cheating_server(copy(&small), cheat);
+        let r = net::connect_model_mode(&addr, &small, &input, mode, TIMEOUT);
+        assert!(matches!(r, Err(ClientError::Rejected(_))), "{cheat:?}: {r:?}");
+        t.join().unwrap();
+    }
+    let (addr, t) = cheating_server(copy(&small), Cheat::TamperBytes(usize::MAX));
+    let s = net::connect_model_mode(&addr, &small, &input, mode, TIMEOUT).unwrap();
+    assert_eq!(s.result, *small.forward(&input).unwrap().output());
     t.join().unwrap();
 }
 
@@ -280,7 +326,9 @@ fn hostile_clients_never_hurt_the_server() {
     honest("an oversized length");
     // a wrong protocol version
     let mut s = raw(&server.addr);
-    let mut hello = Hello::Model { digest: model.digest(), input: vec![0; 16] }.encode();
+    let mut hello =
+        Hello::Model { digest: model.digest(), advice: gkr::AdviceMode::Clear, input: vec![0; 16] }
+            .encode();
     hello[0] = 99;
     write_frame(&mut s, kind::HELLO, &hello).unwrap();
     assert_eq!(drain(s), Some(kind::REFUSE));
@@ -290,7 +338,8 @@ fn hostile_clients_never_hurt_the_server() {
     write_frame(
         &mut s,
         kind::HELLO,
-        &Hello::Model { digest: [7; 32], input: vec![0; 16] }.encode(),
+        &Hello::Model { digest: [7; 32], advice: gkr::AdviceMode::Clear, input: vec![0; 16] }
+            .encode(),
     )
     .unwrap();
     assert_eq!(drain(s), Some(kind::REFUSE));
@@ -302,7 +351,9 @@ fn hostile_clients_never_hurt_the_server() {
     let hello = || {
         let mut s = raw(&server.addr);
         let data: Vec<i8> = input.data.iter().map(|&v| v as i8).collect();
-        let h = Hello::Model { digest: model.digest(), input: data }.encode();
+        let h =
+            Hello::Model { digest: model.digest(), advice: gkr::AdviceMode::Clear, input: data }
+                .encode();
         write_frame(&mut s, kind::HELLO, &h).unwrap();
         s
     };

@@ -60,6 +60,10 @@ pub struct ConnectArgs {
     /// Seconds to wait for the server at any step.
     #[arg(long, default_value_t = 60)]
     timeout: u64,
+    /// How the server binds its advice: clear, provable or conjectured (committed; the
+    /// commitment's queries are this client's own coins).
+    #[arg(long, default_value = "clear", value_parser = super::parse_advice)]
+    advice: gkrnet::gkr::AdviceMode,
     #[command(flatten)]
     compile: CompileOptions,
     /// Print one JSON object instead of text.
@@ -150,7 +154,7 @@ pub fn connect(args: ConnectArgs, g: &Global) -> Result<Outcome> {
     let model = loaded.model();
     let input = read_input(&args.input, model)?;
     let timeout = Duration::from_secs(args.timeout.max(1));
-    let session = match net::connect_model(&args.server, model, &input, timeout) {
+    let session = match net::connect_model_mode(&args.server, model, &input, args.advice, timeout) {
         Ok(s) => s,
         Err(e) => return rejected(e),
     };

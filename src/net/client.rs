@@ -5,6 +5,7 @@ use super::{kind, read_frame, task, write_frame, Hello, NetError, VERSION};
 use crate::circuit::{Model, Tensor};
 use crate::error::VerifyError;
 use crate::gkr;
+use crate::gkr::AdviceMode;
 use crate::matmul::{self, Shape};
 use crate::transcript::{labels, VerifierTranscript};
 use std::io::Write;
@@ -107,11 +108,24 @@ fn finish<T>(
     Ok(Session { result, stats, elapsed: start.elapsed() })
 }
 
-/// Proves `model` on `input` with the server at `addr`; the client's coins are its own.
+/// Proves `model` on `input` with the server at `addr`; the client's coins are its own. The
+/// advice travels in the clear.
 pub fn connect_model(
     addr: &str,
     model: &Model,
     input: &Tensor,
+    timeout: Duration,
+) -> Result<Session<Tensor>, ClientError> {
+    connect_model_mode(addr, model, input, AdviceMode::Clear, timeout)
+}
+
+/// [`connect_model`] with the advice bound as the client asks (committed advice: the PCS
+/// queries are the client's own coins too).
+pub fn connect_model_mode(
+    addr: &str,
+    model: &Model,
+    input: &Tensor,
+    advice: AdviceMode,
     timeout: Duration,
 ) -> Result<Session<Tensor>, ClientError> {
     let start = Instant::now();
@@ -128,10 +142,11 @@ pub fn connect_model(
         .map_err(|_| NetError::Malformed("the input is not int8".into()))?;
     let mut stream = open(addr, timeout)?;
     let digest = model.digest();
-    let sent = handshake(&mut stream, &Hello::Model { digest, input: data }, task::MODEL, digest)?;
+    let hello = Hello::Model { digest, advice, input: data };
+    let sent = handshake(&mut stream, &hello, task::MODEL, digest)?;
     let mut v = NetVerifier::new(stream).map_err(NetError::from)?;
     v.stats.bytes_received += 40;
-    let verdict = gkr::verify_with(model, input, &mut v);
+    let verdict = gkr::verify_with_mode(model, input, advice, &mut v);
     finish(v, verdict, start, sent)
 }
 

@@ -12,7 +12,8 @@
 //! ```text
 //! frame     = kind u8 ‖ length u32 LE ‖ payload
 //! HELLO     client → server: version u16 ‖ task u8 ‖ statement
-//!             task 1 (model):  model digest [32] ‖ input length u32 ‖ int8 input
+//!             task 1 (model):  model digest [32] ‖ advice mode [5] ‖ input length u32 ‖
+//!                              int8 input (the client picks how the advice is bound)
 //!             task 2 (matmul): m, n, k u32 ‖ A int8[m·n] ‖ B int8[n·k]
 //! ACCEPT    server → client: version u16 ‖ task u8 ‖ digest [32] (model) or zeros
 //! REFUSE    server → client: UTF-8 reason (then the server closes)
@@ -31,14 +32,15 @@ pub mod client;
 pub mod server;
 
 pub use channel::{NetProver, NetVerifier, WireStats};
-pub use client::{connect_matmul, connect_model, ClientError, Session};
+pub use client::{connect_matmul, connect_model, connect_model_mode, ClientError, Session};
 pub use server::{Server, ServerConfig, ServerStats};
 
 use std::io::{Read, Write};
 use thiserror::Error;
 
 /// The wire protocol version (the handshake refuses any other).
-pub const VERSION: u16 = 1;
+/// Version 2 added the advice mode to the model HELLO.
+pub const VERSION: u16 = 2;
 
 /// Frame kinds.
 pub mod kind {
@@ -126,7 +128,7 @@ pub fn read_frame(r: &mut impl Read, max: usize) -> Result<Frame, NetError> {
 /// A statement the client sends in its HELLO.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Hello {
-    Model { digest: [u8; 32], input: Vec<i8> },
+    Model { digest: [u8; 32], advice: crate::gkr::AdviceMode, input: Vec<i8> },
     Matmul { m: usize, n: usize, k: usize, a: Vec<i8>, b: Vec<i8> },
 }
 
@@ -134,9 +136,10 @@ impl Hello {
     pub fn encode(&self) -> Vec<u8> {
         let mut out = VERSION.to_le_bytes().to_vec();
         match self {
-            Hello::Model { digest, input } => {
+            Hello::Model { digest, advice, input } => {
                 out.push(task::MODEL);
                 out.extend_from_slice(digest);
+                out.extend_from_slice(&advice.to_bytes());
                 out.extend_from_slice(&(input.len() as u32).to_le_bytes());
                 out.extend(input.iter().map(|&v| v as u8));
             }
@@ -171,12 +174,16 @@ impl Hello {
             task::MODEL => {
                 let digest: [u8; 32] =
                     p.get(3..35).and_then(|d| d.try_into().ok()).ok_or_else(|| bad("no digest"))?;
-                let len = u32_at(35)?;
-                let data = &p[39..];
+                let mode: [u8; 5] =
+                    p.get(35..40).and_then(|d| d.try_into().ok()).ok_or_else(|| bad("no mode"))?;
+                let advice = crate::gkr::AdviceMode::from_bytes(mode)
+                    .ok_or_else(|| bad(&format!("unknown advice mode {mode:?}")))?;
+                let len = u32_at(40)?;
+                let data = &p[44..];
                 if data.len() != len {
                     return Err(bad("the input length"));
                 }
-                Ok(Hello::Model { digest, input: data.iter().map(|&b| b as i8).collect() })
+                Ok(Hello::Model { digest, advice, input: data.iter().map(|&b| b as i8).collect() })
             }
             task::MATMUL => {
                 let (m, n, k) = (u32_at(3)?, u32_at(7)?, u32_at(11)?);

@@ -216,7 +216,7 @@ fn session(
     let mut reader = BufReader::new(stream.try_clone()?);
     let mut writer = BufWriter::new(stream);
     // the largest HELLO this server accepts: its model's input, or two matrices at the limit
-    let model_hello = model.map_or(0, |m| 39 + m.input_dims.iter().product::<usize>());
+    let model_hello = model.map_or(0, |m| 44 + m.input_dims.iter().product::<usize>());
     let matmul_hello = 15usize.saturating_add(config.max_matmul_elements.saturating_mul(2));
     let frame = match read_frame(&mut reader, model_hello.max(matmul_hello)) {
         Ok(f) => f,
@@ -237,7 +237,7 @@ fn session(
         p
     };
     match hello {
-        Hello::Model { digest, input } => {
+        Hello::Model { digest, advice, input } => {
             let Some(model) = model else {
                 return Err(refuse(&mut writer, "this server proves no model"));
             };
@@ -253,7 +253,7 @@ fn session(
             let witness = model.forward(&input).map_err(|e| refuse(&mut writer, &e.to_string()))?;
             let mut p = NetProver::new(reader, writer);
             p.frame(kind::ACCEPT, &accept(task::MODEL, digest));
-            if let Err(e) = gkr::prove_witness(model, &witness, &mut p) {
+            if let Err(e) = gkr::prove_witness_mode(model, &witness, advice, &mut p) {
                 return Err(NetError::Malformed(format!("the prover failed: {e}")));
             }
             end(p, config)
