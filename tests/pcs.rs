@@ -231,9 +231,19 @@ fn messages(proof: &[u8], label: &'static str) -> Vec<usize> {
     (0..p.messages.len()).filter(|&i| p.messages[i].tag == tag).collect()
 }
 
+/// The table size of the tamper tests: under SMALL, three committed codewords (folds of 8) and a
+/// final polynomial of 2^7 values.
+const N: usize = 16;
+
+#[test]
+fn the_tamper_tests_fold_three_codewords() {
+    let s = SMALL.schedule(N);
+    assert_eq!((s.groups, s.final_vars), (vec![3, 3, 3], 7));
+}
+
 #[test]
 fn every_element_of_every_message_is_checked() {
-    let (_, _, z, y, proof) = setup(9, 4);
+    let (_, _, z, y, proof) = setup(N, 4);
     let decoded = Proof::decode(&proof).unwrap();
     for (i, m) in decoded.messages.iter().enumerate() {
         let len = m.len();
@@ -246,26 +256,25 @@ fn every_element_of_every_message_is_checked() {
                     (None, None) => m.values[j] += Fp::from(1u64),
                 }
             });
-            assert!(check(9, 1, &z, &[y], SMALL, &bad).is_err(), "message {i} element {j}");
+            assert!(check(N, 1, &z, &[y], SMALL, &bad).is_err(), "message {i} element {j}");
         }
     }
 }
 
-/// The layout of `setup(9, _)` under SMALL: three codewords folded by 8, of 2^8, 2^5 and 2^2
-/// leaves; caps of 16, 16 and 4 hashes; paths of 4, 1 and 0 hashes below them.
-const WIDTH: usize = 8;
-const CAPS: [usize; 3] = [16, 16, 4];
-const BELOW: [usize; 3] = [4, 1, 0];
-
 #[test]
 fn a_tampered_leaf_is_caught_by_its_path() {
-    let (_, _, z, y, proof) = setup(9, 4);
-    for (round, &m) in messages(&proof, labels::PCS_PAIRS).iter().enumerate() {
-        for query in [0, 7, 19] {
-            let bad = edit(&proof, |p| p.messages[m].values[query * WIDTH + 5] += Fp::from(1u64));
-            assert_eq!(
-                pcs_error(check(9, 1, &z, &[y], SMALL, &bad)),
-                PcsError::PathMismatch { query, round, table: 0 }
+    // each opened leaf is sent once (sorted); a changed value no longer hashes up to its cap node
+    let (_, _, z, y, proof) = setup(N, 4);
+    let pairs = messages(&proof, labels::PCS_PAIRS);
+    assert_eq!(pairs.len(), 3);
+    for (round, &m) in pairs.iter().enumerate() {
+        let len = Proof::decode(&proof).unwrap().messages[m].values.len();
+        for at in [0, len / 2, len - 1] {
+            let bad = edit(&proof, |p| p.messages[m].values[at] += Fp::from(1u64));
+            let e = pcs_error(check(N, 1, &z, &[y], SMALL, &bad));
+            assert!(
+                matches!(e, PcsError::PathMismatch { round: r, table: 0, .. } if r == round),
+                "round {round}, value {at}: {e:?}"
             );
         }
     }
@@ -273,24 +282,45 @@ fn a_tampered_leaf_is_caught_by_its_path() {
 
 #[test]
 fn tampered_paths_and_caps_are_caught() {
-    let (_, _, z, y, proof) = setup(9, 4);
+    // a hashes message is the cap (16 nodes: ⌊log₂ 20⌋ = 4 levels) then the shared siblings
+    let (_, _, z, y, proof) = setup(N, 4);
     for (round, &m) in messages(&proof, labels::PCS_PAIRS).iter().enumerate() {
         let hashes = m + 1;
-        for query in [0, 11, 19] {
-            if BELOW[round] == 0 {
-                continue;
-            }
-            let at = (CAPS[round] + query * BELOW[round] + BELOW[round] - 1) * 32 + 3;
+        let len = Proof::decode(&proof).unwrap().messages[hashes].len();
+        assert!(len > 16 * 32);
+        for at in [16 * 32, 16 * 32 + 31, len / 2, len - 1] {
             let bad = edit(&proof, |p| p.messages[hashes].bytes.as_mut().unwrap()[at] ^= 0x10);
-            assert_eq!(
-                pcs_error(check(9, 1, &z, &[y], SMALL, &bad)),
-                PcsError::PathMismatch { query, round, table: 0 }
+            let e = pcs_error(check(N, 1, &z, &[y], SMALL, &bad));
+            assert!(
+                matches!(e, PcsError::PathMismatch { round: r, table: 0, .. } if r == round),
+                "round {round}, byte {at}: {e:?}"
             );
         }
-        let bad = edit(&proof, |p| p.messages[hashes].bytes.as_mut().unwrap()[40] ^= 1);
+        for at in [0, 40, 16 * 32 - 1] {
+            let bad = edit(&proof, |p| p.messages[hashes].bytes.as_mut().unwrap()[at] ^= 1);
+            assert_eq!(
+                pcs_error(check(N, 1, &z, &[y], SMALL, &bad)),
+                PcsError::CapMismatch { round, table: 0 }
+            );
+        }
+    }
+}
+
+#[test]
+fn a_path_error_names_the_query_under_the_failing_cap_node() {
+    // a single opened leaf per tree (one query): the error names query 0 in every codeword
+    let one = Params { rate_log: 2, queries: 1, fold_log: 3 };
+    let mut rng = ChaCha20Rng::seed_from_u64(12);
+    let t = table(&mut rng, 12);
+    let c = basefold::commit(&t, one).unwrap();
+    let z = point(&mut rng, 12);
+    let y = evaluate_padded(&t, &z);
+    let proof = prove(&[&c], &z);
+    for (round, &m) in messages(&proof, labels::PCS_PAIRS).iter().enumerate() {
+        let bad = edit(&proof, |p| p.messages[m].values[0] += Fp::from(1u64));
         assert_eq!(
-            pcs_error(check(9, 1, &z, &[y], SMALL, &bad)),
-            PcsError::CapMismatch { round, table: 0 }
+            pcs_error(check(12, 1, &z, &[y], one, &bad)),
+            PcsError::PathMismatch { query: 0, round, table: 0 }
         );
     }
 }
@@ -300,7 +330,7 @@ fn tampered_roots_change_the_challenges() {
     // every root is absorbed before the challenges that follow it, so a changed root is caught by
     // the first sumcheck round whose challenge it changed: the commitment's at round 1 (round 0's
     // sum does not depend on a challenge), the folded codewords' after their groups of 3 rounds
-    let (_, _, z, y, proof) = setup(9, 4);
+    let (_, _, z, y, proof) = setup(N, 4);
     let roots = messages(&proof, labels::PCS_HASHES);
     let params = messages(&proof, labels::PCS_PARAMS)[0];
     let finale = messages(&proof, labels::PCS_FINAL)[0];
@@ -310,7 +340,7 @@ fn tampered_roots_change_the_challenges() {
     for (m, round) in [(roots[0], 1), (in_opening[0], 4), (in_opening[1], 7)] {
         let bad = edit(&proof, |p| p.messages[m].bytes.as_mut().unwrap()[31] ^= 0x80);
         assert_eq!(
-            pcs_error(check(9, 1, &z, &[y], SMALL, &bad)),
+            pcs_error(check(N, 1, &z, &[y], SMALL, &bad)),
             PcsError::RoundSumMismatch { round },
             "message {m}"
         );
@@ -318,11 +348,27 @@ fn tampered_roots_change_the_challenges() {
 }
 
 #[test]
+fn a_root_that_does_not_hold_the_opened_table_is_caught_by_the_cap() {
+    // the prover opens another table under the root the verifier holds: the transcripts agree
+    // (both absorb that root), the sumcheck holds (for the other table's value), the cap does not
+    let (_, c, z, _, _) = setup(N, 4);
+    let mut rng = ChaCha20Rng::seed_from_u64(40);
+    let mut other = basefold::commit(&table(&mut rng, N), SMALL).unwrap();
+    other.commitment.root = c.commitment.root;
+    let y = other.evaluate(&z);
+    let proof = prove(&[&other], &z);
+    assert_eq!(
+        pcs_error(check(N, 1, &z, &[y], SMALL, &proof)),
+        PcsError::CapMismatch { round: 0, table: 0 }
+    );
+}
+
+#[test]
 fn a_folded_codeword_that_does_not_hold_the_fold_is_caught() {
     let mut rng = ChaCha20Rng::seed_from_u64(9);
-    let t = table(&mut rng, 9);
+    let t = table(&mut rng, N);
     let c = basefold::commit(&t, SMALL).unwrap();
-    let z = point(&mut rng, 9);
+    let z = point(&mut rng, N);
     for round in [1, 2] {
         let mut tr = FiatShamirProver::new(P);
         basefold::send_commitment(&mut tr, &c.commitment);
@@ -334,7 +380,7 @@ fn a_folded_codeword_that_does_not_hold_the_fold_is_caught() {
         .unwrap();
         let proof = tr.into_proof().encode();
         assert_eq!(
-            pcs_error(check(9, 1, &z, &[evaluate_padded(&t, &z)], SMALL, &proof)),
+            pcs_error(check(N, 1, &z, &[evaluate_padded(&t, &z)], SMALL, &proof)),
             PcsError::FoldMismatch { query: 0, round }
         );
     }
@@ -342,26 +388,28 @@ fn a_folded_codeword_that_does_not_hold_the_fold_is_caught() {
 
 #[test]
 fn a_wrong_final_polynomial_is_caught() {
-    let (_, _, z, y, proof) = setup(9, 4);
+    let (_, _, z, y, proof) = setup(N, 4);
     let fin = messages(&proof, labels::PCS_FINAL)[0];
-    let bad = edit(&proof, |p| p.messages[fin].values[0] += Fp::from(1u64));
-    assert_eq!(pcs_error(check(9, 1, &z, &[y], SMALL, &bad)), PcsError::FinalSumMismatch);
+    for at in [0, 77, 127] {
+        let bad = edit(&proof, |p| p.messages[fin].values[at] += Fp::from(1u64));
+        assert_eq!(pcs_error(check(N, 1, &z, &[y], SMALL, &bad)), PcsError::FinalSumMismatch);
+    }
 }
 
 #[test]
 fn too_few_answers_or_a_missing_message_are_caught() {
-    let (_, _, z, y, proof) = setup(9, 4);
+    let (_, _, z, y, proof) = setup(N, 4);
     let last_pairs = *messages(&proof, labels::PCS_PAIRS).last().unwrap();
     let bad = edit(&proof, |p| p.messages[last_pairs].values.truncate(10));
     assert!(matches!(
-        check(9, 1, &z, &[y], SMALL, &bad),
+        check(N, 1, &z, &[y], SMALL, &bad),
         Err(VerifyError::MessageLength { label: labels::PCS_PAIRS, got: 10, .. })
     ));
     let bad = edit(&proof, |p| {
         p.messages.remove(last_pairs);
     });
     assert!(matches!(
-        check(9, 1, &z, &[y], SMALL, &bad),
+        check(N, 1, &z, &[y], SMALL, &bad),
         Err(VerifyError::UnexpectedMessage { expected: labels::PCS_PAIRS, .. })
     ));
 }

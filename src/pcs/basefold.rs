@@ -1,31 +1,41 @@
-//! A first Basefold-style multilinear PCS (eprint 2023/1705) with Reed–Solomon codes, folding
-//! by 2 (arity 2). Groundwork for issue 10: correct and tested, not yet tuned to the issue's size
-//! targets (wider folds, WHIR's query schedule) nor wired into the GKR driver — see
-//! `paper-notes/pcs.md`.
+//! A Basefold-style multilinear PCS (eprint 2023/1705) with Reed–Solomon codes, folding
+//! 2^fold_log values at a time (arity 16 by default), with the last few variables' table sent in
+//! the clear. `paper-notes/pcs.md` has the soundness argument, the parameter sets and the
+//! measured costs.
 //!
 //! * The table v of f (n variables, index bit i = xᵢ) is read as the coefficients of
-//!   P(X) = Σ vᵢ Xⁱ; the commitment is the Merkle root of P's codeword on the radix-2 domain of
-//!   size N·2^b. Leaf j of a codeword of length M holds the pair (C[j], C[j + M/2]) — the values at
-//!   x and −x.
-//! * Opening f(z) = y: a sumcheck of y = Σ_x v(x)·eq(z, x) binding x₀ first. After round k's
-//!   challenge r_k the prover folds the table (v'ⱼ = v₂ⱼ + r_k(v₂ⱼ₊₁ − v₂ⱼ)) and the codeword
-//!   the same way, C'[j] = (1 − r)·(C[j] + C[j + M/2])/2 + r·(C[j] − C[j + M/2])/(2ωʲ), and sends
-//!   the new root before the next challenge. After n rounds the table is the constant f(r); the
-//!   verifier checks the sumcheck against f(r)·eq(z, r).
-//! * Queries: t positions of the first codeword; at every round the pair holding the position
-//!   is opened with its Merkle path and must contain the previous round's fold; the last fold
-//!   must equal f(r). A codeword far from the code is caught by each query with probability at
-//!   least the proximity parameter (`paper-notes/pcs.md` for the regimes).
+//!   P(X) = Σ vᵢ Xⁱ; the commitment is the Merkle root of P's codeword C on the radix-2 domain of
+//!   size M = 2^n·2^b (rate ρ = 2^-b). With arity 2^a, leaf j holds the coset
+//!   C[j + i·M/2^a], i < 2^a: the values at ωʲ·ζⁱ with ζ a 2^a-th root of unity.
+//! * Opening f(z) = y: a sumcheck of y = Σ_x v(x)·eq(z, x) binding x₀ first. Every round's
+//!   challenge r folds the table (v'ⱼ = v₂ⱼ + r(v₂ⱼ₊₁ − v₂ⱼ)) and the codeword
+//!   (C'[j] = (1 − r)·(C[j] + C[j + M/2])/2 + r·(C[j] − C[j + M/2])/(2ωʲ), the codeword of the
+//!   folded table on the squared domain). After each group of a rounds the prover commits the
+//!   folded codeword (one Merkle root). [`Schedule`] fixes the groups; after them the remaining
+//!   table of 2^k values ("the final polynomial") is sent in the clear, where its size costs
+//!   less than the queries to the codewords that further folds would commit.
+//! * The verifier checks the sumcheck's last claim against eq(z, r)·MLE(final)(z's last k
+//!   coordinates), then t query positions: at every committed codeword the leaf holding the
+//!   position (with its Merkle path) must hold the previous fold, and the last fold must equal
+//!   the codeword of the final polynomial (one FFT by the verifier). A committed word far from
+//!   the code is caught by each query with probability at least the proximity parameter.
+//! * Paths: each tree's top ⌊log₂ t⌋ levels are sent once (a cap), and below it each needed
+//!   sibling is sent once for all queries ([`MerkleTree::multi_path`]); each opened leaf is sent
+//!   once however many queries land in it.
 //! * Batching: several committed tables with claims at one point are opened as their random
-//!   linear combination Σ γⁱfᵢ; the first round opens every table's pair at each position.
+//!   linear combination Σ γⁱfᵢ; the first codeword's leaves are opened in every table.
+//! * The parameters and the number of tables travel in the proof (a verifier with other ones says
+//!   which differ); the roots, the point and the values are absorbed before the first challenge.
 
 use super::code::ReedSolomon;
-use super::merkle::{leaf, verify_cap, verify_path_to_cap, Hash, MerkleTree};
+use super::merkle::MultiPathError;
+use super::merkle::{leaf, multi_path_len, verify_cap, verify_multi_path, Hash, MerkleTree};
 use crate::error::{PcsError, ProveError, VerifyError};
 use crate::field::Fp;
 use crate::poly::eq_evals;
 use crate::transcript::{labels, ProverTranscript, Transcript, VerifierTranscript};
 use ark_ff::{Field, One, Zero};
+use rayon::prelude::*;
 
 /// Code rate, number of queries, and fold arity.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -50,21 +60,48 @@ impl Params {
         (usize::BITS - 1 - self.queries.max(1).leading_zeros()).min(depth as u32) as usize
     }
 
-    /// The arity (log) of each committed codeword's folds for n variables: fold_log, the last
-    /// one what remains; at least one group (of 0 variables) for a constant.
-    fn groups(&self, n: usize) -> Vec<usize> {
+    /// The groups of folds and the final polynomial's size for a table of n variables: of the
+    /// candidates "fold g groups of fold_log (the last one what remains), send the rest in the
+    /// clear", the one whose estimated proof is smallest (the fewest groups on a tie). Both sides
+    /// compute it from the parameters alone.
+    pub fn schedule(&self, n: usize) -> Schedule {
         let a = self.fold_log.max(1) as usize;
-        let mut g = Vec::new();
-        let mut left = n;
-        while left > 0 {
-            g.push(left.min(a));
-            left -= left.min(a);
+        let t = self.queries.max(1);
+        let (mut best, mut best_cost) = (Schedule { groups: vec![0], final_vars: n }, u128::MAX);
+        for g in 0..=n.div_ceil(a) {
+            let mut groups: Vec<usize> = (0..g).map(|i| a.min(n - i * a)).collect();
+            let folded: usize = groups.iter().sum();
+            if groups.is_empty() {
+                groups.push(0);
+            }
+            // bytes: the final table, then every committed codeword's leaves and paths (an upper
+            // bound: every query in its own leaf, no shared siblings), roots and round messages
+            let mut cost: u128 = 16 << (n - folded);
+            let mut m = n + self.rate_log as usize;
+            for &ar in &groups {
+                let depth = m - ar;
+                let c = self.cap(depth);
+                let opened = t.min(1 << depth) as u128;
+                cost += opened * (16 << ar) + 32 * ((1 << c) + t as u128 * (depth - c) as u128);
+                cost += 40 + 56 * ar as u128;
+                m -= ar;
+            }
+            if cost < best_cost {
+                (best, best_cost) = (Schedule { groups, final_vars: n - folded }, cost);
+            }
         }
-        if g.is_empty() {
-            g.push(0);
-        }
-        g
+        best
     }
+}
+
+/// How an opening of n variables folds: `groups[i]` variables are folded out of committed
+/// codeword i (whose leaves hold 2^groups[i] values), and the table of the last `final_vars`
+/// variables is sent in the clear. `groups` is `[0]` when nothing is folded: the commitment's
+/// leaves then hold single values.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Schedule {
+    pub groups: Vec<usize>,
+    pub final_vars: usize,
 }
 
 /// What the verifier holds of a committed table.
@@ -91,12 +128,19 @@ fn leaf_values(codeword: &[Fp], a: usize, j: usize) -> Vec<Fp> {
 }
 
 fn tree_of(codeword: &[Fp], a: usize) -> MerkleTree {
-    use rayon::prelude::*;
     let leaves = codeword.len() >> a;
+    let stride = leaves;
+    let hash = |j: usize| {
+        let mut v = [Fp::zero(); 1 << 8];
+        for (i, x) in v[..1 << a].iter_mut().enumerate() {
+            *x = codeword[j + i * stride];
+        }
+        leaf(&v[..1 << a])
+    };
     let hashes: Vec<Hash> = if leaves >= 1 << 10 {
-        (0..leaves).into_par_iter().map(|j| leaf(&leaf_values(codeword, a, j))).collect()
+        (0..leaves).into_par_iter().map(hash).collect()
     } else {
-        (0..leaves).map(|j| leaf(&leaf_values(codeword, a, j))).collect()
+        (0..leaves).map(hash).collect()
     };
     MerkleTree::new(hashes).unwrap_or_else(|| unreachable!("codewords have power-of-two length"))
 }
@@ -107,17 +151,21 @@ fn tree_of(codeword: &[Fp], a: usize) -> MerkleTree {
 /// A length that is not a power of two, or a codeword beyond the field's FFT domains.
 pub fn commit(evals: &[Fp], params: Params) -> Result<Committed, ProveError> {
     let n = evals.len();
-    if !n.is_power_of_two() || params.rate_log == 0 {
+    if !n.is_power_of_two() || params.rate_log == 0 || params.fold_log > 8 {
         return Err(ProveError::InvalidShape {
-            reason: format!("a table of {n} values, rate 2^-{}", params.rate_log),
+            reason: format!(
+                "a table of {n} values, rate 2^-{}, folds of 2^{}",
+                params.rate_log, params.fold_log
+            ),
         });
     }
     let code = ReedSolomon::new(n, params.rate_log).ok_or_else(|| ProveError::InvalidShape {
         reason: format!("no FFT domain for {n}·2^{}", params.rate_log),
     })?;
+    let num_vars = n.trailing_zeros() as usize;
     let codeword = code.encode(evals);
-    let tree = tree_of(&codeword, params.groups(n.trailing_zeros() as usize)[0]);
-    let commitment = Commitment { root: tree.root(), num_vars: n.trailing_zeros() as usize };
+    let tree = tree_of(&codeword, params.schedule(num_vars).groups[0]);
+    let commitment = Commitment { root: tree.root(), num_vars };
     Ok(Committed { evals: evals.to_vec(), codeword, tree, params, commitment })
 }
 
@@ -139,7 +187,7 @@ pub fn commit_word_for_tests(
     let mut c =
         commit(evals, params).unwrap_or_else(|e| unreachable!("test tables are valid: {e}"));
     tamper(&mut c.codeword);
-    c.tree = tree_of(&c.codeword, params.groups(c.commitment.num_vars)[0]);
+    c.tree = tree_of(&c.codeword, params.schedule(c.commitment.num_vars).groups[0]);
     c.commitment.root = c.tree.root();
     c
 }
@@ -163,7 +211,7 @@ pub fn receive_commitment(
     t: &mut impl VerifierTranscript,
     num_vars: usize,
 ) -> Result<Commitment, VerifyError> {
-    let root = receive_hashes(t, 1)?[0];
+    let root = receive_hashes(t, 1)?.first().copied().unwrap_or_default();
     Ok(Commitment { root, num_vars })
 }
 
@@ -187,65 +235,107 @@ fn absorb_statement(t: &mut impl Transcript, roots: &[Hash], point: &[Fp], value
     t.append_fields(labels::PCS_VALUES, values);
 }
 
-/// The fold of the pair (a = C[j], b = C[j + M/2]) at x = ωⱼ with challenge r.
-fn fold(a: Fp, b: Fp, x_inv_half: Fp, r: Fp) -> Fp {
-    let half = Fp::from(2u64).inverse().unwrap_or_default();
+/// The query positions in the first codeword (of length m0, a power of two).
+fn query_positions(t: &mut impl Transcript, queries: usize, m0: usize) -> Vec<usize> {
+    t.challenges(labels::PCS_QUERY, queries)
+        .iter()
+        .map(|c| (crate::field::to_u128(c) as usize) & (m0 - 1))
+        .collect()
+}
+
+/// The leaves holding `positions` in a codeword of `leaves` leaves: sorted, each once.
+fn opened_leaves(positions: &[usize], leaves: usize) -> Vec<usize> {
+    let mut l: Vec<usize> = positions.iter().map(|q| q % leaves).collect();
+    l.sort_unstable();
+    l.dedup();
+    l
+}
+
+/// The fold of the pair (a = C[j], b = C[j + M/2]) at x = ωʲ with challenge r, given ½x⁻¹.
+fn fold(a: Fp, b: Fp, x_inv_half: Fp, r: Fp, half: Fp) -> Fp {
     let even = (a + b) * half;
     let odd = (a - b) * x_inv_half;
     even + r * (odd - even)
 }
 
-/// The codeword folded by 2 with challenge r: C'[j] from (C[j], C[j + M/2]) at x = ωʲ, with
-/// 1/(2ωʲ) = ½·(ω⁻¹)ʲ (no inversion).
-fn fold_codeword(codeword: &[Fp], omega_inv: Fp, r: Fp) -> Vec<Fp> {
-    use rayon::prelude::*;
-    let half = codeword.len() / 2;
+/// Folds the 2^a values of a leaf (at x·ζⁱ) with challenges rs[..a] into one value, given
+/// x⁻¹ and ζ⁻¹ (1/(2xζⁱ) = ½·x⁻¹·ζ⁻ⁱ: no inversion).
+fn fold_leaf(v: &mut [Fp], mut x_inv: Fp, mut zeta_inv: Fp, rs: &[Fp]) -> Fp {
     let two_inv = Fp::from(2u64).inverse().unwrap_or_default();
-    const CHUNK: usize = 1 << 12;
-    let mut out = vec![Fp::zero(); half];
+    let mut len = v.len();
+    for &r in rs {
+        let half = len / 2;
+        let mut p = two_inv * x_inv;
+        for i in 0..half {
+            v[i] = fold(v[i], v[i + half], p, r, two_inv);
+            p *= zeta_inv;
+        }
+        len = half;
+        x_inv.square_in_place();
+        zeta_inv.square_in_place();
+    }
+    v.first().copied().unwrap_or_default()
+}
+
+/// The combination Σ gᵢ·Cᵢ of codewords (with weights gᵢ) folded a times with challenges rs:
+/// C'[j] is the fold of leaf j, so the result has M/2^a entries. `omega_inv` is ω⁻¹ for the
+/// codewords' domain.
+fn fold_codewords(words: &[(&[Fp], Fp)], a: usize, omega_inv: Fp, rs: &[Fp]) -> Vec<Fp> {
+    let m = words.first().map_or(0, |w| w.0.len());
+    let leaves = m >> a;
+    let zeta_inv = omega_inv.pow([leaves as u64]);
+    const CHUNK: usize = 1 << 10;
+    let mut out = vec![Fp::zero(); leaves];
     out.par_chunks_mut(CHUNK).enumerate().for_each(|(c, o)| {
         let start = c * CHUNK;
-        let mut xi = two_inv * omega_inv.pow([start as u64]);
-        for (k, v) in o.iter_mut().enumerate() {
+        let mut x_inv = omega_inv.pow([start as u64]);
+        let mut v = [Fp::zero(); 1 << 8];
+        for (k, out) in o.iter_mut().enumerate() {
             let j = start + k;
-            *v = fold(codeword[j], codeword[j + half], xi, r);
-            xi *= omega_inv;
+            let v = &mut v[..1 << a];
+            match words {
+                [(w, g)] if g.is_one() => {
+                    v.iter_mut().enumerate().for_each(|(i, x)| *x = w[j + i * leaves]);
+                }
+                _ => {
+                    v.iter_mut().for_each(|x| *x = Fp::zero());
+                    for (w, g) in words {
+                        for (i, x) in v.iter_mut().enumerate() {
+                            *x += *g * w[j + i * leaves];
+                        }
+                    }
+                }
+            }
+            *out = fold_leaf(v, x_inv, zeta_inv, rs);
+            x_inv *= omega_inv;
         }
     });
     out
 }
 
-/// Folds the 2^a values of a leaf (at x·ζⁱ) with challenges rs[..a] into one value, given
-/// x⁻¹ and ζ⁻¹ (1/(2xζⁱ) = ½·x⁻¹·ζ⁻ⁱ: no inversion).
-fn fold_leaf(mut v: Vec<Fp>, mut x_inv: Fp, mut zeta_inv: Fp, rs: &[Fp]) -> Fp {
-    let two_inv = Fp::from(2u64).inverse().unwrap_or_default();
-    for &r in rs {
-        let half = v.len() / 2;
-        let mut p = two_inv * x_inv;
-        for i in 0..half {
-            v[i] = fold(v[i], v[i + half], p, r);
-            p *= zeta_inv;
-        }
-        v.truncate(half);
-        x_inv.square_in_place();
-        zeta_inv.square_in_place();
+/// One sumcheck round on (table, eq): g(X) = Σ_j (v₂ⱼ + X·Δv)(e₂ⱼ + X·Δe) at 0, 1, 2.
+fn round_poly(table: &[Fp], eq: &[Fp]) -> [Fp; 3] {
+    let term = |(v, e): (&[Fp], &[Fp])| {
+        let (v0, v1, e0, e1) = (v[0], v[1], e[0], e[1]);
+        [v0 * e0, v1 * e1, (v1 + v1 - v0) * (e1 + e1 - e0)]
+    };
+    let add = |a: [Fp; 3], b: [Fp; 3]| [a[0] + b[0], a[1] + b[1], a[2] + b[2]];
+    let zero = [Fp::zero(); 3];
+    if table.len() >= 1 << 12 {
+        table.par_chunks(2).zip(eq.par_chunks(2)).map(term).reduce(|| zero, add)
+    } else {
+        table.chunks(2).zip(eq.chunks(2)).map(term).fold(zero, add)
     }
-    v[0]
 }
 
-/// The tree's cap, then every query's path up to the cap.
-fn capped_paths(
-    tree: &MerkleTree,
-    positions: &[usize],
-    leaves: usize,
-    params: Params,
-) -> Vec<Hash> {
-    let c = params.cap(leaves.trailing_zeros() as usize);
-    let mut out: Vec<Hash> = tree.cap(c).unwrap_or_default().to_vec();
-    for &q in positions {
-        out.extend(tree.path_to_cap(q % leaves, c).unwrap_or_default());
+/// v'ⱼ = v₂ⱼ + r(v₂ⱼ₊₁ − v₂ⱼ).
+fn fold_table(v: &[Fp], r: Fp) -> Vec<Fp> {
+    let f = |p: &[Fp]| p[0] + r * (p[1] - p[0]);
+    if v.len() >= 1 << 12 {
+        v.par_chunks(2).map(f).collect()
+    } else {
+        v.chunks(2).map(f).collect()
     }
-    out
 }
 
 /// Opens the committed tables `polys` (same size and parameters) at `point`.
@@ -294,75 +384,83 @@ fn open_with(
     let roots: Vec<Hash> = polys.iter().map(|p| p.commitment.root).collect();
     absorb_statement(t, &roots, point, &values);
     let gamma = t.challenge(labels::PCS_GAMMA);
-    // the combination Σ γⁱ fᵢ: its table and codeword
-    let mut table = vec![Fp::zero(); 1 << n];
-    let mut codeword = vec![Fp::zero(); first.codeword.len()];
+    // the combination Σ γⁱ fᵢ: its table, and the weights of the codewords
+    let mut weights = Vec::with_capacity(polys.len());
     let mut g = Fp::one();
-    for p in polys {
-        table.iter_mut().zip(&p.evals).for_each(|(a, v)| *a += g * v);
-        codeword.iter_mut().zip(&p.codeword).for_each(|(a, v)| *a += g * v);
+    for _ in polys {
+        weights.push(g);
         g *= gamma;
     }
+    let mut table = if polys.len() == 1 {
+        first.evals.clone()
+    } else {
+        let mut table = vec![Fp::zero(); 1 << n];
+        for (p, g) in polys.iter().zip(&weights) {
+            table.par_iter_mut().zip(&p.evals).for_each(|(a, v)| *a += *g * v);
+        }
+        table
+    };
     let mut eq = eq_evals(point);
     let code = ReedSolomon::new(1 << n, params.rate_log)
         .ok_or_else(|| ProveError::InvalidShape { reason: "no FFT domain".into() })?;
     let mut omega_inv = code.point(1).inverse().unwrap_or_default();
-    let groups = params.groups(n);
-    // the codeword at the start of every group after the first, with its tree
+    let schedule = params.schedule(n);
+    let groups = &schedule.groups;
+    // the codewords committed after the first, with their trees
     let mut committed: Vec<(Vec<Fp>, MerkleTree)> = Vec::with_capacity(groups.len());
     for (gi, &a) in groups.iter().enumerate() {
+        let mut rs = Vec::with_capacity(a);
         for _ in 0..a {
-            // round polynomial g(X) = Σ_j (v₂ⱼ + X·Δv)(e₂ⱼ + X·Δe) at 0, 1, 2
-            let (mut g0, mut g1, mut g2) = (Fp::zero(), Fp::zero(), Fp::zero());
-            for j in 0..table.len() / 2 {
-                let (v0, v1, e0, e1) = (table[2 * j], table[2 * j + 1], eq[2 * j], eq[2 * j + 1]);
-                g0 += v0 * e0;
-                g1 += v1 * e1;
-                g2 += (v1 + v1 - v0) * (e1 + e1 - e0);
-            }
-            t.send(labels::PCS_ROUND, &[g0, g1, g2]);
+            t.send(labels::PCS_ROUND, &round_poly(&table, &eq));
             let r = t.challenge(labels::PCS_CHALLENGE);
-            table = (0..table.len() / 2)
-                .map(|j| table[2 * j] + r * (table[2 * j + 1] - table[2 * j]))
-                .collect();
-            eq = (0..eq.len() / 2).map(|j| eq[2 * j] + r * (eq[2 * j + 1] - eq[2 * j])).collect();
-            codeword = fold_codeword(&codeword, omega_inv, r);
-            omega_inv.square_in_place();
+            table = fold_table(&table, r);
+            eq = fold_table(&eq, r);
+            rs.push(r);
         }
         if let Some(&next) = groups.get(gi + 1) {
+            let mut codeword = match committed.last() {
+                None => {
+                    let words: Vec<(&[Fp], Fp)> =
+                        polys.iter().zip(&weights).map(|(p, g)| (&p.codeword[..], *g)).collect();
+                    fold_codewords(&words, a, omega_inv, &rs)
+                }
+                Some((cw, _)) => fold_codewords(&[(&cw[..], Fp::one())], a, omega_inv, &rs),
+            };
             tamper(gi + 1, &mut codeword);
             let tree = tree_of(&codeword, next);
             send_hashes(t, &[tree.root()]);
-            committed.push((codeword.clone(), tree));
+            committed.push((codeword, tree));
         }
+        omega_inv = omega_inv.pow([1u64 << a]);
     }
-    // the folded constant f(r) (the last codeword is constant)
-    t.send(labels::PCS_FINAL, &[table[0]]);
-    // queries: every group's leaf holding the position, with its path
+    // the final polynomial: the table of the last final_vars variables
+    t.send(labels::PCS_FINAL, &table);
+    // queries: every codeword's leaves holding the positions, each once, with their paths
     let m0 = first.codeword.len();
-    let positions: Vec<usize> = t
-        .challenges(labels::PCS_QUERY, params.queries)
-        .iter()
-        .map(|c| (crate::field::to_u128(c) as usize) & (m0 - 1))
-        .collect();
-    let leaves0 = m0 >> groups[0];
+    let positions = query_positions(t, params.queries, m0);
+    let a0 = groups[0];
+    let opened = opened_leaves(&positions, m0 >> a0);
     for p in polys {
-        let vals: Vec<Fp> = positions
-            .iter()
-            .flat_map(|&q| leaf_values(&p.codeword, groups[0], q % leaves0))
-            .collect();
+        let vals: Vec<Fp> = opened.iter().flat_map(|&j| leaf_values(&p.codeword, a0, j)).collect();
         t.send(labels::PCS_PAIRS, &vals);
-        send_hashes(t, &capped_paths(&p.tree, &positions, leaves0, params));
+        send_hashes(t, &capped_multi_path(&p.tree, &opened, params));
     }
     for (gi, (cw, tree)) in committed.iter().enumerate() {
         let a = groups[gi + 1];
-        let leaves = cw.len() >> a;
-        let vals: Vec<Fp> =
-            positions.iter().flat_map(|&q| leaf_values(cw, a, q % leaves)).collect();
+        let opened = opened_leaves(&positions, cw.len() >> a);
+        let vals: Vec<Fp> = opened.iter().flat_map(|&j| leaf_values(cw, a, j)).collect();
         t.send(labels::PCS_PAIRS, &vals);
-        send_hashes(t, &capped_paths(tree, &positions, leaves, params));
+        send_hashes(t, &capped_multi_path(tree, &opened, params));
     }
     Ok(())
+}
+
+/// The tree's cap, then the siblings below it that the opened leaves need.
+fn capped_multi_path(tree: &MerkleTree, opened: &[usize], params: Params) -> Vec<Hash> {
+    let c = params.cap(tree.leaves().trailing_zeros() as usize);
+    let mut out: Vec<Hash> = tree.cap(c).unwrap_or_default().to_vec();
+    out.extend(tree.multi_path(opened, c).unwrap_or_default());
+    out
 }
 
 /// Verifies an opening of `commitments` at `point` with `values` under `params`.
@@ -371,8 +469,8 @@ fn open_with(
 /// A message of the wrong length or kind (the transcript's errors, with the byte offset), or a
 /// [`PcsError`] inside [`VerifyError::Pcs`]: parameters, point or values that do not fit the
 /// commitments, an opening made with other parameters, a sumcheck round that does not sum, a
-/// Merkle cap or path that does not lead to its root, a fold that does not match, a final value
-/// that does not match the sumcheck or the last folds.
+/// Merkle cap or path that does not lead to its root, a fold that does not match, a final
+/// polynomial that does not match the sumcheck or the last folds.
 pub fn verify(
     commitments: &[Commitment],
     point: &[Fp],
@@ -420,8 +518,8 @@ pub fn verify(
         claim += g * v;
         g *= gamma;
     }
-    let groups = params.groups(n);
-    let mut roots = Vec::with_capacity(groups.len());
+    let Schedule { groups, final_vars } = params.schedule(n);
+    let mut folded_roots = Vec::with_capacity(groups.len());
     let mut rs = Vec::with_capacity(n);
     let two_inv = Fp::from(2u64).inverse().unwrap_or_default();
     for (gi, &a) in groups.iter().enumerate() {
@@ -441,75 +539,84 @@ pub fn verify(
             rs.push(r);
         }
         if gi + 1 < groups.len() {
-            roots.extend(receive_hashes(t, 1)?);
+            folded_roots.extend(receive_hashes(t, 1)?);
         }
     }
-    let fin = t.receive(labels::PCS_FINAL, 1)?.first().copied().unwrap_or_default();
-    let eq_zr = crate::poly::eq_eval(point, &rs);
-    if fin * eq_zr != claim {
+    // the final polynomial: the sumcheck's last claim is eq(z, r)·f(r, z_tail)
+    let fin = t.receive(labels::PCS_FINAL, 1 << final_vars)?;
+    let (z_head, z_tail) = point.split_at(rs.len());
+    if crate::poly::eq_eval(z_head, &rs) * crate::poly::evaluate_padded(&fin, z_tail) != claim {
         return Err(PcsError::FinalSumMismatch.into());
     }
     let m0 = code.codeword_len();
-    let mut positions: Vec<usize> = t
-        .challenges(labels::PCS_QUERY, params.queries)
-        .iter()
-        .map(|c| (crate::field::to_u128(c) as usize) & (m0 - 1))
-        .collect();
-    let tq = params.queries;
+    let mut positions = query_positions(t, params.queries, m0);
     let omega0_inv = code.point(1).inverse().unwrap_or_default();
-    let mut folded: Vec<Fp> = vec![Fp::zero(); tq];
+    let mut folded: Vec<Fp> = vec![Fp::zero(); params.queries];
     let (mut m, mut done) = (m0, 0usize);
     for (gi, &a) in groups.iter().enumerate() {
         let width = 1usize << a;
         let leaves = m >> a;
-        let depth = leaves.trailing_zeros() as usize;
-        let c = params.cap(depth);
-        let below = depth - c;
-        let omega_inv = omega0_inv.pow([1u64 << done]);
-        let zeta_inv = omega_inv.pow([leaves as u64]);
-        // the leaf values of every query: combined over the tables in the first group
-        let mut leaf_vals: Vec<Vec<Fp>> = vec![vec![Fp::zero(); width]; tq];
-        let sources: &[Hash] = if gi == 0 { &roots_of(commitments) } else { &roots[gi - 1..gi] };
+        let opened = opened_leaves(&positions, leaves);
+        let c = params.cap(leaves.trailing_zeros() as usize);
+        let siblings = multi_path_len(leaves, &opened, c);
+        // the opened leaves' values, combined over the tables in the first codeword
+        let mut combined = vec![Fp::zero(); width * opened.len()];
+        let sources: &[Hash] =
+            if gi == 0 { &roots } else { folded_roots.get(gi - 1..gi).unwrap_or_default() };
         let mut g = Fp::one();
         for (table, root) in sources.iter().enumerate() {
-            let vals = t.receive(labels::PCS_PAIRS, width * tq)?;
-            let hashes = receive_hashes(t, (1 << c) + tq * below)?;
-            let (cap, paths) = hashes.split_at(1 << c);
+            let vals = t.receive(labels::PCS_PAIRS, width * opened.len())?;
+            let hashes = receive_hashes(t, (1 << c) + siblings)?;
+            let (cap, below) = hashes.split_at(1 << c);
             if !verify_cap(root, cap) {
                 return Err(PcsError::CapMismatch { round: gi, table }.into());
             }
-            for (i, (&q, v)) in positions.iter().zip(vals.chunks(width)).enumerate() {
-                let path = paths.get(i * below..(i + 1) * below).unwrap_or_default();
-                if !verify_path_to_cap(cap, leaves, q % leaves, &leaf(v), path) {
-                    return Err(PcsError::PathMismatch { query: i, round: gi, table }.into());
+            let leaf_hashes: Vec<Hash> = vals.chunks(width).map(leaf).collect();
+            match verify_multi_path(cap, leaves, &opened, &leaf_hashes, below) {
+                Ok(()) => {}
+                Err(e) => {
+                    // name the first query whose leaf lies under the cap node that fails
+                    let under = |q: &usize| match e {
+                        MultiPathError::Node(k) => {
+                            (q % leaves) >> (leaves.trailing_zeros() as usize - c) == k
+                        }
+                        MultiPathError::Shape => true,
+                    };
+                    let query = positions.iter().position(under).unwrap_or_default();
+                    return Err(PcsError::PathMismatch { query, round: gi, table }.into());
                 }
-                leaf_vals[i].iter_mut().zip(v).for_each(|(acc, x)| *acc += g * x);
             }
+            combined.iter_mut().zip(&vals).for_each(|(acc, x)| *acc += g * x);
             g *= gamma;
         }
-        for (i, q) in positions.iter_mut().enumerate() {
-            let j = *q % leaves;
-            // the previous group's fold sits at position q = j + i·leaves of this codeword
-            if gi > 0 && leaf_vals[i].get(*q / leaves) != Some(&folded[i]) {
-                return Err(PcsError::FoldMismatch { query: i, round: gi }.into());
+        // the previous codeword's fold of each query sits at slot q / leaves of its leaf
+        let slot = |q: usize| opened.binary_search(&(q % leaves)).unwrap_or_default();
+        if gi > 0 {
+            for (query, &q) in positions.iter().enumerate() {
+                if combined.get(slot(q) * width + q / leaves) != Some(&folded[query]) {
+                    return Err(PcsError::FoldMismatch { query, round: gi }.into());
+                }
             }
-            folded[i] = if a == 0 {
-                leaf_vals[i][0]
-            } else {
-                let x_inv = omega_inv.pow([j as u64]);
-                fold_leaf(std::mem::take(&mut leaf_vals[i]), x_inv, zeta_inv, &rs[done..done + a])
-            };
-            *q = j;
+        }
+        // each opened leaf's fold, then each query's
+        let omega_inv = omega0_inv.pow([1u64 << done]);
+        let zeta_inv = omega_inv.pow([leaves as u64]);
+        let leaf_folds: Vec<Fp> = opened
+            .iter()
+            .zip(combined.chunks_mut(width))
+            .map(|(&j, v)| fold_leaf(v, omega_inv.pow([j as u64]), zeta_inv, &rs[done..done + a]))
+            .collect();
+        for (f, q) in folded.iter_mut().zip(positions.iter_mut()) {
+            *f = leaf_folds.get(slot(*q)).copied().unwrap_or_default();
+            *q %= leaves;
         }
         m >>= a;
         done += a;
     }
-    if let Some(query) = folded.iter().position(|f| *f != fin) {
+    // the last folds against the final polynomial's codeword
+    let last = ReedSolomon::new(1 << final_vars, params.rate_log).ok_or(unsupported)?.encode(&fin);
+    if let Some(query) = positions.iter().zip(&folded).position(|(q, f)| last.get(*q) != Some(f)) {
         return Err(PcsError::FinalFoldMismatch { query }.into());
     }
     Ok(())
-}
-
-fn roots_of(commitments: &[Commitment]) -> Vec<Hash> {
-    commitments.iter().map(|c| c.root).collect()
 }

@@ -1,8 +1,12 @@
 //! A binary Merkle tree over blake3 with domain-separated leaves and nodes: a leaf is
 //! blake3(0x00 ‖ data), a node blake3(0x01 ‖ left ‖ right), so no leaf can pose as a node.
 //! Leaves are hashed and layers built in parallel (rayon) above a size where that pays.
+//!
+//! Openings of many leaves at once ([`MerkleTree::multi_path`]) send each needed sibling once:
+//! the nodes the verifier can compute from the opened leaves themselves are left out, and the
+//! top levels are sent once as a cap.
 
-use crate::field::{to_canonical_bytes, Fp};
+use crate::field::{to_u128, Fp};
 use rayon::prelude::*;
 
 pub type Hash = [u8; 32];
@@ -11,21 +15,33 @@ pub type Hash = [u8; 32];
 const PARALLEL: usize = 1 << 10;
 
 fn node(l: &Hash, r: &Hash) -> Hash {
-    let mut h = blake3::Hasher::new();
-    h.update(&[1]);
-    h.update(l);
-    h.update(r);
-    *h.finalize().as_bytes()
+    let mut buf = [1u8; 65];
+    buf[1..33].copy_from_slice(l);
+    buf[33..].copy_from_slice(r);
+    *blake3::hash(&buf).as_bytes()
 }
+
+/// Leaves of up to this many values are hashed from one stack buffer (one blake3 call).
+const STACK_LEAF: usize = 32;
 
 /// The hash of a leaf holding `values` (canonical 16-byte encodings).
 pub fn leaf(values: &[Fp]) -> Hash {
-    let mut h = blake3::Hasher::new();
-    h.update(&[0]);
-    for v in values {
-        h.update(&to_canonical_bytes(v));
+    let put = |buf: &mut [u8]| {
+        buf[0] = 0;
+        for (c, v) in buf[1..].chunks_exact_mut(16).zip(values) {
+            c.copy_from_slice(&to_u128(v).to_le_bytes());
+        }
+    };
+    let len = 1 + 16 * values.len();
+    if values.len() <= STACK_LEAF {
+        let mut buf = [0u8; 1 + 16 * STACK_LEAF];
+        put(&mut buf[..len]);
+        *blake3::hash(&buf[..len]).as_bytes()
+    } else {
+        let mut buf = vec![0u8; len];
+        put(&mut buf);
+        *blake3::hash(&buf).as_bytes()
     }
-    *h.finalize().as_bytes()
 }
 
 /// All layers, leaves first; the last layer is the root.
@@ -101,6 +117,121 @@ impl MerkleTree {
         let mut p = self.path(index)?;
         p.truncate(depth.checked_sub(c)?);
         Some(p)
+    }
+}
+
+impl MerkleTree {
+    /// The siblings a verifier needs, besides the leaves `indices` (sorted, distinct) and the cap
+    /// of height c, to recompute the cap: level by level from the leaves up, in increasing index
+    /// order, each sibling that is not itself computed from the opened leaves. `None` if the
+    /// indices are not sorted and distinct, out of range, or c exceeds the depth.
+    pub fn multi_path(&self, indices: &[usize], c: usize) -> Option<Vec<Hash>> {
+        let depth = self.layers.len() - 1;
+        let below = depth.checked_sub(c)?;
+        if indices.windows(2).any(|w| w[0] >= w[1]) || indices.last() >= Some(&self.leaves()) {
+            return None;
+        }
+        let mut level = indices.to_vec();
+        let mut out = Vec::new();
+        for layer in &self.layers[..below] {
+            level = up(&level, |sibling| out.push(layer[sibling]));
+        }
+        Some(out)
+    }
+}
+
+/// One level of a multi-path walk: the parents of the sorted, distinct `level`, calling
+/// `missing(sibling)` for each sibling that is not in `level`.
+fn up(level: &[usize], mut missing: impl FnMut(usize)) -> Vec<usize> {
+    let mut next = Vec::with_capacity(level.len());
+    let mut i = 0;
+    while let Some(&idx) = level.get(i) {
+        if idx & 1 == 0 && level.get(i + 1) == Some(&(idx + 1)) {
+            i += 2;
+        } else {
+            missing(idx ^ 1);
+            i += 1;
+        }
+        next.push(idx >> 1);
+    }
+    next
+}
+
+/// How many siblings [`MerkleTree::multi_path`] sends for these leaves (sorted, distinct) of a
+/// tree with `leaves` leaves and a cap of height c: what a verifier reads before it checks them.
+pub fn multi_path_len(leaves: usize, indices: &[usize], c: usize) -> usize {
+    let below = (leaves.trailing_zeros() as usize).saturating_sub(c);
+    let mut level = indices.to_vec();
+    let mut count = 0;
+    for _ in 0..below {
+        level = up(&level, |_| count += 1);
+    }
+    count
+}
+
+/// Why a multi-path does not verify.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MultiPathError {
+    /// Indices not sorted and distinct or out of range, a cap that is not 2^c nodes, or a number
+    /// of siblings or leaf hashes other than the shape requires.
+    Shape,
+    /// The leaves under this cap node do not hash up to it.
+    Node(usize),
+}
+
+/// Checks that the leaves `indices` (sorted, distinct) with hashes `leaf_hashes` sit in a tree of
+/// `leaves` leaves under `cap` (2^c nodes), given the siblings [`MerkleTree::multi_path`] sent.
+///
+/// # Errors
+/// [`MultiPathError::Node`] with the first cap node (in index order) that is not recomputed.
+pub fn verify_multi_path(
+    cap: &[Hash],
+    leaves: usize,
+    indices: &[usize],
+    leaf_hashes: &[Hash],
+    siblings: &[Hash],
+) -> Result<(), MultiPathError> {
+    let depth = leaves.trailing_zeros() as usize;
+    let c = cap.len().trailing_zeros() as usize;
+    if !leaves.is_power_of_two()
+        || !cap.len().is_power_of_two()
+        || c > depth
+        || indices.len() != leaf_hashes.len()
+        || indices.windows(2).any(|w| w[0] >= w[1])
+        || indices.last().is_some_and(|&i| i >= leaves)
+        || siblings.len() != multi_path_len(leaves, indices, c)
+    {
+        return Err(MultiPathError::Shape);
+    }
+    let mut level: Vec<(usize, Hash)> =
+        indices.iter().copied().zip(leaf_hashes.iter().copied()).collect();
+    let mut sibling = siblings.iter();
+    for _ in 0..depth - c {
+        let mut next = Vec::with_capacity(level.len());
+        let mut i = 0;
+        while let Some(&(idx, h)) = level.get(i) {
+            let parent = match level.get(i + 1) {
+                Some((right, r)) if idx & 1 == 0 && *right == idx + 1 => {
+                    i += 2;
+                    node(&h, r)
+                }
+                _ => {
+                    i += 1;
+                    let s = sibling.next().ok_or(MultiPathError::Shape)?;
+                    if idx & 1 == 0 {
+                        node(&h, s)
+                    } else {
+                        node(s, &h)
+                    }
+                }
+            };
+            next.push((idx >> 1, parent));
+        }
+        level = next;
+    }
+    match level.iter().find(|(idx, h)| cap.get(*idx) != Some(h)) {
+        Some(&(idx, _)) => Err(MultiPathError::Node(idx)),
+        None => Ok(()),
     }
 }
 
@@ -216,11 +347,65 @@ mod tests {
     }
 
     #[test]
+    fn multi_paths_verify_send_each_sibling_once_and_name_the_tampered_cap_node() {
+        let d = data(512);
+        let t = MerkleTree::from_rows(&d, 2).unwrap();
+        let leaves = 256;
+        let hashes = |idx: &[usize]| -> Vec<Hash> {
+            idx.iter().map(|&i| leaf(&d[2 * i..2 * i + 2])).collect()
+        };
+        for idx in
+            [vec![], vec![0], vec![3], vec![0, 1], vec![4, 5, 6, 7], vec![1, 2, 77, 200, 255]]
+        {
+            for c in [0, 2, 8] {
+                let cap = t.cap(c).unwrap();
+                let sib = t.multi_path(&idx, c).unwrap();
+                assert_eq!(sib.len(), multi_path_len(leaves, &idx, c));
+                assert_eq!(verify_multi_path(cap, leaves, &idx, &hashes(&idx), &sib), Ok(()));
+                // each single path is its own multi-path
+                if let [i] = idx[..] {
+                    assert_eq!(sib, t.path_to_cap(i, c).unwrap());
+                }
+                // a tampered sibling or leaf: the cap node above it
+                if let Some(&last) = idx.last() {
+                    let mut h = hashes(&idx);
+                    h[idx.len() - 1][0] ^= 1;
+                    assert_eq!(
+                        verify_multi_path(cap, leaves, &idx, &h, &sib),
+                        Err(MultiPathError::Node(last >> (8 - c)))
+                    );
+                }
+                if !sib.is_empty() {
+                    let mut bad = sib.clone();
+                    bad[0][5] ^= 1;
+                    assert!(matches!(
+                        verify_multi_path(cap, leaves, &idx, &hashes(&idx), &bad),
+                        Err(MultiPathError::Node(_))
+                    ));
+                    assert_eq!(
+                        verify_multi_path(cap, leaves, &idx, &hashes(&idx), &sib[1..]),
+                        Err(MultiPathError::Shape)
+                    );
+                }
+            }
+        }
+        // four neighbours below one node need no sibling under it
+        assert_eq!(t.multi_path(&[4, 5, 6, 7], 0).unwrap().len(), 8 - 2);
+        assert!(t.multi_path(&[5, 4], 0).is_none());
+        assert!(t.multi_path(&[256], 0).is_none());
+        let cap = t.cap(0).unwrap();
+        assert_eq!(
+            verify_multi_path(cap, leaves, &[5, 4], &hashes(&[5, 4]), &[]),
+            Err(MultiPathError::Shape)
+        );
+    }
+
+    #[test]
     fn leaves_and_nodes_hash_in_separate_domains() {
         // the same 32 bytes as a leaf's data and as a node's children give different hashes, so
         // an internal node can never be opened as a leaf (the verifier hashes leaf data itself)
         let x = [from_i64(1), from_i64(2)];
-        let bytes: Vec<u8> = x.iter().flat_map(to_canonical_bytes).collect();
+        let bytes: Vec<u8> = x.iter().flat_map(crate::field::to_canonical_bytes).collect();
         let (l, r): (Hash, Hash) = (bytes[..32].try_into().unwrap(), [0; 32]);
         assert_ne!(leaf(&x), *blake3::hash(&bytes).as_bytes());
         assert_ne!(node(&l, &r), *blake3::hash(&[&l[..], &r[..]].concat()).as_bytes());

@@ -1,8 +1,8 @@
-//! Groundwork for the transparent multilinear polynomial commitment (issue 10): the Merkle tree
-//! over blake3 and the Reed–Solomon encoder over gkrnet's field (ark-poly's radix-2 FFT; the
-//! field's 2-adicity is 65). The scheme itself (choice, parameters, measured costs of these
-//! primitives on this machine) is discussed in `paper-notes/pcs.md`; it is not wired into the
-//! GKR driver yet, and nothing here is used by the model proofs.
+//! The transparent multilinear polynomial commitment (issue 10): a Basefold-style PCS
+//! ([`basefold`]) over the Merkle tree of blake3 ([`merkle`]) and the Reed–Solomon encoder over
+//! gkrnet's field ([`code`]: ark-poly's radix-2 FFT; the field's 2-adicity is 65). The GKR
+//! driver's committed-advice mode opens it. The scheme, its parameters, its soundness and its
+//! measured costs on this machine are in `paper-notes/pcs.md`.
 
 pub mod basefold;
 pub mod code;
