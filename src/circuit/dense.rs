@@ -15,6 +15,17 @@ use crate::poly::{evaluate_matrix_i8, evaluate_padded};
 use crate::sumcheck::EvalClaim;
 use crate::transcript::{ProverTranscript, VerifierTranscript};
 
+/// What a verifier without the weights keeps of them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WeightsSummary {
+    /// W's column sums (they fold the input zero point into the bias).
+    pub col_sum: Vec<i64>,
+    /// blake3 of the weights (in the model digest).
+    pub hash: [u8; 32],
+    /// The accumulator bound ([`Dense::acc_bound`]).
+    pub acc_bound: i128,
+}
+
 /// A dense layer on a [m, n] int8 input with weights [n, k] (input-major), bias [k].
 #[derive(Debug, Clone)]
 pub struct Dense {
@@ -107,8 +118,8 @@ impl Dense {
         })
     }
 
-    /// A verifier's copy without the weights, whose claims on W go to a model commitment.
-    /// `col_sum` are W's column sums (they fold the input zero point into the bias).
+    /// A verifier's copy without the weights, whose claims on W go to a model commitment; `w`
+    /// stands in for them.
     ///
     /// # Errors
     /// A shape mismatch or parameters out of range.
@@ -118,10 +129,9 @@ impl Dense {
         input_zero: i32,
         features: usize,
         bias: Vec<i32>,
-        col_sum: Vec<i64>,
-        weights_hash: [u8; 32],
-        acc_bound: i128,
+        w: WeightsSummary,
     ) -> Result<Self, ModelError> {
+        let WeightsSummary { col_sum, hash: weights_hash, acc_bound } = w;
         let &[m, n] = input_dims else {
             return Err(ModelError::Shape(format!(
                 "a dense layer takes a [batch, features] input, got {input_dims:?}"
@@ -265,15 +275,18 @@ impl Layer for Dense {
 
     fn strip_weights(&self) -> Option<Box<dyn Layer>> {
         let Shape { m, n, k } = self.shape;
+        let summary = WeightsSummary {
+            col_sum: self.col_sum.clone(),
+            hash: self.weights_hash,
+            acc_bound: self.acc_bound,
+        };
         let stripped = Dense::stripped(
             self.inputs[0],
             &[m, n],
             self.input_zero,
             k,
             self.bias.clone(),
-            self.col_sum.clone(),
-            self.weights_hash,
-            self.acc_bound,
+            summary,
         );
         stripped.ok().map(|d| Box::new(d) as Box<dyn Layer>)
     }

@@ -138,9 +138,7 @@ impl LayerSpec {
                 input_zero,
                 features,
                 bias,
-                col_sum,
-                weights_hash,
-                acc_bound,
+                super::dense::WeightsSummary { col_sum, hash: weights_hash, acc_bound },
             )?),
             LayerSpec::Conv {
                 input,
