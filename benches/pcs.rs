@@ -16,7 +16,7 @@ fn encode(c: &mut Criterion) {
     let mut g = c.benchmark_group("rs_encode");
     g.sample_size(10).measurement_time(Duration::from_secs(10));
     // one message of 2^m symbols at rate 1/2 (an FFT of 2^(m+1)) and at rate 1/4
-    for (m, b) in [(18, 1), (20, 1), (22, 1), (20, 2)] {
+    for (m, b) in [(18, 1), (20, 1), (22, 1), (20, 2), (22, 2)] {
         let code = ReedSolomon::new(1 << m, b).unwrap();
         let msg = data(1 << m);
         g.bench_with_input(

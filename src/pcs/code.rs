@@ -3,8 +3,12 @@
 //! message; many messages (the rows of a matrix) are encoded in parallel.
 
 use crate::field::Fp;
+use ark_ff::Field;
 use ark_poly::{EvaluationDomain, Radix2EvaluationDomain};
 use rayon::prelude::*;
+
+/// Messages of at least this many symbols are encoded coset by coset ([`ReedSolomon::encode`]).
+const COSET_ENCODE: usize = 1 << 12;
 
 #[derive(Clone, Copy, Debug)]
 pub struct ReedSolomon {
@@ -43,13 +47,56 @@ impl ReedSolomon {
     }
 
     /// The codeword of `message` (its coefficients, low degree first).
+    ///
+    /// Large messages are encoded coset by coset: symbol s + 2^b·k is P(ωˢ·ηᵏ) with η = ω^(2^b)
+    /// the generator of the message-sized subgroup, so each of the 2^b cosets is one FFT of the
+    /// message's size on the coefficients scaled by ωˢⁱ. That skips the FFT's first b layers (whose
+    /// inputs are mostly the zero padding), runs smaller (more cache-friendly) FFTs, and runs the
+    /// cosets in parallel.
     pub fn encode(&self, message: &[Fp]) -> Vec<Fp> {
         debug_assert_eq!(message.len(), self.message);
-        let mut v = Vec::with_capacity(self.codeword_len());
-        v.extend_from_slice(message);
-        v.resize(self.codeword_len(), Fp::default());
-        self.domain.fft_in_place(&mut v);
-        v
+        let small = (self.message >= COSET_ENCODE)
+            .then(|| Radix2EvaluationDomain::<Fp>::new(self.message))
+            .flatten()
+            .filter(|d| d.size() == self.message);
+        let Some(small) = small else {
+            let mut v = Vec::with_capacity(self.codeword_len());
+            v.extend_from_slice(message);
+            v.resize(self.codeword_len(), Fp::default());
+            self.domain.fft_in_place(&mut v);
+            return v;
+        };
+        let cosets = 1usize << self.blowup_log;
+        let blocks: Vec<Vec<Fp>> = (0..cosets)
+            .into_par_iter()
+            .map(|s| {
+                let shift = self.domain.element(s);
+                let mut v = message.to_vec();
+                if s > 0 {
+                    const CHUNK: usize = 1 << 12;
+                    v.par_chunks_mut(CHUNK).enumerate().for_each(|(c, chunk)| {
+                        let mut w = shift.pow([(c * CHUNK) as u64]);
+                        for x in chunk {
+                            *x *= w;
+                            w *= shift;
+                        }
+                    });
+                }
+                small.fft_in_place(&mut v);
+                v
+            })
+            .collect();
+        // interleave: symbol s + cosets·k is block s's k-th value
+        let mut out = vec![Fp::default(); self.codeword_len()];
+        const ROWS: usize = 1 << 10;
+        out.par_chunks_mut(cosets * ROWS).enumerate().for_each(|(c, o)| {
+            for (k, row) in o.chunks_exact_mut(cosets).enumerate() {
+                for (x, b) in row.iter_mut().zip(&blocks) {
+                    *x = b[c * ROWS + k];
+                }
+            }
+        });
+        out
     }
 
     /// Row-major rows of `message_len` symbols each → row-major codewords, in parallel.
@@ -87,6 +134,19 @@ mod tests {
             let one: Vec<Fp> = msg.iter().map(|v| *v + Fp::from(3u64)).collect();
             assert_eq!(&enc[..k << b], code.encode(&one).as_slice());
             assert_eq!(&enc[k << b..], code.encode(&one).as_slice());
+        }
+        // coset by coset (large messages) as one long FFT
+        for b in [1, 2, 3] {
+            let k = COSET_ENCODE << 1;
+            let code = ReedSolomon::new(k, b).unwrap();
+            let msg: Vec<Fp> = (0..k as i64).map(|i| from_i64((i * 7919) % 255 - 127)).collect();
+            let mut long = msg.clone();
+            long.resize(k << b, Fp::default());
+            code.domain.fft_in_place(&mut long);
+            assert_eq!(code.encode(&msg), long, "b {b}");
+            for i in [0, 1, 5, (k << b) - 1] {
+                assert_eq!(long[i], naive(&msg, code.point(i)));
+            }
         }
         assert!(ReedSolomon::new(3, 1).is_none());
         assert!(ReedSolomon::new(1 << 60, 8).is_none());
