@@ -115,7 +115,8 @@ pub struct Commitment {
 #[derive(Clone, Debug)]
 pub struct Committed {
     evals: Vec<Fp>,
-    codeword: Vec<Fp>,
+    /// The committed word's rows ([`encode_rows`]).
+    rows: Vec<Vec<Fp>>,
     tree: MerkleTree,
     params: Params,
     pub commitment: Commitment,
@@ -125,6 +126,62 @@ pub struct Committed {
 fn leaf_values(codeword: &[Fp], a: usize, j: usize) -> Vec<Fp> {
     let stride = codeword.len() >> a;
     (0..1usize << a).map(|i| codeword[j + i * stride]).collect()
+}
+
+/// The word committed for a table v whose first group folds a variables: P(X) = Σ vᵢXⁱ split
+/// as Σ_l Xˡ·P_l(X^(2^a)) (l < 2^a, P_l(Y) = Σ_m v[l + 2^a·m]·Yᵐ), row l the codeword of P_l
+/// under `code` (length L = M/2^a, on the domain of ω^(2^a)). Leaf j holds (P_l(ω^(2^a·j)))_l,
+/// which the coset (P(ωʲζⁱ))_i of an RS codeword of P determines and is determined by (an
+/// invertible DFT of size 2^a with twiddles), so the scheme is Basefold's with each first-word
+/// leaf re-encoded; its a folds become one eq-combination: P folded by r₀ … r_(a−1) is
+/// Σ_l eq(r, l)·P_l. Rows are short FFTs run side by side (cache-friendly), and the word is
+/// never interleaved.
+fn encode_rows(evals: &[Fp], a: usize, code: &ReedSolomon) -> Vec<Vec<Fp>> {
+    (0..1usize << a)
+        .into_par_iter()
+        .map(|l| {
+            let mut message = Vec::with_capacity(code.codeword_len());
+            message.extend(evals[l..].iter().step_by(1 << a));
+            code.encode_owned(message)
+        })
+        .collect()
+}
+
+/// Leaf j of a word kept as rows: the rows' values at j.
+fn row_leaf(rows: &[Vec<Fp>], j: usize) -> Vec<Fp> {
+    rows.iter().map(|r| r[j]).collect()
+}
+
+fn tree_of_rows(rows: &[Vec<Fp>]) -> MerkleTree {
+    let leaves = rows.first().map_or(0, Vec::len);
+    let hash = |j: usize| {
+        let mut v = [Fp::zero(); 1 << 8];
+        for (x, r) in v.iter_mut().zip(rows) {
+            *x = r[j];
+        }
+        leaf(&v[..rows.len()])
+    };
+    let hashes: Vec<Hash> = if leaves >= 1 << 10 {
+        (0..leaves).into_par_iter().map(hash).collect()
+    } else {
+        (0..leaves).map(hash).collect()
+    };
+    MerkleTree::new(hashes).unwrap_or_else(|| unreachable!("codewords have power-of-two length"))
+}
+
+/// The first group's fold of the combination Σ gᵢ·Uᵢ of committed words (see [`encode_rows`]):
+/// entry j is Σ_l eq(rs, l)·Σᵢ gᵢ·Uᵢ[l][j], the codeword of the folded table at ω^(2^a·j).
+fn fold_rows(words: &[(&[Vec<Fp>], Fp)], rs: &[Fp]) -> Vec<Fp> {
+    let eq = eq_evals(rs);
+    let leaves = words.first().and_then(|w| w.0.first()).map_or(0, Vec::len);
+    let mut out = vec![Fp::zero(); leaves];
+    for (rows, g) in words {
+        for (row, e) in rows.iter().zip(&eq) {
+            let c = *g * e;
+            out.par_iter_mut().zip(row).with_min_len(1 << 12).for_each(|(o, x)| *o += c * x);
+        }
+    }
+    out
 }
 
 fn tree_of(codeword: &[Fp], a: usize) -> MerkleTree {
@@ -159,14 +216,16 @@ pub fn commit(evals: &[Fp], params: Params) -> Result<Committed, ProveError> {
             ),
         });
     }
-    let code = ReedSolomon::new(n, params.rate_log).ok_or_else(|| ProveError::InvalidShape {
-        reason: format!("no FFT domain for {n}·2^{}", params.rate_log),
-    })?;
     let num_vars = n.trailing_zeros() as usize;
-    let codeword = code.encode(evals);
-    let tree = tree_of(&codeword, params.schedule(num_vars).groups[0]);
+    let a0 = params.schedule(num_vars).groups[0];
+    // the rows' code: messages of n / 2^a0 symbols on the domain of ω^(2^a0), of size M / 2^a0
+    let code = ReedSolomon::new(n >> a0, params.rate_log).ok_or_else(|| {
+        ProveError::InvalidShape { reason: format!("no FFT domain for {n}·2^{}", params.rate_log) }
+    })?;
+    let rows = encode_rows(evals, a0, &code);
+    let tree = tree_of_rows(&rows);
     let commitment = Commitment { root: tree.root(), num_vars };
-    Ok(Committed { evals: evals.to_vec(), codeword, tree, params, commitment })
+    Ok(Committed { evals: evals.to_vec(), rows, tree, params, commitment })
 }
 
 impl Committed {
@@ -177,7 +236,8 @@ impl Committed {
 }
 
 /// A cheating commitment for soundness tests: the table is kept for the opening, but the
-/// committed word is the codeword changed by `tamper` (so it is no longer a codeword of it).
+/// committed word (its rows one after another) is changed by `tamper`, so it no longer encodes
+/// the table.
 #[doc(hidden)]
 pub fn commit_word_for_tests(
     evals: &[Fp],
@@ -186,8 +246,11 @@ pub fn commit_word_for_tests(
 ) -> Committed {
     let mut c =
         commit(evals, params).unwrap_or_else(|e| unreachable!("test tables are valid: {e}"));
-    tamper(&mut c.codeword);
-    c.tree = tree_of(&c.codeword, params.schedule(c.commitment.num_vars).groups[0]);
+    let len = c.rows.first().map_or(0, Vec::len);
+    let mut word = c.rows.concat();
+    tamper(&mut word);
+    c.rows = word.chunks(len.max(1)).map(<[Fp]>::to_vec).collect();
+    c.tree = tree_of_rows(&c.rows);
     c.commitment.root = c.tree.root();
     c
 }
@@ -277,12 +340,11 @@ fn fold_leaf(v: &mut [Fp], mut x_inv: Fp, mut zeta_inv: Fp, rs: &[Fp]) -> Fp {
     v.first().copied().unwrap_or_default()
 }
 
-/// The combination Σ gᵢ·Cᵢ of codewords (with weights gᵢ) folded a times with challenges rs:
-/// C'[j] is the fold of leaf j, so the result has M/2^a entries. `omega_inv` is ω⁻¹ for the
-/// codewords' domain.
-fn fold_codewords(words: &[(&[Fp], Fp)], a: usize, omega_inv: Fp, rs: &[Fp]) -> Vec<Fp> {
-    let m = words.first().map_or(0, |w| w.0.len());
-    let leaves = m >> a;
+/// A committed codeword after the first (its leaves hold cosets) folded a times with challenges
+/// rs: C'[j] is the fold of leaf j, so the result has M/2^a entries. `omega_inv` is ω⁻¹ for the
+/// codeword's domain.
+fn fold_codeword(word: &[Fp], a: usize, omega_inv: Fp, rs: &[Fp]) -> Vec<Fp> {
+    let leaves = word.len() >> a;
     let zeta_inv = omega_inv.pow([leaves as u64]);
     const CHUNK: usize = 1 << 10;
     let mut out = vec![Fp::zero(); leaves];
@@ -293,19 +355,7 @@ fn fold_codewords(words: &[(&[Fp], Fp)], a: usize, omega_inv: Fp, rs: &[Fp]) -> 
         for (k, out) in o.iter_mut().enumerate() {
             let j = start + k;
             let v = &mut v[..1 << a];
-            match words {
-                [(w, g)] if g.is_one() => {
-                    v.iter_mut().enumerate().for_each(|(i, x)| *x = w[j + i * leaves]);
-                }
-                _ => {
-                    v.iter_mut().for_each(|x| *x = Fp::zero());
-                    for (w, g) in words {
-                        for (i, x) in v.iter_mut().enumerate() {
-                            *x += *g * w[j + i * leaves];
-                        }
-                    }
-                }
-            }
+            v.iter_mut().enumerate().for_each(|(i, x)| *x = word[j + i * leaves]);
             *out = fold_leaf(v, x_inv, zeta_inv, rs);
             x_inv *= omega_inv;
         }
@@ -420,11 +470,11 @@ fn open_with(
         if let Some(&next) = groups.get(gi + 1) {
             let mut codeword = match committed.last() {
                 None => {
-                    let words: Vec<(&[Fp], Fp)> =
-                        polys.iter().zip(&weights).map(|(p, g)| (&p.codeword[..], *g)).collect();
-                    fold_codewords(&words, a, omega_inv, &rs)
+                    let words: Vec<(&[Vec<Fp>], Fp)> =
+                        polys.iter().zip(&weights).map(|(p, g)| (&p.rows[..], *g)).collect();
+                    fold_rows(&words, &rs)
                 }
-                Some((cw, _)) => fold_codewords(&[(&cw[..], Fp::one())], a, omega_inv, &rs),
+                Some((cw, _)) => fold_codeword(cw, a, omega_inv, &rs),
             };
             tamper(gi + 1, &mut codeword);
             let tree = tree_of(&codeword, next);
@@ -436,12 +486,12 @@ fn open_with(
     // the final polynomial: the table of the last final_vars variables
     t.send(labels::PCS_FINAL, &table);
     // queries: every codeword's leaves holding the positions, each once, with their paths
-    let m0 = first.codeword.len();
+    let m0 = first.rows.len() * first.rows.first().map_or(0, Vec::len);
     let positions = query_positions(t, params.queries, m0);
     let a0 = groups[0];
     let opened = opened_leaves(&positions, m0 >> a0);
     for p in polys {
-        let vals: Vec<Fp> = opened.iter().flat_map(|&j| leaf_values(&p.codeword, a0, j)).collect();
+        let vals: Vec<Fp> = opened.iter().flat_map(|&j| row_leaf(&p.rows, j)).collect();
         t.send(labels::PCS_PAIRS, &vals);
         send_hashes(t, &capped_multi_path(&p.tree, &opened, params));
     }
@@ -598,14 +648,21 @@ pub fn verify(
                 }
             }
         }
-        // each opened leaf's fold, then each query's
-        let omega_inv = omega0_inv.pow([1u64 << done]);
-        let zeta_inv = omega_inv.pow([leaves as u64]);
-        let leaf_folds: Vec<Fp> = opened
-            .iter()
-            .zip(combined.chunks_mut(width))
-            .map(|(&j, v)| fold_leaf(v, omega_inv.pow([j as u64]), zeta_inv, &rs[done..done + a]))
-            .collect();
+        // each opened leaf's fold (the first codeword's leaves hold rows, the others' cosets),
+        // then each query's
+        let rs_group = rs.get(done..done + a).unwrap_or_default();
+        let leaf_folds: Vec<Fp> = if gi == 0 {
+            let eq = eq_evals(rs_group);
+            combined.chunks(width).map(|v| v.iter().zip(&eq).map(|(x, e)| *x * e).sum()).collect()
+        } else {
+            let omega_inv = omega0_inv.pow([1u64 << done]);
+            let zeta_inv = omega_inv.pow([leaves as u64]);
+            opened
+                .iter()
+                .zip(combined.chunks_mut(width))
+                .map(|(&j, v)| fold_leaf(v, omega_inv.pow([j as u64]), zeta_inv, rs_group))
+                .collect()
+        };
         for (f, q) in folded.iter_mut().zip(positions.iter_mut()) {
             *f = leaf_folds.get(slot(*q)).copied().unwrap_or_default();
             *q %= leaves;

@@ -54,7 +54,15 @@ impl ReedSolomon {
     /// inputs are mostly the zero padding), runs smaller (more cache-friendly) FFTs, and runs the
     /// cosets in parallel.
     pub fn encode(&self, message: &[Fp]) -> Vec<Fp> {
+        let mut out = vec![Fp::default(); self.codeword_len()];
+        self.encode_into(message, &mut out);
+        out
+    }
+
+    /// [`ReedSolomon::encode`] into `out` (of the codeword's length).
+    pub fn encode_into(&self, message: &[Fp], out: &mut [Fp]) {
         debug_assert_eq!(message.len(), self.message);
+        debug_assert_eq!(out.len(), self.codeword_len());
         let small = (self.message >= COSET_ENCODE)
             .then(|| Radix2EvaluationDomain::<Fp>::new(self.message))
             .flatten()
@@ -64,7 +72,8 @@ impl ReedSolomon {
             v.extend_from_slice(message);
             v.resize(self.codeword_len(), Fp::default());
             self.domain.fft_in_place(&mut v);
-            return v;
+            out.copy_from_slice(&v);
+            return;
         };
         let cosets = 1usize << self.blowup_log;
         let blocks: Vec<Vec<Fp>> = (0..cosets)
@@ -87,7 +96,6 @@ impl ReedSolomon {
             })
             .collect();
         // interleave: symbol s + cosets·k is block s's k-th value
-        let mut out = vec![Fp::default(); self.codeword_len()];
         const ROWS: usize = 1 << 10;
         out.par_chunks_mut(cosets * ROWS).enumerate().for_each(|(c, o)| {
             for (k, row) in o.chunks_exact_mut(cosets).enumerate() {
@@ -96,7 +104,16 @@ impl ReedSolomon {
                 }
             }
         });
-        out
+    }
+
+    /// The codeword of `message` (its coefficients), computed in the message's own buffer: one
+    /// FFT of the codeword's size, whose first b layers ark-poly skips for a message at rate
+    /// 1/4 or less (they only copy it).
+    pub fn encode_owned(&self, mut message: Vec<Fp>) -> Vec<Fp> {
+        debug_assert_eq!(message.len(), self.message);
+        message.reserve_exact(self.codeword_len() - message.len());
+        self.domain.fft_in_place(&mut message);
+        message
     }
 
     /// Row-major rows of `message_len` symbols each → row-major codewords, in parallel.
@@ -104,7 +121,7 @@ impl ReedSolomon {
         let mut out = vec![Fp::default(); rows.len() / self.message * self.codeword_len()];
         out.par_chunks_mut(self.codeword_len())
             .zip(rows.par_chunks(self.message))
-            .for_each(|(o, r)| o.copy_from_slice(&self.encode(r)));
+            .for_each(|(o, r)| self.encode_into(r, o));
         out
     }
 }
@@ -144,6 +161,7 @@ mod tests {
             long.resize(k << b, Fp::default());
             code.domain.fft_in_place(&mut long);
             assert_eq!(code.encode(&msg), long, "b {b}");
+            assert_eq!(code.encode_owned(msg.clone()), long, "b {b}");
             for i in [0, 1, 5, (k << b) - 1] {
                 assert_eq!(long[i], naive(&msg, code.point(i)));
             }

@@ -1,5 +1,7 @@
-//! A binary Merkle tree over blake3 with domain-separated leaves and nodes: a leaf is
-//! blake3(0x00 ‖ data), a node blake3(0x01 ‖ left ‖ right), so no leaf can pose as a node.
+//! A binary Merkle tree over blake3 with domain-separated leaves and nodes: a leaf is blake3
+//! keyed with [`LEAF_KEY`] over its data, a node blake3 keyed with [`NODE_KEY`] over
+//! left ‖ right, so no leaf can pose as a node. Keys (rather than a prefix byte) keep a node at
+//! one 64-byte compression and a leaf of 16 values at four.
 //! Leaves are hashed and layers built in parallel (rayon) above a size where that pays.
 //!
 //! Openings of many leaves at once ([`MerkleTree::multi_path`]) send each needed sibling once:
@@ -14,11 +16,16 @@ pub type Hash = [u8; 32];
 /// Below this many hashes a layer is built on one thread.
 const PARALLEL: usize = 1 << 10;
 
+/// The blake3 key of leaf hashes.
+pub const LEAF_KEY: [u8; 32] = *b"gkrnet/pcs/merkle/leaf/v1.......";
+/// The blake3 key of node hashes.
+pub const NODE_KEY: [u8; 32] = *b"gkrnet/pcs/merkle/node/v1.......";
+
 fn node(l: &Hash, r: &Hash) -> Hash {
-    let mut buf = [1u8; 65];
-    buf[1..33].copy_from_slice(l);
-    buf[33..].copy_from_slice(r);
-    *blake3::hash(&buf).as_bytes()
+    let mut buf = [0u8; 64];
+    buf[..32].copy_from_slice(l);
+    buf[32..].copy_from_slice(r);
+    *blake3::keyed_hash(&NODE_KEY, &buf).as_bytes()
 }
 
 /// Leaves of up to this many values are hashed from one stack buffer (one blake3 call).
@@ -27,20 +34,19 @@ const STACK_LEAF: usize = 32;
 /// The hash of a leaf holding `values` (canonical 16-byte encodings).
 pub fn leaf(values: &[Fp]) -> Hash {
     let put = |buf: &mut [u8]| {
-        buf[0] = 0;
-        for (c, v) in buf[1..].chunks_exact_mut(16).zip(values) {
+        for (c, v) in buf.chunks_exact_mut(16).zip(values) {
             c.copy_from_slice(&to_u128(v).to_le_bytes());
         }
     };
-    let len = 1 + 16 * values.len();
+    let len = 16 * values.len();
     if values.len() <= STACK_LEAF {
-        let mut buf = [0u8; 1 + 16 * STACK_LEAF];
+        let mut buf = [0u8; 16 * STACK_LEAF];
         put(&mut buf[..len]);
-        *blake3::hash(&buf[..len]).as_bytes()
+        *blake3::keyed_hash(&LEAF_KEY, &buf[..len]).as_bytes()
     } else {
         let mut buf = vec![0u8; len];
         put(&mut buf);
-        *blake3::hash(&buf).as_bytes()
+        *blake3::keyed_hash(&LEAF_KEY, &buf).as_bytes()
     }
 }
 
@@ -410,5 +416,7 @@ mod tests {
         assert_ne!(leaf(&x), *blake3::hash(&bytes).as_bytes());
         assert_ne!(node(&l, &r), *blake3::hash(&[&l[..], &r[..]].concat()).as_bytes());
         assert_ne!(leaf(&x), node(&l, &r));
+        assert_eq!(leaf(&x), *blake3::keyed_hash(&LEAF_KEY, &bytes).as_bytes());
+        assert_ne!(LEAF_KEY, NODE_KEY);
     }
 }
