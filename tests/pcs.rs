@@ -57,7 +57,7 @@ fn honest_openings_verify_for_many_seeds_and_sizes() {
         let n = (seed % 13) as usize;
         let count = 1 + (seed % 3) as usize;
         let polys: Vec<Committed> =
-            (0..count).map(|_| basefold::commit(&table(&mut rng, n), SMALL).unwrap()).collect();
+            (0..count).map(|_| basefold::commit(table(&mut rng, n), SMALL).unwrap()).collect();
         let refs: Vec<&Committed> = polys.iter().collect();
         let z = point(&mut rng, n);
         let proof = prove(&refs, &z);
@@ -75,7 +75,7 @@ fn large_tables_verify_with_both_parameter_sets() {
     for n in 13..=19 {
         let params = if n % 2 == 0 { Params::PROVABLE } else { Params::CONJECTURED };
         let t = table(&mut rng, n);
-        let c = basefold::commit(&t, params).unwrap();
+        let c = basefold::commit(t.as_slice(), params).unwrap();
         let z = point(&mut rng, n);
         let proof = prove(&[&c], &z);
         check(n, 1, &z, &[evaluate_padded(&t, &z)], params, &proof).unwrap();
@@ -91,7 +91,7 @@ fn honest_large(n: usize, params: Params, seed: u64) {
     let z = point(&mut rng, n);
     let y = evaluate_padded(&t, &z);
     let start = Instant::now();
-    let c = basefold::commit(&t, params).unwrap();
+    let c = basefold::commit(t.as_slice(), params).unwrap();
     let committed = start.elapsed();
     let proof = prove(&[&c], &z);
     let opened = start.elapsed() - committed;
@@ -122,7 +122,7 @@ fn honest_opening_at_2_22_provable() {
 fn setup(n: usize, seed: u64) -> (Vec<Fp>, Committed, Vec<Fp>, Fp, Vec<u8>) {
     let mut rng = ChaCha20Rng::seed_from_u64(seed);
     let t = table(&mut rng, n);
-    let c = basefold::commit(&t, SMALL).unwrap();
+    let c = basefold::commit(t.as_slice(), SMALL).unwrap();
     let z = point(&mut rng, n);
     let y = evaluate_padded(&t, &z);
     let proof = prove(&[&c], &z);
@@ -312,7 +312,7 @@ fn a_path_error_names_the_query_under_the_failing_cap_node() {
     let one = Params { rate_log: 2, queries: 1, fold_log: 3 };
     let mut rng = ChaCha20Rng::seed_from_u64(12);
     let t = table(&mut rng, 12);
-    let c = basefold::commit(&t, one).unwrap();
+    let c = basefold::commit(t.as_slice(), one).unwrap();
     let z = point(&mut rng, 12);
     let y = evaluate_padded(&t, &z);
     let proof = prove(&[&c], &z);
@@ -353,7 +353,7 @@ fn a_root_that_does_not_hold_the_opened_table_is_caught_by_the_cap() {
     // (both absorb that root), the sumcheck holds (for the other table's value), the cap does not
     let (_, c, z, _, _) = setup(N, 4);
     let mut rng = ChaCha20Rng::seed_from_u64(40);
-    let mut other = basefold::commit(&table(&mut rng, N), SMALL).unwrap();
+    let mut other = basefold::commit(table(&mut rng, N), SMALL).unwrap();
     other.commitment.root = c.commitment.root;
     let y = other.evaluate(&z);
     let proof = prove(&[&other], &z);
@@ -367,7 +367,7 @@ fn a_root_that_does_not_hold_the_opened_table_is_caught_by_the_cap() {
 fn a_folded_codeword_that_does_not_hold_the_fold_is_caught() {
     let mut rng = ChaCha20Rng::seed_from_u64(9);
     let t = table(&mut rng, N);
-    let c = basefold::commit(&t, SMALL).unwrap();
+    let c = basefold::commit(t.as_slice(), SMALL).unwrap();
     let z = point(&mut rng, N);
     for round in [1, 2] {
         let mut tr = FiatShamirProver::new(P);
@@ -474,10 +474,10 @@ fn openings_verify_interactively_over_tcp() {
             let (s, _) = listener.accept().unwrap();
             let mut p = NetProver::new(BufReader::new(s.try_clone().unwrap()), BufWriter::new(s));
             let mut polys: Vec<Committed> =
-                tables2.iter().map(|t| basefold::commit(t, SMALL).unwrap()).collect();
+                tables2.iter().map(|t| basefold::commit(t.as_slice(), SMALL).unwrap()).collect();
             if tamper {
                 let root = polys[1].commitment.root;
-                polys[1] = basefold::commit(&other2, SMALL).unwrap();
+                polys[1] = basefold::commit(other2.as_slice(), SMALL).unwrap();
                 basefold::send_commitment(&mut p, &polys[0].commitment);
                 basefold::send_commitment(&mut p, &Commitment { root, num_vars: n });
             } else {

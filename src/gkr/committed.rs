@@ -154,7 +154,6 @@ fn weight_eval(
 pub struct CommittedProver {
     params: Params,
     placement: Placement,
-    table: Vec<Fp>,
     committed: Option<Committed>,
     openings: Vec<Opening>,
     /// Refuse to prove false openings (a cheater in the tests sends them anyway).
@@ -168,7 +167,6 @@ impl CommittedProver {
         Self {
             params,
             placement: Placement::default(),
-            table: Vec::new(),
             committed: None,
             openings: Vec::new(),
             strict: true,
@@ -200,9 +198,8 @@ fn fill(columns: &[(&Layout, &[i64])]) -> Result<(Placement, Vec<Fp>), ProveErro
 impl CommittedProver {
     /// Commits the placed table as it is (a cheating prover in the tests writes its padding).
     fn commit_table(&mut self, pl: Placement, table: Vec<Fp>) -> Result<(), ProveError> {
-        self.committed = Some(basefold::commit(&table, self.params)?);
+        self.committed = Some(basefold::commit(table, self.params)?);
         self.placement = pl;
-        self.table = table;
         Ok(())
     }
 
@@ -262,7 +259,8 @@ impl AdviceProver for CommittedProver {
         }
         let pl = &self.placement;
         let (tau, coeffs, pad, sum) = challenges(self.domain, pl, &openings, &mut t);
-        let mut w = vec![Fp::zero(); self.table.len()];
+        let table = committed.table();
+        let mut w = vec![Fp::zero(); table.len()];
         for (o, c) in openings.iter().zip(&coeffs) {
             let offset = pl.offsets[o.id];
             let e = eq_evals_scaled(&o.point, *c);
@@ -282,7 +280,7 @@ impl AdviceProver for CommittedProver {
             }
         }
         let (out, holds) = sumcheck::prover::prove_unchecked(
-            ProductSum::product(vec![w, self.table.clone()])?,
+            ProductSum::product(vec![w, table.to_vec()])?,
             sum,
             &mut t,
         );

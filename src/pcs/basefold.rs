@@ -206,7 +206,8 @@ fn tree_of(codeword: &[Fp], a: usize) -> MerkleTree {
 ///
 /// # Errors
 /// A length that is not a power of two, or a codeword beyond the field's FFT domains.
-pub fn commit(evals: &[Fp], params: Params) -> Result<Committed, ProveError> {
+pub fn commit(evals: impl Into<Vec<Fp>>, params: Params) -> Result<Committed, ProveError> {
+    let evals = evals.into();
     let n = evals.len();
     if !n.is_power_of_two() || params.rate_log == 0 || params.fold_log > 8 {
         return Err(ProveError::InvalidShape {
@@ -222,13 +223,18 @@ pub fn commit(evals: &[Fp], params: Params) -> Result<Committed, ProveError> {
     let code = ReedSolomon::new(n >> a0, params.rate_log).ok_or_else(|| {
         ProveError::InvalidShape { reason: format!("no FFT domain for {n}·2^{}", params.rate_log) }
     })?;
-    let rows = encode_rows(evals, a0, &code);
+    let rows = encode_rows(&evals, a0, &code);
     let tree = tree_of_rows(&rows);
     let commitment = Commitment { root: tree.root(), num_vars };
-    Ok(Committed { evals: evals.to_vec(), rows, tree, params, commitment })
+    Ok(Committed { evals, rows, tree, params, commitment })
 }
 
 impl Committed {
+    /// The committed table.
+    pub fn table(&self) -> &[Fp] {
+        &self.evals
+    }
+
     /// The committed table's MLE at `point`.
     pub fn evaluate(&self, point: &[Fp]) -> Fp {
         crate::poly::evaluate_padded(&self.evals, point)
