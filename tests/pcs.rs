@@ -1,7 +1,7 @@
 //! The Basefold-style PCS (issue 10): honest openings verify for many seeds and sizes; wrong
 //! points and values, tampered paths, leaves, roots and folds, a cheating commit far from the
-//! code, too few query answers, other parameters and byte flips are rejected, each with the error
-//! that names it.
+//! code, a commit whose rows encode another table, too few query answers, other parameters and
+//! byte flips are rejected, each with the error that names it.
 
 use gkrnet::error::{PcsError, VerifyError};
 use gkrnet::field::{from_i64, Fp};
@@ -433,6 +433,52 @@ fn a_commitment_far_from_the_code_is_caught() {
         let proof = prove(&[&cheat], &z);
         let e = pcs_error(check(n, 1, &z, &[evaluate_padded(&t, &z)], SMALL, &proof));
         assert!(matches!(e, PcsError::FinalFoldMismatch { .. }), "trial {trial}: {e:?}");
+    }
+}
+
+#[test]
+fn committed_rows_that_encode_another_table_are_caught() {
+    // the committed word is kept as 2^a rows (row l encodes P_l, P(X) = Σ Xˡ·P_l(X^(2^a))). A
+    // cheater commits a genuine codeword of another table: two rows swapped (the table's entries
+    // l0 + 2^a·m and l1 + 2^a·m exchanged), or one row plus the codeword of a random message
+    // (entries l1 + 2^a·m changed). It then opens the table it claims at the true value.
+    let mut rng = ChaCha20Rng::seed_from_u64(8);
+    let a = SMALL.schedule(N).groups[0];
+    let row_code = gkrnet::pcs::ReedSolomon::new(1 << (N - a), SMALL.rate_log).unwrap();
+    let row = row_code.codeword_len();
+    for trial in 0..6usize {
+        let t = table(&mut rng, N);
+        let (l0, l1) = (trial % (1 << a), (trial + 1 + trial / 2) % (1 << a));
+        let swapped = basefold::commit_word_for_tests(&t, SMALL, |word| {
+            for j in 0..row {
+                word.swap(l0 * row + j, l1 * row + j);
+            }
+        });
+        let delta_message = table(&mut rng, N - a);
+        let delta = row_code.encode(&delta_message);
+        let shifted = basefold::commit_word_for_tests(&t, SMALL, |word| {
+            word[l1 * row..(l1 + 1) * row].iter_mut().zip(&delta).for_each(|(w, d)| *w += d);
+        });
+        // both words are the honest commitments of the other tables
+        let mut other = t.clone();
+        for m in 0..1usize << (N - a) {
+            other.swap(l0 + (m << a), l1 + (m << a));
+        }
+        assert_eq!(basefold::commit(other, SMALL).unwrap().commitment, swapped.commitment);
+        let mut other = t.clone();
+        for (m, d) in delta_message.iter().enumerate() {
+            other[l1 + (m << a)] += d;
+        }
+        assert_eq!(basefold::commit(other, SMALL).unwrap().commitment, shifted.commitment);
+        let z = point(&mut rng, N);
+        let y = evaluate_padded(&t, &z);
+        for (what, cheat) in [("rows swapped", &swapped), ("one row shifted", &shifted)] {
+            let e = pcs_error(check(N, 1, &z, &[y], SMALL, &prove(&[cheat], &z)));
+            assert!(
+                matches!(e, PcsError::FoldMismatch { .. } | PcsError::FinalFoldMismatch { .. }),
+                "trial {trial}, {what} (rows {l0}, {l1}): {e:?}"
+            );
+        }
     }
 }
 
