@@ -4,9 +4,13 @@
 //! measured costs.
 //!
 //! * The table v of f (n variables, index bit i = xᵢ) is read as the coefficients of
-//!   P(X) = Σ vᵢ Xⁱ; the commitment is the Merkle root of P's codeword C on the radix-2 domain of
-//!   size M = 2^n·2^b (rate ρ = 2^-b). With arity 2^a, leaf j holds the coset
-//!   C[j + i·M/2^a], i < 2^a: the values at ωʲ·ζⁱ with ζ a 2^a-th root of unity.
+//!   P(X) = Σ vᵢ Xⁱ, with codewords on the radix-2 domain of size M = 2^n·2^b (rate ρ = 2^-b).
+//!   The commitment is the Merkle root of P's word kept as rows ([`encode_rows`]): with a first
+//!   group of a folds, P(X) = Σ_l Xˡ·P_l(X^(2^a)), row l is the codeword of P_l (length M/2^a),
+//!   and leaf j holds the rows' values at ω^(2^a·j). That leaf is an invertible image of
+//!   Basefold's coset leaf (P(ωʲζⁱ))_i, ζ a 2^a-th root of unity, and its a folds are the one
+//!   combination Σ_l eq(r, l)·P_l(ω^(2^a·j)). The folded codewords committed later have coset
+//!   leaves: leaf j holds C[j + i·M'/2^a], the values at ω'ʲ·ζⁱ.
 //! * Opening f(z) = y: a sumcheck of y = Σ_x v(x)·eq(z, x) binding x₀ first. Every round's
 //!   challenge r folds the table (v'ⱼ = v₂ⱼ + r(v₂ⱼ₊₁ − v₂ⱼ)) and the codeword
 //!   (C'[j] = (1 − r)·(C[j] + C[j + M/2])/2 + r·(C[j] − C[j + M/2])/(2ωʲ), the codeword of the
