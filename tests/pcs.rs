@@ -3,6 +3,7 @@
 //! code, a commit whose rows encode another table, too few query answers, other parameters and
 //! byte flips are rejected, each with the error that names it.
 
+use ark_ff::Field;
 use gkrnet::error::{PcsError, VerifyError};
 use gkrnet::field::{from_i64, Fp};
 use gkrnet::pcs::basefold::{self, Commitment, Committed, Params};
@@ -479,6 +480,34 @@ fn committed_rows_that_encode_another_table_are_caught() {
                 "trial {trial}, {what} (rows {l0}, {l1}): {e:?}"
             );
         }
+    }
+}
+
+#[test]
+fn values_chosen_after_the_batching_challenge_are_rejected() {
+    // An adaptive cheater learns γ from the honest opening of two tables, then claims false
+    // values with the same combination: y₁' + γ·y₂' = y₁ + γ·y₂. The honest proof would verify
+    // for them if the values were not absorbed before γ; since they are, γ changes and the
+    // combined claim fails at the first round.
+    let mut rng = ChaCha20Rng::seed_from_u64(21);
+    let n = 10;
+    let (t1, t2) = (table(&mut rng, n), table(&mut rng, n));
+    let c1 = basefold::commit(t1.as_slice(), SMALL).unwrap();
+    let c2 = basefold::commit(t2.as_slice(), SMALL).unwrap();
+    let z = point(&mut rng, n);
+    let (y1, y2) = (c1.evaluate(&z), c2.evaluate(&z));
+    let proof = prove(&[&c1, &c2], &z);
+    // the first round's g(0) + g(1) is the combined claim y₁ + γ·y₂, which gives γ away
+    let decoded = Proof::decode(&proof).unwrap();
+    let first = &decoded.messages[messages(&proof, labels::PCS_ROUND)[0]].values;
+    let gamma = (first[0] + first[1] - y1) * y2.inverse().unwrap();
+    assert!(check(n, 2, &z, &[y1, y2], SMALL, &proof).is_ok());
+    for k in 1..=4u64 {
+        let delta = Fp::from(k * 7919);
+        let forged = [y1 + gamma * delta, y2 - delta];
+        assert_eq!(forged[0] + gamma * forged[1], y1 + gamma * y2);
+        let e = pcs_error(check(n, 2, &z, &forged, SMALL, &proof));
+        assert!(matches!(e, PcsError::RoundSumMismatch { round: 0 }), "δ = {k}·7919: {e:?}");
     }
 }
 
