@@ -126,10 +126,10 @@ pub struct Committed {
     pub commitment: Commitment,
 }
 
-/// The values of leaf j of a codeword whose leaves hold 2^a values: C[j + i·M/2^a].
-fn leaf_values(codeword: &[Fp], a: usize, j: usize) -> Vec<Fp> {
-    let stride = codeword.len() >> a;
-    (0..1usize << a).map(|i| codeword[j + i * stride]).collect()
+/// A folded codeword whose leaves hold cosets of 2^a values, C[j + i·M/2^a] for leaf j, seen as
+/// 2^a rows of M/2^a: leaf j is then the rows' values at j, as in the committed word.
+fn coset_rows(codeword: &[Fp], a: usize) -> Vec<&[Fp]> {
+    codeword.chunks((codeword.len() >> a).max(1)).collect()
 }
 
 /// The word committed for a table v whose first group folds a variables: P(X) = Σ vᵢXⁱ split
@@ -152,16 +152,18 @@ fn encode_rows(evals: &[Fp], a: usize, code: &ReedSolomon) -> Vec<Vec<Fp>> {
 }
 
 /// Leaf j of a word kept as rows: the rows' values at j.
-fn row_leaf(rows: &[Vec<Fp>], j: usize) -> Vec<Fp> {
-    rows.iter().map(|r| r[j]).collect()
+fn row_leaf<R: AsRef<[Fp]>>(rows: &[R], j: usize) -> Vec<Fp> {
+    rows.iter().map(|r| r.as_ref()[j]).collect()
 }
 
-fn tree_of_rows(rows: &[Vec<Fp>]) -> MerkleTree {
-    let leaves = rows.first().map_or(0, Vec::len);
+/// The Merkle tree of a word kept as rows (at most 2^8 of them): leaf j holds the rows' values
+/// at j.
+fn tree_of_rows<R: AsRef<[Fp]> + Sync>(rows: &[R]) -> MerkleTree {
+    let leaves = rows.first().map_or(0, |r| r.as_ref().len());
     let hash = |j: usize| {
         let mut v = [Fp::zero(); 1 << 8];
         for (x, r) in v.iter_mut().zip(rows) {
-            *x = r[j];
+            *x = r.as_ref()[j];
         }
         leaf(&v[..rows.len()])
     };
@@ -186,24 +188,6 @@ fn fold_rows(words: &[(&[Vec<Fp>], Fp)], rs: &[Fp]) -> Vec<Fp> {
         }
     }
     out
-}
-
-fn tree_of(codeword: &[Fp], a: usize) -> MerkleTree {
-    let leaves = codeword.len() >> a;
-    let stride = leaves;
-    let hash = |j: usize| {
-        let mut v = [Fp::zero(); 1 << 8];
-        for (i, x) in v[..1 << a].iter_mut().enumerate() {
-            *x = codeword[j + i * stride];
-        }
-        leaf(&v[..1 << a])
-    };
-    let hashes: Vec<Hash> = if leaves >= 1 << 10 {
-        (0..leaves).into_par_iter().map(hash).collect()
-    } else {
-        (0..leaves).map(hash).collect()
-    };
-    MerkleTree::new(hashes).unwrap_or_else(|| unreachable!("codewords have power-of-two length"))
 }
 
 /// Commits a table of 2^n values.
@@ -487,7 +471,7 @@ fn open_with(
                 Some((cw, _)) => fold_codeword(cw, a, omega_inv, &rs),
             };
             tamper(gi + 1, &mut codeword);
-            let tree = tree_of(&codeword, next);
+            let tree = tree_of_rows(&coset_rows(&codeword, next));
             send_hashes(t, &[tree.root()]);
             committed.push((codeword, tree));
         }
@@ -508,7 +492,8 @@ fn open_with(
     for (gi, (cw, tree)) in committed.iter().enumerate() {
         let a = groups[gi + 1];
         let opened = opened_leaves(&positions, cw.len() >> a);
-        let vals: Vec<Fp> = opened.iter().flat_map(|&j| leaf_values(cw, a, j)).collect();
+        let rows = coset_rows(cw, a);
+        let vals: Vec<Fp> = opened.iter().flat_map(|&j| row_leaf(&rows, j)).collect();
         t.send(labels::PCS_PAIRS, &vals);
         send_hashes(t, &capped_multi_path(tree, &opened, params));
     }

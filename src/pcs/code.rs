@@ -54,26 +54,13 @@ impl ReedSolomon {
     /// inputs are mostly the zero padding), runs smaller (more cache-friendly) FFTs, and runs the
     /// cosets in parallel.
     pub fn encode(&self, message: &[Fp]) -> Vec<Fp> {
-        let mut out = vec![Fp::default(); self.codeword_len()];
-        self.encode_into(message, &mut out);
-        out
-    }
-
-    /// [`ReedSolomon::encode`] into `out` (of the codeword's length).
-    pub fn encode_into(&self, message: &[Fp], out: &mut [Fp]) {
         debug_assert_eq!(message.len(), self.message);
-        debug_assert_eq!(out.len(), self.codeword_len());
         let small = (self.message >= COSET_ENCODE)
             .then(|| Radix2EvaluationDomain::<Fp>::new(self.message))
             .flatten()
             .filter(|d| d.size() == self.message);
         let Some(small) = small else {
-            let mut v = Vec::with_capacity(self.codeword_len());
-            v.extend_from_slice(message);
-            v.resize(self.codeword_len(), Fp::default());
-            self.domain.fft_in_place(&mut v);
-            out.copy_from_slice(&v);
-            return;
+            return self.encode_owned(message.to_vec());
         };
         let cosets = 1usize << self.blowup_log;
         let blocks: Vec<Vec<Fp>> = (0..cosets)
@@ -96,6 +83,7 @@ impl ReedSolomon {
             })
             .collect();
         // interleave: symbol s + cosets·k is block s's k-th value
+        let mut out = vec![Fp::default(); self.codeword_len()];
         const ROWS: usize = 1 << 10;
         out.par_chunks_mut(cosets * ROWS).enumerate().for_each(|(c, o)| {
             for (k, row) in o.chunks_exact_mut(cosets).enumerate() {
@@ -104,6 +92,7 @@ impl ReedSolomon {
                 }
             }
         });
+        out
     }
 
     /// The codeword of `message` (its coefficients), computed in the message's own buffer: one
@@ -121,7 +110,7 @@ impl ReedSolomon {
         let mut out = vec![Fp::default(); rows.len() / self.message * self.codeword_len()];
         out.par_chunks_mut(self.codeword_len())
             .zip(rows.par_chunks(self.message))
-            .for_each(|(o, r)| self.encode_into(r, o));
+            .for_each(|(o, r)| o.copy_from_slice(&self.encode(r)));
         out
     }
 }
