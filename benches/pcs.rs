@@ -44,7 +44,21 @@ fn merkle(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, encode, merkle);
+/// Grinding at the parameter sets' 16 bits: the least nonce for each of 64 seeds (the work per
+/// seed is geometric with mean 2^16 hashes, so the mean over seeds is the figure to read).
+fn grinding(c: &mut Criterion) {
+    use gkrnet::pcs::basefold::{grind, Params};
+    let mut g = c.benchmark_group("grinding");
+    g.sample_size(10).measurement_time(Duration::from_secs(10));
+    let seeds: Vec<[u8; 16]> =
+        (0u128..64).map(|i| (i * 0x9e37_79b9_7f4a_7c15).to_le_bytes()).collect();
+    g.bench_function("16_bits_64_seeds", |bench| {
+        bench.iter(|| seeds.iter().map(|s| grind(s, Params::PROVABLE.pow_bits)).sum::<u64>())
+    });
+    g.finish();
+}
+
+criterion_group!(benches, encode, merkle, grinding);
 
 fn basefold_bench(c: &mut Criterion) {
     use gkrnet::pcs::basefold::{self, Params};

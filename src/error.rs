@@ -105,6 +105,8 @@ pub enum PcsError {
     FoldMismatch { query: usize, round: usize },
     #[error("the final polynomial does not give the sumcheck's last claim")]
     FinalSumMismatch,
+    #[error("the proof-of-work nonce does not give {bits} zero bits")]
+    PowMismatch { bits: u32 },
     #[error("query {query}: the last fold is not the final polynomial's codeword")]
     FinalFoldMismatch { query: usize },
 }

@@ -161,7 +161,11 @@ fn rebound_input_other_weights_and_other_modes_are_rejected() {
         AdviceMode::Clear,
         AdviceMode::CONJECTURED,
         AdviceMode::Committed(gkrnet::pcs::basefold::Params {
-            queries: 147,
+            queries: 123,
+            ..gkrnet::pcs::basefold::Params::PROVABLE
+        }),
+        AdviceMode::Committed(gkrnet::pcs::basefold::Params {
+            pow_bits: 15,
             ..gkrnet::pcs::basefold::Params::PROVABLE
         }),
     ] {

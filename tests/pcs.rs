@@ -14,7 +14,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha20Rng;
 
 const P: &str = "gkrnet pcs tests";
-const SMALL: Params = Params { rate_log: 2, queries: 20, fold_log: 3 };
+const SMALL: Params = Params { rate_log: 2, queries: 20, fold_log: 3, pow_bits: 8 };
 
 fn table(rng: &mut ChaCha20Rng, n: usize) -> Vec<Fp> {
     (0..1usize << n).map(|_| from_i64(rng.gen_range(-128..128))).collect()
@@ -163,10 +163,12 @@ fn a_wrong_point_is_rejected_by_the_sumcheck() {
 fn differing_parameters_are_named() {
     let (_, _, z, y, proof) = setup(8, 3);
     for (params, what, expected, got) in [
-        (Params { rate_log: 2, queries: 19, fold_log: 3 }, "queries", 19, 20),
-        (Params { rate_log: 2, queries: 21, fold_log: 3 }, "queries", 21, 20),
-        (Params { rate_log: 1, queries: 20, fold_log: 3 }, "rate_log", 1, 2),
-        (Params { rate_log: 2, queries: 20, fold_log: 2 }, "fold_log", 2, 3),
+        (Params { queries: 19, ..SMALL }, "queries", 19, 20),
+        (Params { queries: 21, ..SMALL }, "queries", 21, 20),
+        (Params { rate_log: 1, ..SMALL }, "rate_log", 1, 2),
+        (Params { fold_log: 2, ..SMALL }, "fold_log", 2, 3),
+        (Params { pow_bits: 7, ..SMALL }, "pow_bits", 7, 8),
+        (Params { pow_bits: 0, ..SMALL }, "pow_bits", 0, 8),
     ] {
         assert_eq!(
             pcs_error(check(8, 1, &z, &[y], params, &proof)),
@@ -197,10 +199,11 @@ fn statements_that_do_not_fit_and_parameters_the_verifier_cannot_run_are_rejecte
         basefold::verify(cs, z, v, params, &mut t)
     };
     for params in [
-        Params { rate_log: 2, queries: 20, fold_log: 0 },
-        Params { rate_log: 2, queries: 20, fold_log: 9 },
-        Params { rate_log: 2, queries: 0, fold_log: 3 },
-        Params { rate_log: 9, queries: 20, fold_log: 3 },
+        Params { rate_log: 2, queries: 20, fold_log: 0, pow_bits: 0 },
+        Params { rate_log: 2, queries: 20, fold_log: 9, pow_bits: 0 },
+        Params { rate_log: 2, queries: 0, fold_log: 3, pow_bits: 0 },
+        Params { rate_log: 9, queries: 20, fold_log: 3, pow_bits: 0 },
+        Params { pow_bits: Params::MAX_POW_BITS + 1, ..SMALL },
     ] {
         assert!(
             matches!(
@@ -308,9 +311,53 @@ fn tampered_paths_and_caps_are_caught() {
 }
 
 #[test]
+fn a_nonce_without_the_work_is_rejected_and_the_nonce_binds_the_queries() {
+    // grinding (8 bits under SMALL): the nonce is checked against a seed drawn after the final
+    // polynomial, and absorbed before the query positions
+    let (_, _, z, y, proof) = setup(N, 4);
+    let pow = messages(&proof, labels::PCS_POW);
+    assert_eq!(pow.len(), 1);
+    let honest = Proof::decode(&proof).unwrap().messages[pow[0]].ints.clone().unwrap()[0];
+    let with_nonce = |n: i64| {
+        check(
+            N,
+            1,
+            &z,
+            &[y],
+            SMALL,
+            &edit(&proof, |p| p.messages[pow[0]].ints.as_mut().unwrap()[0] = n),
+        )
+    };
+    // the prover sends the least nonce that works, so every smaller one fails; so does a negative
+    for bad in [-1, 0, honest / 2, honest - 1].into_iter().filter(|&b| b < honest) {
+        assert_eq!(pcs_error(with_nonce(bad)), PcsError::PowMismatch { bits: 8 }, "nonce {bad}");
+    }
+    // another nonce that does the work (found by asking the verifier) passes the check, but it
+    // draws other query positions, where the honest leaves and paths no longer fit
+    let (other, e) = (honest + 1..)
+        .map(|n| (n, with_nonce(n).unwrap_err()))
+        .find(|(_, e)| !matches!(e, VerifyError::Pcs(PcsError::PowMismatch { .. })))
+        .unwrap();
+    assert!(
+        matches!(e, VerifyError::MessageLength { label: labels::PCS_HASHES, .. })
+            || matches!(e, VerifyError::Pcs(PcsError::PathMismatch { .. })),
+        "nonce {other}: {e:?}"
+    );
+}
+
+#[test]
+fn grinding_finds_the_least_nonce_with_the_work() {
+    for (seed, bits) in [([7u8; 16], 0), ([1u8; 16], 4), ([2u8; 16], 12)] {
+        let n = basefold::grind(&seed, bits);
+        assert!(basefold::pow_holds(&seed, n, bits));
+        assert!((0..n).all(|m| !basefold::pow_holds(&seed, m, bits)), "{bits} bits: {n}");
+    }
+}
+
+#[test]
 fn a_path_error_names_the_query_under_the_failing_cap_node() {
     // a single opened leaf per tree (one query): the error names query 0 in every codeword
-    let one = Params { rate_log: 2, queries: 1, fold_log: 3 };
+    let one = Params { rate_log: 2, queries: 1, fold_log: 3, pow_bits: 0 };
     let mut rng = ChaCha20Rng::seed_from_u64(12);
     let t = table(&mut rng, 12);
     let c = basefold::commit(t.as_slice(), one).unwrap();

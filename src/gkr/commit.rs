@@ -77,8 +77,8 @@ impl AdviceMode {
             m if m == Self::CONJECTURED => "conjectured".into(),
             AdviceMode::Committed(p) => {
                 format!(
-                    "committed (rate 2^-{}, {} queries, arity 2^{})",
-                    p.rate_log, p.queries, p.fold_log
+                    "committed (rate 2^-{}, {} queries, arity 2^{}, {} bits of grinding)",
+                    p.rate_log, p.queries, p.fold_log, p.pow_bits
                 )
             }
         }
@@ -94,27 +94,39 @@ impl AdviceMode {
         }
     }
 
-    /// Five bytes: tag, rate_log, queries (u16 LE), fold_log.
+    /// Five bytes. Clear: all zero. Committed without grinding: 1, rate_log, queries (u16 LE),
+    /// fold_log. With grinding: 2, rate_log | fold_log << 4, queries (u16 LE), pow_bits.
     pub fn to_bytes(&self) -> [u8; 5] {
         match *self {
             AdviceMode::Clear => [0; 5],
             AdviceMode::Committed(p) => {
                 let q = (p.queries.min(u16::MAX as usize) as u16).to_le_bytes();
-                [1, p.rate_log as u8, q[0], q[1], p.fold_log as u8]
+                if p.pow_bits == 0 {
+                    [1, p.rate_log as u8, q[0], q[1], p.fold_log as u8]
+                } else {
+                    let packed = (p.rate_log & 15) as u8 | ((p.fold_log & 15) as u8) << 4;
+                    [2, packed, q[0], q[1], p.pow_bits.min(255) as u8]
+                }
             }
         }
     }
 
     pub fn from_bytes(b: [u8; 5]) -> Option<AdviceMode> {
+        let committed = |rate_log: u8, q: [u8; 2], fold_log: u8, pow_bits: u8| {
+            let queries = u16::from_le_bytes(q) as usize;
+            let ok = (1..=8).contains(&rate_log) && (1..=8).contains(&fold_log) && queries > 0;
+            ok.then_some(AdviceMode::Committed(Params {
+                rate_log: rate_log.into(),
+                queries,
+                fold_log: fold_log.into(),
+                pow_bits: pow_bits.into(),
+            }))
+        };
         match b {
             [0, 0, 0, 0, 0] => Some(AdviceMode::Clear),
-            [1, rate_log @ 1..=8, q0, q1, fold_log @ 1..=8] => {
-                let queries = u16::from_le_bytes([q0, q1]) as usize;
-                (queries > 0).then_some(AdviceMode::Committed(Params {
-                    rate_log: rate_log as u32,
-                    queries,
-                    fold_log: fold_log as u32,
-                }))
+            [1, rate_log, q0, q1, fold_log] => committed(rate_log, [q0, q1], fold_log, 0),
+            [2, packed, q0, q1, pow_bits @ 1..=32] => {
+                committed(packed & 15, [q0, q1], packed >> 4, pow_bits)
             }
             _ => None,
         }
@@ -238,5 +250,42 @@ impl AdviceVerifier for Clear {
 
     fn finish(&mut self, _: &mut dyn VerifierTranscript) -> Result<(), VerifyError> {
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn modes_round_trip_through_their_bytes_and_bad_bytes_are_refused() {
+        let with = |queries, pow_bits| {
+            AdviceMode::Committed(Params { rate_log: 3, queries, fold_log: 5, pow_bits })
+        };
+        for m in [
+            AdviceMode::Clear,
+            AdviceMode::PROVABLE,
+            AdviceMode::CONJECTURED,
+            with(1, 0),
+            with(65535, 0),
+            with(7, 1),
+            with(300, Params::MAX_POW_BITS),
+        ] {
+            assert_eq!(AdviceMode::from_bytes(m.to_bytes()), Some(m), "{}", m.name());
+        }
+        assert_eq!(AdviceMode::PROVABLE.to_bytes(), [2, 2 | 4 << 4, 124, 0, 16]);
+        for bad in [
+            [0, 0, 0, 0, 1],
+            [1, 0, 20, 0, 4],
+            [1, 2, 0, 0, 4],
+            [1, 2, 20, 0, 9],
+            [2, 2 | 4 << 4, 20, 0, 0],
+            [2, 2 | 4 << 4, 20, 0, 33],
+            [2, 9 | 4 << 4, 20, 0, 16],
+            [2, 2, 20, 0, 16],
+            [3, 2, 20, 0, 4],
+        ] {
+            assert_eq!(AdviceMode::from_bytes(bad), None, "{bad:?}");
+        }
     }
 }

@@ -399,7 +399,7 @@ mod tests {
     use crate::transcript::{FiatShamirProver, FiatShamirVerifier};
     use rand::{rngs::StdRng, Rng, SeedableRng};
 
-    const P: Params = Params { rate_log: 2, queries: 20, fold_log: 4 };
+    const P: Params = Params { rate_log: 2, queries: 20, fold_log: 4, pow_bits: 0 };
 
     #[test]
     fn columns_sit_at_multiples_of_their_size() {

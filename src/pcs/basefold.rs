@@ -41,7 +41,7 @@ use crate::transcript::{labels, ProverTranscript, Transcript, VerifierTranscript
 use ark_ff::{Field, One, Zero};
 use rayon::prelude::*;
 
-/// Code rate, number of queries, and fold arity.
+/// Code rate, number of queries, fold arity and grinding.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Params {
     /// ρ = 2^-rate_log.
@@ -50,13 +50,20 @@ pub struct Params {
     /// Variables folded per committed codeword: a Merkle leaf holds the 2^fold_log values of
     /// one coset, so one path serves fold_log folds.
     pub fold_log: u32,
+    /// Proof-of-work bits before the queries (grinding, [`grind`]): every new draw of the query
+    /// positions costs a prover 2^pow_bits hashes, which stands in for pow_bits bits of the
+    /// query error against a Fiat–Shamir prover (0: no proof of work, no message).
+    pub pow_bits: u32,
 }
 
 impl Params {
-    /// Provable, unique decoding: ρ = 1/4, δ → 3/8, 148 queries for 100 bits.
-    pub const PROVABLE: Params = Params { rate_log: 2, queries: 148, fold_log: 4 };
-    /// Conjectured up to capacity: ρ = 1/4, 50 queries for 100 bits.
-    pub const CONJECTURED: Params = Params { rate_log: 2, queries: 50, fold_log: 4 };
+    /// Provable, unique decoding: ρ = 1/4, δ → 3/8, 124 queries (2^-84.1) and 16 bits of
+    /// grinding for 100 bits.
+    pub const PROVABLE: Params = Params { rate_log: 2, queries: 124, fold_log: 4, pow_bits: 16 };
+    /// Conjectured up to capacity: ρ = 1/4, 42 queries (2^-84) and 16 bits of grinding.
+    pub const CONJECTURED: Params = Params { rate_log: 2, queries: 42, fold_log: 4, pow_bits: 16 };
+    /// The most grinding a verifier accepts (a prover's expected work is 2^pow_bits hashes).
+    pub const MAX_POW_BITS: u32 = 32;
 
     /// The height of the Merkle cap sent once per tree (its 2^c nodes are shared by the paths of
     /// all queries): ⌊log₂ queries⌋, at most the tree's depth.
@@ -273,16 +280,48 @@ pub fn receive_commitment(
 }
 
 /// What the parameters message holds, with the names [`PcsError::ParamsMismatch`] gives them.
-const PARAM_NAMES: [&str; 5] = ["rate_log", "queries", "fold_log", "num_vars", "tables"];
+const PARAM_NAMES: [&str; 6] =
+    ["rate_log", "queries", "fold_log", "pow_bits", "num_vars", "tables"];
 
-fn param_words(params: &Params, num_vars: usize, tables: usize) -> [u64; 5] {
+fn param_words(params: &Params, num_vars: usize, tables: usize) -> [u64; 6] {
     [
         params.rate_log.into(),
         params.queries as u64,
         params.fold_log.into(),
+        params.pow_bits.into(),
         num_vars as u64,
         tables as u64,
     ]
+}
+
+/// The key of the grinding hash (its own domain: never a Merkle leaf or node).
+const POW_KEY: [u8; 32] = *b"gkrnet basefold grinding, v1....";
+
+/// Whether blake3_key(seed ‖ nonce) ends in at least `bits` zero bits (read little-endian).
+pub fn pow_holds(seed: &[u8; 16], nonce: u64, bits: u32) -> bool {
+    let mut msg = [0u8; 24];
+    msg[..16].copy_from_slice(seed);
+    msg[16..].copy_from_slice(&nonce.to_le_bytes());
+    let h = blake3::keyed_hash(&POW_KEY, &msg);
+    let mut low = [0u8; 8];
+    low.copy_from_slice(&h.as_bytes()[..8]);
+    u64::from_le_bytes(low).trailing_zeros() >= bits
+}
+
+/// The least nonce with [`pow_holds`], searched in parallel batches (so the proof does not
+/// depend on the thread count). Expected work 2^bits hashes.
+pub fn grind(seed: &[u8; 16], bits: u32) -> u64 {
+    const BATCH: u64 = 1 << 13;
+    (0u64..)
+        .find_map(|b| {
+            (b * BATCH..(b + 1) * BATCH).into_par_iter().find_first(|&n| pow_holds(seed, n, bits))
+        })
+        .unwrap_or_default()
+}
+
+/// The grinding seed: a challenge drawn after the final polynomial, as 16 bytes.
+fn pow_seed(t: &mut impl Transcript) -> [u8; 16] {
+    crate::field::to_u128(&t.challenge(labels::PCS_POW_SEED)).to_le_bytes()
 }
 
 /// The statement both sides absorb after the parameters: the roots, the point and the values.
@@ -479,6 +518,11 @@ fn open_with(
     }
     // the final polynomial: the table of the last final_vars variables
     t.send(labels::PCS_FINAL, &table);
+    // grinding: a nonce for a seed drawn now, absorbed before the query positions
+    if params.pow_bits > 0 {
+        let nonce = grind(&pow_seed(t), params.pow_bits);
+        t.send_ints(labels::PCS_POW, &[nonce as i64]);
+    }
     // queries: every codeword's leaves holding the positions, each once, with their paths
     let m0 = first.rows.len() * first.rows.first().map_or(0, Vec::len);
     let positions = query_positions(t, params.queries, m0);
@@ -541,7 +585,12 @@ pub fn verify(
         fold_log: params.fold_log,
         num_vars: n,
     };
-    if n > 30 || params.fold_log == 0 || params.fold_log > 8 || params.queries == 0 {
+    if n > 30
+        || params.fold_log == 0
+        || params.fold_log > 8
+        || params.queries == 0
+        || params.pow_bits > Params::MAX_POW_BITS
+    {
         return Err(unsupported.into());
     }
     let Some(code) = ReedSolomon::new(1 << n, params.rate_log) else {
@@ -592,6 +641,13 @@ pub fn verify(
     let (z_head, z_tail) = point.split_at(rs.len());
     if crate::poly::eq_eval(z_head, &rs) * crate::poly::evaluate_padded(&fin, z_tail) != claim {
         return Err(PcsError::FinalSumMismatch.into());
+    }
+    if params.pow_bits > 0 {
+        let seed = pow_seed(t);
+        let nonce = t.receive_ints(labels::PCS_POW, 1)?.first().copied().unwrap_or(-1);
+        if !u64::try_from(nonce).is_ok_and(|n| pow_holds(&seed, n, params.pow_bits)) {
+            return Err(PcsError::PowMismatch { bits: params.pow_bits }.into());
+        }
     }
     let m0 = code.codeword_len();
     let mut positions = query_positions(t, params.queries, m0);

@@ -87,6 +87,9 @@ pub mod labels {
     pub const PCS_CHALLENGE: Label = "pcs/challenge";
     pub const PCS_FINAL: Label = "pcs/final";
     pub const PCS_QUERY: Label = "pcs/query";
+    pub const PCS_POW_SEED: Label = "pcs/pow-seed";
+    /// The grinding nonce.
+    pub const PCS_POW: Label = "pcs/pow";
     pub const PCS_PAIRS: Label = "pcs/pairs";
 
     /// All labels that can name a prover message, to name a tag found in a proof.
@@ -107,6 +110,7 @@ pub mod labels {
         PCS_PARAMS,
         PCS_ROUND,
         PCS_FINAL,
+        PCS_POW,
         PCS_PAIRS,
     ];
 }
