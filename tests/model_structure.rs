@@ -4,7 +4,7 @@
 //! proof is what `paper-notes/gkr.md` says dominates it.
 
 use gkrnet::circuit::zoo::{self, Builder};
-use gkrnet::circuit::{Model, Multiplier, Requant, Wiring};
+use gkrnet::circuit::{Model, Multiplier, Requant, Var, Wiring};
 use gkrnet::gkr;
 use gkrnet::proof::Proof;
 use gkrnet::transcript::{labels, Event, FiatShamirProver, Recording};
@@ -74,11 +74,14 @@ fn builtin_models_have_the_documented_structure() {
     let kinds: Vec<&str> = model.layers.iter().map(|l| l.kind()).collect();
     assert_eq!(kinds, ["dense", "requant", "dense", "requant", "dense", "requant"]);
     for l in model.layers.iter().skip(1).step_by(2) {
-        // threshold requantization (paper-notes/requant.md): y, its row's thresholds, and two
-        // single-limb comparisons (the table's rows span at most 2^16 accumulator values)
-        assert_eq!(l.columns(), ["y", "t1", "t2", "e1_0", "e2_0"]);
-        assert_eq!(l.relations().len(), 2);
-        assert_eq!(l.range_checks().len(), 2);
+        // threshold requantization (paper-notes/requant.md): y and its row's thresholds; the
+        // two comparisons V − t1 and t2 − 1 − V are range-checked as they are (the table's rows
+        // span at most 2^16 accumulator values), so there are no relations
+        assert_eq!(l.columns(), ["y", "t1", "t2"]);
+        assert!(l.relations().is_empty());
+        let checks = l.range_checks();
+        assert_eq!(checks.len(), 2);
+        assert!(checks.iter().all(|c| c.vars().any(|v| v == Var::In(0))));
         // every row spans at most 2^16 accumulator values, and the rows partition [−B, B]
         let rows = l.table_lookup().unwrap().rows;
         assert!(rows.windows(2).all(|w| w[0][2] == w[1][1] && w[0][0] <= w[1][0]));

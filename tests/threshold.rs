@@ -174,10 +174,10 @@ impl Spec {
         self.dims.iter().product()
     }
 
-    /// V is the input itself (one input, per-tensor or per-channel, no offsets).
+    /// V is the input itself (one input, per-tensor or per-channel, no per-element offsets; a
+    /// constant offset is part of the step function).
     fn input_mode(&self) -> bool {
         self.inputs.len() == 1
-            && self.offset == 0
             && self.offsets.is_empty()
             && !matches!(self.inputs[0].multiplier, Multiplier::Element(_))
     }
@@ -250,15 +250,29 @@ impl Spec {
         p
     }
 
+    /// The constant offset inside the step function: input mode's (sum mode's V has it).
+    fn step_offset(&self) -> i128 {
+        if self.input_mode() {
+            self.offset
+        } else {
+            0
+        }
+    }
+
     /// The independent step function.
     fn y_exact(&self, a: i128, v: i128) -> i128 {
         let Out { k, z, lo, hi } = self.out;
-        (round_half_even(v * a, k) + z as i128).clamp(lo as i128, hi as i128)
+        (round_half_even(v * a + self.step_offset(), k) + z as i128).clamp(lo as i128, hi as i128)
     }
 
-    /// The scalar reference `quant::requantize`.
+    /// The scalar reference `quant::requantize` (of a·V + offset with multiplier 1 when there
+    /// is an offset).
     fn y_reference(&self, a: i128, v: i128) -> i128 {
         let Out { k, z, lo, hi } = self.out;
+        let (v, a) = match self.step_offset() {
+            0 => (v, a),
+            off => (v * a + off, 1),
+        };
         let v = i64::try_from(v).expect("V fits an i64");
         let m = FixedPoint { a: u32::try_from(a).expect("a < 2^32"), k };
         quant::requantize(v, m, z, lo, hi) as i128
@@ -351,11 +365,16 @@ struct Entry {
 fn check_layer(model: &Model, w: &Witness, layer: usize, spec: &Spec) -> Vec<Entry> {
     let l = model.layers[layer].as_ref();
     let names = l.columns();
-    let limbs = (names.len() - 3) / 2;
+    // input mode with single-limb comparisons range-checks V − t1 and t2 − 1 − V themselves
+    let direct = names.len() == 3;
+    let limbs = if direct { 1 } else { (names.len() - 3) / 2 };
     let mut want: Vec<String> = ["y", "t1", "t2"].iter().map(|s| s.to_string()).collect();
-    want.extend((0..limbs).map(|i| format!("e1_{i}")));
-    want.extend((0..limbs).map(|i| format!("e2_{i}")));
+    if !direct {
+        want.extend((0..limbs).map(|i| format!("e1_{i}")));
+        want.extend((0..limbs).map(|i| format!("e2_{i}")));
+    }
     assert_eq!(names, want, "{spec:?}: the layer's columns");
+    assert_eq!(direct, spec.input_mode() && l.relations().is_empty(), "{spec:?}: direct");
     let vm = spec.v_max();
     let need = (2 * vm + 1).max(1);
     assert!(1i128 << (16 * (limbs - 1)) <= need, "{limbs} limbs, more than |V| ≤ {vm} needs");
@@ -383,8 +402,12 @@ fn check_layer(model: &Model, w: &Witness, layer: usize, spec: &Spec) -> Vec<Ent
             let row = tables[c][tables[c].partition_point(|r| r.t1 <= v) - 1];
             assert_eq!(Row { y, t1, t2 }, row, "entry {j}: the row holding V = {v}");
             assert!(t1 <= v && v < t2, "entry {j}: {t1} ≤ {v} < {t2}");
-            assert_eq!(limb_value(3, j), v - t1, "entry {j}: e1");
-            assert_eq!(limb_value(3 + limbs, j), t2 - 1 - v, "entry {j}: e2");
+            if direct {
+                assert!(v - t1 < 1 << 16 && t2 - 1 - v < 1 << 16, "entry {j}: a row over 2^16");
+            } else {
+                assert_eq!(limb_value(3, j), v - t1, "entry {j}: e1");
+                assert_eq!(limb_value(3 + limbs, j), t2 - 1 - v, "entry {j}: e2");
+            }
             Entry { v, y, t1, t2 }
         })
         .collect()
@@ -1050,8 +1073,9 @@ fn per_channel_and_per_element_multipliers_with_offsets_in_sum_mode() {
         let input = zoo::random_input(&model, s + 70);
         prove_and_check(&model, &input, &spec);
     }
-    // (c) per-element multipliers on a dense accumulator (bound acc_bound) with offsets, and the
-    //     same with a single per-tensor input and only a constant offset
+    // (c) per-element multipliers on a dense accumulator (bound acc_bound) with offsets (sum
+    //     mode), and a single per-tensor or per-channel input with only a constant offset (input
+    //     mode: the offset is inside the step function, the thresholds are over the accumulator)
     let offs: Vec<i64> = (-6..=6).map(|i| i * 3001).collect();
     let centres = [-40_000, 0, 12_345, 99_999];
     let (input, dense) = chosen(&offs, &centres);
@@ -1075,7 +1099,7 @@ fn per_channel_and_per_element_multipliers_with_offsets_in_sum_mode() {
             out: out(24, 4, -128, 127),
             dims: b.dims(acc),
         };
-        assert!(!spec.input_mode());
+        assert_eq!(spec.input_mode(), spec.offsets.is_empty());
         b.push(spec.layer("sum"));
         let model = b.finish("element-acc").unwrap();
         let (_, entries) = prove_and_check(&model, &input, &spec);
@@ -1228,10 +1252,11 @@ fn random_config(seed: u64) -> (Model, Tensor, Spec, usize) {
 
 /// The P-space thresholds of y(P) = clamp(⌊P/2^k⌉ + z) within ±2^59.
 fn inside_p_space(o: Out) -> Vec<i64> {
+    // (a per-element offset keeps it in sum mode, where V = P and v_max = |offset|)
     let prov = Spec {
         inputs: vec![Scaled { tensor: 0, multiplier: Multiplier::Tensor(0), bound: 0 }],
         offset: 1 << 61,
-        offsets: Vec::new(),
+        offsets: vec![0],
         out: o,
         dims: vec![1],
     };
@@ -1325,24 +1350,39 @@ fn expect(model: &Model, input: &Tensor, cw: &Witness, layer: usize, v: Verdict,
     expect_with(model, input, cw, layer, v, None, what);
 }
 
-/// Limbs per comparison of a threshold layer.
+/// Whether a threshold layer range-checks V − t1 and t2 − 1 − V themselves (no e columns).
+fn direct(model: &Model, layer: usize) -> bool {
+    model.layers[layer].columns().len() == 3
+}
+
+/// Limbs per comparison of a threshold layer (1 for a direct one).
 fn limbs(model: &Model, layer: usize) -> usize {
+    if direct(model, layer) {
+        return 1;
+    }
     (model.layers[layer].columns().len() - 3) / 2
 }
 
-/// (y, t1, t2, e1, e2) of entry j.
+/// (y, t1, t2, e1, e2) of entry j; a direct layer's e are V − t1 and t2 − 1 − V.
 fn read(model: &Model, w: &Witness, layer: usize, j: usize) -> [i128; 5] {
     let n = limbs(model, layer);
     let cols = w.columns(model, layer);
+    let (y, t1, t2) = (cols[0][j] as i128, cols[1][j] as i128, cols[2][j] as i128);
+    if direct(model, layer) {
+        let v = w.tensors[model.layers[layer].inputs()[0]].data[j] as i128;
+        return [y, t1, t2, v - t1, t2 - 1 - v];
+    }
     let limbs =
         |from: usize| -> i128 { (0..n).map(|i| (cols[from + i][j] as i128) << (16 * i)).sum() };
-    [cols[0][j] as i128, cols[1][j] as i128, cols[2][j] as i128, limbs(3), limbs(3 + n)]
+    [y, t1, t2, limbs(3), limbs(3 + n)]
 }
 
 /// Writes (y, t1, t2, e1, e2) to entry j; each e as 16-bit limbs with the top limb holding the
-/// rest (negative, or wider than 16 bits), so Σ limbᵢ·2^(16i) = e and the relations hold.
+/// rest (negative, or wider than 16 bits), so Σ limbᵢ·2^(16i) = e and the relations hold. A
+/// direct layer has no e columns: its e follow from V and the thresholds written.
 fn write(model: &Model, w: &mut Witness, layer: usize, j: usize, s: [i128; 5]) {
     let n = limbs(model, layer);
+    let direct = direct(model, layer);
     let mut col = |c: usize, v: i128| {
         let v = i64::try_from(v).expect("fits an i64");
         if c == 0 {
@@ -1354,6 +1394,9 @@ fn write(model: &Model, w: &mut Witness, layer: usize, j: usize, s: [i128; 5]) {
     col(0, s[0]);
     col(1, s[1]);
     col(2, s[2]);
+    if direct {
+        return;
+    }
     for (from, mut e) in [(3, s[3]), (3 + n, s[4])] {
         for i in 0..n {
             if i + 1 == n {
@@ -1439,10 +1482,13 @@ fn wrong_steps(name: &str, model: &Model, input: &Tensor, layer: usize) {
     let mut cw = w.clone();
     write(model, &mut cw, layer, j, [s[0], above.t1, above.t2, v - above.t1, above.t2 - 1 - v]);
     expect(model, input, &cw, layer, Verdict::Range, &what("another row, e recomputed", j));
-    let mut cw = w.clone();
-    write(model, &mut cw, layer, j, [s[0], below.t1, below.t2, s[3], s[4]]);
-    let case = what("another row, e kept (the table lookup fails first)", j);
-    expect_with(model, input, &cw, layer, Verdict::Table, Some("relation 0"), &case);
+    if !direct(model, layer) {
+        // (a direct layer's e cannot be kept: they are V − t1 and t2 − 1 − V)
+        let mut cw = w.clone();
+        write(model, &mut cw, layer, j, [s[0], below.t1, below.t2, s[3], s[4]]);
+        let case = what("another row, e kept (the table lookup fails first)", j);
+        expect_with(model, input, &cw, layer, Verdict::Table, Some("relation 0"), &case);
+    }
     // thresholds moved inside the row, e still exact and in range: t1 + 1, t2 − 1
     let j1 = find("e1 ≥ 1", &|j| read(model, &w, layer, j)[3] >= 1);
     let s1 = read(model, &w, layer, j1);
@@ -1469,7 +1515,11 @@ fn wrong_steps(name: &str, model: &Model, input: &Tensor, layer: usize) {
     write(model, &mut cw, layer, jw, [sw[0], prev.t1, sw[2], sw[1] + sw[3] - prev.t1, sw[4]]);
     assert!(!in_table(model, layer, &tuple(model, &cw, layer, jw)));
     expect(model, input, &cw, layer, Verdict::Table, &what("widened row", jw));
-    // a limb edited alone: the comparison's relation breaks
+    // a limb edited alone: the comparison's relation breaks (a direct layer has no limbs)
+    if direct(model, layer) {
+        assert!(model.layers[layer].relations().is_empty());
+        return;
+    }
     let e1_0 = 3;
     let e2_0 = 3 + lim;
     for (c, r) in [(e1_0, 0), (e2_0, 1)] {
@@ -1533,6 +1583,65 @@ fn a_wrong_step_is_rejected_per_channel_and_in_sum_mode() {
     let model = b.finish("add").unwrap();
     let input = zoo::random_input(&model, 61);
     wrong_steps("sum mode (add)", &model, &input, 1);
+}
+
+#[test]
+fn the_range_values_of_v_and_the_thresholds_are_bound_by_the_lookup() {
+    // a direct layer sends t1, t2 and V at the range lookup's point; V's claim goes on to the
+    // dense layer. A threshold column changed alone disagrees with the column (clear advice);
+    // V changed alone breaks the range lookup's combination
+    let (model, input) = per_tensor_model(&[-300, -40, 0, 50, 400]);
+    assert!(direct(&model, 1));
+    let proof = honest(&model, &input);
+    let decoded = Proof::decode(&proof).unwrap();
+    let tag = gkrnet::transcript::label_tag(labels::GKR_RANGE_EVALS);
+    let at: Vec<usize> =
+        (0..decoded.messages.len()).filter(|&m| decoded.messages[m].tag == tag).collect();
+    assert_eq!(at.len(), 1);
+    assert_eq!(decoded.messages[at[0]].values.len(), 3, "t1, t2 and V");
+    let mut columns = BTreeSet::new();
+    let mut combinations = 0;
+    for k in 0..3 {
+        let bad = common::edit(&proof, |p| p.messages[at[0]].values[k] += gkrnet::Fp::from(1u64));
+        match rejected(&model, &input, &bad, &format!("range value {k}")) {
+            VerifyError::Lookup { which: "range", source }
+                if matches!(*source, VerifyError::EvalMismatch { .. }) =>
+            {
+                combinations += 1
+            }
+            VerifyError::Layer { layer: 1, source, .. } => match *source {
+                VerifyError::EvalMismatch { what, .. } => assert!(columns.insert(what)),
+                e => panic!("range value {k}: {e:?}"),
+            },
+            e => panic!("range value {k}: {e:?}"),
+        }
+    }
+    assert_eq!((columns, combinations), (BTreeSet::from(["t1", "t2"]), 1));
+}
+
+#[test]
+fn a_wrong_step_is_rejected_in_average_pooling_over_the_window_sum() {
+    // 2×2 windows without padding: one multiplier and the one offset −a·z·4, so the thresholds
+    // are over the window sum S (|S| ≤ 512) and the range checks read S − t1 and t2 − 1 − S
+    let geo = ConvGeometry::square(2, 2, 0);
+    let mut b = Builder::new(vec![1, 3, 6, 6]);
+    b.avg_pool(0, (0.05, -128), (0.04, -100), geo, false).unwrap();
+    let model = b.finish("avgpool").unwrap();
+    let layer = model.layers.len() - 1;
+    assert!(direct(&model, layer), "{:?}", model.layers[layer].columns());
+    assert!(model.layers[layer].relations().is_empty());
+    let input = zoo::random_input(&model, 5);
+    wrong_steps("avgpool", &model, &input, layer);
+    // with padding the border windows divide by fewer taps: per-element multipliers, sum mode
+    let padded = ConvGeometry::square(2, 2, 1);
+    let mut b = Builder::new(vec![1, 3, 6, 6]);
+    b.avg_pool(0, (0.05, -128), (0.04, -100), padded, false).unwrap();
+    let model = b.finish("avgpool-padded").unwrap();
+    let layer = model.layers.len() - 1;
+    assert!(!direct(&model, layer));
+    assert!(!model.layers[layer].relations().is_empty());
+    let input = zoo::random_input(&model, 6);
+    wrong_steps("avgpool, padded", &model, &input, layer);
 }
 
 // ---------------------------------------------------------------------------------------------

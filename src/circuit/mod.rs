@@ -182,7 +182,8 @@ pub trait Layer: std::fmt::Debug + Send + Sync {
         Vec::new()
     }
 
-    /// Homogeneous combinations of columns that must lie in [0, 2^16) on every padded slot.
+    /// Combinations of columns and inputs (of the output's dimensions) that must lie in [0, 2^16)
+    /// on every valid slot; the constant counts on valid slots only, so padded slots hold 0.
     fn range_checks(&self) -> Vec<Lin> {
         Vec::new()
     }

@@ -1,19 +1,24 @@
-//! Requantization by thresholds: y = clamp(round_half_even(V·a/2^k) + z, lo, hi) is a
+//! Requantization by thresholds: y = clamp(round_half_even((V·a + c)/2^k) + z, lo, hi) is a
 //! non-decreasing step function of the integer V, so it is determined by the 257 thresholds
 //! t_v = min{V : y(V) ≥ v}. The layer commits y and the thresholds T₁ = t_y, T₂ = t_{y+1} of its
 //! step, looks up (y, T₁, T₂[, channel]) in the layer's own table (tagged, shared LogUp), and
-//! range-checks e₁ = V − T₁ ≥ 0 and e₂ = T₂ − 1 − V ≥ 0 by 16-bit limbs. So t_y ≤ V < t_{y+1}:
-//! (Steps are split into pieces [T₁, T₂) of at most 2^16 values when the table stays within
-//! [`MAX_CHUNKED_ROWS`] rows, so that e₁, e₂ are single limbs.)
-//! exactly the reference's y, with the rounding (half to even), the clamp and ReLU baked into
-//! the public table, which the verifier builds from the model (`paper-notes/requant.md`).
+//! range-checks e₁ = V − T₁ ≥ 0 and e₂ = T₂ − 1 − V ≥ 0. So t_y ≤ V < t_{y+1}: exactly the
+//! reference's y, with the rounding (half to even), the clamp and ReLU baked into the public
+//! table, which the verifier builds from the model (`paper-notes/requant.md`). Steps are split
+//! into pieces [T₁, T₂) of at most 2^16 values when the table stays within [`MAX_CHUNKED_ROWS`]
+//! rows, so that e₁, e₂ are below 2^16.
 //!
-//! * **Input mode** (one input, a per-tensor or per-channel multiplier): V is the accumulator
-//!   itself, bounded by the layer's worst case B; thresholds per channel. Every conv and dense
-//!   layer of the built-in models gets pieces and single-limb comparisons: 2 range lookups and
-//!   one table lookup per element instead of 10 or more for the arithmetic gadget ([`Requant`]).
-//! * **Sum mode** (elementwise add, average pooling: several inputs, offsets, per-element
-//!   multipliers): V = P = Σ aᵢ·xᵢ + c, thresholds in P-space, one table per layer.
+//! * **Input mode** (one input, a per-tensor or per-channel multiplier, at most a constant
+//!   offset c): V is the input itself (an accumulator, or average pooling's window sum),
+//!   bounded by the layer's worst case B; thresholds per channel. With pieces (every conv, dense
+//!   and unpadded average pooling layer of the built-in models), the range checks read V − T₁
+//!   and T₂ − 1 − V directly (V's value at the lookup's point goes on to the input's layer): 3
+//!   columns, no relations, 2 range lookups and one table lookup per element, instead of 10 or
+//!   more lookups for the arithmetic gadget ([`Requant`]).
+//! * Input mode without pieces, and **sum mode** (elementwise add, padded average pooling:
+//!   several inputs, per-element multipliers or offsets): V = P = Σ aᵢ·xᵢ + c in sum mode,
+//!   thresholds in P-space, one table per layer; e₁, e₂ are committed as 16-bit limbs with the
+//!   relations V − T₁ − e₁ = 0 and T₂ − 1 − V − e₂ = 0.
 //!
 //! [`Requant`]: super::Requant
 
@@ -53,6 +58,9 @@ pub struct Threshold {
     /// |V| ≤ v_max for every input.
     v_max: i128,
     limbs: usize,
+    /// Input mode with single-limb comparisons: the range checks read V − T₁ and T₂ − 1 − V
+    /// themselves (V is the input), so there are no e columns and no relations.
+    direct: bool,
     /// steps[c]: the table rows (y, [t₁, t₂)) of channel c, sorted, partitioning [−v_max,
     /// v_max + 1) (one "channel" in sum mode and for a per-tensor multiplier).
     steps: Vec<Vec<Step>>,
@@ -78,7 +86,6 @@ impl Threshold {
     ) -> Result<Self, ModelError> {
         let p_max = check_parameters(&scaled, offset, &offsets, (k, zero, lo, hi), &dims, 1 << 62)?;
         let input_mode = scaled.len() == 1
-            && offset == 0
             && offsets.is_empty()
             && !matches!(scaled[0].multiplier, Multiplier::Element(_));
         let v_max = if input_mode { scaled[0].bound } else { p_max };
@@ -100,7 +107,7 @@ impl Threshold {
             .iter()
             .map(|&a| {
                 let y = |v: i128| -> i128 {
-                    let p = a.map_or(v, |a| v * a);
+                    let p = a.map_or(v, |a| v * a + offset);
                     (div_pow2_round_half_even(p, k) + zero as i128).clamp(lo as i128, hi as i128)
                 };
                 (lo..=hi + 1)
@@ -152,9 +159,12 @@ impl Threshold {
         if limbs > E1.len() {
             return Err(ModelError::Parameter(format!("{limbs} limbs for |V| ≤ {v_max}")));
         }
+        let direct = input_mode && limbs == 1;
         let mut names = vec!["y", "t1", "t2"];
-        names.extend_from_slice(&E1[..limbs]);
-        names.extend_from_slice(&E2[..limbs]);
+        if !direct {
+            names.extend_from_slice(&E1[..limbs]);
+            names.extend_from_slice(&E2[..limbs]);
+        }
         let inputs = scaled.iter().map(|s| s.tensor).collect();
         Ok(Self {
             p: RequantSpec { kind, scaled, offset, offsets, k, zero, lo, hi, dims },
@@ -162,6 +172,7 @@ impl Threshold {
             input_mode,
             v_max,
             limbs,
+            direct,
             steps,
             names,
         })
@@ -264,7 +275,14 @@ impl Layer for Threshold {
             cols[0].push(y);
             cols[1].push(t1 as i64);
             cols[2].push(t2 as i64);
-            if !(split_limbs(v - t1, &mut cols, &e1) && split_limbs(t2 - 1 - v, &mut cols, &e2)) {
+            if self.direct {
+                // the range checks read V − T₁ and T₂ − 1 − V: below 2^16 within a piece
+                if (v - t1) >> LIMB_BITS != 0 || (t2 - 1 - v) >> LIMB_BITS != 0 {
+                    return Err(err(format!("entry {j}: comparison out of its limb")));
+                }
+            } else if !(split_limbs(v - t1, &mut cols, &e1)
+                && split_limbs(t2 - 1 - v, &mut cols, &e2))
+            {
                 return Err(err(format!("entry {j}: comparison out of its limbs")));
             }
         }
@@ -273,6 +291,9 @@ impl Layer for Threshold {
     }
 
     fn relations(&self) -> Vec<Poly> {
+        if self.direct {
+            return Vec::new();
+        }
         let col = |c: usize| Lin::var(Var::Col(c));
         let e1 = Lin::limbs(&(3..3 + self.limbs).collect::<Vec<_>>());
         let e2 = Lin::limbs(&(3 + self.limbs..3 + 2 * self.limbs).collect::<Vec<_>>());
@@ -297,6 +318,10 @@ impl Layer for Threshold {
     }
 
     fn range_checks(&self) -> Vec<Lin> {
+        if self.direct {
+            let (v, t1, t2) = (Lin::var(Var::In(0)), Lin::var(Var::Col(1)), Lin::var(Var::Col(2)));
+            return vec![v.clone().minus(&t1), t2.minus(&v).add_const(-1)];
+        }
         (3..3 + 2 * self.limbs).map(|c| Lin::var(Var::Col(c))).collect()
     }
 

@@ -221,11 +221,25 @@ impl Builder {
         let offsets: Vec<i64> = (0..len)
             .map(|j| -(a[j % (oh * ow)] as i64) * z_in as i64 * counts[j % (oh * ow)] as i64)
             .collect();
-        let scaled = Scaled {
-            tensor: s,
-            multiplier: Multiplier::Element(per_elem),
-            bound: 128 * (kh * kw) as i128,
-        };
+        let bound = 128 * (kh * kw) as i128;
+        // every window alike (no padding taps, or count_include_pad with z_in = 0): one
+        // multiplier and one offset, so the thresholds are over the window sum itself
+        if let (Some(&a0), Some(&o0)) = (per_elem.first(), offsets.first()) {
+            if per_elem.iter().all(|&m| m == a0) && offsets.iter().all(|&o| o == o0) {
+                let scaled = Scaled { tensor: s, multiplier: Multiplier::Tensor(a0), bound };
+                let clamp = (z_out, -128, 127);
+                return self.requant_layer(
+                    "avgpool",
+                    vec![scaled],
+                    o0.into(),
+                    vec![],
+                    k,
+                    clamp,
+                    out,
+                );
+            }
+        }
+        let scaled = Scaled { tensor: s, multiplier: Multiplier::Element(per_elem), bound };
         self.requant_layer("avgpool", vec![scaled], 0, offsets, k, (z_out, -128, 127), out)
     }
 

@@ -132,20 +132,18 @@ impl Plan {
         LookupStatement { num_values: self.table_total, table: Table::Explicit(t) }
     }
 
-    /// The columns a layer's range checks read, sorted.
-    pub fn range_columns(&self, model: &Model, layer: usize) -> Vec<usize> {
-        let mut cols: Vec<usize> = model.layers[layer]
+    /// The columns and inputs a layer's range checks read, sorted: the values sent at the range
+    /// lookup's point.
+    pub fn range_vars(&self, model: &Model, layer: usize) -> Vec<Var> {
+        let mut vars: Vec<Var> = model.layers[layer]
             .range_checks()
             .iter()
             .flat_map(|l| l.vars().collect::<Vec<_>>())
-            .filter_map(|v| match v {
-                Var::Col(c) => Some(c),
-                _ => None,
-            })
+            .filter(|v| matches!(v, Var::Col(_) | Var::In(_)))
             .collect();
-        cols.sort();
-        cols.dedup();
-        cols
+        vars.sort();
+        vars.dedup();
+        vars
     }
 
     /// Layers with range checks, in layer order.
@@ -193,16 +191,20 @@ pub(crate) fn table_segment_value(
     fold_row(&adjusted, tag(layer), beta)
 }
 
-/// Integer value of a homogeneous Lin of columns on one padded slot.
-pub(crate) fn lin_int(lin: &Lin, cols: &[Vec<i64>], slot: usize) -> i128 {
-    lin.terms
-        .iter()
-        .map(|&(v, c)| match v {
-            Var::Col(j) => c * cols[j][slot] as i128,
-            _ => 0,
-        })
-        .sum::<i128>()
-        + lin.constant
+/// A range-checked combination on one padded slot: Σ c·v + constant on valid slots, 0 on padded
+/// ones (where columns and inputs are 0). `value` gives a column's or an input's entry.
+pub(crate) fn range_int(lin: &Lin, value: impl Fn(Var) -> i64, valid: bool) -> i128 {
+    if !valid {
+        return 0;
+    }
+    lin.terms.iter().map(|&(v, c)| c * value(v) as i128).sum::<i128>() + lin.constant
+}
+
+/// The MLE of a range-checked combination at a point, from its variables' values there and the
+/// layout's mask (the constant lives on valid slots only).
+pub(crate) fn range_eval(lin: &Lin, value: impl Fn(Var) -> Fp, mask: Fp) -> Fp {
+    lin.terms.iter().map(|&(v, c)| crate::field::from_i128(c) * value(v)).sum::<Fp>()
+        + crate::field::from_i128(lin.constant) * mask
 }
 
 /// Absorbs the statement: protocol, model digest, input.

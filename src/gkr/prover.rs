@@ -2,7 +2,7 @@
 
 use super::commit::{AdviceMode, AdviceProver};
 use super::weights::{self, WeightsProver};
-use super::{absorb_statement, lin_int, tag, Plan, PROTOCOL};
+use super::{absorb_statement, range_int, tag, Plan, PROTOCOL};
 use crate::circuit::expr::combine;
 use crate::circuit::layout::dot_ints;
 use crate::circuit::{Layer, Layout, Model, Tensor, Var, Witness, LIMB_BITS};
@@ -146,7 +146,7 @@ fn prove_inner(
     let padded_cols: Vec<Vec<Vec<i64>>> = (0..n_layers)
         .map(|i| w.columns(model, i).iter().map(|c| plan.layouts[i].pad(c)).collect())
         .collect();
-    let range_values: Vec<i64> = range_values(model, &plan, &padded_cols);
+    let range_values: Vec<i64> = range_values(model, &plan, w, &padded_cols);
     let mut range_m = vec![0i64; 1 << LIMB_BITS];
     for (i, &v) in range_values.iter().enumerate() {
         match usize::try_from(v).ok().filter(|&s| s < range_m.len()) {
@@ -210,11 +210,28 @@ fn prove_inner(
         for i in plan.range_layers(model) {
             let rho = &claims.point[..plan.layouts[i].num_vars()];
             let eq = eq_evals(rho);
-            let cols = plan.range_columns(model, i);
-            let evals: Vec<Fp> = cols.iter().map(|&c| dot_ints(&padded_cols[i][c], &eq)).collect();
+            let layer = &model.layers[i];
+            let vars = plan.range_vars(model, i);
+            let evals: Vec<Fp> = vars
+                .iter()
+                .map(|&v| match v {
+                    Var::Col(c) => dot_ints(&padded_cols[i][c], &eq),
+                    Var::In(j) => {
+                        dot_ints(&plan.layouts[i].pad(&w.tensors[layer.inputs()[j]].data), &eq)
+                    }
+                    Var::Coef(_) => Fp::default(),
+                })
+                .collect();
             t.send(labels::GKR_RANGE_EVALS, &evals);
-            for (&c, &e) in cols.iter().zip(&evals) {
-                st.open_column(i, c, rho, e, t);
+            for (&v, &e) in vars.iter().zip(&evals) {
+                match v {
+                    Var::Col(c) => st.open_column(i, c, rho, e, t),
+                    Var::In(j) => {
+                        let claim = EvalClaim { point: rho.to_vec(), value: e };
+                        st.route(layer.inputs()[j], claim, t)
+                    }
+                    Var::Coef(_) => {}
+                }
             }
         }
         st.scheme.open(range_m_id, &claims.multiplicities_point, claims.multiplicities_eval, t);
@@ -445,13 +462,30 @@ impl Openings<'_> {
 }
 
 /// Every range-checked value, segment after segment.
-fn range_values(model: &Model, plan: &Plan, cols: &[Vec<Vec<i64>>]) -> Vec<i64> {
+fn range_values(model: &Model, plan: &Plan, w: &Witness, cols: &[Vec<Vec<i64>>]) -> Vec<i64> {
     let mut out = vec![0i64; plan.range_total];
     for s in &plan.range {
-        let lin = &model.layers[s.layer].range_checks()[s.check];
-        for j in 0..1usize << s.vars {
-            // homogeneous in columns: 0 on padded slots; out-of-range values stay visible
-            out[s.offset + j] = i64::try_from(lin_int(lin, &cols[s.layer], j)).unwrap_or(-1);
+        let layer = &model.layers[s.layer];
+        let lin = &layer.range_checks()[s.check];
+        let layout = &plan.layouts[s.layer];
+        let inputs: Vec<Vec<i64>> = (0..layer.inputs().len())
+            .map(|j| {
+                let uses = lin.terms.iter().any(|&(v, _)| v == Var::In(j));
+                if uses {
+                    layout.pad(&w.tensors[layer.inputs()[j]].data)
+                } else {
+                    Vec::new()
+                }
+            })
+            .collect();
+        let value = |v: Var, slot: usize| match v {
+            Var::Col(c) => cols[s.layer][c][slot],
+            Var::In(j) => inputs[j][slot],
+            Var::Coef(_) => 0,
+        };
+        for (j, valid) in layout.mask().into_iter().enumerate() {
+            // out-of-range values stay visible (−1 is in no table)
+            out[s.offset + j] = i64::try_from(range_int(lin, |v| value(v, j), valid)).unwrap_or(-1);
         }
     }
     out

@@ -4,7 +4,7 @@
 
 use super::commit::{AdviceMode, AdviceVerifier};
 use super::weights::ModelCommitment;
-use super::{absorb_statement, combine_segments, table_segment_value, Plan, PROTOCOL};
+use super::{absorb_statement, combine_segments, range_eval, table_segment_value, Plan, PROTOCOL};
 use crate::circuit::expr::combine;
 use crate::circuit::{Layout, Model, Tensor, Var, LIMB_BITS};
 use crate::error::VerifyError;
@@ -227,25 +227,38 @@ fn verify_inner(
                 .get(..vars)
                 .ok_or(VerifyError::InvalidStatement { reason: "lookup point too short" })?
                 .to_vec();
-            let cols = st.plan.range_columns(model, i);
-            let evals = t.receive(labels::GKR_RANGE_EVALS, cols.len())?;
-            let value_of = |v: Var| match v {
-                Var::Col(c) => cols
-                    .iter()
-                    .position(|&x| x == c)
+            let vars = st.plan.range_vars(model, i);
+            let evals = t.receive(labels::GKR_RANGE_EVALS, vars.len())?;
+            let value_of = |v: Var| {
+                vars.iter()
+                    .position(|&x| x == v)
                     .and_then(|p| evals.get(p))
                     .copied()
-                    .unwrap_or_default(),
-                _ => Fp::default(),
+                    .unwrap_or_default()
             };
-            let checks = model.layers.get(i).map(|l| l.range_checks()).unwrap_or_default();
+            let layer = model
+                .layers
+                .get(i)
+                .ok_or(VerifyError::InvalidStatement { reason: "missing layer" })?;
+            let checks = layer.range_checks();
+            let mask = st.plan.layouts.get(i).map_or(Fp::default(), |l| l.mask_eval(&rho));
             for (s, slot) in st.plan.range.iter().zip(segment_values.iter_mut()) {
                 if s.layer == i {
-                    *slot = checks.get(s.check).map_or(Fp::default(), |lin| lin.eval(&value_of));
+                    *slot = checks
+                        .get(s.check)
+                        .map_or(Fp::default(), |lin| range_eval(lin, value_of, mask));
                 }
             }
-            for (&c, &e) in cols.iter().zip(&evals) {
-                st.open_column(i, c, &rho, e, &mut t)?;
+            for (&v, &e) in vars.iter().zip(&evals) {
+                match v {
+                    Var::Col(c) => st.open_column(i, c, &rho, e, &mut t)?,
+                    Var::In(j) => {
+                        let tensor = layer.inputs().get(j).copied().unwrap_or(usize::MAX);
+                        let claim = EvalClaim { point: rho.clone(), value: e };
+                        st.route(tensor, claim, &mut t).map_err(at_layer(i, model))?
+                    }
+                    Var::Coef(_) => {}
+                }
             }
         }
         let combined = combine_segments(&st.plan.range, &claims.point, &segment_values);
