@@ -718,6 +718,14 @@ fn model_commitment_commit_prove_verify_without_the_weights() {
     let mut allowed = args.to_vec();
     allowed.push("--allow-conjectured");
     assert_eq!(gkrnet(&allowed).status.code(), Some(0));
+    // a model commitment naming parameters other than the two sets is refused
+    let mut cf = gkrnet::gkr::file::CommitmentFile::decode(&std::fs::read(&gkrc).unwrap()).unwrap();
+    cf.commitment.params.queries = 2;
+    let weak_c = d.join("weak.gkrc");
+    std::fs::write(&weak_c, cf.encode().unwrap()).unwrap();
+    let mut args = allowed.clone();
+    args[2] = s(&weak_c);
+    fails(&args, 1, &["model commitment", "neither the provable nor the conjectured"]);
     // a committed-advice proof of the full model verifies with --model
     let o = gkrnet(&[
         "prove",
@@ -733,6 +741,21 @@ fn model_commitment_commit_prove_verify_without_the_weights() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let o = gkrnet(&["verify", "--model", s(&gkrm), "--input", s(&x), "--proof", s(&proof)]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    // a proof file naming weaker parameters than the provable set (one query, no grinding) is
+    // refused before it is read, even with --allow-conjectured: a prover may not pick them
+    let mut file = gkrnet::gkr::ProofFile::decode(&std::fs::read(&proof).unwrap()).unwrap();
+    file.advice = gkrnet::gkr::AdviceMode::Committed(gkrnet::pcs::basefold::Params {
+        queries: 1,
+        pow_bits: 0,
+        ..gkrnet::pcs::basefold::Params::PROVABLE
+    });
+    let weak = d.join("weak.gkr");
+    std::fs::write(&weak, file.encode()).unwrap();
+    for extra in [None, Some("--allow-conjectured")] {
+        let mut args = vec!["verify", "--model", s(&gkrm), "--input", s(&x), "--proof", s(&weak)];
+        args.extend(extra);
+        fails(&args, 1, &["neither the provable nor the conjectured", "1 queries"]);
+    }
     let o = gkrnet(&["inspect", s(&proof), "--json"]);
     let i: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(i["advice"], "provable");

@@ -205,16 +205,14 @@ pub fn verify(args: VerifyArgs, g: &Global) -> Result<Outcome> {
             ),
         }));
     }
-    let conjectured = |m: AdviceMode| m == AdviceMode::CONJECTURED;
-    if !args.allow_conjectured
-        && (conjectured(file.advice)
-            || commitment.is_some_and(|c| conjectured(AdviceMode::Committed(c.params))))
+    // the proof names its own mode: only the provable set (and the conjectured one on request)
+    if let Err(why) = file.advice.accepted(args.allow_conjectured) {
+        return Ok(Outcome::Rejected(format!("the proof uses {why}")));
+    }
+    if let Some(why) = commitment
+        .and_then(|c| AdviceMode::Committed(c.params).accepted(args.allow_conjectured).err())
     {
-        return Ok(Outcome::Rejected(
-            "the proof (or the model commitment) uses conjectured-security PCS parameters; pass \
-             --allow-conjectured to accept them"
-                .into(),
-        ));
+        return Ok(Outcome::Rejected(format!("the model commitment uses {why}")));
     }
     let bar = spinner(g.quiet || args.json, "verifying");
     let start = Instant::now();

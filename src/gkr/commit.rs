@@ -84,6 +84,28 @@ impl AdviceMode {
         }
     }
 
+    /// Whether a verifier that reads the mode from a proof (or a model commitment) accepts it:
+    /// the clear mode and the provable parameters always, the conjectured ones only when asked,
+    /// any other parameters never. A proof file names its own mode, so without this a prover
+    /// could pick parameters as weak as one query.
+    ///
+    /// # Errors
+    /// Why the mode is refused, naming its parameters.
+    pub fn accepted(&self, allow_conjectured: bool) -> Result<(), String> {
+        match *self {
+            AdviceMode::Clear => Ok(()),
+            m if m == Self::PROVABLE => Ok(()),
+            m if m == Self::CONJECTURED && allow_conjectured => Ok(()),
+            m if m == Self::CONJECTURED => Err("conjectured-security PCS parameters; pass \
+                 --allow-conjectured to accept them"
+                .into()),
+            m => Err(format!(
+                "PCS parameters that are neither the provable nor the conjectured set: {}",
+                m.name()
+            )),
+        }
+    }
+
     /// The mode by its name: "clear", "provable" or "conjectured".
     pub fn from_name(name: &str) -> Option<AdviceMode> {
         match name {
@@ -274,6 +296,18 @@ mod tests {
             assert_eq!(AdviceMode::from_bytes(m.to_bytes()), Some(m), "{}", m.name());
         }
         assert_eq!(AdviceMode::PROVABLE.to_bytes(), [2, 2 | 4 << 4, 124, 0, 16]);
+        // a verifier reading the mode from a proof: weak or unknown parameters are refused
+        assert!(AdviceMode::Clear.accepted(false).is_ok());
+        assert!(AdviceMode::PROVABLE.accepted(false).is_ok());
+        assert!(AdviceMode::CONJECTURED.accepted(false).unwrap_err().contains("conjectured"));
+        assert!(AdviceMode::CONJECTURED.accepted(true).is_ok());
+        for weak in [
+            with(1, 0),
+            with(300, 32),
+            AdviceMode::Committed(Params { queries: 148, pow_bits: 0, ..Params::PROVABLE }),
+        ] {
+            assert!(weak.accepted(true).unwrap_err().contains("neither"), "{}", weak.name());
+        }
         for bad in [
             [0, 0, 0, 0, 1],
             [1, 0, 20, 0, 4],
