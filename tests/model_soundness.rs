@@ -1140,3 +1140,87 @@ fn advice_chosen_after_the_zero_check_point_is_rejected() {
         "{e:?}"
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// Range checks over inputs, public coefficients and constants
+
+/// y = x (committed), with the range checks y − lower[j] − 1 ∈ [0, 2^16) (a public coefficient
+/// table and a negative constant, which counts on valid slots only: padded slots would hold −1)
+/// and x + 200 − y ∈ [0, 2^16) (an input).
+#[derive(Debug)]
+struct Floor {
+    inputs: Vec<usize>,
+    dims: Vec<usize>,
+    lower: Vec<i64>,
+}
+
+impl gkrnet::circuit::Layer for Floor {
+    fn kind(&self) -> &'static str {
+        "floor"
+    }
+
+    fn inputs(&self) -> &[usize] {
+        &self.inputs
+    }
+
+    fn output_dims(&self) -> &[usize] {
+        &self.dims
+    }
+
+    fn output_committed(&self) -> bool {
+        true
+    }
+
+    fn describe(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(b"floor");
+        out.extend(self.lower.iter().flat_map(|v| v.to_le_bytes()));
+    }
+
+    fn forward(
+        &self,
+        inputs: &[&Tensor],
+    ) -> Result<gkrnet::circuit::LayerWitness, gkrnet::circuit::ModelError> {
+        let output = Tensor::new(self.dims.clone(), inputs[0].data.clone())?;
+        Ok(gkrnet::circuit::LayerWitness { output, advice: Vec::new() })
+    }
+
+    fn coefficients(&self) -> Vec<Vec<i64>> {
+        vec![self.lower.clone()]
+    }
+
+    fn range_checks(&self) -> Vec<gkrnet::circuit::Lin> {
+        use gkrnet::circuit::{Lin, Var};
+        let (y, x) = (Lin::var(Var::Col(0)), Lin::var(Var::In(0)));
+        vec![y.clone().minus(&Lin::var(Var::Coef(0))).add_const(-1), x.minus(&y).add_const(200)]
+    }
+}
+
+#[test]
+fn range_checks_read_coefficients_inputs_and_constants() {
+    // dimensions 3×5 (padded 4×8): padded slots must look up 0, not the constant −1
+    let dims = vec![3, 5];
+    let lower: Vec<i64> = (0..15).map(|j| j * 3 - 20).collect();
+    let model = Model::new(
+        "floor",
+        dims.clone(),
+        vec![Box::new(Floor { inputs: vec![0], dims: dims.clone(), lower: lower.clone() })],
+    )
+    .expect("model");
+    let data: Vec<i64> = lower.iter().map(|&l| (l + 7).clamp(-128, 127)).collect();
+    let input = Tensor::new(dims.clone(), data).unwrap();
+    honest(&model, &input);
+    let w = model.forward(&input).unwrap();
+    // y on its floor (y − 1 ≥ 0, so only the coefficient term catches it)
+    let j = (0..15).find(|&j| lower[j] >= 1).unwrap();
+    let mut cw = w.clone();
+    cw.tensors[1].data[j] = lower[j];
+    assert!(model.check(&cw).unwrap_err().what.starts_with("16-bit range check 0"));
+    let e = rejected(&model, &input, &cheat(&model, &cw), "y below its floor");
+    assert!(matches!(&e, VerifyError::Lookup { which: "range", .. }), "y below its floor: {e:?}");
+    // y more than 200 above x: the input and the constant enter the second check
+    let mut cw = w.clone();
+    cw.tensors[1].data[j] = input.data[j] + 201;
+    assert!(model.check(&cw).unwrap_err().what.starts_with("16-bit range check 1"));
+    let e = rejected(&model, &input, &cheat(&model, &cw), "y above x + 200");
+    assert!(matches!(&e, VerifyError::Lookup { which: "range", .. }), "y above x + 200: {e:?}");
+}

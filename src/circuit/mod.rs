@@ -182,8 +182,9 @@ pub trait Layer: std::fmt::Debug + Send + Sync {
         Vec::new()
     }
 
-    /// Combinations of columns and inputs (of the output's dimensions) that must lie in [0, 2^16)
-    /// on every valid slot; the constant counts on valid slots only, so padded slots hold 0.
+    /// Combinations of columns, inputs (of the output's dimensions) and coefficients that must lie
+    /// in [0, 2^16) on every valid slot; the constant counts on valid slots only, so padded slots
+    /// hold 0.
     fn range_checks(&self) -> Vec<Lin> {
         Vec::new()
     }
@@ -340,10 +341,13 @@ impl Model {
                 }
             }
             let relations = l.relations();
+            let ranges: Vec<Var> =
+                l.range_checks().iter().flat_map(|r| r.vars().collect::<Vec<_>>()).collect();
             let elementwise = relations
                 .iter()
                 .flat_map(Poly::vars)
-                .chain(l.table_lookup().into_iter().flat_map(|t| t.columns));
+                .chain(l.table_lookup().into_iter().flat_map(|t| t.columns))
+                .chain(ranges);
             for v in elementwise {
                 if let Var::In(j) = v {
                     let Some(&t) = l.inputs().get(j) else {

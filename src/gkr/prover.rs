@@ -478,10 +478,16 @@ fn range_values(model: &Model, plan: &Plan, w: &Witness, cols: &[Vec<Vec<i64>>])
                 }
             })
             .collect();
+        let uses_coef = lin.terms.iter().any(|&(v, _)| matches!(v, Var::Coef(_)));
+        let coefs: Vec<Vec<i64>> = if uses_coef {
+            layer.coefficients().iter().map(|c| layout.pad(c)).collect()
+        } else {
+            Vec::new()
+        };
         let value = |v: Var, slot: usize| match v {
             Var::Col(c) => cols[s.layer][c][slot],
             Var::In(j) => inputs[j][slot],
-            Var::Coef(_) => 0,
+            Var::Coef(k) => coefs[k][slot],
         };
         for (j, valid) in layout.mask().into_iter().enumerate() {
             // out-of-range values stay visible (−1 is in no table)

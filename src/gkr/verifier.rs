@@ -229,19 +229,26 @@ fn verify_inner(
                 .to_vec();
             let vars = st.plan.range_vars(model, i);
             let evals = t.receive(labels::GKR_RANGE_EVALS, vars.len())?;
-            let value_of = |v: Var| {
-                vars.iter()
-                    .position(|&x| x == v)
-                    .and_then(|p| evals.get(p))
-                    .copied()
-                    .unwrap_or_default()
-            };
             let layer = model
                 .layers
                 .get(i)
                 .ok_or(VerifyError::InvalidStatement { reason: "missing layer" })?;
+            // columns and inputs are sent; public coefficients the verifier evaluates itself
+            let layout = st.plan.layouts.get(i).cloned().unwrap_or_else(|| Layout::new(&[1]));
+            let coefs = layer.coefficients();
+            let value_of = |v: Var| match v {
+                Var::Coef(k) => {
+                    coefs.get(k).map_or(Fp::default(), |c| evaluate_padded(&layout.pad_fp(c), &rho))
+                }
+                _ => vars
+                    .iter()
+                    .position(|&x| x == v)
+                    .and_then(|p| evals.get(p))
+                    .copied()
+                    .unwrap_or_default(),
+            };
             let checks = layer.range_checks();
-            let mask = st.plan.layouts.get(i).map_or(Fp::default(), |l| l.mask_eval(&rho));
+            let mask = layout.mask_eval(&rho);
             for (s, slot) in st.plan.range.iter().zip(segment_values.iter_mut()) {
                 if s.layer == i {
                     *slot = checks
