@@ -354,6 +354,82 @@ fn grinding_finds_the_least_nonce_with_the_work() {
     }
 }
 
+/// A weighted opening of one table under SMALL: Σ w·t for a random w, and w's MLE on the final
+/// cube for the verifier.
+fn weighted(n: usize, seed: u64) -> (Vec<Fp>, Fp, Vec<u8>) {
+    let mut rng = ChaCha20Rng::seed_from_u64(seed);
+    let t = table(&mut rng, n);
+    let c = basefold::commit(t.as_slice(), SMALL).unwrap();
+    let w: Vec<Fp> = (0..1usize << n).map(|_| Fp::from(rng.gen::<u64>())).collect();
+    let sum: Fp = w.iter().zip(&t).map(|(a, b)| *a * b).sum();
+    let mut tr = FiatShamirProver::new(P);
+    basefold::send_commitment(&mut tr, &c.commitment);
+    basefold::open_weighted(&[&c], w.clone(), &[sum], &mut tr).unwrap();
+    (w, sum, tr.into_proof().encode())
+}
+
+/// w's MLE at (r, b) for every b of the cube left after r.
+fn cube(w: &[Fp], r: &[Fp]) -> Vec<Fp> {
+    let n = w.len().trailing_zeros() as usize;
+    (0..1usize << (n - r.len()))
+        .map(|b| {
+            let x: Vec<Fp> = r
+                .iter()
+                .copied()
+                .chain((0..n - r.len()).map(|j| Fp::from(((b >> j) & 1) as u64)))
+                .collect();
+            evaluate_padded(w, &x)
+        })
+        .collect()
+}
+
+fn check_weighted(n: usize, w: &[Fp], sum: Fp, proof: &[u8]) -> Result<(), VerifyError> {
+    let mut t = FiatShamirVerifier::new(P, proof)?;
+    let c = basefold::receive_commitment(&mut t, n)?;
+    basefold::verify_weighted(&[c], &[sum], SMALL, &mut t, |r| cube(w, r))?;
+    t.finish()
+}
+
+#[test]
+fn weighted_openings_verify_and_a_wrong_sum_or_weight_is_rejected() {
+    for (n, seed) in [(0, 1), (3, 2), (9, 3), (N, 4)] {
+        let (w, sum, proof) = weighted(n, seed);
+        check_weighted(n, &w, sum, &proof).unwrap_or_else(|e| panic!("n {n}: {e}"));
+        if n == 0 {
+            continue;
+        }
+        // a wrong sum: the first round no longer sums to it
+        let e = check_weighted(n, &w, sum + Fp::from(1u64), &proof).unwrap_err();
+        assert_eq!(e, PcsError::RoundSumMismatch { round: 0 }.into(), "n {n}");
+        // the verifier's weights differ in one entry: the final check fails
+        let mut w2 = w.clone();
+        w2[w.len() - 1] += Fp::from(1u64);
+        let e = check_weighted(n, &w2, sum, &proof).unwrap_err();
+        assert_eq!(e, PcsError::FinalSumMismatch.into(), "n {n}");
+        // weights on a cube of the wrong size
+        let mut t = FiatShamirVerifier::new(P, &proof).unwrap();
+        let c = basefold::receive_commitment(&mut t, n).unwrap();
+        let e = basefold::verify_weighted(&[c], &[sum], SMALL, &mut t, |_| vec![Fp::from(1u64)]);
+        if SMALL.schedule(n).final_vars > 0 {
+            assert!(matches!(e, Err(VerifyError::Pcs(PcsError::WrongLength { .. }))), "{e:?}");
+        }
+    }
+    // every element of every message is checked
+    let (w, sum, proof) = weighted(N, 4);
+    let decoded = Proof::decode(&proof).unwrap();
+    for (i, m) in decoded.messages.iter().enumerate() {
+        let bad = edit(&proof, |p| {
+            let m = &mut p.messages[i];
+            match (&mut m.ints, &mut m.bytes) {
+                (Some(ints), _) => ints[0] = ints[0].wrapping_add(1),
+                (None, Some(bytes)) => bytes[0] ^= 1,
+                (None, None) => m.values[0] += Fp::from(1u64),
+            }
+        });
+        assert!(check_weighted(N, &w, sum, &bad).is_err(), "message {i} ({})", m.label());
+    }
+}
+
 #[test]
 fn a_path_error_names_the_query_under_the_failing_cap_node() {
     // a single opened leaf per tree (one query): the error names query 0 in every codeword

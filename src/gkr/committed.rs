@@ -30,9 +30,9 @@ use crate::error::{ProveError, VerifyError};
 use crate::field::{from_i64, Fp};
 use crate::pcs::basefold::{self, Commitment, Committed, Params};
 use crate::poly::{eq_eval, eq_evals_scaled};
-use crate::sumcheck::{self, prover::ProductSum, SumcheckClaim};
 use crate::transcript::{labels, Label, ProverTranscript, Transcript, VerifierTranscript};
 use ark_ff::{One, Zero};
+use rayon::prelude::*;
 
 /// Where each column sits in the committed table.
 #[derive(Clone, Debug, Default)]
@@ -119,7 +119,9 @@ fn challenges(
     (tau, coeffs, g, sum)
 }
 
-/// w(ρ) for the verifier, in O(c·n) plus the padded columns' masks.
+/// w(ρ) at one point, in O(c·n) plus the padded columns' masks: the reference that
+/// [`weight_tail`] is tested against.
+#[cfg(test)]
 fn weight_eval(
     pl: &Placement,
     openings: &[Opening],
@@ -147,6 +149,50 @@ fn weight_eval(
         })
         .sum();
     claims + pad * padding
+}
+
+/// w(r, b) for every b of the final polynomial's cube (the table's last k = n − r.len()
+/// variables, b's bit j the variable r.len() + j): what the weighted Basefold opening's verifier
+/// needs, [`weight_eval`] at each (r, b) in O(c·2^k) plus, per padded column, the slots of its
+/// block that reach into the cube.
+fn weight_tail(
+    pl: &Placement,
+    openings: &[Opening],
+    coeffs: &[Fp],
+    pad: Fp,
+    tau: &[Fp],
+    r: &[Fp],
+) -> Vec<Fp> {
+    let (n, h) = (pl.num_vars, r.len().min(pl.num_vars));
+    let k = n - h;
+    let mut out = vec![Fp::zero(); 1 << k];
+    let bit = |index: usize, b: usize| Fp::from(((index >> b) & 1) as u64);
+    // claims: c·eq(q, (r, b)) with q = (point, bits of the block index)
+    for (o, c) in openings.iter().zip(coeffs) {
+        let (v, index) = pl.block(o.id);
+        let q: Vec<Fp> = o.point.iter().copied().chain((0..n - v).map(|b| bit(index, b))).collect();
+        let scale = *c * eq_eval(&q[..h], r);
+        let e = eq_evals_scaled(&q[h..], scale);
+        out.iter_mut().zip(e).for_each(|(x, y)| *x += y);
+    }
+    // padding: column s's term of weight_eval at (r, b), on the b of its block only (its block
+    // index fixes b's bits from variable max(v, h) on; below, its own variables run free)
+    for s in (0..pl.layouts.len()).filter(|&s| pl.layouts[s].len() < pl.layouts[s].padded_len()) {
+        let (v, index) = pl.block(s);
+        let layout = &pl.layouts[s];
+        let select_tau = select(&tau[v..], index);
+        let select_r = select(&r[h.min(v)..], index);
+        let free = v.saturating_sub(h);
+        let fixed = index >> h.saturating_sub(v);
+        let tl = &tau[..v];
+        for low in 0..1usize << free {
+            let rl: Vec<Fp> =
+                r[..h.min(v)].iter().copied().chain((0..free).map(|j| bit(low, j))).collect();
+            let own = eq_eval(tl, &rl) - layout.masked_eq_eval(tl, &rl);
+            out[low | (fixed << free)] += pad * select_tau * select_r * own;
+        }
+    }
+    out
 }
 
 /// The prover of [`super::commit::AdviceMode::Committed`].
@@ -279,16 +325,11 @@ impl AdviceProver for CommittedProver {
                 }
             }
         }
-        let (out, holds) = sumcheck::prover::prove_unchecked(
-            ProductSum::product(vec![w, table.to_vec()])?,
-            sum,
-            &mut t,
-        );
-        if !holds && self.strict {
+        let holds = || w.par_iter().zip(table).map(|(a, b)| *a * b).sum::<Fp>() == sum;
+        if self.strict && !holds() {
             return Err(ProveError::ClaimedSumMismatch);
         }
-        t.send(labels::SUMCHECK_FINAL_EVALS, &out.final_evals[1..2]);
-        basefold::open(&[committed], &out.point, &mut t)
+        basefold::open_weighted(&[committed], w, &[sum], &mut t)
     }
 }
 
@@ -373,22 +414,9 @@ impl AdviceVerifier for CommittedVerifier {
         }
         let pl = &self.placement;
         let (tau, coeffs, pad, claimed_sum) = challenges(self.domain, pl, &self.openings, &mut t);
-        let claim = SumcheckClaim { num_vars: pl.num_vars, degree: 2, claimed_sum };
-        let eval = sumcheck::verify(&claim, &mut t)?;
-        let value = t
-            .receive(labels::SUMCHECK_FINAL_EVALS, 1)?
-            .first()
-            .copied()
-            .ok_or(VerifyError::InvalidStatement { reason: "no table evaluation" })?;
-        let w = weight_eval(pl, &self.openings, &coeffs, pad, &tau, &eval.point);
-        if w * value != eval.value {
-            return Err(VerifyError::EvalMismatch {
-                what: "the advice openings, merged into one",
-                claimed: eval.value,
-                computed: w * value,
-            });
-        }
-        basefold::verify(&[commitment], &eval.point, &[value], self.params, &mut t)
+        let openings = &self.openings;
+        let tail = |r: &[Fp]| weight_tail(pl, openings, &coeffs, pad, &tau, r);
+        basefold::verify_weighted(&[commitment], &[claimed_sum], self.params, &mut t, tail)
     }
 }
 
@@ -442,6 +470,35 @@ mod tests {
             openings.push((id, point, value));
         }
         Case { layouts, data, openings }
+    }
+
+    #[test]
+    fn the_weights_on_the_final_cube_are_the_weights_at_each_point() {
+        // weight_tail(r)[b] = weight_eval((r, b)) for every split of the variables
+        for seed in 0..40 {
+            let c = case(seed);
+            let mut rng = StdRng::seed_from_u64(seed + 1000);
+            let pl = Placement::new(c.layouts.clone());
+            let openings: Vec<Opening> =
+                c.openings.iter().filter_map(|(id, p, v)| Opening::new(&pl, *id, p, *v)).collect();
+            let coeffs: Vec<Fp> = openings.iter().map(|_| Fp::from(rng.gen::<u64>())).collect();
+            let pad = Fp::from(rng.gen::<u64>());
+            let tau: Vec<Fp> = (0..pl.num_vars).map(|_| Fp::from(rng.gen::<u64>())).collect();
+            for h in 0..=pl.num_vars {
+                let r: Vec<Fp> = (0..h).map(|_| Fp::from(rng.gen::<u64>())).collect();
+                let tail = weight_tail(&pl, &openings, &coeffs, pad, &tau, &r);
+                assert_eq!(tail.len(), 1 << (pl.num_vars - h));
+                for (b, got) in tail.iter().enumerate() {
+                    let x: Vec<Fp> = r
+                        .iter()
+                        .copied()
+                        .chain((0..pl.num_vars - h).map(|j| Fp::from(((b >> j) & 1) as u64)))
+                        .collect();
+                    let want = weight_eval(&pl, &openings, &coeffs, pad, &tau, &x);
+                    assert_eq!(*got, want, "seed {seed}, h {h}, b {b}");
+                }
+            }
+        }
     }
 
     /// Proves the case's openings, with `table` (if given) committed in place of the columns.

@@ -324,10 +324,14 @@ fn pow_seed(t: &mut impl Transcript) -> [u8; 16] {
     crate::field::to_u128(&t.challenge(labels::PCS_POW_SEED)).to_le_bytes()
 }
 
-/// The statement both sides absorb after the parameters: the roots, the point and the values.
-fn absorb_statement(t: &mut impl Transcript, roots: &[Hash], point: &[Fp], values: &[Fp]) {
+/// The statement both sides absorb after the parameters: the roots, the point (a weighted
+/// opening's weights are fixed by the caller's transcript instead) and the values.
+fn absorb_statement(t: &mut impl Transcript, roots: &[Hash], point: Option<&[Fp]>, values: &[Fp]) {
     t.append_bytes(labels::PCS_COMMITMENTS, roots.as_flattened());
-    t.append_fields(labels::PCS_POINT, point);
+    match point {
+        Some(point) => t.append_fields(labels::PCS_POINT, point),
+        None => t.append_bytes(labels::PCS_POINT, b"weighted"),
+    }
     t.append_fields(labels::PCS_VALUES, values);
 }
 
@@ -430,7 +434,30 @@ pub fn open(
     point: &[Fp],
     t: &mut impl ProverTranscript,
 ) -> Result<(), ProveError> {
-    open_with(polys, point, t, |_, _| {})
+    open_with(polys, Claim::Point(point), t, |_, _| {})
+}
+
+/// Proves Σ_x w(x)·fᵢ(x) = valuesᵢ for the committed tables `polys` and a public weight table
+/// `weights` (2^n entries) that the caller's transcript already determines: the same protocol
+/// as [`open`] with w in place of eq(z, ·), so claims merged into one weighted sum need no
+/// sumcheck of their own. The verifier ([`verify_weighted`]) needs w's MLE on the final
+/// polynomial's cube.
+///
+/// # Errors
+/// Tables of different sizes or parameters, or weights of the wrong length.
+pub fn open_weighted(
+    polys: &[&Committed],
+    weights: Vec<Fp>,
+    values: &[Fp],
+    t: &mut impl ProverTranscript,
+) -> Result<(), ProveError> {
+    open_with(polys, Claim::Weighted(weights, values), t, |_, _| {})
+}
+
+/// What an opening proves: values at a point, or weighted sums.
+enum Claim<'a> {
+    Point(&'a [Fp]),
+    Weighted(Vec<Fp>, &'a [Fp]),
 }
 
 /// A cheating opening for soundness tests: `tamper(round, codeword)` may change each folded
@@ -442,12 +469,12 @@ pub fn open_tampered_for_tests(
     t: &mut impl ProverTranscript,
     tamper: impl FnMut(usize, &mut [Fp]),
 ) -> Result<(), ProveError> {
-    open_with(polys, point, t, tamper)
+    open_with(polys, Claim::Point(point), t, tamper)
 }
 
 fn open_with(
     polys: &[&Committed],
-    point: &[Fp],
+    claim: Claim<'_>,
     t: &mut impl ProverTranscript,
     mut tamper: impl FnMut(usize, &mut [Fp]),
 ) -> Result<(), ProveError> {
@@ -455,17 +482,30 @@ fn open_with(
         return Err(ProveError::InvalidShape { reason: "nothing to open".into() });
     };
     let (n, params) = (first.commitment.num_vars, first.params);
-    if point.len() != n || polys.iter().any(|p| p.commitment.num_vars != n || p.params != params) {
+    let fits = match &claim {
+        Claim::Point(point) => point.len() == n,
+        Claim::Weighted(w, values) => w.len() == 1 << n && values.len() == polys.len(),
+    };
+    if !fits || polys.iter().any(|p| p.commitment.num_vars != n || p.params != params) {
         return Err(ProveError::InvalidShape {
-            reason: "tables, parameters and point must agree".into(),
+            reason: "tables, parameters and point (or weights) must agree".into(),
         });
     }
-    let values: Vec<Fp> = polys.iter().map(|p| p.evaluate(point)).collect();
     // the parameters travel in the proof, so a verifier with other ones can say which differ
     let words = param_words(&params, n, polys.len());
     t.send_ints(labels::PCS_PARAMS, &words.map(|w| w as i64));
     let roots: Vec<Hash> = polys.iter().map(|p| p.commitment.root).collect();
-    absorb_statement(t, &roots, point, &values);
+    let mut eq = match claim {
+        Claim::Point(point) => {
+            let values: Vec<Fp> = polys.iter().map(|p| p.evaluate(point)).collect();
+            absorb_statement(t, &roots, Some(point), &values);
+            eq_evals(point)
+        }
+        Claim::Weighted(w, values) => {
+            absorb_statement(t, &roots, None, values);
+            w
+        }
+    };
     let gamma = t.challenge(labels::PCS_GAMMA);
     // the combination Σ γⁱ fᵢ: its table, and the weights of the codewords
     let mut weights = Vec::with_capacity(polys.len());
@@ -483,7 +523,6 @@ fn open_with(
         }
         table
     };
-    let mut eq = eq_evals(point);
     let code = ReedSolomon::new(1 << n, params.rate_log)
         .ok_or_else(|| ProveError::InvalidShape { reason: "no FFT domain".into() })?;
     let mut omega_inv = code.point(1).inverse().unwrap_or_default();
@@ -567,14 +606,53 @@ pub fn verify(
     params: Params,
     t: &mut impl VerifierTranscript,
 ) -> Result<(), VerifyError> {
+    let n = commitments.first().map_or(0, |c| c.num_vars);
+    if !commitments.is_empty() && point.len() != n {
+        return Err(PcsError::WrongLength {
+            what: "coordinates of the point",
+            expected: n,
+            got: point.len(),
+        }
+        .into());
+    }
+    // eq(z, (r, b)) = eq(z_head, r)·eq(z_tail, b) on the final polynomial's cube
+    let tail = |rs: &[Fp]| {
+        let (head, tail) = point.split_at(rs.len().min(point.len()));
+        let scale = crate::poly::eq_eval(head, rs);
+        crate::poly::eq_evals_scaled(tail, scale)
+    };
+    verify_inner(commitments, Some(point), values, params, t, tail)
+}
+
+/// Verifies an opening by [`open_weighted`]: Σ_x w(x)·fᵢ(x) = valuesᵢ, where `tail(r)` gives
+/// w's MLE at (r, b) for every b of the final polynomial's cube (b's bit j is variable
+/// r.len() + j), once the folds' challenges r are known.
+///
+/// # Errors
+/// As [`verify`], and weights on the cube of the wrong length.
+pub fn verify_weighted(
+    commitments: &[Commitment],
+    values: &[Fp],
+    params: Params,
+    t: &mut impl VerifierTranscript,
+    tail: impl FnOnce(&[Fp]) -> Vec<Fp>,
+) -> Result<(), VerifyError> {
+    verify_inner(commitments, None, values, params, t, tail)
+}
+
+fn verify_inner(
+    commitments: &[Commitment],
+    point: Option<&[Fp]>,
+    values: &[Fp],
+    params: Params,
+    t: &mut impl VerifierTranscript,
+    tail: impl FnOnce(&[Fp]) -> Vec<Fp>,
+) -> Result<(), VerifyError> {
     let Some(first) = commitments.first() else { return Err(PcsError::NoCommitments.into()) };
     let n = first.num_vars;
     let wrong = |what, expected, got| PcsError::WrongLength { what, expected, got };
     if let Some(c) = commitments.iter().find(|c| c.num_vars != n) {
         return Err(wrong("variables of a batched commitment", n, c.num_vars).into());
-    }
-    if point.len() != n {
-        return Err(wrong("coordinates of the point", n, point.len()).into());
     }
     if values.len() != commitments.len() {
         return Err(wrong("values (one per commitment)", commitments.len(), values.len()).into());
@@ -636,10 +714,13 @@ pub fn verify(
             folded_roots.extend(receive_hashes(t, 1)?);
         }
     }
-    // the final polynomial: the sumcheck's last claim is eq(z, r)·f(r, z_tail)
+    // the final polynomial: the sumcheck's last claim is Σ_b w(r, b)·f(r, b)
     let fin = t.receive(labels::PCS_FINAL, 1 << final_vars)?;
-    let (z_head, z_tail) = point.split_at(rs.len());
-    if crate::poly::eq_eval(z_head, &rs) * crate::poly::evaluate_padded(&fin, z_tail) != claim {
+    let w = tail(&rs);
+    if w.len() != fin.len() {
+        return Err(wrong("weights on the final polynomial's cube", fin.len(), w.len()).into());
+    }
+    if w.iter().zip(&fin).map(|(a, b)| *a * b).sum::<Fp>() != claim {
         return Err(PcsError::FinalSumMismatch.into());
     }
     if params.pow_bits > 0 {
