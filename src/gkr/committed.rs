@@ -16,13 +16,15 @@
 //! M the concatenated layout masks and τ random: that sum is the MLE of (1 − M)·T at τ, zero for
 //! every τ only if T vanishes on every padded slot (error ≤ n/p).
 //!
-//! **Finish.** After the last layer both sides absorb the claims, draw τ and γ, and run one
-//! degree-2 sumcheck of Σ_x w(x)·T(x) = Σᵢ γⁱ·yᵢ with
-//! w(x) = Σᵢ γⁱ·fᵢ·eq(qᵢ, x) + γᶜ·Σ_s eq(τ, x)·(1 − M(x))·[x in column s].
-//! The verifier evaluates w at the sumcheck's point ρ in O(c·n) (the column masks' MLEs factor
-//! axis by axis), receives T̃(ρ), and checks it with one Basefold opening. If any yᵢ is false,
-//! the combined sum is false except with probability c/p over γ, and the sumcheck then fails
-//! except with probability 2n/p; the opening's own error is in `paper-notes/pcs.md`.
+//! **Finish.** After the last layer both sides absorb the claims, draw τ and γ, and prove
+//! Σ_x w(x)·T(x) = Σᵢ γⁱ·yᵢ with
+//! w(x) = Σᵢ γⁱ·fᵢ·eq(qᵢ, x) + γᶜ·Σ_s eq(τ, x)·(1 − M(x))·[x in column s]
+//! by one weighted Basefold opening ([`basefold::open_weighted`]): Basefold's own sumcheck runs
+//! with w in place of eq(z, ·), so there is no separate merge sumcheck. At the end the verifier
+//! needs w's MLE at (r, b) for the b of the final polynomial's cube ([`weight_tail`]: O(c·2^k),
+//! plus each padded column's block, its mask factoring axis by axis). If any yᵢ is false, the
+//! combined sum is false except with probability c/p over γ, and the opening then fails; its
+//! error (sumcheck and folds) is in `paper-notes/pcs.md`.
 
 use super::commit::{AdviceProver, AdviceVerifier};
 use crate::circuit::Layout;
