@@ -92,13 +92,16 @@ impl AdviceMode {
     /// # Errors
     /// Why the mode is refused, naming its parameters.
     pub fn accepted(&self, allow_conjectured: bool) -> Result<(), String> {
+        let v1 = |p: Params| AdviceMode::Committed(p);
+        let conjectured = |m: AdviceMode| m == Self::CONJECTURED || m == v1(Params::CONJECTURED_V1);
         match *self {
             AdviceMode::Clear => Ok(()),
-            m if m == Self::PROVABLE => Ok(()),
-            m if m == Self::CONJECTURED && allow_conjectured => Ok(()),
-            m if m == Self::CONJECTURED => Err("conjectured-security PCS parameters; pass \
-                 --allow-conjectured to accept them"
-                .into()),
+            m if m == Self::PROVABLE || m == v1(Params::PROVABLE_V1) => Ok(()),
+            m if conjectured(m) && allow_conjectured => Ok(()),
+            m if conjectured(m) => {
+                Err("conjectured-security PCS parameters; pass --allow-conjectured to accept them"
+                    .into())
+            }
             m => Err(format!(
                 "PCS parameters that are neither the provable nor the conjectured set: {}",
                 m.name()
@@ -301,10 +304,17 @@ mod tests {
         assert!(AdviceMode::PROVABLE.accepted(false).is_ok());
         assert!(AdviceMode::CONJECTURED.accepted(false).unwrap_err().contains("conjectured"));
         assert!(AdviceMode::CONJECTURED.accepted(true).is_ok());
+        // the sets of proofs made before grinding (148 and 50 queries) are still accepted
+        let v1 = |p: Params| AdviceMode::Committed(p);
+        assert!(v1(Params::PROVABLE_V1).accepted(false).is_ok());
+        assert!(v1(Params::CONJECTURED_V1).accepted(false).is_err());
+        assert!(v1(Params::CONJECTURED_V1).accepted(true).is_ok());
         for weak in [
             with(1, 0),
             with(300, 32),
-            AdviceMode::Committed(Params { queries: 148, pow_bits: 0, ..Params::PROVABLE }),
+            v1(Params { queries: 147, ..Params::PROVABLE_V1 }),
+            v1(Params { queries: 123, ..Params::PROVABLE }),
+            v1(Params { pow_bits: 15, ..Params::PROVABLE }),
         ] {
             assert!(weak.accepted(true).unwrap_err().contains("neither"), "{}", weak.name());
         }

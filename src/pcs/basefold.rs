@@ -62,6 +62,12 @@ impl Params {
     pub const PROVABLE: Params = Params { rate_log: 2, queries: 124, fold_log: 4, pow_bits: 16 };
     /// Conjectured up to capacity: ρ = 1/4, 42 queries (2^-84) and 16 bits of grinding.
     pub const CONJECTURED: Params = Params { rate_log: 2, queries: 42, fold_log: 4, pow_bits: 16 };
+    /// The provable set of proofs made before grinding (until 2026-12-05): 148 queries,
+    /// 2^-100.4 without grinding. Still accepted by verifiers that read the mode from a file.
+    pub const PROVABLE_V1: Params = Params { rate_log: 2, queries: 148, fold_log: 4, pow_bits: 0 };
+    /// The conjectured set before grinding: 50 queries.
+    pub const CONJECTURED_V1: Params =
+        Params { rate_log: 2, queries: 50, fold_log: 4, pow_bits: 0 };
     /// The most grinding a verifier accepts (a prover's expected work is 2^pow_bits hashes).
     pub const MAX_POW_BITS: u32 = 32;
 
