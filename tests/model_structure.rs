@@ -102,7 +102,7 @@ fn builtin_models_have_the_documented_structure() {
 
 #[test]
 fn advice_dominates_the_mlp4m_proof() {
-    // more than 80 % of the bytes: the columns in the clear and the range multiplicities
+    // more than 3/4 of the bytes: the columns in the clear and the range multiplicities
     let model = zoo::mlp4m();
     let input = zoo::random_input(&model, 1);
     let bytes = gkr::prove(&model, &input).unwrap().proof;
@@ -117,10 +117,12 @@ fn advice_dominates_the_mlp4m_proof() {
             .sum()
     };
     let advice = size(labels::GKR_ADVICE) + size(labels::GKR_MULTIPLICITIES);
-    assert!(advice * 10 > bytes.len() * 8, "advice {advice} of {}", bytes.len());
-    // the range multiplicities: 2^16 varints (mlp4m has no activation table)
+    assert!(advice * 4 > bytes.len() * 3, "advice {advice} of {}", bytes.len());
+    // the range multiplicities: 2^b varints for the model's range table (mlp4m has no activation
+    // table); its thresholds' pieces fit 2^15 values, so b = 15, not 16
+    assert_eq!(model.range_bits(), 15);
     let last = proof.messages.iter().find(|m| m.label() == labels::GKR_MULTIPLICITIES).unwrap();
-    assert_eq!(last.ints.as_ref().map(Vec::len), Some(1 << 16));
+    assert_eq!(last.ints.as_ref().map(Vec::len), Some(1 << 15));
 }
 
 /// A layer built for other input dimensions than its input tensor has (as a crafted `.gkrm`
@@ -142,4 +144,49 @@ fn layers_built_for_other_input_dimensions_are_refused() {
     };
     assert!(Model::new("x", vec![2, 4], vec![dense.build().unwrap()]).is_err());
     assert!(Model::new("x", vec![1, 4], vec![dense.build().unwrap()]).is_ok());
+}
+
+#[test]
+fn range_tables_are_as_narrow_as_the_models_range_checks_allow() {
+    use gkrnet::circuit::MAX_TABLE_ROWS;
+    // lenet5 and mlp4m: every range check is a direct threshold comparison, so the range table
+    // narrows until a layer's pieces would overflow its table budget; mlp-act's arithmetic
+    // gadget keeps 16-bit limbs
+    for (model, narrow) in [(zoo::lenet5(), true), (zoo::mlp4m(), true), (zoo::mlp_act(), false)] {
+        let bits = model.range_bits();
+        assert_eq!(bits < 16, narrow, "{}: {bits}", model.name);
+        for l in model.layers.iter().filter(|l| !l.range_checks().is_empty()) {
+            assert!(l.range_bits() <= bits, "{}: {}", model.name, l.kind());
+            if let Some(t) = l.table_lookup().filter(|_| l.columns() == ["y", "t1", "t2"]) {
+                // a direct threshold's pieces fit the range table
+                assert!(t.rows.iter().all(|r| r[2] - r[1] <= 1 << bits), "{}", model.name);
+            }
+        }
+        let rows: usize =
+            model.layers.iter().filter_map(|l| l.table_lookup()).map(|t| t.rows.len()).sum();
+        assert!(rows <= MAX_TABLE_ROWS);
+        // the honest comparisons fit the table, and the widest needs its top bit
+        let w = model.forward(&zoo::random_input(&model, 1)).unwrap();
+        if narrow {
+            let widest = (0..model.layers.len())
+                .filter(|&i| model.layers[i].columns() == ["y", "t1", "t2"])
+                .flat_map(|i| {
+                    let v = w.tensors[model.layers[i].inputs()[0]].data.clone();
+                    let cols = w.columns(&model, i);
+                    let (t1, t2) = (cols[1].to_vec(), cols[2].to_vec());
+                    (0..v.len()).map(move |j| (v[j] - t1[j]).max(t2[j] - 1 - v[j]))
+                })
+                .max()
+                .unwrap();
+            assert!(widest < 1 << bits && widest >= 1 << (bits - 1), "{}: {widest}", model.name);
+        }
+        // the decoded model chooses the same table
+        let back = Model::decode(&model.encode().unwrap()).unwrap();
+        assert_eq!((back.range_bits(), back.digest()), (bits, model.digest()), "{}", model.name);
+        // the clear proof carries 2^bits range multiplicities
+        let input = zoo::random_input(&model, 2);
+        let proof = Proof::decode(&gkr::prove(&model, &input).unwrap().proof).unwrap();
+        let m = proof.messages.iter().find(|m| m.label() == labels::GKR_MULTIPLICITIES).unwrap();
+        assert_eq!(m.ints.as_ref().map(Vec::len), Some(1 << bits), "{}", model.name);
+    }
 }

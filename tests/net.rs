@@ -258,8 +258,9 @@ fn committed_advice_sessions_verify_and_cheats_are_rejected() {
         Cheat::WrongOutput,
         Cheat::TamperRound(3),
         Cheat::TamperRound(30),
+        // the small table's only bytes messages: its root, then its codeword's cap and paths
         Cheat::TamperBytes(0),
-        Cheat::TamperBytes(3),
+        Cheat::TamperBytes(1),
         Cheat::AnswerEarly(20),
     ] {
         let (addr, t) = cheating_server(copy(&small), cheat);

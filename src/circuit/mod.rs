@@ -182,9 +182,20 @@ pub trait Layer: std::fmt::Debug + Send + Sync {
         Vec::new()
     }
 
+    /// The bits the values of [`Layer::range_checks`] may need (16-bit limbs by default).
+    fn range_bits(&self) -> u32 {
+        LIMB_BITS
+    }
+
+    /// The same layer with range checks that fit `bits` bits, if it can be rebuilt so (a
+    /// threshold requantization with narrower pieces); `None` keeps the layer as it is.
+    fn with_range_bits(&self, _bits: u32) -> Option<Box<dyn Layer>> {
+        None
+    }
+
     /// Combinations of columns, inputs (of the output's dimensions) and coefficients that must lie
-    /// in [0, 2^16) on every valid slot; the constant counts on valid slots only, so padded slots
-    /// hold 0.
+    /// in [0, 2^range_bits) (the model's range table, [`Model::range_bits`]) on every valid slot;
+    /// the constant counts on valid slots only, so padded slots hold 0.
     fn range_checks(&self) -> Vec<Lin> {
         Vec::new()
     }
@@ -276,6 +287,8 @@ pub struct Model {
     pub input_dims: Vec<usize>,
     pub layers: Vec<Box<dyn Layer>>,
     io: Option<IoQuant>,
+    /// The range table is [0, 2^range_bits) ([`Model::range_bits`]).
+    range_bits: u32,
     digest: [u8; 32],
 }
 
@@ -367,6 +380,7 @@ impl Model {
             }
             dims.push(l.output_dims().to_vec());
         }
+        let (layers, range_bits) = narrowest_ranges(layers);
         let mut rows = 0;
         for (i, l) in layers.iter().enumerate() {
             if let Some(t) = l.table_lookup() {
@@ -390,7 +404,8 @@ impl Model {
                 "the shared lookup table would have {rows} rows, above 2^16"
             )));
         }
-        let mut model = Self { name: name.into(), input_dims, layers, io: None, digest: [0; 32] };
+        let mut model =
+            Self { name: name.into(), input_dims, layers, io: None, range_bits, digest: [0; 32] };
         model.digest = model.compute_digest();
         Ok(model)
     }
@@ -411,6 +426,11 @@ impl Model {
         self.io.as_ref()
     }
 
+    /// The range table's bits: every range check of the model lies in [0, 2^range_bits).
+    pub fn range_bits(&self) -> u32 {
+        self.range_bits
+    }
+
     /// blake3 of the architecture: input shape, and for each layer its kind, inputs, output
     /// shape and [`Layer::describe`] (which covers parameters, tables and a weights hash).
     pub fn digest(&self) -> [u8; 32] {
@@ -421,6 +441,7 @@ impl Model {
         let mut h = blake3::Hasher::new();
         h.update(b"gkrnet model v1");
         put_dims(&mut h, &self.input_dims);
+        h.update(&self.range_bits.to_le_bytes());
         for l in &self.layers {
             h.update(&(l.kind().len() as u64).to_le_bytes());
             h.update(l.kind().as_bytes());
@@ -517,7 +538,7 @@ impl Model {
             }
             for (r, lin) in l.range_checks().iter().enumerate() {
                 if let Some(j) = (0..layout.len())
-                    .find(|&j| to_u128(&lin.eval(&|v| value(v, j))) >> LIMB_BITS != 0)
+                    .find(|&j| to_u128(&lin.eval(&|v| value(v, j))) >> self.range_bits != 0)
                 {
                     return Err(fail(format!("16-bit range check {r}"), j));
                 }
@@ -535,6 +556,58 @@ impl Model {
         }
         Ok(())
     }
+}
+
+/// The smallest range tables a model's range checks are tried with.
+const MIN_RANGE_BITS: u32 = 8;
+
+/// The model's range table: the bits b (from [`MIN_RANGE_BITS`] to 16) for which every layer with
+/// range checks fits b bits, as it is or rebuilt ([`Layer::with_range_bits`]: threshold pieces
+/// of 2^b), and the 2^b range multiplicities plus the shared table's rows are fewest (the shared
+/// table within [`MAX_TABLE_ROWS`]). Returns the layers for that b. A function of the layers
+/// alone, so a decoded model finds the same b.
+fn narrowest_ranges(layers: Vec<Box<dyn Layer>>) -> (Vec<Box<dyn Layer>>, u32) {
+    let rows = |ls: &[&dyn Layer]| -> usize {
+        ls.iter().filter_map(|l| l.table_lookup()).map(|t| t.rows.len()).sum()
+    };
+    let checked = |l: &dyn Layer| !l.range_checks().is_empty();
+    if !layers.iter().any(|l| checked(l.as_ref())) {
+        return (layers, LIMB_BITS);
+    }
+    let refs: Vec<&dyn Layer> = layers.iter().map(|l| l.as_ref()).collect();
+    let mut best: (usize, u32, Vec<Option<Box<dyn Layer>>>) =
+        ((1 << LIMB_BITS) + rows(&refs), LIMB_BITS, Vec::new());
+    for bits in MIN_RANGE_BITS..LIMB_BITS {
+        let mut rebuilt: Vec<Option<Box<dyn Layer>>> = Vec::with_capacity(layers.len());
+        let mut fits = true;
+        for l in &layers {
+            let l = l.as_ref();
+            if !checked(l) || l.range_bits() <= bits {
+                rebuilt.push(None);
+            } else if let Some(r) = l.with_range_bits(bits) {
+                rebuilt.push(Some(r));
+            } else {
+                fits = false;
+                break;
+            }
+        }
+        if !fits {
+            continue;
+        }
+        let view: Vec<&dyn Layer> =
+            layers.iter().zip(&rebuilt).map(|(l, r)| r.as_deref().unwrap_or(l.as_ref())).collect();
+        let total = rows(&view);
+        let cost = (1usize << bits) + total;
+        if total <= MAX_TABLE_ROWS && cost < best.0 {
+            best = (cost, bits, rebuilt);
+        }
+    }
+    let (_, bits, rebuilt) = best;
+    if rebuilt.is_empty() {
+        return (layers, bits);
+    }
+    let layers = layers.into_iter().zip(rebuilt).map(|(l, r)| r.unwrap_or(l)).collect();
+    (layers, bits)
 }
 
 fn put_dims(h: &mut blake3::Hasher, dims: &[usize]) {

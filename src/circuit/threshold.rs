@@ -61,6 +61,8 @@ pub struct Threshold {
     /// Input mode with single-limb comparisons: the range checks read V − T₁ and T₂ − 1 − V
     /// themselves (V is the input), so there are no e columns and no relations.
     direct: bool,
+    /// Steps are cut into pieces of at most 2^piece_bits values (when the table stays small).
+    piece_bits: u32,
     /// steps[c]: the table rows (y, [t₁, t₂)) of channel c, sorted, partitioning [−v_max,
     /// v_max + 1) (one "channel" in sum mode and for a per-tensor multiplier).
     steps: Vec<Vec<Step>>,
@@ -84,6 +86,21 @@ impl Threshold {
         hi: i32,
         dims: Vec<usize>,
     ) -> Result<Self, ModelError> {
+        let spec = RequantSpec { kind, scaled, offset, offsets, k, zero, lo, hi, dims };
+        Self::with_piece_bits(spec, LIMB_BITS)
+    }
+
+    /// The layer of `spec` with steps cut into pieces of at most 2^piece_bits values (16 by
+    /// default; a model whose range checks all fit fewer bits uses a smaller range table,
+    /// [`super::Model::range_bits`]).
+    ///
+    /// # Errors
+    /// As [`Threshold::new`], or piece bits outside 1..=16.
+    pub fn with_piece_bits(spec: RequantSpec, piece_bits: u32) -> Result<Self, ModelError> {
+        if !(1..=LIMB_BITS).contains(&piece_bits) {
+            return Err(ModelError::Parameter(format!("pieces of 2^{piece_bits} values")));
+        }
+        let RequantSpec { kind, scaled, offset, offsets, k, zero, lo, hi, dims } = spec;
         let p_max = check_parameters(&scaled, offset, &offsets, (k, zero, lo, hi), &dims, 1 << 62)?;
         let input_mode = scaled.len() == 1
             && offsets.is_empty()
@@ -131,8 +148,8 @@ impl Threshold {
             })
             .collect();
         // the steps (y, [t₁, t₂)) of each channel, the non-empty ones; split into pieces of at most
-        // 2^16 when that keeps the table small, so that e₁, e₂ are single limbs
-        let piece = 1i128 << LIMB_BITS;
+        // 2^piece_bits when that keeps the table small, so that e₁, e₂ are single limbs
+        let piece = 1i128 << piece_bits;
         let pieces: usize = thresholds
             .iter()
             .flat_map(|t| t.windows(2).map(|w| ((w[1] - w[0]) as u128).div_ceil(piece as u128)))
@@ -173,6 +190,7 @@ impl Threshold {
             v_max,
             limbs,
             direct,
+            piece_bits,
             steps,
             names,
         })
@@ -277,7 +295,7 @@ impl Layer for Threshold {
             cols[2].push(t2 as i64);
             if self.direct {
                 // the range checks read V − T₁ and T₂ − 1 − V: below 2^16 within a piece
-                if (v - t1) >> LIMB_BITS != 0 || (t2 - 1 - v) >> LIMB_BITS != 0 {
+                if (v - t1) >> self.piece_bits != 0 || (t2 - 1 - v) >> self.piece_bits != 0 {
                     return Err(err(format!("entry {j}: comparison out of its limb")));
                 }
             } else if !(split_limbs(v - t1, &mut cols, &e1)
@@ -315,6 +333,19 @@ impl Layer for Threshold {
             return Vec::new();
         }
         p_coefficients(&self.p.scaled, &self.p.offsets, &self.p.dims)
+    }
+
+    fn range_bits(&self) -> u32 {
+        if self.direct {
+            self.piece_bits
+        } else {
+            LIMB_BITS
+        }
+    }
+
+    fn with_range_bits(&self, bits: u32) -> Option<Box<dyn Layer>> {
+        let t = Self::with_piece_bits(self.p.clone(), bits).ok()?;
+        (t.range_bits() <= bits).then(|| Box::new(t) as Box<dyn Layer>)
     }
 
     fn range_checks(&self) -> Vec<Lin> {

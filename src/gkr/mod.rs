@@ -75,6 +75,8 @@ pub(crate) struct Plan {
     /// First row of each block in the shared table, and the total.
     pub table_offsets: Vec<usize>,
     pub table_rows: usize,
+    /// The range table is [0, 2^range_bits) (the model's).
+    pub range_bits: u32,
 }
 
 impl Plan {
@@ -101,6 +103,7 @@ impl Plan {
         let (range, range_total) = place(range);
         let (table, table_total) = place(table);
         Self {
+            range_bits: model.range_bits(),
             layouts,
             range,
             range_total,
@@ -115,7 +118,7 @@ impl Plan {
     pub fn range_statement(&self) -> LookupStatement {
         LookupStatement {
             num_values: self.range_total,
-            table: Table::Range { bits: crate::circuit::LIMB_BITS },
+            table: Table::Range { bits: self.range_bits },
         }
     }
 

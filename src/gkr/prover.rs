@@ -5,7 +5,7 @@ use super::weights::{self, WeightsProver};
 use super::{absorb_statement, range_int, tag, Plan, PROTOCOL};
 use crate::circuit::expr::combine;
 use crate::circuit::layout::dot_ints;
-use crate::circuit::{Layer, Layout, Model, Tensor, Var, Witness, LIMB_BITS};
+use crate::circuit::{Layer, Layout, Model, Tensor, Var, Witness};
 use crate::error::ProveError;
 use crate::field::{from_i64, Fp};
 use crate::lookup;
@@ -147,7 +147,7 @@ fn prove_inner(
         .map(|i| w.columns(model, i).iter().map(|c| plan.layouts[i].pad(c)).collect())
         .collect();
     let range_values: Vec<i64> = range_values(model, &plan, w, &padded_cols);
-    let mut range_m = vec![0i64; 1 << LIMB_BITS];
+    let mut range_m = vec![0i64; 1 << model.range_bits()];
     for (i, &v) in range_values.iter().enumerate() {
         match usize::try_from(v).ok().filter(|&s| s < range_m.len()) {
             Some(slot) => range_m[slot] += 1,

@@ -6,7 +6,7 @@ use super::commit::{AdviceMode, AdviceVerifier};
 use super::weights::ModelCommitment;
 use super::{absorb_statement, combine_segments, range_eval, table_segment_value, Plan, PROTOCOL};
 use crate::circuit::expr::combine;
-use crate::circuit::{Layout, Model, Tensor, Var, LIMB_BITS};
+use crate::circuit::{Layout, Model, Tensor, Var};
 use crate::error::VerifyError;
 use crate::field::Fp;
 use crate::lookup;
@@ -198,7 +198,7 @@ fn verify_inner(
     }
     let range_m_id = lens.len();
     if plan.range_total > 0 {
-        lens.push((labels::GKR_MULTIPLICITIES, Layout::new(&[1 << LIMB_BITS])));
+        lens.push((labels::GKR_MULTIPLICITIES, Layout::new(&[1 << model.range_bits()])));
     }
     let table_m_id = lens.len();
     if plan.table_total > 0 {
@@ -276,7 +276,7 @@ fn verify_inner(
                 computed: combined,
             }));
         }
-        let layout = Layout::new(&[1 << LIMB_BITS]);
+        let layout = Layout::new(&[1 << model.range_bits()]);
         st.scheme
             .check(
                 range_m_id,
