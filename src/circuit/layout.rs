@@ -90,13 +90,13 @@ impl Layout {
             .product()
     }
 
-    /// Σ over valid x of eq(τ, x)·eq(ρ, x): the MLE of eq(τ, ·)·mask at ρ, axis by axis.
+    /// Σ over valid x of eq(τ, x)·eq(ρ, x): the MLE of eq(τ, ·)·mask at ρ, axis by axis, each
+    /// axis in O(its bits) ([`prefix_eq_sum`]).
     pub fn masked_eq_eval(&self, tau: &[Fp], rho: &[Fp]) -> Fp {
         (0..self.dims.len())
             .map(|a| {
                 let vars = self.axis_vars(a);
-                let (et, er) = (eq_evals(&tau[vars.clone()]), eq_evals(&rho[vars]));
-                et.iter().zip(&er).take(self.dims[a]).map(|(x, y)| *x * y).sum::<Fp>()
+                prefix_eq_sum(self.dims[a], &tau[vars.clone()], &rho[vars])
             })
             .product()
     }
@@ -121,6 +121,37 @@ pub fn dot_ints(values: &[i64], eq: &[Fp]) -> Fp {
     }
 }
 
+/// Σ_{x < len} eq(τ, x)·eq(ρ, x) over x ∈ {0,1}^n (bit j of x is variable j): per bit the
+/// weights a_j = τ_jρ_j (bit 1) and b_j = (1 − τ_j)(1 − ρ_j) (bit 0), summed over the prefix
+/// digit by digit from the top bit, as `lookup::prefix_indicator` does for one point.
+fn prefix_eq_sum(len: usize, tau: &[Fp], rho: &[Fp]) -> Fp {
+    let one = Fp::from(1u64);
+    let w: Vec<(Fp, Fp)> =
+        tau.iter().zip(rho).map(|(t, r)| (*t * r, (one - t) * (one - r))).collect();
+    // lower[i] = Π_{j < i} (a_j + b_j): all settings of the bits below i
+    let mut lower = Vec::with_capacity(w.len() + 1);
+    lower.push(one);
+    for (a, b) in &w {
+        let last = *lower.last().unwrap_or(&one);
+        lower.push(last * (*a + b));
+    }
+    let n = w.len();
+    if n < usize::BITS as usize && len >= 1 << n {
+        return lower[n];
+    }
+    let (mut total, mut above) = (Fp::from(0u64), one);
+    for bit in (0..n).rev() {
+        let (a, b) = w[bit];
+        if (len >> bit) & 1 == 1 {
+            total += above * b * lower[bit];
+            above *= a;
+        } else {
+            above *= b;
+        }
+    }
+    total
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -132,7 +163,17 @@ mod tests {
     #[test]
     fn matrices_match_the_matrix_evaluation_and_masks_match_their_tables() {
         let mut rng = ChaCha20Rng::seed_from_u64(90);
-        for dims in [vec![3, 5], vec![1, 10], vec![4, 4], vec![2, 3, 5], vec![7]] {
+        let all = [
+            vec![3, 5],
+            vec![1, 10],
+            vec![4, 4],
+            vec![2, 3, 5],
+            vec![7],
+            vec![1],
+            vec![8, 3],
+            vec![13],
+        ];
+        for dims in all {
             let l = Layout::new(&dims);
             let data: Vec<i64> = (0..l.len() as i64).map(|i| i * 7 - 20).collect();
             let point: Vec<Fp> = (0..l.num_vars()).map(|_| Fp::rand(&mut rng)).collect();
