@@ -294,7 +294,7 @@ impl Layer for Threshold {
             cols[1].push(t1 as i64);
             cols[2].push(t2 as i64);
             if self.direct {
-                // the range checks read V − T₁ and T₂ − 1 − V: below 2^16 within a piece
+                // the range checks read V − T₁ and T₂ − 1 − V: below 2^piece_bits within a piece
                 if (v - t1) >> self.piece_bits != 0 || (t2 - 1 - v) >> self.piece_bits != 0 {
                     return Err(err(format!("entry {j}: comparison out of its limb")));
                 }
