@@ -91,7 +91,7 @@ impl Layout {
     }
 
     /// Σ over valid x of eq(τ, x)·eq(ρ, x): the MLE of eq(τ, ·)·mask at ρ, axis by axis, each
-    /// axis in O(its bits) ([`prefix_eq_sum`]).
+    /// axis in O(its bits) (`prefix_eq_sum`).
     pub fn masked_eq_eval(&self, tau: &[Fp], rho: &[Fp]) -> Fp {
         (0..self.dims.len())
             .map(|a| {

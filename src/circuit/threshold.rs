@@ -6,7 +6,8 @@
 //! reference's y, with the rounding (half to even), the clamp and ReLU baked into the public
 //! table, which the verifier builds from the model (`paper-notes/requant.md`). Steps are split
 //! into pieces [T₁, T₂) of at most 2^16 values when the table stays within [`MAX_CHUNKED_ROWS`]
-//! rows, so that e₁, e₂ are below 2^16.
+//! rows, so that e₁, e₂ are below 2^16; a model whose range checks all fit b < 16 bits rebuilds
+//! its thresholds with pieces of 2^b ([`Threshold::with_piece_bits`], `Model::range_bits`).
 //!
 //! * **Input mode** (one input, a per-tensor or per-channel multiplier, at most a constant
 //!   offset c): V is the input itself (an accumulator, or average pooling's window sum),

@@ -21,7 +21,7 @@
 //! w(x) = Σᵢ γⁱ·fᵢ·eq(qᵢ, x) + γᶜ·Σ_s eq(τ, x)·(1 − M(x))·[x in column s]
 //! by one weighted Basefold opening ([`basefold::open_weighted`]): Basefold's own sumcheck runs
 //! with w in place of eq(z, ·), so there is no separate merge sumcheck. At the end the verifier
-//! needs w's MLE at (r, b) for the b of the final polynomial's cube ([`weight_tail`]: O(c·2^k),
+//! needs w's MLE at (r, b) for the b of the final polynomial's cube (`weight_tail`: O(c·2^k),
 //! plus each padded column's block, its mask factoring axis by axis). If any yᵢ is false, the
 //! combined sum is false except with probability c/p over γ, and the opening then fails; its
 //! error (sumcheck and folds) is in `paper-notes/pcs.md`.
