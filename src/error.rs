@@ -71,6 +71,20 @@ pub enum VerifyError {
     #[error("the committed weights: {source}")]
     Weights { source: Box<VerifyError> },
 
+    // --- the acceptance policy (`gkr::accept`) ---
+    #[error("{what} has digest {}, the verifier expects {}", hex(got), hex(expected))]
+    ModelDigestMismatch { what: &'static str, expected: [u8; 32], got: [u8; 32] },
+    #[error(
+        "the proof opens the weights against {}, the verifier holds {}",
+        root_name(got),
+        root_name(expected)
+    )]
+    CommitmentMismatch { expected: Option<[u8; 32]>, got: Option<[u8; 32]> },
+    #[error("{what} uses {reason}")]
+    RefusedParams { what: &'static str, reason: String },
+    #[error("the proof file claims an output of shape {got:?}, the proof proves {expected:?}")]
+    OutputShape { expected: Vec<usize>, got: Vec<usize> },
+
     // Interactive sessions.
     #[error("the connection to the prover: {reason}")]
     Channel { reason: String },
@@ -78,6 +92,18 @@ pub enum VerifyError {
     // --- polynomial commitments ---
     #[error("polynomial commitment: {0}")]
     Pcs(#[from] PcsError),
+}
+
+/// Lowercase hex of a digest or root.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn root_name(root: &Option<[u8; 32]>) -> String {
+    match root {
+        Some(r) => format!("the model commitment with root {}", hex(r)),
+        None => "the model itself (no commitment)".into(),
+    }
 }
 
 /// Why an opening of the polynomial commitment (`pcs::basefold`) was rejected. Rounds number the

@@ -705,6 +705,29 @@ fn model_commitment_commit_prove_verify_without_the_weights() {
     assert_eq!(v["verified"], true);
     assert_eq!(v["weights_committed"], true);
     assert_eq!(v["output_int"], p["output_int"]);
+    // the digest verify prints is the commitment's (root and parameters included), the one
+    // `commit` and `prove` print; --expect-digest compares it
+    assert_eq!((&v["digest"], &v["root"]), (&c["digest"], &c["root"]));
+    assert_eq!(p["digest"], c["digest"]);
+    assert_ne!(c["digest"], c["model_digest"]);
+    let expect = |digest: &str| {
+        gkrnet(&[
+            "verify",
+            "--commitment",
+            s(&gkrc),
+            "--input",
+            s(&x),
+            "--proof",
+            s(&proof),
+            "--expect-digest",
+            digest,
+        ])
+    };
+    assert_eq!(expect(c["digest"].as_str().unwrap()).status.code(), Some(0));
+    let o = expect(c["model_digest"].as_str().unwrap());
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stderr(&o).contains("the verifier expects"), "{}", stderr(&o));
+    assert_eq!(expect("12ab").status.code(), Some(2), "a malformed digest is bad usage");
     // with the full model instead, the proof's commitment is named
     fails(
         &["verify", "--model", s(&gkrm), "--input", s(&x), "--proof", s(&proof)],

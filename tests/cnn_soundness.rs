@@ -45,8 +45,8 @@ use common::model::*;
 
 use gkrnet::circuit::zoo::{self, Builder};
 use gkrnet::circuit::{
-    Conv, ConvGeometry, Layer, LayerWitness, Model, ModelError, Multiplier, Requant, Tensor,
-    TensorId, Witness,
+    Conv, ConvGeometry, Layer, LayerSpec, LayerWitness, Model, ModelError, Multiplier, Requant,
+    Tensor, TensorId, Witness,
 };
 use gkrnet::error::ProveError;
 use gkrnet::field::Fp;
@@ -177,6 +177,11 @@ impl Layer for Liar {
 
     fn output_committed(&self) -> bool {
         false
+    }
+
+    /// The honest layer's encoding, so the liar's model has the honest digest.
+    fn spec(&self) -> Option<LayerSpec> {
+        self.shown.spec()
     }
 
     fn describe(&self, out: &mut Vec<u8>) {

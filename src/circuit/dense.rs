@@ -4,7 +4,12 @@
 //! Accumulator bound (checked when the layer is built): with x, z_x ∈ [−128, 127], |x − z_x| ≤ 255,
 //! so |acc_j| ≤ 255·Σ_t |W[t][j]| + |bias_j| < 2^31 for every input — int8 weights with a zero
 //! input point fit 2^31 / (255·128) ≈ 65 800 terms, and the builder rejects weights or biases that
-//! could overflow. The zero point folds into the bias: acc = x·W + (bias − z_x·Σ_t W[t][·]).
+//! could overflow.
+//!
+//! The proof reduces a claim on acc to the matmul claim on (x − z_x)·W: the input's zero point
+//! centers the input, never the bias, so a verifier needs nothing derived from W (a model
+//! commitment's verifier holds only the bias, the zero point and the shapes). The integer
+//! reference computes the same numbers as x·W + (bias − z_x·Σ_t W[t][·]).
 
 use super::{put, Layer, LayerWitness, Layout, ModelError, Tensor, TensorId};
 use crate::error::{ProveError, VerifyError};
@@ -15,17 +20,6 @@ use crate::poly::{evaluate_matrix_i8, evaluate_padded};
 use crate::sumcheck::EvalClaim;
 use crate::transcript::{ProverTranscript, VerifierTranscript};
 
-/// What a verifier without the weights keeps of them.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct WeightsSummary {
-    /// W's column sums (they fold the input zero point into the bias).
-    pub col_sum: Vec<i64>,
-    /// blake3 of the weights (in the model digest).
-    pub hash: [u8; 32],
-    /// The accumulator bound ([`Dense::acc_bound`]).
-    pub acc_bound: i128,
-}
-
 /// A dense layer on a [m, n] int8 input with weights [n, k] (input-major), bias [k].
 #[derive(Debug, Clone)]
 pub struct Dense {
@@ -34,16 +28,13 @@ pub struct Dense {
     out: [usize; 2],
     /// Empty in a verifier's copy whose weights are committed ([`Dense::stripped`]).
     weights: Vec<i8>,
-    /// blake3 of the weights: what the model digest holds of them.
-    weights_hash: [u8; 32],
     input_zero: i32,
-    /// bias − z_x·column sums of W, the constant the accumulator starts from.
+    /// bias − z_x·column sums of W, the constant the integer reference starts from (empty
+    /// without the weights).
     bias_eff: Vec<i64>,
     bias: Vec<i32>,
-    /// W's column sums.
-    col_sum: Vec<i64>,
-    /// The worst-case |acc| ([`Dense::acc_bound`]).
-    acc_bound: i128,
+    /// The worst-case |acc| ([`Dense::acc_bound`]); `None` without the weights.
+    acc_bound: Option<i128>,
     /// Claims on W go to the model commitment (returned as [`super::WEIGHTS`] claims) instead
     /// of being checked against the weights.
     weights_committed: bool,
@@ -102,24 +93,21 @@ impl Dense {
             .map(|j| spread * col_abs[j] as i128 + (bias[j] as i128).abs())
             .max()
             .unwrap_or(0);
-        let weights_hash = *blake3::hash(bytemuck::cast_slice(&weights)).as_bytes();
         Ok(Self {
             inputs: [input],
             shape: Shape { m, n, k },
             out: [m, k],
             weights,
-            weights_hash,
             input_zero,
             bias_eff,
             bias,
-            col_sum,
-            acc_bound,
+            acc_bound: Some(acc_bound),
             weights_committed: false,
         })
     }
 
-    /// A verifier's copy without the weights, whose claims on W go to a model commitment; `w`
-    /// stands in for them.
+    /// A verifier's copy without the weights, whose claims on W go to a model commitment: it
+    /// holds the shapes, the input zero point and the bias, nothing derived from W.
     ///
     /// # Errors
     /// A shape mismatch or parameters out of range.
@@ -129,43 +117,33 @@ impl Dense {
         input_zero: i32,
         features: usize,
         bias: Vec<i32>,
-        w: WeightsSummary,
     ) -> Result<Self, ModelError> {
-        let WeightsSummary { col_sum, hash: weights_hash, acc_bound } = w;
         let &[m, n] = input_dims else {
             return Err(ModelError::Shape(format!(
                 "a dense layer takes a [batch, features] input, got {input_dims:?}"
             )));
         };
         let k = features;
-        if bias.len() != k || col_sum.len() != k || k == 0 || n > matmul::MAX_INNER {
+        if bias.len() != k || k == 0 || n == 0 || n > matmul::MAX_INNER {
             return Err(ModelError::Shape(format!(
-                "dense {n}→{k} without weights: {} biases, {} column sums",
-                bias.len(),
-                col_sum.len()
+                "dense {n}→{k} without weights: {} biases",
+                bias.len()
             )));
         }
-        if !(-128..=127).contains(&input_zero)
-            || col_sum.iter().any(|s| s.abs() > 128 * n as i64)
-            || !(0..1 << 31).contains(&acc_bound)
-        {
+        if !(-128..=127).contains(&input_zero) {
             return Err(ModelError::Parameter(format!(
-                "dense {n}→{k} without weights: zero point {input_zero}, column sums or bound \
-                 {acc_bound} out of range"
+                "dense {n}→{k} without weights: input zero point {input_zero}"
             )));
         }
-        let bias_eff = (0..k).map(|j| bias[j] as i64 - input_zero as i64 * col_sum[j]).collect();
         Ok(Self {
             inputs: [input],
             shape: Shape { m, n, k },
             out: [m, k],
             weights: Vec::new(),
-            weights_hash,
             input_zero,
-            bias_eff,
+            bias_eff: Vec::new(),
             bias,
-            col_sum,
-            acc_bound,
+            acc_bound: None,
             weights_committed: true,
         })
     }
@@ -177,9 +155,11 @@ impl Dense {
     }
 
     /// max over output channels of |acc|'s worst case over all int8 inputs:
-    /// max(127 − z_x, 128 + z_x)·Σ_t |W[t][j]| + |bias_j| (< 2^31, checked when built).
+    /// max(127 − z_x, 128 + z_x)·Σ_t |W[t][j]| + |bias_j| (< 2^31, checked when built). A
+    /// verifier's copy without the weights cannot know it and says `i128::MAX` (unbounded), which
+    /// no requantization accepts.
     pub fn acc_bound(&self) -> i128 {
-        self.acc_bound
+        self.acc_bound.unwrap_or(i128::MAX)
     }
 
     /// Whether claims on W go to a model commitment.
@@ -195,14 +175,24 @@ impl Dense {
         &self.weights
     }
 
-    /// The bias term's MLE at the claim's point: bias_eff(r_col)·[row < m](r_row).
+    /// The bias term's MLE at the claim's point: bias(r_col)·[row < m](r_row).
     fn bias_eval(
         &self,
         r_col: &[crate::field::Fp],
         r_row: &[crate::field::Fp],
     ) -> crate::field::Fp {
-        let b: Vec<_> = self.bias_eff.iter().map(|&v| from_i64(v)).collect();
+        let b: Vec<_> = self.bias.iter().map(|&v| from_i64(v as i64)).collect();
         evaluate_padded(&b, r_col) * prefix_indicator(self.shape.m, r_row)
+    }
+
+    /// The claim on x from the matmul's claim on x − z_x (on x's m×n entries): the centered
+    /// matrix's MLE plus z_x·[row < m]·[col < n] at the claim's point (ρ ‖ r_row).
+    fn input_claim(&self, centered: EvalClaim) -> EvalClaim {
+        let n_vars = self.shape.inner_vars();
+        let (rho, r_row) = centered.point.split_at(n_vars.min(centered.point.len()));
+        let mask = prefix_indicator(self.shape.n, rho) * prefix_indicator(self.shape.m, r_row);
+        let value = centered.value + from_i64(self.input_zero as i64) * mask;
+        EvalClaim { point: centered.point, value }
     }
 
     fn product_claim(&self, claim: &EvalClaim) -> Option<ProductClaim> {
@@ -222,24 +212,23 @@ impl Dense {
 impl Layer for Dense {
     fn spec(&self) -> Option<super::LayerSpec> {
         let Shape { m, n, k } = self.shape;
-        if self.weights.len() != n * k {
+        // a layer whose weight claims go to a model commitment is encoded (and digested) as the
+        // verifier's copy, whether or not this copy still holds the weights
+        if self.weights_committed {
             return Some(super::LayerSpec::DenseStripped {
                 input: self.inputs[0],
                 in_dims: vec![m, n],
                 input_zero: self.input_zero,
                 features: k,
                 bias: self.bias.clone(),
-                col_sum: self.col_sum.clone(),
-                weights_hash: self.weights_hash,
-                acc_bound: self.acc_bound,
             });
         }
         Some(super::LayerSpec::Dense {
             input: self.inputs[0],
-            in_dims: vec![self.shape.m, self.shape.n],
+            in_dims: vec![m, n],
             input_zero: self.input_zero,
             weights: self.weights.clone(),
-            features: self.shape.k,
+            features: k,
             bias: self.bias.clone(),
         })
     }
@@ -275,19 +264,8 @@ impl Layer for Dense {
 
     fn strip_weights(&self) -> Option<Box<dyn Layer>> {
         let Shape { m, n, k } = self.shape;
-        let summary = WeightsSummary {
-            col_sum: self.col_sum.clone(),
-            hash: self.weights_hash,
-            acc_bound: self.acc_bound,
-        };
-        let stripped = Dense::stripped(
-            self.inputs[0],
-            &[m, n],
-            self.input_zero,
-            k,
-            self.bias.clone(),
-            summary,
-        );
+        let stripped =
+            Dense::stripped(self.inputs[0], &[m, n], self.input_zero, k, self.bias.clone());
         stripped.ok().map(|d| Box::new(d) as Box<dyn Layer>)
     }
 
@@ -298,14 +276,14 @@ impl Layer for Dense {
     fn describe(&self, out: &mut Vec<u8>) {
         let Shape { m, n, k } = self.shape;
         put(out, &[m as i128, n as i128, k as i128, self.input_zero as i128]);
-        out.extend_from_slice(&self.weights_hash);
+        out.extend_from_slice(blake3::hash(bytemuck::cast_slice(&self.weights)).as_bytes());
         let bias: Vec<i128> = self.bias.iter().map(|&b| b as i128).collect();
         put(out, &bias);
     }
 
     fn forward(&self, inputs: &[&Tensor]) -> Result<LayerWitness, ModelError> {
         let Shape { m, n, k } = self.shape;
-        if self.weights.len() != n * k {
+        if self.weights.len() != n * k || self.bias_eff.len() != k {
             return Err(ModelError::Parameter(
                 "this dense layer holds a commitment to its weights, not the weights: it can be \
                  verified, not run"
@@ -335,11 +313,13 @@ impl Layer for Dense {
         let x = inputs[0]
             .to_i8()
             .ok_or(ProveError::InvalidShape { reason: "dense input is not int8".into() })?;
-        let claims = matmul::prove(&self.shape, &x, &self.weights, &pc, &mut t)?;
+        let claims =
+            matmul::prove_centered(&self.shape, &x, self.input_zero, &self.weights, &pc, &mut t)?;
+        let a = self.input_claim(claims.a);
         if self.weights_committed {
-            return Ok(vec![(0, claims.a), (super::WEIGHTS, claims.b)]);
+            return Ok(vec![(0, a), (super::WEIGHTS, claims.b)]);
         }
-        Ok(vec![(0, claims.a)])
+        Ok(vec![(0, a)])
     }
 
     fn verify_output(
@@ -351,8 +331,9 @@ impl Layer for Dense {
             reason: "a claim on a dense output has the wrong number of variables",
         })?;
         let claims = matmul::verify(&self.shape, &pc, &mut t)?;
+        let a = self.input_claim(claims.a);
         if self.weights_committed {
-            return Ok(vec![(0, claims.a), (super::WEIGHTS, claims.b)]);
+            return Ok(vec![(0, a), (super::WEIGHTS, claims.b)]);
         }
         let Shape { n, k, .. } = self.shape;
         let rho = claims.b.point.get(pc.r_col.len()..).unwrap_or_default();
@@ -360,6 +341,6 @@ impl Layer for Dense {
             evaluate_matrix_i8(&self.weights, n, k, &pc.r_col, rho),
             "W̃ at the claim, from the model's weights",
         )?;
-        Ok(vec![(0, claims.a)])
+        Ok(vec![(0, a)])
     }
 }

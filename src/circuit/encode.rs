@@ -44,17 +44,14 @@ pub enum LayerSpec {
         features: usize,
         bias: Vec<i32>,
     },
-    /// A dense layer whose weights are committed (a model commitment's copy): W's column sums,
-    /// its blake3 hash and the accumulator bound stand in for it.
+    /// A dense layer whose weights are committed (a model commitment's copy): nothing of W but
+    /// its shape; the commitment's root stands for it.
     DenseStripped {
         input: TensorId,
         in_dims: Vec<usize>,
         input_zero: i32,
         features: usize,
         bias: Vec<i32>,
-        col_sum: Vec<i64>,
-        weights_hash: [u8; 32],
-        acc_bound: i128,
     },
     /// Weights in the internal [F, C/groups, KH, KW] layout (also for ConvTranspose).
     Conv {
@@ -123,23 +120,9 @@ impl LayerSpec {
             LayerSpec::Dense { input, in_dims, input_zero, weights, features, bias } => {
                 Box::new(Dense::new(input, &in_dims, input_zero, weights, features, bias)?)
             }
-            LayerSpec::DenseStripped {
-                input,
-                in_dims,
-                input_zero,
-                features,
-                bias,
-                col_sum,
-                weights_hash,
-                acc_bound,
-            } => Box::new(Dense::stripped(
-                input,
-                &in_dims,
-                input_zero,
-                features,
-                bias,
-                super::dense::WeightsSummary { col_sum, hash: weights_hash, acc_bound },
-            )?),
+            LayerSpec::DenseStripped { input, in_dims, input_zero, features, bias } => {
+                Box::new(Dense::stripped(input, &in_dims, input_zero, features, bias)?)
+            }
             LayerSpec::Conv {
                 input,
                 in_dims,
@@ -179,7 +162,12 @@ impl LayerSpec {
         })
     }
 
-    fn encode(&self, w: &mut Writer) {
+    /// Appends the layer's record (tag and fields).
+    pub(crate) fn encode_into<S: Sink>(&self, w: &mut Writer<S>) {
+        self.encode(w)
+    }
+
+    fn encode<S: Sink>(&self, w: &mut Writer<S>) {
         match self {
             LayerSpec::Dense { input, in_dims, input_zero, weights, features, bias } => {
                 w.u8(0);
@@ -190,26 +178,13 @@ impl LayerSpec {
                 w.usize(*features);
                 w.i32s(bias);
             }
-            LayerSpec::DenseStripped {
-                input,
-                in_dims,
-                input_zero,
-                features,
-                bias,
-                col_sum,
-                weights_hash,
-                acc_bound,
-            } => {
-                w.u8(8);
+            LayerSpec::DenseStripped { input, in_dims, input_zero, features, bias } => {
+                w.u8(9);
                 w.usize(*input);
                 w.usizes(in_dims);
                 w.i64(*input_zero as i64);
                 w.usize(*features);
                 w.i32s(bias);
-                w.usize(col_sum.len());
-                col_sum.iter().for_each(|&c| w.i64(c));
-                w.bytes(weights_hash);
-                w.i128(*acc_bound);
             }
             LayerSpec::Conv {
                 input,
@@ -403,25 +378,18 @@ impl LayerSpec {
                 let in_dims = (0..n).map(|_| r.dims()).collect::<Result<_, _>>()?;
                 LayerSpec::Concat { inputs, in_dims, axis: r.usize()? }
             }
+            // tag 8 was a stripped dense layer with stored column sums, hash and bound, which
+            // nothing tied to the commitment (the digest did not cover them): refused
             8 => {
+                return Err(r.error(
+                    "a current layer tag (tag 8 is a model commitment of an \
+                 older gkrnet with stored column sums: commit the model again)",
+                ))
+            }
+            9 => {
                 let (input, in_dims, input_zero, features) =
                     (r.usize()?, r.dims()?, r.i32()?, r.usize()?);
-                let bias = r.i32s()?;
-                let n = r.count(8)?;
-                let col_sum = (0..n).map(|_| r.i64()).collect::<Result<Vec<_>, _>>()?;
-                let weights_hash: [u8; 32] =
-                    r.bytes()?.try_into().map_err(|_| r.error("a 32-byte weights hash"))?;
-                let acc_bound = r.i128()?;
-                LayerSpec::DenseStripped {
-                    input,
-                    in_dims,
-                    input_zero,
-                    features,
-                    bias,
-                    col_sum,
-                    weights_hash,
-                    acc_bound,
-                }
+                LayerSpec::DenseStripped { input, in_dims, input_zero, features, bias: r.i32s()? }
             }
             _ => return Err(r.error("a layer tag")),
         })
@@ -438,6 +406,13 @@ impl Model {
         w.0.extend_from_slice(&MAGIC);
         w.0.extend_from_slice(&VERSION.to_le_bytes());
         w.bytes(self.name.as_bytes());
+        self.encode_body(&mut w)?;
+        Ok(w.0)
+    }
+
+    /// Everything of the encoding after the name: what the model computes. The model digest is
+    /// the hash of these bytes ([`Model::digest`]).
+    pub(crate) fn encode_body<S: Sink>(&self, w: &mut Writer<S>) -> Result<(), ModelError> {
         w.usizes(&self.input_dims);
         w.usize(self.layers.len());
         for (i, l) in self.layers.iter().enumerate() {
@@ -446,20 +421,20 @@ impl Model {
                 kind: l.kind(),
                 reason: "this layer kind has no canonical encoding".into(),
             })?;
-            spec.encode(&mut w);
+            spec.encode(w);
         }
         match &self.io {
-            None => w.0.push(0),
+            None => w.u8(0),
             Some(io) => {
-                w.0.push(1);
+                w.u8(1);
                 for q in [io.input, io.output] {
-                    w.0.extend_from_slice(&q.scale.to_bits().to_le_bytes());
+                    w.0.put(&q.scale.to_bits().to_le_bytes());
                     w.i64(q.zero as i64);
                 }
-                w.0.push(io.softmax as u8);
+                w.u8(io.softmax as u8);
             }
         }
-        Ok(w.0)
+        Ok(())
     }
 
     /// Decodes and rebuilds a model; errors name the byte offset or the layer.
@@ -513,31 +488,61 @@ impl Model {
             return Err(r.error("the end of the model"));
         }
         let model = Model::new(name, input_dims, layers)?;
-        match io {
-            Some(io) => model.with_io(io),
+        let model = match io {
+            Some(io) => model.with_io(io)?,
+            None => model,
+        };
+        // one model, one encoding: bytes that decode but re-encode otherwise (a flag byte other
+        // than 0 or 1, an unused parameter not zero, …) are refused, so the digest (the hash of
+        // the encoding) names the file's bytes
+        let again = model.encode()?;
+        let differs = again.iter().zip(bytes).position(|(a, b)| a != b);
+        match differs.or((again.len() != bytes.len()).then_some(again.len().min(bytes.len()))) {
+            Some(offset) => Err(ModelError::Parameter(format!(
+                "malformed model at byte {offset}: not the canonical encoding of the model it \
+                 decodes to"
+            ))),
             None => Ok(model),
         }
     }
 }
 
-struct Writer(Vec<u8>);
+/// Where encoded bytes go: a buffer (the file) or a hasher (the digest, without a copy of the
+/// weights).
+pub(crate) trait Sink {
+    fn put(&mut self, bytes: &[u8]);
+}
 
-impl Writer {
+impl Sink for Vec<u8> {
+    fn put(&mut self, bytes: &[u8]) {
+        self.extend_from_slice(bytes);
+    }
+}
+
+impl Sink for blake3::Hasher {
+    fn put(&mut self, bytes: &[u8]) {
+        self.update(bytes);
+    }
+}
+
+pub(crate) struct Writer<S>(pub(crate) S);
+
+impl<S: Sink> Writer<S> {
     fn u8(&mut self, v: u8) {
-        self.0.push(v);
+        self.0.put(&[v]);
     }
     fn usize(&mut self, v: usize) {
-        self.0.extend_from_slice(&(v as u64).to_le_bytes());
+        self.0.put(&(v as u64).to_le_bytes());
     }
     fn i64(&mut self, v: i64) {
-        self.0.extend_from_slice(&v.to_le_bytes());
+        self.0.put(&v.to_le_bytes());
     }
     fn i128(&mut self, v: i128) {
-        self.0.extend_from_slice(&v.to_le_bytes());
+        self.0.put(&v.to_le_bytes());
     }
     fn bytes(&mut self, b: &[u8]) {
         self.usize(b.len());
-        self.0.extend_from_slice(b);
+        self.0.put(b);
     }
     fn usizes(&mut self, v: &[usize]) {
         self.usize(v.len());
@@ -545,11 +550,11 @@ impl Writer {
     }
     fn i8s(&mut self, v: &[i8]) {
         self.usize(v.len());
-        self.0.extend(v.iter().map(|&x| x as u8));
+        self.0.put(bytemuck::cast_slice(v));
     }
     fn i32s(&mut self, v: &[i32]) {
         self.usize(v.len());
-        v.iter().for_each(|&x| self.0.extend_from_slice(&x.to_le_bytes()));
+        v.iter().for_each(|&x| self.0.put(&x.to_le_bytes()));
     }
 }
 

@@ -431,15 +431,27 @@ impl Model {
         self.range_bits
     }
 
-    /// blake3 of the architecture: input shape, and for each layer its kind, inputs, output
-    /// shape and [`Layer::describe`] (which covers parameters, tables and a weights hash).
+    /// The model digest: blake3 of the model's canonical encoding ([`Model::encode`]) without
+    /// its name, so every field that changes what the model computes is covered by construction
+    /// (shapes, every weight, bias, multiplier, shift, zero point, clamp bound, table row, the
+    /// input/output quantization), and equal digests mean equal encodings. A model commitment's
+    /// copy encodes its committed layers without weights; its digest is combined with the root
+    /// by [`crate::gkr::VerifierKey::digest`].
     pub fn digest(&self) -> [u8; 32] {
         self.digest
     }
 
     fn compute_digest(&self) -> [u8; 32] {
+        let mut w = encode::Writer(blake3::Hasher::new());
+        w.0.update(DIGEST_DOMAIN);
+        w.0.update(&self.range_bits.to_le_bytes());
+        if self.encode_body(&mut w).is_ok() {
+            return *w.0.finalize().as_bytes();
+        }
+        // a layer kind without a canonical encoding (a library user's own `Layer`): such a model
+        // cannot be saved, and its digest falls back to the layers' own descriptions
         let mut h = blake3::Hasher::new();
-        h.update(b"gkrnet model v1");
+        h.update(b"gkrnet model digest, custom layers v1");
         put_dims(&mut h, &self.input_dims);
         h.update(&self.range_bits.to_le_bytes());
         for l in &self.layers {
@@ -451,7 +463,14 @@ impl Model {
             });
             put_dims(&mut h, l.output_dims());
             let mut bytes = Vec::new();
-            l.describe(&mut bytes);
+            match l.spec() {
+                Some(spec) => {
+                    let mut w = encode::Writer(Vec::new());
+                    spec.encode_into(&mut w);
+                    bytes = w.0;
+                }
+                None => l.describe(&mut bytes),
+            }
             h.update(&(bytes.len() as u64).to_le_bytes());
             h.update(&bytes);
         }
@@ -557,6 +576,9 @@ impl Model {
         Ok(())
     }
 }
+
+/// The domain of the model digest (the digest of the canonical encoding since version 2).
+const DIGEST_DOMAIN: &[u8] = b"gkrnet model digest v2";
 
 /// The smallest range tables a model's range checks are tried with.
 const MIN_RANGE_BITS: u32 = 8;

@@ -57,10 +57,13 @@ pub fn run(args: Args, g: &Global) -> Result<Outcome> {
     std::fs::write(&args.output, &bytes)
         .with_context(|| format!("cannot write {}", args.output.display()))?;
     let root = hex(&wp.commitment().root);
+    // what verifiers of the commitment compare: the stripped model, the parameters and the root
+    let digest = hex(&gkr::committed_digest(&file.model.digest(), &file.commitment));
     if args.json {
         let obj = serde_json::json!({
             "model": model.name,
-            "digest": hex(&model.digest()),
+            "digest": digest,
+            "model_digest": hex(&model.digest()),
             "root": root,
             "pcs": args.pcs.name(),
             "committed_layers": layers,
@@ -71,6 +74,7 @@ pub fn run(args: Args, g: &Global) -> Result<Outcome> {
         println!("{obj}");
     } else if !g.quiet {
         println!("model       {} (digest {})", model.name, hex(&model.digest()));
+        println!("digest      {digest} (the commitment's: verify --expect-digest)");
         println!("committed   {committed} weights of layers {layers:?} ({})", args.pcs.name());
         println!("root        {root}");
         println!("commit      {commit_ms:.2} ms");

@@ -156,7 +156,7 @@ pub fn run(args: Args, _g: &Global) -> Result<Outcome> {
             println!(
                 "{}",
                 serde_json::json!({
-                    "kind": "proof", "version": gkrnet::gkr::file::VERSION,
+                    "kind": "proof", "verified": false, "version": gkrnet::gkr::file::VERSION,
                     "stream_version": gkrnet::proof::VERSION,
                     "digest": hex(&file.digest), "output_dims": file.output_dims,
                     "advice": file.advice.name(),
@@ -166,11 +166,12 @@ pub fn run(args: Args, _g: &Global) -> Result<Outcome> {
             );
         } else {
             println!(
-                "proof file v{} (stream v{})",
+                "proof file v{} (stream v{}): UNVERIFIED, as the file states it (`gkrnet \
+                 verify` checks it)",
                 gkrnet::gkr::file::VERSION,
                 gkrnet::proof::VERSION
             );
-            println!("model digest {}", hex(&file.digest));
+            println!("model digest {} (unverified label)", hex(&file.digest));
             println!("advice       {}", file.advice.name());
             if let Some(root) = &file.weights_root {
                 println!("weights      from the model commitment with root {}", hex(root));
@@ -186,6 +187,7 @@ pub fn run(args: Args, _g: &Global) -> Result<Outcome> {
     if bytes.starts_with(&gkrnet::gkr::file::COMMITMENT_MAGIC) {
         let file = gkrnet::gkr::file::CommitmentFile::decode(&bytes)?;
         let pcs = gkrnet::gkr::AdviceMode::Committed(file.commitment.params).name();
+        let digest = hex(&gkrnet::gkr::committed_digest(&file.model.digest(), &file.commitment));
         let committed: Vec<usize> = (0..file.model.layers.len())
             .filter(|&i| file.model.layers[i].weights_committed())
             .collect();
@@ -193,12 +195,14 @@ pub fn run(args: Args, _g: &Global) -> Result<Outcome> {
             println!(
                 "{}",
                 serde_json::json!({
-                    "kind": "commitment", "root": hex(&file.commitment.root), "pcs": pcs,
+                    "kind": "commitment", "digest": digest,
+                    "root": hex(&file.commitment.root), "pcs": pcs,
                     "committed_layers": committed, "model": model_json(&file.model),
                 })
             );
         } else {
             println!("model commitment v{}", gkrnet::gkr::file::COMMITMENT_VERSION);
+            println!("digest       {digest} (what `verify --expect-digest` compares)");
             println!("root         {} ({pcs})", hex(&file.commitment.root));
             println!("committed    the weights of layers {committed:?}");
             print_model(&file.model);

@@ -6,7 +6,7 @@ use super::load::{load_model, read_input, spinner, write_output, CompileOptions}
 use super::{ms, Global, Outcome};
 use anyhow::{Context, Result};
 use gkrnet::gkr::file::CommitmentFile;
-use gkrnet::gkr::{self, AdviceMode, ProofFile};
+use gkrnet::gkr::{self, AdviceMode, Policy, ProofFile, VerifierKey};
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -60,6 +60,10 @@ pub struct VerifyArgs {
     /// Accept proofs whose commitments use conjectured (not provable) security parameters.
     #[arg(long)]
     allow_conjectured: bool,
+    /// The digest the model (or the model commitment) must have, as its owner published it
+    /// (64 hex digits): anything else is rejected (exit 1) before the proof is read.
+    #[arg(long, value_parser = parse_digest)]
+    expect_digest: Option<[u8; 32]>,
     /// The input, as given to the prover.
     #[arg(long)]
     input: PathBuf,
@@ -74,6 +78,20 @@ pub struct VerifyArgs {
     /// Print one JSON object instead of text.
     #[arg(long)]
     json: bool,
+}
+
+/// 64 hex digits.
+pub fn parse_digest(s: &str) -> Result<[u8; 32], String> {
+    let s = s.trim();
+    let bad = || format!("a digest is 64 hex digits, got {s:?}");
+    if s.len() != 64 || !s.is_ascii() {
+        return Err(bad());
+    }
+    let mut out = [0u8; 32];
+    for (i, o) in out.iter_mut().enumerate() {
+        *o = u8::from_str_radix(&s[2 * i..2 * i + 2], 16).map_err(|_| bad())?;
+    }
+    Ok(out)
 }
 
 pub fn prove(args: ProveArgs, g: &Global) -> Result<Outcome> {
@@ -116,10 +134,15 @@ pub fn prove(args: ProveArgs, g: &Global) -> Result<Outcome> {
     for (phase, t) in &proof.timings {
         tracing::info!(phase = %phase, ms = t.as_secs_f64() * 1e3, "prove phase");
     }
+    // the digest a verifier compares: the model's, or the commitment's
+    let digest = match &committed {
+        None => model.digest(),
+        Some((m, wp)) => gkr::committed_digest(&m.digest(), &wp.commitment()),
+    };
     let file = ProofFile {
         advice: args.advice,
         weights_root: committed.as_ref().map(|(_, wp)| wp.commitment().root),
-        ..ProofFile::new(model.digest(), &proof.output, proof.proof)
+        ..ProofFile::new(digest, &proof.output, proof.proof)
     };
     let bytes = file.encode();
     std::fs::write(&args.proof, &bytes)
@@ -131,7 +154,7 @@ pub fn prove(args: ProveArgs, g: &Global) -> Result<Outcome> {
     if args.json {
         let obj = serde_json::json!({
             "model": model.name,
-            "digest": hex(&model.digest()),
+            "digest": hex(&digest),
             "prove_ms": prove_ms,
             "proof_bytes": bytes.len(),
             "advice": args.advice.name(),
@@ -142,7 +165,7 @@ pub fn prove(args: ProveArgs, g: &Global) -> Result<Outcome> {
         });
         println!("{obj}");
     } else if !g.quiet {
-        println!("model   {} (digest {})", model.name, hex(&model.digest()));
+        println!("model   {} (digest {})", model.name, hex(&digest));
         if let Some(c) = commit_ms {
             println!("commit  {c:.2} ms (the weights, once per model)");
         }
@@ -154,19 +177,16 @@ pub fn prove(args: ProveArgs, g: &Global) -> Result<Outcome> {
 }
 
 pub fn verify(args: VerifyArgs, g: &Global) -> Result<Outcome> {
-    let (model, commitment, model_path) = match (&args.commitment, &args.model) {
-        (Some(path), _) => {
-            let c = read_commitment(path)?;
-            (c.model, Some(c.commitment), path.clone())
-        }
+    let (key, model_path) = match (&args.commitment, &args.model) {
+        (Some(path), _) => (read_commitment(path)?.into_key(), path.clone()),
         (None, Some(path)) => {
             let quiet = g.quiet || args.json;
             let loaded = load_model(path, &args.compile, Some(&args.input), quiet)?;
-            (loaded.into_model(), None, path.clone())
+            (VerifierKey::Model(loaded.into_model()), path.clone())
         }
         (None, None) => anyhow::bail!("give --model or --commitment"),
     };
-    let model = &model;
+    let model = key.model();
     let input = read_input(&args.input, model)?;
     let bytes = std::fs::read(&args.proof)
         .with_context(|| format!("cannot read {}", args.proof.display()))?;
@@ -174,78 +194,52 @@ pub fn verify(args: VerifyArgs, g: &Global) -> Result<Outcome> {
         Ok(f) => f,
         Err(e) => return Ok(Outcome::Rejected(format!("{}: {e}", args.proof.display()))),
     };
-    if file.digest != model.digest() {
-        return Ok(Outcome::Rejected(format!(
-            "the proof was made for the model with digest {}, but {} has digest {}{}",
-            hex(&file.digest),
-            model_path.display(),
-            hex(&model.digest()),
-            if model_path.extension().is_some_and(|e| e == "gkrm" || e == "gkrc") {
-                ""
-            } else {
-                " (an ONNX model compiled on another machine or with other calibration can \
-                 differ: verify against the prover's .gkrm)"
-            }
-        )));
-    }
-    if file.weights_root != commitment.map(|c| c.root) {
-        return Ok(Outcome::Rejected(match (file.weights_root, commitment) {
-            (Some(r), None) => format!(
-                "the proof opens the weights against a model commitment (root {}): verify with \
-                 --commitment",
-                hex(&r)
-            ),
-            (None, Some(_)) => "the proof was made for the model itself, not its commitment: \
-                                verify with --model"
-                .into(),
-            (r, c) => format!(
-                "the proof was made for the model commitment with root {}, this one has root {}",
-                r.map_or("-".into(), |r| hex(&r)),
-                c.map_or("-".into(), |c| hex(&c.root))
-            ),
-        }));
-    }
-    // the proof names its own mode: only the provable set (and the conjectured one on request)
-    if let Err(why) = file.advice.accepted(args.allow_conjectured) {
-        return Ok(Outcome::Rejected(format!("the proof uses {why}")));
-    }
-    if let Some(why) = commitment
-        .and_then(|c| AdviceMode::Committed(c.params).accepted(args.allow_conjectured).err())
-    {
-        return Ok(Outcome::Rejected(format!("the model commitment uses {why}")));
-    }
+    let policy =
+        Policy { allow_conjectured: args.allow_conjectured, expect_digest: args.expect_digest };
     let bar = spinner(g.quiet || args.json, "verifying");
     let start = Instant::now();
-    let verdict = match &commitment {
-        None => gkr::verify_mode(model, &input, file.advice, &file.proof),
-        Some(c) => gkr::verify_committed(model, &input, file.advice, c, &file.proof),
-    };
+    let verdict = gkr::verify_file(&file, &key, &input, &policy);
     let verify_ms = ms(start);
     bar.finish_and_clear();
     tracing::info!(ms = verify_ms, accepted = verdict.is_ok(), "verify");
-    let out = match verdict {
-        Ok(out) if out.dims == file.output_dims => out,
-        Ok(out) => {
+    let verified = match verdict {
+        Ok(v) => v,
+        Err(
+            e @ gkrnet::VerifyError::ModelDigestMismatch { what: "the proof file's model", .. },
+        ) if !model_path.extension().is_some_and(|e| e == "gkrm" || e == "gkrc") => {
             return Ok(Outcome::Rejected(format!(
-                "the proof file claims an output of shape {:?}, the proof {:?}",
-                file.output_dims, out.dims
+                "{e} ({} was compiled here: an ONNX model compiled on another machine or with \
+                 other calibration can differ, verify against the prover's .gkrm)",
+                model_path.display()
             )))
+        }
+        Err(e @ gkrnet::VerifyError::CommitmentMismatch { expected, got }) => {
+            let hint = match (expected, got) {
+                (None, Some(_)) => " (verify with --commitment)",
+                (Some(_), None) => " (verify with --model)",
+                _ => "",
+            };
+            return Ok(Outcome::Rejected(format!("{e}{hint}")));
         }
         Err(e) => return Ok(Outcome::Rejected(e.to_string())),
     };
+    let out = &verified.output;
     if let Some(path) = &args.output {
-        write_output(path, model, &out)?;
+        write_output(path, model, out)?;
     }
-    let o = super::load::output_json(model, &out);
+    let o = super::load::output_json(model, out);
+    let digest = hex(&verified.digest);
     if args.json {
         let obj = serde_json::json!({
             "model": model.name,
-            "digest": hex(&model.digest()),
+            "digest": digest,
+            "root": verified.root.map(|r| hex(&r)),
+            "input_digest": hex(&verified.input_digest),
             "verified": true,
             "verify_ms": verify_ms,
             "proof_bytes": bytes.len(),
             "advice": file.advice.name(),
-            "weights_committed": commitment.is_some(),
+            "weights_committed": verified.root.is_some(),
             "output": o["output"],
             "output_int": o["output_int"],
             "predicted": o["predicted"],
@@ -253,12 +247,13 @@ pub fn verify(args: VerifyArgs, g: &Global) -> Result<Outcome> {
         println!("{obj}");
     } else if !g.quiet {
         println!(
-            "verified {} (digest {}) in {verify_ms:.2} ms (advice: {}{})",
+            "verified {} (digest {digest}) in {verify_ms:.2} ms (advice: {})",
             model.name,
-            hex(&model.digest()),
             file.advice.name(),
-            if commitment.is_some() { ", weights from the commitment" } else { "" }
         );
+        if let Some(root) = verified.root {
+            println!("weights  from the model commitment with root {}", hex(&root));
+        }
         println!("output   {} (class {})", o["output"], o["predicted"]);
     }
     Ok(Outcome::Accepted)

@@ -148,7 +148,9 @@ impl ProofFile {
 }
 
 pub const COMMITMENT_MAGIC: [u8; 4] = *b"GKRC";
-pub const COMMITMENT_VERSION: u16 = 1;
+/// Version 2: the stripped dense layers hold no column sums, hash or bound (tag 9), and the
+/// digest a verifier compares covers the stripped model, the parameters and the root.
+pub const COMMITMENT_VERSION: u16 = 2;
 
 /// A model commitment as stored on disk: the root and parameters, and the stripped model.
 #[derive(Debug)]
@@ -158,6 +160,11 @@ pub struct CommitmentFile {
 }
 
 impl CommitmentFile {
+    /// The verifier's key this file holds.
+    pub fn into_key(self) -> super::VerifierKey {
+        super::VerifierKey::Committed { model: self.model, commitment: self.commitment }
+    }
+
     /// # Errors
     /// A model without a canonical encoding.
     pub fn encode(&self) -> Result<Vec<u8>, crate::circuit::ModelError> {
@@ -265,7 +272,10 @@ mod tests {
         let bytes = file.encode().unwrap();
         let back = CommitmentFile::decode(&bytes).unwrap();
         assert_eq!(back.commitment, wp.commitment());
-        assert_eq!(back.model.digest(), model.digest());
+        // the prover's copy and the stripped one encode (and digest) alike; the full model not
+        assert_eq!(back.model.digest(), prover.digest());
+        assert_eq!(back.model.encode().unwrap(), prover.encode().unwrap());
+        assert_ne!(back.model.digest(), model.digest());
         for cut in [0, 3, 5, 10, 42, 50, 51, bytes.len() - 1] {
             assert!(CommitmentFile::decode(&bytes[..cut]).is_err(), "cut at {cut}");
         }

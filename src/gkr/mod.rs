@@ -15,6 +15,7 @@
 //!    are openings, claims on the input are checked against it, several claims on one virtual
 //!    tensor are merged by sumcheck.
 
+pub mod accept;
 pub mod commit;
 pub mod committed;
 pub mod file;
@@ -22,6 +23,7 @@ pub mod prover;
 pub mod verifier;
 pub mod weights;
 
+pub use accept::{committed_digest, verify_file, Policy, VerifiedOutput, VerifierKey};
 pub use commit::AdviceMode;
 pub use file::ProofFile;
 pub use prover::{

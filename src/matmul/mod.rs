@@ -26,7 +26,7 @@ pub mod gemm;
 pub mod prover;
 pub mod verifier;
 
-pub use prover::{prove, prove_product};
+pub use prover::{prove, prove_centered, prove_product};
 pub use verifier::{verify, verify_product};
 
 use crate::error::VerifyError;

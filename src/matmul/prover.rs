@@ -60,6 +60,25 @@ pub fn prove(
     claim: &ProductClaim,
     t: &mut impl ProverTranscript,
 ) -> Result<FactorClaims, ProveError> {
+    prove_centered(shape, a, 0, b, claim, t)
+}
+
+/// [`prove`] for C = (A − z_a)·B, where A − z_a is taken on A's m×n entries only (its padding
+/// stays 0): the claim on Ã it returns is on that centered matrix, whose MLE is
+/// Ã(p) − z_a·[row < m]·[col < n] at p (a dense layer folds its input's zero point this way, so a
+/// verifier needs nothing derived from the weights). The values of A − z_a may leave the int8
+/// range (down to −255); the fold still reads A as int8.
+///
+/// # Errors
+/// As [`prove`].
+pub fn prove_centered(
+    shape: &Shape,
+    a: &[i8],
+    a_zero: i32,
+    b: &[i8],
+    claim: &ProductClaim,
+    t: &mut impl ProverTranscript,
+) -> Result<FactorClaims, ProveError> {
     check_shape(shape, a, b, None)?;
     if claim.r_row.len() != shape.row_vars() || claim.r_col.len() != shape.col_vars() {
         return Err(ProveError::ShapeMismatch {
@@ -75,6 +94,12 @@ pub fn prove(
         || row_combination_i8(a, m, n, &eq_evals(&claim.r_row)),
         || column_combination_i8(b, n, k, &eq_evals(&claim.r_col)),
     );
+    if a_zero != 0 {
+        // Σ_{i<m} eq(r_row, i)·z_a leaves every column j < n of the fold
+        let shift = crate::field::from_i64(a_zero as i64)
+            * crate::lookup::prefix_indicator(m, &claim.r_row);
+        a_table.iter_mut().take(n).for_each(|v| *v -= shift);
+    }
     a_table.resize(padded, Fp::default());
     b_table.resize(padded, Fp::default());
     let poly = ProductSum::product(vec![a_table, b_table])?;
