@@ -93,12 +93,11 @@ impl AdviceMode {
     /// Why the mode is refused, naming its parameters.
     pub fn accepted(&self, allow_conjectured: bool) -> Result<(), String> {
         let v1 = |p: Params| AdviceMode::Committed(p);
-        let conjectured = |m: AdviceMode| m == Self::CONJECTURED || m == v1(Params::CONJECTURED_V1);
         match *self {
             AdviceMode::Clear => Ok(()),
             m if m == Self::PROVABLE || m == v1(Params::PROVABLE_V1) => Ok(()),
-            m if conjectured(m) && allow_conjectured => Ok(()),
-            m if conjectured(m) => {
+            m if m.is_conjectured() && allow_conjectured => Ok(()),
+            m if m.is_conjectured() => {
                 Err("conjectured-security PCS parameters; pass --allow-conjectured to accept them"
                     .into())
             }
@@ -107,6 +106,11 @@ impl AdviceMode {
                 m.name()
             )),
         }
+    }
+
+    /// Whether the mode is the conjectured set (or its pre-grinding version).
+    pub fn is_conjectured(&self) -> bool {
+        *self == Self::CONJECTURED || *self == AdviceMode::Committed(Params::CONJECTURED_V1)
     }
 
     /// The mode by its name: "clear", "provable" or "conjectured".
