@@ -53,6 +53,9 @@ pub enum VerifyError {
     #[error("invalid statement: {reason}")]
     InvalidStatement { reason: &'static str },
 
+    #[error("advice column {id} is opened under a layout other than the one it was bound with")]
+    AdviceLayout { id: usize },
+
     // --- checks the caller of a sub-protocol makes ---
     #[error("{what}: the proof claims {claimed}, the verifier computes {computed}")]
     EvalMismatch { what: &'static str, claimed: Fp, computed: Fp },

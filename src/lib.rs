@@ -10,6 +10,7 @@
 //! | [`poly`] | multilinear extensions (index bit i = xᵢ), the eq table, univariate round polynomials |
 //! | [`transcript`] | the transcript traits, Fiat–Shamir through merlin, a recording wrapper |
 //! | [`proof`] | the canonical, versioned proof encoding and its reader |
+//! | [`npy`] | the guard on `.npy` headers run before `npyz` reads a file |
 //! | [`quant`] | quantized integer arithmetic: fixed-point rescaling, half-to-even requantization |
 //! | [`lookup`] | LogUp lookups proved with the fractional-sum GKR circuit |
 //! | [`merge`] | several claims on one MLE at different points merged into one |
@@ -35,6 +36,7 @@ pub mod lookup;
 pub mod matmul;
 pub mod merge;
 pub mod net;
+pub mod npy;
 #[cfg(feature = "onnx")]
 pub mod onnx;
 pub mod pcs;

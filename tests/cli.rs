@@ -817,3 +817,86 @@ fn model_commitment_commit_prove_verify_without_the_weights() {
     fails(&["commit", "--model", s(&mlp), "-o", s(&bad)], 2, &["no dense matrix"]);
     let _ = std::fs::remove_dir_all(&d);
 }
+
+/// A `.npy` file of `descr` whose header declares `shape` (a Python tuple) and holds no data.
+#[cfg(feature = "onnx")]
+fn npy_header_only(path: &Path, descr: &str, shape: &str) {
+    let mut dict = format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': {shape}, }}");
+    while (10 + dict.len() + 1) % 64 != 0 {
+        dict.push(' ');
+    }
+    dict.push('\n');
+    let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
+    bytes.extend_from_slice(&(dict.len() as u16).to_le_bytes());
+    bytes.extend_from_slice(dict.as_bytes());
+    std::fs::write(path, bytes).unwrap();
+}
+
+/// Issue 17, "inputs are hostile too": a `.npy` shape whose element count overflows usize, NaN
+/// or infinite floats, JSON numbers out of range (of f64, or of float32) and NaN-like strings are
+/// input errors (exit 2, the file and the problem named; the library's `read_npy` returns
+/// `ImportError::Input`), never a panic.
+#[cfg(feature = "onnx")]
+#[test]
+fn hostile_input_files_exit_2_naming_the_file_and_the_problem() {
+    use gkrnet::onnx::{read_npy, ImportError};
+    let d = dir("hostile-inputs");
+    let gkrm = d.join("cnn.gkrm");
+    compile(&models_dir().join("digits_cnn_qop.onnx"), &gkrm, &[]);
+    let proof = d.join("p.gkr");
+    let prove = |input: &Path, needles: &[&str]| {
+        fails(
+            &["prove", "--model", s(&gkrm), "--input", s(input), "--proof", s(&proof)],
+            2,
+            needles,
+        );
+    };
+    let input_error = |path: &Path, reason: &str| match read_npy(path) {
+        Err(ImportError::Input { path: p, reason: r }) => {
+            assert_eq!((p.as_str(), r.as_str()), (s(path), reason));
+        }
+        other => panic!("{}: {other:?}", path.display()),
+    };
+    // a shape of 2^32 · 2^32 · 16 elements: refused from the header, before npyz multiplies it
+    let overflow = d.join("overflow.npy");
+    npy_header_only(&overflow, "<f4", "(4294967296, 4294967296, 16)");
+    let why =
+        "shape [4294967296, 4294967296, 16] has more elements than a usize counts (it overflows)";
+    input_error(&overflow, why);
+    prove(&overflow, &["overflow.npy", why]);
+    // so is a 2-D one given to the matrix commands
+    let (a, b) = (d.join("a.npy"), d.join("b.npy"));
+    npy_header_only(&a, "|i1", "(18446744073709551615, 2)");
+    write_npy(&b, &[1i8; 4], &[2, 2]);
+    let c = d.join("c.npy");
+    let o = prove_files(&a, &b, &c, &proof);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("a.npy") && stderr(&o).contains("overflows"), "{}", stderr(&o));
+    // NaN and infinities
+    let nan = d.join("nan.npy");
+    let mut x = [0.25f32; 64];
+    x[5] = f32::NAN;
+    write_npy(&nan, &x, &[1, 1, 8, 8]);
+    input_error(&nan, "value NaN at index 5 is not a finite number");
+    prove(&nan, &["nan.npy", "value NaN at index 5 is not a finite number"]);
+    let inf = d.join("inf.npy");
+    let mut x = [0.25f64; 64];
+    x[0] = f64::NEG_INFINITY;
+    write_npy(&inf, &x, &[1, 1, 8, 8]);
+    input_error(&inf, "value -inf at index 0 is not a finite number");
+    prove(&inf, &["inf.npy", "value -inf at index 0 is not a finite number"]);
+    // JSON: beyond float32, beyond f64, NaN-like strings and tokens
+    let json = |name: &str, first: &str| {
+        let p = d.join(name);
+        let rest = vec!["0.5"; 63].join(", ");
+        std::fs::write(&p, format!("{{\"input_data\": [[{first}, {rest}]]}}")).unwrap();
+        p
+    };
+    prove(&json("f32.json", "1e39"), &["f32.json", "at index 0 is not a finite float32"]);
+    prove(&json("f64.json", "1e400"), &["f64.json", "is not valid JSON", "out of range"]);
+    prove(&json("string.json", "\"NaN\""), &["string.json", "\"NaN\" is not a number"]);
+    prove(&json("token.json", "NaN"), &["token.json", "is not valid JSON"]);
+    prove(&json("inf.json", "-Infinity"), &["inf.json", "is not valid JSON"]);
+    assert!(!proof.exists());
+    let _ = std::fs::remove_dir_all(&d);
+}

@@ -203,3 +203,40 @@ fn flipped_truncated_and_extended_bytes_are_never_accepted() {
     longer.extend_from_slice(&[0, 1, 2]);
     assert!(matches!(run(&longer), Ok(Err(_))));
 }
+
+/// Issue 17, finding 5: both advice verifiers key what they hold about a column by its id; an
+/// opening of that id under another layout of the same length (here [2, 3] bound, [3, 2] or [6]
+/// asked) is refused by name, never evaluated against the bound layout's padding (the clear
+/// verifier's cache of padded columns) or accepted under the asked one.
+#[test]
+fn an_advice_column_opened_under_another_layout_of_its_length_is_refused() {
+    use gkrnet::circuit::Layout;
+    use gkrnet::field::Fp;
+    use gkrnet::poly::evaluate_padded;
+    use gkrnet::transcript::{labels, FiatShamirVerifier};
+    let bound = Layout::new(&[2, 3]);
+    let data: Vec<i64> = vec![1, -2, 3, 40, 5, 600];
+    let point: Vec<Fp> = (0..3).map(|i| Fp::from(7 + i as u64)).collect();
+    for mode in [AdviceMode::Clear, AdviceMode::CONJECTURED] {
+        let mut t = FiatShamirProver::new("layout test");
+        let mut p = mode.prover();
+        p.commit(&[(labels::GKR_ADVICE, &bound, &data)], &mut t).unwrap();
+        let proof = t.into_proof().encode();
+        for asked in [Layout::new(&[3, 2]), Layout::new(&[6])] {
+            assert_eq!(asked.len(), bound.len());
+            assert_eq!(asked.num_vars(), bound.num_vars());
+            let mut t = FiatShamirVerifier::new("layout test", &proof).unwrap();
+            let mut v = mode.verifier();
+            v.receive(&[(labels::GKR_ADVICE, bound.clone())], &mut t).unwrap();
+            let honest = evaluate_padded(&bound.pad_fp(&data), &point);
+            let other = evaluate_padded(&asked.pad_fp(&data), &point);
+            assert_ne!(honest, other);
+            // first under the other layout, then (after an honest opening fills the cache) again
+            let asked_first = v.check(0, &asked, &point, other, "test", &mut t);
+            assert_eq!(asked_first, Err(VerifyError::AdviceLayout { id: 0 }), "{}", mode.name());
+            v.check(0, &bound, &point, honest, "test", &mut t).unwrap();
+            let asked_again = v.check(0, &asked, &point, other, "test", &mut t);
+            assert_eq!(asked_again, Err(VerifyError::AdviceLayout { id: 0 }), "{}", mode.name());
+        }
+    }
+}

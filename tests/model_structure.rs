@@ -190,3 +190,44 @@ fn range_tables_are_as_narrow_as_the_models_range_checks_allow() {
         assert_eq!(m.ints.as_ref().map(Vec::len), Some(1 << bits), "{}", model.name);
     }
 }
+
+/// Issue 17, finding 5: a model file names any i128 constant c; |c| + max|offsets| + Σ aᵢ·boundᵢ
+/// is computed with checked operations, so i128::MIN (whose |·| wraps to itself in a release
+/// build) or a sum past i128::MAX is an error, not a negative P_max that passes the 2^94 bound.
+#[test]
+fn requantization_constants_that_overflow_i128_are_rejected() {
+    use gkrnet::circuit::{ModelError, Scaled, Threshold};
+    let acc = |bound| Scaled { tensor: 0, multiplier: Multiplier::Tensor(3), bound };
+    let overflow = |c: i128| ModelError::Parameter(format!("|P| overflows i128 (constant {c})"));
+    for (offset, offsets) in
+        [(i128::MIN, vec![]), (i128::MAX, vec![1i64 << 62; 4]), (i128::MAX - 5, vec![])]
+    {
+        let requant = Requant::with_offsets(
+            "requant",
+            vec![acc(1 << 31)],
+            offset,
+            offsets.clone(),
+            4,
+            0,
+            -128,
+            127,
+            vec![4],
+        );
+        assert_eq!(requant.err(), Some(overflow(offset)), "requant, c = {offset}");
+        let threshold = Threshold::new(
+            "threshold",
+            vec![acc(1 << 31)],
+            offset,
+            offsets,
+            4,
+            0,
+            -128,
+            127,
+            vec![4],
+        );
+        assert_eq!(threshold.err(), Some(overflow(offset)), "threshold, c = {offset}");
+    }
+    // in range: the usual bound error, not an overflow
+    let big = Requant::new("requant", vec![acc(1 << 31)], 1 << 100, 4, 0, -128, 127, vec![4]);
+    assert!(matches!(big, Err(ModelError::Parameter(m)) if m.contains("2^94")));
+}

@@ -7,9 +7,10 @@ use gkrnet::field::Fp;
 use gkrnet::gkr;
 use gkrnet::matmul::{self, Shape};
 use gkrnet::net::{
-    self, kind, read_frame, task, write_frame, ClientError, Hello, NetProver, Server, ServerConfig,
-    VERSION,
+    self, kind, read_frame, task, write_frame, ClientError, Hello, NetError, NetProver, Server,
+    ServerConfig, VERSION,
 };
+use gkrnet::pcs::basefold::Params;
 use gkrnet::transcript::{labels, Label, ProverTranscript, Transcript};
 use rand::{Rng, SeedableRng};
 use std::io::{BufReader, BufWriter, Read, Write};
@@ -51,6 +52,7 @@ fn config() -> ServerConfig {
         queue: 64,
         idle_timeout: Duration::from_secs(2),
         max_matmul_elements: 1 << 16,
+        ..ServerConfig::default()
     }
 }
 
@@ -272,6 +274,73 @@ fn committed_advice_sessions_verify_and_cheats_are_rejected() {
     let s = net::connect_model_mode(&addr, &small, &input, mode, TIMEOUT).unwrap();
     assert_eq!(s.result, *small.forward(&input).unwrap().output());
     t.join().unwrap();
+}
+
+/// Issue 17, finding 4: one HELLO naming PCS parameters no verifier accepts (rate 2^-8, 65 535
+/// queries and 32 bits of grinding: minutes of server work; or one query without grinding: no
+/// soundness) gets a REFUSE frame at once, which the client reports; so does the conjectured set
+/// on a server configured to refuse it.
+#[test]
+fn hello_naming_weak_pcs_parameters_is_refused_quickly() {
+    let model = zoo::mlp("net-weak-params", &[12, 10, 6], 1, 4).unwrap();
+    let input = zoo::random_input(&model, 2);
+    let server = start(Some(copy(&model)), config());
+    let heavy = gkr::AdviceMode::Committed(Params {
+        rate_log: 8,
+        queries: 65_535,
+        fold_log: 4,
+        pow_bits: 32,
+    });
+    let one_query =
+        gkr::AdviceMode::Committed(Params { rate_log: 2, queries: 1, fold_log: 4, pow_bits: 0 });
+    let cases = [
+        (
+            heavy,
+            "advice mode refused: PCS parameters that are neither the provable nor the conjectured \
+             set: committed (rate 2^-8, 65535 queries, arity 2^4, 32 bits of grinding)",
+        ),
+        (
+            one_query,
+            "advice mode refused: PCS parameters that are neither the provable nor the conjectured \
+             set: committed (rate 2^-2, 1 queries, arity 2^4, 0 bits of grinding)",
+        ),
+    ];
+    for (mode, want) in cases {
+        let start = std::time::Instant::now();
+        match net::connect_model_mode(&server.addr, &model, &input, mode, TIMEOUT) {
+            Err(ClientError::Net(NetError::Refused(why))) => assert_eq!(why, want),
+            other => panic!("{}: {other:?}", mode.name()),
+        }
+        assert!(start.elapsed() < Duration::from_secs(5), "{}: {:?}", mode.name(), start.elapsed());
+        // the frame itself, from a raw client
+        let mut s = raw(&server.addr);
+        let data: Vec<i8> = input.data.iter().map(|&v| v as i8).collect();
+        let hello = Hello::Model { digest: model.digest(), advice: mode, input: data }.encode();
+        write_frame(&mut s, kind::HELLO, &hello).unwrap();
+        let f = read_frame(&mut s, net::MAX_TEXT).unwrap();
+        assert_eq!((f.kind, String::from_utf8(f.payload).unwrap()), (kind::REFUSE, want.into()));
+    }
+    assert_eq!(server.stats.completed.load(Ordering::SeqCst), 0);
+    // the accepted sets are still proved
+    for mode in [gkr::AdviceMode::Clear, gkr::AdviceMode::CONJECTURED] {
+        let s = net::connect_model_mode(&server.addr, &model, &input, mode, TIMEOUT).unwrap();
+        assert_eq!(s.result, *model.forward(&input).unwrap().output());
+    }
+    // a server that refuses the conjectured set
+    let strict = start(Some(copy(&model)), ServerConfig { allow_conjectured: false, ..config() });
+    let mode = gkr::AdviceMode::CONJECTURED;
+    match net::connect_model_mode(&strict.addr, &model, &input, mode, TIMEOUT) {
+        Err(ClientError::Net(NetError::Refused(why))) => assert_eq!(
+            why,
+            "advice mode conjectured: this server does not prove under conjectured-security PCS \
+             parameters"
+        ),
+        other => panic!("{other:?}"),
+    }
+    let s =
+        net::connect_model_mode(&strict.addr, &model, &input, gkr::AdviceMode::PROVABLE, TIMEOUT)
+            .unwrap();
+    assert_eq!(s.result, *model.forward(&input).unwrap().output());
 }
 
 fn raw(addr: &str) -> TcpStream {

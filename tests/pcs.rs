@@ -221,6 +221,24 @@ fn statements_that_do_not_fit_and_parameters_the_verifier_cannot_run_are_rejecte
     assert!(wrong(verify(&[c, c7], &z, &[y, y], SMALL)), "tables of two sizes");
 }
 
+/// Issue 17, finding 5: rate 1 (rate_log 0) makes every word a codeword, so the queries would test
+/// nothing. The verifier refuses it itself, before reading a message, for plain and weighted
+/// openings alike (not only the proof-file decoder).
+#[test]
+fn rate_one_is_refused_as_a_vacuous_proximity_test() {
+    let (_, _, z, y, proof) = setup(8, 3);
+    let rate_one = Params { rate_log: 0, ..SMALL };
+    let refused =
+        PcsError::UnsupportedParams { rate_log: 0, queries: 20, fold_log: 3, num_vars: 8 };
+    let mut t = FiatShamirVerifier::new(P, &proof).unwrap();
+    let c = basefold::receive_commitment(&mut t, 8).unwrap();
+    assert_eq!(basefold::verify(&[c], &z, &[y], rate_one, &mut t), Err(refused.clone().into()));
+    let mut t = FiatShamirVerifier::new(P, &proof).unwrap();
+    let c = basefold::receive_commitment(&mut t, 8).unwrap();
+    let tail = |_: &[Fp]| Vec::new();
+    assert_eq!(basefold::verify_weighted(&[c], &[y], rate_one, &mut t, tail), Err(refused.into()));
+}
+
 /// Edits one message of an encoded proof.
 fn edit(proof: &[u8], f: impl FnOnce(&mut Proof)) -> Vec<u8> {
     let mut p = Proof::decode(proof).unwrap();

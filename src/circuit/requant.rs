@@ -271,7 +271,10 @@ pub(crate) fn check_parameters(
             "requantization k = {k}, z = {zero}, clamp [{lo}, {hi}]"
         )));
     }
-    let len: usize = dims.iter().product();
+    let len = dims
+        .iter()
+        .try_fold(1usize, |n, &d| n.checked_mul(d))
+        .ok_or_else(|| ModelError::Shape(format!("dimensions {dims:?} overflow usize")))?;
     if !offsets.is_empty() && offsets.len() != len {
         return Err(ModelError::Shape(format!("{} offsets for {len} elements", offsets.len())));
     }
@@ -279,7 +282,11 @@ pub(crate) fn check_parameters(
     if max_offset > 1 << 62 {
         return Err(ModelError::Parameter(format!("offset {max_offset} above 2^62")));
     }
-    let mut p_max = offset.abs() + max_offset;
+    // a hostile model file names any i128 constant: |i128::MIN| and the sums are checked (they
+    // would wrap in a release build and let a negative P_max through)
+    let overflow = || ModelError::Parameter(format!("|P| overflows i128 (constant {offset})"));
+    let mut p_max =
+        offset.checked_abs().and_then(|c| c.checked_add(max_offset)).ok_or_else(overflow)?;
     for s in scaled {
         if s.multiplier.max() >= 1 << 31 || !(0..=max_bound).contains(&s.bound) {
             return Err(ModelError::Parameter(format!(
@@ -296,7 +303,10 @@ pub(crate) fn check_parameters(
         if let Some((got, want)) = expected.filter(|(g, w)| g != w) {
             return Err(ModelError::Shape(format!("{got} multipliers where {want} are needed")));
         }
-        p_max += s.multiplier.max() as i128 * s.bound;
+        p_max = (s.multiplier.max() as i128)
+            .checked_mul(s.bound)
+            .and_then(|term| p_max.checked_add(term))
+            .ok_or_else(overflow)?;
     }
     Ok(p_max)
 }

@@ -155,7 +155,8 @@ fn flatten_json(v: &serde_json::Value, out: &mut Vec<f64>, integer: &mut bool) -
         serde_json::Value::Array(a) => a.iter().try_for_each(|x| flatten_json(x, out, integer)),
         serde_json::Value::Number(n) => {
             *integer &= n.is_i64() || n.is_u64();
-            out.push(n.as_f64().context("a number out of range")?);
+            let v = n.as_f64().filter(|v| v.is_finite());
+            out.push(v.with_context(|| format!("{n} at index {} is out of range", out.len()))?);
             Ok(())
         }
         other => bail!("{other} is not a number"),
@@ -189,6 +190,9 @@ pub fn read_input(path: &Path, model: &Model) -> Result<Tensor> {
         return Ok(Tensor::new(want.clone(), raw.values.iter().map(|&v| v as i64).collect())?);
     }
     let floats: Vec<f32> = raw.values.iter().map(|&v| v as f32).collect();
+    if let Some((i, v)) = raw.values.iter().enumerate().find(|(_, v)| !(**v as f32).is_finite()) {
+        bail!("{}: value {v} at index {i} is not a finite float32", path.display());
+    }
     Ok(onnx::quantize_input(model, &floats)?)
 }
 

@@ -38,6 +38,11 @@ pub struct ServeArgs {
     listen: String,
     #[command(flatten)]
     limits: Limits,
+    /// Refuse clients that ask for advice committed under the conjectured parameters (by default
+    /// the server proves under the modes a verifier accepts with --allow-conjectured: clear,
+    /// provable and conjectured; any other parameters are always refused).
+    #[arg(long)]
+    refuse_conjectured: bool,
     #[command(flatten)]
     compile: CompileOptions,
 }
@@ -107,6 +112,7 @@ fn config(l: &Limits, max_matmul_elements: usize) -> ServerConfig {
         queue: l.queue.max(1),
         idle_timeout: Duration::from_secs(l.idle_timeout.max(1)),
         max_matmul_elements,
+        ..ServerConfig::default()
     }
 }
 
@@ -136,7 +142,9 @@ pub fn serve(args: ServeArgs, g: &Global) -> Result<Outcome> {
     let loaded = load_model(&args.model, &args.compile, None, g.quiet)?;
     let model = loaded.into_model();
     let what = format!("{} (digest {})", model.name, hex(&model.digest()));
-    let server = Server::bind(&args.listen, Some(model), config(&args.limits, 0))
+    let config =
+        ServerConfig { allow_conjectured: !args.refuse_conjectured, ..config(&args.limits, 0) };
+    let server = Server::bind(&args.listen, Some(model), config)
         .with_context(|| format!("cannot listen on {}", args.listen))?;
     run_server(server, &what, g.quiet)
 }

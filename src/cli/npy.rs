@@ -18,6 +18,9 @@ pub struct Matrix<T> {
 /// Reads a 2-D array of signed integers of `bytes` bytes per entry.
 fn read<T: npyz::Deserialize>(path: &Path, bytes: u64, name: &str) -> Result<Matrix<T>> {
     let file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    if let Err(why) = gkrnet::npy::check_shape(path) {
+        bail!("{}: {why}", path.display());
+    }
     let npy = npyz::NpyFile::new(BufReader::new(file))
         .with_context(|| format!("{} is not a valid .npy file", path.display()))?;
     match npy.dtype() {
@@ -39,14 +42,16 @@ fn read<T: npyz::Deserialize>(path: &Path, bytes: u64, name: &str) -> Result<Mat
         );
     };
     let (rows, cols) = (usize::try_from(rows)?, usize::try_from(cols)?);
+    let Some(len) = rows.checked_mul(cols) else {
+        bail!("{}: shape {rows}×{cols} has more elements than a usize counts", path.display());
+    };
     let data: Vec<T> =
         npy.into_vec().with_context(|| format!("cannot read the data of {}", path.display()))?;
-    if Some(data.len()) != rows.checked_mul(cols) {
+    if data.len() != len {
         bail!(
-            "{} holds {} entries, its shape {rows}×{cols} needs {}",
+            "{} holds {} entries, its shape {rows}×{cols} needs {len}",
             path.display(),
-            data.len(),
-            rows * cols
+            data.len()
         );
     }
     Ok(Matrix { data, rows, cols })

@@ -93,12 +93,11 @@ impl AdviceMode {
     /// Why the mode is refused, naming its parameters.
     pub fn accepted(&self, allow_conjectured: bool) -> Result<(), String> {
         let v1 = |p: Params| AdviceMode::Committed(p);
-        let conjectured = |m: AdviceMode| m == Self::CONJECTURED || m == v1(Params::CONJECTURED_V1);
         match *self {
             AdviceMode::Clear => Ok(()),
             m if m == Self::PROVABLE || m == v1(Params::PROVABLE_V1) => Ok(()),
-            m if conjectured(m) && allow_conjectured => Ok(()),
-            m if conjectured(m) => {
+            m if m.is_conjectured() && allow_conjectured => Ok(()),
+            m if m.is_conjectured() => {
                 Err("conjectured-security PCS parameters; pass --allow-conjectured to accept them"
                     .into())
             }
@@ -107,6 +106,11 @@ impl AdviceMode {
                 m.name()
             )),
         }
+    }
+
+    /// Whether the mode is the conjectured set (or its pre-grinding version).
+    pub fn is_conjectured(&self) -> bool {
+        *self == Self::CONJECTURED || *self == AdviceMode::Committed(Params::CONJECTURED_V1)
     }
 
     /// The mode by its name: "clear", "provable" or "conjectured".
@@ -181,6 +185,9 @@ impl AdviceMode {
 #[derive(Debug, Default)]
 pub struct Clear {
     columns: Vec<Vec<i64>>,
+    /// The verifier's layout of each column, as received; an opening under another layout (of
+    /// the same length, say) is refused, so the padded copies below are keyed soundly by id.
+    layouts: Vec<Layout>,
     /// Padded int32 copies of the columns opened so far (None: values beyond i32).
     padded: std::collections::HashMap<usize, Option<Vec<i32>>>,
     /// The split eq tables (low half, high half of the variables) of the last point.
@@ -216,6 +223,8 @@ impl AdviceVerifier for Clear {
             .iter()
             .map(|(label, layout)| t.receive_ints(label, layout.len()))
             .collect::<Result<_, _>>()?;
+        self.layouts = columns.iter().map(|(_, layout)| layout.clone()).collect();
+        self.padded.clear();
         Ok(())
     }
 
@@ -228,11 +237,14 @@ impl AdviceVerifier for Clear {
         what: &'static str,
         _: &mut dyn VerifierTranscript,
     ) -> Result<(), VerifyError> {
-        let column = self
-            .columns
-            .get(id)
-            .filter(|c| c.len() == layout.len() && point.len() >= layout.num_vars())
-            .ok_or(VerifyError::InvalidStatement { reason: "opening of an unknown column" })?;
+        let unknown = VerifyError::InvalidStatement { reason: "opening of an unknown column" };
+        let column = self.columns.get(id).ok_or(unknown.clone())?;
+        if self.layouts.get(id) != Some(layout) {
+            return Err(VerifyError::AdviceLayout { id });
+        }
+        if point.len() < layout.num_vars() {
+            return Err(unknown);
+        }
         let low = &point[..layout.num_vars()];
         let padded = self.padded.entry(id).or_insert_with(|| {
             let small: Option<Vec<i32>> = column.iter().map(|&v| i32::try_from(v).ok()).collect();

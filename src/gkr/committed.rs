@@ -400,8 +400,10 @@ impl AdviceVerifier for CommittedVerifier {
         _what: &'static str,
         _: &mut dyn VerifierTranscript,
     ) -> Result<(), VerifyError> {
+        if self.placement.layouts.get(id).is_some_and(|l| l != layout) {
+            return Err(VerifyError::AdviceLayout { id });
+        }
         let opening = Opening::new(&self.placement, id, point, value)
-            .filter(|_| self.placement.layouts.get(id) == Some(layout))
             .ok_or(VerifyError::InvalidStatement { reason: "opening of an unknown column" })?;
         self.openings.push(opening);
         Ok(())

@@ -24,7 +24,9 @@
 //! ```
 //! Every length is checked against a bound the reader derives from the statement before a byte
 //! of the payload is allocated: a MESSAGE against the length `verify` asks for, a HELLO against
-//! the server's model input (or its matrix limit), a CHALLENGE is exactly 16 bytes.
+//! the server's model input (or its matrix limit), a CHALLENGE is exactly 16 bytes. A model
+//! HELLO whose advice mode a verifier would not accept (`ServerConfig::allow_conjectured`) is
+//! refused before the server proves anything.
 //! `paper-notes/interactive.md` has the soundness argument and the costs.
 
 pub mod channel;

@@ -6,7 +6,7 @@
 use super::channel::{NetProver, WireStats};
 use super::{kind, read_frame, task, write_frame, Hello, NetError, VERSION};
 use crate::circuit::{Model, Tensor};
-use crate::gkr;
+use crate::gkr::{self, AdviceMode};
 use crate::matmul::{self, Shape};
 use crate::transcript::{labels, ProverTranscript};
 use std::collections::HashMap;
@@ -28,6 +28,15 @@ pub struct ServerConfig {
     pub idle_timeout: Duration,
     /// Matrix products: the largest m·n, n·k and m·k served (0: none).
     pub max_matmul_elements: usize,
+    /// Whether a client may ask for advice committed under the conjectured parameter set. The
+    /// server proves only under the sets a verifier accepts ([`AdviceMode::accepted`]): clear,
+    /// the provable set, the conjectured one when this is set, and the pre-grinding sets; any
+    /// other parameters in a HELLO are refused before a byte is proved, so a client cannot buy
+    /// minutes of work (rate 2^-8, 65 535 queries, 32 bits of grinding) with one frame. The
+    /// conjectured set costs less than the provable one (the same rate, arity and grinding,
+    /// a third of the queries), and its soundness is the client's own risk, so it is allowed
+    /// by default.
+    pub allow_conjectured: bool,
 }
 
 impl Default for ServerConfig {
@@ -37,6 +46,7 @@ impl Default for ServerConfig {
             queue: 64,
             idle_timeout: Duration::from_secs(30),
             max_matmul_elements: 1 << 22,
+            allow_conjectured: true,
         }
     }
 }
@@ -247,6 +257,9 @@ fn session(
                     "unknown model digest: this server holds another model",
                 ));
             }
+            if let Err(why) = advice_allowed(advice, config) {
+                return Err(refuse(&mut writer, &why));
+            }
             let input =
                 Tensor::new(model.input_dims.clone(), input.iter().map(|&v| v as i64).collect())
                     .map_err(|e| refuse(&mut writer, &e.to_string()))?;
@@ -279,6 +292,22 @@ fn session(
             }
             end(p, config)
         }
+    }
+}
+
+/// Whether the server proves under `advice`: the modes a verifier accepts, the conjectured set
+/// only when the config allows it.
+///
+/// # Errors
+/// The refusal's text, naming the mode.
+fn advice_allowed(advice: AdviceMode, config: &ServerConfig) -> Result<(), String> {
+    match advice.accepted(config.allow_conjectured) {
+        Ok(()) => Ok(()),
+        Err(_) if advice.is_conjectured() => Err(format!(
+            "advice mode {}: this server does not prove under conjectured-security PCS parameters",
+            advice.name()
+        )),
+        Err(why) => Err(format!("advice mode refused: {why}")),
     }
 }
 

@@ -39,6 +39,8 @@ pub enum ImportError {
     Node { op: String, node: String, reason: String },
     #[error("the ONNX graph: {0}")]
     Graph(String),
+    #[error("{path}: {reason}")]
+    Input { path: String, reason: String },
     #[error("the model takes an input of shape {expected}, got {got:?}")]
     InputShape { expected: String, got: Vec<usize> },
     #[error("tract could not run the float model: {0}")]
@@ -167,6 +169,11 @@ impl Imported {
 
 /// The int8 input tensor of a float input, with the model's input quantization.
 pub fn quantize_input(model: &Model, x: &[f32]) -> Result<Tensor, ModelError> {
+    if let Some((i, v)) = x.iter().enumerate().find(|(_, v)| !v.is_finite()) {
+        return Err(ModelError::Parameter(format!(
+            "input value {v} at index {i} is not a finite number"
+        )));
+    }
     let q = model.io().map_or(QParams { scale: 1.0, zero: 0 }, |io| io.input);
     Tensor::new(model.input_dims.clone(), x.iter().map(|&v| q.quantize(v as f64)).collect())
 }
@@ -267,11 +274,17 @@ pub fn random_inputs(len: usize, count: usize, range: (f32, f32), seed: u64) -> 
 }
 
 /// An n-dimensional `.npy` array (float32/64, int8/16/32/64, uint8) as f64, C order.
+///
+/// # Errors
+/// [`ImportError::Io`] when the file cannot be opened; [`ImportError::Input`], naming the file,
+/// for a header that is not `.npy`, a shape whose element count overflows, Fortran order, an
+/// unsupported dtype, data that does not fill the shape, or a NaN or infinite value.
 pub fn read_npy(path: &Path) -> Result<(Vec<usize>, Vec<f64>), ImportError> {
     let shown = path.display().to_string();
     let file = std::fs::File::open(path)
         .map_err(|source| ImportError::Io { path: shown.clone(), source })?;
-    let bad = |reason: String| ImportError::Graph(format!("{shown}: {reason}"));
+    let bad = |reason: String| ImportError::Input { path: shown.clone(), reason };
+    crate::npy::check_shape(path).map_err(bad)?;
     let npy = npyz::NpyFile::new(std::io::BufReader::new(file))
         .map_err(|e| bad(format!("not a valid .npy file ({e})")))?;
     if npy.order() == npyz::Order::Fortran {
@@ -304,8 +317,11 @@ pub fn read_npy(path: &Path) -> Result<(Vec<usize>, Vec<f64>), ImportError> {
         }
         _ => return Err(bad(format!("dtype {ts} (float32/64, int8–64 or uint8)"))),
     };
-    if data.len() != shape.iter().product::<usize>() {
+    if Some(data.len()) != shape.iter().try_fold(1usize, |n, &d| n.checked_mul(d)) {
         return Err(bad(format!("{} values for shape {shape:?}", data.len())));
+    }
+    if let Some((i, v)) = data.iter().enumerate().find(|(_, v)| !v.is_finite()) {
+        return Err(bad(format!("value {v} at index {i} is not a finite number")));
     }
     Ok((shape, data))
 }

@@ -85,7 +85,9 @@ fn verify_inner(
         fold_log: params.fold_log,
         num_vars: n,
     };
+    // rate 1 (rate_log 0) makes every word a codeword: the proximity test would be vacuous
     if n > 30
+        || params.rate_log == 0
         || params.fold_log == 0
         || params.fold_log > 8
         || params.queries == 0

@@ -1,0 +1,73 @@
+//! A guard run on a `.npy` file before `npyz` reads it: `npyz` multiplies the declared shape out
+//! unchecked (a panic in a debug build, a wrapped element count in a release one), so a hostile
+//! shape such as (2^32, 2^32, 16) is refused here first, by the file's own header.
+
+use std::io::Read;
+use std::path::Path;
+
+/// The longest header read (format 1.0 headers are below 64 KiB; 2.0 ones may be longer).
+const MAX_HEADER: u64 = 1 << 20;
+
+/// Checks that the shape `path`'s header declares has a number of elements that fits a usize.
+/// A file that cannot be read or has a header this guard does not parse passes: `npyz` reports
+/// what is wrong with it.
+///
+/// # Errors
+/// The reason, without the path: the declared shape and that its product overflows.
+pub fn check_shape(path: &Path) -> Result<(), String> {
+    let mut head = Vec::new();
+    let read = std::fs::File::open(path).and_then(|f| f.take(MAX_HEADER).read_to_end(&mut head));
+    let Some(shape) = read.ok().and_then(|_| declared_shape(&head)) else { return Ok(()) };
+    let fits = shape.iter().try_fold(1usize, |n, &d| n.checked_mul(usize::try_from(d).ok()?));
+    match fits {
+        Some(_) => Ok(()),
+        None => {
+            Err(format!("shape {shape:?} has more elements than a usize counts (it overflows)"))
+        }
+    }
+}
+
+/// The dimensions in the `'shape': (…)` entry of a `.npy` header (format 1.0, 2.0 or 3.0).
+fn declared_shape(file: &[u8]) -> Option<Vec<u128>> {
+    let rest = file.strip_prefix(b"\x93NUMPY")?;
+    let (&major, rest) = rest.split_first()?;
+    let rest = rest.get(1..)?;
+    let (len, rest) = match major {
+        1 => (u16::from_le_bytes(rest.get(..2)?.try_into().ok()?) as usize, rest.get(2..)?),
+        2 | 3 => (u32::from_le_bytes(rest.get(..4)?.try_into().ok()?) as usize, rest.get(4..)?),
+        _ => return None,
+    };
+    let text = std::str::from_utf8(rest.get(..len)?).ok()?;
+    let tuple = &text[text.find("'shape'")?..];
+    let inner = tuple.get(tuple.find('(')? + 1..tuple.find(')')?)?;
+    inner
+        .split(',')
+        .map(str::trim)
+        .filter(|d| !d.is_empty())
+        .map(|d| d.trim_end_matches('L').parse().ok())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn header(shape: &str) -> Vec<u8> {
+        let dict = format!("{{'descr': '<f4', 'fortran_order': False, 'shape': {shape}, }}\n");
+        let mut out = b"\x93NUMPY\x01\x00".to_vec();
+        out.extend_from_slice(&(dict.len() as u16).to_le_bytes());
+        out.extend_from_slice(dict.as_bytes());
+        out
+    }
+
+    #[test]
+    fn the_declared_shape_is_read_from_the_header() {
+        assert_eq!(declared_shape(&header("(1, 1, 8, 8)")), Some(vec![1, 1, 8, 8]));
+        assert_eq!(declared_shape(&header("(5,)")), Some(vec![5]));
+        assert_eq!(declared_shape(&header("()")), Some(vec![]));
+        let huge = "(4294967296, 4294967296, 16)";
+        assert_eq!(declared_shape(&header(huge)), Some(vec![1 << 32, 1 << 32, 16]));
+        assert_eq!(declared_shape(b"not a npy file"), None);
+        assert_eq!(declared_shape(&header("(1, 1")[..12]), None);
+    }
+}
