@@ -900,3 +900,21 @@ fn hostile_input_files_exit_2_naming_the_file_and_the_problem() {
     assert!(!proof.exists());
     let _ = std::fs::remove_dir_all(&d);
 }
+
+/// The interactive client applies the library's acceptance policy before it connects: a model
+/// whose digest is not the expected one is refused (exit 1) without a server.
+#[test]
+#[cfg(feature = "onnx")]
+fn connect_refuses_a_model_with_an_unexpected_digest_before_connecting() {
+    let d = dir("connect-digest");
+    let m = models_dir();
+    let gkrm = d.join("lenet.gkrm");
+    compile(&m.join("lenet5_seeded.onnx"), &gkrm, &[]);
+    let x = d.join("x.npy");
+    input_row(&m.join("lenet5_seeded_inputs.npy"), 0, &[1, 1, 28, 28], &x);
+    let zeros = "00".repeat(32);
+    let args = ["connect", "--model", s(&gkrm), "--input", s(&x), "--server", "127.0.0.1:9"];
+    let mut with = args.to_vec();
+    with.extend(["--expect-digest", zeros.as_str()]);
+    fails(&with, 1, &["the verifier's model has digest", "the verifier expects 0000"]);
+}

@@ -69,6 +69,10 @@ pub struct ConnectArgs {
     /// commitment's queries are this client's own coins).
     #[arg(long, default_value = "clear", value_parser = super::parse_advice)]
     advice: gkrnet::gkr::AdviceMode,
+    /// The digest the client's model must have, as its owner published it (64 hex digits):
+    /// anything else is refused (exit 1) before connecting.
+    #[arg(long, value_parser = super::prove::parse_digest)]
+    expect_digest: Option<[u8; 32]>,
     #[command(flatten)]
     compile: CompileOptions,
     /// Print one JSON object instead of text.
@@ -161,6 +165,12 @@ pub fn connect(args: ConnectArgs, g: &Global) -> Result<Outcome> {
     let loaded = load_model(&args.model, &args.compile, Some(&args.input), g.quiet || args.json)?;
     let model = loaded.model();
     let input = read_input(&args.input, model)?;
+    // the library's acceptance policy: the expected digest, and the advice mode this client
+    // asks for within the sets a verifier accepts (conjectured is the client's own choice)
+    let policy = gkrnet::gkr::Policy { allow_conjectured: true, expect_digest: args.expect_digest };
+    if let Err(e) = policy.admit_parts(model.digest(), None, args.advice) {
+        return Ok(Outcome::Rejected(e.to_string()));
+    }
     let timeout = Duration::from_secs(args.timeout.max(1));
     let session = match net::connect_model_mode(&args.server, model, &input, args.advice, timeout) {
         Ok(s) => s,

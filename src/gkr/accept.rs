@@ -84,20 +84,33 @@ impl Policy {
     /// # Errors
     /// [`VerifyError::ModelDigestMismatch`], [`VerifyError::RefusedParams`].
     pub fn admit(&self, key: &VerifierKey, advice: AdviceMode) -> Result<(), VerifyError> {
+        self.admit_parts(key.digest(), key.commitment(), advice)
+    }
+
+    /// [`Policy::admit`] for a key given by its digest and commitment (a live client that holds
+    /// its model by reference).
+    ///
+    /// # Errors
+    /// As [`Policy::admit`].
+    pub fn admit_parts(
+        &self,
+        digest: [u8; 32],
+        commitment: Option<&ModelCommitment>,
+        advice: AdviceMode,
+    ) -> Result<(), VerifyError> {
         if let Some(expected) = self.expect_digest {
-            let got = key.digest();
-            if got != expected {
+            if digest != expected {
                 return Err(VerifyError::ModelDigestMismatch {
                     what: "the verifier's model",
                     expected,
-                    got,
+                    got: digest,
                 });
             }
         }
         advice
             .accepted(self.allow_conjectured)
             .map_err(|reason| VerifyError::RefusedParams { what: "the proof's advice", reason })?;
-        if let Some(c) = key.commitment() {
+        if let Some(c) = commitment {
             AdviceMode::Committed(c.params).accepted(self.allow_conjectured).map_err(|reason| {
                 VerifyError::RefusedParams { what: "the model commitment", reason }
             })?;

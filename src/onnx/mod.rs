@@ -139,17 +139,27 @@ pub fn import(path: &Path, options: &ImportOptions) -> Result<Imported, ImportEr
 }
 
 /// Imports a decoded ONNX model.
+///
+/// The one panic boundary of the import: tract can panic on malformed graphs (shape inference,
+/// the float reference), so the whole lowering runs under [`guard`] and a panic comes back as
+/// [`ImportError::Graph`] naming it, never as an abort of the caller (`read_proto` guards the
+/// protobuf decoding the same way).
 pub fn import_proto(
     proto: &tract_onnx::pb::ModelProto,
     name: &str,
     options: &ImportOptions,
 ) -> Result<Imported, ImportError> {
-    let graph = Graph::from_proto(proto)?;
-    let input_dims = match &options.input_dims {
-        Some(d) => graph.resolve_input(d)?,
-        None => graph.default_input(),
-    };
-    lower::lower(proto, &graph, name, &input_dims, options)
+    guard(|| {
+        let graph = Graph::from_proto(proto)?;
+        let input_dims = match &options.input_dims {
+            Some(d) => graph.resolve_input(d)?,
+            None => graph.default_input(),
+        };
+        lower::lower(proto, &graph, name, &input_dims, options)
+    })
+    .map_err(|panic| {
+        ImportError::Graph(format!("the import stopped on a panic inside tract: {panic}"))
+    })?
 }
 
 impl Imported {
