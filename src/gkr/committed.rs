@@ -264,6 +264,7 @@ impl CommittedProver {
         Ok(p)
     }
 
+    #[cfg(any(test, feature = "test-util"))]
     pub(crate) fn set_strict(&mut self, strict: bool) {
         self.strict = strict;
     }

@@ -27,9 +27,11 @@ pub use accept::{committed_digest, verify_file, Policy, VerifiedOutput, Verifier
 pub use commit::AdviceMode;
 pub use file::ProofFile;
 pub use prover::{
-    prove, prove_committed, prove_mode, prove_witness, prove_witness_mode, prove_witness_unchecked,
-    prove_witness_unchecked_mode, ModelProof,
+    prove, prove_committed, prove_mode, prove_witness, prove_witness_mode, ModelProof,
 };
+/// Cheating provers for soundness tests (the `test-util` feature).
+#[cfg(any(test, feature = "test-util"))]
+pub use prover::{prove_witness_unchecked, prove_witness_unchecked_mode};
 pub use verifier::{verify, verify_committed, verify_mode, verify_with, verify_with_mode};
 pub use weights::{commit_model, ModelCommitment, WeightsProver};
 

@@ -92,6 +92,7 @@ pub fn prove_witness_mode(
 /// protocol lets it (out-of-range values are left out of the multiplicities, unbalanced lookups
 /// and false zero-checks are sent anyway). Sub-protocols whose claims it cannot even phrase (a
 /// false matrix product) still return an error.
+#[cfg(any(test, feature = "test-util"))]
 pub fn prove_witness_unchecked(
     model: &Model,
     w: &Witness,
@@ -101,6 +102,7 @@ pub fn prove_witness_unchecked(
 }
 
 /// [`prove_witness_unchecked`] with the advice bound by `mode`.
+#[cfg(any(test, feature = "test-util"))]
 pub fn prove_witness_unchecked_mode(
     model: &Model,
     w: &Witness,

@@ -51,7 +51,9 @@ mod verify;
 
 use grind::pow_seed;
 pub use grind::{grind, pow_holds};
-pub use open::{open, open_tampered_for_tests, open_weighted};
+#[cfg(any(test, feature = "test-util"))]
+pub use open::open_tampered_for_tests;
+pub use open::{open, open_weighted};
 use params::{param_words, PARAM_NAMES};
 pub use params::{Params, Schedule};
 pub use verify::{verify, verify_weighted};
@@ -180,7 +182,7 @@ impl Committed {
 /// A cheating commitment for soundness tests: the table is kept for the opening, but the
 /// committed word (its rows one after another) is changed by `tamper`, so it no longer encodes
 /// the table.
-#[doc(hidden)]
+#[cfg(any(test, feature = "test-util"))]
 pub fn commit_word_for_tests(
     evals: &[Fp],
     params: Params,

@@ -51,7 +51,7 @@ enum Claim<'a> {
 
 /// A cheating opening for soundness tests: `tamper(round, codeword)` may change each folded
 /// codeword (rounds 1, 2, …) before it is committed, so it no longer holds the previous fold.
-#[doc(hidden)]
+#[cfg(any(test, feature = "test-util"))]
 pub fn open_tampered_for_tests(
     polys: &[&Committed],
     point: &[Fp],
