@@ -271,7 +271,7 @@ pub(crate) fn check_parameters(
             "requantization k = {k}, z = {zero}, clamp [{lo}, {hi}]"
         )));
     }
-    let len: usize = dims.iter().product();
+    let len = super::checked_entries(dims)?;
     if !offsets.is_empty() && offsets.len() != len {
         return Err(ModelError::Shape(format!("{} offsets for {len} elements", offsets.len())));
     }
@@ -279,7 +279,9 @@ pub(crate) fn check_parameters(
     if max_offset > 1 << 62 {
         return Err(ModelError::Parameter(format!("offset {max_offset} above 2^62")));
     }
-    let mut p_max = offset.abs() + max_offset;
+    let overflow = || ModelError::Parameter(format!("offset {offset}: |P| overflows"));
+    let mut p_max =
+        offset.checked_abs().and_then(|c| c.checked_add(max_offset)).ok_or_else(overflow)?;
     for s in scaled {
         if s.multiplier.max() >= 1 << 31 || !(0..=max_bound).contains(&s.bound) {
             return Err(ModelError::Parameter(format!(
@@ -296,7 +298,8 @@ pub(crate) fn check_parameters(
         if let Some((got, want)) = expected.filter(|(g, w)| g != w) {
             return Err(ModelError::Shape(format!("{got} multipliers where {want} are needed")));
         }
-        p_max += s.multiplier.max() as i128 * s.bound;
+        // below 2^31 · 2^62: no overflow in the product
+        p_max = p_max.checked_add(s.multiplier.max() as i128 * s.bound).ok_or_else(overflow)?;
     }
     Ok(p_max)
 }
