@@ -117,7 +117,7 @@ pub enum ModelError {
 }
 
 /// Entries of one tensor, and of all of a model's tensors together: a model cannot ask for
-/// more memory than a real network needs (the largest built-in model has about 2^17).
+/// more memory than a real network needs (2^28 int64 entries are 2 GiB of witness).
 pub const MAX_ENTRIES: usize = 1 << 28;
 /// Axes of a tensor.
 pub const MAX_RANK: usize = 16;
