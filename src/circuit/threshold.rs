@@ -118,11 +118,9 @@ impl Threshold {
         piece_bits: u32,
     ) -> Self {
         let piece = 1u128 << piece_bits;
-        let pieces = whole.iter().flatten().fold(0usize, |n, st| {
-            let k = ((st.t2 - st.t1) as u128).div_ceil(piece);
-            n.saturating_add(usize::try_from(k).unwrap_or(usize::MAX))
-        });
-        let chunked = pieces <= MAX_CHUNKED_ROWS;
+        let chunked = pieces(&whole, piece_bits) <= MAX_CHUNKED_ROWS;
+        // whole steps are compared in 16-bit limbs, whatever piece width was asked for
+        let piece_bits = if chunked { piece_bits } else { LIMB_BITS };
         let steps: Vec<Vec<Step>> = if chunked {
             whole
                 .iter()
@@ -199,30 +197,75 @@ fn least_p_rounding_to(m: i128, k: u32) -> i128 {
     }
 }
 
+/// The pieces of at most 2^piece_bits values the steps cut into (saturating).
+fn pieces(whole: &[Vec<Step>], piece_bits: u32) -> usize {
+    whole.iter().flatten().fold(0usize, |n, st| {
+        let k = ((st.t2 - st.t1) as u128).div_ceil(1 << piece_bits);
+        n.saturating_add(usize::try_from(k).unwrap_or(usize::MAX))
+    })
+}
+
 /// The thresholds t_v (v = lo ..= hi + 1) of y(V) = clamp(round_half_even(p/2^k) + z, lo, hi)
 /// with p = V·a + c (input mode) or p = V (sum mode, `a` = None): t_lo = −v_max, and t_v the
 /// least V in [−v_max, v_max] with y(V) ≥ v (v_max + 1 if none). In closed form, O(1) each:
 /// for lo < v ≤ hi, y(V) ≥ v ⟺ round_half_even(p/2^k) ≥ v − z ⟺ p ≥ P_v (the clamp is monotone
 /// and v inside it) ⟺ V ≥ ⌈(P_v − c)/a⌉.
+///
+/// `p_least[i]` is P_v for v = lo + 1 + i ([`least_p_rounding_to`], the same for every channel);
+/// consecutive P_v differ by 2^k ± 1, so ⌈(P_v − c)/a⌉ follows from the previous quotient and
+/// remainder with two divisions per channel in all.
 fn channel_thresholds(
     a: Option<i128>,
     offset: i128,
+    p_least: &[i128],
     (k, zero, lo, hi): (u32, i32, i32, i32),
     v_max: i128,
     out: &mut Vec<i128>,
 ) {
     out.clear();
     out.push(-v_max);
-    for v in lo + 1..=hi {
-        let p = least_p_rounding_to(v as i128 - zero as i128, k);
-        let t = match a {
-            None => p,
-            Some(0) if offset >= p => -v_max,
-            Some(0) => v_max + 1,
-            // ⌈(p − c)/a⌉ for a > 0
-            Some(a) => -(offset - p).div_euclid(a),
-        };
-        out.push(t.clamp(-v_max, v_max + 1));
+    match a {
+        None => out.extend(p_least.iter().map(|&p| p.clamp(-v_max, v_max + 1))),
+        Some(0) => {
+            out.extend(p_least.iter().map(|&p| if offset >= p { -v_max } else { v_max + 1 }))
+        }
+        Some(a) => {
+            // x_v = P_v − c = q·a + r with 0 ≤ r < a; 2^k = big_q·a + big_r
+            let (big_q, big_r) = ((1i128 << k).div_euclid(a), (1i128 << k).rem_euclid(a));
+            // t_v = −v_max for v ≤ y(−v_max) and v_max + 1 for v > y(v_max): only the values
+            // in between cost anything (none for a channel whose y is constant)
+            let y = |v: i128| {
+                let y = div_pow2_round_half_even(v * a + offset, k) + zero as i128;
+                y.clamp(lo as i128, hi as i128)
+            };
+            let (first, last) = (y(-v_max) - lo as i128, y(v_max) - lo as i128);
+            let mut prev = None;
+            for (i, &p) in (1..).zip(p_least) {
+                if i <= first || i > last {
+                    out.push(if i <= first { -v_max } else { v_max + 1 });
+                    continue;
+                }
+                let (q, r) = match prev {
+                    None => ((p - offset).div_euclid(a), (p - offset).rem_euclid(a)),
+                    Some((q, r, p_prev)) => {
+                        // P_v − P_{v−1} = 2^k + δ with |δ| ≤ 1
+                        let (mut q, mut r) = (q + big_q, r + big_r + (p - p_prev - (1i128 << k)));
+                        while r >= a {
+                            r -= a;
+                            q += 1;
+                        }
+                        while r < 0 {
+                            r += a;
+                            q -= 1;
+                        }
+                        (q, r)
+                    }
+                };
+                prev = Some((q, r, p));
+                // ⌈x/a⌉
+                out.push((q + i128::from(r > 0)).clamp(-v_max, v_max + 1));
+            }
+        }
     }
     out.push(v_max + 1);
 }
@@ -254,9 +297,11 @@ fn whole_steps(spec: &RequantSpec) -> Result<(bool, i128, Vec<Vec<Step>>), Model
     if multipliers.len() > MAX_TABLE_ROWS {
         return Err(too_many(multipliers.len()));
     }
+    let p_least: Vec<i128> =
+        (lo + 1..=hi).map(|v| least_p_rounding_to(v as i128 - zero as i128, k)).collect();
     let (mut whole, mut rows, mut t) = (Vec::with_capacity(multipliers.len()), 0, Vec::new());
     for (c, &a) in multipliers.iter().enumerate() {
-        channel_thresholds(a, offset, (k, zero, lo, hi), v_max, &mut t);
+        channel_thresholds(a, offset, &p_least, (k, zero, lo, hi), v_max, &mut t);
         let steps: Vec<Step> = t
             .windows(2)
             .zip(lo as i64..)
@@ -393,6 +438,10 @@ impl Layer for Threshold {
         if !(1..=LIMB_BITS).contains(&bits) {
             return None;
         }
+        // whole steps need 16-bit comparisons: decided from the piece count, without a rebuild
+        if bits < LIMB_BITS && pieces(&self.whole, bits) > MAX_CHUNKED_ROWS {
+            return None;
+        }
         let (p, whole) = (self.p.clone(), self.whole.clone());
         let t = Self::from_steps(p, self.input_mode, self.v_max, whole, bits);
         (t.range_bits() <= bits).then(|| Box::new(t) as Box<dyn Layer>)
@@ -478,7 +527,9 @@ mod tests {
             let lo = rng.gen_range(-128..=127);
             let hi = rng.gen_range(lo..=127);
             let params = (k, zero, lo, hi);
-            channel_thresholds(a, offset, params, v_max, &mut t);
+            let p_least: Vec<i128> =
+                (lo + 1..=hi).map(|v| least_p_rounding_to(v as i128 - zero as i128, k)).collect();
+            channel_thresholds(a, offset, &p_least, (k, zero, lo, hi), v_max, &mut t);
             assert_eq!(t, naive_thresholds(a, offset, params, v_max), "{a:?} {offset} {params:?}");
         }
     }
