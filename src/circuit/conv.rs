@@ -16,7 +16,7 @@
 //!
 //! The verifier never redoes the convolution; the prover's extra work is O(|W| + |X| + C·KH·OH·W).
 
-use super::{put, Layer, LayerWitness, Layout, ModelError, Tensor, TensorId};
+use super::{put, Layer, LayerWitness, Layout, ModelError, Tensor, TensorId, MAX_ENTRIES};
 use crate::error::{ProveError, VerifyError};
 use crate::field::{from_i64, row_combination_i8, Fp};
 use crate::lookup::prefix_indicator;
@@ -42,32 +42,51 @@ pub struct Axis {
 }
 
 impl Axis {
+    /// The output length, in checked arithmetic; `None` when there is no output, or when a
+    /// length, kernel, stride, dilation, pad or output padding is 0 where it cannot be or above
+    /// [`MAX_ENTRIES`] (so every index computation of [`Axis::source`] stays below 2^58 for
+    /// outputs within [`MAX_ENTRIES`]).
     pub fn out(&self) -> Option<usize> {
-        let span = self.dil.checked_mul(self.k.checked_sub(1)?)? + 1;
-        if self.stride == 0 || self.dil == 0 || self.k == 0 || self.len == 0 {
+        let fields =
+            [self.len, self.k, self.stride, self.dil, self.pad_lo, self.pad_hi, self.extra];
+        if fields.iter().any(|&f| f > MAX_ENTRIES)
+            || self.stride == 0
+            || self.dil == 0
+            || self.k == 0
+            || self.len == 0
+        {
             return None;
         }
-        if self.transposed {
+        let span = self.dil.checked_mul(self.k - 1)?.checked_add(1)?;
+        let pads = self.pad_lo.checked_add(self.pad_hi)?;
+        let out = if self.transposed {
             if self.extra >= self.stride.max(self.dil) {
                 return None;
             }
-            let full = (self.len - 1) * self.stride + span + self.extra;
-            return full.checked_sub(self.pad_lo + self.pad_hi).filter(|&o| o > 0);
-        }
-        let padded = self.len + self.pad_lo + self.pad_hi;
-        if padded < span {
-            return None;
-        }
-        Some((padded - span) / self.stride + 1)
+            let full = (self.len - 1).checked_mul(self.stride)?.checked_add(span)?;
+            full.checked_add(self.extra)?.checked_sub(pads).filter(|&o| o > 0)?
+        } else {
+            let padded = self.len.checked_add(pads)?;
+            padded.checked_sub(span)? / self.stride + 1
+        };
+        Some(out)
     }
 
     /// The input position that output o reads through tap kk, if there is one.
     pub fn source(&self, o: usize, kk: usize) -> Option<usize> {
+        let tap = kk.checked_mul(self.dil)?;
         if self.transposed {
-            let num = (o + self.pad_lo).checked_sub(kk * self.dil)?;
-            return (num % self.stride == 0).then_some(num / self.stride).filter(|&i| i < self.len);
+            let num = o.checked_add(self.pad_lo)?.checked_sub(tap)?;
+            return num
+                .checked_rem(self.stride)
+                .filter(|&r| r == 0)
+                .map(|_| num / self.stride)
+                .filter(|&i| i < self.len);
         }
-        (o * self.stride + kk * self.dil).checked_sub(self.pad_lo).filter(|&h| h < self.len)
+        o.checked_mul(self.stride)?
+            .checked_add(tap)?
+            .checked_sub(self.pad_lo)
+            .filter(|&h| h < self.len)
     }
 
     /// For eq tables e_out (output positions) and e_k (taps): H(h) = Σ_{o, kk ↦ h} e_out[o]·e_k[kk]
@@ -169,7 +188,8 @@ impl Conv {
         let g = geometry.groups.max(1);
         let [kh, kw] = geometry.kernel;
         let (cg, fg) = (c / g, features / g);
-        if weights.len() != c * fg * kh * kw {
+        let expected = c.checked_mul(fg).and_then(|n| n.checked_mul(kh)?.checked_mul(kw));
+        if expected != Some(weights.len()) {
             return Err(ModelError::Shape(format!(
                 "conv-transpose weights: {} (expected {c}·{fg}·{kh}·{kw})",
                 weights.len()
@@ -205,6 +225,7 @@ impl Conv {
                 "conv input must be [N, C, H, W], got {in_dims:?}"
             )));
         };
+        super::checked_entries(in_dims)?;
         let ConvGeometry { kernel, stride, dilation, pads, groups } = geometry;
         if groups == 0
             || !c.is_multiple_of(groups)
@@ -216,6 +237,13 @@ impl Conv {
             )));
         }
         let extra = transposed.unwrap_or([0, 0]);
+        let sizes = kernel.iter().chain(&stride).chain(&dilation).chain(&pads).chain(&extra);
+        if sizes.copied().any(|v| v > MAX_ENTRIES) {
+            return Err(ModelError::Shape(format!(
+                "conv geometry {geometry:?}, output padding {extra:?}: kernel, strides, \
+                 dilations, pads and output padding must be at most 2^28"
+            )));
+        }
         let h = Axis {
             transposed: transposed.is_some(),
             extra: extra[0],
@@ -241,6 +269,7 @@ impl Conv {
                 "conv geometry {geometry:?} leaves no output for {in_dims:?}"
             )));
         };
+        super::checked_entries(&[n, features, oh, ow])?;
         let taps = (c / groups).checked_mul(kernel[0]).and_then(|t| t.checked_mul(kernel[1]));
         let expected = taps.and_then(|t| t.checked_mul(features));
         let Some(taps) = taps.filter(|_| expected == Some(weights.len()) && bias.len() == features)

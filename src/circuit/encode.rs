@@ -10,8 +10,9 @@
 //! ```
 
 use super::{
-    ActivationLayer, Concat, Conv, ConvGeometry, Dense, IoQuant, Layer, MaxPool, Model, ModelError,
-    Multiplier, QParams, Requant, Scaled, TensorId, Threshold, Wiring,
+    checked_entries, ActivationLayer, Concat, Conv, ConvGeometry, Dense, IoQuant, Layer, MaxPool,
+    Model, ModelError, Multiplier, QParams, Requant, Scaled, TensorId, Threshold, Wiring,
+    MAX_ENTRIES, MAX_TABLE_ROWS,
 };
 use crate::quant::Activation;
 
@@ -111,6 +112,22 @@ impl LayerSpec {
             LayerSpec::Concat { inputs, in_dims, .. } => {
                 inputs.iter().copied().zip(in_dims.iter().cloned()).collect()
             }
+        }
+    }
+
+    /// A short name of the record's kind, for errors.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            LayerSpec::Dense { .. } => "dense",
+            LayerSpec::DenseStripped { .. } => "dense (weights committed)",
+            LayerSpec::Conv { .. } => "conv",
+            LayerSpec::Requant(_) => "requant",
+            LayerSpec::Threshold(_) => "threshold",
+            LayerSpec::Activation { .. } => "activation",
+            LayerSpec::Wiring { perm: None, .. } => "reshape",
+            LayerSpec::Wiring { perm: Some(_), .. } => "transpose",
+            LayerSpec::MaxPool { .. } => "maxpool",
+            LayerSpec::Concat { .. } => "concat",
         }
     }
 
@@ -454,13 +471,22 @@ impl Model {
         let input_dims = r.dims()?;
         let count = r.count(1)?;
         let mut layers = Vec::with_capacity(count);
+        // the dimensions of the tensors decoded so far, their entries and the shared table's rows:
+        // every layer is checked against them before it is built, so that nothing proportional
+        // to a declared size is allocated or computed before the size is justified
+        let mut budget = Budget::new(&input_dims).map_err(|e| r.error(&e.to_string()))?;
         for i in 0..count {
+            let start = r.offset;
             let spec = LayerSpec::decode(&mut r)?;
-            layers.push(spec.build().map_err(|e| ModelError::Layer {
+            let err = |reason: String| ModelError::Layer {
                 layer: i,
-                kind: "decoded",
-                reason: e.to_string(),
-            })?);
+                kind: spec.kind(),
+                reason: format!("{reason} (record at byte {start})"),
+            };
+            budget.check_inputs(&spec).map_err(err)?;
+            let layer = spec.build().map_err(|e| err(e.to_string()))?;
+            budget.add(layer.as_ref()).map_err(err)?;
+            layers.push(layer);
         }
         let io = match r.u8()? {
             0 => None,
@@ -504,6 +530,53 @@ impl Model {
             ))),
             None => Ok(model),
         }
+    }
+}
+
+/// What the layers decoded so far justify: their tensors' dimensions, the entries of all
+/// tensors (at most [`MAX_ENTRIES`]) and the shared table's rows (at most [`MAX_TABLE_ROWS`]).
+struct Budget {
+    dims: Vec<Vec<usize>>,
+    entries: usize,
+    rows: usize,
+}
+
+impl Budget {
+    fn new(input_dims: &[usize]) -> Result<Self, ModelError> {
+        let entries = checked_entries(input_dims)?;
+        Ok(Self { dims: vec![input_dims.to_vec()], entries, rows: 0 })
+    }
+
+    /// Every input the layer declares is a tensor decoded before it, of the declared dimensions
+    /// (checked before the layer is built: its constructor trusts them).
+    fn check_inputs(&self, spec: &LayerSpec) -> Result<(), String> {
+        for (t, want) in spec.declared_inputs() {
+            match self.dims.get(t) {
+                Some(have) if *have == want => {}
+                Some(have) => {
+                    return Err(format!(
+                        "built for an input tensor {t} of dimensions {want:?}, which has {have:?}"
+                    ))
+                }
+                None => return Err(format!("input tensor {t} is not computed before this layer")),
+            }
+        }
+        Ok(())
+    }
+
+    /// Adds a built layer's output and table rows.
+    fn add(&mut self, layer: &dyn Layer) -> Result<(), String> {
+        let len = checked_entries(layer.output_dims()).map_err(|e| e.to_string())?;
+        self.entries = self.entries.saturating_add(len);
+        if self.entries > MAX_ENTRIES {
+            return Err(format!("the model's tensors exceed {MAX_ENTRIES} entries in all"));
+        }
+        self.rows = self.rows.saturating_add(layer.table_lookup().map_or(0, |t| t.rows.len()));
+        if self.rows > MAX_TABLE_ROWS {
+            return Err(format!("the shared lookup table exceeds {MAX_TABLE_ROWS} rows"));
+        }
+        self.dims.push(layer.output_dims().to_vec());
+        Ok(())
     }
 }
 
@@ -612,13 +685,13 @@ impl Reader<'_> {
         let n = self.count(8)?;
         (0..n).map(|_| self.usize()).collect()
     }
-    /// Tensor dimensions, at most 2^28 entries in all (a model file cannot ask for more memory
+    /// Tensor dimensions within [`checked_entries`] (a model file cannot ask for more memory
     /// than a real network needs).
     fn dims(&mut self) -> Result<Vec<usize>, ModelError> {
         let d = self.usizes()?;
-        match d.iter().try_fold(1usize, |acc, &x| acc.checked_mul(x)) {
-            Some(n) if n <= 1 << 28 => Ok(d),
-            _ => Err(self.error("dimensions of at most 2^28 entries")),
+        match checked_entries(&d) {
+            Ok(_) => Ok(d),
+            Err(_) => Err(self.error("dimensions of at most 2^28 entries and 16 axes")),
         }
     }
     fn array<const N: usize>(&mut self) -> Result<[usize; N], ModelError> {

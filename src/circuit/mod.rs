@@ -60,8 +60,10 @@ pub struct Tensor {
 }
 
 impl Tensor {
+    /// # Errors
+    /// Dimensions beyond [`checked_entries`], or data of another length.
     pub fn new(dims: Vec<usize>, data: Vec<i64>) -> Result<Self, ModelError> {
-        let len: usize = dims.iter().product();
+        let len = checked_entries(&dims)?;
         if len != data.len() {
             return Err(ModelError::Shape(format!(
                 "a tensor of dimensions {dims:?} needs {len} entries, got {}",
@@ -108,6 +110,50 @@ pub enum ModelError {
     Layer { layer: usize, kind: &'static str, reason: String },
     #[error("invalid parameter: {0}")]
     Parameter(String),
+    /// A lookup table above the shared table's rows ([`MAX_TABLE_ROWS`]), found before its rows
+    /// are built (a builder falls back to a gadget without a table).
+    #[error("a lookup table of at least {rows} rows, above the shared table's {max}")]
+    TableRows { rows: usize, max: usize },
+}
+
+/// Entries of one tensor, and of all of a model's tensors together: a model cannot ask for
+/// more memory than a real network needs (2^28 int64 entries are 2 GiB of witness).
+pub const MAX_ENTRIES: usize = 1 << 28;
+/// Axes of a tensor.
+pub const MAX_RANK: usize = 16;
+/// Variables of a tensor's padded layout (every axis padded on its own: 2^28 entries need at
+/// most 36), far below the 64 a `usize` index holds.
+pub const MAX_NUM_VARS: usize = 40;
+
+/// The entries of a tensor of dimensions `dims`, in checked arithmetic.
+///
+/// # Errors
+/// More than [`MAX_RANK`] axes, an axis or a product above [`MAX_ENTRIES`], or a padded layout
+/// of more than [`MAX_NUM_VARS`] variables. An axis of length 0 gives 0 entries.
+pub fn checked_entries(dims: &[usize]) -> Result<usize, ModelError> {
+    let too_big = || {
+        ModelError::Shape(format!(
+            "dimensions {:?}{}: more than {MAX_RANK} axes, 2^28 entries or {MAX_NUM_VARS} \
+             layout variables",
+            &dims[..dims.len().min(MAX_RANK + 1)],
+            if dims.len() > MAX_RANK + 1 { " …" } else { "" }
+        ))
+    };
+    if dims.len() > MAX_RANK {
+        return Err(too_big());
+    }
+    let (mut len, mut num_vars) = (1usize, 0usize);
+    for &d in dims {
+        if d > MAX_ENTRIES {
+            return Err(too_big());
+        }
+        len = len.checked_mul(d).filter(|&l| l <= MAX_ENTRIES).ok_or_else(too_big)?;
+        num_vars += crate::poly::num_vars_for(d);
+    }
+    if num_vars > MAX_NUM_VARS {
+        return Err(too_big());
+    }
+    Ok(len)
 }
 
 /// What a layer computes and commits for one input.
@@ -334,7 +380,8 @@ impl Model {
         input_dims: Vec<usize>,
         layers: Vec<Box<dyn Layer>>,
     ) -> Result<Self, ModelError> {
-        if input_dims.iter().product::<usize>() == 0 {
+        let mut entries = checked_entries(&input_dims)?;
+        if entries == 0 {
             return Err(ModelError::Shape(format!("empty input {input_dims:?}")));
         }
         let mut dims: Vec<Vec<usize>> = vec![input_dims.clone()];
@@ -375,8 +422,15 @@ impl Model {
                     }
                 }
             }
-            if l.output_dims().iter().product::<usize>() == 0 {
+            let len = checked_entries(l.output_dims()).map_err(|e| err(e.to_string()))?;
+            if len == 0 {
                 return Err(err("empty output".into()));
+            }
+            entries = entries.saturating_add(len);
+            if entries > MAX_ENTRIES {
+                return Err(err(format!(
+                    "the model's tensors exceed {MAX_ENTRIES} entries in all"
+                )));
             }
             dims.push(l.output_dims().to_vec());
         }
@@ -400,9 +454,7 @@ impl Model {
             }
         }
         if rows > MAX_TABLE_ROWS {
-            return Err(ModelError::Shape(format!(
-                "the shared lookup table would have {rows} rows, above 2^16"
-            )));
+            return Err(ModelError::TableRows { rows, max: MAX_TABLE_ROWS });
         }
         let mut model =
             Self { name: name.into(), input_dims, layers, io: None, range_bits, digest: [0; 32] };

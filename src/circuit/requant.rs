@@ -271,10 +271,7 @@ pub(crate) fn check_parameters(
             "requantization k = {k}, z = {zero}, clamp [{lo}, {hi}]"
         )));
     }
-    let len = dims
-        .iter()
-        .try_fold(1usize, |n, &d| n.checked_mul(d))
-        .ok_or_else(|| ModelError::Shape(format!("dimensions {dims:?} overflow usize")))?;
+    let len = super::checked_entries(dims)?;
     if !offsets.is_empty() && offsets.len() != len {
         return Err(ModelError::Shape(format!("{} offsets for {len} elements", offsets.len())));
     }

@@ -30,7 +30,7 @@ use super::requant::{
 use super::{
     put, Layer, LayerWitness, ModelError, Multiplier, Scaled, TableLookup, Tensor, TensorId,
 };
-use super::{RequantSpec, LIMB_BITS};
+use super::{RequantSpec, LIMB_BITS, MAX_TABLE_ROWS};
 use crate::quant::div_pow2_round_half_even;
 
 const E1: [&str; 8] = ["e1_0", "e1_1", "e1_2", "e1_3", "e1_4", "e1_5", "e1_6", "e1_7"];
@@ -64,8 +64,10 @@ pub struct Threshold {
     direct: bool,
     /// Steps are cut into pieces of at most 2^piece_bits values (when the table stays small).
     piece_bits: u32,
-    /// steps[c]: the table rows (y, [t₁, t₂)) of channel c, sorted, partitioning [−v_max,
+    /// whole[c]: the non-empty steps (y, [t₁, t₂)) of channel c, sorted, partitioning [−v_max,
     /// v_max + 1) (one "channel" in sum mode and for a per-tensor multiplier).
+    whole: Vec<Vec<Step>>,
+    /// steps[c]: the table rows of channel c: its whole steps, or their pieces.
     steps: Vec<Vec<Step>>,
     names: Vec<&'static str>,
 }
@@ -101,100 +103,53 @@ impl Threshold {
         if !(1..=LIMB_BITS).contains(&piece_bits) {
             return Err(ModelError::Parameter(format!("pieces of 2^{piece_bits} values")));
         }
-        let RequantSpec { kind, scaled, offset, offsets, k, zero, lo, hi, dims } = spec;
-        let p_max = check_parameters(&scaled, offset, &offsets, (k, zero, lo, hi), &dims, 1 << 62)?;
-        let input_mode = scaled.len() == 1
-            && offsets.is_empty()
-            && !matches!(scaled[0].multiplier, Multiplier::Element(_));
-        let v_max = if input_mode { scaled[0].bound } else { p_max };
-        if p_max >= 1 << 94 || v_max >= 1 << 62 {
-            return Err(ModelError::Parameter(format!(
-                "|V| can reach {v_max} ≥ 2^62 (thresholds are i64 advice)"
-            )));
-        }
-        // the step function of each channel and its thresholds
-        let multipliers: Vec<Option<i128>> =
-            match (&scaled.first().map(|s| &s.multiplier), input_mode) {
-                (Some(Multiplier::Channel(v)), true) => {
-                    v.iter().map(|&a| Some(a as i128)).collect()
-                }
-                (Some(Multiplier::Tensor(a)), true) => vec![Some(*a as i128)],
-                _ => vec![None],
-            };
-        let thresholds: Vec<Vec<i128>> = multipliers
-            .iter()
-            .map(|&a| {
-                let y = |v: i128| -> i128 {
-                    let p = a.map_or(v, |a| v * a + offset);
-                    (div_pow2_round_half_even(p, k) + zero as i128).clamp(lo as i128, hi as i128)
-                };
-                (lo..=hi + 1)
-                    .map(|v| {
-                        if v == lo {
-                            return -v_max;
+        let (input_mode, v_max, whole) = whole_steps(&spec)?;
+        Ok(Self::from_steps(spec, input_mode, v_max, whole, piece_bits))
+    }
+
+    /// The layer with the whole steps `whole` cut into pieces of at most 2^piece_bits values
+    /// when that keeps the table within [`MAX_CHUNKED_ROWS`] rows, so that e₁, e₂ are single
+    /// limbs. O(rows): rebuilding for another piece width never recomputes thresholds.
+    fn from_steps(
+        p: RequantSpec,
+        input_mode: bool,
+        v_max: i128,
+        whole: Vec<Vec<Step>>,
+        piece_bits: u32,
+    ) -> Self {
+        let piece = 1u128 << piece_bits;
+        let chunked = pieces(&whole, piece_bits) <= MAX_CHUNKED_ROWS;
+        // whole steps are compared in 16-bit limbs, whatever piece width was asked for
+        let piece_bits = if chunked { piece_bits } else { LIMB_BITS };
+        let steps: Vec<Vec<Step>> = if chunked {
+            whole
+                .iter()
+                .map(|channel| {
+                    let mut out = Vec::new();
+                    for st in channel {
+                        let mut start = st.t1;
+                        while start < st.t2 {
+                            let end = (start + piece as i128).min(st.t2);
+                            out.push(Step { y: st.y, t1: start, t2: end });
+                            start = end;
                         }
-                        // least V in [−v_max, v_max + 1] with y(V) ≥ v (v_max + 1: none)
-                        let (mut a, mut b) = (-v_max, v_max + 1);
-                        while a < b {
-                            let mid = a + (b - a) / 2;
-                            if y(mid) >= v as i128 {
-                                b = mid;
-                            } else {
-                                a = mid + 1;
-                            }
-                        }
-                        a
-                    })
-                    .collect()
-            })
-            .collect();
-        // the steps (y, [t₁, t₂)) of each channel, the non-empty ones; split into pieces of at most
-        // 2^piece_bits when that keeps the table small, so that e₁, e₂ are single limbs
-        let piece = 1i128 << piece_bits;
-        let pieces: usize = thresholds
-            .iter()
-            .flat_map(|t| t.windows(2).map(|w| ((w[1] - w[0]) as u128).div_ceil(piece as u128)))
-            .map(|n| n as usize)
-            .sum();
-        let chunked = pieces <= MAX_CHUNKED_ROWS;
-        let steps: Vec<Vec<Step>> = thresholds
-            .iter()
-            .map(|t| {
-                let mut out = Vec::new();
-                for (i, w) in t.windows(2).enumerate() {
-                    let y = lo as i64 + i as i64;
-                    let mut start = w[0];
-                    while start < w[1] {
-                        let end = if chunked { (start + piece).min(w[1]) } else { w[1] };
-                        out.push(Step { y, t1: start, t2: end });
-                        start = end;
                     }
-                }
-                out
-            })
-            .collect();
+                    out
+                })
+                .collect()
+        } else {
+            whole.clone()
+        };
+        // at most 8 limbs: |V| < 2^62 (`whole_steps`)
         let limbs = if chunked { 1 } else { limbs_for(2 * v_max + 1) };
-        if limbs > E1.len() {
-            return Err(ModelError::Parameter(format!("{limbs} limbs for |V| ≤ {v_max}")));
-        }
         let direct = input_mode && limbs == 1;
         let mut names = vec!["y", "t1", "t2"];
         if !direct {
             names.extend_from_slice(&E1[..limbs]);
             names.extend_from_slice(&E2[..limbs]);
         }
-        let inputs = scaled.iter().map(|s| s.tensor).collect();
-        Ok(Self {
-            p: RequantSpec { kind, scaled, offset, offsets, k, zero, lo, hi, dims },
-            inputs,
-            input_mode,
-            v_max,
-            limbs,
-            direct,
-            piece_bits,
-            steps,
-            names,
-        })
+        let inputs = p.scaled.iter().map(|s| s.tensor).collect();
+        Self { p, inputs, input_mode, v_max, limbs, direct, piece_bits, whole, steps, names }
     }
 
     fn per_channel(&self) -> bool {
@@ -226,6 +181,141 @@ impl Threshold {
             p_poly(&self.p.scaled, self.p.offset, !self.p.offsets.is_empty())
         }
     }
+}
+
+/// The least P with round_half_even(P/2^k) ≥ m: m·2^k − 2^(k−1) when that rounds up (m even),
+/// else one more.
+fn least_p_rounding_to(m: i128, k: u32) -> i128 {
+    if k == 0 {
+        return m;
+    }
+    let base = (m << k) - (1i128 << (k - 1));
+    if div_pow2_round_half_even(base, k) >= m {
+        base
+    } else {
+        base + 1
+    }
+}
+
+/// The pieces of at most 2^piece_bits values the steps cut into (saturating).
+fn pieces(whole: &[Vec<Step>], piece_bits: u32) -> usize {
+    whole.iter().flatten().fold(0usize, |n, st| {
+        let k = ((st.t2 - st.t1) as u128).div_ceil(1 << piece_bits);
+        n.saturating_add(usize::try_from(k).unwrap_or(usize::MAX))
+    })
+}
+
+/// The thresholds t_v (v = lo ..= hi + 1) of y(V) = clamp(round_half_even(p/2^k) + z, lo, hi)
+/// with p = V·a + c (input mode) or p = V (sum mode, `a` = None): t_lo = −v_max, and t_v the
+/// least V in [−v_max, v_max] with y(V) ≥ v (v_max + 1 if none). In closed form, O(1) each:
+/// for lo < v ≤ hi, y(V) ≥ v ⟺ round_half_even(p/2^k) ≥ v − z ⟺ p ≥ P_v (the clamp is monotone
+/// and v inside it) ⟺ V ≥ ⌈(P_v − c)/a⌉.
+///
+/// `p_least[i]` is P_v for v = lo + 1 + i ([`least_p_rounding_to`], the same for every channel);
+/// consecutive P_v differ by 2^k ± 1, so ⌈(P_v − c)/a⌉ follows from the previous quotient and
+/// remainder with two divisions per channel in all.
+fn channel_thresholds(
+    a: Option<i128>,
+    offset: i128,
+    p_least: &[i128],
+    (k, zero, lo, hi): (u32, i32, i32, i32),
+    v_max: i128,
+    out: &mut Vec<i128>,
+) {
+    out.clear();
+    out.push(-v_max);
+    match a {
+        None => out.extend(p_least.iter().map(|&p| p.clamp(-v_max, v_max + 1))),
+        Some(0) => {
+            out.extend(p_least.iter().map(|&p| if offset >= p { -v_max } else { v_max + 1 }))
+        }
+        Some(a) => {
+            // x_v = P_v − c = q·a + r with 0 ≤ r < a; 2^k = big_q·a + big_r
+            let (big_q, big_r) = ((1i128 << k).div_euclid(a), (1i128 << k).rem_euclid(a));
+            // t_v = −v_max for v ≤ y(−v_max) and v_max + 1 for v > y(v_max): only the values
+            // in between cost anything (none for a channel whose y is constant)
+            let y = |v: i128| {
+                let y = div_pow2_round_half_even(v * a + offset, k) + zero as i128;
+                y.clamp(lo as i128, hi as i128)
+            };
+            let (first, last) = (y(-v_max) - lo as i128, y(v_max) - lo as i128);
+            let mut prev = None;
+            for (i, &p) in (1..).zip(p_least) {
+                if i <= first || i > last {
+                    out.push(if i <= first { -v_max } else { v_max + 1 });
+                    continue;
+                }
+                let (q, r) = match prev {
+                    None => ((p - offset).div_euclid(a), (p - offset).rem_euclid(a)),
+                    Some((q, r, p_prev)) => {
+                        // P_v − P_{v−1} = 2^k + δ with |δ| ≤ 1
+                        let (mut q, mut r) = (q + big_q, r + big_r + (p - p_prev - (1i128 << k)));
+                        while r >= a {
+                            r -= a;
+                            q += 1;
+                        }
+                        while r < 0 {
+                            r += a;
+                            q -= 1;
+                        }
+                        (q, r)
+                    }
+                };
+                prev = Some((q, r, p));
+                // ⌈x/a⌉
+                out.push((q + i128::from(r > 0)).clamp(-v_max, v_max + 1));
+            }
+        }
+    }
+    out.push(v_max + 1);
+}
+
+/// Whether the layer is in input mode, the bound v_max on |V|, and the non-empty steps of each
+/// channel. A table of more than [`MAX_TABLE_ROWS`] rows is refused before it is built, from
+/// the channel count first (every channel has a step): O(channels · 2^8) work in all.
+fn whole_steps(spec: &RequantSpec) -> Result<(bool, i128, Vec<Vec<Step>>), ModelError> {
+    let RequantSpec { scaled, offset, offsets, k, zero, lo, hi, dims, .. } = spec;
+    let (offset, k, zero, lo, hi) = (*offset, *k, *zero, *lo, *hi);
+    let p_max = check_parameters(scaled, offset, offsets, (k, zero, lo, hi), dims, 1 << 62)?;
+    let input_mode = scaled.len() == 1
+        && offsets.is_empty()
+        && !matches!(scaled[0].multiplier, Multiplier::Element(_));
+    let v_max = if input_mode { scaled[0].bound } else { p_max };
+    if p_max >= 1 << 94 || v_max >= 1 << 62 {
+        return Err(ModelError::Parameter(format!(
+            "|V| can reach {v_max} ≥ 2^62 (thresholds are i64 advice)"
+        )));
+    }
+    // the multiplier of each channel (None: V is P itself)
+    let multipliers: Vec<Option<i128>> = match (&scaled.first().map(|s| &s.multiplier), input_mode)
+    {
+        (Some(Multiplier::Channel(v)), true) => v.iter().map(|&a| Some(a as i128)).collect(),
+        (Some(Multiplier::Tensor(a)), true) => vec![Some(*a as i128)],
+        _ => vec![None],
+    };
+    let too_many = |rows: usize| ModelError::TableRows { rows, max: MAX_TABLE_ROWS };
+    if multipliers.len() > MAX_TABLE_ROWS {
+        return Err(too_many(multipliers.len()));
+    }
+    let p_least: Vec<i128> =
+        (lo + 1..=hi).map(|v| least_p_rounding_to(v as i128 - zero as i128, k)).collect();
+    let (mut whole, mut rows, mut t) = (Vec::with_capacity(multipliers.len()), 0, Vec::new());
+    for (c, &a) in multipliers.iter().enumerate() {
+        channel_thresholds(a, offset, &p_least, (k, zero, lo, hi), v_max, &mut t);
+        let steps: Vec<Step> = t
+            .windows(2)
+            .zip(lo as i64..)
+            .filter(|(w, _)| w[0] < w[1])
+            .map(|(w, y)| Step { y, t1: w[0], t2: w[1] })
+            .collect();
+        rows += steps.len();
+        // every later channel adds a row at least
+        if rows + (multipliers.len() - c - 1) > MAX_TABLE_ROWS {
+            return Err(too_many(rows + (multipliers.len() - c - 1)));
+        }
+        whole.push(steps);
+    }
+    Ok((input_mode, v_max, whole))
 }
 
 impl Layer for Threshold {
@@ -345,7 +435,15 @@ impl Layer for Threshold {
     }
 
     fn with_range_bits(&self, bits: u32) -> Option<Box<dyn Layer>> {
-        let t = Self::with_piece_bits(self.p.clone(), bits).ok()?;
+        if !(1..=LIMB_BITS).contains(&bits) {
+            return None;
+        }
+        // whole steps need 16-bit comparisons: decided from the piece count, without a rebuild
+        if bits < LIMB_BITS && pieces(&self.whole, bits) > MAX_CHUNKED_ROWS {
+            return None;
+        }
+        let (p, whole) = (self.p.clone(), self.whole.clone());
+        let t = Self::from_steps(p, self.input_mode, self.v_max, whole, bits);
         (t.range_bits() <= bits).then(|| Box::new(t) as Box<dyn Layer>)
     }
 
@@ -363,5 +461,76 @@ impl Layer for Threshold {
             columns.push(Var::Coef(0));
         }
         Some(TableLookup { columns, rows: self.rows() })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::{Rng, SeedableRng};
+    use rand_chacha::ChaCha20Rng;
+
+    /// The thresholds by binary search over V (the definition), as the layer computed them before
+    /// the closed form.
+    fn naive_thresholds(
+        a: Option<i128>,
+        offset: i128,
+        (k, zero, lo, hi): (u32, i32, i32, i32),
+        v_max: i128,
+    ) -> Vec<i128> {
+        let y = |v: i128| -> i128 {
+            let p = a.map_or(v, |a| v * a + offset);
+            (div_pow2_round_half_even(p, k) + zero as i128).clamp(lo as i128, hi as i128)
+        };
+        (lo..=hi + 1)
+            .map(|v| {
+                if v == lo {
+                    return -v_max;
+                }
+                let (mut a, mut b) = (-v_max, v_max + 1);
+                while a < b {
+                    let mid = a + (b - a) / 2;
+                    if y(mid) >= v as i128 {
+                        b = mid;
+                    } else {
+                        a = mid + 1;
+                    }
+                }
+                a
+            })
+            .collect()
+    }
+
+    #[test]
+    fn closed_form_thresholds_match_the_binary_search() {
+        let mut rng = ChaCha20Rng::seed_from_u64(170);
+        let mut t = Vec::new();
+        for case in 0..4000 {
+            let k = rng.gen_range(0..=62u32);
+            let v_max: i128 = match case % 3 {
+                0 => rng.gen_range(0..300),
+                1 => 1 << rng.gen_range(0..62),
+                _ => rng.gen_range(0..(1i128 << 61)),
+            };
+            let a = match case % 5 {
+                0 => None,
+                1 => Some(0),
+                2 => Some(rng.gen_range(1..8)),
+                _ => Some(rng.gen_range(0..(1i128 << 31))),
+            };
+            let width = rng.gen_range(0..80);
+            let offset = match case % 4 {
+                0 => 0,
+                _ => rng.gen_range(-(1i128 << width)..=(1i128 << 40)),
+            };
+            let zero = rng.gen_range(-128..=127);
+            let lo = rng.gen_range(-128..=127);
+            let hi = rng.gen_range(lo..=127);
+            let params = (k, zero, lo, hi);
+            let p_least: Vec<i128> =
+                (lo + 1..=hi).map(|v| least_p_rounding_to(v as i128 - zero as i128, k)).collect();
+            channel_thresholds(a, offset, &p_least, (k, zero, lo, hi), v_max, &mut t);
+            assert_eq!(t, naive_thresholds(a, offset, params, v_max), "{a:?} {offset} {params:?}");
+        }
     }
 }

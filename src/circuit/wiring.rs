@@ -19,20 +19,23 @@ pub struct Wiring {
     inputs: [TensorId; 1],
     in_layout: Layout,
     out_layout: Layout,
-    /// π: output row-major index → input row-major index.
-    source: Vec<usize>,
+    /// The axis permutation (empty for a reshape) and the input's row-major strides: π is
+    /// computed entry by entry ([`Wiring::sources`]), so building a layer costs O(rank).
     perm: Vec<usize>,
+    in_strides: Vec<usize>,
 }
 
 impl Wiring {
     /// Same entries in the same row-major order, new dimensions (flatten is a reshape).
+    ///
+    /// # Errors
+    /// Dimensions beyond [`super::checked_entries`], or of different entry counts.
     pub fn reshape(
         input: TensorId,
         in_dims: &[usize],
         out_dims: Vec<usize>,
     ) -> Result<Self, ModelError> {
-        let len: usize = in_dims.iter().product();
-        if out_dims.iter().product::<usize>() != len {
+        if super::checked_entries(in_dims)? != super::checked_entries(&out_dims)? {
             return Err(ModelError::Shape(format!("cannot reshape {in_dims:?} to {out_dims:?}")));
         }
         Ok(Self {
@@ -40,17 +43,21 @@ impl Wiring {
             inputs: [input],
             in_layout: Layout::new(in_dims),
             out_layout: Layout::new(&out_dims),
-            source: (0..len).collect(),
             perm: Vec::new(),
+            in_strides: Vec::new(),
         })
     }
 
     /// output dims[d] = input dims[perm[d]] (ONNX Transpose).
+    ///
+    /// # Errors
+    /// Dimensions beyond [`super::checked_entries`], or `perm` not a permutation of the axes.
     pub fn transpose(
         input: TensorId,
         in_dims: &[usize],
         perm: Vec<usize>,
     ) -> Result<Self, ModelError> {
+        super::checked_entries(in_dims)?;
         let r = in_dims.len();
         let mut seen = vec![false; r];
         if perm.len() != r || perm.iter().any(|&p| p >= r || std::mem::replace(&mut seen[p], true))
@@ -58,38 +65,43 @@ impl Wiring {
             return Err(ModelError::Shape(format!("{perm:?} is not a permutation of {r} axes")));
         }
         let out_dims: Vec<usize> = perm.iter().map(|&p| in_dims[p]).collect();
+        // products of suffixes of dimensions with at most 2^28 entries: no overflow
         let mut in_strides = vec![1usize; r];
         for a in (0..r.saturating_sub(1)).rev() {
             in_strides[a] = in_strides[a + 1] * in_dims[a + 1];
         }
-        let len: usize = in_dims.iter().product();
-        let source = (0..len)
-            .map(|mut i| {
-                let mut src = 0;
-                for d in (0..r).rev() {
-                    src += (i % out_dims[d]) * in_strides[perm[d]];
-                    i /= out_dims[d];
-                }
-                src
-            })
-            .collect();
         Ok(Self {
             kind: "transpose",
             inputs: [input],
             in_layout: Layout::new(in_dims),
             out_layout: Layout::new(&out_dims),
-            source,
             perm,
+            in_strides,
+        })
+    }
+
+    /// π(i) for every output row-major index i, in order: the input index it reads.
+    fn sources(&self) -> impl Iterator<Item = usize> + '_ {
+        let out = self.out_layout.dims();
+        (0..self.out_layout.len()).map(move |mut i| {
+            if self.perm.is_empty() {
+                return i;
+            }
+            let mut src = 0;
+            for d in (0..out.len()).rev() {
+                src += (i % out[d]) * self.in_strides[self.perm[d]];
+                i /= out[d];
+            }
+            src
         })
     }
 
     /// w̃(ρ) = Σ_i eq(r, pad_out(i))·eq(ρ, pad_in(π(i))).
     fn wiring_eval(&self, r: &[Fp], rho: &[Fp]) -> Fp {
         let (er, erho) = (eq_evals(r), eq_evals(rho));
-        self.source
-            .iter()
+        self.sources()
             .enumerate()
-            .map(|(i, &j)| er[self.out_layout.pad_index(i)] * erho[self.in_layout.pad_index(j)])
+            .map(|(i, j)| er[self.out_layout.pad_index(i)] * erho[self.in_layout.pad_index(j)])
             .sum()
     }
 
@@ -130,7 +142,7 @@ impl Layer for Wiring {
     }
 
     fn forward(&self, inputs: &[&Tensor]) -> Result<LayerWitness, ModelError> {
-        let data = self.source.iter().map(|&j| inputs[0].data[j]).collect();
+        let data = self.sources().map(|j| inputs[0].data[j]).collect();
         Ok(LayerWitness {
             output: Tensor::new(self.out_layout.dims().to_vec(), data)?,
             advice: Vec::new(),
@@ -152,7 +164,7 @@ impl Layer for Wiring {
         }
         let er = eq_evals(&claim.point);
         let mut w = vec![Fp::default(); self.in_layout.padded_len()];
-        for (i, &j) in self.source.iter().enumerate() {
+        for (i, j) in self.sources().enumerate() {
             w[self.in_layout.pad_index(j)] = er[self.out_layout.pad_index(i)];
         }
         let x = self.in_layout.pad_fp(&inputs[0].data);

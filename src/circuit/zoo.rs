@@ -149,9 +149,13 @@ impl Builder {
                 lo,
                 hi,
                 dims.clone(),
-            )?;
-            if t.table_lookup().is_some_and(|tl| tl.rows.len() <= MAX_THRESHOLD_ROWS) {
-                return Ok(self.push(t));
+            );
+            match t {
+                Ok(t) if t.table_lookup().is_some_and(|tl| tl.rows.len() <= MAX_THRESHOLD_ROWS) => {
+                    return Ok(self.push(t));
+                }
+                Ok(_) | Err(ModelError::TableRows { .. }) => {}
+                Err(e) => return Err(e),
             }
         }
         Ok(self.push(Requant::with_offsets(kind, scaled, offset, offsets, k, zero, lo, hi, dims)?))
