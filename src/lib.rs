@@ -29,6 +29,7 @@
 #![warn(missing_debug_implementations, rust_2018_idioms)]
 
 pub mod circuit;
+pub mod codec;
 pub mod error;
 pub mod field;
 pub mod gkr;

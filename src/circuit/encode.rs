@@ -14,6 +14,7 @@ use super::{
     Model, ModelError, Multiplier, QParams, Requant, Scaled, TensorId, Threshold, Wiring,
     MAX_ENTRIES, MAX_TABLE_ROWS,
 };
+use crate::codec::{ByteReader as Reader, ByteWriter as Writer, Sink};
 use crate::quant::Activation;
 
 pub const MAGIC: [u8; 4] = *b"GKRM";
@@ -301,16 +302,16 @@ impl LayerSpec {
             1 => {
                 let (input, in_dims, input_zero, features) =
                     (r.usize()?, r.dims()?, r.i32()?, r.usize()?);
-                let kernel = r.array::<2>()?;
-                let stride = r.array::<2>()?;
-                let dilation = r.array::<2>()?;
-                let pads = r.array::<4>()?;
+                let kernel = r.sizes::<2>()?;
+                let stride = r.sizes::<2>()?;
+                let dilation = r.sizes::<2>()?;
+                let pads = r.sizes::<4>()?;
                 let groups = r.usize()?;
                 let op = r.usizes()?;
                 let output_padding = match op.as_slice() {
                     [] => None,
                     &[a, b] => Some([a, b]),
-                    _ => return Err(r.error("an output padding pair")),
+                    _ => return Err(r.error("an output padding pair").into()),
                 };
                 LayerSpec::Conv {
                     input,
@@ -345,7 +346,7 @@ impl LayerSpec {
                         (0, &[a]) => Multiplier::Tensor(a),
                         (1, _) => Multiplier::Channel(v),
                         (2, _) => Multiplier::Element(v),
-                        _ => return Err(r.error("a multiplier kind")),
+                        _ => return Err(r.error("a multiplier kind").into()),
                     };
                     scaled.push(Scaled { tensor, multiplier, bound });
                 }
@@ -398,17 +399,19 @@ impl LayerSpec {
             // tag 8 was a stripped dense layer with stored column sums, hash and bound, which
             // nothing tied to the commitment (the digest did not cover them): refused
             8 => {
-                return Err(r.error(
-                    "a current layer tag (tag 8 is a model commitment of an \
+                return Err(r
+                    .error(
+                        "a current layer tag (tag 8 is a model commitment of an \
                  older gkrnet with stored column sums: commit the model again)",
-                ))
+                    )
+                    .into())
             }
             9 => {
                 let (input, in_dims, input_zero, features) =
                     (r.usize()?, r.dims()?, r.i32()?, r.usize()?);
                 LayerSpec::DenseStripped { input, in_dims, input_zero, features, bias: r.i32s()? }
             }
-            _ => return Err(r.error("a layer tag")),
+            _ => return Err(r.error("a layer tag").into()),
         })
     }
 }
@@ -420,8 +423,8 @@ impl Model {
     /// A layer whose kind has no encoding ([`Layer::spec`] is `None`).
     pub fn encode(&self) -> Result<Vec<u8>, ModelError> {
         let mut w = Writer(Vec::new());
-        w.0.extend_from_slice(&MAGIC);
-        w.0.extend_from_slice(&VERSION.to_le_bytes());
+        w.raw(&MAGIC);
+        w.u16(VERSION);
         w.bytes(self.name.as_bytes());
         self.encode_body(&mut w)?;
         Ok(w.0)
@@ -445,7 +448,7 @@ impl Model {
             Some(io) => {
                 w.u8(1);
                 for q in [io.input, io.output] {
-                    w.0.put(&q.scale.to_bits().to_le_bytes());
+                    w.u64(q.scale.to_bits());
                     w.i64(q.zero as i64);
                 }
                 w.u8(io.softmax as u8);
@@ -456,18 +459,17 @@ impl Model {
 
     /// Decodes and rebuilds a model; errors name the byte offset or the layer.
     pub fn decode(bytes: &[u8]) -> Result<Model, ModelError> {
-        let mut r = Reader { bytes, offset: 0 };
-        if bytes.get(..4) != Some(&MAGIC[..]) {
+        let mut r = Reader::new(bytes);
+        if r.array::<4>("the magic").ok() != Some(MAGIC) {
             return Err(ModelError::Parameter("not a gkrnet model (magic GKRM)".into()));
         }
-        r.offset = 4;
-        let version = u16::from_le_bytes([r.u8()?, r.u8()?]);
+        let version = r.u16()?;
         if version != VERSION {
             return Err(ModelError::Parameter(format!(
                 "model format version {version}, this build reads {VERSION}"
             )));
         }
-        let name = String::from_utf8(r.bytes()?).map_err(|_| r.error("a UTF-8 name"))?;
+        let name = String::from_utf8(r.bytes()?.to_vec()).map_err(|_| r.error("a UTF-8 name"))?;
         let input_dims = r.dims()?;
         let count = r.count(1)?;
         let mut layers = Vec::with_capacity(count);
@@ -476,7 +478,7 @@ impl Model {
         // to a declared size is allocated or computed before the size is justified
         let mut budget = Budget::new(&input_dims).map_err(|e| r.error(&e.to_string()))?;
         for i in 0..count {
-            let start = r.offset;
+            let start = r.offset();
             let spec = LayerSpec::decode(&mut r)?;
             let err = |reason: String| ModelError::Layer {
                 layer: i,
@@ -492,8 +494,7 @@ impl Model {
             0 => None,
             1 => {
                 let mut q = || -> Result<QParams, ModelError> {
-                    let bits =
-                        (0..8).try_fold(0u64, |acc, i| Ok(acc | (r.u8()? as u64) << (8 * i)))?;
+                    let bits = r.u64()?;
                     let zero = r.i64()?;
                     Ok(QParams {
                         scale: f64::from_bits(bits),
@@ -504,15 +505,13 @@ impl Model {
                 let softmax = match r.u8()? {
                     0 => false,
                     1 => true,
-                    _ => return Err(r.error("a softmax flag 0 or 1")),
+                    _ => return Err(r.error("a softmax flag 0 or 1").into()),
                 };
                 Some(IoQuant { input, output, softmax })
             }
-            _ => return Err(r.error("an input/output quantization flag 0 or 1")),
+            _ => return Err(r.error("an input/output quantization flag 0 or 1").into()),
         };
-        if r.offset != bytes.len() {
-            return Err(r.error("the end of the model"));
-        }
+        r.finish()?;
         let model = Model::new(name, input_dims, layers)?;
         let model = match io {
             Some(io) => model.with_io(io)?,
@@ -580,131 +579,20 @@ impl Budget {
     }
 }
 
-/// Where encoded bytes go: a buffer (the file) or a hasher (the digest, without a copy of the
-/// weights).
-pub(crate) trait Sink {
-    fn put(&mut self, bytes: &[u8]);
-}
-
-impl Sink for Vec<u8> {
-    fn put(&mut self, bytes: &[u8]) {
-        self.extend_from_slice(bytes);
-    }
-}
-
-impl Sink for blake3::Hasher {
-    fn put(&mut self, bytes: &[u8]) {
-        self.update(bytes);
-    }
-}
-
-pub(crate) struct Writer<S>(pub(crate) S);
-
-impl<S: Sink> Writer<S> {
-    fn u8(&mut self, v: u8) {
-        self.0.put(&[v]);
-    }
-    fn usize(&mut self, v: usize) {
-        self.0.put(&(v as u64).to_le_bytes());
-    }
-    fn i64(&mut self, v: i64) {
-        self.0.put(&v.to_le_bytes());
-    }
-    fn i128(&mut self, v: i128) {
-        self.0.put(&v.to_le_bytes());
-    }
-    fn bytes(&mut self, b: &[u8]) {
-        self.usize(b.len());
-        self.0.put(b);
-    }
-    fn usizes(&mut self, v: &[usize]) {
-        self.usize(v.len());
-        v.iter().for_each(|&x| self.usize(x));
-    }
-    fn i8s(&mut self, v: &[i8]) {
-        self.usize(v.len());
-        self.0.put(bytemuck::cast_slice(v));
-    }
-    fn i32s(&mut self, v: &[i32]) {
-        self.usize(v.len());
-        v.iter().for_each(|&x| self.0.put(&x.to_le_bytes()));
-    }
-}
-
-struct Reader<'a> {
-    bytes: &'a [u8],
-    offset: usize,
-}
-
-impl Reader<'_> {
-    fn error(&self, what: &str) -> ModelError {
-        ModelError::Parameter(format!("malformed model at byte {}: expected {what}", self.offset))
-    }
-    fn take(&mut self, n: usize, what: &str) -> Result<&[u8], ModelError> {
-        let end = self.offset.checked_add(n).filter(|&e| e <= self.bytes.len());
-        let end = end.ok_or_else(|| self.error(what))?;
-        let out = &self.bytes[self.offset..end];
-        self.offset = end;
-        Ok(out)
-    }
-    fn u8(&mut self) -> Result<u8, ModelError> {
-        Ok(self.take(1, "a byte")?[0])
-    }
-    fn u64(&mut self) -> Result<u64, ModelError> {
-        let b = self.take(8, "a 64-bit integer")?;
-        Ok(u64::from_le_bytes(b.try_into().unwrap_or([0; 8])))
-    }
-    fn usize(&mut self) -> Result<usize, ModelError> {
-        let v = self.u64()?;
-        usize::try_from(v).map_err(|_| self.error("a size"))
-    }
-    fn i64(&mut self) -> Result<i64, ModelError> {
-        Ok(self.u64()? as i64)
-    }
-    fn i32(&mut self) -> Result<i32, ModelError> {
-        let v = self.i64()?;
-        i32::try_from(v).map_err(|_| self.error("a 32-bit integer"))
-    }
-    fn i128(&mut self) -> Result<i128, ModelError> {
-        let b = self.take(16, "a 128-bit integer")?;
-        Ok(i128::from_le_bytes(b.try_into().unwrap_or([0; 16])))
-    }
-    /// A length whose items take at least `item` bytes each: never more than the bytes left.
-    fn count(&mut self, item: usize) -> Result<usize, ModelError> {
-        let n = self.usize()?;
-        if n.saturating_mul(item) > self.bytes.len() - self.offset {
-            return Err(self.error("a length that fits the remaining bytes"));
-        }
-        Ok(n)
-    }
-    fn bytes(&mut self) -> Result<Vec<u8>, ModelError> {
-        let n = self.count(1)?;
-        Ok(self.take(n, "bytes")?.to_vec())
-    }
-    fn usizes(&mut self) -> Result<Vec<usize>, ModelError> {
-        let n = self.count(8)?;
-        (0..n).map(|_| self.usize()).collect()
-    }
+/// What only the model format reads.
+trait ModelReads {
     /// Tensor dimensions within [`checked_entries`] (a model file cannot ask for more memory
     /// than a real network needs).
+    fn dims(&mut self) -> Result<Vec<usize>, ModelError>;
+}
+
+impl ModelReads for Reader<'_> {
     fn dims(&mut self) -> Result<Vec<usize>, ModelError> {
         let d = self.usizes()?;
         match checked_entries(&d) {
             Ok(_) => Ok(d),
-            Err(_) => Err(self.error("dimensions of at most 2^28 entries and 16 axes")),
+            Err(_) => Err(self.error("dimensions of at most 2^28 entries and 16 axes").into()),
         }
-    }
-    fn array<const N: usize>(&mut self) -> Result<[usize; N], ModelError> {
-        let v = self.usizes()?;
-        v.try_into().map_err(|_| self.error("a fixed number of sizes"))
-    }
-    fn i8s(&mut self) -> Result<Vec<i8>, ModelError> {
-        Ok(self.bytes()?.into_iter().map(|b| b as i8).collect())
-    }
-    fn i32s(&mut self) -> Result<Vec<i32>, ModelError> {
-        let n = self.count(4)?;
-        let b = self.take(4 * n, "int32 values")?;
-        Ok(b.chunks_exact(4).map(|c| i32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect())
     }
 }
 

@@ -156,6 +156,12 @@ pub fn checked_entries(dims: &[usize]) -> Result<usize, ModelError> {
     Ok(len)
 }
 
+impl From<crate::codec::CodecError> for ModelError {
+    fn from(e: crate::codec::CodecError) -> Self {
+        ModelError::Parameter(format!("malformed model at byte {}: expected {}", e.offset, e.what))
+    }
+}
+
 /// What a layer computes and commits for one input.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LayerWitness {
@@ -494,7 +500,7 @@ impl Model {
     }
 
     fn compute_digest(&self) -> [u8; 32] {
-        let mut w = encode::Writer(blake3::Hasher::new());
+        let mut w = crate::codec::ByteWriter(blake3::Hasher::new());
         w.0.update(DIGEST_DOMAIN);
         w.0.update(&self.range_bits.to_le_bytes());
         if self.encode_body(&mut w).is_ok() {
@@ -517,7 +523,7 @@ impl Model {
             let mut bytes = Vec::new();
             match l.spec() {
                 Some(spec) => {
-                    let mut w = encode::Writer(Vec::new());
+                    let mut w = crate::codec::ByteWriter(Vec::new());
                     spec.encode_into(&mut w);
                     bytes = w.0;
                 }

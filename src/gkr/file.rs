@@ -20,6 +20,7 @@
 use super::commit::AdviceMode;
 use super::weights::ModelCommitment;
 use crate::circuit::{Model, Tensor};
+use crate::codec::{ByteReader, ByteWriter, CodecError};
 use thiserror::Error;
 
 pub const MAGIC: [u8; 4] = *b"GKRF";
@@ -59,91 +60,80 @@ impl ProofFile {
     }
 
     pub fn encode(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(96 + self.proof.len());
-        out.extend_from_slice(&MAGIC);
-        out.extend_from_slice(&VERSION.to_le_bytes());
-        out.extend_from_slice(&self.digest);
-        out.extend_from_slice(&self.advice.to_bytes());
+        let mut w = ByteWriter(Vec::with_capacity(96 + self.proof.len()));
+        w.raw(&MAGIC);
+        w.u16(VERSION);
+        w.raw(&self.digest);
+        w.raw(&self.advice.to_bytes());
         match &self.weights_root {
-            None => out.push(0),
+            None => w.u8(0),
             Some(root) => {
-                out.push(1);
-                out.extend_from_slice(root);
+                w.u8(1);
+                w.raw(root);
             }
         }
-        out.push(self.output_dims.len() as u8);
+        w.u8(self.output_dims.len() as u8);
         for &d in &self.output_dims {
-            out.extend_from_slice(&(d as u32).to_le_bytes());
+            w.u32(d as u32);
         }
-        out.extend_from_slice(&(self.proof.len() as u64).to_le_bytes());
-        out.extend_from_slice(&self.proof);
-        out
+        w.u64(self.proof.len() as u64);
+        w.raw(&self.proof);
+        w.0
     }
 
     pub fn decode(bytes: &[u8]) -> Result<Self, FileError> {
-        let mut at = 0usize;
-        let mut take = |n: usize, what: &str| -> Result<&[u8], FileError> {
-            let s = bytes.get(at..at + n).ok_or_else(|| FileError {
-                offset: at,
-                what: format!("truncated: {what} needs {n} bytes, {} left", bytes.len() - at),
-            })?;
-            at += n;
-            Ok(s)
-        };
-        if take(4, "the magic")? != MAGIC {
+        let mut r = ByteReader::new(bytes);
+        if r.array::<4>("the magic").ok() != Some(MAGIC) {
             return Err(FileError { offset: 0, what: "not a gkrnet proof (magic GKRF)".into() });
         }
-        let v = take(2, "the version")?;
-        let version = u16::from_le_bytes([v[0], v[1]]);
+        let version = r.u16()?;
         if version != 1 && version != VERSION {
             return Err(FileError {
                 offset: 4,
                 what: format!("proof file version {version}, this build reads 1 and {VERSION}"),
             });
         }
-        let mut digest = [0u8; 32];
-        digest.copy_from_slice(take(32, "the model digest")?);
+        let digest = r.array::<32>("the model digest")?;
         let (mut advice, mut weights_root) = (AdviceMode::Clear, None);
         if version >= 2 {
-            let at = 38;
-            let m: [u8; 5] = take(5, "the advice mode")?.try_into().unwrap_or([0xff; 5]);
+            let at = r.offset();
+            let m = r.array::<5>("the advice mode")?;
             advice = AdviceMode::from_bytes(m).ok_or_else(|| FileError {
                 offset: at,
                 what: format!("unknown advice mode {m:?}"),
             })?;
-            match take(1, "the weights flag")?[0] {
+            let at = r.offset();
+            match r.u8()? {
                 0 => {}
-                1 => {
-                    let mut root = [0u8; 32];
-                    root.copy_from_slice(take(32, "the model commitment root")?);
-                    weights_root = Some(root);
-                }
+                1 => weights_root = Some(r.array::<32>("the model commitment root")?),
                 f => {
                     return Err(FileError {
-                        offset: at + 5,
+                        offset: at,
                         what: format!("weights flag {f}, not 0 or 1"),
                     })
                 }
             }
         }
-        let rank = take(1, "the output rank")?[0] as usize;
-        let mut output_dims = Vec::with_capacity(rank);
-        for _ in 0..rank {
-            let d = take(4, "an output dimension")?;
-            output_dims.push(u32::from_le_bytes([d[0], d[1], d[2], d[3]]) as usize);
-        }
-        let l = take(8, "the proof length")?;
-        let len = u64::from_le_bytes(l.try_into().unwrap_or([0; 8]));
-        let header = if version >= 2 { 6 + weights_root.map_or(0, |_| 32) } else { 0 };
-        let start = 4 + 2 + 32 + header + 1 + 4 * rank + 8;
-        let left = (bytes.len() - start) as u64;
+        let rank = r.u8()? as usize;
+        let output_dims =
+            (0..rank).map(|_| r.u32().map(|d| d as usize)).collect::<Result<Vec<_>, _>>()?;
+        let at = r.offset();
+        let len = r.u64()?;
+        let left = r.remaining() as u64;
         if len != left {
             return Err(FileError {
-                offset: start - 8,
+                offset: at,
                 what: format!("the proof length says {len} bytes, {left} follow"),
             });
         }
-        Ok(Self { digest, advice, weights_root, output_dims, proof: bytes[start..].to_vec() })
+        let proof = r.take(r.remaining(), "the proof")?.to_vec();
+        Ok(Self { digest, advice, weights_root, output_dims, proof })
+    }
+}
+
+impl From<CodecError> for FileError {
+    fn from(e: CodecError) -> Self {
+        FileError { offset: e.offset, what: format!("truncated or malformed: {}", e.what) }
     }
 }
 
@@ -169,14 +159,14 @@ impl CommitmentFile {
     /// A model without a canonical encoding.
     pub fn encode(&self) -> Result<Vec<u8>, crate::circuit::ModelError> {
         let model = self.model.encode()?;
-        let mut out = Vec::with_capacity(51 + model.len());
-        out.extend_from_slice(&COMMITMENT_MAGIC);
-        out.extend_from_slice(&COMMITMENT_VERSION.to_le_bytes());
-        out.extend_from_slice(&AdviceMode::Committed(self.commitment.params).to_bytes());
-        out.extend_from_slice(&self.commitment.root);
-        out.extend_from_slice(&(model.len() as u64).to_le_bytes());
-        out.extend_from_slice(&model);
-        Ok(out)
+        let mut w = ByteWriter(Vec::with_capacity(51 + model.len()));
+        w.raw(&COMMITMENT_MAGIC);
+        w.u16(COMMITMENT_VERSION);
+        w.raw(&AdviceMode::Committed(self.commitment.params).to_bytes());
+        w.raw(&self.commitment.root);
+        w.u64(model.len() as u64);
+        w.raw(&model);
+        Ok(w.0)
     }
 
     /// # Errors
@@ -184,41 +174,35 @@ impl CommitmentFile {
     /// committed layer.
     pub fn decode(bytes: &[u8]) -> Result<Self, FileError> {
         let at = |offset: usize, what: String| FileError { offset, what };
-        let get = |range: std::ops::Range<usize>, what: &str| {
-            bytes.get(range.clone()).ok_or_else(|| {
-                at(
-                    range.start.min(bytes.len()),
-                    format!("truncated: {what} needs {} bytes", range.len()),
-                )
-            })
-        };
-        if get(0..4, "the magic")? != COMMITMENT_MAGIC {
+        let mut r = ByteReader::new(bytes);
+        if r.array::<4>("the magic").ok() != Some(COMMITMENT_MAGIC) {
             return Err(at(0, "not a gkrnet model commitment (magic GKRC)".into()));
         }
-        let v = get(4..6, "the version")?;
-        let version = u16::from_le_bytes([v[0], v[1]]);
+        let version = r.u16()?;
         if version != COMMITMENT_VERSION {
             return Err(at(
                 4,
                 format!("commitment file version {version}, this build reads {COMMITMENT_VERSION}"),
             ));
         }
-        let m: [u8; 5] = get(6..11, "the parameters")?.try_into().unwrap_or([0xff; 5]);
+        let m_at = r.offset();
+        let m = r.array::<5>("the parameters")?;
         let params = match AdviceMode::from_bytes(m) {
             Some(AdviceMode::Committed(p)) => p,
-            _ => return Err(at(6, format!("unknown PCS parameters {m:?}"))),
+            _ => return Err(at(m_at, format!("unknown PCS parameters {m:?}"))),
         };
-        let mut root = [0u8; 32];
-        root.copy_from_slice(get(11..43, "the root")?);
-        let l = get(43..51, "the model length")?;
-        let len = u64::from_le_bytes(l.try_into().unwrap_or([0; 8]));
-        let left = (bytes.len() - 51) as u64;
+        let root = r.array::<32>("the root")?;
+        let len_at = r.offset();
+        let len = r.u64()?;
+        let left = r.remaining() as u64;
         if len != left {
-            return Err(at(43, format!("the model length says {len} bytes, {left} follow")));
+            return Err(at(len_at, format!("the model length says {len} bytes, {left} follow")));
         }
-        let model = Model::decode(&bytes[51..]).map_err(|e| at(51, format!("the model: {e}")))?;
+        let start = r.offset();
+        let body = r.take(r.remaining(), "the model")?;
+        let model = Model::decode(body).map_err(|e| at(start, format!("the model: {e}")))?;
         if !model.layers.iter().any(|l| l.weights_committed()) {
-            return Err(at(51, "the model has no committed layer".into()));
+            return Err(at(start, "the model has no committed layer".into()));
         }
         Ok(Self { commitment: ModelCommitment { params, root }, model })
     }

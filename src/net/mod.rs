@@ -37,6 +37,7 @@ pub use channel::{NetProver, NetVerifier, WireStats};
 pub use client::{connect_matmul, connect_model, connect_model_mode, ClientError, Session};
 pub use server::{Server, ServerConfig, ServerStats};
 
+use crate::codec::{ByteReader, ByteWriter, CodecError};
 use std::io::{Read, Write};
 use thiserror::Error;
 
@@ -136,71 +137,71 @@ pub enum Hello {
 
 impl Hello {
     pub fn encode(&self) -> Vec<u8> {
-        let mut out = VERSION.to_le_bytes().to_vec();
+        let mut w = ByteWriter(Vec::new());
+        w.u16(VERSION);
         match self {
             Hello::Model { digest, advice, input } => {
-                out.push(task::MODEL);
-                out.extend_from_slice(digest);
-                out.extend_from_slice(&advice.to_bytes());
-                out.extend_from_slice(&(input.len() as u32).to_le_bytes());
-                out.extend(input.iter().map(|&v| v as u8));
+                w.u8(task::MODEL);
+                w.raw(digest);
+                w.raw(&advice.to_bytes());
+                w.u32(input.len() as u32);
+                w.raw(bytemuck::cast_slice(input));
             }
             Hello::Matmul { m, n, k, a, b } => {
-                out.push(task::MATMUL);
+                w.u8(task::MATMUL);
                 for d in [m, n, k] {
-                    out.extend_from_slice(&(*d as u32).to_le_bytes());
+                    w.u32(*d as u32);
                 }
-                out.extend(a.iter().map(|&v| v as u8));
-                out.extend(b.iter().map(|&v| v as u8));
+                w.raw(bytemuck::cast_slice(a));
+                w.raw(bytemuck::cast_slice(b));
             }
         }
-        out
+        w.0
     }
 
     /// Decodes a HELLO payload (its size was bounded by the reader).
     pub fn decode(p: &[u8]) -> Result<Self, NetError> {
-        let bad = |what: &str| NetError::Malformed(format!("hello: {what}"));
-        if p.len() < 3 {
-            return Err(bad("shorter than its header"));
-        }
-        let version = u16::from_le_bytes([p[0], p[1]]);
+        let bad = |what: String| NetError::Malformed(format!("hello: {what}"));
+        let codec = |e: CodecError| bad(e.to_string());
+        let mut r = ByteReader::new(p);
+        let version = r.u16().map_err(codec)?;
         if version != VERSION {
             return Err(NetError::Version { got: version });
         }
-        let u32_at = |at: usize| -> Result<usize, NetError> {
-            p.get(at..at + 4)
-                .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize)
-                .ok_or_else(|| bad("truncated"))
-        };
-        match p[2] {
+        let int8 = |b: &[u8]| b.iter().map(|&v| v as i8).collect::<Vec<i8>>();
+        let hello = match r.u8().map_err(codec)? {
             task::MODEL => {
-                let digest: [u8; 32] =
-                    p.get(3..35).and_then(|d| d.try_into().ok()).ok_or_else(|| bad("no digest"))?;
-                let mode: [u8; 5] =
-                    p.get(35..40).and_then(|d| d.try_into().ok()).ok_or_else(|| bad("no mode"))?;
+                let digest = r.array::<32>("the model digest").map_err(codec)?;
+                let mode = r.array::<5>("the advice mode").map_err(codec)?;
                 let advice = crate::gkr::AdviceMode::from_bytes(mode)
-                    .ok_or_else(|| bad(&format!("unknown advice mode {mode:?}")))?;
-                let len = u32_at(40)?;
-                let data = &p[44..];
-                if data.len() != len {
-                    return Err(bad("the input length"));
+                    .ok_or_else(|| bad(format!("unknown advice mode {mode:?}")))?;
+                let len = r.u32().map_err(codec)? as usize;
+                if len != r.remaining() {
+                    return Err(bad(format!(
+                        "the input length says {len} bytes, {} follow",
+                        r.remaining()
+                    )));
                 }
-                Ok(Hello::Model { digest, advice, input: data.iter().map(|&b| b as i8).collect() })
+                let input = int8(r.take(len, "the input").map_err(codec)?);
+                Hello::Model { digest, advice, input }
             }
             task::MATMUL => {
-                let (m, n, k) = (u32_at(3)?, u32_at(7)?, u32_at(11)?);
+                let mut dim = || r.u32().map(|d| d as usize).map_err(codec);
+                let (m, n, k) = (dim()?, dim()?, dim()?);
                 let (an, bn) = (
-                    m.checked_mul(n).ok_or_else(|| bad("A's size"))?,
-                    n.checked_mul(k).ok_or_else(|| bad("B's size"))?,
+                    m.checked_mul(n).ok_or_else(|| bad("A's size".into()))?,
+                    n.checked_mul(k).ok_or_else(|| bad("B's size".into()))?,
                 );
-                if p.len() != 15usize.saturating_add(an).saturating_add(bn) {
-                    return Err(bad("A and B do not fill the frame"));
+                if an.checked_add(bn) != Some(r.remaining()) {
+                    return Err(bad("A and B do not fill the frame".into()));
                 }
-                let a = p[15..15 + an].iter().map(|&b| b as i8).collect();
-                let b = p[15 + an..].iter().map(|&b| b as i8).collect();
-                Ok(Hello::Matmul { m, n, k, a, b })
+                let a = int8(r.take(an, "A").map_err(codec)?);
+                let b = int8(r.take(bn, "B").map_err(codec)?);
+                Hello::Matmul { m, n, k, a, b }
             }
-            t => Err(bad(&format!("unknown task {t}"))),
-        }
+            t => return Err(bad(format!("unknown task {t}"))),
+        };
+        r.finish().map_err(codec)?;
+        Ok(hello)
     }
 }
