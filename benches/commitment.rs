@@ -4,6 +4,13 @@
 //! * `mlp4m`: its two 2^21-weight matrices committed once (one 2^22 table); the time to commit
 //!   and one committed proof are printed, then criterion times the verifier, which holds the
 //!   stripped model and the root only.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "tests and benches fail loudly on broken fixtures"
+)]
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use gkrnet::circuit::zoo;

@@ -1,6 +1,13 @@
 //! Field arithmetic over 2^20 elements: gkrnet's Fp against ark-bn254's Fr (ark-ff's plain
 //! Montgomery backend, 4 limbs), and delayed-reduction vs naive dot products with int8/int32
 //! weights. Single-threaded except where the name says `par`.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "tests and benches fail loudly on broken fixtures"
+)]
 
 use ark_ff::UniformRand;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};

@@ -1,6 +1,13 @@
 //! Square int8 matrix products at 512, 1024 and 2048: the GEMM, the proof work (GEMM excluded),
 //! the verifier and Freivalds' check, side by side. `gkrnet matmul bench` prints the same figures
 //! for any shape in one run.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "tests and benches fail loudly on broken fixtures"
+)]
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use gkrnet::matmul::{self, freivalds, gemm, Shape};

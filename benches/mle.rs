@@ -1,5 +1,12 @@
 //! Multilinear extensions at 2^16 … 2^22 entries: evaluation (field and int8 data), binding the
 //! first variable, and the eq table.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "tests and benches fail loudly on broken fixtures"
+)]
 
 use ark_ff::UniformRand;
 use criterion::{criterion_group, criterion_main, BatchSize, BenchmarkId, Criterion, Throughput};

@@ -2,6 +2,13 @@
 //! parameters), `mlp-act` (every activation table and elementwise adds), `lenet5` and
 //! `cnn-cifar` (`circuit::zoo` documents their shapes). Before the criterion groups, one run of
 //! each prints the prover's per-phase breakdown and the proof size.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "tests and benches fail loudly on broken fixtures"
+)]
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use gkrnet::circuit::zoo;

@@ -2,6 +2,13 @@
 //! over the 127-bit field; Merkle trees over blake3), and the Basefold PCS itself at 2^20 and
 //! 2^22 with both parameter sets (commit, open, verify; the proof's size is printed).
 //! `cargo bench --bench pcs -- basefold` runs the latter only.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "tests and benches fail loudly on broken fixtures"
+)]
 
 use criterion::{criterion_group, criterion_main, BatchSize, BenchmarkId, Criterion};
 use gkrnet::field::{from_i64, Fp};

@@ -4,6 +4,13 @@
 //! issue's ratio target: one 2-thread pass of 2^n field multiplications.
 //!
 //! Run with `cargo bench --bench sumcheck` (rayon uses every core: 2 on our machines).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "tests and benches fail loudly on broken fixtures"
+)]
 
 use ark_ff::UniformRand;
 use criterion::{criterion_group, criterion_main, BatchSize, BenchmarkId, Criterion};

@@ -152,7 +152,7 @@ impl<'a> ByteReader<'a> {
     pub fn i32s(&mut self) -> Result<Vec<i32>, CodecError> {
         let n = self.count(4)?;
         let b = self.take(4 * n, "int32 values")?;
-        Ok(b.chunks_exact(4).map(|c| i32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect())
+        Ok(b.chunks_exact(4).map(|c| i32::from_le_bytes(c.try_into().unwrap_or([0; 4]))).collect())
     }
 
     /// Checks that nothing follows.

@@ -23,10 +23,9 @@
 //!   ↑        transcript ← proof
 //! quant (integer reference arithmetic, no field)
 //! ```
-// Unsafe code is denied everywhere but in `matmul::gemm`, whose calls into tract-linalg's
-// kernels are `unsafe fn`s (each call carries a SAFETY comment).
-#![deny(unsafe_code)]
-#![warn(missing_debug_implementations, rust_2018_idioms)]
+// Lints live in Cargo.toml ([lints]): unsafe code is denied everywhere but in `matmul::gemm`,
+// whose calls into tract-linalg's kernels are `unsafe fn`s (each call carries a SAFETY comment);
+// unwrap, expect, panic and unchecked indexing are denied in every module.
 
 pub mod circuit;
 pub mod codec;

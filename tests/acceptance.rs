@@ -5,6 +5,13 @@
 //! expects. The digest is the hash of the canonical encoding, so a key that differs in anything
 //! that changes what the model computes has another digest; a prover whose layer shows the
 //! honest encoding while computing something else is rejected by the proof itself.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "tests and benches fail loudly on broken fixtures"
+)]
 
 mod common;
 

@@ -1,5 +1,12 @@
 //! The binary as a user runs it: files in and out, exit codes 0 / 1 / 2, messages that name the
 //! problem.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "tests and benches fail loudly on broken fixtures"
+)]
 
 mod common;
 

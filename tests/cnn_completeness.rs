@@ -27,6 +27,13 @@
 //! 4. `count_include_pad_padding_is_real_zero`: with `count_include_pad` and a non-zero input
 //!    zero point, a padded tap contributes the real value 0 (this found a bug, now fixed, where
 //!    it contributed −z_in).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "tests and benches fail loudly on broken fixtures"
+)]
 
 use gkrnet::circuit::zoo::{self, Builder};
 use gkrnet::circuit::{Conv, ConvGeometry, Layer, Model, Multiplier, Requant, Tensor, TensorId};

@@ -38,6 +38,13 @@
 //!    the bytes), truncations and appended bytes: never accepted, never a panic (`catch_unwind`).
 //! 8. Every field element of every message of that proof + 1, and the first, last and a random
 //!    integer of every integer message ± 1, one at a time: each rejected by a protocol check.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "tests and benches fail loudly on broken fixtures"
+)]
 mod common;
 
 use common::edit;

@@ -8,6 +8,13 @@
 //! appended bytes (never accepted, never a panic). The scheme's own cheaters (false openings,
 //! non-zero padding written into the committed table, tampered messages, other parameters) are
 //! unit tests in `src/gkr/committed.rs`; the PCS's are in `tests/pcs.rs`.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "tests and benches fail loudly on broken fixtures"
+)]
 mod common;
 
 use common::model::{column_id, column_mut, recompute_after};

@@ -7,6 +7,13 @@
 //! * soundness: altered part sums (one, or two with the same total, by editing the proof and by an
 //!   adaptive cheating prover), a wrong output, a false virtual output, byte flips;
 //! * the `.gkrm` round trip keeps the digest and the proofs.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "tests and benches fail loudly on broken fixtures"
+)]
 
 mod common;
 

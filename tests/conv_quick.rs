@@ -1,3 +1,10 @@
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "tests and benches fail loudly on broken fixtures"
+)]
 use gkrnet::circuit::zoo::{self, Builder};
 use gkrnet::circuit::{ConvGeometry, Model};
 use gkrnet::gkr;

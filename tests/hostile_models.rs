@@ -2,6 +2,13 @@
 //! quickly, without a panic and without an allocation its bytes do not justify (issue 17,
 //! findings 2 and 3). Each named test builds one attack and asserts the exact error; the corpus
 //! test decodes a few hundred seeded hostile files under a loose time bound per file.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "tests and benches fail loudly on broken fixtures"
+)]
 
 mod common;
 

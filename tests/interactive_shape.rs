@@ -3,6 +3,13 @@
 //! channel where the verifier draws every challenge from its own randomness, only when `verify`
 //! asks for it, after the prover message it depends on has arrived. (The network channels of the
 //! interactive issue replace the mpsc queues with a socket.)
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "tests and benches fail loudly on broken fixtures"
+)]
 
 mod common;
 

@@ -1,5 +1,12 @@
 //! LogUp lookups: honest lookups verify and leave correct claims; unbalanced lookups, tampered
 //! messages and byte flips are rejected.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "tests and benches fail loudly on broken fixtures"
+)]
 
 mod common;
 

@@ -1,5 +1,12 @@
 //! Matrix-product proofs: honest products verify for many shapes and seeds; every cheat named in
 //! the issue is rejected with the exact error.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "tests and benches fail loudly on broken fixtures"
+)]
 
 mod common;
 

@@ -1,5 +1,12 @@
 //! Claim merging: honest merges verify and the merged claim is f̃(ρ); a false claim among true
 //! ones, tampered messages and a claim chosen after γ are rejected.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "tests and benches fail loudly on broken fixtures"
+)]
 
 mod common;
 

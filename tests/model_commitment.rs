@@ -6,6 +6,13 @@
 //! against another root, another model's commitment, or by a verifier without the commitment;
 //! a cheating prover that commits other weights than the ones its claims use (swapped weights);
 //! a stripped model cannot be run; byte flips never accepted.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "tests and benches fail loudly on broken fixtures"
+)]
 mod common;
 
 use gkrnet::circuit::{zoo, Model, Tensor};

@@ -17,6 +17,13 @@
 //!   odd widths, layers sharing an input or a table, and a model without layers.
 //!
 //! `GKRNET_TEST_SEED` (an integer) shifts every seed, to explore other cases.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "tests and benches fail loudly on broken fixtures"
+)]
 
 use gkrnet::circuit::zoo::{self, Builder};
 use gkrnet::circuit::{

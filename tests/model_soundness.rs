@@ -35,6 +35,13 @@
 //!     `par` column breaking its bit relation with an unchanged MLE at the zero-check point, are
 //!     *accepted* through a transcript that did not absorb them and rejected by the verifier,
 //!     which absorbs them and so draws other challenges.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "tests and benches fail loudly on broken fixtures"
+)]
 mod common;
 
 use common::edit;

@@ -1,6 +1,13 @@
 //! Interactive sessions over TCP on 127.0.0.1 (issue 9): honest sessions for every model fixture
 //! and for matrix products; cheating servers rejected; hostile clients never hurt the server;
 //! 50 concurrent clients.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "tests and benches fail loudly on broken fixtures"
+)]
 
 use gkrnet::circuit::{zoo, Model, Tensor};
 use gkrnet::field::Fp;

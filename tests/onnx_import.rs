@@ -2,6 +2,13 @@
 //! committed onnxruntime outputs, and it proves and verifies end to end; QOperator models agree
 //! with onnxruntime layer by layer; bad files give errors that name the problem; a model changed
 //! after proving fails verification; accuracy on the digits test split.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "tests and benches fail loudly on broken fixtures"
+)]
 #![cfg(feature = "onnx")]
 
 use gkrnet::circuit::{Model, Tensor};

@@ -1,4 +1,11 @@
 //! Property tests against naive oracles, random sizes from 0 to 20 variables.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "tests and benches fail loudly on broken fixtures"
+)]
 
 mod common;
 

@@ -2,6 +2,13 @@
 //! points and values, tampered paths, leaves, roots and folds, a cheating commit far from the
 //! code, a commit whose rows encode another table, too few query answers, other parameters and
 //! byte flips are rejected, each with the error that names it.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "tests and benches fail loudly on broken fixtures"
+)]
 
 use ark_ff::Field;
 use gkrnet::error::{PcsError, VerifyError};

@@ -1,5 +1,12 @@
 //! Honest proofs verify, for many seeds, sizes and shapes, and the prover's final evaluations are
 //! the tables' MLEs at the challenge point.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "tests and benches fail loudly on broken fixtures"
+)]
 
 mod common;
 

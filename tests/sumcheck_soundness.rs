@@ -1,5 +1,12 @@
 //! Invariant: the sumcheck verifier (with the caller's final check) rejects every proof that does
 //! not come from the honest prover on the claimed polynomial, with the exact error named here.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "tests and benches fail loudly on broken fixtures"
+)]
 
 mod common;
 

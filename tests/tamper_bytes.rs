@@ -1,5 +1,12 @@
 //! Invariant: no change to the bytes of an honest proof (a flipped byte anywhere, a truncation at
 //! any length, appended bytes or messages) makes decode + verify return Ok, and none panics.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "tests and benches fail loudly on broken fixtures"
+)]
 
 mod common;
 

@@ -63,6 +63,13 @@
 //! layers keep whole steps, so their tables stay at 256 rows).
 //!
 //! `GKRNET_TEST_SEED` (an integer) shifts every seed.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "tests and benches fail loudly on broken fixtures"
+)]
 mod common;
 
 use common::model::*;

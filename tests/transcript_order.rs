@@ -1,5 +1,12 @@
 //! Invariant: every prover message, and the claim, is absorbed before the first challenge that
 //! depends on it, and the verifier absorbs the same things in the same order as the prover.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "tests and benches fail loudly on broken fixtures"
+)]
 
 mod common;
 

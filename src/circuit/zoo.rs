@@ -1,5 +1,9 @@
 //! Built-in seeded models: `mlp4m` (the benchmark MLP), `mlp-act` (every activation table and
 //! elementwise adds), and random models for tests.
+#![allow(
+    clippy::indexing_slicing,
+    reason = "prover side: every index is within the sizes of the prover's own witness and tables, checked where they are built"
+)]
 
 use super::{
     ActivationLayer, Conv, ConvGeometry, Dense, Layer, MaxPool, Model, ModelError, Multiplier,

@@ -97,7 +97,7 @@ pub fn to_u128(x: &Fp) -> u128 {
 pub fn to_canonical_bytes(x: &Fp) -> [u8; FIELD_BYTES] {
     let bytes = x.into_bigint().to_bytes_le();
     let mut out = [0u8; FIELD_BYTES];
-    out.copy_from_slice(&bytes[..FIELD_BYTES]);
+    out.iter_mut().zip(&bytes).for_each(|(o, b)| *o = *b);
     out
 }
 

@@ -40,12 +40,13 @@ impl WideAcc {
         // carry-propagate into 64-bit limbs c₀ … c₄ (column sums stay below 2^126)
         let mut limbs = [0u64; 5];
         let mut carry = 0u128;
-        for (i, column) in self.columns.iter().enumerate() {
+        let (low, top) = limbs.split_at_mut(4);
+        for (limb, column) in low.iter_mut().zip(&self.columns) {
             let t = column + carry;
-            limbs[i] = t as u64;
+            *limb = t as u64;
             carry = t >> 64;
         }
-        limbs[4] = carry as u64;
+        top.iter_mut().for_each(|l| *l = carry as u64);
         debug_assert!(carry >> 64 == 0);
         // the integer Σ cᵢ·2^(64i) as a field value (Horner), then · R^-2
         let two_64 = Fp::from(1u128 << 64);

@@ -92,8 +92,8 @@ impl Plan {
         let mut table_layers = Vec::new();
         let mut table_offsets = Vec::new();
         let mut table_rows = 0;
-        for (i, l) in model.layers.iter().enumerate() {
-            let vars = layouts[i].num_vars();
+        for ((i, l), layout) in model.layers.iter().enumerate().zip(&layouts) {
+            let vars = layout.num_vars();
             for check in 0..l.range_checks().len() {
                 range.push(Segment { layer: i, check, vars, offset: 0 });
             }
@@ -129,7 +129,7 @@ impl Plan {
     pub fn table_statement(&self, model: &Model, beta: Fp) -> LookupStatement {
         let mut t = Vec::with_capacity(self.table_rows);
         for &i in &self.table_layers {
-            if let Some(tl) = model.layers[i].table_lookup() {
+            if let Some(tl) = model.layers.get(i).and_then(|l| l.table_lookup()) {
                 for row in &tl.rows {
                     let row: Vec<Fp> = row.iter().map(|&v| from_i64(v)).collect();
                     t.push(fold_row(&row, tag(i), beta));
@@ -142,8 +142,8 @@ impl Plan {
     /// The columns and inputs a layer's range checks read, sorted: the values sent at the range
     /// lookup's point.
     pub fn range_vars(&self, model: &Model, layer: usize) -> Vec<Var> {
-        let mut vars: Vec<Var> = model.layers[layer]
-            .range_checks()
+        let mut vars: Vec<Var> = (model.layers.get(layer).map(|l| l.range_checks()))
+            .unwrap_or_default()
             .iter()
             .flat_map(|l| l.vars().collect::<Vec<_>>())
             .filter(|v| matches!(v, Var::Col(_) | Var::In(_)))
@@ -155,7 +155,10 @@ impl Plan {
 
     /// Layers with range checks, in layer order.
     pub fn range_layers(&self, model: &Model) -> Vec<usize> {
-        (0..model.layers.len()).filter(|&i| !model.layers[i].range_checks().is_empty()).collect()
+        (model.layers.iter().enumerate())
+            .filter(|(_, l)| !l.range_checks().is_empty())
+            .map(|(i, _)| i)
+            .collect()
     }
 }
 
@@ -169,7 +172,7 @@ pub(crate) fn combine_segments(segs: &[Segment], rho: &[Fp], values: &[Fp]) -> F
     segs.iter()
         .zip(values)
         .map(|(s, v)| {
-            let high = &rho[s.vars..];
+            let high = rho.get(s.vars..).unwrap_or_default();
             let index = s.offset >> s.vars;
             let bits: Vec<Fp> =
                 (0..high.len()).map(|b| Fp::from(((index >> b) & 1) as u64)).collect();

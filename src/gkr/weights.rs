@@ -53,12 +53,12 @@ impl ModelCommitment {
 
 /// The layers whose weights a commitment holds, in order.
 pub fn committed_layers(model: &Model) -> Vec<usize> {
-    (0..model.layers.len())
-        .filter(|&i| {
-            let l = &model.layers[i];
+    (model.layers.iter().enumerate())
+        .filter(|(_, l)| {
             l.weights_committed()
                 || l.weight_layout().is_some_and(|w| w.padded_len() >= MIN_COMMITTED)
         })
+        .map(|(i, _)| i)
         .collect()
 }
 
@@ -123,7 +123,7 @@ pub fn commit_model(model: &Model, params: Params) -> Result<(Model, WeightsProv
     let model_err = |e: String| ProveError::Model(e);
     let mut columns: Vec<(Layout, Vec<i64>)> = Vec::with_capacity(layers.len());
     for &i in &layers {
-        let l = &model.layers[i];
+        let l = model.layers.get(i).ok_or_else(|| model_err(format!("no layer {i}")))?;
         let (Some(layout), Some(w)) = (l.weight_layout(), l.weight_entries()) else {
             return Err(model_err(format!("layer {i} ({}) holds no weights to commit", l.kind())));
         };
@@ -151,15 +151,14 @@ pub(crate) fn verifier(
     model: &Model,
     commitment: &ModelCommitment,
 ) -> Result<(CommittedVerifier, Vec<usize>), crate::error::VerifyError> {
-    let layers: Vec<usize> =
-        (0..model.layers.len()).filter(|&i| model.layers[i].weights_committed()).collect();
-    let layouts = layers
-        .iter()
-        .map(|&i| model.layers[i].weight_layout())
-        .collect::<Option<Vec<Layout>>>()
-        .ok_or(crate::error::VerifyError::InvalidStatement {
+    let committed = model.layers.iter().enumerate().filter(|(_, l)| l.weights_committed());
+    let (layers, layouts): (Vec<usize>, Vec<Option<Layout>>) =
+        committed.map(|(i, l)| (i, l.weight_layout())).unzip();
+    let layouts = layouts.into_iter().collect::<Option<Vec<Layout>>>().ok_or(
+        crate::error::VerifyError::InvalidStatement {
             reason: "a committed layer without a weight layout",
-        })?;
+        },
+    )?;
     Ok((CommittedVerifier::precommitted(commitment.params, layouts, commitment.root)?, layers))
 }
 

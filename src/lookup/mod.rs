@@ -152,8 +152,7 @@ pub fn prefix_indicator(len: usize, point: &[Fp]) -> Fp {
     }
     let mut total = Fp::zero();
     let mut above = Fp::one(); // Π over the bits above b of eq(r_j, len_j)
-    for b in (0..n).rev() {
-        let r = point[b];
+    for (b, &r) in point.iter().enumerate().take(n).rev() {
         if (len >> b) & 1 == 1 {
             total += above * (Fp::one() - r);
             above *= r;

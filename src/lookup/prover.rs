@@ -1,4 +1,8 @@
 //! The LogUp prover: builds the fraction tree bottom-up, then proves it top-down.
+#![allow(
+    clippy::indexing_slicing,
+    reason = "prover side: every index is within the sizes of the prover's own witness and tables, checked where they are built"
+)]
 
 use super::{LookupClaims, LookupStatement};
 use crate::error::ProveError;
@@ -198,6 +202,7 @@ fn prove_inner(
         };
         layers.push(Layer { p, q });
     }
+    #[expect(clippy::expect_used, reason = "the loop above pushes at least the leaf layer")]
     let root = layers.pop().expect("the tree has a root");
     let (p_root, q_root) = (root.p[0], root.q[0]);
     if strict && (!p_root.is_zero() || q_root.is_zero()) {

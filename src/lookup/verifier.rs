@@ -1,5 +1,4 @@
 //! The LogUp verifier.
-#![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 use super::{layer_terms, leaf_values, LookupClaims, LookupStatement, FACTORS};
 use crate::error::VerifyError;

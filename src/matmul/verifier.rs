@@ -1,5 +1,4 @@
 //! The matrix-product verifier.
-#![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 use super::{
     absorb_statement, draw_point, factor_claims, terms, FactorClaims, ProductClaim, Shape,

@@ -69,11 +69,14 @@ fn handshake(
             if p.len() != 35 {
                 return Err(NetError::Malformed("an ACCEPT of the wrong size".into()));
             }
-            let version = u16::from_le_bytes([p[0], p[1]]);
+            let mut r = crate::codec::ByteReader::new(p);
+            let malformed = |e: crate::codec::CodecError| NetError::Malformed(e.to_string());
+            let version = r.u16().map_err(malformed)?;
             if version != VERSION {
                 return Err(NetError::Version { got: version });
             }
-            if p[2] != want_task || p[3..35] != digest {
+            let task = r.u8().map_err(malformed)?;
+            if task != want_task || r.array::<32>("the digest").map_err(malformed)? != digest {
                 return Err(NetError::Malformed("the server accepted another statement".into()));
             }
             Ok(sent as u64)

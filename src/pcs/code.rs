@@ -88,7 +88,7 @@ impl ReedSolomon {
         out.par_chunks_mut(cosets * ROWS).enumerate().for_each(|(c, o)| {
             for (k, row) in o.chunks_exact_mut(cosets).enumerate() {
                 for (x, b) in row.iter_mut().zip(&blocks) {
-                    *x = b[c * ROWS + k];
+                    *x = b.get(c * ROWS + k).copied().unwrap_or_default();
                 }
             }
         });

@@ -13,10 +13,12 @@ pub fn eq_evals(r: &[Fp]) -> Vec<Fp> {
 /// `scale · eq(r, ·)` over {0,1}^n: one multiplication per entry.
 pub fn eq_evals_scaled(r: &[Fp], scale: Fp) -> Vec<Fp> {
     let mut table = vec![Fp::default(); 1 << r.len()];
-    table[0] = scale;
+    if let Some(first) = table.first_mut() {
+        *first = scale;
+    }
     for (i, ri) in r.iter().enumerate() {
         // entries 0..2^i hold eq over x₀..x_(i−1); split each by xᵢ
-        let (lo, hi) = table[..2 << i].split_at_mut(1 << i);
+        let (lo, hi) = table.split_at_mut(1 << i);
         let step = |(l, h): (&mut Fp, &mut Fp)| {
             *h = *l * ri;
             *l -= *h;

@@ -123,7 +123,7 @@ pub fn decompress_round(msg: &[Fp], running_sum: Fp) -> UniPoly {
     if let Some(g0) = msg.first() {
         evals.push(*g0);
         evals.push(running_sum - g0);
-        evals.extend_from_slice(&msg[1..]);
+        evals.extend_from_slice(msg.get(1..).unwrap_or_default());
     }
     UniPoly::from_evals(evals)
 }

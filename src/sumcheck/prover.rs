@@ -6,6 +6,10 @@
 //! accumulated from the freshly folded chunk while it is still in cache.
 //! Chunks run on rayon above [`PAR_THRESHOLD`]. Products of two and three tables (matrix products,
 //! eq-weighted products) have their own unrolled kernels; other sums of products use a general one.
+#![allow(
+    clippy::indexing_slicing,
+    reason = "prover side: every index is within the sizes of the prover's own witness and tables, checked where they are built"
+)]
 
 use super::{
     absorb_claim, combine, decompress_round, degree, point_from_challenges, EvalClaim,

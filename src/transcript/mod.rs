@@ -116,6 +116,10 @@ pub mod labels {
 }
 
 /// The 4-byte tag a proof stores in front of each message (FNV-1a of the label).
+#[expect(
+    clippy::indexing_slicing,
+    reason = "i < bytes.len() by the loop condition (a const fn cannot use iterators)"
+)]
 pub const fn label_tag(label: Label) -> u32 {
     let bytes = label.as_bytes();
     let mut hash: u32 = 0x811c_9dc5;
@@ -223,7 +227,7 @@ pub fn bytes_words(bytes: &[u8]) -> Vec<i64> {
         .chunks(8)
         .map(|c| {
             let mut w = [0u8; 8];
-            w[..c.len()].copy_from_slice(c);
+            w.iter_mut().zip(c).for_each(|(o, b)| *o = *b);
             i64::from_le_bytes(w)
         })
         .collect()

@@ -1,4 +1,8 @@
 //! The portable product: packed, cache-blocked f32 micro-kernel (exact, see the parent module).
+#![allow(
+    clippy::indexing_slicing,
+    reason = "prover side: every index is within the sizes of the prover's own witness and tables, checked where they are built"
+)]
 
 use rayon::prelude::*;
 
@@ -230,8 +234,11 @@ pub(super) fn dot_i8(x: &[i8], y: &[i8]) -> i32 {
 pub(super) fn micro_kernel(ap: &[f32], bp: &[f32]) -> [[f32; NR]; MR] {
     let mut acc = [[0f32; NR]; MR];
     for (x, y) in ap.chunks_exact(MR).zip(bp.chunks_exact(NR)) {
-        let x: &[f32; MR] = x.try_into().expect("chunks_exact yields MR elements");
-        let y: &[f32; NR] = y.try_into().expect("chunks_exact yields NR elements");
+        #[expect(clippy::expect_used, reason = "chunks_exact yields chunks of exactly MR, NR")]
+        let (x, y): (&[f32; MR], &[f32; NR]) = (
+            x.try_into().expect("chunks_exact yields MR elements"),
+            y.try_into().expect("chunks_exact yields NR elements"),
+        );
         for r in 0..MR {
             for j in 0..NR {
                 acc[r][j] += x[r] * y[j];

@@ -1,4 +1,8 @@
 //! The prover's opening: at a point, or of a weighted sum.
+#![allow(
+    clippy::indexing_slicing,
+    reason = "prover side: every index is within the sizes of the prover's own witness and tables, checked where they are built"
+)]
 
 use super::{
     absorb_statement, coset_rows, fold_codeword, fold_rows, fold_table, grind, opened_leaves,
