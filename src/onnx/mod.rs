@@ -107,12 +107,25 @@ pub fn is_supported(op: &str, domain: &str) -> bool {
     (domain.is_empty() || domain == "ai.onnx") && lower::SUPPORTED.contains(&op)
 }
 
+/// The largest ONNX file read: protobuf's 2 GiB message limit.
+pub const MAX_ONNX_BYTES: u64 = 2 << 30;
+
 /// Reads an ONNX file: the protobuf (errors for a missing, truncated or non-ONNX file).
 pub fn read_proto(path: &Path) -> Result<tract_onnx::pb::ModelProto, ImportError> {
     let shown = path.display().to_string();
+    let not_onnx = |reason: String| ImportError::NotOnnx { path: shown.clone(), reason };
+    // size pre-check: a protobuf message cannot exceed 2 GiB, so nothing larger is read
+    let len = std::fs::metadata(path)
+        .map_err(|source| ImportError::Io { path: shown.clone(), source })?
+        .len();
+    if len > MAX_ONNX_BYTES {
+        return Err(not_onnx(format!(
+            "{len} bytes, above the 2 GiB a protobuf message can hold (weights in external \
+             data files are not read)"
+        )));
+    }
     let bytes =
         std::fs::read(path).map_err(|source| ImportError::Io { path: shown.clone(), source })?;
-    let not_onnx = |reason: String| ImportError::NotOnnx { path: shown.clone(), reason };
     if bytes.is_empty() {
         return Err(not_onnx("the file is empty".into()));
     }
