@@ -1,7 +1,7 @@
 //! The trusted client: it sends the statement, then runs the verifier live against the server.
 
 use super::channel::{NetVerifier, WireStats};
-use super::{kind, read_frame, task, write_frame, Hello, NetError, VERSION};
+use super::{kind, read_frame, task, write_frame, Hello, NetError};
 use crate::circuit::{Model, Tensor};
 use crate::error::VerifyError;
 use crate::gkr;
@@ -65,17 +65,7 @@ fn handshake(
     let f = read_frame(stream, super::MAX_TEXT)?;
     match f.kind {
         kind::ACCEPT => {
-            let p = &f.payload;
-            if p.len() != 35 {
-                return Err(NetError::Malformed("an ACCEPT of the wrong size".into()));
-            }
-            let version = u16::from_le_bytes([p[0], p[1]]);
-            if version != VERSION {
-                return Err(NetError::Version { got: version });
-            }
-            if p[2] != want_task || p[3..35] != digest {
-                return Err(NetError::Malformed("the server accepted another statement".into()));
-            }
+            super::check_accept(&f.payload, want_task, &digest)?;
             Ok(sent as u64)
         }
         kind::REFUSE => Err(NetError::Refused(String::from_utf8_lossy(&f.payload).into_owned())),
