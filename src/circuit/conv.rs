@@ -169,7 +169,10 @@ impl Conv {
         let g = geometry.groups.max(1);
         let [kh, kw] = geometry.kernel;
         let (cg, fg) = (c / g, features / g);
-        if weights.len() != c * fg * kh * kw {
+        // the sizes come from the file: their product may not fit a usize
+        let expected =
+            c.checked_mul(fg).and_then(|x| x.checked_mul(kh)).and_then(|x| x.checked_mul(kw));
+        if expected != Some(weights.len()) {
             return Err(ModelError::Shape(format!(
                 "conv-transpose weights: {} (expected {c}·{fg}·{kh}·{kw})",
                 weights.len()

@@ -57,11 +57,11 @@ impl Dense {
                 "a dense layer takes a [batch, features] input, got {input_dims:?}"
             )));
         };
-        if weights.len() != n * k || bias.len() != k || k == 0 {
+        // n and k come from the file: their product may not fit a usize
+        if n.checked_mul(k) != Some(weights.len()) || bias.len() != k || k == 0 {
             return Err(ModelError::Shape(format!(
-                "dense {n}→{k}: {} weights (expected {}), {} biases (expected {k})",
+                "dense {n}→{k}: {} weights (expected {n}·{k}), {} biases (expected {k})",
                 weights.len(),
-                n * k,
                 bias.len()
             )));
         }

@@ -304,7 +304,8 @@ pub fn read_npy(path: &Path) -> Result<(Vec<usize>, Vec<f64>), ImportError> {
         }
         _ => return Err(bad(format!("dtype {ts} (float32/64, int8–64 or uint8)"))),
     };
-    if data.len() != shape.iter().product::<usize>() {
+    // npyz's own count wraps in a release build for a shape whose product overflows
+    if Some(data.len()) != shape.iter().try_fold(1usize, |n, &d| n.checked_mul(d)) {
         return Err(bad(format!("{} values for shape {shape:?}", data.len())));
     }
     Ok((shape, data))

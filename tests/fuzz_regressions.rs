@@ -1,0 +1,56 @@
+//! Inputs that once crashed a fuzz target (`fuzz/regressions/<target>/`, see `fuzz/README.md`),
+//! replayed through the same library calls, and one test per bug they found.
+// Invariant: every file under fuzz/regressions/ is refused (or accepted) without a panic.
+//
+// The crashes were arithmetic overflows, caught by the fuzz build's debug assertions; under
+// `cargo test --release` they would wrap silently, so each also has a direct test that fails
+// with a panic in a debug build (`cargo test`) if the fix is undone.
+
+use gkrnet::circuit::conv::{Conv, ConvGeometry};
+use gkrnet::circuit::dense::Dense;
+use gkrnet::circuit::{Model, ModelError};
+use std::path::Path;
+
+fn regressions(target: &str) -> Vec<(String, Vec<u8>)> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/regressions").join(target);
+    let Ok(entries) = std::fs::read_dir(&dir) else { return Vec::new() };
+    let mut files: Vec<_> = entries
+        .map(|e| {
+            let path = e.expect("a readable directory").path();
+            let bytes = std::fs::read(&path).expect("a readable regression input");
+            (path.display().to_string(), bytes)
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+#[test]
+fn model_regressions_are_refused_without_a_panic() {
+    for (name, bytes) in regressions("model") {
+        assert!(Model::decode(&bytes).is_err(), "{name} decodes");
+    }
+}
+
+/// `fuzz/regressions/model/dense-weight-count-overflow`: a `.gkrm` whose dense layer declares
+/// 2^63 output features over 256 inputs; `n · k` overflowed in `Dense::new`.
+#[test]
+fn a_dense_layer_whose_weight_count_overflows_is_refused() {
+    let dense = Dense::new(0, &[1, 256], 0, Vec::new(), 1 << 63, Vec::new());
+    assert!(matches!(dense, Err(ModelError::Shape(_))), "{dense:?}");
+}
+
+/// Found reading the code next to the one above: `Conv::transposed` (ONNX ConvTranspose)
+/// multiplied channels, features and kernel sizes unchecked.
+#[test]
+fn a_transposed_conv_whose_weight_count_overflows_is_refused() {
+    let geometry = ConvGeometry {
+        kernel: [1 << 32, 1 << 32],
+        stride: [1; 2],
+        dilation: [1; 2],
+        pads: [0; 4],
+        groups: 1,
+    };
+    let conv = Conv::transposed(0, &[1, 1, 4, 4], 0, 1, geometry, [0, 0], Vec::new(), vec![0]);
+    assert!(matches!(conv, Err(ModelError::Shape(_))), "{conv:?}");
+}
