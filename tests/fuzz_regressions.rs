@@ -8,7 +8,7 @@
 
 use gkrnet::circuit::conv::{Conv, ConvGeometry};
 use gkrnet::circuit::dense::Dense;
-use gkrnet::circuit::{Model, ModelError};
+use gkrnet::circuit::{Model, ModelError, Multiplier, Requant, Scaled};
 use std::path::Path;
 
 fn regressions(target: &str) -> Vec<(String, Vec<u8>)> {
@@ -53,4 +53,16 @@ fn a_transposed_conv_whose_weight_count_overflows_is_refused() {
     };
     let conv = Conv::transposed(0, &[1, 1, 4, 4], 0, 1, geometry, [0, 0], Vec::new(), vec![0]);
     assert!(matches!(conv, Err(ModelError::Shape(_))), "{conv:?}");
+}
+
+/// `fuzz/regressions/model/requant-offset-i128-min`: a requantization (or threshold) layer whose
+/// constant offset is i128::MIN. `offset.abs()` overflowed; in a release build it wrapped to a
+/// negative P_max that passed the 2^94 bound. Near i128::MAX, `|c| + max|offsets|` overflowed.
+#[test]
+fn a_requantization_offset_at_the_i128_limits_is_refused() {
+    for offset in [i128::MIN, i128::MIN + 1, i128::MAX] {
+        let scaled = vec![Scaled { tensor: 0, multiplier: Multiplier::Tensor(1), bound: 127 }];
+        let rq = Requant::with_offsets("rq", scaled, offset, vec![1], 8, 0, -128, 127, vec![1, 1]);
+        assert!(matches!(rq, Err(ModelError::Parameter(_))), "offset {offset}: {rq:?}");
+    }
 }

@@ -279,7 +279,9 @@ pub(crate) fn check_parameters(
     if max_offset > 1 << 62 {
         return Err(ModelError::Parameter(format!("offset {max_offset} above 2^62")));
     }
-    let mut p_max = offset.abs() + max_offset;
+    // the offset comes from the file (any i128): P_max saturates, so it stays an upper bound
+    // that the callers' limits refuse instead of wrapping below them
+    let mut p_max = offset.checked_abs().unwrap_or(i128::MAX).saturating_add(max_offset);
     for s in scaled {
         if s.multiplier.max() >= 1 << 31 || !(0..=max_bound).contains(&s.bound) {
             return Err(ModelError::Parameter(format!(
@@ -296,7 +298,7 @@ pub(crate) fn check_parameters(
         if let Some((got, want)) = expected.filter(|(g, w)| g != w) {
             return Err(ModelError::Shape(format!("{got} multipliers where {want} are needed")));
         }
-        p_max += s.multiplier.max() as i128 * s.bound;
+        p_max = p_max.saturating_add(s.multiplier.max() as i128 * s.bound);
     }
     Ok(p_max)
 }
