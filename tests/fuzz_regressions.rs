@@ -32,6 +32,13 @@ fn model_regressions_are_refused_without_a_panic() {
     }
 }
 
+#[test]
+fn commitment_regressions_are_refused_without_a_panic() {
+    for (name, bytes) in regressions("commitment") {
+        assert!(gkrnet::gkr::file::CommitmentFile::decode(&bytes).is_err(), "{name} decodes");
+    }
+}
+
 /// `fuzz/regressions/model/dense-weight-count-overflow`: a `.gkrm` whose dense layer declares
 /// 2^63 output features over 256 inputs; `n · k` overflowed in `Dense::new`.
 #[test]

@@ -28,6 +28,14 @@ fn shape_overflows(bytes: &[u8]) -> bool {
     dims.iter().try_fold(1u64, |n, &d| n.checked_mul(d)).is_none()
 }
 
+/// Whether the header nests brackets: npyz 0.9.1's header parser takes seconds to minutes on a
+/// few dozen unclosed `[` (`fuzz/known/input/npy-header-nested-brackets-hang`, a hang of the
+/// CLI's readers, not fixed). A header gkrnet accepts (a plain dtype) holds none; such files
+/// are skipped so that the fuzzer looks past it.
+fn nests_brackets(bytes: &[u8]) -> bool {
+    bytes.iter().take(4096).filter(|&&b| b == b'[').count() > 4
+}
+
 /// `onnx::read_npy` on bytes: (shape, values), the count checked against the shape.
 fn read_npy(bytes: &[u8]) -> Option<(Vec<usize>, Vec<f64>)> {
     let npy = NpyFile::new(bytes).ok()?;
@@ -116,7 +124,7 @@ fn to_input(dims: &[usize], values: &[f64], integer: bool, flat: bool) {
 fuzz_target!(|bytes: &[u8]| {
     let Some((&which, rest)) = bytes.split_first() else { return };
     if which % 2 == 0 {
-        if shape_overflows(rest) {
+        if shape_overflows(rest) || nests_brackets(rest) {
             return;
         }
         if let Some((dims, values)) = read_npy(rest) {
