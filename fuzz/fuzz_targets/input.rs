@@ -9,10 +9,11 @@
 use libfuzzer_sys::fuzz_target;
 use npyz::{DType, NpyFile, Order, TypeChar};
 
-/// Whether the header's shape has a product past u64: npyz 0.9.1 multiplies it unchecked in
-/// `NpyFile::new` (`read.rs:369`), a panic with overflow checks and a wrapped count without
-/// (`fuzz/regressions/input/npy-shape-product-overflow`). Such files are skipped here so that
-/// the fuzzer looks past it; the readers' own checks refuse the wrapped count.
+/// Whether the header's shape has a product of its nonzero sizes past u64: npyz 0.9.1 multiplies
+/// the sizes unchecked in `NpyFile::new`, for the count (`read.rs:369`) and for the strides, where
+/// a zero size does not help (`read.rs:549`): a panic with overflow checks, wrapped values without
+/// (`fuzz/regressions/input/npy-{shape-product,stride}-overflow`). Such files are skipped here so
+/// that the fuzzer looks past it; the readers' own checks refuse the wrapped count.
 fn shape_overflows(bytes: &[u8]) -> bool {
     let text = String::from_utf8_lossy(bytes.get(..bytes.len().min(4096)).unwrap_or(bytes));
     let Some(at) = text.find("'shape'") else { return false };
@@ -25,7 +26,7 @@ fn shape_overflows(bytes: &[u8]) -> bool {
     let Some(dims) = dims.map(|d| d.parse::<u64>().ok()).collect::<Option<Vec<u64>>>() else {
         return false;
     };
-    dims.iter().try_fold(1u64, |n, &d| n.checked_mul(d)).is_none()
+    dims.iter().filter(|&&d| d != 0).try_fold(1u64, |n, &d| n.checked_mul(d)).is_none()
 }
 
 /// Whether the header nests brackets: npyz 0.9.1's header parser takes seconds to minutes on a
