@@ -6,7 +6,7 @@
 // `cargo test --release` they would wrap silently, so each also has a direct test that fails
 // with a panic in a debug build (`cargo test`) if the fix is undone.
 
-use gkrnet::circuit::conv::{Conv, ConvGeometry};
+use gkrnet::circuit::conv::{Axis, Conv, ConvGeometry};
 use gkrnet::circuit::dense::Dense;
 use gkrnet::circuit::{Model, ModelError, Multiplier, Requant, Scaled};
 use std::path::Path;
@@ -72,4 +72,29 @@ fn a_requantization_offset_at_the_i128_limits_is_refused() {
         let rq = Requant::with_offsets("rq", scaled, offset, vec![1], 8, 0, -128, 127, vec![1, 1]);
         assert!(matches!(rq, Err(ModelError::Parameter(_))), "offset {offset}: {rq:?}");
     }
+}
+
+/// `fuzz/regressions/model/conv-axis-overflow`: a `.gkrm` (transposed) convolution whose
+/// geometry overflowed `Axis::out`; in a release build the output length wrapped to a value the
+/// layer was built with.
+#[test]
+fn a_conv_geometry_whose_output_length_overflows_has_no_output() {
+    let axis = Axis {
+        len: usize::MAX / 2,
+        k: 3,
+        stride: 4,
+        dil: 1,
+        pad_lo: 0,
+        pad_hi: 0,
+        transposed: true,
+        extra: 0,
+    };
+    assert_eq!(axis.out(), None);
+    assert_eq!(Axis { transposed: false, pad_lo: usize::MAX, ..axis }.out(), None);
+    assert_eq!(Axis { k: usize::MAX, dil: 2, ..axis }.out(), None);
+    // an honest axis is unchanged: 28 + 2 − 5 + 1 = 26, and (4 − 1)·2 + 3 − 1 − 1 = 7
+    let plain = Axis { len: 28, k: 5, stride: 1, pad_lo: 1, pad_hi: 1, transposed: false, ..axis };
+    assert_eq!(plain.out(), Some(26));
+    let up = Axis { len: 4, k: 3, stride: 2, pad_lo: 1, pad_hi: 1, ..axis };
+    assert_eq!(up.out(), Some(7));
 }

@@ -42,19 +42,23 @@ pub struct Axis {
 }
 
 impl Axis {
+    /// The output length; `None` for none, or for sizes whose arithmetic overflows (they come
+    /// from the file). Every position [`Axis::source`] computes is below the padded length, so
+    /// it cannot overflow either.
     pub fn out(&self) -> Option<usize> {
-        let span = self.dil.checked_mul(self.k.checked_sub(1)?)? + 1;
         if self.stride == 0 || self.dil == 0 || self.k == 0 || self.len == 0 {
             return None;
         }
+        let span = self.dil.checked_mul(self.k - 1)?.checked_add(1)?;
+        let pads = self.pad_lo.checked_add(self.pad_hi)?;
         if self.transposed {
             if self.extra >= self.stride.max(self.dil) {
                 return None;
             }
-            let full = (self.len - 1) * self.stride + span + self.extra;
-            return full.checked_sub(self.pad_lo + self.pad_hi).filter(|&o| o > 0);
+            let full = (self.len - 1).checked_mul(self.stride)?.checked_add(span)?;
+            return full.checked_add(self.extra)?.checked_sub(pads).filter(|&o| o > 0);
         }
-        let padded = self.len + self.pad_lo + self.pad_hi;
+        let padded = self.len.checked_add(pads)?;
         if padded < span {
             return None;
         }
