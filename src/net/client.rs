@@ -1,7 +1,7 @@
 //! The trusted client: it sends the statement, then runs the verifier live against the server.
 
 use super::channel::{NetVerifier, WireStats};
-use super::{kind, read_frame, task, write_frame, Hello, NetError, VERSION};
+use super::{kind, read_frame, task, write_frame, Hello, NetError};
 use crate::circuit::{Model, Tensor};
 use crate::error::VerifyError;
 use crate::gkr;
@@ -65,20 +65,7 @@ fn handshake(
     let f = read_frame(stream, super::MAX_TEXT)?;
     match f.kind {
         kind::ACCEPT => {
-            let p = &f.payload;
-            if p.len() != 35 {
-                return Err(NetError::Malformed("an ACCEPT of the wrong size".into()));
-            }
-            let mut r = crate::codec::ByteReader::new(p);
-            let malformed = |e: crate::codec::CodecError| NetError::Malformed(e.to_string());
-            let version = r.u16().map_err(malformed)?;
-            if version != VERSION {
-                return Err(NetError::Version { got: version });
-            }
-            let task = r.u8().map_err(malformed)?;
-            if task != want_task || r.array::<32>("the digest").map_err(malformed)? != digest {
-                return Err(NetError::Malformed("the server accepted another statement".into()));
-            }
+            super::check_accept(&f.payload, want_task, &digest)?;
             Ok(sent as u64)
         }
         kind::REFUSE => Err(NetError::Refused(String::from_utf8_lossy(&f.payload).into_owned())),

@@ -128,6 +128,29 @@ pub fn read_frame(r: &mut impl Read, max: usize) -> Result<Frame, NetError> {
     Ok(Frame { kind: head[0], payload })
 }
 
+/// Checks an ACCEPT payload (version u16 ‖ task u8 ‖ digest [32]) against the statement the
+/// client sent.
+///
+/// # Errors
+/// [`NetError::Malformed`] for a payload of the wrong size or another statement,
+/// [`NetError::Version`] for another protocol version.
+pub fn check_accept(p: &[u8], want_task: u8, digest: &[u8; 32]) -> Result<(), NetError> {
+    let [v0, v1, task, accepted @ ..] = p else {
+        return Err(NetError::Malformed("an ACCEPT of the wrong size".into()));
+    };
+    if accepted.len() != 32 {
+        return Err(NetError::Malformed("an ACCEPT of the wrong size".into()));
+    }
+    let version = u16::from_le_bytes([*v0, *v1]);
+    if version != VERSION {
+        return Err(NetError::Version { got: version });
+    }
+    if *task != want_task || accepted != digest {
+        return Err(NetError::Malformed("the server accepted another statement".into()));
+    }
+    Ok(())
+}
+
 /// A statement the client sends in its HELLO.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Hello {
