@@ -17,7 +17,13 @@ const MAX_HEADER: u64 = 1 << 20;
 pub fn check_shape(path: &Path) -> Result<(), String> {
     let mut head = Vec::new();
     let read = std::fs::File::open(path).and_then(|f| f.take(MAX_HEADER).read_to_end(&mut head));
-    let Some(shape) = read.ok().and_then(|_| declared_shape(&head)) else { return Ok(()) };
+    if read.is_err() {
+        return Ok(());
+    }
+    if let Some(text) = header_text(&head) {
+        check_nesting(text)?;
+    }
+    let Some(shape) = declared_shape(&head) else { return Ok(()) };
     let fits = shape.iter().try_fold(1usize, |n, &d| n.checked_mul(usize::try_from(d).ok()?));
     match fits {
         Some(_) => Ok(()),
@@ -25,6 +31,53 @@ pub fn check_shape(path: &Path) -> Result<(), String> {
             Err(format!("shape {shape:?} has more elements than a usize counts (it overflows)"))
         }
     }
+}
+
+/// The deepest bracket nesting a header may have: a dict holding a tuple, or a structured dtype's
+/// list of tuples (gkrnet reads neither deeper).
+const MAX_NESTING: usize = 4;
+
+/// `npyz` parses a header's Python literal recursively, and a few hundred unclosed `[` or `{`
+/// take it tens of seconds (found by the `input` fuzz target): brackets that nest deeper than
+/// [`MAX_NESTING`] or do not close are refused before it sees them.
+fn check_nesting(text: &str) -> Result<(), String> {
+    let mut depth = 0usize;
+    let mut quote: Option<char> = None;
+    for c in text.chars() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '\'' | '"') => quote = Some(c),
+            (None, '(' | '[' | '{') => {
+                depth += 1;
+                if depth > MAX_NESTING {
+                    return Err(format!("the header's brackets nest deeper than {MAX_NESTING}"));
+                }
+            }
+            (None, ')' | ']' | '}') => {
+                depth =
+                    depth.checked_sub(1).ok_or("the header closes a bracket it never opened")?;
+            }
+            _ => {}
+        }
+    }
+    match depth {
+        0 => Ok(()),
+        _ => Err("the header's brackets do not close".into()),
+    }
+}
+
+/// The header's text (format 1.0, 2.0 or 3.0), if the file has one.
+fn header_text(file: &[u8]) -> Option<&str> {
+    let rest = file.strip_prefix(b"\x93NUMPY")?;
+    let (&major, rest) = rest.split_first()?;
+    let rest = rest.get(1..)?;
+    let (len, rest) = match major {
+        1 => (u16::from_le_bytes(rest.get(..2)?.try_into().ok()?) as usize, rest.get(2..)?),
+        2 | 3 => (u32::from_le_bytes(rest.get(..4)?.try_into().ok()?) as usize, rest.get(4..)?),
+        _ => return None,
+    };
+    std::str::from_utf8(rest.get(..len.min(rest.len()))?).ok()
 }
 
 /// The dimensions in the `'shape': (…)` entry of a `.npy` header (format 1.0, 2.0 or 3.0).
@@ -69,5 +122,27 @@ mod tests {
         assert_eq!(declared_shape(&header(huge)), Some(vec![1 << 32, 1 << 32, 16]));
         assert_eq!(declared_shape(b"not a npy file"), None);
         assert_eq!(declared_shape(&header("(1, 1")[..12]), None);
+    }
+
+    /// The two headers that hung npyz (fuzz/known/input/, whose first byte selects the `input`
+    /// target's reader): refused by their nesting.
+    #[test]
+    fn headers_nesting_deep_or_unclosed_are_refused_before_npyz() {
+        for name in ["npy-header-nested-braces-hang", "npy-header-nested-brackets-hang"] {
+            let known = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/known/input").join(name);
+            let bytes = std::fs::read(known).unwrap();
+            let path =
+                std::env::temp_dir().join(format!("gkrnet-{name}-{}.npy", std::process::id()));
+            std::fs::write(&path, bytes.get(1..).unwrap()).unwrap();
+            let err = check_shape(&path).unwrap_err();
+            assert!(err.contains("nest deeper") || err.contains("do not close"), "{name}: {err}");
+        }
+        assert_eq!(check_nesting("{'descr': '<f4', 'shape': (1, 2), }"), Ok(()));
+        assert_eq!(check_nesting("{'descr': [('a', '<f4')], 'shape': (1,), }"), Ok(()));
+        assert!(check_nesting("{'descr': '<f4', 'shape': (1, 2, }").is_err());
+        assert!(check_nesting(&"[".repeat(300)).is_err());
+        assert!(check_nesting("{'shape': ((((((1,),),),),),)}").is_err());
+        // brackets inside quotes do not count
+        assert_eq!(check_nesting("{'descr': '[[[[[[', 'shape': (1,), }"), Ok(()));
     }
 }

@@ -879,6 +879,14 @@ fn hostile_input_files_exit_2_naming_the_file_and_the_problem() {
     let o = prove_files(&a, &b, &c, &proof);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(stderr(&o).contains("a.npy") && stderr(&o).contains("overflows"), "{}", stderr(&o));
+    // a header whose brackets nest hundreds deep (npyz took tens of seconds on it: found by the
+    // input fuzz target): refused from the header at once
+    for name in ["npy-header-nested-braces-hang", "npy-header-nested-brackets-hang"] {
+        let known = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/known/input").join(name);
+        let nested = d.join(format!("{name}.npy"));
+        std::fs::write(&nested, &std::fs::read(known).unwrap()[1..]).unwrap();
+        prove(&nested, &[name, "nest deeper than 4"]);
+    }
     // NaN and infinities
     let nan = d.join("nan.npy");
     let mut x = [0.25f32; 64];
