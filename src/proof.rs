@@ -15,10 +15,6 @@
 //! every length the verifier reads is compared against the length the statement fixes *before* a
 //! single element is read or allocated ([`ProofReader::read`]). A proof whose bytes are not
 //! exactly what the verifier consumes is rejected ([`ProofReader::finish`]).
-#![allow(
-    clippy::indexing_slicing,
-    reason = "verifier-reachable, not yet audited (issue 17): indices follow layouts that Model::new and the decoders bound; to be replaced by checked access"
-)]
 
 use crate::error::VerifyError;
 use crate::field::{Fp, FIELD_BYTES};
@@ -219,12 +215,12 @@ pub struct ProofReader<'a> {
 impl<'a> ProofReader<'a> {
     /// Checks magic and version.
     pub fn new(bytes: &'a [u8]) -> Result<Self, VerifyError> {
-        if bytes.len() < MAGIC.len() || bytes[..MAGIC.len()] != MAGIC {
+        if bytes.get(..MAGIC.len()) != Some(MAGIC.as_slice()) {
             return Err(VerifyError::BadMagic { expected: MAGIC });
         }
         let version = match bytes.get(MAGIC.len()..HEADER_BYTES) {
-            Some(v) => u16::from_le_bytes([v[0], v[1]]),
-            None => {
+            Some(&[lo, hi]) => u16::from_le_bytes([lo, hi]),
+            _ => {
                 return Err(VerifyError::Truncated {
                     offset: bytes.len(),
                     label: "header",
@@ -300,7 +296,12 @@ impl<'a> ProofReader<'a> {
         }
         let start = self.offset;
         let ints = self.integers(label, len)?;
-        Ok((ints, &self.bytes[start..self.offset]))
+        #[expect(
+            clippy::indexing_slicing,
+            reason = "start <= self.offset <= bytes.len(): `integers` only moves the offset forward, over bytes it read through `get`"
+        )]
+        let raw = &self.bytes[start..self.offset];
+        Ok((ints, raw))
     }
 
     /// The next message, which must be `label` with exactly `len` raw bytes.
@@ -334,25 +335,36 @@ impl<'a> ProofReader<'a> {
         }
     }
 
+    /// The bytes not read yet (`offset <= bytes.len()` always holds).
+    fn rest(&self) -> &'a [u8] {
+        self.bytes.get(self.offset..).unwrap_or_default()
+    }
+
     fn take(&mut self, label: Label, n: usize) -> Result<&'a [u8], VerifyError> {
-        if self.remaining() < n {
+        let rest = self.rest();
+        let Some((out, _)) = rest.split_at_checked(n) else {
             return Err(VerifyError::Truncated {
                 offset: self.offset,
                 label,
-                needed: n - self.remaining(),
+                needed: n - rest.len(),
             });
-        }
-        let out = &self.bytes[self.offset..self.offset + n];
+        };
         self.offset += n;
         Ok(out)
     }
 
     fn frame(&mut self, label: Label) -> Result<(u32, u32), VerifyError> {
-        let b = self.take(label, FRAME_BYTES)?;
-        Ok((
-            u32::from_le_bytes([b[0], b[1], b[2], b[3]]),
-            u32::from_le_bytes([b[4], b[5], b[6], b[7]]),
-        ))
+        let rest = self.rest();
+        let Some((&[t0, t1, t2, t3, c0, c1, c2, c3], _)) = rest.split_first_chunk::<FRAME_BYTES>()
+        else {
+            return Err(VerifyError::Truncated {
+                offset: self.offset,
+                label,
+                needed: FRAME_BYTES - rest.len(),
+            });
+        };
+        self.offset += FRAME_BYTES;
+        Ok((u32::from_le_bytes([t0, t1, t2, t3]), u32::from_le_bytes([c0, c1, c2, c3])))
     }
 
     fn elements(&mut self, label: Label, len: usize) -> Result<Vec<Fp>, VerifyError> {

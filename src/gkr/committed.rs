@@ -25,10 +25,6 @@
 //! plus each padded column's block, its mask factoring axis by axis). If any yᵢ is false, the
 //! combined sum is false except with probability c/p over γ, and the opening then fails; its
 //! error (sumcheck and folds) is in `paper-notes/pcs.md`.
-#![allow(
-    clippy::indexing_slicing,
-    reason = "verifier-reachable, not yet audited (issue 17): indices follow layouts that Model::new and the decoders bound; to be replaced by checked access"
-)]
 
 use super::commit::{AdviceProver, AdviceVerifier};
 use crate::circuit::Layout;
@@ -51,22 +47,25 @@ struct Placement {
 
 impl Placement {
     fn new(layouts: Vec<Layout>) -> Self {
-        let mut order: Vec<usize> = (0..layouts.len()).collect();
-        order.sort_by_key(|&i| std::cmp::Reverse(layouts[i].num_vars()));
-        let mut offsets = vec![0; layouts.len()];
+        // largest first; a stable sort keeps equal sizes in column order
+        let mut order: Vec<(usize, &Layout)> = layouts.iter().enumerate().collect();
+        order.sort_by_key(|(_, l)| std::cmp::Reverse(l.num_vars()));
+        let mut placed: Vec<(usize, usize)> = Vec::with_capacity(layouts.len());
         let mut at = 0usize;
-        for i in order {
-            offsets[i] = at;
-            at += layouts[i].padded_len();
+        for (i, l) in order {
+            placed.push((i, at));
+            at += l.padded_len();
         }
+        placed.sort_unstable_by_key(|&(i, _)| i);
+        let offsets = placed.into_iter().map(|(_, offset)| offset).collect();
         let num_vars = at.next_power_of_two().max(2).trailing_zeros() as usize;
         Self { layouts, offsets, num_vars }
     }
 
-    /// The column's variables and its index among the blocks of its size.
-    fn block(&self, id: usize) -> (usize, usize) {
-        let v = self.layouts[id].num_vars();
-        (v, self.offsets[id] >> v)
+    /// The column's variables and its index among the blocks of its size; `None` for no column.
+    fn block(&self, id: usize) -> Option<(usize, usize)> {
+        let v = self.layouts.get(id)?.num_vars();
+        Some((v, self.offsets.get(id)? >> v))
     }
 }
 
@@ -140,14 +139,14 @@ fn weight_eval(
         .iter()
         .zip(coeffs)
         .map(|(o, c)| {
-            let (v, index) = pl.block(o.id);
+            let (v, index) = pl.block(o.id).unwrap();
             *c * eq_eval(&o.point, &rho[..v]) * select(&rho[v..], index)
         })
         .sum();
     let padding: Fp = (0..pl.layouts.len())
         .filter(|&s| pl.layouts[s].len() < pl.layouts[s].padded_len())
         .map(|s| {
-            let (v, index) = pl.block(s);
+            let (v, index) = pl.block(s).unwrap();
             let (tl, rl) = (&tau[..v], &rho[..v]);
             select(&tau[v..], index)
                 * select(&rho[v..], index)
@@ -160,7 +159,8 @@ fn weight_eval(
 /// w(r, b) for every b of the final polynomial's cube (the table's last k = n − r.len()
 /// variables, b's bit j the variable r.len() + j): what the weighted Basefold opening's verifier
 /// needs, [`weight_eval`] at each (r, b) in O(c·2^k) plus, per padded column, the slots of its
-/// block that reach into the cube.
+/// block that reach into the cube. `None` if an opening names no column of `pl` or `tau` is
+/// shorter than the table's variables (neither happens for openings recorded against `pl`).
 fn weight_tail(
     pl: &Placement,
     openings: &[Opening],
@@ -168,37 +168,40 @@ fn weight_tail(
     pad: Fp,
     tau: &[Fp],
     r: &[Fp],
-) -> Vec<Fp> {
+) -> Option<Vec<Fp>> {
     let (n, h) = (pl.num_vars, r.len().min(pl.num_vars));
     let k = n - h;
     let mut out = vec![Fp::zero(); 1 << k];
     let bit = |index: usize, b: usize| Fp::from(((index >> b) & 1) as u64);
     // claims: c·eq(q, (r, b)) with q = (point, bits of the block index)
     for (o, c) in openings.iter().zip(coeffs) {
-        let (v, index) = pl.block(o.id);
+        let (v, index) = pl.block(o.id)?;
         let q: Vec<Fp> = o.point.iter().copied().chain((0..n - v).map(|b| bit(index, b))).collect();
-        let scale = *c * eq_eval(&q[..h], r);
-        let e = eq_evals_scaled(&q[h..], scale);
+        let (q_head, q_tail) = q.split_at_checked(h)?;
+        let scale = *c * eq_eval(q_head, r);
+        let e = eq_evals_scaled(q_tail, scale);
         out.iter_mut().zip(e).for_each(|(x, y)| *x += y);
     }
     // padding: column s's term of weight_eval at (r, b), on the b of its block only (its block
     // index fixes b's bits from variable max(v, h) on; below, its own variables run free)
-    for s in (0..pl.layouts.len()).filter(|&s| pl.layouts[s].len() < pl.layouts[s].padded_len()) {
-        let (v, index) = pl.block(s);
-        let layout = &pl.layouts[s];
-        let select_tau = select(&tau[v..], index);
-        let select_r = select(&r[h.min(v)..], index);
+    let padded = pl.layouts.iter().zip(&pl.offsets).filter(|(l, _)| l.len() < l.padded_len());
+    for (layout, &offset) in padded {
+        let v = layout.num_vars();
+        let index = offset >> v;
+        let (tl, tau_high) = tau.split_at_checked(v)?;
+        let (r_low, r_high) = r.split_at_checked(h.min(v))?;
+        let select_tau = select(tau_high, index);
+        let select_r = select(r_high, index);
         let free = v.saturating_sub(h);
         let fixed = index >> h.saturating_sub(v);
-        let tl = &tau[..v];
         for low in 0..1usize << free {
-            let rl: Vec<Fp> =
-                r[..h.min(v)].iter().copied().chain((0..free).map(|j| bit(low, j))).collect();
+            let rl: Vec<Fp> = r_low.iter().copied().chain((0..free).map(|j| bit(low, j))).collect();
             let own = eq_eval(tl, &rl) - layout.masked_eq_eval(tl, &rl);
-            out[low | (fixed << free)] += pad * select_tau * select_r * own;
+            // low < 2^free and fixed < 2^(n − max(v, h)): the slot is below 2^k
+            *out.get_mut(low | (fixed << free))? += pad * select_tau * select_r * own;
         }
     }
-    out
+    Some(out)
 }
 
 /// The prover of [`super::commit::AdviceMode::Committed`].
@@ -228,6 +231,10 @@ impl CommittedProver {
 }
 
 /// The table of `columns`, each zero-padded to its layout, at its placement.
+#[expect(
+    clippy::indexing_slicing,
+    reason = "prover only: a column's padded block [offset, offset + 2^v) lies in the table of 2^num_vars >= Σ 2^v entries"
+)]
 fn fill(columns: &[(&Layout, &[i64])]) -> Result<(Placement, Vec<Fp>), ProveError> {
     let pl = Placement::new(columns.iter().map(|(l, _)| (*l).clone()).collect());
     let mut table = vec![Fp::zero(); 1 << pl.num_vars];
@@ -300,6 +307,10 @@ impl AdviceProver for CommittedProver {
         }
     }
 
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "prover only: openings name columns of the placement (Opening::new checks), each block [offset, offset + 2^v) lies in the table, and tau has num_vars >= v entries"
+    )]
     fn finish(&mut self, mut t: &mut dyn ProverTranscript) -> Result<(), ProveError> {
         let Some(committed) = &self.committed else {
             return Err(ProveError::InvalidShape {
@@ -424,7 +435,9 @@ impl AdviceVerifier for CommittedVerifier {
         let pl = &self.placement;
         let (tau, coeffs, pad, claimed_sum) = challenges(self.domain, pl, &self.openings, &mut t);
         let openings = &self.openings;
-        let tail = |r: &[Fp]| weight_tail(pl, openings, &coeffs, pad, &tau, r);
+        // weights that cannot be built (an opening of no column) are empty: the opening's
+        // verifier rejects weights of the wrong length
+        let tail = |r: &[Fp]| weight_tail(pl, openings, &coeffs, pad, &tau, r).unwrap_or_default();
         basefold::verify_weighted(&[commitment], &[claimed_sum], self.params, &mut t, tail)
     }
 }
@@ -437,6 +450,17 @@ mod tests {
     use rand::{rngs::StdRng, Rng, SeedableRng};
 
     const P: Params = Params { rate_log: 2, queries: 20, fold_log: 4, pow_bits: 0 };
+
+    #[test]
+    fn weights_of_an_opening_of_no_column_are_refused_not_indexed() {
+        let pl = Placement::new(vec![Layout::new(&[3]), Layout::new(&[10, 5])]);
+        let stray =
+            Opening { id: 2, point: vec![Fp::one(); 2], factor: Fp::one(), value: Fp::one() };
+        let tau = vec![Fp::one(); pl.num_vars];
+        assert_eq!(weight_tail(&pl, &[stray], &[Fp::one()], Fp::one(), &tau, &[]), None);
+        // tau shorter than a padded column's variables
+        assert_eq!(weight_tail(&pl, &[], &[], Fp::one(), &[], &[]), None);
+    }
 
     #[test]
     fn columns_sit_at_multiples_of_their_size() {
@@ -495,7 +519,7 @@ mod tests {
             let tau: Vec<Fp> = (0..pl.num_vars).map(|_| Fp::from(rng.gen::<u64>())).collect();
             for h in 0..=pl.num_vars {
                 let r: Vec<Fp> = (0..h).map(|_| Fp::from(rng.gen::<u64>())).collect();
-                let tail = weight_tail(&pl, &openings, &coeffs, pad, &tau, &r);
+                let tail = weight_tail(&pl, &openings, &coeffs, pad, &tau, &r).unwrap();
                 assert_eq!(tail.len(), 1 << (pl.num_vars - h));
                 for (b, got) in tail.iter().enumerate() {
                     let x: Vec<Fp> = r

@@ -5,10 +5,6 @@
 //! probability at most 1/q = 2^-61 (a non-zero row of C − A·B is a non-zero linear form in x).
 //! Cost: one pass over each of A, B and C, i.e. mn + nk + mk multiply-adds, with i128
 //! accumulators reduced once per row.
-#![allow(
-    clippy::indexing_slicing,
-    reason = "verifier-reachable, not yet audited (issue 17): indices follow layouts that Model::new and the decoders bound; to be replaced by checked access"
-)]
 
 use rand::Rng;
 use rayon::prelude::*;
@@ -51,14 +47,17 @@ fn mat_vec<T: Copy + Into<i64> + Sync>(m: &[T], rows: usize, cols: usize, x: &[u
         .map(|row| {
             // four independent accumulators break the add-with-carry dependency chain
             let mut acc = [0i128; 4];
-            let body = row.len() / 4 * 4;
-            for (r, v) in row[..body].chunks_exact(4).zip(x[..body].chunks_exact(4)) {
-                for t in 0..4 {
-                    acc[t] += r[t].into() as i128 * v[t] as i128;
+            // x has cols entries, a row at most cols
+            let x = x.get(..row.len()).unwrap_or(x);
+            let ((row_body, row_tail), (x_body, x_tail)) =
+                (row.as_chunks::<4>(), x.as_chunks::<4>());
+            for (r, v) in row_body.iter().zip(x_body) {
+                for ((a, &r), &v) in acc.iter_mut().zip(r).zip(v) {
+                    *a += r.into() as i128 * v as i128;
                 }
             }
-            for (t, (&r, &v)) in row[body..].iter().zip(&x[body..]).enumerate() {
-                acc[t] += r.into() as i128 * v as i128;
+            for ((a, &r), &v) in acc.iter_mut().zip(row_tail).zip(x_tail) {
+                *a += r.into() as i128 * v as i128;
             }
             reduce_signed(acc.iter().sum())
         })

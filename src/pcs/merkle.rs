@@ -7,10 +7,6 @@
 //! Openings of many leaves at once ([`MerkleTree::multi_path`]) send each needed sibling once:
 //! the nodes the verifier can compute from the opened leaves themselves are left out, and the
 //! top levels are sent once as a cap.
-#![allow(
-    clippy::indexing_slicing,
-    reason = "verifier-reachable, not yet audited (issue 17): indices follow layouts that Model::new and the decoders bound; to be replaced by checked access"
-)]
 
 use crate::field::{to_u128, Fp};
 use rayon::prelude::*;
@@ -43,10 +39,11 @@ pub fn leaf(values: &[Fp]) -> Hash {
         }
     };
     let len = 16 * values.len();
-    if values.len() <= STACK_LEAF {
-        let mut buf = [0u8; 16 * STACK_LEAF];
-        put(&mut buf[..len]);
-        *blake3::keyed_hash(&LEAF_KEY, &buf[..len]).as_bytes()
+    let mut stack = [0u8; 16 * STACK_LEAF];
+    // a leaf of at most STACK_LEAF values fits the stack buffer
+    if let Some(buf) = stack.get_mut(..len) {
+        put(buf);
+        *blake3::keyed_hash(&LEAF_KEY, buf).as_bytes()
     } else {
         let mut buf = vec![0u8; len];
         put(&mut buf);
@@ -69,9 +66,9 @@ impl MerkleTree {
         let mut layers = vec![leaves];
         while let Some(last) = layers.last().filter(|l| l.len() > 1) {
             let next: Vec<Hash> = if last.len() >= PARALLEL {
-                last.par_chunks_exact(2).map(|p| node(&p[0], &p[1])).collect()
+                last.as_chunks::<2>().0.par_iter().map(|[l, r]| node(l, r)).collect()
             } else {
-                last.chunks_exact(2).map(|p| node(&p[0], &p[1])).collect()
+                last.as_chunks::<2>().0.iter().map(|[l, r]| node(l, r)).collect()
             };
             layers.push(next);
         }
@@ -96,7 +93,7 @@ impl MerkleTree {
     }
 
     pub fn leaves(&self) -> usize {
-        self.layers[0].len()
+        self.layers.first().map_or(0, Vec::len)
     }
 
     /// The sibling hashes from leaf `index` up to the root, or `None` out of range.
@@ -105,9 +102,10 @@ impl MerkleTree {
             return None;
         }
         let mut i = index;
-        let mut out = Vec::with_capacity(self.layers.len() - 1);
-        for layer in &self.layers[..self.layers.len() - 1] {
-            out.push(layer[i ^ 1]);
+        let (_root, below) = self.layers.split_last()?;
+        let mut out = Vec::with_capacity(below.len());
+        for layer in below {
+            out.push(*layer.get(i ^ 1)?);
             i >>= 1;
         }
         Some(out)
@@ -117,8 +115,8 @@ impl MerkleTree {
 impl MerkleTree {
     /// The 2^c nodes c levels below the root (the "cap"; c ≤ depth).
     pub fn cap(&self, c: usize) -> Option<&[Hash]> {
-        let depth = self.layers.len() - 1;
-        (c <= depth).then(|| self.layers[depth - c].as_slice())
+        let depth = self.layers.len().checked_sub(1)?;
+        self.layers.get(depth.checked_sub(c)?).map(Vec::as_slice)
     }
 
     /// The siblings from leaf `index` up to (not including) the cap of height c.
@@ -138,15 +136,19 @@ impl MerkleTree {
     pub fn multi_path(&self, indices: &[usize], c: usize) -> Option<Vec<Hash>> {
         let depth = self.layers.len() - 1;
         let below = depth.checked_sub(c)?;
-        if indices.windows(2).any(|w| w[0] >= w[1]) || indices.last() >= Some(&self.leaves()) {
+        if !indices.is_sorted_by(|a, b| a < b) || indices.last() >= Some(&self.leaves()) {
             return None;
         }
         let mut level = indices.to_vec();
         let mut out = Vec::new();
-        for layer in &self.layers[..below] {
-            level = up(&level, |sibling| out.push(layer[sibling]));
+        let mut in_range = true;
+        for layer in self.layers.get(..below)? {
+            level = up(&level, |sibling| match layer.get(sibling) {
+                Some(h) => out.push(*h),
+                None => in_range = false,
+            });
         }
-        Some(out)
+        in_range.then_some(out)
     }
 }
 
@@ -207,7 +209,7 @@ pub fn verify_multi_path(
         || !cap.len().is_power_of_two()
         || c > depth
         || indices.len() != leaf_hashes.len()
-        || indices.windows(2).any(|w| w[0] >= w[1])
+        || !indices.is_sorted_by(|a, b| a < b)
         || indices.last().is_some_and(|&i| i >= leaves)
         || siblings.len() != multi_path_len(leaves, indices, c)
     {
@@ -252,9 +254,9 @@ pub fn verify_cap(root: &Hash, cap: &[Hash]) -> bool {
     }
     let mut layer = cap.to_vec();
     while layer.len() > 1 {
-        layer = layer.chunks_exact(2).map(|p| node(&p[0], &p[1])).collect();
+        layer = layer.as_chunks::<2>().0.iter().map(|[l, r]| node(l, r)).collect();
     }
-    layer[0] == *root
+    layer.first() == Some(root)
 }
 
 /// Whether `leaf_hash` sits at `index` (of `leaves`) under the cap `cap` with these siblings.

@@ -1,8 +1,4 @@
 //! Dense multilinear extensions, and MLE evaluation straight from int8 / int32 data.
-#![allow(
-    clippy::indexing_slicing,
-    reason = "verifier-reachable, not yet audited (issue 17): indices follow layouts that Model::new and the decoders bound; to be replaced by checked access"
-)]
 
 use super::{eq_evals, PAR_THRESHOLD};
 use crate::field::{dot_i32, dot_i8, Fp};
@@ -86,11 +82,16 @@ impl DenseMle {
     ///
     /// # Panics
     /// If the polynomial has no variable left.
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "prover side, hot (in place): 2i + 1 < 2·half <= evals.len()"
+    )]
     pub fn fix_first_var(&mut self, r: Fp) {
         assert!(self.num_vars > 0, "no variable left to bind");
         let half = self.evals.len() / 2;
         if half >= PAR_THRESHOLD {
-            self.evals = self.evals.par_chunks_exact(2).map(|p| p[0] + r * (p[1] - p[0])).collect();
+            let pairs = self.evals.as_chunks::<2>().0;
+            self.evals = pairs.par_iter().map(|&[a, b]| a + r * (b - a)).collect();
         } else {
             for i in 0..half {
                 let (a, b) = (self.evals[2 * i], self.evals[2 * i + 1]);
@@ -142,7 +143,12 @@ fn evaluate_split<T: Sync>(
         values.len()
     );
     let low = num_vars.div_ceil(2);
-    let (eq_lo, eq_hi) = (eq_evals(&point[..low]), eq_evals(&point[low..]));
+    let (point_lo, point_hi) = point.split_at_checked(low).unwrap_or((point, &[]));
+    let (eq_lo, eq_hi) = (eq_evals(point_lo), eq_evals(point_hi));
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "a chunk of 1 << low values is no longer than eq_lo (2^low entries)"
+    )]
     let block = |(vals, e): (&[T], &Fp)| *e * inner(&eq_lo[..vals.len()], vals);
     // an entry costs one multiplication or less (1 ns for int8): parallel pays off later than
     // for a fold

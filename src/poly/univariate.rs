@@ -1,8 +1,4 @@
 //! Univariate polynomials of low degree given by their values at 0, 1, …, d.
-#![allow(
-    clippy::indexing_slicing,
-    reason = "verifier-reachable, not yet audited (issue 17): indices follow layouts that Model::new and the decoders bound; to be replaced by checked access"
-)]
 
 use crate::field::Fp;
 use ark_ff::{batch_inversion, One, Zero};
@@ -40,16 +36,27 @@ impl UniPoly {
         let d = n - 1;
         // prefix[i] = Π_{j<i} (r − j), suffix[i] = Π_{j>i} (r − j)
         let diffs: Vec<Fp> = (0..n).map(|j| *r - Fp::from(j as u64)).collect();
-        let mut prefix = vec![Fp::one(); n];
+        let mut acc = Fp::one();
+        let prefix: Vec<Fp> = diffs
+            .iter()
+            .map(|x| {
+                let p = acc;
+                acc *= x;
+                p
+            })
+            .collect();
         let mut suffix = vec![Fp::one(); n];
-        for i in 1..n {
-            prefix[i] = prefix[i - 1] * diffs[i - 1];
-            suffix[n - 1 - i] = suffix[n - i] * diffs[n - i];
+        acc = Fp::one();
+        for (s, x) in suffix.iter_mut().zip(&diffs).rev() {
+            *s = acc;
+            acc *= x;
         }
+        // inv_fact has d + 1 = n entries: read backwards, entry i is 1/(d − i)!
         let inv_fact = inverse_factorials(d);
-        (0..n)
-            .map(|i| {
-                let term = self.evals[i] * prefix[i] * suffix[i] * inv_fact[i] * inv_fact[d - i];
+        let weights = inv_fact.iter().zip(inv_fact.iter().rev());
+        (self.evals.iter().zip(&prefix).zip(&suffix).zip(weights).enumerate())
+            .map(|(i, (((e, p), s), (fi, fdi)))| {
+                let term = *e * p * s * fi * fdi;
                 if (d - i) % 2 == 1 {
                     -term
                 } else {
@@ -66,19 +73,21 @@ const CACHED_DEGREE: usize = 64;
 /// 1/0!, 1/1!, …, 1/d! (all factorials are non-zero: d < p).
 fn inverse_factorials(d: usize) -> std::borrow::Cow<'static, [Fp]> {
     static TABLE: OnceLock<Vec<Fp>> = OnceLock::new();
-    if d <= CACHED_DEGREE {
-        let table = TABLE.get_or_init(|| build_inverse_factorials(CACHED_DEGREE));
-        std::borrow::Cow::Borrowed(&table[..=d])
-    } else {
-        std::borrow::Cow::Owned(build_inverse_factorials(d))
+    // the table holds degrees up to CACHED_DEGREE
+    match TABLE.get_or_init(|| build_inverse_factorials(CACHED_DEGREE)).get(..=d) {
+        Some(table) => std::borrow::Cow::Borrowed(table),
+        None => std::borrow::Cow::Owned(build_inverse_factorials(d)),
     }
 }
 
 fn build_inverse_factorials(d: usize) -> Vec<Fp> {
-    let mut fact = vec![Fp::one(); d + 1];
-    for i in 1..=d {
-        fact[i] = fact[i - 1] * Fp::from(i as u64);
-    }
+    let mut acc = Fp::one();
+    let mut fact: Vec<Fp> = std::iter::once(acc)
+        .chain((1..=d).map(|i| {
+            acc *= Fp::from(i as u64);
+            acc
+        }))
+        .collect();
     batch_inversion(&mut fact);
     fact
 }

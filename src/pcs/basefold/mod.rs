@@ -34,11 +34,6 @@
 //! Files: `params` (the parameter sets and the fold schedule), `grind` (the proof of work
 //! before the queries), `open` and `verify`; this one holds the committed word (rows,
 //! leaves, folds) and what both sides share.
-#![allow(
-    clippy::indexing_slicing,
-    reason = "verifier-reachable, not yet audited (issue 17): indices follow layouts that Model::new and the decoders bound; to be replaced by checked access"
-)]
-
 use super::code::ReedSolomon;
 use super::merkle::{leaf, Hash, MerkleTree};
 use crate::error::{ProveError, VerifyError};
@@ -94,6 +89,10 @@ fn coset_rows(codeword: &[Fp], a: usize) -> Vec<&[Fp]> {
 /// leaf re-encoded; its a folds become one eq-combination: P folded by r₀ … r_(a−1) is
 /// Σ_l eq(r, l)·P_l. Rows are short FFTs run side by side (cache-friendly), and the word is
 /// never interleaved.
+#[expect(
+    clippy::indexing_slicing,
+    reason = "prover only (commit): l < 2^a <= evals.len(), as a schedule's group folds at most num_vars variables"
+)]
 fn encode_rows(evals: &[Fp], a: usize, code: &ReedSolomon) -> Vec<Vec<Fp>> {
     (0..1usize << a)
         .into_par_iter()
@@ -106,12 +105,20 @@ fn encode_rows(evals: &[Fp], a: usize, code: &ReedSolomon) -> Vec<Vec<Fp>> {
 }
 
 /// Leaf j of a word kept as rows: the rows' values at j.
+#[expect(
+    clippy::indexing_slicing,
+    reason = "prover only (open): j is an opened leaf, reduced modulo the rows' common length"
+)]
 fn row_leaf<R: AsRef<[Fp]>>(rows: &[R], j: usize) -> Vec<Fp> {
     rows.iter().map(|r| r.as_ref()[j]).collect()
 }
 
 /// The Merkle tree of a word kept as rows (at most 2^8 of them): leaf j holds the rows' values
 /// at j.
+#[expect(
+    clippy::indexing_slicing,
+    reason = "prover only (commit, open), hot: j < the rows' common length, and at most 2^8 rows (fold_log <= 8)"
+)]
 fn tree_of_rows<R: AsRef<[Fp]> + Sync>(rows: &[R]) -> MerkleTree {
     let leaves = rows.first().map_or(0, |r| r.as_ref().len());
     let hash = |j: usize| {
@@ -160,7 +167,7 @@ pub fn commit(evals: impl Into<Vec<Fp>>, params: Params) -> Result<Committed, Pr
         });
     }
     let num_vars = n.trailing_zeros() as usize;
-    let a0 = params.schedule(num_vars).groups[0];
+    let a0 = params.schedule(num_vars).groups.first().copied().unwrap_or_default();
     // the rows' code: messages of n / 2^a0 symbols on the domain of ω^(2^a0), of size M / 2^a0
     let code = ReedSolomon::new(n >> a0, params.rate_log).ok_or_else(|| {
         ProveError::InvalidShape { reason: format!("no FFT domain for {n}·2^{}", params.rate_log) }
@@ -264,15 +271,19 @@ fn fold(a: Fp, b: Fp, x_inv_half: Fp, r: Fp, half: Fp) -> Fp {
 /// x⁻¹ and ζ⁻¹ (1/(2xζⁱ) = ½·x⁻¹·ζ⁻ⁱ: no inversion).
 fn fold_leaf(v: &mut [Fp], mut x_inv: Fp, mut zeta_inv: Fp, rs: &[Fp]) -> Fp {
     let two_inv = Fp::from(2u64).inverse().unwrap_or_default();
-    let mut len = v.len();
+    // the values still unfolded: each round folds the upper half onto the lower
+    let mut live: &mut [Fp] = v;
     for &r in rs {
-        let half = len / 2;
+        let half = live.len() / 2;
+        let Some((lo, hi)) = std::mem::take(&mut live).split_at_mut_checked(half) else {
+            break;
+        };
         let mut p = two_inv * x_inv;
-        for i in 0..half {
-            v[i] = fold(v[i], v[i + half], p, r, two_inv);
+        for (a, b) in lo.iter_mut().zip(hi.iter()) {
+            *a = fold(*a, *b, p, r, two_inv);
             p *= zeta_inv;
         }
-        len = half;
+        live = lo;
         x_inv.square_in_place();
         zeta_inv.square_in_place();
     }
@@ -282,6 +293,10 @@ fn fold_leaf(v: &mut [Fp], mut x_inv: Fp, mut zeta_inv: Fp, rs: &[Fp]) -> Fp {
 /// A committed codeword after the first (its leaves hold cosets) folded a times with challenges
 /// rs: C'[j] is the fold of leaf j, so the result has M/2^a entries. `omega_inv` is ω⁻¹ for the
 /// codeword's domain.
+#[expect(
+    clippy::indexing_slicing,
+    reason = "prover only (open), hot: a <= 8 and j + i·leaves < 2^a·leaves <= word.len()"
+)]
 fn fold_codeword(word: &[Fp], a: usize, omega_inv: Fp, rs: &[Fp]) -> Vec<Fp> {
     let leaves = word.len() >> a;
     let zeta_inv = omega_inv.pow([leaves as u64]);
@@ -304,25 +319,26 @@ fn fold_codeword(word: &[Fp], a: usize, omega_inv: Fp, rs: &[Fp]) -> Vec<Fp> {
 
 /// One sumcheck round on (table, eq): g(X) = Σ_j (v₂ⱼ + X·Δv)(e₂ⱼ + X·Δe) at 0, 1, 2.
 fn round_poly(table: &[Fp], eq: &[Fp]) -> [Fp; 3] {
-    let term = |(v, e): (&[Fp], &[Fp])| {
-        let (v0, v1, e0, e1) = (v[0], v[1], e[0], e[1]);
+    let term = |(&[v0, v1], &[e0, e1]): (&[Fp; 2], &[Fp; 2])| {
         [v0 * e0, v1 * e1, (v1 + v1 - v0) * (e1 + e1 - e0)]
     };
-    let add = |a: [Fp; 3], b: [Fp; 3]| [a[0] + b[0], a[1] + b[1], a[2] + b[2]];
+    let add = |[a0, a1, a2]: [Fp; 3], [b0, b1, b2]: [Fp; 3]| [a0 + b0, a1 + b1, a2 + b2];
     let zero = [Fp::zero(); 3];
+    let (pairs, eq_pairs) = (table.as_chunks::<2>().0, eq.as_chunks::<2>().0);
     if table.len() >= 1 << 12 {
-        table.par_chunks(2).zip(eq.par_chunks(2)).map(term).reduce(|| zero, add)
+        pairs.par_iter().zip(eq_pairs).map(term).reduce(|| zero, add)
     } else {
-        table.chunks(2).zip(eq.chunks(2)).map(term).fold(zero, add)
+        pairs.iter().zip(eq_pairs).map(term).fold(zero, add)
     }
 }
 
 /// v'ⱼ = v₂ⱼ + r(v₂ⱼ₊₁ − v₂ⱼ).
 fn fold_table(v: &[Fp], r: Fp) -> Vec<Fp> {
-    let f = |p: &[Fp]| p[0] + r * (p[1] - p[0]);
+    let f = |&[v0, v1]: &[Fp; 2]| v0 + r * (v1 - v0);
+    let pairs = v.as_chunks::<2>().0;
     if v.len() >= 1 << 12 {
-        v.par_chunks(2).map(f).collect()
+        pairs.par_iter().map(f).collect()
     } else {
-        v.chunks(2).map(f).collect()
+        pairs.iter().map(f).collect()
     }
 }

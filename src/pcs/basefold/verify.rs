@@ -198,8 +198,8 @@ fn verify_inner(
         // the previous codeword's fold of each query sits at slot q / leaves of its leaf
         let slot = |q: usize| opened.binary_search(&(q % leaves)).unwrap_or_default();
         if gi > 0 {
-            for (query, &q) in positions.iter().enumerate() {
-                if combined.get(slot(q) * width + q / leaves) != Some(&folded[query]) {
+            for (query, (&q, f)) in positions.iter().zip(&folded).enumerate() {
+                if combined.get(slot(q) * width + q / leaves) != Some(f) {
                     return Err(PcsError::FoldMismatch { query, round: gi }.into());
                 }
             }
