@@ -82,15 +82,7 @@ fn header_text(file: &[u8]) -> Option<&str> {
 
 /// The dimensions in the `'shape': (…)` entry of a `.npy` header (format 1.0, 2.0 or 3.0).
 fn declared_shape(file: &[u8]) -> Option<Vec<u128>> {
-    let rest = file.strip_prefix(b"\x93NUMPY")?;
-    let (&major, rest) = rest.split_first()?;
-    let rest = rest.get(1..)?;
-    let (len, rest) = match major {
-        1 => (u16::from_le_bytes(rest.get(..2)?.try_into().ok()?) as usize, rest.get(2..)?),
-        2 | 3 => (u32::from_le_bytes(rest.get(..4)?.try_into().ok()?) as usize, rest.get(4..)?),
-        _ => return None,
-    };
-    let text = std::str::from_utf8(rest.get(..len)?).ok()?;
+    let text = header_text(file)?;
     let tuple = &text[text.find("'shape'")?..];
     let inner = tuple.get(tuple.find('(')? + 1..tuple.find(')')?)?;
     inner

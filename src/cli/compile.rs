@@ -76,9 +76,7 @@ pub fn import(
     onnx::import(model, &options).with_context(|| format!("importing {}", model.display()))
 }
 
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
+pub use gkrnet::error::hex;
 
 pub fn run(args: Args) -> Result<Outcome> {
     let &[lo, hi] = args.input_range.as_slice() else { bail!("--input-range takes lo,hi") };
