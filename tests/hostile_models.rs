@@ -325,12 +325,13 @@ fn hostile_corpus_decodes_or_is_rejected_quickly_without_panics() {
     tracing::info!(files = files.len(), ok, worst = ?worst, "hostile corpus decoded");
 }
 
-/// Writes the corpus and the named attacks to `$TMPDIR/gkrnet-hostile/` for measurements by
-/// hand (`/usr/bin/time -v gkrnet inspect FILE`); run with `--ignored`.
+/// The binary as a verifier meets these files: the named attacks and a sample of the corpus are
+/// written to `$TMPDIR/gkrnet-hostile-<pid>/` (kept there for measurements by hand:
+/// `/usr/bin/time -v gkrnet inspect FILE`) and `gkrnet inspect` on each exits 0 (decoded) or 2
+/// (refused with a message), never 101 (a panic) or by a signal (an abort).
 #[test]
-#[ignore]
-fn write_hostile_files() {
-    let dir = std::env::temp_dir().join("gkrnet-hostile");
+fn the_binary_decodes_or_refuses_every_hostile_file_without_a_panic() {
+    let dir = std::env::temp_dir().join(format!("gkrnet-hostile-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let channels = 8000u64;
     let a: Vec<i64> = (0..channels as i64).map(|c| 1 << 20 | c).collect();
@@ -362,10 +363,24 @@ fn write_hostile_files() {
                 .end(),
         ),
     ];
+    let inspect = |path: &std::path::Path| {
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_gkrnet"))
+            .args(["inspect", path.to_str().unwrap(), "--quiet"])
+            .output()
+            .unwrap();
+        (o.status.code(), String::from_utf8_lossy(&o.stderr).into_owned())
+    };
     for (name, bytes) in named {
-        std::fs::write(dir.join(name), bytes).unwrap();
+        let path = dir.join(name);
+        std::fs::write(&path, bytes).unwrap();
+        let want = if name == "reshape_ok.gkrm" || name == "threshold_flat.gkrm" { 0 } else { 2 };
+        let (code, stderr) = inspect(&path);
+        assert_eq!(code, Some(want), "{name}: {stderr}");
     }
-    for (i, (_, bytes)) in corpus(17).iter().enumerate() {
-        std::fs::write(dir.join(format!("corpus_{i:03}.gkrm")), bytes).unwrap();
+    for (i, (what, bytes)) in corpus(17).iter().enumerate().step_by(8) {
+        let path = dir.join(format!("corpus_{i:03}.gkrm"));
+        std::fs::write(&path, bytes).unwrap();
+        let (code, stderr) = inspect(&path);
+        assert!(matches!(code, Some(0 | 2)), "{what}: exit {code:?}: {stderr}");
     }
 }
