@@ -32,6 +32,7 @@ pub mod codec;
 pub mod error;
 pub mod field;
 pub mod gkr;
+pub mod labels;
 pub mod lookup;
 pub mod matmul;
 pub mod merge;

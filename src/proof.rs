@@ -18,7 +18,7 @@
 
 use crate::error::VerifyError;
 use crate::field::{Fp, FIELD_BYTES};
-use crate::transcript::{label_of_tag, label_tag, Label};
+use crate::labels::{label_of_tag, label_tag, Label};
 use ark_serialize::{
     CanonicalDeserialize, CanonicalSerialize, Compress, SerializationError, Valid, Validate,
 };
@@ -450,7 +450,7 @@ fn write_varint(out: &mut Vec<u8>, v: i64) {
 mod tests {
     use super::*;
     use crate::field::MODULUS;
-    use crate::transcript::labels;
+    use crate::labels;
 
     fn sample() -> Proof {
         Proof {
