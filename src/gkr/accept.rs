@@ -9,7 +9,7 @@
 //! owner published (`--expect-digest`); the input always comes from the caller, never from the
 //! proof file.
 
-use super::commit::AdviceMode;
+use super::advice::AdviceMode;
 use super::file::ProofFile;
 use super::weights::ModelCommitment;
 use crate::circuit::{Model, Tensor};

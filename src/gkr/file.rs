@@ -17,7 +17,7 @@
 //!        the stripped model (a ".gkrm" encoding)
 //! ```
 
-use super::commit::AdviceMode;
+use super::advice::AdviceMode;
 use super::weights::ModelCommitment;
 use crate::circuit::{Model, Tensor};
 use crate::codec::{ByteReader, ByteWriter, CodecError};

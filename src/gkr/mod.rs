@@ -16,15 +16,14 @@
 //!    tensor are merged by sumcheck.
 
 pub mod accept;
-pub mod commit;
-pub mod committed;
+pub mod advice;
 pub mod file;
 pub mod prover;
 pub mod verifier;
 pub mod weights;
 
 pub use accept::{committed_digest, verify_file, Policy, VerifiedOutput, VerifierKey};
-pub use commit::AdviceMode;
+pub use advice::AdviceMode;
 pub use file::ProofFile;
 pub use prover::{
     prove, prove_committed, prove_mode, prove_witness, prove_witness_mode, ModelProof,

@@ -4,7 +4,7 @@
     reason = "prover side: every index is within the sizes of the prover's own witness and tables, checked where they are built"
 )]
 
-use super::commit::{AdviceMode, AdviceProver};
+use super::advice::{AdviceMode, AdviceProver};
 use super::weights::{self, WeightsProver};
 use super::{absorb_statement, range_int, tag, Plan, PROTOCOL};
 use crate::circuit::expr::combine;

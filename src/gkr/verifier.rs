@@ -1,7 +1,7 @@
 //! The model verifier. It holds the model (weights included) and the input, reads the proof, and
 //! returns the verified output or an error naming the layer (or lookup) that failed.
 
-use super::commit::{AdviceMode, AdviceVerifier};
+use super::advice::{AdviceMode, AdviceVerifier};
 use super::weights::ModelCommitment;
 use super::{absorb_statement, combine_segments, range_eval, table_segment_value, Plan, PROTOCOL};
 use crate::circuit::expr::combine;

@@ -2,7 +2,7 @@
 //! holds a 32-byte root instead of the weights (issue 10).
 //!
 //! * [`commit_model`] places every dense weight matrix of at least [`MIN_COMMITTED`] padded
-//!   entries in one table (as [`super::committed`] places advice), commits it with Basefold, and
+//!   entries in one table (as [`super::advice::basefold`] places advice), commits it with Basefold, and
 //!   returns the prover's copy of the model (those layers return their claims on W as
 //!   [`WEIGHTS`] claims) with a [`WeightsProver`] that can serve any number of proofs.
 //! * [`ModelCommitment::stripped`] is the verifier's copy: the same layers without their
@@ -16,7 +16,7 @@
 //! which the stripped layers keep. A verifier trusts a `.gkrc` file as it would trust the model
 //! file itself: the root *is* its statement of the weights.
 
-use super::committed::{CommittedProver, CommittedVerifier};
+use super::advice::basefold::{CommittedProver, CommittedVerifier};
 use crate::circuit::{Layout, Model, ModelError, WEIGHTS};
 use crate::error::ProveError;
 use crate::pcs::basefold::Params;

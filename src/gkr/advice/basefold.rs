@@ -26,7 +26,7 @@
 //! combined sum is false except with probability c/p over γ, and the opening then fails; its
 //! error (sumcheck and folds) is in `paper-notes/pcs.md`.
 
-use super::commit::{AdviceProver, AdviceVerifier};
+use super::{AdviceProver, AdviceVerifier};
 use crate::circuit::Layout;
 use crate::error::{ProveError, VerifyError};
 use crate::field::{from_i64, Fp};
@@ -204,7 +204,7 @@ fn weight_tail(
     Some(out)
 }
 
-/// The prover of [`super::commit::AdviceMode::Committed`].
+/// The prover of [`super::AdviceMode::Committed`].
 #[derive(Debug)]
 pub struct CommittedProver {
     params: Params,
@@ -351,7 +351,7 @@ impl AdviceProver for CommittedProver {
     }
 }
 
-/// The verifier of [`super::commit::AdviceMode::Committed`].
+/// The verifier of [`super::AdviceMode::Committed`].
 #[derive(Debug)]
 pub struct CommittedVerifier {
     params: Params,
