@@ -25,16 +25,27 @@ fn advice(c: &mut Criterion) {
     let mut g = c.benchmark_group("commitment/lenet5");
     g.sample_size(10);
     for mode in [AdviceMode::Clear, AdviceMode::PROVABLE, AdviceMode::CONJECTURED] {
-        let proof = gkr::prove_mode(&model, &input, mode).expect("prove");
+        let log = gkr::PhaseLog::default();
+        let hook = |name: &str, d| log.record(name, d);
+        let opts = gkr::ProveOptions::advice(mode).with_phase_hook(&hook);
+        let proof = gkr::prove_bytes(&model, &input, &opts).expect("prove");
         println!("lenet5, advice {}: proof {} bytes; phases:", mode.name(), proof.proof.len());
-        for (phase, t) in &proof.timings {
+        for (phase, t) in &log.take() {
             println!("  {phase:<24} {:>9.3} ms", t.as_secs_f64() * 1e3);
         }
         g.bench_function(format!("prove/{}", mode.name()), |b| {
-            b.iter(|| black_box(gkr::prove_mode(&model, &input, mode).expect("prove")))
+            b.iter(|| {
+                black_box(
+                    gkr::prove_bytes(&model, &input, &gkr::ProveOptions::advice(mode))
+                        .expect("prove"),
+                )
+            })
         });
         g.bench_function(format!("verify/{}", mode.name()), |b| {
-            b.iter(|| gkr::verify_mode(&model, &input, mode, &proof.proof).expect("verify"))
+            b.iter(|| {
+                gkr::verify_bytes(&model, &input, &gkr::VerifyOptions::advice(mode), &proof.proof)
+                    .expect("verify")
+            })
         });
     }
     g.finish();
@@ -49,30 +60,44 @@ fn weights(c: &mut Criterion) {
     for params in [Params::PROVABLE, Params::CONJECTURED] {
         let name = AdviceMode::Committed(params).name();
         let start = Instant::now();
-        let (prover, mut wp) = gkr::commit_model(&model, params).expect("commit");
+        let (prover, wp) = gkr::commit_model(&model, params).expect("commit");
+        let log = gkr::PhaseLog::default();
+        let hook = |name: &str, d| log.record(name, d);
         println!("mlp4m, weights {name}: commit {:.0} ms", start.elapsed().as_secs_f64() * 1e3);
         let start = Instant::now();
-        let proof =
-            gkr::prove_committed(&prover, &input, AdviceMode::Clear, &mut wp).expect("prove");
+        let proof = gkr::prove_bytes(
+            &prover,
+            &input,
+            &gkr::ProveOptions::advice(AdviceMode::Clear).with_weights(&wp).with_phase_hook(&hook),
+        )
+        .expect("prove");
         println!(
             "  prove {:.0} ms, proof {} bytes; phases:",
             start.elapsed().as_secs_f64() * 1e3,
             proof.proof.len()
         );
-        for (phase, t) in &proof.timings {
+        for (phase, t) in &log.take() {
             println!("  {phase:<24} {:>9.3} ms", t.as_secs_f64() * 1e3);
         }
         let cm = wp.commitment();
         g.bench_function(format!("verify from the commitment/{name}"), |b| {
             b.iter(|| {
-                gkr::verify_committed(&stripped, &input, AdviceMode::Clear, &cm, &proof.proof)
-                    .expect("verify")
+                gkr::verify_bytes(
+                    gkr::KeyRef { model: &stripped, commitment: Some(&cm) },
+                    &input,
+                    &gkr::VerifyOptions::advice(AdviceMode::Clear),
+                    &proof.proof,
+                )
+                .expect("verify")
             })
         });
     }
-    let proof = gkr::prove(&model, &input).expect("prove");
+    let proof = gkr::prove_bytes(&model, &input, &gkr::ProveOptions::default()).expect("prove");
     g.bench_function("verify with the weights (clear)", |b| {
-        b.iter(|| gkr::verify(&model, &input, &proof.proof).expect("verify"))
+        b.iter(|| {
+            gkr::verify_bytes(&model, &input, &gkr::VerifyOptions::default(), &proof.proof)
+                .expect("verify")
+        })
     });
     g.finish();
 }

@@ -18,9 +18,12 @@ use std::hint::black_box;
 fn bench(c: &mut Criterion) {
     for model in [zoo::mlp4m(), zoo::mlp_act(), zoo::lenet5(), zoo::cnn_cifar()] {
         let input = zoo::random_input(&model, 1);
-        let proof = gkr::prove(&model, &input).expect("prove");
+        let log = gkr::PhaseLog::default();
+        let hook = |name: &str, d| log.record(name, d);
+        let opts = gkr::ProveOptions::default().with_phase_hook(&hook);
+        let proof = gkr::prove_bytes(&model, &input, &opts).expect("prove");
         println!("{}: proof {} bytes; prover phases:", model.name, proof.proof.len());
-        for (phase, time) in &proof.timings {
+        for (phase, time) in &log.take() {
             println!("  {phase:<24} {:>9.3} ms", time.as_secs_f64() * 1e3);
         }
         let mut g = c.benchmark_group(format!("model/{}", model.name));
@@ -29,10 +32,17 @@ fn bench(c: &mut Criterion) {
             b.iter(|| black_box(model.forward(&input).expect("forward")))
         });
         g.bench_function("prove", |b| {
-            b.iter(|| black_box(gkr::prove(&model, &input).expect("prove")))
+            b.iter(|| {
+                black_box(
+                    gkr::prove_bytes(&model, &input, &gkr::ProveOptions::default()).expect("prove"),
+                )
+            })
         });
         g.bench_function("verify", |b| {
-            b.iter(|| gkr::verify(&model, &input, &proof.proof).expect("verify"))
+            b.iter(|| {
+                gkr::verify_bytes(&model, &input, &gkr::VerifyOptions::default(), &proof.proof)
+                    .expect("verify")
+            })
         });
         g.finish();
     }

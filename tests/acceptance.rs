@@ -16,7 +16,7 @@
 mod common;
 
 use gkrnet::circuit::{
-    zoo, Dense, Layer, LayerSpec, LayerWitness, Model, ModelError, Tensor, TensorId,
+    zoo, ClaimTarget, Dense, Layer, LayerSpec, LayerWitness, Model, ModelError, Tensor, TensorId,
 };
 use gkrnet::error::{ProveError, VerifyError};
 use gkrnet::gkr::file::CommitmentFile;
@@ -56,8 +56,13 @@ const COMMITTED: usize = 2;
 
 /// An honest proof file for a commitment of `model`, and the verifier's key.
 fn committed_proof(model: &Model, input: &Tensor) -> (ProofFile, VerifierKey) {
-    let (prover, mut wp) = gkr::commit_model(model, P).expect("commit");
-    let proof = gkr::prove_committed(&prover, input, AdviceMode::Clear, &mut wp).expect("prove");
+    let (prover, wp) = gkr::commit_model(model, P).expect("commit");
+    let proof = gkr::prove_bytes(
+        &prover,
+        input,
+        &gkr::ProveOptions::advice(AdviceMode::Clear).with_weights(&wp),
+    )
+    .expect("prove");
     let stripped = ModelCommitment::stripped(&prover).expect("stripped");
     let digest = gkr::committed_digest(&prover.digest(), &wp.commitment());
     let file = ProofFile {
@@ -73,7 +78,7 @@ fn honest_proof_files_verify_with_their_digest_root_and_input() {
     let input = zoo::random_input(&model, 1);
     let want = model.forward(&input).unwrap().output().clone();
     // held whole
-    let proof = gkr::prove(&model, &input).unwrap();
+    let proof = gkr::prove_bytes(&model, &input, &gkr::ProveOptions::default()).unwrap();
     let file = ProofFile::new(model.digest(), &proof.output, proof.proof);
     let key = VerifierKey::Model(model);
     let policy = Policy { expect_digest: Some(key.digest()), ..ALLOW };
@@ -192,14 +197,14 @@ impl Layer for Liar {
         claim: &EvalClaim,
         inputs: &[&Tensor],
         t: &mut dyn ProverTranscript,
-    ) -> Result<Vec<(usize, EvalClaim)>, ProveError> {
+    ) -> Result<Vec<(ClaimTarget, EvalClaim)>, ProveError> {
         self.used.prove_output(claim, inputs, t)
     }
     fn verify_output(
         &self,
         claim: &EvalClaim,
         t: &mut dyn VerifierTranscript,
-    ) -> Result<Vec<(usize, EvalClaim)>, VerifyError> {
+    ) -> Result<Vec<(ClaimTarget, EvalClaim)>, VerifyError> {
         self.shown.verify_output(claim, t)
     }
 }
@@ -237,7 +242,8 @@ fn a_liar_layer_showing_the_honest_encoding_is_rejected_with_the_model_and_the_c
     assert_eq!(liar.digest(), honest.digest(), "the liar hides behind the digest");
     assert_ne!(liar.forward(&input).unwrap().output(), honest.forward(&input).unwrap().output());
     // --model: the liar's proof, labelled with the honest digest
-    let proof = gkr::prove(&liar, &input).expect("the liar proves what it computes");
+    let proof = gkr::prove_bytes(&liar, &input, &gkr::ProveOptions::default())
+        .expect("the liar proves what it computes");
     let file = ProofFile::new(honest.digest(), &proof.output, proof.proof);
     let key = VerifierKey::Model(honest);
     let policy = Policy { expect_digest: Some(key.digest()), ..ALLOW };

@@ -269,9 +269,11 @@ fn naive_avg_pool(
 fn prove_and_verify(model: &Model, input: &Tensor, what: &str) -> Vec<Tensor> {
     let w = model.forward(input).unwrap_or_else(|e| panic!("{what}: forward: {e}"));
     model.check(&w).unwrap_or_else(|e| panic!("{what}: check: {e}"));
-    let p = gkr::prove(model, input).unwrap_or_else(|e| panic!("{what}: prove: {e}"));
+    let p = gkr::prove_bytes(model, input, &gkr::ProveOptions::default())
+        .unwrap_or_else(|e| panic!("{what}: prove: {e}"));
     assert_eq!(&p.output, w.output(), "{what}: the proved output is the reference output");
-    let out = gkr::verify(model, input, &p.proof).unwrap_or_else(|e| panic!("{what}: verify: {e}"));
+    let out = gkr::verify_bytes(model, input, &gkr::VerifyOptions::default(), &p.proof)
+        .unwrap_or_else(|e| panic!("{what}: verify: {e}"));
     assert_eq!(&out, w.output(), "{what}: the verified output");
     w.tensors
 }

@@ -52,8 +52,8 @@ use common::model::*;
 
 use gkrnet::circuit::zoo::{self, Builder};
 use gkrnet::circuit::{
-    Conv, ConvGeometry, Layer, LayerSpec, LayerWitness, Model, ModelError, Multiplier, Requant,
-    Tensor, TensorId, Witness,
+    ClaimTarget, Conv, ConvGeometry, Layer, LayerSpec, LayerWitness, Model, ModelError, Multiplier,
+    Requant, Tensor, TensorId, Witness,
 };
 use gkrnet::error::ProveError;
 use gkrnet::field::Fp;
@@ -71,7 +71,12 @@ use rand_chacha::ChaCha20Rng;
 /// What the cheating prover says when it cannot phrase a proof of `w`.
 fn cheat_refused(model: &Model, w: &Witness) -> ProveError {
     let mut t = FiatShamirProver::new(gkr::PROTOCOL);
-    match gkr::prove_witness_unchecked(model, w, &mut t) {
+    match gkr::prove(
+        model,
+        &w.tensors[0],
+        &gkr::ProveOptions::default().with_witness(w).unchecked(),
+        &mut t,
+    ) {
         Ok(_) => panic!("the cheating prover phrased a proof of a false virtual output"),
         Err(e) => e,
     }
@@ -204,7 +209,7 @@ impl Layer for Liar {
         claim: &EvalClaim,
         inputs: &[&Tensor],
         t: &mut dyn ProverTranscript,
-    ) -> Result<Vec<(usize, EvalClaim)>, ProveError> {
+    ) -> Result<Vec<(ClaimTarget, EvalClaim)>, ProveError> {
         self.used.prove_output(claim, inputs, t)
     }
 
@@ -212,7 +217,7 @@ impl Layer for Liar {
         &self,
         claim: &EvalClaim,
         t: &mut dyn VerifierTranscript,
-    ) -> Result<Vec<(usize, EvalClaim)>, VerifyError> {
+    ) -> Result<Vec<(ClaimTarget, EvalClaim)>, VerifyError> {
         self.shown.verify_output(claim, t)
     }
 }
@@ -289,7 +294,9 @@ fn a_rearrangement_reading_the_wrong_rows_is_rejected() {
         let true_acc =
             naive_conv(&s.input.data, s.dims, z as i64, z as i64, F, &s.g, &s.w, &s.bias);
         assert_ne!(shifted_acc, true_acc);
-        let proof = gkr::prove(&liar, &s.input).expect("the liar proves its own computation").proof;
+        let proof = gkr::prove_bytes(&liar, &s.input, &gkr::ProveOptions::default())
+            .expect("the liar proves its own computation")
+            .proof;
         let e = rejected(&s.model(z), &s.input, &proof, "wrong rows");
         if z == 0 {
             // everything holds up to the wiring predicate the verifier computes itself
@@ -357,7 +364,9 @@ fn random_wrong_rearrangements_are_rejected() {
         if acc(&model) == acc(&liar) {
             continue; // the swap reads the same entries here
         }
-        let proof = gkr::prove(&liar, &input).expect("the liar proves its own computation").proof;
+        let proof = gkr::prove_bytes(&liar, &input, &gkr::ProveOptions::default())
+            .expect("the liar proves its own computation")
+            .proof;
         let kind = if transposed { "conv-transpose" } else { "conv" };
         let e = rejected(&model, &input, &proof, &format!("seed {seed}"));
         let wiring = is_layer_eval_mismatch(&e, 0, kind, WIRING);
@@ -457,7 +466,9 @@ fn a_shifted_padding_value_is_rejected() {
     let zero_pad = naive_conv(&s.input.data, s.dims, s.z as i64, 0, F, &s.g, &s.w, &s.bias);
     let lw = liar.forward(&s.input).expect("forward");
     assert_eq!(lw.tensors[1].data, zero_pad, "the liar pads with 0");
-    let proof = gkr::prove(&liar, &s.input).expect("the liar proves its own computation").proof;
+    let proof = gkr::prove_bytes(&liar, &s.input, &gkr::ProveOptions::default())
+        .expect("the liar proves its own computation")
+        .proof;
     let e = rejected(&model, &s.input, &proof, "padding 0");
     assert!(is_layer_final_mismatch(&e, 0, "conv"), "padding 0: {e:?}");
 
@@ -778,7 +789,8 @@ fn flipped_truncated_and_extended_bytes_of_a_cnn_proof_are_rejected_without_pani
     for extra in [1, 8, 33] {
         let mut bytes = proof.clone();
         bytes.extend((0..extra).map(|_| rng.gen::<u8>()));
-        let e = gkr::verify(&model, &input, &bytes).expect_err("appended bytes");
+        let e = gkr::verify_bytes(&model, &input, &gkr::VerifyOptions::default(), &bytes)
+            .expect_err("appended bytes");
         assert_eq!(e, VerifyError::TrailingBytes { offset: n, remaining: extra }, "+{extra}");
     }
 }

@@ -28,7 +28,13 @@ const MODE: AdviceMode = AdviceMode::PROVABLE;
 
 fn cheat(model: &Model, w: &Witness, mode: AdviceMode) -> Vec<u8> {
     let mut t = FiatShamirProver::new(gkr::PROTOCOL);
-    gkr::prove_witness_unchecked_mode(model, w, mode, &mut t).expect("the cheater phrases a proof");
+    gkr::prove(
+        model,
+        &w.tensors[0],
+        &gkr::ProveOptions::advice(mode).with_witness(w).unchecked(),
+        &mut t,
+    )
+    .expect("the cheater phrases a proof");
     t.into_proof().encode()
 }
 
@@ -39,7 +45,7 @@ fn rejected(
     mode: AdviceMode,
     what: &str,
 ) -> VerifyError {
-    match gkr::verify_mode(model, input, mode, proof) {
+    match gkr::verify_bytes(model, input, &gkr::VerifyOptions::advice(mode), proof) {
         Ok(out) => panic!("{what}: accepted, output {:?}", out.data),
         Err(e) => e,
     }
@@ -63,21 +69,29 @@ fn honest_committed_proofs_verify_for_many_models() {
         let mode = if seed % 2 == 0 { AdviceMode::PROVABLE } else { AdviceMode::CONJECTURED };
         let model = zoo::random_model(seed).expect("a random model");
         let input = zoo::random_input(&model, seed);
-        let p = gkr::prove_mode(&model, &input, mode).expect("honest prover");
-        let out = gkr::verify_mode(&model, &input, mode, &p.proof);
+        let p = gkr::prove_bytes(&model, &input, &gkr::ProveOptions::advice(mode))
+            .expect("honest prover");
+        let out = gkr::verify_bytes(&model, &input, &gkr::VerifyOptions::advice(mode), &p.proof);
         assert_eq!(out.as_ref(), Ok(&p.output), "{} under {}", model.name, mode.name());
     }
     for model in [zoo::mlp_act(), zoo::lenet5()] {
         let input = zoo::random_input(&model, 3);
-        let p = gkr::prove_mode(&model, &input, MODE).expect("honest prover");
-        assert_eq!(gkr::verify_mode(&model, &input, MODE, &p.proof).as_ref(), Ok(&p.output));
+        let p = gkr::prove_bytes(&model, &input, &gkr::ProveOptions::advice(MODE))
+            .expect("honest prover");
+        assert_eq!(
+            gkr::verify_bytes(&model, &input, &gkr::VerifyOptions::advice(MODE), &p.proof).as_ref(),
+            Ok(&p.output)
+        );
     }
     // lenet5's advice (2^16 committed entries with the range multiplicities) is large enough
     // that a conjectured-security opening is smaller than sending it
     let model = zoo::lenet5();
     let input = zoo::random_input(&model, 3);
-    let committed = gkr::prove_mode(&model, &input, AdviceMode::CONJECTURED).expect("honest");
-    let clear = gkr::prove(&model, &input).expect("honest prover");
+    let committed =
+        gkr::prove_bytes(&model, &input, &gkr::ProveOptions::advice(AdviceMode::CONJECTURED))
+            .expect("honest");
+    let clear =
+        gkr::prove_bytes(&model, &input, &gkr::ProveOptions::default()).expect("honest prover");
     assert_eq!(clear.output, committed.output);
     assert!(
         committed.proof.len() < clear.proof.len() * 3 / 4,
@@ -156,13 +170,13 @@ fn every_layer_of_mlp_act_tampered_alone_is_rejected() {
 fn rebound_input_other_weights_and_other_modes_are_rejected() {
     let model = zoo::mlp_act();
     let input = zoo::random_input(&model, 1);
-    let p = gkr::prove_mode(&model, &input, MODE).expect("honest");
+    let p = gkr::prove_bytes(&model, &input, &gkr::ProveOptions::advice(MODE)).expect("honest");
     let other_input = zoo::random_input(&model, 2);
     let e = rejected(&model, &other_input, &p.proof, MODE, "another input");
     assert!(is_check(&e) || matches!(e, VerifyError::InvalidStatement { .. }), "{e:?}");
     // the same architecture with other weights: another digest, other challenges
     let other = zoo::random_model(1000).expect("model");
-    assert!(gkr::verify_mode(&other, &input, MODE, &p.proof).is_err());
+    assert!(gkr::verify_bytes(&other, &input, &gkr::VerifyOptions::advice(MODE), &p.proof).is_err());
     // another mode, or other parameters, on the verifier's side
     for mode in [
         AdviceMode::Clear,
@@ -178,7 +192,7 @@ fn rebound_input_other_weights_and_other_modes_are_rejected() {
     ] {
         rejected(&model, &input, &p.proof, mode, &mode.name());
     }
-    let clear = gkr::prove(&model, &input).expect("honest");
+    let clear = gkr::prove_bytes(&model, &input, &gkr::ProveOptions::default()).expect("honest");
     rejected(&model, &input, &clear.proof, MODE, "a clear proof under the committed mode");
 }
 
@@ -186,11 +200,19 @@ fn rebound_input_other_weights_and_other_modes_are_rejected() {
 fn flipped_truncated_and_extended_bytes_are_never_accepted() {
     let model = zoo::mlp_act();
     let input = zoo::random_input(&model, 4);
-    let proof = gkr::prove_mode(&model, &input, AdviceMode::CONJECTURED).expect("honest").proof;
+    let proof =
+        gkr::prove_bytes(&model, &input, &gkr::ProveOptions::advice(AdviceMode::CONJECTURED))
+            .expect("honest")
+            .proof;
     let mut rng = common::rng(11);
     let run = |bytes: &[u8]| {
         std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            gkr::verify_mode(&model, &input, AdviceMode::CONJECTURED, bytes)
+            gkr::verify_bytes(
+                &model,
+                &input,
+                &gkr::VerifyOptions::advice(AdviceMode::CONJECTURED),
+                bytes,
+            )
         }))
     };
     for k in 0..1500 {

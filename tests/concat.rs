@@ -22,7 +22,9 @@ use common::model::{cheat, flips_never_accepted, honest, never_accepted, recompu
 use common::{edit, random_i8, rng};
 use gkrnet::circuit::concat::PART_SUMS;
 use gkrnet::circuit::zoo::{self, Builder};
-use gkrnet::circuit::{Concat, ConvGeometry, Layer, LayerSpec, Layout, Model, Tensor, Wiring};
+use gkrnet::circuit::{
+    ClaimTarget, Concat, ConvGeometry, Layer, LayerSpec, Layout, Model, Tensor, Wiring,
+};
 use gkrnet::field::Fp;
 use gkrnet::gkr;
 use gkrnet::poly::eq_evals;
@@ -134,7 +136,7 @@ fn constructor_rejects_inconsistent_shapes() {
 }
 
 /// Claims on inputs, by input index.
-type InputClaims = Vec<(usize, EvalClaim)>;
+type InputClaims = Vec<(ClaimTarget, EvalClaim)>;
 
 /// A claim on the output, the honest proof of the layer alone, and the verifier's claims.
 fn layer_round_trip(
@@ -165,10 +167,10 @@ fn layer_protocol_reduces_a_true_claim_to_true_input_claims() {
         assert_eq!(proved, verified);
         assert_eq!(
             verified.iter().map(|(k, _)| *k).collect::<Vec<_>>(),
-            (0..dims.len()).collect::<Vec<_>>()
+            (0..dims.len()).map(ClaimTarget::Input).collect::<Vec<_>>()
         );
-        for (k, cl) in &verified {
-            assert_eq!(xs[*k].evaluate(&cl.point), cl.value, "{dims:?} axis {axis} input {k}");
+        for (k, (_, cl)) in verified.iter().enumerate() {
+            assert_eq!(xs[k].evaluate(&cl.point), cl.value, "{dims:?} axis {axis} input {k}");
         }
         // a false claim on the output: the honest prover refuses to phrase it
         let refs: Vec<&Tensor> = xs.iter().collect();
@@ -386,7 +388,8 @@ fn models_with_concat_prove_and_verify() {
         let input = zoo::random_input(&model, 0);
         let w = model.forward(&input).unwrap();
         let mut t = Recording::new(FiatShamirProver::new(gkr::PROTOCOL));
-        gkr::prove_witness(&model, &w, &mut t).unwrap();
+        gkr::prove(&model, &w.tensors[0], &gkr::ProveOptions::default().with_witness(&w), &mut t)
+            .unwrap();
         let drawn = t
             .events
             .iter()
@@ -422,7 +425,10 @@ fn tampered_part_sums_are_rejected_at_the_concat_layer() {
     let one = Fp::from(1u64);
     for k in 0..2 {
         let bad = edit_parts(&proof, |v| v[k] += one);
-        let e = at_layer(gkr::verify(&model, &input, &bad).unwrap_err(), cat);
+        let e = at_layer(
+            gkr::verify_bytes(&model, &input, &gkr::VerifyOptions::default(), &bad).unwrap_err(),
+            cat,
+        );
         assert!(
             matches!(e, VerifyError::EvalMismatch { what, .. } if what.contains("parts")),
             "{e}"
@@ -434,16 +440,19 @@ fn tampered_part_sums_are_rejected_at_the_concat_layer() {
             v[0] += delta;
             v[1] -= delta;
         });
-        let e = at_layer(gkr::verify(&model, &input, &bad).unwrap_err(), cat);
+        let e = at_layer(
+            gkr::verify_bytes(&model, &input, &gkr::VerifyOptions::default(), &bad).unwrap_err(),
+            cat,
+        );
         assert!(matches!(e, VerifyError::FinalEvalMismatch { .. }), "{e}");
     }
     // a part too many or too few
     let longer = edit_parts(&proof, |v| v.push(one));
-    assert!(gkr::verify(&model, &input, &longer).is_err());
+    assert!(gkr::verify_bytes(&model, &input, &gkr::VerifyOptions::default(), &longer).is_err());
     let shorter = edit_parts(&proof, |v| {
         v.pop();
     });
-    assert!(gkr::verify(&model, &input, &shorter).is_err());
+    assert!(gkr::verify_bytes(&model, &input, &gkr::VerifyOptions::default(), &shorter).is_err());
     // every field message of the concat's sub-proofs matters (and everything else too)
     let decoded = Proof::decode(&proof).unwrap();
     for j in 0..decoded.messages.len() {
@@ -452,7 +461,10 @@ fn tampered_part_sums_are_rejected_at_the_concat_layer() {
         }
         let mut p = decoded.clone();
         p.messages[j].values[0] += one;
-        assert!(gkr::verify(&model, &input, &p.encode()).is_err(), "message {j}");
+        assert!(
+            gkr::verify_bytes(&model, &input, &gkr::VerifyOptions::default(), &p.encode()).is_err(),
+            "message {j}"
+        );
     }
 }
 
@@ -475,7 +487,14 @@ fn a_wrong_output_or_a_false_concat_is_rejected() {
         *v = if *v == 127 { -128 } else { *v + 1 };
         recompute_after(&model, &mut w, cat);
         let mut t = FiatShamirProver::new(gkr::PROTOCOL);
-        if gkr::prove_witness_unchecked(&model, &w, &mut t).is_ok() {
+        if gkr::prove(
+            &model,
+            &w.tensors[0],
+            &gkr::ProveOptions::default().with_witness(&w).unchecked(),
+            &mut t,
+        )
+        .is_ok()
+        {
             never_accepted(&model, &input, &t.into_proof().encode(), "a false concat");
         }
     }
@@ -520,7 +539,11 @@ fn gkrm_round_trip_keeps_the_digest_and_the_proofs() {
         let input = zoo::random_input(&model, 5);
         assert_eq!(back.forward(&input).unwrap(), model.forward(&input).unwrap());
         let proof = honest(&model, &input);
-        assert!(gkr::verify(&back, &input, &proof).is_ok(), "{}", model.name);
+        assert!(
+            gkr::verify_bytes(&back, &input, &gkr::VerifyOptions::default(), &proof).is_ok(),
+            "{}",
+            model.name
+        );
         for (a, b) in model.layers.iter().zip(&back.layers) {
             assert_eq!(a.spec(), b.spec());
         }

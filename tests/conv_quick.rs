@@ -98,8 +98,8 @@ fn random_convs() {
         assert_eq!(wit.tensors[y - 1].dims, odims.to_vec(), "seed {seed}");
         assert_eq!(wit.tensors[y - 1].data, expect, "seed {seed} {g:?}");
         model.check(&wit).unwrap();
-        let p = gkr::prove(&model, &input).unwrap();
-        gkr::verify(&model, &input, &p.proof)
+        let p = gkr::prove_bytes(&model, &input, &gkr::ProveOptions::default()).unwrap();
+        gkr::verify_bytes(&model, &input, &gkr::VerifyOptions::default(), &p.proof)
             .unwrap_or_else(|e| panic!("seed {seed} {g:?} {dims:?}: {e}"));
     }
 }
@@ -212,8 +212,8 @@ fn random_conv_transposes() {
         let (expect, odims) = naive_t(&input.data, dims, z as i64, f, g, op, &w, &bias);
         assert_eq!(wit.tensors[acc].dims, odims.to_vec(), "seed {seed}");
         assert_eq!(wit.tensors[acc].data, expect, "seed {seed} {g:?}");
-        let p = gkr::prove(&model, &input).unwrap();
-        gkr::verify(&model, &input, &p.proof)
+        let p = gkr::prove_bytes(&model, &input, &gkr::ProveOptions::default()).unwrap();
+        gkr::verify_bytes(&model, &input, &gkr::VerifyOptions::default(), &p.proof)
             .unwrap_or_else(|e| panic!("seed {seed} {g:?} {dims:?}: {e}"));
     }
     assert!(tried > 40, "{tried}");
@@ -255,8 +255,8 @@ fn pools() {
         let wit = model.forward(&input).unwrap();
         model.check(&wit).unwrap();
         let _ = y;
-        let p = gkr::prove(&model, &input).unwrap();
-        gkr::verify(&model, &input, &p.proof)
+        let p = gkr::prove_bytes(&model, &input, &gkr::ProveOptions::default()).unwrap();
+        gkr::verify_bytes(&model, &input, &gkr::VerifyOptions::default(), &p.proof)
             .unwrap_or_else(|e| panic!("seed {seed} {g:?} {dims:?}: {e}"));
     }
 }
@@ -274,6 +274,9 @@ fn global_average_pooling_averages_each_plane() {
         let mean = plane.iter().map(|&v| (v - 4) as f64).sum::<f64>() / 35.0;
         assert!((out as f64 - (mean - 3.0)).abs() <= 0.5 + 1e-9, "{out} vs {mean}");
     }
-    let p = gkr::prove(&model, &input).unwrap();
-    assert_eq!(gkr::verify(&model, &input, &p.proof).unwrap(), p.output);
+    let p = gkr::prove_bytes(&model, &input, &gkr::ProveOptions::default()).unwrap();
+    assert_eq!(
+        gkr::verify_bytes(&model, &input, &gkr::VerifyOptions::default(), &p.proof).unwrap(),
+        p.output
+    );
 }

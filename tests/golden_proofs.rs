@@ -11,7 +11,7 @@
 )]
 
 use gkrnet::circuit::{zoo, Model};
-use gkrnet::gkr::{self, AdviceMode};
+use gkrnet::gkr::{self, AdviceMode, ProveOptions, VerifyOptions};
 use gkrnet::pcs::basefold::Params;
 
 fn hex(bytes: &[u8]) -> String {
@@ -21,15 +21,16 @@ fn hex(bytes: &[u8]) -> String {
 /// The proof of `model` on its seeded input 7 under `mode`, and its digest.
 fn digest(model: &Model, mode: AdviceMode) -> String {
     let input = zoo::random_input(model, 7);
-    let proof = gkr::prove_mode(model, &input, mode).expect("prove");
-    assert!(gkr::verify_mode(model, &input, mode, &proof.proof).is_ok());
+    let proof = gkr::prove_bytes(model, &input, &ProveOptions::advice(mode)).expect("prove");
+    assert!(gkr::verify_bytes(model, &input, &VerifyOptions::advice(mode), &proof.proof).is_ok());
     hex(blake3::hash(&proof.proof).as_bytes())
 }
 
 fn committed_digest(model: &Model, mode: AdviceMode) -> String {
     let input = zoo::random_input(model, 7);
-    let (prover, mut wp) = gkr::commit_model(model, Params::PROVABLE).expect("commit");
-    let proof = gkr::prove_committed(&prover, &input, mode, &mut wp).expect("prove");
+    let (prover, wp) = gkr::commit_model(model, Params::PROVABLE).expect("commit");
+    let opts = ProveOptions::advice(mode).with_weights(&wp);
+    let proof = gkr::prove_bytes(&prover, &input, &opts).expect("prove");
     hex(blake3::hash(&proof.proof).as_bytes())
 }
 

@@ -17,6 +17,7 @@ use common::*;
 use gkrnet::circuit::zoo;
 use gkrnet::error::VerifyError;
 use gkrnet::field::Fp;
+use gkrnet::gkr;
 use gkrnet::matmul::{self, Shape};
 use gkrnet::transcript::{Label, ProverTranscript, Transcript, VerifierTranscript};
 use rand::SeedableRng;
@@ -147,11 +148,17 @@ fn model_session(
     let (mut p, mut v) = pair(seed);
     let verdict = std::thread::scope(|s| {
         let prover = s.spawn(move || {
-            let _ = gkrnet::gkr::prove_witness_unchecked(model, &witness, &mut p);
+            let _ = gkr::prove(
+                model,
+                &witness.tensors[0],
+                &gkr::ProveOptions::default().with_witness(&witness).unchecked(),
+                &mut p,
+            );
         });
         let input =
             model.forward(&zoo::random_input(model, seed)).expect("forward").tensors[0].clone();
-        let verdict = gkrnet::gkr::verify_with(model, &input, &mut v).map(|_| ());
+        let verdict =
+            gkr::verify(model, &input, &gkr::VerifyOptions::default(), &mut v).map(|_| ());
         drop(v);
         prover.join().expect("prover thread");
         verdict

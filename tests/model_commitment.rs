@@ -37,7 +37,7 @@ fn setup(model: &Model, seed: u64) -> (Model, gkr::WeightsProver, Model, Tensor)
 #[test]
 fn honest_proofs_verify_from_the_commitment_alone() {
     for model in [mlp(), zoo::lenet5()] {
-        let (prover, mut wp, stripped, input) = setup(&model, 1);
+        let (prover, wp, stripped, input) = setup(&model, 1);
         // the prover's copy digests as the verifier's (both encode the committed layers without
         // weights); the full model is another model
         assert_eq!(stripped.digest(), prover.digest());
@@ -57,10 +57,20 @@ fn honest_proofs_verify_from_the_commitment_alone() {
             .enumerate()
         {
             let input = zoo::random_input(&model, seed as u64 + 10);
-            let p = gkr::prove_committed(&prover, &input, mode, &mut wp).expect("prove");
+            let p = gkr::prove_bytes(
+                &prover,
+                &input,
+                &gkr::ProveOptions::advice(mode).with_weights(&wp),
+            )
+            .expect("prove");
             assert_eq!(p.output, model.forward(&input).expect("forward").output().clone());
             let c = wp.commitment();
-            let out = gkr::verify_committed(&decoded, &input, mode, &c, &p.proof);
+            let out = gkr::verify_bytes(
+                gkr::KeyRef { model: &decoded, commitment: Some(&c) },
+                &input,
+                &gkr::VerifyOptions::advice(mode),
+                &p.proof,
+            );
             assert_eq!(out.as_ref(), Ok(&p.output), "{} under {}", model.name, mode.name());
         }
         let _ = input;
@@ -70,22 +80,44 @@ fn honest_proofs_verify_from_the_commitment_alone() {
 #[test]
 fn another_root_or_no_commitment_is_rejected() {
     let model = mlp();
-    let (prover, mut wp, stripped, input) = setup(&model, 2);
-    let p = gkr::prove_committed(&prover, &input, AdviceMode::Clear, &mut wp).expect("prove");
+    let (prover, wp, stripped, input) = setup(&model, 2);
+    let p = gkr::prove_bytes(
+        &prover,
+        &input,
+        &gkr::ProveOptions::advice(AdviceMode::Clear).with_weights(&wp),
+    )
+    .expect("prove");
     let mut c = wp.commitment();
     c.root[0] ^= 1;
-    assert!(gkr::verify_committed(&stripped, &input, AdviceMode::Clear, &c, &p.proof).is_err());
+    assert!(gkr::verify_bytes(
+        gkr::KeyRef { model: &stripped, commitment: Some(&c) },
+        &input,
+        &gkr::VerifyOptions::advice(AdviceMode::Clear),
+        &p.proof
+    )
+    .is_err());
     // other parameters
     let c = ModelCommitment { params: Params::PROVABLE, ..wp.commitment() };
-    assert!(gkr::verify_committed(&stripped, &input, AdviceMode::Clear, &c, &p.proof).is_err());
+    assert!(gkr::verify_bytes(
+        gkr::KeyRef { model: &stripped, commitment: Some(&c) },
+        &input,
+        &gkr::VerifyOptions::advice(AdviceMode::Clear),
+        &p.proof
+    )
+    .is_err());
     // a verifier without the commitment
-    let e = gkr::verify(&stripped, &input, &p.proof).expect_err("no commitment");
+    let e = gkr::verify_bytes(&stripped, &input, &gkr::VerifyOptions::default(), &p.proof)
+        .expect_err("no commitment");
     assert!(matches!(e, VerifyError::InvalidStatement { .. }), "{e:?}");
     // another model's commitment (same architecture, other weights)
     let other = zoo::mlp("mlp-commit", &[256, 128, 256, 10], 1, 8).expect("model");
     let (_, wp2) = gkr::commit_model(&other, P).expect("commit");
-    let e =
-        gkr::verify_committed(&stripped, &input, AdviceMode::Clear, &wp2.commitment(), &p.proof);
+    let e = gkr::verify_bytes(
+        gkr::KeyRef { model: &stripped, commitment: Some(&wp2.commitment()) },
+        &input,
+        &gkr::VerifyOptions::advice(AdviceMode::Clear),
+        &p.proof,
+    );
     assert!(e.is_err());
     // the plain model cannot be proved against a commitment it does not have, nor run stripped
     assert!(stripped.forward(&input).is_err());
@@ -109,12 +141,21 @@ fn committing_other_weights_than_the_claims_use_is_rejected() {
         let tampered =
             Model::new(model.name.clone(), model.input_dims.clone(), layers).expect("model");
         let (_, wp_bad) = gkr::commit_model(&tampered, P).expect("commit");
-        let mut wp_bad = wp_bad.unchecked();
-        let p =
-            gkr::prove_committed(&prover, &input, AdviceMode::Clear, &mut wp_bad).expect("cheat");
+        let wp_bad = wp_bad.unchecked();
+        let p = gkr::prove_bytes(
+            &prover,
+            &input,
+            &gkr::ProveOptions::advice(AdviceMode::Clear).with_weights(&wp_bad),
+        )
+        .expect("cheat");
         let c = wp_bad.commitment();
-        let e = gkr::verify_committed(&stripped, &input, AdviceMode::Clear, &c, &p.proof)
-            .expect_err("swapped weights accepted");
+        let e = gkr::verify_bytes(
+            gkr::KeyRef { model: &stripped, commitment: Some(&c) },
+            &input,
+            &gkr::VerifyOptions::advice(AdviceMode::Clear),
+            &p.proof,
+        )
+        .expect_err("swapped weights accepted");
         assert!(matches!(e, VerifyError::Weights { .. }), "layer {layer} entry {entry}: {e:?}");
     }
 }
@@ -122,8 +163,13 @@ fn committing_other_weights_than_the_claims_use_is_rejected() {
 #[test]
 fn flipped_bytes_are_never_accepted() {
     let model = mlp();
-    let (prover, mut wp, stripped, input) = setup(&model, 4);
-    let p = gkr::prove_committed(&prover, &input, AdviceMode::Clear, &mut wp).expect("prove");
+    let (prover, wp, stripped, input) = setup(&model, 4);
+    let p = gkr::prove_bytes(
+        &prover,
+        &input,
+        &gkr::ProveOptions::advice(AdviceMode::Clear).with_weights(&wp),
+    )
+    .expect("prove");
     let c = wp.commitment();
     let mut rng = common::rng(5);
     for k in 0..600 {
@@ -131,7 +177,12 @@ fn flipped_bytes_are_never_accepted() {
         let i = rng.gen_range(0..bad.len());
         bad[i] ^= 1 << rng.gen_range(0..8);
         let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            gkr::verify_committed(&stripped, &input, AdviceMode::Clear, &c, &bad)
+            gkr::verify_bytes(
+                gkr::KeyRef { model: &stripped, commitment: Some(&c) },
+                &input,
+                &gkr::VerifyOptions::advice(AdviceMode::Clear),
+                &bad,
+            )
         }));
         assert!(matches!(run, Ok(Err(_))), "flip {k} at byte {i}: {run:?}");
     }

@@ -61,9 +61,10 @@ fn prove_and_verify(model: &Model, input: &Tensor) -> Witness {
     let name = &model.name;
     let w = model.forward(input).unwrap_or_else(|e| panic!("{name}: reference: {e}"));
     model.check(&w).unwrap_or_else(|e| panic!("{name}: mock prover: {e}"));
-    let p = gkr::prove(model, input).unwrap_or_else(|e| panic!("{name}: prover: {e}"));
+    let p = gkr::prove_bytes(model, input, &gkr::ProveOptions::default())
+        .unwrap_or_else(|e| panic!("{name}: prover: {e}"));
     assert_eq!(&p.output, w.output(), "{name}: the proof's output is not the reference's");
-    let out = gkr::verify(model, input, &p.proof)
+    let out = gkr::verify_bytes(model, input, &gkr::VerifyOptions::default(), &p.proof)
         .unwrap_or_else(|e| panic!("{name}: honest proof rejected: {e}"));
     assert_eq!(&out, w.output(), "{name}: the verified output is not the reference's");
     w

@@ -359,7 +359,13 @@ fn virtual_dense_output_off_by_one_is_rejected() {
     assert_eq!(model.check(&w).map_err(|e| e.layer), Err(0));
     // the cheating prover cannot phrase a false matrix product
     let mut t = FiatShamirProver::new(gkr::PROTOCOL);
-    assert!(gkr::prove_witness_unchecked(&model, &w, &mut t).is_err());
+    assert!(gkr::prove(
+        &model,
+        &w.tensors[0],
+        &gkr::ProveOptions::default().with_witness(&w).unchecked(),
+        &mut t
+    )
+    .is_err());
     // the output message of an honest proof edited: the matmul sumcheck objects
     for j in [0, 4, 14] {
         let bad = edit(&proof, |p| p.messages[0].ints.as_mut().expect("ints")[j] -= 1);
@@ -392,7 +398,13 @@ fn a_proof_for_one_input_does_not_verify_another() {
     let mut w = model.forward(&input).expect("forward");
     w.tensors[0].data[0] ^= 1;
     let mut t = FiatShamirProver::new(gkr::PROTOCOL);
-    assert!(gkr::prove_witness_unchecked(&model, &w, &mut t).is_err());
+    assert!(gkr::prove(
+        &model,
+        &w.tensors[0],
+        &gkr::ProveOptions::default().with_witness(&w).unchecked(),
+        &mut t
+    )
+    .is_err());
 }
 
 #[test]
@@ -441,7 +453,12 @@ fn every_layer_of_mlp_act_tampered_alone_is_rejected() {
                 assert_eq!(e.layer, i, "{e}");
                 // a false matrix product cannot even be phrased
                 let mut t = FiatShamirProver::new(gkr::PROTOCOL);
-                let r = gkr::prove_witness_unchecked(&model, &w, &mut t);
+                let r = gkr::prove(
+                    &model,
+                    &w.tensors[0],
+                    &gkr::ProveOptions::default().with_witness(&w).unchecked(),
+                    &mut t,
+                );
                 assert!(r.is_err(), "layer {i} ({kind}): the prover phrased a false product");
             }
             "requant" | "add" => {
@@ -825,13 +842,17 @@ fn flipped_truncated_and_extended_bytes_are_rejected_without_panics() {
     for extra in 1..=40 {
         let mut bytes = proof.clone();
         bytes.extend((0..extra).map(|_| rng.gen::<u8>()));
-        let e = gkr::verify(&model, &input, &bytes).expect_err("appended bytes");
+        let e = gkr::verify_bytes(&model, &input, &gkr::VerifyOptions::default(), &bytes)
+            .expect_err("appended bytes");
         assert_eq!(e, VerifyError::TrailingBytes { offset: n, remaining: extra }, "+{extra}");
     }
     // a second honest proof appended
     let mut twice = proof.clone();
     twice.extend_from_slice(&proof);
-    assert!(matches!(gkr::verify(&model, &input, &twice), Err(VerifyError::TrailingBytes { .. })));
+    assert!(matches!(
+        gkr::verify_bytes(&model, &input, &gkr::VerifyOptions::default(), &twice),
+        Err(VerifyError::TrailingBytes { .. })
+    ));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -904,7 +925,7 @@ struct Run {
 /// Runs the verifier over a transcript that absorbs `absorbed` and shows the protocol `shown`.
 fn spy_run(model: &Model, input: &Tensor, absorbed: &[u8], shown: Option<&Proof>) -> Run {
     let mut spy = Spy::new(absorbed, shown);
-    let result = gkr::verify_with(model, input, &mut spy);
+    let result = gkr::verify(model, input, &gkr::VerifyOptions::default(), &mut spy);
     let Spy { inner, challenges, before, .. } = spy;
     let result = result.and_then(|out| inner.finish().map(|()| out));
     Run { result, challenges, before }
@@ -921,10 +942,11 @@ fn statement_output_advice_and_multiplicities_are_absorbed_before_the_first_chal
     let input = zoo::random_input(&model, 1);
     let w = model.forward(&input).expect("forward");
     let mut p = Recording::new(FiatShamirProver::new(gkr::PROTOCOL));
-    gkr::prove_witness(&model, &w, &mut p).expect("honest");
+    gkr::prove(&model, &w.tensors[0], &gkr::ProveOptions::default().with_witness(&w), &mut p)
+        .expect("honest");
     let proof = p.inner.into_proof().encode();
     let mut v = Recording::new(FiatShamirVerifier::new(gkr::PROTOCOL, &proof).expect("header"));
-    gkr::verify_with(&model, &input, &mut v).expect("honest");
+    gkr::verify(&model, &input, &gkr::VerifyOptions::default(), &mut v).expect("honest");
     v.inner.finish().expect("whole proof read");
 
     // the advice the statement fixes: every layer's columns, then both multiplicities

@@ -20,7 +20,8 @@ fn challenges(model: &Model, seed: u64) -> Vec<&'static str> {
     let input = zoo::random_input(model, seed);
     let w = model.forward(&input).unwrap();
     let mut t = Recording::new(FiatShamirProver::new(gkr::PROTOCOL));
-    gkr::prove_witness(model, &w, &mut t).unwrap();
+    gkr::prove(model, &w.tensors[0], &gkr::ProveOptions::default().with_witness(&w), &mut t)
+        .unwrap();
     t.events
         .iter()
         .filter_map(|e| match e {
@@ -56,21 +57,29 @@ fn two_claims_on_one_accumulator_are_merged_and_wiring_is_proved() {
     let model = two_heads_and_wiring();
     for seed in 0..10 {
         let input = zoo::random_input(&model, seed);
-        let proof = gkr::prove(&model, &input).unwrap();
-        assert_eq!(gkr::verify(&model, &input, &proof.proof).unwrap(), proof.output);
+        let proof = gkr::prove_bytes(&model, &input, &gkr::ProveOptions::default()).unwrap();
+        assert_eq!(
+            gkr::verify_bytes(&model, &input, &gkr::VerifyOptions::default(), &proof.proof)
+                .unwrap(),
+            proof.output
+        );
     }
     let drawn = challenges(&model, 0);
     assert_eq!(drawn.iter().filter(|&&l| l == labels::MERGE_GAMMA).count(), 1, "{drawn:?}");
     // each wiring sumcheck draws challenges between the zero-checks; four wiring layers, and the
     // proof still verifies only with all of them: tamper every field message
     let input = zoo::random_input(&model, 1);
-    let honest = gkr::prove(&model, &input).unwrap().proof;
+    let honest = gkr::prove_bytes(&model, &input, &gkr::ProveOptions::default()).unwrap().proof;
     let decoded = Proof::decode(&honest).unwrap();
     for j in 0..decoded.messages.len() {
         let mut p = decoded.clone();
         if let Some(v) = p.messages[j].values.first_mut() {
             *v += gkrnet::Fp::from(1u64);
-            assert!(gkr::verify(&model, &input, &p.encode()).is_err(), "message {j}");
+            assert!(
+                gkr::verify_bytes(&model, &input, &gkr::VerifyOptions::default(), &p.encode())
+                    .is_err(),
+                "message {j}"
+            );
         }
     }
 }
@@ -112,7 +121,7 @@ fn advice_dominates_the_mlp4m_proof() {
     // more than 3/4 of the bytes: the columns in the clear and the range multiplicities
     let model = zoo::mlp4m();
     let input = zoo::random_input(&model, 1);
-    let bytes = gkr::prove(&model, &input).unwrap().proof;
+    let bytes = gkr::prove_bytes(&model, &input, &gkr::ProveOptions::default()).unwrap().proof;
     let proof = Proof::decode(&bytes).unwrap();
     assert_eq!(proof.encode(), bytes);
     let size = |label: &str| -> usize {
@@ -192,7 +201,10 @@ fn range_tables_are_as_narrow_as_the_models_range_checks_allow() {
         assert_eq!((back.range_bits(), back.digest()), (bits, model.digest()), "{}", model.name);
         // the clear proof carries 2^bits range multiplicities
         let input = zoo::random_input(&model, 2);
-        let proof = Proof::decode(&gkr::prove(&model, &input).unwrap().proof).unwrap();
+        let proof = Proof::decode(
+            &gkr::prove_bytes(&model, &input, &gkr::ProveOptions::default()).unwrap().proof,
+        )
+        .unwrap();
         let m = proof.messages.iter().find(|m| m.label() == labels::GKR_MULTIPLICITIES).unwrap();
         assert_eq!(m.ints.as_ref().map(Vec::len), Some(1 << bits), "{}", model.name);
     }

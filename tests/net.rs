@@ -215,7 +215,12 @@ fn cheating_server(model: Model, cheat: Cheat) -> (String, std::thread::JoinHand
         p.frame(kind::ACCEPT, &accept);
         let w = model.forward(&input).unwrap();
         let mut c = Cheater { inner: p, cheat, rounds: 0, challenges: 0, byte_messages: 0 };
-        let _ = gkr::prove_witness_unchecked_mode(&model, &w, advice, &mut c);
+        let _ = gkr::prove(
+            &model,
+            &w.tensors[0],
+            &gkr::ProveOptions::advice(advice).with_witness(&w).unchecked(),
+            &mut c,
+        );
         if matches!(cheat, Cheat::Extra) {
             c.inner.send(labels::SUMCHECK_ROUND, &[Fp::from(1u64)]);
         }

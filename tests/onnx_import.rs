@@ -87,9 +87,15 @@ fn every_model_matches_onnxruntime_and_proves() {
         // prove and verify end to end on two inputs
         for x in &xs[..2] {
             let input = imported.quantize_input(x).unwrap();
-            let proof = gkr::prove(&imported.model, &input).unwrap();
-            let out = gkr::verify(&imported.model, &input, &proof.proof)
-                .unwrap_or_else(|e| panic!("{name}: {e}"));
+            let proof =
+                gkr::prove_bytes(&imported.model, &input, &gkr::ProveOptions::default()).unwrap();
+            let out = gkr::verify_bytes(
+                &imported.model,
+                &input,
+                &gkr::VerifyOptions::default(),
+                &proof.proof,
+            )
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
             assert_eq!(out, *imported.model.forward(&input).unwrap().output(), "{name}");
         }
     }
@@ -106,8 +112,9 @@ fn compiled_model_round_trips_with_its_digest() {
         assert_eq!(decoded.encode().unwrap(), bytes, "{name}: canonical");
         // a proof made with the imported model verifies against the decoded one
         let input = imported.quantize_input(&rows(calibration, width)[0]).unwrap();
-        let proof = gkr::prove(&imported.model, &input).unwrap();
-        gkr::verify(&decoded, &input, &proof.proof).unwrap();
+        let proof =
+            gkr::prove_bytes(&imported.model, &input, &gkr::ProveOptions::default()).unwrap();
+        gkr::verify_bytes(&decoded, &input, &gkr::VerifyOptions::default(), &proof.proof).unwrap();
         // importing twice with the same calibration gives the same digest
         assert_eq!(import(name, calibration, width).model.digest(), imported.model.digest());
     }
@@ -127,8 +134,9 @@ fn symbolic_batch_is_fixed_from_the_input() {
     assert_eq!(imported.model.input_dims, vec![2, 1, 8, 8]);
     assert_eq!(imported.model.output_dims(), &[2, 10]);
     let input = imported.quantize_input(&batch).unwrap();
-    let proof = gkr::prove(&imported.model, &input).unwrap();
-    gkr::verify(&imported.model, &input, &proof.proof).unwrap();
+    let proof = gkr::prove_bytes(&imported.model, &input, &gkr::ProveOptions::default()).unwrap();
+    gkr::verify_bytes(&imported.model, &input, &gkr::VerifyOptions::default(), &proof.proof)
+        .unwrap();
     // batch 1 by default
     let one = onnx::import(&path, &ImportOptions::default()).unwrap();
     assert_eq!(one.model.input_dims, vec![1, 1, 8, 8]);
@@ -222,8 +230,8 @@ fn a_weight_changed_after_proving_fails_verification() {
     let opts = ImportOptions { calibration: Some(xs.clone()), ..Default::default() };
     let honest = onnx::import(&path, &opts).unwrap();
     let input = honest.quantize_input(&xs[0]).unwrap();
-    let proof = gkr::prove(&honest.model, &input).unwrap();
-    gkr::verify(&honest.model, &input, &proof.proof).unwrap();
+    let proof = gkr::prove_bytes(&honest.model, &input, &gkr::ProveOptions::default()).unwrap();
+    gkr::verify_bytes(&honest.model, &input, &gkr::VerifyOptions::default(), &proof.proof).unwrap();
     // change one int8 weight of the dense layer in the file
     let proto = onnx::read_proto(&path).unwrap();
     let w = proto
@@ -243,12 +251,18 @@ fn a_weight_changed_after_proving_fails_verification() {
     std::fs::write(&p, &bytes).unwrap();
     let tampered = onnx::import(&p, &opts).unwrap();
     assert_ne!(tampered.model.digest(), honest.model.digest());
-    assert!(gkr::verify(&tampered.model, &input, &proof.proof).is_err());
+    assert!(gkr::verify_bytes(
+        &tampered.model,
+        &input,
+        &gkr::VerifyOptions::default(),
+        &proof.proof
+    )
+    .is_err());
     // and a float model: one weight set to 3.0
     let path = models().join("digits_mlp.onnx");
     let honest = onnx::import(&path, &opts).unwrap();
     let input = honest.quantize_input(&xs[1]).unwrap();
-    let proof = gkr::prove(&honest.model, &input).unwrap();
+    let proof = gkr::prove_bytes(&honest.model, &input, &gkr::ProveOptions::default()).unwrap();
     let proto = onnx::read_proto(&path).unwrap();
     let w = &proto.graph.as_ref().unwrap().initializer[0];
     let mut bytes = std::fs::read(&path).unwrap();
@@ -257,7 +271,13 @@ fn a_weight_changed_after_proving_fails_verification() {
     std::fs::write(&p, &bytes).unwrap();
     let tampered = onnx::import(&p, &opts).unwrap();
     assert_ne!(tampered.model.digest(), honest.model.digest());
-    assert!(gkr::verify(&tampered.model, &input, &proof.proof).is_err());
+    assert!(gkr::verify_bytes(
+        &tampered.model,
+        &input,
+        &gkr::VerifyOptions::default(),
+        &proof.proof
+    )
+    .is_err());
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -375,8 +395,9 @@ fn a_generated_float_mlp_imports_and_proves() {
     let acc = onnx::accuracy(&imported, &xs, None).unwrap();
     assert!(acc.argmax_agreement >= 0.9, "{acc:?}");
     let input = imported.quantize_input(&xs[0]).unwrap();
-    let proof = gkr::prove(&imported.model, &input).unwrap();
-    gkr::verify(&imported.model, &input, &proof.proof).unwrap();
+    let proof = gkr::prove_bytes(&imported.model, &input, &gkr::ProveOptions::default()).unwrap();
+    gkr::verify_bytes(&imported.model, &input, &gkr::VerifyOptions::default(), &proof.proof)
+        .unwrap();
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -410,8 +431,15 @@ fn residual_adds_integer_ops_and_concats_import_and_prove() {
         assert!(acc.max_abs_error <= 8.0 * step, "{name}: {acc:?}");
         for x in &xs[..3] {
             let input = imported.quantize_input(x).unwrap();
-            let proof = gkr::prove(&imported.model, &input).unwrap();
-            gkr::verify(&imported.model, &input, &proof.proof).unwrap();
+            let proof =
+                gkr::prove_bytes(&imported.model, &input, &gkr::ProveOptions::default()).unwrap();
+            gkr::verify_bytes(
+                &imported.model,
+                &input,
+                &gkr::VerifyOptions::default(),
+                &proof.proof,
+            )
+            .unwrap();
         }
     }
 }

@@ -5,6 +5,7 @@
 #![no_main]
 
 use gkrnet::circuit::Model;
+use gkrnet::gkr;
 use libfuzzer_sys::fuzz_target;
 use std::sync::OnceLock;
 
@@ -12,7 +13,9 @@ fn honest_proof() -> &'static [u8] {
     static PROOF: OnceLock<Vec<u8>> = OnceLock::new();
     PROOF.get_or_init(|| {
         let keys = gkrnet_fuzz::keys();
-        gkrnet::gkr::prove(keys.clear_model(), &keys.clear_input).expect("honest proof").proof
+        gkr::prove_bytes(keys.clear_model(), &keys.clear_input, &gkr::ProveOptions::default())
+            .expect("honest proof")
+            .proof
     })
 }
 
@@ -24,6 +27,11 @@ fuzz_target!(|bytes: &[u8]| {
     assert_eq!(again.digest(), model.digest());
     let keys = gkrnet_fuzz::keys();
     if model.input_dims == keys.clear_input.dims {
-        let _ = gkrnet::gkr::verify(&model, &keys.clear_input, honest_proof());
+        let _ = gkr::verify_bytes(
+            &model,
+            &keys.clear_input,
+            &gkr::VerifyOptions::default(),
+            honest_proof(),
+        );
     }
 });

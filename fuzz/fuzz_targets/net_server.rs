@@ -5,6 +5,7 @@
 //! 2: the same for a small matrix product.
 #![no_main]
 
+use gkrnet::gkr;
 use gkrnet::matmul::{self, Shape};
 use gkrnet::net::{read_frame, Hello, NetProver};
 use libfuzzer_sys::fuzz_target;
@@ -33,7 +34,12 @@ fuzz_target!(|bytes: &[u8]| {
             let keys = gkrnet_fuzz::keys();
             let mut p = NetProver::new(Cursor::new(rest), sink());
             let mode = gkrnet::gkr::AdviceMode::Clear;
-            let _ = gkrnet::gkr::prove_witness_mode(keys.clear_model(), witness(), mode, &mut p);
+            let _ = gkr::prove(
+                keys.clear_model(),
+                &witness().tensors[0],
+                &gkr::ProveOptions::advice(mode).with_witness(witness()),
+                &mut p,
+            );
             let _ = p.finish();
         }
         _ => {

@@ -31,7 +31,7 @@
     reason = "verifier-reachable, not yet audited (issue 17): indices follow layouts that Model::new and the decoders bound; to be replaced by checked access"
 )]
 
-use super::{put, Layer, LayerWitness, Layout, ModelError, Tensor, TensorId};
+use super::{put, ClaimTarget, Layer, LayerWitness, Layout, ModelError, Tensor, TensorId};
 use crate::error::{ProveError, VerifyError};
 use crate::field::Fp;
 use crate::poly::eq_evals;
@@ -230,7 +230,7 @@ impl Layer for Concat {
         claim: &EvalClaim,
         inputs: &[&Tensor],
         mut t: &mut dyn ProverTranscript,
-    ) -> Result<Vec<(usize, EvalClaim)>, ProveError> {
+    ) -> Result<Vec<(ClaimTarget, EvalClaim)>, ProveError> {
         if !self.check_claim(claim) {
             return Err(ProveError::ShapeMismatch {
                 what: "variables of a claim on a concat output",
@@ -272,7 +272,10 @@ impl Layer for Concat {
         for (k, ((x, w), v)) in tables.into_iter().zip(sums).enumerate() {
             let out = sumcheck::prove(ProductSum::product(vec![x, w])?, v, &mut t)?;
             sumcheck::send_final_evals(&mut t, &out.final_evals);
-            claims.push((k, EvalClaim { point: out.point, value: out.final_evals[0] }));
+            claims.push((
+                ClaimTarget::Input(k),
+                EvalClaim { point: out.point, value: out.final_evals[0] },
+            ));
         }
         Ok(claims)
     }
@@ -281,7 +284,7 @@ impl Layer for Concat {
         &self,
         claim: &EvalClaim,
         mut t: &mut dyn VerifierTranscript,
-    ) -> Result<Vec<(usize, EvalClaim)>, VerifyError> {
+    ) -> Result<Vec<(ClaimTarget, EvalClaim)>, VerifyError> {
         let statement = |reason| VerifyError::InvalidStatement { reason };
         if !self.check_claim(claim) {
             return Err(statement("a claim on a concat output has the wrong number of variables"));
@@ -312,7 +315,7 @@ impl Layer for Concat {
                 .wiring_eval(k, &out_eqs, &eval.point)
                 .ok_or(statement("a concat sumcheck point of the wrong length"))?;
             w.check(computed, "the concat wiring predicate")?;
-            claims.push((k, x.clone()));
+            claims.push((ClaimTarget::Input(k), x.clone()));
         }
         Ok(claims)
     }

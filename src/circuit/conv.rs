@@ -20,7 +20,9 @@
     reason = "verifier-reachable, not yet audited (issue 17): indices follow layouts that Model::new and the decoders bound; to be replaced by checked access"
 )]
 
-use super::{put, Layer, LayerWitness, Layout, ModelError, Tensor, TensorId, MAX_ENTRIES};
+use super::{
+    put, ClaimTarget, Layer, LayerWitness, Layout, ModelError, Tensor, TensorId, MAX_ENTRIES,
+};
 use crate::error::{ProveError, VerifyError};
 use crate::field::{from_i64, row_combination_i8, Fp};
 use crate::lookup::prefix_indicator;
@@ -525,7 +527,7 @@ impl Layer for Conv {
         claim: &EvalClaim,
         inputs: &[&Tensor],
         mut t: &mut dyn ProverTranscript,
-    ) -> Result<Vec<(usize, EvalClaim)>, ProveError> {
+    ) -> Result<Vec<(ClaimTarget, EvalClaim)>, ProveError> {
         let out_layout = self.out_layout();
         if claim.point.len() != out_layout.num_vars() {
             return Err(ProveError::ShapeMismatch {
@@ -614,14 +616,17 @@ impl Layer for Conv {
         let out2 =
             sumcheck::prove(ProductSum::product(vec![x, in_layout.pad(&omega)])?, sum, &mut t)?;
         sumcheck::send_final_evals(&mut t, &out2.final_evals);
-        Ok(vec![(0, EvalClaim { point: out2.point, value: out2.final_evals[0] })])
+        Ok(vec![(
+            ClaimTarget::Input(0),
+            EvalClaim { point: out2.point, value: out2.final_evals[0] },
+        )])
     }
 
     fn verify_output(
         &self,
         claim: &EvalClaim,
         mut t: &mut dyn VerifierTranscript,
-    ) -> Result<Vec<(usize, EvalClaim)>, VerifyError> {
+    ) -> Result<Vec<(ClaimTarget, EvalClaim)>, VerifyError> {
         let out_layout = self.out_layout();
         if claim.point.len() != out_layout.num_vars() {
             return Err(VerifyError::InvalidStatement {
@@ -663,6 +668,6 @@ impl Layer for Conv {
             * dot(&wiring.hh, &p[2], hh)
             * dot(&wiring.ww, &p[3], ww);
         omega.check(computed, "the im2col wiring of the convolution")?;
-        Ok(vec![(0, x.clone())])
+        Ok(vec![(ClaimTarget::Input(0), x.clone())])
     }
 }

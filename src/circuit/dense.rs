@@ -15,7 +15,7 @@
     reason = "verifier-reachable, not yet audited (issue 17): indices follow layouts that Model::new and the decoders bound; to be replaced by checked access"
 )]
 
-use super::{put, Layer, LayerWitness, Layout, ModelError, Tensor, TensorId};
+use super::{put, ClaimTarget, Layer, LayerWitness, Layout, ModelError, Tensor, TensorId};
 use crate::error::{ProveError, VerifyError};
 use crate::field::from_i64;
 use crate::lookup::prefix_indicator;
@@ -39,7 +39,7 @@ pub struct Dense {
     bias: Vec<i32>,
     /// The worst-case |acc| ([`Dense::acc_bound`]); `None` without the weights.
     acc_bound: Option<i128>,
-    /// Claims on W go to the model commitment (returned as [`super::WEIGHTS`] claims) instead
+    /// Claims on W go to the model commitment (returned as [`super::ClaimTarget::Weights`] claims) instead
     /// of being checked against the weights.
     weights_committed: bool,
 }
@@ -307,7 +307,7 @@ impl Layer for Dense {
         claim: &EvalClaim,
         inputs: &[&Tensor],
         mut t: &mut dyn ProverTranscript,
-    ) -> Result<Vec<(usize, EvalClaim)>, ProveError> {
+    ) -> Result<Vec<(ClaimTarget, EvalClaim)>, ProveError> {
         let pc = self.product_claim(claim).ok_or(ProveError::ShapeMismatch {
             what: "variables of a claim on a dense output",
             expected: self.shape.col_vars() + self.shape.row_vars(),
@@ -320,23 +320,23 @@ impl Layer for Dense {
             matmul::prove_centered(&self.shape, &x, self.input_zero, &self.weights, &pc, &mut t)?;
         let a = self.input_claim(claims.a);
         if self.weights_committed {
-            return Ok(vec![(0, a), (super::WEIGHTS, claims.b)]);
+            return Ok(vec![(ClaimTarget::Input(0), a), (ClaimTarget::Weights, claims.b)]);
         }
-        Ok(vec![(0, a)])
+        Ok(vec![(ClaimTarget::Input(0), a)])
     }
 
     fn verify_output(
         &self,
         claim: &EvalClaim,
         mut t: &mut dyn VerifierTranscript,
-    ) -> Result<Vec<(usize, EvalClaim)>, VerifyError> {
+    ) -> Result<Vec<(ClaimTarget, EvalClaim)>, VerifyError> {
         let pc = self.product_claim(claim).ok_or(VerifyError::InvalidStatement {
             reason: "a claim on a dense output has the wrong number of variables",
         })?;
         let claims = matmul::verify(&self.shape, &pc, &mut t)?;
         let a = self.input_claim(claims.a);
         if self.weights_committed {
-            return Ok(vec![(0, a), (super::WEIGHTS, claims.b)]);
+            return Ok(vec![(ClaimTarget::Input(0), a), (ClaimTarget::Weights, claims.b)]);
         }
         let Shape { n, k, .. } = self.shape;
         let rho = claims.b.point.get(pc.r_col.len()..).unwrap_or_default();
@@ -344,6 +344,6 @@ impl Layer for Dense {
             evaluate_matrix_i8(&self.weights, n, k, &pc.r_col, rho),
             "W̃ at the claim, from the model's weights",
         )?;
-        Ok(vec![(0, a)])
+        Ok(vec![(ClaimTarget::Input(0), a)])
     }
 }

@@ -185,9 +185,14 @@ pub struct TableLookup {
     pub rows: Vec<Vec<i64>>,
 }
 
-/// The input index under which [`Layer::prove_output`] / [`Layer::verify_output`] return a
-/// claim on the layer's own weight matrix when its weights are committed (`gkr::weights`).
-pub const WEIGHTS: usize = usize::MAX;
+/// Where a claim that [`Layer::prove_output`] / [`Layer::verify_output`] return lands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ClaimTarget {
+    /// The layer's input of this index (its tensor is `inputs()[index]`).
+    Input(usize),
+    /// The layer's own weight matrix, held by a model commitment (`gkr::weights`).
+    Weights,
+}
 
 /// Widest looked-up tuple.
 pub const MAX_TUPLE: usize = 4;
@@ -270,7 +275,8 @@ pub trait Layer: std::fmt::Debug + Send + Sync {
         None
     }
 
-    /// This layer with its weight claims returned as [`WEIGHTS`] claims (the prover's copy).
+    /// This layer with its weight claims returned as [`ClaimTarget::Weights`] claims (the
+    /// prover's copy).
     fn commit_weights(&self) -> Option<Box<dyn Layer>> {
         None
     }
@@ -285,14 +291,14 @@ pub trait Layer: std::fmt::Debug + Send + Sync {
         false
     }
 
-    /// Reduces a claim on the (virtual) output to claims on inputs (by input index, or
-    /// [`WEIGHTS`] for the layer's committed weights).
+    /// Reduces a claim on the (virtual) output to claims on inputs or on the layer's committed
+    /// weights.
     fn prove_output(
         &self,
         _claim: &EvalClaim,
         _inputs: &[&Tensor],
         _t: &mut dyn ProverTranscript,
-    ) -> Result<Vec<(usize, EvalClaim)>, ProveError> {
+    ) -> Result<Vec<(ClaimTarget, EvalClaim)>, ProveError> {
         Err(ProveError::InvalidShape {
             reason: format!("{}: the output is committed", self.kind()),
         })
@@ -303,7 +309,7 @@ pub trait Layer: std::fmt::Debug + Send + Sync {
         &self,
         _claim: &EvalClaim,
         _t: &mut dyn VerifierTranscript,
-    ) -> Result<Vec<(usize, EvalClaim)>, VerifyError> {
+    ) -> Result<Vec<(ClaimTarget, EvalClaim)>, VerifyError> {
         Err(VerifyError::InvalidStatement { reason: "claim on a committed output" })
     }
 }

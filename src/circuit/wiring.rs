@@ -9,7 +9,7 @@
     reason = "verifier-reachable, not yet audited (issue 17): indices follow layouts that Model::new and the decoders bound; to be replaced by checked access"
 )]
 
-use super::{put, Layer, LayerWitness, Layout, ModelError, Tensor, TensorId};
+use super::{put, ClaimTarget, Layer, LayerWitness, Layout, ModelError, Tensor, TensorId};
 use crate::error::{ProveError, VerifyError};
 use crate::field::Fp;
 use crate::poly::eq_evals;
@@ -158,7 +158,7 @@ impl Layer for Wiring {
         claim: &EvalClaim,
         inputs: &[&Tensor],
         mut t: &mut dyn ProverTranscript,
-    ) -> Result<Vec<(usize, EvalClaim)>, ProveError> {
+    ) -> Result<Vec<(ClaimTarget, EvalClaim)>, ProveError> {
         if !self.check_claim(claim) {
             return Err(ProveError::ShapeMismatch {
                 what: "variables of a claim on a wiring output",
@@ -174,14 +174,14 @@ impl Layer for Wiring {
         let x = self.in_layout.pad_fp(&inputs[0].data);
         let out = sumcheck::prove(ProductSum::product(vec![x, w])?, claim.value, &mut t)?;
         sumcheck::send_final_evals(&mut t, &out.final_evals);
-        Ok(vec![(0, EvalClaim { point: out.point, value: out.final_evals[0] })])
+        Ok(vec![(ClaimTarget::Input(0), EvalClaim { point: out.point, value: out.final_evals[0] })])
     }
 
     fn verify_output(
         &self,
         claim: &EvalClaim,
         mut t: &mut dyn VerifierTranscript,
-    ) -> Result<Vec<(usize, EvalClaim)>, VerifyError> {
+    ) -> Result<Vec<(ClaimTarget, EvalClaim)>, VerifyError> {
         if !self.check_claim(claim) {
             return Err(VerifyError::InvalidStatement {
                 reason: "a claim on a wiring output has the wrong number of variables",
@@ -200,7 +200,7 @@ impl Layer for Wiring {
             });
         };
         w.check(self.wiring_eval(&claim.point, &eval.point), "the wiring predicate")?;
-        Ok(vec![(0, x.clone())])
+        Ok(vec![(ClaimTarget::Input(0), x.clone())])
     }
 }
 

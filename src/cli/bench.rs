@@ -145,10 +145,15 @@ pub fn run(args: Args, g: &Global) -> Result<Outcome> {
         for run in 0..=runs {
             bar.set_message(format!("{stem}: run {run}/{runs}"));
             let start = Instant::now();
-            let proof = gkr::prove_mode(model, &input, args.advice)?;
+            let proof = gkr::prove_bytes(model, &input, &gkr::ProveOptions::advice(args.advice))?;
             let p = ms(start);
             let start = Instant::now();
-            let out = gkr::verify_mode(model, &input, args.advice, &proof.proof);
+            let out = gkr::verify_bytes(
+                model,
+                &input,
+                &gkr::VerifyOptions::advice(args.advice),
+                &proof.proof,
+            );
             let v = ms(start);
             if out.as_ref().ok() != Some(&proof.output) {
                 return Ok(Outcome::Rejected(format!("{stem}: an honest proof was rejected")));

@@ -55,11 +55,12 @@ pub fn run(args: Args, g: &Global) -> Result<Outcome> {
     let input = imported.quantize_input(x)?;
     let bar = spinner(quiet, "proving");
     let start = Instant::now();
-    let proof = gkr::prove_mode(model, &input, args.advice)?;
+    let proof = gkr::prove_bytes(model, &input, &gkr::ProveOptions::advice(args.advice))?;
     let prove_ms = ms(start);
     bar.set_message("verifying");
     let start = Instant::now();
-    let verdict = gkr::verify_mode(model, &input, args.advice, &proof.proof);
+    let verdict =
+        gkr::verify_bytes(model, &input, &gkr::VerifyOptions::advice(args.advice), &proof.proof);
     let verify_ms = ms(start);
     bar.finish_and_clear();
     let peak = peak_rss_bytes().unwrap_or(0);

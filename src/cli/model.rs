@@ -48,33 +48,38 @@ fn peak_rss_mib() -> Option<f64> {
 pub fn run(args: Args) -> Result<Outcome> {
     let model = builtin(&args.name)?;
     let input = zoo::random_input(&model, args.seed);
+    let log = gkr::PhaseLog::default();
+    let hook = |name: &str, d| log.record(name, d);
+    let opts = gkr::ProveOptions::advice(args.advice).with_phase_hook(&hook);
+    let verify_opts = gkr::VerifyOptions::advice(args.advice);
     let (proof, prove_ms, verdict, verify_ms, commit_ms) = match args.commit_weights {
         None | Some(AdviceMode::Clear) => {
             let start = Instant::now();
-            let proof = gkr::prove_mode(&model, &input, args.advice)?;
+            let proof = gkr::prove_bytes(&model, &input, &opts)?;
             let prove_ms = ms(start);
             let start = Instant::now();
-            let verdict = gkr::verify_mode(&model, &input, args.advice, &proof.proof);
+            let verdict = gkr::verify_bytes(&model, &input, &verify_opts, &proof.proof);
             (proof, prove_ms, verdict, ms(start), None)
         }
         Some(AdviceMode::Committed(params)) => {
             let start = Instant::now();
-            let (prover_model, mut wp) = gkr::commit_model(&model, params)?;
+            let (prover_model, wp) = gkr::commit_model(&model, params)?;
             let commit_ms = ms(start);
             let stripped = ModelCommitment::stripped(&model)?;
             let start = Instant::now();
-            let proof = gkr::prove_committed(&prover_model, &input, args.advice, &mut wp)?;
+            let proof = gkr::prove_bytes(&prover_model, &input, &opts.with_weights(&wp))?;
             let prove_ms = ms(start);
             let c = wp.commitment();
+            let key = gkr::KeyRef { model: &stripped, commitment: Some(&c) };
             let start = Instant::now();
-            let verdict = gkr::verify_committed(&stripped, &input, args.advice, &c, &proof.proof);
+            let verdict = gkr::verify_bytes(key, &input, &verify_opts, &proof.proof);
             (proof, prove_ms, verdict, ms(start), Some(commit_ms))
         }
     };
+    let timings = log.take();
     let peak = peak_rss_mib().unwrap_or(f64::NAN);
     if args.json {
-        let phases: serde_json::Map<String, serde_json::Value> = proof
-            .timings
+        let phases: serde_json::Map<String, serde_json::Value> = timings
             .iter()
             .map(|(p, t)| (p.clone(), serde_json::json!(t.as_secs_f64() * 1e3)))
             .collect();
@@ -97,7 +102,7 @@ pub fn run(args: Args) -> Result<Outcome> {
         if let Some(c) = commit_ms {
             println!("commit  {c:>9.2} ms (the weights, once per model; verified without them)");
         }
-        for (phase, t) in &proof.timings {
+        for (phase, t) in &timings {
             println!("  prove {phase:<22} {:>9.3} ms", t.as_secs_f64() * 1e3);
         }
         println!("prove   {prove_ms:>9.2} ms");

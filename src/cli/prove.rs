@@ -99,7 +99,7 @@ pub fn prove(args: ProveArgs, g: &Global) -> Result<Outcome> {
     let model = loaded.model();
     let input = read_input(&args.input, model)?;
     let mut commit_ms = None;
-    let mut committed = match &args.commitment {
+    let committed = match &args.commitment {
         None => None,
         Some(path) => {
             let c = read_commitment(path)?;
@@ -125,13 +125,16 @@ pub fn prove(args: ProveArgs, g: &Global) -> Result<Outcome> {
     };
     let bar = spinner(g.quiet || args.json, "proving");
     let start = Instant::now();
-    let proof = match &mut committed {
-        None => gkr::prove_mode(model, &input, args.advice)?,
-        Some((m, wp)) => gkr::prove_committed(m, &input, args.advice, wp)?,
+    let log = gkr::PhaseLog::default();
+    let hook = |name: &str, d| log.record(name, d);
+    let opts = gkr::ProveOptions::advice(args.advice).with_phase_hook(&hook);
+    let proof = match &committed {
+        None => gkr::prove_bytes(model, &input, &opts)?,
+        Some((m, wp)) => gkr::prove_bytes(m, &input, &opts.with_weights(wp))?,
     };
     let prove_ms = ms(start);
     bar.finish_and_clear();
-    for (phase, t) in &proof.timings {
+    for (phase, t) in log.take() {
         tracing::info!(phase = %phase, ms = t.as_secs_f64() * 1e3, "prove phase");
     }
     // the digest a verifier compares: the model's, or the commitment's

@@ -15,6 +15,12 @@ use super::weights::ModelCommitment;
 use crate::circuit::{Model, Tensor};
 use crate::error::VerifyError;
 
+impl<'a> From<&'a VerifierKey> for super::KeyRef<'a> {
+    fn from(key: &'a VerifierKey) -> Self {
+        Self { model: key.model(), commitment: key.commitment() }
+    }
+}
+
 /// The domain of a committed model's digest.
 const COMMITTED_DOMAIN: &[u8] = b"gkrnet committed model digest v1";
 
@@ -158,10 +164,8 @@ pub fn verify_file(
             got: file.digest,
         });
     }
-    let output = match key.commitment() {
-        None => super::verify_mode(key.model(), input, file.advice, &file.proof)?,
-        Some(c) => super::verify_committed(key.model(), input, file.advice, c, &file.proof)?,
-    };
+    let opts = super::VerifyOptions::advice(file.advice);
+    let output = super::verify_bytes(key, input, &opts, &file.proof)?;
     if output.dims != file.output_dims {
         return Err(VerifyError::OutputShape {
             expected: output.dims.clone(),

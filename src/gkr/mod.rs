@@ -17,208 +17,23 @@
 
 pub mod accept;
 pub mod advice;
+mod context;
 pub mod file;
+mod lookups;
+pub mod phases;
+mod plan;
 pub mod prover;
+mod routing;
+mod statement;
 pub mod verifier;
 pub mod weights;
+mod zerocheck;
 
 pub use accept::{committed_digest, verify_file, Policy, VerifiedOutput, VerifierKey};
 pub use advice::AdviceMode;
 pub use file::ProofFile;
-pub use prover::{
-    prove, prove_committed, prove_mode, prove_witness, prove_witness_mode, ModelProof,
-};
-/// Cheating provers for soundness tests (the `test-util` feature).
-#[cfg(any(test, feature = "test-util"))]
-pub use prover::{prove_witness_unchecked, prove_witness_unchecked_mode};
-pub use verifier::{verify, verify_committed, verify_mode, verify_with, verify_with_mode};
+pub use phases::{PhaseHook, PhaseLog};
+pub use prover::{prove, prove_bytes, ModelProof, ProveOptions};
+pub use statement::PROTOCOL;
+pub use verifier::{verify, verify_bytes, KeyRef, VerifyOptions};
 pub use weights::{commit_model, ModelCommitment, WeightsProver};
-
-use crate::circuit::{Layout, Lin, Model, Var};
-use crate::field::{from_i64, Fp};
-use crate::lookup::{LookupStatement, Table};
-use crate::poly::eq_eval;
-use crate::transcript::{append_digest, ints_bytes, labels, Transcript};
-
-/// The protocol name and version absorbed first.
-pub const PROTOCOL: &str = "gkrnet model proof v1";
-
-/// One looked-up segment: a layer's vector (2^vars entries) placed at `offset` in the lookup's
-/// value vector. Segments are sorted by size (largest first), so each offset is a multiple of its
-/// size and the value MLE splits as Σ_s eq(ρ_high, offset/size)·segment(ρ_low).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct Segment {
-    pub layer: usize,
-    /// Index of the range check within the layer (0 for a table lookup).
-    pub check: usize,
-    pub vars: usize,
-    pub offset: usize,
-}
-
-fn place(mut segs: Vec<Segment>) -> (Vec<Segment>, usize) {
-    segs.sort_by_key(|s| std::cmp::Reverse(s.vars));
-    let mut offset = 0;
-    for s in &mut segs {
-        s.offset = offset;
-        offset += 1 << s.vars;
-    }
-    (segs, offset)
-}
-
-/// What both sides derive from the model alone.
-#[derive(Clone, Debug)]
-pub(crate) struct Plan {
-    pub layouts: Vec<Layout>,
-    pub range: Vec<Segment>,
-    pub range_total: usize,
-    pub table: Vec<Segment>,
-    pub table_total: usize,
-    /// Layers with a table lookup, in layer order (their position is their block in the table).
-    pub table_layers: Vec<usize>,
-    /// First row of each block in the shared table, and the total.
-    pub table_offsets: Vec<usize>,
-    pub table_rows: usize,
-    /// The range table is [0, 2^range_bits) (the model's).
-    pub range_bits: u32,
-}
-
-impl Plan {
-    pub fn new(model: &Model) -> Self {
-        let layouts: Vec<Layout> =
-            model.layers.iter().map(|l| Layout::new(l.output_dims())).collect();
-        let mut range = Vec::new();
-        let mut table = Vec::new();
-        let mut table_layers = Vec::new();
-        let mut table_offsets = Vec::new();
-        let mut table_rows = 0;
-        for ((i, l), layout) in model.layers.iter().enumerate().zip(&layouts) {
-            let vars = layout.num_vars();
-            for check in 0..l.range_checks().len() {
-                range.push(Segment { layer: i, check, vars, offset: 0 });
-            }
-            if let Some(t) = l.table_lookup() {
-                table.push(Segment { layer: i, check: 0, vars, offset: 0 });
-                table_layers.push(i);
-                table_offsets.push(table_rows);
-                table_rows += t.rows.len();
-            }
-        }
-        let (range, range_total) = place(range);
-        let (table, table_total) = place(table);
-        Self {
-            range_bits: model.range_bits(),
-            layouts,
-            range,
-            range_total,
-            table,
-            table_total,
-            table_layers,
-            table_offsets,
-            table_rows,
-        }
-    }
-
-    pub fn range_statement(&self) -> LookupStatement {
-        LookupStatement {
-            num_values: self.range_total,
-            table: Table::Range { bits: self.range_bits },
-        }
-    }
-
-    pub fn table_statement(&self, model: &Model, beta: Fp) -> LookupStatement {
-        let mut t = Vec::with_capacity(self.table_rows);
-        for &i in &self.table_layers {
-            if let Some(tl) = model.layers.get(i).and_then(|l| l.table_lookup()) {
-                for row in &tl.rows {
-                    let row: Vec<Fp> = row.iter().map(|&v| from_i64(v)).collect();
-                    t.push(fold_row(&row, tag(i), beta));
-                }
-            }
-        }
-        LookupStatement { num_values: self.table_total, table: Table::Explicit(t) }
-    }
-
-    /// The columns and inputs a layer's range checks read, sorted: the values sent at the range
-    /// lookup's point.
-    pub fn range_vars(&self, model: &Model, layer: usize) -> Vec<Var> {
-        let mut vars: Vec<Var> = (model.layers.get(layer).map(|l| l.range_checks()))
-            .unwrap_or_default()
-            .iter()
-            .flat_map(|l| l.vars().collect::<Vec<_>>())
-            .filter(|v| matches!(v, Var::Col(_) | Var::In(_)))
-            .collect();
-        vars.sort();
-        vars.dedup();
-        vars
-    }
-
-    /// Layers with range checks, in layer order.
-    pub fn range_layers(&self, model: &Model) -> Vec<usize> {
-        (model.layers.iter().enumerate())
-            .filter(|(_, l)| !l.range_checks().is_empty())
-            .map(|(i, _)| i)
-            .collect()
-    }
-}
-
-/// The layer tag of table lookups.
-pub(crate) fn tag(layer: usize) -> u64 {
-    layer as u64 + 1
-}
-
-/// Σ_s eq(ρ[vars..], offset >> vars)·value_s.
-pub(crate) fn combine_segments(segs: &[Segment], rho: &[Fp], values: &[Fp]) -> Fp {
-    segs.iter()
-        .zip(values)
-        .map(|(s, v)| {
-            let high = rho.get(s.vars..).unwrap_or_default();
-            let index = s.offset >> s.vars;
-            let bits: Vec<Fp> =
-                (0..high.len()).map(|b| Fp::from(((index >> b) & 1) as u64)).collect();
-            eq_eval(high, &bits) * v
-        })
-        .sum()
-}
-
-/// Σᵢ βⁱ·vᵢ + β^w·tag (Horner): a tuple and its layer tag as one field element.
-pub(crate) fn fold_row(values: &[Fp], tag: u64, beta: Fp) -> Fp {
-    values.iter().rev().fold(Fp::from(tag), |acc, v| acc * beta + v)
-}
-
-/// The value of a table-lookup segment from the tuple's MLEs and the mask at its point: padded
-/// slots (where every component is 0) look up row 0, with the layer's tag.
-pub(crate) fn table_segment_value(
-    evals: &[Fp],
-    mask: Fp,
-    row0: &[i64],
-    layer: usize,
-    beta: Fp,
-) -> Fp {
-    let one_minus = Fp::from(1u64) - mask;
-    let adjusted: Vec<Fp> =
-        evals.iter().zip(row0).map(|(e, &r)| *e + one_minus * from_i64(r)).collect();
-    fold_row(&adjusted, tag(layer), beta)
-}
-
-/// A range-checked combination on one padded slot: Σ c·v + constant on valid slots, 0 on padded
-/// ones (where columns and inputs are 0). `value` gives a column's or an input's entry.
-pub(crate) fn range_int(lin: &Lin, value: impl Fn(Var) -> i64, valid: bool) -> i128 {
-    if !valid {
-        return 0;
-    }
-    lin.terms.iter().map(|&(v, c)| c * value(v) as i128).sum::<i128>() + lin.constant
-}
-
-/// The MLE of a range-checked combination at a point, from its variables' values there and the
-/// layout's mask (the constant lives on valid slots only).
-pub(crate) fn range_eval(lin: &Lin, value: impl Fn(Var) -> Fp, mask: Fp) -> Fp {
-    lin.terms.iter().map(|&(v, c)| crate::field::from_i128(c) * value(v)).sum::<Fp>()
-        + crate::field::from_i128(lin.constant) * mask
-}
-
-/// Absorbs the statement: protocol, model digest, input.
-pub(crate) fn absorb_statement(t: &mut impl Transcript, model: &Model, input: &[i64]) {
-    t.append_bytes(labels::GKR_PROTOCOL, PROTOCOL.as_bytes());
-    t.append_bytes(labels::GKR_MODEL, &model.digest());
-    append_digest(t, labels::GKR_INPUT, &ints_bytes(input));
-}

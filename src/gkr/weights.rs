@@ -4,7 +4,7 @@
 //! * [`commit_model`] places every dense weight matrix of at least [`MIN_COMMITTED`] padded
 //!   entries in one table (as [`super::advice::basefold`] places advice), commits it with Basefold, and
 //!   returns the prover's copy of the model (those layers return their claims on W as
-//!   [`WEIGHTS`] claims) with a [`WeightsProver`] that can serve any number of proofs.
+//!   [`crate::circuit::ClaimTarget::Weights`] claims) with a [`WeightsProver`] that can serve any number of proofs.
 //! * [`ModelCommitment::stripped`] is the verifier's copy: the same layers without their
 //!   weights (their column sums, hash and accumulator bound stand in), which `.gkrc` files carry.
 //!   Smaller matrices and convolution kernels stay in it, in the clear.
@@ -16,12 +16,16 @@
 //! which the stripped layers keep. A verifier trusts a `.gkrc` file as it would trust the model
 //! file itself: the root *is* its statement of the weights.
 
-use super::advice::basefold::{CommittedProver, CommittedVerifier};
-use crate::circuit::{Layout, Model, ModelError, WEIGHTS};
+use super::advice::basefold::{CommittedTable, CommittedVerifier, TableOpenings};
+use super::advice::AdviceVerifier;
+use crate::circuit::{Layout, Model, ModelError};
 use crate::error::ProveError;
+use crate::error::VerifyError;
 use crate::pcs::basefold::Params;
 use crate::pcs::Hash;
+use crate::sumcheck::EvalClaim;
 use crate::transcript::{labels, Transcript};
+use crate::transcript::{ProverTranscript, VerifierTranscript};
 
 /// Dense matrices of fewer padded entries stay in the clear (their evaluation costs the verifier
 /// less than an opening's share).
@@ -90,9 +94,11 @@ fn rebuild(
 #[derive(Debug)]
 pub struct WeightsProver {
     pub(crate) commitment: ModelCommitment,
-    pub(crate) scheme: CommittedProver,
+    table: CommittedTable,
     /// The committed layers, in order: a layer's position is its column id.
     pub(crate) layers: Vec<usize>,
+    /// Refuse to prove false weight claims (a cheater in the tests proves them anyway).
+    strict: bool,
 }
 
 impl WeightsProver {
@@ -103,13 +109,12 @@ impl WeightsProver {
     /// A prover that proves false weight claims instead of refusing them: for soundness tests.
     #[cfg(any(test, feature = "test-util"))]
     pub fn unchecked(mut self) -> Self {
-        self.scheme.set_strict(false);
+        self.strict = false;
         self
     }
 
-    /// The column id of layer `layer`'s weights.
-    pub(crate) fn id(&self, layer: usize) -> Option<usize> {
-        self.layers.iter().position(|&l| l == layer)
+    fn openings(&self) -> TableOpenings<'_> {
+        self.table.openings(self.strict)
     }
 }
 
@@ -136,33 +141,98 @@ pub fn commit_model(model: &Model, params: Params) -> Result<(Model, WeightsProv
         )));
     }
     let refs: Vec<(&Layout, &[i64])> = columns.iter().map(|(l, d)| (l, d.as_slice())).collect();
-    let scheme = CommittedProver::precommitted(params, &refs)?;
-    let root = scheme.commitment().map(|c| c.root).unwrap_or_default();
+    let table = CommittedTable::new(params, &refs)?;
+    let root = table.commitment().root;
     let prover_copy =
         rebuild(model, |l| l.commit_weights()).map_err(|e| model_err(e.to_string()))?;
     Ok((
         prover_copy,
-        WeightsProver { commitment: ModelCommitment { params, root }, scheme, layers },
+        WeightsProver { commitment: ModelCommitment { params, root }, table, layers, strict: true },
     ))
 }
 
-/// The verifier's side for a stripped model: the committed layers' weight layouts under the root.
-pub(crate) fn verifier(
-    model: &Model,
-    commitment: &ModelCommitment,
-) -> Result<(CommittedVerifier, Vec<usize>), crate::error::VerifyError> {
-    let committed = model.layers.iter().enumerate().filter(|(_, l)| l.weights_committed());
-    let (layers, layouts): (Vec<usize>, Vec<Option<Layout>>) =
-        committed.map(|(i, l)| (i, l.weight_layout())).unzip();
-    let layouts = layouts.into_iter().collect::<Option<Vec<Layout>>>().ok_or(
-        crate::error::VerifyError::InvalidStatement {
-            reason: "a committed layer without a weight layout",
-        },
-    )?;
-    Ok((CommittedVerifier::precommitted(commitment.params, layouts, commitment.root)?, layers))
+/// One proof's openings of the committed weights, by layer.
+pub(crate) struct WeightOpenings<'a> {
+    openings: TableOpenings<'a>,
+    layers: &'a [usize],
 }
 
-/// Whether `j` (an input index returned by a layer) names the layer's committed weights.
-pub(crate) fn is_weights(j: usize) -> bool {
-    j == WEIGHTS
+impl WeightOpenings<'_> {
+    /// Records the claim on layer `layer`'s weights.
+    ///
+    /// # Errors
+    /// A layer whose weights the commitment does not hold.
+    pub fn open(&mut self, layer: usize, claim: &EvalClaim) -> Result<(), ProveError> {
+        let id = self.layers.iter().position(|&l| l == layer).ok_or_else(|| {
+            ProveError::InvalidShape {
+                reason: format!("layer {layer}: weights outside the commitment"),
+            }
+        })?;
+        self.openings.open(id, &claim.point, claim.value);
+        Ok(())
+    }
+
+    /// Proves every recorded opening (after the advice's).
+    ///
+    /// # Errors
+    /// A false claim (unless unchecked).
+    pub fn finish(&mut self, t: &mut dyn ProverTranscript) -> Result<(), ProveError> {
+        self.openings.finish(t)
+    }
+}
+
+impl WeightsProver {
+    /// The openings of one proof.
+    pub(crate) fn session(&self) -> WeightOpenings<'_> {
+        WeightOpenings { openings: self.openings(), layers: &self.layers }
+    }
+}
+
+/// The verifier's side of a model commitment: the committed layers' weight layouts under the
+/// root, and the claims on them.
+pub(crate) struct WeightChecks {
+    scheme: CommittedVerifier,
+    /// The committed layers, in order: a layer's position is its column id.
+    layers: Vec<usize>,
+}
+
+impl WeightChecks {
+    /// The checks for a stripped `model` under `commitment`.
+    ///
+    /// # Errors
+    /// A committed layer without a weight layout, or a table beyond 2^30 entries.
+    pub fn new(model: &Model, commitment: &ModelCommitment) -> Result<Self, VerifyError> {
+        let committed = model.layers.iter().enumerate().filter(|(_, l)| l.weights_committed());
+        let (layers, layouts): (Vec<usize>, Vec<Option<Layout>>) =
+            committed.map(|(i, l)| (i, l.weight_layout())).unzip();
+        let layouts = layouts.into_iter().collect::<Option<Vec<Layout>>>().ok_or(
+            VerifyError::InvalidStatement { reason: "a committed layer without a weight layout" },
+        )?;
+        let scheme = CommittedVerifier::precommitted(commitment.params, layouts, commitment.root)?;
+        Ok(Self { scheme, layers })
+    }
+
+    /// Records (to check at the end) a claim on layer `layer`'s weights of layout `layout`.
+    ///
+    /// # Errors
+    /// A layer outside the commitment, or a layout other than the committed one.
+    pub fn check(
+        &mut self,
+        layer: usize,
+        layout: Option<Layout>,
+        claim: &EvalClaim,
+        t: &mut dyn VerifierTranscript,
+    ) -> Result<(), VerifyError> {
+        let id = self.layers.iter().position(|&l| l == layer).unwrap_or(usize::MAX);
+        let layout = layout.unwrap_or_else(|| Layout::new(&[1]));
+        self.scheme.check(id, &layout, &claim.point, claim.value, "weights", t)
+    }
+
+    /// Checks every recorded claim (after the advice's).
+    ///
+    /// # Errors
+    /// A failed opening, as [`VerifyError::Weights`].
+    pub fn finish(&mut self, t: &mut dyn VerifierTranscript) -> Result<(), VerifyError> {
+        self.scheme.finish(t).map_err(|e| VerifyError::Weights { source: Box::new(e) })
+    }
 }

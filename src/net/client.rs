@@ -136,7 +136,7 @@ pub fn connect_model_mode(
     let sent = handshake(&mut stream, &hello, task::MODEL, digest)?;
     let mut v = NetVerifier::new(stream).map_err(NetError::from)?;
     v.stats.bytes_received += 40;
-    let verdict = gkr::verify_with_mode(model, input, advice, &mut v);
+    let verdict = gkr::verify(model, input, &gkr::VerifyOptions::advice(advice), &mut v);
     finish(v, verdict, start, sent)
 }
 

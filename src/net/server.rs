@@ -266,7 +266,8 @@ fn session(
             let witness = model.forward(&input).map_err(|e| refuse(&mut writer, &e.to_string()))?;
             let mut p = NetProver::new(reader, writer);
             p.frame(kind::ACCEPT, &accept(task::MODEL, digest));
-            if let Err(e) = gkr::prove_witness_mode(model, &witness, advice, &mut p) {
+            let opts = gkr::ProveOptions::advice(advice).with_witness(&witness);
+            if let Err(e) = gkr::prove(model, &input, &opts, &mut p) {
                 return Err(NetError::Malformed(format!("the prover failed: {e}")));
             }
             end(p, config)

@@ -7,21 +7,32 @@ use gkrnet::VerifyError;
 
 /// An honest proof, checked to verify.
 pub fn honest(model: &Model, input: &Tensor) -> Vec<u8> {
-    let p = gkr::prove(model, input).expect("the honest prover succeeds");
-    assert_eq!(gkr::verify(model, input, &p.proof).as_ref(), Ok(&p.output), "honest proof");
+    let p = gkr::prove_bytes(model, input, &gkr::ProveOptions::default())
+        .expect("the honest prover succeeds");
+    assert_eq!(
+        gkr::verify_bytes(model, input, &gkr::VerifyOptions::default(), &p.proof).as_ref(),
+        Ok(&p.output),
+        "honest proof"
+    );
     p.proof
 }
 
 /// A proof of whatever witness, by the cheating prover.
 pub fn cheat(model: &Model, w: &Witness) -> Vec<u8> {
     let mut t = FiatShamirProver::new(gkr::PROTOCOL);
-    gkr::prove_witness_unchecked(model, w, &mut t).expect("the cheating prover phrases its proof");
+    gkr::prove(
+        model,
+        &w.tensors[0],
+        &gkr::ProveOptions::default().with_witness(w).unchecked(),
+        &mut t,
+    )
+    .expect("the cheating prover phrases its proof");
     t.into_proof().encode()
 }
 
 /// The verifier's error; panics if it accepts.
 pub fn rejected(model: &Model, input: &Tensor, proof: &[u8], what: &str) -> VerifyError {
-    match gkr::verify(model, input, proof) {
+    match gkr::verify_bytes(model, input, &gkr::VerifyOptions::default(), proof) {
         Ok(out) => panic!("{what}: the verifier accepted, output {:?}", out.data),
         Err(e) => e,
     }
@@ -69,8 +80,9 @@ pub fn recompute_after(model: &Model, w: &mut Witness, layer: usize) {
 
 /// Verifies `bytes`: panics if the verifier accepts or panics (never Ok, never a panic).
 pub fn never_accepted(model: &Model, input: &Tensor, bytes: &[u8], what: &str) {
-    let run =
-        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| gkr::verify(model, input, bytes)));
+    let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        gkr::verify_bytes(model, input, &gkr::VerifyOptions::default(), bytes)
+    }));
     match run {
         Ok(Ok(_)) => panic!("{what}: accepted"),
         Ok(Err(_)) => {}

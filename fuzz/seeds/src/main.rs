@@ -100,11 +100,12 @@ fn commitments(out: &Out, prover: &(Model, gkr::WeightsProver)) {
     out.put("commitment", "length-max", &long);
 }
 
-fn proofs(out: &Out, prover: &mut (Model, gkr::WeightsProver)) {
+fn proofs(out: &Out, prover: &(Model, gkr::WeightsProver)) {
     let model = fixtures::clear_model();
     let input = fixtures::input_for(&model);
     for (i, &mode) in fixtures::MODES.iter().enumerate() {
-        let p = gkr::prove_mode(&model, &input, mode).expect("honest proof");
+        let p = gkr::prove_bytes(&model, &input, &gkr::ProveOptions::advice(mode))
+            .expect("honest proof");
         out.put("proof_stream", &format!("mode{i}"), &with_prefix(i as u8, &p.proof));
         let mut file = ProofFile::new(model.digest(), &p.output, p.proof.clone());
         file.advice = mode;
@@ -122,10 +123,15 @@ fn proofs(out: &Out, prover: &mut (Model, gkr::WeightsProver)) {
             out.put("proof_file", "length-max", &long);
         }
     }
-    let (full, wp) = (&prover.0, &mut prover.1);
+    let (full, wp) = (&prover.0, &prover.1);
     let input = fixtures::input_for(full);
     let key_digest = fixtures::committed_key(full, wp).digest();
-    let p = gkr::prove_committed(full, &input, AdviceMode::Clear, wp).expect("honest proof");
+    let p = gkr::prove_bytes(
+        full,
+        &input,
+        &gkr::ProveOptions::advice(AdviceMode::Clear).with_weights(wp),
+    )
+    .expect("honest proof");
     let mut file = ProofFile::new(key_digest, &p.output, p.proof);
     file.weights_root = Some(wp.commitment().root);
     out.put_damaged("proof_file", "committed.gkr", &file.encode());
@@ -240,9 +246,9 @@ fn main() {
     let dir = std::env::args().nth(1).unwrap_or_else(|| "corpus".into());
     let out = Out(Path::new(&dir).to_path_buf());
     let all = models(&out);
-    let mut prover = fixtures::committed_prover();
+    let prover = fixtures::committed_prover();
     commitments(&out, &prover);
-    proofs(&out, &mut prover);
+    proofs(&out, &prover);
     network(&out, &all[0]);
     inputs(&out);
 }

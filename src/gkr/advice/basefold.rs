@@ -204,29 +204,146 @@ fn weight_tail(
     Some(out)
 }
 
+/// A committed table and where each column sits in it: the advice of one proof, or a model
+/// commitment's weights (committed once, opened by any number of proofs).
+#[derive(Debug)]
+pub struct CommittedTable {
+    placement: Placement,
+    committed: Committed,
+}
+
+impl CommittedTable {
+    /// Commits `columns`, each zero-padded to its layout, placed largest first.
+    ///
+    /// # Errors
+    /// A column whose length is not its layout's, or a table beyond the FFT domains.
+    pub fn new(params: Params, columns: &[(&Layout, &[i64])]) -> Result<Self, ProveError> {
+        let (placement, table) = fill(columns)?;
+        Self::from_table(params, placement, table)
+    }
+
+    /// Commits a placed table as it is (a cheating prover in the tests writes its padding).
+    fn from_table(
+        params: Params,
+        placement: Placement,
+        table: Vec<Fp>,
+    ) -> Result<Self, ProveError> {
+        Ok(Self { committed: basefold::commit(table, params)?, placement })
+    }
+
+    pub fn commitment(&self) -> Commitment {
+        self.committed.commitment
+    }
+
+    /// Records an opening; one the verifier could not phrase either is dropped (the verifier
+    /// rejects it).
+    fn record(&self, openings: &mut Vec<Opening>, id: usize, point: &[Fp], value: Fp) {
+        if let Some(o) = Opening::new(&self.placement, id, point, value) {
+            openings.push(o);
+        }
+    }
+
+    /// Proves every recorded opening by one weighted Basefold opening (see the module docs);
+    /// `strict` refuses to prove a false claim, `domain` names what the table holds.
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "prover only: openings name columns of the placement (Opening::new checks), each block [offset, offset + 2^v) lies in the table, and tau has num_vars >= v entries"
+    )]
+    fn prove_openings(
+        &self,
+        openings: &[Opening],
+        domain: &[u8],
+        strict: bool,
+        mut t: &mut dyn ProverTranscript,
+    ) -> Result<(), ProveError> {
+        if openings.is_empty() {
+            return Ok(());
+        }
+        let pl = &self.placement;
+        let (tau, coeffs, pad, sum) = challenges(domain, pl, openings, &mut t);
+        let table = self.committed.table();
+        let mut w = vec![Fp::zero(); table.len()];
+        for (o, c) in openings.iter().zip(&coeffs) {
+            let offset = pl.offsets[o.id];
+            let e = eq_evals_scaled(&o.point, *c);
+            w[offset..offset + e.len()].iter_mut().zip(e).for_each(|(x, y)| *x += y);
+        }
+        for (layout, &offset) in pl.layouts.iter().zip(&pl.offsets) {
+            if layout.len() == layout.padded_len() {
+                continue;
+            }
+            let (v, index) = (layout.num_vars(), offset >> layout.num_vars());
+            let e = eq_evals_scaled(&tau[..v], pad * select(&tau[v..], index));
+            for ((x, y), valid) in w[offset..offset + e.len()].iter_mut().zip(e).zip(layout.mask())
+            {
+                if !valid {
+                    *x += y;
+                }
+            }
+        }
+        let holds = || w.par_iter().zip(table).map(|(a, b)| *a * b).sum::<Fp>() == sum;
+        if strict && !holds() {
+            return Err(ProveError::ClaimedSumMismatch);
+        }
+        basefold::open_weighted(&[&self.committed], w, &[sum], &mut t)
+    }
+
+    /// One proof's openings of this (precommitted) table.
+    pub fn openings(&self, strict: bool) -> TableOpenings<'_> {
+        TableOpenings { table: self, openings: Vec::new(), strict }
+    }
+}
+
+/// The openings one proof makes of a precommitted table (a model commitment's weights): the
+/// table's root is part of the statement, absorbed by the caller, not sent.
+#[derive(Debug)]
+pub struct TableOpenings<'a> {
+    table: &'a CommittedTable,
+    openings: Vec<Opening>,
+    strict: bool,
+}
+
+impl TableOpenings<'_> {
+    /// Records that column `id` evaluates to `value` at `point`.
+    pub fn open(&mut self, id: usize, point: &[Fp], value: Fp) {
+        self.table.record(&mut self.openings, id, point, value);
+    }
+
+    /// Proves every recorded opening; called once, after the advice's.
+    ///
+    /// # Errors
+    /// A false opening (when strict), or a table beyond the FFT domains.
+    pub fn finish(&mut self, t: &mut dyn ProverTranscript) -> Result<(), ProveError> {
+        let openings = std::mem::take(&mut self.openings);
+        self.table.prove_openings(&openings, b"weights", self.strict, t)
+    }
+}
+
 /// The prover of [`super::AdviceMode::Committed`].
 #[derive(Debug)]
 pub struct CommittedProver {
     params: Params,
-    placement: Placement,
-    committed: Option<Committed>,
+    table: Option<CommittedTable>,
     openings: Vec<Opening>,
     /// Refuse to prove false openings (a cheater in the tests sends them anyway).
     strict: bool,
-    /// What the table holds ("advice", "weights"), absorbed before the claims.
-    domain: &'static [u8],
 }
 
 impl CommittedProver {
     pub fn new(params: Params) -> Self {
-        Self {
-            params,
-            placement: Placement::default(),
-            committed: None,
-            openings: Vec::new(),
-            strict: true,
-            domain: b"advice",
-        }
+        Self { params, table: None, openings: Vec::new(), strict: true }
+    }
+
+    /// Commits the placed table as it is (a cheating prover in the tests writes its padding).
+    #[cfg(test)]
+    fn commit_table(&mut self, pl: Placement, table: Vec<Fp>) -> Result<(), ProveError> {
+        self.table = Some(CommittedTable::from_table(self.params, pl, table)?);
+        Ok(())
+    }
+
+    /// The commitment (root and variables) once committed.
+    pub fn commitment(&self) -> Option<Commitment> {
+        self.table.as_ref().map(CommittedTable::commitment)
     }
 }
 
@@ -254,38 +371,6 @@ fn fill(columns: &[(&Layout, &[i64])]) -> Result<(Placement, Vec<Fp>), ProveErro
     Ok((pl, table))
 }
 
-impl CommittedProver {
-    /// Commits the placed table as it is (a cheating prover in the tests writes its padding).
-    fn commit_table(&mut self, pl: Placement, table: Vec<Fp>) -> Result<(), ProveError> {
-        self.committed = Some(basefold::commit(table, self.params)?);
-        self.placement = pl;
-        Ok(())
-    }
-
-    /// A table committed outside any proof (a model commitment): its root is part of the
-    /// statement, absorbed by the caller, not sent. Openings are recorded and proved by
-    /// [`AdviceProver::finish`] as for advice; the prover can be reused across proofs.
-    ///
-    /// # Errors
-    /// A column whose length is not its layout's, or a table beyond the FFT domains.
-    pub fn precommitted(params: Params, columns: &[(&Layout, &[i64])]) -> Result<Self, ProveError> {
-        let mut p = Self { domain: b"weights", ..Self::new(params) };
-        let (pl, table) = fill(columns)?;
-        p.commit_table(pl, table)?;
-        Ok(p)
-    }
-
-    #[cfg(any(test, feature = "test-util"))]
-    pub(crate) fn set_strict(&mut self, strict: bool) {
-        self.strict = strict;
-    }
-
-    /// The commitment (root and variables) once committed.
-    pub fn commitment(&self) -> Option<Commitment> {
-        self.committed.as_ref().map(|c| c.commitment)
-    }
-}
-
 impl AdviceProver for CommittedProver {
     fn commit(
         &mut self,
@@ -293,61 +378,26 @@ impl AdviceProver for CommittedProver {
         mut t: &mut dyn ProverTranscript,
     ) -> Result<(), ProveError> {
         let columns: Vec<(&Layout, &[i64])> = columns.iter().map(|(_, l, d)| (*l, *d)).collect();
-        let (pl, table) = fill(&columns)?;
-        self.commit_table(pl, table)?;
-        let committed = self.committed.as_ref().map(|c| c.commitment);
-        basefold::send_commitment(&mut t, &committed.unwrap_or_else(|| unreachable!()));
+        let table = CommittedTable::new(self.params, &columns)?;
+        basefold::send_commitment(&mut t, &table.commitment());
+        self.table = Some(table);
         Ok(())
     }
 
     fn open(&mut self, id: usize, point: &[Fp], value: Fp, _: &mut dyn ProverTranscript) {
-        // an opening the verifier could not phrase either is dropped; the verifier rejects it
-        if let Some(o) = Opening::new(&self.placement, id, point, value) {
-            self.openings.push(o);
+        if let Some(table) = &self.table {
+            table.record(&mut self.openings, id, point, value);
         }
     }
 
-    #[expect(
-        clippy::indexing_slicing,
-        reason = "prover only: openings name columns of the placement (Opening::new checks), each block [offset, offset + 2^v) lies in the table, and tau has num_vars >= v entries"
-    )]
-    fn finish(&mut self, mut t: &mut dyn ProverTranscript) -> Result<(), ProveError> {
-        let Some(committed) = &self.committed else {
+    fn finish(&mut self, t: &mut dyn ProverTranscript) -> Result<(), ProveError> {
+        let Some(table) = &self.table else {
             return Err(ProveError::InvalidShape {
                 reason: "advice finished before commit".into(),
             });
         };
         let openings = std::mem::take(&mut self.openings);
-        if openings.is_empty() {
-            return Ok(());
-        }
-        let pl = &self.placement;
-        let (tau, coeffs, pad, sum) = challenges(self.domain, pl, &openings, &mut t);
-        let table = committed.table();
-        let mut w = vec![Fp::zero(); table.len()];
-        for (o, c) in openings.iter().zip(&coeffs) {
-            let offset = pl.offsets[o.id];
-            let e = eq_evals_scaled(&o.point, *c);
-            w[offset..offset + e.len()].iter_mut().zip(e).for_each(|(x, y)| *x += y);
-        }
-        for (layout, &offset) in pl.layouts.iter().zip(&pl.offsets) {
-            if layout.len() == layout.padded_len() {
-                continue;
-            }
-            let (v, index) = (layout.num_vars(), offset >> layout.num_vars());
-            let e = eq_evals_scaled(&tau[..v], pad * select(&tau[v..], index));
-            for ((x, y), valid) in w[offset..offset + e.len()].iter_mut().zip(e).zip(layout.mask())
-            {
-                if !valid {
-                    *x += y;
-                }
-            }
-        }
-        let holds = || w.par_iter().zip(table).map(|(a, b)| *a * b).sum::<Fp>() == sum;
-        if self.strict && !holds() {
-            return Err(ProveError::ClaimedSumMismatch);
-        }
-        basefold::open_weighted(&[committed], w, &[sum], &mut t)
+        table.prove_openings(&openings, b"advice", self.strict, t)
     }
 }
 
@@ -372,7 +422,7 @@ impl CommittedVerifier {
         }
     }
 
-    /// The verifier of [`CommittedProver::precommitted`]: columns of these layouts under `root`.
+    /// The verifier of a precommitted [`CommittedTable`] (a model commitment): columns of these layouts under `root`.
     ///
     /// # Errors
     /// A table of more than 2^30 entries.
