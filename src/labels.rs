@@ -24,7 +24,7 @@ pub const LOGUP_ROOT: Label = "logup/root";
 pub const LOGUP_LAMBDA: Label = "logup/lambda";
 pub const LOGUP_TAU: Label = "logup/tau";
 pub const LOGUP_LEAF_EVALS: Label = "logup/leaf-evals";
-/// A blake3 digest of a large tensor (see [`super::append_digest`]).
+/// A blake3 digest of a large tensor (see [`crate::transcript::append_digest`]).
 pub const TENSOR_DIGEST: Label = "tensor/blake3";
 pub const GKR_PROTOCOL: Label = "gkr/protocol";
 pub const GKR_MODEL: Label = "gkr/model-blake3";

@@ -1,7 +1,6 @@
 //! The model prover: one entry point, [`prove`], whose driver reads phase by phase in parallel
 //! with the verifier's ([`super::verifier`]); each phase's prover and verifier sit side by side
-//! in their own file ([`super::statement`], [`super::lookups`], [`super::zerocheck`],
-//! [`super::routing`]).
+//! in their own file (`statement.rs`, `lookups.rs`, `zerocheck.rs`, `routing.rs`).
 
 use super::advice::AdviceMode;
 use super::context::ProverCtx;
@@ -25,7 +24,7 @@ pub struct ProveOptions<'a> {
     /// the prover's copy from [`super::commit_model`]); `None` for weights held in the model.
     pub weights: Option<&'a WeightsProver>,
     /// A witness computed before (the honest one from [`Model::forward`]; a cheater's under
-    /// [`ProveOptions::unchecked`]); `None` runs the integer reference.
+    /// `ProveOptions::unchecked`); `None` runs the integer reference.
     pub witness: Option<&'a Witness>,
     /// Called with each phase's name and duration ([`super::phases`]).
     pub on_phase: Option<PhaseHook<'a>>,

@@ -1,20 +1,23 @@
 //! Model commitments: the weights of the large dense layers committed once, so that a verifier
-//! holds a 32-byte root instead of the weights (issue 10).
+//! holds a 32-byte root instead of the weights.
 //!
 //! * [`commit_model`] places every dense weight matrix of at least [`MIN_COMMITTED`] padded
-//!   entries in one table (as [`super::advice::basefold`] places advice), commits it with Basefold, and
-//!   returns the prover's copy of the model (those layers return their claims on W as
-//!   [`crate::circuit::ClaimTarget::Weights`] claims) with a [`WeightsProver`] that can serve any number of proofs.
-//! * [`ModelCommitment::stripped`] is the verifier's copy: the same layers without their
-//!   weights (their column sums, hash and accumulator bound stand in), which `.gkrc` files carry.
-//!   Smaller matrices and convolution kernels stay in it, in the clear.
+//!   entries in one table (as [`super::advice::basefold`] places advice), commits it with
+//!   Basefold, and returns the prover's copy of the model (those layers return their claims on W
+//!   as [`crate::circuit::ClaimTarget::Weights`] claims) with a [`WeightsProver`] that any
+//!   number of proofs share (each records its own openings).
+//! * [`ModelCommitment::stripped`] is the verifier's copy: the same layers without their weights
+//!   (nothing derived from W stands in: the input zero point is folded into the matrix product's
+//!   left operand), which `.gkrc` files carry. Smaller matrices and convolution kernels stay in
+//!   it, in the clear.
 //! * The statement gains the root and the parameters (absorbed right after the model digest);
 //!   every weight claim of the proof is recorded and all are proved by one merged opening after
 //!   the advice's.
 //!
-//! The model digest is unchanged by committing: it holds a blake3 hash of every weight matrix,
-//! which the stripped layers keep. A verifier trusts a `.gkrc` file as it would trust the model
-//! file itself: the root *is* its statement of the weights.
+//! The prover's copy and the stripped model have the same digest (a committed layer encodes
+//! without its weights); the key a verifier compares combines it with the parameters and the
+//! root ([`super::VerifierKey::digest`]). A verifier trusts a `.gkrc` file as it would trust the
+//! model file itself: the root *is* its statement of the weights.
 
 use super::advice::basefold::{CommittedTable, CommittedVerifier, TableOpenings};
 use super::advice::AdviceVerifier;

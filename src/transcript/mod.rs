@@ -10,7 +10,7 @@
 //! * [`FiatShamirProver`] / [`FiatShamirVerifier`]: merlin; send = absorb and append to the proof,
 //!   receive = read the next message of the proof and absorb it; a challenge is 64 bytes squeezed
 //!   from merlin and reduced mod p;
-//! * for the interactive mode (`net`, later): a prover channel where send = write to the socket and a
+//! * for the interactive mode ([`crate::net`]): a prover channel where send = write to the socket and a
 //!   challenge = read the client's element, and a verifier channel where receive = read from the
 //!   socket and a challenge = fresh OS randomness sent to the prover. `verify` asks for every
 //!   message and every challenge, so the verifier alone decides when a challenge is issued.
