@@ -36,7 +36,9 @@
 )]
 
 use gkrnet::circuit::zoo::{self, Builder};
-use gkrnet::circuit::{Conv, ConvGeometry, Layer, Model, Multiplier, Requant, Tensor, TensorId};
+use gkrnet::circuit::{
+    Conv, ConvGeometry, Layer, Model, Multiplier, Requant, RequantSpec, Tensor, TensorId,
+};
 use gkrnet::gkr;
 use gkrnet::quant::div_pow2_round_half_even;
 use rand::{Rng, SeedableRng};
@@ -320,7 +322,8 @@ fn conv_case(
     let relu = rng.gen_bool(0.5);
     let lo = if relu { z_out } else { -128 };
     let mult = if a.len() == 1 { Multiplier::Tensor(a[0]) } else { Multiplier::Channel(a.clone()) };
-    b.push(Requant::accumulator(acc, od.to_vec(), mult, k, z_out, lo, 127).expect("requant"));
+    let spec = RequantSpec::accumulator(acc, od.to_vec(), mult);
+    b.push(Requant::new(RequantSpec { k, zero: z_out, lo, ..spec }).expect("requant"));
     let model = b.finish(what).expect("model");
     let input = random_input(&dims, rng);
     let (expect, edims) = match transpose {
@@ -745,9 +748,8 @@ fn a_chain_of_every_cnn_layer() {
         .expect("conv");
     let acc1 = y1 - 1;
     let (a2, k2) = zoo::common_shift(&[0.0015]).expect("shift");
-    let second =
-        Requant::accumulator(acc1, b.dims(acc1), Multiplier::Tensor(a2[0]), k2, 3, -128, 127)
-            .expect("requant");
+    let spec = RequantSpec::accumulator(acc1, b.dims(acc1), Multiplier::Tensor(a2[0]));
+    let second = Requant::new(RequantSpec { k: k2, zero: 3, ..spec }).expect("requant");
     let y2 = b.push(second);
     let (sum, _, z_sum) = zoo::add(&mut b, (y1, 0.05, z1), (y2, 0.04, 3)).expect("add");
     let pool = b
@@ -761,10 +763,8 @@ fn a_chain_of_every_cnn_layer() {
     let tdims: [usize; 4] = convt.output_dims().try_into().expect("NCHW");
     let acct = b.push(convt);
     let (at, kt) = zoo::common_shift(&[0.01]).expect("shift");
-    let yt = b.push(
-        Requant::accumulator(acct, tdims.to_vec(), Multiplier::Tensor(at[0]), kt, -2, -128, 127)
-            .expect("requant"),
-    );
+    let spec = RequantSpec::accumulator(acct, tdims.to_vec(), Multiplier::Tensor(at[0]));
+    let yt = b.push(Requant::new(RequantSpec { k: kt, zero: -2, ..spec }).expect("requant"));
     let ga = ConvGeometry { pads: [1, 1, 0, 0], ..ConvGeometry::square(2, 2, 0) };
     let spec = AvgSpec { s_in: 0.04, z_in: -2, s_out: 0.03, z_out: 6, count_include_pad: false };
     let avg = b.avg_pool(yt, (spec.s_in, -2), (spec.s_out, 6), ga, false).expect("avg pool");

@@ -53,7 +53,7 @@ use common::model::*;
 use gkrnet::circuit::zoo::{self, Builder};
 use gkrnet::circuit::{
     Conv, ConvGeometry, Layer, LayerSpec, LayerWitness, Model, ModelError, Multiplier, Requant,
-    Tensor, TensorId, Witness,
+    RequantSpec, Tensor, TensorId, Witness,
 };
 use gkrnet::error::ProveError;
 use gkrnet::field::Fp;
@@ -245,8 +245,8 @@ impl ConvSetup {
 
     fn requant(&self, od: &[usize]) -> Requant {
         let (a, k) = zoo::common_shift(&[0.0007]).expect("shift");
-        Requant::accumulator(1, od.to_vec(), Multiplier::Tensor(a[0]), k, 4, -128, 127)
-            .expect("requant")
+        let spec = RequantSpec::accumulator(1, od.to_vec(), Multiplier::Tensor(a[0]));
+        Requant::new(RequantSpec { k, zero: 4, ..spec }).expect("requant")
     }
 
     /// conv(z, pads) + requant.
@@ -335,16 +335,9 @@ fn random_wrong_rearrangements_are_rejected() {
         let (Ok(shown), Ok(used)) = (make(g), make(swapped)) else { continue };
         assert_eq!(shown.output_dims(), used.output_dims());
         let (a, k) = zoo::common_shift(&[0.003]).expect("shift");
-        let rq = Requant::accumulator(
-            1,
-            shown.output_dims().to_vec(),
-            Multiplier::Tensor(a[0]),
-            k,
-            0,
-            -128,
-            127,
-        )
-        .expect("requant");
+        let spec =
+            RequantSpec::accumulator(1, shown.output_dims().to_vec(), Multiplier::Tensor(a[0]));
+        let rq = Requant::new(RequantSpec { k, ..spec }).expect("requant");
         let model =
             Model::new("conv", dims.to_vec(), vec![Box::new(shown.clone()), Box::new(rq.clone())])
                 .expect("model");

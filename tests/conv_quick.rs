@@ -194,17 +194,13 @@ fn random_conv_transposes() {
         let out_dims = gkrnet::circuit::Layer::output_dims(&conv).to_vec();
         let acc = b.push(conv);
         let (a, kk) = zoo::common_shift(&[0.01]).unwrap();
+        let spec = gkrnet::circuit::RequantSpec::accumulator(
+            acc,
+            out_dims,
+            gkrnet::circuit::Multiplier::Tensor(a[0]),
+        );
         b.push(
-            gkrnet::circuit::Requant::accumulator(
-                acc,
-                out_dims,
-                gkrnet::circuit::Multiplier::Tensor(a[0]),
-                kk,
-                0,
-                -128,
-                127,
-            )
-            .unwrap(),
+            gkrnet::circuit::Requant::new(gkrnet::circuit::RequantSpec { k: kk, ..spec }).unwrap(),
         );
         let model: Model = b.finish("convT").unwrap();
         let input = zoo::random_input(&model, seed);

@@ -15,7 +15,7 @@
 
 use gkrnet::circuit::conv::{Axis, Conv, ConvGeometry};
 use gkrnet::circuit::dense::Dense;
-use gkrnet::circuit::{Model, ModelError, Multiplier, Requant, Scaled};
+use gkrnet::circuit::{Model, ModelError, Multiplier, Requant, RequantKind, RequantSpec, Scaled};
 use std::path::Path;
 
 fn regressions(target: &str) -> Vec<(String, Vec<u8>)> {
@@ -76,7 +76,17 @@ fn a_transposed_conv_whose_weight_count_overflows_is_refused() {
 fn a_requantization_offset_at_the_i128_limits_is_refused() {
     for offset in [i128::MIN, i128::MIN + 1, i128::MAX] {
         let scaled = vec![Scaled { tensor: 0, multiplier: Multiplier::Tensor(1), bound: 127 }];
-        let rq = Requant::with_offsets("rq", scaled, offset, vec![1], 8, 0, -128, 127, vec![1, 1]);
+        let rq = Requant::new(RequantSpec {
+            kind: RequantKind::Requant,
+            scaled,
+            offset,
+            offsets: vec![1],
+            k: 8,
+            zero: 0,
+            lo: -128,
+            hi: 127,
+            dims: vec![1, 1],
+        });
         assert!(matches!(rq, Err(ModelError::Parameter(_))), "offset {offset}: {rq:?}");
     }
 }

@@ -27,7 +27,8 @@
 
 use gkrnet::circuit::zoo::{self, Builder};
 use gkrnet::circuit::{
-    ActivationLayer, Dense, Layer, Model, Multiplier, Requant, Tensor, TensorId, Witness,
+    ActivationLayer, Dense, Layer, Model, Multiplier, Requant, RequantSpec, Tensor, TensorId,
+    Witness,
 };
 use gkrnet::gkr;
 use gkrnet::quant::{self, div_pow2_round_half_even, Activation, FixedPoint};
@@ -98,6 +99,12 @@ impl Rq {
         Self::tensor(f.a, f.k, z, lo, hi)
     }
 
+    /// The requantization of accumulator `acc` with these parameters.
+    fn spec(&self, acc: TensorId, dims: Vec<usize>) -> RequantSpec {
+        let (k, zero, lo, hi) = (self.k, self.z, self.lo, self.hi);
+        RequantSpec { k, zero, lo, hi, ..RequantSpec::accumulator(acc, dims, self.mult.clone()) }
+    }
+
     fn a(&self, channel: usize) -> u32 {
         match &self.mult {
             Multiplier::Tensor(a) => *a,
@@ -131,8 +138,7 @@ fn prove_requant(input: &Tensor, dense: Option<&Dense>, rq: &Rq) -> Witness {
         Some(d) => b.push(d.clone()),
         None => 0,
     };
-    let layer = Requant::accumulator(acc, b.dims(acc), rq.mult.clone(), rq.k, rq.z, rq.lo, rq.hi)
-        .unwrap_or_else(|e| panic!("{rq:?}: {e}"));
+    let layer = Requant::new(rq.spec(acc, b.dims(acc))).unwrap_or_else(|e| panic!("{rq:?}: {e}"));
     let y = b.push(layer);
     let model = b.finish("requant-extremes").unwrap();
     let w = prove_and_verify(&model, input);
@@ -515,9 +521,7 @@ fn many_requantizations_of_one_accumulator_in_one_proof() {
         .iter()
         .map(|rq| {
             let dims = b.dims(acc);
-            b.push(
-                Requant::accumulator(acc, dims, rq.mult.clone(), rq.k, rq.z, rq.lo, rq.hi).unwrap(),
-            )
+            b.push(Requant::new(rq.spec(acc, dims)).unwrap())
         })
         .collect();
     let model = b.finish("fan-out").unwrap();
@@ -541,19 +545,9 @@ fn check_add(input: &Tensor, params: AddParams, second: &Rq) {
     let dims = input.dims.clone();
     let mut b = Builder::new(dims.clone());
     // a second int8 tensor: a requantization of the input
-    let x2 = b.push(
-        Requant::accumulator(
-            0,
-            dims.clone(),
-            second.mult.clone(),
-            second.k,
-            second.z,
-            second.lo,
-            second.hi,
-        )
-        .unwrap(),
-    );
-    let y = b.push(Requant::add((0, a1, z1), (x2, a2, z2), dims, k, z, lo, hi).unwrap());
+    let x2 = b.push(Requant::new(second.spec(0, dims.clone())).unwrap());
+    let add = RequantSpec::add((0, a1, z1), (x2, a2, z2), dims);
+    let y = b.push(Requant::new(RequantSpec { k, zero: z, lo, hi, ..add }).unwrap());
     let model = b.finish("add").unwrap();
     let w = prove_and_verify(&model, input);
     let (x1, x2) = (&w.tensors[0].data, &w.tensors[x2].data);
@@ -609,7 +603,8 @@ fn elementwise_add_with_different_scales_and_zero_points() {
     // the same tensor twice, and the zoo builder step
     let x = random_int8(&dims, &mut r);
     let mut b = Builder::new(dims.to_vec());
-    let y = b.push(Requant::add((0, 3, 4), (0, 5, -6), dims.to_vec(), 3, 1, -128, 127).unwrap());
+    let add = RequantSpec::add((0, 3, 4), (0, 5, -6), dims.to_vec());
+    let y = b.push(Requant::new(RequantSpec { k: 3, zero: 1, ..add }).unwrap());
     let (z, s_z, z_z) = zoo::add(&mut b, (y, 0.04, 1), (0, 0.01, 0)).unwrap();
     assert!((s_z - 0.05).abs() < 1e-12 && z_z == 0);
     let (a, k) = zoo::common_shift(&[0.04 / 0.05, 0.01 / 0.05]).unwrap();
@@ -676,9 +671,8 @@ fn several_activations_share_one_proof() {
         tables.push((0, *layer.table()));
         b.push(layer);
     }
-    let rq = b.push(
-        Requant::accumulator(0, x.dims.clone(), Multiplier::Tensor(3), 2, 7, -128, 127).unwrap(),
-    );
+    let spec = RequantSpec::accumulator(0, x.dims.clone(), Multiplier::Tensor(3));
+    let rq = b.push(Requant::new(RequantSpec { k: 2, zero: 7, ..spec }).unwrap());
     let (s1, _, _) = zoo::activation(&mut b, rq, Activation::Tanh, (0.03, 7)).unwrap();
     let (s2, _, _) = zoo::activation(&mut b, s1, Activation::Silu, (0.01, 0)).unwrap();
     let model = b.finish("activations").unwrap();
@@ -707,9 +701,7 @@ fn single_entry_tensors_and_other_ranks_verify() {
     let mut b = Builder::new(vec![1, 1]);
     let acc = b.push(Dense::new(0, &[1, 1], 3, vec![-77], 1, vec![1234]).unwrap());
     let rq = Rq { mult: Multiplier::Channel(vec![5 << 20]), k: 27, z: 1, lo: -128, hi: 127 };
-    let y = b.push(
-        Requant::accumulator(acc, vec![1, 1], rq.mult.clone(), rq.k, rq.z, rq.lo, rq.hi).unwrap(),
-    );
+    let y = b.push(Requant::new(rq.spec(acc, vec![1, 1])).unwrap());
     let (s, _, _) = zoo::activation(&mut b, y, Activation::Gelu, (0.05, 1)).unwrap();
     zoo::add(&mut b, (y, 0.05, 1), (s, 0.03, -4)).unwrap();
     let model = b.finish("one-entry").unwrap();
@@ -721,10 +713,7 @@ fn single_entry_tensors_and_other_ranks_verify() {
     for dims in [vec![7], vec![1], vec![2, 3, 5], vec![3, 1, 2, 6]] {
         let mut b = Builder::new(dims.clone());
         let rq = Rq::tensor(3, 2, -7, -128, 127);
-        let y = b.push(
-            Requant::accumulator(0, dims.clone(), rq.mult.clone(), rq.k, rq.z, rq.lo, rq.hi)
-                .unwrap(),
-        );
+        let y = b.push(Requant::new(rq.spec(0, dims.clone())).unwrap());
         let (s, s_s, z_s) = zoo::activation(&mut b, y, Activation::Sigmoid, (0.05, -7)).unwrap();
         zoo::add(&mut b, (0, 0.02, 0), (s, s_s, z_s)).unwrap();
         let model = b.finish("ranks").unwrap();

@@ -48,7 +48,7 @@ use common::edit;
 use common::model::*;
 
 use gkrnet::circuit::zoo::{self, Builder};
-use gkrnet::circuit::{Dense, Layout, Model, Multiplier, Requant, Tensor, Witness};
+use gkrnet::circuit::{Dense, Layout, Model, Multiplier, Requant, RequantSpec, Tensor, Witness};
 use gkrnet::field::{from_i64, to_u128, Fp, MODULUS};
 use gkrnet::gkr;
 use gkrnet::proof::Proof;
@@ -256,7 +256,8 @@ fn requant_model_with(k: u32, z: i32, lo: i32, hi: i32, tweak: Option<usize>) ->
     let bias = (0..out).map(|_| rng.gen_range(-3000..=3000)).collect();
     let acc = b.push(Dense::new(0, &[m, n], 0, weights, out, bias).expect("dense"));
     let a = ((2400u64 << k) >> 20).max(1) as u32;
-    let rq = Requant::accumulator(acc, vec![m, out], Multiplier::Tensor(a), k, z, lo, hi);
+    let spec = RequantSpec::accumulator(acc, vec![m, out], Multiplier::Tensor(a));
+    let rq = Requant::new(RequantSpec { k, zero: z, lo, hi, ..spec });
     b.push(rq.expect("requant"));
     let model = b.finish(&format!("requant-k{k}")).expect("model");
     let rq = Rq { a: a as i128, k, z: z as i128, lo: lo as i128, hi: hi as i128, q_min: 0 };

@@ -11,7 +11,7 @@
 )]
 
 use gkrnet::circuit::zoo::{self, Builder};
-use gkrnet::circuit::{Model, Multiplier, Requant, Var, Wiring};
+use gkrnet::circuit::{Model, Multiplier, Requant, RequantKind, RequantSpec, Var, Wiring};
 use gkrnet::gkr;
 use gkrnet::proof::Proof;
 use gkrnet::transcript::{labels, Event, FiatShamirProver, Recording};
@@ -38,9 +38,8 @@ fn two_heads_and_wiring() -> Model {
     let y1 = b.dense(0, 3, w, 5, vec![100, -200, 300, 0, 7], &[0.003], -10, true).unwrap();
     let acc = y1 - 1;
     let (a, k) = zoo::common_shift(&[0.002]).unwrap();
-    let y2 = b.push(
-        Requant::accumulator(acc, b.dims(acc), Multiplier::Tensor(a[0]), k, 5, -128, 127).unwrap(),
-    );
+    let spec = RequantSpec::accumulator(acc, b.dims(acc), Multiplier::Tensor(a[0]));
+    let y2 = b.push(Requant::new(RequantSpec { k, zero: 5, ..spec }).unwrap());
     let (sum, _, z) = zoo::add(&mut b, (y1, 0.02, -10), (y2, 0.03, 5)).unwrap();
     let t = b.push(Wiring::transpose(sum, &[3, 5], vec![1, 0]).unwrap());
     let back = b.push(Wiring::transpose(t, &[5, 3], vec![1, 0]).unwrap());
@@ -209,32 +208,24 @@ fn requantization_constants_that_overflow_i128_are_rejected() {
     for (offset, offsets) in
         [(i128::MIN, vec![]), (i128::MAX, vec![1i64 << 62; 4]), (i128::MAX - 5, vec![])]
     {
-        let requant = Requant::with_offsets(
-            "requant",
-            vec![acc(1 << 31)],
-            offset,
-            offsets.clone(),
-            4,
-            0,
-            -128,
-            127,
-            vec![4],
-        );
-        assert_eq!(requant.err(), Some(overflow(offset)), "requant, c = {offset}");
-        let threshold = Threshold::new(
-            "threshold",
-            vec![acc(1 << 31)],
+        let spec = RequantSpec {
+            kind: RequantKind::Requant,
+            scaled: vec![acc(1 << 31)],
             offset,
             offsets,
-            4,
-            0,
-            -128,
-            127,
-            vec![4],
-        );
+            k: 4,
+            zero: 0,
+            lo: -128,
+            hi: 127,
+            dims: vec![4],
+        };
+        let requant = Requant::new(spec.clone());
+        assert_eq!(requant.err(), Some(overflow(offset)), "requant, c = {offset}");
+        let threshold = Threshold::new(spec);
         assert_eq!(threshold.err(), Some(overflow(offset)), "threshold, c = {offset}");
     }
     // in range: the usual bound error, not an overflow
-    let big = Requant::new("requant", vec![acc(1 << 31)], 1 << 100, 4, 0, -128, 127, vec![4]);
+    let spec = RequantSpec::accumulator(0, vec![4], Multiplier::Tensor(3));
+    let big = Requant::new(RequantSpec { offset: 1 << 100, k: 4, ..spec });
     assert!(matches!(big, Err(ModelError::Parameter(m)) if m.contains("2^94")));
 }

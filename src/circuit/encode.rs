@@ -11,8 +11,8 @@
 
 use super::{
     checked_entries, ActivationLayer, Concat, Conv, ConvGeometry, Dense, IoQuant, Layer, MaxPool,
-    Model, ModelError, Multiplier, QParams, Requant, Scaled, TensorId, Threshold, Wiring,
-    MAX_ENTRIES, MAX_TABLE_ROWS,
+    Model, ModelError, Multiplier, QParams, Requant, RequantKind, RequantSpec, Scaled, TensorId,
+    Threshold, Wiring, MAX_ENTRIES, MAX_TABLE_ROWS,
 };
 use crate::codec::{ByteReader as Reader, ByteWriter as Writer, Sink};
 use crate::quant::Activation;
@@ -20,20 +20,6 @@ use crate::quant::Activation;
 pub const MAGIC: [u8; 4] = *b"GKRM";
 /// Version 2 added the input/output quantization ([`IoQuant`]).
 pub const VERSION: u16 = 2;
-
-/// The parameters of a requantization (both gadgets).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct RequantSpec {
-    pub kind: &'static str,
-    pub scaled: Vec<Scaled>,
-    pub offset: i128,
-    pub offsets: Vec<i64>,
-    pub k: u32,
-    pub zero: i32,
-    pub lo: i32,
-    pub hi: i32,
-    pub dims: Vec<usize>,
-}
 
 /// What a layer is built from.
 #[derive(Clone, Debug, PartialEq)]
@@ -92,8 +78,6 @@ pub enum LayerSpec {
         axis: usize,
     },
 }
-
-const KINDS: [&str; 3] = ["requant", "add", "avgpool"];
 
 impl LayerSpec {
     /// The input tensors and the dimensions the layer was built for.
@@ -160,12 +144,8 @@ impl LayerSpec {
                 weights,
                 bias,
             )?),
-            LayerSpec::Requant(r) => Box::new(Requant::with_offsets(
-                r.kind, r.scaled, r.offset, r.offsets, r.k, r.zero, r.lo, r.hi, r.dims,
-            )?),
-            LayerSpec::Threshold(r) => Box::new(Threshold::new(
-                r.kind, r.scaled, r.offset, r.offsets, r.k, r.zero, r.lo, r.hi, r.dims,
-            )?),
+            LayerSpec::Requant(r) => Box::new(Requant::new(r)?),
+            LayerSpec::Threshold(r) => Box::new(Threshold::new(r)?),
             LayerSpec::Activation { input, dims, function, table } => {
                 Box::new(ActivationLayer::from_table(input, dims, function, table))
             }
@@ -230,7 +210,7 @@ impl LayerSpec {
             }
             LayerSpec::Requant(r) | LayerSpec::Threshold(r) => {
                 w.u8(if matches!(self, LayerSpec::Requant(_)) { 2 } else { 3 });
-                w.bytes(r.kind.as_bytes());
+                w.bytes(r.kind.name().as_bytes());
                 w.usize(r.scaled.len());
                 for s in &r.scaled {
                     w.usize(s.tensor);
@@ -326,11 +306,8 @@ impl LayerSpec {
             }
             2 | 3 => {
                 let name = r.bytes()?;
-                let kind = KINDS
-                    .iter()
-                    .find(|k| k.as_bytes() == name)
-                    .copied()
-                    .ok_or_else(|| r.error("a requantization kind"))?;
+                let kind =
+                    RequantKind::from_name(name).ok_or_else(|| r.error("a requantization kind"))?;
                 let n = r.count(32)?;
                 let mut scaled = Vec::with_capacity(n);
                 for _ in 0..n {

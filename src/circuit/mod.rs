@@ -36,11 +36,11 @@ pub use activation::ActivationLayer;
 pub use concat::Concat;
 pub use conv::{Conv, ConvGeometry};
 pub use dense::Dense;
-pub use encode::{LayerSpec, RequantSpec};
+pub use encode::LayerSpec;
 pub use expr::{Lin, Poly, Var};
 pub use layout::Layout;
 pub use pool::MaxPool;
-pub use requant::{channel_of, Multiplier, Requant, Scaled};
+pub use requant::{channel_of, Multiplier, Requant, RequantKind, RequantSpec, Scaled};
 pub use threshold::Threshold;
 pub use wiring::Wiring;
 

@@ -7,7 +7,7 @@
 
 use super::{
     ActivationLayer, Conv, ConvGeometry, Dense, Layer, MaxPool, Model, ModelError, Multiplier,
-    Requant, Scaled, Tensor, TensorId, Threshold, Wiring,
+    Requant, RequantKind, RequantSpec, Scaled, Tensor, TensorId, Threshold, Wiring,
 };
 use crate::quant::{Activation, FixedPoint};
 use rand::{Rng, SeedableRng};
@@ -126,35 +126,24 @@ impl Builder {
         let mult = if a.len() == 1 { Multiplier::Tensor(a[0]) } else { Multiplier::Channel(a) };
         let lo = if relu { zero_out } else { -128 };
         let scaled = Scaled { tensor: acc, multiplier: mult, bound };
-        self.requant_layer("requant", vec![scaled], 0, Vec::new(), k, (zero_out, lo, 127), dims)
+        self.requant_layer(RequantSpec {
+            kind: RequantKind::Requant,
+            scaled: vec![scaled],
+            offset: 0,
+            offsets: Vec::new(),
+            k,
+            zero: zero_out,
+            lo,
+            hi: 127,
+            dims,
+        })
     }
 
     /// A threshold requantization, or the arithmetic gadget when asked for or when the
     /// threshold table would exceed [`MAX_THRESHOLD_ROWS`] (per-channel over many channels).
-    #[allow(clippy::too_many_arguments)]
-    pub fn requant_layer(
-        &mut self,
-        kind: &'static str,
-        scaled: Vec<Scaled>,
-        offset: i128,
-        offsets: Vec<i64>,
-        k: u32,
-        (zero, lo, hi): (i32, i32, i32),
-        dims: Vec<usize>,
-    ) -> Result<TensorId, ModelError> {
+    pub fn requant_layer(&mut self, spec: RequantSpec) -> Result<TensorId, ModelError> {
         if !self.arithmetic {
-            let t = Threshold::new(
-                kind,
-                scaled.clone(),
-                offset,
-                offsets.clone(),
-                k,
-                zero,
-                lo,
-                hi,
-                dims.clone(),
-            );
-            match t {
+            match Threshold::new(spec.clone()) {
                 Ok(t) if t.table_lookup().is_some_and(|tl| tl.rows.len() <= MAX_THRESHOLD_ROWS) => {
                     return Ok(self.push(t));
                 }
@@ -162,7 +151,7 @@ impl Builder {
                 Err(e) => return Err(e),
             }
         }
-        Ok(self.push(Requant::with_offsets(kind, scaled, offset, offsets, k, zero, lo, hi, dims)?))
+        Ok(self.push(Requant::new(spec)?))
     }
 
     /// Max pooling: a one-hot depthwise convolution per window tap (padding −128), then
@@ -235,20 +224,31 @@ impl Builder {
         if let (Some(&a0), Some(&o0)) = (per_elem.first(), offsets.first()) {
             if per_elem.iter().all(|&m| m == a0) && offsets.iter().all(|&o| o == o0) {
                 let scaled = Scaled { tensor: s, multiplier: Multiplier::Tensor(a0), bound };
-                let clamp = (z_out, -128, 127);
-                return self.requant_layer(
-                    "avgpool",
-                    vec![scaled],
-                    o0.into(),
-                    vec![],
+                return self.requant_layer(RequantSpec {
+                    kind: RequantKind::AvgPool,
+                    scaled: vec![scaled],
+                    offset: o0.into(),
+                    offsets: vec![],
                     k,
-                    clamp,
-                    out,
-                );
+                    zero: z_out,
+                    lo: -128,
+                    hi: 127,
+                    dims: out,
+                });
             }
         }
         let scaled = Scaled { tensor: s, multiplier: Multiplier::Element(per_elem), bound };
-        self.requant_layer("avgpool", vec![scaled], 0, offsets, k, (z_out, -128, 127), out)
+        self.requant_layer(RequantSpec {
+            kind: RequantKind::AvgPool,
+            scaled: vec![scaled],
+            offset: 0,
+            offsets,
+            k,
+            zero: z_out,
+            lo: -128,
+            hi: 127,
+            dims: out,
+        })
     }
 
     /// Global average pooling: the average over each whole H × W plane ([N, C, 1, 1]).
@@ -452,26 +452,9 @@ pub fn add(
 ) -> Result<(TensorId, f64, i32), ModelError> {
     let s_out = s1 + s2;
     let (a, k) = common_shift(&[s1 / s_out, s2 / s_out])?;
-    let dims = b.dims(x1);
-    if b.arithmetic {
-        let layer = Requant::add((x1, a[0], z1), (x2, a[1], z2), dims, k, 0, -128, 127)?;
-        return Ok((b.push(layer), s_out, 0));
-    }
-    let offset = -(a[0] as i128 * z1 as i128) - a[1] as i128 * z2 as i128;
-    let s =
-        |t: TensorId, a: u32| Scaled { tensor: t, multiplier: Multiplier::Tensor(a), bound: 128 };
-    let layer = Threshold::new(
-        "add",
-        vec![s(x1, a[0]), s(x2, a[1])],
-        offset,
-        Vec::new(),
-        k,
-        0,
-        -128,
-        127,
-        dims,
-    )?;
-    Ok((b.push(layer), s_out, 0))
+    let spec = RequantSpec { k, ..RequantSpec::add((x1, a[0], z1), (x2, a[1], z2), b.dims(x1)) };
+    let id = if b.arithmetic { b.push(Requant::new(spec)?) } else { b.push(Threshold::new(spec)?) };
+    Ok((id, s_out, 0))
 }
 
 /// mlp-act: [2, 48] → dense 48→32 → every activation on the hidden tensor → a chain of adds of
@@ -537,15 +520,8 @@ pub fn random_model(seed: u64) -> Result<Model, ModelError> {
             let acc = x - 1;
             let (a2, k2) = common_shift(&[ms[0] * 0.5])?;
             let z2 = rng.gen_range(-128..=127);
-            let second = Requant::accumulator(
-                acc,
-                b.dims(acc),
-                Multiplier::Tensor(a2[0]),
-                k2,
-                z2,
-                -128,
-                127,
-            )?;
+            let spec = RequantSpec::accumulator(acc, b.dims(acc), Multiplier::Tensor(a2[0]));
+            let second = Requant::new(RequantSpec { k: k2, zero: z2, ..spec })?;
             let y2 = b.push(second);
             (x, s, z) = add(&mut b, (x, s, z), (y2, s * 0.7, z2))?;
         }

@@ -2,6 +2,7 @@
 //! per-channel constants, Quantize/DequantizeLinear.
 
 use super::*;
+use crate::circuit::{RequantKind, RequantSpec};
 
 impl Lower<'_> {
     /// An int8 tensor for a consumer: a pending value is requantized at `target_params(name)`.
@@ -131,15 +132,17 @@ impl Lower<'_> {
                 let multiplier =
                     if a.len() == 1 { Multiplier::Tensor(a[0]) } else { Multiplier::Channel(a) };
                 let scaled = Scaled { tensor: acc, multiplier, bound };
-                Ok(self.b.requant_layer(
-                    "requant",
-                    vec![scaled],
-                    0,
-                    Vec::new(),
+                Ok(self.b.requant_layer(RequantSpec {
+                    kind: RequantKind::Requant,
+                    scaled: vec![scaled],
+                    offset: 0,
+                    offsets: Vec::new(),
                     k,
-                    (out.zero, lo, hi),
+                    zero: out.zero,
+                    lo,
+                    hi,
                     dims,
-                )?)
+                })?)
             }
             Src::Sum(terms) => {
                 // multiplier of term i on channel j: mult[j]·sᵢ/s_out
@@ -182,8 +185,19 @@ impl Lower<'_> {
                     .collect();
                 // a lone tensor with no constant keeps the cheap input mode
                 let offsets = if offsets.iter().all(|&o| o == 0) { Vec::new() } else { offsets };
-                let kind = if terms.len() > 1 { "add" } else { "requant" };
-                Ok(self.b.requant_layer(kind, scaled, 0, offsets, k, (out.zero, lo, hi), p.dims)?)
+                let kind = if terms.len() > 1 { RequantKind::Add } else { RequantKind::Requant };
+                let (offset, zero, dims) = (0, out.zero, p.dims);
+                Ok(self.b.requant_layer(RequantSpec {
+                    kind,
+                    scaled,
+                    offset,
+                    offsets,
+                    k,
+                    zero,
+                    lo,
+                    hi,
+                    dims,
+                })?)
             }
         }
     }
