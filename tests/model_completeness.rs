@@ -25,10 +25,10 @@
     reason = "tests and benches fail loudly on broken fixtures"
 )]
 
-use gkrnet::circuit::zoo::{self, Builder};
+use gkrnet::circuit::zoo::{self, Builder, Rescale};
 use gkrnet::circuit::{
-    ActivationLayer, Dense, Layer, Model, Multiplier, Requant, RequantSpec, Tensor, TensorId,
-    Witness,
+    ActivationLayer, Dense, DenseSpec, Layer, Model, Multiplier, Requant, RequantSpec, Tensor,
+    TensorId, Witness,
 };
 use gkrnet::gkr;
 use gkrnet::quant::{self, div_pow2_round_half_even, Activation, FixedPoint};
@@ -156,7 +156,15 @@ fn chosen_accumulators(accs: &[i64], rng: &mut ChaCha20Rng) -> (Tensor, Dense) {
         weights[j * n + j] = 1;
     }
     let bias = accs.iter().zip(&input.data).map(|(&a, &x)| i32::try_from(a - x).unwrap()).collect();
-    let dense = Dense::new(0, &[1, n], 0, weights, n, bias).unwrap();
+    let dense = Dense::new(DenseSpec {
+        input: 0,
+        in_dims: vec![1, n],
+        input_zero: 0,
+        weights,
+        features: n,
+        bias,
+    })
+    .unwrap();
     let w = dense.forward(&[&input]).unwrap();
     assert_eq!(w.output.data, accs, "the identity dense layer gives the chosen accumulators");
     (input, dense)
@@ -280,7 +288,15 @@ fn saturating_dense(n: usize) -> Dense {
     let b128 = top - 255 * 128 * n as i64;
     let weights: Vec<i8> = (0..n).flat_map(|_| [127, -127, -128, 127]).collect();
     let bias = vec![b127 as i32, -b127 as i32, -b128 as i32, -255 * 127 * n as i32];
-    Dense::new(0, &[2, n], -128, weights, 4, bias).unwrap()
+    Dense::new(DenseSpec {
+        input: 0,
+        in_dims: vec![2, n],
+        input_zero: -128,
+        weights,
+        features: 4,
+        bias,
+    })
+    .unwrap()
 }
 
 #[test]
@@ -336,7 +352,15 @@ fn multipliers_near_one_and_near_2_pow_minus_24_match_the_scalar_reference() {
     // biases as large as the i32 accumulator allows, so acc·2^-24 spans the int8 range
     let room = (1i64 << 31) - 1 - 255 * 128 * n as i64;
     let bias: Vec<i32> = (0..k_out).map(|_| r.gen_range(-room..=room) as i32).collect();
-    let dense = Dense::new(0, &[3, n], r.gen_range(-128..=127), weights, k_out, bias).unwrap();
+    let dense = Dense::new(DenseSpec {
+        input: 0,
+        in_dims: vec![3, n],
+        input_zero: r.gen_range(-128..=127),
+        weights,
+        features: k_out,
+        bias,
+    })
+    .unwrap();
     let fp = |m: f64| FixedPoint::from_real(m).unwrap();
     let mut configs = Vec::new();
     for m in [0.999, 0.999_999_9, 2f64.powi(-24), 1.000_1 * 2f64.powi(-24), 0.999 * 2f64.powi(-24)]
@@ -699,7 +723,17 @@ fn single_entry_tensors_and_other_ranks_verify() {
     let mut r = rng(60);
     // [1, 1]: every layout has zero variables
     let mut b = Builder::new(vec![1, 1]);
-    let acc = b.push(Dense::new(0, &[1, 1], 3, vec![-77], 1, vec![1234]).unwrap());
+    let acc = b.push(
+        Dense::new(DenseSpec {
+            input: 0,
+            in_dims: vec![1, 1],
+            input_zero: 3,
+            weights: vec![-77],
+            features: 1,
+            bias: vec![1234],
+        })
+        .unwrap(),
+    );
     let rq = Rq { mult: Multiplier::Channel(vec![5 << 20]), k: 27, z: 1, lo: -128, hi: 127 };
     let y = b.push(Requant::new(rq.spec(acc, vec![1, 1])).unwrap());
     let (s, _, _) = zoo::activation(&mut b, y, Activation::Gelu, (0.05, 1)).unwrap();
@@ -732,7 +766,18 @@ fn wide_dense_layers_with_odd_widths_verify() {
         let weights = (0..n * k).map(|_| r.gen_range(-128..=127)).collect();
         let bias = (0..k).map(|_| r.gen_range(-100_000..=100_000)).collect();
         let ms: Vec<f64> = (0..k).map(|_| r.gen_range(1e-5..1e-3)).collect();
-        b.dense(0, r.gen_range(-128..=127), weights, k, bias, &ms, 3, true).unwrap();
+        b.dense(
+            DenseSpec {
+                input: 0,
+                in_dims: b.dims(0),
+                input_zero: r.gen_range(-128..=127),
+                weights,
+                features: k,
+                bias,
+            },
+            Rescale { m: &ms, zero: 3, relu: true },
+        )
+        .unwrap();
         let model = b.finish("wide").unwrap();
         let w = prove_and_verify(&model, &random_int8(&[m, n], &mut r));
         assert!(
@@ -750,8 +795,32 @@ fn layers_sharing_an_input_and_identical_tables_verify() {
     // two dense layers read the model input (with different zero points), two layers use the
     // same activation table on the same tensor, and an add reads the input and a later tensor
     let weights: Vec<i8> = (0..36).map(|_| r.gen_range(-128..=127)).collect();
-    let y1 = b.dense(0, 0, weights.clone(), 6, vec![0; 6], &[1e-3], 0, false).unwrap();
-    let y2 = b.dense(0, 5, weights, 6, vec![7; 6], &[2e-3], 0, true).unwrap();
+    let y1 = b
+        .dense(
+            DenseSpec {
+                input: 0,
+                in_dims: b.dims(0),
+                input_zero: 0,
+                weights: weights.clone(),
+                features: 6,
+                bias: vec![0; 6],
+            },
+            Rescale { m: &[1e-3], zero: 0, relu: false },
+        )
+        .unwrap();
+    let y2 = b
+        .dense(
+            DenseSpec {
+                input: 0,
+                in_dims: b.dims(0),
+                input_zero: 5,
+                weights,
+                features: 6,
+                bias: vec![7; 6],
+            },
+            Rescale { m: &[2e-3], zero: 0, relu: true },
+        )
+        .unwrap();
     let (t1, _, _) = zoo::activation(&mut b, y1, Activation::Tanh, (0.05, 0)).unwrap();
     let (t2, _, _) = zoo::activation(&mut b, y1, Activation::Tanh, (0.05, 0)).unwrap();
     let (sum, _, _) = zoo::add(&mut b, (0, 0.02, 0), (y2, 0.04, 0)).unwrap();

@@ -74,10 +74,10 @@ mod common;
 
 use common::model::*;
 
-use gkrnet::circuit::zoo::{self, Builder};
+use gkrnet::circuit::zoo::{self, Builder, Rescale};
 use gkrnet::circuit::{
-    Conv, ConvGeometry, Dense, Layer, Model, Multiplier, RequantKind, RequantSpec, Scaled, Tensor,
-    TensorId, Threshold, Witness,
+    Conv, ConvGeometry, ConvSpec, Dense, DenseSpec, Layer, Model, Multiplier, RequantKind,
+    RequantSpec, Scaled, Tensor, TensorId, Threshold, Witness,
 };
 use gkrnet::gkr;
 use gkrnet::proof::Proof;
@@ -456,7 +456,15 @@ fn chosen(offs: &[i64], centres: &[i64]) -> (Tensor, Dense) {
     assert!(input.to_i8().is_some());
     let weights: Vec<i8> = (0..4).flat_map(|t| vec![if t == 0 { 1 } else { 127 }; n]).collect();
     let bias = centres.iter().map(|&c| i32::try_from(c).expect("centre fits i32")).collect();
-    let dense = Dense::new(0, &[m, 4], 0, weights, n, bias).expect("dense");
+    let dense = Dense::new(DenseSpec {
+        input: 0,
+        in_dims: vec![m, 4],
+        input_zero: 0,
+        weights,
+        features: n,
+        bias,
+    })
+    .expect("dense");
     let acc = dense.forward(&[&input]).unwrap().output;
     for (i, &a) in acc.data.iter().enumerate() {
         assert_eq!(a, offs[i / n] + centres[i % n], "chosen accumulator {i}");
@@ -696,9 +704,28 @@ fn builder_dense_and_conv_use_thresholds_with_their_exact_accumulator_bounds() {
                 vec![0.0006]
             };
             let z_out = r.gen_range(-128..=0);
-            let dense = Dense::new(0, &[3, n], z_in, weights.clone(), k, bias.clone()).unwrap();
+            let dense = Dense::new(DenseSpec {
+                input: 0,
+                in_dims: vec![3, n],
+                input_zero: z_in,
+                weights: weights.clone(),
+                features: k,
+                bias: bias.clone(),
+            })
+            .unwrap();
             let mut b = Builder::new(vec![3, n]);
-            b.dense(0, z_in, weights, k, bias, &ms, z_out, relu).expect("dense");
+            b.dense(
+                DenseSpec {
+                    input: 0,
+                    in_dims: b.dims(0),
+                    input_zero: z_in,
+                    weights,
+                    features: k,
+                    bias,
+                },
+                Rescale { m: &ms, zero: z_out, relu },
+            )
+            .expect("dense");
             let model = b.finish("builder-dense").unwrap();
             let (a, shift) = zoo::common_shift(&ms).unwrap();
             let mult = if per_channel { Multiplier::Channel(a) } else { Multiplier::Tensor(a[0]) };
@@ -724,9 +751,32 @@ fn builder_dense_and_conv_use_thresholds_with_their_exact_accumulator_bounds() {
                 vec![0.0003]
             };
             let dims = [1, c_in, 5, 5];
-            let conv = Conv::new(0, &dims, z_in, f, geo, weights.clone(), bias.clone()).unwrap();
+            let conv = Conv::new(ConvSpec {
+                input: 0,
+                in_dims: dims.to_vec(),
+                input_zero: z_in,
+                features: f,
+                geometry: geo,
+                output_padding: None,
+                weights: weights.clone(),
+                bias: bias.clone(),
+            })
+            .unwrap();
             let mut b = Builder::new(dims.to_vec());
-            b.conv(0, z_in, f, geo, weights, bias, &ms, z_out, relu).expect("conv");
+            b.conv(
+                ConvSpec {
+                    input: 0,
+                    in_dims: b.dims(0),
+                    input_zero: z_in,
+                    features: f,
+                    geometry: geo,
+                    output_padding: None,
+                    weights,
+                    bias,
+                },
+                Rescale { m: &ms, zero: z_out, relu },
+            )
+            .expect("conv");
             let model = b.finish("builder-conv").unwrap();
             let (a, shift) = zoo::common_shift(&ms).unwrap();
             let mult = if per_channel { Multiplier::Channel(a) } else { Multiplier::Tensor(a[0]) };
@@ -854,8 +904,15 @@ fn accumulators_at_plus_and_minus_the_bound_saturate_both_clamp_ends() {
         // accumulators are +bound and −bound (bound = 255 + big)
         let bias = [big, -big, 0, 7];
         let weights = vec![1i8, -1, 1, -1];
-        let dense =
-            Dense::new(0, &[3, 1], -128, weights, 4, bias.map(|b| b as i32).to_vec()).unwrap();
+        let dense = Dense::new(DenseSpec {
+            input: 0,
+            in_dims: vec![3, 1],
+            input_zero: -128,
+            weights,
+            features: 4,
+            bias: bias.map(|b| b as i32).to_vec(),
+        })
+        .unwrap();
         let bound = dense.acc_bound();
         assert_eq!(bound, 255 + big as i128);
         let input = Tensor::new(vec![3, 1], vec![127, -128, 0]).unwrap();
@@ -1784,7 +1841,18 @@ fn flipped_bits_of_a_threshold_proof_are_rejected_without_panics() {
 
 /// Dense [1, n] → 1 (weights 127) with a per-tensor threshold requantization: |acc| ≤ 16 256·n.
 fn wide_requant(b: &mut Builder, n: usize) -> TensorId {
-    b.dense(0, 0, vec![127; n], 1, vec![0], &[1e-4], 0, false).expect("dense")
+    b.dense(
+        DenseSpec {
+            input: 0,
+            in_dims: b.dims(0),
+            input_zero: 0,
+            weights: vec![127; n],
+            features: 1,
+            bias: vec![0],
+        },
+        Rescale { m: &[1e-4], zero: 0, relu: false },
+    )
+    .expect("dense")
 }
 
 #[test]

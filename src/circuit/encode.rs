@@ -10,9 +10,9 @@
 //! ```
 
 use super::{
-    checked_entries, ActivationLayer, Concat, Conv, ConvGeometry, Dense, IoQuant, Layer, MaxPool,
-    Model, ModelError, Multiplier, QParams, Requant, RequantKind, RequantSpec, Scaled, TensorId,
-    Threshold, Wiring, MAX_ENTRIES, MAX_TABLE_ROWS,
+    checked_entries, ActivationLayer, Concat, Conv, ConvGeometry, ConvSpec, Dense, DenseSpec,
+    IoQuant, Layer, MaxPool, Model, ModelError, Multiplier, QParams, Requant, RequantKind,
+    RequantSpec, Scaled, TensorId, Threshold, Wiring, MAX_ENTRIES, MAX_TABLE_ROWS,
 };
 use crate::codec::{ByteReader as Reader, ByteWriter as Writer, Sink};
 use crate::quant::Activation;
@@ -24,14 +24,7 @@ pub const VERSION: u16 = 2;
 /// What a layer is built from.
 #[derive(Clone, Debug, PartialEq)]
 pub enum LayerSpec {
-    Dense {
-        input: TensorId,
-        in_dims: Vec<usize>,
-        input_zero: i32,
-        weights: Vec<i8>,
-        features: usize,
-        bias: Vec<i32>,
-    },
+    Dense(DenseSpec),
     /// A dense layer whose weights are committed (a model commitment's copy): nothing of W but
     /// its shape; the commitment's root stands for it.
     DenseStripped {
@@ -42,16 +35,7 @@ pub enum LayerSpec {
         bias: Vec<i32>,
     },
     /// Weights in the internal [F, C/groups, KH, KW] layout (also for ConvTranspose).
-    Conv {
-        input: TensorId,
-        in_dims: Vec<usize>,
-        input_zero: i32,
-        features: usize,
-        geometry: ConvGeometry,
-        output_padding: Option<[usize; 2]>,
-        weights: Vec<i8>,
-        bias: Vec<i32>,
-    },
+    Conv(ConvSpec),
     Requant(RequantSpec),
     Threshold(RequantSpec),
     Activation {
@@ -83,9 +67,9 @@ impl LayerSpec {
     /// The input tensors and the dimensions the layer was built for.
     pub fn declared_inputs(&self) -> Vec<(TensorId, Vec<usize>)> {
         match self {
-            LayerSpec::Dense { input, in_dims, .. }
+            LayerSpec::Dense(DenseSpec { input, in_dims, .. })
             | LayerSpec::DenseStripped { input, in_dims, .. }
-            | LayerSpec::Conv { input, in_dims, .. }
+            | LayerSpec::Conv(ConvSpec { input, in_dims, .. })
             | LayerSpec::Wiring { input, in_dims, .. } => vec![(*input, in_dims.clone())],
             LayerSpec::Activation { input, dims, .. } => vec![(*input, dims.clone())],
             LayerSpec::MaxPool { views, dims } => {
@@ -103,9 +87,9 @@ impl LayerSpec {
     /// A short name of the record's kind, for errors.
     pub fn kind(&self) -> &'static str {
         match self {
-            LayerSpec::Dense { .. } => "dense",
+            LayerSpec::Dense(_) => "dense",
             LayerSpec::DenseStripped { .. } => "dense (weights committed)",
-            LayerSpec::Conv { .. } => "conv",
+            LayerSpec::Conv(_) => "conv",
             LayerSpec::Requant(_) => "requant",
             LayerSpec::Threshold(_) => "threshold",
             LayerSpec::Activation { .. } => "activation",
@@ -119,31 +103,11 @@ impl LayerSpec {
     /// Builds the layer through its constructor (which validates everything).
     pub fn build(&self) -> Result<Box<dyn Layer>, ModelError> {
         Ok(match self.clone() {
-            LayerSpec::Dense { input, in_dims, input_zero, weights, features, bias } => {
-                Box::new(Dense::new(input, &in_dims, input_zero, weights, features, bias)?)
-            }
+            LayerSpec::Dense(d) => Box::new(Dense::new(d)?),
             LayerSpec::DenseStripped { input, in_dims, input_zero, features, bias } => {
                 Box::new(Dense::stripped(input, &in_dims, input_zero, features, bias)?)
             }
-            LayerSpec::Conv {
-                input,
-                in_dims,
-                input_zero,
-                features,
-                geometry,
-                output_padding,
-                weights,
-                bias,
-            } => Box::new(Conv::build(
-                input,
-                &in_dims,
-                input_zero,
-                features,
-                geometry,
-                output_padding,
-                weights,
-                bias,
-            )?),
+            LayerSpec::Conv(c) => Box::new(Conv::new(c)?),
             LayerSpec::Requant(r) => Box::new(Requant::new(r)?),
             LayerSpec::Threshold(r) => Box::new(Threshold::new(r)?),
             LayerSpec::Activation { input, dims, function, table } => {
@@ -167,7 +131,7 @@ impl LayerSpec {
 
     fn encode<S: Sink>(&self, w: &mut Writer<S>) {
         match self {
-            LayerSpec::Dense { input, in_dims, input_zero, weights, features, bias } => {
+            LayerSpec::Dense(DenseSpec { input, in_dims, input_zero, weights, features, bias }) => {
                 w.u8(0);
                 w.usize(*input);
                 w.usizes(in_dims);
@@ -184,7 +148,7 @@ impl LayerSpec {
                 w.usize(*features);
                 w.i32s(bias);
             }
-            LayerSpec::Conv {
+            LayerSpec::Conv(ConvSpec {
                 input,
                 in_dims,
                 input_zero,
@@ -193,7 +157,7 @@ impl LayerSpec {
                 output_padding,
                 weights,
                 bias,
-            } => {
+            }) => {
                 w.u8(1);
                 w.usize(*input);
                 w.usizes(in_dims);
@@ -271,14 +235,14 @@ impl LayerSpec {
     fn decode(r: &mut Reader<'_>) -> Result<Self, ModelError> {
         let tag = r.u8()?;
         Ok(match tag {
-            0 => LayerSpec::Dense {
+            0 => LayerSpec::Dense(DenseSpec {
                 input: r.usize()?,
                 in_dims: r.dims()?,
                 input_zero: r.i32()?,
                 weights: r.i8s()?,
                 features: r.usize()?,
                 bias: r.i32s()?,
-            },
+            }),
             1 => {
                 let (input, in_dims, input_zero, features) =
                     (r.usize()?, r.dims()?, r.i32()?, r.usize()?);
@@ -293,7 +257,7 @@ impl LayerSpec {
                     &[a, b] => Some([a, b]),
                     _ => return Err(r.error("an output padding pair").into()),
                 };
-                LayerSpec::Conv {
+                LayerSpec::Conv(ConvSpec {
                     input,
                     in_dims,
                     input_zero,
@@ -302,7 +266,7 @@ impl LayerSpec {
                     output_padding,
                     weights: r.i8s()?,
                     bias: r.i32s()?,
-                }
+                })
             }
             2 | 3 => {
                 let name = r.bytes()?;

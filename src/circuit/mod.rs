@@ -34,8 +34,8 @@ pub mod zoo;
 
 pub use activation::ActivationLayer;
 pub use concat::Concat;
-pub use conv::{Conv, ConvGeometry};
-pub use dense::Dense;
+pub use conv::{Conv, ConvGeometry, ConvSpec};
+pub use dense::{Dense, DenseSpec};
 pub use encode::LayerSpec;
 pub use expr::{Lin, Poly, Var};
 pub use layout::Layout;

@@ -2,7 +2,7 @@
 //! per-channel constants, Quantize/DequantizeLinear.
 
 use super::*;
-use crate::circuit::{RequantKind, RequantSpec};
+use crate::circuit::{ConvSpec, DenseSpec, RequantKind, RequantSpec};
 
 impl Lower<'_> {
     /// An int8 tensor for a consumer: a pending value is requantized at `target_params(name)`.
@@ -85,38 +85,31 @@ impl Lower<'_> {
                     .collect::<Result<_, _>>()?;
                 let (acc, bound) = match lin.conv {
                     None => {
-                        let d = Dense::new(
-                            lin.x,
-                            &lin.in_dims,
-                            lin.zero,
-                            lin.weights,
-                            lin.features,
+                        let d = Dense::new(DenseSpec {
+                            input: lin.x,
+                            in_dims: lin.in_dims,
+                            input_zero: lin.zero,
+                            weights: lin.weights,
+                            features: lin.features,
                             bias,
-                        )?;
+                        })?;
                         let bound = d.acc_bound();
                         (self.b.push(d), bound)
                     }
-                    Some((geo, output_padding)) => {
+                    Some((geometry, output_padding)) => {
+                        let spec = ConvSpec {
+                            input: lin.x,
+                            in_dims: lin.in_dims,
+                            input_zero: lin.zero,
+                            features: lin.features,
+                            geometry,
+                            output_padding,
+                            weights: lin.weights,
+                            bias,
+                        };
                         let conv = match output_padding {
-                            None => Conv::new(
-                                lin.x,
-                                &lin.in_dims,
-                                lin.zero,
-                                lin.features,
-                                geo,
-                                lin.weights,
-                                bias,
-                            )?,
-                            Some(op) => Conv::transposed(
-                                lin.x,
-                                &lin.in_dims,
-                                lin.zero,
-                                lin.features,
-                                geo,
-                                op,
-                                lin.weights,
-                                bias,
-                            )?,
+                            None => Conv::new(spec)?,
+                            Some(_) => Conv::transposed(spec)?,
                         };
                         let bound = conv.acc_bound();
                         (self.b.push(conv), bound)
