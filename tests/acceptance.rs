@@ -16,7 +16,8 @@
 mod common;
 
 use gkrnet::circuit::{
-    zoo, ClaimTarget, Dense, Layer, LayerSpec, LayerWitness, Model, ModelError, Tensor, TensorId,
+    zoo, ClaimTarget, Dense, DenseSpec, Layer, LayerSpec, LayerWitness, Model, ModelError, Tensor,
+    TensorId,
 };
 use gkrnet::error::{ProveError, VerifyError};
 use gkrnet::gkr::file::CommitmentFile;
@@ -42,7 +43,9 @@ fn with_bias_shift(model: &Model, layer: usize, shift: i32) -> Model {
         .map(|(i, l)| {
             let mut spec = l.spec().expect("spec");
             if i == layer {
-                let LayerSpec::Dense { bias, .. } = &mut spec else { panic!("layer {i} is dense") };
+                let LayerSpec::Dense(DenseSpec { bias, .. }) = &mut spec else {
+                    panic!("layer {i} is dense")
+                };
                 bias.iter_mut().for_each(|b| *b += shift);
             }
             spec.build().expect("build")
@@ -222,9 +225,7 @@ fn liar_model(model: &Model, layer: usize, shift: i32) -> Model {
                 return spec.build().expect("build");
             }
             let dense = |s: LayerSpec| match s {
-                LayerSpec::Dense { input, in_dims, input_zero, weights, features, bias } => {
-                    Dense::new(input, &in_dims, input_zero, weights, features, bias).expect("dense")
-                }
+                LayerSpec::Dense(d) => Dense::new(d).expect("dense"),
                 _ => panic!("layer {layer} is dense"),
             };
             Box::new(Liar { shown: dense(spec), used: dense(forged.layers[i].spec().unwrap()) })

@@ -35,8 +35,11 @@
     reason = "tests and benches fail loudly on broken fixtures"
 )]
 
-use gkrnet::circuit::zoo::{self, Builder};
-use gkrnet::circuit::{Conv, ConvGeometry, Layer, Model, Multiplier, Requant, Tensor, TensorId};
+use gkrnet::circuit::zoo::{self, Builder, Rescale};
+use gkrnet::circuit::{
+    Conv, ConvGeometry, ConvSpec, DenseSpec, Layer, Model, Multiplier, Requant, RequantSpec,
+    Tensor, TensorId,
+};
 use gkrnet::gkr;
 use gkrnet::quant::div_pow2_round_half_even;
 use rand::{Rng, SeedableRng};
@@ -304,8 +307,26 @@ fn conv_case(
     let w = random_weights(rng, f * taps);
     let bias: Vec<i32> = (0..f).map(|_| rng.gen_range(-5000..=5000)).collect();
     let conv = match transpose {
-        None => Conv::new(0, &dims, z, f, g, w.clone(), bias.clone()),
-        Some(op) => Conv::transposed(0, &dims, z, f, g, op, w.clone(), bias.clone()),
+        None => Conv::new(ConvSpec {
+            input: 0,
+            in_dims: dims.to_vec(),
+            input_zero: z,
+            features: f,
+            geometry: g,
+            output_padding: None,
+            weights: w.clone(),
+            bias: bias.clone(),
+        }),
+        Some(op) => Conv::transposed(ConvSpec {
+            input: 0,
+            in_dims: dims.to_vec(),
+            input_zero: z,
+            features: f,
+            geometry: g,
+            output_padding: Some(op),
+            weights: w.clone(),
+            bias: bias.clone(),
+        }),
     };
     let Ok(conv) = conv else { return false };
     let od: [usize; 4] = conv.output_dims().try_into().expect("NCHW");
@@ -322,7 +343,8 @@ fn conv_case(
     let relu = rng.gen_bool(0.5);
     let lo = if relu { z_out } else { -128 };
     let mult = if a.len() == 1 { Multiplier::Tensor(a[0]) } else { Multiplier::Channel(a.clone()) };
-    b.push(Requant::accumulator(acc, od.to_vec(), mult, k, z_out, lo, 127).expect("requant"));
+    let spec = RequantSpec::accumulator(acc, od.to_vec(), mult);
+    b.push(Requant::new(RequantSpec { k, zero: z_out, lo, ..spec }).expect("requant"));
     let model = b.finish(what).expect("model");
     let input = random_input(&dims, rng);
     let (expect, edims) = match transpose {
@@ -608,7 +630,21 @@ fn conv_model(
     bias: &[i32],
 ) -> (Model, TensorId) {
     let mut b = Builder::new(dims.to_vec());
-    let y = b.conv(0, z, f, g, w.to_vec(), bias.to_vec(), &[0.003], 5, false).expect("conv");
+    let y = b
+        .conv(
+            ConvSpec {
+                input: 0,
+                in_dims: b.dims(0),
+                input_zero: z,
+                features: f,
+                geometry: g,
+                output_padding: None,
+                weights: w.to_vec(),
+                bias: bias.to_vec(),
+            },
+            Rescale { m: &[0.003], zero: 5, relu: false },
+        )
+        .expect("conv");
     (b.finish("conv").expect("model"), y - 1)
 }
 
@@ -685,7 +721,21 @@ fn kernels_as_large_as_the_padded_input() {
     // a kernel one larger than the padded input leaves no output
     let g = ConvGeometry { kernel: [6, 4], ..ConvGeometry::square(1, 1, 0) };
     let mut b = Builder::new(dims.to_vec());
-    assert!(b.conv(0, 0, 1, g, vec![1; 2 * 24], vec![0], &[0.01], 0, false).is_err());
+    assert!(b
+        .conv(
+            ConvSpec {
+                input: 0,
+                in_dims: b.dims(0),
+                input_zero: 0,
+                features: 1,
+                geometry: g,
+                output_padding: None,
+                weights: vec![1; 2 * 24],
+                bias: vec![0]
+            },
+            Rescale { m: &[0.01], zero: 0, relu: false }
+        )
+        .is_err());
     // max and average pooling over the whole padded input
     let g = ConvGeometry { kernel: [4, 4], pads: [1, 0, 0, 0], ..ConvGeometry::square(1, 1, 0) };
     assert!(max_pool_case(&mut rng, dims, g, "max pool over the padded input"));
@@ -743,13 +793,24 @@ fn a_chain_of_every_cnn_layer() {
     let bias1: Vec<i32> = (0..4).map(|_| rng.gen_range(-2000..=2000)).collect();
     let (z0, z1) = (-5, -128);
     let y1 = b
-        .conv(0, z0, 4, g1, w1.clone(), bias1.clone(), &[0.002, 0.003, 0.001, 0.004], z1, true)
+        .conv(
+            ConvSpec {
+                input: 0,
+                in_dims: b.dims(0),
+                input_zero: z0,
+                features: 4,
+                geometry: g1,
+                output_padding: None,
+                weights: w1.clone(),
+                bias: bias1.clone(),
+            },
+            Rescale { m: &[0.002, 0.003, 0.001, 0.004], zero: z1, relu: true },
+        )
         .expect("conv");
     let acc1 = y1 - 1;
     let (a2, k2) = zoo::common_shift(&[0.0015]).expect("shift");
-    let second =
-        Requant::accumulator(acc1, b.dims(acc1), Multiplier::Tensor(a2[0]), k2, 3, -128, 127)
-            .expect("requant");
+    let spec = RequantSpec::accumulator(acc1, b.dims(acc1), Multiplier::Tensor(a2[0]));
+    let second = Requant::new(RequantSpec { k: k2, zero: 3, ..spec }).expect("requant");
     let y2 = b.push(second);
     let (sum, _, z_sum) = zoo::add(&mut b, (y1, 0.05, z1), (y2, 0.04, 3)).expect("add");
     let pool = b
@@ -758,22 +819,40 @@ fn a_chain_of_every_cnn_layer() {
     let pdims: [usize; 4] = b.dims(pool).try_into().expect("NCHW");
     let gt = ConvGeometry { pads: [1, 0, 0, 1], groups: 2, ..ConvGeometry::square(3, 2, 0) };
     let wt = random_weights(&mut rng, 4 * 9);
-    let convt = Conv::transposed(pool, &pdims, z_sum, 2, gt, [1, 0], wt.clone(), vec![7, -7])
-        .expect("conv-transpose");
+    let convt = Conv::transposed(ConvSpec {
+        input: pool,
+        in_dims: pdims.to_vec(),
+        input_zero: z_sum,
+        features: 2,
+        geometry: gt,
+        output_padding: Some([1, 0]),
+        weights: wt.clone(),
+        bias: vec![7, -7],
+    })
+    .expect("conv-transpose");
     let tdims: [usize; 4] = convt.output_dims().try_into().expect("NCHW");
     let acct = b.push(convt);
     let (at, kt) = zoo::common_shift(&[0.01]).expect("shift");
-    let yt = b.push(
-        Requant::accumulator(acct, tdims.to_vec(), Multiplier::Tensor(at[0]), kt, -2, -128, 127)
-            .expect("requant"),
-    );
+    let spec = RequantSpec::accumulator(acct, tdims.to_vec(), Multiplier::Tensor(at[0]));
+    let yt = b.push(Requant::new(RequantSpec { k: kt, zero: -2, ..spec }).expect("requant"));
     let ga = ConvGeometry { pads: [1, 1, 0, 0], ..ConvGeometry::square(2, 2, 0) };
     let spec = AvgSpec { s_in: 0.04, z_in: -2, s_out: 0.03, z_out: 6, count_include_pad: false };
     let avg = b.avg_pool(yt, (spec.s_in, -2), (spec.s_out, 6), ga, false).expect("avg pool");
     let flat = b.flatten(avg).expect("flatten");
     let len = b.dims(flat)[1];
     let wd = random_weights(&mut rng, len * 5);
-    b.dense(flat, 6, wd, 5, vec![0; 5], &[0.01], 0, false).expect("dense");
+    b.dense(
+        DenseSpec {
+            input: flat,
+            in_dims: b.dims(flat),
+            input_zero: 6,
+            weights: wd,
+            features: 5,
+            bias: vec![0; 5],
+        },
+        Rescale { m: &[0.01], zero: 0, relu: false },
+    )
+    .expect("dense");
     let model = b.finish("chain").expect("model");
     let input = random_input(&dims, &mut rng);
     let t = prove_and_verify(&model, &input, "chain");

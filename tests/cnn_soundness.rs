@@ -50,10 +50,10 @@ mod common;
 use common::edit;
 use common::model::*;
 
-use gkrnet::circuit::zoo::{self, Builder};
+use gkrnet::circuit::zoo::{self, Builder, Rescale};
 use gkrnet::circuit::{
-    ClaimTarget, Conv, ConvGeometry, Layer, LayerSpec, LayerWitness, Model, ModelError, Multiplier,
-    Requant, Tensor, TensorId, Witness,
+    ClaimTarget, Conv, ConvGeometry, ConvSpec, DenseSpec, Layer, LayerSpec, LayerWitness, Model,
+    ModelError, Multiplier, Requant, RequantSpec, Tensor, TensorId, Witness,
 };
 use gkrnet::error::ProveError;
 use gkrnet::field::Fp;
@@ -245,13 +245,23 @@ impl ConvSetup {
     }
 
     fn conv(&self, z: i32, g: ConvGeometry, bias: Vec<i32>) -> Conv {
-        Conv::new(0, &self.dims, z, F, g, self.w.clone(), bias).expect("conv")
+        Conv::new(ConvSpec {
+            input: 0,
+            in_dims: self.dims.to_vec(),
+            input_zero: z,
+            features: F,
+            geometry: g,
+            output_padding: None,
+            weights: self.w.clone(),
+            bias,
+        })
+        .expect("conv")
     }
 
     fn requant(&self, od: &[usize]) -> Requant {
         let (a, k) = zoo::common_shift(&[0.0007]).expect("shift");
-        Requant::accumulator(1, od.to_vec(), Multiplier::Tensor(a[0]), k, 4, -128, 127)
-            .expect("requant")
+        let spec = RequantSpec::accumulator(1, od.to_vec(), Multiplier::Tensor(a[0]));
+        Requant::new(RequantSpec { k, zero: 4, ..spec }).expect("requant")
     }
 
     /// conv(z, pads) + requant.
@@ -334,24 +344,35 @@ fn random_wrong_rearrangements_are_rejected() {
         let bias: Vec<i32> = (0..f).map(|_| rng.gen_range(-1000..=1000)).collect();
         let make = |g: ConvGeometry| {
             if transposed {
-                Conv::transposed(0, &dims, z, f, g, [0, 0], w.clone(), bias.clone())
+                Conv::transposed(ConvSpec {
+                    input: 0,
+                    in_dims: dims.to_vec(),
+                    input_zero: z,
+                    features: f,
+                    geometry: g,
+                    output_padding: Some([0, 0]),
+                    weights: w.clone(),
+                    bias: bias.clone(),
+                })
             } else {
-                Conv::new(0, &dims, z, f, g, w.clone(), bias.clone())
+                Conv::new(ConvSpec {
+                    input: 0,
+                    in_dims: dims.to_vec(),
+                    input_zero: z,
+                    features: f,
+                    geometry: g,
+                    output_padding: None,
+                    weights: w.clone(),
+                    bias: bias.clone(),
+                })
             }
         };
         let (Ok(shown), Ok(used)) = (make(g), make(swapped)) else { continue };
         assert_eq!(shown.output_dims(), used.output_dims());
         let (a, k) = zoo::common_shift(&[0.003]).expect("shift");
-        let rq = Requant::accumulator(
-            1,
-            shown.output_dims().to_vec(),
-            Multiplier::Tensor(a[0]),
-            k,
-            0,
-            -128,
-            127,
-        )
-        .expect("requant");
+        let spec =
+            RequantSpec::accumulator(1, shown.output_dims().to_vec(), Multiplier::Tensor(a[0]));
+        let rq = Requant::new(RequantSpec { k, ..spec }).expect("requant");
         let model =
             Model::new("conv", dims.to_vec(), vec![Box::new(shown.clone()), Box::new(rq.clone())])
                 .expect("model");
@@ -673,7 +694,21 @@ fn small_cnn() -> (Model, Tensor) {
     let g = ConvGeometry { pads: [1, 0, 1, 2], ..ConvGeometry::square(3, 1, 0) };
     let w = random_weights(&mut rng, 3 * 2 * 9);
     let bias = (0..3).map(|_| rng.gen_range(-2000..=2000)).collect();
-    let x = b.conv(0, -3, 3, g, w, bias, &[0.002], -128, true).expect("conv");
+    let x = b
+        .conv(
+            ConvSpec {
+                input: 0,
+                in_dims: b.dims(0),
+                input_zero: -3,
+                features: 3,
+                geometry: g,
+                output_padding: None,
+                weights: w,
+                bias,
+            },
+            Rescale { m: &[0.002], zero: -128, relu: true },
+        )
+        .expect("conv");
     let x = b
         .max_pool(x, ConvGeometry { pads: [0, 1, 0, 1], ..ConvGeometry::square(2, 2, 0) })
         .expect("max pool");
@@ -682,7 +717,18 @@ fn small_cnn() -> (Model, Tensor) {
     let x = b.avg_pool(x, (0.05, -128), (0.03, -100), global, false).expect("avg pool");
     let x = b.flatten(x).expect("flatten");
     let w = random_weights(&mut rng, 3 * 3);
-    b.dense(x, -100, w, 3, vec![10, 20, 30], &[0.01], 0, false).expect("dense");
+    b.dense(
+        DenseSpec {
+            input: x,
+            in_dims: b.dims(x),
+            input_zero: -100,
+            weights: w,
+            features: 3,
+            bias: vec![10, 20, 30],
+        },
+        Rescale { m: &[0.01], zero: 0, relu: false },
+    )
+    .expect("dense");
     let model = b.finish("small-cnn").expect("model");
     let kinds: Vec<&str> = model.layers.iter().map(|l| l.kind()).collect();
     assert_eq!(

@@ -21,9 +21,10 @@ use ark_ff::UniformRand;
 use common::model::{cheat, flips_never_accepted, honest, never_accepted, recompute_after};
 use common::{edit, random_i8, rng};
 use gkrnet::circuit::concat::PART_SUMS;
-use gkrnet::circuit::zoo::{self, Builder};
+use gkrnet::circuit::zoo::{self, Builder, Rescale};
 use gkrnet::circuit::{
-    ClaimTarget, Concat, ConvGeometry, Layer, LayerSpec, Layout, Model, Tensor, Wiring,
+    ClaimTarget, Concat, ConvGeometry, ConvSpec, DenseSpec, Layer, LayerSpec, Layout, Model,
+    Tensor, Wiring,
 };
 use gkrnet::field::Fp;
 use gkrnet::gkr;
@@ -309,11 +310,46 @@ fn branches_model(seed: u64) -> (Model, usize) {
         |rng: &mut ChaCha20Rng, k: usize| (0..k).map(|_| rng.gen_range(-3000..=3000)).collect();
     let (wa, wb) = (random_i8(&mut rng, 6 * 5), random_i8(&mut rng, 6 * 6));
     let (ba, bb) = (bias(&mut rng, 5), bias(&mut rng, 6));
-    let ya = b.dense(0, 0, wa, 5, ba, &[m(6)], -3, true).unwrap();
-    let yb = b.dense(0, 0, wb, 6, bb, &[m(6)], -3, false).unwrap();
+    let ya = b
+        .dense(
+            DenseSpec {
+                input: 0,
+                in_dims: b.dims(0),
+                input_zero: 0,
+                weights: wa,
+                features: 5,
+                bias: ba,
+            },
+            Rescale { m: &[m(6)], zero: -3, relu: true },
+        )
+        .unwrap();
+    let yb = b
+        .dense(
+            DenseSpec {
+                input: 0,
+                in_dims: b.dims(0),
+                input_zero: 0,
+                weights: wb,
+                features: 6,
+                bias: bb,
+            },
+            Rescale { m: &[m(6)], zero: -3, relu: false },
+        )
+        .unwrap();
     let cat = b.push(Concat::new(vec![ya, yb], vec![b.dims(ya), b.dims(yb)], 1).unwrap());
     let (w2, b2) = (random_i8(&mut rng, 11 * 4), bias(&mut rng, 4));
-    b.dense(cat, -3, w2, 4, b2, &[m(11)], 0, false).unwrap();
+    b.dense(
+        DenseSpec {
+            input: cat,
+            in_dims: b.dims(cat),
+            input_zero: -3,
+            weights: w2,
+            features: 4,
+            bias: b2,
+        },
+        Rescale { m: &[m(11)], zero: 0, relu: false },
+    )
+    .unwrap();
     (b.finish("concat-branches").unwrap(), cat - 1)
 }
 
@@ -323,7 +359,19 @@ fn branches_model(seed: u64) -> (Model, usize) {
 fn repeated_inputs_model() -> (Model, Vec<usize>) {
     let mut rng = rng(40);
     let mut b = Builder::new(vec![2, 5]);
-    let ya = b.dense(0, 0, random_i8(&mut rng, 25), 5, vec![10; 5], &[0.002], 0, false).unwrap();
+    let ya = b
+        .dense(
+            DenseSpec {
+                input: 0,
+                in_dims: b.dims(0),
+                input_zero: 0,
+                weights: random_i8(&mut rng, 25),
+                features: 5,
+                bias: vec![10; 5],
+            },
+            Rescale { m: &[0.002], zero: 0, relu: false },
+        )
+        .unwrap();
     let t = b.push(Wiring::transpose(ya, &[2, 5], vec![1, 0]).unwrap());
     let back = b.push(Wiring::transpose(t, &[5, 2], vec![1, 0]).unwrap());
     let ins = vec![ya, back, 0, back, ya];
@@ -332,7 +380,18 @@ fn repeated_inputs_model() -> (Model, Vec<usize>) {
     let tall = b.push(Concat::new(vec![ya, 0, ya], vec![vec![2, 5]; 3], 0).unwrap());
     let flat = b.push(Wiring::reshape(tall, &[6, 5], vec![2, 15]).unwrap());
     let both = b.push(Concat::new(vec![wide, flat], vec![vec![2, 25], vec![2, 15]], 1).unwrap());
-    b.dense(both, 0, random_i8(&mut rng, 40 * 3), 3, vec![0; 3], &[0.0005], 0, false).unwrap();
+    b.dense(
+        DenseSpec {
+            input: both,
+            in_dims: b.dims(both),
+            input_zero: 0,
+            weights: random_i8(&mut rng, 40 * 3),
+            features: 3,
+            bias: vec![0; 3],
+        },
+        Rescale { m: &[0.0005], zero: 0, relu: false },
+    )
+    .unwrap();
     (b.finish("concat-repeated").unwrap(), vec![wide - 1, tall - 1, both - 1])
 }
 
@@ -343,13 +402,51 @@ fn conv_model() -> (Model, Vec<usize>) {
     let mut b = Builder::new(vec![1, 2, 5, 5]);
     let g = ConvGeometry::square(3, 1, 1);
     let m = 127.0 / (3.0 * 18f64.sqrt() * 73.0 * 73.0);
-    let c1 = b.conv(0, 0, 3, g, random_i8(&mut rng, 3 * 18), vec![5; 3], &[m], -128, true).unwrap();
-    let c2 =
-        b.conv(0, 0, 2, g, random_i8(&mut rng, 2 * 18), vec![-5; 2], &[m], -128, true).unwrap();
+    let c1 = b
+        .conv(
+            ConvSpec {
+                input: 0,
+                in_dims: b.dims(0),
+                input_zero: 0,
+                features: 3,
+                geometry: g,
+                output_padding: None,
+                weights: random_i8(&mut rng, 3 * 18),
+                bias: vec![5; 3],
+            },
+            Rescale { m: &[m], zero: -128, relu: true },
+        )
+        .unwrap();
+    let c2 = b
+        .conv(
+            ConvSpec {
+                input: 0,
+                in_dims: b.dims(0),
+                input_zero: 0,
+                features: 2,
+                geometry: g,
+                output_padding: None,
+                weights: random_i8(&mut rng, 2 * 18),
+                bias: vec![-5; 2],
+            },
+            Rescale { m: &[m], zero: -128, relu: true },
+        )
+        .unwrap();
     let ch = b.push(Concat::new(vec![c1, c2], vec![b.dims(c1), b.dims(c2)], 1).unwrap());
     let wide = b.push(Concat::new(vec![ch, ch], vec![vec![1, 5, 5, 5]; 2], 3).unwrap());
     let flat = b.flatten(wide).unwrap();
-    b.dense(flat, -128, random_i8(&mut rng, 250 * 4), 4, vec![0; 4], &[0.0003], 0, false).unwrap();
+    b.dense(
+        DenseSpec {
+            input: flat,
+            in_dims: b.dims(flat),
+            input_zero: -128,
+            weights: random_i8(&mut rng, 250 * 4),
+            features: 4,
+            bias: vec![0; 4],
+        },
+        Rescale { m: &[0.0003], zero: 0, relu: false },
+    )
+    .unwrap();
     (b.finish("concat-conv").unwrap(), vec![ch - 1, wide - 1])
 }
 
@@ -568,7 +665,15 @@ fn gkrm_round_trip_keeps_the_digest_and_the_proofs() {
     d.describe(&mut dd);
     assert_ne!(dc, dd);
     // a model whose concat is inconsistent does not decode
-    let dense = gkrnet::circuit::Dense::new(0, &[1, 3], 0, vec![1; 15], 5, vec![0; 5]).unwrap();
+    let dense = gkrnet::circuit::Dense::new(DenseSpec {
+        input: 0,
+        in_dims: vec![1, 3],
+        input_zero: 0,
+        weights: vec![1; 15],
+        features: 5,
+        bias: vec![0; 5],
+    })
+    .unwrap();
     let cat = Concat::new(vec![0, 1], vec![vec![1, 3], vec![1, 5]], 1).unwrap();
     let ma = Model::new("a", vec![1, 3], vec![Box::new(dense), Box::new(cat)]).unwrap();
     let mut bytes = ma.encode().unwrap();

@@ -5,8 +5,8 @@
     clippy::indexing_slicing,
     reason = "tests and benches fail loudly on broken fixtures"
 )]
-use gkrnet::circuit::zoo::{self, Builder};
-use gkrnet::circuit::{ConvGeometry, Model};
+use gkrnet::circuit::zoo::{self, Builder, Rescale};
+use gkrnet::circuit::{ConvGeometry, ConvSpec, Model};
 use gkrnet::gkr;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha20Rng;
@@ -88,7 +88,19 @@ fn random_convs() {
         let bias: Vec<i32> = (0..f).map(|_| rng.gen_range(-1000..=1000)).collect();
         let z = rng.gen_range(-128..=127);
         let mut b = Builder::new(dims.to_vec());
-        let Ok(y) = b.conv(0, z, f, g, w.clone(), bias.clone(), &[0.01], 0, false) else {
+        let Ok(y) = b.conv(
+            ConvSpec {
+                input: 0,
+                in_dims: b.dims(0),
+                input_zero: z,
+                features: f,
+                geometry: g,
+                output_padding: None,
+                weights: w.clone(),
+                bias: bias.clone(),
+            },
+            Rescale { m: &[0.01], zero: 0, relu: false },
+        ) else {
             continue;
         };
         let model: Model = b.finish("conv").unwrap();
@@ -187,24 +199,29 @@ fn random_conv_transposes() {
         let bias: Vec<i32> = (0..f).map(|_| rng.gen_range(-1000..=1000)).collect();
         let z = rng.gen_range(-128..=127);
         let mut b = Builder::new(dims.to_vec());
-        let Ok(conv) = Conv::transposed(0, &dims, z, f, g, op, w.clone(), bias.clone()) else {
+        let Ok(conv) = Conv::transposed(ConvSpec {
+            input: 0,
+            in_dims: dims.to_vec(),
+            input_zero: z,
+            features: f,
+            geometry: g,
+            output_padding: Some(op),
+            weights: w.clone(),
+            bias: bias.clone(),
+        }) else {
             continue;
         };
         tried += 1;
         let out_dims = gkrnet::circuit::Layer::output_dims(&conv).to_vec();
         let acc = b.push(conv);
         let (a, kk) = zoo::common_shift(&[0.01]).unwrap();
+        let spec = gkrnet::circuit::RequantSpec::accumulator(
+            acc,
+            out_dims,
+            gkrnet::circuit::Multiplier::Tensor(a[0]),
+        );
         b.push(
-            gkrnet::circuit::Requant::accumulator(
-                acc,
-                out_dims,
-                gkrnet::circuit::Multiplier::Tensor(a[0]),
-                kk,
-                0,
-                -128,
-                127,
-            )
-            .unwrap(),
+            gkrnet::circuit::Requant::new(gkrnet::circuit::RequantSpec { k: kk, ..spec }).unwrap(),
         );
         let model: Model = b.finish("convT").unwrap();
         let input = zoo::random_input(&model, seed);

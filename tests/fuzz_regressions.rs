@@ -13,9 +13,9 @@
 // `cargo test --release` they would wrap silently, so each also has a direct test that fails
 // with a panic in a debug build (`cargo test`) if the fix is undone.
 
-use gkrnet::circuit::conv::{Axis, Conv, ConvGeometry};
-use gkrnet::circuit::dense::Dense;
-use gkrnet::circuit::{Model, ModelError, Multiplier, Requant, Scaled};
+use gkrnet::circuit::conv::{Axis, Conv, ConvGeometry, ConvSpec};
+use gkrnet::circuit::dense::{Dense, DenseSpec};
+use gkrnet::circuit::{Model, ModelError, Multiplier, Requant, RequantKind, RequantSpec, Scaled};
 use std::path::Path;
 
 fn regressions(target: &str) -> Vec<(String, Vec<u8>)> {
@@ -50,7 +50,14 @@ fn commitment_regressions_are_refused_without_a_panic() {
 /// 2^63 output features over 256 inputs; `n · k` overflowed in `Dense::new`.
 #[test]
 fn a_dense_layer_whose_weight_count_overflows_is_refused() {
-    let dense = Dense::new(0, &[1, 256], 0, Vec::new(), 1 << 63, Vec::new());
+    let dense = Dense::new(DenseSpec {
+        input: 0,
+        in_dims: vec![1, 256],
+        input_zero: 0,
+        weights: Vec::new(),
+        features: 1 << 63,
+        bias: Vec::new(),
+    });
     assert!(matches!(dense, Err(ModelError::Shape(_))), "{dense:?}");
 }
 
@@ -65,7 +72,16 @@ fn a_transposed_conv_whose_weight_count_overflows_is_refused() {
         pads: [0; 4],
         groups: 1,
     };
-    let conv = Conv::transposed(0, &[1, 1, 4, 4], 0, 1, geometry, [0, 0], Vec::new(), vec![0]);
+    let conv = Conv::transposed(ConvSpec {
+        input: 0,
+        in_dims: vec![1, 1, 4, 4],
+        input_zero: 0,
+        features: 1,
+        geometry,
+        output_padding: Some([0, 0]),
+        weights: Vec::new(),
+        bias: vec![0],
+    });
     assert!(matches!(conv, Err(ModelError::Shape(_))), "{conv:?}");
 }
 
@@ -76,7 +92,17 @@ fn a_transposed_conv_whose_weight_count_overflows_is_refused() {
 fn a_requantization_offset_at_the_i128_limits_is_refused() {
     for offset in [i128::MIN, i128::MIN + 1, i128::MAX] {
         let scaled = vec![Scaled { tensor: 0, multiplier: Multiplier::Tensor(1), bound: 127 }];
-        let rq = Requant::with_offsets("rq", scaled, offset, vec![1], 8, 0, -128, 127, vec![1, 1]);
+        let rq = Requant::new(RequantSpec {
+            kind: RequantKind::Requant,
+            scaled,
+            offset,
+            offsets: vec![1],
+            k: 8,
+            zero: 0,
+            lo: -128,
+            hi: 127,
+            dims: vec![1, 1],
+        });
         assert!(matches!(rq, Err(ModelError::Parameter(_))), "offset {offset}: {rq:?}");
     }
 }

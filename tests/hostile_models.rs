@@ -12,7 +12,7 @@
 
 mod common;
 
-use gkrnet::circuit::{zoo, Conv, ConvGeometry, Model, ModelError};
+use gkrnet::circuit::{zoo, Conv, ConvGeometry, ConvSpec, Model, ModelError};
 use rand::Rng;
 use std::time::{Duration, Instant};
 
@@ -206,11 +206,31 @@ fn a_conv_with_pads_near_2_pow_64_is_a_model_error_never_a_panic() {
         pads: [usize::MAX - 1, 0, 2, 0],
         groups: 1,
     };
-    let err = Conv::new(0, &[1, 1, 4, 4], 0, 1, g, vec![1], vec![0]).unwrap_err();
+    let err = Conv::new(ConvSpec {
+        input: 0,
+        in_dims: vec![1, 1, 4, 4],
+        input_zero: 0,
+        features: 1,
+        geometry: g,
+        output_padding: None,
+        weights: vec![1],
+        bias: vec![0],
+    })
+    .unwrap_err();
     assert!(matches!(err, ModelError::Shape(ref s) if s.contains("must be at most 2^28")), "{err}");
     // an output above 2^28 entries from legal pads is refused as well
     let g = ConvGeometry { pads: [1 << 28, 1 << 28, 1 << 28, 1 << 28], ..g };
-    let err = Conv::new(0, &[1, 1, 4, 4], 0, 1, g, vec![1], vec![0]).unwrap_err();
+    let err = Conv::new(ConvSpec {
+        input: 0,
+        in_dims: vec![1, 1, 4, 4],
+        input_zero: 0,
+        features: 1,
+        geometry: g,
+        output_padding: None,
+        weights: vec![1],
+        bias: vec![0],
+    })
+    .unwrap_err();
     assert!(matches!(err, ModelError::Shape(ref s) if s.contains("2^28 entries")), "{err}");
 }
 

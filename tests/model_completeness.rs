@@ -25,9 +25,10 @@
     reason = "tests and benches fail loudly on broken fixtures"
 )]
 
-use gkrnet::circuit::zoo::{self, Builder};
+use gkrnet::circuit::zoo::{self, Builder, Rescale};
 use gkrnet::circuit::{
-    ActivationLayer, Dense, Layer, Model, Multiplier, Requant, Tensor, TensorId, Witness,
+    ActivationLayer, Dense, DenseSpec, Layer, Model, Multiplier, Requant, RequantSpec, Tensor,
+    TensorId, Witness,
 };
 use gkrnet::gkr;
 use gkrnet::quant::{self, div_pow2_round_half_even, Activation, FixedPoint};
@@ -99,6 +100,12 @@ impl Rq {
         Self::tensor(f.a, f.k, z, lo, hi)
     }
 
+    /// The requantization of accumulator `acc` with these parameters.
+    fn spec(&self, acc: TensorId, dims: Vec<usize>) -> RequantSpec {
+        let (k, zero, lo, hi) = (self.k, self.z, self.lo, self.hi);
+        RequantSpec { k, zero, lo, hi, ..RequantSpec::accumulator(acc, dims, self.mult.clone()) }
+    }
+
     fn a(&self, channel: usize) -> u32 {
         match &self.mult {
             Multiplier::Tensor(a) => *a,
@@ -132,8 +139,7 @@ fn prove_requant(input: &Tensor, dense: Option<&Dense>, rq: &Rq) -> Witness {
         Some(d) => b.push(d.clone()),
         None => 0,
     };
-    let layer = Requant::accumulator(acc, b.dims(acc), rq.mult.clone(), rq.k, rq.z, rq.lo, rq.hi)
-        .unwrap_or_else(|e| panic!("{rq:?}: {e}"));
+    let layer = Requant::new(rq.spec(acc, b.dims(acc))).unwrap_or_else(|e| panic!("{rq:?}: {e}"));
     let y = b.push(layer);
     let model = b.finish("requant-extremes").unwrap();
     let w = prove_and_verify(&model, input);
@@ -151,7 +157,15 @@ fn chosen_accumulators(accs: &[i64], rng: &mut ChaCha20Rng) -> (Tensor, Dense) {
         weights[j * n + j] = 1;
     }
     let bias = accs.iter().zip(&input.data).map(|(&a, &x)| i32::try_from(a - x).unwrap()).collect();
-    let dense = Dense::new(0, &[1, n], 0, weights, n, bias).unwrap();
+    let dense = Dense::new(DenseSpec {
+        input: 0,
+        in_dims: vec![1, n],
+        input_zero: 0,
+        weights,
+        features: n,
+        bias,
+    })
+    .unwrap();
     let w = dense.forward(&[&input]).unwrap();
     assert_eq!(w.output.data, accs, "the identity dense layer gives the chosen accumulators");
     (input, dense)
@@ -275,7 +289,15 @@ fn saturating_dense(n: usize) -> Dense {
     let b128 = top - 255 * 128 * n as i64;
     let weights: Vec<i8> = (0..n).flat_map(|_| [127, -127, -128, 127]).collect();
     let bias = vec![b127 as i32, -b127 as i32, -b128 as i32, -255 * 127 * n as i32];
-    Dense::new(0, &[2, n], -128, weights, 4, bias).unwrap()
+    Dense::new(DenseSpec {
+        input: 0,
+        in_dims: vec![2, n],
+        input_zero: -128,
+        weights,
+        features: 4,
+        bias,
+    })
+    .unwrap()
 }
 
 #[test]
@@ -331,7 +353,15 @@ fn multipliers_near_one_and_near_2_pow_minus_24_match_the_scalar_reference() {
     // biases as large as the i32 accumulator allows, so acc·2^-24 spans the int8 range
     let room = (1i64 << 31) - 1 - 255 * 128 * n as i64;
     let bias: Vec<i32> = (0..k_out).map(|_| r.gen_range(-room..=room) as i32).collect();
-    let dense = Dense::new(0, &[3, n], r.gen_range(-128..=127), weights, k_out, bias).unwrap();
+    let dense = Dense::new(DenseSpec {
+        input: 0,
+        in_dims: vec![3, n],
+        input_zero: r.gen_range(-128..=127),
+        weights,
+        features: k_out,
+        bias,
+    })
+    .unwrap();
     let fp = |m: f64| FixedPoint::from_real(m).unwrap();
     let mut configs = Vec::new();
     for m in [0.999, 0.999_999_9, 2f64.powi(-24), 1.000_1 * 2f64.powi(-24), 0.999 * 2f64.powi(-24)]
@@ -516,9 +546,7 @@ fn many_requantizations_of_one_accumulator_in_one_proof() {
         .iter()
         .map(|rq| {
             let dims = b.dims(acc);
-            b.push(
-                Requant::accumulator(acc, dims, rq.mult.clone(), rq.k, rq.z, rq.lo, rq.hi).unwrap(),
-            )
+            b.push(Requant::new(rq.spec(acc, dims)).unwrap())
         })
         .collect();
     let model = b.finish("fan-out").unwrap();
@@ -542,19 +570,9 @@ fn check_add(input: &Tensor, params: AddParams, second: &Rq) {
     let dims = input.dims.clone();
     let mut b = Builder::new(dims.clone());
     // a second int8 tensor: a requantization of the input
-    let x2 = b.push(
-        Requant::accumulator(
-            0,
-            dims.clone(),
-            second.mult.clone(),
-            second.k,
-            second.z,
-            second.lo,
-            second.hi,
-        )
-        .unwrap(),
-    );
-    let y = b.push(Requant::add((0, a1, z1), (x2, a2, z2), dims, k, z, lo, hi).unwrap());
+    let x2 = b.push(Requant::new(second.spec(0, dims.clone())).unwrap());
+    let add = RequantSpec::add((0, a1, z1), (x2, a2, z2), dims);
+    let y = b.push(Requant::new(RequantSpec { k, zero: z, lo, hi, ..add }).unwrap());
     let model = b.finish("add").unwrap();
     let w = prove_and_verify(&model, input);
     let (x1, x2) = (&w.tensors[0].data, &w.tensors[x2].data);
@@ -610,7 +628,8 @@ fn elementwise_add_with_different_scales_and_zero_points() {
     // the same tensor twice, and the zoo builder step
     let x = random_int8(&dims, &mut r);
     let mut b = Builder::new(dims.to_vec());
-    let y = b.push(Requant::add((0, 3, 4), (0, 5, -6), dims.to_vec(), 3, 1, -128, 127).unwrap());
+    let add = RequantSpec::add((0, 3, 4), (0, 5, -6), dims.to_vec());
+    let y = b.push(Requant::new(RequantSpec { k: 3, zero: 1, ..add }).unwrap());
     let (z, s_z, z_z) = zoo::add(&mut b, (y, 0.04, 1), (0, 0.01, 0)).unwrap();
     assert!((s_z - 0.05).abs() < 1e-12 && z_z == 0);
     let (a, k) = zoo::common_shift(&[0.04 / 0.05, 0.01 / 0.05]).unwrap();
@@ -677,9 +696,8 @@ fn several_activations_share_one_proof() {
         tables.push((0, *layer.table()));
         b.push(layer);
     }
-    let rq = b.push(
-        Requant::accumulator(0, x.dims.clone(), Multiplier::Tensor(3), 2, 7, -128, 127).unwrap(),
-    );
+    let spec = RequantSpec::accumulator(0, x.dims.clone(), Multiplier::Tensor(3));
+    let rq = b.push(Requant::new(RequantSpec { k: 2, zero: 7, ..spec }).unwrap());
     let (s1, _, _) = zoo::activation(&mut b, rq, Activation::Tanh, (0.03, 7)).unwrap();
     let (s2, _, _) = zoo::activation(&mut b, s1, Activation::Silu, (0.01, 0)).unwrap();
     let model = b.finish("activations").unwrap();
@@ -706,11 +724,19 @@ fn single_entry_tensors_and_other_ranks_verify() {
     let mut r = rng(60);
     // [1, 1]: every layout has zero variables
     let mut b = Builder::new(vec![1, 1]);
-    let acc = b.push(Dense::new(0, &[1, 1], 3, vec![-77], 1, vec![1234]).unwrap());
-    let rq = Rq { mult: Multiplier::Channel(vec![5 << 20]), k: 27, z: 1, lo: -128, hi: 127 };
-    let y = b.push(
-        Requant::accumulator(acc, vec![1, 1], rq.mult.clone(), rq.k, rq.z, rq.lo, rq.hi).unwrap(),
+    let acc = b.push(
+        Dense::new(DenseSpec {
+            input: 0,
+            in_dims: vec![1, 1],
+            input_zero: 3,
+            weights: vec![-77],
+            features: 1,
+            bias: vec![1234],
+        })
+        .unwrap(),
     );
+    let rq = Rq { mult: Multiplier::Channel(vec![5 << 20]), k: 27, z: 1, lo: -128, hi: 127 };
+    let y = b.push(Requant::new(rq.spec(acc, vec![1, 1])).unwrap());
     let (s, _, _) = zoo::activation(&mut b, y, Activation::Gelu, (0.05, 1)).unwrap();
     zoo::add(&mut b, (y, 0.05, 1), (s, 0.03, -4)).unwrap();
     let model = b.finish("one-entry").unwrap();
@@ -722,10 +748,7 @@ fn single_entry_tensors_and_other_ranks_verify() {
     for dims in [vec![7], vec![1], vec![2, 3, 5], vec![3, 1, 2, 6]] {
         let mut b = Builder::new(dims.clone());
         let rq = Rq::tensor(3, 2, -7, -128, 127);
-        let y = b.push(
-            Requant::accumulator(0, dims.clone(), rq.mult.clone(), rq.k, rq.z, rq.lo, rq.hi)
-                .unwrap(),
-        );
+        let y = b.push(Requant::new(rq.spec(0, dims.clone())).unwrap());
         let (s, s_s, z_s) = zoo::activation(&mut b, y, Activation::Sigmoid, (0.05, -7)).unwrap();
         zoo::add(&mut b, (0, 0.02, 0), (s, s_s, z_s)).unwrap();
         let model = b.finish("ranks").unwrap();
@@ -744,7 +767,18 @@ fn wide_dense_layers_with_odd_widths_verify() {
         let weights = (0..n * k).map(|_| r.gen_range(-128..=127)).collect();
         let bias = (0..k).map(|_| r.gen_range(-100_000..=100_000)).collect();
         let ms: Vec<f64> = (0..k).map(|_| r.gen_range(1e-5..1e-3)).collect();
-        b.dense(0, r.gen_range(-128..=127), weights, k, bias, &ms, 3, true).unwrap();
+        b.dense(
+            DenseSpec {
+                input: 0,
+                in_dims: b.dims(0),
+                input_zero: r.gen_range(-128..=127),
+                weights,
+                features: k,
+                bias,
+            },
+            Rescale { m: &ms, zero: 3, relu: true },
+        )
+        .unwrap();
         let model = b.finish("wide").unwrap();
         let w = prove_and_verify(&model, &random_int8(&[m, n], &mut r));
         assert!(
@@ -762,8 +796,32 @@ fn layers_sharing_an_input_and_identical_tables_verify() {
     // two dense layers read the model input (with different zero points), two layers use the
     // same activation table on the same tensor, and an add reads the input and a later tensor
     let weights: Vec<i8> = (0..36).map(|_| r.gen_range(-128..=127)).collect();
-    let y1 = b.dense(0, 0, weights.clone(), 6, vec![0; 6], &[1e-3], 0, false).unwrap();
-    let y2 = b.dense(0, 5, weights, 6, vec![7; 6], &[2e-3], 0, true).unwrap();
+    let y1 = b
+        .dense(
+            DenseSpec {
+                input: 0,
+                in_dims: b.dims(0),
+                input_zero: 0,
+                weights: weights.clone(),
+                features: 6,
+                bias: vec![0; 6],
+            },
+            Rescale { m: &[1e-3], zero: 0, relu: false },
+        )
+        .unwrap();
+    let y2 = b
+        .dense(
+            DenseSpec {
+                input: 0,
+                in_dims: b.dims(0),
+                input_zero: 5,
+                weights,
+                features: 6,
+                bias: vec![7; 6],
+            },
+            Rescale { m: &[2e-3], zero: 0, relu: true },
+        )
+        .unwrap();
     let (t1, _, _) = zoo::activation(&mut b, y1, Activation::Tanh, (0.05, 0)).unwrap();
     let (t2, _, _) = zoo::activation(&mut b, y1, Activation::Tanh, (0.05, 0)).unwrap();
     let (sum, _, _) = zoo::add(&mut b, (0, 0.02, 0), (y2, 0.04, 0)).unwrap();

@@ -47,8 +47,10 @@ mod common;
 use common::edit;
 use common::model::*;
 
-use gkrnet::circuit::zoo::{self, Builder};
-use gkrnet::circuit::{Dense, Layout, Model, Multiplier, Requant, Tensor, Witness};
+use gkrnet::circuit::zoo::{self, Builder, Rescale};
+use gkrnet::circuit::{
+    Dense, DenseSpec, Layout, Model, Multiplier, Requant, RequantSpec, Tensor, Witness,
+};
 use gkrnet::field::{from_i64, to_u128, Fp, MODULUS};
 use gkrnet::gkr;
 use gkrnet::proof::Proof;
@@ -254,9 +256,20 @@ fn requant_model_with(k: u32, z: i32, lo: i32, hi: i32, tweak: Option<usize>) ->
         weights[i] = if weights[i] < 127 { weights[i] + 1 } else { 126 };
     }
     let bias = (0..out).map(|_| rng.gen_range(-3000..=3000)).collect();
-    let acc = b.push(Dense::new(0, &[m, n], 0, weights, out, bias).expect("dense"));
+    let acc = b.push(
+        Dense::new(DenseSpec {
+            input: 0,
+            in_dims: vec![m, n],
+            input_zero: 0,
+            weights,
+            features: out,
+            bias,
+        })
+        .expect("dense"),
+    );
     let a = ((2400u64 << k) >> 20).max(1) as u32;
-    let rq = Requant::accumulator(acc, vec![m, out], Multiplier::Tensor(a), k, z, lo, hi);
+    let spec = RequantSpec::accumulator(acc, vec![m, out], Multiplier::Tensor(a));
+    let rq = Requant::new(RequantSpec { k, zero: z, lo, hi, ..spec });
     b.push(rq.expect("requant"));
     let model = b.finish(&format!("requant-k{k}")).expect("model");
     let rq = Rq { a: a as i128, k, z: z as i128, lo: lo as i128, hi: hi as i128, q_min: 0 };
@@ -350,7 +363,17 @@ fn virtual_dense_output_off_by_one_is_rejected() {
     let mut b = Builder::new(vec![3, 7]);
     let weights = (0..7 * 5).map(|_| rng.gen_range(-127..=127)).collect();
     let bias = (0..5).map(|_| rng.gen_range(-3000..=3000)).collect();
-    b.push(Dense::new(0, &[3, 7], 4, weights, 5, bias).expect("dense"));
+    b.push(
+        Dense::new(DenseSpec {
+            input: 0,
+            in_dims: vec![3, 7],
+            input_zero: 4,
+            weights,
+            features: 5,
+            bias,
+        })
+        .expect("dense"),
+    );
     let model = b.finish("dense-out").expect("model");
     let input = zoo::random_input(&model, 2);
     let proof = honest(&model, &input);
@@ -793,13 +816,36 @@ fn small_model() -> Model {
     let mut b = Builder::new(vec![2, 6]);
     let w1 = (0..6 * 5).map(|_| rng.gen_range(-127i8..=127)).collect();
     let bias = (0..5).map(|_| rng.gen_range(-500..=500)).collect();
-    let h = b.dense(0, 0, w1, 5, bias, &[0.004], -128, true).expect("dense");
+    let h = b
+        .dense(
+            DenseSpec {
+                input: 0,
+                in_dims: b.dims(0),
+                input_zero: 0,
+                weights: w1,
+                features: 5,
+                bias,
+            },
+            Rescale { m: &[0.004], zero: -128, relu: true },
+        )
+        .expect("dense");
     let s = 0.05;
     let act = zoo::activation(&mut b, h, zoo::all_activations()[5], (s, -128)).expect("silu");
     let (sum, _, z) = zoo::add(&mut b, (h, s, -128), act).expect("add");
     let w2 = (0..5 * 3).map(|_| rng.gen_range(-127i8..=127)).collect();
     let bias = (0..3).map(|_| rng.gen_range(-500..=500)).collect();
-    b.dense(sum, z, w2, 3, bias, &[0.003], 0, false).expect("dense");
+    b.dense(
+        DenseSpec {
+            input: sum,
+            in_dims: b.dims(sum),
+            input_zero: z,
+            weights: w2,
+            features: 3,
+            bias,
+        },
+        Rescale { m: &[0.003], zero: 0, relu: false },
+    )
+    .expect("dense");
     b.finish("small").expect("model")
 }
 

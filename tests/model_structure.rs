@@ -10,8 +10,10 @@
     reason = "tests and benches fail loudly on broken fixtures"
 )]
 
-use gkrnet::circuit::zoo::{self, Builder};
-use gkrnet::circuit::{Model, Multiplier, Requant, Var, Wiring};
+use gkrnet::circuit::zoo::{self, Builder, Rescale};
+use gkrnet::circuit::{
+    DenseSpec, Model, Multiplier, Requant, RequantKind, RequantSpec, Var, Wiring,
+};
 use gkrnet::gkr;
 use gkrnet::proof::Proof;
 use gkrnet::transcript::{labels, Event, FiatShamirProver, Recording};
@@ -36,19 +38,41 @@ fn challenges(model: &Model, seed: u64) -> Vec<&'static str> {
 fn two_heads_and_wiring() -> Model {
     let mut b = Builder::new(vec![3, 7]);
     let w: Vec<i8> = (0..7 * 5).map(|i| ((i * 37) % 255 - 127) as i8).collect();
-    let y1 = b.dense(0, 3, w, 5, vec![100, -200, 300, 0, 7], &[0.003], -10, true).unwrap();
+    let y1 = b
+        .dense(
+            DenseSpec {
+                input: 0,
+                in_dims: b.dims(0),
+                input_zero: 3,
+                weights: w,
+                features: 5,
+                bias: vec![100, -200, 300, 0, 7],
+            },
+            Rescale { m: &[0.003], zero: -10, relu: true },
+        )
+        .unwrap();
     let acc = y1 - 1;
     let (a, k) = zoo::common_shift(&[0.002]).unwrap();
-    let y2 = b.push(
-        Requant::accumulator(acc, b.dims(acc), Multiplier::Tensor(a[0]), k, 5, -128, 127).unwrap(),
-    );
+    let spec = RequantSpec::accumulator(acc, b.dims(acc), Multiplier::Tensor(a[0]));
+    let y2 = b.push(Requant::new(RequantSpec { k, zero: 5, ..spec }).unwrap());
     let (sum, _, z) = zoo::add(&mut b, (y1, 0.02, -10), (y2, 0.03, 5)).unwrap();
     let t = b.push(Wiring::transpose(sum, &[3, 5], vec![1, 0]).unwrap());
     let back = b.push(Wiring::transpose(t, &[5, 3], vec![1, 0]).unwrap());
     let flat = b.push(Wiring::reshape(back, &[3, 5], vec![15]).unwrap());
     let x = b.push(Wiring::reshape(flat, &[15], vec![3, 5]).unwrap());
     let w2: Vec<i8> = (0..5 * 4).map(|i| ((i * 53) % 255 - 127) as i8).collect();
-    b.dense(x, z, w2, 4, vec![1, 2, 3, 4], &[0.004], 0, false).unwrap();
+    b.dense(
+        DenseSpec {
+            input: x,
+            in_dims: b.dims(x),
+            input_zero: z,
+            weights: w2,
+            features: 4,
+            bias: vec![1, 2, 3, 4],
+        },
+        Rescale { m: &[0.004], zero: 0, relu: false },
+    )
+    .unwrap();
     b.finish("two-heads").unwrap()
 }
 
@@ -150,14 +174,14 @@ fn layers_built_for_other_input_dimensions_are_refused() {
     let wiring = LayerSpec::Wiring { input: 0, in_dims: vec![3, 2], out_dims: vec![6], perm: None };
     let err = Model::new("x", vec![2, 3], vec![wiring.build().unwrap()]).unwrap_err();
     assert!(err.to_string().contains("dimensions [3, 2]"), "{err}");
-    let dense = LayerSpec::Dense {
+    let dense = LayerSpec::Dense(DenseSpec {
         input: 0,
         in_dims: vec![1, 4],
         input_zero: 0,
         weights: vec![1; 8],
         features: 2,
         bias: vec![0; 2],
-    };
+    });
     assert!(Model::new("x", vec![2, 4], vec![dense.build().unwrap()]).is_err());
     assert!(Model::new("x", vec![1, 4], vec![dense.build().unwrap()]).is_ok());
 }
@@ -221,32 +245,24 @@ fn requantization_constants_that_overflow_i128_are_rejected() {
     for (offset, offsets) in
         [(i128::MIN, vec![]), (i128::MAX, vec![1i64 << 62; 4]), (i128::MAX - 5, vec![])]
     {
-        let requant = Requant::with_offsets(
-            "requant",
-            vec![acc(1 << 31)],
-            offset,
-            offsets.clone(),
-            4,
-            0,
-            -128,
-            127,
-            vec![4],
-        );
-        assert_eq!(requant.err(), Some(overflow(offset)), "requant, c = {offset}");
-        let threshold = Threshold::new(
-            "threshold",
-            vec![acc(1 << 31)],
+        let spec = RequantSpec {
+            kind: RequantKind::Requant,
+            scaled: vec![acc(1 << 31)],
             offset,
             offsets,
-            4,
-            0,
-            -128,
-            127,
-            vec![4],
-        );
+            k: 4,
+            zero: 0,
+            lo: -128,
+            hi: 127,
+            dims: vec![4],
+        };
+        let requant = Requant::new(spec.clone());
+        assert_eq!(requant.err(), Some(overflow(offset)), "requant, c = {offset}");
+        let threshold = Threshold::new(spec);
         assert_eq!(threshold.err(), Some(overflow(offset)), "threshold, c = {offset}");
     }
     // in range: the usual bound error, not an overflow
-    let big = Requant::new("requant", vec![acc(1 << 31)], 1 << 100, 4, 0, -128, 127, vec![4]);
+    let spec = RequantSpec::accumulator(0, vec![4], Multiplier::Tensor(3));
+    let big = Requant::new(RequantSpec { offset: 1 << 100, k: 4, ..spec });
     assert!(matches!(big, Err(ModelError::Parameter(m)) if m.contains("2^94")));
 }

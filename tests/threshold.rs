@@ -74,10 +74,10 @@ mod common;
 
 use common::model::*;
 
-use gkrnet::circuit::zoo::{self, Builder};
+use gkrnet::circuit::zoo::{self, Builder, Rescale};
 use gkrnet::circuit::{
-    Conv, ConvGeometry, Dense, Layer, Model, Multiplier, Scaled, Tensor, TensorId, Threshold,
-    Witness,
+    Conv, ConvGeometry, ConvSpec, Dense, DenseSpec, Layer, Model, Multiplier, RequantKind,
+    RequantSpec, Scaled, Tensor, TensorId, Threshold, Witness,
 };
 use gkrnet::gkr;
 use gkrnet::proof::Proof;
@@ -161,19 +161,19 @@ impl Spec {
         }
     }
 
-    fn layer(&self, kind: &'static str) -> Threshold {
+    fn layer(&self, kind: RequantKind) -> Threshold {
         let Out { k, z, lo, hi } = self.out;
-        Threshold::new(
+        Threshold::new(RequantSpec {
             kind,
-            self.inputs.clone(),
-            self.offset,
-            self.offsets.clone(),
+            scaled: self.inputs.clone(),
+            offset: self.offset,
+            offsets: self.offsets.clone(),
             k,
-            z,
+            zero: z,
             lo,
             hi,
-            self.dims.clone(),
-        )
+            dims: self.dims.clone(),
+        })
         .unwrap_or_else(|e| panic!("{self:?}: {e}"))
     }
 
@@ -457,7 +457,15 @@ fn chosen(offs: &[i64], centres: &[i64]) -> (Tensor, Dense) {
     assert!(input.to_i8().is_some());
     let weights: Vec<i8> = (0..4).flat_map(|t| vec![if t == 0 { 1 } else { 127 }; n]).collect();
     let bias = centres.iter().map(|&c| i32::try_from(c).expect("centre fits i32")).collect();
-    let dense = Dense::new(0, &[m, 4], 0, weights, n, bias).expect("dense");
+    let dense = Dense::new(DenseSpec {
+        input: 0,
+        in_dims: vec![m, 4],
+        input_zero: 0,
+        weights,
+        features: n,
+        bias,
+    })
+    .expect("dense");
     let acc = dense.forward(&[&input]).unwrap().output;
     for (i, &a) in acc.data.iter().enumerate() {
         assert_eq!(a, offs[i / n] + centres[i % n], "chosen accumulator {i}");
@@ -482,7 +490,7 @@ fn input_mode_model(
     let bound = dense.acc_bound();
     let acc = b.push(dense);
     let spec = Spec::input(acc, mult, bound, b.dims(acc), o);
-    b.push(spec.layer("requant"));
+    b.push(spec.layer(RequantKind::Requant));
     (b.finish("threshold").expect("model"), input, spec)
 }
 
@@ -663,7 +671,7 @@ fn nchw_per_channel_and_per_tensor_on_the_int8_model_input_cover_every_value() {
     for (input, mult, o) in cases {
         let mut b = Builder::new(input.dims.clone());
         let spec = Spec::input(0, mult, 128, input.dims.clone(), o);
-        b.push(spec.layer("requant"));
+        b.push(spec.layer(RequantKind::Requant));
         let model = b.finish("threshold-on-input").unwrap();
         let (_, entries) = prove_and_check(&model, input, &spec);
         // V = −128 = −bound starts the lowest row's step: t_lo = −v_max
@@ -697,9 +705,28 @@ fn builder_dense_and_conv_use_thresholds_with_their_exact_accumulator_bounds() {
                 vec![0.0006]
             };
             let z_out = r.gen_range(-128..=0);
-            let dense = Dense::new(0, &[3, n], z_in, weights.clone(), k, bias.clone()).unwrap();
+            let dense = Dense::new(DenseSpec {
+                input: 0,
+                in_dims: vec![3, n],
+                input_zero: z_in,
+                weights: weights.clone(),
+                features: k,
+                bias: bias.clone(),
+            })
+            .unwrap();
             let mut b = Builder::new(vec![3, n]);
-            b.dense(0, z_in, weights, k, bias, &ms, z_out, relu).expect("dense");
+            b.dense(
+                DenseSpec {
+                    input: 0,
+                    in_dims: b.dims(0),
+                    input_zero: z_in,
+                    weights,
+                    features: k,
+                    bias,
+                },
+                Rescale { m: &ms, zero: z_out, relu },
+            )
+            .expect("dense");
             let model = b.finish("builder-dense").unwrap();
             let (a, shift) = zoo::common_shift(&ms).unwrap();
             let mult = if per_channel { Multiplier::Channel(a) } else { Multiplier::Tensor(a[0]) };
@@ -725,9 +752,32 @@ fn builder_dense_and_conv_use_thresholds_with_their_exact_accumulator_bounds() {
                 vec![0.0003]
             };
             let dims = [1, c_in, 5, 5];
-            let conv = Conv::new(0, &dims, z_in, f, geo, weights.clone(), bias.clone()).unwrap();
+            let conv = Conv::new(ConvSpec {
+                input: 0,
+                in_dims: dims.to_vec(),
+                input_zero: z_in,
+                features: f,
+                geometry: geo,
+                output_padding: None,
+                weights: weights.clone(),
+                bias: bias.clone(),
+            })
+            .unwrap();
             let mut b = Builder::new(dims.to_vec());
-            b.conv(0, z_in, f, geo, weights, bias, &ms, z_out, relu).expect("conv");
+            b.conv(
+                ConvSpec {
+                    input: 0,
+                    in_dims: b.dims(0),
+                    input_zero: z_in,
+                    features: f,
+                    geometry: geo,
+                    output_padding: None,
+                    weights,
+                    bias,
+                },
+                Rescale { m: &ms, zero: z_out, relu },
+            )
+            .expect("conv");
             let model = b.finish("builder-conv").unwrap();
             let (a, shift) = zoo::common_shift(&ms).unwrap();
             let mult = if per_channel { Multiplier::Channel(a) } else { Multiplier::Tensor(a[0]) };
@@ -818,7 +868,7 @@ fn exact_ties_round_half_to_even_and_sit_on_step_edges() {
         };
         assert!(!spec.input_mode());
         let mut b = Builder::new(vec![1, n]);
-        b.push(spec.layer("requant"));
+        b.push(spec.layer(RequantKind::Requant));
         let model = b.finish("ties-sum").unwrap();
         let (_, entries) = prove_and_check(&model, &input, &spec);
         for (e, &t) in entries.iter().zip(&targets) {
@@ -855,8 +905,15 @@ fn accumulators_at_plus_and_minus_the_bound_saturate_both_clamp_ends() {
         // accumulators are +bound and −bound (bound = 255 + big)
         let bias = [big, -big, 0, 7];
         let weights = vec![1i8, -1, 1, -1];
-        let dense =
-            Dense::new(0, &[3, 1], -128, weights, 4, bias.map(|b| b as i32).to_vec()).unwrap();
+        let dense = Dense::new(DenseSpec {
+            input: 0,
+            in_dims: vec![3, 1],
+            input_zero: -128,
+            weights,
+            features: 4,
+            bias: bias.map(|b| b as i32).to_vec(),
+        })
+        .unwrap();
         let bound = dense.acc_bound();
         assert_eq!(bound, 255 + big as i128);
         let input = Tensor::new(vec![3, 1], vec![127, -128, 0]).unwrap();
@@ -876,7 +933,7 @@ fn accumulators_at_plus_and_minus_the_bound_saturate_both_clamp_ends() {
             let mut b = Builder::new(vec![3, 1]);
             let acc = b.push(dense.clone());
             let spec = Spec::input(acc, mult, bound, vec![3, 4], o);
-            b.push(spec.layer("requant"));
+            b.push(spec.layer(RequantKind::Requant));
             let model = b.finish("plus-minus-bound").unwrap();
             let (w, entries) = prove_and_check(&model, &input, &spec);
             assert_eq!(&w.tensors[1].data[..2], &[bound as i64, -bound as i64]);
@@ -932,7 +989,7 @@ fn extreme_bounds_zero_multipliers_and_collapsed_clamps() {
     for (input, bound, mult, o) in cases {
         let spec = Spec::input(0, mult, bound, vec![2, 8], o);
         let mut b = Builder::new(vec![2, 8]);
-        b.push(spec.layer("requant"));
+        b.push(spec.layer(RequantKind::Requant));
         let model = b.finish("extreme").unwrap();
         prove_and_check(&model, input, &spec);
         if bound == max {
@@ -940,9 +997,12 @@ fn extreme_bounds_zero_multipliers_and_collapsed_clamps() {
         }
     }
     // a bound of 2^62 is refused (thresholds are i64 advice), 2^62 − 1 is not
-    let s = |bound: i128| Scaled { tensor: 0, multiplier: Multiplier::Tensor(1), bound };
-    assert!(Threshold::new("r", vec![s(1 << 62)], 0, Vec::new(), 0, 0, -128, 127, vec![1]).is_err());
-    assert!(Threshold::new("r", vec![s(max)], 0, Vec::new(), 0, 0, -128, 127, vec![1]).is_ok());
+    let s = |bound: i128| RequantSpec {
+        scaled: vec![Scaled { tensor: 0, multiplier: Multiplier::Tensor(1), bound }],
+        ..RequantSpec::accumulator(0, vec![1], Multiplier::Tensor(1))
+    };
+    assert!(Threshold::new(s(1 << 62)).is_err());
+    assert!(Threshold::new(s(max)).is_ok());
     // sum mode with P within 200 of ±(2^62 − 1)
     let n = 8;
     let x: Vec<i64> = (0..n as i64).map(|i| i * 31 - 128).collect();
@@ -958,7 +1018,7 @@ fn extreme_bounds_zero_multipliers_and_collapsed_clamps() {
         };
         assert!(spec.v_max() < 1 << 62);
         let mut b = Builder::new(vec![1, n]);
-        b.push(spec.layer("sum"));
+        b.push(spec.layer(RequantKind::Add));
         let model = b.finish("extreme-sum").unwrap();
         prove_and_check(&model, &input, &spec);
     }
@@ -985,7 +1045,7 @@ fn elementwise_add_with_different_scales_and_zero_points_matches_an_independent_
         let f = FixedPoint::from_real(s1 / s2).unwrap();
         let branch =
             Spec::input(0, Multiplier::Tensor(f.a), 128, dims.clone(), out(f.k, z2, -128, 127));
-        let x2 = b.push(branch.layer("requant"));
+        let x2 = b.push(branch.layer(RequantKind::Requant));
         let (sum, s_out, z_out) = zoo::add(&mut b, (0, s1, z1), (x2, s2, z2)).expect("add");
         assert_eq!((s_out, z_out), (s1 + s2, 0));
         let model = b.finish("add").unwrap();
@@ -1038,7 +1098,7 @@ fn per_channel_and_per_element_multipliers_with_offsets_in_sum_mode() {
         let mut b = Builder::new(dims.clone());
         let branch =
             Spec::input(0, Multiplier::Tensor(700), 128, dims.clone(), out(9, -20, -128, 127));
-        let x2 = b.push(branch.layer("requant"));
+        let x2 = b.push(branch.layer(RequantKind::Requant));
         let spec = Spec {
             inputs: vec![
                 Scaled {
@@ -1053,7 +1113,7 @@ fn per_channel_and_per_element_multipliers_with_offsets_in_sum_mode() {
             out: o,
             dims: dims.clone(),
         };
-        b.push(spec.layer("sum"));
+        b.push(spec.layer(RequantKind::Add));
         let model = b.finish("sum-channel").unwrap();
         for s in 0..4 {
             let input = zoo::random_input(&model, r.gen::<u64>() ^ s);
@@ -1075,7 +1135,7 @@ fn per_channel_and_per_element_multipliers_with_offsets_in_sum_mode() {
         dims: dims.clone(),
     };
     let mut b = Builder::new(dims.clone());
-    b.push(spec.layer("avgpool"));
+    b.push(spec.layer(RequantKind::AvgPool));
     let model = b.finish("element").unwrap();
     for s in 0..3 {
         let input = zoo::random_input(&model, s + 70);
@@ -1108,7 +1168,7 @@ fn per_channel_and_per_element_multipliers_with_offsets_in_sum_mode() {
             dims: b.dims(acc),
         };
         assert_eq!(spec.input_mode(), spec.offsets.is_empty());
-        b.push(spec.layer("sum"));
+        b.push(spec.layer(RequantKind::Add));
         let model = b.finish("element-acc").unwrap();
         let (_, entries) = prove_and_check(&model, &input, &spec);
         let mid = entries.iter().filter(|e| e.y > -128 && e.y < 127).count();
@@ -1254,7 +1314,7 @@ fn random_config(seed: u64) -> (Model, Tensor, Spec, usize) {
             .collect();
     }
     assert!(!spec.input_mode());
-    b.push(spec.layer("sum"));
+    b.push(spec.layer(RequantKind::Add));
     (b.finish("random-sum").unwrap(), input, spec, 2)
 }
 
@@ -1586,7 +1646,7 @@ fn a_wrong_step_is_rejected_per_channel_and_in_sum_mode() {
     // zoo::add of the input and a requantization of it
     let mut b = Builder::new(vec![3, 8]);
     let branch = Spec::input(0, Multiplier::Tensor(900), 128, vec![3, 8], out(10, 7, -128, 127));
-    let x2 = b.push(branch.layer("requant"));
+    let x2 = b.push(branch.layer(RequantKind::Requant));
     zoo::add(&mut b, (0, 0.02, -5), (x2, 0.03, 7)).expect("add");
     let model = b.finish("add").unwrap();
     let input = zoo::random_input(&model, 61);
@@ -1667,8 +1727,8 @@ fn a_step_from_another_layers_table_is_rejected() {
     let a =
         Spec::input(acc, Multiplier::Tensor(10_000), bound, dims.clone(), out(16, 3, -128, 127));
     let bb = Spec::input(acc, Multiplier::Tensor(11_000), bound, dims, out(16, -9, -128, 127));
-    b.push(a.layer("requant")); // layer 1
-    b.push(bb.layer("requant")); // layer 2
+    b.push(a.layer(RequantKind::Requant)); // layer 1
+    b.push(bb.layer(RequantKind::Requant)); // layer 2
     let model = b.finish("two-tables").unwrap();
     honest(&model, &x);
     let w = model.forward(&x).unwrap();
@@ -1740,11 +1800,13 @@ fn flipped_bits_of_a_threshold_proof_are_rejected_without_panics() {
     let acc = b.push(dense);
     let dims = b.dims(acc);
     let mult = Multiplier::Channel(vec![9_000, 14_000, 6_000]);
-    let y1 = b
-        .push(Spec::input(acc, mult, bound, dims.clone(), out(16, -3, -128, 127)).layer("requant"));
+    let y1 = b.push(
+        Spec::input(acc, mult, bound, dims.clone(), out(16, -3, -128, 127))
+            .layer(RequantKind::Requant),
+    );
     let y2 = b.push(
         Spec::input(acc, Multiplier::Tensor(5_000), bound, dims, out(15, 4, 4, 127))
-            .layer("requant"),
+            .layer(RequantKind::Requant),
     );
     zoo::add(&mut b, (y1, 0.02, -3), (y2, 0.05, 4)).expect("add");
     let model = b.finish("flips").unwrap();
@@ -1780,7 +1842,18 @@ fn flipped_bits_of_a_threshold_proof_are_rejected_without_panics() {
 
 /// Dense [1, n] → 1 (weights 127) with a per-tensor threshold requantization: |acc| ≤ 16 256·n.
 fn wide_requant(b: &mut Builder, n: usize) -> TensorId {
-    b.dense(0, 0, vec![127; n], 1, vec![0], &[1e-4], 0, false).expect("dense")
+    b.dense(
+        DenseSpec {
+            input: 0,
+            in_dims: b.dims(0),
+            input_zero: 0,
+            weights: vec![127; n],
+            features: 1,
+            bias: vec![0],
+        },
+        Rescale { m: &[1e-4], zero: 0, relu: false },
+    )
+    .expect("dense")
 }
 
 #[test]

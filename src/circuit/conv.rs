@@ -159,73 +159,40 @@ impl ConvGeometry {
     }
 }
 
+/// The parameters of a convolution on the NCHW int8 tensor `input`, or with `output_padding` of
+/// a transposed convolution (ONNX ConvTranspose): weights in the internal [F, C/groups, KH, KW]
+/// layout, bias [F]. [`Conv::new`] takes it, and the model encoding stores it
+/// ([`super::LayerSpec::Conv`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConvSpec {
+    pub input: TensorId,
+    /// [N, C, H, W]
+    pub in_dims: Vec<usize>,
+    pub input_zero: i32,
+    pub features: usize,
+    pub geometry: ConvGeometry,
+    /// `Some` for a transposed convolution: its output padding per spatial axis.
+    pub output_padding: Option<[usize; 2]>,
+    pub weights: Vec<i8>,
+    pub bias: Vec<i32>,
+}
+
 impl Conv {
     /// # Errors
     /// Shapes that do not fit, groups that do not divide C and F, an empty output, or weights
     /// and bias whose accumulator could leave the i32 range (255·Σ|w| + |bias| ≥ 2^31 for a filter).
-    pub fn new(
-        input: TensorId,
-        in_dims: &[usize],
-        input_zero: i32,
-        features: usize,
-        geometry: ConvGeometry,
-        weights: Vec<i8>,
-        bias: Vec<i32>,
-    ) -> Result<Self, ModelError> {
-        Self::build(input, in_dims, input_zero, features, geometry, None, weights, bias)
-    }
-
-    /// ONNX ConvTranspose: weights [C, F/groups, KH, KW], `output_padding` per spatial axis.
-    /// Output o reads input (o + pad − kk·dil)/stride through tap kk when that is an integer in
-    /// range, and the input's zero point otherwise (contributing 0), so the proof is the
-    /// convolution's with another index map.
-    #[allow(clippy::too_many_arguments)]
-    pub fn transposed(
-        input: TensorId,
-        in_dims: &[usize],
-        input_zero: i32,
-        features: usize,
-        geometry: ConvGeometry,
-        output_padding: [usize; 2],
-        weights: Vec<i8>,
-        bias: Vec<i32>,
-    ) -> Result<Self, ModelError> {
-        let c = in_dims.get(1).copied().unwrap_or(0);
-        let g = geometry.groups.max(1);
-        let [kh, kw] = geometry.kernel;
-        let (cg, fg) = (c / g, features / g);
-        let expected = c.checked_mul(fg).and_then(|n| n.checked_mul(kh)?.checked_mul(kw));
-        if expected != Some(weights.len()) {
-            return Err(ModelError::Shape(format!(
-                "conv-transpose weights: {} (expected {c}·{fg}·{kh}·{kw})",
-                weights.len()
-            )));
-        }
-        // [C, F_g, KH, KW] → [F, C_g, KH, KW]
-        let mut w = vec![0i8; weights.len()];
-        for ci in 0..c {
-            for f in 0..fg {
-                for t in 0..kh * kw {
-                    let (grp, cc) = (ci / cg.max(1), ci % cg.max(1));
-                    w[((grp * fg + f) * cg + cc) * kh * kw + t] =
-                        weights[(ci * fg + f) * kh * kw + t];
-                }
-            }
-        }
-        Self::build(input, in_dims, input_zero, features, geometry, Some(output_padding), w, bias)
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    pub(crate) fn build(
-        input: TensorId,
-        in_dims: &[usize],
-        input_zero: i32,
-        features: usize,
-        geometry: ConvGeometry,
-        transposed: Option<[usize; 2]>,
-        weights: Vec<i8>,
-        bias: Vec<i32>,
-    ) -> Result<Self, ModelError> {
+    pub fn new(spec: ConvSpec) -> Result<Self, ModelError> {
+        let ConvSpec {
+            input,
+            in_dims,
+            input_zero,
+            features,
+            geometry,
+            output_padding: transposed,
+            weights,
+            bias,
+        } = spec;
+        let in_dims = in_dims.as_slice();
         let &[n, c, hh, ww] = in_dims else {
             return Err(ModelError::Shape(format!(
                 "conv input must be [N, C, H, W], got {in_dims:?}"
@@ -312,6 +279,42 @@ impl Conv {
             input_zero,
             bias_eff,
         })
+    }
+
+    /// ONNX ConvTranspose, with `spec.weights` in ONNX's [C, F/groups, KH, KW] layout (permuted
+    /// here to the internal one) and `spec.output_padding` [0, 0] when `None`. Output o reads
+    /// input (o + pad − kk·dil)/stride through tap kk when that is an integer in range, and the
+    /// input's zero point otherwise (contributing 0), so the proof is the convolution's with
+    /// another index map.
+    ///
+    /// # Errors
+    /// As [`Conv::new`], or weights of the wrong length.
+    pub fn transposed(spec: ConvSpec) -> Result<Self, ModelError> {
+        let c = spec.in_dims.get(1).copied().unwrap_or(0);
+        let g = spec.geometry.groups.max(1);
+        let [kh, kw] = spec.geometry.kernel;
+        let (cg, fg) = (c / g, spec.features / g);
+        let weights = &spec.weights;
+        let expected = c.checked_mul(fg).and_then(|n| n.checked_mul(kh)?.checked_mul(kw));
+        if expected != Some(weights.len()) {
+            return Err(ModelError::Shape(format!(
+                "conv-transpose weights: {} (expected {c}·{fg}·{kh}·{kw})",
+                weights.len()
+            )));
+        }
+        // [C, F_g, KH, KW] → [F, C_g, KH, KW]
+        let mut w = vec![0i8; weights.len()];
+        for ci in 0..c {
+            for f in 0..fg {
+                for t in 0..kh * kw {
+                    let (grp, cc) = (ci / cg.max(1), ci % cg.max(1));
+                    w[((grp * fg + f) * cg + cc) * kh * kw + t] =
+                        weights[(ci * fg + f) * kh * kw + t];
+                }
+            }
+        }
+        let output_padding = Some(spec.output_padding.unwrap_or([0, 0]));
+        Self::new(ConvSpec { weights: w, output_padding, ..spec })
     }
 
     /// max over filters of |acc|'s worst case over all int8 inputs:
@@ -421,7 +424,7 @@ impl Layer for Conv {
             pads: [self.h.pad_lo, self.w.pad_lo, self.h.pad_hi, self.w.pad_hi],
             groups: self.groups,
         };
-        Some(super::LayerSpec::Conv {
+        Some(super::LayerSpec::Conv(ConvSpec {
             input: self.inputs[0],
             in_dims: self.in_dims.to_vec(),
             input_zero: self.input_zero,
@@ -430,7 +433,7 @@ impl Layer for Conv {
             output_padding: self.h.transposed.then_some([self.h.extra, self.w.extra]),
             weights: self.weights.clone(),
             bias: self.bias.clone(),
-        })
+        }))
     }
 
     fn kind(&self) -> &'static str {

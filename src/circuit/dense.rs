@@ -24,6 +24,20 @@ use crate::poly::{evaluate_matrix_i8, evaluate_padded};
 use crate::sumcheck::EvalClaim;
 use crate::transcript::{ProverTranscript, VerifierTranscript};
 
+/// The parameters of a dense layer: acc = (x − input_zero)·W + bias for the [m, n] int8 tensor
+/// `input` (x), weights W [n, features] (input-major) and bias [features]. [`Dense::new`] takes
+/// it, and the model encoding stores it ([`super::LayerSpec::Dense`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DenseSpec {
+    pub input: TensorId,
+    /// [m, n]
+    pub in_dims: Vec<usize>,
+    pub input_zero: i32,
+    pub weights: Vec<i8>,
+    pub features: usize,
+    pub bias: Vec<i32>,
+}
+
 /// A dense layer on a [m, n] int8 input with weights [n, k] (input-major), bias [k].
 #[derive(Debug, Clone)]
 pub struct Dense {
@@ -48,15 +62,9 @@ impl Dense {
     /// # Errors
     /// A shape mismatch, an inner dimension above the matmul bound, or weights and bias whose
     /// accumulator could leave the i32 range.
-    pub fn new(
-        input: TensorId,
-        input_dims: &[usize],
-        input_zero: i32,
-        weights: Vec<i8>,
-        k: usize,
-        bias: Vec<i32>,
-    ) -> Result<Self, ModelError> {
-        let &[m, n] = input_dims else {
+    pub fn new(spec: DenseSpec) -> Result<Self, ModelError> {
+        let DenseSpec { input, in_dims: input_dims, input_zero, weights, features: k, bias } = spec;
+        let &[m, n] = input_dims.as_slice() else {
             return Err(ModelError::Shape(format!(
                 "a dense layer takes a [batch, features] input, got {input_dims:?}"
             )));
@@ -226,14 +234,14 @@ impl Layer for Dense {
                 bias: self.bias.clone(),
             });
         }
-        Some(super::LayerSpec::Dense {
+        Some(super::LayerSpec::Dense(DenseSpec {
             input: self.inputs[0],
             in_dims: vec![m, n],
             input_zero: self.input_zero,
             weights: self.weights.clone(),
             features: k,
             bias: self.bias.clone(),
-        })
+        }))
     }
 
     fn kind(&self) -> &'static str {

@@ -10,9 +10,9 @@
 //! ```
 
 use super::{
-    checked_entries, ActivationLayer, Concat, Conv, ConvGeometry, Dense, IoQuant, Layer, MaxPool,
-    Model, ModelError, Multiplier, QParams, Requant, Scaled, TensorId, Threshold, Wiring,
-    MAX_ENTRIES, MAX_TABLE_ROWS,
+    checked_entries, ActivationLayer, Concat, Conv, ConvGeometry, ConvSpec, Dense, DenseSpec,
+    IoQuant, Layer, MaxPool, Model, ModelError, Multiplier, QParams, Requant, RequantKind,
+    RequantSpec, Scaled, TensorId, Threshold, Wiring, MAX_ENTRIES, MAX_TABLE_ROWS,
 };
 use crate::codec::{ByteReader as Reader, ByteWriter as Writer, Sink};
 use crate::quant::Activation;
@@ -21,31 +21,10 @@ pub const MAGIC: [u8; 4] = *b"GKRM";
 /// Version 2 added the input/output quantization ([`IoQuant`]).
 pub const VERSION: u16 = 2;
 
-/// The parameters of a requantization (both gadgets).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct RequantSpec {
-    pub kind: &'static str,
-    pub scaled: Vec<Scaled>,
-    pub offset: i128,
-    pub offsets: Vec<i64>,
-    pub k: u32,
-    pub zero: i32,
-    pub lo: i32,
-    pub hi: i32,
-    pub dims: Vec<usize>,
-}
-
 /// What a layer is built from.
 #[derive(Clone, Debug, PartialEq)]
 pub enum LayerSpec {
-    Dense {
-        input: TensorId,
-        in_dims: Vec<usize>,
-        input_zero: i32,
-        weights: Vec<i8>,
-        features: usize,
-        bias: Vec<i32>,
-    },
+    Dense(DenseSpec),
     /// A dense layer whose weights are committed (a model commitment's copy): nothing of W but
     /// its shape; the commitment's root stands for it.
     DenseStripped {
@@ -56,16 +35,7 @@ pub enum LayerSpec {
         bias: Vec<i32>,
     },
     /// Weights in the internal [F, C/groups, KH, KW] layout (also for ConvTranspose).
-    Conv {
-        input: TensorId,
-        in_dims: Vec<usize>,
-        input_zero: i32,
-        features: usize,
-        geometry: ConvGeometry,
-        output_padding: Option<[usize; 2]>,
-        weights: Vec<i8>,
-        bias: Vec<i32>,
-    },
+    Conv(ConvSpec),
     Requant(RequantSpec),
     Threshold(RequantSpec),
     Activation {
@@ -93,15 +63,13 @@ pub enum LayerSpec {
     },
 }
 
-const KINDS: [&str; 3] = ["requant", "add", "avgpool"];
-
 impl LayerSpec {
     /// The input tensors and the dimensions the layer was built for.
     pub fn declared_inputs(&self) -> Vec<(TensorId, Vec<usize>)> {
         match self {
-            LayerSpec::Dense { input, in_dims, .. }
+            LayerSpec::Dense(DenseSpec { input, in_dims, .. })
             | LayerSpec::DenseStripped { input, in_dims, .. }
-            | LayerSpec::Conv { input, in_dims, .. }
+            | LayerSpec::Conv(ConvSpec { input, in_dims, .. })
             | LayerSpec::Wiring { input, in_dims, .. } => vec![(*input, in_dims.clone())],
             LayerSpec::Activation { input, dims, .. } => vec![(*input, dims.clone())],
             LayerSpec::MaxPool { views, dims } => {
@@ -119,9 +87,9 @@ impl LayerSpec {
     /// A short name of the record's kind, for errors.
     pub fn kind(&self) -> &'static str {
         match self {
-            LayerSpec::Dense { .. } => "dense",
+            LayerSpec::Dense(_) => "dense",
             LayerSpec::DenseStripped { .. } => "dense (weights committed)",
-            LayerSpec::Conv { .. } => "conv",
+            LayerSpec::Conv(_) => "conv",
             LayerSpec::Requant(_) => "requant",
             LayerSpec::Threshold(_) => "threshold",
             LayerSpec::Activation { .. } => "activation",
@@ -135,37 +103,13 @@ impl LayerSpec {
     /// Builds the layer through its constructor (which validates everything).
     pub fn build(&self) -> Result<Box<dyn Layer>, ModelError> {
         Ok(match self.clone() {
-            LayerSpec::Dense { input, in_dims, input_zero, weights, features, bias } => {
-                Box::new(Dense::new(input, &in_dims, input_zero, weights, features, bias)?)
-            }
+            LayerSpec::Dense(d) => Box::new(Dense::new(d)?),
             LayerSpec::DenseStripped { input, in_dims, input_zero, features, bias } => {
                 Box::new(Dense::stripped(input, &in_dims, input_zero, features, bias)?)
             }
-            LayerSpec::Conv {
-                input,
-                in_dims,
-                input_zero,
-                features,
-                geometry,
-                output_padding,
-                weights,
-                bias,
-            } => Box::new(Conv::build(
-                input,
-                &in_dims,
-                input_zero,
-                features,
-                geometry,
-                output_padding,
-                weights,
-                bias,
-            )?),
-            LayerSpec::Requant(r) => Box::new(Requant::with_offsets(
-                r.kind, r.scaled, r.offset, r.offsets, r.k, r.zero, r.lo, r.hi, r.dims,
-            )?),
-            LayerSpec::Threshold(r) => Box::new(Threshold::new(
-                r.kind, r.scaled, r.offset, r.offsets, r.k, r.zero, r.lo, r.hi, r.dims,
-            )?),
+            LayerSpec::Conv(c) => Box::new(Conv::new(c)?),
+            LayerSpec::Requant(r) => Box::new(Requant::new(r)?),
+            LayerSpec::Threshold(r) => Box::new(Threshold::new(r)?),
             LayerSpec::Activation { input, dims, function, table } => {
                 Box::new(ActivationLayer::from_table(input, dims, function, table))
             }
@@ -187,7 +131,7 @@ impl LayerSpec {
 
     fn encode<S: Sink>(&self, w: &mut Writer<S>) {
         match self {
-            LayerSpec::Dense { input, in_dims, input_zero, weights, features, bias } => {
+            LayerSpec::Dense(DenseSpec { input, in_dims, input_zero, weights, features, bias }) => {
                 w.u8(0);
                 w.usize(*input);
                 w.usizes(in_dims);
@@ -204,7 +148,7 @@ impl LayerSpec {
                 w.usize(*features);
                 w.i32s(bias);
             }
-            LayerSpec::Conv {
+            LayerSpec::Conv(ConvSpec {
                 input,
                 in_dims,
                 input_zero,
@@ -213,7 +157,7 @@ impl LayerSpec {
                 output_padding,
                 weights,
                 bias,
-            } => {
+            }) => {
                 w.u8(1);
                 w.usize(*input);
                 w.usizes(in_dims);
@@ -230,7 +174,7 @@ impl LayerSpec {
             }
             LayerSpec::Requant(r) | LayerSpec::Threshold(r) => {
                 w.u8(if matches!(self, LayerSpec::Requant(_)) { 2 } else { 3 });
-                w.bytes(r.kind.as_bytes());
+                w.bytes(r.kind.name().as_bytes());
                 w.usize(r.scaled.len());
                 for s in &r.scaled {
                     w.usize(s.tensor);
@@ -291,14 +235,14 @@ impl LayerSpec {
     fn decode(r: &mut Reader<'_>) -> Result<Self, ModelError> {
         let tag = r.u8()?;
         Ok(match tag {
-            0 => LayerSpec::Dense {
+            0 => LayerSpec::Dense(DenseSpec {
                 input: r.usize()?,
                 in_dims: r.dims()?,
                 input_zero: r.i32()?,
                 weights: r.i8s()?,
                 features: r.usize()?,
                 bias: r.i32s()?,
-            },
+            }),
             1 => {
                 let (input, in_dims, input_zero, features) =
                     (r.usize()?, r.dims()?, r.i32()?, r.usize()?);
@@ -313,7 +257,7 @@ impl LayerSpec {
                     &[a, b] => Some([a, b]),
                     _ => return Err(r.error("an output padding pair").into()),
                 };
-                LayerSpec::Conv {
+                LayerSpec::Conv(ConvSpec {
                     input,
                     in_dims,
                     input_zero,
@@ -322,15 +266,12 @@ impl LayerSpec {
                     output_padding,
                     weights: r.i8s()?,
                     bias: r.i32s()?,
-                }
+                })
             }
             2 | 3 => {
                 let name = r.bytes()?;
-                let kind = KINDS
-                    .iter()
-                    .find(|k| k.as_bytes() == name)
-                    .copied()
-                    .ok_or_else(|| r.error("a requantization kind"))?;
+                let kind =
+                    RequantKind::from_name(name).ok_or_else(|| r.error("a requantization kind"))?;
                 let n = r.count(32)?;
                 let mut scaled = Vec::with_capacity(n);
                 for _ in 0..n {

@@ -34,13 +34,13 @@ pub mod zoo;
 
 pub use activation::ActivationLayer;
 pub use concat::Concat;
-pub use conv::{Conv, ConvGeometry};
-pub use dense::Dense;
-pub use encode::{LayerSpec, RequantSpec};
+pub use conv::{Conv, ConvGeometry, ConvSpec};
+pub use dense::{Dense, DenseSpec};
+pub use encode::LayerSpec;
 pub use expr::{Lin, Poly, Var};
 pub use layout::Layout;
 pub use pool::MaxPool;
-pub use requant::{channel_of, Multiplier, Requant, Scaled};
+pub use requant::{channel_of, Multiplier, Requant, RequantKind, RequantSpec, Scaled};
 pub use threshold::Threshold;
 pub use wiring::Wiring;
 

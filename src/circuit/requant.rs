@@ -27,8 +27,95 @@
 )]
 
 use super::expr::{Lin, Poly, Var};
-use super::{put, Layer, LayerWitness, ModelError, RequantSpec, Tensor, TensorId, LIMB_BITS};
+use super::{put, Layer, LayerWitness, ModelError, Tensor, TensorId, LIMB_BITS};
 use crate::quant::MAX_SHIFT;
+
+/// What a requantization computes; its name is the layer's kind in errors and `inspect`, and is
+/// stored in the model encoding.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum RequantKind {
+    /// The rescale of one tensor: an accumulator (dense, conv) or an int8 tensor.
+    Requant,
+    /// The elementwise sum of tensors of different scales.
+    Add,
+    /// Average pooling: a window sum divided by the window's count.
+    AvgPool,
+}
+
+impl RequantKind {
+    pub const ALL: [RequantKind; 3] =
+        [RequantKind::Requant, RequantKind::Add, RequantKind::AvgPool];
+
+    /// The name the layer reports as its kind and the model encoding stores.
+    pub fn name(self) -> &'static str {
+        match self {
+            RequantKind::Requant => "requant",
+            RequantKind::Add => "add",
+            RequantKind::AvgPool => "avgpool",
+        }
+    }
+
+    /// The kind of an encoded name.
+    pub fn from_name(name: &[u8]) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.name().as_bytes() == name)
+    }
+}
+
+impl std::fmt::Display for RequantKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// The parameters of a requantization, for both gadgets ([`Requant`] and
+/// [`super::Threshold`]): y = clamp(round_half_even(P / 2^k) + zero, lo, hi) on tensors of
+/// dimensions `dims`, with P = Σᵢ aᵢ·xᵢ + offset + offsets[j] over the `scaled` inputs.
+/// The constructors take it, and the model encoding stores it field by field.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RequantSpec {
+    pub kind: RequantKind,
+    pub scaled: Vec<Scaled>,
+    /// The constant c added to every element of P.
+    pub offset: i128,
+    /// Per-element constants added to P (empty: none).
+    pub offsets: Vec<i64>,
+    /// The shift: P is divided by 2^k.
+    pub k: u32,
+    /// The output zero point.
+    pub zero: i32,
+    /// The clamp bounds (a fused ReLU is lo = zero).
+    pub lo: i32,
+    pub hi: i32,
+    /// The dimensions of the inputs and of the output.
+    pub dims: Vec<usize>,
+}
+
+impl RequantSpec {
+    /// The requantization of an int32 accumulator (any i32) `acc` with the fixed-point
+    /// multiplier a/2^k: kind [`RequantKind::Requant`], no offsets, and k = 0, zero point 0,
+    /// clamp [−128, 127] until set (`RequantSpec { k, zero, ..RequantSpec::accumulator(…) }`).
+    pub fn accumulator(acc: TensorId, dims: Vec<usize>, multiplier: Multiplier) -> Self {
+        let s = Scaled { tensor: acc, multiplier, bound: 1 << 31 };
+        Self::unshifted(RequantKind::Requant, vec![s], 0, dims)
+    }
+
+    /// The sum of int8 tensors x₁, x₂ given as (tensor, a, zero point): P = a₁(x₁ − z₁) +
+    /// a₂(x₂ − z₂), kind [`RequantKind::Add`]; k = 0, zero point 0, clamp [−128, 127] until set.
+    pub fn add(x1: (TensorId, u32, i32), x2: (TensorId, u32, i32), dims: Vec<usize>) -> Self {
+        let offset = -(x1.1 as i128 * x1.2 as i128) - x2.1 as i128 * x2.2 as i128;
+        let s = |(t, a, _): (TensorId, u32, i32)| Scaled {
+            tensor: t,
+            multiplier: Multiplier::Tensor(a),
+            bound: 128,
+        };
+        Self::unshifted(RequantKind::Add, vec![s(x1), s(x2)], offset, dims)
+    }
+
+    fn unshifted(kind: RequantKind, scaled: Vec<Scaled>, offset: i128, dims: Vec<usize>) -> Self {
+        let offsets = Vec::new();
+        Self { kind, scaled, offset, offsets, k: 0, zero: 0, lo: -128, hi: 127, dims }
+    }
+}
 
 /// A fixed-point numerator a (< 2^31) for a whole tensor, per channel, or per element.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -153,35 +240,10 @@ pub(crate) fn split_limbs(mut v: i128, out: &mut [Vec<i64>], cols: &[usize]) -> 
 impl Requant {
     /// # Errors
     /// Parameters out of range (k > 62, zero point or clamp bounds outside int8, lo > hi, a
-    /// multiplier ≥ 2^31 or of the wrong length) or P_max ≥ 2^94.
-    #[allow(clippy::too_many_arguments)]
-    pub fn new(
-        kind: &'static str,
-        scaled: Vec<Scaled>,
-        offset: i128,
-        k: u32,
-        zero: i32,
-        lo: i32,
-        hi: i32,
-        dims: Vec<usize>,
-    ) -> Result<Self, ModelError> {
-        Self::with_offsets(kind, scaled, offset, Vec::new(), k, zero, lo, hi, dims)
-    }
-
-    /// [`Requant::new`] with per-element constants added to P.
-    #[allow(clippy::too_many_arguments)]
-    pub fn with_offsets(
-        kind: &'static str,
-        scaled: Vec<Scaled>,
-        offset: i128,
-        offsets: Vec<i64>,
-        k: u32,
-        zero: i32,
-        lo: i32,
-        hi: i32,
-        dims: Vec<usize>,
-    ) -> Result<Self, ModelError> {
-        let p_max = check_parameters(&scaled, offset, &offsets, (k, zero, lo, hi), &dims, 1 << 40)?;
+    /// multiplier ≥ 2^31 or of the wrong length, offsets not one per element) or P_max ≥ 2^94.
+    pub fn new(spec: RequantSpec) -> Result<Self, ModelError> {
+        let RequantSpec { ref scaled, offset, ref offsets, k, zero, lo, hi, ref dims, .. } = spec;
+        let p_max = check_parameters(scaled, offset, offsets, (k, zero, lo, hi), dims, 1 << 40)?;
         if p_max >= 1 << 94 {
             return Err(ModelError::Parameter(format!("|P| can reach {p_max} ≥ 2^94")));
         }
@@ -202,48 +264,7 @@ impl Requant {
             .unwrap_or(0);
         let le = limbs_for(e_max);
         let inputs = scaled.iter().map(|s| s.tensor).collect();
-        Ok(Self {
-            p: RequantSpec { kind, scaled, offset, offsets, k, zero, lo, hi, dims },
-            inputs,
-            q_min,
-            top_width,
-            cols: Cols::new(lq, lr, k > 0, le),
-        })
-    }
-
-    /// Requantization of an int32 accumulator (any i32) with a fixed-point multiplier a/2^k.
-    #[allow(clippy::too_many_arguments)]
-    pub fn accumulator(
-        acc: TensorId,
-        dims: Vec<usize>,
-        multiplier: Multiplier,
-        k: u32,
-        zero: i32,
-        lo: i32,
-        hi: i32,
-    ) -> Result<Self, ModelError> {
-        let s = Scaled { tensor: acc, multiplier, bound: 1 << 31 };
-        Self::new("requant", vec![s], 0, k, zero, lo, hi, dims)
-    }
-
-    /// y = clamp(round((a₁(x₁ − z₁) + a₂(x₂ − z₂)) / 2^k) + z, lo, hi) for int8 x₁, x₂.
-    #[allow(clippy::too_many_arguments)]
-    pub fn add(
-        x1: (TensorId, u32, i32),
-        x2: (TensorId, u32, i32),
-        dims: Vec<usize>,
-        k: u32,
-        zero: i32,
-        lo: i32,
-        hi: i32,
-    ) -> Result<Self, ModelError> {
-        let offset = -(x1.1 as i128 * x1.2 as i128) - x2.1 as i128 * x2.2 as i128;
-        let s = |(t, a, _): (TensorId, u32, i32)| Scaled {
-            tensor: t,
-            multiplier: Multiplier::Tensor(a),
-            bound: 128,
-        };
-        Self::new("add", vec![s(x1), s(x2)], offset, k, zero, lo, hi, dims)
+        Ok(Self { p: spec, inputs, q_min, top_width, cols: Cols::new(lq, lr, k > 0, le) })
     }
 
     /// The expression P = Σ aᵢ·xᵢ + c.
@@ -392,7 +413,7 @@ impl Layer for Requant {
     }
 
     fn kind(&self) -> &'static str {
-        self.p.kind
+        self.p.kind.name()
     }
 
     fn inputs(&self) -> &[TensorId] {

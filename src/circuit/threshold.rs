@@ -31,9 +31,7 @@ use super::expr::{Lin, Poly, Var};
 use super::requant::{
     channel_of, check_parameters, limbs_for, p_coefficients, p_poly, p_value, split_limbs,
 };
-use super::{
-    put, Layer, LayerWitness, ModelError, Multiplier, Scaled, TableLookup, Tensor, TensorId,
-};
+use super::{put, Layer, LayerWitness, ModelError, Multiplier, TableLookup, Tensor, TensorId};
 use super::{RequantSpec, LIMB_BITS, MAX_TABLE_ROWS};
 use crate::quant::div_pow2_round_half_even;
 
@@ -77,23 +75,12 @@ pub struct Threshold {
 }
 
 impl Threshold {
-    /// Same parameters as [`super::Requant::with_offsets`].
+    /// The layer of `spec` with steps cut into pieces of at most 2^16 values (when the table
+    /// stays small); the same parameters as [`super::Requant::new`].
     ///
     /// # Errors
     /// Parameters out of range, |V| that could reach 2^100, or more limbs than supported.
-    #[allow(clippy::too_many_arguments)]
-    pub fn new(
-        kind: &'static str,
-        scaled: Vec<Scaled>,
-        offset: i128,
-        offsets: Vec<i64>,
-        k: u32,
-        zero: i32,
-        lo: i32,
-        hi: i32,
-        dims: Vec<usize>,
-    ) -> Result<Self, ModelError> {
-        let spec = RequantSpec { kind, scaled, offset, offsets, k, zero, lo, hi, dims };
+    pub fn new(spec: RequantSpec) -> Result<Self, ModelError> {
         Self::with_piece_bits(spec, LIMB_BITS)
     }
 
@@ -328,7 +315,7 @@ impl Layer for Threshold {
     }
 
     fn kind(&self) -> &'static str {
-        self.p.kind
+        self.p.kind.name()
     }
 
     fn inputs(&self) -> &[TensorId] {

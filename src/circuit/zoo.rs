@@ -6,8 +6,9 @@
 )]
 
 use super::{
-    ActivationLayer, Conv, ConvGeometry, Dense, Layer, MaxPool, Model, ModelError, Multiplier,
-    Requant, Scaled, Tensor, TensorId, Threshold, Wiring,
+    ActivationLayer, Conv, ConvGeometry, ConvSpec, Dense, DenseSpec, Layer, MaxPool, Model,
+    ModelError, Multiplier, Requant, RequantKind, RequantSpec, Scaled, Tensor, TensorId, Threshold,
+    Wiring,
 };
 use crate::quant::{Activation, FixedPoint};
 use rand::{Rng, SeedableRng};
@@ -34,6 +35,18 @@ pub fn common_shift(ms: &[f64]) -> Result<(Vec<u32>, u32), ModelError> {
         })
         .collect::<Result<_, _>>()?;
     Ok((a, k))
+}
+
+/// The requantization that follows a dense or conv layer in [`Builder::dense`] and
+/// [`Builder::conv`].
+#[derive(Clone, Copy, Debug)]
+pub struct Rescale<'a> {
+    /// The float rescale s_x·s_w/s_y: one per tensor, or one per output channel.
+    pub m: &'a [f64],
+    /// The output zero point.
+    pub zero: i32,
+    /// ReLU fused: the clamp's lower bound is the zero point.
+    pub relu: bool,
 }
 
 /// Builds a model layer by layer, tracking tensor ids and dimensions.
@@ -72,43 +85,20 @@ impl Builder {
         self.layers.len()
     }
 
-    /// dense + requantization (ReLU fused when `relu`), with the float rescale `m` per channel.
-    #[allow(clippy::too_many_arguments)]
-    pub fn dense(
-        &mut self,
-        x: TensorId,
-        zero_in: i32,
-        weights: Vec<i8>,
-        k_out: usize,
-        bias: Vec<i32>,
-        m: &[f64],
-        zero_out: i32,
-        relu: bool,
-    ) -> Result<TensorId, ModelError> {
-        let dense = Dense::new(x, &self.dims(x), zero_in, weights, k_out, bias)?;
+    /// dense + requantization (`out`).
+    pub fn dense(&mut self, spec: DenseSpec, out: Rescale<'_>) -> Result<TensorId, ModelError> {
+        let dense = Dense::new(spec)?;
         let (dims, bound) = (dense.output_dims().to_vec(), dense.acc_bound());
         let acc = self.push(dense);
-        self.requant(acc, dims, bound, m, zero_out, relu)
+        self.requant(acc, dims, bound, out)
     }
 
-    /// conv + requantization (ReLU fused when `relu`), float rescale `m` per tensor or channel.
-    #[allow(clippy::too_many_arguments)]
-    pub fn conv(
-        &mut self,
-        x: TensorId,
-        zero_in: i32,
-        features: usize,
-        geometry: ConvGeometry,
-        weights: Vec<i8>,
-        bias: Vec<i32>,
-        m: &[f64],
-        zero_out: i32,
-        relu: bool,
-    ) -> Result<TensorId, ModelError> {
-        let conv = Conv::new(x, &self.dims(x), zero_in, features, geometry, weights, bias)?;
+    /// conv + requantization (`out`, per tensor or per channel).
+    pub fn conv(&mut self, spec: ConvSpec, out: Rescale<'_>) -> Result<TensorId, ModelError> {
+        let conv = Conv::new(spec)?;
         let (dims, bound) = (conv.output_dims().to_vec(), conv.acc_bound());
         let acc = self.push(conv);
-        self.requant(acc, dims, bound, m, zero_out, relu)
+        self.requant(acc, dims, bound, out)
     }
 
     /// Requantization of an accumulator whose every value (for every int8 input) lies within
@@ -118,43 +108,31 @@ impl Builder {
         acc: TensorId,
         dims: Vec<usize>,
         bound: i128,
-        m: &[f64],
-        zero_out: i32,
-        relu: bool,
+        out: Rescale<'_>,
     ) -> Result<TensorId, ModelError> {
-        let (a, k) = common_shift(m)?;
-        let mult = if a.len() == 1 { Multiplier::Tensor(a[0]) } else { Multiplier::Channel(a) };
-        let lo = if relu { zero_out } else { -128 };
-        let scaled = Scaled { tensor: acc, multiplier: mult, bound };
-        self.requant_layer("requant", vec![scaled], 0, Vec::new(), k, (zero_out, lo, 127), dims)
+        let (a, k) = common_shift(out.m)?;
+        let multiplier =
+            if a.len() == 1 { Multiplier::Tensor(a[0]) } else { Multiplier::Channel(a) };
+        let scaled = Scaled { tensor: acc, multiplier, bound };
+        let lo = if out.relu { out.zero } else { -128 };
+        self.requant_layer(RequantSpec {
+            kind: RequantKind::Requant,
+            scaled: vec![scaled],
+            offset: 0,
+            offsets: Vec::new(),
+            k,
+            zero: out.zero,
+            lo,
+            hi: 127,
+            dims,
+        })
     }
 
     /// A threshold requantization, or the arithmetic gadget when asked for or when the
     /// threshold table would exceed [`MAX_THRESHOLD_ROWS`] (per-channel over many channels).
-    #[allow(clippy::too_many_arguments)]
-    pub fn requant_layer(
-        &mut self,
-        kind: &'static str,
-        scaled: Vec<Scaled>,
-        offset: i128,
-        offsets: Vec<i64>,
-        k: u32,
-        (zero, lo, hi): (i32, i32, i32),
-        dims: Vec<usize>,
-    ) -> Result<TensorId, ModelError> {
+    pub fn requant_layer(&mut self, spec: RequantSpec) -> Result<TensorId, ModelError> {
         if !self.arithmetic {
-            let t = Threshold::new(
-                kind,
-                scaled.clone(),
-                offset,
-                offsets.clone(),
-                k,
-                zero,
-                lo,
-                hi,
-                dims.clone(),
-            );
-            match t {
+            match Threshold::new(spec.clone()) {
                 Ok(t) if t.table_lookup().is_some_and(|tl| tl.rows.len() <= MAX_THRESHOLD_ROWS) => {
                     return Ok(self.push(t));
                 }
@@ -162,7 +140,7 @@ impl Builder {
                 Err(e) => return Err(e),
             }
         }
-        Ok(self.push(Requant::with_offsets(kind, scaled, offset, offsets, k, zero, lo, hi, dims)?))
+        Ok(self.push(Requant::new(spec)?))
     }
 
     /// Max pooling: a one-hot depthwise convolution per window tap (padding −128), then
@@ -183,7 +161,16 @@ impl Builder {
             for f in 0..c {
                 w[f * kh * kw + tap] = 1;
             }
-            let view = Conv::new(x, &dims, -128, c, geo, w, vec![-128; c])?;
+            let view = Conv::new(ConvSpec {
+                input: x,
+                in_dims: dims.clone(),
+                input_zero: -128,
+                features: c,
+                geometry: geo,
+                output_padding: None,
+                weights: w,
+                bias: vec![-128; c],
+            })?;
             out = view.output_dims().to_vec();
             views.push(self.push(view));
         }
@@ -193,7 +180,6 @@ impl Builder {
     /// Average pooling of an int8 tensor (scale s_in, zero z_in) to (s_out, z_out): the window sum
     /// by an all-ones depthwise convolution, then a requantization dividing by the in-bounds count
     /// (or the window size with `count_include_pad`).
-    #[allow(clippy::too_many_arguments)]
     pub fn avg_pool(
         &mut self,
         x: TensorId,
@@ -207,7 +193,16 @@ impl Builder {
             *dims.get(1).ok_or_else(|| ModelError::Shape("average pooling needs NCHW".into()))?;
         let [kh, kw] = geometry.kernel;
         let geo = ConvGeometry { groups: c, ..geometry };
-        let sum = Conv::new(x, &dims, 0, c, geo, vec![1; c * kh * kw], vec![0; c])?;
+        let sum = Conv::new(ConvSpec {
+            input: x,
+            in_dims: dims,
+            input_zero: 0,
+            features: c,
+            geometry: geo,
+            output_padding: None,
+            weights: vec![1; c * kh * kw],
+            bias: vec![0; c],
+        })?;
         let axes = sum.axes();
         let out = sum.output_dims().to_vec();
         let s = self.push(sum);
@@ -235,20 +230,31 @@ impl Builder {
         if let (Some(&a0), Some(&o0)) = (per_elem.first(), offsets.first()) {
             if per_elem.iter().all(|&m| m == a0) && offsets.iter().all(|&o| o == o0) {
                 let scaled = Scaled { tensor: s, multiplier: Multiplier::Tensor(a0), bound };
-                let clamp = (z_out, -128, 127);
-                return self.requant_layer(
-                    "avgpool",
-                    vec![scaled],
-                    o0.into(),
-                    vec![],
+                return self.requant_layer(RequantSpec {
+                    kind: RequantKind::AvgPool,
+                    scaled: vec![scaled],
+                    offset: o0.into(),
+                    offsets: vec![],
                     k,
-                    clamp,
-                    out,
-                );
+                    zero: z_out,
+                    lo: -128,
+                    hi: 127,
+                    dims: out,
+                });
             }
         }
         let scaled = Scaled { tensor: s, multiplier: Multiplier::Element(per_elem), bound };
-        self.requant_layer("avgpool", vec![scaled], 0, offsets, k, (z_out, -128, 127), out)
+        self.requant_layer(RequantSpec {
+            kind: RequantKind::AvgPool,
+            scaled: vec![scaled],
+            offset: 0,
+            offsets,
+            k,
+            zero: z_out,
+            lo: -128,
+            hi: 127,
+            dims: out,
+        })
     }
 
     /// Global average pooling: the average over each whole H × W plane ([N, C, 1, 1]).
@@ -315,7 +321,15 @@ pub fn mlp(name: &str, widths: &[usize], batch: usize, seed: u64) -> Result<Mode
         let m = 127.0 / (3.0 * (n as f64).sqrt() * 73.0 * 73.0);
         let last = i + 2 == widths.len();
         let zero_out = if last { 0 } else { -128 };
-        x = b.dense(x, zero, weights, k, bias, &[m], zero_out, !last)?;
+        let spec = DenseSpec {
+            input: x,
+            in_dims: b.dims(x),
+            input_zero: zero,
+            weights,
+            features: k,
+            bias,
+        };
+        x = b.dense(spec, Rescale { m: &[m], zero: zero_out, relu: !last })?;
         zero = zero_out;
     }
     b.finish(name)
@@ -344,8 +358,17 @@ pub fn lenet5() -> Model {
             let taps = c_in * 25;
             let w = random_i8(&mut rng, c_out * taps, 127);
             let bias = (0..c_out).map(|_| rng.gen_range(-3000..=3000)).collect();
-            let geo = ConvGeometry::square(5, 1, pad);
-            x = b.conv(x, z, c_out, geo, w, bias, &[rescale(taps, 73.0)], -128, true)?;
+            let spec = ConvSpec {
+                input: x,
+                in_dims: b.dims(x),
+                input_zero: z,
+                features: c_out,
+                geometry: ConvGeometry::square(5, 1, pad),
+                output_padding: None,
+                weights: w,
+                bias,
+            };
+            x = b.conv(spec, Rescale { m: &[rescale(taps, 73.0)], zero: -128, relu: true })?;
             z = -128;
             s = 0.05;
             x = b.avg_pool(x, (s, z), (s, z), ConvGeometry::square(2, 2, 0), false)?;
@@ -356,7 +379,15 @@ pub fn lenet5() -> Model {
             let w = random_i8(&mut rng, n * k, 127);
             let bias = (0..k).map(|_| rng.gen_range(-3000..=3000)).collect();
             let zero_out = if last { 0 } else { -128 };
-            x = b.dense(x, z, w, k, bias, &[rescale(n, 73.0)], zero_out, !last)?;
+            let spec = DenseSpec {
+                input: x,
+                in_dims: b.dims(x),
+                input_zero: z,
+                weights: w,
+                features: k,
+                bias,
+            };
+            x = b.dense(spec, Rescale { m: &[rescale(n, 73.0)], zero: zero_out, relu: !last })?;
             z = zero_out;
         }
         b.finish("lenet5")
@@ -379,17 +410,17 @@ pub fn cnn_cifar() -> Model {
             let taps = c_in * 9;
             let w = random_i8(&mut rng, c_out * taps, 127);
             let bias = (0..c_out).map(|_| rng.gen_range(-3000..=3000)).collect();
-            x = b.conv(
-                x,
-                z,
-                c_out,
-                ConvGeometry::square(3, 1, 1),
-                w,
+            let spec = ConvSpec {
+                input: x,
+                in_dims: b.dims(x),
+                input_zero: z,
+                features: c_out,
+                geometry: ConvGeometry::square(3, 1, 1),
+                output_padding: None,
+                weights: w,
                 bias,
-                &[rescale(taps, 73.0)],
-                -128,
-                true,
-            )?;
+            };
+            x = b.conv(spec, Rescale { m: &[rescale(taps, 73.0)], zero: -128, relu: true })?;
             z = -128;
             if i % 2 == 1 {
                 x = b.max_pool(x, ConvGeometry::square(2, 2, 0))?;
@@ -400,7 +431,15 @@ pub fn cnn_cifar() -> Model {
             let w = random_i8(&mut rng, n * k, 127);
             let bias = (0..k).map(|_| rng.gen_range(-3000..=3000)).collect();
             let zero_out = if last { 0 } else { -128 };
-            x = b.dense(x, z, w, k, bias, &[rescale(n, 73.0)], zero_out, !last)?;
+            let spec = DenseSpec {
+                input: x,
+                in_dims: b.dims(x),
+                input_zero: z,
+                weights: w,
+                features: k,
+                bias,
+            };
+            x = b.dense(spec, Rescale { m: &[rescale(n, 73.0)], zero: zero_out, relu: !last })?;
             z = zero_out;
         }
         b.finish("cnn-cifar")
@@ -452,26 +491,9 @@ pub fn add(
 ) -> Result<(TensorId, f64, i32), ModelError> {
     let s_out = s1 + s2;
     let (a, k) = common_shift(&[s1 / s_out, s2 / s_out])?;
-    let dims = b.dims(x1);
-    if b.arithmetic {
-        let layer = Requant::add((x1, a[0], z1), (x2, a[1], z2), dims, k, 0, -128, 127)?;
-        return Ok((b.push(layer), s_out, 0));
-    }
-    let offset = -(a[0] as i128 * z1 as i128) - a[1] as i128 * z2 as i128;
-    let s =
-        |t: TensorId, a: u32| Scaled { tensor: t, multiplier: Multiplier::Tensor(a), bound: 128 };
-    let layer = Threshold::new(
-        "add",
-        vec![s(x1, a[0]), s(x2, a[1])],
-        offset,
-        Vec::new(),
-        k,
-        0,
-        -128,
-        127,
-        dims,
-    )?;
-    Ok((b.push(layer), s_out, 0))
+    let spec = RequantSpec { k, ..RequantSpec::add((x1, a[0], z1), (x2, a[1], z2), b.dims(x1)) };
+    let id = if b.arithmetic { b.push(Requant::new(spec)?) } else { b.push(Threshold::new(spec)?) };
+    Ok((id, s_out, 0))
 }
 
 /// mlp-act: [2, 48] → dense 48→32 → every activation on the hidden tensor → a chain of adds of
@@ -486,7 +508,15 @@ pub fn mlp_act() -> Model {
         let w = random_i8(&mut rng, 48 * 32, 127);
         let bias = (0..32).map(|_| rng.gen_range(-2000..=2000)).collect();
         let m = 127.0 / (3.0 * 48f64.sqrt() * 73.0 * 73.0);
-        let h = b.dense(0, 0, w, 32, bias, &[m], 0, false)?;
+        let spec = DenseSpec {
+            input: 0,
+            in_dims: b.dims(0),
+            input_zero: 0,
+            weights: w,
+            features: 32,
+            bias,
+        };
+        let h = b.dense(spec, Rescale { m: &[m], zero: 0, relu: false })?;
         let s_h = 6.0 / 128.0;
         let mut branches = Vec::new();
         for f in all_activations() {
@@ -499,7 +529,15 @@ pub fn mlp_act() -> Model {
         let w = random_i8(&mut rng, 32 * 10, 127);
         let bias = (0..10).map(|_| rng.gen_range(-2000..=2000)).collect();
         let m = 127.0 / (3.0 * 32f64.sqrt() * 73.0 * 73.0);
-        b.dense(acc.0, acc.2, w, 10, bias, &[m], 0, false)?;
+        let spec = DenseSpec {
+            input: acc.0,
+            in_dims: b.dims(acc.0),
+            input_zero: acc.2,
+            weights: w,
+            features: 10,
+            bias,
+        };
+        b.dense(spec, Rescale { m: &[m], zero: 0, relu: false })?;
         b.finish("mlp-act")
     };
     build().unwrap_or_else(|e| unreachable!("mlp-act: {e}"))
@@ -528,7 +566,9 @@ pub fn random_model(seed: u64) -> Result<Model, ModelError> {
             (0..k).map(|_| 2f64.powf(exp + rng.gen_range(-2.0..0.0))).collect()
         };
         let zero_out = rng.gen_range(-128..=127);
-        x = b.dense(x, z, weights, k, bias, &ms, zero_out, rng.gen_bool(0.5))?;
+        let spec =
+            DenseSpec { input: x, in_dims: b.dims(x), input_zero: z, weights, features: k, bias };
+        x = b.dense(spec, Rescale { m: &ms, zero: zero_out, relu: rng.gen_bool(0.5) })?;
         z = zero_out;
         n = k;
         s = 0.01 + rng.gen_range(0.0..0.05);
@@ -537,15 +577,8 @@ pub fn random_model(seed: u64) -> Result<Model, ModelError> {
             let acc = x - 1;
             let (a2, k2) = common_shift(&[ms[0] * 0.5])?;
             let z2 = rng.gen_range(-128..=127);
-            let second = Requant::accumulator(
-                acc,
-                b.dims(acc),
-                Multiplier::Tensor(a2[0]),
-                k2,
-                z2,
-                -128,
-                127,
-            )?;
+            let spec = RequantSpec::accumulator(acc, b.dims(acc), Multiplier::Tensor(a2[0]));
+            let second = Requant::new(RequantSpec { k: k2, zero: z2, ..spec })?;
             let y2 = b.push(second);
             (x, s, z) = add(&mut b, (x, s, z), (y2, s * 0.7, z2))?;
         }

@@ -2,6 +2,7 @@
 //! per-channel constants, Quantize/DequantizeLinear.
 
 use super::*;
+use crate::circuit::{ConvSpec, DenseSpec, RequantKind, RequantSpec};
 
 impl Lower<'_> {
     /// An int8 tensor for a consumer: a pending value is requantized at `target_params(name)`.
@@ -84,38 +85,31 @@ impl Lower<'_> {
                     .collect::<Result<_, _>>()?;
                 let (acc, bound) = match lin.conv {
                     None => {
-                        let d = Dense::new(
-                            lin.x,
-                            &lin.in_dims,
-                            lin.zero,
-                            lin.weights,
-                            lin.features,
+                        let d = Dense::new(DenseSpec {
+                            input: lin.x,
+                            in_dims: lin.in_dims,
+                            input_zero: lin.zero,
+                            weights: lin.weights,
+                            features: lin.features,
                             bias,
-                        )?;
+                        })?;
                         let bound = d.acc_bound();
                         (self.b.push(d), bound)
                     }
-                    Some((geo, output_padding)) => {
+                    Some((geometry, output_padding)) => {
+                        let spec = ConvSpec {
+                            input: lin.x,
+                            in_dims: lin.in_dims,
+                            input_zero: lin.zero,
+                            features: lin.features,
+                            geometry,
+                            output_padding,
+                            weights: lin.weights,
+                            bias,
+                        };
                         let conv = match output_padding {
-                            None => Conv::new(
-                                lin.x,
-                                &lin.in_dims,
-                                lin.zero,
-                                lin.features,
-                                geo,
-                                lin.weights,
-                                bias,
-                            )?,
-                            Some(op) => Conv::transposed(
-                                lin.x,
-                                &lin.in_dims,
-                                lin.zero,
-                                lin.features,
-                                geo,
-                                op,
-                                lin.weights,
-                                bias,
-                            )?,
+                            None => Conv::new(spec)?,
+                            Some(_) => Conv::transposed(spec)?,
                         };
                         let bound = conv.acc_bound();
                         (self.b.push(conv), bound)
@@ -131,15 +125,17 @@ impl Lower<'_> {
                 let multiplier =
                     if a.len() == 1 { Multiplier::Tensor(a[0]) } else { Multiplier::Channel(a) };
                 let scaled = Scaled { tensor: acc, multiplier, bound };
-                Ok(self.b.requant_layer(
-                    "requant",
-                    vec![scaled],
-                    0,
-                    Vec::new(),
+                Ok(self.b.requant_layer(RequantSpec {
+                    kind: RequantKind::Requant,
+                    scaled: vec![scaled],
+                    offset: 0,
+                    offsets: Vec::new(),
                     k,
-                    (out.zero, lo, hi),
+                    zero: out.zero,
+                    lo,
+                    hi,
                     dims,
-                )?)
+                })?)
             }
             Src::Sum(terms) => {
                 // multiplier of term i on channel j: mult[j]·sᵢ/s_out
@@ -182,8 +178,19 @@ impl Lower<'_> {
                     .collect();
                 // a lone tensor with no constant keeps the cheap input mode
                 let offsets = if offsets.iter().all(|&o| o == 0) { Vec::new() } else { offsets };
-                let kind = if terms.len() > 1 { "add" } else { "requant" };
-                Ok(self.b.requant_layer(kind, scaled, 0, offsets, k, (out.zero, lo, hi), p.dims)?)
+                let kind = if terms.len() > 1 { RequantKind::Add } else { RequantKind::Requant };
+                let (offset, zero, dims) = (0, out.zero, p.dims);
+                Ok(self.b.requant_layer(RequantSpec {
+                    kind,
+                    scaled,
+                    offset,
+                    offsets,
+                    k,
+                    zero,
+                    lo,
+                    hi,
+                    dims,
+                })?)
             }
         }
     }
