@@ -243,14 +243,15 @@ pub(super) fn lower(
         .fold((f64::MAX, f64::MIN), |(a, b), &x| (a.min(x as f64), b.max(x as f64)));
     ranges.insert(g.input.clone(), (lo, hi));
     let reference = FloatReference::new(proto, input_dims, &g.output, &[])?;
+    let patterns = patterns::find_patterns(g);
     let mut l = Lower {
         g,
         b: Builder::new(input_dims.to_vec()),
         values: HashMap::new(),
         ranges,
         shapes,
-        fused: HashMap::new(),
-        skipped: HashSet::new(),
+        fused: patterns.fused,
+        skipped: patterns.skipped,
         names: Vec::new(),
         integer: integer_tensors(g),
         notes: Vec::new(),
@@ -266,7 +267,6 @@ pub(super) fn lower(
             options.input_range.1
         ),
     });
-    l.find_patterns()?;
     // the input: at the parameters of the QuantizeLinear that reads it, else calibrated
     let input_q = l.target_params(&g.input)?;
     l.values.insert(g.input.clone(), Value::Int { id: 0, dims: input_dims.to_vec(), q: input_q });

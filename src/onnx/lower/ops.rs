@@ -1,5 +1,6 @@
 //! Activation tables, pooling, wiring (reshape, transpose), Pad, Concat and Add.
 
+use super::linear::geometry;
 use super::*;
 
 impl Lower<'_> {
@@ -58,7 +59,7 @@ impl Lower<'_> {
                 if kh < 1 || kw < 1 {
                     return Err(node_error(n, format!("kernel_shape {k:?}")));
                 }
-                let geo = self.geometry(n, [kh as usize, kw as usize], 1)?;
+                let geo = geometry(n, [kh as usize, kw as usize], 1)?;
                 if n.op == "MaxPool" {
                     if n.outputs.iter().skip(1).any(|o| !o.is_empty()) {
                         return Err(unsupported(n, "MaxPool's indices output"));
