@@ -1,6 +1,7 @@
 //! Dense and convolution layers (float, QOperator and integer ops): weights quantized per output
 //! feature or taken as int8, biases as real offsets, geometry from the attributes.
 
+use super::accepts::TWO_COMPUTED;
 use super::pending::dequantize;
 use super::*;
 
@@ -82,6 +83,10 @@ impl Lower<'_> {
                 };
                 Ok((q.data.iter().map(|&w| w as i8).collect(), per_feature))
             }
+            Value::Const(c) => Err(unsupported(
+                n,
+                format!("weights of type {:?} without a DequantizeLinear", c.dtype),
+            )),
             _ => Err(unsupported(n, "weights that are not constants")),
         }
     }
@@ -215,7 +220,7 @@ impl Lower<'_> {
         let wdims = match &wv {
             Value::Const(c) => c.dims.clone(),
             Value::QConst { q, .. } => q.dims.clone(),
-            _ => return Err(unsupported(n, "a product of two computed tensors")),
+            _ => return Err(unsupported(n, TWO_COMPUTED)),
         };
         let trans_b = n.op == "Gemm" && n.int("transB")?.unwrap_or(0) != 0;
         let &[r, c] = wdims.as_slice() else {
