@@ -1,6 +1,6 @@
 //! `gkrnet inspect MODEL|PROOF`: a model's layers (shapes, quantization parameters, and for an
-//! ONNX file which ops gkrnet supports), or a proof file's version, model digest and sizes by
-//! part.
+//! ONNX file whether gkrnet lowers each node, and why not, from the importer's op registry), or
+//! a proof file's version, model digest and sizes by part.
 
 use super::compile::hex;
 use super::{Global, Outcome};
@@ -223,16 +223,17 @@ pub fn run(args: Args, _g: &Global) -> Result<Outcome> {
     // an ONNX file: its ops, then the integer model if it imports
     let proto = onnx::read_proto(&args.file)?;
     let graph = onnx::Graph::from_proto(&proto)?;
-    let ops: Vec<(String, String, bool)> = graph
-        .nodes
-        .iter()
-        .map(|n| (n.name.clone(), n.op.clone(), onnx::is_supported(&n.op, &n.domain)))
-        .collect();
+    let ops = onnx::support(&graph)?;
     let imported = onnx::import(&args.file, &ImportOptions::default());
     if args.json {
         let nodes: Vec<_> = ops
             .iter()
-            .map(|(n, o, s)| serde_json::json!({"node": n, "op": o, "supported": s}))
+            .map(|s| {
+                serde_json::json!({
+                    "node": s.node, "op": s.op, "supported": s.verdict.is_ok(),
+                    "reason": s.verdict.as_ref().err(),
+                })
+            })
             .collect();
         let (model, error) = match &imported {
             Ok(i) => (Some(model_json(&i.model)), None),
@@ -247,8 +248,12 @@ pub fn run(args: Args, _g: &Global) -> Result<Outcome> {
             "ONNX graph: input {:?} {:?}, output {:?}",
             graph.input, graph.input_dims, graph.output
         );
-        for (n, o, s) in &ops {
-            println!("  {o:<20} {n:<32} {}", if *s { "supported" } else { "NOT SUPPORTED" });
+        for s in &ops {
+            let verdict = match &s.verdict {
+                Ok(()) => "supported".to_string(),
+                Err(reason) => format!("NOT SUPPORTED: {reason}"),
+            };
+            println!("  {:<20} {:<32} {verdict}", s.op, s.node);
         }
         match &imported {
             Ok(i) => {

@@ -6,9 +6,11 @@
 //! * [`reference`] runs the model in tract (typed, decluttered, optimized) for the float
 //!   reference output and, with every intermediate tensor marked as an output, for calibration
 //!   ranges and concrete shapes.
-//! * [`lower`] maps every node to circuit layers with an exhaustive match; any other op is an
-//!   error naming the op type and the node. How float graphs are quantized is written in
-//!   `paper-notes/quantization.md`.
+//! * [`lower`] maps every node to circuit layers through one op registry (op, lowering, and a
+//!   check of the node's attributes and operand kinds); an op it does not list, or a node its
+//!   check rejects, is an error naming the op type, the node and the reason. [`support`] asks
+//!   the same registry per node (what `gkrnet inspect` prints). How float graphs are quantized
+//!   is written in `paper-notes/quantization.md`.
 //!
 //! The result carries the integer model (with its input and output quantization), the names of
 //! the ONNX tensors it materializes as int8 (for layer-by-layer comparisons) and the notes the
@@ -25,6 +27,7 @@ pub mod reference;
 
 use crate::circuit::{Model, ModelError, QParams, Tensor, TensorId};
 pub use graph::Graph;
+pub use lower::{support, supported_ops, NodeSupport};
 pub use reference::FloatReference;
 use std::path::Path;
 use thiserror::Error;
@@ -99,12 +102,6 @@ pub struct Imported {
     pub notes: Vec<String>,
     /// tract's float inference of the source model.
     pub reference: FloatReference,
-}
-
-/// Whether gkrnet lowers op `op` of `domain` (some only inside patterns: Erf in Gelu,
-/// HardSigmoid in HardSwish).
-pub fn is_supported(op: &str, domain: &str) -> bool {
-    (domain.is_empty() || domain == "ai.onnx") && lower::SUPPORTED.contains(&op)
 }
 
 /// The largest ONNX file read: protobuf's 2 GiB message limit.

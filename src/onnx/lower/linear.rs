@@ -1,6 +1,7 @@
 //! Dense and convolution layers (float, QOperator and integer ops): weights quantized per output
 //! feature or taken as int8, biases as real offsets, geometry from the attributes.
 
+use super::accepts::TWO_COMPUTED;
 use super::pending::dequantize;
 use super::*;
 
@@ -82,6 +83,10 @@ impl Lower<'_> {
                 };
                 Ok((q.data.iter().map(|&w| w as i8).collect(), per_feature))
             }
+            Value::Const(c) => Err(unsupported(
+                n,
+                format!("weights of type {:?} without a DequantizeLinear", c.dtype),
+            )),
             _ => Err(unsupported(n, "weights that are not constants")),
         }
     }
@@ -215,7 +220,7 @@ impl Lower<'_> {
         let wdims = match &wv {
             Value::Const(c) => c.dims.clone(),
             Value::QConst { q, .. } => q.dims.clone(),
-            _ => return Err(unsupported(n, "a product of two computed tensors")),
+            _ => return Err(unsupported(n, TWO_COMPUTED)),
         };
         let trans_b = n.op == "Gemm" && n.int("transB")?.unwrap_or(0) != 0;
         let &[r, c] = wdims.as_slice() else {
@@ -273,55 +278,6 @@ impl Lower<'_> {
         Ok(QParams { scale, zero: self.quantize_params_zero(n, z)? })
     }
 
-    pub(super) fn geometry(
-        &self,
-        n: &Node,
-        kernel: [usize; 2],
-        groups: usize,
-    ) -> Result<ConvGeometry, ImportError> {
-        if n.string("auto_pad")?.is_some_and(|a| a != "NOTSET") {
-            return Err(unsupported(n, "auto_pad (explicit pads only)"));
-        }
-        if n.int("ceil_mode")?.unwrap_or(0) != 0 {
-            return Err(unsupported(n, "ceil_mode = 1"));
-        }
-        let two = |name: &str, default: usize| -> Result<[usize; 2], ImportError> {
-            match n.ints(name)? {
-                None => Ok([default; 2]),
-                Some(v) if v.len() == 2 && v.iter().all(|&x| x >= 1) => {
-                    Ok([v[0] as usize, v[1] as usize])
-                }
-                Some(v) => {
-                    Err(unsupported(n, format!("{name} {v:?} (two positive values: 2-D only)")))
-                }
-            }
-        };
-        let pads = match n.ints("pads")? {
-            None => [0; 4],
-            Some(v) if v.len() == 4 && v.iter().all(|&x| x >= 0) => {
-                [v[0] as usize, v[1] as usize, v[2] as usize, v[3] as usize]
-            }
-            Some(v) => {
-                return Err(unsupported(n, format!("pads {v:?} (four non-negative values)")))
-            }
-        };
-        if let Some(k) = n.ints("kernel_shape")? {
-            if k.len() != 2 || [k[0] as usize, k[1] as usize] != kernel {
-                return Err(node_error(
-                    n,
-                    format!("kernel_shape {k:?} against the weights' {kernel:?}"),
-                ));
-            }
-        }
-        Ok(ConvGeometry {
-            kernel,
-            stride: two("strides", 1)?,
-            dilation: two("dilations", 1)?,
-            pads,
-            groups,
-        })
-    }
-
     /// Conv, ConvTranspose, QLinearConv, ConvInteger on NCHW.
     pub(super) fn conv(&mut self, n: &Node) -> Result<(), ImportError> {
         let w_i = if n.op == "QLinearConv" { 3 } else { 1 };
@@ -358,7 +314,7 @@ impl Lower<'_> {
             return Err(unsupported(n, format!("weights of shape {wdims:?} (2-D kernels only)")));
         };
         let groups = n.int("group")?.unwrap_or(1).max(1) as usize;
-        let mut geo = self.geometry(n, [kh, kw], groups)?;
+        let mut geo = geometry(n, [kh, kw], groups)?;
         for (p, e) in geo.pads.iter_mut().zip(extra) {
             *p += e;
         }
@@ -446,6 +402,52 @@ impl Lower<'_> {
         };
         self.finish_linear(n, lin, mult, offset, folded, requant_to)
     }
+}
+
+/// The geometry of a convolution or pooling node from its attributes (explicit pads, 2-D), for
+/// a kernel of `kernel` taps; the registry's check reads the same rules.
+pub(super) fn geometry(
+    n: &Node,
+    kernel: [usize; 2],
+    groups: usize,
+) -> Result<ConvGeometry, ImportError> {
+    if n.string("auto_pad")?.is_some_and(|a| a != "NOTSET") {
+        return Err(unsupported(n, "auto_pad (explicit pads only)"));
+    }
+    if n.int("ceil_mode")?.unwrap_or(0) != 0 {
+        return Err(unsupported(n, "ceil_mode = 1"));
+    }
+    let two = |name: &str, default: usize| -> Result<[usize; 2], ImportError> {
+        match n.ints(name)? {
+            None => Ok([default; 2]),
+            Some(v) if v.len() == 2 && v.iter().all(|&x| x >= 1) => {
+                Ok([v[0] as usize, v[1] as usize])
+            }
+            Some(v) => Err(unsupported(n, format!("{name} {v:?} (two positive values: 2-D only)"))),
+        }
+    };
+    let pads = match n.ints("pads")? {
+        None => [0; 4],
+        Some(v) if v.len() == 4 && v.iter().all(|&x| x >= 0) => {
+            [v[0] as usize, v[1] as usize, v[2] as usize, v[3] as usize]
+        }
+        Some(v) => return Err(unsupported(n, format!("pads {v:?} (four non-negative values)"))),
+    };
+    if let Some(k) = n.ints("kernel_shape")? {
+        if k.len() != 2 || [k[0] as usize, k[1] as usize] != kernel {
+            return Err(node_error(
+                n,
+                format!("kernel_shape {k:?} against the weights' {kernel:?}"),
+            ));
+        }
+    }
+    Ok(ConvGeometry {
+        kernel,
+        stride: two("strides", 1)?,
+        dilation: two("dilations", 1)?,
+        pads,
+        groups,
+    })
 }
 
 /// Input-channel group of channel c for ConvTranspose weights [C, F/g, …].

@@ -10,10 +10,12 @@
 //! the graph output), at the parameters of the next QuantizeLinear when the graph names them
 //! (through ops that commute with quantization), else at its calibrated range.
 //!
-//! This file holds the values, the driver ([`lower`]) and the dispatch on op types; the lowering
-//! of each kind of op lives in [`patterns`] (fused patterns, BatchNorm folding), [`pending`]
-//! (affine forms and requantization), [`linear`] (dense and convolutions) and [`ops`]
-//! (activations, pooling, wiring, Pad, Concat, Add).
+//! This file holds the values and the driver ([`lower`]). Which ops are lowered, by which
+//! function, and what each needs of its node is one table, [`registry`] (its checks live in
+//! [`accepts`]); the lowering of each kind of op lives in [`patterns`] (fused patterns, BatchNorm
+//! folding), [`pending`] (affine forms, requantization, Identity/Cast, Relu/Clip, Mul/Div,
+//! BatchNormalization), [`linear`] (dense and convolutions) and [`ops`] (activations, pooling,
+//! wiring, Pad, Concat, Add, Softmax).
 
 use super::graph::{Const, Dtype, Graph, Node};
 use super::reference::{FloatReference, Named};
@@ -27,10 +29,14 @@ use crate::circuit::{
 use crate::quant::Activation;
 use std::collections::{HashMap, HashSet};
 
+mod accepts;
 mod linear;
 mod ops;
 mod patterns;
 mod pending;
+mod registry;
+
+pub use registry::{support, supported_ops, NodeSupport};
 
 /// A linear layer not yet built (its bias can still absorb per-channel constants).
 #[derive(Clone, Debug)]
@@ -127,52 +133,6 @@ fn node_error(n: &Node, reason: impl Into<String>) -> ImportError {
     ImportError::Node { op: n.op.clone(), node: n.name.clone(), reason: reason.into() }
 }
 
-const ONNX_DOMAINS: [&str; 2] = ["", "ai.onnx"];
-
-/// The op types [`Lower::node`] lowers (Erf and HardSigmoid only inside their patterns). Checked
-/// before tract sees the graph, so an op tract does not know is still named by gkrnet.
-pub(super) const SUPPORTED: [&str; 39] = [
-    "Concat",
-    "Identity",
-    "Dropout",
-    "QuantizeLinear",
-    "DequantizeLinear",
-    "Cast",
-    "MatMul",
-    "Gemm",
-    "QLinearMatMul",
-    "MatMulInteger",
-    "Conv",
-    "ConvTranspose",
-    "QLinearConv",
-    "ConvInteger",
-    "BatchNormalization",
-    "Add",
-    "Sub",
-    "Mul",
-    "Div",
-    "Relu",
-    "Clip",
-    "Sigmoid",
-    "Tanh",
-    "HardSwish",
-    "Gelu",
-    "LeakyRelu",
-    "Elu",
-    "MaxPool",
-    "AveragePool",
-    "GlobalAveragePool",
-    "Flatten",
-    "Reshape",
-    "Squeeze",
-    "Unsqueeze",
-    "Transpose",
-    "Pad",
-    "Softmax",
-    "Erf",
-    "HardSigmoid",
-];
-
 /// Calibrated int8 parameters of a real range (ONNX/onnxruntime MinMax, asymmetric): the range is
 /// widened to contain 0, scale = (hi − lo)/255, zero = round(−128 − lo/scale).
 pub fn minmax_params(lo: f64, hi: f64) -> QParams {
@@ -196,17 +156,16 @@ pub(super) fn lower(
     } else {
         GraphKind::Float
     };
+    // before tract sees the graph: every op registered (so an op tract does not know is still
+    // named by gkrnet), then every node passing its op's check
     for n in &g.nodes {
-        if !ONNX_DOMAINS.contains(&n.domain.as_str()) {
-            return Err(unsupported(
-                n,
-                format!("domain {:?} (only the default ONNX domain)", n.domain),
-            ));
-        }
-        if !SUPPORTED.contains(&n.op.as_str()) {
-            return Err(unsupported(n, format!("{} has no gkrnet lowering", n.op)));
-        }
+        registry::lookup(n).map_err(|reason| unsupported(n, reason))?;
     }
+    let cx = registry::Context::new(g);
+    for (i, n) in g.nodes.iter().enumerate() {
+        cx.check(i, n).map_err(|reason| unsupported(n, reason))?;
+    }
+    let patterns = cx.patterns;
     // calibration: every tensor a node produces, on the calibration inputs, through tract
     let mut wanted: Vec<String> = vec![g.input.clone()];
     for n in &g.nodes {
@@ -249,8 +208,8 @@ pub(super) fn lower(
         values: HashMap::new(),
         ranges,
         shapes,
-        fused: HashMap::new(),
-        skipped: HashSet::new(),
+        fused: patterns.fused,
+        skipped: patterns.skipped,
         names: Vec::new(),
         integer: integer_tensors(g),
         notes: Vec::new(),
@@ -266,7 +225,6 @@ pub(super) fn lower(
             options.input_range.1
         ),
     });
-    l.find_patterns()?;
     // the input: at the parameters of the QuantizeLinear that reads it, else calibrated
     let input_q = l.target_params(&g.input)?;
     l.values.insert(g.input.clone(), Value::Int { id: 0, dims: input_dims.to_vec(), q: input_q });
@@ -402,132 +360,8 @@ impl Lower<'_> {
                 }
             }
         }
-        match n.op.as_str() {
-            "Identity" | "Dropout" => {
-                let v = self.input(n, 0)?;
-                self.set(n, v)
-            }
-            "QuantizeLinear" => self.quantize(n),
-            "DequantizeLinear" => self.dequantize(n),
-            "Cast" => {
-                let v = self.input(n, 0)?;
-                match v {
-                    Value::Pending(_) | Value::Int { .. } => self.set(n, v),
-                    _ => Err(unsupported(n, "a Cast of a constant")),
-                }
-            }
-            "MatMul" | "Gemm" | "QLinearMatMul" | "MatMulInteger" => self.dense(n),
-            "Conv" | "ConvTranspose" | "QLinearConv" | "ConvInteger" => self.conv(n),
-            "BatchNormalization" => {
-                let v = self.input(n, 0)?;
-                let mut p = self.pending(n, v)?;
-                let eps = n.float("epsilon")?.unwrap_or(1e-5);
-                let [g, b, m, var] = [1, 2, 3, 4].map(|k| self.constant(n, k));
-                let (g, b, m, var) = (g?, b?, m?, var?);
-                let c = channels(&p.dims);
-                if [&g, &b, &m, &var].iter().any(|t| t.len() != c) {
-                    return Err(node_error(n, "parameters not one per channel"));
-                }
-                let scale: Vec<f64> =
-                    (0..c).map(|j| g.data[j] / (var.data[j] + eps).sqrt()).collect();
-                let shift: Vec<f64> = (0..c).map(|j| b.data[j] - m.data[j] * scale[j]).collect();
-                self.affine(n, &mut p, &scale, &shift)?;
-                self.set(n, Value::Pending(p))
-            }
-            "Add" | "Sub" => self.add(n),
-            "Mul" | "Div" => {
-                let (a, b) = (self.input(n, 0)?, self.input(n, 1)?);
-                let (t, c) = match (&a, &b) {
-                    (Value::Const(_) | Value::QConst { .. }, _) if n.op == "Mul" => {
-                        (b.clone(), a.clone())
-                    }
-                    (_, Value::Const(_) | Value::QConst { .. }) => (a.clone(), b.clone()),
-                    _ => return Err(unsupported(
-                        n,
-                        "a product of two computed tensors (only the Gelu and HardSwish patterns)",
-                    )),
-                };
-                let mut p = self.pending(n, t)?;
-                let c = self
-                    .per_channel(n, &c, &p.dims)?
-                    .ok_or_else(|| unsupported(n, "a non-constant factor"))?;
-                let c: Vec<f64> =
-                    if n.op == "Div" { c.iter().map(|v| 1.0 / v).collect() } else { c };
-                let zero = vec![0.0; c.len()];
-                self.affine(n, &mut p, &c, &zero)?;
-                self.set(n, Value::Pending(p))
-            }
-            "Relu" => {
-                let v = self.input(n, 0)?;
-                let mut p = self.pending(n, v)?;
-                p.lo = p.lo.max(0.0);
-                p.hi = p.hi.max(p.lo);
-                self.set(n, Value::Pending(p))
-            }
-            "Clip" => {
-                let v = self.input(n, 0)?;
-                let mut p = self.pending(n, v)?;
-                let (lo, hi) = if self.g.opset < 11 {
-                    (
-                        n.float("min")?.unwrap_or(f64::NEG_INFINITY),
-                        n.float("max")?.unwrap_or(f64::INFINITY),
-                    )
-                } else {
-                    let lo =
-                        if n.input(1).is_some() { self.scalar(n, 1)? } else { f64::NEG_INFINITY };
-                    let hi = if n.input(2).is_some() { self.scalar(n, 2)? } else { f64::INFINITY };
-                    (lo, hi)
-                };
-                p.lo = p.lo.max(lo);
-                p.hi = p.hi.min(hi);
-                if p.lo > p.hi {
-                    return Err(node_error(n, format!("min {lo} above max {hi}")));
-                }
-                self.set(n, Value::Pending(p))
-            }
-            "Sigmoid" => self.activation(n, Activation::Sigmoid),
-            "Tanh" => self.activation(n, Activation::Tanh),
-            "HardSwish" => self.activation(n, Activation::HardSwish),
-            "Gelu" => {
-                if n.string("approximate")?.is_some_and(|a| a != "none") {
-                    return Err(unsupported(n, "the tanh approximation of Gelu"));
-                }
-                self.activation(n, Activation::Gelu)
-            }
-            "LeakyRelu" => {
-                let alpha = n.float("alpha")?.unwrap_or(0.01);
-                self.activation(n, Activation::LeakyRelu { alpha })
-            }
-            "Elu" => {
-                let alpha = n.float("alpha")?.unwrap_or(1.0);
-                self.activation(n, Activation::Elu { alpha })
-            }
-            "MaxPool" | "AveragePool" | "GlobalAveragePool" => self.pool(n),
-            "Flatten" | "Reshape" | "Squeeze" | "Unsqueeze" | "Transpose" => self.wiring(n),
-            "Pad" => self.pad(n),
-            "Softmax" => {
-                let out = n.outputs.first().map(String::as_str);
-                if out != Some(self.g.output.as_str()) {
-                    return Err(unsupported(n, "a Softmax that is not the last op"));
-                }
-                if n.int("axis")?.is_some_and(|a| a != -1 && a != 1) {
-                    return Err(unsupported(n, "a Softmax over an axis other than the last"));
-                }
-                let x = n.input(0).ok_or_else(|| node_error(n, "missing input"))?;
-                self.softmax = Some(x.to_string());
-                self.notes.push(format!(
-                    "the final Softmax (node {:?}) is left outside the proof: the proof covers its input, and the softmax is applied to the dequantized output",
-                    n.name
-                ));
-                Ok(())
-            }
-            "Concat" => self.concat(n),
-            "Erf" => Err(unsupported(n, "Erf outside the Gelu pattern x·½·(1 + erf(x/√2))")),
-            "HardSigmoid" => {
-                Err(unsupported(n, "HardSigmoid outside the HardSwish pattern x·HardSigmoid(x)"))
-            }
-            other => Err(unsupported(n, format!("{other} has no gkrnet lowering"))),
-        }
+        let entry = registry::lookup(n).map_err(|reason| unsupported(n, reason))?;
+        (entry.lower)(self, n)
     }
 
     /// Sets an int8 output after checking its dimensions against tract's.

@@ -1,5 +1,7 @@
-//! Activation tables, pooling, wiring (reshape, transpose), Pad, Concat and Add.
+//! Activation tables, pooling, wiring (reshape, transpose), Pad, Concat, Add and the final
+//! Softmax.
 
+use super::linear::geometry;
 use super::*;
 
 impl Lower<'_> {
@@ -35,6 +37,42 @@ impl Lower<'_> {
         self.set(n, Value::Int { id, dims, q: q_out })
     }
 
+    /// Gelu (the exact, erf form).
+    pub(super) fn gelu(&mut self, n: &Node) -> Result<(), ImportError> {
+        if n.string("approximate")?.is_some_and(|a| a != "none") {
+            return Err(unsupported(n, "the tanh approximation of Gelu"));
+        }
+        self.activation(n, Activation::Gelu)
+    }
+
+    pub(super) fn leaky_relu(&mut self, n: &Node) -> Result<(), ImportError> {
+        let alpha = n.float("alpha")?.unwrap_or(0.01);
+        self.activation(n, Activation::LeakyRelu { alpha })
+    }
+
+    pub(super) fn elu(&mut self, n: &Node) -> Result<(), ImportError> {
+        let alpha = n.float("alpha")?.unwrap_or(1.0);
+        self.activation(n, Activation::Elu { alpha })
+    }
+
+    /// The final Softmax: left outside the proof, which ends on its input.
+    pub(super) fn softmax(&mut self, n: &Node) -> Result<(), ImportError> {
+        let out = n.outputs.first().map(String::as_str);
+        if out != Some(self.g.output.as_str()) {
+            return Err(unsupported(n, "a Softmax that is not the last op"));
+        }
+        if n.int("axis")?.is_some_and(|a| a != -1 && a != 1) {
+            return Err(unsupported(n, "a Softmax over an axis other than the last"));
+        }
+        let x = n.input(0).ok_or_else(|| node_error(n, "missing input"))?;
+        self.softmax = Some(x.to_string());
+        self.notes.push(format!(
+            "the final Softmax (node {:?}) is left outside the proof: the proof covers its input, and the softmax is applied to the dequantized output",
+            n.name
+        ));
+        Ok(())
+    }
+
     pub(super) fn pool(&mut self, n: &Node) -> Result<(), ImportError> {
         let (x, dims, q) = self.int(n, 0)?;
         if dims.len() != 4 {
@@ -58,7 +96,7 @@ impl Lower<'_> {
                 if kh < 1 || kw < 1 {
                     return Err(node_error(n, format!("kernel_shape {k:?}")));
                 }
-                let geo = self.geometry(n, [kh as usize, kw as usize], 1)?;
+                let geo = geometry(n, [kh as usize, kw as usize], 1)?;
                 if n.op == "MaxPool" {
                     if n.outputs.iter().skip(1).any(|o| !o.is_empty()) {
                         return Err(unsupported(n, "MaxPool's indices output"));

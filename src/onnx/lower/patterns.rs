@@ -3,118 +3,131 @@
 
 use super::*;
 
-impl Lower<'_> {
-    /// Finds Gelu (Erf), HardSwish (HardSigmoid·x) and foldable BatchNormalization patterns.
-    pub(super) fn find_patterns(&mut self) -> Result<(), ImportError> {
-        let g = self.g;
-        let index = |name: &str| g.nodes.iter().position(|n| n.outputs.iter().any(|o| o == name));
-        let sole = |name: &str| -> Option<usize> {
-            let c: Vec<usize> = g
-                .nodes
-                .iter()
-                .enumerate()
-                .filter(|(_, n)| n.inputs.iter().any(|i| i == name))
-                .map(|(i, _)| i)
-                .collect();
-            (c.len() == 1).then(|| c[0])
-        };
-        let const_is = |name: &str, v: f64, tol: f64| {
-            g.consts.get(name).and_then(Const::scalar).is_some_and(|c| (c - v).abs() < tol)
-        };
-        let other = |n: &Node, name: &str| -> Option<String> {
-            match &n.inputs[..] {
-                [a, b] if a == name => Some(b.clone()),
-                [a, b] if b == name => Some(a.clone()),
-                _ => None,
-            }
-        };
-        for (ei, e) in g.nodes.iter().enumerate() {
-            match e.op.as_str() {
-                "Erf" => {
-                    // Div(x, √2) | Mul(x, 1/√2) → Erf → Add 1 → Mul x → Mul ½ (or Mul(½x, ·))
-                    let Some(u) = e.input(0) else { continue };
-                    let Some(pi) = index(u) else { continue };
-                    let p = &g.nodes[pi];
-                    let x = match p.op.as_str() {
-                        "Div" if p.input(1).is_some_and(|c| const_is(c, 2f64.sqrt(), 1e-3)) => {
-                            p.inputs[0].clone()
-                        }
-                        "Mul" => match other(p, &p.inputs[0]) {
-                            Some(c) if const_is(&c, 0.5f64.sqrt(), 1e-3) => p.inputs[0].clone(),
-                            _ => continue,
-                        },
+/// The nodes a pattern fuses, found from the graph alone (the registry's support check and the
+/// lowering both read them).
+#[derive(Clone, Debug, Default)]
+pub(super) struct Patterns {
+    /// The node that finishes a pattern, and the fused op it emits.
+    pub(super) fused: HashMap<usize, Fused>,
+    /// Nodes inside a pattern (lowered by the node that finishes it).
+    pub(super) skipped: HashSet<usize>,
+}
+
+/// Finds Gelu (Erf), HardSwish (HardSigmoid·x) and foldable BatchNormalization patterns. A
+/// node whose attributes do not parse is no pattern (its own op then says why it is not lowered).
+pub(super) fn find_patterns(g: &Graph) -> Patterns {
+    let mut found = Patterns::default();
+    let index = |name: &str| g.nodes.iter().position(|n| n.outputs.iter().any(|o| o == name));
+    let sole = |name: &str| -> Option<usize> {
+        let c: Vec<usize> = g
+            .nodes
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| n.inputs.iter().any(|i| i == name))
+            .map(|(i, _)| i)
+            .collect();
+        (c.len() == 1).then(|| c[0])
+    };
+    let const_is = |name: &str, v: f64, tol: f64| {
+        g.consts.get(name).and_then(Const::scalar).is_some_and(|c| (c - v).abs() < tol)
+    };
+    let other = |n: &Node, name: &str| -> Option<String> {
+        match &n.inputs[..] {
+            [a, b] if a == name => Some(b.clone()),
+            [a, b] if b == name => Some(a.clone()),
+            _ => None,
+        }
+    };
+    for (ei, e) in g.nodes.iter().enumerate() {
+        match e.op.as_str() {
+            "Erf" => {
+                // Div(x, √2) | Mul(x, 1/√2) → Erf → Add 1 → Mul x → Mul ½ (or Mul(½x, ·))
+                let Some(u) = e.input(0) else { continue };
+                let Some(pi) = index(u) else { continue };
+                let p = &g.nodes[pi];
+                let x = match p.op.as_str() {
+                    "Div" if p.input(1).is_some_and(|c| const_is(c, 2f64.sqrt(), 1e-3)) => {
+                        p.inputs[0].clone()
+                    }
+                    "Mul" => match other(p, &p.inputs[0]) {
+                        Some(c) if const_is(&c, 0.5f64.sqrt(), 1e-3) => p.inputs[0].clone(),
                         _ => continue,
-                    };
-                    let Some(ai) = sole(&e.outputs[0]) else { continue };
-                    let a = &g.nodes[ai];
-                    if a.op != "Add"
-                        || !other(a, &e.outputs[0]).is_some_and(|c| const_is(&c, 1.0, 1e-6))
+                    },
+                    _ => continue,
+                };
+                let Some(ai) = sole(&e.outputs[0]) else { continue };
+                let a = &g.nodes[ai];
+                if a.op != "Add"
+                    || !other(a, &e.outputs[0]).is_some_and(|c| const_is(&c, 1.0, 1e-6))
+                {
+                    continue;
+                }
+                let Some(mi) = sole(&a.outputs[0]) else { continue };
+                let m = &g.nodes[mi];
+                if m.op != "Mul" {
+                    continue;
+                }
+                let Some(with) = other(m, &a.outputs[0]) else { continue };
+                let (last, half) = if with == x {
+                    let Some(hi) = sole(&m.outputs[0]) else { continue };
+                    let h = &g.nodes[hi];
+                    if h.op != "Mul"
+                        || !other(h, &m.outputs[0]).is_some_and(|c| const_is(&c, 0.5, 1e-6))
                     {
                         continue;
                     }
-                    let Some(mi) = sole(&a.outputs[0]) else { continue };
-                    let m = &g.nodes[mi];
-                    if m.op != "Mul" {
+                    (hi, None)
+                } else {
+                    // Mul(x, ½) computed first
+                    let Some(hi) = index(&with) else { continue };
+                    let h = &g.nodes[hi];
+                    if h.op != "Mul" || other(h, &x).is_none_or(|c| !const_is(&c, 0.5, 1e-6)) {
                         continue;
                     }
-                    let Some(with) = other(m, &a.outputs[0]) else { continue };
-                    let (last, half) = if with == x {
-                        let Some(hi) = sole(&m.outputs[0]) else { continue };
-                        let h = &g.nodes[hi];
-                        if h.op != "Mul"
-                            || !other(h, &m.outputs[0]).is_some_and(|c| const_is(&c, 0.5, 1e-6))
-                        {
-                            continue;
-                        }
-                        (hi, None)
-                    } else {
-                        // Mul(x, ½) computed first
-                        let Some(hi) = index(&with) else { continue };
-                        let h = &g.nodes[hi];
-                        if h.op != "Mul" || other(h, &x).is_none_or(|c| !const_is(&c, 0.5, 1e-6)) {
-                            continue;
-                        }
-                        (mi, Some(hi))
-                    };
-                    let mut parts = vec![pi, ei, ai, mi];
-                    parts.extend(half);
-                    parts.retain(|&i| i != last);
-                    self.skipped.extend(parts);
-                    self.fused.insert(last, Fused::Gelu { x });
-                }
-                "HardSigmoid" => {
-                    let (alpha, beta) =
-                        (e.float("alpha")?.unwrap_or(0.2), e.float("beta")?.unwrap_or(0.5));
-                    if (alpha - 1.0 / 6.0).abs() > 1e-6 || (beta - 0.5).abs() > 1e-6 {
-                        continue;
-                    }
-                    let Some(x) = e.input(0) else { continue };
-                    let Some(mi) = sole(&e.outputs[0]) else { continue };
-                    let m = &g.nodes[mi];
-                    if m.op == "Mul" && other(m, &e.outputs[0]).as_deref() == Some(x) {
-                        self.skipped.insert(ei);
-                        self.fused.insert(mi, Fused::HardSwish { x: x.to_string() });
-                    }
-                }
-                "BatchNormalization" => {
-                    let Some(x) = e.input(0) else { continue };
-                    let Some(pi) = index(x) else { continue };
-                    let p = &g.nodes[pi];
-                    let folds = matches!(p.op.as_str(), "Conv" | "ConvTranspose" | "Gemm")
-                        && sole(x) == Some(ei)
-                        && p.input(1)
-                            .is_some_and(|w| g.consts.get(w).is_some_and(|c| c.dtype.is_float()))
-                        && (1..5).all(|i| e.input(i).is_some_and(|c| g.consts.contains_key(c)));
-                    if folds {
-                        self.fused.insert(ei, Fused::BatchNorm);
-                    }
-                }
-                _ => {}
+                    (mi, Some(hi))
+                };
+                let mut parts = vec![pi, ei, ai, mi];
+                parts.extend(half);
+                parts.retain(|&i| i != last);
+                found.skipped.extend(parts);
+                found.fused.insert(last, Fused::Gelu { x });
             }
+            "HardSigmoid" => {
+                let (Ok(alpha), Ok(beta)) = (e.float("alpha"), e.float("beta")) else {
+                    continue;
+                };
+                let (alpha, beta) = (alpha.unwrap_or(0.2), beta.unwrap_or(0.5));
+                if (alpha - 1.0 / 6.0).abs() > 1e-6 || (beta - 0.5).abs() > 1e-6 {
+                    continue;
+                }
+                let Some(x) = e.input(0) else { continue };
+                let Some(mi) = sole(&e.outputs[0]) else { continue };
+                let m = &g.nodes[mi];
+                if m.op == "Mul" && other(m, &e.outputs[0]).as_deref() == Some(x) {
+                    found.skipped.insert(ei);
+                    found.fused.insert(mi, Fused::HardSwish { x: x.to_string() });
+                }
+            }
+            "BatchNormalization" => {
+                let Some(x) = e.input(0) else { continue };
+                let Some(pi) = index(x) else { continue };
+                let p = &g.nodes[pi];
+                let folds = matches!(p.op.as_str(), "Conv" | "ConvTranspose" | "Gemm")
+                    && sole(x) == Some(ei)
+                    && p.input(1)
+                        .is_some_and(|w| g.consts.get(w).is_some_and(|c| c.dtype.is_float()))
+                    && (1..5).all(|i| e.input(i).is_some_and(|c| g.consts.contains_key(c)));
+                if folds {
+                    found.fused.insert(ei, Fused::BatchNorm);
+                }
+            }
+            _ => {}
         }
-        Ok(())
     }
+    found
+}
 
+impl Lower<'_> {
     /// The BatchNormalization folded after node `n`'s output: per-channel (scale, shift).
     pub(super) fn folded_batchnorm(
         &self,

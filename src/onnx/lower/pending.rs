@@ -1,6 +1,8 @@
 //! Pending affine forms and their requantization: int8 tensors for consumers that need them,
-//! per-channel constants, Quantize/DequantizeLinear.
+//! per-channel constants, Quantize/DequantizeLinear, and the ops that only change a form
+//! (Identity, Cast, BatchNormalization, Mul/Div by constants, Relu, Clip).
 
+use super::accepts::TWO_COMPUTED_PRODUCT;
 use super::*;
 use crate::circuit::{ConvSpec, DenseSpec, RequantKind, RequantSpec};
 
@@ -286,6 +288,87 @@ impl Lower<'_> {
         p.mult = mult;
         p.offset = offset;
         Ok(())
+    }
+
+    /// Identity, Dropout: the input's value, unchanged.
+    pub(super) fn identity(&mut self, n: &Node) -> Result<(), ImportError> {
+        let v = self.input(n, 0)?;
+        self.set(n, v)
+    }
+
+    /// Cast: the circuit's integers keep their values (an int8 or pending tensor only).
+    pub(super) fn cast(&mut self, n: &Node) -> Result<(), ImportError> {
+        let v = self.input(n, 0)?;
+        match v {
+            Value::Pending(_) | Value::Int { .. } => self.set(n, v),
+            _ => Err(unsupported(n, "a Cast of a constant")),
+        }
+    }
+
+    /// BatchNormalization (not folded into the layer before it): a per-channel affine map.
+    pub(super) fn batch_norm(&mut self, n: &Node) -> Result<(), ImportError> {
+        let v = self.input(n, 0)?;
+        let mut p = self.pending(n, v)?;
+        let eps = n.float("epsilon")?.unwrap_or(1e-5);
+        let [g, b, m, var] = [1, 2, 3, 4].map(|k| self.constant(n, k));
+        let (g, b, m, var) = (g?, b?, m?, var?);
+        let c = channels(&p.dims);
+        if [&g, &b, &m, &var].iter().any(|t| t.len() != c) {
+            return Err(node_error(n, "parameters not one per channel"));
+        }
+        let scale: Vec<f64> = (0..c).map(|j| g.data[j] / (var.data[j] + eps).sqrt()).collect();
+        let shift: Vec<f64> = (0..c).map(|j| b.data[j] - m.data[j] * scale[j]).collect();
+        self.affine(n, &mut p, &scale, &shift)?;
+        self.set(n, Value::Pending(p))
+    }
+
+    /// Mul, Div by a constant (scalar or per channel): a scale of the pending form.
+    pub(super) fn mul_div(&mut self, n: &Node) -> Result<(), ImportError> {
+        let (a, b) = (self.input(n, 0)?, self.input(n, 1)?);
+        let (t, c) = match (&a, &b) {
+            (Value::Const(_) | Value::QConst { .. }, _) if n.op == "Mul" => (b.clone(), a.clone()),
+            (_, Value::Const(_) | Value::QConst { .. }) => (a.clone(), b.clone()),
+            (Value::Const(_) | Value::QConst { .. }, _) => {
+                return Err(unsupported(n, "a division by a computed tensor"))
+            }
+            _ => return Err(unsupported(n, TWO_COMPUTED_PRODUCT)),
+        };
+        let mut p = self.pending(n, t)?;
+        let c = self
+            .per_channel(n, &c, &p.dims)?
+            .ok_or_else(|| unsupported(n, "a non-constant factor"))?;
+        let c: Vec<f64> = if n.op == "Div" { c.iter().map(|v| 1.0 / v).collect() } else { c };
+        let zero = vec![0.0; c.len()];
+        self.affine(n, &mut p, &c, &zero)?;
+        self.set(n, Value::Pending(p))
+    }
+
+    /// Relu: the clamp's lower end rises to 0.
+    pub(super) fn relu(&mut self, n: &Node) -> Result<(), ImportError> {
+        let v = self.input(n, 0)?;
+        let mut p = self.pending(n, v)?;
+        p.lo = p.lo.max(0.0);
+        p.hi = p.hi.max(p.lo);
+        self.set(n, Value::Pending(p))
+    }
+
+    /// Clip: the clamp narrows to [min, max] (attributes before opset 11, inputs after).
+    pub(super) fn clip(&mut self, n: &Node) -> Result<(), ImportError> {
+        let v = self.input(n, 0)?;
+        let mut p = self.pending(n, v)?;
+        let (lo, hi) = if self.g.opset < 11 {
+            (n.float("min")?.unwrap_or(f64::NEG_INFINITY), n.float("max")?.unwrap_or(f64::INFINITY))
+        } else {
+            let lo = if n.input(1).is_some() { self.scalar(n, 1)? } else { f64::NEG_INFINITY };
+            let hi = if n.input(2).is_some() { self.scalar(n, 2)? } else { f64::INFINITY };
+            (lo, hi)
+        };
+        p.lo = p.lo.max(lo);
+        p.hi = p.hi.min(hi);
+        if p.lo > p.hi {
+            return Err(node_error(n, format!("min {lo} above max {hi}")));
+        }
+        self.set(n, Value::Pending(p))
     }
 
     pub(super) fn quantize(&mut self, n: &Node) -> Result<(), ImportError> {

@@ -1,0 +1,406 @@
+//! The one table of ONNX ops gkrnet lowers (tract's `OnnxOpRegister`, as in tract
+//! `onnx/src/ops/quant.rs`: `reg.insert("QuantizeLinear", quantize_linear)`).
+//!
+//! Each [`OpEntry`] names an op (and its domain), the lowering that turns one node into circuit
+//! layers, and `accepts`: the check of that node's attributes and operand kinds made before
+//! anything runs (see [`super::accepts`]). The import's dispatch, its pre-check and `gkrnet
+//! inspect` all read [`REGISTRY`], so the ops listed and the ops lowered cannot disagree. Adding
+//! an op is one lowering function and one line here.
+//!
+//! Operand kinds come from the graph alone ([`Context`]): a constant (initializer or Constant
+//! node, also through Identity/Dropout), a dequantized integer constant (quantized weights), or
+//! a tensor computed from the model input with its rank when the graph fixes it.
+
+use super::accepts;
+use super::patterns::{find_patterns, Patterns};
+use super::{unsupported, Const, Graph, ImportError, Lower, Node};
+use crate::quant::Activation;
+use std::collections::HashMap;
+
+/// Lowers one node (its inputs already lowered) into circuit layers and values.
+pub(super) type LowerFn = fn(&mut Lower<'_>, &Node) -> Result<(), ImportError>;
+
+/// `Err(reason)` when gkrnet cannot lower this node: an attribute or an operand kind (constant or
+/// computed, a constant's dtype or shape, a known rank) it does not support.
+pub(super) type AcceptsFn = fn(&Node, &Context<'_>) -> Result<(), String>;
+
+/// One supported op.
+#[derive(Clone, Copy)]
+pub(super) struct OpEntry {
+    pub(super) op: &'static str,
+    /// [`ONNX`]: the default domain (written "" or "ai.onnx" in files).
+    pub(super) domain: &'static str,
+    pub(super) lower: LowerFn,
+    pub(super) accepts: AcceptsFn,
+}
+
+impl std::fmt::Debug for OpEntry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "OpEntry({:?}, {:?})", self.domain, self.op)
+    }
+}
+
+/// The default ONNX domain.
+pub(super) const ONNX: &str = "";
+
+const fn onnx(op: &'static str, lower: LowerFn, accepts: AcceptsFn) -> OpEntry {
+    OpEntry { op, domain: ONNX, lower, accepts }
+}
+
+/// Every op gkrnet lowers. Erf and HardSigmoid are lowered only inside their patterns (Gelu,
+/// HardSwish); their entries say so.
+pub(super) const REGISTRY: &[OpEntry] = &[
+    onnx("Identity", |l, n| l.identity(n), accepts::any),
+    onnx("Dropout", |l, n| l.identity(n), accepts::any),
+    onnx("QuantizeLinear", |l, n| l.quantize(n), accepts::quantize_linear),
+    onnx("DequantizeLinear", |l, n| l.dequantize(n), accepts::dequantize_linear),
+    onnx("Cast", |l, n| l.cast(n), accepts::cast),
+    onnx("MatMul", |l, n| l.dense(n), accepts::dense),
+    onnx("Gemm", |l, n| l.dense(n), accepts::dense),
+    onnx("QLinearMatMul", |l, n| l.dense(n), accepts::dense),
+    onnx("MatMulInteger", |l, n| l.dense(n), accepts::dense),
+    onnx("Conv", |l, n| l.conv(n), accepts::conv),
+    onnx("ConvTranspose", |l, n| l.conv(n), accepts::conv),
+    onnx("QLinearConv", |l, n| l.conv(n), accepts::conv),
+    onnx("ConvInteger", |l, n| l.conv(n), accepts::conv),
+    onnx("BatchNormalization", |l, n| l.batch_norm(n), accepts::batch_norm),
+    onnx("Add", |l, n| l.add(n), accepts::add),
+    onnx("Sub", |l, n| l.add(n), accepts::add),
+    onnx("Mul", |l, n| l.mul_div(n), accepts::mul_div),
+    onnx("Div", |l, n| l.mul_div(n), accepts::mul_div),
+    onnx("Relu", |l, n| l.relu(n), accepts::relu),
+    onnx("Clip", |l, n| l.clip(n), accepts::clip),
+    onnx("Sigmoid", |l, n| l.activation(n, Activation::Sigmoid), accepts::activation),
+    onnx("Tanh", |l, n| l.activation(n, Activation::Tanh), accepts::activation),
+    onnx("HardSwish", |l, n| l.activation(n, Activation::HardSwish), accepts::activation),
+    onnx("Gelu", |l, n| l.gelu(n), accepts::gelu),
+    onnx("LeakyRelu", |l, n| l.leaky_relu(n), accepts::leaky_relu_elu),
+    onnx("Elu", |l, n| l.elu(n), accepts::leaky_relu_elu),
+    onnx("MaxPool", |l, n| l.pool(n), accepts::pool),
+    onnx("AveragePool", |l, n| l.pool(n), accepts::pool),
+    onnx("GlobalAveragePool", |l, n| l.pool(n), accepts::pool),
+    onnx("Flatten", |l, n| l.wiring(n), accepts::wiring),
+    onnx("Reshape", |l, n| l.wiring(n), accepts::wiring),
+    onnx("Squeeze", |l, n| l.wiring(n), accepts::wiring),
+    onnx("Unsqueeze", |l, n| l.wiring(n), accepts::wiring),
+    onnx("Transpose", |l, n| l.wiring(n), accepts::wiring),
+    onnx("Pad", |l, n| l.pad(n), accepts::pad),
+    onnx("Softmax", |l, n| l.softmax(n), accepts::softmax),
+    onnx("Concat", |l, n| l.concat(n), accepts::concat),
+    onnx("Erf", |_, n| Err(unsupported(n, accepts::ERF_ALONE)), accepts::erf),
+    onnx(
+        "HardSigmoid",
+        |_, n| Err(unsupported(n, accepts::HARD_SIGMOID_ALONE)),
+        accepts::hard_sigmoid,
+    ),
+];
+
+/// Whether a file's domain string names the registry domain `domain`.
+fn same_domain(domain: &str, file: &str) -> bool {
+    match domain {
+        ONNX => file.is_empty() || file == "ai.onnx",
+        d => d == file,
+    }
+}
+
+/// The registry entry of a node's op, or why there is none.
+pub(super) fn lookup(n: &Node) -> Result<&'static OpEntry, String> {
+    if !REGISTRY.iter().any(|e| same_domain(e.domain, &n.domain)) {
+        return Err(format!("domain {:?} (only the default ONNX domain)", n.domain));
+    }
+    REGISTRY
+        .iter()
+        .find(|e| e.op == n.op && same_domain(e.domain, &n.domain))
+        .ok_or_else(|| format!("{} has no gkrnet lowering", n.op))
+}
+
+/// What the importer holds for a tensor, as far as the graph says before lowering.
+#[derive(Clone, Copy, Debug)]
+pub(super) enum Operand<'g> {
+    /// An initializer or a Constant node's value (also through Identity and Dropout).
+    Const(&'g Const),
+    /// DequantizeLinear of an integer constant (quantized weights or biases): the number of
+    /// scales, and the zero point when given.
+    QConst { q: &'g Const, scale_len: usize, zero: Option<&'g Const> },
+    /// A tensor computed from the model input; its rank when the graph fixes it.
+    Computed { rank: Option<usize> },
+    /// Named by a node but neither a constant nor any node's output.
+    Missing,
+}
+
+impl Operand<'_> {
+    /// A constant at import (plain or dequantized).
+    pub(super) fn is_const(&self) -> bool {
+        matches!(self, Operand::Const(_) | Operand::QConst { .. })
+    }
+
+    pub(super) fn rank(&self) -> Option<usize> {
+        match self {
+            Operand::Const(c) => Some(c.dims.len()),
+            Operand::QConst { q, .. } => Some(q.dims.len()),
+            Operand::Computed { rank } => *rank,
+            Operand::Missing => None,
+        }
+    }
+}
+
+/// What the support checks read: the graph, the kind of every tensor, and the patterns.
+#[derive(Debug)]
+pub(super) struct Context<'g> {
+    pub(super) g: &'g Graph,
+    operands: HashMap<&'g str, Operand<'g>>,
+    pub(super) patterns: Patterns,
+}
+
+impl<'g> Context<'g> {
+    pub(super) fn new(g: &'g Graph) -> Self {
+        let mut operands: HashMap<&'g str, Operand<'g>> =
+            g.consts.iter().map(|(k, c)| (k.as_str(), Operand::Const(c))).collect();
+        operands.insert(g.input.as_str(), Operand::Computed { rank: Some(g.input_dims.len()) });
+        for n in &g.nodes {
+            if let Some(out) = n.outputs.first() {
+                let kind = infer(n, &operands, g.opset);
+                operands.insert(out.as_str(), kind);
+            }
+        }
+        Context { g, operands, patterns: find_patterns(g) }
+    }
+
+    /// Input `i` of `n`: `None` when the node omits it.
+    pub(super) fn operand(&self, n: &Node, i: usize) -> Option<Operand<'g>> {
+        let name = n.input(i)?;
+        Some(self.operands.get(name).copied().unwrap_or(Operand::Missing))
+    }
+
+    /// The rank of input `i` of `n` when the graph fixes it.
+    pub(super) fn rank(&self, n: &Node, i: usize) -> Option<usize> {
+        self.operand(n, i)?.rank()
+    }
+
+    /// Whether node `i` (`n`) is lowered: its op is registered, and it is part of a pattern or
+    /// passes its op's check.
+    pub(super) fn check(&self, i: usize, n: &Node) -> Result<(), String> {
+        let entry = lookup(n)?;
+        if self.patterns.skipped.contains(&i) || self.patterns.fused.contains_key(&i) {
+            return Ok(());
+        }
+        (entry.accepts)(n, self)
+    }
+}
+
+/// The kind of node `n`'s first output.
+fn infer<'g>(n: &Node, known: &HashMap<&'g str, Operand<'g>>, opset: i64) -> Operand<'g> {
+    let at = |i: usize| n.input(i).map(|x| known.get(x).copied().unwrap_or(Operand::Missing));
+    let rank = |i: usize| at(i).and_then(|o| o.rank());
+    match (n.op.as_str(), at(0)) {
+        ("Identity" | "Dropout", Some(c)) if c.is_const() => return c,
+        ("DequantizeLinear", Some(Operand::Const(q))) if !q.dtype.is_float() => {
+            let constant = |i: usize| match at(i) {
+                Some(Operand::Const(c)) => Some(c),
+                _ => None,
+            };
+            let scale_len = constant(1).map_or(1, Const::len);
+            return Operand::QConst { q, scale_len, zero: constant(2) };
+        }
+        _ => {}
+    }
+    let both = |a: usize, b: usize| match (rank(a), rank(b)) {
+        (Some(ra), Some(rb)) if ra >= 2 && rb >= 2 => Some(ra.max(rb)),
+        _ => None,
+    };
+    let axes = || -> Option<usize> {
+        if opset < 13 {
+            n.ints("axes").ok().flatten().map(|a| a.len())
+        } else {
+            match at(1) {
+                Some(Operand::Const(c)) => Some(c.len()),
+                _ => None,
+            }
+        }
+    };
+    let rank = match n.op.as_str() {
+        "Identity" | "Dropout" | "Cast" | "QuantizeLinear" | "DequantizeLinear" | "Relu"
+        | "Clip" | "Sigmoid" | "Tanh" | "HardSwish" | "Gelu" | "LeakyRelu" | "Elu" | "Erf"
+        | "HardSigmoid" | "Softmax" | "BatchNormalization" | "MaxPool" | "AveragePool"
+        | "GlobalAveragePool" | "Transpose" | "Pad" | "Conv" | "ConvTranspose" | "QLinearConv"
+        | "ConvInteger" | "Concat" => rank(0),
+        // numpy broadcasting: the larger rank
+        "Add" | "Sub" | "Mul" | "Div" => {
+            (0..n.inputs.len()).map(rank).try_fold(0, |m, r| r.map(|r| m.max(r)))
+        }
+        "Gemm" | "Flatten" => Some(2),
+        "MatMul" | "MatMulInteger" => both(0, 1),
+        "QLinearMatMul" => both(0, 3),
+        "Reshape" => match at(1) {
+            Some(Operand::Const(shape)) => Some(shape.len()),
+            _ => None,
+        },
+        "Unsqueeze" => rank(0).zip(axes()).map(|(r, a)| r + a),
+        "Squeeze" => rank(0).zip(axes()).and_then(|(r, a)| r.checked_sub(a)),
+        _ => None,
+    };
+    Operand::Computed { rank }
+}
+
+/// gkrnet's verdict on one node of a graph.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NodeSupport {
+    pub node: String,
+    pub op: String,
+    pub domain: String,
+    /// `Err(reason)`: why gkrnet does not lower this node (an unknown op, or an attribute or
+    /// operand kind its op does not support).
+    pub verdict: Result<(), String>,
+}
+
+/// One verdict per node of `graph`, in node order, from the op registry: an op is supported at
+/// a node when it is registered and the node passes its check (or is part of a pattern).
+///
+/// # Errors
+/// [`ImportError::Graph`] when the check stops on a panic (a malformed graph).
+pub fn support(graph: &Graph) -> Result<Vec<NodeSupport>, ImportError> {
+    super::super::guard(|| {
+        let cx = Context::new(graph);
+        graph
+            .nodes
+            .iter()
+            .enumerate()
+            .map(|(i, n)| NodeSupport {
+                node: n.name.clone(),
+                op: n.op.clone(),
+                domain: n.domain.clone(),
+                verdict: cx.check(i, n),
+            })
+            .collect()
+    })
+    .map_err(|panic| ImportError::Graph(format!("the support check stopped on a panic: {panic}")))
+}
+
+/// The ops gkrnet lowers, as (domain, op type) in registry order ("" is the default domain).
+pub fn supported_ops() -> Vec<(&'static str, &'static str)> {
+    REGISTRY.iter().map(|e| (e.domain, e.op)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{Builder, HashSet};
+    use super::*;
+    use crate::onnx::graph::Dim;
+    use crate::onnx::graph::Dtype;
+
+    fn node(op: &str, inputs: &[&str], output: &str) -> Node {
+        Node {
+            name: format!("{op}_node"),
+            op: op.into(),
+            domain: String::new(),
+            inputs: inputs.iter().map(|s| s.to_string()).collect(),
+            outputs: vec![output.into()],
+            attrs: HashMap::new(),
+        }
+    }
+
+    fn graph(nodes: Vec<Node>, consts: &[(&str, Const)]) -> Graph {
+        Graph {
+            nodes,
+            consts: consts.iter().map(|(k, c)| (k.to_string(), c.clone())).collect(),
+            input: "x".into(),
+            input_dims: vec![Dim::Fixed(1), Dim::Fixed(4)],
+            output: "y".into(),
+            opset: 13,
+        }
+    }
+
+    fn lower(g: &Graph) -> Lower<'_> {
+        Lower {
+            g,
+            b: Builder::new(vec![1, 4]),
+            values: HashMap::new(),
+            ranges: HashMap::new(),
+            shapes: HashMap::new(),
+            fused: HashMap::new(),
+            skipped: HashSet::new(),
+            names: Vec::new(),
+            integer: HashSet::new(),
+            notes: Vec::new(),
+            softmax: None,
+            parameters: 0,
+        }
+    }
+
+    fn reason(e: ImportError) -> String {
+        match e {
+            ImportError::Unsupported { reason, .. } | ImportError::Node { reason, .. } => reason,
+            e => e.to_string(),
+        }
+    }
+
+    /// The table is the dispatch: every listed op reaches its own lowering (never the "no
+    /// lowering" answer), no op is listed twice, and an op not listed is refused by both the
+    /// dispatch and the support check with the same reason.
+    #[test]
+    fn dispatch_lowers_exactly_the_listed_ops() {
+        let mut seen = HashSet::new();
+        for e in REGISTRY {
+            assert!(seen.insert((e.domain, e.op)), "{} listed twice", e.op);
+            let n = node(e.op, &[], "y");
+            assert!(std::ptr::eq(lookup(&n).unwrap(), e), "{}", e.op);
+            let g = graph(vec![n.clone()], &[]);
+            let err = lower(&g).node(0, &n).expect_err("a node without inputs is not lowered");
+            let r = reason(err);
+            assert!(!r.contains("no gkrnet lowering"), "{}: {r}", e.op);
+        }
+        assert_eq!(supported_ops().len(), REGISTRY.len());
+        for op in ["Cos", "Constant", "LayerNormalization", "relu"] {
+            let n = node(op, &["x"], "y");
+            let g = graph(vec![n.clone()], &[]);
+            let want = format!("{op} has no gkrnet lowering");
+            assert_eq!(reason(lower(&g).node(0, &n).unwrap_err()), want);
+            assert_eq!(Context::new(&g).check(0, &n), Err(want));
+        }
+        let mut n = node("Relu", &["x"], "y");
+        n.domain = "com.microsoft".into();
+        let g = graph(vec![n.clone()], &[]);
+        assert!(Context::new(&g).check(0, &n).unwrap_err().starts_with("domain"));
+        assert!(reason(lower(&g).node(0, &n).unwrap_err()).starts_with("domain"));
+    }
+
+    /// Operand kinds before lowering: constants through Identity, dequantized integer
+    /// constants, ranks through Reshape, Flatten and broadcasting.
+    #[test]
+    fn operand_kinds_and_ranks_follow_the_graph() {
+        let c = |dims: Vec<usize>, dtype: Dtype| Const {
+            data: vec![1.0; dims.iter().product()],
+            dims,
+            dtype,
+        };
+        let g = graph(
+            vec![
+                node("Identity", &["w"], "w_id"),
+                node("DequantizeLinear", &["wq", "s"], "w_deq"),
+                node("Reshape", &["x", "shape"], "x3"),
+                node("Add", &["x3", "b4"], "x4"),
+                node("Flatten", &["x4"], "x2"),
+                node("Relu", &["x2"], "y"),
+            ],
+            &[
+                ("w", c(vec![4, 4], Dtype::F32)),
+                ("wq", c(vec![4, 4], Dtype::I8)),
+                ("s", c(vec![4], Dtype::F32)),
+                ("shape", c(vec![3], Dtype::I64)),
+                ("b4", c(vec![1, 1, 1, 4], Dtype::F32)),
+            ],
+        );
+        let cx = Context::new(&g);
+        let kind = |name: &str| cx.operands.get(name).copied().unwrap();
+        assert!(matches!(kind("w_id"), Operand::Const(w) if w.dims == [4, 4]));
+        assert!(matches!(kind("w_deq"), Operand::QConst { scale_len: 4, zero: None, .. }));
+        assert!(matches!(kind("x"), Operand::Computed { rank: Some(2) }));
+        assert!(matches!(kind("x3"), Operand::Computed { rank: Some(3) }));
+        assert!(matches!(kind("x4"), Operand::Computed { rank: Some(4) }));
+        assert!(matches!(kind("x2"), Operand::Computed { rank: Some(2) }));
+        let relu = &g.nodes[5];
+        assert!(cx.operand(relu, 1).is_none());
+        let stray = node("Relu", &["nowhere"], "z");
+        assert!(matches!(cx.operand(&stray, 0), Some(Operand::Missing)));
+    }
+}
