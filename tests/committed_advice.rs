@@ -17,6 +17,7 @@
 )]
 mod common;
 
+use common::errors::is_check;
 use common::model::{column_id, column_mut, recompute_after};
 use gkrnet::circuit::{zoo, Model, Tensor, Witness};
 use gkrnet::gkr::{self, AdviceMode};
@@ -43,18 +44,6 @@ fn rejected(
         Ok(out) => panic!("{what}: accepted, output {:?}", out.data),
         Err(e) => e,
     }
-}
-
-/// A protocol check failed (not a parse error of a well-formed proof).
-fn is_check(e: &VerifyError) -> bool {
-    matches!(
-        e,
-        VerifyError::Layer { .. }
-            | VerifyError::Lookup { .. }
-            | VerifyError::Output { .. }
-            | VerifyError::Input { .. }
-            | VerifyError::Advice { .. }
-    )
 }
 
 #[test]

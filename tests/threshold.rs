@@ -72,6 +72,7 @@
 )]
 mod common;
 
+use common::errors::*;
 use common::model::*;
 
 use gkrnet::circuit::zoo::{self, Builder};
@@ -1301,16 +1302,6 @@ fn random_configurations_match_the_scalar_reference() {
 // ---------------------------------------------------------------------------------------------
 // 7. soundness: helpers
 
-fn is_lookup_imbalance(e: &VerifyError, which: &str) -> bool {
-    matches!(e, VerifyError::Lookup { which: w, source }
-        if *w == which && **source == VerifyError::LookupImbalance)
-}
-
-fn is_layer_final_mismatch(e: &VerifyError, layer: usize) -> bool {
-    matches!(e, VerifyError::Layer { layer: l, source, .. }
-        if *l == layer && matches!(**source, VerifyError::FinalEvalMismatch { .. }))
-}
-
 /// The verdict a cheat must get.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Verdict {
@@ -1347,7 +1338,7 @@ fn expect_with(
     let ok = match v {
         Verdict::Range => is_lookup_imbalance(&err, "range"),
         Verdict::Table => is_lookup_imbalance(&err, "table"),
-        Verdict::Relation(_) => is_layer_final_mismatch(&err, layer),
+        Verdict::Relation(_) => is_layer_final_mismatch(&err, layer, model.layers[layer].kind()),
     };
     assert!(ok, "{what}: expected {v:?}, the verifier says {err:?} ({err})");
     println!("{what}: {err:?}");

@@ -1,6 +1,7 @@
 //! Honest fixtures, seeded randomness and tamper helpers shared by the integration tests.
 #![allow(dead_code)]
 
+pub mod errors;
 pub mod model;
 
 use ark_ff::UniformRand;
