@@ -47,9 +47,10 @@
 )]
 mod common;
 
-use common::edit;
 use common::errors::*;
 use common::model::*;
+use common::oracles::{naive_conv, ConvParams};
+use common::{edit, random_int8_tensor};
 
 use gkrnet::circuit::zoo::{self, Builder};
 use gkrnet::circuit::{
@@ -81,61 +82,13 @@ fn cheat_refused(model: &Model, w: &Witness) -> ProveError {
 const WIRING: &str = "the im2col wiring of the convolution";
 const WEIGHTS: &str = "the convolution weights at the kernel point";
 
+/// A seeded int8 input (the seed is not shifted by `GKRNET_TEST_SEED`).
 fn random_input(dims: &[usize], seed: u64) -> Tensor {
-    let mut rng = ChaCha20Rng::seed_from_u64(seed);
-    let len = dims.iter().product();
-    Tensor::new(dims.to_vec(), (0..len).map(|_| rng.gen_range(-128..=127)).collect()).unwrap()
+    random_int8_tensor(&mut ChaCha20Rng::seed_from_u64(seed), dims)
 }
 
 fn random_weights(rng: &mut ChaCha20Rng, len: usize) -> Vec<i8> {
     (0..len).map(|_| rng.gen_range(-127..=127)).collect()
-}
-
-/// Naive conv accumulators, padded taps reading `pad` (the zero point z for the true conv).
-#[allow(clippy::too_many_arguments)]
-fn naive_conv(
-    x: &[i64],
-    [n, c, h, wd]: [usize; 4],
-    z: i64,
-    pad: i64,
-    f: usize,
-    g: &ConvGeometry,
-    w: &[i8],
-    bias: &[i32],
-) -> Vec<i64> {
-    let [kh, kw] = g.kernel;
-    let oh = (h + g.pads[0] + g.pads[2] - g.dilation[0] * (kh - 1) - 1) / g.stride[0] + 1;
-    let ow = (wd + g.pads[1] + g.pads[3] - g.dilation[1] * (kw - 1) - 1) / g.stride[1] + 1;
-    let (cg, fg) = (c / g.groups, f / g.groups);
-    let tap = |o: usize, k: usize, axis: usize, len: usize| {
-        let p = (o * g.stride[axis] + k * g.dilation[axis]) as i64 - g.pads[axis] as i64;
-        (p >= 0 && (p as usize) < len).then_some(p as usize)
-    };
-    let mut out = Vec::with_capacity(n * f * oh * ow);
-    for b in 0..n {
-        for ff in 0..f {
-            for i in 0..oh {
-                for j in 0..ow {
-                    let mut acc = bias[ff] as i64;
-                    for cc in 0..cg {
-                        for a in 0..kh {
-                            for e in 0..kw {
-                                let v = match (tap(i, a, 0, h), tap(j, e, 1, wd)) {
-                                    (Some(hh), Some(ww)) => {
-                                        x[((b * c + ff / fg * cg + cc) * h + hh) * wd + ww]
-                                    }
-                                    _ => pad,
-                                };
-                                acc += (v - z) * w[((ff * cg + cc) * kh + a) * kw + e] as i64;
-                            }
-                        }
-                    }
-                    out.push(acc);
-                }
-            }
-        }
-    }
-    out
 }
 
 /// A conv layer that shows the verifier one convolution (its digest, its checks) but computes
@@ -216,6 +169,18 @@ impl ConvSetup {
         Self { dims, z, g, w, bias, input: random_input(&dims, 41) }
     }
 
+    /// The true convolution, as the naive reference reads it.
+    fn params(&self) -> ConvParams<'_> {
+        ConvParams {
+            dims: self.dims,
+            z: self.z as i64,
+            features: F,
+            geometry: self.g,
+            weights: &self.w,
+            bias: &self.bias,
+        }
+    }
+
     fn conv(&self, z: i32, g: ConvGeometry, bias: Vec<i32>) -> Conv {
         Conv::new(0, &self.dims, z, F, g, self.w.clone(), bias).expect("conv")
     }
@@ -260,11 +225,10 @@ fn a_rearrangement_reading_the_wrong_rows_is_rejected() {
         let shifted = ConvGeometry { pads: [0, 1, 2, 1], ..s.g };
         let liar = s.liar_model(s.conv(z, shifted, s.bias.clone()));
         let w = liar.forward(&s.input).expect("forward");
-        let shifted_acc =
-            naive_conv(&s.input.data, s.dims, z as i64, z as i64, F, &shifted, &s.w, &s.bias);
+        let (shifted_acc, _) =
+            naive_conv(&s.input.data, &ConvParams { geometry: shifted, ..s.params() }, z as i64);
         assert_eq!(w.tensors[1].data, shifted_acc, "the liar reads the shifted rows");
-        let true_acc =
-            naive_conv(&s.input.data, s.dims, z as i64, z as i64, F, &s.g, &s.w, &s.bias);
+        let (true_acc, _) = naive_conv(&s.input.data, &s.params(), z as i64);
         assert_ne!(shifted_acc, true_acc);
         let proof = gkr::prove(&liar, &s.input).expect("the liar proves its own computation").proof;
         let e = rejected(&s.model(z), &s.input, &proof, "wrong rows");
@@ -427,7 +391,7 @@ fn a_shifted_padding_value_is_rejected() {
             .map(|(row, &b)| b - s.z * row.iter().map(|&v| v as i32).sum::<i32>())
             .collect();
     let liar = s.liar_model(s.conv(0, s.g, bias0));
-    let zero_pad = naive_conv(&s.input.data, s.dims, s.z as i64, 0, F, &s.g, &s.w, &s.bias);
+    let (zero_pad, _) = naive_conv(&s.input.data, &s.params(), 0);
     let lw = liar.forward(&s.input).expect("forward");
     assert_eq!(lw.tensors[1].data, zero_pad, "the liar pads with 0");
     let proof = gkr::prove(&liar, &s.input).expect("the liar proves its own computation").proof;

@@ -74,44 +74,25 @@ mod common;
 
 use common::errors::*;
 use common::model::*;
+use common::oracles::round_half_even;
+use common::{rng, seed_shift};
 
 use gkrnet::circuit::zoo::{self, Builder};
 use gkrnet::circuit::{
     Conv, ConvGeometry, Dense, Layer, Model, Multiplier, Scaled, Tensor, TensorId, Threshold,
     Witness,
 };
-use gkrnet::gkr;
 use gkrnet::proof::Proof;
 use gkrnet::quant::{self, div_pow2_round_half_even, FixedPoint};
 use gkrnet::transcript::labels;
 use gkrnet::VerifyError;
 use rand::seq::SliceRandom;
-use rand::{Rng, SeedableRng};
+use rand::Rng;
 use rand_chacha::ChaCha20Rng;
 use std::collections::BTreeSet;
 
 // ---------------------------------------------------------------------------------------------
 // helpers
-
-fn seed_shift() -> u64 {
-    std::env::var("GKRNET_TEST_SEED").ok().and_then(|s| s.parse::<u64>().ok()).unwrap_or(0)
-}
-
-fn rng(seed: u64) -> ChaCha20Rng {
-    ChaCha20Rng::seed_from_u64(seed.wrapping_add(seed_shift()))
-}
-
-/// round_half_even(p / 2^k) by comparing twice the Euclidean remainder with 2^k (independent of
-/// the crate's implementation).
-fn round_half_even(p: i128, k: u32) -> i128 {
-    let d = 1i128 << k;
-    let (q, r2) = (p.div_euclid(d), 2 * p.rem_euclid(d));
-    match r2.cmp(&d) {
-        std::cmp::Ordering::Greater => q + 1,
-        std::cmp::Ordering::Less => q,
-        std::cmp::Ordering::Equal => q + (q & 1),
-    }
-}
 
 /// The channel of row-major entry j: the last axis for rank ≤ 2, axis 1 (NCHW) above.
 fn channel(dims: &[usize], j: usize) -> usize {
@@ -421,19 +402,6 @@ fn check_layer(model: &Model, w: &Witness, layer: usize, spec: &Spec) -> Vec<Ent
         .collect()
 }
 
-/// Mock prover, proof, verification: the proof's and the verified outputs are the reference's.
-fn prove_and_verify(model: &Model, input: &Tensor) -> Witness {
-    let name = &model.name;
-    let w = model.forward(input).unwrap_or_else(|e| panic!("{name}: reference: {e}"));
-    model.check(&w).unwrap_or_else(|e| panic!("{name}: mock prover: {e}"));
-    let p = gkr::prove(model, input).unwrap_or_else(|e| panic!("{name}: prover: {e}"));
-    assert_eq!(&p.output, w.output(), "{name}: the proof's output is not the reference's");
-    let got = gkr::verify(model, input, &p.proof)
-        .unwrap_or_else(|e| panic!("{name}: honest proof rejected: {e}"));
-    assert_eq!(&got, w.output(), "{name}: the verified output is not the reference's");
-    w
-}
-
 /// Largest |centre| of [`chosen`]: the dense layer's bias bound 2^31 − 255·382 leaves room.
 const WINDOW: i64 = (1 << 31) - (1 << 17);
 /// Largest |row offset| of [`chosen`]: x₀ + 127·(x₁ + x₂ + x₃) with int8 xᵢ.
@@ -488,7 +456,7 @@ fn input_mode_model(
 
 /// Proves the model and checks its last layer against `spec`.
 fn prove_and_check(model: &Model, input: &Tensor, spec: &Spec) -> (Witness, Vec<Entry>) {
-    let w = prove_and_verify(model, input);
+    let w = prove_and_verify(model, input, &model.name);
     let last = model.layers.len() - 1;
     let entries = check_layer(model, &w, last, spec);
     (w, entries)
@@ -751,7 +719,11 @@ fn builder_dense_and_conv_use_thresholds_with_their_exact_accumulator_bounds() {
     let model = zoo::lenet5();
     let thresholds = model.layers.iter().filter(|l| l.columns().contains(&"t1")).count();
     assert!(thresholds >= 3, "lenet5 has {thresholds} threshold layers");
-    prove_and_verify(&model, &zoo::random_input(&model, 3u64.wrapping_add(seed_shift())));
+    prove_and_verify(
+        &model,
+        &zoo::random_input(&model, 3u64.wrapping_add(seed_shift())),
+        &model.name,
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
