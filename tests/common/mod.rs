@@ -4,6 +4,7 @@
 pub mod errors;
 pub mod model;
 pub mod oracles;
+pub mod threshold;
 
 use ark_ff::UniformRand;
 use gkrnet::circuit::Tensor;
