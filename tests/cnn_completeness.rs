@@ -1,6 +1,6 @@
 //! Completeness of convolution and pooling proofs: every honest computation proves and verifies,
-//! and the integer reference ([`Model::forward`]) equals an independent naive reference written
-//! here, entry by entry. Covered:
+//! and the integer reference ([`Model::forward`]) equals an independent naive reference
+//! (`common::oracles`), entry by entry. Covered:
 //!
 //! 1. ≥ 200 seeded random configurations (`random_conv_and_pool_configurations`): convolutions
 //!    (stride 1–3, asymmetric padding, dilation 1–2, groups 1/2/3 and depthwise groups = C with a
