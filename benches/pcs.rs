@@ -1,6 +1,7 @@
 //! The primitives a hash-based PCS is built from, on this machine (Reed–Solomon encoding: one FFT
-//! over the 127-bit field; Merkle trees over blake3), and the Basefold PCS itself at 2^20 and
-//! 2^22 with both parameter sets (commit, open, verify; the proof's size is printed).
+//! over the 127-bit field; Merkle trees over blake3), and the Basefold PCS itself at 2^20, 2^21
+//! and 2^22 with both parameter sets (commit, open, verify; the proof's size is printed): the
+//! sizes `tests/pcs.rs` checks for correctness only.
 //! `cargo bench --bench pcs -- basefold` runs the latter only.
 #![allow(
     clippy::unwrap_used,
@@ -72,7 +73,7 @@ fn basefold_bench(c: &mut Criterion) {
     use gkrnet::transcript::{FiatShamirProver, FiatShamirVerifier};
     let mut g = c.benchmark_group("basefold");
     g.sample_size(10).measurement_time(Duration::from_secs(10));
-    for n in [20, 22] {
+    for n in [20, 21, 22] {
         let t = data(1 << n);
         let z: Vec<Fp> = (0..n as i64).map(|i| from_i64(i * 31 + 7)).collect();
         for (name, params) in [("provable", Params::PROVABLE), ("conjectured", Params::CONJECTURED)]

@@ -15,6 +15,7 @@
 
 mod common;
 
+use common::errors::{is_layer_final_mismatch, is_lookup_final_mismatch};
 use gkrnet::circuit::{
     zoo, ClaimTarget, Dense, DenseSpec, Layer, LayerSpec, LayerWitness, Model, ModelError, Tensor,
     TensorId,
@@ -139,11 +140,7 @@ fn a_commitment_with_the_honest_root_but_another_bias_has_another_digest() {
     );
     let relabelled = ProofFile { digest: honest_key.digest(), ..forged_file };
     let err = gkr::verify_file(&relabelled, &honest_key, &input, &ALLOW).unwrap_err();
-    assert!(
-        matches!(&err, VerifyError::Lookup { which: "range", source }
-            if matches!(**source, VerifyError::FinalEvalMismatch { .. })),
-        "rejected by the proof: {err}"
-    );
+    assert!(is_lookup_final_mismatch(&err, "range"), "rejected by the proof: {err}");
     assert!(gkr::verify_file(&honest_file, &honest_key, &input, &ALLOW).is_ok());
 }
 
@@ -249,10 +246,7 @@ fn a_liar_layer_showing_the_honest_encoding_is_rejected_with_the_model_and_the_c
     let key = VerifierKey::Model(honest);
     let policy = Policy { expect_digest: Some(key.digest()), ..ALLOW };
     let err = gkr::verify_file(&file, &key, &input, &policy).unwrap_err();
-    let dense_rejects = |e: &VerifyError| {
-        matches!(e, VerifyError::Layer { layer: 2, kind: "dense", source }
-            if matches!(**source, VerifyError::FinalEvalMismatch { .. }))
-    };
+    let dense_rejects = |e: &VerifyError| is_layer_final_mismatch(e, 2, "dense");
     assert!(dense_rejects(&err), "--model: {err}");
     // --commitment: the liar commits the honest weights (the honest root) and proves
     let (honest_file, honest_key) = committed_proof(key.model(), &input);

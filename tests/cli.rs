@@ -10,6 +10,7 @@
 
 mod common;
 
+use common::oracles::naive_matmul;
 use common::*;
 use npyz::WriterBuilder;
 use std::path::{Path, PathBuf};

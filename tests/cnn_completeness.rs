@@ -1,6 +1,6 @@
 //! Completeness of convolution and pooling proofs: every honest computation proves and verifies,
-//! and the integer reference ([`Model::forward`]) equals an independent naive reference written
-//! here, entry by entry. Covered:
+//! and the integer reference ([`Model::forward`]) equals an independent naive reference
+//! (`common::oracles`), entry by entry. Covered:
 //!
 //! 1. ≥ 200 seeded random configurations (`random_conv_and_pool_configurations`): convolutions
 //!    (stride 1–3, asymmetric padding, dilation 1–2, groups 1/2/3 and depthwise groups = C with a
@@ -35,273 +35,54 @@
     reason = "tests and benches fail loudly on broken fixtures"
 )]
 
+mod common;
+
+use common::model::prove_and_verify;
+use common::oracles::{
+    naive_avg_pool, naive_conv, naive_conv_transpose, naive_max_pool, naive_requant, AvgSpec,
+    ConvParams,
+};
+use common::random_int8_tensor;
 use gkrnet::circuit::zoo::{self, Builder, Rescale};
 use gkrnet::circuit::{
     Conv, ConvGeometry, ConvSpec, DenseSpec, Layer, Model, Multiplier, Requant, RequantSpec,
     Tensor, TensorId,
 };
-use gkrnet::gkr;
-use gkrnet::quant::div_pow2_round_half_even;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha20Rng;
 
 // ---------------------------------------------------------------------------------------------
-// naive references
-
-/// The input index a (non-transposed) tap reads along one axis, if in bounds.
-fn tap(o: usize, kk: usize, stride: usize, dil: usize, pad_lo: usize, len: usize) -> Option<usize> {
-    let pos = (o * stride + kk * dil) as i64 - pad_lo as i64;
-    (pos >= 0 && (pos as usize) < len).then_some(pos as usize)
-}
-
-/// Output length of one axis of a convolution or pooling window.
-fn out_len(len: usize, k: usize, stride: usize, dil: usize, lo: usize, hi: usize) -> usize {
-    (len + lo + hi - dil * (k - 1) - 1) / stride + 1
-}
-
-fn out_dims(dims: [usize; 4], f: usize, g: &ConvGeometry) -> [usize; 4] {
-    let oh = out_len(dims[2], g.kernel[0], g.stride[0], g.dilation[0], g.pads[0], g.pads[2]);
-    let ow = out_len(dims[3], g.kernel[1], g.stride[1], g.dilation[1], g.pads[1], g.pads[3]);
-    [dims[0], f, oh, ow]
-}
-
-/// acc[n, f, oh, ow] = bias[f] + Σ W[f, c', a, b]·(x̄ − z) where x̄ = `pad` outside the input.
-#[allow(clippy::too_many_arguments)]
-fn naive_conv(
-    x: &[i64],
-    dims: [usize; 4],
-    z: i64,
-    pad: i64,
-    f: usize,
-    g: &ConvGeometry,
-    w: &[i8],
-    bias: &[i32],
-) -> (Vec<i64>, [usize; 4]) {
-    let [n, c, h, wd] = dims;
-    let od = out_dims(dims, f, g);
-    let [_, _, oh, ow] = od;
-    let (cg, fg) = (c / g.groups, f / g.groups);
-    let [kh, kw] = g.kernel;
-    let mut out = vec![0i64; n * f * oh * ow];
-    for b in 0..n {
-        for ff in 0..f {
-            let grp = ff / fg;
-            for i in 0..oh {
-                for j in 0..ow {
-                    let mut acc = bias[ff] as i64;
-                    for cc in 0..cg {
-                        for a in 0..kh {
-                            for e in 0..kw {
-                                let src_h = tap(i, a, g.stride[0], g.dilation[0], g.pads[0], h);
-                                let src_w = tap(j, e, g.stride[1], g.dilation[1], g.pads[1], wd);
-                                let v = match (src_h, src_w) {
-                                    (Some(hh), Some(ww)) => {
-                                        x[((b * c + grp * cg + cc) * h + hh) * wd + ww]
-                                    }
-                                    _ => pad,
-                                };
-                                acc += (v - z) * w[((ff * cg + cc) * kh + a) * kw + e] as i64;
-                            }
-                        }
-                    }
-                    out[((b * f + ff) * oh + i) * ow + j] = acc;
-                }
-            }
-        }
-    }
-    (out, od)
-}
-
-/// ONNX ConvTranspose by scattering every input entry (weights [C, F/groups, KH, KW]).
-#[allow(clippy::too_many_arguments)]
-fn naive_conv_transpose(
-    x: &[i64],
-    dims: [usize; 4],
-    z: i64,
-    f: usize,
-    g: &ConvGeometry,
-    op: [usize; 2],
-    w: &[i8],
-    bias: &[i32],
-) -> (Vec<i64>, [usize; 4]) {
-    let [n, c, h, wd] = dims;
-    let (s, d, k, p) = (g.stride, g.dilation, g.kernel, g.pads);
-    let oh = (h - 1) * s[0] + d[0] * (k[0] - 1) + 1 + op[0] - p[0] - p[2];
-    let ow = (wd - 1) * s[1] + d[1] * (k[1] - 1) + 1 + op[1] - p[1] - p[3];
-    let (cg, fg) = (c / g.groups, f / g.groups);
-    let mut out = vec![0i64; n * f * oh * ow];
-    for b in 0..n {
-        for ff in 0..f {
-            out[(b * f + ff) * oh * ow..][..oh * ow].fill(bias[ff] as i64);
-        }
-        for ci in 0..c {
-            let grp = ci / cg;
-            for ih in 0..h {
-                for iw in 0..wd {
-                    let v = x[((b * c + ci) * h + ih) * wd + iw] - z;
-                    for f2 in 0..fg {
-                        for a in 0..k[0] {
-                            for e in 0..k[1] {
-                                let oi = (ih * s[0] + a * d[0]) as i64 - p[0] as i64;
-                                let oj = (iw * s[1] + e * d[1]) as i64 - p[1] as i64;
-                                if oi < 0 || oj < 0 || oi as usize >= oh || oj as usize >= ow {
-                                    continue;
-                                }
-                                let ff = grp * fg + f2;
-                                out[((b * f + ff) * oh + oi as usize) * ow + oj as usize] +=
-                                    v * w[((ci * fg + f2) * k[0] + a) * k[1] + e] as i64;
-                            }
-                        }
-                    }
-                }
-            }
-        }
-    }
-    (out, [n, f, oh, ow])
-}
-
-/// clamp(round_half_even(acc·a_c / 2^k) + z, lo, hi) with a per channel (axis 1) or per tensor.
-fn naive_requant(acc: &[i64], dims: [usize; 4], a: &[u32], k: u32, z: i64, lo: i64) -> Vec<i64> {
-    let plane = dims[2] * dims[3];
-    acc.iter()
-        .enumerate()
-        .map(|(j, &v)| {
-            let a = if a.len() == 1 { a[0] } else { a[(j / plane) % dims[1]] };
-            let q = div_pow2_round_half_even(v as i128 * a as i128, k) as i64;
-            (q + z).clamp(lo, 127)
-        })
-        .collect()
-}
-
-/// The in-bounds window elements of output (b, ch, i, j) of a pooling window.
-fn window(
-    x: &[i64],
-    dims: [usize; 4],
-    g: &ConvGeometry,
-    b: usize,
-    ch: usize,
-    i: usize,
-    j: usize,
-) -> Vec<i64> {
-    let [_, c, h, wd] = dims;
-    let mut out = Vec::new();
-    for a in 0..g.kernel[0] {
-        for e in 0..g.kernel[1] {
-            if let (Some(hh), Some(ww)) = (
-                tap(i, a, g.stride[0], g.dilation[0], g.pads[0], h),
-                tap(j, e, g.stride[1], g.dilation[1], g.pads[1], wd),
-            ) {
-                out.push(x[((b * c + ch) * h + hh) * wd + ww]);
-            }
-        }
-    }
-    out
-}
-
-/// Max over the in-bounds window elements (−128, the padding value, for a window with none).
-fn naive_max_pool(x: &[i64], dims: [usize; 4], g: &ConvGeometry) -> (Vec<i64>, [usize; 4]) {
-    let od = out_dims(dims, dims[1], g);
-    let [n, c, oh, ow] = od;
-    let mut out = Vec::with_capacity(n * c * oh * ow);
-    for b in 0..n {
-        for ch in 0..c {
-            for i in 0..oh {
-                for j in 0..ow {
-                    out.push(window(x, dims, g, b, ch, i, j).into_iter().max().unwrap_or(-128));
-                }
-            }
-        }
-    }
-    (out, od)
-}
-
-/// Quantized average pooling: (s_in, z_in) → (s_out, z_out), padding = real 0.
-#[derive(Clone, Copy, Debug)]
-struct AvgSpec {
-    s_in: f64,
-    z_in: i64,
-    s_out: f64,
-    z_out: i64,
-    count_include_pad: bool,
-}
-
-/// y = clamp(round_half_even(a_pos·Σ_inbounds (x − z_in) / 2^k) + z_out) where a_pos/2^k ≈
-/// s_in/(s_out·count_pos), with the (a, k) of `zoo::common_shift` over the positions (as the layer
-/// derives them); also checks the result within ±1 of the float average.
-fn naive_avg_pool(
-    x: &[i64],
-    dims: [usize; 4],
-    g: &ConvGeometry,
-    p: AvgSpec,
-) -> (Vec<i64>, [usize; 4]) {
-    let od = out_dims(dims, dims[1], g);
-    let [n, c, oh, ow] = od;
-    let counts: Vec<usize> = (0..oh * ow)
-        .map(|pos| {
-            if p.count_include_pad {
-                g.kernel[0] * g.kernel[1]
-            } else {
-                window(x, dims, g, 0, 0, pos / ow, pos % ow).len().max(1)
-            }
-        })
-        .collect();
-    let ms: Vec<f64> = counts.iter().map(|&cnt| p.s_in / (p.s_out * cnt as f64)).collect();
-    let (a, k) = zoo::common_shift(&ms).expect("average-pool multipliers");
-    let mut out = Vec::with_capacity(n * c * oh * ow);
-    for b in 0..n {
-        for ch in 0..c {
-            for pos in 0..oh * ow {
-                let sum: i64 =
-                    window(x, dims, g, b, ch, pos / ow, pos % ow).iter().map(|v| v - p.z_in).sum();
-                let q = div_pow2_round_half_even(sum as i128 * a[pos] as i128, k) as i64;
-                let y = (q + p.z_out).clamp(-128, 127);
-                let float = p.s_in * sum as f64 / (p.s_out * counts[pos] as f64) + p.z_out as f64;
-                let float = float.round().clamp(-128.0, 127.0) as i64;
-                assert!((y - float).abs() <= 1, "average {y} vs float {float}");
-                out.push(y);
-            }
-        }
-    }
-    (out, od)
-}
-
-// ---------------------------------------------------------------------------------------------
 // running a case
-
-/// Forward, mock prover, proof and verification; returns the witness tensors.
-fn prove_and_verify(model: &Model, input: &Tensor, what: &str) -> Vec<Tensor> {
-    let w = model.forward(input).unwrap_or_else(|e| panic!("{what}: forward: {e}"));
-    model.check(&w).unwrap_or_else(|e| panic!("{what}: check: {e}"));
-    let p = gkr::prove_bytes(model, input, &gkr::ProveOptions::default())
-        .unwrap_or_else(|e| panic!("{what}: prove: {e}"));
-    assert_eq!(&p.output, w.output(), "{what}: the proved output is the reference output");
-    let out = gkr::verify_bytes(model, input, &gkr::VerifyOptions::default(), &p.proof)
-        .unwrap_or_else(|e| panic!("{what}: verify: {e}"));
-    assert_eq!(&out, w.output(), "{what}: the verified output");
-    w.tensors
-}
-
-fn random_input(dims: &[usize], rng: &mut ChaCha20Rng) -> Tensor {
-    let len = dims.iter().product();
-    Tensor::new(dims.to_vec(), (0..len).map(|_| rng.gen_range(-128..=127)).collect()).unwrap()
-}
 
 fn random_weights(rng: &mut ChaCha20Rng, len: usize) -> Vec<i8> {
     let max = [1, 5, 127][rng.gen_range(0..3)];
     (0..len).map(|_| rng.gen_range(-max..=max)).collect()
 }
 
-/// A conv (or conv-transpose) + requantization; checks accumulators and output.
-#[allow(clippy::too_many_arguments)]
-fn conv_case(
-    rng: &mut ChaCha20Rng,
+/// The layer of a [`conv_case`]: a conv on an input of `dims` with zero point `z`, or a
+/// conv-transpose with output padding `transpose`; the case draws its weights and bias.
+#[derive(Clone, Copy, Debug)]
+struct ConvCase {
     dims: [usize; 4],
     z: i32,
-    f: usize,
-    g: ConvGeometry,
+    features: usize,
+    geometry: ConvGeometry,
     transpose: Option<[usize; 2]>,
-    what: &str,
-) -> bool {
+}
+
+impl ConvCase {
+    fn conv(dims: [usize; 4], z: i32, features: usize, geometry: ConvGeometry) -> Self {
+        Self { dims, z, features, geometry, transpose: None }
+    }
+
+    fn transposed(self, output_padding: [usize; 2]) -> Self {
+        Self { transpose: Some(output_padding), ..self }
+    }
+}
+
+/// A conv (or conv-transpose) + requantization; checks accumulators and output.
+fn conv_case(rng: &mut ChaCha20Rng, case: ConvCase, what: &str) -> bool {
+    let ConvCase { dims, z, features: f, geometry: g, transpose } = case;
     let c = dims[1];
     let taps = c / g.groups * g.kernel[0] * g.kernel[1];
     let w = random_weights(rng, f * taps);
@@ -346,13 +127,15 @@ fn conv_case(
     let spec = RequantSpec::accumulator(acc, od.to_vec(), mult);
     b.push(Requant::new(RequantSpec { k, zero: z_out, lo, ..spec }).expect("requant"));
     let model = b.finish(what).expect("model");
-    let input = random_input(&dims, rng);
+    let input = random_int8_tensor(rng, &dims);
+    let params =
+        ConvParams { dims, z: z as i64, features: f, geometry: g, weights: &w, bias: &bias };
     let (expect, edims) = match transpose {
-        None => naive_conv(&input.data, dims, z as i64, z as i64, f, &g, &w, &bias),
-        Some(op) => naive_conv_transpose(&input.data, dims, z as i64, f, &g, op, &w, &bias),
+        None => naive_conv(&input.data, &params, z as i64),
+        Some(op) => naive_conv_transpose(&input.data, &params, op),
     };
     assert_eq!(od, edims, "{what}: output dimensions");
-    let tensors = prove_and_verify(&model, &input, what);
+    let tensors = prove_and_verify(&model, &input, what).tensors;
     assert_eq!(tensors[acc].data, expect, "{what}: accumulators");
     let y = naive_requant(&expect, od, &a, k, z_out as i64, lo as i64);
     assert_eq!(tensors[acc + 1].data, y, "{what}: requantized output");
@@ -365,9 +148,9 @@ fn max_pool_case(rng: &mut ChaCha20Rng, dims: [usize; 4], g: ConvGeometry, what:
     let model = b.finish(what).expect("model");
     assert_eq!(model.layers.len(), g.kernel[0] * g.kernel[1] + 1, "{what}: a view per tap");
     assert_eq!(model.layers[y - 1].kind(), "maxpool");
-    let input = random_input(&dims, rng);
+    let input = random_int8_tensor(rng, &dims);
     let (expect, od) = naive_max_pool(&input.data, dims, &g);
-    let tensors = prove_and_verify(&model, &input, what);
+    let tensors = prove_and_verify(&model, &input, what).tensors;
     assert_eq!(tensors[y].dims, od.to_vec(), "{what}: output dimensions");
     assert_eq!(tensors[y].data, expect, "{what}: max pooling");
     true
@@ -396,14 +179,22 @@ fn avg_pool_case(
         ["conv", "avgpool"],
         "{what}: an all-ones sum and its requantization"
     );
-    let input = random_input(&dims, rng);
+    let input = random_int8_tensor(rng, &dims);
     let (expect, od) = naive_avg_pool(&input.data, dims, &g, spec);
-    let tensors = prove_and_verify(&model, &input, what);
+    let tensors = prove_and_verify(&model, &input, what).tensors;
     // the window sum: an all-ones depthwise conv with padding value 0
     let c = dims[1];
     let ones = vec![1i8; c * g.kernel[0] * g.kernel[1]];
     let sum_geo = ConvGeometry { groups: c, ..g };
-    let (sum, _) = naive_conv(&input.data, dims, 0, 0, c, &sum_geo, &ones, &vec![0; c]);
+    let sum_params = ConvParams {
+        dims,
+        z: 0,
+        features: c,
+        geometry: sum_geo,
+        weights: &ones,
+        bias: &vec![0; c],
+    };
+    let (sum, _) = naive_conv(&input.data, &sum_params, 0);
     assert_eq!(tensors[1].data, sum, "{what}: window sums");
     assert_eq!(tensors[y].dims, od.to_vec(), "{what}: output dimensions");
     assert_eq!(tensors[y].data, expect, "{what}: average pooling");
@@ -455,14 +246,14 @@ fn random_conv_and_pool_configurations() {
                 let f = groups * rng.gen_range(1..=3);
                 let g = random_geometry(&mut rng, 3, 2, groups);
                 let z = rng.gen_range(-128..=127);
-                conv_case(&mut rng, [n, c, h, w], z, f, g, None, &format!("{what} {g:?}"))
+                conv_case(&mut rng, ConvCase::conv([n, c, h, w], z, f, g), &format!("{what} {g:?}"))
             }
             1 => {
                 let c = rng.gen_range(1..=5);
                 let f = c * rng.gen_range(1..=2);
                 let g = random_geometry(&mut rng, 5, 3, c);
                 let z = rng.gen_range(-128..=127);
-                conv_case(&mut rng, [n, c, h, w], z, f, g, None, &format!("{what} {g:?}"))
+                conv_case(&mut rng, ConvCase::conv([n, c, h, w], z, f, g), &format!("{what} {g:?}"))
             }
             2 => {
                 let groups = [1, 1, 2, 3][rng.gen_range(0..4)];
@@ -477,7 +268,7 @@ fn random_conv_and_pool_configurations() {
                 ];
                 let z = rng.gen_range(-128..=127);
                 let what = format!("{what} {g:?} output_padding {op:?}");
-                conv_case(&mut rng, [n, c, h, w], z, f, g, Some(op), &what)
+                conv_case(&mut rng, ConvCase::conv([n, c, h, w], z, f, g).transposed(op), &what)
             }
             3 => {
                 let c = rng.gen_range(1..=4);
@@ -580,7 +371,7 @@ fn lenet5_proves_and_verifies() {
     );
     assert_eq!(model.output_dims(), [1, 10]);
     let input = zoo::random_input(&model, 28);
-    let tensors = prove_and_verify(&model, &input, "lenet5");
+    let tensors = prove_and_verify(&model, &input, "lenet5").tensors;
     // the first average pool against the reference (ReLU output, zero point −128, count = 4)
     let spec =
         AvgSpec { s_in: 0.05, z_in: -128, s_out: 0.05, z_out: -128, count_include_pad: false };
@@ -607,7 +398,7 @@ fn cnn_cifar_proves_and_verifies() {
     assert_eq!(shapes(&model), expect_shapes);
     assert_eq!(model.output_dims(), [1, 10]);
     let input = zoo::random_input(&model, 32);
-    let tensors = prove_and_verify(&model, &input, "cnn-cifar");
+    let tensors = prove_and_verify(&model, &input, "cnn-cifar").tensors;
     // both max pools against the reference
     let (pool, _) =
         naive_max_pool(&tensors[4].data, [1, 32, 32, 32], &ConvGeometry::square(2, 2, 0));
@@ -666,13 +457,15 @@ fn padding_reads_the_input_zero_point() {
         let w: Vec<i8> = w.iter().map(|&v| if v == 0 { 3 } else { v }).collect();
         let bias: Vec<i32> = (0..f).map(|_| rng.gen_range(-5000..=5000)).collect();
         let (model, acc) = conv_model(dims, z, f, g, &w, &bias);
-        let input = random_input(&dims, &mut rng);
-        let tensors = prove_and_verify(&model, &input, &format!("z = {z} {g:?}"));
-        let (expect, od) = naive_conv(&input.data, dims, z as i64, z as i64, f, &g, &w, &bias);
+        let input = random_int8_tensor(&mut rng, &dims);
+        let tensors = prove_and_verify(&model, &input, &format!("z = {z} {g:?}")).tensors;
+        let params =
+            ConvParams { dims, z: z as i64, features: f, geometry: g, weights: &w, bias: &bias };
+        let (expect, od) = naive_conv(&input.data, &params, z as i64);
         assert_eq!(tensors[acc].dims, od.to_vec());
         assert_eq!(tensors[acc].data, expect, "z = {z}: padding reads z");
         // padding read as 0 would give other accumulators
-        let (zero_pad, _) = naive_conv(&input.data, dims, z as i64, 0, f, &g, &w, &bias);
+        let (zero_pad, _) = naive_conv(&input.data, &params, 0);
         assert_ne!(tensors[acc].data, zero_pad, "z = {z}: the test tells the paddings apart");
         // a window entirely in the padding is exactly the bias
         if g.pads[0] > g.dilation[0] * (g.kernel[0] - 1) {
@@ -713,9 +506,11 @@ fn kernels_as_large_as_the_padded_input() {
         let z = -3;
         let (model, acc) = conv_model(dims, z, f, g, &w, &bias);
         assert_eq!(model.layers[acc - 1].output_dims(), [1, 2, 1, 1], "{g:?}");
-        let input = random_input(&dims, &mut rng);
-        let tensors = prove_and_verify(&model, &input, &format!("{g:?}"));
-        let (expect, _) = naive_conv(&input.data, dims, z as i64, z as i64, f, &g, &w, &bias);
+        let input = random_int8_tensor(&mut rng, &dims);
+        let tensors = prove_and_verify(&model, &input, &format!("{g:?}")).tensors;
+        let params =
+            ConvParams { dims, z: z as i64, features: f, geometry: g, weights: &w, bias: &bias };
+        let (expect, _) = naive_conv(&input.data, &params, z as i64);
         assert_eq!(tensors[acc].data, expect, "{g:?}");
     }
     // a kernel one larger than the padded input leaves no output
@@ -756,7 +551,7 @@ fn strides_larger_than_the_kernel() {
     .enumerate()
     {
         let z = [0, 12, -100][i];
-        assert!(conv_case(&mut rng, dims, z, 3, g, None, &format!("conv {g:?}")));
+        assert!(conv_case(&mut rng, ConvCase::conv(dims, z, 3, g), &format!("conv {g:?}")));
         // inputs the stride skips do not matter
         assert!(max_pool_case(&mut rng, dims, ConvGeometry { pads: [0; 4], ..g }, "max pool"));
         let spec =
@@ -765,16 +560,19 @@ fn strides_larger_than_the_kernel() {
     }
     // conv-transpose with a stride above the kernel: gaps hold the bias
     let g = ConvGeometry { stride: [3, 3], ..ConvGeometry::square(2, 1, 0) };
-    assert!(conv_case(&mut rng, [1, 2, 3, 3], 4, 2, g, Some([2, 1]), "conv-transpose stride 3"));
+    let case = ConvCase::conv([1, 2, 3, 3], 4, 2, g).transposed([2, 1]);
+    assert!(conv_case(&mut rng, case, "conv-transpose stride 3"));
 }
 
 #[test]
 fn one_element_tensors() {
     let mut rng = ChaCha20Rng::seed_from_u64(10);
     let dims = [1, 1, 1, 1];
-    assert!(conv_case(&mut rng, dims, 3, 1, ConvGeometry::square(1, 1, 0), None, "1×1 conv"));
-    assert!(conv_case(&mut rng, dims, -7, 2, ConvGeometry::square(3, 1, 1), None, "3×3 pad 1"));
-    assert!(conv_case(&mut rng, dims, 0, 1, ConvGeometry::square(2, 2, 0), Some([1, 1]), "convT"));
+    let conv = |z, f, g| ConvCase::conv(dims, z, f, g);
+    assert!(conv_case(&mut rng, conv(3, 1, ConvGeometry::square(1, 1, 0)), "1×1 conv"));
+    assert!(conv_case(&mut rng, conv(-7, 2, ConvGeometry::square(3, 1, 1)), "3×3 pad 1"));
+    let transposed = conv(0, 1, ConvGeometry::square(2, 2, 0)).transposed([1, 1]);
+    assert!(conv_case(&mut rng, transposed, "convT"));
     assert!(max_pool_case(&mut rng, dims, ConvGeometry::square(1, 1, 0), "1-tap max pool"));
     assert!(max_pool_case(&mut rng, [1, 3, 2, 1], ConvGeometry::square(1, 1, 0), "1-tap, C = 3"));
     let spec = AvgSpec { s_in: 0.05, z_in: -20, s_out: 0.05, z_out: 30, count_include_pad: true };
@@ -854,10 +652,12 @@ fn a_chain_of_every_cnn_layer() {
     )
     .expect("dense");
     let model = b.finish("chain").expect("model");
-    let input = random_input(&dims, &mut rng);
-    let t = prove_and_verify(&model, &input, "chain");
+    let input = random_int8_tensor(&mut rng, &dims);
+    let t = prove_and_verify(&model, &input, "chain").tensors;
 
-    let (acc, _) = naive_conv(&input.data, dims, z0 as i64, z0 as i64, 4, &g1, &w1, &bias1);
+    let conv1 =
+        ConvParams { dims, z: z0 as i64, features: 4, geometry: g1, weights: &w1, bias: &bias1 };
+    let (acc, _) = naive_conv(&input.data, &conv1, z0 as i64);
     assert_eq!(t[acc1].data, acc, "chain: conv");
     let (pool_ref, _) = naive_max_pool(
         &t[sum].data,
@@ -865,8 +665,15 @@ fn a_chain_of_every_cnn_layer() {
         &ConvGeometry { pads: [0, 1, 1, 0], ..ConvGeometry::square(2, 2, 0) },
     );
     assert_eq!(t[pool].data, pool_ref, "chain: max pool");
-    let (acct_ref, _) =
-        naive_conv_transpose(&t[pool].data, pdims, z_sum as i64, 2, &gt, [1, 0], &wt, &[7, -7]);
+    let convt = ConvParams {
+        dims: pdims,
+        z: z_sum as i64,
+        features: 2,
+        geometry: gt,
+        weights: &wt,
+        bias: &[7, -7],
+    };
+    let (acct_ref, _) = naive_conv_transpose(&t[pool].data, &convt, [1, 0]);
     assert_eq!(t[acct].data, acct_ref, "chain: conv-transpose");
     let (avg_ref, _) = naive_avg_pool(&t[yt].data, tdims, &ga, spec);
     assert_eq!(t[avg].data, avg_ref, "chain: average pool");

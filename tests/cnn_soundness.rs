@@ -47,8 +47,10 @@
 )]
 mod common;
 
-use common::edit;
+use common::errors::*;
 use common::model::*;
+use common::oracles::{naive_conv, ConvParams};
+use common::{edit, random_int8_tensor};
 
 use gkrnet::circuit::zoo::{self, Builder, Rescale};
 use gkrnet::circuit::{
@@ -82,88 +84,16 @@ fn cheat_refused(model: &Model, w: &Witness) -> ProveError {
     }
 }
 
-/// `Layer { layer, kind, source }` with the given layer and kind: the source.
-fn in_layer<'a>(e: &'a VerifyError, layer: usize, kind: &str) -> Option<&'a VerifyError> {
-    match e {
-        VerifyError::Layer { layer: l, kind: k, source } if *l == layer && *k == kind => {
-            Some(source)
-        }
-        _ => None,
-    }
-}
-
-fn is_layer_final_mismatch(e: &VerifyError, layer: usize, kind: &str) -> bool {
-    matches!(in_layer(e, layer, kind), Some(VerifyError::FinalEvalMismatch { .. }))
-}
-
-fn is_layer_eval_mismatch(e: &VerifyError, layer: usize, kind: &str, what: &str) -> bool {
-    matches!(in_layer(e, layer, kind),
-        Some(VerifyError::EvalMismatch { what: w, .. }) if *w == what)
-}
-
-fn is_range_imbalance(e: &VerifyError) -> bool {
-    matches!(e, VerifyError::Lookup { which: "range", source }
-        if **source == VerifyError::LookupImbalance)
-}
-
 const WIRING: &str = "the im2col wiring of the convolution";
 const WEIGHTS: &str = "the convolution weights at the kernel point";
 
+/// A seeded int8 input (the seed is not shifted by `GKRNET_TEST_SEED`).
 fn random_input(dims: &[usize], seed: u64) -> Tensor {
-    let mut rng = ChaCha20Rng::seed_from_u64(seed);
-    let len = dims.iter().product();
-    Tensor::new(dims.to_vec(), (0..len).map(|_| rng.gen_range(-128..=127)).collect()).unwrap()
+    random_int8_tensor(&mut ChaCha20Rng::seed_from_u64(seed), dims)
 }
 
 fn random_weights(rng: &mut ChaCha20Rng, len: usize) -> Vec<i8> {
     (0..len).map(|_| rng.gen_range(-127..=127)).collect()
-}
-
-/// Naive conv accumulators, padded taps reading `pad` (the zero point z for the true conv).
-#[allow(clippy::too_many_arguments)]
-fn naive_conv(
-    x: &[i64],
-    [n, c, h, wd]: [usize; 4],
-    z: i64,
-    pad: i64,
-    f: usize,
-    g: &ConvGeometry,
-    w: &[i8],
-    bias: &[i32],
-) -> Vec<i64> {
-    let [kh, kw] = g.kernel;
-    let oh = (h + g.pads[0] + g.pads[2] - g.dilation[0] * (kh - 1) - 1) / g.stride[0] + 1;
-    let ow = (wd + g.pads[1] + g.pads[3] - g.dilation[1] * (kw - 1) - 1) / g.stride[1] + 1;
-    let (cg, fg) = (c / g.groups, f / g.groups);
-    let tap = |o: usize, k: usize, axis: usize, len: usize| {
-        let p = (o * g.stride[axis] + k * g.dilation[axis]) as i64 - g.pads[axis] as i64;
-        (p >= 0 && (p as usize) < len).then_some(p as usize)
-    };
-    let mut out = Vec::with_capacity(n * f * oh * ow);
-    for b in 0..n {
-        for ff in 0..f {
-            for i in 0..oh {
-                for j in 0..ow {
-                    let mut acc = bias[ff] as i64;
-                    for cc in 0..cg {
-                        for a in 0..kh {
-                            for e in 0..kw {
-                                let v = match (tap(i, a, 0, h), tap(j, e, 1, wd)) {
-                                    (Some(hh), Some(ww)) => {
-                                        x[((b * c + ff / fg * cg + cc) * h + hh) * wd + ww]
-                                    }
-                                    _ => pad,
-                                };
-                                acc += (v - z) * w[((ff * cg + cc) * kh + a) * kw + e] as i64;
-                            }
-                        }
-                    }
-                    out.push(acc);
-                }
-            }
-        }
-    }
-    out
 }
 
 /// A conv layer that shows the verifier one convolution (its digest, its checks) but computes
@@ -244,6 +174,18 @@ impl ConvSetup {
         Self { dims, z, g, w, bias, input: random_input(&dims, 41) }
     }
 
+    /// The true convolution, as the naive reference reads it.
+    fn params(&self) -> ConvParams<'_> {
+        ConvParams {
+            dims: self.dims,
+            z: self.z as i64,
+            features: F,
+            geometry: self.g,
+            weights: &self.w,
+            bias: &self.bias,
+        }
+    }
+
     fn conv(&self, z: i32, g: ConvGeometry, bias: Vec<i32>) -> Conv {
         Conv::new(ConvSpec {
             input: 0,
@@ -298,11 +240,10 @@ fn a_rearrangement_reading_the_wrong_rows_is_rejected() {
         let shifted = ConvGeometry { pads: [0, 1, 2, 1], ..s.g };
         let liar = s.liar_model(s.conv(z, shifted, s.bias.clone()));
         let w = liar.forward(&s.input).expect("forward");
-        let shifted_acc =
-            naive_conv(&s.input.data, s.dims, z as i64, z as i64, F, &shifted, &s.w, &s.bias);
+        let (shifted_acc, _) =
+            naive_conv(&s.input.data, &ConvParams { geometry: shifted, ..s.params() }, z as i64);
         assert_eq!(w.tensors[1].data, shifted_acc, "the liar reads the shifted rows");
-        let true_acc =
-            naive_conv(&s.input.data, s.dims, z as i64, z as i64, F, &s.g, &s.w, &s.bias);
+        let (true_acc, _) = naive_conv(&s.input.data, &s.params(), z as i64);
         assert_ne!(shifted_acc, true_acc);
         let proof = gkr::prove_bytes(&liar, &s.input, &gkr::ProveOptions::default())
             .expect("the liar proves its own computation")
@@ -470,11 +411,7 @@ fn a_shifted_padding_value_is_rejected() {
     let shifted = s.model(s.z + 1);
     assert_ne!(model.digest(), shifted.digest());
     let e = rejected(&shifted, &s.input, &proof, "z + 1");
-    assert!(
-        matches!(&e, VerifyError::Lookup { which: "range", source }
-            if matches!(**source, VerifyError::FinalEvalMismatch { .. })),
-        "z + 1: {e:?}"
-    );
+    assert!(is_lookup_final_mismatch(&e, "range"), "z + 1: {e:?}");
 
     // (b) a prover padding with 0 behind the honest digest: a conv with zero point 0 and the
     // bias moved by −z·Σw gives bias + Σ w·(x̄ − z) with x̄ = 0 in the padding
@@ -484,7 +421,7 @@ fn a_shifted_padding_value_is_rejected() {
             .map(|(row, &b)| b - s.z * row.iter().map(|&v| v as i32).sum::<i32>())
             .collect();
     let liar = s.liar_model(s.conv(0, s.g, bias0));
-    let zero_pad = naive_conv(&s.input.data, s.dims, s.z as i64, 0, F, &s.g, &s.w, &s.bias);
+    let (zero_pad, _) = naive_conv(&s.input.data, &s.params(), 0);
     let lw = liar.forward(&s.input).expect("forward");
     assert_eq!(lw.tensors[1].data, zero_pad, "the liar pads with 0");
     let proof = gkr::prove_bytes(&liar, &s.input, &gkr::ProveOptions::default())
@@ -565,7 +502,7 @@ fn a_max_that_is_not_the_maximum_is_rejected() {
     assert_eq!((e.layer, e.kind, e.index), (POOL, "maxpool", j), "{e}");
     assert_eq!(e.what, format!("16-bit range check {top}"), "{e}");
     let e = rejected(&model, &input, &cheat(&model, &w), "y = a smaller element");
-    assert!(is_range_imbalance(&e), "{e:?}");
+    assert!(is_lookup_imbalance(&e, "range"), "{e:?}");
 }
 
 #[test]
@@ -619,8 +556,7 @@ fn a_tampered_pooling_output_is_rejected() {
         let expected = if thresholds { "table lookup" } else { "relation" };
         assert!(e.what.starts_with(expected), "{e}");
         let e = rejected(&model, &input, &cheat(&model, &w), "avg output ± 1");
-        let table = matches!(&e, VerifyError::Lookup { which: "table", source }
-            if matches!(**source, VerifyError::LookupImbalance));
+        let table = is_lookup_imbalance(&e, "table");
         let ok = if thresholds { table } else { is_layer_final_mismatch(&e, 1, "avgpool") };
         assert!(ok, "{e:?}");
     }
@@ -739,24 +675,6 @@ fn small_cnn() -> (Model, Tensor) {
         ]
     );
     (model, random_input(&dims, 71))
-}
-
-/// A tampered message is caught by a protocol check, in its place: never by the parser, never
-/// as an invalid statement.
-fn caught_in_place(label: Label, e: &VerifyError) -> bool {
-    let check = |e: &VerifyError| {
-        matches!(
-            e,
-            VerifyError::FinalEvalMismatch { .. }
-                | VerifyError::EvalMismatch { .. }
-                | VerifyError::LookupImbalance
-        )
-    };
-    match e {
-        VerifyError::Output { .. } => [labels::GKR_OUTPUT, labels::GKR_ADVICE].contains(&label),
-        VerifyError::Lookup { source, .. } | VerifyError::Layer { source, .. } => check(source),
-        _ => false,
-    }
 }
 
 #[test]

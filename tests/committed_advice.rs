@@ -17,51 +17,15 @@
 )]
 mod common;
 
-use common::model::{column_id, column_mut, recompute_after};
-use gkrnet::circuit::{zoo, Model, Tensor, Witness};
+use common::errors::is_check;
+use common::model::{cheat_mode, column_id, column_mut, recompute_after, rejected_mode};
+use gkrnet::circuit::{zoo, Witness};
 use gkrnet::gkr::{self, AdviceMode};
 use gkrnet::transcript::FiatShamirProver;
 use gkrnet::VerifyError;
 use rand::Rng;
 
 const MODE: AdviceMode = AdviceMode::PROVABLE;
-
-fn cheat(model: &Model, w: &Witness, mode: AdviceMode) -> Vec<u8> {
-    let mut t = FiatShamirProver::new(gkr::PROTOCOL);
-    gkr::prove(
-        model,
-        &w.tensors[0],
-        &gkr::ProveOptions::advice(mode).with_witness(w).unchecked(),
-        &mut t,
-    )
-    .expect("the cheater phrases a proof");
-    t.into_proof().encode()
-}
-
-fn rejected(
-    model: &Model,
-    input: &Tensor,
-    proof: &[u8],
-    mode: AdviceMode,
-    what: &str,
-) -> VerifyError {
-    match gkr::verify_bytes(model, input, &gkr::VerifyOptions::advice(mode), proof) {
-        Ok(out) => panic!("{what}: accepted, output {:?}", out.data),
-        Err(e) => e,
-    }
-}
-
-/// A protocol check failed (not a parse error of a well-formed proof).
-fn is_check(e: &VerifyError) -> bool {
-    matches!(
-        e,
-        VerifyError::Layer { .. }
-            | VerifyError::Lookup { .. }
-            | VerifyError::Output { .. }
-            | VerifyError::Input { .. }
-            | VerifyError::Advice { .. }
-    )
-}
 
 #[test]
 fn honest_committed_proofs_verify_for_many_models() {
@@ -111,7 +75,7 @@ fn output_off_by_one_with_the_proof_remade_is_rejected() {
         let j = seed as usize % w.tensors[out].data.len();
         let y = &mut w.tensors[out].data[j];
         *y += if *y < 127 { 1 } else { -1 };
-        let e = rejected(&model, &input, &cheat(&model, &w, MODE), MODE, "output ± 1");
+        let e = rejected_mode(&model, &input, &cheat_mode(&model, &w, MODE), MODE, "output ± 1");
         assert!(is_check(&e), "{}: {e:?}", model.name);
     }
 }
@@ -158,7 +122,8 @@ fn every_layer_of_mlp_act_tampered_alone_is_rejected() {
         }
         for w in edits {
             assert!(model.check(&w).is_err());
-            let e = rejected(&model, &input, &cheat(&model, &w, MODE), MODE, layer.kind());
+            let e =
+                rejected_mode(&model, &input, &cheat_mode(&model, &w, MODE), MODE, layer.kind());
             assert!(is_check(&e), "layer {i} ({}): {e:?}", layer.kind());
             checked += 1;
         }
@@ -172,7 +137,7 @@ fn rebound_input_other_weights_and_other_modes_are_rejected() {
     let input = zoo::random_input(&model, 1);
     let p = gkr::prove_bytes(&model, &input, &gkr::ProveOptions::advice(MODE)).expect("honest");
     let other_input = zoo::random_input(&model, 2);
-    let e = rejected(&model, &other_input, &p.proof, MODE, "another input");
+    let e = rejected_mode(&model, &other_input, &p.proof, MODE, "another input");
     assert!(is_check(&e) || matches!(e, VerifyError::InvalidStatement { .. }), "{e:?}");
     // the same architecture with other weights: another digest, other challenges
     let other = zoo::random_model(1000).expect("model");
@@ -190,10 +155,10 @@ fn rebound_input_other_weights_and_other_modes_are_rejected() {
             ..gkrnet::pcs::basefold::Params::PROVABLE
         }),
     ] {
-        rejected(&model, &input, &p.proof, mode, &mode.name());
+        rejected_mode(&model, &input, &p.proof, mode, &mode.name());
     }
     let clear = gkr::prove_bytes(&model, &input, &gkr::ProveOptions::default()).expect("honest");
-    rejected(&model, &input, &clear.proof, MODE, "a clear proof under the committed mode");
+    rejected_mode(&model, &input, &clear.proof, MODE, "a clear proof under the committed mode");
 }
 
 #[test]

@@ -19,7 +19,7 @@ mod common;
 
 use ark_ff::UniformRand;
 use common::model::{cheat, flips_never_accepted, honest, never_accepted, recompute_after};
-use common::{edit, random_i8, rng};
+use common::{edit, random_i8, random_int8_tensor, random_vec, rng};
 use gkrnet::circuit::concat::PART_SUMS;
 use gkrnet::circuit::zoo::{self, Builder, Rescale};
 use gkrnet::circuit::{
@@ -87,21 +87,12 @@ fn cases() -> Vec<(Vec<Vec<usize>>, usize)> {
     out
 }
 
-fn random_tensor(rng: &mut ChaCha20Rng, dims: &[usize]) -> Tensor {
-    let len = dims.iter().product();
-    Tensor::new(dims.to_vec(), (0..len).map(|_| rng.gen_range(-128..=127)).collect()).unwrap()
-}
-
-fn random_point(rng: &mut ChaCha20Rng, n: usize) -> Vec<Fp> {
-    (0..n).map(|_| Fp::rand(rng)).collect()
-}
-
 #[test]
 fn forward_matches_numpy_concatenate() {
     let mut rng = rng(1);
     for (dims, axis) in cases() {
         let c = Concat::new((0..dims.len()).collect(), dims.clone(), axis).unwrap();
-        let xs: Vec<Tensor> = dims.iter().map(|d| random_tensor(&mut rng, d)).collect();
+        let xs: Vec<Tensor> = dims.iter().map(|d| random_int8_tensor(&mut rng, d)).collect();
         let refs: Vec<&Tensor> = xs.iter().collect();
         let out = c.forward(&refs).unwrap();
         let expect = naive_concat(&xs, axis);
@@ -113,8 +104,8 @@ fn forward_matches_numpy_concatenate() {
     }
     // the wrong number or shape of tensors is an error, not a panic
     let c = Concat::new(vec![0, 1], vec![vec![2, 3], vec![2, 4]], 1).unwrap();
-    let a = random_tensor(&mut rng, &[2, 3]);
-    let b = random_tensor(&mut rng, &[2, 3]);
+    let a = random_int8_tensor(&mut rng, &[2, 3]);
+    let b = random_int8_tensor(&mut rng, &[2, 3]);
     assert!(c.forward(&[&a, &b]).is_err());
     assert!(c.forward(&[&a]).is_err());
 }
@@ -159,9 +150,9 @@ fn layer_protocol_reduces_a_true_claim_to_true_input_claims() {
     let mut rng = rng(2);
     for (dims, axis) in cases() {
         let c = Concat::new((0..dims.len()).collect(), dims.clone(), axis).unwrap();
-        let xs: Vec<Tensor> = dims.iter().map(|d| random_tensor(&mut rng, d)).collect();
+        let xs: Vec<Tensor> = dims.iter().map(|d| random_int8_tensor(&mut rng, d)).collect();
         let out = naive_concat(&xs, axis);
-        let r = random_point(&mut rng, out.layout().num_vars());
+        let r = random_vec(&mut rng, out.layout().num_vars());
         let claim = EvalClaim { value: out.evaluate(&r), point: r };
         let (proved, verified) = layer_round_trip(&c, &xs, &claim);
         let verified = verified.unwrap_or_else(|e| panic!("{dims:?} axis {axis}: {e}"));
@@ -256,9 +247,9 @@ fn altered_parts_are_rejected_by_the_sum_or_by_their_sumcheck() {
     for (dims, axis) in cases() {
         let k = dims.len();
         let c = Concat::new((0..k).collect(), dims.clone(), axis).unwrap();
-        let xs: Vec<Tensor> = dims.iter().map(|d| random_tensor(&mut rng, d)).collect();
+        let xs: Vec<Tensor> = dims.iter().map(|d| random_int8_tensor(&mut rng, d)).collect();
         let out = naive_concat(&xs, axis);
-        let r = random_point(&mut rng, out.layout().num_vars());
+        let r = random_vec(&mut rng, out.layout().num_vars());
         let claim = EvalClaim { value: out.evaluate(&r), point: r };
         let zero = vec![Fp::default(); k];
         verify_layer(&c, &claim, &cheating_layer_proof(&c, &xs, &claim, &zero, Forge::Nothing))

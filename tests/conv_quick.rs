@@ -1,3 +1,6 @@
+//! Quick seeded checks of convolutions, conv-transposes and pooling: the integer reference
+//! against the naive references of `common::oracles`, then the mock prover, a proof and its
+//! verification.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -5,62 +8,14 @@
     clippy::indexing_slicing,
     reason = "tests and benches fail loudly on broken fixtures"
 )]
+mod common;
+
+use common::oracles::{naive_conv, naive_conv_transpose, ConvParams};
 use gkrnet::circuit::zoo::{self, Builder, Rescale};
 use gkrnet::circuit::{ConvGeometry, ConvSpec, Model};
 use gkrnet::gkr;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha20Rng;
-
-fn naive(
-    x: &[i64],
-    dims: [usize; 4],
-    z: i64,
-    f: usize,
-    g: ConvGeometry,
-    w: &[i8],
-    bias: &[i32],
-) -> (Vec<i64>, [usize; 4]) {
-    let [n, c, h, wd] = dims;
-    let oh = (h + g.pads[0] + g.pads[2] - g.dilation[0] * (g.kernel[0] - 1) - 1) / g.stride[0] + 1;
-    let ow = (wd + g.pads[1] + g.pads[3] - g.dilation[1] * (g.kernel[1] - 1) - 1) / g.stride[1] + 1;
-    let (cg, fg) = (c / g.groups, f / g.groups);
-    let mut out = vec![0i64; n * f * oh * ow];
-    for b in 0..n {
-        for ff in 0..f {
-            for i in 0..oh {
-                for j in 0..ow {
-                    let grp = ff / fg;
-                    let mut acc = bias[ff] as i64;
-                    for cc in 0..cg {
-                        for a in 0..g.kernel[0] {
-                            for d in 0..g.kernel[1] {
-                                let hh =
-                                    (i * g.stride[0] + a * g.dilation[0]) as i64 - g.pads[0] as i64;
-                                let ww =
-                                    (j * g.stride[1] + d * g.dilation[1]) as i64 - g.pads[1] as i64;
-                                let v = if hh >= 0
-                                    && (hh as usize) < h
-                                    && ww >= 0
-                                    && (ww as usize) < wd
-                                {
-                                    x[((b * c + grp * cg + cc) * h + hh as usize) * wd
-                                        + ww as usize]
-                                } else {
-                                    z
-                                };
-                                acc += (v - z)
-                                    * w[((ff * cg + cc) * g.kernel[0] + a) * g.kernel[1] + d]
-                                        as i64;
-                            }
-                        }
-                    }
-                    out[((b * f + ff) * oh + i) * ow + j] = acc;
-                }
-            }
-        }
-    }
-    (out, [n, f, oh, ow])
-}
 
 #[test]
 fn random_convs() {
@@ -106,7 +61,9 @@ fn random_convs() {
         let model: Model = b.finish("conv").unwrap();
         let input = zoo::random_input(&model, seed);
         let wit = model.forward(&input).unwrap();
-        let (expect, odims) = naive(&input.data, dims, z as i64, f, g, &w, &bias);
+        let params =
+            ConvParams { dims, z: z as i64, features: f, geometry: g, weights: &w, bias: &bias };
+        let (expect, odims) = naive_conv(&input.data, &params, z as i64);
         assert_eq!(wit.tensors[y - 1].dims, odims.to_vec(), "seed {seed}");
         assert_eq!(wit.tensors[y - 1].data, expect, "seed {seed} {g:?}");
         model.check(&wit).unwrap();
@@ -114,58 +71,6 @@ fn random_convs() {
         gkr::verify_bytes(&model, &input, &gkr::VerifyOptions::default(), &p.proof)
             .unwrap_or_else(|e| panic!("seed {seed} {g:?} {dims:?}: {e}"));
     }
-}
-
-fn naive_t(
-    x: &[i64],
-    dims: [usize; 4],
-    z: i64,
-    f: usize,
-    g: ConvGeometry,
-    op: [usize; 2],
-    w: &[i8],
-    bias: &[i32],
-) -> (Vec<i64>, [usize; 4]) {
-    let [n, c, h, wd] = dims;
-    let (s, d, k, p) = (g.stride, g.dilation, g.kernel, g.pads);
-    let oh = (h - 1) * s[0] + d[0] * (k[0] - 1) + 1 + op[0] - p[0] - p[2];
-    let ow = (wd - 1) * s[1] + d[1] * (k[1] - 1) + 1 + op[1] - p[1] - p[3];
-    let (cg, fg) = (c / g.groups, f / g.groups);
-    let mut out = vec![0i64; n * f * oh * ow];
-    for b in 0..n {
-        for ff in 0..f {
-            for i in 0..oh {
-                for j in 0..ow {
-                    out[((b * f + ff) * oh + i) * ow + j] = bias[ff] as i64;
-                }
-            }
-        }
-    }
-    for b in 0..n {
-        for ci in 0..c {
-            for ih in 0..h {
-                for iw in 0..wd {
-                    for f2 in 0..fg {
-                        for a in 0..k[0] {
-                            for e in 0..k[1] {
-                                let grp = ci / cg;
-                                let oi = (ih * s[0] + a * d[0]) as i64 - p[0] as i64;
-                                let oj = (iw * s[1] + e * d[1]) as i64 - p[1] as i64;
-                                if oi < 0 || oj < 0 || oi as usize >= oh || oj as usize >= ow {
-                                    continue;
-                                }
-                                let ff = grp * fg + f2;
-                                out[((b * f + ff) * oh + oi as usize) * ow + oj as usize] +=
-                                    (x[((b * c + ci) * h + ih) * wd + iw] - z)
-                                        * w[((ci * fg + f2) * k[0] + a) * k[1] + e] as i64;
-                            }
-                        }
-                    }
-                }
-            }
-        }
-    }
-    (out, [n, f, oh, ow])
 }
 
 #[test]
@@ -226,7 +131,9 @@ fn random_conv_transposes() {
         let model: Model = b.finish("convT").unwrap();
         let input = zoo::random_input(&model, seed);
         let wit = model.forward(&input).unwrap();
-        let (expect, odims) = naive_t(&input.data, dims, z as i64, f, g, op, &w, &bias);
+        let params =
+            ConvParams { dims, z: z as i64, features: f, geometry: g, weights: &w, bias: &bias };
+        let (expect, odims) = naive_conv_transpose(&input.data, &params, op);
         assert_eq!(wit.tensors[acc].dims, odims.to_vec(), "seed {seed}");
         assert_eq!(wit.tensors[acc].data, expect, "seed {seed} {g:?}");
         let p = gkr::prove_bytes(&model, &input, &gkr::ProveOptions::default()).unwrap();

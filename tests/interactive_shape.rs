@@ -13,6 +13,7 @@
 
 mod common;
 
+use common::oracles::naive_matmul;
 use common::*;
 use gkrnet::circuit::zoo;
 use gkrnet::error::VerifyError;

@@ -11,6 +11,7 @@
 mod common;
 
 use ark_ff::One;
+use common::oracles::naive_matmul;
 use common::*;
 use gkrnet::error::{ProveError, VerifyError};
 use gkrnet::field::Fp;

@@ -24,60 +24,23 @@
     clippy::indexing_slicing,
     reason = "tests and benches fail loudly on broken fixtures"
 )]
+mod common;
 
+use common::model::prove_and_verify;
+use common::oracles::round_half_even;
+use common::{random_int8_tensor, rng, seed_shift};
 use gkrnet::circuit::zoo::{self, Builder, Rescale};
 use gkrnet::circuit::{
     ActivationLayer, Dense, DenseSpec, Layer, Model, Multiplier, Requant, RequantSpec, Tensor,
     TensorId, Witness,
 };
-use gkrnet::gkr;
 use gkrnet::quant::{self, div_pow2_round_half_even, Activation, FixedPoint};
-use rand::{Rng, SeedableRng};
+use rand::Rng;
 use rand_chacha::ChaCha20Rng;
 use std::collections::BTreeSet;
 
-/// The shift `GKRNET_TEST_SEED` adds to every seed (0 by default).
-fn seed_shift() -> u64 {
-    std::env::var("GKRNET_TEST_SEED").ok().and_then(|s| s.parse::<u64>().ok()).unwrap_or(0)
-}
-
-fn rng(seed: u64) -> ChaCha20Rng {
-    ChaCha20Rng::seed_from_u64(seed.wrapping_add(seed_shift()))
-}
-
-/// round_half_even(p / 2^k) by exact comparison of twice the Euclidean remainder with 2^k
-/// (independent of the crate's implementation).
-fn round_half_even(p: i128, k: u32) -> i128 {
-    let d = 1i128 << k;
-    let (q, r2) = (p.div_euclid(d), 2 * p.rem_euclid(d));
-    match r2.cmp(&d) {
-        std::cmp::Ordering::Greater => q + 1,
-        std::cmp::Ordering::Less => q,
-        std::cmp::Ordering::Equal => q + (q & 1),
-    }
-}
-
-/// Mock prover, proof, verification: the proof's and the verified outputs are the reference's.
-fn prove_and_verify(model: &Model, input: &Tensor) -> Witness {
-    let name = &model.name;
-    let w = model.forward(input).unwrap_or_else(|e| panic!("{name}: reference: {e}"));
-    model.check(&w).unwrap_or_else(|e| panic!("{name}: mock prover: {e}"));
-    let p = gkr::prove_bytes(model, input, &gkr::ProveOptions::default())
-        .unwrap_or_else(|e| panic!("{name}: prover: {e}"));
-    assert_eq!(&p.output, w.output(), "{name}: the proof's output is not the reference's");
-    let out = gkr::verify_bytes(model, input, &gkr::VerifyOptions::default(), &p.proof)
-        .unwrap_or_else(|e| panic!("{name}: honest proof rejected: {e}"));
-    assert_eq!(&out, w.output(), "{name}: the verified output is not the reference's");
-    w
-}
-
 fn filled(dims: &[usize], v: i64) -> Tensor {
     Tensor::new(dims.to_vec(), vec![v; dims.iter().product()]).unwrap()
-}
-
-fn random_int8(dims: &[usize], rng: &mut ChaCha20Rng) -> Tensor {
-    let len = dims.iter().product();
-    Tensor::new(dims.to_vec(), (0..len).map(|_| rng.gen_range(-128..=127)).collect()).unwrap()
 }
 
 /// The parameters of one requantization of an accumulator.
@@ -142,7 +105,7 @@ fn prove_requant(input: &Tensor, dense: Option<&Dense>, rq: &Rq) -> Witness {
     let layer = Requant::new(rq.spec(acc, b.dims(acc))).unwrap_or_else(|e| panic!("{rq:?}: {e}"));
     let y = b.push(layer);
     let model = b.finish("requant-extremes").unwrap();
-    let w = prove_and_verify(&model, input);
+    let w = prove_and_verify(&model, input, &model.name);
     assert_requantized(&w, acc, y, rq);
     w
 }
@@ -151,7 +114,7 @@ fn prove_requant(input: &Tensor, dense: Option<&Dense>, rq: &Rq) -> Witness {
 /// exactly `accs` (each within ±(2^31 − 512)).
 fn chosen_accumulators(accs: &[i64], rng: &mut ChaCha20Rng) -> (Tensor, Dense) {
     let n = accs.len();
-    let input = random_int8(&[1, n], rng);
+    let input = random_int8_tensor(rng, &[1, n]);
     let mut weights = vec![0i8; n * n];
     for j in 0..n {
         weights[j * n + j] = 1;
@@ -198,7 +161,7 @@ fn honest_proofs_of_300_random_models_verify_with_the_reference_output() {
         odd_width += usize::from(!model.input_dims[1].is_power_of_two());
         for j in 0..2 {
             let input = zoo::random_input(&model, seed.wrapping_mul(1000).wrapping_add(j + 7));
-            let w = prove_and_verify(&model, &input);
+            let w = prove_and_verify(&model, &input, &model.name);
             for t in &w.tensors[1..] {
                 if t.to_i8().is_some() {
                     saturated_hi += t.data.iter().filter(|&&v| v == 127).count();
@@ -237,10 +200,12 @@ fn mlp_act_verifies_for_several_inputs() {
     let mut outputs = Vec::new();
     for s in 0..4u64 {
         let input = zoo::random_input(&model, s.wrapping_add(shift));
-        outputs.push(prove_and_verify(&model, &input).output().clone());
+        outputs.push(prove_and_verify(&model, &input, &model.name).output().clone());
     }
     for v in [-128, 127, 0] {
-        outputs.push(prove_and_verify(&model, &filled(&model.input_dims, v)).output().clone());
+        outputs.push(
+            prove_and_verify(&model, &filled(&model.input_dims, v), &model.name).output().clone(),
+        );
     }
     assert_eq!(outputs[0].dims, vec![2, 10]);
     assert!(outputs.windows(2).any(|p| p[0] != p[1]), "every input gave the same output");
@@ -260,7 +225,7 @@ fn mlp4m_verifies() {
         .sum();
     assert!(params > 4_000_000, "mlp4m has {params} parameters");
     let input = zoo::random_input(&model, 1u64.wrapping_add(seed_shift()));
-    let w = prove_and_verify(&model, &input);
+    let w = prove_and_verify(&model, &input, &model.name);
     assert_eq!(w.output().dims, vec![1, 10]);
 }
 
@@ -275,7 +240,7 @@ fn random_models_and_mlp_act_verify_on_all_min_and_all_max_inputs() {
     for model in models {
         for v in [-128, 127] {
             let input = filled(&model.input_dims, v);
-            prove_and_verify(&model, &input);
+            prove_and_verify(&model, &input, &model.name);
         }
     }
 }
@@ -323,7 +288,7 @@ fn accumulators_at_the_i32_limits_saturate_both_clamp_ends() {
     ];
     let mut r = rng(30);
     let max_in = filled(&[2, n], 127);
-    let inputs = [max_in.clone(), filled(&[2, n], -128), random_int8(&[2, n], &mut r)];
+    let inputs = [max_in.clone(), filled(&[2, n], -128), random_int8_tensor(&mut r, &[2, n])];
     let mut saturated = 0;
     for rq in &configs {
         for input in &inputs {
@@ -384,7 +349,7 @@ fn multipliers_near_one_and_near_2_pow_minus_24_match_the_scalar_reference() {
             hi: 127,
         },
     ]);
-    let inputs = [random_int8(&[3, n], &mut r), random_int8(&[3, n], &mut r)];
+    let inputs = [random_int8_tensor(&mut r, &[3, n]), random_int8_tensor(&mut r, &[3, n])];
     let (mut mid, mut tiny_nonzero) = (0, 0);
     for rq in &configs {
         for input in &inputs {
@@ -551,8 +516,9 @@ fn many_requantizations_of_one_accumulator_in_one_proof() {
         .collect();
     let model = b.finish("fan-out").unwrap();
     let mut r = rng(35);
-    for input in [filled(&[2, 3], 127), filled(&[2, 3], -128), random_int8(&[2, 3], &mut r)] {
-        let w = prove_and_verify(&model, &input);
+    for input in [filled(&[2, 3], 127), filled(&[2, 3], -128), random_int8_tensor(&mut r, &[2, 3])]
+    {
+        let w = prove_and_verify(&model, &input, &model.name);
         for (rq, &id) in configs.iter().zip(&ids) {
             assert_requantized(&w, acc, id, rq);
         }
@@ -574,7 +540,7 @@ fn check_add(input: &Tensor, params: AddParams, second: &Rq) {
     let add = RequantSpec::add((0, a1, z1), (x2, a2, z2), dims);
     let y = b.push(Requant::new(RequantSpec { k, zero: z, lo, hi, ..add }).unwrap());
     let model = b.finish("add").unwrap();
-    let w = prove_and_verify(&model, input);
+    let w = prove_and_verify(&model, input, &model.name);
     let (x1, x2) = (&w.tensors[0].data, &w.tensors[x2].data);
     for j in 0..x1.len() {
         let p = a1 as i128 * (x1[j] - z1 as i64) as i128 + a2 as i128 * (x2[j] - z2 as i64) as i128;
@@ -592,7 +558,7 @@ fn check_add(input: &Tensor, params: AddParams, second: &Rq) {
 fn elementwise_add_with_different_scales_and_zero_points() {
     let mut r = rng(40);
     let dims = [3, 5];
-    let inputs = [random_int8(&dims, &mut r), filled(&dims, -128), filled(&dims, 127)];
+    let inputs = [random_int8_tensor(&mut r, &dims), filled(&dims, -128), filled(&dims, 127)];
     let second = Rq::real(0.37, -9, -128, 127);
     let (a, k) = zoo::common_shift(&[0.02 / 0.07, 0.05 / 0.07]).unwrap();
     let max = (1u32 << 31) - 1;
@@ -626,7 +592,7 @@ fn elementwise_add_with_different_scales_and_zero_points() {
         }
     }
     // the same tensor twice, and the zoo builder step
-    let x = random_int8(&dims, &mut r);
+    let x = random_int8_tensor(&mut r, &dims);
     let mut b = Builder::new(dims.to_vec());
     let add = RequantSpec::add((0, 3, 4), (0, 5, -6), dims.to_vec());
     let y = b.push(Requant::new(RequantSpec { k: 3, zero: 1, ..add }).unwrap());
@@ -634,7 +600,7 @@ fn elementwise_add_with_different_scales_and_zero_points() {
     assert!((s_z - 0.05).abs() < 1e-12 && z_z == 0);
     let (a, k) = zoo::common_shift(&[0.04 / 0.05, 0.01 / 0.05]).unwrap();
     let model = b.finish("add-self").unwrap();
-    let w = prove_and_verify(&model, &x);
+    let w = prove_and_verify(&model, &x, &model.name);
     for j in 0..x.data.len() {
         let v = x.data[j] as i128;
         let want = (div_pow2_round_half_even(3 * (v - 4) + 5 * (v + 6), 3) + 1).clamp(-128, 127);
@@ -677,7 +643,7 @@ fn every_activation_is_its_table_and_verifies() {
             let mut b = Builder::new(x.dims.clone());
             b.push(layer);
             let model = b.finish(f.name()).unwrap();
-            let w = prove_and_verify(&model, &x);
+            let w = prove_and_verify(&model, &x, &model.name);
             for (&xi, &yi) in x.data.iter().zip(&w.output().data) {
                 assert_eq!(yi, table[(xi + 128) as usize] as i64, "{f:?} at {xi}");
             }
@@ -701,7 +667,7 @@ fn several_activations_share_one_proof() {
     let (s1, _, _) = zoo::activation(&mut b, rq, Activation::Tanh, (0.03, 7)).unwrap();
     let (s2, _, _) = zoo::activation(&mut b, s1, Activation::Silu, (0.01, 0)).unwrap();
     let model = b.finish("activations").unwrap();
-    let w = prove_and_verify(&model, &x);
+    let w = prove_and_verify(&model, &x, &model.name);
     for (i, (input, table)) in tables.iter().enumerate() {
         for (&xi, &yi) in w.tensors[*input].data.iter().zip(&w.tensors[i + 1].data) {
             assert_eq!(yi, table[(xi + 128) as usize] as i64);
@@ -741,7 +707,7 @@ fn single_entry_tensors_and_other_ranks_verify() {
     zoo::add(&mut b, (y, 0.05, 1), (s, 0.03, -4)).unwrap();
     let model = b.finish("one-entry").unwrap();
     for v in [-128, -1, 0, 127] {
-        let w = prove_and_verify(&model, &filled(&[1, 1], v));
+        let w = prove_and_verify(&model, &filled(&[1, 1], v), &model.name);
         assert_requantized(&w, acc, y, &rq);
     }
     // elementwise layers on inputs of rank 1, 3 and 4
@@ -752,8 +718,8 @@ fn single_entry_tensors_and_other_ranks_verify() {
         let (s, s_s, z_s) = zoo::activation(&mut b, y, Activation::Sigmoid, (0.05, -7)).unwrap();
         zoo::add(&mut b, (0, 0.02, 0), (s, s_s, z_s)).unwrap();
         let model = b.finish("ranks").unwrap();
-        for input in [random_int8(&dims, &mut r), filled(&dims, -128), filled(&dims, 127)] {
-            let w = prove_and_verify(&model, &input);
+        for input in [random_int8_tensor(&mut r, &dims), filled(&dims, -128), filled(&dims, 127)] {
+            let w = prove_and_verify(&model, &input, &model.name);
             assert_requantized(&w, 0, y, &rq);
         }
     }
@@ -780,7 +746,7 @@ fn wide_dense_layers_with_odd_widths_verify() {
         )
         .unwrap();
         let model = b.finish("wide").unwrap();
-        let w = prove_and_verify(&model, &random_int8(&[m, n], &mut r));
+        let w = prove_and_verify(&model, &random_int8_tensor(&mut r, &[m, n]), &model.name);
         assert!(
             w.output().data.iter().all(|&y| (3..=127).contains(&y)),
             "ReLU fused at the zero point"
@@ -826,8 +792,8 @@ fn layers_sharing_an_input_and_identical_tables_verify() {
     let (t2, _, _) = zoo::activation(&mut b, y1, Activation::Tanh, (0.05, 0)).unwrap();
     let (sum, _, _) = zoo::add(&mut b, (0, 0.02, 0), (y2, 0.04, 0)).unwrap();
     let model = b.finish("shared").unwrap();
-    for input in [random_int8(&dims, &mut r), filled(&dims, -128), filled(&dims, 127)] {
-        let w = prove_and_verify(&model, &input);
+    for input in [random_int8_tensor(&mut r, &dims), filled(&dims, -128), filled(&dims, 127)] {
+        let w = prove_and_verify(&model, &input, &model.name);
         assert_eq!(w.tensors[t1], w.tensors[t2]);
         assert_eq!(w.tensors[sum].dims, dims.to_vec());
     }
@@ -835,8 +801,8 @@ fn layers_sharing_an_input_and_identical_tables_verify() {
 
 #[test]
 fn a_model_without_layers_proves_its_input() {
-    let x = random_int8(&[2, 6], &mut rng(71));
+    let x = random_int8_tensor(&mut rng(71), &[2, 6]);
     let model = Model::new("empty", vec![2, 6], Vec::new()).unwrap();
-    let w = prove_and_verify(&model, &x);
+    let w = prove_and_verify(&model, &x, &model.name);
     assert_eq!(w.output(), &x);
 }

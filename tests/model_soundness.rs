@@ -45,6 +45,7 @@
 mod common;
 
 use common::edit;
+use common::errors::*;
 use common::model::*;
 
 use gkrnet::circuit::zoo::{self, Builder, Rescale};
@@ -64,55 +65,6 @@ use rand_chacha::ChaCha20Rng;
 
 // ---------------------------------------------------------------------------------------------
 // helpers
-
-fn is_range_imbalance(e: &VerifyError) -> bool {
-    matches!(e, VerifyError::Lookup { which: "range", source }
-        if **source == VerifyError::LookupImbalance)
-}
-
-fn is_activation_imbalance(e: &VerifyError) -> bool {
-    matches!(e, VerifyError::Lookup { which: "table", source }
-        if **source == VerifyError::LookupImbalance)
-}
-
-/// The claimed output disagrees with the committed output column of layer `layer` at r.
-fn is_output_opening_mismatch(e: &VerifyError, layer: usize) -> bool {
-    let VerifyError::Output { source } = e else { return false };
-    let VerifyError::Layer { layer: l, source, .. } = &**source else { return false };
-    *l == layer
-        && matches!(
-            **source,
-            VerifyError::EvalMismatch { what: "opening of a committed output", .. }
-        )
-}
-
-/// A tampered message is caught by a protocol check, in its place: never by the parser, never
-/// as an invalid statement.
-fn caught_in_place(label: Label, e: &VerifyError) -> bool {
-    let check = |e: &VerifyError| {
-        matches!(
-            e,
-            VerifyError::FinalEvalMismatch { .. }
-                | VerifyError::EvalMismatch { .. }
-                | VerifyError::LookupImbalance
-        )
-    };
-    match e {
-        VerifyError::Output { .. } => [labels::GKR_OUTPUT, labels::GKR_ADVICE].contains(&label),
-        VerifyError::Lookup { source, .. } | VerifyError::Layer { source, .. } => check(source),
-        _ => false,
-    }
-}
-
-fn is_lookup_final_mismatch(e: &VerifyError, which: &str) -> bool {
-    matches!(e, VerifyError::Lookup { which: w, source }
-        if *w == which && matches!(**source, VerifyError::FinalEvalMismatch { .. }))
-}
-
-fn is_layer_final_mismatch(e: &VerifyError, layer: usize) -> bool {
-    matches!(e, VerifyError::Layer { layer: l, source, .. }
-        if *l == layer && matches!(**source, VerifyError::FinalEvalMismatch { .. }))
-}
 
 /// Index of the first message with one of these labels and this length.
 fn message_index_of(proof: &Proof, labels: &[Label], len: usize) -> usize {
@@ -321,7 +273,8 @@ fn output_off_by_one_with_the_proof_remade_is_rejected() {
         *y += if *y < 127 { 1 } else { -1 };
         assert_eq!(cheat_w.columns(&model, last)[0], &cheat_w.output().data[..]);
         let e = rejected(&model, &input, &cheat(&model, &cheat_w), "output ± 1");
-        assert!(is_layer_final_mismatch(&e, last), "output entry {j}: {e:?}");
+        let kind = model.layers[last].kind();
+        assert!(is_layer_final_mismatch(&e, last, kind), "output entry {j}: {e:?}");
     }
 
     // the output message alone, in an honest proof: it no longer matches the committed column
@@ -349,8 +302,8 @@ fn output_off_by_one_is_rejected_on_random_models() {
         // a threshold requantization's y is pinned by its (y, t₁, t₂) table lookup
         let thresholds = model.layers[last].columns().contains(&"t1");
         let ok = match kind {
-            "requant" | "add" if !thresholds => is_layer_final_mismatch(&e, last),
-            _ => is_activation_imbalance(&e),
+            "requant" | "add" if !thresholds => is_layer_final_mismatch(&e, last, kind),
+            _ => is_lookup_imbalance(&e, "table"),
         };
         assert!(ok, "{} (last layer {kind}): {e:?}", model.name);
     }
@@ -393,11 +346,7 @@ fn virtual_dense_output_off_by_one_is_rejected() {
     for j in [0, 4, 14] {
         let bad = edit(&proof, |p| p.messages[0].ints.as_mut().expect("ints")[j] -= 1);
         let e = rejected(&model, &input, &bad, "dense output − 1");
-        assert!(
-            matches!(&e, VerifyError::Layer { layer: 0, kind: "dense", source }
-                if matches!(**source, VerifyError::FinalEvalMismatch { .. })),
-            "{e:?}"
-        );
+        assert!(is_layer_final_mismatch(&e, 0, "dense"), "{e:?}");
     }
 }
 
@@ -491,14 +440,17 @@ fn every_layer_of_mlp_act_tampered_alone_is_rejected() {
                 recompute_after(&model, &mut w, i);
                 assert_eq!(model.check(&w).map_err(|e| e.layer), Err(i));
                 let e = rejected(&model, &input, &cheat(&model, &w), kind);
-                assert!(is_layer_final_mismatch(&e, i), "layer {i} ({kind}) y ± 1: {e:?}");
+                assert!(is_layer_final_mismatch(&e, i, kind), "layer {i} ({kind}) y ± 1: {e:?}");
                 // (b) the rounding bit flipped (a bit still, so only relations break)
                 let mut w = honest_w.clone();
                 let b = column_id(&model, i, "b");
                 column_mut(&model, &mut w, i, b)[j] ^= 1;
                 assert_eq!(model.check(&w).map_err(|e| e.layer), Err(i));
                 let e = rejected(&model, &input, &cheat(&model, &w), kind);
-                assert!(is_layer_final_mismatch(&e, i), "layer {i} ({kind}) b flipped: {e:?}");
+                assert!(
+                    is_layer_final_mismatch(&e, i, kind),
+                    "layer {i} ({kind}) b flipped: {e:?}"
+                );
                 // (c) a low rem limb moved within its 16 bits
                 let mut w = honest_w.clone();
                 let rem0 = column_id(&model, i, "rem0");
@@ -506,7 +458,7 @@ fn every_layer_of_mlp_act_tampered_alone_is_rejected() {
                 *v = if *v > 0 { *v - 1 } else { 1 };
                 assert_eq!(model.check(&w).map_err(|e| e.layer), Err(i));
                 let e = rejected(&model, &input, &cheat(&model, &w), kind);
-                assert!(is_layer_final_mismatch(&e, i), "layer {i} ({kind}) rem0: {e:?}");
+                assert!(is_layer_final_mismatch(&e, i, kind), "layer {i} ({kind}) rem0: {e:?}");
             }
             _ => {
                 let table = activation_table(layer.as_ref());
@@ -516,7 +468,7 @@ fn every_layer_of_mlp_act_tampered_alone_is_rejected() {
                 recompute_after(&model, &mut w, i);
                 assert_eq!(model.check(&w).map_err(|e| e.layer), Err(i));
                 let e = rejected(&model, &input, &cheat(&model, &w), kind);
-                assert!(is_activation_imbalance(&e), "layer {i} ({kind}): {e:?}");
+                assert!(is_lookup_imbalance(&e, "table"), "layer {i} ({kind}): {e:?}");
             }
         }
     }
@@ -604,9 +556,6 @@ fn multiplicity_messages(model: &Model, proof: &Proof) -> (Option<usize>, usize)
 
 #[test]
 fn edited_multiplicities_are_rejected() {
-    let lookup_err = |e: &VerifyError, which: &str, inner: &dyn Fn(&VerifyError) -> bool| matches!(e, VerifyError::Lookup { which: w, source } if *w == which && inner(source));
-    let final_mismatch = |e: &VerifyError| matches!(e, VerifyError::FinalEvalMismatch { .. });
-
     // In the proof bytes: the edited column is absorbed, so every later challenge changes and
     // the first lookup's first layer no longer holds. With range checks, that is the range
     // LogUp (whichever column was edited) ...
@@ -621,7 +570,7 @@ fn edited_multiplicities_are_rejected() {
         for (k, f) in multiplicity_edits(counts).iter().enumerate() {
             let bad = edit(&proof, |p| f(p.messages[id].ints.as_mut().expect("ints")));
             let e = rejected(&model, &input, &bad, "multiplicities");
-            assert!(lookup_err(&e, "range", &final_mismatch), "message {id}, edit {k}: {e:?}");
+            assert!(is_lookup_final_mismatch(&e, "range"), "message {id}, edit {k}: {e:?}");
 
             // ... and with the transcript kept honest (a verifier transcript that absorbs the
             // honest column but shows the protocol the edited one), the LogUp goes through and
@@ -634,7 +583,10 @@ fn edited_multiplicities_are_rejected() {
                 matches!(e, VerifyError::EvalMismatch { what, .. }
                     if *what == format!("{which} multiplicities"))
             };
-            assert!(lookup_err(&e, which, &opening), "message {id}, edit {k}, shown: {e:?}");
+            assert!(
+                in_lookup(&e, which).is_some_and(opening),
+                "message {id}, edit {k}, shown: {e:?}"
+            );
         }
     }
 
@@ -649,7 +601,7 @@ fn edited_multiplicities_are_rejected() {
     for (k, f) in multiplicity_edits(counts).iter().enumerate() {
         let bad = edit(&proof, |p| f(p.messages[table].ints.as_mut().expect("ints")));
         let e = rejected(&model, &input, &bad, "activation multiplicities");
-        assert!(lookup_err(&e, "table", &final_mismatch), "edit {k}: {e:?}");
+        assert!(is_lookup_final_mismatch(&e, "table"), "edit {k}: {e:?}");
     }
 }
 
@@ -690,7 +642,7 @@ fn requant_quotient_off_by_one_is_caught_by_the_range_lookup() {
             only_range_fails(&model, &cw, 1);
             assert_eq!(cw.output().data[j], w.output().data[j] + 1);
             let e = rejected(&model, &input, &cheat(&model, &cw), "q + 1");
-            assert!(is_range_imbalance(&e), "k = {k}, q + 1 ({encoding}): {e:?}");
+            assert!(is_lookup_imbalance(&e, "range"), "k = {k}, q + 1 ({encoding}): {e:?}");
         }
 
         // (b) q − 1, rem + 2^k: fits the limbs, not the top limb's exact width; b = 1 → output − 1
@@ -710,7 +662,7 @@ fn requant_quotient_off_by_one_is_caught_by_the_range_lookup() {
         assert_eq!(what, format!("16-bit range check {}", range_checks - 1), "k = {k}");
         assert_eq!(cw.output().data[j], w.output().data[j] - 1);
         let e = rejected(&model, &input, &cheat(&model, &cw), "q − 1");
-        assert!(is_range_imbalance(&e), "k = {k}, q − 1: {e:?}");
+        assert!(is_lookup_imbalance(&e, "range"), "k = {k}, q − 1: {e:?}");
     }
 }
 
@@ -746,7 +698,7 @@ fn a_clamp_that_passes_the_value_through_is_rejected() {
         only_range_fails(&model, &cw, 1);
         assert_eq!(cw.output().data[j] as i128, bad.u);
         let e = rejected(&model, &input, &cheat(&model, &cw), "clamp passed through");
-        assert!(is_range_imbalance(&e), "above = {above}: {e:?}");
+        assert!(is_lookup_imbalance(&e, "range"), "above = {above}: {e:?}");
     }
 }
 
@@ -787,7 +739,7 @@ fn an_entry_from_another_layers_table_is_rejected() {
     let e = model.check(&cw).expect_err("mock prover");
     assert_eq!((e.layer, e.what.as_str()), (1, "table lookup"));
     let err = rejected(&model, &input, &cheat(&model, &cw), "entry from another table");
-    assert!(is_activation_imbalance(&err), "{err:?}");
+    assert!(is_lookup_imbalance(&err, "table"), "{err:?}");
 
     // both layers' entries swapped: the multiset of untagged (x, y) pairs is unchanged, so
     // only the layer tag tells the lookups apart
@@ -804,7 +756,7 @@ fn an_entry_from_another_layers_table_is_rejected() {
     assert_eq!(pairs(&cw), pairs(&w));
     assert!(model.check(&cw).is_err());
     let err = rejected(&model, &input, &cheat(&model, &cw), "swapped tables");
-    assert!(is_activation_imbalance(&err), "{err:?}");
+    assert!(is_lookup_imbalance(&err, "table"), "{err:?}");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1209,11 +1161,7 @@ fn advice_chosen_after_the_zero_check_point_is_rejected() {
     // the output check still holds (y is unchanged); the range LogUp, made for the old
     // challenges, is the first to fail
     let e = rejected(&model, &input, &bad, "adaptive advice");
-    assert!(
-        matches!(&e, VerifyError::Lookup { which: "range", source }
-            if matches!(**source, VerifyError::FinalEvalMismatch { .. })),
-        "{e:?}"
-    );
+    assert!(is_lookup_final_mismatch(&e, "range"), "{e:?}");
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -9,6 +9,9 @@
     clippy::indexing_slicing,
     reason = "tests and benches fail loudly on broken fixtures"
 )]
+mod common;
+
+use common::edit;
 
 use ark_ff::Field;
 use gkrnet::error::{PcsError, VerifyError};
@@ -79,7 +82,7 @@ fn honest_openings_verify_for_many_seeds_and_sizes() {
 #[test]
 fn large_tables_verify_with_both_parameter_sets() {
     let mut rng = ChaCha20Rng::seed_from_u64(2);
-    // every size between the many-seed test's and the timed ones below, both parameter sets
+    // every size between the many-seed test's and the large ones below, both parameter sets
     for n in 13..=19 {
         let params = if n % 2 == 0 { Params::PROVABLE } else { Params::CONJECTURED };
         let t = table(&mut rng, n);
@@ -87,29 +90,19 @@ fn large_tables_verify_with_both_parameter_sets() {
         let z = point(&mut rng, n);
         let proof = prove(&[&c], &z);
         check(n, 1, &z, &[evaluate_padded(&t, &z)], params, &proof).unwrap();
-        println!("n = {n}, {params:?}: proof {} bytes", proof.len());
     }
 }
 
-/// One honest opening of a table of 2^n values, timed (printed with `--nocapture`).
+/// One honest opening of a table of 2^n values verifies (`benches/pcs.rs` times the same sizes:
+/// `cargo bench --bench pcs -- basefold`).
 fn honest_large(n: usize, params: Params, seed: u64) {
-    use std::time::Instant;
     let mut rng = ChaCha20Rng::seed_from_u64(seed);
     let t = table(&mut rng, n);
     let z = point(&mut rng, n);
     let y = evaluate_padded(&t, &z);
-    let start = Instant::now();
     let c = basefold::commit(t.as_slice(), params).unwrap();
-    let committed = start.elapsed();
     let proof = prove(&[&c], &z);
-    let opened = start.elapsed() - committed;
-    check(n, 1, &z, &[y], params, &proof).unwrap();
-    let verified = start.elapsed() - committed - opened;
-    println!(
-        "2^{n} {params:?}: commit {committed:.2?}, open {opened:.2?}, verify {verified:.2?}, \
-         proof {} bytes",
-        proof.len()
-    );
+    check(n, 1, &z, &[y], params, &proof).unwrap_or_else(|e| panic!("2^{n} {params:?}: {e}"));
 }
 
 #[test]
@@ -244,13 +237,6 @@ fn rate_one_is_refused_as_a_vacuous_proximity_test() {
     let c = basefold::receive_commitment(&mut t, 8).unwrap();
     let tail = |_: &[Fp]| Vec::new();
     assert_eq!(basefold::verify_weighted(&[c], &[y], rate_one, &mut t, tail), Err(refused.into()));
-}
-
-/// Edits one message of an encoded proof.
-fn edit(proof: &[u8], f: impl FnOnce(&mut Proof)) -> Vec<u8> {
-    let mut p = Proof::decode(proof).unwrap();
-    f(&mut p);
-    p.encode()
 }
 
 /// The indices of the messages labelled `label`.

@@ -2,9 +2,13 @@
 #![allow(dead_code)]
 
 pub mod channel;
+pub mod errors;
 pub mod model;
+pub mod oracles;
+pub mod threshold;
 
 use ark_ff::UniformRand;
+use gkrnet::circuit::Tensor;
 use gkrnet::error::VerifyError;
 use gkrnet::field::Fp;
 use gkrnet::poly::evaluate_padded;
@@ -14,11 +18,14 @@ use gkrnet::transcript::{labels, FiatShamirProver, FiatShamirVerifier};
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 
+/// The shift `GKRNET_TEST_SEED` (an integer) adds to every seed (0 by default).
+pub fn seed_shift() -> u64 {
+    std::env::var("GKRNET_TEST_SEED").ok().and_then(|s| s.parse::<u64>().ok()).unwrap_or(0)
+}
+
 /// A seeded rng; `GKRNET_TEST_SEED` shifts every seed to explore other cases.
 pub fn rng(seed: u64) -> ChaCha20Rng {
-    let shift =
-        std::env::var("GKRNET_TEST_SEED").ok().and_then(|s| s.parse::<u64>().ok()).unwrap_or(0);
-    ChaCha20Rng::seed_from_u64(seed.wrapping_add(shift))
+    ChaCha20Rng::seed_from_u64(seed.wrapping_add(seed_shift()))
 }
 
 pub fn random_vec(rng: &mut ChaCha20Rng, len: usize) -> Vec<Fp> {
@@ -88,19 +95,15 @@ pub fn edit(proof: &[u8], f: impl FnOnce(&mut Proof)) -> Vec<u8> {
 
 pub const PROTOCOL: &str = labels::PROTOCOL;
 
-/// The naive integer product C = A·B (m×n times n×k), i64 accumulation checked into i32.
-pub fn naive_matmul(a: &[i8], b: &[i8], m: usize, n: usize, k: usize) -> Vec<i32> {
-    let mut c = vec![0i32; m * k];
-    for i in 0..m {
-        for j in 0..k {
-            let s: i64 = (0..n).map(|t| a[i * n + t] as i64 * b[t * k + j] as i64).sum();
-            c[i * k + j] = i32::try_from(s).expect("fits i32 for n < 2^17");
-        }
-    }
-    c
-}
-
 pub fn random_i8(rng: &mut ChaCha20Rng, len: usize) -> Vec<i8> {
     use rand::Rng;
     (0..len).map(|_| rng.gen()).collect()
+}
+
+/// A tensor of `dims` with uniform int8 entries.
+pub fn random_int8_tensor(rng: &mut ChaCha20Rng, dims: &[usize]) -> Tensor {
+    use rand::Rng;
+    let len = dims.iter().product();
+    Tensor::new(dims.to_vec(), (0..len).map(|_| rng.gen_range(-128..=127)).collect())
+        .expect("the entries fill the dimensions")
 }

@@ -1,7 +1,7 @@
 //! Helpers of the whole-model soundness tests: honest and cheating proofs, and witness edits.
 
 use gkrnet::circuit::{Model, Tensor, Witness};
-use gkrnet::gkr;
+use gkrnet::gkr::{self, AdviceMode};
 use gkrnet::transcript::FiatShamirProver;
 use gkrnet::VerifyError;
 
@@ -15,6 +15,20 @@ pub fn honest(model: &Model, input: &Tensor) -> Vec<u8> {
         "honest proof"
     );
     p.proof
+}
+
+/// Forward, mock prover, proof and verification: the proof's and the verified outputs are the
+/// reference's. Returns the honest witness; `what` names the case in failures.
+pub fn prove_and_verify(model: &Model, input: &Tensor, what: &str) -> Witness {
+    let w = model.forward(input).unwrap_or_else(|e| panic!("{what}: reference: {e}"));
+    model.check(&w).unwrap_or_else(|e| panic!("{what}: mock prover: {e}"));
+    let p = gkr::prove_bytes(model, input, &gkr::ProveOptions::default())
+        .unwrap_or_else(|e| panic!("{what}: prover: {e}"));
+    assert_eq!(&p.output, w.output(), "{what}: the proof's output is not the reference's");
+    let out = gkr::verify_bytes(model, input, &gkr::VerifyOptions::default(), &p.proof)
+        .unwrap_or_else(|e| panic!("{what}: honest proof rejected: {e}"));
+    assert_eq!(&out, w.output(), "{what}: the verified output is not the reference's");
+    w
 }
 
 /// A proof of whatever witness, by the cheating prover.
@@ -34,6 +48,33 @@ pub fn cheat(model: &Model, w: &Witness) -> Vec<u8> {
 pub fn rejected(model: &Model, input: &Tensor, proof: &[u8], what: &str) -> VerifyError {
     match gkr::verify_bytes(model, input, &gkr::VerifyOptions::default(), proof) {
         Ok(out) => panic!("{what}: the verifier accepted, output {:?}", out.data),
+        Err(e) => e,
+    }
+}
+
+/// [`cheat`] with the advice handled in `mode`.
+pub fn cheat_mode(model: &Model, w: &Witness, mode: AdviceMode) -> Vec<u8> {
+    let mut t = FiatShamirProver::new(gkr::PROTOCOL);
+    gkr::prove(
+        model,
+        &w.tensors[0],
+        &gkr::ProveOptions::advice(mode).with_witness(w).unchecked(),
+        &mut t,
+    )
+    .expect("the cheater phrases a proof");
+    t.into_proof().encode()
+}
+
+/// [`rejected`] by the verifier of `mode`.
+pub fn rejected_mode(
+    model: &Model,
+    input: &Tensor,
+    proof: &[u8],
+    mode: AdviceMode,
+    what: &str,
+) -> VerifyError {
+    match gkr::verify_bytes(model, input, &gkr::VerifyOptions::advice(mode), proof) {
+        Ok(out) => panic!("{what}: accepted, output {:?}", out.data),
         Err(e) => e,
     }
 }
