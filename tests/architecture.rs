@@ -576,7 +576,7 @@ fn no_function_in_gkr_longer_than_limit() {
 }
 
 #[test]
-#[ignore = "enabled once the spec-struct constructors land (issue 18)"]
+
 fn no_too_many_arguments_allow() {
     let allows = too_many_arguments_allows(&src_tree());
     assert!(
