@@ -7,7 +7,7 @@
 //! `tests/onnx_registry.rs` runs every fixture through both.
 
 use super::linear::geometry;
-use super::registry::{Context, Operand};
+use super::operands::{Context, Operand, TWO_COMPUTED, TWO_COMPUTED_PRODUCT};
 use super::{Const, Dtype, ImportError, Node};
 
 type Verdict = Result<(), String>;
@@ -17,12 +17,6 @@ pub(super) const ERF_ALONE: &str = "Erf outside the Gelu pattern x·½·(1 + erf
 /// Why a HardSigmoid is not lowered.
 pub(super) const HARD_SIGMOID_ALONE: &str =
     "HardSigmoid outside the HardSwish pattern x·HardSigmoid(x)";
-/// Why a matrix product of two computed tensors is not lowered.
-pub(super) const TWO_COMPUTED: &str =
-    "two computed operands (a matrix product needs constant weights)";
-/// Why a Mul or Div of two computed tensors is not lowered.
-pub(super) const TWO_COMPUTED_PRODUCT: &str =
-    "a product of two computed tensors (only the Gelu and HardSwish patterns)";
 const CONSTANTS_ONLY: &str = "an op on constants only";
 const NOT_POSITIVE: &str = "a scale that is zero, negative or not finite on a computed tensor";
 

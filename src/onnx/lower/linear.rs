@@ -1,7 +1,7 @@
 //! Dense and convolution layers (float, QOperator and integer ops): weights quantized per output
 //! feature or taken as int8, biases as real offsets, geometry from the attributes.
 
-use super::accepts::TWO_COMPUTED;
+use super::operands::TWO_COMPUTED;
 use super::pending::dequantize;
 use super::*;
 

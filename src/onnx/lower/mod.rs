@@ -31,6 +31,7 @@ use std::collections::{HashMap, HashSet};
 
 mod accepts;
 mod linear;
+mod operands;
 mod ops;
 mod patterns;
 mod pending;
@@ -161,9 +162,9 @@ pub(super) fn lower(
     for n in &g.nodes {
         registry::lookup(n).map_err(|reason| unsupported(n, reason))?;
     }
-    let cx = registry::Context::new(g);
+    let cx = operands::Context::new(g);
     for (i, n) in g.nodes.iter().enumerate() {
-        cx.check(i, n).map_err(|reason| unsupported(n, reason))?;
+        registry::check(&cx, i, n).map_err(|reason| unsupported(n, reason))?;
     }
     let patterns = cx.patterns;
     // calibration: every tensor a node produces, on the calibration inputs, through tract

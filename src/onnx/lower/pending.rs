@@ -2,7 +2,7 @@
 //! per-channel constants, Quantize/DequantizeLinear, and the ops that only change a form
 //! (Identity, Cast, BatchNormalization, Mul/Div by constants, Relu, Clip).
 
-use super::accepts::TWO_COMPUTED_PRODUCT;
+use super::operands::TWO_COMPUTED_PRODUCT;
 use super::*;
 use crate::circuit::{ConvSpec, DenseSpec, RequantKind, RequantSpec};
 

@@ -7,15 +7,14 @@
 //! inspect` all read [`REGISTRY`], so the ops listed and the ops lowered cannot disagree. Adding
 //! an op is one lowering function and one line here.
 //!
-//! Operand kinds come from the graph alone ([`Context`]): a constant (initializer or Constant
+//! Operand kinds come from the graph alone ([`super::operands::Context`]): a constant (initializer or Constant
 //! node, also through Identity/Dropout), a dequantized integer constant (quantized weights), or
 //! a tensor computed from the model input with its rank when the graph fixes it.
 
 use super::accepts;
-use super::patterns::{find_patterns, Patterns};
-use super::{unsupported, Const, Graph, ImportError, Lower, Node};
+use super::operands::Context;
+use super::{unsupported, Graph, ImportError, Lower, Node};
 use crate::quant::Activation;
-use std::collections::HashMap;
 
 /// Lowers one node (its inputs already lowered) into circuit layers and values.
 pub(super) type LowerFn = fn(&mut Lower<'_>, &Node) -> Result<(), ImportError>;
@@ -49,7 +48,7 @@ const fn onnx(op: &'static str, lower: LowerFn, accepts: AcceptsFn) -> OpEntry {
 
 /// Every op gkrnet lowers. Erf and HardSigmoid are lowered only inside their patterns (Gelu,
 /// HardSwish); their entries say so.
-pub(super) const REGISTRY: &[OpEntry] = &[
+pub(super) static REGISTRY: &[OpEntry] = &[
     onnx("Identity", |l, n| l.identity(n), accepts::any),
     onnx("Dropout", |l, n| l.identity(n), accepts::any),
     onnx("QuantizeLinear", |l, n| l.quantize(n), accepts::quantize_linear),
@@ -114,132 +113,14 @@ pub(super) fn lookup(n: &Node) -> Result<&'static OpEntry, String> {
         .ok_or_else(|| format!("{} has no gkrnet lowering", n.op))
 }
 
-/// What the importer holds for a tensor, as far as the graph says before lowering.
-#[derive(Clone, Copy, Debug)]
-pub(super) enum Operand<'g> {
-    /// An initializer or a Constant node's value (also through Identity and Dropout).
-    Const(&'g Const),
-    /// DequantizeLinear of an integer constant (quantized weights or biases): the number of
-    /// scales, and the zero point when given.
-    QConst { q: &'g Const, scale_len: usize, zero: Option<&'g Const> },
-    /// A tensor computed from the model input; its rank when the graph fixes it.
-    Computed { rank: Option<usize> },
-    /// Named by a node but neither a constant nor any node's output.
-    Missing,
-}
-
-impl Operand<'_> {
-    /// A constant at import (plain or dequantized).
-    pub(super) fn is_const(&self) -> bool {
-        matches!(self, Operand::Const(_) | Operand::QConst { .. })
+/// Whether node `i` (`n`) is lowered: its op is registered, and it is part of a pattern or
+/// passes its op's check.
+pub(super) fn check(cx: &Context<'_>, i: usize, n: &Node) -> Result<(), String> {
+    let entry = lookup(n)?;
+    if cx.patterns.skipped.contains(&i) || cx.patterns.fused.contains_key(&i) {
+        return Ok(());
     }
-
-    pub(super) fn rank(&self) -> Option<usize> {
-        match self {
-            Operand::Const(c) => Some(c.dims.len()),
-            Operand::QConst { q, .. } => Some(q.dims.len()),
-            Operand::Computed { rank } => *rank,
-            Operand::Missing => None,
-        }
-    }
-}
-
-/// What the support checks read: the graph, the kind of every tensor, and the patterns.
-#[derive(Debug)]
-pub(super) struct Context<'g> {
-    pub(super) g: &'g Graph,
-    operands: HashMap<&'g str, Operand<'g>>,
-    pub(super) patterns: Patterns,
-}
-
-impl<'g> Context<'g> {
-    pub(super) fn new(g: &'g Graph) -> Self {
-        let mut operands: HashMap<&'g str, Operand<'g>> =
-            g.consts.iter().map(|(k, c)| (k.as_str(), Operand::Const(c))).collect();
-        operands.insert(g.input.as_str(), Operand::Computed { rank: Some(g.input_dims.len()) });
-        for n in &g.nodes {
-            if let Some(out) = n.outputs.first() {
-                let kind = infer(n, &operands, g.opset);
-                operands.insert(out.as_str(), kind);
-            }
-        }
-        Context { g, operands, patterns: find_patterns(g) }
-    }
-
-    /// Input `i` of `n`: `None` when the node omits it.
-    pub(super) fn operand(&self, n: &Node, i: usize) -> Option<Operand<'g>> {
-        let name = n.input(i)?;
-        Some(self.operands.get(name).copied().unwrap_or(Operand::Missing))
-    }
-
-    /// The rank of input `i` of `n` when the graph fixes it.
-    pub(super) fn rank(&self, n: &Node, i: usize) -> Option<usize> {
-        self.operand(n, i)?.rank()
-    }
-
-    /// Whether node `i` (`n`) is lowered: its op is registered, and it is part of a pattern or
-    /// passes its op's check.
-    pub(super) fn check(&self, i: usize, n: &Node) -> Result<(), String> {
-        let entry = lookup(n)?;
-        if self.patterns.skipped.contains(&i) || self.patterns.fused.contains_key(&i) {
-            return Ok(());
-        }
-        (entry.accepts)(n, self)
-    }
-}
-
-/// The kind of node `n`'s first output.
-fn infer<'g>(n: &Node, known: &HashMap<&'g str, Operand<'g>>, opset: i64) -> Operand<'g> {
-    let at = |i: usize| n.input(i).map(|x| known.get(x).copied().unwrap_or(Operand::Missing));
-    let rank = |i: usize| at(i).and_then(|o| o.rank());
-    match (n.op.as_str(), at(0)) {
-        ("Identity" | "Dropout", Some(c)) if c.is_const() => return c,
-        ("DequantizeLinear", Some(Operand::Const(q))) if !q.dtype.is_float() => {
-            let constant = |i: usize| match at(i) {
-                Some(Operand::Const(c)) => Some(c),
-                _ => None,
-            };
-            let scale_len = constant(1).map_or(1, Const::len);
-            return Operand::QConst { q, scale_len, zero: constant(2) };
-        }
-        _ => {}
-    }
-    let both = |a: usize, b: usize| match (rank(a), rank(b)) {
-        (Some(ra), Some(rb)) if ra >= 2 && rb >= 2 => Some(ra.max(rb)),
-        _ => None,
-    };
-    let axes = || -> Option<usize> {
-        if opset < 13 {
-            n.ints("axes").ok().flatten().map(|a| a.len())
-        } else {
-            match at(1) {
-                Some(Operand::Const(c)) => Some(c.len()),
-                _ => None,
-            }
-        }
-    };
-    let rank = match n.op.as_str() {
-        "Identity" | "Dropout" | "Cast" | "QuantizeLinear" | "DequantizeLinear" | "Relu"
-        | "Clip" | "Sigmoid" | "Tanh" | "HardSwish" | "Gelu" | "LeakyRelu" | "Elu" | "Erf"
-        | "HardSigmoid" | "Softmax" | "BatchNormalization" | "MaxPool" | "AveragePool"
-        | "GlobalAveragePool" | "Transpose" | "Pad" | "Conv" | "ConvTranspose" | "QLinearConv"
-        | "ConvInteger" | "Concat" => rank(0),
-        // numpy broadcasting: the larger rank
-        "Add" | "Sub" | "Mul" | "Div" => {
-            (0..n.inputs.len()).map(rank).try_fold(0, |m, r| r.map(|r| m.max(r)))
-        }
-        "Gemm" | "Flatten" => Some(2),
-        "MatMul" | "MatMulInteger" => both(0, 1),
-        "QLinearMatMul" => both(0, 3),
-        "Reshape" => match at(1) {
-            Some(Operand::Const(shape)) => Some(shape.len()),
-            _ => None,
-        },
-        "Unsqueeze" => rank(0).zip(axes()).map(|(r, a)| r + a),
-        "Squeeze" => rank(0).zip(axes()).and_then(|(r, a)| r.checked_sub(a)),
-        _ => None,
-    };
-    Operand::Computed { rank }
+    (entry.accepts)(n, cx)
 }
 
 /// gkrnet's verdict on one node of a graph.
@@ -269,7 +150,7 @@ pub fn support(graph: &Graph) -> Result<Vec<NodeSupport>, ImportError> {
                 node: n.name.clone(),
                 op: n.op.clone(),
                 domain: n.domain.clone(),
-                verdict: cx.check(i, n),
+                verdict: check(&cx, i, n),
             })
             .collect()
     })
@@ -283,10 +164,12 @@ pub fn supported_ops() -> Vec<(&'static str, &'static str)> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::{Builder, HashSet};
+    use super::super::operands::Operand;
+    use super::super::{Builder, Const, HashSet};
     use super::*;
     use crate::onnx::graph::Dim;
     use crate::onnx::graph::Dtype;
+    use std::collections::HashMap;
 
     fn node(op: &str, inputs: &[&str], output: &str) -> Node {
         Node {
@@ -355,12 +238,12 @@ mod tests {
             let g = graph(vec![n.clone()], &[]);
             let want = format!("{op} has no gkrnet lowering");
             assert_eq!(reason(lower(&g).node(0, &n).unwrap_err()), want);
-            assert_eq!(Context::new(&g).check(0, &n), Err(want));
+            assert_eq!(check(&Context::new(&g), 0, &n), Err(want));
         }
         let mut n = node("Relu", &["x"], "y");
         n.domain = "com.microsoft".into();
         let g = graph(vec![n.clone()], &[]);
-        assert!(Context::new(&g).check(0, &n).unwrap_err().starts_with("domain"));
+        assert!(check(&Context::new(&g), 0, &n).unwrap_err().starts_with("domain"));
         assert!(reason(lower(&g).node(0, &n).unwrap_err()).starts_with("domain"));
     }
 
@@ -391,7 +274,7 @@ mod tests {
             ],
         );
         let cx = Context::new(&g);
-        let kind = |name: &str| cx.operands.get(name).copied().unwrap();
+        let kind = |name: &str| cx.operand_named(name).unwrap();
         assert!(matches!(kind("w_id"), Operand::Const(w) if w.dims == [4, 4]));
         assert!(matches!(kind("w_deq"), Operand::QConst { scale_len: 4, zero: None, .. }));
         assert!(matches!(kind("x"), Operand::Computed { rank: Some(2) }));
