@@ -180,11 +180,6 @@ impl LayerSpec {
         })
     }
 
-    /// Appends the layer's record (tag and fields).
-    pub(crate) fn encode_into<S: Sink>(&self, w: &mut Writer<S>) {
-        self.encode(w)
-    }
-
     fn encode<S: Sink>(&self, w: &mut Writer<S>) {
         match self {
             LayerSpec::Dense { input, in_dims, input_zero, weights, features, bias } => {
@@ -418,30 +413,22 @@ impl LayerSpec {
 
 impl Model {
     /// The canonical encoding (`.gkrm`).
-    ///
-    /// # Errors
-    /// A layer whose kind has no encoding ([`Layer::spec`] is `None`).
-    pub fn encode(&self) -> Result<Vec<u8>, ModelError> {
+    pub fn encode(&self) -> Vec<u8> {
         let mut w = Writer(Vec::new());
         w.raw(&MAGIC);
         w.u16(VERSION);
         w.bytes(self.name.as_bytes());
-        self.encode_body(&mut w)?;
-        Ok(w.0)
+        self.encode_body(&mut w);
+        w.0
     }
 
     /// Everything of the encoding after the name: what the model computes. The model digest is
     /// the hash of these bytes ([`Model::digest`]).
-    pub(crate) fn encode_body<S: Sink>(&self, w: &mut Writer<S>) -> Result<(), ModelError> {
+    pub(crate) fn encode_body<S: Sink>(&self, w: &mut Writer<S>) {
         w.usizes(&self.input_dims);
         w.usize(self.layers.len());
-        for (i, l) in self.layers.iter().enumerate() {
-            let spec = l.spec().ok_or(ModelError::Layer {
-                layer: i,
-                kind: l.kind(),
-                reason: "this layer kind has no canonical encoding".into(),
-            })?;
-            spec.encode(w);
+        for l in &self.layers {
+            l.spec().encode(w);
         }
         match &self.io {
             None => w.u8(0),
@@ -454,7 +441,6 @@ impl Model {
                 w.u8(io.softmax as u8);
             }
         }
-        Ok(())
     }
 
     /// Decodes and rebuilds a model; errors name the byte offset or the layer.
@@ -520,7 +506,7 @@ impl Model {
         // one model, one encoding: bytes that decode but re-encode otherwise (a flag byte other
         // than 0 or 1, an unused parameter not zero, …) are refused, so the digest (the hash of
         // the encoding) names the file's bytes
-        let again = model.encode()?;
+        let again = model.encode();
         let differs = again.iter().zip(bytes).position(|(a, b)| a != b);
         match differs.or((again.len() != bytes.len()).then_some(again.len().min(bytes.len()))) {
             Some(offset) => Err(ModelError::Parameter(format!(

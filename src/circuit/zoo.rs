@@ -6,8 +6,8 @@
 )]
 
 use super::{
-    ActivationLayer, Conv, ConvGeometry, Dense, Layer, MaxPool, Model, ModelError, Multiplier,
-    Requant, Scaled, Tensor, TensorId, Threshold, Wiring,
+    ActivationLayer, Constraints, Conv, ConvGeometry, Dense, Layer, MaxPool, Model, ModelError,
+    Multiplier, Requant, Scaled, Tensor, TensorId, Threshold, Wiring,
 };
 use crate::quant::{Activation, FixedPoint};
 use rand::{Rng, SeedableRng};

@@ -158,7 +158,7 @@ impl CommitmentFile {
     /// # Errors
     /// A model without a canonical encoding.
     pub fn encode(&self) -> Result<Vec<u8>, crate::circuit::ModelError> {
-        let model = self.model.encode()?;
+        let model = self.model.encode();
         let mut w = ByteWriter(Vec::with_capacity(51 + model.len()));
         w.raw(&COMMITMENT_MAGIC);
         w.u16(COMMITMENT_VERSION);
