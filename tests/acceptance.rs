@@ -17,8 +17,8 @@ mod common;
 
 use common::errors::{is_layer_final_mismatch, is_lookup_final_mismatch};
 use gkrnet::circuit::{
-    zoo, ClaimTarget, Dense, DenseSpec, Layer, LayerSpec, LayerWitness, Model, ModelError, Tensor,
-    TensorId,
+    zoo, ClaimTarget, Dense, DenseSpec, Layer, LayerSpec, LayerWitness, Model, ModelError,
+    Reduction, Tensor, TensorId, WeightCommitment,
 };
 use gkrnet::error::{ProveError, VerifyError};
 use gkrnet::gkr::file::CommitmentFile;
@@ -42,7 +42,7 @@ fn with_bias_shift(model: &Model, layer: usize, shift: i32) -> Model {
         .iter()
         .enumerate()
         .map(|(i, l)| {
-            let mut spec = l.spec().expect("spec");
+            let mut spec = l.spec();
             if i == layer {
                 let LayerSpec::Dense(DenseSpec { bias, .. }) = &mut spec else {
                     panic!("layer {i} is dense")
@@ -162,36 +162,42 @@ impl Layer for Liar {
     fn output_dims(&self) -> &[usize] {
         self.shown.output_dims()
     }
-    fn output_committed(&self) -> bool {
-        false
-    }
-    fn spec(&self) -> Option<LayerSpec> {
+    fn spec(&self) -> LayerSpec {
         self.shown.spec()
-    }
-    fn describe(&self, out: &mut Vec<u8>) {
-        self.shown.describe(out);
     }
     fn forward(&self, inputs: &[&Tensor]) -> Result<LayerWitness, ModelError> {
         self.used.forward(inputs)
     }
-    fn weight_layout(&self) -> Option<gkrnet::circuit::Layout> {
+    fn reduction(&self) -> Option<&dyn Reduction> {
+        Some(self)
+    }
+    fn weights(&self) -> Option<&dyn WeightCommitment> {
+        Some(self)
+    }
+}
+
+impl WeightCommitment for Liar {
+    fn weight_layout(&self) -> gkrnet::circuit::Layout {
         self.shown.weight_layout()
     }
     fn weight_entries(&self) -> Option<&[i8]> {
         self.shown.weight_entries()
     }
-    fn weights_committed(&self) -> bool {
-        self.shown.weights_committed()
+    fn committed(&self) -> bool {
+        self.shown.committed()
     }
-    fn commit_weights(&self) -> Option<Box<dyn Layer>> {
-        Some(Box::new(Liar {
+    fn commit_weights(&self) -> Box<dyn Layer> {
+        Box::new(Liar {
             shown: self.shown.with_committed_weights(),
             used: self.used.with_committed_weights(),
-        }))
+        })
     }
-    fn strip_weights(&self) -> Option<Box<dyn Layer>> {
+    fn strip_weights(&self) -> Result<Box<dyn Layer>, ModelError> {
         self.shown.strip_weights()
     }
+}
+
+impl Reduction for Liar {
     fn prove_output(
         &self,
         claim: &EvalClaim,
@@ -217,7 +223,7 @@ fn liar_model(model: &Model, layer: usize, shift: i32) -> Model {
         .iter()
         .enumerate()
         .map(|(i, l)| {
-            let spec = l.spec().expect("spec");
+            let spec = l.spec();
             if i != layer {
                 return spec.build().expect("build");
             }
@@ -225,7 +231,7 @@ fn liar_model(model: &Model, layer: usize, shift: i32) -> Model {
                 LayerSpec::Dense(d) => Dense::new(d).expect("dense"),
                 _ => panic!("layer {layer} is dense"),
             };
-            Box::new(Liar { shown: dense(spec), used: dense(forged.layers[i].spec().unwrap()) })
+            Box::new(Liar { shown: dense(spec), used: dense(forged.layers[i].spec()) })
                 as Box<dyn Layer>
         })
         .collect();
@@ -308,7 +314,7 @@ fn the_digest_binds_every_byte_of_the_encoding() {
     let (prover, wp) = gkr::commit_model(&honest, P).unwrap();
     let stripped = ModelCommitment::stripped(&prover).unwrap();
     let file = CommitmentFile { commitment: wp.commitment(), model: stripped };
-    let gkrc = file.encode().unwrap();
+    let gkrc = file.encode();
     let honest_key = CommitmentFile::decode(&gkrc).unwrap().into_key();
     let name_len = honest.name.len();
     let mut decoded = 0;
@@ -324,7 +330,7 @@ fn the_digest_binds_every_byte_of_the_encoding() {
             b[i] ^= bit;
             if let Ok(f) = CommitmentFile::decode(&b) {
                 decoded += 1;
-                assert!(f.encode().unwrap() == b, "byte {i}: not canonical");
+                assert!(f.encode() == b, "byte {i}: not canonical");
                 assert_ne!(f.into_key().digest(), honest_key.digest(), "byte {i} bit {bit:#x}");
             }
         }
@@ -332,13 +338,13 @@ fn the_digest_binds_every_byte_of_the_encoding() {
     assert!(decoded > 100, "the flips reach the weights and biases ({decoded} decoded)");
     // a whole model too: a small one, every byte
     let small = zoo::random_model(3).unwrap();
-    let bytes = small.encode().unwrap();
+    let bytes = small.encode();
     let body = 6 + 8 + small.name.len();
     for i in body..bytes.len() {
         let mut b = bytes.clone();
         b[i] ^= 1;
         if let Ok(m) = Model::decode(&b) {
-            assert!(m.encode().unwrap() == b, "byte {i}: not canonical");
+            assert!(m.encode() == b, "byte {i}: not canonical");
             assert_ne!(m.digest(), small.digest(), "byte {i}");
         }
     }

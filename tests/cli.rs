@@ -753,7 +753,7 @@ fn model_commitment_commit_prove_verify_without_the_weights() {
     let mut cf = gkrnet::gkr::file::CommitmentFile::decode(&std::fs::read(&gkrc).unwrap()).unwrap();
     cf.commitment.params.queries = 2;
     let weak_c = d.join("weak.gkrc");
-    std::fs::write(&weak_c, cf.encode().unwrap()).unwrap();
+    std::fs::write(&weak_c, cf.encode()).unwrap();
     let mut args = allowed.clone();
     args[2] = s(&weak_c);
     fails(&args, 1, &["model commitment", "neither the provable nor the conjectured"]);

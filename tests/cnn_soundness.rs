@@ -55,7 +55,7 @@ use common::{edit, random_int8_tensor};
 use gkrnet::circuit::zoo::{self, Builder, Rescale};
 use gkrnet::circuit::{
     ClaimTarget, Conv, ConvGeometry, ConvSpec, DenseSpec, Layer, LayerSpec, LayerWitness, Model,
-    ModelError, Multiplier, Requant, RequantSpec, Tensor, TensorId, Witness,
+    ModelError, Multiplier, Reduction, Requant, RequantSpec, Tensor, TensorId, Witness,
 };
 use gkrnet::error::ProveError;
 use gkrnet::field::Fp;
@@ -117,23 +117,21 @@ impl Layer for Liar {
         self.shown.output_dims()
     }
 
-    fn output_committed(&self) -> bool {
-        false
-    }
-
     /// The honest layer's encoding, so the liar's model has the honest digest.
-    fn spec(&self) -> Option<LayerSpec> {
+    fn spec(&self) -> LayerSpec {
         self.shown.spec()
-    }
-
-    fn describe(&self, out: &mut Vec<u8>) {
-        self.shown.describe(out);
     }
 
     fn forward(&self, inputs: &[&Tensor]) -> Result<LayerWitness, ModelError> {
         self.used.forward(inputs)
     }
 
+    fn reduction(&self) -> Option<&dyn Reduction> {
+        Some(self)
+    }
+}
+
+impl Reduction for Liar {
     fn prove_output(
         &self,
         claim: &EvalClaim,

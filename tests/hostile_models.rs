@@ -238,7 +238,7 @@ fn a_conv_with_pads_near_2_pow_64_is_a_model_error_never_a_panic() {
 fn honest() -> Vec<Vec<u8>> {
     let mut models = vec![zoo::mlp_act(), zoo::lenet5()];
     models.extend((0..6).map(|s| zoo::random_model(s).unwrap()));
-    models.iter().map(|m| m.encode().unwrap()).collect()
+    models.iter().map(|m| m.encode()).collect()
 }
 
 /// Values that break size arithmetic: the maximum, near 2^64, wrapping halves, the caps ± 1.

@@ -1190,13 +1190,10 @@ impl gkrnet::circuit::Layer for Floor {
         &self.dims
     }
 
-    fn output_committed(&self) -> bool {
-        true
-    }
-
-    fn describe(&self, out: &mut Vec<u8>) {
-        out.extend_from_slice(b"floor");
-        out.extend(self.lower.iter().flat_map(|v| v.to_le_bytes()));
+    /// A layer kind of the test's own: its canonical bytes are its lower bounds.
+    fn spec(&self) -> gkrnet::circuit::LayerSpec {
+        let bytes = self.lower.iter().flat_map(|v| v.to_le_bytes()).collect();
+        gkrnet::circuit::LayerSpec::Custom { kind: "floor", bytes }
     }
 
     fn forward(
@@ -1207,6 +1204,12 @@ impl gkrnet::circuit::Layer for Floor {
         Ok(gkrnet::circuit::LayerWitness { output, advice: Vec::new() })
     }
 
+    fn constraints(&self) -> Option<&dyn gkrnet::circuit::Constraints> {
+        Some(self)
+    }
+}
+
+impl gkrnet::circuit::Constraints for Floor {
     fn coefficients(&self) -> Vec<Vec<i64>> {
         vec![self.lower.clone()]
     }

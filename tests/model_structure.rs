@@ -221,7 +221,7 @@ fn range_tables_are_as_narrow_as_the_models_range_checks_allow() {
             assert!(widest < 1 << bits && widest >= 1 << (bits - 1), "{}: {widest}", model.name);
         }
         // the decoded model chooses the same table
-        let back = Model::decode(&model.encode().unwrap()).unwrap();
+        let back = Model::decode(&model.encode()).unwrap();
         assert_eq!((back.range_bits(), back.digest()), (bits, model.digest()), "{}", model.name);
         // the clear proof carries 2^bits range multiplicities
         let input = zoo::random_input(&model, 2);

@@ -65,7 +65,7 @@ fn config() -> ServerConfig {
 
 /// A copy of a model (the server owns its own).
 fn copy(model: &Model) -> Model {
-    Model::decode(&model.encode().unwrap()).unwrap()
+    Model::decode(&model.encode()).unwrap()
 }
 
 #[cfg(feature = "onnx")]

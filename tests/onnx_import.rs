@@ -105,11 +105,11 @@ fn every_model_matches_onnxruntime_and_proves() {
 fn compiled_model_round_trips_with_its_digest() {
     for (name, _, width, calibration) in MODELS {
         let imported = import(name, calibration, width);
-        let bytes = imported.model.encode().unwrap();
+        let bytes = imported.model.encode();
         let decoded = Model::decode(&bytes).unwrap();
         assert_eq!(decoded.digest(), imported.model.digest(), "{name}");
         assert_eq!(decoded.io(), imported.model.io(), "{name}");
-        assert_eq!(decoded.encode().unwrap(), bytes, "{name}: canonical");
+        assert_eq!(decoded.encode(), bytes, "{name}: canonical");
         // a proof made with the imported model verifies against the decoded one
         let input = imported.quantize_input(&rows(calibration, width)[0]).unwrap();
         let proof =

@@ -43,9 +43,7 @@ use common::model::*;
 use common::rng;
 use common::threshold::*;
 use gkrnet::circuit::zoo::{self, Builder};
-use gkrnet::circuit::{
-    ConvGeometry, ConvSpec, DenseSpec, Model, Multiplier, RequantKind, Tensor, Witness,
-};
+use gkrnet::circuit::{ConvGeometry, Model, Multiplier, RequantKind, Tensor, Witness};
 use gkrnet::proof::Proof;
 use gkrnet::transcript::labels;
 use gkrnet::VerifyError;

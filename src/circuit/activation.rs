@@ -1,7 +1,7 @@
 //! Int8 activation functions as 256-entry tables: y = f[x], proved by a lookup of (x, y) tagged
 //! with the layer into the proof's shared activation table.
 
-use super::{put, Layer, LayerWitness, ModelError, TableLookup, Tensor, TensorId, Var};
+use super::{Constraints, Layer, LayerWitness, ModelError, TableLookup, Tensor, TensorId, Var};
 use crate::quant::Activation;
 
 /// y = table[x + 128] elementwise; the output is committed.
@@ -49,13 +49,13 @@ impl ActivationLayer {
 }
 
 impl Layer for ActivationLayer {
-    fn spec(&self) -> Option<super::LayerSpec> {
-        Some(super::LayerSpec::Activation {
+    fn spec(&self) -> super::LayerSpec {
+        super::LayerSpec::Activation {
             input: self.inputs[0],
             dims: self.dims.clone(),
             function: self.function,
             table: self.table,
-        })
+        }
     }
 
     fn kind(&self) -> &'static str {
@@ -68,14 +68,6 @@ impl Layer for ActivationLayer {
 
     fn output_dims(&self) -> &[usize] {
         &self.dims
-    }
-
-    fn output_committed(&self) -> bool {
-        true
-    }
-
-    fn describe(&self, out: &mut Vec<u8>) {
-        put(out, &self.table.iter().map(|&v| v as i128).collect::<Vec<_>>());
     }
 
     fn forward(&self, inputs: &[&Tensor]) -> Result<LayerWitness, ModelError> {
@@ -91,6 +83,12 @@ impl Layer for ActivationLayer {
         Ok(LayerWitness { output: Tensor::new(self.dims.clone(), y)?, advice: Vec::new() })
     }
 
+    fn constraints(&self) -> Option<&dyn Constraints> {
+        Some(self)
+    }
+}
+
+impl Constraints for ActivationLayer {
     fn table_lookup(&self) -> Option<TableLookup> {
         let rows =
             (-128i64..=127).map(|x| vec![x, self.table[(x + 128) as usize] as i64]).collect();

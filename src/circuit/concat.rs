@@ -31,7 +31,7 @@
     reason = "verifier-reachable, not yet audited (issue 17): indices follow layouts that Model::new and the decoders bound; to be replaced by checked access"
 )]
 
-use super::{put, ClaimTarget, Layer, LayerWitness, Layout, ModelError, Tensor, TensorId};
+use super::{ClaimTarget, Layer, LayerWitness, Layout, ModelError, Reduction, Tensor, TensorId};
 use crate::error::{ProveError, VerifyError};
 use crate::field::Fp;
 use crate::poly::eq_evals;
@@ -178,23 +178,11 @@ impl Layer for Concat {
         self.out_layout.dims()
     }
 
-    fn output_committed(&self) -> bool {
-        false
-    }
-
-    fn spec(&self) -> Option<super::LayerSpec> {
-        Some(super::LayerSpec::Concat {
+    fn spec(&self) -> super::LayerSpec {
+        super::LayerSpec::Concat {
             inputs: self.inputs.clone(),
             in_dims: self.in_dims(),
             axis: self.axis,
-        })
-    }
-
-    fn describe(&self, out: &mut Vec<u8>) {
-        put(out, &[self.axis as i128, self.in_layouts.len() as i128]);
-        for l in &self.in_layouts {
-            put(out, &[l.dims().len() as i128]);
-            put(out, &l.dims().iter().map(|&d| d as i128).collect::<Vec<_>>());
         }
     }
 
@@ -225,6 +213,12 @@ impl Layer for Concat {
         })
     }
 
+    fn reduction(&self) -> Option<&dyn Reduction> {
+        Some(self)
+    }
+}
+
+impl Reduction for Concat {
     fn prove_output(
         &self,
         claim: &EvalClaim,

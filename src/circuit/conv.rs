@@ -21,7 +21,7 @@
 )]
 
 use super::{
-    put, ClaimTarget, Layer, LayerWitness, Layout, ModelError, Tensor, TensorId, MAX_ENTRIES,
+    ClaimTarget, Layer, LayerWitness, Layout, ModelError, Reduction, Tensor, TensorId, MAX_ENTRIES,
 };
 use crate::error::{ProveError, VerifyError};
 use crate::field::{from_i64, row_combination_i8, Fp};
@@ -416,7 +416,7 @@ struct Wiring {
 }
 
 impl Layer for Conv {
-    fn spec(&self) -> Option<super::LayerSpec> {
+    fn spec(&self) -> super::LayerSpec {
         let geometry = ConvGeometry {
             kernel: [self.h.k, self.w.k],
             stride: [self.h.stride, self.w.stride],
@@ -424,7 +424,7 @@ impl Layer for Conv {
             pads: [self.h.pad_lo, self.w.pad_lo, self.h.pad_hi, self.w.pad_hi],
             groups: self.groups,
         };
-        Some(super::LayerSpec::Conv(ConvSpec {
+        super::LayerSpec::Conv(ConvSpec {
             input: self.inputs[0],
             in_dims: self.in_dims.to_vec(),
             input_zero: self.input_zero,
@@ -433,7 +433,7 @@ impl Layer for Conv {
             output_padding: self.h.transposed.then_some([self.h.extra, self.w.extra]),
             weights: self.weights.clone(),
             bias: self.bias.clone(),
-        }))
+        })
     }
 
     fn kind(&self) -> &'static str {
@@ -450,24 +450,6 @@ impl Layer for Conv {
 
     fn output_dims(&self) -> &[usize] {
         &self.out
-    }
-
-    fn output_committed(&self) -> bool {
-        false
-    }
-
-    fn describe(&self, out: &mut Vec<u8>) {
-        let mut geo: Vec<i128> = self.in_dims.iter().chain(&self.out).map(|&d| d as i128).collect();
-        for a in [self.h, self.w] {
-            geo.extend(
-                [a.k, a.stride, a.dil, a.pad_lo, a.pad_hi, a.transposed as usize, a.extra]
-                    .map(|v| v as i128),
-            );
-        }
-        geo.extend([self.groups as i128, self.input_zero as i128]);
-        put(out, &geo);
-        out.extend_from_slice(blake3::hash(bytemuck::cast_slice(&self.weights)).as_bytes());
-        put(out, &self.bias.iter().map(|&b| b as i128).collect::<Vec<_>>());
     }
 
     fn forward(&self, inputs: &[&Tensor]) -> Result<LayerWitness, ModelError> {
@@ -525,6 +507,12 @@ impl Layer for Conv {
         Ok(LayerWitness { output: Tensor::new(self.out.to_vec(), acc)?, advice: Vec::new() })
     }
 
+    fn reduction(&self) -> Option<&dyn Reduction> {
+        Some(self)
+    }
+}
+
+impl Reduction for Conv {
     fn prove_output(
         &self,
         claim: &EvalClaim,

@@ -15,7 +15,10 @@
     reason = "verifier-reachable, not yet audited (issue 17): indices follow layouts that Model::new and the decoders bound; to be replaced by checked access"
 )]
 
-use super::{put, ClaimTarget, Layer, LayerWitness, Layout, ModelError, Tensor, TensorId};
+use super::{
+    ClaimTarget, Layer, LayerWitness, Layout, ModelError, Reduction, Tensor, TensorId,
+    WeightCommitment,
+};
 use crate::error::{ProveError, VerifyError};
 use crate::field::from_i64;
 use crate::lookup::prefix_indicator;
@@ -221,27 +224,27 @@ impl Dense {
 }
 
 impl Layer for Dense {
-    fn spec(&self) -> Option<super::LayerSpec> {
+    fn spec(&self) -> super::LayerSpec {
         let Shape { m, n, k } = self.shape;
         // a layer whose weight claims go to a model commitment is encoded (and digested) as the
         // verifier's copy, whether or not this copy still holds the weights
         if self.weights_committed {
-            return Some(super::LayerSpec::DenseStripped {
+            return super::LayerSpec::DenseStripped {
                 input: self.inputs[0],
                 in_dims: vec![m, n],
                 input_zero: self.input_zero,
                 features: k,
                 bias: self.bias.clone(),
-            });
+            };
         }
-        Some(super::LayerSpec::Dense(DenseSpec {
+        super::LayerSpec::Dense(DenseSpec {
             input: self.inputs[0],
             in_dims: vec![m, n],
             input_zero: self.input_zero,
             weights: self.weights.clone(),
             features: k,
             bias: self.bias.clone(),
-        }))
+        })
     }
 
     fn kind(&self) -> &'static str {
@@ -254,42 +257,6 @@ impl Layer for Dense {
 
     fn output_dims(&self) -> &[usize] {
         &self.out
-    }
-
-    fn output_committed(&self) -> bool {
-        false
-    }
-
-    fn weight_layout(&self) -> Option<Layout> {
-        Some(Layout::new(&[self.shape.n, self.shape.k]))
-    }
-
-    fn weight_entries(&self) -> Option<&[i8]> {
-        let Shape { n, k, .. } = self.shape;
-        (self.weights.len() == n * k).then_some(self.weights.as_slice())
-    }
-
-    fn commit_weights(&self) -> Option<Box<dyn Layer>> {
-        Some(Box::new(self.with_committed_weights()))
-    }
-
-    fn strip_weights(&self) -> Option<Box<dyn Layer>> {
-        let Shape { m, n, k } = self.shape;
-        let stripped =
-            Dense::stripped(self.inputs[0], &[m, n], self.input_zero, k, self.bias.clone());
-        stripped.ok().map(|d| Box::new(d) as Box<dyn Layer>)
-    }
-
-    fn weights_committed(&self) -> bool {
-        self.weights_committed
-    }
-
-    fn describe(&self, out: &mut Vec<u8>) {
-        let Shape { m, n, k } = self.shape;
-        put(out, &[m as i128, n as i128, k as i128, self.input_zero as i128]);
-        out.extend_from_slice(blake3::hash(bytemuck::cast_slice(&self.weights)).as_bytes());
-        let bias: Vec<i128> = self.bias.iter().map(|&b| b as i128).collect();
-        put(out, &bias);
     }
 
     fn forward(&self, inputs: &[&Tensor]) -> Result<LayerWitness, ModelError> {
@@ -310,6 +277,16 @@ impl Layer for Dense {
         Ok(LayerWitness { output: Tensor::new(self.out.to_vec(), data)?, advice: Vec::new() })
     }
 
+    fn reduction(&self) -> Option<&dyn Reduction> {
+        Some(self)
+    }
+
+    fn weights(&self) -> Option<&dyn WeightCommitment> {
+        Some(self)
+    }
+}
+
+impl Reduction for Dense {
     fn prove_output(
         &self,
         claim: &EvalClaim,
@@ -353,5 +330,31 @@ impl Layer for Dense {
             "W̃ at the claim, from the model's weights",
         )?;
         Ok(vec![(ClaimTarget::Input(0), a)])
+    }
+}
+
+impl WeightCommitment for Dense {
+    fn weight_layout(&self) -> Layout {
+        Layout::new(&[self.shape.n, self.shape.k])
+    }
+
+    fn weight_entries(&self) -> Option<&[i8]> {
+        let Shape { n, k, .. } = self.shape;
+        (self.weights.len() == n * k).then_some(self.weights.as_slice())
+    }
+
+    fn commit_weights(&self) -> Box<dyn Layer> {
+        Box::new(self.with_committed_weights())
+    }
+
+    fn strip_weights(&self) -> Result<Box<dyn Layer>, ModelError> {
+        let Shape { m, n, k } = self.shape;
+        let stripped =
+            Dense::stripped(self.inputs[0], &[m, n], self.input_zero, k, self.bias.clone())?;
+        Ok(Box::new(stripped))
+    }
+
+    fn committed(&self) -> bool {
+        self.weights_committed
     }
 }

@@ -18,6 +18,8 @@ use crate::codec::{ByteReader as Reader, ByteWriter as Writer, Sink};
 use crate::quant::Activation;
 
 pub const MAGIC: [u8; 4] = *b"GKRM";
+/// The tag of a custom layer's record ([`LayerSpec::Custom`]), which never decodes.
+const CUSTOM_TAG: u8 = 255;
 /// Version 2 added the input/output quantization ([`IoQuant`]).
 pub const VERSION: u16 = 2;
 
@@ -61,6 +63,13 @@ pub enum LayerSpec {
         in_dims: Vec<Vec<usize>>,
         axis: usize,
     },
+    /// A layer kind outside this crate (a library user's own [`Layer`]): its own canonical
+    /// bytes, which the digest covers. Such a model can be proved and verified in memory; its
+    /// file does not decode (no constructor is registered for it).
+    Custom {
+        kind: &'static str,
+        bytes: Vec<u8>,
+    },
 }
 
 impl LayerSpec {
@@ -81,6 +90,7 @@ impl LayerSpec {
             LayerSpec::Concat { inputs, in_dims, .. } => {
                 inputs.iter().copied().zip(in_dims.iter().cloned()).collect()
             }
+            LayerSpec::Custom { .. } => Vec::new(),
         }
     }
 
@@ -97,6 +107,7 @@ impl LayerSpec {
             LayerSpec::Wiring { perm: Some(_), .. } => "transpose",
             LayerSpec::MaxPool { .. } => "maxpool",
             LayerSpec::Concat { .. } => "concat",
+            LayerSpec::Custom { kind, .. } => kind,
         }
     }
 
@@ -121,12 +132,12 @@ impl LayerSpec {
             LayerSpec::Concat { inputs, in_dims, axis } => {
                 Box::new(Concat::new(inputs, in_dims, axis)?)
             }
+            LayerSpec::Custom { kind, .. } => {
+                return Err(ModelError::Parameter(format!(
+                    "the layer kind \"{kind}\" is not built into gkrnet: it has no constructor"
+                )))
+            }
         })
-    }
-
-    /// Appends the layer's record (tag and fields).
-    pub(crate) fn encode_into<S: Sink>(&self, w: &mut Writer<S>) {
-        self.encode(w)
     }
 
     fn encode<S: Sink>(&self, w: &mut Writer<S>) {
@@ -228,6 +239,11 @@ impl LayerSpec {
                 w.usize(in_dims.len());
                 in_dims.iter().for_each(|d| w.usizes(d));
                 w.usize(*axis);
+            }
+            LayerSpec::Custom { kind, bytes } => {
+                w.u8(CUSTOM_TAG);
+                w.bytes(kind.as_bytes());
+                w.bytes(bytes);
             }
         }
     }
@@ -352,6 +368,11 @@ impl LayerSpec {
                     (r.usize()?, r.dims()?, r.i32()?, r.usize()?);
                 LayerSpec::DenseStripped { input, in_dims, input_zero, features, bias: r.i32s()? }
             }
+            CUSTOM_TAG => {
+                return Err(r
+                    .error("a layer kind built into gkrnet (this record is a custom layer's)")
+                    .into())
+            }
             _ => return Err(r.error("a layer tag").into()),
         })
     }
@@ -359,30 +380,22 @@ impl LayerSpec {
 
 impl Model {
     /// The canonical encoding (`.gkrm`).
-    ///
-    /// # Errors
-    /// A layer whose kind has no encoding ([`Layer::spec`] is `None`).
-    pub fn encode(&self) -> Result<Vec<u8>, ModelError> {
+    pub fn encode(&self) -> Vec<u8> {
         let mut w = Writer(Vec::new());
         w.raw(&MAGIC);
         w.u16(VERSION);
         w.bytes(self.name.as_bytes());
-        self.encode_body(&mut w)?;
-        Ok(w.0)
+        self.encode_body(&mut w);
+        w.0
     }
 
     /// Everything of the encoding after the name: what the model computes. The model digest is
     /// the hash of these bytes ([`Model::digest`]).
-    pub(crate) fn encode_body<S: Sink>(&self, w: &mut Writer<S>) -> Result<(), ModelError> {
+    pub(crate) fn encode_body<S: Sink>(&self, w: &mut Writer<S>) {
         w.usizes(&self.input_dims);
         w.usize(self.layers.len());
-        for (i, l) in self.layers.iter().enumerate() {
-            let spec = l.spec().ok_or(ModelError::Layer {
-                layer: i,
-                kind: l.kind(),
-                reason: "this layer kind has no canonical encoding".into(),
-            })?;
-            spec.encode(w);
+        for l in &self.layers {
+            l.spec().encode(w);
         }
         match &self.io {
             None => w.u8(0),
@@ -395,7 +408,6 @@ impl Model {
                 w.u8(io.softmax as u8);
             }
         }
-        Ok(())
     }
 
     /// Decodes and rebuilds a model; errors name the byte offset or the layer.
@@ -461,7 +473,7 @@ impl Model {
         // one model, one encoding: bytes that decode but re-encode otherwise (a flag byte other
         // than 0 or 1, an unused parameter not zero, …) are refused, so the digest (the hash of
         // the encoding) names the file's bytes
-        let again = model.encode()?;
+        let again = model.encode();
         let differs = again.iter().zip(bytes).position(|(a, b)| a != b);
         match differs.or((again.len() != bytes.len()).then_some(again.len().min(bytes.len()))) {
             Some(offset) => Err(ModelError::Parameter(format!(
@@ -547,10 +559,10 @@ mod tests {
         let mut models = vec![zoo::mlp_act(), zoo::lenet5(), zoo::cnn_cifar()];
         models.extend((0..40).map(|s| zoo::random_model(s).unwrap()));
         for m in models {
-            let bytes = m.encode().unwrap();
+            let bytes = m.encode();
             let back = Model::decode(&bytes).unwrap_or_else(|e| panic!("{}: {e}", m.name));
             assert_eq!(back.digest(), m.digest(), "{}", m.name);
-            assert_eq!(back.encode().unwrap(), bytes, "{}", m.name);
+            assert_eq!(back.encode(), bytes, "{}", m.name);
             let input = zoo::random_input(&m, 3);
             assert_eq!(back.forward(&input).unwrap(), m.forward(&input).unwrap(), "{}", m.name);
         }
@@ -558,7 +570,7 @@ mod tests {
 
     #[test]
     fn malformed_models_give_errors_never_panics() {
-        let bytes = zoo::lenet5().encode().unwrap();
+        let bytes = zoo::lenet5().encode();
         assert!(Model::decode(b"GKRN\x01\x00").is_err());
         for cut in [0, 3, 6, 20, bytes.len() / 2, bytes.len() - 1] {
             assert!(Model::decode(&bytes[..cut]).is_err(), "cut at {cut}");
@@ -567,7 +579,7 @@ mod tests {
         longer.push(0);
         assert!(Model::decode(&longer).is_err());
         // flipped bytes: an error or another valid model, never a panic
-        let small = zoo::random_model(3).unwrap().encode().unwrap();
+        let small = zoo::random_model(3).unwrap().encode();
         for i in 0..small.len() {
             for bit in [1u8, 0x80] {
                 let mut b = small.clone();

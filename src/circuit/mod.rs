@@ -185,7 +185,7 @@ pub struct TableLookup {
     pub rows: Vec<Vec<i64>>,
 }
 
-/// Where a claim that [`Layer::prove_output`] / [`Layer::verify_output`] return lands.
+/// Where a claim that [`Reduction::prove_output`] / [`Reduction::verify_output`] return lands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ClaimTarget {
     /// The layer's input of this index (its tensor is `inputs()[index]`).
@@ -199,7 +199,18 @@ pub const MAX_TUPLE: usize = 4;
 /// Rows of the shared table, over all layers.
 pub const MAX_TABLE_ROWS: usize = 1 << 16;
 
-/// One layer of a model. See the module documentation.
+/// One layer of a model: which tensors it reads, the dimensions it writes, its canonical record
+/// and its integer reference. What the proof needs of it comes through three small roles, each
+/// optional, so that a layer implements only what it has:
+/// * [`Constraints`]: committed columns (its output first, then advice) and the relations,
+///   range checks and table lookup that hold on them;
+/// * [`Reduction`]: a virtual output, whose claims the layer reduces to claims on its inputs (or
+///   its committed weights), returned as [`ClaimTarget`]s;
+/// * [`WeightCommitment`]: a weight matrix a model commitment can hold.
+///
+/// A layer with a reduction has a virtual output; any other commits its output as column 0.
+/// The driver reads the roles through the accessors on `dyn Layer` ([`Layer::relations`]-style
+/// calls such as `layer.relations()`), which give the empty answer for a role a layer lacks.
 pub trait Layer: std::fmt::Debug + Send + Sync {
     /// A short name ("dense", "requant", "sigmoid", …) used in errors and logs.
     fn kind(&self) -> &'static str;
@@ -208,30 +219,32 @@ pub trait Layer: std::fmt::Debug + Send + Sync {
 
     fn output_dims(&self) -> &[usize];
 
-    /// Whether the output is committed advice (else it is virtual).
-    fn output_committed(&self) -> bool;
-
-    /// Names of the committed columns; column 0 is the output when it is committed.
-    fn columns(&self) -> Vec<&'static str> {
-        if self.output_committed() {
-            vec!["y"]
-        } else {
-            Vec::new()
-        }
-    }
-
-    /// The layer's construction parameters: what a compiled model stores (`circuit::encode`).
-    /// `None` for a layer kind the encoding does not know (such a model cannot be compiled).
-    fn spec(&self) -> Option<LayerSpec> {
-        None
-    }
-
-    /// Canonical bytes of everything the layer computes with (parameters, table contents, a
-    /// blake3 hash of the weights); they enter the model digest.
-    fn describe(&self, out: &mut Vec<u8>);
+    /// The layer's construction parameters: what a compiled model stores (`circuit::encode`)
+    /// and what the model digest hashes.
+    fn spec(&self) -> LayerSpec;
 
     /// The integer reference for this layer.
     fn forward(&self, inputs: &[&Tensor]) -> Result<LayerWitness, ModelError>;
+
+    fn constraints(&self) -> Option<&dyn Constraints> {
+        None
+    }
+
+    fn reduction(&self) -> Option<&dyn Reduction> {
+        None
+    }
+
+    fn weights(&self) -> Option<&dyn WeightCommitment> {
+        None
+    }
+}
+
+/// What holds on a layer's committed columns, slot by slot of its output layout.
+pub trait Constraints {
+    /// Names of the committed columns; column 0 is the output when it is committed.
+    fn columns(&self) -> Vec<&'static str> {
+        vec!["y"]
+    }
 
     /// Relations that vanish on every valid slot of the output layout.
     fn relations(&self) -> Vec<Poly> {
@@ -243,7 +256,14 @@ pub trait Layer: std::fmt::Debug + Send + Sync {
         Vec::new()
     }
 
-    /// The bits the values of [`Layer::range_checks`] may need (16-bit limbs by default).
+    /// Combinations of columns, inputs (of the output's dimensions) and coefficients that must
+    /// lie in [0, 2^range_bits) (the model's range table, [`Model::range_bits`]) on every valid
+    /// slot; the constant counts on valid slots only, so padded slots hold 0.
+    fn range_checks(&self) -> Vec<Lin> {
+        Vec::new()
+    }
+
+    /// The bits the values of [`Constraints::range_checks`] may need (16-bit limbs by default).
     fn range_bits(&self) -> u32 {
         LIMB_BITS
     }
@@ -254,63 +274,130 @@ pub trait Layer: std::fmt::Debug + Send + Sync {
         None
     }
 
-    /// Combinations of columns, inputs (of the output's dimensions) and coefficients that must lie
-    /// in [0, 2^range_bits) (the model's range table, [`Model::range_bits`]) on every valid slot;
-    /// the constant counts on valid slots only, so padded slots hold 0.
-    fn range_checks(&self) -> Vec<Lin> {
-        Vec::new()
-    }
-
     fn table_lookup(&self) -> Option<TableLookup> {
         None
     }
+}
 
-    /// The layout of the weight matrix a model commitment can hold (dense layers).
-    fn weight_layout(&self) -> Option<Layout> {
-        None
-    }
+/// How a claim on a layer's virtual output becomes claims on its inputs (or its weights).
+pub trait Reduction {
+    /// Reduces a claim on the output to claims on inputs or on the layer's committed weights.
+    fn prove_output(
+        &self,
+        claim: &EvalClaim,
+        inputs: &[&Tensor],
+        t: &mut dyn ProverTranscript,
+    ) -> Result<Vec<(ClaimTarget, EvalClaim)>, ProveError>;
 
-    /// That matrix's entries, row-major (None in a verifier's copy without them).
-    fn weight_entries(&self) -> Option<&[i8]> {
-        None
-    }
+    /// The verifier's side of [`Reduction::prove_output`]; it checks claims on weights it holds.
+    fn verify_output(
+        &self,
+        claim: &EvalClaim,
+        t: &mut dyn VerifierTranscript,
+    ) -> Result<Vec<(ClaimTarget, EvalClaim)>, VerifyError>;
+}
+
+/// A weight matrix that a model commitment can hold (dense layers).
+pub trait WeightCommitment {
+    /// The matrix's layout.
+    fn weight_layout(&self) -> Layout;
+
+    /// Its entries, row-major (`None` in a verifier's copy without them).
+    fn weight_entries(&self) -> Option<&[i8]>;
+
+    /// Whether claims on the weights go to a model commitment.
+    fn committed(&self) -> bool;
 
     /// This layer with its weight claims returned as [`ClaimTarget::Weights`] claims (the
     /// prover's copy).
-    fn commit_weights(&self) -> Option<Box<dyn Layer>> {
-        None
+    fn commit_weights(&self) -> Box<dyn Layer>;
+
+    /// The verifier's copy of [`WeightCommitment::commit_weights`], without the weights.
+    ///
+    /// # Errors
+    /// A layer its constructor refuses without the weights.
+    fn strip_weights(&self) -> Result<Box<dyn Layer>, ModelError>;
+}
+
+/// The roles of a layer as the driver reads them: the empty answer for a role it lacks.
+impl<'a> dyn Layer + 'a {
+    /// Whether the output is committed advice (else it is virtual).
+    pub fn output_committed(&self) -> bool {
+        self.reduction().is_none()
     }
 
-    /// The verifier's copy of [`Layer::commit_weights`], without the weights.
-    fn strip_weights(&self) -> Option<Box<dyn Layer>> {
-        None
+    /// Names of the committed columns; column 0 is the output when it is committed.
+    pub fn columns(&self) -> Vec<&'static str> {
+        match self.constraints() {
+            Some(c) => c.columns(),
+            None if self.output_committed() => vec!["y"],
+            None => Vec::new(),
+        }
     }
 
-    /// Whether claims on this layer's weights go to a model commitment.
-    fn weights_committed(&self) -> bool {
-        false
+    pub fn relations(&self) -> Vec<Poly> {
+        self.constraints().map(Constraints::relations).unwrap_or_default()
     }
 
-    /// Reduces a claim on the (virtual) output to claims on inputs or on the layer's committed
-    /// weights.
-    fn prove_output(
+    pub fn coefficients(&self) -> Vec<Vec<i64>> {
+        self.constraints().map(Constraints::coefficients).unwrap_or_default()
+    }
+
+    pub fn range_checks(&self) -> Vec<Lin> {
+        self.constraints().map(Constraints::range_checks).unwrap_or_default()
+    }
+
+    pub fn range_bits(&self) -> u32 {
+        self.constraints().map_or(LIMB_BITS, Constraints::range_bits)
+    }
+
+    pub fn with_range_bits(&self, bits: u32) -> Option<Box<dyn Layer>> {
+        self.constraints().and_then(|c| c.with_range_bits(bits))
+    }
+
+    pub fn table_lookup(&self) -> Option<TableLookup> {
+        self.constraints().and_then(Constraints::table_lookup)
+    }
+
+    pub fn weight_layout(&self) -> Option<Layout> {
+        self.weights().map(WeightCommitment::weight_layout)
+    }
+
+    pub fn weight_entries(&self) -> Option<&[i8]> {
+        self.weights().and_then(WeightCommitment::weight_entries)
+    }
+
+    pub fn weights_committed(&self) -> bool {
+        self.weights().is_some_and(WeightCommitment::committed)
+    }
+
+    /// # Errors
+    /// A committed output (no reduction), or the layer's own.
+    pub fn prove_output(
         &self,
-        _claim: &EvalClaim,
-        _inputs: &[&Tensor],
-        _t: &mut dyn ProverTranscript,
+        claim: &EvalClaim,
+        inputs: &[&Tensor],
+        t: &mut dyn ProverTranscript,
     ) -> Result<Vec<(ClaimTarget, EvalClaim)>, ProveError> {
-        Err(ProveError::InvalidShape {
-            reason: format!("{}: the output is committed", self.kind()),
-        })
+        match self.reduction() {
+            Some(r) => r.prove_output(claim, inputs, t),
+            None => Err(ProveError::InvalidShape {
+                reason: format!("{}: the output is committed", self.kind()),
+            }),
+        }
     }
 
-    /// The verifier's side of [`Layer::prove_output`]; it checks weight claims itself.
-    fn verify_output(
+    /// # Errors
+    /// A committed output (no reduction), or the layer's own.
+    pub fn verify_output(
         &self,
-        _claim: &EvalClaim,
-        _t: &mut dyn VerifierTranscript,
+        claim: &EvalClaim,
+        t: &mut dyn VerifierTranscript,
     ) -> Result<Vec<(ClaimTarget, EvalClaim)>, VerifyError> {
-        Err(VerifyError::InvalidStatement { reason: "claim on a committed output" })
+        match self.reduction() {
+            Some(r) => r.verify_output(claim, t),
+            None => Err(VerifyError::InvalidStatement { reason: "claim on a committed output" }),
+        }
     }
 }
 
@@ -408,7 +495,7 @@ impl Model {
             }
             // the dimensions each layer was built for are its inputs' (a decoded model could
             // claim others)
-            for (t, want) in l.spec().map(|s| s.declared_inputs()).unwrap_or_default() {
+            for (t, want) in l.spec().declared_inputs() {
                 if dims.get(t) != Some(&want) {
                     return Err(err(format!(
                         "built for an input tensor {t} of dimensions {want:?}, which has {:?}",
@@ -513,44 +600,8 @@ impl Model {
         let mut w = crate::codec::ByteWriter(blake3::Hasher::new());
         w.0.update(DIGEST_DOMAIN);
         w.0.update(&self.range_bits.to_le_bytes());
-        if self.encode_body(&mut w).is_ok() {
-            return *w.0.finalize().as_bytes();
-        }
-        // a layer kind without a canonical encoding (a library user's own `Layer`): such a model
-        // cannot be saved, and its digest falls back to the layers' own descriptions
-        let mut h = blake3::Hasher::new();
-        h.update(b"gkrnet model digest, custom layers v1");
-        put_dims(&mut h, &self.input_dims);
-        h.update(&self.range_bits.to_le_bytes());
-        for l in &self.layers {
-            h.update(&(l.kind().len() as u64).to_le_bytes());
-            h.update(l.kind().as_bytes());
-            h.update(&(l.inputs().len() as u64).to_le_bytes());
-            l.inputs().iter().for_each(|&t| {
-                h.update(&(t as u64).to_le_bytes());
-            });
-            put_dims(&mut h, l.output_dims());
-            let mut bytes = Vec::new();
-            match l.spec() {
-                Some(spec) => {
-                    let mut w = crate::codec::ByteWriter(Vec::new());
-                    spec.encode_into(&mut w);
-                    bytes = w.0;
-                }
-                None => l.describe(&mut bytes),
-            }
-            h.update(&(bytes.len() as u64).to_le_bytes());
-            h.update(&bytes);
-        }
-        if let Some(io) = &self.io {
-            h.update(b"io");
-            for q in [io.input, io.output] {
-                h.update(&q.scale.to_bits().to_le_bytes());
-                h.update(&q.zero.to_le_bytes());
-            }
-            h.update(&[io.softmax as u8]);
-        }
-        *h.finalize().as_bytes()
+        self.encode_body(&mut w);
+        *w.0.finalize().as_bytes()
     }
 
     pub fn output_dims(&self) -> &[usize] {
@@ -698,18 +749,4 @@ fn narrowest_ranges(layers: Vec<Box<dyn Layer>>) -> (Vec<Box<dyn Layer>>, u32) {
     }
     let layers = layers.into_iter().zip(rebuilt).map(|(l, r)| r.unwrap_or(l)).collect();
     (layers, bits)
-}
-
-fn put_dims(h: &mut blake3::Hasher, dims: &[usize]) {
-    h.update(&(dims.len() as u64).to_le_bytes());
-    for &d in dims {
-        h.update(&(d as u64).to_le_bytes());
-    }
-}
-
-/// Appends little-endian integers to a description.
-pub(crate) fn put(out: &mut Vec<u8>, values: &[i128]) {
-    for v in values {
-        out.extend_from_slice(&v.to_le_bytes());
-    }
 }

@@ -15,7 +15,7 @@
 )]
 
 use super::expr::{Lin, Poly, Var};
-use super::{put, Layer, LayerWitness, ModelError, Tensor, TensorId};
+use super::{Constraints, Layer, LayerWitness, ModelError, Tensor, TensorId};
 
 /// y = max_j V_j elementwise over the window views V_0 … V_{K−1} (all of the output's shape).
 #[derive(Clone, Debug)]
@@ -55,8 +55,8 @@ impl MaxPool {
 }
 
 impl Layer for MaxPool {
-    fn spec(&self) -> Option<super::LayerSpec> {
-        Some(super::LayerSpec::MaxPool { views: self.inputs.clone(), dims: self.dims.clone() })
+    fn spec(&self) -> super::LayerSpec {
+        super::LayerSpec::MaxPool { views: self.inputs.clone(), dims: self.dims.clone() }
     }
 
     fn kind(&self) -> &'static str {
@@ -69,18 +69,6 @@ impl Layer for MaxPool {
 
     fn output_dims(&self) -> &[usize] {
         &self.dims
-    }
-
-    fn output_committed(&self) -> bool {
-        true
-    }
-
-    fn columns(&self) -> Vec<&'static str> {
-        self.names.clone()
-    }
-
-    fn describe(&self, out: &mut Vec<u8>) {
-        put(out, &[self.k() as i128]);
     }
 
     fn forward(&self, inputs: &[&Tensor]) -> Result<LayerWitness, ModelError> {
@@ -104,6 +92,16 @@ impl Layer for MaxPool {
             }
         }
         Ok(LayerWitness { output: Tensor::new(self.dims.clone(), y)?, advice })
+    }
+
+    fn constraints(&self) -> Option<&dyn Constraints> {
+        Some(self)
+    }
+}
+
+impl Constraints for MaxPool {
+    fn columns(&self) -> Vec<&'static str> {
+        self.names.clone()
     }
 
     fn relations(&self) -> Vec<Poly> {

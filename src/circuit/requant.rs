@@ -27,7 +27,7 @@
 )]
 
 use super::expr::{Lin, Poly, Var};
-use super::{put, Layer, LayerWitness, ModelError, Tensor, TensorId, LIMB_BITS};
+use super::{Constraints, Layer, LayerWitness, ModelError, Tensor, TensorId, LIMB_BITS};
 use crate::quant::MAX_SHIFT;
 
 /// What a requantization computes; its name is the layer's kind in errors and `inspect`, and is
@@ -333,26 +333,6 @@ pub(crate) fn check_parameters(
     Ok(p_max)
 }
 
-impl RequantSpec {
-    /// The digest bytes of the parameters (both gadgets): k, zero point, clamp, offsets and every
-    /// input's tensor, bound and multipliers.
-    pub(crate) fn describe(&self, out: &mut Vec<u8>) {
-        let (k, zero, lo, hi) =
-            (self.k as i128, self.zero as i128, self.lo as i128, self.hi as i128);
-        put(out, &[k, zero, lo, hi, self.offset, self.offsets.len() as i128]);
-        put(out, &self.offsets.iter().map(|&o| o as i128).collect::<Vec<_>>());
-        for s in &self.scaled {
-            let (tag, v): (i128, &[u32]) = match &s.multiplier {
-                Multiplier::Tensor(a) => (0, std::slice::from_ref(a)),
-                Multiplier::Channel(v) => (1, v),
-                Multiplier::Element(v) => (2, v),
-            };
-            put(out, &[s.tensor as i128, s.bound, tag, v.len() as i128]);
-            put(out, &v.iter().map(|&a| a as i128).collect::<Vec<_>>());
-        }
-    }
-}
-
 /// P = c + offsets(x) + Σᵢ aᵢ(x)·xᵢ as a polynomial: per-element offsets are `Coef(0)` when
 /// present, then one `Coef` per non-constant multiplier, in order (see [`p_coefficients`]).
 pub(crate) fn p_poly(scaled: &[Scaled], offset: i128, has_offsets: bool) -> Poly {
@@ -408,8 +388,8 @@ pub(crate) fn p_value(
 }
 
 impl Layer for Requant {
-    fn spec(&self) -> Option<super::LayerSpec> {
-        Some(super::LayerSpec::Requant(self.p.clone()))
+    fn spec(&self) -> super::LayerSpec {
+        super::LayerSpec::Requant(self.p.clone())
     }
 
     fn kind(&self) -> &'static str {
@@ -422,19 +402,6 @@ impl Layer for Requant {
 
     fn output_dims(&self) -> &[usize] {
         &self.p.dims
-    }
-
-    fn output_committed(&self) -> bool {
-        true
-    }
-
-    fn columns(&self) -> Vec<&'static str> {
-        self.cols.names.clone()
-    }
-
-    fn describe(&self, out: &mut Vec<u8>) {
-        out.extend_from_slice(b"arithmetic, round-half-even");
-        self.p.describe(out);
     }
 
     fn forward(&self, inputs: &[&Tensor]) -> Result<LayerWitness, ModelError> {
@@ -478,6 +445,16 @@ impl Layer for Requant {
         }
         let y = cols.remove(0);
         Ok(LayerWitness { output: Tensor::new(self.p.dims.clone(), y)?, advice: cols })
+    }
+
+    fn constraints(&self) -> Option<&dyn Constraints> {
+        Some(self)
+    }
+}
+
+impl Constraints for Requant {
+    fn columns(&self) -> Vec<&'static str> {
+        self.cols.names.clone()
     }
 
     fn relations(&self) -> Vec<Poly> {

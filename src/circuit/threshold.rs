@@ -31,7 +31,9 @@ use super::expr::{Lin, Poly, Var};
 use super::requant::{
     channel_of, check_parameters, limbs_for, p_coefficients, p_poly, p_value, split_limbs,
 };
-use super::{put, Layer, LayerWitness, ModelError, Multiplier, TableLookup, Tensor, TensorId};
+use super::{
+    Constraints, Layer, LayerWitness, ModelError, Multiplier, TableLookup, Tensor, TensorId,
+};
 use super::{RequantSpec, LIMB_BITS, MAX_TABLE_ROWS};
 use crate::quant::div_pow2_round_half_even;
 
@@ -310,8 +312,8 @@ fn whole_steps(spec: &RequantSpec) -> Result<(bool, i128, Vec<Vec<Step>>), Model
 }
 
 impl Layer for Threshold {
-    fn spec(&self) -> Option<super::LayerSpec> {
-        Some(super::LayerSpec::Threshold(self.p.clone()))
+    fn spec(&self) -> super::LayerSpec {
+        super::LayerSpec::Threshold(self.p.clone())
     }
 
     fn kind(&self) -> &'static str {
@@ -324,24 +326,6 @@ impl Layer for Threshold {
 
     fn output_dims(&self) -> &[usize] {
         &self.p.dims
-    }
-
-    fn output_committed(&self) -> bool {
-        true
-    }
-
-    fn columns(&self) -> Vec<&'static str> {
-        self.names.clone()
-    }
-
-    fn describe(&self, out: &mut Vec<u8>) {
-        out.extend_from_slice(b"thresholds, round-half-even");
-        self.p.describe(out);
-        put(out, &[self.v_max]);
-        let rows: Vec<i128> = self.rows().into_iter().flatten().map(|v| v as i128).collect();
-        out.extend_from_slice(
-            blake3::hash(&rows.iter().flat_map(|v| v.to_le_bytes()).collect::<Vec<_>>()).as_bytes(),
-        );
     }
 
     fn forward(&self, inputs: &[&Tensor]) -> Result<LayerWitness, ModelError> {
@@ -388,6 +372,16 @@ impl Layer for Threshold {
         }
         let y = cols.remove(0);
         Ok(LayerWitness { output: Tensor::new(self.p.dims.clone(), y)?, advice: cols })
+    }
+
+    fn constraints(&self) -> Option<&dyn Constraints> {
+        Some(self)
+    }
+}
+
+impl Constraints for Threshold {
+    fn columns(&self) -> Vec<&'static str> {
+        self.names.clone()
     }
 
     fn relations(&self) -> Vec<Poly> {

@@ -9,7 +9,7 @@
     reason = "verifier-reachable, not yet audited (issue 17): indices follow layouts that Model::new and the decoders bound; to be replaced by checked access"
 )]
 
-use super::{put, ClaimTarget, Layer, LayerWitness, Layout, ModelError, Tensor, TensorId};
+use super::{ClaimTarget, Layer, LayerWitness, Layout, ModelError, Reduction, Tensor, TensorId};
 use crate::error::{ProveError, VerifyError};
 use crate::field::Fp;
 use crate::poly::eq_evals;
@@ -115,13 +115,13 @@ impl Wiring {
 }
 
 impl Layer for Wiring {
-    fn spec(&self) -> Option<super::LayerSpec> {
-        Some(super::LayerSpec::Wiring {
+    fn spec(&self) -> super::LayerSpec {
+        super::LayerSpec::Wiring {
             input: self.inputs[0],
             in_dims: self.in_layout.dims().to_vec(),
             out_dims: self.out_layout.dims().to_vec(),
             perm: (self.kind == "transpose").then(|| self.perm.clone()),
-        })
+        }
     }
 
     fn kind(&self) -> &'static str {
@@ -136,15 +136,6 @@ impl Layer for Wiring {
         self.out_layout.dims()
     }
 
-    fn output_committed(&self) -> bool {
-        false
-    }
-
-    fn describe(&self, out: &mut Vec<u8>) {
-        put(out, &self.in_layout.dims().iter().map(|&d| d as i128).collect::<Vec<_>>());
-        put(out, &self.perm.iter().map(|&d| d as i128).collect::<Vec<_>>());
-    }
-
     fn forward(&self, inputs: &[&Tensor]) -> Result<LayerWitness, ModelError> {
         let data = self.sources().map(|j| inputs[0].data[j]).collect();
         Ok(LayerWitness {
@@ -153,6 +144,12 @@ impl Layer for Wiring {
         })
     }
 
+    fn reduction(&self) -> Option<&dyn Reduction> {
+        Some(self)
+    }
+}
+
+impl Reduction for Wiring {
     fn prove_output(
         &self,
         claim: &EvalClaim,

@@ -6,9 +6,9 @@
 )]
 
 use super::{
-    ActivationLayer, Conv, ConvGeometry, ConvSpec, Dense, DenseSpec, Layer, MaxPool, Model,
-    ModelError, Multiplier, Requant, RequantKind, RequantSpec, Scaled, Tensor, TensorId, Threshold,
-    Wiring,
+    ActivationLayer, Constraints, Conv, ConvGeometry, ConvSpec, Dense, DenseSpec, Layer, MaxPool,
+    Model, ModelError, Multiplier, Requant, RequantKind, RequantSpec, Scaled, Tensor, TensorId,
+    Threshold, Wiring,
 };
 use crate::quant::{Activation, FixedPoint};
 use rand::{Rng, SeedableRng};

@@ -53,7 +53,7 @@ pub fn run(args: Args, g: &Global) -> Result<Outcome> {
         .map(|l| l.len())
         .sum();
     let file = CommitmentFile { commitment: wp.commitment(), model: stripped };
-    let bytes = file.encode()?;
+    let bytes = file.encode();
     std::fs::write(&args.output, &bytes)
         .with_context(|| format!("cannot write {}", args.output.display()))?;
     let root = hex(&wp.commitment().root);

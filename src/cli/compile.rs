@@ -89,7 +89,7 @@ pub fn run(args: Args) -> Result<Outcome> {
         args.samples,
     )?;
     let import_ms = super::ms(start);
-    let bytes = imported.model.encode()?;
+    let bytes = imported.model.encode();
     std::fs::write(&args.output, &bytes)
         .with_context(|| format!("cannot write {}", args.output.display()))?;
     let len: usize = imported.model.input_dims.iter().product();

@@ -84,7 +84,7 @@ fn model_json(model: &Model) -> serde_json::Value {
                 "output": i + 1,
                 "dims": l.output_dims(),
                 "committed": l.output_committed(),
-                "parameters": parameters(l.spec()),
+                "parameters": parameters(Some(l.spec())),
             })
         })
         .collect();
@@ -125,7 +125,7 @@ fn print_model(model: &Model) {
             i + 1,
             l.output_dims(),
             if l.output_committed() { " committed" } else { "" },
-            parameters(l.spec())
+            parameters(Some(l.spec()))
         );
     }
 }

@@ -155,10 +155,8 @@ impl CommitmentFile {
         super::VerifierKey::Committed { model: self.model, commitment: self.commitment }
     }
 
-    /// # Errors
-    /// A model without a canonical encoding.
-    pub fn encode(&self) -> Result<Vec<u8>, crate::circuit::ModelError> {
-        let model = self.model.encode()?;
+    pub fn encode(&self) -> Vec<u8> {
+        let model = self.model.encode();
         let mut w = ByteWriter(Vec::with_capacity(51 + model.len()));
         w.raw(&COMMITMENT_MAGIC);
         w.u16(COMMITMENT_VERSION);
@@ -166,7 +164,7 @@ impl CommitmentFile {
         w.raw(&self.commitment.root);
         w.u64(model.len() as u64);
         w.raw(&model);
-        Ok(w.0)
+        w.0
     }
 
     /// # Errors
@@ -253,19 +251,19 @@ mod tests {
         let (prover, wp) = crate::gkr::commit_model(&model, Params::CONJECTURED).unwrap();
         let stripped = ModelCommitment::stripped(&prover).unwrap();
         let file = CommitmentFile { commitment: wp.commitment(), model: stripped };
-        let bytes = file.encode().unwrap();
+        let bytes = file.encode();
         let back = CommitmentFile::decode(&bytes).unwrap();
         assert_eq!(back.commitment, wp.commitment());
         // the prover's copy and the stripped one encode (and digest) alike; the full model not
         assert_eq!(back.model.digest(), prover.digest());
-        assert_eq!(back.model.encode().unwrap(), prover.encode().unwrap());
+        assert_eq!(back.model.encode(), prover.encode());
         assert_ne!(back.model.digest(), model.digest());
         for cut in [0, 3, 5, 10, 42, 50, 51, bytes.len() - 1] {
             assert!(CommitmentFile::decode(&bytes[..cut]).is_err(), "cut at {cut}");
         }
         // the full model is not a commitment
         let mut full = bytes[..43].to_vec();
-        let enc = model.encode().unwrap();
+        let enc = model.encode();
         full.extend_from_slice(&(enc.len() as u64).to_le_bytes());
         full.extend_from_slice(&enc);
         assert!(CommitmentFile::decode(&full).is_err());

@@ -21,7 +21,7 @@
 
 use super::advice::basefold::{CommittedTable, CommittedVerifier, TableOpenings};
 use super::advice::AdviceVerifier;
-use crate::circuit::{Layout, Model, ModelError};
+use crate::circuit::{Layer, Layout, Model, ModelError, WeightCommitment};
 use crate::error::ProveError;
 use crate::error::VerifyError;
 use crate::pcs::basefold::Params;
@@ -54,7 +54,7 @@ impl ModelCommitment {
     /// # Errors
     /// A layer without a canonical encoding.
     pub fn stripped(model: &Model) -> Result<Model, ModelError> {
-        rebuild(model, |l| l.strip_weights())
+        rebuild(model, |w| w.strip_weights())
     }
 }
 
@@ -72,17 +72,18 @@ pub fn committed_layers(model: &Model) -> Vec<usize> {
 /// Rebuilds `model` with the committed layers replaced by `replace`.
 fn rebuild(
     model: &Model,
-    replace: impl Fn(&dyn crate::circuit::Layer) -> Option<Box<dyn crate::circuit::Layer>>,
+    replace: impl Fn(&dyn WeightCommitment) -> Result<Box<dyn Layer>, ModelError>,
 ) -> Result<Model, ModelError> {
     let chosen = committed_layers(model);
     let mut layers = Vec::with_capacity(model.layers.len());
     for (i, l) in model.layers.iter().enumerate() {
-        let unsupported =
-            |reason: &str| ModelError::Layer { layer: i, kind: l.kind(), reason: reason.into() };
-        let layer = if chosen.contains(&i) {
-            replace(l.as_ref()).ok_or_else(|| unsupported("its weights cannot be committed"))?
-        } else {
-            l.spec().ok_or_else(|| unsupported("no canonical encoding"))?.build()?
+        let layer = match l.weights() {
+            Some(w) if chosen.contains(&i) => replace(w)?,
+            None if chosen.contains(&i) => {
+                let reason = "its weights cannot be committed".into();
+                return Err(ModelError::Layer { layer: i, kind: l.kind(), reason });
+            }
+            _ => l.spec().build()?,
         };
         layers.push(layer);
     }
@@ -147,7 +148,7 @@ pub fn commit_model(model: &Model, params: Params) -> Result<(Model, WeightsProv
     let table = CommittedTable::new(params, &refs)?;
     let root = table.commitment().root;
     let prover_copy =
-        rebuild(model, |l| l.commit_weights()).map_err(|e| model_err(e.to_string()))?;
+        rebuild(model, |w| Ok(w.commit_weights())).map_err(|e| model_err(e.to_string()))?;
     Ok((
         prover_copy,
         WeightsProver { commitment: ModelCommitment { params, root }, table, layers, strict: true },
