@@ -137,7 +137,8 @@ impl Mul {
     /// max |p| over all int8 inputs: max(127 − z_x, 128 + z_x)·max(127 − z_y, 128 + z_y) ≤ 2^16,
     /// the bound the requantization of p is built with.
     pub fn acc_bound(&self) -> i128 {
-        spread(self.zeros[0]) * spread(self.zeros[1])
+        let [zx, zy] = self.zeros;
+        spread(zx) * spread(zy)
     }
 
     pub fn x_dims(&self) -> &[usize] {
@@ -183,7 +184,7 @@ impl Mul {
     )]
     fn y_table(&self, y: &[i64]) -> Vec<Fp> {
         let y_pad = self.y_layout.pad_fp(y);
-        let zy = from_i64(self.zeros[1] as i64);
+        let [_, zy] = self.zeros.map(|z| from_i64(z as i64));
         (0..self.x_layout.padded_len())
             .map(|b| {
                 let (mut src, mut shift) = (0usize, 0usize);
@@ -250,7 +251,8 @@ impl Layer for Mul {
             put(out, &[dims.len() as i128]);
             put(out, &dims.iter().map(|&d| d as i128).collect::<Vec<_>>());
         }
-        put(out, &[self.zeros[0] as i128, self.zeros[1] as i128]);
+        let [zx, zy] = self.zeros;
+        put(out, &[zx as i128, zy as i128]);
     }
 
     fn forward(&self, inputs: &[&Tensor]) -> Result<LayerWitness, ModelError> {
@@ -374,7 +376,6 @@ impl Builder {
 }
 
 #[cfg(test)]
-#[expect(clippy::unwrap_used, reason = "tests fail loudly on broken fixtures")]
 mod tests {
     use super::*;
     use crate::poly::evaluate_padded;
