@@ -25,7 +25,7 @@
 
 mod common;
 
-use ark_ff::{Field, One, UniformRand, Zero};
+use ark_ff::{Field, One, UniformRand};
 use common::model::{flips_never_accepted, honest, never_accepted, recompute_after};
 use common::{random_i8, rng};
 use gkrnet::circuit::zoo::{self, common_shift, Builder};
@@ -785,13 +785,16 @@ fn bounds_fit_the_requantization() {
         assert_eq!(mul.acc_bound(), worst as i128);
         assert!(mul.acc_bound() <= 1 << 16);
     }
-    // the extremes of every zero point prove through the arithmetic requantization
-    let mut b = Builder::new(vec![2, 2]);
-    b.arithmetic = true;
-    b.mul((0, 127), (0, 127), 1.0 / 300.0, 0).unwrap();
-    let model = b.finish("extremes").unwrap();
-    let input = Tensor::new(vec![2, 2], vec![-128, 127, -128, 0]).unwrap();
-    let proof = honest(&model, &input);
-    assert!(!proof.is_empty());
-    let _ = Fp::zero();
+    // |p| = 255² exactly (x = −128, z = 127) proves through both requantizations
+    for arithmetic in [false, true] {
+        let mut b = Builder::new(vec![2, 2]);
+        b.arithmetic = arithmetic;
+        b.mul((0, 127), (0, 127), 1.0 / 600.0, 0).unwrap();
+        let model = b.finish("extremes").unwrap();
+        let input = Tensor::new(vec![2, 2], vec![-128, 127, -128, 0]).unwrap();
+        let w = model.forward(&input).unwrap();
+        assert_eq!(w.tensors[1].data, vec![65025, 0, 65025, 16129]);
+        honest(&model, &input);
+        assert_eq!(w.output().data, vec![108, 0, 108, 27]);
+    }
 }
