@@ -11,7 +11,7 @@
 
 use super::{
     checked_entries, ActivationLayer, Concat, Conv, ConvGeometry, ConvSpec, Dense, DenseSpec,
-    IoQuant, Layer, MaxPool, Model, ModelError, Multiplier, QParams, Requant, RequantKind,
+    IoQuant, Layer, MaxPool, Model, ModelError, Mul, Multiplier, QParams, Requant, RequantKind,
     RequantSpec, Scaled, TensorId, Threshold, Wiring, MAX_ENTRIES, MAX_TABLE_ROWS,
 };
 use crate::codec::{ByteReader as Reader, ByteWriter as Writer, Sink};
@@ -63,6 +63,16 @@ pub enum LayerSpec {
         in_dims: Vec<Vec<usize>>,
         axis: usize,
     },
+    /// The elementwise product (x − z_x)·(y − z_y), y of x's dimensions or broadcast along
+    /// whole axes.
+    Mul {
+        x: TensorId,
+        x_dims: Vec<usize>,
+        x_zero: i32,
+        y: TensorId,
+        y_dims: Vec<usize>,
+        y_zero: i32,
+    },
     /// A layer kind outside this crate (a library user's own [`Layer`]): its own canonical
     /// bytes, which the digest covers. Such a model can be proved and verified in memory; its
     /// file does not decode (no constructor is registered for it).
@@ -90,6 +100,9 @@ impl LayerSpec {
             LayerSpec::Concat { inputs, in_dims, .. } => {
                 inputs.iter().copied().zip(in_dims.iter().cloned()).collect()
             }
+            LayerSpec::Mul { x, x_dims, y, y_dims, .. } => {
+                vec![(*x, x_dims.clone()), (*y, y_dims.clone())]
+            }
             LayerSpec::Custom { .. } => Vec::new(),
         }
     }
@@ -107,6 +120,7 @@ impl LayerSpec {
             LayerSpec::Wiring { perm: Some(_), .. } => "transpose",
             LayerSpec::MaxPool { .. } => "maxpool",
             LayerSpec::Concat { .. } => "concat",
+            LayerSpec::Mul { .. } => "mul",
             LayerSpec::Custom { kind, .. } => kind,
         }
     }
@@ -131,6 +145,9 @@ impl LayerSpec {
             LayerSpec::MaxPool { views, dims } => Box::new(MaxPool::new(views, dims)?),
             LayerSpec::Concat { inputs, in_dims, axis } => {
                 Box::new(Concat::new(inputs, in_dims, axis)?)
+            }
+            LayerSpec::Mul { x, x_dims, x_zero, y, y_dims, y_zero } => {
+                Box::new(Mul::new(x, &x_dims, x_zero, y, &y_dims, y_zero)?)
             }
             LayerSpec::Custom { kind, .. } => {
                 return Err(ModelError::Parameter(format!(
@@ -239,6 +256,15 @@ impl LayerSpec {
                 w.usize(in_dims.len());
                 in_dims.iter().for_each(|d| w.usizes(d));
                 w.usize(*axis);
+            }
+            LayerSpec::Mul { x, x_dims, x_zero, y, y_dims, y_zero } => {
+                w.u8(10);
+                w.usize(*x);
+                w.usizes(x_dims);
+                w.i64(*x_zero as i64);
+                w.usize(*y);
+                w.usizes(y_dims);
+                w.i64(*y_zero as i64);
             }
             LayerSpec::Custom { kind, bytes } => {
                 w.u8(CUSTOM_TAG);
@@ -368,6 +394,14 @@ impl LayerSpec {
                     (r.usize()?, r.dims()?, r.i32()?, r.usize()?);
                 LayerSpec::DenseStripped { input, in_dims, input_zero, features, bias: r.i32s()? }
             }
+            10 => LayerSpec::Mul {
+                x: r.usize()?,
+                x_dims: r.dims()?,
+                x_zero: r.i32()?,
+                y: r.usize()?,
+                y_dims: r.dims()?,
+                y_zero: r.i32()?,
+            },
             CUSTOM_TAG => {
                 return Err(r
                     .error("a layer kind built into gkrnet (this record is a custom layer's)")
