@@ -199,10 +199,9 @@ pub(crate) fn prove_range(
 const SHORT: VerifyError = VerifyError::InvalidStatement { reason: "lookup point too short" };
 const MISSING: VerifyError = VerifyError::InvalidStatement { reason: "missing layer" };
 
-/// The public coefficient `k` of `layer` at `point`, evaluated by the verifier.
-fn coefficient(layer: &dyn Layer, layout: &Layout, k: usize, point: &[Fp]) -> Fp {
-    (layer.coefficients().get(k))
-        .map_or(Fp::default(), |c| evaluate_padded(&layout.pad_fp(c), point))
+/// The public coefficient table `k` at `point`, evaluated by the verifier.
+fn coefficient(coefs: &[Vec<i64>], layout: &Layout, k: usize, point: &[Fp]) -> Fp {
+    coefs.get(k).map_or(Fp::default(), |c| evaluate_padded(&layout.pad_fp(c), point))
 }
 
 /// The verifier's [`prove_range`].
@@ -229,8 +228,9 @@ pub(crate) fn verify_range(
         let evals = t.receive(labels::GKR_RANGE_EVALS, vars.len())?;
         let layer = model.layers.get(i).ok_or(MISSING)?;
         // columns and inputs are sent; public coefficients the verifier evaluates itself
+        let coefs = layer.coefficients();
         let value_of = |v: Var| match v {
-            Var::Coef(k) => coefficient(layer.as_ref(), &layout, k, &rho),
+            Var::Coef(k) => coefficient(&coefs, &layout, k, &rho),
             _ => (vars.iter().position(|&x| x == v).and_then(|p| evals.get(p)))
                 .copied()
                 .unwrap_or_default(),
@@ -343,9 +343,10 @@ pub(crate) fn verify_table(
         let sent = tl.columns.iter().filter(|v| !matches!(v, Var::Coef(_))).count();
         let evals = t.receive(labels::GKR_TABLE_EVALS, sent)?;
         let mut sent_evals = evals.iter();
+        let coefs = layer.coefficients();
         let comps: Vec<(Var, Fp)> = (tl.columns.iter())
             .map(|&var| match var {
-                Var::Coef(k) => (var, coefficient(layer.as_ref(), &layout, k, &rho)),
+                Var::Coef(k) => (var, coefficient(&coefs, &layout, k, &rho)),
                 _ => (var, sent_evals.next().copied().unwrap_or_default()),
             })
             .collect();

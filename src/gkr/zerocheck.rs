@@ -63,6 +63,7 @@ pub(crate) fn prove_relations(
 struct Tables<'a> {
     ctx: &'a ProverCtx<'a>,
     layer: usize,
+    coefs: Vec<Vec<i64>>,
     tables: Vec<Vec<Fp>>,
 }
 
@@ -80,7 +81,7 @@ impl<'a> Tables<'a> {
                 Var::Coef(k) => layout.pad_fp(&coefs[k]),
             })
             .collect();
-        Self { ctx, layer: i, tables }
+        Self { ctx, layer: i, coefs, tables }
     }
 
     /// The integer values of `v` on the padded layout, dotted with `eq`.
@@ -92,7 +93,7 @@ impl<'a> Tables<'a> {
         match v {
             Var::Col(c) => dot_ints(&ctx.padded_cols[i][c], eq),
             Var::In(j) => dot_ints(&layout.pad(&ctx.witness.tensors[layer.inputs()[j]].data), eq),
-            Var::Coef(k) => dot_ints(&layout.pad(&layer.coefficients()[k]), eq),
+            Var::Coef(k) => dot_ints(&layout.pad(&self.coefs[k]), eq),
         }
     }
 }
