@@ -178,6 +178,12 @@ impl Sink for Vec<u8> {
     }
 }
 
+impl<S: Sink + ?Sized> Sink for &mut S {
+    fn put(&mut self, bytes: &[u8]) {
+        (**self).put(bytes);
+    }
+}
+
 impl Sink for blake3::Hasher {
     fn put(&mut self, bytes: &[u8]) {
         self.update(bytes);

@@ -31,7 +31,7 @@ use common::{random_i8, rng};
 use gkrnet::circuit::zoo::{self, common_shift, Builder, Rescale};
 use gkrnet::circuit::{
     ClaimTarget, ConvGeometry, ConvSpec, DenseSpec, Layer, LayerSpec, LayerWitness, Layout, Model,
-    ModelError, Mul, Reduction, Tensor, TensorId, Wiring, Witness,
+    ModelError, Mul, MulSpec, Reduction, Tensor, TensorId, Wiring, Witness,
 };
 use gkrnet::error::ProveError;
 use gkrnet::field::{from_i64, Fp};
@@ -357,7 +357,7 @@ fn branch(b: &mut Builder, rng: &mut ChaCha20Rng, dims: &[usize], z: i32) -> Ten
                 input_zero: 0,
                 weights: random_i8(rng, 4 * len),
                 features: len,
-                bias: bias,
+                bias,
             },
             Rescale { m: &[dense_m(4)], zero: z, relu: false },
         )
@@ -511,7 +511,9 @@ fn all_cases() -> Vec<Case> {
 /// The Mul's operands and zero points in a witness.
 fn operands<'a>(case: &Case, w: &'a Witness) -> (&'a Tensor, i32, &'a Tensor, i32) {
     let spec = case.model.layers[case.mul].spec();
-    let LayerSpec::Mul { x, x_zero, y, y_zero, .. } = spec else { panic!("not a mul: {spec:?}") };
+    let Some(&MulSpec { x, x_zero, y, y_zero, .. }) = spec.op::<MulSpec>() else {
+        panic!("not a mul: {spec:?}")
+    };
     (&w.tensors[x], x_zero, &w.tensors[y], y_zero)
 }
 
@@ -613,10 +615,8 @@ fn with_cheater(case: &Case, cheat: Cheat) -> Model {
             if i != case.mul {
                 return spec.build().unwrap();
             }
-            let LayerSpec::Mul { x, x_dims, x_zero, y, y_dims, y_zero } = spec else {
-                panic!("not a mul")
-            };
-            let inner = Mul::new(x, &x_dims, x_zero, y, &y_dims, y_zero).unwrap();
+            let s = spec.op::<MulSpec>().expect("a mul");
+            let inner = Mul::new(s.x, &s.x_dims, s.x_zero, s.y, &s.y_dims, s.y_zero).unwrap();
             Box::new(CheatingMul { inner, cheat }) as Box<dyn Layer>
         })
         .collect();
@@ -805,9 +805,8 @@ fn gkrm_round_trip_keeps_the_digest_and_the_proofs() {
     assert_eq!(bytes[pos], 3);
     bytes[pos] = 2;
     assert!(Model::decode(&bytes).is_err());
-    let bad =
-        LayerSpec::Mul { x: 0, x_dims: vec![2, 3], x_zero: 0, y: 0, y_dims: vec![3], y_zero: 0 };
-    assert!(bad.build().is_err());
+    let bad = MulSpec { x: 0, x_dims: vec![2, 3], x_zero: 0, y: 0, y_dims: vec![3], y_zero: 0 };
+    assert!(LayerSpec::Op(Box::new(bad)).build().is_err());
 }
 
 #[test]

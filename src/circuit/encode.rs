@@ -11,7 +11,7 @@
 
 use super::{
     checked_entries, ActivationLayer, Concat, Conv, ConvGeometry, ConvSpec, Dense, DenseSpec,
-    IoQuant, Layer, MaxPool, Model, ModelError, Mul, Multiplier, QParams, Requant, RequantKind,
+    IoQuant, Layer, MaxPool, Model, ModelError, Multiplier, QParams, Requant, RequantKind,
     RequantSpec, Scaled, TensorId, Threshold, Wiring, MAX_ENTRIES, MAX_TABLE_ROWS,
 };
 use crate::codec::{ByteReader as Reader, ByteWriter as Writer, Sink};
@@ -22,6 +22,71 @@ pub const MAGIC: [u8; 4] = *b"GKRM";
 const CUSTOM_TAG: u8 = 255;
 /// Version 2 added the input/output quantization ([`IoQuant`]).
 pub const VERSION: u16 = 2;
+
+/// The canonical record of a layer kind registered in [`super::OPS`]. A new operator implements
+/// it next to its layer, in its own file, and adds one line to [`super::OPS`]: nothing else in
+/// the encoding changes.
+pub trait OpRecord: std::fmt::Debug + Send + Sync {
+    /// Its tag in the encoding (unique in [`super::OPS`], and not a built-in's).
+    fn tag(&self) -> u8;
+
+    /// A short name of the kind, for errors.
+    fn kind(&self) -> &'static str;
+
+    /// The record's fields, after the tag.
+    fn encode_fields(&self, w: &mut Writer<&mut dyn Sink>);
+
+    /// The input tensors and the dimensions the layer was built for.
+    fn declared_inputs(&self) -> Vec<(TensorId, Vec<usize>)>;
+
+    /// Builds the layer through its validating constructor.
+    ///
+    /// # Errors
+    /// Parameters the constructor refuses.
+    fn build(&self) -> Result<Box<dyn Layer>, ModelError>;
+
+    fn clone_box(&self) -> Box<dyn OpRecord>;
+
+    /// For tests and tools that read a record's fields.
+    fn as_any(&self) -> &dyn std::any::Any;
+}
+
+impl Clone for Box<dyn OpRecord> {
+    fn clone(&self) -> Self {
+        self.clone_box()
+    }
+}
+
+/// Two records are equal when they encode to the same bytes.
+impl PartialEq for Box<dyn OpRecord> {
+    fn eq(&self, other: &Self) -> bool {
+        let bytes = |op: &dyn OpRecord| {
+            let mut v = Vec::new();
+            v.push(op.tag());
+            op.encode_fields(&mut Writer(&mut v as &mut dyn Sink));
+            v
+        };
+        bytes(self.as_ref()) == bytes(other.as_ref())
+    }
+}
+
+/// One registered operator: its tag, its kind and how its record's fields decode.
+#[derive(Debug)]
+pub struct OpEntry {
+    pub tag: u8,
+    pub kind: &'static str,
+    pub decode: fn(&mut Reader<'_>) -> Result<Box<dyn OpRecord>, ModelError>,
+}
+
+impl LayerSpec {
+    /// The registered record of type `T`, if this is one.
+    pub fn op<T: 'static>(&self) -> Option<&T> {
+        match self {
+            LayerSpec::Op(op) => op.as_any().downcast_ref::<T>(),
+            _ => None,
+        }
+    }
+}
 
 /// What a layer is built from.
 #[derive(Clone, Debug, PartialEq)]
@@ -63,16 +128,8 @@ pub enum LayerSpec {
         in_dims: Vec<Vec<usize>>,
         axis: usize,
     },
-    /// The elementwise product (x − z_x)·(y − z_y), y of x's dimensions or broadcast along
-    /// whole axes.
-    Mul {
-        x: TensorId,
-        x_dims: Vec<usize>,
-        x_zero: i32,
-        y: TensorId,
-        y_dims: Vec<usize>,
-        y_zero: i32,
-    },
+    /// A layer kind registered in [`super::OPS`]: its record lives in the op's own file.
+    Op(Box<dyn OpRecord>),
     /// A layer kind outside this crate (a library user's own [`Layer`]): its own canonical
     /// bytes, which the digest covers. Such a model can be proved and verified in memory; its
     /// file does not decode (no constructor is registered for it).
@@ -100,9 +157,7 @@ impl LayerSpec {
             LayerSpec::Concat { inputs, in_dims, .. } => {
                 inputs.iter().copied().zip(in_dims.iter().cloned()).collect()
             }
-            LayerSpec::Mul { x, x_dims, y, y_dims, .. } => {
-                vec![(*x, x_dims.clone()), (*y, y_dims.clone())]
-            }
+            LayerSpec::Op(op) => op.declared_inputs(),
             LayerSpec::Custom { .. } => Vec::new(),
         }
     }
@@ -120,7 +175,7 @@ impl LayerSpec {
             LayerSpec::Wiring { perm: Some(_), .. } => "transpose",
             LayerSpec::MaxPool { .. } => "maxpool",
             LayerSpec::Concat { .. } => "concat",
-            LayerSpec::Mul { .. } => "mul",
+            LayerSpec::Op(op) => op.kind(),
             LayerSpec::Custom { kind, .. } => kind,
         }
     }
@@ -146,9 +201,7 @@ impl LayerSpec {
             LayerSpec::Concat { inputs, in_dims, axis } => {
                 Box::new(Concat::new(inputs, in_dims, axis)?)
             }
-            LayerSpec::Mul { x, x_dims, x_zero, y, y_dims, y_zero } => {
-                Box::new(Mul::new(x, &x_dims, x_zero, y, &y_dims, y_zero)?)
-            }
+            LayerSpec::Op(op) => op.build()?,
             LayerSpec::Custom { kind, .. } => {
                 return Err(ModelError::Parameter(format!(
                     "the layer kind \"{kind}\" is not built into gkrnet: it has no constructor"
@@ -257,14 +310,9 @@ impl LayerSpec {
                 in_dims.iter().for_each(|d| w.usizes(d));
                 w.usize(*axis);
             }
-            LayerSpec::Mul { x, x_dims, x_zero, y, y_dims, y_zero } => {
-                w.u8(10);
-                w.usize(*x);
-                w.usizes(x_dims);
-                w.i64(*x_zero as i64);
-                w.usize(*y);
-                w.usizes(y_dims);
-                w.i64(*y_zero as i64);
+            LayerSpec::Op(op) => {
+                w.u8(op.tag());
+                op.encode_fields(&mut Writer(&mut w.0 as &mut dyn Sink));
             }
             LayerSpec::Custom { kind, bytes } => {
                 w.u8(CUSTOM_TAG);
@@ -394,14 +442,13 @@ impl LayerSpec {
                     (r.usize()?, r.dims()?, r.i32()?, r.usize()?);
                 LayerSpec::DenseStripped { input, in_dims, input_zero, features, bias: r.i32s()? }
             }
-            10 => LayerSpec::Mul {
-                x: r.usize()?,
-                x_dims: r.dims()?,
-                x_zero: r.i32()?,
-                y: r.usize()?,
-                y_dims: r.dims()?,
-                y_zero: r.i32()?,
-            },
+            tag if super::OPS.iter().any(|op| op.tag == tag) => {
+                let entry = super::OPS.iter().find(|op| op.tag == tag);
+                match entry {
+                    Some(op) => LayerSpec::Op((op.decode)(r)?),
+                    None => return Err(r.error("a layer tag").into()),
+                }
+            }
             CUSTOM_TAG => {
                 return Err(r
                     .error("a layer kind built into gkrnet (this record is a custom layer's)")
@@ -567,7 +614,7 @@ impl Budget {
 }
 
 /// What only the model format reads.
-trait ModelReads {
+pub(crate) trait ModelReads {
     /// Tensor dimensions within [`checked_entries`] (a model file cannot ask for more memory
     /// than a real network needs).
     fn dims(&mut self) -> Result<Vec<usize>, ModelError>;
@@ -599,6 +646,16 @@ mod tests {
             assert_eq!(back.encode(), bytes, "{}", m.name);
             let input = zoo::random_input(&m, 3);
             assert_eq!(back.forward(&input).unwrap(), m.forward(&input).unwrap(), "{}", m.name);
+        }
+    }
+
+    #[test]
+    fn registered_operators_have_their_own_tags() {
+        // 0–9 are the built-in records (8 is refused), 255 a custom layer's
+        let mut seen = std::collections::HashSet::new();
+        for op in crate::circuit::OPS {
+            assert!(op.tag >= 10 && op.tag != CUSTOM_TAG, "{}: tag {}", op.kind, op.tag);
+            assert!(seen.insert(op.tag), "{}: tag {} twice", op.kind, op.tag);
         }
     }
 

@@ -37,10 +37,10 @@ pub use activation::ActivationLayer;
 pub use concat::Concat;
 pub use conv::{Conv, ConvGeometry, ConvSpec};
 pub use dense::{Dense, DenseSpec};
-pub use encode::LayerSpec;
+pub use encode::{LayerSpec, OpEntry, OpRecord};
 pub use expr::{Lin, Poly, Var};
 pub use layout::Layout;
-pub use mul::Mul;
+pub use mul::{Mul, MulSpec};
 pub use pool::MaxPool;
 pub use requant::{channel_of, Multiplier, Requant, RequantKind, RequantSpec, Scaled};
 pub use threshold::Threshold;
@@ -51,6 +51,11 @@ use crate::field::{from_i64, to_u128, Fp};
 use crate::sumcheck::EvalClaim;
 use crate::transcript::{ProverTranscript, VerifierTranscript};
 use thiserror::Error;
+
+/// The operators whose canonical records live in their own files ([`OpRecord`]; tags from 10
+/// on: 0–9 are the built-in records of `encode.rs`, 255 a custom layer's). Adding an operator
+/// is its file, its `mod` line above, and one line here.
+pub static OPS: &[OpEntry] = &[mul::OP];
 
 /// Index of a tensor: 0 is the model input, i + 1 the output of layer i.
 pub type TensorId = usize;

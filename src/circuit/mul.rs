@@ -43,11 +43,13 @@
     reason = "audited: the verifier side is index-free; the prover helpers that index say why (overrides circuit/mod.rs's not-yet-audited allow)"
 )]
 
+use super::encode::{ModelReads, OpEntry, OpRecord};
 use super::zoo::{common_shift, Builder};
 use super::{
     checked_entries, ClaimTarget, Layer, LayerWitness, Layout, ModelError, Multiplier, Reduction,
     RequantKind, RequantSpec, Scaled, Tensor, TensorId,
 };
+use crate::codec::{ByteReader, ByteWriter, Sink};
 use crate::error::{ProveError, VerifyError};
 use crate::field::{from_i64, Fp};
 use crate::sumcheck::{self, prover::ProductSum, EvalClaim, SumcheckClaim, Term};
@@ -67,6 +69,67 @@ pub struct Mul {
     /// The variable ranges (in x's layout) of the axes y keeps, lowest variables first: y's
     /// variables in order.
     kept: Vec<Range<usize>>,
+}
+
+/// A [`Mul`]'s canonical record: operands, their dimensions and zero points.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MulSpec {
+    pub x: TensorId,
+    pub x_dims: Vec<usize>,
+    pub x_zero: i32,
+    pub y: TensorId,
+    pub y_dims: Vec<usize>,
+    pub y_zero: i32,
+}
+
+/// The operator's line in the encoding's registry ([`super::encode::OPS`]).
+pub(crate) const OP: OpEntry = OpEntry { tag: 10, kind: "mul", decode: decode_spec };
+
+fn decode_spec(r: &mut ByteReader<'_>) -> Result<Box<dyn OpRecord>, ModelError> {
+    Ok(Box::new(MulSpec {
+        x: r.usize()?,
+        x_dims: r.dims()?,
+        x_zero: r.i32()?,
+        y: r.usize()?,
+        y_dims: r.dims()?,
+        y_zero: r.i32()?,
+    }))
+}
+
+impl OpRecord for MulSpec {
+    fn tag(&self) -> u8 {
+        OP.tag
+    }
+
+    fn kind(&self) -> &'static str {
+        OP.kind
+    }
+
+    fn encode_fields(&self, w: &mut ByteWriter<&mut dyn Sink>) {
+        w.usize(self.x);
+        w.usizes(&self.x_dims);
+        w.i64(self.x_zero as i64);
+        w.usize(self.y);
+        w.usizes(&self.y_dims);
+        w.i64(self.y_zero as i64);
+    }
+
+    fn declared_inputs(&self) -> Vec<(TensorId, Vec<usize>)> {
+        vec![(self.x, self.x_dims.clone()), (self.y, self.y_dims.clone())]
+    }
+
+    fn build(&self) -> Result<Box<dyn Layer>, ModelError> {
+        let s = self;
+        Ok(Box::new(Mul::new(s.x, &s.x_dims, s.x_zero, s.y, &s.y_dims, s.y_zero)?))
+    }
+
+    fn clone_box(&self) -> Box<dyn OpRecord> {
+        Box::new(self.clone())
+    }
+
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
 }
 
 /// max |q − z| over int8 q.
@@ -220,14 +283,14 @@ impl Layer for Mul {
     fn spec(&self) -> super::LayerSpec {
         let [x, y] = self.inputs;
         let [x_zero, y_zero] = self.zeros;
-        super::LayerSpec::Mul {
+        super::LayerSpec::Op(Box::new(MulSpec {
             x,
             x_dims: self.x_layout.dims().to_vec(),
             x_zero,
             y,
             y_dims: self.y_layout.dims().to_vec(),
             y_zero,
-        }
+        }))
     }
 
     fn kind(&self) -> &'static str {
