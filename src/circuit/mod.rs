@@ -28,6 +28,7 @@ pub mod expr;
 pub mod layout;
 pub mod mul;
 pub mod pool;
+pub mod reduce;
 pub mod requant;
 pub mod threshold;
 pub mod wiring;
@@ -55,7 +56,7 @@ use thiserror::Error;
 /// The operators whose canonical records live in their own files ([`OpRecord`]; tags from 10
 /// on: 0–9 are the built-in records of `encode.rs`, 255 a custom layer's). Adding an operator
 /// is its file, its `mod` line above, and one line here.
-pub static OPS: &[OpEntry] = &[mul::OP];
+pub static OPS: &[OpEntry] = &[mul::OP, reduce::OP];
 
 /// Index of a tensor: 0 is the model input, i + 1 the output of layer i.
 pub type TensorId = usize;
