@@ -1,18 +1,21 @@
 //! Quantized networks as circuits: tensors, layers, the integer reference and a mock prover.
 //!
 //! A model is a list of layers; tensor 0 is the model input and tensor i + 1 the output of layer
-//! i. Every layer says how the GKR driver (`crate::gkr`) proves it, through the [`Layer`] trait:
+//! i. Every layer says how the GKR driver (`crate::gkr`) proves it, through the narrow [`Layer`]
+//! trait and its roles:
 //! * its output is **committed** (sent as advice and opened where claims land) or **virtual**
-//!   (a claim on it is reduced to claims on its inputs by [`Layer::prove_output`], e.g. a matrix
-//!   product through the matmul protocol);
-//! * committed advice columns (quotients, limbs, bits, …) on the output layout;
+//!   (a claim on it is reduced to claims on its inputs by its [`Reduction`], e.g. a matrix
+//!   product through the matmul protocol, returned as [`ClaimTarget`]s);
+//! * committed advice columns (quotients, limbs, bits, …) on the output layout ([`Constraints`]);
 //! * elementwise relations ([`Poly`] over columns, inputs and public coefficient tables) that must
 //!   vanish on every valid slot, proved by one eq-weighted sumcheck per layer;
 //! * 16-bit range checks (homogeneous [`Lin`]s of columns) and at most one 256-entry table lookup
 //!   (x, f(x)) tagged with the layer, both batched into one LogUp per proof.
 //!
-//! A new layer kind (convolution, pooling) is a new file implementing [`Layer`]; the driver does
-//! not change. [`Model::forward`] is the integer reference: the prover's witness is its output, bit
+//! A new layer kind is a new file implementing [`Layer`] (and the roles it has) and
+//! [`OpRecord`] for its canonical record, plus one line in [`OPS`]; neither the driver nor the
+//! encoding changes (`mul.rs` and `reduce.rs` were added so). [`Model::forward`] is the integer
+//! reference: the prover's witness is its output, bit
 //! for bit. [`Model::check`] validates a witness against every relation without cryptography.
 #![allow(
     clippy::indexing_slicing,
