@@ -43,7 +43,7 @@ fn three_consumers() -> (Model, [TensorId; 3]) {
 }
 
 #[test]
-fn a_tensor_with_three_consumers_is_reduced_once_after_all_of_them() {
+fn a_tensor_with_three_consumers_has_all_their_claims_merged_before_its_reduction() {
     let (model, _) = three_consumers();
     let input = random_int8_tensor(&mut rng(42), &[2, 8]);
     let proof = gkr::prove_bytes(&model, &input, &ProveOptions::default()).unwrap();
