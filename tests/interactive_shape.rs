@@ -13,87 +13,13 @@
 
 mod common;
 
+use common::channel::pair;
 use common::oracles::naive_matmul;
 use common::*;
 use gkrnet::circuit::zoo;
 use gkrnet::error::VerifyError;
-use gkrnet::field::Fp;
 use gkrnet::gkr;
 use gkrnet::matmul::{self, Shape};
-use gkrnet::transcript::{Label, ProverTranscript, Transcript, VerifierTranscript};
-use rand::SeedableRng;
-use rand_chacha::ChaCha20Rng;
-use std::sync::mpsc::{channel, Receiver, Sender};
-
-/// The prover's end: a message is sent; a challenge is whatever the verifier sends back.
-struct ProverChannel {
-    to_verifier: Sender<(Label, Vec<Fp>)>,
-    from_verifier: Receiver<Fp>,
-}
-
-impl Transcript for ProverChannel {
-    fn append_bytes(&mut self, _: Label, _: &[u8]) {}
-    fn append_fields(&mut self, _: Label, _: &[Fp]) {}
-    fn challenge(&mut self, _: Label) -> Fp {
-        // a verifier that stopped (it rejected) sends nothing more; the prover runs to its end
-        self.from_verifier.recv().unwrap_or_default()
-    }
-}
-
-impl ProverTranscript for ProverChannel {
-    fn send(&mut self, label: Label, msg: &[Fp]) {
-        // a verifier that has already rejected stops listening; the prover then just finishes
-        let _ = self.to_verifier.send((label, msg.to_vec()));
-    }
-}
-
-/// The verifier's end: receives what `verify` asks for, and answers with fresh randomness.
-struct VerifierChannel {
-    from_prover: Receiver<(Label, Vec<Fp>)>,
-    to_prover: Sender<Fp>,
-    coins: ChaCha20Rng,
-}
-
-impl Transcript for VerifierChannel {
-    fn append_bytes(&mut self, _: Label, _: &[u8]) {}
-    fn append_fields(&mut self, _: Label, _: &[Fp]) {}
-    fn challenge(&mut self, _: Label) -> Fp {
-        let r = <Fp as ark_ff::UniformRand>::rand(&mut self.coins);
-        let _ = self.to_prover.send(r);
-        r
-    }
-}
-
-impl VerifierTranscript for VerifierChannel {
-    fn receive(&mut self, label: Label, len: usize) -> Result<Vec<Fp>, VerifyError> {
-        let (found, msg) = self.from_prover.recv().map_err(|_| VerifyError::Truncated {
-            offset: 0,
-            label,
-            needed: len,
-        })?;
-        if found != label {
-            return Err(VerifyError::UnexpectedMessage { offset: 0, expected: label, found });
-        }
-        if msg.len() != len {
-            return Err(VerifyError::MessageLength {
-                offset: 0,
-                label,
-                expected: len,
-                got: msg.len() as u64,
-            });
-        }
-        Ok(msg)
-    }
-}
-
-fn pair(seed: u64) -> (ProverChannel, VerifierChannel) {
-    let (to_verifier, from_prover) = channel();
-    let (to_prover, from_verifier) = channel();
-    (
-        ProverChannel { to_verifier, from_verifier },
-        VerifierChannel { from_prover, to_prover, coins: ChaCha20Rng::seed_from_u64(seed) },
-    )
-}
 
 /// Runs the prover on its own thread against `verify` on this one.
 fn session(
@@ -139,7 +65,7 @@ fn a_wrong_product_is_rejected_interactively() {
     }
 }
 
-/// A whole model proof over the channel: the same driver (`prove_witness_unchecked` so that a
+/// A whole model proof over the channel: the same driver (`ProveOptions::unchecked` so that a
 /// cheating witness still reaches the verifier), with the verifier's own coins.
 fn model_session(
     model: &gkrnet::circuit::Model,
