@@ -26,12 +26,10 @@ pub const VERSION: u16 = 2;
 /// The canonical record of a layer kind registered in [`super::OPS`]. A new operator implements
 /// it next to its layer, in its own file, and adds one line to [`super::OPS`]: nothing else in
 /// the encoding changes.
-pub trait OpRecord: std::fmt::Debug + Send + Sync {
-    /// Its tag in the encoding (unique in [`super::OPS`], and not a built-in's).
-    fn tag(&self) -> u8;
-
-    /// A short name of the kind, for errors.
-    fn kind(&self) -> &'static str;
+pub trait OpRecord: OpRecordAny + std::fmt::Debug + Send + Sync {
+    /// Its registry line: the tag in the encoding (unique in [`super::OPS`], not a built-in's)
+    /// and the kind's short name.
+    fn entry(&self) -> &'static OpEntry;
 
     /// The record's fields, after the tag.
     fn encode_fields(&self, w: &mut Writer<&mut dyn Sink>);
@@ -44,11 +42,23 @@ pub trait OpRecord: std::fmt::Debug + Send + Sync {
     /// # Errors
     /// Parameters the constructor refuses.
     fn build(&self) -> Result<Box<dyn Layer>, ModelError>;
+}
 
+/// What every record gets for free from `Clone`: a boxed copy, and `Any` for tests and tools
+/// that read a record's fields ([`LayerSpec::op`]).
+pub trait OpRecordAny {
     fn clone_box(&self) -> Box<dyn OpRecord>;
-
-    /// For tests and tools that read a record's fields.
     fn as_any(&self) -> &dyn std::any::Any;
+}
+
+impl<T: OpRecord + Clone + 'static> OpRecordAny for T {
+    fn clone_box(&self) -> Box<dyn OpRecord> {
+        Box::new(self.clone())
+    }
+
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
 }
 
 impl Clone for Box<dyn OpRecord> {
@@ -62,7 +72,7 @@ impl PartialEq for Box<dyn OpRecord> {
     fn eq(&self, other: &Self) -> bool {
         let bytes = |op: &dyn OpRecord| {
             let mut v = Vec::new();
-            v.push(op.tag());
+            v.push(op.entry().tag);
             op.encode_fields(&mut Writer(&mut v as &mut dyn Sink));
             v
         };
@@ -175,7 +185,7 @@ impl LayerSpec {
             LayerSpec::Wiring { perm: Some(_), .. } => "transpose",
             LayerSpec::MaxPool { .. } => "maxpool",
             LayerSpec::Concat { .. } => "concat",
-            LayerSpec::Op(op) => op.kind(),
+            LayerSpec::Op(op) => op.entry().kind,
             LayerSpec::Custom { kind, .. } => kind,
         }
     }
@@ -311,7 +321,7 @@ impl LayerSpec {
                 w.usize(*axis);
             }
             LayerSpec::Op(op) => {
-                w.u8(op.tag());
+                w.u8(op.entry().tag);
                 op.encode_fields(&mut Writer(&mut w.0 as &mut dyn Sink));
             }
             LayerSpec::Custom { kind, bytes } => {

@@ -41,7 +41,7 @@ pub use activation::ActivationLayer;
 pub use concat::Concat;
 pub use conv::{Conv, ConvGeometry, ConvSpec};
 pub use dense::{Dense, DenseSpec};
-pub use encode::{LayerSpec, OpEntry, OpRecord};
+pub use encode::{LayerSpec, OpEntry, OpRecord, OpRecordAny};
 pub use expr::{Lin, Poly, Var};
 pub use layout::Layout;
 pub use mul::{Mul, MulSpec};

@@ -97,12 +97,8 @@ fn decode_spec(r: &mut ByteReader<'_>) -> Result<Box<dyn OpRecord>, ModelError> 
 }
 
 impl OpRecord for MulSpec {
-    fn tag(&self) -> u8 {
-        OP.tag
-    }
-
-    fn kind(&self) -> &'static str {
-        OP.kind
+    fn entry(&self) -> &'static OpEntry {
+        &OP
     }
 
     fn encode_fields(&self, w: &mut ByteWriter<&mut dyn Sink>) {
@@ -121,14 +117,6 @@ impl OpRecord for MulSpec {
     fn build(&self) -> Result<Box<dyn Layer>, ModelError> {
         let s = self;
         Ok(Box::new(Mul::new(s.x, &s.x_dims, s.x_zero, s.y, &s.y_dims, s.y_zero)?))
-    }
-
-    fn clone_box(&self) -> Box<dyn OpRecord> {
-        Box::new(self.clone())
-    }
-
-    fn as_any(&self) -> &dyn std::any::Any {
-        self
     }
 }
 

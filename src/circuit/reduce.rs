@@ -104,12 +104,8 @@ fn decode_spec(r: &mut ByteReader<'_>) -> Result<Box<dyn OpRecord>, ModelError> 
 }
 
 impl OpRecord for ReduceSumSpec {
-    fn tag(&self) -> u8 {
-        OP.tag
-    }
-
-    fn kind(&self) -> &'static str {
-        OP.kind
+    fn entry(&self) -> &'static OpEntry {
+        &OP
     }
 
     fn encode_fields(&self, w: &mut ByteWriter<&mut dyn Sink>) {
@@ -124,14 +120,6 @@ impl OpRecord for ReduceSumSpec {
 
     fn build(&self) -> Result<Box<dyn Layer>, ModelError> {
         Ok(Box::new(ReduceSum::new(self.x, &self.x_dims, self.axis)?))
-    }
-
-    fn clone_box(&self) -> Box<dyn OpRecord> {
-        Box::new(self.clone())
-    }
-
-    fn as_any(&self) -> &dyn std::any::Any {
-        self
     }
 }
 
