@@ -22,6 +22,8 @@ use tract_onnx::pb;
 #[path = "support/onnx_gen.rs"]
 mod onnx_gen;
 
+use onnx_gen::{attr_int, attr_ints, node, tensor, value_info};
+
 fn models() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("models")
 }
@@ -44,55 +46,6 @@ fn support(proto: &pb::ModelProto) -> Vec<NodeSupport> {
 
 fn verdict<'a>(s: &'a [NodeSupport], node: &str) -> &'a Result<(), String> {
     &s.iter().find(|s| s.node == node).unwrap_or_else(|| panic!("no node {node}")).verdict
-}
-
-fn tensor(name: &str, dims: &[usize], data: &[f32]) -> pb::TensorProto {
-    pb::TensorProto {
-        name: name.into(),
-        dims: dims.iter().map(|&d| d as i64).collect(),
-        data_type: 1,
-        raw_data: data.iter().flat_map(|v| v.to_le_bytes()).collect(),
-        ..Default::default()
-    }
-}
-
-fn value_info(name: &str, dims: &[usize]) -> pb::ValueInfoProto {
-    let dim = dims
-        .iter()
-        .map(|&d| pb::tensor_shape_proto::Dimension {
-            value: Some(pb::tensor_shape_proto::dimension::Value::DimValue(d as i64)),
-            ..Default::default()
-        })
-        .collect();
-    pb::ValueInfoProto {
-        name: name.into(),
-        r#type: Some(pb::TypeProto {
-            value: Some(pb::type_proto::Value::TensorType(pb::type_proto::Tensor {
-                elem_type: 1,
-                shape: Some(pb::TensorShapeProto { dim }),
-            })),
-            ..Default::default()
-        }),
-        ..Default::default()
-    }
-}
-
-fn node(op: &str, name: &str, inputs: &[&str], output: &str) -> pb::NodeProto {
-    pb::NodeProto {
-        op_type: op.into(),
-        name: name.into(),
-        input: inputs.iter().map(|s| s.to_string()).collect(),
-        output: vec![output.into()],
-        ..Default::default()
-    }
-}
-
-fn attr_ints(name: &str, v: &[i64]) -> pb::AttributeProto {
-    pb::AttributeProto { name: name.into(), r#type: 7, ints: v.to_vec(), ..Default::default() }
-}
-
-fn attr_int(name: &str, v: i64) -> pb::AttributeProto {
-    pb::AttributeProto { name: name.into(), r#type: 2, i: v, ..Default::default() }
 }
 
 fn attr_string(name: &str, v: &str) -> pb::AttributeProto {

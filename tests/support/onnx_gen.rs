@@ -6,7 +6,7 @@
 use rand::{Rng, SeedableRng};
 use tract_onnx::pb;
 
-fn tensor(name: &str, dims: &[usize], data: &[f32]) -> pb::TensorProto {
+pub fn tensor(name: &str, dims: &[usize], data: &[f32]) -> pb::TensorProto {
     pb::TensorProto {
         name: name.into(),
         dims: dims.iter().map(|&d| d as i64).collect(),
@@ -16,7 +16,7 @@ fn tensor(name: &str, dims: &[usize], data: &[f32]) -> pb::TensorProto {
     }
 }
 
-fn value_info(name: &str, dims: &[usize]) -> pb::ValueInfoProto {
+pub fn value_info(name: &str, dims: &[usize]) -> pb::ValueInfoProto {
     let dim = dims
         .iter()
         .map(|&d| pb::tensor_shape_proto::Dimension {
@@ -37,7 +37,7 @@ fn value_info(name: &str, dims: &[usize]) -> pb::ValueInfoProto {
     }
 }
 
-fn node(op: &str, name: &str, inputs: &[&str], output: &str) -> pb::NodeProto {
+pub fn node(op: &str, name: &str, inputs: &[&str], output: &str) -> pb::NodeProto {
     pb::NodeProto {
         op_type: op.into(),
         name: name.into(),
@@ -222,11 +222,11 @@ pub fn integer_ops(seed: u64) -> pb::ModelProto {
     graph_model("integer_ops", nodes, inits, &[1, 16], &[1, 16])
 }
 
-fn attr_ints(name: &str, v: &[i64]) -> pb::AttributeProto {
+pub fn attr_ints(name: &str, v: &[i64]) -> pb::AttributeProto {
     pb::AttributeProto { name: name.into(), r#type: 7, ints: v.to_vec(), ..Default::default() }
 }
 
-fn attr_int(name: &str, v: i64) -> pb::AttributeProto {
+pub fn attr_int(name: &str, v: i64) -> pb::AttributeProto {
     pb::AttributeProto { name: name.into(), r#type: 2, i: v, ..Default::default() }
 }
 
