@@ -23,6 +23,10 @@
 )]
 
 pub mod activation;
+pub mod along;
+pub mod argmax;
+pub mod axisdot;
+pub mod broadcast;
 pub mod concat;
 pub mod conv;
 pub mod dense;
@@ -31,6 +35,7 @@ pub mod expr;
 pub mod layout;
 pub mod mul;
 pub mod pool;
+pub mod prefix;
 pub mod reduce;
 pub mod requant;
 pub mod threshold;
@@ -59,7 +64,16 @@ use thiserror::Error;
 /// The operators whose canonical records live in their own files ([`OpRecord`]; tags from 10
 /// on: 0–9 are the built-in records of `encode.rs`, 255 a custom layer's). Adding an operator
 /// is its file, its `mod` line above, and one line here.
-pub static OPS: &[OpEntry] = &[mul::OP, reduce::OP];
+pub static OPS: &[OpEntry] = &[
+    mul::OP,
+    reduce::OP,
+    prefix::OP,
+    broadcast::OP,
+    axisdot::OP,
+    argmax::SELECT,
+    argmax::CHECK,
+    argmax::INDEX,
+];
 
 /// Index of a tensor: 0 is the model input, i + 1 the output of layer i.
 pub type TensorId = usize;

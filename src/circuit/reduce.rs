@@ -10,7 +10,7 @@
 //! ```text
 //!   v = Σ_b E(b)·X(b),   E(b) = eq(ρ, keep(b))
 //! ```
-//! over x's n variables, keep(b) dropping the axis's bits: x is zero on padded slots, so padded
+//! over x's n variables ([`Along`] with the weight w = 1), keep(b) dropping the axis's bits: x is zero on padded slots, so padded
 //! positions of the axis add nothing and a padded slot of out sums only zeros. One degree-2
 //! sumcheck; at its end point r the prover sends X(r), the verifier computes E(r) =
 //! eq(ρ, keep(r)) itself and returns the claim x̃(r) = X(r).
@@ -23,6 +23,7 @@
     reason = "audited: the verifier side is index-free; the prover helper that indexes says why (overrides circuit/mod.rs's not-yet-audited allow)"
 )]
 
+use super::along::{ones, Along};
 use super::encode::{ModelReads, OpEntry, OpRecord};
 use super::{
     checked_entries, ClaimTarget, Layer, LayerSpec, LayerWitness, Layout, ModelError, Reduction,
@@ -31,20 +32,17 @@ use super::{
 use crate::codec::{ByteReader, ByteWriter, Sink};
 use crate::error::{ProveError, VerifyError};
 use crate::field::Fp;
-use crate::poly::{eq_eval, eq_evals};
-use crate::sumcheck::{self, prover::ProductSum, EvalClaim, SumcheckClaim, Term};
+use crate::sumcheck::EvalClaim;
 use crate::transcript::{ProverTranscript, VerifierTranscript};
-use std::ops::Range;
 
 /// out = Σ over `axis` of x, keeping the axis with length 1.
 #[derive(Clone, Debug)]
 pub struct ReduceSum {
     inputs: [TensorId; 1],
     axis: usize,
-    x_layout: Layout,
     out_dims: Vec<usize>,
-    /// The axis's variables in x's layout.
-    vars: Range<usize>,
+    /// x's layout and the axis.
+    along: Along,
 }
 
 impl ReduceSum {
@@ -59,32 +57,10 @@ impl ReduceSum {
                 "a sum along axis {axis} of a tensor of dimensions {x_dims:?}"
             )));
         }
-        let x_layout = Layout::new(x_dims);
-        let vars = x_layout.axis_vars(axis);
+        let along = Along::new(Layout::new(x_dims), axis);
         let out_dims =
             x_dims.iter().enumerate().map(|(a, &d)| if a == axis { 1 } else { d }).collect();
-        Ok(Self { inputs: [x], axis, x_layout, out_dims, vars })
-    }
-
-    /// out's variables from x's: the axis's range dropped.
-    fn keep(&self, point: &[Fp]) -> Option<Vec<Fp>> {
-        let (low, rest) = point.split_at_checked(self.vars.start)?;
-        let high = rest.get(self.vars.len()..)?;
-        Some(low.iter().chain(high).copied().collect())
-    }
-
-    /// E = eq(ρ, keep(b)) over x's padded hypercube.
-    #[expect(
-        clippy::indexing_slicing,
-        reason = "prover side: keep(b) < 2^(n − k) = the length of eq(ρ) for every b < 2^n"
-    )]
-    fn e_table(&self, rho: &[Fp]) -> Vec<Fp> {
-        let eq = eq_evals(rho);
-        let (start, k) = (self.vars.start, self.vars.len());
-        let low_mask = (1usize << start) - 1;
-        (0..self.x_layout.padded_len())
-            .map(|b| eq[(b & low_mask) | ((b >> (start + k)) << start)])
-            .collect()
+        Ok(Self { inputs: [x], axis, out_dims, along })
     }
 }
 
@@ -139,19 +115,20 @@ impl Layer for ReduceSum {
     fn spec(&self) -> LayerSpec {
         LayerSpec::Op(Box::new(ReduceSumSpec {
             x: self.inputs[0],
-            x_dims: self.x_layout.dims().to_vec(),
+            x_dims: self.along.layout().dims().to_vec(),
             axis: self.axis,
         }))
     }
 
     fn forward(&self, inputs: &[&Tensor]) -> Result<LayerWitness, ModelError> {
-        let x = inputs.first().filter(|x| x.dims == self.x_layout.dims()).ok_or_else(|| {
-            ModelError::Shape(format!(
-                "a sum over a tensor of dimensions {:?}",
-                self.x_layout.dims()
-            ))
-        })?;
-        let dims = self.x_layout.dims();
+        let x =
+            inputs.first().filter(|x| x.dims == self.along.layout().dims()).ok_or_else(|| {
+                ModelError::Shape(format!(
+                    "a sum over a tensor of dimensions {:?}",
+                    self.along.layout().dims()
+                ))
+            })?;
+        let dims = self.along.layout().dims();
         let len = dims.get(self.axis).copied().unwrap_or(1);
         let inner: usize = dims.iter().skip(self.axis + 1).product();
         let outer: usize = dims.iter().take(self.axis).product();
@@ -179,47 +156,22 @@ impl Reduction for ReduceSum {
         &self,
         claim: &EvalClaim,
         inputs: &[&Tensor],
-        mut t: &mut dyn ProverTranscript,
+        t: &mut dyn ProverTranscript,
     ) -> Result<Vec<(ClaimTarget, EvalClaim)>, ProveError> {
-        let n = self.x_layout.num_vars();
-        if claim.point.len() + self.vars.len() != n {
-            return Err(ProveError::ShapeMismatch {
-                what: "variables of a claim on a sum's output",
-                expected: n - self.vars.len(),
-                got: claim.point.len(),
-            });
-        }
         let x = inputs.first().ok_or(ProveError::InvalidShape { reason: "no input".into() })?;
-        let tables = vec![self.e_table(&claim.point), self.x_layout.pad_fp(&x.data)];
-        let out = sumcheck::prove(ProductSum::product(tables)?, claim.value, &mut t)?;
-        let &[_, x_r] = out.final_evals.as_slice() else {
-            return Err(ProveError::InvalidShape { reason: "two final evaluations".into() });
-        };
-        sumcheck::send_final_evals(&mut t, &[x_r]);
-        Ok(vec![(ClaimTarget::Input(0), EvalClaim { point: out.point, value: x_r })])
+        let weights = ones(self.along.axis_num_vars());
+        let x_table = self.along.layout().pad_fp(&x.data);
+        let claims = self.along.prove(&claim.point, &weights, vec![x_table], claim.value, t)?;
+        Ok(claims.into_iter().map(|c| (ClaimTarget::Input(0), c)).collect())
     }
 
     fn verify_output(
         &self,
         claim: &EvalClaim,
-        mut t: &mut dyn VerifierTranscript,
+        t: &mut dyn VerifierTranscript,
     ) -> Result<Vec<(ClaimTarget, EvalClaim)>, VerifyError> {
-        let num_vars = self.x_layout.num_vars();
-        if claim.point.len() + self.vars.len() != num_vars {
-            return Err(VerifyError::InvalidStatement {
-                reason: "a claim on a sum's output has the wrong number of variables",
-            });
-        }
-        let sc = SumcheckClaim { num_vars, degree: 2, claimed_sum: claim.value };
-        let eval = sumcheck::verify(&sc, &mut t)?;
-        let kept = self.keep(&eval.point).ok_or(VerifyError::InvalidStatement {
-            reason: "the sum's sumcheck point is shorter than x's variables",
-        })?;
-        let e = eq_eval(&claim.point, &kept);
-        let evals = sumcheck::verify_final_evals(&[Term::new(e, vec![0])], 1, &eval, &mut t)?;
-        let Ok([x]) = <[EvalClaim; 1]>::try_from(evals) else {
-            return Err(VerifyError::InvalidStatement { reason: "one factor evaluation expected" });
-        };
-        Ok(vec![(ClaimTarget::Input(0), x)])
+        let one = |_: &[Fp]| Fp::from(1u64);
+        let claims = self.along.verify(&claim.point, one, 1, claim.value, t)?;
+        Ok(claims.into_iter().map(|c| (ClaimTarget::Input(0), c)).collect())
     }
 }
