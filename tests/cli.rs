@@ -934,3 +934,47 @@ fn connect_refuses_a_model_with_an_unexpected_digest_before_connecting() {
     with.extend(["--expect-digest", zeros.as_str()]);
     fails(&with, 1, &["the verifier's model has digest", "the verifier expects 0000"]);
 }
+
+#[test]
+fn registry_operators_go_through_the_cli_an_argmax_model() {
+    // a model built only from registry operators: inspect names their parameters, prove and
+    // verify run on files, and the output is the lowest index of each line's maximum
+    let d = dir("argmax");
+    let mut b = gkrnet::circuit::zoo::Builder::new(vec![2, 5]);
+    b.argmax(0, 1, 8).unwrap();
+    let m = d.join("argmax.gkrm");
+    std::fs::write(&m, b.finish("argmax").unwrap().encode()).unwrap();
+    let o = gkrnet(&["inspect", s(&m)]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let text = String::from_utf8_lossy(&o.stdout);
+    for line in [
+        "argmax selector of the first maximum along axis 1 of [2, 5]",
+        "prefix sums along axis 1 of [2, 5]",
+        "dot of tensors 1 and 0 along axis 1 of [2, 5]",
+        "broadcast [2, 1] → [2, 5]",
+        "argmax check of 8-bit scores along axis 1 of [2, 5]",
+        "argmax index of the selector along axis 1 of [2, 5]",
+    ] {
+        assert!(text.contains(line), "inspect lacks {line:?}:\n{text}");
+    }
+    let (x, p, out) = (d.join("x.npy"), d.join("p.gkr"), d.join("out.npy"));
+    write_npy(&x, &[3i8, 9, 9, -4, 0, 7, 7, 1, 8, 8], &[2, 5]);
+    let o = gkrnet(&[
+        "prove",
+        "--model",
+        s(&m),
+        "--input",
+        s(&x),
+        "--proof",
+        s(&p),
+        "--output",
+        s(&out),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    assert_eq!(v["output_int"], serde_json::json!([1, 3]), "{v}");
+    let o = gkrnet(&["verify", "--model", s(&m), "--input", s(&x), "--proof", s(&p)]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    std::fs::remove_dir_all(&d).ok();
+}

@@ -149,6 +149,15 @@ impl OpRecord for ArgSpec {
         self.inputs.iter().map(|&t| (t, self.dims.clone())).collect()
     }
 
+    fn summary(&self) -> String {
+        let what = match self.part {
+            ArgPart::Select => "selector of the first maximum".to_string(),
+            ArgPart::Check => format!("check of {}-bit scores", self.bits),
+            ArgPart::Index => "index of the selector".to_string(),
+        };
+        format!("argmax {what} along axis {} of {:?}", self.axis, self.dims)
+    }
+
     fn build(&self) -> Result<Box<dyn Layer>, ModelError> {
         let (dims, axis, bits) = (&self.dims, self.axis, self.bits);
         match (self.part, self.inputs.as_slice(), bits) {

@@ -88,6 +88,13 @@ impl OpRecord for AxisDotSpec {
         vec![(self.x, self.dims.clone()), (self.y, self.dims.clone())]
     }
 
+    fn summary(&self) -> String {
+        format!(
+            "dot of tensors {} and {} along axis {} of {:?}",
+            self.x, self.y, self.axis, self.dims
+        )
+    }
+
     fn build(&self) -> Result<Box<dyn Layer>, ModelError> {
         Ok(Box::new(AxisDot::new(self.x, self.y, &self.dims, self.axis)?))
     }

@@ -119,6 +119,10 @@ impl OpRecord for BroadcastSpec {
         vec![(self.x, self.x_dims.clone())]
     }
 
+    fn summary(&self) -> String {
+        format!("broadcast {:?} → {:?}", self.x_dims, self.out_dims)
+    }
+
     fn build(&self) -> Result<Box<dyn Layer>, ModelError> {
         Ok(Box::new(Broadcast::new(self.x, &self.x_dims, &self.out_dims)?))
     }

@@ -37,6 +37,9 @@ pub trait OpRecord: OpRecordAny + std::fmt::Debug + Send + Sync {
     /// The input tensors and the dimensions the layer was built for.
     fn declared_inputs(&self) -> Vec<(TensorId, Vec<usize>)>;
 
+    /// One line of its parameters, as `gkrnet inspect` prints them.
+    fn summary(&self) -> String;
+
     /// Builds the layer through its validating constructor.
     ///
     /// # Errors

@@ -114,6 +114,13 @@ impl OpRecord for MulSpec {
         vec![(self.x, self.x_dims.clone()), (self.y, self.y_dims.clone())]
     }
 
+    fn summary(&self) -> String {
+        format!(
+            "(x − {}) · (y − {}), x {:?}, y {:?}",
+            self.x_zero, self.y_zero, self.x_dims, self.y_dims
+        )
+    }
+
     fn build(&self) -> Result<Box<dyn Layer>, ModelError> {
         let s = self;
         Ok(Box::new(Mul::new(s.x, &s.x_dims, s.x_zero, s.y, &s.y_dims, s.y_zero)?))

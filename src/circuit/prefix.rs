@@ -153,6 +153,10 @@ impl OpRecord for PrefixSumSpec {
         vec![(self.x, self.x_dims.clone())]
     }
 
+    fn summary(&self) -> String {
+        format!("prefix sums along axis {} of {:?}", self.axis, self.x_dims)
+    }
+
     fn build(&self) -> Result<Box<dyn Layer>, ModelError> {
         Ok(Box::new(PrefixSum::new(self.x, &self.x_dims, self.axis)?))
     }

@@ -94,6 +94,10 @@ impl OpRecord for ReduceSumSpec {
         vec![(self.x, self.x_dims.clone())]
     }
 
+    fn summary(&self) -> String {
+        format!("sum along axis {} of {:?}", self.axis, self.x_dims)
+    }
+
     fn build(&self) -> Result<Box<dyn Layer>, ModelError> {
         Ok(Box::new(ReduceSum::new(self.x, &self.x_dims, self.axis)?))
     }

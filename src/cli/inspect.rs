@@ -65,6 +65,7 @@ fn parameters(spec: Option<LayerSpec>) -> String {
             None => format!("reshape from {in_dims:?}"),
         },
         Some(LayerSpec::MaxPool { views, .. }) => format!("max of {} views", views.len()),
+        Some(LayerSpec::Op(op)) => op.summary(),
         #[allow(unreachable_patterns)]
         Some(_) => String::new(),
         None => "(no canonical encoding)".into(),
