@@ -224,10 +224,27 @@ fn cases() -> Vec<Case> {
             "the difference of two computed tensors",
         ),
         (
-            "product of computed tensors",
-            edited(onnx_gen::residual(2), |g| by_name(g, "skip").op_type = "Mul".into()),
+            "quotient of computed tensors",
+            edited(onnx_gen::residual(2), |g| by_name(g, "skip").op_type = "Div".into()),
             "skip",
-            "a product of two computed tensors",
+            "a division by a computed tensor",
+        ),
+        (
+            "ArgMax ties to the highest index",
+            edited(onnx_gen::argmax_head(3), |g| {
+                by_name(g, "label").attribute.push(attr_int("select_last_index", 1))
+            }),
+            "label",
+            "select_last_index = 1 (ties to the highest index)",
+        ),
+        (
+            "ArgMax's indices fed to an op",
+            edited(onnx_gen::argmax_head(3), |g| {
+                by_name(g, "label").output[0] = "idx".into();
+                g.node.push(node("Relu", "after", &["idx"], "output"));
+            }),
+            "after",
+            "ArgMax's indices as an operand (they are proved as a graph output only)",
         ),
         (
             "negative scale",

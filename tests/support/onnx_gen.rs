@@ -95,7 +95,7 @@ pub fn encode(model: &pb::ModelProto) -> Vec<u8> {
     prost::Message::encode_to_vec(model)
 }
 
-fn graph_model(
+pub fn graph_model(
     name: &str,
     nodes: Vec<pb::NodeProto>,
     inits: Vec<pb::TensorProto>,
@@ -273,4 +273,135 @@ pub fn concat(seed: u64) -> pb::ModelProto {
         node("Add", "add3", &["mm3_out", "b3"], "output"),
     ];
     graph_model("concat", nodes, inits, &[1, 1, 6, 6], &[1, 10])
+}
+
+fn with_attrs(mut n: pb::NodeProto, attrs: Vec<pb::AttributeProto>) -> pb::NodeProto {
+    n.attribute = attrs;
+    n
+}
+
+/// A dense layer x·W + b of seeded weights: its nodes and initializers.
+fn dense(
+    rng: &mut rand_chacha::ChaCha20Rng,
+    name: &str,
+    x: &str,
+    (n, k): (usize, usize),
+    out: &str,
+) -> (Vec<pb::NodeProto>, Vec<pb::TensorProto>) {
+    let a = (6.0 / n as f32).sqrt();
+    let (w, b, mm) = (format!("{name}_w"), format!("{name}_b"), format!("{name}_mm"));
+    let inits =
+        vec![tensor(&w, &[n, k], &uniform(rng, n * k, a)), tensor(&b, &[k], &uniform(rng, k, 0.1))];
+    let nodes = vec![
+        node("MatMul", &format!("{name}_matmul"), &[x, &w], &mm),
+        node("Add", &format!("{name}_add"), &[&mm, &b], out),
+    ];
+    (nodes, inits)
+}
+
+/// Products of computed tensors in an MLP [1, 16] → [1, 10]: SiLU h·sigmoid(h), then the
+/// activation x·x + x of ezkl's LeNet example.
+pub fn products(seed: u64) -> pb::ModelProto {
+    let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(seed);
+    let (mut nodes, mut inits) = dense(&mut rng, "d1", "input", (16, 12), "h");
+    nodes.push(node("Sigmoid", "sig", &["h"], "sg"));
+    nodes.push(node("Mul", "silu", &["h", "sg"], "s"));
+    let (n2, i2) = dense(&mut rng, "d2", "s", (12, 12), "g");
+    nodes.extend(n2);
+    inits.extend(i2);
+    nodes.push(node("Mul", "square", &["g", "g"], "gg"));
+    nodes.push(node("Add", "square_plus", &["gg", "g"], "a"));
+    let (n3, i3) = dense(&mut rng, "d3", "a", (12, 10), "output");
+    nodes.extend(n3);
+    inits.extend(i3);
+    graph_model("products", nodes, inits, &[1, 16], &[1, 10])
+}
+
+/// Squeeze-excitation on a conv block [1, 3, 8, 8]: x = relu(conv(input)), gate =
+/// sigmoid(conv1×1(mean over H, W of x)), y = x·gate (broadcast over H, W), then the mean over
+/// H, W (keepdims 0) beside the spatial sum of relu(the channel sum), concatenated, and a dense
+/// head to [1, 5].
+pub fn squeeze_excite(seed: u64) -> pb::ModelProto {
+    let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(seed);
+    let inits = vec![
+        tensor("k1", &[4, 3, 3, 3], &uniform(&mut rng, 108, 0.5)),
+        tensor("kb1", &[4], &uniform(&mut rng, 4, 0.1)),
+        tensor("k2", &[4, 4, 1, 1], &uniform(&mut rng, 16, 1.0)),
+        tensor("kb2", &[4], &uniform(&mut rng, 4, 0.1)),
+        tensor("w", &[5, 5], &uniform(&mut rng, 25, 1.0)),
+        pb::TensorProto {
+            name: "axes_hw".into(),
+            dims: vec![2],
+            data_type: 7,
+            int64_data: vec![2, 3],
+            ..Default::default()
+        },
+        pb::TensorProto {
+            name: "shape_1_1".into(),
+            dims: vec![2],
+            data_type: 7,
+            int64_data: vec![1, 1],
+            ..Default::default()
+        },
+        pb::TensorProto {
+            name: "axes_c".into(),
+            dims: vec![1],
+            data_type: 7,
+            int64_data: vec![1],
+            ..Default::default()
+        },
+    ];
+    let nodes = vec![
+        with_attrs(
+            node("Conv", "conv1", &["input", "k1", "kb1"], "c1"),
+            vec![attr_ints("pads", &[1, 1, 1, 1]), attr_ints("kernel_shape", &[3, 3])],
+        ),
+        node("Relu", "relu1", &["c1"], "x"),
+        with_attrs(node("ReduceMean", "squeeze", &["x"], "m"), vec![attr_ints("axes", &[2, 3])]),
+        node("Conv", "excite", &["m", "k2", "kb2"], "e"),
+        node("Sigmoid", "gate", &["e"], "g"),
+        node("Mul", "scale", &["x", "g"], "y"),
+        with_attrs(
+            node("ReduceMean", "pool", &["y"], "p"),
+            vec![attr_ints("axes", &[-1, -2]), attr_int("keepdims", 0)],
+        ),
+        with_attrs(
+            node("ReduceSum", "chan_sum", &["y", "axes_c"], "cs"),
+            vec![attr_int("keepdims", 1)],
+        ),
+        node("Relu", "cs_relu", &["cs"], "csr"),
+        node("ReduceSum", "spatial_sum", &["csr", "axes_hw"], "total"),
+        with_attrs(node("Reshape", "flat_total", &["total", "shape_1_1"], "t2"), vec![]),
+        with_attrs(node("Concat", "features", &["p", "t2"], "f"), vec![attr_int("axis", 1)]),
+        node("MatMul", "head", &["f", "w"], "output"),
+    ];
+    graph_model("squeeze_excite", nodes, inits, &[1, 3, 8, 8], &[1, 5])
+}
+
+/// An MLP [1, 16] → logits [1, 10] → ArgMax over axis 1 (keepdims 0, int64 output [1]).
+pub fn argmax_head(seed: u64) -> pb::ModelProto {
+    let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(seed);
+    let (mut nodes, inits) = dense(&mut rng, "d1", "input", (16, 10), "logits");
+    nodes.push(with_attrs(
+        node("ArgMax", "label", &["logits"], "output"),
+        vec![attr_int("axis", 1), attr_int("keepdims", 0)],
+    ));
+    let mut m = graph_model("argmax_head", nodes, inits, &[1, 16], &[1]);
+    if let Some(pb::type_proto::Value::TensorType(t)) =
+        m.graph.as_mut().and_then(|g| g.output[0].r#type.as_mut()).and_then(|t| t.value.as_mut())
+    {
+        t.elem_type = 7;
+    }
+    m
+}
+
+/// input → Identity → output.
+pub fn identity_only() -> pb::ModelProto {
+    graph_model(
+        "identity",
+        vec![node("Identity", "id", &["input"], "output")],
+        Vec::new(),
+        &[1, 6],
+        &[1, 6],
+    )
 }

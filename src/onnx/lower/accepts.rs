@@ -7,7 +7,7 @@
 //! `tests/onnx_registry.rs` runs every fixture through both.
 
 use super::linear::geometry;
-use super::operands::{Context, Operand, TWO_COMPUTED, TWO_COMPUTED_PRODUCT};
+use super::operands::{Context, Operand, INDEX_OPERAND, TWO_COMPUTED};
 use super::{Const, Dtype, ImportError, Node};
 
 type Verdict = Result<(), String>;
@@ -50,7 +50,7 @@ fn int_input(cx: &Context<'_>, n: &Node, i: usize) -> Verdict {
 fn constant<'g>(cx: &Context<'g>, n: &Node, i: usize) -> Result<Option<&'g Const>, String> {
     match cx.operand(n, i) {
         Some(Operand::Const(c)) => Ok(Some(c)),
-        Some(Operand::QConst { .. } | Operand::Computed { .. }) => {
+        Some(Operand::QConst { .. } | Operand::Computed { .. } | Operand::Index { .. }) => {
             Err(format!("input {i} must be a constant"))
         }
         Some(Operand::Missing) | None => Ok(None),
@@ -128,6 +128,7 @@ fn weights<'g>(
             Ok(Some(&q.dims))
         }
         Some(Operand::Computed { .. }) => Err(TWO_COMPUTED.into()),
+        Some(Operand::Index { .. }) => Err(INDEX_OPERAND.into()),
         Some(Operand::Missing) | None => Ok(None),
     }
 }
@@ -319,13 +320,44 @@ pub(super) fn mul_div(n: &Node, cx: &Context<'_>) -> Verdict {
         (true, _) if !div => (b, a),
         (_, true) => (a, b),
         (true, false) => return Err("a division by a computed tensor".into()),
-        (false, false) => return Err(TWO_COMPUTED_PRODUCT.into()),
+        (false, false) if div => return Err("a division by a computed tensor".into()),
+        (false, false) => return Ok(()),
     };
     if t.is_const() {
         return Err(CONSTANTS_ONLY.into());
     }
     if let Operand::Const(c) = c {
         positive(c.data.iter().map(|&v| if div { 1.0 / v } else { v }))?;
+    }
+    Ok(())
+}
+
+/// ReduceSum, ReduceMean: a computed input, constant axes.
+pub(super) fn reduce(n: &Node, cx: &Context<'_>) -> Verdict {
+    int_input(cx, n, 0)?;
+    if n.ints("axes").map_err(reason)?.is_none() && n.input(1).is_some() {
+        constant(cx, n, 1)?;
+    }
+    Ok(())
+}
+
+/// ArgMax: a computed input, ties to the lowest index.
+pub(super) fn argmax(n: &Node, cx: &Context<'_>) -> Verdict {
+    int_input(cx, n, 0)?;
+    if n.int("select_last_index").map_err(reason)?.unwrap_or(0) != 0 {
+        return Err("select_last_index = 1 (ties to the highest index)".into());
+    }
+    Ok(())
+}
+
+/// Whether node `n` may read its inputs' kinds: ArgMax's indices leave the graph only (through
+/// Identity, Dropout or Cast).
+pub(super) fn index_operands(n: &Node, cx: &Context<'_>) -> Verdict {
+    let passes = matches!(n.op.as_str(), "Identity" | "Dropout" | "Cast");
+    let index =
+        (0..n.inputs.len()).any(|i| matches!(cx.operand(n, i), Some(Operand::Index { .. })));
+    if index && !passes {
+        return Err(INDEX_OPERAND.into());
     }
     Ok(())
 }

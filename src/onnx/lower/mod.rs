@@ -30,6 +30,7 @@ use crate::quant::Activation;
 use std::collections::{HashMap, HashSet};
 
 mod accepts;
+mod computed;
 mod linear;
 mod operands;
 mod ops;
@@ -54,8 +55,24 @@ struct Linear {
 #[derive(Clone, Debug)]
 enum Src {
     Linear(Linear),
-    /// Σ sᵢ·(xᵢ − zᵢ) over int8 tensors.
-    Sum(Vec<(TensorId, QParams)>),
+    /// Σ sᵢ·(xᵢ − zᵢ) over integer tensors (int8, or the wider sums and products of int8).
+    Sum(Vec<Term>),
+}
+
+/// One integer tensor of a [`Src::Sum`]: real = scale·(x − zero), |x| ≤ bound.
+#[derive(Clone, Copy, Debug)]
+struct Term {
+    id: TensorId,
+    scale: f64,
+    zero: i64,
+    bound: i128,
+}
+
+impl Term {
+    /// An int8 tensor with its quantization parameters.
+    fn int8(id: TensorId, q: QParams) -> Self {
+        Self { id, scale: q.scale, zero: q.zero as i64, bound: 128 }
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -92,6 +109,10 @@ enum Value {
         pads: [usize; 4],
     },
     Pending(Pending),
+    /// Indices (ArgMax's output): integers, not int8; only the graph output may take them.
+    Index {
+        id: TensorId,
+    },
 }
 
 /// A BatchNormalization folded into the layer before it: per-channel scale and shift, and the
@@ -239,7 +260,9 @@ pub(super) fn lower(
     let out = l.get(&last, None)?;
     let (id, q) = l.materialize(&last, out)?;
     if id == 0 {
-        return Err(ImportError::Graph("the output is the input: nothing to prove".into()));
+        // an Identity-only graph: one reshape to the same dimensions proves output = input
+        l.b.push(Wiring::reshape(0, input_dims, input_dims.to_vec())?);
+        l.notes.push("the output is the input: the proof shows exactly that".into());
     }
     let Lower { b, names, notes, softmax, parameters, .. } = l;
     let model = b.finish(name)?.with_io(IoQuant {

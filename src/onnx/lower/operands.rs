@@ -10,9 +10,9 @@ use std::collections::HashMap;
 /// Why a matrix product of two computed tensors is not lowered.
 pub(super) const TWO_COMPUTED: &str =
     "two computed operands (a matrix product needs constant weights)";
-/// Why a Mul or Div of two computed tensors is not lowered.
-pub(super) const TWO_COMPUTED_PRODUCT: &str =
-    "a product of two computed tensors (only the Gelu and HardSwish patterns)";
+/// Why ArgMax's indices cannot feed an op.
+pub(super) const INDEX_OPERAND: &str =
+    "ArgMax's indices as an operand (they are proved as a graph output only)";
 /// What the importer holds for a tensor, as far as the graph says before lowering.
 #[derive(Clone, Copy, Debug)]
 pub(super) enum Operand<'g> {
@@ -23,6 +23,8 @@ pub(super) enum Operand<'g> {
     QConst { q: &'g Const, scale_len: usize, zero: Option<&'g Const> },
     /// A tensor computed from the model input; its rank when the graph fixes it.
     Computed { rank: Option<usize> },
+    /// ArgMax's indices (also through Identity and Cast): only a graph output may take them.
+    Index { rank: Option<usize> },
     /// Named by a node but neither a constant nor any node's output.
     Missing,
 }
@@ -37,7 +39,7 @@ impl Operand<'_> {
         match self {
             Operand::Const(c) => Some(c.dims.len()),
             Operand::QConst { q, .. } => Some(q.dims.len()),
-            Operand::Computed { rank } => *rank,
+            Operand::Computed { rank } | Operand::Index { rank } => *rank,
             Operand::Missing => None,
         }
     }
@@ -89,6 +91,7 @@ fn infer<'g>(n: &Node, known: &HashMap<&'g str, Operand<'g>>, opset: i64) -> Ope
     let rank = |i: usize| at(i).and_then(|o| o.rank());
     match (n.op.as_str(), at(0)) {
         ("Identity" | "Dropout", Some(c)) if c.is_const() => return c,
+        ("Identity" | "Dropout" | "Cast", Some(i @ Operand::Index { .. })) => return i,
         ("DequantizeLinear", Some(Operand::Const(q))) if !q.dtype.is_float() => {
             let constant = |i: usize| match at(i) {
                 Some(Operand::Const(c)) => Some(c),
@@ -131,6 +134,18 @@ fn infer<'g>(n: &Node, known: &HashMap<&'g str, Operand<'g>>, opset: i64) -> Ope
             _ => None,
         },
         "Unsqueeze" => rank(0).zip(axes()).map(|(r, a)| r + a),
+        "ArgMax" => {
+            let drop = usize::from(n.int("keepdims").ok().flatten() == Some(0));
+            return Operand::Index { rank: rank(0).and_then(|r| r.checked_sub(drop)) };
+        }
+        "ReduceSum" | "ReduceMean" if n.int("keepdims").ok().flatten() == Some(0) => {
+            let axes = n.ints("axes").ok().flatten().map(|a| a.len()).or_else(|| match at(1) {
+                Some(Operand::Const(c)) => Some(c.len()),
+                _ => None,
+            });
+            rank(0).zip(axes).and_then(|(r, a)| r.checked_sub(a))
+        }
+        "ReduceSum" | "ReduceMean" => rank(0),
         "Squeeze" => rank(0).zip(axes()).and_then(|(r, a)| r.checked_sub(a)),
         _ => None,
     };

@@ -263,7 +263,7 @@ impl Lower<'_> {
             ));
         }
         let p = Pending {
-            src: Src::Sum(vec![(xa, qa), (xb, qb)]),
+            src: Src::Sum(vec![Term::int8(xa, qa), Term::int8(xb, qb)]),
             dims: da,
             mult: vec![1.0],
             offset: vec![0.0],

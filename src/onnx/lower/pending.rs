@@ -2,7 +2,7 @@
 //! per-channel constants, Quantize/DequantizeLinear, and the ops that only change a form
 //! (Identity, Cast, BatchNormalization, Mul/Div by constants, Relu, Clip).
 
-use super::operands::TWO_COMPUTED_PRODUCT;
+use super::operands::INDEX_OPERAND;
 use super::*;
 use crate::circuit::{ConvSpec, DenseSpec, RequantKind, RequantSpec};
 
@@ -24,6 +24,7 @@ impl Lower<'_> {
                 n,
                 format!("input {i} is a constant; gkrnet proves ops on the model input's data"),
             )),
+            Value::Index { .. } => Err(unsupported(n, INDEX_OPERAND)),
             v => {
                 let (id, q) = self.materialize(&name, v)?;
                 Ok((id, self.b.dims(id), q))
@@ -39,6 +40,8 @@ impl Lower<'_> {
     ) -> Result<(TensorId, QParams), ImportError> {
         match v {
             Value::Int { id, q, .. } => Ok((id, q)),
+            // indices are their own values: scale 1, zero point 0
+            Value::Index { id, .. } => Ok((id, QParams { scale: 1.0, zero: 0 })),
             Value::Pending(p) => {
                 let q = self.target_params(name)?;
                 let id = self.requant(p, q)?;
@@ -143,7 +146,7 @@ impl Lower<'_> {
                 // multiplier of term i on channel j: mult[j]·sᵢ/s_out
                 let ratios: Vec<Vec<f64>> = terms
                     .iter()
-                    .map(|(_, q)| p.mult.iter().map(|m| m * q.scale / out.scale).collect())
+                    .map(|t| p.mult.iter().map(|m| m * t.scale / out.scale).collect())
                     .collect();
                 let flat: Vec<f64> = ratios.iter().flatten().copied().collect();
                 check_ratios(&flat)?;
@@ -158,24 +161,26 @@ impl Lower<'_> {
                     if real.abs() >= 2f64.powi(61) {
                         return Err(ImportError::Graph(format!("an offset of {real}·2^-{k}")));
                     }
-                    let zs: i64 = terms
-                        .iter()
-                        .zip(&a)
-                        .map(|((_, q), ai)| ai[cj] as i64 * q.zero as i64)
-                        .sum();
-                    *o = real as i64 - zs;
+                    let zs: i128 =
+                        terms.iter().zip(&a).map(|(t, ai)| ai[cj] as i128 * t.zero as i128).sum();
+                    *o = i64::try_from(real as i128 - zs)
+                        .ok()
+                        .filter(|o| o.abs() < 1 << 61)
+                        .ok_or_else(|| {
+                            ImportError::Graph(format!("an offset of {real}·2^-{k} − {zs}"))
+                        })?;
                 }
                 let scaled: Vec<Scaled> = terms
                     .iter()
                     .zip(a)
-                    .map(|((t, _), ai)| Scaled {
-                        tensor: *t,
+                    .map(|(t, ai)| Scaled {
+                        tensor: t.id,
                         multiplier: if ai.len() == 1 {
                             Multiplier::Tensor(ai[0])
                         } else {
                             Multiplier::Channel(ai)
                         },
-                        bound: 128,
+                        bound: t.bound,
                     })
                     .collect();
                 // a lone tensor with no constant keeps the cheap input mode
@@ -202,7 +207,7 @@ impl Lower<'_> {
         match v {
             Value::Pending(p) => Ok(p),
             Value::Int { id, dims, q } => Ok(Pending {
-                src: Src::Sum(vec![(id, q)]),
+                src: Src::Sum(vec![Term::int8(id, q)]),
                 dims,
                 mult: vec![1.0],
                 offset: vec![0.0],
@@ -215,6 +220,7 @@ impl Lower<'_> {
             Value::Const(_) | Value::QConst { .. } => {
                 Err(unsupported(n, "an op on constants only"))
             }
+            Value::Index { .. } => Err(unsupported(n, INDEX_OPERAND)),
         }
     }
 
@@ -300,7 +306,7 @@ impl Lower<'_> {
     pub(super) fn cast(&mut self, n: &Node) -> Result<(), ImportError> {
         let v = self.input(n, 0)?;
         match v {
-            Value::Pending(_) | Value::Int { .. } => self.set(n, v),
+            Value::Pending(_) | Value::Int { .. } | Value::Index { .. } => self.set(n, v),
             _ => Err(unsupported(n, "a Cast of a constant")),
         }
     }
@@ -331,7 +337,8 @@ impl Lower<'_> {
             (Value::Const(_) | Value::QConst { .. }, _) => {
                 return Err(unsupported(n, "a division by a computed tensor"))
             }
-            _ => return Err(unsupported(n, TWO_COMPUTED_PRODUCT)),
+            _ if n.op == "Mul" => return self.product(n),
+            _ => return Err(unsupported(n, "a division by a computed tensor")),
         };
         let mut p = self.pending(n, t)?;
         let c = self

@@ -86,6 +86,9 @@ pub(super) static REGISTRY: &[OpEntry] = &[
     onnx("Pad", |l, n| l.pad(n), accepts::pad),
     onnx("Softmax", |l, n| l.softmax(n), accepts::softmax),
     onnx("Concat", |l, n| l.concat(n), accepts::concat),
+    onnx("ReduceSum", |l, n| l.reduce(n), accepts::reduce),
+    onnx("ReduceMean", |l, n| l.reduce(n), accepts::reduce),
+    onnx("ArgMax", |l, n| l.argmax(n), accepts::argmax),
     onnx("Erf", |_, n| Err(unsupported(n, accepts::ERF_ALONE)), accepts::erf),
     onnx(
         "HardSigmoid",
@@ -120,6 +123,7 @@ pub(super) fn check(cx: &Context<'_>, i: usize, n: &Node) -> Result<(), String> 
     if cx.patterns.skipped.contains(&i) || cx.patterns.fused.contains_key(&i) {
         return Ok(());
     }
+    accepts::index_operands(n, cx)?;
     (entry.accepts)(n, cx)
 }
 

