@@ -21,6 +21,7 @@
     reason = "ONNX import (this module and its children): it runs under the import's one panic guard (`guard`), and a verifier reads only .gkrm/.gkrc unless asked to compile"
 )]
 
+pub mod external;
 pub mod graph;
 mod lower;
 pub mod reference;
@@ -117,8 +118,8 @@ pub fn read_proto(path: &Path) -> Result<tract_onnx::pb::ModelProto, ImportError
         .len();
     if len > MAX_ONNX_BYTES {
         return Err(not_onnx(format!(
-            "{len} bytes, above the 2 GiB a protobuf message can hold (weights in external \
-             data files are not read)"
+            "{len} bytes, above the 2 GiB a protobuf message can hold (larger models keep \
+             their weights in external data files)"
         )));
     }
     let bytes =
@@ -126,12 +127,14 @@ pub fn read_proto(path: &Path) -> Result<tract_onnx::pb::ModelProto, ImportError
     if bytes.is_empty() {
         return Err(not_onnx("the file is empty".into()));
     }
-    let proto = guard(|| tract_onnx::onnx().proto_model_for_read(&mut bytes.as_slice()))
+    let mut proto = guard(|| tract_onnx::onnx().proto_model_for_read(&mut bytes.as_slice()))
         .map_err(|e| not_onnx(format!("protobuf decoding failed ({e})")))?
         .map_err(|e| not_onnx(format!("protobuf decoding failed ({e:#})")))?;
     if proto.graph.as_ref().is_none_or(|g| g.node.is_empty()) {
         return Err(not_onnx("the protobuf holds no graph nodes".into()));
     }
+    // weights in files beside the model (PyTorch's current exporter): read them in
+    external::inline(&mut proto, path.parent().unwrap_or(Path::new(".")))?;
     Ok(proto)
 }
 
