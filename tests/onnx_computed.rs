@@ -106,3 +106,23 @@ fn an_identity_only_graph_proves_that_the_output_is_the_input() {
     let out = prove_verify(&imported, &xs[0], "identity");
     assert_eq!(out, imported.quantize_input(&xs[0]).unwrap().data);
 }
+
+#[test]
+fn shape_arithmetic_is_evaluated_at_import_and_expand_broadcasts() {
+    let proto = onnx_gen::shape_arithmetic(27);
+    // inspect: the Shape/Gather/Unsqueeze/Concat/ConstantOfShape nodes are supported (folded)
+    let graph = onnx::Graph::from_proto(&proto).unwrap();
+    for s in onnx::support(&graph).unwrap() {
+        assert_eq!(s.verdict, Ok(()), "{} ({})", s.node, s.op);
+    }
+    let xs = onnx::random_inputs(9, 16, (0.0, 1.0), 28);
+    let imported = import("shape_arithmetic", &proto, &xs);
+    let kinds: Vec<&str> = imported.model.layers.iter().map(|l| l.kind()).collect();
+    assert!(kinds.contains(&"broadcast"), "{kinds:?}");
+    let acc = onnx::accuracy(&imported, &xs, None).unwrap();
+    let step = imported.output_params().scale;
+    assert!(acc.max_abs_error <= 8.0 * step, "{acc:?}, step {step}");
+    for x in &xs[..2] {
+        prove_verify(&imported, x, "shape_arithmetic");
+    }
+}

@@ -13,8 +13,11 @@ pub enum Dtype {
     F64,
     I8,
     U8,
+    I16,
+    U16,
     I32,
     I64,
+    Bool,
 }
 
 impl Dtype {
@@ -23,8 +26,11 @@ impl Dtype {
             1 => Dtype::F32,
             2 => Dtype::U8,
             3 => Dtype::I8,
+            4 => Dtype::U16,
+            5 => Dtype::I16,
             6 => Dtype::I32,
             7 => Dtype::I64,
+            9 => Dtype::Bool,
             11 => Dtype::F64,
             _ => return None,
         })
@@ -159,7 +165,8 @@ pub fn decode_tensor(t: &pb::TensorProto) -> Result<Const, String> {
     let raw = &t.raw_data;
     let data: Vec<f64> = if !raw.is_empty() {
         let width = match dtype {
-            Dtype::I8 | Dtype::U8 => 1,
+            Dtype::I8 | Dtype::U8 | Dtype::Bool => 1,
+            Dtype::I16 | Dtype::U16 => 2,
             Dtype::F32 | Dtype::I32 => 4,
             Dtype::F64 | Dtype::I64 => 8,
         };
@@ -174,6 +181,9 @@ pub fn decode_tensor(t: &pb::TensorProto) -> Result<Const, String> {
         match dtype {
             Dtype::I8 => raw.iter().map(|&b| b as i8 as f64).collect(),
             Dtype::U8 => raw.iter().map(|&b| b as f64).collect(),
+            Dtype::Bool => raw.iter().map(|&b| f64::from(b != 0)).collect(),
+            Dtype::I16 => chunks.map(|c| i16::from_le_bytes([c[0], c[1]]) as f64).collect(),
+            Dtype::U16 => chunks.map(|c| u16::from_le_bytes([c[0], c[1]]) as f64).collect(),
             Dtype::F32 => {
                 chunks.map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]) as f64).collect()
             }
@@ -194,8 +204,11 @@ pub fn decode_tensor(t: &pb::TensorProto) -> Result<Const, String> {
             Dtype::F32 => t.float_data.iter().map(|&v| v as f64).collect(),
             Dtype::F64 => t.double_data.clone(),
             Dtype::I64 => t.int64_data.iter().map(|&v| v as f64).collect(),
-            // int8, uint8 and int32 are stored in int32_data
-            Dtype::I8 | Dtype::U8 | Dtype::I32 => t.int32_data.iter().map(|&v| v as f64).collect(),
+            // int8, uint8, int16, uint16 and int32 are stored in int32_data, bool as 0/1 there
+            Dtype::I8 | Dtype::U8 | Dtype::I16 | Dtype::U16 | Dtype::I32 => {
+                t.int32_data.iter().map(|&v| v as f64).collect()
+            }
+            Dtype::Bool => t.int32_data.iter().map(|&v| f64::from(v != 0)).collect(),
         }
     };
     if data.len() != len {
@@ -310,6 +323,34 @@ impl Graph {
             output: output.name.clone(),
             opset,
         })
+    }
+
+    /// The nodes whose outputs depend only on the input's shape and on constants (shape
+    /// arithmetic: `Shape`, and every node all of whose inputs are such tensors), which the
+    /// import evaluates once (through tract) instead of proving. Quantization nodes stay: a
+    /// DequantizeLinear of int8 weights is what keeps them int8. Folding is exact: tract
+    /// computes the values, in integers where the graph does.
+    pub fn folded_nodes(&self) -> std::collections::HashSet<usize> {
+        let mut fixed: std::collections::HashSet<&str> =
+            self.consts.keys().map(String::as_str).collect();
+        let mut out = std::collections::HashSet::new();
+        for (i, n) in self.nodes.iter().enumerate() {
+            let inputs: Vec<&str> =
+                n.inputs.iter().map(String::as_str).filter(|s| !s.is_empty()).collect();
+            // quantization nodes keep int8 weights int8; Identity and Dropout of a constant are
+            // that constant already (with its dimensions known before import)
+            let quant = matches!(
+                n.op.as_str(),
+                "QuantizeLinear" | "DequantizeLinear" | "Identity" | "Dropout"
+            );
+            let shape_only = matches!(n.op.as_str(), "Shape" | "Size");
+            let all_fixed = !inputs.is_empty() && inputs.iter().all(|x| fixed.contains(x));
+            if !quant && (shape_only || all_fixed) && n.outputs.iter().all(|o| o != &self.output) {
+                out.insert(i);
+                fixed.extend(n.outputs.iter().map(String::as_str).filter(|o| !o.is_empty()));
+            }
+        }
+        out
     }
 
     /// The nodes that read tensor `name`.

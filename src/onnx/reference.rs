@@ -65,6 +65,12 @@ impl FloatReference {
 
     /// Every kept output on one float input.
     pub fn run(&self, input: &[f32]) -> Result<HashMap<String, Named>, ImportError> {
+        Ok(self.run_typed(input)?.into_iter().map(|(k, (v, _))| (k, v)).collect())
+    }
+
+    /// [`FloatReference::run`], each value with whether tract holds it as a float (else an
+    /// integer or a boolean, cast to f64 exactly).
+    pub fn run_typed(&self, input: &[f32]) -> Result<HashMap<String, (Named, bool)>, ImportError> {
         let len: usize = self.input_dims.iter().product();
         if input.len() != len {
             return Err(ImportError::InputShape {
@@ -72,16 +78,15 @@ impl FloatReference {
                 got: vec![input.len()],
             });
         }
-        let run = || -> TractResult<Vec<Named>> {
+        let run = || -> TractResult<Vec<(Named, bool)>> {
             let x = tract_ndarray::ArrayD::from_shape_vec(self.input_dims.clone(), input.to_vec())?;
             let outs = self.plan.run(tvec!(Tensor::from(x).into()))?;
             outs.iter()
                 .map(|t| {
+                    let float = t.datum_type().is_float();
                     let t = t.cast_to::<f64>()?;
-                    Ok((
-                        t.shape().to_vec(),
-                        t.to_plain_array_view::<f64>()?.iter().copied().collect(),
-                    ))
+                    let values = t.to_plain_array_view::<f64>()?.iter().copied().collect();
+                    Ok(((t.shape().to_vec(), values), float))
                 })
                 .collect()
         };

@@ -405,3 +405,54 @@ pub fn identity_only() -> pb::ModelProto {
         &[1, 6],
     )
 }
+
+fn i64_tensor(name: &str, dims: &[usize], data: &[i64]) -> pb::TensorProto {
+    pb::TensorProto {
+        name: name.into(),
+        dims: dims.iter().map(|&d| d as i64).collect(),
+        data_type: 7,
+        int64_data: data.to_vec(),
+        ..Default::default()
+    }
+}
+
+/// PyTorch's `x.view(x.size(0), -1)` before a dense head, as the legacy exporter writes it
+/// without constant folding: Conv → Relu → Shape → Gather(0) → Unsqueeze → Concat with [−1] →
+/// Reshape, and a ConstantOfShape → Expand of a computed gate broadcast to [1, 2, 3, 3]
+/// multiplied in. Input [1, 1, 3, 3] → [1, 4].
+pub fn shape_arithmetic(seed: u64) -> pb::ModelProto {
+    let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(seed);
+    let inits = vec![
+        tensor("k", &[2, 1, 2, 2], &uniform(&mut rng, 8, 0.8)),
+        tensor("kb", &[2], &uniform(&mut rng, 2, 0.1)),
+        tensor("w", &[18, 4], &uniform(&mut rng, 72, 0.5)),
+        i64_tensor("zero", &[], &[0]),
+        i64_tensor("axes0", &[1], &[0]),
+        i64_tensor("minus_one", &[1], &[-1]),
+        i64_tensor("two", &[1], &[2]),
+    ];
+    let nodes = vec![
+        with_attrs(
+            node("Conv", "conv", &["input", "k", "kb"], "c"),
+            vec![attr_ints("pads", &[1, 1, 0, 0])],
+        ),
+        node("Relu", "relu", &["c"], "r"),
+        node("Shape", "shape", &["r"], "s"),
+        with_attrs(node("Gather", "batch", &["s", "zero"], "n"), vec![attr_int("axis", 0)]),
+        node("Unsqueeze", "n1", &["n", "axes0"], "n_1"),
+        with_attrs(
+            node("Concat", "target", &["n_1", "minus_one"], "shape2"),
+            vec![attr_int("axis", 0)],
+        ),
+        // a gate of ones [1, 2, 1, 1] expanded to r's shape, times r
+        node("Shape", "shape_r", &["r"], "sr"),
+        with_attrs(node("ConstantOfShape", "ones_shape", &["two"], "ones_len"), vec![]),
+        with_attrs(node("ReduceMean", "gate_mean", &["r"], "gm"), vec![attr_ints("axes", &[2, 3])]),
+        node("Sigmoid", "gate", &["gm"], "g"),
+        node("Expand", "gate_full", &["g", "sr"], "gf"),
+        node("Mul", "gated", &["r", "gf"], "rg"),
+        node("Reshape", "flatten", &["rg", "shape2"], "f"),
+        node("MatMul", "head", &["f", "w"], "output"),
+    ];
+    graph_model("shape_arithmetic", nodes, inits, &[1, 1, 3, 3], &[1, 4])
+}

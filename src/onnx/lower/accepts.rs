@@ -53,7 +53,8 @@ fn constant<'g>(cx: &Context<'g>, n: &Node, i: usize) -> Result<Option<&'g Const
         Some(Operand::QConst { .. } | Operand::Computed { .. } | Operand::Index { .. }) => {
             Err(format!("input {i} must be a constant"))
         }
-        Some(Operand::Missing) | None => Ok(None),
+        // shape arithmetic: a constant whose value only the import computes
+        Some(Operand::Folded | Operand::Missing) | None => Ok(None),
     }
 }
 
@@ -129,7 +130,7 @@ fn weights<'g>(
         }
         Some(Operand::Computed { .. }) => Err(TWO_COMPUTED.into()),
         Some(Operand::Index { .. }) => Err(INDEX_OPERAND.into()),
-        Some(Operand::Missing) | None => Ok(None),
+        Some(Operand::Folded | Operand::Missing) | None => Ok(None),
     }
 }
 
@@ -338,6 +339,13 @@ pub(super) fn reduce(n: &Node, cx: &Context<'_>) -> Verdict {
     if n.ints("axes").map_err(reason)?.is_none() && n.input(1).is_some() {
         constant(cx, n, 1)?;
     }
+    Ok(())
+}
+
+/// Expand: a computed tensor, a constant shape (or shape arithmetic).
+pub(super) fn expand(n: &Node, cx: &Context<'_>) -> Verdict {
+    int_input(cx, n, 0)?;
+    constant(cx, n, 1)?;
     Ok(())
 }
 

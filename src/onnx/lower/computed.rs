@@ -7,6 +7,7 @@
 //! requantization that follows, as they do after a convolution.
 
 use super::*;
+use crate::circuit::broadcast::Broadcast;
 use crate::circuit::mul::Mul;
 use crate::circuit::reduce::ReduceSum;
 
@@ -127,6 +128,26 @@ impl Lower<'_> {
             ));
         }
         self.set(n, Value::Index { id })
+    }
+
+    /// Expand of a computed tensor to the output's shape (tract's, the shape input being a
+    /// constant or shape arithmetic): a [`Broadcast`] after leading axes of length 1.
+    pub(super) fn expand(&mut self, n: &Node) -> Result<(), ImportError> {
+        let (mut x, mut dims, q) = self.int(n, 0)?;
+        let out = n.outputs.first().ok_or_else(|| node_error(n, "no output"))?;
+        let want = self.shape(out)?;
+        if dims.len() < want.len() {
+            let mut padded = vec![1; want.len() - dims.len()];
+            padded.extend_from_slice(&dims);
+            x = self.b.push(Wiring::reshape(x, &dims, padded.clone())?);
+            dims = padded;
+        }
+        if dims == want {
+            return self.set(n, Value::Int { id: x, dims, q });
+        }
+        let b = Broadcast::new(x, &dims, &want).map_err(|e| unsupported(n, e.to_string()))?;
+        let id = self.b.push(b);
+        self.set_checked(n, id, q)
     }
 
     /// A wide integer term as the node's pending value.

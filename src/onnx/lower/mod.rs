@@ -138,6 +138,8 @@ struct Lower<'g> {
     shapes: HashMap<String, Vec<usize>>,
     fused: HashMap<usize, Fused>,
     skipped: HashSet<usize>,
+    /// The values of shape arithmetic ([`Graph::folded_nodes`]), evaluated by tract.
+    folded: HashMap<String, Const>,
     names: Vec<(String, TensorId)>,
     /// ONNX tensors of an integer type (what the int8 circuit tensors are compared with).
     integer: HashSet<String>,
@@ -180,14 +182,16 @@ pub(super) fn lower(
     };
     // before tract sees the graph: every op registered (so an op tract does not know is still
     // named by gkrnet), then every node passing its op's check
-    for n in &g.nodes {
-        registry::lookup(n).map_err(|reason| unsupported(n, reason))?;
-    }
     let cx = operands::Context::new(g);
+    for (i, n) in g.nodes.iter().enumerate() {
+        if !cx.folded.contains(&i) {
+            registry::lookup(n).map_err(|reason| unsupported(n, reason))?;
+        }
+    }
     for (i, n) in g.nodes.iter().enumerate() {
         registry::check(&cx, i, n).map_err(|reason| unsupported(n, reason))?;
     }
-    let patterns = cx.patterns;
+    let (patterns, folded_nodes) = (cx.patterns, cx.folded);
     // calibration: every tensor a node produces, on the calibration inputs, through tract
     let mut wanted: Vec<String> = vec![g.input.clone()];
     for n in &g.nodes {
@@ -200,6 +204,7 @@ pub(super) fn lower(
         None => random_inputs(len, options.samples.max(1), options.input_range, options.seed),
     };
     let mut ranges: HashMap<String, (f64, f64)> = HashMap::new();
+    let mut folded: HashMap<String, Const> = HashMap::new();
     let mut shapes: HashMap<String, Vec<usize>> = HashMap::new();
     for x in &inputs {
         if x.len() != len {
@@ -208,8 +213,20 @@ pub(super) fn lower(
                 got: vec![x.len()],
             });
         }
-        let run: HashMap<String, Named> = calib.run(x)?;
-        for (k, (dims, v)) in run {
+        let run: HashMap<String, (Named, bool)> = calib.run_typed(x)?;
+        if folded.is_empty() {
+            // shape arithmetic: the same values for every input, read from the first
+            for &i in &folded_nodes {
+                for o in g.nodes[i].outputs.iter().filter(|o| !o.is_empty()) {
+                    let ((dims, data), float) = run.get(o).cloned().ok_or_else(|| {
+                        ImportError::Graph(format!("tract computes no value for tensor {o:?}"))
+                    })?;
+                    let dtype = if float { Dtype::F64 } else { Dtype::I64 };
+                    folded.insert(o.clone(), Const { dims, dtype, data });
+                }
+            }
+        }
+        for (k, ((dims, v), _)) in run {
             let (lo, hi) = v.iter().fold((f64::MAX, f64::MIN), |(a, b), &x| (a.min(x), b.max(x)));
             let e = ranges.entry(k.clone()).or_insert((lo, hi));
             *e = (e.0.min(lo), e.1.max(hi));
@@ -231,7 +248,8 @@ pub(super) fn lower(
         ranges,
         shapes,
         fused: patterns.fused,
-        skipped: patterns.skipped,
+        skipped: patterns.skipped.union(&folded_nodes).copied().collect(),
+        folded,
         names: Vec::new(),
         integer: integer_tensors(g),
         notes: Vec::new(),
@@ -278,7 +296,7 @@ impl Lower<'_> {
         if let Some(v) = self.values.get(name) {
             return Ok(v.clone());
         }
-        if let Some(c) = self.g.consts.get(name) {
+        if let Some(c) = self.g.consts.get(name).or_else(|| self.folded.get(name)) {
             return Ok(Value::Const(c.clone()));
         }
         Err(match n {

@@ -5,7 +5,7 @@
 
 use super::patterns::{find_patterns, Patterns};
 use super::{Const, Graph, Node};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 /// Why a matrix product of two computed tensors is not lowered.
 pub(super) const TWO_COMPUTED: &str =
@@ -23,6 +23,9 @@ pub(super) enum Operand<'g> {
     QConst { q: &'g Const, scale_len: usize, zero: Option<&'g Const> },
     /// A tensor computed from the model input; its rank when the graph fixes it.
     Computed { rank: Option<usize> },
+    /// A tensor of shape arithmetic ([`Graph::folded_nodes`]): a constant the import evaluates,
+    /// whose value the graph alone does not give.
+    Folded,
     /// ArgMax's indices (also through Identity and Cast): only a graph output may take them.
     Index { rank: Option<usize> },
     /// Named by a node but neither a constant nor any node's output.
@@ -32,7 +35,7 @@ pub(super) enum Operand<'g> {
 impl Operand<'_> {
     /// A constant at import (plain or dequantized).
     pub(super) fn is_const(&self) -> bool {
-        matches!(self, Operand::Const(_) | Operand::QConst { .. })
+        matches!(self, Operand::Const(_) | Operand::QConst { .. } | Operand::Folded)
     }
 
     pub(super) fn rank(&self) -> Option<usize> {
@@ -40,7 +43,7 @@ impl Operand<'_> {
             Operand::Const(c) => Some(c.dims.len()),
             Operand::QConst { q, .. } => Some(q.dims.len()),
             Operand::Computed { rank } | Operand::Index { rank } => *rank,
-            Operand::Missing => None,
+            Operand::Folded | Operand::Missing => None,
         }
     }
 }
@@ -51,6 +54,8 @@ pub(super) struct Context<'g> {
     pub(super) g: &'g Graph,
     operands: HashMap<&'g str, Operand<'g>>,
     pub(super) patterns: Patterns,
+    /// The nodes of shape arithmetic, evaluated at import ([`Graph::folded_nodes`]).
+    pub(super) folded: HashSet<usize>,
 }
 
 impl<'g> Context<'g> {
@@ -58,13 +63,16 @@ impl<'g> Context<'g> {
         let mut operands: HashMap<&'g str, Operand<'g>> =
             g.consts.iter().map(|(k, c)| (k.as_str(), Operand::Const(c))).collect();
         operands.insert(g.input.as_str(), Operand::Computed { rank: Some(g.input_dims.len()) });
-        for n in &g.nodes {
-            if let Some(out) = n.outputs.first() {
+        let folded = g.folded_nodes();
+        for (i, n) in g.nodes.iter().enumerate() {
+            if folded.contains(&i) {
+                operands.extend(n.outputs.iter().map(|o| (o.as_str(), Operand::Folded)));
+            } else if let Some(out) = n.outputs.first() {
                 let kind = infer(n, &operands, g.opset);
                 operands.insert(out.as_str(), kind);
             }
         }
-        Context { g, operands, patterns: find_patterns(g) }
+        Context { g, operands, patterns: find_patterns(g), folded }
     }
 
     /// Input `i` of `n`: `None` when the node omits it.
@@ -134,6 +142,10 @@ fn infer<'g>(n: &Node, known: &HashMap<&'g str, Operand<'g>>, opset: i64) -> Ope
             _ => None,
         },
         "Unsqueeze" => rank(0).zip(axes()).map(|(r, a)| r + a),
+        "Expand" => match (rank(0), at(1)) {
+            (Some(r), Some(Operand::Const(c))) => Some(r.max(c.len())),
+            _ => None,
+        },
         "ArgMax" => {
             let drop = usize::from(n.int("keepdims").ok().flatten() == Some(0));
             return Operand::Index { rank: rank(0).and_then(|r| r.checked_sub(drop)) };
