@@ -126,3 +126,18 @@ fn shape_arithmetic_is_evaluated_at_import_and_expand_broadcasts() {
         prove_verify(&imported, x, "shape_arithmetic");
     }
 }
+
+#[test]
+fn slices_gathers_and_splits_of_computed_tensors_prove() {
+    let proto = onnx_gen::takes(29);
+    let xs = onnx::random_inputs(16, 16, (0.0, 1.0), 30);
+    let imported = import("takes", &proto, &xs);
+    let kinds: Vec<&str> = imported.model.layers.iter().map(|l| l.kind()).collect();
+    assert!(kinds.iter().filter(|&&k| k == "take").count() >= 4, "{kinds:?}");
+    let acc = onnx::accuracy(&imported, &xs, None).unwrap();
+    let step = imported.output_params().scale;
+    assert!(acc.max_abs_error <= 8.0 * step, "{acc:?}, step {step}");
+    for x in &xs[..2] {
+        prove_verify(&imported, x, "takes");
+    }
+}

@@ -38,6 +38,7 @@ pub mod pool;
 pub mod prefix;
 pub mod reduce;
 pub mod requant;
+pub mod take;
 pub mod threshold;
 pub mod wiring;
 pub mod zoo;
@@ -73,6 +74,7 @@ pub static OPS: &[OpEntry] = &[
     argmax::SELECT,
     argmax::CHECK,
     argmax::INDEX,
+    take::OP,
 ];
 
 /// Index of a tensor: 0 is the model input, i + 1 the output of layer i.

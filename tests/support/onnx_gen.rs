@@ -456,3 +456,44 @@ pub fn shape_arithmetic(seed: u64) -> pb::ModelProto {
     ];
     graph_model("shape_arithmetic", nodes, inits, &[1, 1, 3, 3], &[1, 4])
 }
+
+/// Slices, Gathers and a Split of computed tensors (ShuffleNet's channel split and shuffle,
+/// `x[:, ::-1]`, a row pick): conv [1, 1, 4, 4] → 4 channels → Split into 2 + 2 → relu of one
+/// half, Concat back; Slice with a negative step on channels, Gather of rows [3, 0, −1],
+/// Gather of a scalar channel; flattened into a dense head [1, 3].
+pub fn takes(seed: u64) -> pb::ModelProto {
+    let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(seed);
+    let inits = vec![
+        tensor("k", &[4, 1, 3, 3], &uniform(&mut rng, 36, 0.8)),
+        tensor("kb", &[4], &uniform(&mut rng, 4, 0.1)),
+        i64_tensor("split", &[2], &[2, 2]),
+        i64_tensor("starts", &[1], &[-1]),
+        i64_tensor("ends", &[1], &[i64::MIN]),
+        i64_tensor("axes1", &[1], &[1]),
+        i64_tensor("steps", &[1], &[-1]),
+        i64_tensor("rows", &[3], &[3, 0, -1]),
+        i64_tensor("chan", &[], &[2]),
+        i64_tensor("flat", &[2], &[1, -1]),
+        tensor("w", &[60, 3], &uniform(&mut rng, 180, 0.3)),
+    ];
+    let mut split =
+        with_attrs(node("Split", "split", &["c", "split"], "a"), vec![attr_int("axis", 1)]);
+    split.output.push("b".into());
+    let nodes = vec![
+        with_attrs(
+            node("Conv", "conv", &["input", "k", "kb"], "c"),
+            vec![attr_ints("pads", &[1, 1, 1, 1])],
+        ),
+        split,
+        node("Relu", "relu_b", &["b"], "rb"),
+        with_attrs(node("Concat", "join", &["a", "rb"], "j"), vec![attr_int("axis", 1)]),
+        node("Slice", "reverse", &["j", "starts", "ends", "axes1", "steps"], "rev"),
+        with_attrs(node("Gather", "pick_rows", &["rev", "rows"], "g"), vec![attr_int("axis", 2)]),
+        with_attrs(node("Gather", "one_chan", &["g", "chan"], "g2"), vec![attr_int("axis", 1)]),
+        node("Reshape", "flat_g", &["g", "flat"], "fg"),
+        node("Reshape", "flat_g2", &["g2", "flat"], "fg2"),
+        with_attrs(node("Concat", "feat", &["fg", "fg2"], "f"), vec![attr_int("axis", 1)]),
+        node("MatMul", "head", &["f", "w"], "output"),
+    ];
+    graph_model("takes", nodes, inits, &[1, 1, 4, 4], &[1, 3])
+}

@@ -349,6 +349,17 @@ pub(super) fn expand(n: &Node, cx: &Context<'_>) -> Verdict {
     Ok(())
 }
 
+/// Slice, Gather, Split: a computed tensor, constant indices, sizes and axes.
+pub(super) fn take(n: &Node, cx: &Context<'_>) -> Verdict {
+    int_input(cx, n, 0)?;
+    for i in 1..n.inputs.len() {
+        if matches!(cx.operand(n, i), Some(Operand::Computed { .. } | Operand::Index { .. })) {
+            return Err(format!("input {i} (indices, sizes or axes) is not a constant"));
+        }
+    }
+    Ok(())
+}
+
 /// ArgMax: a computed input, ties to the lowest index.
 pub(super) fn argmax(n: &Node, cx: &Context<'_>) -> Verdict {
     int_input(cx, n, 0)?;

@@ -10,6 +10,7 @@ use super::*;
 use crate::circuit::broadcast::Broadcast;
 use crate::circuit::mul::Mul;
 use crate::circuit::reduce::ReduceSum;
+use crate::circuit::take::Take;
 
 /// Axes of rank `rank` from ONNX's (negative counts from the end), sorted, without repeats.
 fn normalize_axes(n: &Node, axes: &[i64], rank: usize) -> Result<Vec<usize>, ImportError> {
@@ -148,6 +149,135 @@ impl Lower<'_> {
         let b = Broadcast::new(x, &dims, &want).map_err(|e| unsupported(n, e.to_string()))?;
         let id = self.b.push(b);
         self.set_checked(n, id, q)
+    }
+
+    /// Slice (constant starts, ends, axes, steps; attributes before opset 10), Gather along an
+    /// axis with constant indices, and Split: one [`Take`] per output, then a reshape where
+    /// Gather's indices change the rank. The outputs keep the input's quantization.
+    pub(super) fn take(&mut self, n: &Node) -> Result<(), ImportError> {
+        let (x, dims, q) = self.int(n, 0)?;
+        let per_output: Vec<(usize, Vec<Vec<usize>>)> = match n.op.as_str() {
+            "Slice" => vec![(0, self.slice_indices(n, &dims)?)],
+            "Gather" => vec![(0, self.gather_indices(n, &dims)?)],
+            _ => self.split_indices(n, &dims)?.into_iter().enumerate().collect(),
+        };
+        for (o, indices) in per_output {
+            let Some(out) = n.outputs.get(o).filter(|s| !s.is_empty()) else { continue };
+            let unchanged = indices
+                .iter()
+                .zip(&dims)
+                .all(|(l, &d)| l.len() == d && l.iter().enumerate().all(|(i, &v)| i == v));
+            let mut id = if unchanged { x } else { self.b.push(Take::new(x, &dims, indices)?) };
+            let want = self.shape(out)?;
+            let got = self.b.dims(id);
+            if got != want {
+                if got.iter().product::<usize>() != want.iter().product::<usize>() {
+                    return Err(node_error(
+                        n,
+                        format!("gkrnet computes dimensions {got:?}, tract {want:?}"),
+                    ));
+                }
+                id = self.b.push(Wiring::reshape(id, &got, want.clone())?);
+            }
+            self.values.insert(out.clone(), Value::Int { id, dims: want, q });
+        }
+        Ok(())
+    }
+
+    /// An integer constant input (or attribute) as i64s.
+    fn ints_of(&self, n: &Node, attr: &str, input: usize) -> Result<Option<Vec<i64>>, ImportError> {
+        if self.g.opset < 10 || n.input(input).is_none() {
+            return n.ints(attr);
+        }
+        Ok(Some(self.constant(n, input)?.data.iter().map(|&v| v as i64).collect()))
+    }
+
+    fn slice_indices(&self, n: &Node, dims: &[usize]) -> Result<Vec<Vec<usize>>, ImportError> {
+        let starts = self.ints_of(n, "starts", 1)?.ok_or_else(|| node_error(n, "no starts"))?;
+        let ends = self.ints_of(n, "ends", 2)?.ok_or_else(|| node_error(n, "no ends"))?;
+        let axes = match self.ints_of(n, "axes", 3)? {
+            Some(a) => a,
+            None => (0..starts.len() as i64).collect(),
+        };
+        let steps = match self.ints_of(n, "steps", 4)? {
+            Some(s) => s,
+            None => vec![1; starts.len()],
+        };
+        if starts.len() != ends.len() || axes.len() != starts.len() || steps.len() != starts.len() {
+            return Err(node_error(n, "starts, ends, axes and steps of different lengths"));
+        }
+        let mut indices: Vec<Vec<usize>> = dims.iter().map(|&d| (0..d).collect()).collect();
+        for (k, &a) in axes.iter().enumerate() {
+            let axis = normalize_axes(n, &[a], dims.len())?[0];
+            let d = dims[axis] as i64;
+            let step = steps[k];
+            if step == 0 {
+                return Err(node_error(n, "a step of 0"));
+            }
+            let at = |v: i64| if v < 0 { v + d } else { v };
+            let (mut s, mut e) = (at(starts[k]), at(ends[k]));
+            if step > 0 {
+                (s, e) = (s.clamp(0, d), e.clamp(0, d));
+            } else {
+                (s, e) = (s.clamp(0, d - 1), e.clamp(-1, d - 1));
+            }
+            let mut list = Vec::new();
+            let mut i = s;
+            while (step > 0 && i < e) || (step < 0 && i > e) {
+                list.push(i as usize);
+                i += step;
+            }
+            if list.is_empty() {
+                return Err(unsupported(n, format!("an empty slice of axis {axis}")));
+            }
+            indices[axis] = list;
+        }
+        Ok(indices)
+    }
+
+    fn gather_indices(&self, n: &Node, dims: &[usize]) -> Result<Vec<Vec<usize>>, ImportError> {
+        let axis = normalize_axes(n, &[n.int("axis")?.unwrap_or(0)], dims.len())?[0];
+        let d = dims[axis] as i64;
+        let list = self
+            .constant(n, 1)?
+            .data
+            .iter()
+            .map(|&v| {
+                let i = if v < 0.0 { v as i64 + d } else { v as i64 };
+                usize::try_from(i).ok().filter(|&i| (i as i64) < d).ok_or_else(|| {
+                    node_error(n, format!("index {v} outside axis {axis} of length {d}"))
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut indices: Vec<Vec<usize>> = dims.iter().map(|&d| (0..d).collect()).collect();
+        indices[axis] = list;
+        Ok(indices)
+    }
+
+    fn split_indices(&self, n: &Node, dims: &[usize]) -> Result<Vec<Vec<Vec<usize>>>, ImportError> {
+        let axis = normalize_axes(n, &[n.int("axis")?.unwrap_or(0)], dims.len())?[0];
+        let d = dims[axis];
+        let outputs = n.outputs.len().max(1);
+        let sizes: Vec<usize> = match self.ints_of(n, "split", 1)? {
+            Some(s) => s.iter().map(|&v| v.max(0) as usize).collect(),
+            None => {
+                // equal parts, the last one smaller (opset 18's num_outputs rule)
+                let part = d.div_ceil(outputs);
+                (0..outputs).map(|i| part.min(d.saturating_sub(i * part))).collect()
+            }
+        };
+        if sizes.iter().sum::<usize>() != d || sizes.len() != outputs {
+            return Err(node_error(n, format!("split sizes {sizes:?} of an axis of length {d}")));
+        }
+        let mut start = 0;
+        let mut out = Vec::with_capacity(sizes.len());
+        for s in sizes {
+            let mut indices: Vec<Vec<usize>> = dims.iter().map(|&d| (0..d).collect()).collect();
+            indices[axis] = (start..start + s).collect();
+            start += s;
+            out.push(indices);
+        }
+        Ok(out)
     }
 
     /// A wide integer term as the node's pending value.

@@ -90,6 +90,9 @@ pub(super) static REGISTRY: &[OpEntry] = &[
     onnx("ReduceMean", |l, n| l.reduce(n), accepts::reduce),
     onnx("ArgMax", |l, n| l.argmax(n), accepts::argmax),
     onnx("Expand", |l, n| l.expand(n), accepts::expand),
+    onnx("Slice", |l, n| l.take(n), accepts::take),
+    onnx("Gather", |l, n| l.take(n), accepts::take),
+    onnx("Split", |l, n| l.take(n), accepts::take),
     onnx("Erf", |_, n| Err(unsupported(n, accepts::ERF_ALONE)), accepts::erf),
     onnx(
         "HardSigmoid",
