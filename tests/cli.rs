@@ -978,3 +978,42 @@ fn registry_operators_go_through_the_cli_an_argmax_model() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     std::fs::remove_dir_all(&d).ok();
 }
+
+#[cfg(feature = "onnx")]
+#[test]
+fn prove_reports_the_proven_inputs_accuracy_and_warns_when_it_is_poor() {
+    // digits inputs lie in [0, 16]: calibrated on them the proven output is close to the float
+    // model; calibrated on the default [0, 1] it is not, and prove says so
+    let d = dir("input-accuracy");
+    let m = models_dir();
+    let (onnx, x, p) = (m.join("digits_mlp.onnx"), d.join("x.npy"), d.join("p.gkr"));
+    input_row(&m.join("digits_test_inputs.npy"), 3, &[1, 64], &x);
+    let calibration = m.join("digits_calibration.npy");
+    let run = |extra: &[&str]| {
+        let mut args = vec!["prove", "--model", s(&onnx), "--input", s(&x), "--proof", s(&p)];
+        args.extend_from_slice(extra);
+        gkrnet(&args)
+    };
+    let o = run(&["--calibration", s(&calibration), "--json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let a = &v["accuracy"];
+    assert_eq!(a["proven"], false, "{v}");
+    assert!(a["relative_error"].as_f64().unwrap() < 0.05, "{a}");
+    assert_eq!(a["argmax_agrees"], true, "{a}");
+    assert!(!stderr(&o).contains("warning: the proven output is far"), "{}", stderr(&o));
+    // inputs far outside the calibrated range: every value scaled by 8, the default calibration
+    let (_, row) = gkrnet::onnx::read_npy(&x).unwrap();
+    let big: Vec<f32> = row.iter().map(|&v| 8.0 * v as f32).collect();
+    write_npy(&x, &big, &[1, 64]);
+    let o = run(&[]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(text.contains("accuracy (not proven"), "{text}");
+    assert!(
+        stderr(&o).contains("warning: the proven output is far from the float model"),
+        "{}",
+        stderr(&o)
+    );
+    std::fs::remove_dir_all(&d).ok();
+}

@@ -250,3 +250,56 @@ pub fn peak_rss_bytes() -> Option<u64> {
 pub fn reset_peak_rss() {
     let _ = std::fs::write("/proc/self/clear_refs", "5");
 }
+
+/// The proven output against the float model on the same input (ONNX models with a float
+/// input): computed by the prover, not part of the proof.
+pub struct InputAccuracy {
+    pub max_abs_error: f64,
+    /// max |Δ| over the float output's range (max − min; 1 for a constant output).
+    pub relative_error: f64,
+    pub argmax_agrees: bool,
+    pub reference: &'static str,
+}
+
+impl InputAccuracy {
+    /// The report for `input`, or `None` when there is no float model to compare with (a
+    /// compiled `.gkrm`, an integer input) or its output does not match in size.
+    pub fn of(loaded: &Loaded, input: &Path, proven: &Tensor) -> Result<Option<Self>> {
+        let Loaded::Imported(imported) = loaded else { return Ok(None) };
+        let raw = read_raw_input(input)?;
+        if raw.integer {
+            return Ok(None);
+        }
+        let floats: Vec<f32> = raw.values.iter().map(|&v| v as f32).collect();
+        let float = imported.reference.output(&floats)?;
+        let ours = onnx::dequantize_output(&imported.model, proven);
+        if float.len() != ours.len() || float.is_empty() {
+            return Ok(None);
+        }
+        let max_abs_error = float.iter().zip(&ours).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
+        let (lo, hi) = float.iter().fold((f64::MAX, f64::MIN), |(a, b), &v| (a.min(v), b.max(v)));
+        let range = if hi > lo { hi - lo } else { 1.0 };
+        let argmax = |v: &[f64]| (0..v.len()).fold(0, |b, i| if v[i] > v[b] { i } else { b });
+        Ok(Some(Self {
+            max_abs_error,
+            relative_error: max_abs_error / range,
+            argmax_agrees: argmax(&float) == argmax(&ours),
+            reference: "tract's float run of the ONNX graph on this input",
+        }))
+    }
+
+    /// Whether to warn: above 5 % of the output's range, or another argmax.
+    pub fn alarming(&self) -> bool {
+        self.relative_error > 0.05 || !self.argmax_agrees
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "proven": false,
+            "reference": self.reference,
+            "max_abs_error": self.max_abs_error,
+            "relative_error": self.relative_error,
+            "argmax_agrees": self.argmax_agrees,
+        })
+    }
+}

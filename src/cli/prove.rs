@@ -2,7 +2,7 @@
 //! an input (`.npy` or ezkl JSON), a proof file (`.gkr`), the proven output as JSON.
 
 use super::compile::hex;
-use super::load::{load_model, read_input, spinner, write_output, CompileOptions};
+use super::load::{load_model, read_input, spinner, write_output, CompileOptions, InputAccuracy};
 use super::{ms, Global, Outcome};
 use anyhow::{Context, Result};
 use gkrnet::gkr::file::CommitmentFile;
@@ -154,6 +154,7 @@ pub fn prove(args: ProveArgs, g: &Global) -> Result<Outcome> {
         write_output(out, model, &proof.output)?;
     }
     let out = super::load::output_json(model, &proof.output);
+    let accuracy = InputAccuracy::of(&loaded, &args.input, &proof.output)?;
     if args.json {
         let obj = serde_json::json!({
             "model": model.name,
@@ -165,6 +166,7 @@ pub fn prove(args: ProveArgs, g: &Global) -> Result<Outcome> {
             "output": out["output"],
             "output_int": out["output_int"],
             "predicted": out["predicted"],
+            "accuracy": accuracy.as_ref().map(InputAccuracy::json),
         });
         println!("{obj}");
     } else if !g.quiet {
@@ -175,6 +177,23 @@ pub fn prove(args: ProveArgs, g: &Global) -> Result<Outcome> {
         println!("prove   {prove_ms:.2} ms (advice: {})", args.advice.name());
         println!("proof   {} bytes → {}", bytes.len(), args.proof.display());
         println!("output  {} (class {})", out["output"], out["predicted"]);
+        if let Some(a) = &accuracy {
+            println!(
+                "accuracy (not proven: the prover's comparison with {}): max |Δ| {:.4}, {:.2} % of the output's range, argmax {}",
+                a.reference,
+                a.max_abs_error,
+                a.relative_error * 100.0,
+                if a.argmax_agrees { "agrees" } else { "DIFFERS" }
+            );
+        }
+    }
+    if let Some(a) = accuracy.as_ref().filter(|a| a.alarming()) {
+        eprintln!(
+            "warning: the proven output is far from the float model on this input (max |Δ| {:.4}, {:.1} % of its range, argmax {}); calibrate on inputs like it (--calibration)",
+            a.max_abs_error,
+            a.relative_error * 100.0,
+            if a.argmax_agrees { "agrees" } else { "differs" }
+        );
     }
     Ok(Outcome::Accepted)
 }
