@@ -10,9 +10,9 @@
 //! ```
 
 use super::{
-    checked_entries, ActivationLayer, Concat, Conv, ConvGeometry, ConvSpec, Dense, DenseSpec,
-    IoQuant, Layer, MaxPool, Model, ModelError, Multiplier, QParams, Requant, RequantKind,
-    RequantSpec, Scaled, TensorId, Threshold, Wiring, MAX_ENTRIES, MAX_TABLE_ROWS,
+    checked_entries, ActivationLayer, Concat, IoQuant, Layer, MaxPool, Model, ModelError,
+    Multiplier, QParams, Requant, RequantKind, RequantSpec, Scaled, TensorId, Threshold, Wiring,
+    MAX_ENTRIES, MAX_TABLE_ROWS,
 };
 use crate::codec::{ByteReader as Reader, ByteWriter as Writer, Sink};
 use crate::quant::Activation;
@@ -27,9 +27,15 @@ pub const VERSION: u16 = 2;
 /// it next to its layer, in its own file, and adds one line to [`super::OPS`]: nothing else in
 /// the encoding changes.
 pub trait OpRecord: OpRecordAny + std::fmt::Debug + Send + Sync {
-    /// Its registry line: the tag in the encoding (unique in [`super::OPS`], not a built-in's)
-    /// and the kind's short name.
+    /// Its registry line: the tag in the encoding (unique in [`super::OPS`]) and the kind's
+    /// short name.
     fn entry(&self) -> &'static OpEntry;
+
+    /// The record's kind, for errors: its entry's unless one tag stands for several kinds (a
+    /// reshape or a transpose).
+    fn kind(&self) -> &'static str {
+        self.entry().kind
+    }
 
     /// The record's fields, after the tag.
     fn encode_fields(&self, w: &mut Writer<&mut dyn Sink>);
@@ -52,6 +58,7 @@ pub trait OpRecord: OpRecordAny + std::fmt::Debug + Send + Sync {
 pub trait OpRecordAny {
     fn clone_box(&self) -> Box<dyn OpRecord>;
     fn as_any(&self) -> &dyn std::any::Any;
+    fn as_any_mut(&mut self) -> &mut dyn std::any::Any;
 }
 
 impl<T: OpRecord + Clone + 'static> OpRecordAny for T {
@@ -60,6 +67,10 @@ impl<T: OpRecord + Clone + 'static> OpRecordAny for T {
     }
 
     fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+
+    fn as_any_mut(&mut self) -> &mut dyn std::any::Any {
         self
     }
 }
@@ -99,23 +110,19 @@ impl LayerSpec {
             _ => None,
         }
     }
+
+    /// The registered record of type `T`, to change its fields (a test's tampered model).
+    pub fn op_mut<T: 'static>(&mut self) -> Option<&mut T> {
+        match self {
+            LayerSpec::Op(op) => op.as_any_mut().downcast_mut::<T>(),
+            _ => None,
+        }
+    }
 }
 
 /// What a layer is built from.
 #[derive(Clone, Debug, PartialEq)]
 pub enum LayerSpec {
-    Dense(DenseSpec),
-    /// A dense layer whose weights are committed (a model commitment's copy): nothing of W but
-    /// its shape; the commitment's root stands for it.
-    DenseStripped {
-        input: TensorId,
-        in_dims: Vec<usize>,
-        input_zero: i32,
-        features: usize,
-        bias: Vec<i32>,
-    },
-    /// Weights in the internal [F, C/groups, KH, KW] layout (also for ConvTranspose).
-    Conv(ConvSpec),
     Requant(RequantSpec),
     Threshold(RequantSpec),
     Activation {
@@ -156,10 +163,7 @@ impl LayerSpec {
     /// The input tensors and the dimensions the layer was built for.
     pub fn declared_inputs(&self) -> Vec<(TensorId, Vec<usize>)> {
         match self {
-            LayerSpec::Dense(DenseSpec { input, in_dims, .. })
-            | LayerSpec::DenseStripped { input, in_dims, .. }
-            | LayerSpec::Conv(ConvSpec { input, in_dims, .. })
-            | LayerSpec::Wiring { input, in_dims, .. } => vec![(*input, in_dims.clone())],
+            LayerSpec::Wiring { input, in_dims, .. } => vec![(*input, in_dims.clone())],
             LayerSpec::Activation { input, dims, .. } => vec![(*input, dims.clone())],
             LayerSpec::MaxPool { views, dims } => {
                 views.iter().map(|&v| (v, dims.clone())).collect()
@@ -178,9 +182,6 @@ impl LayerSpec {
     /// A short name of the record's kind, for errors.
     pub fn kind(&self) -> &'static str {
         match self {
-            LayerSpec::Dense(_) => "dense",
-            LayerSpec::DenseStripped { .. } => "dense (weights committed)",
-            LayerSpec::Conv(_) => "conv",
             LayerSpec::Requant(_) => "requant",
             LayerSpec::Threshold(_) => "threshold",
             LayerSpec::Activation { .. } => "activation",
@@ -188,7 +189,7 @@ impl LayerSpec {
             LayerSpec::Wiring { perm: Some(_), .. } => "transpose",
             LayerSpec::MaxPool { .. } => "maxpool",
             LayerSpec::Concat { .. } => "concat",
-            LayerSpec::Op(op) => op.entry().kind,
+            LayerSpec::Op(op) => op.kind(),
             LayerSpec::Custom { kind, .. } => kind,
         }
     }
@@ -196,11 +197,6 @@ impl LayerSpec {
     /// Builds the layer through its constructor (which validates everything).
     pub fn build(&self) -> Result<Box<dyn Layer>, ModelError> {
         Ok(match self.clone() {
-            LayerSpec::Dense(d) => Box::new(Dense::new(d)?),
-            LayerSpec::DenseStripped { input, in_dims, input_zero, features, bias } => {
-                Box::new(Dense::stripped(input, &in_dims, input_zero, features, bias)?)
-            }
-            LayerSpec::Conv(c) => Box::new(Conv::new(c)?),
             LayerSpec::Requant(r) => Box::new(Requant::new(r)?),
             LayerSpec::Threshold(r) => Box::new(Threshold::new(r)?),
             LayerSpec::Activation { input, dims, function, table } => {
@@ -225,47 +221,6 @@ impl LayerSpec {
 
     fn encode<S: Sink>(&self, w: &mut Writer<S>) {
         match self {
-            LayerSpec::Dense(DenseSpec { input, in_dims, input_zero, weights, features, bias }) => {
-                w.u8(0);
-                w.usize(*input);
-                w.usizes(in_dims);
-                w.i64(*input_zero as i64);
-                w.i8s(weights);
-                w.usize(*features);
-                w.i32s(bias);
-            }
-            LayerSpec::DenseStripped { input, in_dims, input_zero, features, bias } => {
-                w.u8(9);
-                w.usize(*input);
-                w.usizes(in_dims);
-                w.i64(*input_zero as i64);
-                w.usize(*features);
-                w.i32s(bias);
-            }
-            LayerSpec::Conv(ConvSpec {
-                input,
-                in_dims,
-                input_zero,
-                features,
-                geometry,
-                output_padding,
-                weights,
-                bias,
-            }) => {
-                w.u8(1);
-                w.usize(*input);
-                w.usizes(in_dims);
-                w.i64(*input_zero as i64);
-                w.usize(*features);
-                w.usizes(&geometry.kernel);
-                w.usizes(&geometry.stride);
-                w.usizes(&geometry.dilation);
-                w.usizes(&geometry.pads);
-                w.usize(geometry.groups);
-                w.usizes(output_padding.as_ref().map_or(&[][..], |p| &p[..]));
-                w.i8s(weights);
-                w.i32s(bias);
-            }
             LayerSpec::Requant(r) | LayerSpec::Threshold(r) => {
                 w.u8(if matches!(self, LayerSpec::Requant(_)) { 2 } else { 3 });
                 w.bytes(r.kind.name().as_bytes());
@@ -338,39 +293,6 @@ impl LayerSpec {
     fn decode(r: &mut Reader<'_>) -> Result<Self, ModelError> {
         let tag = r.u8()?;
         Ok(match tag {
-            0 => LayerSpec::Dense(DenseSpec {
-                input: r.usize()?,
-                in_dims: r.dims()?,
-                input_zero: r.i32()?,
-                weights: r.i8s()?,
-                features: r.usize()?,
-                bias: r.i32s()?,
-            }),
-            1 => {
-                let (input, in_dims, input_zero, features) =
-                    (r.usize()?, r.dims()?, r.i32()?, r.usize()?);
-                let kernel = r.sizes::<2>()?;
-                let stride = r.sizes::<2>()?;
-                let dilation = r.sizes::<2>()?;
-                let pads = r.sizes::<4>()?;
-                let groups = r.usize()?;
-                let op = r.usizes()?;
-                let output_padding = match op.as_slice() {
-                    [] => None,
-                    &[a, b] => Some([a, b]),
-                    _ => return Err(r.error("an output padding pair").into()),
-                };
-                LayerSpec::Conv(ConvSpec {
-                    input,
-                    in_dims,
-                    input_zero,
-                    features,
-                    geometry: ConvGeometry { kernel, stride, dilation, pads, groups },
-                    output_padding,
-                    weights: r.i8s()?,
-                    bias: r.i32s()?,
-                })
-            }
             2 | 3 => {
                 let name = r.bytes()?;
                 let kind =
@@ -439,21 +361,6 @@ impl LayerSpec {
                 let n = r.count(8)?;
                 let in_dims = (0..n).map(|_| r.dims()).collect::<Result<_, _>>()?;
                 LayerSpec::Concat { inputs, in_dims, axis: r.usize()? }
-            }
-            // tag 8 was a stripped dense layer with stored column sums, hash and bound, which
-            // nothing tied to the commitment (the digest did not cover them): refused
-            8 => {
-                return Err(r
-                    .error(
-                        "a current layer tag (tag 8 is a model commitment of an \
-                 older gkrnet with stored column sums: commit the model again)",
-                    )
-                    .into())
-            }
-            9 => {
-                let (input, in_dims, input_zero, features) =
-                    (r.usize()?, r.dims()?, r.i32()?, r.usize()?);
-                LayerSpec::DenseStripped { input, in_dims, input_zero, features, bias: r.i32s()? }
             }
             tag if super::OPS.iter().any(|op| op.tag == tag) => {
                 let entry = super::OPS.iter().find(|op| op.tag == tag);
@@ -664,10 +571,10 @@ mod tests {
 
     #[test]
     fn registered_operators_have_their_own_tags() {
-        // 0–9 are the built-in records (8 is refused), 255 a custom layer's
+        // every tag once (8, refused, stays taken), 255 a custom layer's
         let mut seen = std::collections::HashSet::new();
         for op in crate::circuit::OPS {
-            assert!(op.tag >= 10 && op.tag != CUSTOM_TAG, "{}: tag {}", op.kind, op.tag);
+            assert!(op.tag != CUSTOM_TAG, "{}: tag {} is a custom layer's", op.kind, op.tag);
             assert!(seen.insert(op.tag), "{}: tag {} twice", op.kind, op.tag);
         }
     }

@@ -45,7 +45,7 @@ pub mod zoo;
 pub use activation::ActivationLayer;
 pub use concat::Concat;
 pub use conv::{Conv, ConvGeometry, ConvSpec};
-pub use dense::{Dense, DenseSpec};
+pub use dense::{Dense, DenseSpec, DenseStrippedSpec};
 pub use encode::{LayerSpec, OpEntry, OpRecord, OpRecordAny};
 pub use expr::{Lin, Poly, Var};
 pub use layout::Layout;
@@ -65,6 +65,10 @@ use thiserror::Error;
 /// on: 0–9 are the built-in records of `encode.rs`, 255 a custom layer's). Adding an operator
 /// is its file, its `mod` line above, and one line here.
 pub static OPS: &[OpEntry] = &[
+    dense::OP,
+    conv::OP,
+    dense::STORED_SUMS,
+    dense::STRIPPED,
     mul::OP,
     reduce::OP,
     prefix::OP,

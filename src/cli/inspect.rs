@@ -5,7 +5,7 @@
 use super::compile::hex;
 use super::{Global, Outcome};
 use anyhow::{Context, Result};
-use gkrnet::circuit::{ConvSpec, DenseSpec, LayerSpec, Model, Multiplier};
+use gkrnet::circuit::{LayerSpec, Model, Multiplier};
 use gkrnet::gkr::ProofFile;
 use gkrnet::onnx::{self, ImportOptions};
 use gkrnet::proof::{Proof, HEADER_BYTES};
@@ -31,24 +31,6 @@ fn multiplier(m: &Multiplier) -> String {
 /// One line of parameters for a layer.
 fn parameters(spec: Option<LayerSpec>) -> String {
     match spec {
-        Some(LayerSpec::DenseStripped { in_dims, input_zero, features, .. }) => format!(
-            "{in_dims:?} → {features} features, input zero point {input_zero}, weights committed"
-        ),
-        Some(LayerSpec::Dense(DenseSpec { in_dims, input_zero, features, .. })) => {
-            format!("{in_dims:?} → {features} features, input zero point {input_zero}")
-        }
-        Some(LayerSpec::Conv(ConvSpec {
-            features, geometry: g, output_padding, input_zero, ..
-        })) => format!(
-            "{features} filters {}×{}, stride {:?}, dilation {:?}, pads {:?}, groups {}{}, input zero point {input_zero}",
-            g.kernel[0],
-            g.kernel[1],
-            g.stride,
-            g.dilation,
-            g.pads,
-            g.groups,
-            if output_padding.is_some() { ", transposed" } else { "" }
-        ),
         Some(LayerSpec::Requant(r) | LayerSpec::Threshold(r)) => format!(
             "{} term(s), {}, k={}, zero point {}, clamp [{}, {}]{}",
             r.scaled.len(),
