@@ -10,9 +10,8 @@
 //! ```
 
 use super::{
-    checked_entries, ActivationLayer, Concat, IoQuant, Layer, MaxPool, Model, ModelError,
-    Multiplier, QParams, Requant, RequantKind, RequantSpec, Scaled, TensorId, Threshold, Wiring,
-    MAX_ENTRIES, MAX_TABLE_ROWS,
+    checked_entries, ActivationLayer, Concat, IoQuant, Layer, MaxPool, Model, ModelError, QParams,
+    TensorId, Wiring, MAX_ENTRIES, MAX_TABLE_ROWS,
 };
 use crate::codec::{ByteReader as Reader, ByteWriter as Writer, Sink};
 use crate::quant::Activation;
@@ -123,8 +122,6 @@ impl LayerSpec {
 /// What a layer is built from.
 #[derive(Clone, Debug, PartialEq)]
 pub enum LayerSpec {
-    Requant(RequantSpec),
-    Threshold(RequantSpec),
     Activation {
         input: TensorId,
         dims: Vec<usize>,
@@ -168,9 +165,6 @@ impl LayerSpec {
             LayerSpec::MaxPool { views, dims } => {
                 views.iter().map(|&v| (v, dims.clone())).collect()
             }
-            LayerSpec::Requant(r) | LayerSpec::Threshold(r) => {
-                r.scaled.iter().map(|s| (s.tensor, r.dims.clone())).collect()
-            }
             LayerSpec::Concat { inputs, in_dims, .. } => {
                 inputs.iter().copied().zip(in_dims.iter().cloned()).collect()
             }
@@ -182,8 +176,6 @@ impl LayerSpec {
     /// A short name of the record's kind, for errors.
     pub fn kind(&self) -> &'static str {
         match self {
-            LayerSpec::Requant(_) => "requant",
-            LayerSpec::Threshold(_) => "threshold",
             LayerSpec::Activation { .. } => "activation",
             LayerSpec::Wiring { perm: None, .. } => "reshape",
             LayerSpec::Wiring { perm: Some(_), .. } => "transpose",
@@ -197,8 +189,6 @@ impl LayerSpec {
     /// Builds the layer through its constructor (which validates everything).
     pub fn build(&self) -> Result<Box<dyn Layer>, ModelError> {
         Ok(match self.clone() {
-            LayerSpec::Requant(r) => Box::new(Requant::new(r)?),
-            LayerSpec::Threshold(r) => Box::new(Threshold::new(r)?),
             LayerSpec::Activation { input, dims, function, table } => {
                 Box::new(ActivationLayer::from_table(input, dims, function, table))
             }
@@ -221,31 +211,6 @@ impl LayerSpec {
 
     fn encode<S: Sink>(&self, w: &mut Writer<S>) {
         match self {
-            LayerSpec::Requant(r) | LayerSpec::Threshold(r) => {
-                w.u8(if matches!(self, LayerSpec::Requant(_)) { 2 } else { 3 });
-                w.bytes(r.kind.name().as_bytes());
-                w.usize(r.scaled.len());
-                for s in &r.scaled {
-                    w.usize(s.tensor);
-                    w.i128(s.bound);
-                    let (tag, v): (u8, &[u32]) = match &s.multiplier {
-                        Multiplier::Tensor(a) => (0, std::slice::from_ref(a)),
-                        Multiplier::Channel(v) => (1, v),
-                        Multiplier::Element(v) => (2, v),
-                    };
-                    w.u8(tag);
-                    w.usize(v.len());
-                    v.iter().for_each(|&a| w.i64(a as i64));
-                }
-                w.i128(r.offset);
-                w.usize(r.offsets.len());
-                r.offsets.iter().for_each(|&o| w.i64(o));
-                w.i64(r.k as i64);
-                w.i64(r.zero as i64);
-                w.i64(r.lo as i64);
-                w.i64(r.hi as i64);
-                w.usizes(&r.dims);
-            }
             LayerSpec::Activation { input, dims, function, table } => {
                 w.u8(4);
                 w.usize(*input);
@@ -293,42 +258,6 @@ impl LayerSpec {
     fn decode(r: &mut Reader<'_>) -> Result<Self, ModelError> {
         let tag = r.u8()?;
         Ok(match tag {
-            2 | 3 => {
-                let name = r.bytes()?;
-                let kind =
-                    RequantKind::from_name(name).ok_or_else(|| r.error("a requantization kind"))?;
-                let n = r.count(32)?;
-                let mut scaled = Vec::with_capacity(n);
-                for _ in 0..n {
-                    let (tensor, bound, mtag) = (r.usize()?, r.i128()?, r.u8()?);
-                    let len = r.count(8)?;
-                    let v = (0..len)
-                        .map(|_| {
-                            r.i64()
-                                .and_then(|a| u32::try_from(a).map_err(|_| r.error("a multiplier")))
-                        })
-                        .collect::<Result<Vec<u32>, _>>()?;
-                    let multiplier = match (mtag, v.as_slice()) {
-                        (0, &[a]) => Multiplier::Tensor(a),
-                        (1, _) => Multiplier::Channel(v),
-                        (2, _) => Multiplier::Element(v),
-                        _ => return Err(r.error("a multiplier kind").into()),
-                    };
-                    scaled.push(Scaled { tensor, multiplier, bound });
-                }
-                let offset = r.i128()?;
-                let len = r.count(8)?;
-                let offsets = (0..len).map(|_| r.i64()).collect::<Result<_, _>>()?;
-                let k = u32::try_from(r.i64()?).map_err(|_| r.error("a shift"))?;
-                let (zero, lo, hi) = (r.i32()?, r.i32()?, r.i32()?);
-                let spec =
-                    RequantSpec { kind, scaled, offset, offsets, k, zero, lo, hi, dims: r.dims()? };
-                if tag == 2 {
-                    LayerSpec::Requant(spec)
-                } else {
-                    LayerSpec::Threshold(spec)
-                }
-            }
             4 => {
                 let (input, dims) = (r.usize()?, r.dims()?);
                 let name = r.bytes()?;

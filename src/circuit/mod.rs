@@ -52,7 +52,7 @@ pub use layout::Layout;
 pub use mul::{Mul, MulSpec};
 pub use pool::MaxPool;
 pub use requant::{channel_of, Multiplier, Requant, RequantKind, RequantSpec, Scaled};
-pub use threshold::Threshold;
+pub use threshold::{Threshold, ThresholdSpec};
 pub use wiring::Wiring;
 
 use crate::error::{ProveError, VerifyError};
@@ -67,6 +67,8 @@ use thiserror::Error;
 pub static OPS: &[OpEntry] = &[
     dense::OP,
     conv::OP,
+    requant::OP,
+    threshold::OP,
     dense::STORED_SUMS,
     dense::STRIPPED,
     mul::OP,

@@ -5,7 +5,7 @@
 use super::compile::hex;
 use super::{Global, Outcome};
 use anyhow::{Context, Result};
-use gkrnet::circuit::{LayerSpec, Model, Multiplier};
+use gkrnet::circuit::{LayerSpec, Model};
 use gkrnet::gkr::ProofFile;
 use gkrnet::onnx::{self, ImportOptions};
 use gkrnet::proof::{Proof, HEADER_BYTES};
@@ -20,27 +20,9 @@ pub struct Args {
     json: bool,
 }
 
-fn multiplier(m: &Multiplier) -> String {
-    match m {
-        Multiplier::Tensor(a) => format!("a={a}"),
-        Multiplier::Channel(v) => format!("a per channel ({} values)", v.len()),
-        Multiplier::Element(v) => format!("a per element ({} values)", v.len()),
-    }
-}
-
 /// One line of parameters for a layer.
 fn parameters(spec: Option<LayerSpec>) -> String {
     match spec {
-        Some(LayerSpec::Requant(r) | LayerSpec::Threshold(r)) => format!(
-            "{} term(s), {}, k={}, zero point {}, clamp [{}, {}]{}",
-            r.scaled.len(),
-            r.scaled.iter().map(|s| multiplier(&s.multiplier)).collect::<Vec<_>>().join(" + "),
-            r.k,
-            r.zero,
-            r.lo,
-            r.hi,
-            if r.offsets.is_empty() && r.offset == 0 { "" } else { ", with offsets" }
-        ),
         Some(LayerSpec::Activation { function, .. }) => format!("{function:?}, 256-entry table"),
         Some(LayerSpec::Wiring { in_dims, perm, .. }) => match perm {
             Some(p) => format!("transpose {in_dims:?} by {p:?}"),
