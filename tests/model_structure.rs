@@ -170,8 +170,9 @@ fn advice_dominates_the_mlp4m_proof() {
 /// of the wrong length.
 #[test]
 fn layers_built_for_other_input_dimensions_are_refused() {
-    use gkrnet::circuit::{LayerSpec, Model};
-    let wiring = LayerSpec::Wiring { input: 0, in_dims: vec![3, 2], out_dims: vec![6], perm: None };
+    use gkrnet::circuit::{LayerSpec, Model, WiringSpec};
+    let wiring = WiringSpec { input: 0, in_dims: vec![3, 2], out_dims: vec![6], perm: None };
+    let wiring = LayerSpec::Op(Box::new(wiring));
     let err = Model::new("x", vec![2, 3], vec![wiring.build().unwrap()]).unwrap_err();
     assert!(err.to_string().contains("dimensions [3, 2]"), "{err}");
     let dense = LayerSpec::Op(Box::new(DenseSpec {

@@ -4,17 +4,20 @@
 //! tables; it takes them from the encoding). Decoding rebuilds the layers through their
 //! validating constructors, so a decoded model is a model the builder could have made.
 //!
+//! Every layer kind, built-in or added later, has its record ([`OpRecord`]) in its own file and
+//! its tag in the registry [`super::OPS`]; this file only frames the records (tag, then the
+//! record's fields) and never names a kind.
+//!
 //! ```text
 //! model = "GKRM" ‖ version u16 ‖ name ‖ input dims ‖ count u64 ‖ layer*
 //! layer = tag u8 ‖ fields (u64/i64/i128 little-endian; vectors and strings length-prefixed)
 //! ```
 
 use super::{
-    checked_entries, ActivationLayer, Concat, IoQuant, Layer, MaxPool, Model, ModelError, QParams,
-    TensorId, Wiring, MAX_ENTRIES, MAX_TABLE_ROWS,
+    checked_entries, IoQuant, Layer, Model, ModelError, QParams, TensorId, MAX_ENTRIES,
+    MAX_TABLE_ROWS,
 };
 use crate::codec::{ByteReader as Reader, ByteWriter as Writer, Sink};
-use crate::quant::Activation;
 
 pub const MAGIC: [u8; 4] = *b"GKRM";
 /// The tag of a custom layer's record ([`LayerSpec::Custom`]), which never decodes.
@@ -101,12 +104,25 @@ pub struct OpEntry {
     pub decode: fn(&mut Reader<'_>) -> Result<Box<dyn OpRecord>, ModelError>,
 }
 
+/// What a layer is built from: its canonical record.
+#[derive(Clone, Debug, PartialEq)]
+pub enum LayerSpec {
+    /// A layer kind registered in [`super::OPS`] (every built-in layer): its record lives in
+    /// the layer's own file. Read its fields with [`LayerSpec::op`].
+    Op(Box<dyn OpRecord>),
+    /// A layer kind outside this crate (a library user's own [`Layer`]): its own canonical
+    /// bytes, which the digest covers. Such a model can be proved and verified in memory; its
+    /// file does not decode (no constructor is registered for it).
+    Custom { kind: &'static str, bytes: Vec<u8> },
+}
+
 impl LayerSpec {
-    /// The registered record of type `T`, if this is one.
+    /// The registered record of type `T` (`DenseSpec`, `ConvSpec`, `WiringSpec`, …), if this
+    /// is one.
     pub fn op<T: 'static>(&self) -> Option<&T> {
         match self {
             LayerSpec::Op(op) => op.as_any().downcast_ref::<T>(),
-            _ => None,
+            LayerSpec::Custom { .. } => None,
         }
     }
 
@@ -114,60 +130,13 @@ impl LayerSpec {
     pub fn op_mut<T: 'static>(&mut self) -> Option<&mut T> {
         match self {
             LayerSpec::Op(op) => op.as_any_mut().downcast_mut::<T>(),
-            _ => None,
+            LayerSpec::Custom { .. } => None,
         }
     }
-}
 
-/// What a layer is built from.
-#[derive(Clone, Debug, PartialEq)]
-pub enum LayerSpec {
-    Activation {
-        input: TensorId,
-        dims: Vec<usize>,
-        function: Activation,
-        table: [i8; 256],
-    },
-    /// A reshape (no permutation) or a transpose.
-    Wiring {
-        input: TensorId,
-        in_dims: Vec<usize>,
-        out_dims: Vec<usize>,
-        perm: Option<Vec<usize>>,
-    },
-    MaxPool {
-        views: Vec<TensorId>,
-        dims: Vec<usize>,
-    },
-    /// Concatenation along `axis` of inputs of dimensions `in_dims`.
-    Concat {
-        inputs: Vec<TensorId>,
-        in_dims: Vec<Vec<usize>>,
-        axis: usize,
-    },
-    /// A layer kind registered in [`super::OPS`]: its record lives in the op's own file.
-    Op(Box<dyn OpRecord>),
-    /// A layer kind outside this crate (a library user's own [`Layer`]): its own canonical
-    /// bytes, which the digest covers. Such a model can be proved and verified in memory; its
-    /// file does not decode (no constructor is registered for it).
-    Custom {
-        kind: &'static str,
-        bytes: Vec<u8>,
-    },
-}
-
-impl LayerSpec {
     /// The input tensors and the dimensions the layer was built for.
     pub fn declared_inputs(&self) -> Vec<(TensorId, Vec<usize>)> {
         match self {
-            LayerSpec::Wiring { input, in_dims, .. } => vec![(*input, in_dims.clone())],
-            LayerSpec::Activation { input, dims, .. } => vec![(*input, dims.clone())],
-            LayerSpec::MaxPool { views, dims } => {
-                views.iter().map(|&v| (v, dims.clone())).collect()
-            }
-            LayerSpec::Concat { inputs, in_dims, .. } => {
-                inputs.iter().copied().zip(in_dims.iter().cloned()).collect()
-            }
             LayerSpec::Op(op) => op.declared_inputs(),
             LayerSpec::Custom { .. } => Vec::new(),
         }
@@ -176,73 +145,32 @@ impl LayerSpec {
     /// A short name of the record's kind, for errors.
     pub fn kind(&self) -> &'static str {
         match self {
-            LayerSpec::Activation { .. } => "activation",
-            LayerSpec::Wiring { perm: None, .. } => "reshape",
-            LayerSpec::Wiring { perm: Some(_), .. } => "transpose",
-            LayerSpec::MaxPool { .. } => "maxpool",
-            LayerSpec::Concat { .. } => "concat",
             LayerSpec::Op(op) => op.kind(),
             LayerSpec::Custom { kind, .. } => kind,
         }
     }
 
+    /// One line of the layer's parameters, as `gkrnet inspect` prints them (empty for a custom
+    /// layer).
+    pub fn summary(&self) -> String {
+        match self {
+            LayerSpec::Op(op) => op.summary(),
+            LayerSpec::Custom { .. } => String::new(),
+        }
+    }
+
     /// Builds the layer through its constructor (which validates everything).
     pub fn build(&self) -> Result<Box<dyn Layer>, ModelError> {
-        Ok(match self.clone() {
-            LayerSpec::Activation { input, dims, function, table } => {
-                Box::new(ActivationLayer::from_table(input, dims, function, table))
-            }
-            LayerSpec::Wiring { input, in_dims, out_dims, perm } => Box::new(match perm {
-                None => Wiring::reshape(input, &in_dims, out_dims)?,
-                Some(perm) => Wiring::transpose(input, &in_dims, perm)?,
-            }),
-            LayerSpec::MaxPool { views, dims } => Box::new(MaxPool::new(views, dims)?),
-            LayerSpec::Concat { inputs, in_dims, axis } => {
-                Box::new(Concat::new(inputs, in_dims, axis)?)
-            }
-            LayerSpec::Op(op) => op.build()?,
-            LayerSpec::Custom { kind, .. } => {
-                return Err(ModelError::Parameter(format!(
-                    "the layer kind \"{kind}\" is not built into gkrnet: it has no constructor"
-                )))
-            }
-        })
+        match self {
+            LayerSpec::Op(op) => op.build(),
+            LayerSpec::Custom { kind, .. } => Err(ModelError::Parameter(format!(
+                "the layer kind \"{kind}\" is not built into gkrnet: it has no constructor"
+            ))),
+        }
     }
 
     fn encode<S: Sink>(&self, w: &mut Writer<S>) {
         match self {
-            LayerSpec::Activation { input, dims, function, table } => {
-                w.u8(4);
-                w.usize(*input);
-                w.usizes(dims);
-                w.bytes(function.name().as_bytes());
-                let alpha = match function {
-                    Activation::Elu { alpha } | Activation::LeakyRelu { alpha } => *alpha,
-                    _ => 0.0,
-                };
-                w.i64(alpha.to_bits() as i64);
-                w.i8s(table);
-            }
-            LayerSpec::Wiring { input, in_dims, out_dims, perm } => {
-                w.u8(5);
-                w.usize(*input);
-                w.usizes(in_dims);
-                w.usizes(out_dims);
-                w.u8(perm.is_some() as u8);
-                w.usizes(perm.as_deref().unwrap_or_default());
-            }
-            LayerSpec::MaxPool { views, dims } => {
-                w.u8(6);
-                w.usizes(views);
-                w.usizes(dims);
-            }
-            LayerSpec::Concat { inputs, in_dims, axis } => {
-                w.u8(7);
-                w.usizes(inputs);
-                w.usize(in_dims.len());
-                in_dims.iter().for_each(|d| w.usizes(d));
-                w.usize(*axis);
-            }
             LayerSpec::Op(op) => {
                 w.u8(op.entry().tag);
                 op.encode_fields(&mut Writer(&mut w.0 as &mut dyn Sink));
@@ -257,54 +185,13 @@ impl LayerSpec {
 
     fn decode(r: &mut Reader<'_>) -> Result<Self, ModelError> {
         let tag = r.u8()?;
-        Ok(match tag {
-            4 => {
-                let (input, dims) = (r.usize()?, r.dims()?);
-                let name = r.bytes()?;
-                let alpha = f64::from_bits(r.i64()? as u64);
-                let function = [
-                    Activation::Sigmoid,
-                    Activation::Tanh,
-                    Activation::Gelu,
-                    Activation::Elu { alpha },
-                    Activation::LeakyRelu { alpha },
-                    Activation::Silu,
-                    Activation::HardSwish,
-                ]
-                .into_iter()
-                .find(|f| f.name().as_bytes() == name)
-                .ok_or_else(|| r.error("an activation name"))?;
-                let table: [i8; 256] =
-                    r.i8s()?.try_into().map_err(|_| r.error("a 256-entry table"))?;
-                LayerSpec::Activation { input, dims, function, table }
-            }
-            5 => {
-                let (input, in_dims, out_dims) = (r.usize()?, r.dims()?, r.dims()?);
-                let has_perm = r.u8()? == 1;
-                let perm = r.usizes()?;
-                LayerSpec::Wiring { input, in_dims, out_dims, perm: has_perm.then_some(perm) }
-            }
-            6 => LayerSpec::MaxPool { views: r.usizes()?, dims: r.dims()? },
-            7 => {
-                let inputs = r.usizes()?;
-                let n = r.count(8)?;
-                let in_dims = (0..n).map(|_| r.dims()).collect::<Result<_, _>>()?;
-                LayerSpec::Concat { inputs, in_dims, axis: r.usize()? }
-            }
-            tag if super::OPS.iter().any(|op| op.tag == tag) => {
-                let entry = super::OPS.iter().find(|op| op.tag == tag);
-                match entry {
-                    Some(op) => LayerSpec::Op((op.decode)(r)?),
-                    None => return Err(r.error("a layer tag").into()),
-                }
-            }
-            CUSTOM_TAG => {
-                return Err(r
-                    .error("a layer kind built into gkrnet (this record is a custom layer's)")
-                    .into())
-            }
-            _ => return Err(r.error("a layer tag").into()),
-        })
+        match super::OPS.iter().find(|op| op.tag == tag) {
+            Some(op) => Ok(LayerSpec::Op((op.decode)(r)?)),
+            None if tag == CUSTOM_TAG => Err(r
+                .error("a layer kind built into gkrnet (this record is a custom layer's)")
+                .into()),
+            None => Err(r.error("a layer tag").into()),
+        }
     }
 }
 
@@ -496,6 +383,29 @@ mod tests {
             let input = zoo::random_input(&m, 3);
             assert_eq!(back.forward(&input).unwrap(), m.forward(&input).unwrap(), "{}", m.name);
         }
+    }
+
+    #[test]
+    fn built_in_records_keep_their_tags() {
+        let kinds = [
+            "dense",
+            "conv",
+            "requant",
+            "threshold",
+            "activation",
+            "wiring",
+            "maxpool",
+            "concat",
+            "dense (stored column sums)",
+            "dense (weights committed)",
+        ];
+        for (tag, kind) in (0u8..).zip(kinds) {
+            let op = crate::circuit::OPS.iter().find(|op| op.tag == tag);
+            assert_eq!(op.map(|op| op.kind), Some(kind), "tag {tag}");
+        }
+        // tag 8 stays refused
+        let err = (crate::circuit::dense::STORED_SUMS.decode)(&mut Reader::new(&[0; 64]));
+        assert!(err.unwrap_err().to_string().contains("tag 8"));
     }
 
     #[test]

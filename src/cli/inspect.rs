@@ -5,7 +5,7 @@
 use super::compile::hex;
 use super::{Global, Outcome};
 use anyhow::{Context, Result};
-use gkrnet::circuit::{LayerSpec, Model};
+use gkrnet::circuit::Model;
 use gkrnet::gkr::ProofFile;
 use gkrnet::onnx::{self, ImportOptions};
 use gkrnet::proof::{Proof, HEADER_BYTES};
@@ -18,22 +18,6 @@ pub struct Args {
     /// Print one JSON object instead of text.
     #[arg(long)]
     json: bool,
-}
-
-/// One line of parameters for a layer.
-fn parameters(spec: Option<LayerSpec>) -> String {
-    match spec {
-        Some(LayerSpec::Activation { function, .. }) => format!("{function:?}, 256-entry table"),
-        Some(LayerSpec::Wiring { in_dims, perm, .. }) => match perm {
-            Some(p) => format!("transpose {in_dims:?} by {p:?}"),
-            None => format!("reshape from {in_dims:?}"),
-        },
-        Some(LayerSpec::MaxPool { views, .. }) => format!("max of {} views", views.len()),
-        Some(LayerSpec::Op(op)) => op.summary(),
-        #[allow(unreachable_patterns)]
-        Some(_) => String::new(),
-        None => "(no canonical encoding)".into(),
-    }
 }
 
 fn model_json(model: &Model) -> serde_json::Value {
@@ -49,7 +33,7 @@ fn model_json(model: &Model) -> serde_json::Value {
                 "output": i + 1,
                 "dims": l.output_dims(),
                 "committed": l.output_committed(),
-                "parameters": parameters(Some(l.spec())),
+                "parameters": l.spec().summary(),
             })
         })
         .collect();
@@ -90,7 +74,7 @@ fn print_model(model: &Model) {
             i + 1,
             l.output_dims(),
             if l.output_committed() { " committed" } else { "" },
-            parameters(Some(l.spec()))
+            l.spec().summary()
         );
     }
 }
