@@ -20,7 +20,7 @@
 //! | [`pcs`] | Basefold: a transparent multilinear commitment over blake3 Merkle trees |
 //! | [`quant`] | quantized integer arithmetic: fixed-point rescaling, half-to-even requantization |
 //! | [`codec`] | bounded byte reader and writer shared by every file and frame format |
-//! | [`circuit`] | tensors, layers (dense, convolution, requantization, activations, pooling, wiring; through the operator registry `circuit::OPS`: products and dots of computed tensors, sums and prefix sums along an axis, broadcasts, the argmax), the model, its canonical encoding and digest, the integer reference, seeded models |
+//! | [`circuit`] | tensors, layers, each registered with its record in the operator registry `circuit::OPS` (dense, convolution, requantization, activations, pooling, wiring, concatenation; products and dots of computed tensors, sums and prefix sums along an axis, broadcasts, the argmax), the model, its canonical encoding and digest, the integer reference, seeded models |
 //! | [`gkr`] | the model proof: one `prove` and one `verify`, split by phase (statement, lookups, zero-check, routing), advice schemes, model commitments, proof files, the acceptance policy |
 //! | [`net`] | interactive proofs over TCP: frames, the server and the client |
 //! | [`npy`] | the guard on `.npy` headers run before `npyz` reads a file |

@@ -44,10 +44,8 @@ fn with_bias_shift(model: &Model, layer: usize, shift: i32) -> Model {
         .map(|(i, l)| {
             let mut spec = l.spec();
             if i == layer {
-                let LayerSpec::Dense(DenseSpec { bias, .. }) = &mut spec else {
-                    panic!("layer {i} is dense")
-                };
-                bias.iter_mut().for_each(|b| *b += shift);
+                let dense = spec.op_mut::<DenseSpec>().expect("a dense layer");
+                dense.bias.iter_mut().for_each(|b| *b += shift);
             }
             spec.build().expect("build")
         })
@@ -227,9 +225,8 @@ fn liar_model(model: &Model, layer: usize, shift: i32) -> Model {
             if i != layer {
                 return spec.build().expect("build");
             }
-            let dense = |s: LayerSpec| match s {
-                LayerSpec::Dense(d) => Dense::new(d).expect("dense"),
-                _ => panic!("layer {layer} is dense"),
+            let dense = |s: LayerSpec| {
+                Dense::new(s.op::<DenseSpec>().expect("a dense layer").clone()).expect("dense")
             };
             Box::new(Liar { shown: dense(spec), used: dense(forged.layers[i].spec()) })
                 as Box<dyn Layer>

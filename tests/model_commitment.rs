@@ -133,9 +133,7 @@ fn committing_other_weights_than_the_claims_use_is_rejected() {
     let stripped = ModelCommitment::stripped(&model).expect("stripped");
     for (layer, entry) in [(0usize, 5usize), (0, 1000), (2, 77)] {
         let mut specs: Vec<_> = model.layers.iter().map(|l| l.spec()).collect();
-        let gkrnet::circuit::LayerSpec::Dense(gkrnet::circuit::DenseSpec { weights, .. }) =
-            &mut specs[layer]
-        else {
+        let Some(gkrnet::circuit::DenseSpec { weights, .. }) = specs[layer].op_mut() else {
             panic!("layer {layer} is not dense")
         };
         weights[entry] = if weights[entry] < 100 { weights[entry] + 1 } else { weights[entry] - 1 };

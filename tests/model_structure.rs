@@ -170,18 +170,19 @@ fn advice_dominates_the_mlp4m_proof() {
 /// of the wrong length.
 #[test]
 fn layers_built_for_other_input_dimensions_are_refused() {
-    use gkrnet::circuit::{LayerSpec, Model};
-    let wiring = LayerSpec::Wiring { input: 0, in_dims: vec![3, 2], out_dims: vec![6], perm: None };
+    use gkrnet::circuit::{LayerSpec, Model, WiringSpec};
+    let wiring = WiringSpec { input: 0, in_dims: vec![3, 2], out_dims: vec![6], perm: None };
+    let wiring = LayerSpec::Op(Box::new(wiring));
     let err = Model::new("x", vec![2, 3], vec![wiring.build().unwrap()]).unwrap_err();
     assert!(err.to_string().contains("dimensions [3, 2]"), "{err}");
-    let dense = LayerSpec::Dense(DenseSpec {
+    let dense = LayerSpec::Op(Box::new(DenseSpec {
         input: 0,
         in_dims: vec![1, 4],
         input_zero: 0,
         weights: vec![1; 8],
         features: 2,
         bias: vec![0; 2],
-    });
+    }));
     assert!(Model::new("x", vec![2, 4], vec![dense.build().unwrap()]).is_err());
     assert!(Model::new("x", vec![1, 4], vec![dense.build().unwrap()]).is_ok());
 }

@@ -1,8 +1,76 @@
 //! Int8 activation functions as 256-entry tables: y = f[x], proved by a lookup of (x, y) tagged
 //! with the layer into the proof's shared activation table.
 
-use super::{Constraints, Layer, LayerWitness, ModelError, TableLookup, Tensor, TensorId, Var};
+use super::encode::{ModelReads, OpEntry, OpRecord};
+use super::{
+    Constraints, Layer, LayerSpec, LayerWitness, ModelError, TableLookup, Tensor, TensorId, Var,
+};
+use crate::codec::{ByteReader, ByteWriter, Sink};
 use crate::quant::Activation;
+
+/// The record of an [`ActivationLayer`] (tag 4): the function and its table as computed once (a
+/// verifier takes the table from the encoding, never recomputes it).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ActivationSpec {
+    pub input: TensorId,
+    pub dims: Vec<usize>,
+    pub function: Activation,
+    pub table: [i8; 256],
+}
+
+/// The activation's line in the registry ([`super::OPS`]).
+pub(crate) const OP: OpEntry = OpEntry { tag: 4, kind: "activation", decode: decode_spec };
+
+fn decode_spec(r: &mut ByteReader<'_>) -> Result<Box<dyn OpRecord>, ModelError> {
+    let (input, dims) = (r.usize()?, r.dims()?);
+    let name = r.bytes()?;
+    let alpha = f64::from_bits(r.i64()? as u64);
+    let function = [
+        Activation::Sigmoid,
+        Activation::Tanh,
+        Activation::Gelu,
+        Activation::Elu { alpha },
+        Activation::LeakyRelu { alpha },
+        Activation::Silu,
+        Activation::HardSwish,
+    ]
+    .into_iter()
+    .find(|f| f.name().as_bytes() == name)
+    .ok_or_else(|| r.error("an activation name"))?;
+    let table: [i8; 256] = r.i8s()?.try_into().map_err(|_| r.error("a 256-entry table"))?;
+    Ok(Box::new(ActivationSpec { input, dims, function, table }))
+}
+
+impl OpRecord for ActivationSpec {
+    fn entry(&self) -> &'static OpEntry {
+        &OP
+    }
+
+    fn encode_fields(&self, w: &mut ByteWriter<&mut dyn Sink>) {
+        w.usize(self.input);
+        w.usizes(&self.dims);
+        w.bytes(self.function.name().as_bytes());
+        let alpha = match self.function {
+            Activation::Elu { alpha } | Activation::LeakyRelu { alpha } => alpha,
+            _ => 0.0,
+        };
+        w.i64(alpha.to_bits() as i64);
+        w.i8s(&self.table);
+    }
+
+    fn declared_inputs(&self) -> Vec<(TensorId, Vec<usize>)> {
+        vec![(self.input, self.dims.clone())]
+    }
+
+    fn summary(&self) -> String {
+        format!("{:?}, 256-entry table", self.function)
+    }
+
+    fn build(&self) -> Result<Box<dyn Layer>, ModelError> {
+        let s = self.clone();
+        Ok(Box::new(ActivationLayer::from_table(s.input, s.dims, s.function, s.table)))
+    }
+}
 
 /// y = table[x + 128] elementwise; the output is committed.
 #[derive(Clone, Debug)]
@@ -49,13 +117,13 @@ impl ActivationLayer {
 }
 
 impl Layer for ActivationLayer {
-    fn spec(&self) -> super::LayerSpec {
-        super::LayerSpec::Activation {
+    fn spec(&self) -> LayerSpec {
+        LayerSpec::Op(Box::new(ActivationSpec {
             input: self.inputs[0],
             dims: self.dims.clone(),
             function: self.function,
             table: self.table,
-        }
+        }))
     }
 
     fn kind(&self) -> &'static str {

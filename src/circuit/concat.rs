@@ -31,7 +31,11 @@
     reason = "verifier-reachable, not yet audited (issue 17): indices follow layouts that Model::new and the decoders bound; to be replaced by checked access"
 )]
 
-use super::{ClaimTarget, Layer, LayerWitness, Layout, ModelError, Reduction, Tensor, TensorId};
+use super::encode::{ModelReads, OpEntry, OpRecord};
+use super::{
+    ClaimTarget, Layer, LayerSpec, LayerWitness, Layout, ModelError, Reduction, Tensor, TensorId,
+};
+use crate::codec::{ByteReader, ByteWriter, Sink};
 use crate::error::{ProveError, VerifyError};
 use crate::field::Fp;
 use crate::poly::eq_evals;
@@ -40,6 +44,53 @@ use crate::transcript::{Label, ProverTranscript, VerifierTranscript};
 
 /// The label of the prover's message [v_0, …, v_{K−1}] (the inputs' parts of the claim).
 pub const PART_SUMS: Label = crate::transcript::labels::CONCAT_PART_SUMS;
+
+/// The record of a [`Concat`] (tag 7): concatenation along `axis` of the tensors `inputs`, of
+/// dimensions `in_dims`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConcatSpec {
+    pub inputs: Vec<TensorId>,
+    pub in_dims: Vec<Vec<usize>>,
+    pub axis: usize,
+}
+
+/// The concatenation's line in the registry ([`super::OPS`]).
+pub(crate) const OP: OpEntry = OpEntry { tag: 7, kind: "concat", decode: decode_spec };
+
+fn decode_spec(r: &mut ByteReader<'_>) -> Result<Box<dyn OpRecord>, ModelError> {
+    let inputs = r.usizes()?;
+    let n = r.count(8)?;
+    let in_dims = (0..n).map(|_| r.dims()).collect::<Result<_, _>>()?;
+    Ok(Box::new(ConcatSpec { inputs, in_dims, axis: r.usize()? }))
+}
+
+impl OpRecord for ConcatSpec {
+    fn entry(&self) -> &'static OpEntry {
+        &OP
+    }
+
+    fn encode_fields(&self, w: &mut ByteWriter<&mut dyn Sink>) {
+        w.usizes(&self.inputs);
+        w.usize(self.in_dims.len());
+        self.in_dims.iter().for_each(|d| w.usizes(d));
+        w.usize(self.axis);
+    }
+
+    fn declared_inputs(&self) -> Vec<(TensorId, Vec<usize>)> {
+        self.inputs.iter().copied().zip(self.in_dims.iter().cloned()).collect()
+    }
+
+    /// Empty: `gkrnet inspect` has never printed parameters for a concatenation (its inputs and
+    /// output dimensions are on the line already), and its output stays as it was.
+    fn summary(&self) -> String {
+        String::new()
+    }
+
+    fn build(&self) -> Result<Box<dyn Layer>, ModelError> {
+        let s = self.clone();
+        Ok(Box::new(Concat::new(s.inputs, s.in_dims, s.axis)?))
+    }
+}
 
 /// out = concat(in_0, …, in_{K−1}) along `axis`, row-major as numpy and ONNX.
 #[derive(Clone, Debug)]
@@ -178,12 +229,12 @@ impl Layer for Concat {
         self.out_layout.dims()
     }
 
-    fn spec(&self) -> super::LayerSpec {
-        super::LayerSpec::Concat {
+    fn spec(&self) -> LayerSpec {
+        LayerSpec::Op(Box::new(ConcatSpec {
             inputs: self.inputs.clone(),
             in_dims: self.in_dims(),
             axis: self.axis,
-        }
+        }))
     }
 
     fn forward(&self, inputs: &[&Tensor]) -> Result<LayerWitness, ModelError> {

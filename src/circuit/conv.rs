@@ -20,9 +20,12 @@
     reason = "verifier-reachable, not yet audited (issue 17): indices follow layouts that Model::new and the decoders bound; to be replaced by checked access"
 )]
 
+use super::encode::{ModelReads, OpEntry, OpRecord};
 use super::{
-    ClaimTarget, Layer, LayerWitness, Layout, ModelError, Reduction, Tensor, TensorId, MAX_ENTRIES,
+    ClaimTarget, Layer, LayerSpec, LayerWitness, Layout, ModelError, Reduction, Tensor, TensorId,
+    MAX_ENTRIES,
 };
+use crate::codec::{ByteReader, ByteWriter, Sink};
 use crate::error::{ProveError, VerifyError};
 use crate::field::{from_i64, row_combination_i8, Fp};
 use crate::lookup::prefix_indicator;
@@ -161,8 +164,8 @@ impl ConvGeometry {
 
 /// The parameters of a convolution on the NCHW int8 tensor `input`, or with `output_padding` of
 /// a transposed convolution (ONNX ConvTranspose): weights in the internal [F, C/groups, KH, KW]
-/// layout, bias [F]. [`Conv::new`] takes it, and the model encoding stores it
-/// ([`super::LayerSpec::Conv`]).
+/// layout, bias [F]. [`Conv::new`] takes it, and the model encoding stores it (its
+/// [`OpRecord`], tag 1).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ConvSpec {
     pub input: TensorId,
@@ -175,6 +178,81 @@ pub struct ConvSpec {
     pub output_padding: Option<[usize; 2]>,
     pub weights: Vec<i8>,
     pub bias: Vec<i32>,
+}
+
+/// The convolution's line in the registry ([`super::OPS`]).
+pub(crate) const OP: OpEntry = OpEntry { tag: 1, kind: "conv", decode: decode_spec };
+
+fn decode_spec(r: &mut ByteReader<'_>) -> Result<Box<dyn OpRecord>, ModelError> {
+    let (input, in_dims, input_zero, features) = (r.usize()?, r.dims()?, r.i32()?, r.usize()?);
+    let kernel = r.sizes::<2>()?;
+    let stride = r.sizes::<2>()?;
+    let dilation = r.sizes::<2>()?;
+    let pads = r.sizes::<4>()?;
+    let groups = r.usize()?;
+    let op = r.usizes()?;
+    let output_padding = match op.as_slice() {
+        [] => None,
+        &[a, b] => Some([a, b]),
+        _ => return Err(r.error("an output padding pair").into()),
+    };
+    Ok(Box::new(ConvSpec {
+        input,
+        in_dims,
+        input_zero,
+        features,
+        geometry: ConvGeometry { kernel, stride, dilation, pads, groups },
+        output_padding,
+        weights: r.i8s()?,
+        bias: r.i32s()?,
+    }))
+}
+
+impl OpRecord for ConvSpec {
+    fn entry(&self) -> &'static OpEntry {
+        &OP
+    }
+
+    fn encode_fields(&self, w: &mut ByteWriter<&mut dyn Sink>) {
+        let g = &self.geometry;
+        w.usize(self.input);
+        w.usizes(&self.in_dims);
+        w.i64(self.input_zero as i64);
+        w.usize(self.features);
+        w.usizes(&g.kernel);
+        w.usizes(&g.stride);
+        w.usizes(&g.dilation);
+        w.usizes(&g.pads);
+        w.usize(g.groups);
+        w.usizes(self.output_padding.as_ref().map_or(&[][..], |p| &p[..]));
+        w.i8s(&self.weights);
+        w.i32s(&self.bias);
+    }
+
+    fn declared_inputs(&self) -> Vec<(TensorId, Vec<usize>)> {
+        vec![(self.input, self.in_dims.clone())]
+    }
+
+    fn summary(&self) -> String {
+        let g = &self.geometry;
+        format!(
+            "{} filters {}×{}, stride {:?}, dilation {:?}, pads {:?}, groups {}{}, input zero \
+             point {}",
+            self.features,
+            g.kernel[0],
+            g.kernel[1],
+            g.stride,
+            g.dilation,
+            g.pads,
+            g.groups,
+            if self.output_padding.is_some() { ", transposed" } else { "" },
+            self.input_zero
+        )
+    }
+
+    fn build(&self) -> Result<Box<dyn Layer>, ModelError> {
+        Ok(Box::new(Conv::new(self.clone())?))
+    }
 }
 
 impl Conv {
@@ -416,7 +494,7 @@ struct Wiring {
 }
 
 impl Layer for Conv {
-    fn spec(&self) -> super::LayerSpec {
+    fn spec(&self) -> LayerSpec {
         let geometry = ConvGeometry {
             kernel: [self.h.k, self.w.k],
             stride: [self.h.stride, self.w.stride],
@@ -424,7 +502,7 @@ impl Layer for Conv {
             pads: [self.h.pad_lo, self.w.pad_lo, self.h.pad_hi, self.w.pad_hi],
             groups: self.groups,
         };
-        super::LayerSpec::Conv(ConvSpec {
+        LayerSpec::Op(Box::new(ConvSpec {
             input: self.inputs[0],
             in_dims: self.in_dims.to_vec(),
             input_zero: self.input_zero,
@@ -433,7 +511,7 @@ impl Layer for Conv {
             output_padding: self.h.transposed.then_some([self.h.extra, self.w.extra]),
             weights: self.weights.clone(),
             bias: self.bias.clone(),
-        })
+        }))
     }
 
     fn kind(&self) -> &'static str {

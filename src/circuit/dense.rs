@@ -15,10 +15,12 @@
     reason = "verifier-reachable, not yet audited (issue 17): indices follow layouts that Model::new and the decoders bound; to be replaced by checked access"
 )]
 
+use super::encode::{ModelReads, OpEntry, OpRecord};
 use super::{
-    ClaimTarget, Layer, LayerWitness, Layout, ModelError, Reduction, Tensor, TensorId,
+    ClaimTarget, Layer, LayerSpec, LayerWitness, Layout, ModelError, Reduction, Tensor, TensorId,
     WeightCommitment,
 };
+use crate::codec::{ByteReader, ByteWriter, Sink};
 use crate::error::{ProveError, VerifyError};
 use crate::field::from_i64;
 use crate::lookup::prefix_indicator;
@@ -29,7 +31,7 @@ use crate::transcript::{ProverTranscript, VerifierTranscript};
 
 /// The parameters of a dense layer: acc = (x − input_zero)·W + bias for the [m, n] int8 tensor
 /// `input` (x), weights W [n, features] (input-major) and bias [features]. [`Dense::new`] takes
-/// it, and the model encoding stores it ([`super::LayerSpec::Dense`]).
+/// it, and the model encoding stores it (its [`OpRecord`], tag 0).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DenseSpec {
     pub input: TensorId,
@@ -39,6 +41,119 @@ pub struct DenseSpec {
     pub weights: Vec<i8>,
     pub features: usize,
     pub bias: Vec<i32>,
+}
+
+/// The record of a dense layer whose weights are committed (a model commitment's copy,
+/// [`Dense::stripped`]): nothing of W but its shape; the commitment's root stands for it (tag 9).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DenseStrippedSpec {
+    pub input: TensorId,
+    /// [m, n]
+    pub in_dims: Vec<usize>,
+    pub input_zero: i32,
+    pub features: usize,
+    pub bias: Vec<i32>,
+}
+
+/// The dense layer's line in the registry ([`super::OPS`]).
+pub(crate) const OP: OpEntry = OpEntry { tag: 0, kind: "dense", decode: decode_dense };
+/// A dense layer with committed weights ([`DenseStrippedSpec`]).
+pub(crate) const STRIPPED: OpEntry =
+    OpEntry { tag: 9, kind: "dense (weights committed)", decode: decode_stripped };
+/// Tag 8 was a stripped dense layer with stored column sums, hash and bound, which nothing tied
+/// to the commitment (the digest did not cover them): registered so that it stays taken, and
+/// refused.
+pub(crate) const STORED_SUMS: OpEntry =
+    OpEntry { tag: 8, kind: "dense (stored column sums)", decode: refuse_stored_sums };
+
+fn decode_dense(r: &mut ByteReader<'_>) -> Result<Box<dyn OpRecord>, ModelError> {
+    Ok(Box::new(DenseSpec {
+        input: r.usize()?,
+        in_dims: r.dims()?,
+        input_zero: r.i32()?,
+        weights: r.i8s()?,
+        features: r.usize()?,
+        bias: r.i32s()?,
+    }))
+}
+
+fn decode_stripped(r: &mut ByteReader<'_>) -> Result<Box<dyn OpRecord>, ModelError> {
+    Ok(Box::new(DenseStrippedSpec {
+        input: r.usize()?,
+        in_dims: r.dims()?,
+        input_zero: r.i32()?,
+        features: r.usize()?,
+        bias: r.i32s()?,
+    }))
+}
+
+fn refuse_stored_sums(r: &mut ByteReader<'_>) -> Result<Box<dyn OpRecord>, ModelError> {
+    Err(r
+        .error(
+            "a current layer tag (tag 8 is a model commitment of an older gkrnet with stored \
+             column sums: commit the model again)",
+        )
+        .into())
+}
+
+impl OpRecord for DenseSpec {
+    fn entry(&self) -> &'static OpEntry {
+        &OP
+    }
+
+    fn encode_fields(&self, w: &mut ByteWriter<&mut dyn Sink>) {
+        w.usize(self.input);
+        w.usizes(&self.in_dims);
+        w.i64(self.input_zero as i64);
+        w.i8s(&self.weights);
+        w.usize(self.features);
+        w.i32s(&self.bias);
+    }
+
+    fn declared_inputs(&self) -> Vec<(TensorId, Vec<usize>)> {
+        vec![(self.input, self.in_dims.clone())]
+    }
+
+    fn summary(&self) -> String {
+        format!(
+            "{:?} → {} features, input zero point {}",
+            self.in_dims, self.features, self.input_zero
+        )
+    }
+
+    fn build(&self) -> Result<Box<dyn Layer>, ModelError> {
+        Ok(Box::new(Dense::new(self.clone())?))
+    }
+}
+
+impl OpRecord for DenseStrippedSpec {
+    fn entry(&self) -> &'static OpEntry {
+        &STRIPPED
+    }
+
+    fn encode_fields(&self, w: &mut ByteWriter<&mut dyn Sink>) {
+        w.usize(self.input);
+        w.usizes(&self.in_dims);
+        w.i64(self.input_zero as i64);
+        w.usize(self.features);
+        w.i32s(&self.bias);
+    }
+
+    fn declared_inputs(&self) -> Vec<(TensorId, Vec<usize>)> {
+        vec![(self.input, self.in_dims.clone())]
+    }
+
+    fn summary(&self) -> String {
+        format!(
+            "{:?} → {} features, input zero point {}, weights committed",
+            self.in_dims, self.features, self.input_zero
+        )
+    }
+
+    fn build(&self) -> Result<Box<dyn Layer>, ModelError> {
+        let s = self.clone();
+        Ok(Box::new(Dense::stripped(s.input, &s.in_dims, s.input_zero, s.features, s.bias)?))
+    }
 }
 
 /// A dense layer on a [m, n] int8 input with weights [n, k] (input-major), bias [k].
@@ -224,27 +339,27 @@ impl Dense {
 }
 
 impl Layer for Dense {
-    fn spec(&self) -> super::LayerSpec {
+    fn spec(&self) -> LayerSpec {
         let Shape { m, n, k } = self.shape;
         // a layer whose weight claims go to a model commitment is encoded (and digested) as the
         // verifier's copy, whether or not this copy still holds the weights
         if self.weights_committed {
-            return super::LayerSpec::DenseStripped {
+            return LayerSpec::Op(Box::new(DenseStrippedSpec {
                 input: self.inputs[0],
                 in_dims: vec![m, n],
                 input_zero: self.input_zero,
                 features: k,
                 bias: self.bias.clone(),
-            };
+            }));
         }
-        super::LayerSpec::Dense(DenseSpec {
+        LayerSpec::Op(Box::new(DenseSpec {
             input: self.inputs[0],
             in_dims: vec![m, n],
             input_zero: self.input_zero,
             weights: self.weights.clone(),
             features: k,
             bias: self.bias.clone(),
-        })
+        }))
     }
 
     fn kind(&self) -> &'static str {

@@ -4,18 +4,20 @@
 //! tables; it takes them from the encoding). Decoding rebuilds the layers through their
 //! validating constructors, so a decoded model is a model the builder could have made.
 //!
+//! Every layer kind, built-in or added later, has its record ([`OpRecord`]) in its own file and
+//! its tag in the registry [`super::OPS`]; this file only frames the records (tag, then the
+//! record's fields) and never names a kind.
+//!
 //! ```text
 //! model = "GKRM" ‖ version u16 ‖ name ‖ input dims ‖ count u64 ‖ layer*
 //! layer = tag u8 ‖ fields (u64/i64/i128 little-endian; vectors and strings length-prefixed)
 //! ```
 
 use super::{
-    checked_entries, ActivationLayer, Concat, Conv, ConvGeometry, ConvSpec, Dense, DenseSpec,
-    IoQuant, Layer, MaxPool, Model, ModelError, Multiplier, QParams, Requant, RequantKind,
-    RequantSpec, Scaled, TensorId, Threshold, Wiring, MAX_ENTRIES, MAX_TABLE_ROWS,
+    checked_entries, IoQuant, Layer, Model, ModelError, QParams, TensorId, MAX_ENTRIES,
+    MAX_TABLE_ROWS,
 };
 use crate::codec::{ByteReader as Reader, ByteWriter as Writer, Sink};
-use crate::quant::Activation;
 
 pub const MAGIC: [u8; 4] = *b"GKRM";
 /// The tag of a custom layer's record ([`LayerSpec::Custom`]), which never decodes.
@@ -27,9 +29,15 @@ pub const VERSION: u16 = 2;
 /// it next to its layer, in its own file, and adds one line to [`super::OPS`]: nothing else in
 /// the encoding changes.
 pub trait OpRecord: OpRecordAny + std::fmt::Debug + Send + Sync {
-    /// Its registry line: the tag in the encoding (unique in [`super::OPS`], not a built-in's)
-    /// and the kind's short name.
+    /// Its registry line: the tag in the encoding (unique in [`super::OPS`]) and the kind's
+    /// short name.
     fn entry(&self) -> &'static OpEntry;
+
+    /// The record's kind, for errors: its entry's unless one tag stands for several kinds (a
+    /// reshape or a transpose).
+    fn kind(&self) -> &'static str {
+        self.entry().kind
+    }
 
     /// The record's fields, after the tag.
     fn encode_fields(&self, w: &mut Writer<&mut dyn Sink>);
@@ -52,6 +60,7 @@ pub trait OpRecord: OpRecordAny + std::fmt::Debug + Send + Sync {
 pub trait OpRecordAny {
     fn clone_box(&self) -> Box<dyn OpRecord>;
     fn as_any(&self) -> &dyn std::any::Any;
+    fn as_any_mut(&mut self) -> &mut dyn std::any::Any;
 }
 
 impl<T: OpRecord + Clone + 'static> OpRecordAny for T {
@@ -60,6 +69,10 @@ impl<T: OpRecord + Clone + 'static> OpRecordAny for T {
     }
 
     fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+
+    fn as_any_mut(&mut self) -> &mut dyn std::any::Any {
         self
     }
 }
@@ -91,85 +104,39 @@ pub struct OpEntry {
     pub decode: fn(&mut Reader<'_>) -> Result<Box<dyn OpRecord>, ModelError>,
 }
 
-impl LayerSpec {
-    /// The registered record of type `T`, if this is one.
-    pub fn op<T: 'static>(&self) -> Option<&T> {
-        match self {
-            LayerSpec::Op(op) => op.as_any().downcast_ref::<T>(),
-            _ => None,
-        }
-    }
-}
-
-/// What a layer is built from.
+/// What a layer is built from: its canonical record.
 #[derive(Clone, Debug, PartialEq)]
 pub enum LayerSpec {
-    Dense(DenseSpec),
-    /// A dense layer whose weights are committed (a model commitment's copy): nothing of W but
-    /// its shape; the commitment's root stands for it.
-    DenseStripped {
-        input: TensorId,
-        in_dims: Vec<usize>,
-        input_zero: i32,
-        features: usize,
-        bias: Vec<i32>,
-    },
-    /// Weights in the internal [F, C/groups, KH, KW] layout (also for ConvTranspose).
-    Conv(ConvSpec),
-    Requant(RequantSpec),
-    Threshold(RequantSpec),
-    Activation {
-        input: TensorId,
-        dims: Vec<usize>,
-        function: Activation,
-        table: [i8; 256],
-    },
-    /// A reshape (no permutation) or a transpose.
-    Wiring {
-        input: TensorId,
-        in_dims: Vec<usize>,
-        out_dims: Vec<usize>,
-        perm: Option<Vec<usize>>,
-    },
-    MaxPool {
-        views: Vec<TensorId>,
-        dims: Vec<usize>,
-    },
-    /// Concatenation along `axis` of inputs of dimensions `in_dims`.
-    Concat {
-        inputs: Vec<TensorId>,
-        in_dims: Vec<Vec<usize>>,
-        axis: usize,
-    },
-    /// A layer kind registered in [`super::OPS`]: its record lives in the op's own file.
+    /// A layer kind registered in [`super::OPS`] (every built-in layer): its record lives in
+    /// the layer's own file. Read its fields with [`LayerSpec::op`].
     Op(Box<dyn OpRecord>),
     /// A layer kind outside this crate (a library user's own [`Layer`]): its own canonical
     /// bytes, which the digest covers. Such a model can be proved and verified in memory; its
     /// file does not decode (no constructor is registered for it).
-    Custom {
-        kind: &'static str,
-        bytes: Vec<u8>,
-    },
+    Custom { kind: &'static str, bytes: Vec<u8> },
 }
 
 impl LayerSpec {
+    /// The registered record of type `T` (`DenseSpec`, `ConvSpec`, `WiringSpec`, …), if this
+    /// is one.
+    pub fn op<T: 'static>(&self) -> Option<&T> {
+        match self {
+            LayerSpec::Op(op) => op.as_any().downcast_ref::<T>(),
+            LayerSpec::Custom { .. } => None,
+        }
+    }
+
+    /// The registered record of type `T`, to change its fields (a test's tampered model).
+    pub fn op_mut<T: 'static>(&mut self) -> Option<&mut T> {
+        match self {
+            LayerSpec::Op(op) => op.as_any_mut().downcast_mut::<T>(),
+            LayerSpec::Custom { .. } => None,
+        }
+    }
+
     /// The input tensors and the dimensions the layer was built for.
     pub fn declared_inputs(&self) -> Vec<(TensorId, Vec<usize>)> {
         match self {
-            LayerSpec::Dense(DenseSpec { input, in_dims, .. })
-            | LayerSpec::DenseStripped { input, in_dims, .. }
-            | LayerSpec::Conv(ConvSpec { input, in_dims, .. })
-            | LayerSpec::Wiring { input, in_dims, .. } => vec![(*input, in_dims.clone())],
-            LayerSpec::Activation { input, dims, .. } => vec![(*input, dims.clone())],
-            LayerSpec::MaxPool { views, dims } => {
-                views.iter().map(|&v| (v, dims.clone())).collect()
-            }
-            LayerSpec::Requant(r) | LayerSpec::Threshold(r) => {
-                r.scaled.iter().map(|s| (s.tensor, r.dims.clone())).collect()
-            }
-            LayerSpec::Concat { inputs, in_dims, .. } => {
-                inputs.iter().copied().zip(in_dims.iter().cloned()).collect()
-            }
             LayerSpec::Op(op) => op.declared_inputs(),
             LayerSpec::Custom { .. } => Vec::new(),
         }
@@ -178,151 +145,32 @@ impl LayerSpec {
     /// A short name of the record's kind, for errors.
     pub fn kind(&self) -> &'static str {
         match self {
-            LayerSpec::Dense(_) => "dense",
-            LayerSpec::DenseStripped { .. } => "dense (weights committed)",
-            LayerSpec::Conv(_) => "conv",
-            LayerSpec::Requant(_) => "requant",
-            LayerSpec::Threshold(_) => "threshold",
-            LayerSpec::Activation { .. } => "activation",
-            LayerSpec::Wiring { perm: None, .. } => "reshape",
-            LayerSpec::Wiring { perm: Some(_), .. } => "transpose",
-            LayerSpec::MaxPool { .. } => "maxpool",
-            LayerSpec::Concat { .. } => "concat",
-            LayerSpec::Op(op) => op.entry().kind,
+            LayerSpec::Op(op) => op.kind(),
             LayerSpec::Custom { kind, .. } => kind,
+        }
+    }
+
+    /// One line of the layer's parameters, as `gkrnet inspect` prints them (empty for a custom
+    /// layer).
+    pub fn summary(&self) -> String {
+        match self {
+            LayerSpec::Op(op) => op.summary(),
+            LayerSpec::Custom { .. } => String::new(),
         }
     }
 
     /// Builds the layer through its constructor (which validates everything).
     pub fn build(&self) -> Result<Box<dyn Layer>, ModelError> {
-        Ok(match self.clone() {
-            LayerSpec::Dense(d) => Box::new(Dense::new(d)?),
-            LayerSpec::DenseStripped { input, in_dims, input_zero, features, bias } => {
-                Box::new(Dense::stripped(input, &in_dims, input_zero, features, bias)?)
-            }
-            LayerSpec::Conv(c) => Box::new(Conv::new(c)?),
-            LayerSpec::Requant(r) => Box::new(Requant::new(r)?),
-            LayerSpec::Threshold(r) => Box::new(Threshold::new(r)?),
-            LayerSpec::Activation { input, dims, function, table } => {
-                Box::new(ActivationLayer::from_table(input, dims, function, table))
-            }
-            LayerSpec::Wiring { input, in_dims, out_dims, perm } => Box::new(match perm {
-                None => Wiring::reshape(input, &in_dims, out_dims)?,
-                Some(perm) => Wiring::transpose(input, &in_dims, perm)?,
-            }),
-            LayerSpec::MaxPool { views, dims } => Box::new(MaxPool::new(views, dims)?),
-            LayerSpec::Concat { inputs, in_dims, axis } => {
-                Box::new(Concat::new(inputs, in_dims, axis)?)
-            }
-            LayerSpec::Op(op) => op.build()?,
-            LayerSpec::Custom { kind, .. } => {
-                return Err(ModelError::Parameter(format!(
-                    "the layer kind \"{kind}\" is not built into gkrnet: it has no constructor"
-                )))
-            }
-        })
+        match self {
+            LayerSpec::Op(op) => op.build(),
+            LayerSpec::Custom { kind, .. } => Err(ModelError::Parameter(format!(
+                "the layer kind \"{kind}\" is not built into gkrnet: it has no constructor"
+            ))),
+        }
     }
 
     fn encode<S: Sink>(&self, w: &mut Writer<S>) {
         match self {
-            LayerSpec::Dense(DenseSpec { input, in_dims, input_zero, weights, features, bias }) => {
-                w.u8(0);
-                w.usize(*input);
-                w.usizes(in_dims);
-                w.i64(*input_zero as i64);
-                w.i8s(weights);
-                w.usize(*features);
-                w.i32s(bias);
-            }
-            LayerSpec::DenseStripped { input, in_dims, input_zero, features, bias } => {
-                w.u8(9);
-                w.usize(*input);
-                w.usizes(in_dims);
-                w.i64(*input_zero as i64);
-                w.usize(*features);
-                w.i32s(bias);
-            }
-            LayerSpec::Conv(ConvSpec {
-                input,
-                in_dims,
-                input_zero,
-                features,
-                geometry,
-                output_padding,
-                weights,
-                bias,
-            }) => {
-                w.u8(1);
-                w.usize(*input);
-                w.usizes(in_dims);
-                w.i64(*input_zero as i64);
-                w.usize(*features);
-                w.usizes(&geometry.kernel);
-                w.usizes(&geometry.stride);
-                w.usizes(&geometry.dilation);
-                w.usizes(&geometry.pads);
-                w.usize(geometry.groups);
-                w.usizes(output_padding.as_ref().map_or(&[][..], |p| &p[..]));
-                w.i8s(weights);
-                w.i32s(bias);
-            }
-            LayerSpec::Requant(r) | LayerSpec::Threshold(r) => {
-                w.u8(if matches!(self, LayerSpec::Requant(_)) { 2 } else { 3 });
-                w.bytes(r.kind.name().as_bytes());
-                w.usize(r.scaled.len());
-                for s in &r.scaled {
-                    w.usize(s.tensor);
-                    w.i128(s.bound);
-                    let (tag, v): (u8, &[u32]) = match &s.multiplier {
-                        Multiplier::Tensor(a) => (0, std::slice::from_ref(a)),
-                        Multiplier::Channel(v) => (1, v),
-                        Multiplier::Element(v) => (2, v),
-                    };
-                    w.u8(tag);
-                    w.usize(v.len());
-                    v.iter().for_each(|&a| w.i64(a as i64));
-                }
-                w.i128(r.offset);
-                w.usize(r.offsets.len());
-                r.offsets.iter().for_each(|&o| w.i64(o));
-                w.i64(r.k as i64);
-                w.i64(r.zero as i64);
-                w.i64(r.lo as i64);
-                w.i64(r.hi as i64);
-                w.usizes(&r.dims);
-            }
-            LayerSpec::Activation { input, dims, function, table } => {
-                w.u8(4);
-                w.usize(*input);
-                w.usizes(dims);
-                w.bytes(function.name().as_bytes());
-                let alpha = match function {
-                    Activation::Elu { alpha } | Activation::LeakyRelu { alpha } => *alpha,
-                    _ => 0.0,
-                };
-                w.i64(alpha.to_bits() as i64);
-                w.i8s(table);
-            }
-            LayerSpec::Wiring { input, in_dims, out_dims, perm } => {
-                w.u8(5);
-                w.usize(*input);
-                w.usizes(in_dims);
-                w.usizes(out_dims);
-                w.u8(perm.is_some() as u8);
-                w.usizes(perm.as_deref().unwrap_or_default());
-            }
-            LayerSpec::MaxPool { views, dims } => {
-                w.u8(6);
-                w.usizes(views);
-                w.usizes(dims);
-            }
-            LayerSpec::Concat { inputs, in_dims, axis } => {
-                w.u8(7);
-                w.usizes(inputs);
-                w.usize(in_dims.len());
-                in_dims.iter().for_each(|d| w.usizes(d));
-                w.usize(*axis);
-            }
             LayerSpec::Op(op) => {
                 w.u8(op.entry().tag);
                 op.encode_fields(&mut Writer(&mut w.0 as &mut dyn Sink));
@@ -337,138 +185,13 @@ impl LayerSpec {
 
     fn decode(r: &mut Reader<'_>) -> Result<Self, ModelError> {
         let tag = r.u8()?;
-        Ok(match tag {
-            0 => LayerSpec::Dense(DenseSpec {
-                input: r.usize()?,
-                in_dims: r.dims()?,
-                input_zero: r.i32()?,
-                weights: r.i8s()?,
-                features: r.usize()?,
-                bias: r.i32s()?,
-            }),
-            1 => {
-                let (input, in_dims, input_zero, features) =
-                    (r.usize()?, r.dims()?, r.i32()?, r.usize()?);
-                let kernel = r.sizes::<2>()?;
-                let stride = r.sizes::<2>()?;
-                let dilation = r.sizes::<2>()?;
-                let pads = r.sizes::<4>()?;
-                let groups = r.usize()?;
-                let op = r.usizes()?;
-                let output_padding = match op.as_slice() {
-                    [] => None,
-                    &[a, b] => Some([a, b]),
-                    _ => return Err(r.error("an output padding pair").into()),
-                };
-                LayerSpec::Conv(ConvSpec {
-                    input,
-                    in_dims,
-                    input_zero,
-                    features,
-                    geometry: ConvGeometry { kernel, stride, dilation, pads, groups },
-                    output_padding,
-                    weights: r.i8s()?,
-                    bias: r.i32s()?,
-                })
-            }
-            2 | 3 => {
-                let name = r.bytes()?;
-                let kind =
-                    RequantKind::from_name(name).ok_or_else(|| r.error("a requantization kind"))?;
-                let n = r.count(32)?;
-                let mut scaled = Vec::with_capacity(n);
-                for _ in 0..n {
-                    let (tensor, bound, mtag) = (r.usize()?, r.i128()?, r.u8()?);
-                    let len = r.count(8)?;
-                    let v = (0..len)
-                        .map(|_| {
-                            r.i64()
-                                .and_then(|a| u32::try_from(a).map_err(|_| r.error("a multiplier")))
-                        })
-                        .collect::<Result<Vec<u32>, _>>()?;
-                    let multiplier = match (mtag, v.as_slice()) {
-                        (0, &[a]) => Multiplier::Tensor(a),
-                        (1, _) => Multiplier::Channel(v),
-                        (2, _) => Multiplier::Element(v),
-                        _ => return Err(r.error("a multiplier kind").into()),
-                    };
-                    scaled.push(Scaled { tensor, multiplier, bound });
-                }
-                let offset = r.i128()?;
-                let len = r.count(8)?;
-                let offsets = (0..len).map(|_| r.i64()).collect::<Result<_, _>>()?;
-                let k = u32::try_from(r.i64()?).map_err(|_| r.error("a shift"))?;
-                let (zero, lo, hi) = (r.i32()?, r.i32()?, r.i32()?);
-                let spec =
-                    RequantSpec { kind, scaled, offset, offsets, k, zero, lo, hi, dims: r.dims()? };
-                if tag == 2 {
-                    LayerSpec::Requant(spec)
-                } else {
-                    LayerSpec::Threshold(spec)
-                }
-            }
-            4 => {
-                let (input, dims) = (r.usize()?, r.dims()?);
-                let name = r.bytes()?;
-                let alpha = f64::from_bits(r.i64()? as u64);
-                let function = [
-                    Activation::Sigmoid,
-                    Activation::Tanh,
-                    Activation::Gelu,
-                    Activation::Elu { alpha },
-                    Activation::LeakyRelu { alpha },
-                    Activation::Silu,
-                    Activation::HardSwish,
-                ]
-                .into_iter()
-                .find(|f| f.name().as_bytes() == name)
-                .ok_or_else(|| r.error("an activation name"))?;
-                let table: [i8; 256] =
-                    r.i8s()?.try_into().map_err(|_| r.error("a 256-entry table"))?;
-                LayerSpec::Activation { input, dims, function, table }
-            }
-            5 => {
-                let (input, in_dims, out_dims) = (r.usize()?, r.dims()?, r.dims()?);
-                let has_perm = r.u8()? == 1;
-                let perm = r.usizes()?;
-                LayerSpec::Wiring { input, in_dims, out_dims, perm: has_perm.then_some(perm) }
-            }
-            6 => LayerSpec::MaxPool { views: r.usizes()?, dims: r.dims()? },
-            7 => {
-                let inputs = r.usizes()?;
-                let n = r.count(8)?;
-                let in_dims = (0..n).map(|_| r.dims()).collect::<Result<_, _>>()?;
-                LayerSpec::Concat { inputs, in_dims, axis: r.usize()? }
-            }
-            // tag 8 was a stripped dense layer with stored column sums, hash and bound, which
-            // nothing tied to the commitment (the digest did not cover them): refused
-            8 => {
-                return Err(r
-                    .error(
-                        "a current layer tag (tag 8 is a model commitment of an \
-                 older gkrnet with stored column sums: commit the model again)",
-                    )
-                    .into())
-            }
-            9 => {
-                let (input, in_dims, input_zero, features) =
-                    (r.usize()?, r.dims()?, r.i32()?, r.usize()?);
-                LayerSpec::DenseStripped { input, in_dims, input_zero, features, bias: r.i32s()? }
-            }
-            tag if super::OPS.iter().any(|op| op.tag == tag) => {
-                let entry = super::OPS.iter().find(|op| op.tag == tag);
-                match entry {
-                    Some(op) => LayerSpec::Op((op.decode)(r)?),
-                    None => return Err(r.error("a layer tag").into()),
-                }
-            }
-            CUSTOM_TAG => {
-                return Err(r
-                    .error("a layer kind built into gkrnet (this record is a custom layer's)")
-                    .into())
-            }
-            _ => return Err(r.error("a layer tag").into()),
-        })
+        match super::OPS.iter().find(|op| op.tag == tag) {
+            Some(op) => Ok(LayerSpec::Op((op.decode)(r)?)),
+            None if tag == CUSTOM_TAG => Err(r
+                .error("a layer kind built into gkrnet (this record is a custom layer's)")
+                .into()),
+            None => Err(r.error("a layer tag").into()),
+        }
     }
 }
 
@@ -663,11 +386,34 @@ mod tests {
     }
 
     #[test]
+    fn built_in_records_keep_their_tags() {
+        let kinds = [
+            "dense",
+            "conv",
+            "requant",
+            "threshold",
+            "activation",
+            "wiring",
+            "maxpool",
+            "concat",
+            "dense (stored column sums)",
+            "dense (weights committed)",
+        ];
+        for (tag, kind) in (0u8..).zip(kinds) {
+            let op = crate::circuit::OPS.iter().find(|op| op.tag == tag);
+            assert_eq!(op.map(|op| op.kind), Some(kind), "tag {tag}");
+        }
+        // tag 8 stays refused
+        let err = (crate::circuit::dense::STORED_SUMS.decode)(&mut Reader::new(&[0; 64]));
+        assert!(err.unwrap_err().to_string().contains("tag 8"));
+    }
+
+    #[test]
     fn registered_operators_have_their_own_tags() {
-        // 0–9 are the built-in records (8 is refused), 255 a custom layer's
+        // every tag once (8, refused, stays taken), 255 a custom layer's
         let mut seen = std::collections::HashSet::new();
         for op in crate::circuit::OPS {
-            assert!(op.tag >= 10 && op.tag != CUSTOM_TAG, "{}: tag {}", op.kind, op.tag);
+            assert!(op.tag != CUSTOM_TAG, "{}: tag {} is a custom layer's", op.kind, op.tag);
             assert!(seen.insert(op.tag), "{}: tag {} twice", op.kind, op.tag);
         }
     }

@@ -14,7 +14,8 @@
 //!
 //! A new layer kind is a new file implementing [`Layer`] (and the roles it has) and
 //! [`OpRecord`] for its canonical record, plus one line in [`OPS`]; neither the driver nor the
-//! encoding changes (`mul.rs` and `reduce.rs` were added so). [`Model::forward`] is the integer
+//! encoding changes (`mul.rs` and `reduce.rs` were added so; the built-in layers' records are
+//! registered the same way). [`Model::forward`] is the integer
 //! reference: the prover's witness is its output, bit
 //! for bit. [`Model::check`] validates a witness against every relation without cryptography.
 #![allow(
@@ -43,18 +44,18 @@ pub mod threshold;
 pub mod wiring;
 pub mod zoo;
 
-pub use activation::ActivationLayer;
-pub use concat::Concat;
+pub use activation::{ActivationLayer, ActivationSpec};
+pub use concat::{Concat, ConcatSpec};
 pub use conv::{Conv, ConvGeometry, ConvSpec};
-pub use dense::{Dense, DenseSpec};
+pub use dense::{Dense, DenseSpec, DenseStrippedSpec};
 pub use encode::{LayerSpec, OpEntry, OpRecord, OpRecordAny};
 pub use expr::{Lin, Poly, Var};
 pub use layout::Layout;
 pub use mul::{Mul, MulSpec};
-pub use pool::MaxPool;
+pub use pool::{MaxPool, MaxPoolSpec};
 pub use requant::{channel_of, Multiplier, Requant, RequantKind, RequantSpec, Scaled};
-pub use threshold::Threshold;
-pub use wiring::Wiring;
+pub use threshold::{Threshold, ThresholdSpec};
+pub use wiring::{Wiring, WiringSpec};
 
 use crate::error::{ProveError, VerifyError};
 use crate::field::{from_i64, to_u128, Fp};
@@ -62,10 +63,22 @@ use crate::sumcheck::EvalClaim;
 use crate::transcript::{ProverTranscript, VerifierTranscript};
 use thiserror::Error;
 
-/// The operators whose canonical records live in their own files ([`OpRecord`]; tags from 10
-/// on: 0–9 are the built-in records of `encode.rs`, 255 a custom layer's). Adding an operator
-/// is its file, its `mod` line above, and one line here.
+/// Every layer kind's canonical record ([`OpRecord`], in the layer's own file) by its tag in the
+/// encoding: the built-in layers keep the tags they always had (0–9; 8 is a retired record,
+/// refused), operators added later take the next free ones, 255 is a custom layer's
+/// ([`LayerSpec::Custom`]). A tag is never reused. Adding an operator is its file, its `mod` line
+/// above, and one line here.
 pub static OPS: &[OpEntry] = &[
+    dense::OP,
+    conv::OP,
+    requant::OP,
+    threshold::OP,
+    activation::OP,
+    wiring::OP,
+    pool::OP,
+    concat::OP,
+    dense::STORED_SUMS,
+    dense::STRIPPED,
     mul::OP,
     reduce::OP,
     prefix::OP,

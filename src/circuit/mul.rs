@@ -82,7 +82,7 @@ pub struct MulSpec {
     pub y_zero: i32,
 }
 
-/// The operator's line in the encoding's registry ([`super::encode::OPS`]).
+/// The operator's line in the encoding's registry ([`super::OPS`]).
 pub(crate) const OP: OpEntry = OpEntry { tag: 10, kind: "mul", decode: decode_spec };
 
 fn decode_spec(r: &mut ByteReader<'_>) -> Result<Box<dyn OpRecord>, ModelError> {

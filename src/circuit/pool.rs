@@ -14,8 +14,47 @@
     reason = "verifier-reachable, not yet audited (issue 17): indices follow layouts that Model::new and the decoders bound; to be replaced by checked access"
 )]
 
+use super::encode::{ModelReads, OpEntry, OpRecord};
 use super::expr::{Lin, Poly, Var};
-use super::{Constraints, Layer, LayerWitness, ModelError, Tensor, TensorId};
+use super::{Constraints, Layer, LayerSpec, LayerWitness, ModelError, Tensor, TensorId};
+use crate::codec::{ByteReader, ByteWriter, Sink};
+
+/// The record of a [`MaxPool`] (tag 6): the window views and their (the output's) dimensions.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MaxPoolSpec {
+    pub views: Vec<TensorId>,
+    pub dims: Vec<usize>,
+}
+
+/// Max pooling's line in the registry ([`super::OPS`]).
+pub(crate) const OP: OpEntry = OpEntry { tag: 6, kind: "maxpool", decode: decode_spec };
+
+fn decode_spec(r: &mut ByteReader<'_>) -> Result<Box<dyn OpRecord>, ModelError> {
+    Ok(Box::new(MaxPoolSpec { views: r.usizes()?, dims: r.dims()? }))
+}
+
+impl OpRecord for MaxPoolSpec {
+    fn entry(&self) -> &'static OpEntry {
+        &OP
+    }
+
+    fn encode_fields(&self, w: &mut ByteWriter<&mut dyn Sink>) {
+        w.usizes(&self.views);
+        w.usizes(&self.dims);
+    }
+
+    fn declared_inputs(&self) -> Vec<(TensorId, Vec<usize>)> {
+        self.views.iter().map(|&v| (v, self.dims.clone())).collect()
+    }
+
+    fn summary(&self) -> String {
+        format!("max of {} views", self.views.len())
+    }
+
+    fn build(&self) -> Result<Box<dyn Layer>, ModelError> {
+        Ok(Box::new(MaxPool::new(self.views.clone(), self.dims.clone())?))
+    }
+}
 
 /// y = max_j V_j elementwise over the window views V_0 … V_{K−1} (all of the output's shape).
 #[derive(Clone, Debug)]
@@ -55,8 +94,8 @@ impl MaxPool {
 }
 
 impl Layer for MaxPool {
-    fn spec(&self) -> super::LayerSpec {
-        super::LayerSpec::MaxPool { views: self.inputs.clone(), dims: self.dims.clone() }
+    fn spec(&self) -> LayerSpec {
+        LayerSpec::Op(Box::new(MaxPoolSpec { views: self.inputs.clone(), dims: self.dims.clone() }))
     }
 
     fn kind(&self) -> &'static str {

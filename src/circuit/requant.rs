@@ -26,8 +26,10 @@
     reason = "verifier-reachable, not yet audited (issue 17): indices follow layouts that Model::new and the decoders bound; to be replaced by checked access"
 )]
 
+use super::encode::{ModelReads, OpEntry, OpRecord};
 use super::expr::{Lin, Poly, Var};
-use super::{Constraints, Layer, LayerWitness, ModelError, Tensor, TensorId, LIMB_BITS};
+use super::{Constraints, Layer, LayerSpec, LayerWitness, ModelError, Tensor, TensorId, LIMB_BITS};
+use crate::codec::{ByteReader, ByteWriter, Sink};
 use crate::quant::MAX_SHIFT;
 
 /// What a requantization computes; its name is the layer's kind in errors and `inspect`, and is
@@ -70,7 +72,9 @@ impl std::fmt::Display for RequantKind {
 /// The parameters of a requantization, for both gadgets ([`Requant`] and
 /// [`super::Threshold`]): y = clamp(round_half_even(P / 2^k) + zero, lo, hi) on tensors of
 /// dimensions `dims`, with P = Σᵢ aᵢ·xᵢ + offset + offsets[j] over the `scaled` inputs.
-/// The constructors take it, and the model encoding stores it field by field.
+/// The constructors take it, and the model encoding stores it field by field: as the record of
+/// a [`Requant`] (its [`OpRecord`], tag 2), or wrapped in a [`super::threshold::ThresholdSpec`]
+/// (tag 3).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RequantSpec {
     pub kind: RequantKind,
@@ -114,6 +118,117 @@ impl RequantSpec {
     fn unshifted(kind: RequantKind, scaled: Vec<Scaled>, offset: i128, dims: Vec<usize>) -> Self {
         let offsets = Vec::new();
         Self { kind, scaled, offset, offsets, k: 0, zero: 0, lo: -128, hi: 127, dims }
+    }
+}
+
+/// The arithmetic requantization's line in the registry ([`super::OPS`]).
+pub(crate) const OP: OpEntry = OpEntry { tag: 2, kind: "requant", decode: decode_spec };
+
+fn decode_spec(r: &mut ByteReader<'_>) -> Result<Box<dyn OpRecord>, ModelError> {
+    Ok(Box::new(RequantSpec::read_fields(r)?))
+}
+
+impl RequantSpec {
+    /// The fields of a requantization record (after its tag; the same for both gadgets).
+    pub(super) fn write_fields(&self, w: &mut ByteWriter<&mut dyn Sink>) {
+        w.bytes(self.kind.name().as_bytes());
+        w.usize(self.scaled.len());
+        for s in &self.scaled {
+            w.usize(s.tensor);
+            w.i128(s.bound);
+            let (tag, v): (u8, &[u32]) = match &s.multiplier {
+                Multiplier::Tensor(a) => (0, std::slice::from_ref(a)),
+                Multiplier::Channel(v) => (1, v),
+                Multiplier::Element(v) => (2, v),
+            };
+            w.u8(tag);
+            w.usize(v.len());
+            v.iter().for_each(|&a| w.i64(a as i64));
+        }
+        w.i128(self.offset);
+        w.usize(self.offsets.len());
+        self.offsets.iter().for_each(|&o| w.i64(o));
+        w.i64(self.k as i64);
+        w.i64(self.zero as i64);
+        w.i64(self.lo as i64);
+        w.i64(self.hi as i64);
+        w.usizes(&self.dims);
+    }
+
+    /// Reads [`RequantSpec::write_fields`].
+    pub(super) fn read_fields(r: &mut ByteReader<'_>) -> Result<Self, ModelError> {
+        let name = r.bytes()?;
+        let kind = RequantKind::from_name(name).ok_or_else(|| r.error("a requantization kind"))?;
+        let n = r.count(32)?;
+        let mut scaled = Vec::with_capacity(n);
+        for _ in 0..n {
+            let (tensor, bound, mtag) = (r.usize()?, r.i128()?, r.u8()?);
+            let len = r.count(8)?;
+            let v = (0..len)
+                .map(|_| {
+                    r.i64().and_then(|a| u32::try_from(a).map_err(|_| r.error("a multiplier")))
+                })
+                .collect::<Result<Vec<u32>, _>>()?;
+            let multiplier = match (mtag, v.as_slice()) {
+                (0, &[a]) => Multiplier::Tensor(a),
+                (1, _) => Multiplier::Channel(v),
+                (2, _) => Multiplier::Element(v),
+                _ => return Err(r.error("a multiplier kind").into()),
+            };
+            scaled.push(Scaled { tensor, multiplier, bound });
+        }
+        let offset = r.i128()?;
+        let len = r.count(8)?;
+        let offsets = (0..len).map(|_| r.i64()).collect::<Result<_, _>>()?;
+        let k = u32::try_from(r.i64()?).map_err(|_| r.error("a shift"))?;
+        let (zero, lo, hi) = (r.i32()?, r.i32()?, r.i32()?);
+        Ok(RequantSpec { kind, scaled, offset, offsets, k, zero, lo, hi, dims: r.dims()? })
+    }
+
+    /// Every scaled input, of the dimensions `dims`.
+    pub(super) fn inputs_declared(&self) -> Vec<(TensorId, Vec<usize>)> {
+        self.scaled.iter().map(|s| (s.tensor, self.dims.clone())).collect()
+    }
+
+    /// The terms, multipliers, shift, zero point and clamp, as `gkrnet inspect` prints them.
+    pub(super) fn describe(&self) -> String {
+        let multiplier = |m: &Multiplier| match m {
+            Multiplier::Tensor(a) => format!("a={a}"),
+            Multiplier::Channel(v) => format!("a per channel ({} values)", v.len()),
+            Multiplier::Element(v) => format!("a per element ({} values)", v.len()),
+        };
+        format!(
+            "{} term(s), {}, k={}, zero point {}, clamp [{}, {}]{}",
+            self.scaled.len(),
+            self.scaled.iter().map(|s| multiplier(&s.multiplier)).collect::<Vec<_>>().join(" + "),
+            self.k,
+            self.zero,
+            self.lo,
+            self.hi,
+            if self.offsets.is_empty() && self.offset == 0 { "" } else { ", with offsets" }
+        )
+    }
+}
+
+impl OpRecord for RequantSpec {
+    fn entry(&self) -> &'static OpEntry {
+        &OP
+    }
+
+    fn encode_fields(&self, w: &mut ByteWriter<&mut dyn Sink>) {
+        self.write_fields(w);
+    }
+
+    fn declared_inputs(&self) -> Vec<(TensorId, Vec<usize>)> {
+        self.inputs_declared()
+    }
+
+    fn summary(&self) -> String {
+        self.describe()
+    }
+
+    fn build(&self) -> Result<Box<dyn Layer>, ModelError> {
+        Ok(Box::new(Requant::new(self.clone())?))
     }
 }
 
@@ -388,8 +503,8 @@ pub(crate) fn p_value(
 }
 
 impl Layer for Requant {
-    fn spec(&self) -> super::LayerSpec {
-        super::LayerSpec::Requant(self.p.clone())
+    fn spec(&self) -> LayerSpec {
+        LayerSpec::Op(Box::new(self.p.clone()))
     }
 
     fn kind(&self) -> &'static str {

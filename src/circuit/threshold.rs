@@ -27,14 +27,17 @@
     reason = "verifier-reachable, not yet audited (issue 17): indices follow layouts that Model::new and the decoders bound; to be replaced by checked access"
 )]
 
+use super::encode::{OpEntry, OpRecord};
 use super::expr::{Lin, Poly, Var};
 use super::requant::{
     channel_of, check_parameters, limbs_for, p_coefficients, p_poly, p_value, split_limbs,
 };
 use super::{
-    Constraints, Layer, LayerWitness, ModelError, Multiplier, TableLookup, Tensor, TensorId,
+    Constraints, Layer, LayerSpec, LayerWitness, ModelError, Multiplier, TableLookup, Tensor,
+    TensorId,
 };
 use super::{RequantSpec, LIMB_BITS, MAX_TABLE_ROWS};
+use crate::codec::{ByteReader, ByteWriter, Sink};
 use crate::quant::div_pow2_round_half_even;
 
 const E1: [&str; 8] = ["e1_0", "e1_1", "e1_2", "e1_3", "e1_4", "e1_5", "e1_6", "e1_7"];
@@ -43,6 +46,40 @@ const E2: [&str; 8] = ["e2_0", "e2_1", "e2_2", "e2_3", "e2_4", "e2_5", "e2_6", "
 /// Rows beyond which a threshold table keeps whole steps (and multi-limb comparisons) instead
 /// of pieces of at most 2^16 values.
 pub const MAX_CHUNKED_ROWS: usize = 1 << 12;
+
+/// The record of a [`Threshold`]: the parameters of the requantization it proves, as for the
+/// arithmetic gadget ([`super::Requant`]), under their own tag (3).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ThresholdSpec(pub RequantSpec);
+
+/// The threshold requantization's line in the registry ([`super::OPS`]).
+pub(crate) const OP: OpEntry = OpEntry { tag: 3, kind: "threshold", decode: decode_spec };
+
+fn decode_spec(r: &mut ByteReader<'_>) -> Result<Box<dyn OpRecord>, ModelError> {
+    Ok(Box::new(ThresholdSpec(RequantSpec::read_fields(r)?)))
+}
+
+impl OpRecord for ThresholdSpec {
+    fn entry(&self) -> &'static OpEntry {
+        &OP
+    }
+
+    fn encode_fields(&self, w: &mut ByteWriter<&mut dyn Sink>) {
+        self.0.write_fields(w);
+    }
+
+    fn declared_inputs(&self) -> Vec<(TensorId, Vec<usize>)> {
+        self.0.inputs_declared()
+    }
+
+    fn summary(&self) -> String {
+        self.0.describe()
+    }
+
+    fn build(&self) -> Result<Box<dyn Layer>, ModelError> {
+        Ok(Box::new(Threshold::new(self.0.clone())?))
+    }
+}
 
 /// One row of a threshold table: y on the interval [t1, t2).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -312,8 +349,8 @@ fn whole_steps(spec: &RequantSpec) -> Result<(bool, i128, Vec<Vec<Step>>), Model
 }
 
 impl Layer for Threshold {
-    fn spec(&self) -> super::LayerSpec {
-        super::LayerSpec::Threshold(self.p.clone())
+    fn spec(&self) -> LayerSpec {
+        LayerSpec::Op(Box::new(ThresholdSpec(self.p.clone())))
     }
 
     fn kind(&self) -> &'static str {

@@ -9,12 +9,79 @@
     reason = "verifier-reachable, not yet audited (issue 17): indices follow layouts that Model::new and the decoders bound; to be replaced by checked access"
 )]
 
-use super::{ClaimTarget, Layer, LayerWitness, Layout, ModelError, Reduction, Tensor, TensorId};
+use super::encode::{ModelReads, OpEntry, OpRecord};
+use super::{
+    ClaimTarget, Layer, LayerSpec, LayerWitness, Layout, ModelError, Reduction, Tensor, TensorId,
+};
+use crate::codec::{ByteReader, ByteWriter, Sink};
 use crate::error::{ProveError, VerifyError};
 use crate::field::Fp;
 use crate::poly::eq_evals;
 use crate::sumcheck::{self, prover::ProductSum, EvalClaim, SumcheckClaim, Term};
 use crate::transcript::{ProverTranscript, VerifierTranscript};
+
+/// The record of a [`Wiring`] (tag 5): a reshape (no permutation) or a transpose.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WiringSpec {
+    pub input: TensorId,
+    pub in_dims: Vec<usize>,
+    pub out_dims: Vec<usize>,
+    /// `Some` for a transpose: output dims[d] = input dims[perm[d]].
+    pub perm: Option<Vec<usize>>,
+}
+
+/// The wiring's line in the registry ([`super::OPS`]); its records' kinds are "reshape" and
+/// "transpose".
+pub(crate) const OP: OpEntry = OpEntry { tag: 5, kind: "wiring", decode: decode_spec };
+
+fn decode_spec(r: &mut ByteReader<'_>) -> Result<Box<dyn OpRecord>, ModelError> {
+    let (input, in_dims, out_dims) = (r.usize()?, r.dims()?, r.dims()?);
+    // a flag other than 0 or 1 decodes as 0 and is refused as not canonical
+    let has_perm = r.u8()? == 1;
+    let perm = r.usizes()?;
+    Ok(Box::new(WiringSpec { input, in_dims, out_dims, perm: has_perm.then_some(perm) }))
+}
+
+impl OpRecord for WiringSpec {
+    fn entry(&self) -> &'static OpEntry {
+        &OP
+    }
+
+    fn kind(&self) -> &'static str {
+        if self.perm.is_some() {
+            "transpose"
+        } else {
+            "reshape"
+        }
+    }
+
+    fn encode_fields(&self, w: &mut ByteWriter<&mut dyn Sink>) {
+        w.usize(self.input);
+        w.usizes(&self.in_dims);
+        w.usizes(&self.out_dims);
+        w.u8(self.perm.is_some() as u8);
+        w.usizes(self.perm.as_deref().unwrap_or_default());
+    }
+
+    fn declared_inputs(&self) -> Vec<(TensorId, Vec<usize>)> {
+        vec![(self.input, self.in_dims.clone())]
+    }
+
+    fn summary(&self) -> String {
+        match &self.perm {
+            Some(p) => format!("transpose {:?} by {p:?}", self.in_dims),
+            None => format!("reshape from {:?}", self.in_dims),
+        }
+    }
+
+    fn build(&self) -> Result<Box<dyn Layer>, ModelError> {
+        let s = self.clone();
+        Ok(Box::new(match s.perm {
+            None => Wiring::reshape(s.input, &s.in_dims, s.out_dims)?,
+            Some(perm) => Wiring::transpose(s.input, &s.in_dims, perm)?,
+        }))
+    }
+}
 
 /// A reshape (π = identity on row-major indices) or an axis permutation.
 #[derive(Clone, Debug)]
@@ -115,13 +182,13 @@ impl Wiring {
 }
 
 impl Layer for Wiring {
-    fn spec(&self) -> super::LayerSpec {
-        super::LayerSpec::Wiring {
+    fn spec(&self) -> LayerSpec {
+        LayerSpec::Op(Box::new(WiringSpec {
             input: self.inputs[0],
             in_dims: self.in_layout.dims().to_vec(),
             out_dims: self.out_layout.dims().to_vec(),
             perm: (self.kind == "transpose").then(|| self.perm.clone()),
-        }
+        }))
     }
 
     fn kind(&self) -> &'static str {

@@ -5,7 +5,7 @@
 use super::compile::hex;
 use super::{Global, Outcome};
 use anyhow::{Context, Result};
-use gkrnet::circuit::{ConvSpec, DenseSpec, LayerSpec, Model, Multiplier};
+use gkrnet::circuit::Model;
 use gkrnet::gkr::ProofFile;
 use gkrnet::onnx::{self, ImportOptions};
 use gkrnet::proof::{Proof, HEADER_BYTES};
@@ -18,58 +18,6 @@ pub struct Args {
     /// Print one JSON object instead of text.
     #[arg(long)]
     json: bool,
-}
-
-fn multiplier(m: &Multiplier) -> String {
-    match m {
-        Multiplier::Tensor(a) => format!("a={a}"),
-        Multiplier::Channel(v) => format!("a per channel ({} values)", v.len()),
-        Multiplier::Element(v) => format!("a per element ({} values)", v.len()),
-    }
-}
-
-/// One line of parameters for a layer.
-fn parameters(spec: Option<LayerSpec>) -> String {
-    match spec {
-        Some(LayerSpec::DenseStripped { in_dims, input_zero, features, .. }) => format!(
-            "{in_dims:?} → {features} features, input zero point {input_zero}, weights committed"
-        ),
-        Some(LayerSpec::Dense(DenseSpec { in_dims, input_zero, features, .. })) => {
-            format!("{in_dims:?} → {features} features, input zero point {input_zero}")
-        }
-        Some(LayerSpec::Conv(ConvSpec {
-            features, geometry: g, output_padding, input_zero, ..
-        })) => format!(
-            "{features} filters {}×{}, stride {:?}, dilation {:?}, pads {:?}, groups {}{}, input zero point {input_zero}",
-            g.kernel[0],
-            g.kernel[1],
-            g.stride,
-            g.dilation,
-            g.pads,
-            g.groups,
-            if output_padding.is_some() { ", transposed" } else { "" }
-        ),
-        Some(LayerSpec::Requant(r) | LayerSpec::Threshold(r)) => format!(
-            "{} term(s), {}, k={}, zero point {}, clamp [{}, {}]{}",
-            r.scaled.len(),
-            r.scaled.iter().map(|s| multiplier(&s.multiplier)).collect::<Vec<_>>().join(" + "),
-            r.k,
-            r.zero,
-            r.lo,
-            r.hi,
-            if r.offsets.is_empty() && r.offset == 0 { "" } else { ", with offsets" }
-        ),
-        Some(LayerSpec::Activation { function, .. }) => format!("{function:?}, 256-entry table"),
-        Some(LayerSpec::Wiring { in_dims, perm, .. }) => match perm {
-            Some(p) => format!("transpose {in_dims:?} by {p:?}"),
-            None => format!("reshape from {in_dims:?}"),
-        },
-        Some(LayerSpec::MaxPool { views, .. }) => format!("max of {} views", views.len()),
-        Some(LayerSpec::Op(op)) => op.summary(),
-        #[allow(unreachable_patterns)]
-        Some(_) => String::new(),
-        None => "(no canonical encoding)".into(),
-    }
 }
 
 fn model_json(model: &Model) -> serde_json::Value {
@@ -85,7 +33,7 @@ fn model_json(model: &Model) -> serde_json::Value {
                 "output": i + 1,
                 "dims": l.output_dims(),
                 "committed": l.output_committed(),
-                "parameters": parameters(Some(l.spec())),
+                "parameters": l.spec().summary(),
             })
         })
         .collect();
@@ -126,7 +74,7 @@ fn print_model(model: &Model) {
             i + 1,
             l.output_dims(),
             if l.output_committed() { " committed" } else { "" },
-            parameters(Some(l.spec()))
+            l.spec().summary()
         );
     }
 }
