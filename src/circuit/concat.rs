@@ -83,7 +83,7 @@ impl OpRecord for ConcatSpec {
     /// Empty: `gkrnet inspect` has never printed parameters for a concatenation (its inputs and
     /// output dimensions are on the line already), and its output stays as it was.
     fn summary(&self) -> String {
-        String::new()
+        format!("{} inputs along axis {}: {:?}", self.inputs.len(), self.axis, self.in_dims)
     }
 
     fn build(&self) -> Result<Box<dyn Layer>, ModelError> {
