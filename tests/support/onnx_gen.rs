@@ -405,3 +405,54 @@ pub fn identity_only() -> pb::ModelProto {
         &[1, 6],
     )
 }
+
+pub fn attr_str(name: &str, v: &str) -> pb::AttributeProto {
+    pb::AttributeProto { name: name.into(), r#type: 3, s: v.into(), ..Default::default() }
+}
+
+/// A pooling node after a conv block: input [1, 2, h, w] → Conv 4@3×3 (pads 1) → Relu → `op`
+/// with `attrs` → output [1, 4, out[0], out[1]] (the output size the test expects).
+pub fn conv_pool(
+    seed: u64,
+    hw: [usize; 2],
+    op: &str,
+    attrs: Vec<pb::AttributeProto>,
+    out: [usize; 2],
+) -> pb::ModelProto {
+    let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(seed);
+    let inits = vec![
+        tensor("k", &[4, 2, 3, 3], &uniform(&mut rng, 72, 0.6)),
+        tensor("kb", &[4], &uniform(&mut rng, 4, 0.1)),
+    ];
+    let nodes = vec![
+        with_attrs(
+            node("Conv", "conv", &["input", "k", "kb"], "c"),
+            vec![attr_ints("pads", &[1, 1, 1, 1]), attr_ints("kernel_shape", &[3, 3])],
+        ),
+        node("Relu", "relu", &["c"], "r"),
+        with_attrs(node(op, "pool", &["r"], "output"), attrs),
+    ];
+    graph_model("conv_pool", nodes, inits, &[1, 2, hw[0], hw[1]], &[1, 4, out[0], out[1]])
+}
+
+/// A convolution with `attrs` (and a `kernel` of taps): input [1, 2, h, w] → Conv 3@kernel →
+/// Relu → output [1, 3, out[0], out[1]].
+pub fn conv_attrs(
+    seed: u64,
+    hw: [usize; 2],
+    kernel: [usize; 2],
+    attrs: Vec<pb::AttributeProto>,
+    out: [usize; 2],
+) -> pb::ModelProto {
+    let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(seed);
+    let taps = 2 * kernel[0] * kernel[1];
+    let inits = vec![
+        tensor("k", &[3, 2, kernel[0], kernel[1]], &uniform(&mut rng, 3 * taps, 0.6)),
+        tensor("kb", &[3], &uniform(&mut rng, 3, 0.1)),
+    ];
+    let nodes = vec![
+        with_attrs(node("Conv", "conv", &["input", "k", "kb"], "c"), attrs),
+        node("Relu", "relu", &["c"], "output"),
+    ];
+    graph_model("conv_attrs", nodes, inits, &[1, 2, hw[0], hw[1]], &[1, 3, out[0], out[1]])
+}

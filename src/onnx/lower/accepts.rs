@@ -6,7 +6,7 @@
 //! one; the lowering re-checks what only values show (tract's shapes, calibrated scales).
 //! `tests/onnx_registry.rs` runs every fixture through both.
 
-use super::linear::geometry;
+use super::linear::window;
 use super::operands::{Context, Operand, INDEX_OPERAND, TWO_COMPUTED};
 use super::{Const, Dtype, ImportError, Node};
 
@@ -246,7 +246,7 @@ pub(super) fn conv(n: &Node, cx: &Context<'_>) -> Verdict {
     let groups = n.int("group").map_err(reason)?.unwrap_or(1).max(1) as usize;
     match dims {
         Some(&[_, _, kh, kw]) => {
-            geometry(n, [kh, kw], groups).map_err(reason)?;
+            window(n, [kh, kw], groups).map_err(reason)?;
         }
         Some(d) => return Err(format!("weights of shape {d:?} (2-D kernels only)")),
         None => {}
@@ -411,7 +411,7 @@ pub(super) fn pool(n: &Node, cx: &Context<'_>) -> Verdict {
     if kh < 1 || kw < 1 {
         return Err(format!("kernel_shape {k:?}"));
     }
-    let geo = geometry(n, [kh as usize, kw as usize], 1).map_err(reason)?;
+    let geo = window(n, [kh as usize, kw as usize], 1).map_err(reason)?.geo;
     if n.op == "MaxPool" {
         if n.outputs.iter().skip(1).any(|o| !o.is_empty()) {
             return Err("MaxPool's indices output".into());

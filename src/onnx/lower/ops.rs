@@ -1,8 +1,9 @@
 //! Activation tables, pooling, wiring (reshape, transpose), Pad, Concat, Add and the final
 //! Softmax.
 
-use super::linear::geometry;
+use super::linear::window;
 use super::*;
+use crate::circuit::zoo::PoolDivisor;
 
 impl Lower<'_> {
     pub(super) fn activation(&mut self, n: &Node, f: Activation) -> Result<(), ImportError> {
@@ -96,7 +97,8 @@ impl Lower<'_> {
                 if kh < 1 || kw < 1 {
                     return Err(node_error(n, format!("kernel_shape {k:?}")));
                 }
-                let geo = geometry(n, [kh as usize, kw as usize], 1)?;
+                let (geo, overhang) =
+                    window(n, [kh as usize, kw as usize], 1)?.on(n, [dims[2], dims[3]])?;
                 if n.op == "MaxPool" {
                     if n.outputs.iter().skip(1).any(|o| !o.is_empty()) {
                         return Err(unsupported(n, "MaxPool's indices output"));
@@ -109,14 +111,21 @@ impl Lower<'_> {
                     if geo.dilation != [1, 1] {
                         return Err(unsupported(n, "dilated average pooling"));
                     }
-                    let include = n.int("count_include_pad")?.unwrap_or(0) != 0;
+                    // count_include_pad counts the explicit (or auto_pad) pads, never the
+                    // ceil-mode overhang past them (onnxruntime, PyTorch and tract alike)
+                    let divisor = if n.int("count_include_pad")?.unwrap_or(0) != 0 {
+                        let [t, l, b, r] = geo.pads;
+                        PoolDivisor::Within([t, l, b - overhang[0], r - overhang[1]])
+                    } else {
+                        PoolDivisor::Inside
+                    };
                     let q_out = self.target_params(&out)?;
-                    let id = self.b.avg_pool(
+                    let id = self.b.avg_pool_by(
                         x,
                         (q.scale, q.zero),
                         (q_out.scale, q_out.zero),
                         geo,
-                        include,
+                        divisor,
                     )?;
                     return self.set_checked(n, id, q_out);
                 }
