@@ -173,6 +173,7 @@ fn every_node_of_every_imported_fixture_is_supported() {
                 [4, 4],
             ),
         ),
+        ("softmax_identity", onnx_gen::softmax_then(6, &["Identity", "Dropout"])),
     ] {
         for n in support(&proto) {
             assert_eq!(n.verdict, Ok(()), "{name}: {} ({})", n.node, n.op);

@@ -456,3 +456,18 @@ pub fn conv_attrs(
     ];
     graph_model("conv_attrs", nodes, inits, &[1, 2, hw[0], hw[1]], &[1, 3, out[0], out[1]])
 }
+
+/// A classifier ending as skl2onnx writes it without ZipMap: dense [1, 16] → [1, 10] → Softmax
+/// → the probabilities through `tail` (Identity, Dropout …, in order) to the output.
+pub fn softmax_then(seed: u64, tail: &[&str]) -> pb::ModelProto {
+    let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(seed);
+    let (mut nodes, inits) = dense(&mut rng, "d1", "input", (16, 10), "logits");
+    let mut x = if tail.is_empty() { "output" } else { "probs" }.to_string();
+    nodes.push(with_attrs(node("Softmax", "softmax", &["logits"], &x), vec![attr_int("axis", 1)]));
+    for (i, op) in tail.iter().enumerate() {
+        let out = if i + 1 == tail.len() { "output".to_string() } else { format!("t{i}") };
+        nodes.push(node(op, &format!("tail{i}"), &[&x], &out));
+        x = out;
+    }
+    graph_model("softmax_then", nodes, inits, &[1, 16], &[1, 10])
+}

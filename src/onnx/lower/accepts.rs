@@ -8,7 +8,7 @@
 
 use super::linear::window;
 use super::operands::{Context, Operand, INDEX_OPERAND, TWO_COMPUTED};
-use super::{Const, Dtype, ImportError, Node};
+use super::{reaches_output, Const, Dtype, ImportError, Node};
 
 type Verdict = Result<(), String>;
 
@@ -474,9 +474,10 @@ pub(super) fn pad(n: &Node, cx: &Context<'_>) -> Verdict {
     Ok(())
 }
 
-/// Softmax: only as the last op, over the last axis (left outside the proof).
+/// Softmax: only as the last op (Identity and Dropout may follow), over the last axis (left
+/// outside the proof).
 pub(super) fn softmax(n: &Node, cx: &Context<'_>) -> Verdict {
-    if n.outputs.first().map(String::as_str) != Some(cx.g.output.as_str()) {
+    if !n.outputs.first().is_some_and(|o| reaches_output(cx.g, o)) {
         return Err("a Softmax that is not the last op".into());
     }
     if n.int("axis").map_err(reason)?.is_some_and(|a| a != -1 && a != 1) {

@@ -56,10 +56,11 @@ impl Lower<'_> {
         self.activation(n, Activation::Elu { alpha })
     }
 
-    /// The final Softmax: left outside the proof, which ends on its input.
+    /// The final Softmax (only Identity and Dropout after it): left outside the proof, which
+    /// ends on its input.
     pub(super) fn softmax(&mut self, n: &Node) -> Result<(), ImportError> {
-        let out = n.outputs.first().map(String::as_str);
-        if out != Some(self.g.output.as_str()) {
+        let out = n.outputs.first().ok_or_else(|| node_error(n, "no output"))?.clone();
+        if !reaches_output(self.g, &out) {
             return Err(unsupported(n, "a Softmax that is not the last op"));
         }
         if n.int("axis")?.is_some_and(|a| a != -1 && a != 1) {
@@ -67,6 +68,10 @@ impl Lower<'_> {
         }
         let x = n.input(0).ok_or_else(|| node_error(n, "missing input"))?;
         self.softmax = Some(x.to_string());
+        // the Identity/Dropout nodes after it pass its input along; the proof ends on that
+        // input (`self.softmax`), and the graph output is never read
+        let v = self.get(x, Some(n))?;
+        self.values.insert(out, v);
         self.notes.push(format!(
             "the final Softmax (node {:?}) is left outside the proof: the proof covers its input, and the softmax is applied to the dequantized output",
             n.name
