@@ -159,6 +159,21 @@ fn every_node_of_every_imported_fixture_is_supported() {
         ("residual", onnx_gen::residual(2)),
         ("integer_ops", onnx_gen::integer_ops(3)),
         ("concat", onnx_gen::concat(4)),
+        (
+            "maxpool_ceil",
+            onnx_gen::conv_pool(
+                5,
+                [8, 8],
+                "MaxPool",
+                vec![
+                    attr_ints("kernel_shape", &[3, 3]),
+                    attr_ints("strides", &[2, 2]),
+                    attr_int("ceil_mode", 1),
+                ],
+                [4, 4],
+            ),
+        ),
+        ("softmax_identity", onnx_gen::softmax_then(6, &["Identity", "Dropout"])),
     ] {
         for n in support(&proto) {
             assert_eq!(n.verdict, Ok(()), "{name}: {} ({})", n.node, n.op);
@@ -260,12 +275,20 @@ fn cases() -> Vec<Case> {
             "Erf outside the Gelu pattern",
         ),
         (
-            "auto_pad",
+            "auto_pad with explicit pads",
             edited(onnx_gen::concat(4), |g| {
-                by_name(g, "conv2").attribute.push(attr_string("auto_pad", "SAME_UPPER"));
+                by_name(g, "conv1").attribute.push(attr_string("auto_pad", "SAME_UPPER"));
+            }),
+            "conv1",
+            "auto_pad together with explicit pads [1, 1, 1, 1] (one or the other)",
+        ),
+        (
+            "ceil_mode on a convolution",
+            edited(onnx_gen::concat(4), |g| {
+                by_name(g, "conv2").attribute.push(attr_int("ceil_mode", 1));
             }),
             "conv2",
-            "auto_pad (explicit pads only)",
+            "ceil_mode = 1 (a pooling attribute)",
         ),
         (
             "Softmax in the middle",

@@ -49,6 +49,17 @@ pub struct Rescale<'a> {
     pub relu: bool,
 }
 
+/// The divisor of each window of an average pooling ([`Builder::avg_pool_by`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PoolDivisor {
+    /// The taps inside the input (ONNX `count_include_pad = 0`).
+    Inside,
+    /// The taps inside the input widened by these pads [top, left, bottom, right], at most the
+    /// pooling's own: ONNX `count_include_pad = 1`, where the explicit pads count and a
+    /// ceil-mode overhang past them (more end padding in the geometry) does not.
+    Within([usize; 4]),
+}
+
 /// Builds a model layer by layer, tracking tensor ids and dimensions.
 #[derive(Debug)]
 pub struct Builder {
@@ -183,14 +194,39 @@ impl Builder {
     pub fn avg_pool(
         &mut self,
         x: TensorId,
+        input: (f64, i32),
+        output: (f64, i32),
+        geometry: ConvGeometry,
+        count_include_pad: bool,
+    ) -> Result<TensorId, ModelError> {
+        let divisor = if count_include_pad {
+            PoolDivisor::Within(geometry.pads)
+        } else {
+            PoolDivisor::Inside
+        };
+        self.avg_pool_by(x, input, output, geometry, divisor)
+    }
+
+    /// [`Builder::avg_pool`] with the divisor of each window given by `divisor`.
+    pub fn avg_pool_by(
+        &mut self,
+        x: TensorId,
         (s_in, z_in): (f64, i32),
         (s_out, z_out): (f64, i32),
         geometry: ConvGeometry,
-        count_include_pad: bool,
+        divisor: PoolDivisor,
     ) -> Result<TensorId, ModelError> {
         let dims = self.dims(x);
         let c =
             *dims.get(1).ok_or_else(|| ModelError::Shape("average pooling needs NCHW".into()))?;
+        if let PoolDivisor::Within(p) = divisor {
+            if p.iter().zip(&geometry.pads).any(|(p, g)| p > g) {
+                return Err(ModelError::Parameter(format!(
+                    "divisor pads {p:?} beyond the pooling pads {:?}",
+                    geometry.pads
+                )));
+            }
+        }
         let [kh, kw] = geometry.kernel;
         let geo = ConvGeometry { groups: c, ..geometry };
         let sum = Conv::new(ConvSpec {
@@ -214,9 +250,23 @@ impl Builder {
             let cols = (0..kw).filter(|&b| axes[1].source(j, b).is_some()).count();
             rows * cols
         };
+        // taps inside the input widened by the counted pads `p` (the geometry's own pads or
+        // fewer, so every window has at least the taps inside the input)
+        let within = |p: [usize; 4], i: usize, j: usize| -> usize {
+            let count = |a: usize, o: usize| {
+                let ax = &axes[a];
+                let (lo, hi) = (ax.pad_lo - p[a], ax.pad_lo + ax.len + p[a + 2]);
+                (0..ax.k).filter(|&t| (lo..hi).contains(&(o * ax.stride + t * ax.dil))).count()
+            };
+            count(0, i) * count(1, j)
+        };
         let counts: Vec<usize> = (0..oh * ow).map(|p| inside(p / ow, p % ow)).collect();
-        let divisors: Vec<usize> =
-            counts.iter().map(|&n| if count_include_pad { kh * kw } else { n.max(1) }).collect();
+        let divisors: Vec<usize> = match divisor {
+            PoolDivisor::Inside => counts.iter().map(|&n| n.max(1)).collect(),
+            PoolDivisor::Within(p) => {
+                (0..oh * ow).map(|q| within(p, q / ow, q % ow).max(1)).collect()
+            }
+        };
         let ms: Vec<f64> = divisors.iter().map(|&n| s_in / (s_out * n as f64)).collect();
         let (a, k) = common_shift(&ms)?;
         let len: usize = out.iter().product();

@@ -497,3 +497,69 @@ pub fn takes(seed: u64) -> pb::ModelProto {
     ];
     graph_model("takes", nodes, inits, &[1, 1, 4, 4], &[1, 3])
 }
+
+pub fn attr_str(name: &str, v: &str) -> pb::AttributeProto {
+    pb::AttributeProto { name: name.into(), r#type: 3, s: v.into(), ..Default::default() }
+}
+
+/// A pooling node after a conv block: input [1, 2, h, w] → Conv 4@3×3 (pads 1) → Relu → `op`
+/// with `attrs` → output [1, 4, out[0], out[1]] (the output size the test expects).
+pub fn conv_pool(
+    seed: u64,
+    hw: [usize; 2],
+    op: &str,
+    attrs: Vec<pb::AttributeProto>,
+    out: [usize; 2],
+) -> pb::ModelProto {
+    let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(seed);
+    let inits = vec![
+        tensor("k", &[4, 2, 3, 3], &uniform(&mut rng, 72, 0.6)),
+        tensor("kb", &[4], &uniform(&mut rng, 4, 0.1)),
+    ];
+    let nodes = vec![
+        with_attrs(
+            node("Conv", "conv", &["input", "k", "kb"], "c"),
+            vec![attr_ints("pads", &[1, 1, 1, 1]), attr_ints("kernel_shape", &[3, 3])],
+        ),
+        node("Relu", "relu", &["c"], "r"),
+        with_attrs(node(op, "pool", &["r"], "output"), attrs),
+    ];
+    graph_model("conv_pool", nodes, inits, &[1, 2, hw[0], hw[1]], &[1, 4, out[0], out[1]])
+}
+
+/// A convolution with `attrs` (and a `kernel` of taps): input [1, 2, h, w] → Conv 3@kernel →
+/// Relu → output [1, 3, out[0], out[1]].
+pub fn conv_attrs(
+    seed: u64,
+    hw: [usize; 2],
+    kernel: [usize; 2],
+    attrs: Vec<pb::AttributeProto>,
+    out: [usize; 2],
+) -> pb::ModelProto {
+    let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(seed);
+    let taps = 2 * kernel[0] * kernel[1];
+    let inits = vec![
+        tensor("k", &[3, 2, kernel[0], kernel[1]], &uniform(&mut rng, 3 * taps, 0.6)),
+        tensor("kb", &[3], &uniform(&mut rng, 3, 0.1)),
+    ];
+    let nodes = vec![
+        with_attrs(node("Conv", "conv", &["input", "k", "kb"], "c"), attrs),
+        node("Relu", "relu", &["c"], "output"),
+    ];
+    graph_model("conv_attrs", nodes, inits, &[1, 2, hw[0], hw[1]], &[1, 3, out[0], out[1]])
+}
+
+/// A classifier ending as skl2onnx writes it without ZipMap: dense [1, 16] → [1, 10] → Softmax
+/// → the probabilities through `tail` (Identity, Dropout …, in order) to the output.
+pub fn softmax_then(seed: u64, tail: &[&str]) -> pb::ModelProto {
+    let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(seed);
+    let (mut nodes, inits) = dense(&mut rng, "d1", "input", (16, 10), "logits");
+    let mut x = if tail.is_empty() { "output" } else { "probs" }.to_string();
+    nodes.push(with_attrs(node("Softmax", "softmax", &["logits"], &x), vec![attr_int("axis", 1)]));
+    for (i, op) in tail.iter().enumerate() {
+        let out = if i + 1 == tail.len() { "output".to_string() } else { format!("t{i}") };
+        nodes.push(node(op, &format!("tail{i}"), &[&x], &out));
+        x = out;
+    }
+    graph_model("softmax_then", nodes, inits, &[1, 16], &[1, 10])
+}

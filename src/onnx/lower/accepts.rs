@@ -6,9 +6,9 @@
 //! one; the lowering re-checks what only values show (tract's shapes, calibrated scales).
 //! `tests/onnx_registry.rs` runs every fixture through both.
 
-use super::linear::geometry;
+use super::linear::window;
 use super::operands::{Context, Operand, INDEX_OPERAND, TWO_COMPUTED};
-use super::{Const, Dtype, ImportError, Node};
+use super::{reaches_output, Const, Dtype, ImportError, Node};
 
 type Verdict = Result<(), String>;
 
@@ -247,7 +247,7 @@ pub(super) fn conv(n: &Node, cx: &Context<'_>) -> Verdict {
     let groups = n.int("group").map_err(reason)?.unwrap_or(1).max(1) as usize;
     match dims {
         Some(&[_, _, kh, kw]) => {
-            geometry(n, [kh, kw], groups).map_err(reason)?;
+            window(n, [kh, kw], groups).map_err(reason)?;
         }
         Some(d) => return Err(format!("weights of shape {d:?} (2-D kernels only)")),
         None => {}
@@ -430,7 +430,7 @@ pub(super) fn pool(n: &Node, cx: &Context<'_>) -> Verdict {
     if kh < 1 || kw < 1 {
         return Err(format!("kernel_shape {k:?}"));
     }
-    let geo = geometry(n, [kh as usize, kw as usize], 1).map_err(reason)?;
+    let geo = window(n, [kh as usize, kw as usize], 1).map_err(reason)?.geo;
     if n.op == "MaxPool" {
         if n.outputs.iter().skip(1).any(|o| !o.is_empty()) {
             return Err("MaxPool's indices output".into());
@@ -493,9 +493,10 @@ pub(super) fn pad(n: &Node, cx: &Context<'_>) -> Verdict {
     Ok(())
 }
 
-/// Softmax: only as the last op, over the last axis (left outside the proof).
+/// Softmax: only as the last op (Identity and Dropout may follow), over the last axis (left
+/// outside the proof).
 pub(super) fn softmax(n: &Node, cx: &Context<'_>) -> Verdict {
-    if n.outputs.first().map(String::as_str) != Some(cx.g.output.as_str()) {
+    if !n.outputs.first().is_some_and(|o| reaches_output(cx.g, o)) {
         return Err("a Softmax that is not the last op".into());
     }
     if n.int("axis").map_err(reason)?.is_some_and(|a| a != -1 && a != 1) {

@@ -314,7 +314,10 @@ impl Lower<'_> {
             return Err(unsupported(n, format!("weights of shape {wdims:?} (2-D kernels only)")));
         };
         let groups = n.int("group")?.unwrap_or(1).max(1) as usize;
-        let mut geo = geometry(n, [kh, kw], groups)?;
+        // auto_pad reads the size of the input after a Pad node's zeros
+        let padded =
+            [2, 3].map(|a| in_dims[a].saturating_add(extra[a - 2]).saturating_add(extra[a]));
+        let (mut geo, _) = window(n, [kh, kw], groups)?.on(n, padded)?;
         for (p, e) in geo.pads.iter_mut().zip(extra) {
             *p += e;
         }
@@ -404,19 +407,53 @@ impl Lower<'_> {
     }
 }
 
-/// The geometry of a convolution or pooling node from its attributes (explicit pads, 2-D), for
-/// a kernel of `kernel` taps; the registry's check reads the same rules.
-pub(super) fn geometry(
-    n: &Node,
-    kernel: [usize; 2],
-    groups: usize,
-) -> Result<ConvGeometry, ImportError> {
-    if n.string("auto_pad")?.is_some_and(|a| a != "NOTSET") {
-        return Err(unsupported(n, "auto_pad (explicit pads only)"));
+/// How a node gives its padding: explicit `pads`, or ONNX's `auto_pad`, computed from the input
+/// size.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum AutoPad {
+    Explicit,
+    Valid,
+    SameUpper,
+    SameLower,
+}
+
+/// The window of a convolution or pooling node from its attributes (2-D): kernel, strides,
+/// dilations and explicit pads, with `auto_pad` and `ceil_mode` still to apply to an input
+/// size ([`Window::on`]). The registry's check reads the same rules.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Window {
+    /// The geometry with the explicit pads (zeros under `auto_pad`).
+    pub(super) geo: ConvGeometry,
+    pub(super) auto: AutoPad,
+    /// Pooling's `ceil_mode = 1`.
+    pub(super) ceil: bool,
+}
+
+/// The window of node `n` for a kernel of `kernel` taps; every attribute is checked here, so
+/// [`Window::on`] only fails on what the input size shows.
+pub(super) fn window(n: &Node, kernel: [usize; 2], groups: usize) -> Result<Window, ImportError> {
+    let pooling = matches!(n.op.as_str(), "MaxPool" | "AveragePool");
+    let auto = match n.string("auto_pad")?.as_deref() {
+        None | Some("NOTSET") => AutoPad::Explicit,
+        Some("VALID") => AutoPad::Valid,
+        Some("SAME_UPPER") => AutoPad::SameUpper,
+        Some("SAME_LOWER") => AutoPad::SameLower,
+        Some(a) => {
+            return Err(unsupported(
+                n,
+                format!("auto_pad {a:?} (NOTSET, VALID, SAME_UPPER or SAME_LOWER)"),
+            ))
+        }
+    };
+    if n.op == "ConvTranspose" && matches!(auto, AutoPad::SameUpper | AutoPad::SameLower) {
+        return Err(unsupported(n, "auto_pad SAME on ConvTranspose (explicit pads or VALID only)"));
     }
-    if n.int("ceil_mode")?.unwrap_or(0) != 0 {
-        return Err(unsupported(n, "ceil_mode = 1"));
-    }
+    let ceil = match n.int("ceil_mode")?.unwrap_or(0) {
+        0 => false,
+        1 if pooling => true,
+        1 => return Err(unsupported(n, "ceil_mode = 1 (a pooling attribute)")),
+        v => return Err(unsupported(n, format!("ceil_mode = {v} (0 or 1)"))),
+    };
     let two = |name: &str, default: usize| -> Result<[usize; 2], ImportError> {
         match n.ints(name)? {
             None => Ok([default; 2]),
@@ -433,6 +470,17 @@ pub(super) fn geometry(
         }
         Some(v) => return Err(unsupported(n, format!("pads {v:?} (four non-negative values)"))),
     };
+    // tract reads explicit pads over auto_pad, onnxruntime the other way round: only pads that
+    // say the same as auto_pad (zeros with VALID) are taken
+    if auto != AutoPad::Explicit
+        && n.ints("pads")?.is_some()
+        && !(auto == AutoPad::Valid && pads == [0; 4])
+    {
+        return Err(unsupported(
+            n,
+            format!("auto_pad together with explicit pads {pads:?} (one or the other)"),
+        ));
+    }
     if let Some(k) = n.ints("kernel_shape")? {
         if k.len() != 2 || [k[0] as usize, k[1] as usize] != kernel {
             return Err(node_error(
@@ -441,13 +489,98 @@ pub(super) fn geometry(
             ));
         }
     }
-    Ok(ConvGeometry {
+    let geo = ConvGeometry {
         kernel,
         stride: two("strides", 1)?,
         dilation: two("dilations", 1)?,
         pads,
         groups,
-    })
+    };
+    Ok(Window { geo, auto, ceil })
+}
+
+impl Window {
+    /// The geometry on an input of spatial size `hw` (H, W): the pads of `auto_pad`, and in ceil
+    /// mode extra end padding (bottom, right) so that the floor-mode gadgets compute the
+    /// ceil-mode output. Also returns that extra padding per axis (H, W), which an average
+    /// pool does not count in its divisor.
+    ///
+    /// Per axis, with span s_k = (k − 1)·d + 1: SAME gives out = ⌈len/s⌉ and pads
+    /// (out − 1)·s + s_k − len split evenly, the odd one at the end (SAME_UPPER) or the
+    /// beginning (SAME_LOWER); VALID gives no pads (ceil_mode changes neither, as in the ONNX
+    /// spec and tract). Ceil mode with explicit pads: out = ⌈(len + lo + hi − s_k)/s⌉ + 1, less
+    /// one when the last window would start past the input and its begin padding.
+    pub(super) fn on(
+        &self,
+        n: &Node,
+        hw: [usize; 2],
+    ) -> Result<(ConvGeometry, [usize; 2]), ImportError> {
+        let mut geo = self.geo;
+        let mut overhang = [0; 2];
+        for a in 0..2 {
+            let (len, k, s, d) = (hw[a], geo.kernel[a], geo.stride[a], geo.dilation[a]);
+            let too_big = || {
+                let at = format!("{k} taps, stride {s}, dilation {d}, {len} positions");
+                node_error(n, format!("a window out of range ({at})"))
+            };
+            let span = k
+                .checked_sub(1)
+                .and_then(|k1| k1.checked_mul(d))
+                .and_then(|x| x.checked_add(1))
+                .ok_or_else(too_big)?;
+            let (lo, hi) = match self.auto {
+                AutoPad::Explicit => (geo.pads[a], geo.pads[a + 2]),
+                AutoPad::Valid => (0, 0),
+                AutoPad::SameUpper | AutoPad::SameLower => {
+                    let out = len.div_ceil(s);
+                    let total = out
+                        .saturating_sub(1)
+                        .checked_mul(s)
+                        .and_then(|x| x.checked_add(span))
+                        .ok_or_else(too_big)?
+                        .saturating_sub(len);
+                    let (small, big) = (total / 2, total - total / 2);
+                    if self.auto == AutoPad::SameUpper {
+                        (small, big)
+                    } else {
+                        (big, small)
+                    }
+                }
+            };
+            let mut hi = hi;
+            if self.ceil && self.auto == AutoPad::Explicit {
+                let padded =
+                    len.checked_add(lo).and_then(|x| x.checked_add(hi)).ok_or_else(too_big)?;
+                let Some(room) = padded.checked_sub(span) else {
+                    return Err(node_error(
+                        n,
+                        format!("a window of {span} positions on a padded length of {padded}"),
+                    ));
+                };
+                let mut out = room.div_ceil(s) + 1;
+                // the last window starts inside the input or its begin padding
+                let start = |o: usize| (o - 1).checked_mul(s).ok_or_else(too_big);
+                if out > 1 && start(out)? >= len.checked_add(lo).ok_or_else(too_big)? {
+                    out -= 1;
+                }
+                let need = start(out)?.checked_add(span).ok_or_else(too_big)?;
+                let extra = need.saturating_sub(padded);
+                if (padded.max(need) - span) / s + 1 != out {
+                    return Err(node_error(
+                        n,
+                        format!(
+                            "ceil_mode = 1 with end padding {hi} that holds a whole window of {span}"
+                        ),
+                    ));
+                }
+                hi += extra;
+                overhang[a] = extra;
+            }
+            geo.pads[a] = lo;
+            geo.pads[a + 2] = hi;
+        }
+        Ok((geo, overhang))
+    }
 }
 
 /// Input-channel group of channel c for ConvTranspose weights [C, F/g, …].

@@ -421,6 +421,28 @@ impl Lower<'_> {
     }
 }
 
+/// Whether tensor `name` is the graph output, or reaches it only through Identity and Dropout
+/// nodes (each the tensor's one consumer, read at its first output): what may follow the final
+/// Softmax (skl2onnx ends a classifier's probabilities with an Identity).
+fn reaches_output(g: &Graph, name: &str) -> bool {
+    let mut cur = name;
+    for _ in 0..=g.nodes.len() {
+        if cur == g.output {
+            return true;
+        }
+        let consumers = g.consumers(cur);
+        let [c] = consumers[..] else { return false };
+        let passes = matches!(c.op.as_str(), "Identity" | "Dropout")
+            && c.inputs.iter().position(|i| i == cur) == Some(0)
+            && c.inputs.iter().filter(|i| *i == cur).count() == 1;
+        match c.outputs.first() {
+            Some(o) if passes => cur = o,
+            _ => return false,
+        }
+    }
+    false
+}
+
 /// The ONNX tensors of an integer type: outputs of QuantizeLinear and the QLinear ops, and of
 /// ops that move integers around (pooling, reshapes) applied to them.
 fn integer_tensors(g: &Graph) -> HashSet<String> {

@@ -1,8 +1,9 @@
 //! Activation tables, pooling, wiring (reshape, transpose), Pad, Concat, Add and the final
 //! Softmax.
 
-use super::linear::geometry;
+use super::linear::window;
 use super::*;
+use crate::circuit::zoo::PoolDivisor;
 
 impl Lower<'_> {
     pub(super) fn activation(&mut self, n: &Node, f: Activation) -> Result<(), ImportError> {
@@ -55,10 +56,11 @@ impl Lower<'_> {
         self.activation(n, Activation::Elu { alpha })
     }
 
-    /// The final Softmax: left outside the proof, which ends on its input.
+    /// The final Softmax (only Identity and Dropout after it): left outside the proof, which
+    /// ends on its input.
     pub(super) fn softmax(&mut self, n: &Node) -> Result<(), ImportError> {
-        let out = n.outputs.first().map(String::as_str);
-        if out != Some(self.g.output.as_str()) {
+        let out = n.outputs.first().ok_or_else(|| node_error(n, "no output"))?.clone();
+        if !reaches_output(self.g, &out) {
             return Err(unsupported(n, "a Softmax that is not the last op"));
         }
         if n.int("axis")?.is_some_and(|a| a != -1 && a != 1) {
@@ -66,6 +68,10 @@ impl Lower<'_> {
         }
         let x = n.input(0).ok_or_else(|| node_error(n, "missing input"))?;
         self.softmax = Some(x.to_string());
+        // the Identity/Dropout nodes after it pass its input along; the proof ends on that
+        // input (`self.softmax`), and the graph output is never read
+        let v = self.get(x, Some(n))?;
+        self.values.insert(out, v);
         self.notes.push(format!(
             "the final Softmax (node {:?}) is left outside the proof: the proof covers its input, and the softmax is applied to the dequantized output",
             n.name
@@ -96,7 +102,8 @@ impl Lower<'_> {
                 if kh < 1 || kw < 1 {
                     return Err(node_error(n, format!("kernel_shape {k:?}")));
                 }
-                let geo = geometry(n, [kh as usize, kw as usize], 1)?;
+                let (geo, overhang) =
+                    window(n, [kh as usize, kw as usize], 1)?.on(n, [dims[2], dims[3]])?;
                 if n.op == "MaxPool" {
                     if n.outputs.iter().skip(1).any(|o| !o.is_empty()) {
                         return Err(unsupported(n, "MaxPool's indices output"));
@@ -109,14 +116,21 @@ impl Lower<'_> {
                     if geo.dilation != [1, 1] {
                         return Err(unsupported(n, "dilated average pooling"));
                     }
-                    let include = n.int("count_include_pad")?.unwrap_or(0) != 0;
+                    // count_include_pad counts the explicit (or auto_pad) pads, never the
+                    // ceil-mode overhang past them (onnxruntime, PyTorch and tract alike)
+                    let divisor = if n.int("count_include_pad")?.unwrap_or(0) != 0 {
+                        let [t, l, b, r] = geo.pads;
+                        PoolDivisor::Within([t, l, b - overhang[0], r - overhang[1]])
+                    } else {
+                        PoolDivisor::Inside
+                    };
                     let q_out = self.target_params(&out)?;
-                    let id = self.b.avg_pool(
+                    let id = self.b.avg_pool_by(
                         x,
                         (q.scale, q.zero),
                         (q_out.scale, q_out.zero),
                         geo,
-                        include,
+                        divisor,
                     )?;
                     return self.set_checked(n, id, q_out);
                 }
