@@ -141,3 +141,16 @@ fn slices_gathers_and_splits_of_computed_tensors_prove() {
         prove_verify(&imported, x, "takes");
     }
 }
+
+#[test]
+fn a_mean_of_every_entry_is_a_rank_zero_output() {
+    let xs = onnx::random_inputs(6, 16, (0.0, 1.0), 31);
+    let imported = import("mean_all", &onnx_gen::mean_all(32), &xs);
+    assert_eq!(imported.model.output_dims(), &[] as &[usize]);
+    let acc = onnx::accuracy(&imported, &xs, None).unwrap();
+    let step = imported.output_params().scale;
+    assert!(acc.max_abs_error <= 2.0 * step, "{acc:?}, step {step}");
+    for x in &xs[..2] {
+        assert_eq!(prove_verify(&imported, x, "mean_all").len(), 1);
+    }
+}

@@ -154,7 +154,11 @@ pub fn prove(args: ProveArgs, g: &Global) -> Result<Outcome> {
         write_output(out, model, &proof.output)?;
     }
     let out = super::load::output_json(model, &proof.output);
-    let accuracy = InputAccuracy::of(&loaded, &args.input, &proof.output)?;
+    // the report is the prover's own comparison: its failure never fails the proof
+    let accuracy = InputAccuracy::of(&loaded, &args.input, &proof.output).unwrap_or_else(|e| {
+        eprintln!("warning: no accuracy report for this input: {e:#}");
+        None
+    });
     if args.json {
         let obj = serde_json::json!({
             "model": model.name,

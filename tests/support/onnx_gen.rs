@@ -563,3 +563,15 @@ pub fn softmax_then(seed: u64, tail: &[&str]) -> pb::ModelProto {
     }
     graph_model("softmax_then", nodes, inits, &[1, 16], &[1, 10])
 }
+
+/// The mean of every entry (no axes, keepdims 0: a rank-0 output) after a dense layer [1, 6] →
+/// [1, 5].
+pub fn mean_all(seed: u64) -> pb::ModelProto {
+    let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(seed);
+    let (mut nodes, inits) = dense(&mut rng, "d1", "input", (6, 5), "h");
+    nodes.push(with_attrs(
+        node("ReduceMean", "mean", &["h"], "output"),
+        vec![attr_int("keepdims", 0)],
+    ));
+    graph_model("mean_all", nodes, inits, &[1, 6], &[])
+}
