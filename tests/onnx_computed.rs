@@ -154,3 +154,21 @@ fn a_mean_of_every_entry_is_a_rank_zero_output() {
         assert_eq!(prove_verify(&imported, x, "mean_all").len(), 1);
     }
 }
+
+#[test]
+fn gather_nd_and_gather_elements_with_constant_indices_prove() {
+    let proto = onnx_gen::gathers(33);
+    let xs = onnx::random_inputs(24, 16, (0.0, 1.0), 34);
+    let imported = import("gathers", &proto, &xs);
+    let kinds: Vec<&str> = imported.model.layers.iter().map(|l| l.kind()).collect();
+    assert_eq!(kinds.iter().filter(|&&k| k == "takeflat").count(), 2, "{kinds:?}");
+    let acc = onnx::accuracy(&imported, &xs, None).unwrap();
+    let step = imported.output_params().scale;
+    assert!(acc.max_abs_error <= 8.0 * step, "{acc:?}, step {step}");
+    for x in &xs[..2] {
+        prove_verify(&imported, x, "gathers");
+    }
+    // the flat record round-trips with the model's digest
+    let back = gkrnet::circuit::Model::decode(&imported.model.encode()).unwrap();
+    assert_eq!(back.digest(), imported.model.digest());
+}

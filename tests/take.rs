@@ -122,3 +122,24 @@ fn the_record_round_trips_and_bad_records_are_refused() {
         assert!(LayerSpec::Op(Box::new(s.clone())).build().is_err(), "{s:?}");
     }
 }
+
+#[test]
+fn a_flat_map_proves_its_sources_and_refuses_bad_ones() {
+    let mut r = rng(63);
+    // out [2, 3] reads x [4] at 3, 3, 0, 1, 2, 3 (repeats, any order)
+    let sources = vec![3, 3, 0, 1, 2, 3];
+    let mut b = Builder::new(vec![4]);
+    b.push(Take::flat(0, &[4], &[2, 3], sources.clone()).unwrap());
+    let model = b.finish("flat").unwrap();
+    let x = random_int8_tensor(&mut r, &[4]);
+    let w = prove_and_verify(&model, &x, "flat");
+    assert_eq!(w.output().data, sources.iter().map(|&s| x.data[s]).collect::<Vec<_>>());
+    assert_eq!(Model::decode(&model.encode()).unwrap().digest(), model.digest());
+    let mut bad = model.forward(&x).unwrap();
+    bad.tensors[1].data[0] += 1;
+    let mut t = FiatShamirProver::new(gkr::PROTOCOL);
+    let opts = ProveOptions::default().with_witness(&bad).unchecked();
+    assert_eq!(gkr::prove(&model, &x, &opts, &mut t), Err(ProveError::ClaimedSumMismatch));
+    assert!(Take::flat(0, &[4], &[2, 3], vec![0, 1, 2, 3, 4, 0]).is_err());
+    assert!(Take::flat(0, &[4], &[2, 3], vec![0, 1]).is_err());
+}

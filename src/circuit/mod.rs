@@ -88,6 +88,7 @@ pub static OPS: &[OpEntry] = &[
     argmax::CHECK,
     argmax::INDEX,
     take::OP,
+    take::FLAT,
 ];
 
 /// Index of a tensor: 0 is the model input, i + 1 the output of layer i.

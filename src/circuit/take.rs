@@ -1,7 +1,9 @@
 //! Taking entries along every axis by public index lists (numpy's `take` per axis; ONNX Slice
 //! with any starts, ends and steps, Gather with constant indices, Split): out[i_0, …, i_k] =
 //! x[idx_0[i_0], …, idx_k[i_k]], so out's axis a has `idx_a.len()` entries, each index < x's
-//! length there (repeats and any order allowed). The output is virtual.
+//! length there (repeats and any order allowed); or, for a map that is no such product (ONNX
+//! GatherND and GatherElements with constant indices), the source of every output entry listed
+//! ([`Take::flat`], its own record). The output is virtual.
 //!
 //! **Proof**, as a wiring's (`wiring.rs`) but for a map σ that need not be a bijection: a claim
 //! õut(r) = v becomes one degree-2 sumcheck v = Σ_j x̃(j)·w(j) over x's padded layout with
@@ -29,15 +31,19 @@ use crate::poly::eq_evals;
 use crate::sumcheck::{self, prover::ProductSum, EvalClaim, SumcheckClaim, Term};
 use crate::transcript::{ProverTranscript, VerifierTranscript};
 
-/// out = x taken along every axis by the index lists.
+/// out = x taken along every axis by the index lists, or entry by entry by a list of sources.
 #[derive(Clone, Debug)]
 pub struct Take {
     inputs: [TensorId; 1],
     in_layout: Layout,
     out_layout: Layout,
+    /// One list per axis (empty for a flat map).
     indices: Vec<Vec<usize>>,
     /// x's row-major strides.
     strides: Vec<usize>,
+    /// The row-major source of every output entry (ONNX GatherND and GatherElements with
+    /// constant indices), when the map is not a product of per-axis lists.
+    flat: Option<Vec<usize>>,
 }
 
 impl Take {
@@ -79,20 +85,52 @@ impl Take {
             out_layout: Layout::new(&out_dims),
             indices,
             strides,
+            flat: None,
+        })
+    }
+
+    /// Output entry i (row-major, dimensions `out_dims`) is x's entry `sources[i]`.
+    ///
+    /// # Errors
+    /// A source beyond x, another number of sources than out's entries, or dimensions beyond
+    /// [`checked_entries`].
+    pub fn flat(
+        x: TensorId,
+        x_dims: &[usize],
+        out_dims: &[usize],
+        sources: Vec<usize>,
+    ) -> Result<Self, ModelError> {
+        let len = checked_entries(x_dims)?;
+        if checked_entries(out_dims)? != sources.len() || sources.iter().any(|&s| s >= len) {
+            return Err(ModelError::Shape(format!(
+                "{} sources in 0..{len} for an output of dimensions {out_dims:?}",
+                sources.len()
+            )));
+        }
+        Ok(Self {
+            inputs: [x],
+            in_layout: Layout::new(x_dims),
+            out_layout: Layout::new(out_dims),
+            indices: Vec::new(),
+            strides: Vec::new(),
+            flat: Some(sources),
         })
     }
 
     /// σ(i) for every output row-major index i, in order: the input index it reads.
-    fn sources(&self) -> impl Iterator<Item = usize> + '_ {
+    fn sources(&self) -> Box<dyn Iterator<Item = usize> + '_> {
+        if let Some(flat) = &self.flat {
+            return Box::new(flat.iter().copied());
+        }
         let out = self.out_layout.dims();
-        (0..self.out_layout.len()).map(move |mut i| {
+        Box::new((0..self.out_layout.len()).map(move |mut i| {
             let mut src = 0;
             for ((&d, list), &stride) in out.iter().zip(&self.indices).zip(&self.strides).rev() {
                 src += list.get(i % d).copied().unwrap_or_default() * stride;
                 i /= d;
             }
             src
-        })
+        }))
     }
 
     /// w̃(ρ) = Σ_i eq(r, pad_out(i))·eq(ρ, pad_in(σ(i))).
@@ -118,6 +156,48 @@ pub struct TakeSpec {
 
 /// The operator's line in the registry ([`super::OPS`]).
 pub(crate) const OP: OpEntry = OpEntry { tag: 18, kind: "take", decode: decode_spec };
+
+/// The flat map's line in the registry.
+pub(crate) const FLAT: OpEntry = OpEntry { tag: 19, kind: "takeflat", decode: decode_flat };
+
+/// A flat [`Take`]'s canonical record.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TakeFlatSpec {
+    pub x: TensorId,
+    pub x_dims: Vec<usize>,
+    pub out_dims: Vec<usize>,
+    pub sources: Vec<usize>,
+}
+
+fn decode_flat(r: &mut ByteReader<'_>) -> Result<Box<dyn OpRecord>, ModelError> {
+    let (x, x_dims, out_dims) = (r.usize()?, r.dims()?, r.dims()?);
+    Ok(Box::new(TakeFlatSpec { x, x_dims, out_dims, sources: r.usizes()? }))
+}
+
+impl OpRecord for TakeFlatSpec {
+    fn entry(&self) -> &'static OpEntry {
+        &FLAT
+    }
+
+    fn encode_fields(&self, w: &mut ByteWriter<&mut dyn Sink>) {
+        w.usize(self.x);
+        w.usizes(&self.x_dims);
+        w.usizes(&self.out_dims);
+        w.usizes(&self.sources);
+    }
+
+    fn declared_inputs(&self) -> Vec<(TensorId, Vec<usize>)> {
+        vec![(self.x, self.x_dims.clone())]
+    }
+
+    fn summary(&self) -> String {
+        format!("take entry by entry {:?} → {:?}", self.x_dims, self.out_dims)
+    }
+
+    fn build(&self) -> Result<Box<dyn Layer>, ModelError> {
+        Ok(Box::new(Take::flat(self.x, &self.x_dims, &self.out_dims, self.sources.clone())?))
+    }
+}
 
 fn decode_spec(r: &mut ByteReader<'_>) -> Result<Box<dyn OpRecord>, ModelError> {
     let (x, x_dims) = (r.usize()?, r.dims()?);
@@ -159,7 +239,11 @@ impl OpRecord for TakeSpec {
 
 impl Layer for Take {
     fn kind(&self) -> &'static str {
-        OP.kind
+        if self.flat.is_some() {
+            FLAT.kind
+        } else {
+            OP.kind
+        }
     }
 
     fn inputs(&self) -> &[TensorId] {
@@ -171,6 +255,14 @@ impl Layer for Take {
     }
 
     fn spec(&self) -> LayerSpec {
+        if let Some(sources) = &self.flat {
+            return LayerSpec::Op(Box::new(TakeFlatSpec {
+                x: self.inputs[0],
+                x_dims: self.in_layout.dims().to_vec(),
+                out_dims: self.out_layout.dims().to_vec(),
+                sources: sources.clone(),
+            }));
+        }
         LayerSpec::Op(Box::new(TakeSpec {
             x: self.inputs[0],
             x_dims: self.in_layout.dims().to_vec(),

@@ -575,3 +575,29 @@ pub fn mean_all(seed: u64) -> pb::ModelProto {
     ));
     graph_model("mean_all", nodes, inits, &[1, 6], &[])
 }
+
+/// GatherND (indices [[1, 0], [0, 2], [1, 2]] into [1, 4] rows … of a [2, 3, 4] view) and
+/// GatherElements (axis 1) with constant indices on computed tensors: input [1, 24] → dense
+/// [1, 24] → reshape [2, 3, 4] → GatherND → [3, 4] and GatherElements → [2, 2, 4], flattened,
+/// concatenated, a dense head to [1, 3].
+pub fn gathers(seed: u64) -> pb::ModelProto {
+    let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(seed);
+    let (mut nodes, mut inits) = dense(&mut rng, "d1", "input", (24, 24), "h");
+    inits.extend([
+        i64_tensor("shape3", &[3], &[2, 3, 4]),
+        i64_tensor("nd", &[3, 2], &[1, 0, 0, 2, 1, 2]),
+        i64_tensor("el", &[2, 2, 4], &[0, 1, 2, 0, 2, 2, 1, 0, 2, 0, 1, 1, 2, 0, 0, 1]),
+        i64_tensor("flat", &[2], &[1, -1]),
+        tensor("w", &[28, 3], &uniform(&mut rng, 84, 0.3)),
+    ]);
+    nodes.extend([
+        node("Reshape", "view", &["h", "shape3"], "v"),
+        node("GatherND", "gnd", &["v", "nd"], "a"),
+        with_attrs(node("GatherElements", "gel", &["v", "el"], "b"), vec![attr_int("axis", 1)]),
+        node("Reshape", "flat_a", &["a", "flat"], "fa"),
+        node("Reshape", "flat_b", &["b", "flat"], "fb"),
+        with_attrs(node("Concat", "feat", &["fa", "fb"], "f"), vec![attr_int("axis", 1)]),
+        node("MatMul", "head", &["f", "w"], "output"),
+    ]);
+    graph_model("gathers", nodes, inits, &[1, 24], &[1, 3])
+}

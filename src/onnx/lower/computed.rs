@@ -184,6 +184,66 @@ impl Lower<'_> {
         Ok(())
     }
 
+    /// GatherND (batch_dims 0) and GatherElements with constant indices: a flat [`Take`], the
+    /// source of every output entry listed.
+    pub(super) fn take_flat(&mut self, n: &Node) -> Result<(), ImportError> {
+        let (x, dims, q) = self.int(n, 0)?;
+        let idx = self.constant(n, 1)?;
+        let mut strides = vec![1usize; dims.len()];
+        for a in (0..dims.len().saturating_sub(1)).rev() {
+            strides[a] = strides[a + 1] * dims[a + 1];
+        }
+        let at = |v: f64, a: usize| -> Result<usize, ImportError> {
+            let d = dims[a] as i64;
+            let i = if v < 0.0 { v as i64 + d } else { v as i64 };
+            usize::try_from(i)
+                .ok()
+                .filter(|&i| (i as i64) < d)
+                .ok_or_else(|| node_error(n, format!("index {v} outside axis {a} of length {d}")))
+        };
+        let (out_dims, sources) = if n.op == "GatherND" {
+            if n.int("batch_dims")?.unwrap_or(0) != 0 {
+                return Err(unsupported(n, "batch_dims ≠ 0"));
+            }
+            let (k, lead) = match idx.dims.split_last() {
+                Some((&k, lead)) if k >= 1 && k <= dims.len() => (k, lead.to_vec()),
+                _ => return Err(node_error(n, format!("indices of shape {:?}", idx.dims))),
+            };
+            let inner: usize = dims[k..].iter().product();
+            let mut sources = Vec::with_capacity(idx.len() / k * inner);
+            for tuple in idx.data.chunks(k) {
+                let mut base = 0;
+                for (a, &v) in tuple.iter().enumerate() {
+                    base += at(v, a)? * strides[a];
+                }
+                sources.extend(base..base + inner);
+            }
+            (lead.into_iter().chain(dims[k..].iter().copied()).collect::<Vec<_>>(), sources)
+        } else {
+            let axis = normalize_axes(n, &[n.int("axis")?.unwrap_or(0)], dims.len())?[0];
+            if idx.dims.len() != dims.len() {
+                return Err(node_error(n, format!("indices of shape {:?}", idx.dims)));
+            }
+            let mut sources = Vec::with_capacity(idx.len());
+            for (e, &v) in idx.data.iter().enumerate() {
+                let (mut rest, mut src) = (e, 0);
+                for a in (0..dims.len()).rev() {
+                    let c = rest % idx.dims[a];
+                    rest /= idx.dims[a];
+                    let c = if a == axis { at(v, a)? } else { c };
+                    if c >= dims[a] {
+                        return Err(node_error(n, format!("indices of shape {:?}", idx.dims)));
+                    }
+                    src += c * strides[a];
+                }
+                sources.push(src);
+            }
+            (idx.dims.clone(), sources)
+        };
+        let id = self.b.push(Take::flat(x, &dims, &out_dims, sources)?);
+        self.set_checked(n, id, q)
+    }
+
     /// An integer constant input (or attribute) as i64s.
     fn ints_of(&self, n: &Node, attr: &str, input: usize) -> Result<Option<Vec<i64>>, ImportError> {
         if self.g.opset < 10 || n.input(input).is_none() {

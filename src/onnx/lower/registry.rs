@@ -93,6 +93,8 @@ pub(super) static REGISTRY: &[OpEntry] = &[
     onnx("Slice", |l, n| l.take(n), accepts::take),
     onnx("Gather", |l, n| l.take(n), accepts::take),
     onnx("Split", |l, n| l.take(n), accepts::take),
+    onnx("GatherND", |l, n| l.take_flat(n), accepts::take),
+    onnx("GatherElements", |l, n| l.take_flat(n), accepts::take),
     onnx("Erf", |_, n| Err(unsupported(n, accepts::ERF_ALONE)), accepts::erf),
     onnx(
         "HardSigmoid",
