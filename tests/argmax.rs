@@ -417,12 +417,7 @@ impl Reduction for Cheating {
             Cheat::FalseSum => None,
         };
         let Some(c) = scaled else {
-            let claims = along.prove_unchecked(&rho, &weights, factors, claim.value, t)?;
-            return Ok(claims
-                .into_iter()
-                .enumerate()
-                .map(|(j, c)| (ClaimTarget::Input(j), c))
-                .collect());
+            return along.prove_unchecked(&rho, &weights, factors, claim.value, t);
         };
         // the sumcheck as the dot runs it, then final evaluations chosen after its challenges
         let n = layout.num_vars();

@@ -23,7 +23,7 @@
     reason = "audited: the verifier side is index-free; the prover helper that indexes says why"
 )]
 
-use super::Layout;
+use super::{ClaimTarget, Layout};
 use crate::error::{ProveError, VerifyError};
 use crate::field::Fp;
 use crate::poly::{eq_eval, eq_evals};
@@ -91,7 +91,8 @@ impl Along {
 
     /// Proves Σ_b E(b)·ΠF_j(b) = `value` for ρ = `rho` (n − k coordinates), the axis weights
     /// `weights` (2^k entries) and the factors' padded tables; sends the factors' final
-    /// evaluations and returns them as claims at the sumcheck's point, in the factors' order.
+    /// evaluations and returns them as claims at the sumcheck's point on input j of the layer
+    /// for factor j (every caller's factors are its inputs, in order).
     ///
     /// # Errors
     /// A point or tables of the wrong length, or a false `value`.
@@ -102,7 +103,7 @@ impl Along {
         factors: Vec<Vec<Fp>>,
         value: Fp,
         t: &mut dyn ProverTranscript,
-    ) -> Result<Vec<EvalClaim>, ProveError> {
+    ) -> Result<Vec<(ClaimTarget, EvalClaim)>, ProveError> {
         self.prove_with(rho, weights, factors, value, t, true)
     }
 
@@ -119,7 +120,7 @@ impl Along {
         factors: Vec<Vec<Fp>>,
         value: Fp,
         t: &mut dyn ProverTranscript,
-    ) -> Result<Vec<EvalClaim>, ProveError> {
+    ) -> Result<Vec<(ClaimTarget, EvalClaim)>, ProveError> {
         self.prove_with(rho, weights, factors, value, t, false)
     }
 
@@ -131,7 +132,7 @@ impl Along {
         value: Fp,
         mut t: &mut dyn ProverTranscript,
         strict: bool,
-    ) -> Result<Vec<EvalClaim>, ProveError> {
+    ) -> Result<Vec<(ClaimTarget, EvalClaim)>, ProveError> {
         let n = self.num_vars();
         if rho.len() + self.vars.len() != n || weights.len() != 1 << self.vars.len() {
             return Err(ProveError::ShapeMismatch {
@@ -150,11 +151,13 @@ impl Along {
         };
         let evals = out.final_evals.get(1..).unwrap_or_default().to_vec();
         sumcheck::send_final_evals(&mut t, &evals);
-        Ok(evals.into_iter().map(|value| EvalClaim { point: out.point.clone(), value }).collect())
+        let claim = |value| EvalClaim { point: out.point.clone(), value };
+        Ok(evals.into_iter().enumerate().map(|(j, v)| (ClaimTarget::Input(j), claim(v))).collect())
     }
 
     /// The verifier's side of [`Along::prove`] with `num_factors` factors; `weight_at` is w̃ at
-    /// the axis's coordinates of the sumcheck's point. Returns one claim per factor.
+    /// the axis's coordinates of the sumcheck's point. Returns one claim per factor, on input j
+    /// for factor j.
     ///
     /// # Errors
     /// A point of the wrong length, the sumcheck's, or final evaluations that do not match.
@@ -165,7 +168,7 @@ impl Along {
         num_factors: usize,
         value: Fp,
         mut t: &mut dyn VerifierTranscript,
-    ) -> Result<Vec<EvalClaim>, VerifyError> {
+    ) -> Result<Vec<(ClaimTarget, EvalClaim)>, VerifyError> {
         let num_vars = self.num_vars();
         if rho.len() + self.vars.len() != num_vars {
             return Err(VerifyError::InvalidStatement {
@@ -182,7 +185,8 @@ impl Along {
         };
         let e = eq_eval(rho, &kept) * weight_at(axis);
         let term = Term::new(e, (0..num_factors).collect());
-        sumcheck::verify_final_evals(&[term], num_factors, &eval, &mut t)
+        let claims = sumcheck::verify_final_evals(&[term], num_factors, &eval, &mut t)?;
+        Ok(claims.into_iter().enumerate().map(|(j, c)| (ClaimTarget::Input(j), c)).collect())
     }
 }
 

@@ -446,8 +446,7 @@ impl Reduction for ArgIndex {
         let k = self.along.axis_num_vars();
         let positions: Vec<Fp> = (0..1u64 << k).map(Fp::from).collect();
         let table = self.along.layout().pad_fp(&s.data);
-        let claims = self.along.prove(&claim.point, &positions, vec![table], claim.value, t)?;
-        Ok(claims.into_iter().map(|c| (ClaimTarget::Input(0), c)).collect())
+        self.along.prove(&claim.point, &positions, vec![table], claim.value, t)
     }
 
     fn verify_output(
@@ -455,8 +454,7 @@ impl Reduction for ArgIndex {
         claim: &EvalClaim,
         t: &mut dyn VerifierTranscript,
     ) -> Result<Vec<(ClaimTarget, EvalClaim)>, VerifyError> {
-        let claims = self.along.verify(&claim.point, position_at, 1, claim.value, t)?;
-        Ok(claims.into_iter().map(|c| (ClaimTarget::Input(0), c)).collect())
+        self.along.verify(&claim.point, position_at, 1, claim.value, t)
     }
 }
 

@@ -159,8 +159,7 @@ impl Reduction for AxisDot {
         let layout = self.along.layout();
         let tables = vec![layout.pad_fp(&x.data), layout.pad_fp(&y.data)];
         let weights = ones(self.along.axis_num_vars());
-        let claims = self.along.prove(&claim.point, &weights, tables, claim.value, t)?;
-        Ok(claims.into_iter().enumerate().map(|(j, c)| (ClaimTarget::Input(j), c)).collect())
+        self.along.prove(&claim.point, &weights, tables, claim.value, t)
     }
 
     fn verify_output(
@@ -169,7 +168,6 @@ impl Reduction for AxisDot {
         t: &mut dyn VerifierTranscript,
     ) -> Result<Vec<(ClaimTarget, EvalClaim)>, VerifyError> {
         let one = |_: &[Fp]| Fp::from(1u64);
-        let claims = self.along.verify(&claim.point, one, 2, claim.value, t)?;
-        Ok(claims.into_iter().enumerate().map(|(j, c)| (ClaimTarget::Input(j), c)).collect())
+        self.along.verify(&claim.point, one, 2, claim.value, t)
     }
 }

@@ -226,8 +226,7 @@ impl Reduction for PrefixSum {
         };
         let weights = self.weights(rho_axis);
         let x_table = self.along.layout().pad_fp(&x.data);
-        let claims = self.along.prove(&rho, &weights, vec![x_table], claim.value, t)?;
-        Ok(claims.into_iter().map(|c| (ClaimTarget::Input(0), c)).collect())
+        self.along.prove(&rho, &weights, vec![x_table], claim.value, t)
     }
 
     fn verify_output(
@@ -249,8 +248,7 @@ impl Reduction for PrefixSum {
         }
         let len = self.len();
         let weight = |r_axis: &[Fp]| le_weight(len, rho_axis, r_axis);
-        let claims = self.along.verify(&rho, weight, 1, claim.value, t)?;
-        Ok(claims.into_iter().map(|c| (ClaimTarget::Input(0), c)).collect())
+        self.along.verify(&rho, weight, 1, claim.value, t)
     }
 }
 
