@@ -16,6 +16,7 @@
 mod common;
 
 use ark_ff::{Field, One};
+use common::cheating::{self, along_weights, ProveFn};
 use common::errors::{in_layer, in_lookup};
 use common::model::{flips_never_accepted, honest, never_accepted, prove_and_verify, rejected};
 use common::{random_int8_tensor, rng};
@@ -24,17 +25,17 @@ use gkrnet::circuit::argmax::{ArgCheck, ArgPart, ArgSpec};
 use gkrnet::circuit::axisdot::AxisDot;
 use gkrnet::circuit::reduce::ReduceSum;
 use gkrnet::circuit::{
-    zoo::Builder, ClaimTarget, Layer, LayerSpec, LayerWitness, Layout, Model, ModelError,
-    Reduction, Tensor, TensorId, Witness,
+    zoo::Builder, ClaimTarget, Layer, LayerSpec, Layout, Model, ModelError, Tensor, TensorId,
+    Witness,
 };
 use gkrnet::error::ProveError;
 use gkrnet::field::Fp;
 use gkrnet::gkr::{self, ProveOptions};
-use gkrnet::poly::{eq_eval, eq_evals};
+use gkrnet::poly::eq_eval;
 use gkrnet::proof::Proof;
 use gkrnet::sumcheck::prover::{prove_unchecked, ProductSum};
 use gkrnet::sumcheck::{send_final_evals, EvalClaim};
-use gkrnet::transcript::{FiatShamirProver, ProverTranscript, VerifierTranscript};
+use gkrnet::transcript::{FiatShamirProver, ProverTranscript};
 use gkrnet::VerifyError;
 use rand::Rng;
 
@@ -357,68 +358,19 @@ enum Cheat {
     Scaled(u64),
 }
 
-/// One of the argmax's virtual layers (prefix sum, dot, index) with a cheating prover;
-/// everything else is the layer's own.
-#[derive(Debug)]
-struct Cheating {
-    inner: Box<dyn Layer>,
-    dims: Vec<usize>,
-    axis: usize,
-    cheat: Cheat,
-}
-
-impl Layer for Cheating {
-    fn kind(&self) -> &'static str {
-        self.inner.kind()
-    }
-    fn inputs(&self) -> &[TensorId] {
-        self.inner.inputs()
-    }
-    fn output_dims(&self) -> &[usize] {
-        self.inner.output_dims()
-    }
-    fn spec(&self) -> LayerSpec {
-        self.inner.spec()
-    }
-    fn forward(&self, inputs: &[&Tensor]) -> Result<LayerWitness, ModelError> {
-        self.inner.forward(inputs)
-    }
-    fn reduction(&self) -> Option<&dyn Reduction> {
-        Some(self)
-    }
-}
-
-type Claims = Vec<(ClaimTarget, EvalClaim)>;
-
-impl Reduction for Cheating {
-    fn prove_output(
-        &self,
-        claim: &EvalClaim,
-        inputs: &[&Tensor],
-        mut t: &mut dyn ProverTranscript,
-    ) -> Result<Claims, ProveError> {
-        let layout = Layout::new(&self.dims);
-        let along = Along::new(layout.clone(), self.axis);
-        let k = along.axis_num_vars();
+/// The cheating prover of one of the argmax's virtual layers (prefix sum, dot, index) along
+/// `axis` of `dims`.
+fn cheater(inner: &dyn Layer, dims: &[usize], axis: usize, cheat: Cheat) -> ProveFn {
+    let (kind, dims) = (inner.kind(), dims.to_vec());
+    Box::new(move |claim: &EvalClaim, inputs: &[&Tensor], mut t: &mut dyn ProverTranscript| {
+        let layout = Layout::new(&dims);
+        let along = Along::new(layout.clone(), axis);
         let factors: Vec<Vec<Fp>> = inputs.iter().map(|x| layout.pad_fp(&x.data)).collect();
-        let (rho, weights) = match self.inner.kind() {
-            "prefixsum" => {
-                // T̃(ρ_A, l') = Σ_{l' ≤ l < L} eq(ρ_A, l), from the public eq table
-                let eq = eq_evals(along.axis_point(&claim.point).unwrap());
-                let len = self.dims[self.axis];
-                let w = (0..1usize << k).map(|lp| eq[lp.min(len)..len].iter().sum()).collect();
-                (along.keep(&claim.point).unwrap(), w)
-            }
-            "argindex" => (claim.point.clone(), (0..1u64 << k).map(Fp::from).collect()),
-            _ => (claim.point.clone(), vec![Fp::one(); 1 << k]),
-        };
-        let scaled = match self.cheat {
-            Cheat::Scaled(c) => Some(Fp::from(c)),
-            Cheat::FalseSum => None,
-        };
-        let Some(c) = scaled else {
+        let (rho, weights) = along_weights(kind, &along, dims[axis], &claim.point);
+        let Cheat::Scaled(c) = cheat else {
             return along.prove_unchecked(&rho, &weights, factors, claim.value, t);
         };
+        let c = Fp::from(c);
         // the sumcheck as the dot runs it, then final evaluations chosen after its challenges
         let n = layout.num_vars();
         let bits = |b: usize| (0..n).map(|i| Fp::from(((b >> i) & 1) as u64)).collect::<Vec<_>>();
@@ -432,34 +384,12 @@ impl Reduction for Cheating {
             (ClaimTarget::Input(0), EvalClaim { point: out.point.clone(), value: a }),
             (ClaimTarget::Input(1), EvalClaim { point: out.point, value: b }),
         ])
-    }
-
-    fn verify_output(
-        &self,
-        claim: &EvalClaim,
-        t: &mut dyn VerifierTranscript,
-    ) -> Result<Claims, VerifyError> {
-        self.inner.verify_output(claim, t)
-    }
+    })
 }
 
 /// The model with layer `at`'s prover replaced by a cheater (same digest).
 fn with_cheater(model: &Model, dims: &[usize], axis: usize, at: usize, cheat: Cheat) -> Model {
-    let layers = model
-        .layers
-        .iter()
-        .enumerate()
-        .map(|(i, l)| {
-            let inner = l.spec().build().unwrap();
-            if i != at {
-                return inner;
-            }
-            Box::new(Cheating { inner, dims: dims.to_vec(), axis, cheat }) as Box<dyn Layer>
-        })
-        .collect();
-    let m = Model::new("argmax", model.input_dims.clone(), layers).unwrap();
-    assert_eq!(m.digest(), model.digest());
-    m
+    cheating::with_cheater(model, at, |l| cheater(l, dims, axis, cheat))
 }
 
 fn cheat_with(model: &Model, cheater: &Model, w: &Witness) -> VerifyError {

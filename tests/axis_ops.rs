@@ -13,25 +13,24 @@
 
 mod common;
 
+use common::cheating::{self, along_weights};
 use common::errors::in_layer;
 use common::model::{
     cheat, flips_never_accepted, honest, prove_and_verify, recompute_after, rejected,
 };
 use common::{random_int8_tensor, rng};
-use gkrnet::circuit::along::{ones, Along};
+use gkrnet::circuit::along::Along;
 use gkrnet::circuit::axisdot::{AxisDot, AxisDotSpec};
 use gkrnet::circuit::broadcast::{Broadcast, BroadcastSpec};
 use gkrnet::circuit::prefix::{PrefixSum, PrefixSumSpec};
 use gkrnet::circuit::reduce::ReduceSum;
 use gkrnet::circuit::{
-    zoo::Builder, ClaimTarget, Layer, LayerSpec, LayerWitness, Layout, Model, ModelError, OpRecord,
-    Reduction, Tensor, TensorId, Witness,
+    zoo::Builder, Layer, LayerSpec, Layout, Model, ModelError, OpRecord, Tensor, Witness,
 };
 use gkrnet::error::{ProveError, VerifyError};
 use gkrnet::gkr::{self, ProveOptions, VerifyOptions};
-use gkrnet::poly::eq_evals;
 use gkrnet::sumcheck::EvalClaim;
-use gkrnet::transcript::{FiatShamirProver, ProverTranscript, VerifierTranscript};
+use gkrnet::transcript::{FiatShamirProver, ProverTranscript};
 use rand::Rng;
 
 /// The row-major coordinates of entry `i` of a tensor of dimensions `dims`.
@@ -218,83 +217,19 @@ fn dots_of_virtual_tensors_and_squares_are_the_naive_dots() {
 // ---------------------------------------------------------------------------------------------
 // soundness
 
-/// A PrefixSum or AxisDot whose prover runs its sumcheck on whatever claim it gets; everything
-/// else is the layer's own.
-#[derive(Debug)]
-struct Cheating {
-    inner: Box<dyn Layer>,
-    along: Along,
-    axis: usize,
-}
-
-impl Layer for Cheating {
-    fn kind(&self) -> &'static str {
-        self.inner.kind()
-    }
-    fn inputs(&self) -> &[TensorId] {
-        self.inner.inputs()
-    }
-    fn output_dims(&self) -> &[usize] {
-        self.inner.output_dims()
-    }
-    fn spec(&self) -> LayerSpec {
-        self.inner.spec()
-    }
-    fn forward(&self, inputs: &[&Tensor]) -> Result<LayerWitness, ModelError> {
-        self.inner.forward(inputs)
-    }
-    fn reduction(&self) -> Option<&dyn Reduction> {
-        Some(self)
-    }
-}
-
-type Claims = Vec<(ClaimTarget, EvalClaim)>;
-
-impl Reduction for Cheating {
-    fn prove_output(
-        &self,
-        claim: &EvalClaim,
-        inputs: &[&Tensor],
-        t: &mut dyn ProverTranscript,
-    ) -> Result<Claims, ProveError> {
-        let (along, k) = (&self.along, self.along.axis_num_vars());
-        let factors = inputs.iter().map(|x| along.layout().pad_fp(&x.data)).collect();
-        let (rho, weights) = if self.inner.kind() == "prefixsum" {
-            // T̃(ρ_A, l') = Σ_{l' ≤ l < L} eq(ρ_A, l)
-            let eq = eq_evals(along.axis_point(&claim.point).unwrap());
-            let len = along.layout().dims()[self.axis];
-            let w = (0..1usize << k).map(|lp| eq[lp.min(len)..len].iter().sum()).collect();
-            (along.keep(&claim.point).unwrap(), w)
-        } else {
-            (claim.point.clone(), ones(k))
-        };
-        along.prove_unchecked(&rho, &weights, factors, claim.value, t)
-    }
-
-    fn verify_output(
-        &self,
-        claim: &EvalClaim,
-        t: &mut dyn VerifierTranscript,
-    ) -> Result<Claims, VerifyError> {
-        self.inner.verify_output(claim, t)
-    }
-}
-
-/// The model with layer `at`'s prover replaced by a cheater along `axis` of `dims` (same digest).
+/// `model` with layer `at` (a PrefixSum or AxisDot along `axis` of `dims`) proving by running its
+/// sumcheck on whatever claim it gets (same digest).
 fn with_cheater(model: &Model, at: usize, dims: &[usize], axis: usize) -> Model {
-    let layers = (model.layers.iter().enumerate())
-        .map(|(i, l)| {
-            let inner = l.spec().build().unwrap();
-            if i != at {
-                return inner;
-            }
-            let along = Along::new(Layout::new(dims), axis);
-            Box::new(Cheating { inner, along, axis }) as Box<dyn Layer>
+    let dims = dims.to_vec();
+    cheating::with_cheater(model, at, |l| {
+        let (kind, dims) = (l.kind(), dims.clone());
+        Box::new(move |claim: &EvalClaim, inputs: &[&Tensor], t: &mut dyn ProverTranscript| {
+            let along = Along::new(Layout::new(&dims), axis);
+            let factors = inputs.iter().map(|x| along.layout().pad_fp(&x.data)).collect();
+            let (rho, weights) = along_weights(kind, &along, dims[axis], &claim.point);
+            along.prove_unchecked(&rho, &weights, factors, claim.value, t)
         })
-        .collect();
-    let m = Model::new("cheater", model.input_dims.clone(), layers).unwrap();
-    assert_eq!(m.digest(), model.digest());
-    m
+    })
 }
 
 /// `model`'s prover handed `w` unchecked: the proof, or its refusal.

@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod channel;
+pub mod cheating;
 pub mod errors;
 pub mod model;
 pub mod oracles;
