@@ -26,12 +26,13 @@
 mod common;
 
 use ark_ff::{Field, One, UniformRand};
+use common::cheating;
 use common::model::{flips_never_accepted, honest, never_accepted, recompute_after};
 use common::{random_i8, rng};
 use gkrnet::circuit::zoo::{self, common_shift, Builder, Rescale};
 use gkrnet::circuit::{
-    ClaimTarget, ConvGeometry, ConvSpec, DenseSpec, Layer, LayerSpec, LayerWitness, Layout, Model,
-    ModelError, Mul, MulSpec, Reduction, Tensor, TensorId, Wiring, Witness,
+    ClaimTarget, ConvGeometry, ConvSpec, DenseSpec, Layer, LayerSpec, Layout, Model, ModelError,
+    Mul, MulSpec, Reduction, Tensor, TensorId, Wiring, Witness,
 };
 use gkrnet::error::ProveError;
 use gkrnet::field::{from_i64, Fp};
@@ -39,9 +40,7 @@ use gkrnet::gkr::{self, ProveOptions, VerifyOptions};
 use gkrnet::proof::Proof;
 use gkrnet::quant::{div_pow2_round_half_even, Activation};
 use gkrnet::sumcheck::{self, prover::ProductSum, EvalClaim};
-use gkrnet::transcript::{
-    FiatShamirProver, FiatShamirVerifier, ProverTranscript, VerifierTranscript,
-};
+use gkrnet::transcript::{FiatShamirProver, FiatShamirVerifier, ProverTranscript};
 use gkrnet::VerifyError;
 use rand::Rng;
 use rand_chacha::ChaCha20Rng;
@@ -557,72 +556,15 @@ fn models_with_mul_prove_and_verify_the_reference_output() {
 // ---------------------------------------------------------------------------------------------
 // soundness in models
 
-/// A Mul whose prover cheats; everything else (spec, digest, forward) is the Mul's.
-#[derive(Debug)]
-struct CheatingMul {
-    inner: Mul,
-    cheat: Cheat,
-}
-
-impl Layer for CheatingMul {
-    fn kind(&self) -> &'static str {
-        self.inner.kind()
-    }
-    fn inputs(&self) -> &[TensorId] {
-        self.inner.inputs()
-    }
-    fn output_dims(&self) -> &[usize] {
-        self.inner.output_dims()
-    }
-    fn spec(&self) -> LayerSpec {
-        self.inner.spec()
-    }
-    fn forward(&self, inputs: &[&Tensor]) -> Result<LayerWitness, ModelError> {
-        self.inner.forward(inputs)
-    }
-    fn reduction(&self) -> Option<&dyn Reduction> {
-        Some(self)
-    }
-}
-
-impl Reduction for CheatingMul {
-    fn prove_output(
-        &self,
-        claim: &EvalClaim,
-        inputs: &[&Tensor],
-        t: &mut dyn ProverTranscript,
-    ) -> Result<Claims, ProveError> {
-        Ok(cheating_prove_output(&self.inner, self.cheat, claim, inputs[0], inputs[1], t))
-    }
-    fn verify_output(
-        &self,
-        claim: &EvalClaim,
-        t: &mut dyn VerifierTranscript,
-    ) -> Result<Claims, VerifyError> {
-        self.inner.verify_output(claim, t)
-    }
-}
-
 /// The model with its Mul's prover replaced by a cheater (same digest).
 fn with_cheater(case: &Case, cheat: Cheat) -> Model {
-    let layers = case
-        .model
-        .layers
-        .iter()
-        .enumerate()
-        .map(|(i, l)| {
-            let spec = l.spec();
-            if i != case.mul {
-                return spec.build().unwrap();
-            }
-            let s = spec.op::<MulSpec>().expect("a mul");
-            let inner = Mul::new(s.x, &s.x_dims, s.x_zero, s.y, &s.y_dims, s.y_zero).unwrap();
-            Box::new(CheatingMul { inner, cheat }) as Box<dyn Layer>
+    cheating::with_cheater(&case.model, case.mul, |l| {
+        let s = l.spec().op::<MulSpec>().expect("a mul").clone();
+        let mul = Mul::new(s.x, &s.x_dims, s.x_zero, s.y, &s.y_dims, s.y_zero).unwrap();
+        Box::new(move |claim: &EvalClaim, inputs: &[&Tensor], t: &mut dyn ProverTranscript| {
+            Ok(cheating_prove_output(&mul, cheat, claim, inputs[0], inputs[1], t))
         })
-        .collect();
-    let m = Model::new(&case.name, case.model.input_dims.clone(), layers).unwrap();
-    assert_eq!(m.digest(), case.model.digest());
-    m
+    })
 }
 
 /// Proves `w` with the cheating Mul prover, unchecked.
