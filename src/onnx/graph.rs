@@ -69,7 +69,9 @@ pub enum Attr {
     Int(i64),
     Ints(Vec<i64>),
     Float(f32),
+    Floats(Vec<f32>),
     Str(String),
+    Strs(Vec<String>),
     Tensor(Const),
     Other,
 }
@@ -220,14 +222,16 @@ pub fn decode_tensor(t: &pb::TensorProto) -> Result<Const, String> {
     Ok(Const { dims, dtype, data })
 }
 
-fn decode_attr(a: &pb::AttributeProto) -> Attr {
-    // AttributeType: FLOAT 1, INT 2, STRING 3, TENSOR 4, FLOATS 6, INTS 7
+pub(crate) fn decode_attr(a: &pb::AttributeProto) -> Attr {
+    // AttributeType: FLOAT 1, INT 2, STRING 3, TENSOR 4, FLOATS 6, INTS 7, STRINGS 8
     match a.r#type {
         1 => Attr::Float(a.f),
         2 => Attr::Int(a.i),
         3 => Attr::Str(String::from_utf8_lossy(&a.s).into_owned()),
         4 => a.t.as_ref().and_then(|t| decode_tensor(t).ok()).map_or(Attr::Other, Attr::Tensor),
+        6 => Attr::Floats(a.floats.clone()),
         7 => Attr::Ints(a.ints.clone()),
+        8 => Attr::Strs(a.strings.iter().map(|s| String::from_utf8_lossy(s).into_owned()).collect()),
         _ => Attr::Other,
     }
 }

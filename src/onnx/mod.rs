@@ -25,6 +25,7 @@ pub mod external;
 pub mod graph;
 mod lower;
 pub mod reference;
+pub mod rewrite;
 
 use crate::circuit::{Model, ModelError, QParams, Tensor, TensorId};
 pub use graph::Graph;
@@ -135,6 +136,8 @@ pub fn read_proto(path: &Path) -> Result<tract_onnx::pb::ModelProto, ImportError
     }
     // weights in files beside the model (PyTorch's current exporter): read them in
     external::inline(&mut proto, path.parent().unwrap_or(Path::new(".")))?;
+    // onnxruntime's QOperator ops and skl2onnx's linear models as standard ops
+    rewrite::rewrite(&mut proto)?;
     Ok(proto)
 }
 
@@ -167,6 +170,15 @@ pub fn import_proto(
     options: &ImportOptions,
 ) -> Result<Imported, ImportError> {
     guard(|| {
+        let rewritten;
+        let proto = if rewrite::needed(proto) {
+            let mut copy = proto.clone();
+            rewrite::rewrite(&mut copy)?;
+            rewritten = copy;
+            &rewritten
+        } else {
+            proto
+        };
         let graph = Graph::from_proto(proto)?;
         let input_dims = match &options.input_dims {
             Some(d) => graph.resolve_input(d)?,

@@ -265,6 +265,14 @@ pub(super) fn lower(
             options.input_range.1
         ),
     });
+    // what the rewrite into standard ops left outside the proof
+    l.notes.extend(
+        proto
+            .metadata_props
+            .iter()
+            .filter(|p| p.key == super::rewrite::NOTE_KEY)
+            .map(|p| p.value.clone()),
+    );
     // the input: at the parameters of the QuantizeLinear that reads it, else calibrated
     let input_q = l.target_params(&g.input)?;
     l.values.insert(g.input.clone(), Value::Int { id: 0, dims: input_dims.to_vec(), q: input_q });

@@ -101,7 +101,43 @@ pub(super) static REGISTRY: &[OpEntry] = &[
         |_, n| Err(unsupported(n, accepts::HARD_SIGMOID_ALONE)),
         accepts::hard_sigmoid,
     ),
+    // rewritten into standard ops before import (`onnx::rewrite`): listed for their checks
+    rewritten("com.microsoft", "QLinearAdd"),
+    rewritten("com.microsoft", "QLinearMul"),
+    rewritten("com.microsoft", "QLinearConcat"),
+    rewritten("com.microsoft", "QLinearSigmoid"),
+    rewritten("com.microsoft", "QLinearLeakyRelu"),
+    rewritten("com.microsoft", "QLinearGlobalAveragePool"),
+    rewritten("com.microsoft", "QLinearAveragePool"),
+    rewritten("com.microsoft", "QGemm"),
+    rewritten("ai.onnx.ml", "LinearClassifier"),
+    rewritten("ai.onnx.ml", "LinearRegressor"),
+    rewritten("ai.onnx.ml", "Normalizer"),
+    rewritten("ai.onnx.ml", "ZipMap"),
+    rewritten("ai.onnx.ml", "ArrayFeatureExtractor"),
 ];
+
+const fn rewritten(domain: &'static str, op: &'static str) -> OpEntry {
+    OpEntry {
+        op,
+        domain,
+        lower: |_, n| Err(unsupported(n, "left by the rewrite into standard ops")),
+        accepts: |n, cx| super::super::rewrite::check(n, &GraphEnv(cx.g)),
+    }
+}
+
+/// The graph as [`super::super::rewrite::check`] asks about it.
+struct GraphEnv<'g>(&'g Graph);
+
+impl super::super::rewrite::Env for GraphEnv<'_> {
+    fn constant(&self, name: &str) -> Option<super::super::graph::Const> {
+        self.0.consts.get(name).cloned()
+    }
+
+    fn producer(&self, name: &str) -> Option<Node> {
+        self.0.producer(name).cloned()
+    }
+}
 
 /// Whether a file's domain string names the registry domain `domain`.
 fn same_domain(domain: &str, file: &str) -> bool {
@@ -114,7 +150,10 @@ fn same_domain(domain: &str, file: &str) -> bool {
 /// The registry entry of a node's op, or why there is none.
 pub(super) fn lookup(n: &Node) -> Result<&'static OpEntry, String> {
     if !REGISTRY.iter().any(|e| same_domain(e.domain, &n.domain)) {
-        return Err(format!("domain {:?} (only the default ONNX domain)", n.domain));
+        return Err(format!(
+            "domain {:?} (the default ONNX domain, and some com.microsoft and ai.onnx.ml ops)",
+            n.domain
+        ));
     }
     REGISTRY
         .iter()
