@@ -68,14 +68,22 @@ pub struct Builder {
     /// Requantize with the arithmetic gadget ([`Requant`]) instead of thresholds
     /// ([`Threshold`], the default, used whenever its table stays small).
     pub arithmetic: bool,
+    /// Rows of the lookup tables of the layers pushed so far (the model's shared table).
+    table_rows: usize,
 }
 
 /// Largest per-layer threshold table the builder accepts before falling back to [`Requant`].
 pub const MAX_THRESHOLD_ROWS: usize = 1 << 12;
 
+/// Rows of the shared table the builder leaves to later activation tables (64 int8 tables):
+/// a threshold requantization that would fill them takes the arithmetic gadget instead, so a
+/// model with many requantizations (an unrolled recurrent layer) stays within
+/// [`super::MAX_TABLE_ROWS`].
+pub const TABLE_RESERVE: usize = 1 << 14;
+
 impl Builder {
     pub fn new(input_dims: Vec<usize>) -> Self {
-        Self { input_dims, layers: Vec::new(), arithmetic: false }
+        Self { input_dims, layers: Vec::new(), arithmetic: false, table_rows: 0 }
     }
 
     /// The id of the last tensor.
@@ -92,7 +100,9 @@ impl Builder {
     }
 
     pub fn push(&mut self, layer: impl Layer + 'static) -> TensorId {
-        self.layers.push(Box::new(layer));
+        let layer: Box<dyn Layer> = Box::new(layer);
+        self.table_rows += layer.table_lookup().map_or(0, |t| t.rows.len());
+        self.layers.push(layer);
         self.layers.len()
     }
 
@@ -139,12 +149,19 @@ impl Builder {
         })
     }
 
-    /// A threshold requantization, or the arithmetic gadget when asked for or when the
-    /// threshold table would exceed [`MAX_THRESHOLD_ROWS`] (per-channel over many channels).
+    /// A threshold requantization, or the arithmetic gadget when asked for, when the
+    /// threshold table would exceed [`MAX_THRESHOLD_ROWS`] (per-channel over many channels), or
+    /// when the shared table would leave less than [`TABLE_RESERVE`] rows.
     pub fn requant_layer(&mut self, spec: RequantSpec) -> Result<TensorId, ModelError> {
         if !self.arithmetic {
             match Threshold::new(spec.clone()) {
-                Ok(t) if t.table_lookup().is_some_and(|tl| tl.rows.len() <= MAX_THRESHOLD_ROWS) => {
+                Ok(t)
+                    if t.table_lookup().is_some_and(|tl| {
+                        tl.rows.len() <= MAX_THRESHOLD_ROWS
+                            && self.table_rows + tl.rows.len()
+                                <= super::MAX_TABLE_ROWS - TABLE_RESERVE
+                    }) =>
+                {
                     return Ok(self.push(t));
                 }
                 Ok(_) | Err(ModelError::TableRows { .. }) => {}

@@ -231,7 +231,9 @@ pub(crate) fn decode_attr(a: &pb::AttributeProto) -> Attr {
         4 => a.t.as_ref().and_then(|t| decode_tensor(t).ok()).map_or(Attr::Other, Attr::Tensor),
         6 => Attr::Floats(a.floats.clone()),
         7 => Attr::Ints(a.ints.clone()),
-        8 => Attr::Strs(a.strings.iter().map(|s| String::from_utf8_lossy(s).into_owned()).collect()),
+        8 => {
+            Attr::Strs(a.strings.iter().map(|s| String::from_utf8_lossy(s).into_owned()).collect())
+        }
         _ => Attr::Other,
     }
 }

@@ -184,6 +184,16 @@ pub fn import_proto(
             Some(d) => graph.resolve_input(d)?,
             None => graph.default_input(),
         };
+        // recurrent layers unrolled over the sequence length these dimensions fix
+        let unrolled;
+        let (proto, graph) = if rewrite::recurrent(proto) {
+            let mut copy = proto.clone();
+            rewrite::unroll(&mut copy, &input_dims)?;
+            unrolled = copy;
+            (&unrolled, Graph::from_proto(&unrolled)?)
+        } else {
+            (proto, graph)
+        };
         lower::lower(proto, &graph, name, &input_dims, options)
     })
     .map_err(|panic| {

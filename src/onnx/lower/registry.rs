@@ -102,6 +102,9 @@ pub(super) static REGISTRY: &[OpEntry] = &[
         accepts::hard_sigmoid,
     ),
     // rewritten into standard ops before import (`onnx::rewrite`): listed for their checks
+    recurrent("LSTM"),
+    recurrent("GRU"),
+    recurrent("RNN"),
     rewritten("com.microsoft", "QLinearAdd"),
     rewritten("com.microsoft", "QLinearMul"),
     rewritten("com.microsoft", "QLinearConcat"),
@@ -123,6 +126,15 @@ const fn rewritten(domain: &'static str, op: &'static str) -> OpEntry {
         domain,
         lower: |_, n| Err(unsupported(n, "left by the rewrite into standard ops")),
         accepts: |n, cx| super::super::rewrite::check(n, &GraphEnv(cx.g)),
+    }
+}
+
+const fn recurrent(op: &'static str) -> OpEntry {
+    OpEntry {
+        op,
+        domain: ONNX,
+        lower: |_, n| Err(unsupported(n, "left by the unrolling into standard ops")),
+        accepts: |n, cx| super::super::rewrite::check_recurrent(n, &GraphEnv(cx.g)),
     }
 }
 
