@@ -291,7 +291,10 @@ fn plan(p: &pb::NodeProto, n: &Node, env: &dyn Env) -> Result<Emit, String> {
     let mut e = Emit::new(&n.name);
     let input = |i: usize| n.input(i).ok_or_else(|| format!("input {i} is missing"));
     let optional = |i: usize| n.input(i);
-    let out = n.outputs.first().filter(|o| !o.is_empty()).ok_or("no output")?.clone();
+    let out = n.outputs.first().cloned().unwrap_or_default();
+    if out.is_empty() && n.op != "LinearClassifier" {
+        return Err("no output".into());
+    }
     match (n.domain.as_str(), n.op.as_str()) {
         (MS, "QLinearAdd" | "QLinearMul") => {
             let a = e.dq(input(0)?, input(1)?, optional(2), None);
@@ -706,11 +709,17 @@ pub fn unroll(proto: &mut pb::ModelProto, input_dims: &[usize]) -> Result<(), Im
         .filter_map(|n| n.input.first().cloned())
         .collect();
     let output = g.output.first().map(|o| o.name.clone()).unwrap_or_default();
-    let shapes: HashMap<String, Vec<usize>> = {
+    let mut shapes: HashMap<String, Vec<usize>> = {
         let reference = super::FloatReference::new(proto, input_dims, &output, &xs)?;
         let zeros = vec![0f32; input_dims.iter().product()];
         reference.run(&zeros)?.into_iter().map(|(k, (dims, _))| (k, dims)).collect()
     };
+    // a recurrent layer may read the graph input itself
+    let initializers: std::collections::HashSet<&str> =
+        g.initializer.iter().map(|t| t.name.as_str()).collect();
+    for i in g.input.iter().filter(|i| !initializers.contains(i.name.as_str())) {
+        shapes.insert(i.name.clone(), input_dims.to_vec());
+    }
     let mut env = ProtoEnv::new(g);
     for (i, n) in g.node.iter().enumerate() {
         let v = view(i, n);

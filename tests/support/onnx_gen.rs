@@ -601,3 +601,213 @@ pub fn gathers(seed: u64) -> pb::ModelProto {
     ]);
     graph_model("gathers", nodes, inits, &[1, 24], &[1, 3])
 }
+
+/// A recurrent layer (`op` LSTM, GRU or RNN) over input [steps, 1, 3], hidden 5, seeded
+/// weights and biases, `direction` and GRU's `linear_before_reset`; the output is Y_h reshaped
+/// to [1, dirs·5], or with `full_y` the whole Y flattened to [1, steps·dirs·5].
+pub fn recurrent(
+    op: &str,
+    seed: u64,
+    steps: usize,
+    direction: &str,
+    lbr: i64,
+    full_y: bool,
+) -> pb::ModelProto {
+    let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(seed);
+    let (inputs, hidden) = (3usize, 5usize);
+    let gates = match op {
+        "LSTM" => 4,
+        "GRU" => 3,
+        _ => 1,
+    };
+    let dirs = if direction == "bidirectional" { 2 } else { 1 };
+    let inits = vec![
+        tensor(
+            "W",
+            &[dirs, gates * hidden, inputs],
+            &uniform(&mut rng, dirs * gates * hidden * inputs, 0.8),
+        ),
+        tensor(
+            "R",
+            &[dirs, gates * hidden, hidden],
+            &uniform(&mut rng, dirs * gates * hidden * hidden, 0.6),
+        ),
+        tensor(
+            "B",
+            &[dirs, 2 * gates * hidden],
+            &uniform(&mut rng, dirs * 2 * gates * hidden, 0.3),
+        ),
+        i64_tensor("flat", &[2], &[1, -1]),
+    ];
+    let mut attrs = vec![attr_int("hidden_size", hidden as i64), attr_str("direction", direction)];
+    if op == "GRU" {
+        attrs.push(attr_int("linear_before_reset", lbr));
+    }
+    let mut rnn = with_attrs(node(op, "rnn", &["input", "W", "R", "B"], "Y"), attrs);
+    rnn.output.push("Y_h".into());
+    let read = if full_y { "Y" } else { "Y_h" };
+    let width = if full_y { steps * dirs * hidden } else { dirs * hidden };
+    let nodes = vec![rnn, node("Reshape", "flatten", &[read, "flat"], "output")];
+    graph_model(&format!("{op}_{direction}"), nodes, inits, &[steps, 1, inputs], &[1, width])
+}
+
+pub fn int8_tensor(name: &str, dims: &[usize], data_type: i32, data: &[i32]) -> pb::TensorProto {
+    int_tensor(name, dims, data_type, data)
+}
+
+fn ms(mut n: pb::NodeProto) -> pb::NodeProto {
+    n.domain = "com.microsoft".into();
+    n
+}
+
+/// A QOperator graph with onnxruntime's com.microsoft ops, input [1, 2, 4, 4]: QuantizeLinear
+/// (uint8) → QLinearAdd(x, x) → QLinearSigmoid, QLinearLeakyRelu → QLinearConcat (axis 1) →
+/// QLinearGlobalAveragePool → Reshape [1, 6] → QGemm (int8 weights [3, 6], int32 bias, transB)
+/// → DequantizeLinear → output [1, 3]. With `qdq`, the same computation written by hand as
+/// DequantizeLinear → float op → QuantizeLinear (what tract can run).
+pub fn qoperator(qdq: bool) -> pb::ModelProto {
+    let f = |name: &str, v: f32| tensor(name, &[], &[v]);
+    let u8z = |name: &str, v: i32| int_tensor(name, &[], 2, &[v]);
+    let weights: Vec<i32> = (0..18).map(|i| ((i * 37) % 23) - 11).collect();
+    let mut inits = vec![
+        f("s_in", 1.0 / 255.0),
+        u8z("z_in", 0),
+        f("s_a", 2.0 / 255.0),
+        u8z("z_a", 0),
+        f("s_s", 1.0 / 255.0),
+        u8z("z_s", 0),
+        f("s_l", 2.0 / 255.0),
+        u8z("z_l", 0),
+        f("s_c", 2.0 / 255.0),
+        u8z("z_c", 0),
+        f("s_g", 1.6 / 255.0),
+        u8z("z_g", 0),
+        f("s_w", 0.02),
+        int_tensor("z_w", &[], 3, &[0]),
+        int_tensor("w", &[3, 6], 3, &weights),
+        int_tensor("bias", &[3], 6, &[40, -75, 120]),
+        f("s_y", 0.01),
+        u8z("z_y", 128),
+        i64_tensor("flat", &[2], &[1, 6]),
+    ];
+    let q = |x: &str, s: &str, z: &str, o: &str| node("QuantizeLinear", o, &[x, s, z], o);
+    let dq = |x: &str, s: &str, z: &str, o: &str| node("DequantizeLinear", o, &[x, s, z], o);
+    let mut nodes = vec![q("input", "s_in", "z_in", "xq")];
+    if qdq {
+        inits.push(f("s_bias", (1.6 / 255.0) * 0.02));
+        nodes.extend([
+            dq("xq", "s_in", "z_in", "xf"),
+            node("Add", "add", &["xf", "xf"], "af"),
+            q("af", "s_a", "z_a", "aq"),
+            dq("aq", "s_a", "z_a", "af2"),
+            node("Sigmoid", "sig", &["af2"], "sf"),
+            q("sf", "s_s", "z_s", "sq"),
+            with_attrs(node("LeakyRelu", "leaky", &["af2"], "lf"), vec![attr_float("alpha", 0.2)]),
+            q("lf", "s_l", "z_l", "lq"),
+            dq("sq", "s_s", "z_s", "sf2"),
+            dq("lq", "s_l", "z_l", "lf2"),
+            with_attrs(
+                node("Concat", "concat", &["af2", "sf2", "lf2"], "cf"),
+                vec![attr_int("axis", 1)],
+            ),
+            q("cf", "s_c", "z_c", "cq"),
+            dq("cq", "s_c", "z_c", "cf2"),
+            node("GlobalAveragePool", "gap", &["cf2"], "gf"),
+            q("gf", "s_g", "z_g", "gq"),
+            node("Reshape", "flatten", &["gq", "flat"], "fq"),
+            dq("fq", "s_g", "z_g", "ff"),
+            dq("w", "s_w", "z_w", "wf"),
+            node("DequantizeLinear", "bias_dq", &["bias", "s_bias"], "bf"),
+            with_attrs(
+                node("Gemm", "gemm", &["ff", "wf", "bf"], "yf"),
+                vec![attr_int("transB", 1)],
+            ),
+            q("yf", "s_y", "z_y", "yq"),
+        ]);
+    } else {
+        nodes.extend([
+            ms(node(
+                "QLinearAdd",
+                "add",
+                &["xq", "s_in", "z_in", "xq", "s_in", "z_in", "s_a", "z_a"],
+                "aq",
+            )),
+            ms(node("QLinearSigmoid", "sig", &["aq", "s_a", "z_a", "s_s", "z_s"], "sq")),
+            ms(with_attrs(
+                node("QLinearLeakyRelu", "leaky", &["aq", "s_a", "z_a", "s_l", "z_l"], "lq"),
+                vec![attr_float("alpha", 0.2)],
+            )),
+            ms(with_attrs(
+                node(
+                    "QLinearConcat",
+                    "concat",
+                    &["s_c", "z_c", "aq", "s_a", "z_a", "sq", "s_s", "z_s", "lq", "s_l", "z_l"],
+                    "cq",
+                ),
+                vec![attr_int("axis", 1)],
+            )),
+            ms(node("QLinearGlobalAveragePool", "gap", &["cq", "s_c", "z_c", "s_g", "z_g"], "gq")),
+            node("Reshape", "flatten", &["gq", "flat"], "fq"),
+            ms(with_attrs(
+                node(
+                    "QGemm",
+                    "gemm",
+                    &["fq", "s_g", "z_g", "w", "s_w", "z_w", "bias", "s_y", "z_y"],
+                    "yq",
+                ),
+                vec![attr_int("transB", 1)],
+            )),
+        ]);
+    }
+    nodes.push(dq("yq", "s_y", "z_y", "output"));
+    let mut m = graph_model("qoperator", nodes, inits, &[1, 2, 4, 4], &[1, 3]);
+    if !qdq {
+        m.opset_import.push(pb::OperatorSetIdProto { domain: "com.microsoft".into(), version: 1 });
+    }
+    m
+}
+
+pub fn attr_float(name: &str, v: f32) -> pb::AttributeProto {
+    pb::AttributeProto { name: name.into(), r#type: 1, f: v, ..Default::default() }
+}
+
+fn attr_floats(name: &str, v: &[f32]) -> pb::AttributeProto {
+    pb::AttributeProto { name: name.into(), r#type: 6, floats: v.to_vec(), ..Default::default() }
+}
+
+/// skl2onnx's linear models, input [1, 6]: `LinearRegressor` with 2 targets (output [1, 2]),
+/// or (`classifier`) `LinearClassifier` over 4 classes with a softmax post-transform →
+/// Normalizer L1 → the probabilities [1, 4] (the label output unnamed). Returns the model and
+/// its coefficients (rows × 6) and intercepts.
+pub fn linear_ml(classifier: bool, seed: u64) -> (pb::ModelProto, Vec<Vec<f32>>, Vec<f32>) {
+    let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(seed);
+    let rows = if classifier { 4 } else { 2 };
+    let coefficients = uniform(&mut rng, rows * 6, 1.0);
+    let intercepts = uniform(&mut rng, rows, 0.5);
+    let ml = |mut n: pb::NodeProto| {
+        n.domain = "ai.onnx.ml".into();
+        n
+    };
+    let mut attrs =
+        vec![attr_floats("coefficients", &coefficients), attr_floats("intercepts", &intercepts)];
+    let nodes = if classifier {
+        attrs.push(attr_ints("classlabels_ints", &[0, 1, 2, 3]));
+        attrs.push(attr_str("post_transform", "SOFTMAX"));
+        let mut lc = ml(with_attrs(node("LinearClassifier", "lc", &["input"], ""), attrs));
+        lc.output = vec![String::new(), "probs".into()];
+        vec![
+            lc,
+            ml(with_attrs(
+                node("Normalizer", "norm", &["probs"], "output"),
+                vec![attr_str("norm", "L1")],
+            )),
+        ]
+    } else {
+        attrs.push(attr_int("targets", 2));
+        vec![ml(with_attrs(node("LinearRegressor", "lr", &["input"], "output"), attrs))]
+    };
+    let mut m = graph_model("linear_ml", nodes, vec![], &[1, 6], &[1, rows]);
+    m.opset_import.push(pb::OperatorSetIdProto { domain: "ai.onnx.ml".into(), version: 1 });
+    let w = coefficients.chunks(6).map(<[f32]>::to_vec).collect();
+    (m, w, intercepts)
+}
