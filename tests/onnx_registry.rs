@@ -259,7 +259,7 @@ fn cases() -> Vec<Case> {
                 g.node.push(node("Relu", "after", &["idx"], "output"));
             }),
             "after",
-            "ArgMax's indices as an operand (they are proved as a graph output only)",
+            "ArgMax's indices as an operand (they are proved as a graph output only",
         ),
         (
             "negative scale",

@@ -175,3 +175,36 @@ fn skl2onnx_linear_models_prove_their_formula() {
         }
     }
 }
+
+#[test]
+fn a_label_through_array_feature_extractor_and_reshapes_is_the_proven_argmax() {
+    let (proto, w, b) = onnx_gen::label_path(90);
+    let xs = onnx::random_inputs(6, 16, (-1.0, 1.0), 91);
+    let imported = import(&proto, &xs).unwrap_or_else(|e| panic!("{e}"));
+    let kinds: Vec<&str> = imported.model.layers.iter().map(|l| l.kind()).collect();
+    assert!(kinds.contains(&"argcheck"), "{kinds:?}");
+    let mut agree = 0;
+    for x in &xs[..6] {
+        let label = prove_verify(&imported, x, "label_path");
+        assert_eq!(label.len(), 1);
+        let scores: Vec<f64> = w
+            .iter()
+            .zip(&b)
+            .map(|(row, &bi)| {
+                row.iter().zip(x).map(|(&a, &v)| f64::from(a) * f64::from(v)).sum::<f64>()
+                    + f64::from(bi)
+            })
+            .collect();
+        let best = (0..4).fold(0, |m, i| if scores[i] > scores[m] { i } else { m });
+        agree += usize::from(label[0] as usize == best);
+    }
+    // int8 scores may tie or swap where the float scores are within a step
+    assert!(agree >= 5, "{agree} of 6 labels are the float argmax");
+    // a class list that is not 0…n−1 is refused, by inspect and the import alike
+    let mut other = proto.clone();
+    let g = other.graph.as_mut().unwrap();
+    let classes = g.initializer.iter_mut().find(|t| t.name == "classes").unwrap();
+    classes.int64_data = vec![3, 5, 7, 9];
+    let e = import(&other, &xs).unwrap_err().to_string();
+    assert!(e.contains("ArrayFeatureExtractor") && e.contains("0…n−1"), "{e}");
+}

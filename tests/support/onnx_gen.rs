@@ -811,3 +811,37 @@ pub fn linear_ml(classifier: bool, seed: u64) -> (pb::ModelProto, Vec<Vec<f32>>,
     let w = coefficients.chunks(6).map(<[f32]>::to_vec).collect();
     (m, w, intercepts)
 }
+
+/// skl2onnx's label path of an MLPClassifier, input [1, 6]: MatMul + Add → ArgMax (axis 1,
+/// keepdims 1) → ArrayFeatureExtractor of the classes 0…3 → Reshape [−1] → Cast int64 → the
+/// label [1]. Returns the model, the weights (4 × 6) and the biases.
+pub fn label_path(seed: u64) -> (pb::ModelProto, Vec<Vec<f32>>, Vec<f32>) {
+    let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(seed);
+    let w = uniform(&mut rng, 24, 1.0);
+    let b = uniform(&mut rng, 4, 0.5);
+    let mut wt = vec![0f32; 24];
+    for r in 0..4 {
+        for c in 0..6 {
+            wt[c * 4 + r] = w[r * 6 + c];
+        }
+    }
+    let mut afe = node("ArrayFeatureExtractor", "afe", &["classes", "idx"], "picked");
+    afe.domain = "ai.onnx.ml".into();
+    let nodes = vec![
+        node("MatMul", "mm", &["input", "w"], "xw"),
+        node("Add", "add", &["xw", "b"], "scores"),
+        with_attrs(node("ArgMax", "argmax", &["scores"], "idx"), vec![attr_int("axis", 1)]),
+        afe,
+        node("Reshape", "reshape", &["picked", "minus_one"], "flat"),
+        with_attrs(node("Cast", "cast", &["flat"], "output"), vec![attr_int("to", 7)]),
+    ];
+    let inits = vec![
+        tensor("w", &[6, 4], &wt),
+        tensor("b", &[4], &b),
+        i64_tensor("classes", &[4], &[0, 1, 2, 3]),
+        i64_tensor("minus_one", &[1], &[-1]),
+    ];
+    let mut m = graph_model("label_path", nodes, inits, &[1, 6], &[1]);
+    m.opset_import.push(pb::OperatorSetIdProto { domain: "ai.onnx.ml".into(), version: 1 });
+    (m, w.chunks(6).map(<[f32]>::to_vec).collect(), b)
+}

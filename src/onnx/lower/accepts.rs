@@ -372,7 +372,8 @@ pub(super) fn argmax(n: &Node, cx: &Context<'_>) -> Verdict {
 /// Whether node `n` may read its inputs' kinds: ArgMax's indices leave the graph only (through
 /// Identity, Dropout or Cast).
 pub(super) fn index_operands(n: &Node, cx: &Context<'_>) -> Verdict {
-    let passes = matches!(n.op.as_str(), "Identity" | "Dropout" | "Cast");
+    let passes = matches!(n.op.as_str(), "Identity" | "Dropout" | "Cast")
+        || super::operands::RESHAPES.contains(&n.op.as_str());
     let index =
         (0..n.inputs.len()).any(|i| matches!(cx.operand(n, i), Some(Operand::Index { .. })));
     if index && !passes {

@@ -12,7 +12,11 @@ pub(super) const TWO_COMPUTED: &str =
     "two computed operands (a matrix product needs constant weights)";
 /// Why ArgMax's indices cannot feed an op.
 pub(super) const INDEX_OPERAND: &str =
-    "ArgMax's indices as an operand (they are proved as a graph output only)";
+    "ArgMax's indices as an operand (they are proved as a graph output only, through \
+     Identity, Dropout, Cast and reshapes)";
+/// Ops that only reshape their first input (indices pass through them).
+pub(super) const RESHAPES: [&str; 4] = ["Reshape", "Flatten", "Squeeze", "Unsqueeze"];
+
 /// What the importer holds for a tensor, as far as the graph says before lowering.
 #[derive(Clone, Copy, Debug)]
 pub(super) enum Operand<'g> {
@@ -166,5 +170,9 @@ fn infer<'g>(n: &Node, known: &HashMap<&'g str, Operand<'g>>, opset: i64) -> Ope
         "Squeeze" => rank(0).zip(axes()).and_then(|(r, a)| r.checked_sub(a)),
         _ => None,
     };
+    // indices keep their kind through reshapes
+    if RESHAPES.contains(&n.op.as_str()) && matches!(at(0), Some(Operand::Index { .. })) {
+        return Operand::Index { rank };
+    }
     Operand::Computed { rank }
 }

@@ -140,6 +140,16 @@ impl Lower<'_> {
     }
 
     pub(super) fn wiring(&mut self, n: &Node) -> Result<(), ImportError> {
+        if let Value::Index { id } = self.input(n, 0)? {
+            // indices (ArgMax's output) reshaped on their way to the graph output
+            if n.op == "Transpose" {
+                return Err(unsupported(n, super::operands::INDEX_OPERAND));
+            }
+            let out = n.outputs.first().ok_or_else(|| node_error(n, "no output"))?.clone();
+            let (dims, want) = (self.b.dims(id), self.shape(&out)?);
+            let id = if want == dims { id } else { self.b.push(Wiring::reshape(id, &dims, want)?) };
+            return self.set(n, Value::Index { id });
+        }
         let (x, dims, q) = self.int(n, 0)?;
         let out = n.outputs.first().ok_or_else(|| node_error(n, "no output"))?.clone();
         let want = self.shape(&out)?;

@@ -184,8 +184,9 @@ pub(super) fn check(cx: &Context<'_>, i: usize, n: &Node) -> Result<(), String> 
     if cx.patterns.skipped.contains(&i) || cx.patterns.fused.contains_key(&i) {
         return Ok(());
     }
-    accepts::index_operands(n, cx)?;
-    (entry.accepts)(n, cx)
+    // the op's own check first: its reason is the more specific one
+    (entry.accepts)(n, cx)?;
+    accepts::index_operands(n, cx)
 }
 
 /// gkrnet's verdict on one node of a graph.
