@@ -982,8 +982,8 @@ fn registry_operators_go_through_the_cli_an_argmax_model() {
 #[cfg(feature = "onnx")]
 #[test]
 fn prove_reports_the_proven_inputs_accuracy_and_warns_when_it_is_poor() {
-    // digits inputs lie in [0, 16]: calibrated on them the proven output is close to the float
-    // model; calibrated on the default [0, 1] it is not, and prove says so
+    // calibrated on inputs like the proven one the proven output is close to the float model;
+    // calibrated on [0, 1] an input 8 times larger is not, and prove says so
     let d = dir("input-accuracy");
     let m = models_dir();
     let (onnx, x, p) = (m.join("digits_mlp.onnx"), d.join("x.npy"), d.join("p.gkr"));
@@ -1002,11 +1002,23 @@ fn prove_reports_the_proven_inputs_accuracy_and_warns_when_it_is_poor() {
     assert!(a["relative_error"].as_f64().unwrap() < 0.05, "{a}");
     assert_eq!(a["argmax_agrees"], true, "{a}");
     assert!(!stderr(&o).contains("warning: the proven output is far"), "{}", stderr(&o));
-    // inputs far outside the calibrated range: every value scaled by 8, the default calibration
+    // inputs far outside the calibrated range: every value scaled by 8, calibrated on [0, 1]
     let (_, row) = gkrnet::onnx::read_npy(&x).unwrap();
     let big: Vec<f32> = row.iter().map(|&v| 8.0 * v as f32).collect();
     write_npy(&x, &big, &[1, 64]);
+    // the default calibration takes the proven input in (and says so): no accuracy lost, and
+    // verify, compiling the same way, accepts
     let o = run(&[]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stderr(&o).contains("calibrated on the input to be proven"), "{}", stderr(&o));
+    assert!(!stderr(&o).contains("warning: the proven output is far"), "{}", stderr(&o));
+    let o = run(&["--json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(v["accuracy"]["relative_error"].as_f64().unwrap() < 0.05, "{v}");
+    let o = gkrnet(&["verify", "--model", s(&onnx), "--input", s(&x), "--proof", s(&p)]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let o = run(&["--calibration", s(&calibration)]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let text = String::from_utf8_lossy(&o.stdout);
     assert!(text.contains("accuracy (not proven"), "{text}");

@@ -61,8 +61,51 @@ pub fn import(
     input_range: (f32, f32),
     samples: usize,
 ) -> Result<Imported> {
+    import_with(model, input_shape, calibration, input_range, samples, None)
+}
+
+/// The default calibration of a model compiled on the fly to prove `proven`: `samples` seeded
+/// uniform inputs over `range` widened to the proven input's own range, and the proven input
+/// itself, so that no activation of the proven input lies outside its calibrated range (the
+/// digest then depends on the input; `--calibration` gives one that does not).
+pub fn default_calibration(
+    samples: usize,
+    range: (f32, f32),
+    proven: Option<&[f32]>,
+    len: usize,
+) -> Vec<Vec<f32>> {
+    let proven = proven.filter(|x| x.len() == len && !x.is_empty());
+    let range = proven.map_or(range, |x| {
+        x.iter().fold(range, |(lo, hi), &v| (lo.min(v), hi.max(v)))
+    });
+    let mut inputs = onnx::random_inputs(len, samples.max(1), range, 0);
+    inputs.extend(proven.map(<[f32]>::to_vec));
+    inputs
+}
+
+/// [`import`], calibrated by default ([`default_calibration`]) around the input to be proven.
+pub fn import_with(
+    model: &Path,
+    input_shape: Option<Vec<usize>>,
+    calibration: Option<&Path>,
+    input_range: (f32, f32),
+    samples: usize,
+    proven: Option<&[f32]>,
+) -> Result<Imported> {
     let mut options =
         ImportOptions { input_dims: input_shape, input_range, samples, ..Default::default() };
+    if let (None, Some(x)) = (calibration, proven) {
+        let proto = onnx::read_proto(model)?;
+        let graph = onnx::Graph::from_proto(&proto)?;
+        let dims = match &options.input_dims {
+            Some(d) => graph.resolve_input(d)?,
+            None => graph.default_input(),
+        };
+        let len = dims.iter().product();
+        if x.len() == len {
+            options.calibration = Some(default_calibration(samples, input_range, Some(x), len));
+        }
+    }
     if let Some(c) = calibration {
         // the calibration inputs have the model's input size: read the graph first
         let proto = onnx::read_proto(model)?;

@@ -2,7 +2,7 @@
 //! ONNX file compiled on the fly), reading an input (`.npy` or ezkl's JSON), writing the proven
 //! output, progress spinners, peak memory.
 
-use super::compile::{hex, import};
+use super::compile::{default_calibration, hex, import_with};
 use anyhow::{bail, Context, Result};
 use gkrnet::circuit::{Model, Tensor};
 use gkrnet::onnx::{self, Imported};
@@ -74,7 +74,22 @@ pub fn load_model(
             shape = Some(raw.dims);
         }
     }
-    let imported = import(path, shape, options.calibration.as_deref(), (lo, hi), options.samples)?;
+    // without --calibration, a float input to be proven joins the seeded calibration inputs
+    let proven: Option<Vec<f32>> = match (&options.calibration, input) {
+        (None, Some(p)) => read_raw_input(p)
+            .ok()
+            .filter(|r| !r.integer)
+            .map(|r| r.values.iter().map(|&v| v as f32).collect()),
+        _ => None,
+    };
+    let imported = import_with(
+        path,
+        shape,
+        options.calibration.as_deref(),
+        (lo, hi),
+        options.samples,
+        proven.as_deref(),
+    )?;
     spinner.finish_and_clear();
     tracing::info!(
         model = %path.display(),
@@ -95,8 +110,16 @@ pub fn load_model(
         let len: usize = imported.model.input_dims.iter().product();
         let inputs = match &options.calibration {
             Some(c) => super::compile::read_inputs(c, len)?,
-            None => onnx::random_inputs(len, options.samples.max(1), (lo, hi), 0),
+            None => default_calibration(options.samples, (lo, hi), proven.as_deref(), len),
         };
+        if options.calibration.is_none() && proven.as_ref().is_some_and(|x| x.len() == len) {
+            eprintln!(
+                "note: calibrated on the input to be proven and {} seeded inputs over its range \
+                 (the digest depends on this input; compile with --calibration for one that \
+                 does not)",
+                options.samples.max(1)
+            );
+        }
         let acc = onnx::accuracy(&imported, &inputs, None)?;
         eprintln!(
             "accuracy: int8 vs float on the {} calibration inputs: max |Δ| {:.4}, mean |Δ| {:.4}, argmax agreement {:.2} %",
