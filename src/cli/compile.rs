@@ -75,9 +75,8 @@ pub fn default_calibration(
     len: usize,
 ) -> Vec<Vec<f32>> {
     let proven = proven.filter(|x| x.len() == len && !x.is_empty());
-    let range = proven.map_or(range, |x| {
-        x.iter().fold(range, |(lo, hi), &v| (lo.min(v), hi.max(v)))
-    });
+    let range =
+        proven.map_or(range, |x| x.iter().fold(range, |(lo, hi), &v| (lo.min(v), hi.max(v))));
     let mut inputs = onnx::random_inputs(len, samples.max(1), range, 0);
     inputs.extend(proven.map(<[f32]>::to_vec));
     inputs
