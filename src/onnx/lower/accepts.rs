@@ -496,7 +496,7 @@ pub(super) fn pad(n: &Node, cx: &Context<'_>) -> Verdict {
 /// Softmax: only as the last op of graph outputs (Identity and Dropout may follow, and ArgMax
 /// nodes may read it), over the last axis (left outside the proof).
 pub(super) fn softmax(n: &Node, cx: &Context<'_>) -> Verdict {
-    if !n.outputs.first().is_some_and(|o| softmax_reach(cx.g, o).is_some()) {
+    if n.outputs.first().is_none_or(|o| softmax_reach(cx.g, o).is_none()) {
         return Err("a Softmax that is not the last op".into());
     }
     if n.int("axis").map_err(reason)?.is_some_and(|a| a != -1 && a != 1) {
