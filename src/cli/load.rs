@@ -229,14 +229,19 @@ pub fn output_json(model: &Model, out: &Tensor) -> serde_json::Value {
     v
 }
 
-/// One output of several, as `output_json` lists it.
+/// One output of several, as `output_json` lists it (indices read as themselves, integers).
 fn part_json(p: &OutputPart, out: &Tensor) -> serde_json::Value {
     let ints = onnx::part_values(p, &out.data);
+    let output = if p.index {
+        serde_json::json!(ints)
+    } else {
+        serde_json::json!(onnx::dequantize_part(p, ints))
+    };
     serde_json::json!({
         "name": p.name,
         "shape": p.dims,
         "output_int": ints,
-        "output": onnx::dequantize_part(p, ints),
+        "output": output,
         "index": p.index,
         "scale": p.q.scale,
         "zero_point": p.q.zero,
