@@ -225,3 +225,33 @@ fn non_tensor_outputs_and_graphs_without_outputs_are_refused_naming_them() {
     let e = onnx::Graph::from_proto(&proto).unwrap_err().to_string();
     assert!(e.contains("no output"), "{e}");
 }
+
+#[test]
+fn an_argmax_of_a_softmax_must_run_along_its_axis_and_nothing_else_may_read_it() {
+    let xs = onnx::random_inputs(16, 4, (0.0, 1.0), 38);
+    let import_err = |proto: &pb::ModelProto| {
+        let dir = std::env::temp_dir().join(format!("gkrnet-multi-bad-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let p = dir.join("bad.onnx");
+        std::fs::write(&p, onnx_gen::encode(proto)).unwrap();
+        let opts = ImportOptions { calibration: Some(xs.clone()), ..Default::default() };
+        let e = onnx::import(&p, &opts).expect_err("a bad classifier imports").to_string();
+        let _ = std::fs::remove_dir_all(&dir);
+        e
+    };
+    // the argmax over the batch axis is not invariant under a softmax over the classes
+    let mut proto = onnx_gen::mlp_classifier(39);
+    let g = proto.graph.as_mut().unwrap();
+    let argmax = g.node.iter_mut().find(|n| n.op_type == "ArgMax").unwrap();
+    argmax.attribute.iter_mut().find(|a| a.name == "axis").unwrap().i = 0;
+    g.output[0] = onnx_gen::value_info("label", &[5]);
+    let e = import_err(&proto);
+    assert!(e.contains("along another axis than the Softmax's"), "{e}");
+    // another reader of the probabilities would get the logits: refused
+    let mut proto = onnx_gen::mlp_classifier(39);
+    let g = proto.graph.as_mut().unwrap();
+    g.node.push(onnx_gen::node("Mul", "square", &["probabilities", "probabilities"], "sq"));
+    g.output.push(onnx_gen::value_info("sq", &[1, 5]));
+    let e = import_err(&proto);
+    assert!(e.contains("a Softmax that is not the last op"), "{e}");
+}
