@@ -9,6 +9,9 @@
 )]
 
 mod common;
+#[cfg(feature = "onnx")]
+#[path = "support/onnx_gen.rs"]
+mod onnx_gen;
 
 use common::oracles::naive_matmul;
 use common::*;
@@ -1027,5 +1030,67 @@ fn prove_reports_the_proven_inputs_accuracy_and_warns_when_it_is_poor() {
         "{}",
         stderr(&o)
     );
+    std::fs::remove_dir_all(&d).ok();
+}
+
+#[cfg(feature = "onnx")]
+#[test]
+fn a_model_with_several_outputs_lists_them_in_the_json_and_the_text() {
+    // label (ArgMax indices) and probabilities (a softmax outside the proof), as skl2onnx
+    // writes an MLPClassifier: prove and verify list both under "outputs", by name
+    let d = dir("several-outputs");
+    let (onnx, x, p, out) =
+        (d.join("clf.onnx"), d.join("x.npy"), d.join("p.gkr"), d.join("out.json"));
+    std::fs::write(&onnx, onnx_gen::encode(&onnx_gen::mlp_classifier(41))).unwrap();
+    let xs = gkrnet::onnx::random_inputs(16, 1, (0.0, 1.0), 42);
+    write_npy(&x, &xs[0], &[1, 16]);
+    let prove = |extra: &[&str]| {
+        let mut args = vec!["prove", "--model", s(&onnx), "--input", s(&x), "--proof", s(&p)];
+        args.extend_from_slice(extra);
+        gkrnet(&args)
+    };
+    let o = prove(&["--output", s(&out), "--json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let parts = v["outputs"].as_array().unwrap_or_else(|| panic!("no outputs: {v}"));
+    assert_eq!(parts.len(), 2, "{v}");
+    let (label, probs) = (&parts[0], &parts[1]);
+    assert_eq!((label["name"].as_str(), label["index"].as_bool()), (Some("label"), Some(true)));
+    assert_eq!(label["shape"], serde_json::json!([1]));
+    assert_eq!(label["output"], label["output_int"], "indices read as themselves");
+    assert_eq!((label["scale"].as_f64(), label["zero_point"].as_i64()), (Some(1.0), Some(0)));
+    assert_eq!(probs["name"], "probabilities");
+    assert_eq!(
+        (probs["index"].as_bool(), probs["shape"].clone()),
+        (Some(false), serde_json::json!([1, 5]))
+    );
+    let pr: Vec<f64> =
+        probs["output"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
+    assert!((pr.iter().sum::<f64>() - 1.0).abs() < 1e-9, "{pr:?}");
+    let best = (0..pr.len()).fold(0, |b, i| if pr[i] > pr[b] { i } else { b });
+    assert_eq!(label["output_int"], serde_json::json!([best]));
+    // the existing keys: the concatenated output, and the first output's prediction
+    assert_eq!(v["output_int"].as_array().unwrap().len(), 6, "{v}");
+    assert_eq!(v["predicted"], serde_json::json!(best), "{v}");
+    let file: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    assert_eq!(file["outputs"], v["outputs"]);
+    assert_eq!((file["scale"].is_null(), file["softmax_applied"].as_bool()), (true, Some(true)));
+    let o = gkrnet(&["verify", "--model", s(&onnx), "--input", s(&x), "--proof", s(&p), "--json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let r: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!((r["verified"].as_bool(), &r["outputs"]), (Some(true), &v["outputs"]));
+    // text: one line per output, by name
+    let o = gkrnet(&["verify", "--model", s(&onnx), "--input", s(&x), "--proof", s(&p)]);
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(text.contains(&format!("output   label [{best}")), "{text}");
+    assert!(text.contains("output   probabilities ["), "{text}");
+    // inspect lists the parts
+    let o = gkrnet(&["inspect", s(&onnx), "--json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let i: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let io = &i["model"]["io"];
+    assert_eq!(io["outputs"][0]["name"], "label", "{io}");
+    assert_eq!(io["outputs"][1]["offset"], 1, "{io}");
     std::fs::remove_dir_all(&d).ok();
 }

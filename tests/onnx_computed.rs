@@ -80,7 +80,7 @@ fn argmax_is_proved_as_the_graph_output() {
     assert!(kinds.contains(&"argcheck"), "{kinds:?}");
     // the proven index is the lowest index of the int8 logits' maximum, and matches tract's
     // float argmax wherever the float logits are not within two int8 steps of each other
-    let reference = onnx::FloatReference::new(&proto, &[1, 16], "logits", &[]).unwrap();
+    let reference = onnx::FloatReference::new(&proto, &[1, 16], &["logits"], &[]).unwrap();
     let logits: Vec<Vec<f64>> = xs.iter().map(|x| reference.output(x).unwrap()).collect();
     let mut agree = 0;
     for (x, float_logits) in xs.iter().zip(&logits) {

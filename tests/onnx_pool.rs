@@ -267,7 +267,7 @@ fn a_softmax_followed_by_identity_and_dropout_is_the_final_softmax() {
         let name = format!("softmax_then_{}", tail.join("_"));
         let proto = onnx_gen::softmax_then(50, tail);
         let imported = check(&name, &proto, 16, &[1, 10], 8.0);
-        assert!(imported.model.io().unwrap().softmax, "{name}");
+        assert!(imported.model.io().unwrap().softmax(), "{name}");
         assert!(imported.notes.iter().any(|n| n.contains("final Softmax")), "{name}");
         // the output is a distribution (softmax applied to the dequantized logits)
         let x = onnx::random_inputs(16, 1, (0.0, 1.0), 51).remove(0);

@@ -84,7 +84,9 @@ fn recurrent_layers_unroll_agree_with_tracts_own_cells_and_prove() {
             proto.clone()
         };
         let width = imported.model.output_dims().iter().product::<usize>();
-        let reference = onnx::FloatReference::new(&oracle, &[steps, 1, 3], "output", &[]).unwrap();
+        let reference =
+            onnx::FloatReference::new(&oracle, &[steps, 1, 3], &["output".to_string()], &[])
+                .unwrap();
         let backwards = |v: &[f32]| -> Vec<f32> { v.chunks(3).rev().flatten().copied().collect() };
         let mut worst = 0f64;
         for x in &xs[..3] {
@@ -135,7 +137,8 @@ fn com_microsoft_qoperator_ops_import_as_their_qdq_form_and_prove() {
         assert_eq!(s.verdict, Ok(()), "{} ({})", s.node, s.op);
     }
     // tract runs the hand-written QDQ twin (it cannot load the com.microsoft ops themselves)
-    let reference = onnx::FloatReference::new(&twin, &[1, 2, 4, 4], "output", &[]).unwrap();
+    let reference =
+        onnx::FloatReference::new(&twin, &[1, 2, 4, 4], &["output".to_string()], &[]).unwrap();
     let step = imported.output_params().scale;
     assert!((step - 0.01).abs() < 1e-9, "the output keeps QGemm's y_scale: {step}");
     for x in &xs[..4] {

@@ -1,7 +1,7 @@
 //! The committed third-party zoo (`models/zoo/`, made by `models/make_zoo.py`, see
 //! `models/README.md`): torchvision networks exported by PyTorch and quantized by onnxruntime
 //! (QOperator with com.microsoft ops, and QDQ), PyTorch's current exporter with external data,
-//! LSTM and GRU, and scikit-learn models through skl2onnx. Each model imports as a user would
+//! LSTM and GRU, and scikit-learn models through skl2onnx (label and probabilities). Each model imports as a user would
 //! bring it (its own input as the calibration set), proves and verifies, a changed proof is
 //! rejected, and the proven output is compared with onnxruntime's committed output: an int8
 //! graph's within one output step everywhere, a float graph's within 5 % of the output's range
@@ -38,6 +38,11 @@ const MODELS: &[(&str, &str, bool)] = &[
     ("gru", "gru", false),
     ("gru_dynamo", "gru", false),
     ("linreg", "linreg", false),
+    // label and probabilities (the ZipMap's map left outside the proof)
+    ("logreg", "logreg", false),
+    ("logreg_nozipmap", "logreg", false),
+    ("mlpclf", "mlpclf", false),
+    ("mlpclf_nozipmap", "mlpclf", false),
 ];
 
 /// Imports, proves, verifies and rejects a changed proof; returns the proven output
@@ -77,7 +82,12 @@ fn argmax(v: &[f64]) -> usize {
 #[test]
 fn every_zoo_model_proves_verifies_and_agrees_with_onnxruntime() {
     for &(model, input, int8) in MODELS {
-        let (ours, expected, step) = prove(model, input);
+        let (mut ours, expected, step) = prove(model, input);
+        if ours.len() == expected.len() + 1 {
+            // a classifier: the label, then the probabilities onnxruntime's file holds
+            let label = ours.remove(0);
+            assert_eq!(label, argmax(&expected) as f64, "{model}: the proven label");
+        }
         assert_eq!(ours.len(), expected.len(), "{model}");
         let diff: Vec<f64> = ours.iter().zip(&expected).map(|(a, b)| (a - b).abs()).collect();
         let max = diff.iter().copied().fold(0.0, f64::max);

@@ -1,5 +1,7 @@
 //! Concatenation of K ≥ 2 int8 tensors of one rank along one axis (ONNX Concat; the caller
-//! guarantees that every input has the output's quantization). The output is virtual.
+//! guarantees that every input has the output's quantization). The output is virtual. The layer
+//! assumes no range of its entries, so any integer tensors concatenate: the import joins a
+//! graph's several outputs with it, ArgMax indices among them.
 //!
 //! Input k sits at offset o_k = Σ_{k' < k} d_axis(k') along the axis. In row-major order its
 //! element j = (outer, m) (outer: the index over the axes before the concat axis, m < d_axis(k)·tail

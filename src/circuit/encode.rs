@@ -13,16 +13,13 @@
 //! layer = tag u8 ‖ fields (u64/i64/i128 little-endian; vectors and strings length-prefixed)
 //! ```
 
-use super::{
-    checked_entries, IoQuant, Layer, Model, ModelError, QParams, TensorId, MAX_ENTRIES,
-    MAX_TABLE_ROWS,
-};
+use super::{checked_entries, Layer, Model, ModelError, TensorId, MAX_ENTRIES, MAX_TABLE_ROWS};
 use crate::codec::{ByteReader as Reader, ByteWriter as Writer, Sink};
 
 pub const MAGIC: [u8; 4] = *b"GKRM";
 /// The tag of a custom layer's record ([`LayerSpec::Custom`]), which never decodes.
 const CUSTOM_TAG: u8 = 255;
-/// Version 2 added the input/output quantization ([`IoQuant`]).
+/// Version 2 added the input/output quantization ([`super::IoQuant`]).
 pub const VERSION: u16 = 2;
 
 /// The canonical record of a layer kind registered in [`super::OPS`]. A new operator implements
@@ -214,17 +211,7 @@ impl Model {
         for l in &self.layers {
             l.spec().encode(w);
         }
-        match &self.io {
-            None => w.u8(0),
-            Some(io) => {
-                w.u8(1);
-                for q in [io.input, io.output] {
-                    w.u64(q.scale.to_bits());
-                    w.i64(q.zero as i64);
-                }
-                w.u8(io.softmax as u8);
-            }
-        }
+        super::io::encode_io(w, self.io.as_ref());
     }
 
     /// Decodes and rebuilds a model; errors name the byte offset or the layer.
@@ -260,27 +247,7 @@ impl Model {
             budget.add(layer.as_ref()).map_err(err)?;
             layers.push(layer);
         }
-        let io = match r.u8()? {
-            0 => None,
-            1 => {
-                let mut q = || -> Result<QParams, ModelError> {
-                    let bits = r.u64()?;
-                    let zero = r.i64()?;
-                    Ok(QParams {
-                        scale: f64::from_bits(bits),
-                        zero: zero.clamp(-1 << 20, 1 << 20) as i32,
-                    })
-                };
-                let (input, output) = (q()?, q()?);
-                let softmax = match r.u8()? {
-                    0 => false,
-                    1 => true,
-                    _ => return Err(r.error("a softmax flag 0 or 1").into()),
-                };
-                Some(IoQuant { input, output, softmax })
-            }
-            _ => return Err(r.error("an input/output quantization flag 0 or 1").into()),
-        };
+        let io = super::io::decode_io(&mut r)?;
         r.finish()?;
         let model = Model::new(name, input_dims, layers)?;
         let model = match io {

@@ -33,6 +33,7 @@ pub mod conv;
 pub mod dense;
 pub mod encode;
 pub mod expr;
+pub mod io;
 pub mod layout;
 pub mod mul;
 pub mod pool;
@@ -50,6 +51,7 @@ pub use conv::{Conv, ConvGeometry, ConvSpec};
 pub use dense::{Dense, DenseSpec, DenseStrippedSpec};
 pub use encode::{LayerSpec, OpEntry, OpRecord, OpRecordAny};
 pub use expr::{Lin, Poly, Var};
+pub use io::{IoQuant, OutputPart, OutputQuant};
 pub use layout::Layout;
 pub use mul::{Mul, MulSpec};
 pub use pool::{MaxPool, MaxPoolSpec};
@@ -450,6 +452,9 @@ pub struct QParams {
 }
 
 impl QParams {
+    /// Scale 1, zero point 0: integers read as themselves.
+    pub const IDENTITY: QParams = QParams { scale: 1.0, zero: 0 };
+
     /// ONNX QuantizeLinear to int8: clamp(round_half_even(x / scale) + zero, −128, 127).
     pub fn quantize(&self, x: f64) -> i64 {
         ((x / self.scale).round_ties_even() + self.zero as f64).clamp(-128.0, 127.0) as i64
@@ -458,16 +463,6 @@ impl QParams {
     pub fn dequantize(&self, q: i64) -> f64 {
         self.scale * (q - self.zero as i64) as f64
     }
-}
-
-/// How a model's int8 input and output map to real values (an imported model has them; the
-/// built-in seeded models do not). `softmax`: the source model ends with a softmax that is
-/// applied to the dequantized output, outside the proof.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct IoQuant {
-    pub input: QParams,
-    pub output: QParams,
-    pub softmax: bool,
 }
 
 /// A quantized model: an input shape and a list of layers.
@@ -607,12 +602,12 @@ impl Model {
     }
 
     /// The model with input and output quantization parameters (part of the digest).
+    ///
+    /// # Errors
+    /// Parameters or an output part table that [`IoQuant::check`] refuses for this model's
+    /// output.
     pub fn with_io(mut self, io: IoQuant) -> Result<Self, ModelError> {
-        let ok =
-            |q: QParams| q.scale.is_finite() && q.scale > 0.0 && (-128..=127).contains(&q.zero);
-        if !ok(io.input) || !ok(io.output) {
-            return Err(ModelError::Parameter(format!("input/output quantization {io:?}")));
-        }
+        io.check(self.output_dims())?;
         self.io = Some(io);
         self.digest = self.compute_digest();
         Ok(self)
@@ -620,6 +615,17 @@ impl Model {
 
     pub fn io(&self) -> Option<&IoQuant> {
         self.io.as_ref()
+    }
+
+    /// The model's outputs as slices of the proven tensor: the part table of a model with
+    /// several outputs, else one part (named `output`) at the output quantization, or at
+    /// (1, 0) for a model without one.
+    pub fn output_parts(&self) -> Vec<OutputPart> {
+        match &self.io {
+            Some(io) => io.parts(self.output_dims()),
+            None => IoQuant::single(QParams::IDENTITY, QParams::IDENTITY, false)
+                .parts(self.output_dims()),
+        }
     }
 
     /// The range table's bits: every range check of the model lies in [0, 2^range_bits).

@@ -5,7 +5,7 @@
 use super::compile::hex;
 use super::{Global, Outcome};
 use anyhow::{Context, Result};
-use gkrnet::circuit::Model;
+use gkrnet::circuit::{Model, OutputPart, OutputQuant};
 use gkrnet::gkr::ProofFile;
 use gkrnet::onnx::{self, ImportOptions};
 use gkrnet::proof::{Proof, HEADER_BYTES};
@@ -38,11 +38,16 @@ fn model_json(model: &Model) -> serde_json::Value {
         })
         .collect();
     let io = model.io().map(|io| {
-        serde_json::json!({
+        let out = io.single_output();
+        let mut v = serde_json::json!({
             "input_scale": io.input.scale, "input_zero_point": io.input.zero,
-            "output_scale": io.output.scale, "output_zero_point": io.output.zero,
-            "softmax_outside_proof": io.softmax,
-        })
+            "output_scale": out.map(|q| q.scale), "output_zero_point": out.map(|q| q.zero),
+            "softmax_outside_proof": io.softmax(),
+        });
+        if let OutputQuant::Parts(parts) = &io.output {
+            v["outputs"] = parts.iter().map(part_json).collect();
+        }
+        v
     });
     serde_json::json!({
         "name": model.name,
@@ -53,18 +58,49 @@ fn model_json(model: &Model) -> serde_json::Value {
     })
 }
 
+/// One output of a model with several: where it sits in the proven tensor and how it reads.
+fn part_json(p: &OutputPart) -> serde_json::Value {
+    serde_json::json!({
+        "name": p.name, "shape": p.dims, "offset": p.offset, "scale": p.q.scale,
+        "zero_point": p.q.zero, "index": p.index, "softmax_outside_proof": p.softmax,
+    })
+}
+
 fn print_model(model: &Model) {
     println!("model {} (digest {})", model.name, hex(&model.digest()));
     println!("input {:?}", model.input_dims);
-    if let Some(io) = model.io() {
-        println!(
+    match model.io().map(|io| (io.input, &io.output)) {
+        Some((input, OutputQuant::Single { q, softmax })) => println!(
             "quantization: input scale {} zero {}, output scale {} zero {}{}",
-            io.input.scale,
-            io.input.zero,
-            io.output.scale,
-            io.output.zero,
-            if io.softmax { ", softmax applied outside the proof" } else { "" }
-        );
+            input.scale,
+            input.zero,
+            q.scale,
+            q.zero,
+            if *softmax { ", softmax applied outside the proof" } else { "" }
+        ),
+        Some((input, OutputQuant::Parts(parts))) => {
+            println!("quantization: input scale {} zero {}", input.scale, input.zero);
+            println!(
+                "outputs: {} parts of the proven {:?} tensor",
+                parts.len(),
+                model.output_dims()
+            );
+            for p in parts {
+                let how = if p.index {
+                    "indices".to_string()
+                } else {
+                    format!("scale {} zero {}", p.q.scale, p.q.zero)
+                };
+                println!(
+                    "  {:?} {:?} at {}: {how}{}",
+                    p.name,
+                    p.dims,
+                    p.offset,
+                    if p.softmax { ", softmax applied outside the proof" } else { "" }
+                );
+            }
+        }
+        None => {}
     }
     for (i, l) in model.layers.iter().enumerate() {
         println!(
@@ -193,10 +229,16 @@ pub fn run(args: Args, _g: &Global) -> Result<Outcome> {
             serde_json::json!({"kind": "onnx", "nodes": nodes, "model": model, "error": error})
         );
     } else {
-        println!(
-            "ONNX graph: input {:?} {:?}, output {:?}",
-            graph.input, graph.input_dims, graph.output
-        );
+        match &graph.outputs[..] {
+            [one] => println!(
+                "ONNX graph: input {:?} {:?}, output {one:?}",
+                graph.input, graph.input_dims
+            ),
+            several => println!(
+                "ONNX graph: input {:?} {:?}, outputs {several:?}",
+                graph.input, graph.input_dims
+            ),
+        }
         for s in &ops {
             let verdict = match &s.verdict {
                 Ok(()) => "supported".to_string(),

@@ -4,7 +4,7 @@
 
 use super::compile::{default_calibration, hex, import_with};
 use anyhow::{bail, Context, Result};
-use gkrnet::circuit::{Model, Tensor};
+use gkrnet::circuit::{Model, OutputPart, OutputQuant, Tensor};
 use gkrnet::onnx::{self, Imported};
 use std::path::{Path, PathBuf};
 
@@ -219,30 +219,88 @@ pub fn read_input(path: &Path, model: &Model) -> Result<Tensor> {
     Ok(onnx::quantize_input(model, &floats)?)
 }
 
-/// The proven output as JSON: integers, dequantized values, the prediction.
+/// The proven output as JSON: integers, dequantized values, the prediction (the first
+/// output's); with several outputs also `outputs`, one object per output (name, shape,
+/// integers, values, whether they are indices, quantization).
 pub fn output_json(model: &Model, out: &Tensor) -> serde_json::Value {
     let real = onnx::dequantize_output(model, out);
-    let rows = if out.dims.len() >= 2 { out.dims[0].max(1) } else { 1 };
-    let width = (real.len() / rows).max(1);
-    let argmax: Vec<usize> = real
-        .chunks(width)
-        .map(|r| (0..r.len()).fold(0, |b, i| if r[i] > r[b] { i } else { b }))
-        .collect();
+    let parts = model.output_parts();
+    let predictions: Vec<i64> = parts.first().map_or_else(Vec::new, |p| {
+        prediction(p, &real.get(p.offset..).unwrap_or_default()[..p.len().min(real.len())])
+    });
     // one class per row; a single number for a batch of one
-    let predicted =
-        if argmax.len() == 1 { serde_json::json!(argmax[0]) } else { serde_json::json!(argmax) };
+    let predicted = match predictions[..] {
+        [one] => serde_json::json!(one),
+        _ => serde_json::json!(predictions),
+    };
     let io = model.io();
-    serde_json::json!({
+    let single = io.and_then(|io| io.single_output());
+    let mut v = serde_json::json!({
         "model": model.name,
         "digest": hex(&model.digest()),
         "shape": out.dims,
         "output_int": out.data,
         "output": real,
-        "scale": io.map(|q| q.output.scale),
-        "zero_point": io.map(|q| q.output.zero),
-        "softmax_applied": io.is_some_and(|q| q.softmax),
+        "scale": single.map(|q| q.scale),
+        "zero_point": single.map(|q| q.zero),
+        "softmax_applied": io.is_some_and(|q| q.softmax()),
         "predicted": predicted,
+    });
+    if let Some(OutputQuant::Parts(parts)) = io.map(|io| &io.output) {
+        v["outputs"] = parts.iter().map(|p| part_json(p, out)).collect();
+    }
+    v
+}
+
+/// One output of several, as `output_json` lists it (indices read as themselves, integers).
+fn part_json(p: &OutputPart, out: &Tensor) -> serde_json::Value {
+    let ints = onnx::part_values(p, &out.data);
+    let output = if p.index {
+        serde_json::json!(ints)
+    } else {
+        serde_json::json!(onnx::dequantize_part(p, ints))
+    };
+    serde_json::json!({
+        "name": p.name,
+        "shape": p.dims,
+        "output_int": ints,
+        "output": output,
+        "index": p.index,
+        "scale": p.q.scale,
+        "zero_point": p.q.zero,
     })
+}
+
+/// The prediction of one output from its real values: indices as they are, else the argmax of
+/// each row (a row per entry of the first axis of a tensor of rank 2 or more, else one).
+fn prediction(p: &OutputPart, real: &[f64]) -> Vec<i64> {
+    if p.index {
+        return real.iter().map(|&v| v as i64).collect();
+    }
+    let rows = if p.dims.len() >= 2 { p.dims[0].max(1) } else { 1 };
+    let width = (real.len() / rows).max(1);
+    real.chunks(width)
+        .map(|r| (0..r.len()).fold(0, |b, i| if r[i] > r[b] { i } else { b }) as i64)
+        .collect()
+}
+
+/// `outputs` of [`output_json`] copied into `obj` when the model has several outputs.
+pub fn add_outputs(obj: &mut serde_json::Value, out: &serde_json::Value) {
+    if !out["outputs"].is_null() {
+        obj["outputs"] = out["outputs"].clone();
+    }
+}
+
+/// The text lines of a proven output [`output_json`], each starting with `label`: the values
+/// and the class, or with several outputs one line per output, by name.
+pub fn output_text(label: &str, out: &serde_json::Value) -> Vec<String> {
+    match out["outputs"].as_array() {
+        Some(parts) => parts
+            .iter()
+            .map(|p| format!("{label} {} {}", p["name"].as_str().unwrap_or("?"), p["output"]))
+            .collect(),
+        None => vec![format!("{label} {} (class {})", out["output"], out["predicted"])],
+    }
 }
 
 pub fn write_output(path: &Path, model: &Model, out: &Tensor) -> Result<()> {
@@ -299,14 +357,16 @@ impl InputAccuracy {
         if float.len() != ours.len() || float.is_empty() {
             return Ok(None);
         }
-        let max_abs_error = float.iter().zip(&ours).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
-        let (lo, hi) = float.iter().fold((f64::MAX, f64::MIN), |(a, b), &v| (a.min(v), b.max(v)));
-        let range = if hi > lo { hi - lo } else { 1.0 };
-        let argmax = |v: &[f64]| (0..v.len()).fold(0, |b, i| if v[i] > v[b] { i } else { b });
+        // part by part: values by their error and argmax, indices exactly
+        let c = onnx::OutputComparison::of(&imported.model, &float, &ours)?;
+        let range = match c.range {
+            Some((lo, hi)) if hi > lo => hi - lo,
+            _ => 1.0,
+        };
         Ok(Some(Self {
-            max_abs_error,
-            relative_error: max_abs_error / range,
-            argmax_agrees: argmax(&float) == argmax(&ours),
+            max_abs_error: c.max_abs_error,
+            relative_error: c.max_abs_error / range,
+            argmax_agrees: c.agreeing == c.predictions,
             reference: "tract's float run of the ONNX graph on this input",
         }))
     }

@@ -182,7 +182,7 @@ pub fn connect(args: ConnectArgs, g: &Global) -> Result<Outcome> {
     let o = output_json(model, &session.result);
     let st = session.stats;
     if args.json {
-        let obj = serde_json::json!({
+        let mut obj = serde_json::json!({
             "model": model.name,
             "digest": hex(&model.digest()),
             "verified": true,
@@ -195,6 +195,7 @@ pub fn connect(args: ConnectArgs, g: &Global) -> Result<Outcome> {
             "output_int": o["output_int"],
             "predicted": o["predicted"],
         });
+        super::load::add_outputs(&mut obj, &o);
         println!("{obj}");
     } else if !g.quiet {
         println!("verified {} interactively with {}", model.name, args.server);
@@ -206,7 +207,9 @@ pub fn connect(args: ConnectArgs, g: &Global) -> Result<Outcome> {
             st.bytes_received,
             st.bytes_sent
         );
-        println!("output   {} (class {})", o["output"], o["predicted"]);
+        for line in super::load::output_text("output  ", &o) {
+            println!("{line}");
+        }
     }
     Ok(Outcome::Accepted)
 }

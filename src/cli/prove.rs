@@ -160,7 +160,7 @@ pub fn prove(args: ProveArgs, g: &Global) -> Result<Outcome> {
         None
     });
     if args.json {
-        let obj = serde_json::json!({
+        let mut obj = serde_json::json!({
             "model": model.name,
             "digest": hex(&digest),
             "prove_ms": prove_ms,
@@ -172,6 +172,7 @@ pub fn prove(args: ProveArgs, g: &Global) -> Result<Outcome> {
             "predicted": out["predicted"],
             "accuracy": accuracy.as_ref().map(InputAccuracy::json),
         });
+        super::load::add_outputs(&mut obj, &out);
         println!("{obj}");
     } else if !g.quiet {
         println!("model   {} (digest {})", model.name, hex(&digest));
@@ -180,7 +181,9 @@ pub fn prove(args: ProveArgs, g: &Global) -> Result<Outcome> {
         }
         println!("prove   {prove_ms:.2} ms (advice: {})", args.advice.name());
         println!("proof   {} bytes → {}", bytes.len(), args.proof.display());
-        println!("output  {} (class {})", out["output"], out["predicted"]);
+        for line in super::load::output_text("output ", &out) {
+            println!("{line}");
+        }
         if let Some(a) = &accuracy {
             println!(
                 "accuracy (not proven: the prover's comparison with {}): max |Δ| {:.4}, {:.2} % of the output's range, argmax {}",
@@ -256,7 +259,7 @@ pub fn verify(args: VerifyArgs, g: &Global) -> Result<Outcome> {
     let o = super::load::output_json(model, out);
     let digest = hex(&verified.digest);
     if args.json {
-        let obj = serde_json::json!({
+        let mut obj = serde_json::json!({
             "model": model.name,
             "digest": digest,
             "root": verified.root.map(|r| hex(&r)),
@@ -270,6 +273,7 @@ pub fn verify(args: VerifyArgs, g: &Global) -> Result<Outcome> {
             "output_int": o["output_int"],
             "predicted": o["predicted"],
         });
+        super::load::add_outputs(&mut obj, &o);
         println!("{obj}");
     } else if !g.quiet {
         println!(
@@ -280,7 +284,9 @@ pub fn verify(args: VerifyArgs, g: &Global) -> Result<Outcome> {
         if let Some(root) = verified.root {
             println!("weights  from the model commitment with root {}", hex(&root));
         }
-        println!("output   {} (class {})", o["output"], o["predicted"]);
+        for line in super::load::output_text("output  ", &o) {
+            println!("{line}");
+        }
     }
     Ok(Outcome::Accepted)
 }

@@ -89,7 +89,7 @@ fn rebuild(
     }
     let out = Model::new(model.name.clone(), model.input_dims.clone(), layers)?;
     match model.io() {
-        Some(io) => out.with_io(*io),
+        Some(io) => out.with_io(io.clone()),
         None => Ok(out),
     }
 }

@@ -1,6 +1,7 @@
 //! The ONNX graph as the importer reads it: nodes in file order (ONNX requires a topological
 //! order), constants decoded from the protobuf ourselves (so that an int8 weight behind a
-//! DequantizeLinear stays int8, whatever tract's optimizer later folds), one input and one output.
+//! DequantizeLinear stays int8, whatever tract's optimizer later folds), one input and one or
+//! more outputs.
 
 use super::ImportError;
 use std::collections::HashMap;
@@ -99,7 +100,8 @@ pub struct Graph {
     pub consts: HashMap<String, Const>,
     pub input: String,
     pub input_dims: Vec<Dim>,
-    pub output: String,
+    /// The graph outputs, in graph order (at least one, each a tensor).
+    pub outputs: Vec<String>,
     pub opset: i64,
 }
 
@@ -222,6 +224,24 @@ pub fn decode_tensor(t: &pb::TensorProto) -> Result<Const, String> {
     Ok(Const { dims, dtype, data })
 }
 
+/// The names of the graph outputs: at least one, each of a tensor type when the graph declares
+/// a type.
+fn tensor_outputs(outputs: &[pb::ValueInfoProto]) -> Result<Vec<String>, ImportError> {
+    if outputs.is_empty() {
+        return Err(ImportError::Graph("the graph has no output".into()));
+    }
+    // tract's `TypeProto` knows tensor types only: a sequence, map or optional type decodes
+    // to a type without a value
+    if let Some(o) = outputs.iter().find(|o| o.r#type.as_ref().is_some_and(|t| t.value.is_none())) {
+        return Err(ImportError::Graph(format!(
+            "the output {:?} is not a tensor (a sequence or a map, as ai.onnx.ml's ZipMap \
+             writes): gkrnet proves tensor outputs",
+            o.name
+        )));
+    }
+    Ok(outputs.iter().map(|o| o.name.clone()).collect())
+}
+
 pub(crate) fn decode_attr(a: &pb::AttributeProto) -> Attr {
     // AttributeType: FLOAT 1, INT 2, STRING 3, TENSOR 4, FLOATS 6, INTS 7, STRINGS 8
     match a.r#type {
@@ -239,7 +259,9 @@ pub(crate) fn decode_attr(a: &pb::AttributeProto) -> Attr {
 }
 
 impl Graph {
-    /// The graph of a decoded model: exactly one (non-initializer) input and one output.
+    /// The graph of a decoded model: exactly one (non-initializer) input and at least one
+    /// output, every output a tensor (a `sequence` or `map` output, as ai.onnx.ml's ZipMap
+    /// writes, is refused naming it).
     pub fn from_proto(model: &pb::ModelProto) -> Result<Self, ImportError> {
         let bad = |reason: String| ImportError::Graph(reason);
         let g = model.graph.as_ref().ok_or_else(|| bad("the model has no graph".into()))?;
@@ -260,12 +282,7 @@ impl Graph {
                 inputs.len()
             )));
         };
-        let [output] = &g.output[..] else {
-            return Err(bad(format!(
-                "gkrnet proves models with one output; this graph has {}",
-                g.output.len()
-            )));
-        };
+        let outputs = tensor_outputs(&g.output)?;
         let shape = match input.r#type.as_ref().and_then(|t| t.value.as_ref()) {
             Some(pb::type_proto::Value::TensorType(t)) => {
                 if Dtype::from_onnx(t.elem_type).is_none_or(|d| !d.is_float()) {
@@ -321,14 +338,7 @@ impl Graph {
             }
             nodes.push(node);
         }
-        Ok(Graph {
-            nodes,
-            consts,
-            input: input.name.clone(),
-            input_dims,
-            output: output.name.clone(),
-            opset,
-        })
+        Ok(Graph { nodes, consts, input: input.name.clone(), input_dims, outputs, opset })
     }
 
     /// The nodes whose outputs depend only on the input's shape and on constants (shape
@@ -351,12 +361,17 @@ impl Graph {
             );
             let shape_only = matches!(n.op.as_str(), "Shape" | "Size");
             let all_fixed = !inputs.is_empty() && inputs.iter().all(|x| fixed.contains(x));
-            if !quant && (shape_only || all_fixed) && n.outputs.iter().all(|o| o != &self.output) {
+            if !quant && (shape_only || all_fixed) && n.outputs.iter().all(|o| !self.is_output(o)) {
                 out.insert(i);
                 fixed.extend(n.outputs.iter().map(String::as_str).filter(|o| !o.is_empty()));
             }
         }
         out
+    }
+
+    /// Whether tensor `name` is one of the graph outputs.
+    pub fn is_output(&self, name: &str) -> bool {
+        self.outputs.iter().any(|o| o == name)
     }
 
     /// The nodes that read tensor `name`.

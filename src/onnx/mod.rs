@@ -27,7 +27,7 @@ mod lower;
 pub mod reference;
 pub mod rewrite;
 
-use crate::circuit::{Model, ModelError, QParams, Tensor, TensorId};
+use crate::circuit::{Model, ModelError, OutputPart, OutputQuant, QParams, Tensor, TensorId};
 pub use graph::Graph;
 pub use lower::{support, supported_ops, NodeSupport};
 pub use reference::FloatReference;
@@ -203,11 +203,12 @@ pub fn import_proto(
 
 impl Imported {
     pub fn input_params(&self) -> QParams {
-        self.model.io().map_or(QParams { scale: 1.0, zero: 0 }, |io| io.input)
+        self.model.io().map_or(QParams::IDENTITY, |io| io.input)
     }
 
+    /// The output quantization (the first output's when the model has several).
     pub fn output_params(&self) -> QParams {
-        self.model.io().map_or(QParams { scale: 1.0, zero: 0 }, |io| io.output)
+        self.model.output_parts().first().map_or(QParams::IDENTITY, |p| p.q)
     }
 
     /// The int8 input tensor of a float input.
@@ -223,26 +224,133 @@ pub fn quantize_input(model: &Model, x: &[f32]) -> Result<Tensor, ModelError> {
             "input value {v} at index {i} is not a finite number"
         )));
     }
-    let q = model.io().map_or(QParams { scale: 1.0, zero: 0 }, |io| io.input);
+    let q = model.io().map_or(QParams::IDENTITY, |io| io.input);
     Tensor::new(model.input_dims.clone(), x.iter().map(|&v| q.quantize(v as f64)).collect())
 }
 
-/// The real output of an integer output (softmax applied when the source model ended with one).
+/// The real output of an integer output (softmax applied where the source model ended with
+/// one): with several outputs, each part dequantized on its own ([`dequantize_part`]), in order.
 pub fn dequantize_output(model: &Model, out: &Tensor) -> Vec<f64> {
     let Some(io) = model.io() else {
         return out.data.iter().map(|&v| v as f64).collect();
     };
-    let mut y: Vec<f64> = out.data.iter().map(|&v| io.output.dequantize(v)).collect();
-    if io.softmax {
-        let rows = out.dims.first().copied().unwrap_or(1).max(1);
-        let width = y.len() / rows;
-        for row in y.chunks_mut(width.max(1)) {
-            let m = row.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-            let sum: f64 = row.iter().map(|v| (v - m).exp()).sum();
-            row.iter_mut().for_each(|v| *v = (*v - m).exp() / sum);
+    match &io.output {
+        OutputQuant::Single { q, softmax } => {
+            let mut y: Vec<f64> = out.data.iter().map(|&v| q.dequantize(v)).collect();
+            if *softmax {
+                let rows = out.dims.first().copied().unwrap_or(1).max(1);
+                let width = y.len() / rows;
+                softmax_rows(&mut y, width);
+            }
+            y
+        }
+        OutputQuant::Parts(parts) => {
+            parts.iter().flat_map(|p| dequantize_part(p, part_values(p, &out.data))).collect()
         }
     }
+}
+
+/// The entries of part `p` in the proven output `data` (fewer when `data` is shorter).
+pub fn part_values<'a>(p: &OutputPart, data: &'a [i64]) -> &'a [i64] {
+    let end = p.offset.saturating_add(p.len()).min(data.len());
+    data.get(p.offset.min(end)..end).unwrap_or_default()
+}
+
+/// The real values of one output part: indices as they are, int8 values dequantized, and a
+/// softmax over the last axis when the part's source ends with one.
+pub fn dequantize_part(p: &OutputPart, ints: &[i64]) -> Vec<f64> {
+    let mut y: Vec<f64> =
+        ints.iter().map(|&v| if p.index { v as f64 } else { p.q.dequantize(v) }).collect();
+    if p.softmax {
+        softmax_rows(&mut y, p.dims.last().copied().unwrap_or(1));
+    }
     y
+}
+
+/// Softmax of every row of `width` values.
+fn softmax_rows(y: &mut [f64], width: usize) {
+    for row in y.chunks_mut(width.max(1)) {
+        let m = row.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        let sum: f64 = row.iter().map(|v| (v - m).exp()).sum();
+        row.iter_mut().for_each(|v| *v = (*v - m).exp() / sum);
+    }
+}
+
+/// One proven (dequantized) output against the float reference's on the same input, part by
+/// part: value parts by their absolute error and their argmax per row, index parts exactly.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct OutputComparison {
+    /// The largest and the summed |float − proven| over the entries of value parts.
+    pub max_abs_error: f64,
+    pub sum_abs_error: f64,
+    /// Entries of value parts.
+    pub values: usize,
+    /// The float values' (min, max) over value parts; `None` without value parts.
+    pub range: Option<(f64, f64)>,
+    /// Predictions compared (rows of value parts, entries of index parts), and how many agree.
+    pub predictions: usize,
+    pub agreeing: usize,
+    /// The first output's prediction per row, (float, proven): the model's answer.
+    pub first: Vec<(i64, i64)>,
+}
+
+impl OutputComparison {
+    /// Compares `float` (the reference's outputs concatenated in graph order) with `ours` (the
+    /// model's dequantized output).
+    ///
+    /// # Errors
+    /// Outputs of different lengths.
+    pub fn of(model: &Model, float: &[f64], ours: &[f64]) -> Result<Self, ImportError> {
+        if float.len() != ours.len() {
+            return Err(ImportError::Graph(format!(
+                "float output has {} values, the integer model {}",
+                float.len(),
+                ours.len()
+            )));
+        }
+        let mut c = Self::default();
+        for (k, p) in model.output_parts().iter().enumerate() {
+            let end = p.offset.saturating_add(p.len()).min(float.len());
+            let range = p.offset.min(end)..end;
+            let (f, q) = (&float[range.clone()], &ours[range]);
+            let predictions = if p.index { c.indices(f, q) } else { c.values(p, f, q) };
+            if k == 0 {
+                c.first = predictions;
+            }
+        }
+        Ok(c)
+    }
+
+    /// An index part: every entry is a prediction, compared exactly.
+    fn indices(&mut self, f: &[f64], q: &[f64]) -> Vec<(i64, i64)> {
+        let pairs: Vec<(i64, i64)> = f.iter().zip(q).map(|(&a, &b)| (a as i64, b as i64)).collect();
+        self.predictions += pairs.len();
+        self.agreeing += pairs.iter().filter(|(a, b)| a == b).count();
+        pairs
+    }
+
+    /// A value part: absolute errors, and the argmax of each row (one row per entry of the
+    /// first axis of a tensor of rank 2 or more, else one).
+    fn values(&mut self, p: &OutputPart, f: &[f64], q: &[f64]) -> Vec<(i64, i64)> {
+        for (a, b) in f.iter().zip(q) {
+            let d = (a - b).abs();
+            self.max_abs_error = self.max_abs_error.max(d);
+            self.sum_abs_error += d;
+            self.values += 1;
+            let (lo, hi) = self.range.unwrap_or((*a, *a));
+            self.range = Some((lo.min(*a), hi.max(*a)));
+        }
+        let rows = if p.dims.len() >= 2 { p.dims[0].max(1) } else { 1 };
+        let width = (f.len() / rows).max(1);
+        let pairs: Vec<(i64, i64)> = f
+            .chunks(width)
+            .zip(q.chunks(width))
+            .map(|(a, b)| (argmax(a) as i64, argmax(b) as i64))
+            .collect();
+        self.predictions += pairs.len();
+        self.agreeing += pairs.iter().filter(|(a, b)| a == b).count();
+        pairs
+    }
 }
 
 /// Float model vs integer model on a set of inputs.
@@ -264,45 +372,34 @@ fn argmax(row: &[f64]) -> usize {
         .0
 }
 
-/// Compares tract's float output with the dequantized integer output on `inputs` (and the
-/// argmax with `labels` when given).
+/// Compares tract's float outputs with the dequantized integer output on `inputs`, part by part
+/// ([`OutputComparison`]; index parts count in the argmax agreement), and the first output's
+/// prediction with `labels` when given.
 pub fn accuracy(
     imported: &Imported,
     inputs: &[Vec<f32>],
     labels: Option<&[i64]>,
 ) -> Result<Accuracy, ImportError> {
-    let (mut max, mut sum, mut count, mut agree) = (0f64, 0f64, 0usize, 0usize);
+    let (mut max, mut sum, mut count, mut agree, mut predictions) = (0f64, 0f64, 0, 0, 0);
     let (mut right_f, mut right_q, mut rows) = (0usize, 0usize, 0usize);
-    for (i, x) in inputs.iter().enumerate() {
+    for x in inputs {
         let float = imported.reference.output(x)?;
         let q = imported.quantize_input(x)?;
         let w = imported.model.forward(&q)?;
         let ours = dequantize_output(&imported.model, w.output());
-        if float.len() != ours.len() {
-            return Err(ImportError::Graph(format!(
-                "float output has {} values, the integer model {}",
-                float.len(),
-                ours.len()
-            )));
-        }
-        for (a, b) in float.iter().zip(&ours) {
-            let d = (a - b).abs();
-            max = max.max(d);
-            sum += d;
-            count += 1;
-        }
+        let c = OutputComparison::of(&imported.model, &float, &ours)?;
+        max = max.max(c.max_abs_error);
+        sum += c.sum_abs_error;
+        count += c.values;
+        agree += c.agreeing;
+        predictions += c.predictions;
         // one prediction per row of a batch; labels enumerate rows of all inputs in order
-        let out_dims = imported.model.output_dims();
-        let batch = if out_dims.len() >= 2 { out_dims[0].max(1) } else { 1 };
-        let width = (float.len() / batch).max(1);
-        for (r, (f, q)) in float.chunks(width).zip(ours.chunks(width)).enumerate() {
-            let (fa, qa) = (argmax(f), argmax(q));
-            agree += usize::from(fa == qa);
-            rows += 1;
-            if let Some(l) = labels.and_then(|l| l.get(i * batch + r)) {
-                right_f += usize::from(fa as i64 == *l);
-                right_q += usize::from(qa as i64 == *l);
+        for (f, q) in c.first {
+            if let Some(l) = labels.and_then(|l| l.get(rows)) {
+                right_f += usize::from(f == *l);
+                right_q += usize::from(q == *l);
             }
+            rows += 1;
         }
     }
     let n = rows.max(1) as f64;
@@ -310,7 +407,7 @@ pub fn accuracy(
         samples: inputs.len(),
         max_abs_error: max,
         mean_abs_error: sum / count.max(1) as f64,
-        argmax_agreement: agree as f64 / n,
+        argmax_agreement: agree as f64 / predictions.max(1) as f64,
         accuracy: labels.map(|_| (right_f as f64 / n, right_q as f64 / n)),
     })
 }

@@ -5,11 +5,14 @@ use super::{guard, ImportError};
 use std::collections::HashMap;
 use tract_onnx::prelude::*;
 
-/// An optimized tract plan with a fixed input shape and a list of named outputs.
+/// An optimized tract plan with a fixed input shape and a list of named outputs: the graph
+/// outputs first, then the other tensors asked for.
 pub struct FloatReference {
     plan: std::sync::Arc<TypedRunnableModel>,
     input_dims: Vec<usize>,
     names: Vec<String>,
+    /// How many of `names` are graph outputs (the first ones).
+    outputs: usize,
 }
 
 impl std::fmt::Debug for FloatReference {
@@ -26,37 +29,50 @@ fn tract_error(e: impl std::fmt::Display) -> ImportError {
 pub type Named = (Vec<usize>, Vec<f64>);
 
 impl FloatReference {
-    /// The plan of `proto` on inputs of `input_dims`, computing the tensors `names` (the ones
-    /// tract knows; [`FloatReference::names`] lists those kept). The graph output comes first.
-    pub fn new(
+    /// The plan of `proto` on inputs of `input_dims`, computing the tensors `outputs` (the
+    /// graph outputs, in order: [`FloatReference::output`] concatenates them) and `names` (the
+    /// ones tract knows; [`FloatReference::names`] lists those kept, the outputs first).
+    ///
+    /// # Errors
+    /// No output, an output tract does not name, or tract failing to build the plan.
+    pub fn new<S: AsRef<str>>(
         proto: &tract_onnx::pb::ModelProto,
         input_dims: &[usize],
-        output: &str,
+        outputs: &[S],
         names: &[String],
     ) -> Result<Self, ImportError> {
-        let build = || -> TractResult<(std::sync::Arc<TypedRunnableModel>, Vec<String>)> {
-            let mut model = tract_onnx::onnx().model_for_proto_model(proto)?;
-            model.set_input_fact(0, InferenceFact::dt_shape(f32::datum_type(), input_dims))?;
-            let mut kept = vec![output.to_string()];
-            let mut outlets = vec![model
-                .find_outlet_label(output)
-                .ok_or_else(|| anyhow::anyhow!("the graph output {output:?} has no outlet"))?];
-            for n in names {
-                if n == output {
-                    continue;
+        let outputs: Vec<String> = outputs.iter().map(|o| o.as_ref().to_string()).collect();
+        if outputs.is_empty() {
+            return Err(ImportError::Graph("a float reference of no output".into()));
+        }
+        let build =
+            || -> TractResult<(std::sync::Arc<TypedRunnableModel>, Vec<String>)> {
+                let mut model = tract_onnx::onnx().model_for_proto_model(proto)?;
+                model.set_input_fact(0, InferenceFact::dt_shape(f32::datum_type(), input_dims))?;
+                let mut kept = Vec::with_capacity(outputs.len() + names.len());
+                let mut outlets = Vec::with_capacity(outputs.len() + names.len());
+                for output in &outputs {
+                    outlets.push(model.find_outlet_label(output).ok_or_else(|| {
+                        anyhow::anyhow!("the graph output {output:?} has no outlet")
+                    })?);
+                    kept.push(output.clone());
                 }
-                if let Some(o) = model.find_outlet_label(n) {
-                    outlets.push(o);
-                    kept.push(n.clone());
+                for n in names {
+                    if kept.contains(n) {
+                        continue;
+                    }
+                    if let Some(o) = model.find_outlet_label(n) {
+                        outlets.push(o);
+                        kept.push(n.clone());
+                    }
                 }
-            }
-            model.select_output_outlets(&outlets)?;
-            let plan = model.into_optimized()?.into_runnable()?;
-            Ok((plan, kept))
-        };
+                model.select_output_outlets(&outlets)?;
+                let plan = model.into_optimized()?.into_runnable()?;
+                Ok((plan, kept))
+            };
         let (plan, names) =
             guard(build).map_err(tract_error)?.map_err(|e| tract_error(format!("{e:#}")))?;
-        Ok(Self { plan, input_dims: input_dims.to_vec(), names })
+        Ok(Self { plan, input_dims: input_dims.to_vec(), names, outputs: outputs.len() })
     }
 
     pub fn names(&self) -> &[String] {
@@ -94,9 +110,20 @@ impl FloatReference {
         Ok(self.names.iter().cloned().zip(outs).collect())
     }
 
-    /// The graph output on one float input.
+    /// The graph outputs on one float input, in graph order, each flattened row-major and all
+    /// concatenated (as a model with several outputs proves them).
     pub fn output(&self, input: &[f32]) -> Result<Vec<f64>, ImportError> {
-        let mut all = self.run(input)?;
-        Ok(all.remove(&self.names[0]).map(|(_, v)| v).unwrap_or_default())
+        Ok(self.outputs(input)?.into_iter().flat_map(|(_, v)| v).collect())
+    }
+
+    /// Each graph output on one float input, in graph order.
+    pub fn outputs(&self, input: &[f32]) -> Result<Vec<Named>, ImportError> {
+        let all = self.run(input)?;
+        Ok(self
+            .names
+            .iter()
+            .take(self.outputs)
+            .map(|n| all.get(n).cloned().unwrap_or_default())
+            .collect())
     }
 }

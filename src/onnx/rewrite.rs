@@ -708,9 +708,9 @@ pub fn unroll(proto: &mut pb::ModelProto, input_dims: &[usize]) -> Result<(), Im
         .filter(|n| is_recurrent(n))
         .filter_map(|n| n.input.first().cloned())
         .collect();
-    let output = g.output.first().map(|o| o.name.clone()).unwrap_or_default();
+    let outputs: Vec<String> = g.output.iter().map(|o| o.name.clone()).collect();
     let mut shapes: HashMap<String, Vec<usize>> = {
-        let reference = super::FloatReference::new(proto, input_dims, &output, &xs)?;
+        let reference = super::FloatReference::new(proto, input_dims, &outputs, &xs)?;
         let zeros = vec![0f32; input_dims.iter().product()];
         reference.run(&zeros)?.into_iter().map(|(k, (dims, _))| (k, dims)).collect()
     };

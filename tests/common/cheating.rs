@@ -76,7 +76,8 @@ impl Reduction for Cheating {
     }
 }
 
-/// `model` with layer `at`'s prover replaced by `make(layer)`; the digest is checked unchanged.
+/// `model` with layer `at`'s prover replaced by `make(layer)` (and the same input/output
+/// quantization); the digest is checked unchanged.
 pub fn with_cheater(model: &Model, at: usize, make: impl Fn(&dyn Layer) -> ProveFn) -> Model {
     let layers = (model.layers.iter().enumerate())
         .map(|(i, l)| {
@@ -88,7 +89,10 @@ pub fn with_cheater(model: &Model, at: usize, make: impl Fn(&dyn Layer) -> Prove
             Box::new(Cheating { inner, prove }) as Box<dyn Layer>
         })
         .collect();
-    let m = Model::new(&model.name, model.input_dims.clone(), layers).unwrap();
+    let mut m = Model::new(&model.name, model.input_dims.clone(), layers).unwrap();
+    if let Some(io) = model.io() {
+        m = m.with_io(io.clone()).unwrap();
+    }
     assert_eq!(m.digest(), model.digest());
     m
 }

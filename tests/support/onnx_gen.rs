@@ -845,3 +845,80 @@ pub fn label_path(seed: u64) -> (pb::ModelProto, Vec<Vec<f32>>, Vec<f32>) {
     m.opset_import.push(pb::OperatorSetIdProto { domain: "ai.onnx.ml".into(), version: 1 });
     (m, w.chunks(6).map(<[f32]>::to_vec).collect(), b)
 }
+
+/// A graph of several outputs: `outputs` are (name, dimensions, ONNX element type) in graph
+/// order.
+pub fn graph_outputs(
+    name: &str,
+    nodes: Vec<pb::NodeProto>,
+    inits: Vec<pb::TensorProto>,
+    input: &[usize],
+    outputs: &[(&str, &[usize], i32)],
+) -> pb::ModelProto {
+    let mut m = graph_model(name, nodes, inits, input, &[]);
+    if let Some(g) = m.graph.as_mut() {
+        g.output = outputs
+            .iter()
+            .map(|&(name, dims, elem)| {
+                let mut v = value_info(name, dims);
+                if let Some(pb::type_proto::Value::TensorType(t)) =
+                    v.r#type.as_mut().and_then(|t| t.value.as_mut())
+                {
+                    t.elem_type = elem;
+                }
+                v
+            })
+            .collect();
+    }
+    m
+}
+
+/// Two heads on one hidden layer: h = relu(x·W + b) for x of [1, 16], then the Gemm outputs
+/// "small" = h·A + a ([1, 4], weights near 0.1) and "big" = h·B + c ([1, 6], weights near 3):
+/// two outputs of very different scales.
+pub fn two_heads(seed: u64) -> pb::ModelProto {
+    let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(seed);
+    let (mut nodes, mut inits) = dense(&mut rng, "hidden", "input", (16, 12), "h0");
+    nodes.push(node("Relu", "relu", &["h0"], "h"));
+    for (head, k, a) in [("small", 4, 0.1f32), ("big", 6, 3.0)] {
+        let (w, b) = (format!("{head}_w"), format!("{head}_b"));
+        inits.push(tensor(&w, &[12, k], &uniform(&mut rng, 12 * k, a)));
+        inits.push(tensor(&b, &[k], &uniform(&mut rng, k, a)));
+        nodes.push(node("Gemm", &format!("{head}_gemm"), &["h", &w, &b], head));
+    }
+    graph_outputs(
+        "two_heads",
+        nodes,
+        inits,
+        &[1, 16],
+        &[("small", &[1, 4], 1), ("big", &[1, 6], 1)],
+    )
+}
+
+/// An MLP classifier as skl2onnx writes MLPClassifier (without ZipMap): MatMul, Add, Relu,
+/// MatMul, Add ("logits", [1, 5]), Softmax → output "probabilities", and ArgMax (axis 1,
+/// keepdims 0) of the probabilities → output "label" ([1], int64). The label comes first, as
+/// skl2onnx orders them.
+pub fn mlp_classifier(seed: u64) -> pb::ModelProto {
+    let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(seed);
+    let (mut nodes, mut inits) = dense(&mut rng, "d1", "input", (16, 12), "h0");
+    nodes.push(node("Relu", "relu", &["h0"], "h"));
+    let (n2, i2) = dense(&mut rng, "d2", "h", (12, 5), "logits");
+    nodes.extend(n2);
+    inits.extend(i2);
+    nodes.push(with_attrs(
+        node("Softmax", "softmax", &["logits"], "probabilities"),
+        vec![attr_int("axis", 1)],
+    ));
+    nodes.push(with_attrs(
+        node("ArgMax", "argmax", &["probabilities"], "label"),
+        vec![attr_int("axis", 1), attr_int("keepdims", 0)],
+    ));
+    graph_outputs(
+        "mlp_classifier",
+        nodes,
+        inits,
+        &[1, 16],
+        &[("label", &[1], 7), ("probabilities", &[1, 5], 1)],
+    )
+}

@@ -8,7 +8,7 @@
 
 use super::linear::window;
 use super::operands::{Context, Operand, INDEX_OPERAND, TWO_COMPUTED};
-use super::{reaches_output, Const, Dtype, ImportError, Node};
+use super::{softmax_reach, Const, Dtype, ImportError, Node};
 
 type Verdict = Result<(), String>;
 
@@ -494,10 +494,10 @@ pub(super) fn pad(n: &Node, cx: &Context<'_>) -> Verdict {
     Ok(())
 }
 
-/// Softmax: only as the last op (Identity and Dropout may follow), over the last axis (left
-/// outside the proof).
+/// Softmax: only as the last op of graph outputs (Identity and Dropout may follow, and ArgMax
+/// nodes may read it), over the last axis (left outside the proof).
 pub(super) fn softmax(n: &Node, cx: &Context<'_>) -> Verdict {
-    if !n.outputs.first().is_some_and(|o| reaches_output(cx.g, o)) {
+    if n.outputs.first().is_none_or(|o| softmax_reach(cx.g, o).is_none()) {
         return Err("a Softmax that is not the last op".into());
     }
     if n.int("axis").map_err(reason)?.is_some_and(|a| a != -1 && a != 1) {

@@ -7,7 +7,7 @@
 //! tensors). Biases, BatchNormalization, Relu/Clip, Add/Sub/Mul/Div by constants and
 //! Dequantize/Quantize pairs only change the form; a pending value becomes one requantization
 //! layer where a consumer needs int8 (a matmul/conv input, pooling, wiring, an activation table,
-//! the graph output), at the parameters of the next QuantizeLinear when the graph names them
+//! a graph output), at the parameters of the next QuantizeLinear when the graph names them
 //! (through ops that commute with quantization), else at its calibrated range.
 //!
 //! This file holds the values and the driver ([`lower`]). Which ops are lowered, by which
@@ -16,6 +16,10 @@
 //! folding), [`pending`] (affine forms, requantization, Identity/Cast, Relu/Clip, Mul/Div,
 //! BatchNormalization), [`linear`] (dense and convolutions) and [`ops`] (activations, pooling,
 //! wiring, Pad, Concat, Add, Softmax).
+//!
+//! A graph with several outputs is proved as one tensor: each output (at its own quantization,
+//! or ArgMax indices) is reshaped to 1-D and the parts are concatenated in graph order; the part
+//! table ([`OutputPart`]) in the model's io says how to read them back.
 
 use super::graph::{Const, Dtype, Graph, Node};
 use super::reference::{FloatReference, Named};
@@ -23,8 +27,8 @@ use super::{random_inputs, GraphKind, ImportError, ImportOptions, Imported};
 use crate::circuit::requant::channels;
 use crate::circuit::zoo::{common_shift, Builder};
 use crate::circuit::{
-    channel_of, ActivationLayer, Concat, Conv, ConvGeometry, Dense, IoQuant, Multiplier, QParams,
-    Scaled, TensorId, Wiring,
+    channel_of, ActivationLayer, Concat, Conv, ConvGeometry, Dense, IoQuant, Multiplier,
+    OutputPart, OutputQuant, QParams, Scaled, TensorId, Wiring,
 };
 use crate::quant::Activation;
 use std::collections::{HashMap, HashSet};
@@ -109,7 +113,7 @@ enum Value {
         pads: [usize; 4],
     },
     Pending(Pending),
-    /// Indices (ArgMax's output): integers, not int8; only the graph output may take them.
+    /// Indices (ArgMax's output): integers, not int8; only graph outputs may take them.
     Index {
         id: TensorId,
     },
@@ -144,8 +148,9 @@ struct Lower<'g> {
     /// ONNX tensors of an integer type (what the int8 circuit tensors are compared with).
     integer: HashSet<String>,
     notes: Vec<String>,
-    /// The tensor the proof ends on: the graph output, or the input of a final Softmax.
-    softmax: Option<String>,
+    /// The graph outputs that end with a final Softmax, each with the Softmax's input: the
+    /// tensor the proof covers in its place.
+    softmax: HashMap<String, String>,
     parameters: usize,
 }
 
@@ -197,7 +202,7 @@ pub(super) fn lower(
     for n in &g.nodes {
         wanted.extend(n.outputs.iter().filter(|o| !o.is_empty()).cloned());
     }
-    let calib = FloatReference::new(proto, input_dims, &g.output, &wanted)?;
+    let calib = FloatReference::new(proto, input_dims, &g.outputs, &wanted)?;
     let len: usize = input_dims.iter().product();
     let inputs = match &options.calibration {
         Some(c) => c.clone(),
@@ -240,7 +245,7 @@ pub(super) fn lower(
         .flatten()
         .fold((f64::MAX, f64::MIN), |(a, b), &x| (a.min(x as f64), b.max(x as f64)));
     ranges.insert(g.input.clone(), (lo, hi));
-    let reference = FloatReference::new(proto, input_dims, &g.output, &[])?;
+    let reference = FloatReference::new(proto, input_dims, &g.outputs, &[])?;
     let mut l = Lower {
         g,
         b: Builder::new(input_dims.to_vec()),
@@ -253,7 +258,7 @@ pub(super) fn lower(
         names: Vec::new(),
         integer: integer_tensors(g),
         notes: Vec::new(),
-        softmax: None,
+        softmax: HashMap::new(),
         parameters: 0,
     };
     l.notes.push(match &options.calibration {
@@ -282,20 +287,20 @@ pub(super) fn lower(
         }
         l.node(i, n)?;
     }
-    let last = l.softmax.clone().unwrap_or_else(|| g.output.clone());
-    let out = l.get(&last, None)?;
-    let (id, q) = l.materialize(&last, out)?;
-    if id == 0 {
-        // an Identity-only graph: one reshape to the same dimensions proves output = input
-        l.b.push(Wiring::reshape(0, input_dims, input_dims.to_vec())?);
-        l.notes.push("the output is the input: the proof shows exactly that".into());
-    }
-    let Lower { b, names, notes, softmax, parameters, .. } = l;
-    let model = b.finish(name)?.with_io(IoQuant {
-        input: input_q,
-        output: q,
-        softmax: softmax.is_some(),
-    })?;
+    let proved = g.outputs.iter().map(|o| l.proved_output(o)).collect::<Result<Vec<_>, _>>()?;
+    let output = match &proved[..] {
+        [one] => {
+            if one.id == 0 {
+                // an Identity-only graph: one reshape to the same dimensions proves output = input
+                l.b.push(Wiring::reshape(0, input_dims, input_dims.to_vec())?);
+                l.notes.push("the output is the input: the proof shows exactly that".into());
+            }
+            OutputQuant::Single { q: one.q, softmax: one.softmax }
+        }
+        several => OutputQuant::Parts(l.concat_outputs(several)?),
+    };
+    let Lower { b, names, notes, parameters, .. } = l;
+    let model = b.finish(name)?.with_io(IoQuant { input: input_q, output })?;
     Ok(Imported { model, kind, parameters, names, notes, reference })
 }
 
@@ -429,26 +434,103 @@ impl Lower<'_> {
     }
 }
 
-/// Whether tensor `name` is the graph output, or reaches it only through Identity and Dropout
-/// nodes (each the tensor's one consumer, read at its first output): what may follow the final
-/// Softmax (skl2onnx ends a classifier's probabilities with an Identity).
-fn reaches_output(g: &Graph, name: &str) -> bool {
-    let mut cur = name;
-    for _ in 0..=g.nodes.len() {
-        if cur == g.output {
-            return true;
+/// One graph output as the circuit proves it.
+#[derive(Clone, Debug)]
+struct Proved {
+    name: String,
+    id: TensorId,
+    q: QParams,
+    /// ArgMax indices, not int8.
+    index: bool,
+    /// The output ends with a Softmax applied outside the proof (`id` is its input).
+    softmax: bool,
+}
+
+impl Lower<'_> {
+    /// Materializes graph output `name`, or the input of its final Softmax.
+    fn proved_output(&mut self, name: &str) -> Result<Proved, ImportError> {
+        let softmax = self.softmax.get(name).cloned();
+        let last = softmax.clone().unwrap_or_else(|| name.to_string());
+        let v = self.get(&last, None)?;
+        let index = matches!(v, Value::Index { .. });
+        let (id, q) = self.materialize(&last, v)?;
+        Ok(Proved { name: name.to_string(), id, q, index, softmax: softmax.is_some() })
+    }
+
+    /// The one output tensor of several outputs: each reshaped to 1-D (when it is not), all
+    /// concatenated in graph order. Returns the part table.
+    fn concat_outputs(&mut self, outputs: &[Proved]) -> Result<Vec<OutputPart>, ImportError> {
+        let mut parts = Vec::with_capacity(outputs.len());
+        let (mut ids, mut in_dims) = (Vec::new(), Vec::new());
+        let mut offset = 0usize;
+        for p in outputs {
+            let dims = self.b.dims(p.id);
+            let len = crate::circuit::checked_entries(&dims)?;
+            let id = match dims.len() {
+                1 => p.id,
+                _ => self.b.push(Wiring::reshape(p.id, &dims, vec![len])?),
+            };
+            ids.push(id);
+            in_dims.push(vec![len]);
+            parts.push(OutputPart {
+                name: p.name.clone(),
+                dims,
+                q: p.q,
+                index: p.index,
+                softmax: p.softmax,
+                offset,
+            });
+            offset = offset.checked_add(len).ok_or_else(|| {
+                ImportError::Graph("the graph outputs have too many entries".into())
+            })?;
         }
-        let consumers = g.consumers(cur);
-        let [c] = consumers[..] else { return false };
-        let passes = matches!(c.op.as_str(), "Identity" | "Dropout")
-            && c.inputs.iter().position(|i| i == cur) == Some(0)
-            && c.inputs.iter().filter(|i| *i == cur).count() == 1;
-        match c.outputs.first() {
-            Some(o) if passes => cur = o,
-            _ => return false,
+        self.b.push(Concat::new(ids, in_dims, 0)?);
+        let names: Vec<&str> = outputs.iter().map(|p| p.name.as_str()).collect();
+        self.notes.push(format!(
+            "the graph's {} outputs ({}) are proved as one tensor: each flattened, concatenated in \
+             graph order",
+            outputs.len(),
+            names.join(", ")
+        ));
+        Ok(parts)
+    }
+}
+
+/// Where the output of a final Softmax goes, through Identity and Dropout nodes (each reading
+/// the tensor once, as its first input; skl2onnx ends a classifier's probabilities with an
+/// Identity): the graph outputs it reaches, and the ArgMax nodes that read it (an argmax is
+/// invariant under softmax, so they read the Softmax's input instead).
+#[derive(Debug)]
+pub(super) struct SoftmaxReach<'g> {
+    pub(super) outputs: Vec<&'g str>,
+    pub(super) argmaxes: Vec<&'g Node>,
+}
+
+/// [`SoftmaxReach`] of tensor `name`; `None` when any other node reads it, or when it reaches
+/// no output and no ArgMax (a Softmax that is not the last op).
+pub(super) fn softmax_reach<'g>(g: &'g Graph, name: &'g str) -> Option<SoftmaxReach<'g>> {
+    let mut reach = SoftmaxReach { outputs: Vec::new(), argmaxes: Vec::new() };
+    let mut todo = vec![name];
+    // the graph is acyclic when its nodes are in order; the bound guards a malformed one
+    for _ in 0..=g.nodes.len() {
+        let Some(cur) = todo.pop() else { break };
+        if g.is_output(cur) {
+            reach.outputs.push(cur);
+        }
+        for c in g.consumers(cur) {
+            let once = c.inputs.iter().filter(|i| *i == cur).count() == 1;
+            if !once || c.input(0) != Some(cur) {
+                return None;
+            }
+            match c.op.as_str() {
+                "Identity" | "Dropout" => todo.push(c.outputs.first()?),
+                "ArgMax" => reach.argmaxes.push(c),
+                _ => return None,
+            }
         }
     }
-    false
+    let reached = todo.is_empty() && !(reach.outputs.is_empty() && reach.argmaxes.is_empty());
+    reached.then_some(reach)
 }
 
 /// The ONNX tensors of an integer type: outputs of QuantizeLinear and the QLinear ops, and of

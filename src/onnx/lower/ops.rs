@@ -56,26 +56,55 @@ impl Lower<'_> {
         self.activation(n, Activation::Elu { alpha })
     }
 
-    /// The final Softmax (only Identity and Dropout after it): left outside the proof, which
-    /// ends on its input.
+    /// A final Softmax (only Identity and Dropout after it on the way to graph outputs, and
+    /// ArgMax nodes along its axis): left outside the proof, which covers its input. The ArgMax
+    /// nodes read its input (an argmax is invariant under softmax).
     pub(super) fn softmax(&mut self, n: &Node) -> Result<(), ImportError> {
-        let out = n.outputs.first().ok_or_else(|| node_error(n, "no output"))?.clone();
-        if !reaches_output(self.g, &out) {
+        let out = n.outputs.first().ok_or_else(|| node_error(n, "no output"))?;
+        let g = self.g;
+        let Some(reach) = softmax_reach(g, out) else {
             return Err(unsupported(n, "a Softmax that is not the last op"));
-        }
-        if n.int("axis")?.is_some_and(|a| a != -1 && a != 1) {
+        };
+        let axis = n.int("axis")?;
+        if axis.is_some_and(|a| a != -1 && a != 1) {
             return Err(unsupported(n, "a Softmax over an axis other than the last"));
         }
-        let x = n.input(0).ok_or_else(|| node_error(n, "missing input"))?;
-        self.softmax = Some(x.to_string());
-        // the Identity/Dropout nodes after it pass its input along; the proof ends on that
-        // input (`self.softmax`), and the graph output is never read
-        let v = self.get(x, Some(n))?;
-        self.values.insert(out, v);
-        self.notes.push(format!(
-            "the final Softmax (node {:?}) is left outside the proof: the proof covers its input, and the softmax is applied to the dequantized output",
-            n.name
-        ));
+        let x = n.input(0).ok_or_else(|| node_error(n, "missing input"))?.to_string();
+        // the proof ends on the Softmax's input: int8 at its own parameters, which the
+        // Identity/Dropout nodes and ArgMax nodes after it read in place of the probabilities
+        let v = self.get(&x, Some(n))?;
+        let (id, q) = self.materialize(&x, v)?;
+        let dims = self.b.dims(id);
+        let rank = dims.len() as i64;
+        let softmax_axis = match axis {
+            Some(1) => 1,
+            None if g.opset < 13 => 1,
+            _ => rank - 1,
+        };
+        for a in &reach.argmaxes {
+            let along = a.int("axis")?.unwrap_or(0);
+            if (along + rank) % rank.max(1) != softmax_axis {
+                return Err(unsupported(
+                    a,
+                    "an ArgMax of a Softmax's output along another axis than the Softmax's",
+                ));
+            }
+            self.notes.push(format!(
+                "ArgMax node {:?} reads the input of Softmax node {:?}: an argmax is invariant \
+                 under softmax",
+                a.name, n.name
+            ));
+        }
+        for o in &reach.outputs {
+            self.softmax.insert(o.to_string(), x.clone());
+        }
+        self.values.insert(out.clone(), Value::Int { id, dims, q });
+        if !reach.outputs.is_empty() {
+            self.notes.push(format!(
+                "the final Softmax (node {:?}) is left outside the proof: the proof covers its input, and the softmax is applied to the dequantized output",
+                n.name
+            ));
+        }
         Ok(())
     }
 

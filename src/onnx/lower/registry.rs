@@ -254,7 +254,7 @@ mod tests {
             consts: consts.iter().map(|(k, c)| (k.to_string(), c.clone())).collect(),
             input: "x".into(),
             input_dims: vec![Dim::Fixed(1), Dim::Fixed(4)],
-            output: "y".into(),
+            outputs: vec!["y".into()],
             opset: 13,
         }
     }
@@ -272,7 +272,7 @@ mod tests {
             names: Vec::new(),
             integer: HashSet::new(),
             notes: Vec::new(),
-            softmax: None,
+            softmax: HashMap::new(),
             parameters: 0,
         }
     }

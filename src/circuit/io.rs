@@ -1,0 +1,286 @@
+//! How a model's integer input and output map to real values ([`IoQuant`]), and its encoding at
+//! the end of a `.gkrm` (so the model digest binds it).
+//!
+//! A source model with one output has one output quantization (io flag 1). A model with several
+//! outputs proves them as one tensor: each output reshaped to 1-D, concatenated in graph order
+//! ([`OutputQuant::Parts`], io flag 2); the part table says where each output sits in it and how
+//! to read it. The table only interprets the proven tensor: the proof binds the whole
+//! concatenated output, and the table is bound by the digest like every other field.
+//!
+//! ```text
+//! io      = 0                                             (no quantization: built-in models)
+//!         | 1 ‖ input q ‖ output q ‖ softmax u8           (one output)
+//!         | 2 ‖ input q ‖ count u64 ‖ part*               (several outputs)
+//! q       = scale (f64 bits, u64) ‖ zero point i64
+//! part    = name (bytes) ‖ dims (u64*) ‖ q ‖ index u8 ‖ softmax u8 ‖ offset u64
+//! ```
+
+use super::{checked_entries, ModelError, QParams};
+use crate::codec::{ByteReader, ByteWriter, Sink};
+
+/// The most outputs a model may have (a bound for decoding hostile files).
+pub const MAX_OUTPUT_PARTS: usize = 1 << 10;
+/// The longest output name, in bytes.
+pub const MAX_OUTPUT_NAME: usize = 1 << 10;
+/// The smallest encoding of a part (an empty name and no dimensions), to bound the count.
+const MIN_PART_BYTES: usize = 8 + 8 + 16 + 2 + 8;
+
+/// How a model's int8 input and its output map to real values (an imported model has them; the
+/// built-in seeded models do not).
+#[derive(Clone, Debug, PartialEq)]
+pub struct IoQuant {
+    pub input: QParams,
+    pub output: OutputQuant,
+}
+
+/// How the circuit's output tensor maps to the source model's outputs.
+#[derive(Clone, Debug, PartialEq)]
+pub enum OutputQuant {
+    /// One output: the whole tensor at `q`. `softmax`: the source model ends with a softmax
+    /// that is applied to the dequantized output, outside the proof.
+    Single { q: QParams, softmax: bool },
+    /// Several outputs (at least 2), each a 1-D slice of the tensor, in graph order.
+    Parts(Vec<OutputPart>),
+}
+
+/// One output of a model with several: where it sits in the proven tensor and how to read it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct OutputPart {
+    /// The ONNX output's name.
+    pub name: String,
+    /// The output's dimensions (its entries are row-major in the slice).
+    pub dims: Vec<usize>,
+    pub q: QParams,
+    /// Integer indices (ArgMax), not int8 values: they read as themselves (q is (1, 0)).
+    pub index: bool,
+    /// A softmax over the last axis applied to the dequantized part, outside the proof.
+    pub softmax: bool,
+    /// The part's first entry in the proven tensor.
+    pub offset: usize,
+}
+
+impl OutputPart {
+    /// The part's entries (its dimensions are checked when the model takes its io).
+    pub fn len(&self) -> usize {
+        self.dims.iter().product()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The part of a model with one output: the whole tensor of `dims`, named `output`.
+    fn single(dims: &[usize], q: QParams, softmax: bool) -> Self {
+        Self { name: "output".into(), dims: dims.to_vec(), q, index: false, softmax, offset: 0 }
+    }
+}
+
+impl IoQuant {
+    /// The quantization of a model with one output.
+    pub fn single(input: QParams, output: QParams, softmax: bool) -> Self {
+        Self { input, output: OutputQuant::Single { q: output, softmax } }
+    }
+
+    /// The parts of an output of dimensions `output_dims`: the one part of a single output
+    /// (named `output`), or the part table.
+    pub fn parts(&self, output_dims: &[usize]) -> Vec<OutputPart> {
+        match &self.output {
+            OutputQuant::Single { q, softmax } => {
+                vec![OutputPart::single(output_dims, *q, *softmax)]
+            }
+            OutputQuant::Parts(parts) => parts.clone(),
+        }
+    }
+
+    /// Whether a softmax is applied (to any part) outside the proof.
+    pub fn softmax(&self) -> bool {
+        match &self.output {
+            OutputQuant::Single { softmax, .. } => *softmax,
+            OutputQuant::Parts(parts) => parts.iter().any(|p| p.softmax),
+        }
+    }
+
+    /// The output parameters of a model with one output; `None` with several.
+    pub fn single_output(&self) -> Option<QParams> {
+        match &self.output {
+            OutputQuant::Single { q, .. } => Some(*q),
+            OutputQuant::Parts(_) => None,
+        }
+    }
+
+    /// Checks the parameters and that the parts tile an output of `output_dims` exactly.
+    ///
+    /// # Errors
+    /// [`ModelError::Parameter`] naming the field: a scale that is not finite and positive, a
+    /// zero point outside int8, fewer than 2 or more than [`MAX_OUTPUT_PARTS`] parts, an
+    /// empty, too long or repeated name, an index part with other parameters than (1, 0) or a
+    /// softmax, an offset that does not follow the part before, or parts whose sizes do not
+    /// add up to the output's (which must be 1-D).
+    pub fn check(&self, output_dims: &[usize]) -> Result<(), ModelError> {
+        let bad = |what: String| Err(ModelError::Parameter(what));
+        if !valid(self.input) {
+            return bad(format!("input quantization {:?}", self.input));
+        }
+        let parts = match &self.output {
+            OutputQuant::Single { q, .. } if valid(*q) => return Ok(()),
+            OutputQuant::Single { q, .. } => return bad(format!("output quantization {q:?}")),
+            OutputQuant::Parts(parts) => parts,
+        };
+        if !(2..=MAX_OUTPUT_PARTS).contains(&parts.len()) {
+            return bad(format!(
+                "{} output parts (a table has 2 to {MAX_OUTPUT_PARTS})",
+                parts.len()
+            ));
+        }
+        let total = checked_entries(output_dims)?;
+        if output_dims.len() != 1 {
+            return bad(format!("output parts of a {output_dims:?} output (they tile a 1-D one)"));
+        }
+        let mut next = 0usize;
+        for (k, p) in parts.iter().enumerate() {
+            check_part(k, p, next)?;
+            if parts.iter().take(k).any(|o| o.name == p.name) {
+                return bad(format!("output part {k}: the name {:?} is repeated", p.name));
+            }
+            let len = checked_entries(&p.dims)?;
+            next = next.checked_add(len).filter(|&n| n <= total).ok_or_else(|| {
+                ModelError::Parameter(format!(
+                    "output part {k} ({:?}) ends past the output's {total} entries",
+                    p.name
+                ))
+            })?;
+        }
+        if next != total {
+            return bad(format!("the output parts cover {next} of the output's {total} entries"));
+        }
+        Ok(())
+    }
+}
+
+/// A scale finite and positive, a zero point in int8.
+fn valid(q: QParams) -> bool {
+    q.scale.is_finite() && q.scale > 0.0 && (-128..=127).contains(&q.zero)
+}
+
+/// One part on its own: name, parameters, and its offset `next` (where the part before ends).
+fn check_part(k: usize, p: &OutputPart, next: usize) -> Result<(), ModelError> {
+    let bad = |what: String| Err(ModelError::Parameter(format!("output part {k}: {what}")));
+    if p.name.is_empty() || p.name.len() > MAX_OUTPUT_NAME {
+        return bad(format!("a name of {} bytes (1 to {MAX_OUTPUT_NAME})", p.name.len()));
+    }
+    if !valid(p.q) {
+        return bad(format!("quantization {:?}", p.q));
+    }
+    if p.index && (p.q != QParams { scale: 1.0, zero: 0 } || p.softmax) {
+        return bad("an index part with a scale, a zero point or a softmax".into());
+    }
+    if checked_entries(&p.dims)? == 0 {
+        return bad(format!("empty dimensions {:?}", p.dims));
+    }
+    if p.offset != next {
+        return bad(format!("offset {}, the part before ends at {next}", p.offset));
+    }
+    Ok(())
+}
+
+fn write_q<S: Sink>(w: &mut ByteWriter<S>, q: QParams) {
+    w.u64(q.scale.to_bits());
+    w.i64(q.zero as i64);
+}
+
+/// Encodes the io field (see the module documentation).
+pub(crate) fn encode_io<S: Sink>(w: &mut ByteWriter<S>, io: Option<&IoQuant>) {
+    let Some(io) = io else { return w.u8(0) };
+    match &io.output {
+        OutputQuant::Single { q, softmax } => {
+            w.u8(1);
+            write_q(w, io.input);
+            write_q(w, *q);
+            w.u8(*softmax as u8);
+        }
+        OutputQuant::Parts(parts) => {
+            w.u8(2);
+            write_q(w, io.input);
+            w.usize(parts.len());
+            for p in parts {
+                w.bytes(p.name.as_bytes());
+                w.usizes(&p.dims);
+                write_q(w, p.q);
+                w.u8(p.index as u8);
+                w.u8(p.softmax as u8);
+                w.usize(p.offset);
+            }
+        }
+    }
+}
+
+/// Decodes the io field. The parts are read with bounded counts and checked arithmetic; their
+/// tiling of the output is checked by [`IoQuant::check`] when the model takes them.
+///
+/// # Errors
+/// A malformed field, naming the byte offset and what was expected there.
+pub(crate) fn decode_io(r: &mut ByteReader<'_>) -> Result<Option<IoQuant>, ModelError> {
+    Ok(match r.u8()? {
+        0 => None,
+        1 => {
+            // a zero point outside int8 is refused by `check` (the clamp keeps it so)
+            let input = read_q(r, false)?;
+            let q = read_q(r, false)?;
+            let softmax = read_flag(r, "a softmax flag 0 or 1")?;
+            Some(IoQuant::single(input, q, softmax))
+        }
+        2 => {
+            let input = read_q(r, true)?;
+            let at = r.offset();
+            let count = r.count(MIN_PART_BYTES)?;
+            if count > MAX_OUTPUT_PARTS {
+                return Err(error_at(at, &format!("at most {MAX_OUTPUT_PARTS} output parts")));
+            }
+            let parts = (0..count).map(|_| read_part(r)).collect::<Result<_, _>>()?;
+            Some(IoQuant { input, output: OutputQuant::Parts(parts) })
+        }
+        _ => return Err(r.error("an input/output quantization flag 0, 1 or 2").into()),
+    })
+}
+
+fn error_at(offset: usize, what: &str) -> ModelError {
+    crate::codec::CodecError { offset, what: what.into() }.into()
+}
+
+/// A scale and a zero point. `strict`: a zero point outside int8 is an error here (the part
+/// table's); else it is clamped to ±2^20, which `check` refuses (the single form's, as before).
+fn read_q(r: &mut ByteReader<'_>, strict: bool) -> Result<QParams, ModelError> {
+    let scale = f64::from_bits(r.u64()?);
+    let at = r.offset();
+    let zero = r.i64()?;
+    if strict && !(-128..=127).contains(&zero) {
+        return Err(error_at(at, "a zero point in [-128, 127]"));
+    }
+    Ok(QParams { scale, zero: zero.clamp(-1 << 20, 1 << 20) as i32 })
+}
+
+fn read_flag(r: &mut ByteReader<'_>, what: &str) -> Result<bool, ModelError> {
+    match r.u8()? {
+        0 => Ok(false),
+        1 => Ok(true),
+        _ => Err(error_at(r.offset().saturating_sub(1), what)),
+    }
+}
+
+fn read_part(r: &mut ByteReader<'_>) -> Result<OutputPart, ModelError> {
+    let at = r.offset();
+    let name = r.bytes()?;
+    if name.len() > MAX_OUTPUT_NAME {
+        return Err(error_at(at, &format!("an output name of at most {MAX_OUTPUT_NAME} bytes")));
+    }
+    let name = String::from_utf8(name.to_vec()).map_err(|_| error_at(at, "a UTF-8 output name"))?;
+    let at = r.offset();
+    let dims = r.usizes()?;
+    checked_entries(&dims)
+        .map_err(|_| error_at(at, "output dimensions of at most 2^28 entries and 16 axes"))?;
+    let q = read_q(r, true)?;
+    let index = read_flag(r, "an index flag 0 or 1")?;
+    let softmax = read_flag(r, "a softmax flag 0 or 1")?;
+    let offset = r.usize()?;
+    Ok(OutputPart { name, dims, q, index, softmax, offset })
+}
