@@ -292,7 +292,8 @@ mod tests {
         let mut seen = HashSet::new();
         for e in REGISTRY {
             assert!(seen.insert((e.domain, e.op)), "{} listed twice", e.op);
-            let n = node(e.op, &[], "y");
+            let mut n = node(e.op, &[], "y");
+            n.domain = e.domain.to_string();
             assert!(std::ptr::eq(lookup(&n).unwrap(), e), "{}", e.op);
             let g = graph(vec![n.clone()], &[]);
             let err = lower(&g).node(0, &n).expect_err("a node without inputs is not lowered");
@@ -307,11 +308,15 @@ mod tests {
             assert_eq!(reason(lower(&g).node(0, &n).unwrap_err()), want);
             assert_eq!(check(&Context::new(&g), 0, &n), Err(want));
         }
+        // a domain with no listed op at all is named as such; a listed domain names the op
         let mut n = node("Relu", &["x"], "y");
-        n.domain = "com.microsoft".into();
+        n.domain = "org.pytorch.aten".into();
         let g = graph(vec![n.clone()], &[]);
         assert!(check(&Context::new(&g), 0, &n).unwrap_err().starts_with("domain"));
         assert!(reason(lower(&g).node(0, &n).unwrap_err()).starts_with("domain"));
+        n.domain = "com.microsoft".into();
+        let g = graph(vec![n.clone()], &[]);
+        assert_eq!(check(&Context::new(&g), 0, &n), Err("Relu has no gkrnet lowering".into()));
     }
 
     /// Operand kinds before lowering: constants through Identity, dequantized integer
