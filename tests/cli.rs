@@ -1019,12 +1019,17 @@ fn prove_reports_the_proven_inputs_accuracy_and_warns_when_it_is_poor() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert!(v["accuracy"]["relative_error"].as_f64().unwrap() < 0.05, "{v}");
+    for s in v["accuracy"]["saturated"].as_array().unwrap() {
+        assert!(s["count"].as_u64().unwrap() <= s["size"].as_u64().unwrap(), "{s}");
+    }
     let o = gkrnet(&["verify", "--model", s(&onnx), "--input", s(&x), "--proof", s(&p)]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let o = run(&["--calibration", s(&calibration)]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let text = String::from_utf8_lossy(&o.stdout);
     assert!(text.contains("accuracy (not proven"), "{text}");
+    // the layers that clamped this input are named
+    assert!(text.contains("clamped (not proven): ") && text.contains("layer 1: "), "{text}");
     assert!(
         stderr(&o).contains("warning: the proven output is far from the float model"),
         "{}",

@@ -340,6 +340,32 @@ pub struct InputAccuracy {
     pub relative_error: f64,
     pub argmax_agrees: bool,
     pub reference: &'static str,
+    /// Per requantization layer that clamped any value of this input: (layer, values at the
+    /// int8 limits −128/127 that the layer clamps to, the layer's size).
+    pub saturated: Vec<(usize, usize, usize)>,
+}
+
+/// The requantization layers of `model` whose outputs on `witness` sit at a clamp bound that
+/// is an int8 limit (−128 or 127; a fused ReLU's lower bound is not counted): (layer, count,
+/// size). A value there is clamped, or exactly at the end of its calibrated range.
+pub fn saturation(model: &Model, witness: &gkrnet::circuit::Witness) -> Vec<(usize, usize, usize)> {
+    use gkrnet::circuit::requant::RequantSpec;
+    use gkrnet::circuit::threshold::ThresholdSpec;
+    let mut out = Vec::new();
+    for (i, layer) in model.layers.iter().enumerate() {
+        let spec = layer.spec();
+        let Some(r) = spec.op::<RequantSpec>().or_else(|| spec.op::<ThresholdSpec>().map(|t| &t.0))
+        else {
+            continue;
+        };
+        let Some(t) = witness.tensors.get(i + 1) else { continue };
+        let at_limit = |v: i64| (r.hi == 127 && v == 127) || (r.lo == -128 && v == -128);
+        let count = t.data.iter().filter(|&&v| at_limit(v)).count();
+        if count > 0 {
+            out.push((i, count, t.data.len()));
+        }
+    }
+    out
 }
 
 impl InputAccuracy {
@@ -363,11 +389,14 @@ impl InputAccuracy {
             Some((lo, hi)) if hi > lo => hi - lo,
             _ => 1.0,
         };
+        let q = imported.quantize_input(&floats)?;
+        let saturated = saturation(&imported.model, &imported.model.forward(&q)?);
         Ok(Some(Self {
             max_abs_error: c.max_abs_error,
             relative_error: c.max_abs_error / range,
             argmax_agrees: c.agreeing == c.predictions,
             reference: "tract's float run of the ONNX graph on this input",
+            saturated,
         }))
     }
 
@@ -383,6 +412,9 @@ impl InputAccuracy {
             "max_abs_error": self.max_abs_error,
             "relative_error": self.relative_error,
             "argmax_agrees": self.argmax_agrees,
+            "saturated": self.saturated.iter().map(|&(layer, count, size)| {
+                serde_json::json!({"layer": layer, "count": count, "size": size})
+            }).collect::<Vec<_>>(),
         })
     }
 }

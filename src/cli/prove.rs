@@ -192,6 +192,20 @@ pub fn prove(args: ProveArgs, g: &Global) -> Result<Outcome> {
                 a.relative_error * 100.0,
                 if a.argmax_agrees { "agrees" } else { "DIFFERS" }
             );
+            let total: usize = a.saturated.iter().map(|s| s.1).sum();
+            if total > 0 {
+                let worst: Vec<String> = {
+                    let mut v = a.saturated.clone();
+                    v.sort_by(|x, y| y.1.cmp(&x.1));
+                    v.iter().take(5).map(|(l, c, n)| format!("layer {l}: {c} of {n}")).collect()
+                };
+                println!(
+                    "clamped (not proven): {total} values at the int8 limits (clamped, or at the end of the calibrated range) in {} requantization layers ({}{})",
+                    a.saturated.len(),
+                    worst.join(", "),
+                    if a.saturated.len() > 5 { ", …" } else { "" }
+                );
+            }
         }
     }
     if let Some(a) = accuracy.as_ref().filter(|a| a.alarming()) {
