@@ -211,3 +211,32 @@ fn a_label_through_array_feature_extractor_and_reshapes_is_the_proven_argmax() {
     let e = import(&other, &xs).unwrap_err().to_string();
     assert!(e.contains("ArrayFeatureExtractor") && e.contains("0…n−1"), "{e}");
 }
+
+#[test]
+fn a_standard_scaler_and_binary_logistic_regression_prove_label_and_probabilities() {
+    let (proto, offset, scale, w, b) = onnx_gen::scaled_binary(95);
+    let xs = onnx::random_inputs(5, 16, (-2.0, 2.0), 96);
+    let imported = import(&proto, &xs).unwrap_or_else(|e| panic!("{e}"));
+    let mut agree = 0;
+    for x in &xs[..6] {
+        let out = prove_verify(&imported, x, "scaled_binary");
+        assert_eq!(out.len(), 3, "label and two probabilities");
+        let z: Vec<f64> = x
+            .iter()
+            .zip(&offset)
+            .zip(&scale)
+            .map(|((&v, &o), &s)| f64::from((v - o) * s))
+            .collect();
+        let scores: Vec<f64> = w
+            .iter()
+            .zip(&b)
+            .map(|(row, &bi)| {
+                row.iter().zip(&z).map(|(&a, v)| f64::from(a) * v).sum::<f64>() + f64::from(bi)
+            })
+            .collect();
+        let probs: Vec<f64> = scores.iter().map(|s| 1.0 / (1.0 + (-s).exp())).collect();
+        assert!(max_abs(&out[1..], &probs) < 0.03, "{out:?} vs {probs:?}");
+        agree += usize::from(out[0] == if scores[1] > scores[0] { 1.0 } else { 0.0 });
+    }
+    assert!(agree >= 5, "{agree} of 6 labels");
+}

@@ -8,8 +8,9 @@
 //! * the ai.onnx.ml ops skl2onnx writes for linear models: `LinearClassifier` (MatMul, Add, the
 //!   post-transform, and an ArgMax for the label), `LinearRegressor`, `Normalizer` (L1 of a
 //!   softmax, which is the softmax itself), `ZipMap` (the map from labels to probabilities is
-//!   left outside the proof: the probabilities are proven as a tensor, in class order) and
-//!   `ArrayFeatureExtractor` of the class list 0…n−1 (the label is the index itself).
+//!   left outside the proof: the probabilities are proven as a tensor, in class order),
+//!   `ArrayFeatureExtractor` of the class list 0…n−1 (the label is the index itself) or of a
+//!   computed tensor's columns (a Gather), and `Scaler` (StandardScaler: a Sub and a Mul).
 //! * recurrent layers (`LSTM`, `GRU`, `RNN`) unrolled over the fixed sequence length ([`unroll`],
 //!   once the input's dimensions are known): per step and gate a MatMul of the step's input, a
 //!   MatMul of the previous hidden state, the bias, the gate's activation table and the
@@ -51,6 +52,7 @@ fn rewritten(domain: &str, op: &str) -> bool {
                 | "Normalizer"
                 | "ZipMap"
                 | "ArrayFeatureExtractor"
+                | "Scaler"
         ),
         _ => false,
     }
@@ -369,6 +371,30 @@ fn plan(p: &pb::NodeProto, n: &Node, env: &dyn Env) -> Result<Emit, String> {
                  from class labels to them is made outside the proof",
                 n.name
             ));
+        }
+        (ML, "ArrayFeatureExtractor") if env.constant(input(0)?).is_none() => {
+            // columns of a computed tensor picked by constant indices: a Gather on the last axis
+            let idx = env.constant(input(1)?).ok_or("neither input is a constant")?;
+            let idx: Vec<i64> = idx.data.iter().map(|&v| v as i64).collect();
+            let idx = e.ints(&[idx.len()], idx);
+            e.to("Gather", &[input(0)?, &idx], vec![int_attr("axis", -1)], &out);
+        }
+        (ML, "Scaler") => {
+            // (x − offset)·scale, per feature or one value for all
+            let floats = |name: &str| match n.attrs.get(name) {
+                Some(Attr::Floats(v)) if !v.is_empty() => Ok(v.clone()),
+                None => Ok(Vec::new()),
+                Some(_) => Err(format!("{name} is not a list of floats")),
+            };
+            let (offset, scale) = (floats("offset")?, floats("scale")?);
+            let mut x = input(0)?.to_string();
+            if !offset.is_empty() {
+                let c = e.floats(&[offset.len()], offset);
+                x = e.op("Sub", &[&x, &c], vec![]);
+            }
+            let scale = if scale.is_empty() { vec![1.0] } else { scale };
+            let c = e.floats(&[scale.len()], scale);
+            e.to("Mul", &[&x, &c], vec![], &out);
         }
         (ML, "ArrayFeatureExtractor") => {
             let classes = env.constant(input(0)?).ok_or("input 0 is not a constant")?;

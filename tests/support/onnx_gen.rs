@@ -922,3 +922,45 @@ pub fn mlp_classifier(seed: u64) -> pb::ModelProto {
         &[("label", &[1], 7), ("probabilities", &[1, 5], 1)],
     )
 }
+
+/// A scikit-learn pipeline StandardScaler → binary LogisticRegression as skl2onnx writes it,
+/// input [1, 5]: `Scaler` (offset, scale) → `LinearClassifier` (two rows, labels 0 and 1,
+/// LOGISTIC) → outputs "label" [1] and "probabilities" [1, 2]. Returns the model, the offset,
+/// the scale, the two weight rows and intercepts.
+#[allow(clippy::type_complexity)]
+pub fn scaled_binary(seed: u64) -> (pb::ModelProto, Vec<f32>, Vec<f32>, Vec<Vec<f32>>, Vec<f32>) {
+    let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(seed);
+    let offset = uniform(&mut rng, 5, 0.3);
+    let scale: Vec<f32> = (0..5).map(|_| rng.gen_range(0.5..2.0)).collect();
+    let w = uniform(&mut rng, 5, 1.0);
+    let b = rng.gen_range(-0.5..0.5f32);
+    let coefficients: Vec<f32> = w.iter().map(|v| -v).chain(w.iter().copied()).collect();
+    let ml = |mut n: pb::NodeProto| {
+        n.domain = "ai.onnx.ml".into();
+        n
+    };
+    let scaler = ml(with_attrs(
+        node("Scaler", "scaler", &["input"], "scaled"),
+        vec![attr_floats("offset", &offset), attr_floats("scale", &scale)],
+    ));
+    let mut lc = ml(with_attrs(
+        node("LinearClassifier", "lc", &["scaled"], "label"),
+        vec![
+            attr_floats("coefficients", &coefficients),
+            attr_floats("intercepts", &[-b, b]),
+            attr_ints("classlabels_ints", &[0, 1]),
+            attr_str("post_transform", "LOGISTIC"),
+        ],
+    ));
+    lc.output.push("probabilities".into());
+    let mut m = graph_outputs(
+        "scaled_binary",
+        vec![scaler, lc],
+        vec![],
+        &[1, 5],
+        &[("label", &[1], 7), ("probabilities", &[1, 2], 1)],
+    );
+    m.opset_import.push(pb::OperatorSetIdProto { domain: "ai.onnx.ml".into(), version: 1 });
+    let rows = vec![w.iter().map(|v| -v).collect(), w];
+    (m, offset, scale, rows, vec![-b, b])
+}

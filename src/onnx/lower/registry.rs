@@ -118,6 +118,7 @@ pub(super) static REGISTRY: &[OpEntry] = &[
     rewritten("ai.onnx.ml", "Normalizer"),
     rewritten("ai.onnx.ml", "ZipMap"),
     rewritten("ai.onnx.ml", "ArrayFeatureExtractor"),
+    rewritten("ai.onnx.ml", "Scaler"),
 ];
 
 const fn rewritten(domain: &'static str, op: &'static str) -> OpEntry {
