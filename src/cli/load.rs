@@ -395,7 +395,12 @@ impl InputAccuracy {
             max_abs_error: c.max_abs_error,
             relative_error: c.max_abs_error / range,
             argmax_agrees: c.agreeing == c.predictions,
-            reference: "tract's float run of the ONNX graph on this input",
+            reference: if imported.notes.iter().any(|n| n.contains(onnx::rewrite::REWRITTEN)) {
+                "tract's float run, on this input, of the ONNX graph with its non-standard ops \
+                 rewritten into standard ones (see the notes)"
+            } else {
+                "tract's float run of the ONNX graph on this input"
+            },
             saturated,
         }))
     }

@@ -28,6 +28,9 @@ use tract_onnx::pb;
 /// Metadata key of the notes the rewrite leaves for the user.
 pub const NOTE_KEY: &str = "gkrnet.note";
 
+/// What the notes of a rewrite say (a float reference of a rewritten graph is marked so).
+pub const REWRITTEN: &str = "rewritten into standard ONNX ops";
+
 const ML: &str = "ai.onnx.ml";
 const MS: &str = "com.microsoft";
 
@@ -222,9 +225,13 @@ pub fn rewrite(proto: &mut pb::ModelProto) -> Result<(), ImportError> {
     let mut env = ProtoEnv::new(g);
     let (mut nodes, mut inits, mut notes) = (Vec::new(), Vec::new(), Vec::new());
     let mut retype = Vec::new();
+    let mut ops: Vec<String> = Vec::new();
     for (i, n) in g.node.iter().enumerate() {
         let v = view(i, n);
         let planned = if rewritten(&n.domain, &n.op_type) { plan(n, &v, &env).ok() } else { None };
+        if planned.is_some() && !ops.contains(&n.op_type) {
+            ops.push(n.op_type.clone());
+        }
         let Some(e) = planned else {
             for o in &n.output {
                 env.producers.insert(o.clone(), v.clone());
@@ -254,6 +261,18 @@ pub fn rewrite(proto: &mut pb::ModelProto) -> Result<(), ImportError> {
         }
     }
     drop(env);
+    if !ops.is_empty() {
+        let qop = ops.iter().any(|o| o.starts_with("QLinear") || o == "QGemm");
+        let how =
+            if qop { " (QOperator ops as DequantizeLinear → op → QuantizeLinear)" } else { "" };
+        notes.insert(
+            0,
+            format!(
+                "{} {REWRITTEN}{how}; the float reference runs the rewritten graph",
+                ops.join(", ")
+            ),
+        );
+    }
     let g = proto.graph.as_mut().ok_or_else(|| ImportError::Graph("no graph".into()))?;
     g.node = nodes;
     g.initializer.extend(inits);
@@ -753,7 +772,7 @@ pub fn unroll(proto: &mut pb::ModelProto, input_dims: &[usize]) -> Result<(), Im
             env.producers.insert(o.clone(), v.clone());
         }
     }
-    let (mut nodes, mut inits) = (Vec::new(), Vec::new());
+    let (mut nodes, mut inits, mut notes) = (Vec::new(), Vec::new(), Vec::new());
     for (i, n) in g.node.iter().enumerate() {
         if !is_recurrent(n) {
             nodes.push(n.clone());
@@ -769,6 +788,15 @@ pub fn unroll(proto: &mut pb::ModelProto, input_dims: &[usize]) -> Result<(), Im
         let x = v.input(0).ok_or_else(|| refuse("no input X".into()))?;
         let dims = shapes.get(x).ok_or_else(|| refuse(format!("no shape for X {x:?}")))?;
         let e = unroll_node(&v, &spec, x, dims).map_err(refuse)?;
+        let steps = if spec.batch_major { dims.get(1) } else { dims.first() };
+        notes.push(format!(
+            "{} {:?} unrolled over {} steps and {REWRITTEN} ({} nodes); the float reference \
+             runs the unrolled graph",
+            v.op,
+            v.name,
+            steps.copied().unwrap_or(0),
+            e.nodes.len()
+        ));
         nodes.extend(e.nodes);
         inits.extend(e.inits);
     }
@@ -776,6 +804,9 @@ pub fn unroll(proto: &mut pb::ModelProto, input_dims: &[usize]) -> Result<(), Im
     let g = proto.graph.as_mut().ok_or_else(|| ImportError::Graph("no graph".into()))?;
     g.node = nodes;
     g.initializer.extend(inits);
+    for value in notes {
+        proto.metadata_props.push(pb::StringStringEntryProto { key: NOTE_KEY.into(), value });
+    }
     Ok(())
 }
 
