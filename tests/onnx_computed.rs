@@ -172,3 +172,18 @@ fn gather_nd_and_gather_elements_with_constant_indices_prove() {
     let back = gkrnet::circuit::Model::decode(&imported.model.encode()).unwrap();
     assert_eq!(back.digest(), imported.model.digest());
 }
+
+#[test]
+fn tile_of_a_computed_tensor_is_wiring_and_agrees_with_float() {
+    let proto = onnx_gen::tile(31);
+    let xs = onnx::random_inputs(6, 16, (-1.0, 1.0), 32);
+    let imported = import("tile", &proto, &xs);
+    let kinds: Vec<&str> = imported.model.layers.iter().map(|l| l.kind()).collect();
+    assert!(kinds.contains(&"takeflat"), "{kinds:?}");
+    let acc = onnx::accuracy(&imported, &xs, None).unwrap();
+    let step = imported.output_params().scale;
+    assert!(acc.max_abs_error <= 4.0 * step, "{acc:?}, step {step}");
+    for x in &xs[..2] {
+        prove_verify(&imported, x, "tile");
+    }
+}

@@ -964,3 +964,21 @@ pub fn scaled_binary(seed: u64) -> (pb::ModelProto, Vec<f32>, Vec<f32>, Vec<Vec<
     let rows = vec![w.iter().map(|v| -v).collect(), w];
     (m, offset, scale, rows, vec![-b, b])
 }
+
+/// Tile of a computed tensor: input [1, 2, 3] → Relu → Tile (repeats [1, 2, 2]) → [1, 4, 6] →
+/// Reshape [1, 24] → MatMul → output [1, 3].
+pub fn tile(seed: u64) -> pb::ModelProto {
+    let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(seed);
+    let inits = vec![
+        i64_tensor("repeats", &[3], &[1, 2, 2]),
+        i64_tensor("flat", &[2], &[1, 24]),
+        tensor("w", &[24, 3], &uniform(&mut rng, 72, 0.5)),
+    ];
+    let nodes = vec![
+        node("Relu", "relu", &["input"], "r"),
+        node("Tile", "tile", &["r", "repeats"], "t"),
+        node("Reshape", "flatten", &["t", "flat"], "f"),
+        node("MatMul", "head", &["f", "w"], "output"),
+    ];
+    graph_model("tile", nodes, inits, &[1, 2, 3], &[1, 3])
+}

@@ -184,7 +184,8 @@ impl Lower<'_> {
         Ok(())
     }
 
-    /// GatherND (batch_dims 0) and GatherElements with constant indices: a flat [`Take`], the
+    /// GatherND (batch_dims 0), GatherElements with constant indices and Tile with constant
+    /// repeats: a flat [`Take`], the
     /// source of every output entry listed.
     pub(super) fn take_flat(&mut self, n: &Node) -> Result<(), ImportError> {
         let (x, dims, q) = self.int(n, 0)?;
@@ -201,7 +202,28 @@ impl Lower<'_> {
                 .filter(|&i| (i as i64) < d)
                 .ok_or_else(|| node_error(n, format!("index {v} outside axis {a} of length {d}")))
         };
-        let (out_dims, sources) = if n.op == "GatherND" {
+        let (out_dims, sources) = if n.op == "Tile" {
+            // out[c] = x[c mod dims], the output `repeats` times larger along each axis
+            if idx.len() != dims.len() || idx.data.iter().any(|&r| !(r >= 1.0 && r <= 4096.0)) {
+                return Err(node_error(
+                    n,
+                    format!("repeats {:?} for rank {}", idx.data, dims.len()),
+                ));
+            }
+            let out_dims: Vec<usize> =
+                dims.iter().zip(&idx.data).map(|(&d, &r)| d * r as usize).collect();
+            let len: usize = out_dims.iter().product();
+            let mut sources = Vec::with_capacity(len);
+            for e in 0..len {
+                let (mut rest, mut src) = (e, 0);
+                for a in (0..dims.len()).rev() {
+                    src += (rest % out_dims[a]) % dims[a] * strides[a];
+                    rest /= out_dims[a];
+                }
+                sources.push(src);
+            }
+            (out_dims, sources)
+        } else if n.op == "GatherND" {
             if n.int("batch_dims")?.unwrap_or(0) != 0 {
                 return Err(unsupported(n, "batch_dims ≠ 0"));
             }

@@ -146,7 +146,7 @@ fn infer<'g>(n: &Node, known: &HashMap<&'g str, Operand<'g>>, opset: i64) -> Ope
             _ => None,
         },
         "Unsqueeze" => rank(0).zip(axes()).map(|(r, a)| r + a),
-        "Slice" | "Split" => rank(0),
+        "Slice" | "Split" | "Tile" => rank(0),
         "Gather" => match (rank(0), at(1)) {
             (Some(r), Some(Operand::Const(c))) => (r + c.dims.len()).checked_sub(1),
             _ => None,

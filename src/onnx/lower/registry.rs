@@ -95,6 +95,7 @@ pub(super) static REGISTRY: &[OpEntry] = &[
     onnx("Split", |l, n| l.take(n), accepts::take),
     onnx("GatherND", |l, n| l.take_flat(n), accepts::take),
     onnx("GatherElements", |l, n| l.take_flat(n), accepts::take),
+    onnx("Tile", |l, n| l.take_flat(n), accepts::take),
     onnx("Erf", |_, n| Err(unsupported(n, accepts::ERF_ALONE)), accepts::erf),
     onnx(
         "HardSigmoid",
