@@ -187,3 +187,26 @@ fn tile_of_a_computed_tensor_is_wiring_and_agrees_with_float() {
         prove_verify(&imported, x, "tile");
     }
 }
+
+#[test]
+fn where_with_a_constant_condition_selects_and_agrees_with_float() {
+    let proto = onnx_gen::select(33);
+    let xs = onnx::random_inputs(6, 16, (-1.0, 1.0), 34);
+    let imported = import("select", &proto, &xs);
+    let kinds: Vec<&str> = imported.model.layers.iter().map(|l| l.kind()).collect();
+    assert!(kinds.contains(&"takeflat") && kinds.contains(&"concat"), "{kinds:?}");
+    let acc = onnx::accuracy(&imported, &xs, None).unwrap();
+    let step = imported.output_params().scale;
+    println!("select: {acc:?}, step {step}");
+    assert!(acc.max_abs_error <= 4.0 * step, "{acc:?}, step {step}");
+    for x in &xs[..2] {
+        prove_verify(&imported, x, "select");
+    }
+    // a condition computed from the input is refused, by inspect and the import alike
+    let mut computed = proto.clone();
+    computed.graph.as_mut().unwrap().node[3].input[0] = "s".into();
+    let graph = onnx::Graph::from_proto(&computed).unwrap();
+    let s = onnx::support(&graph).unwrap();
+    let v = s.iter().find(|s| s.node == "select").unwrap();
+    assert!(v.verdict.as_ref().unwrap_err().contains("constant conditions only"), "{v:?}");
+}

@@ -196,7 +196,7 @@ pub fn prove(args: ProveArgs, g: &Global) -> Result<Outcome> {
             if total > 0 {
                 let worst: Vec<String> = {
                     let mut v = a.saturated.clone();
-                    v.sort_by(|x, y| y.1.cmp(&x.1));
+                    v.sort_by_key(|x| std::cmp::Reverse(x.1));
                     v.iter().take(5).map(|(l, c, n)| format!("layer {l}: {c} of {n}")).collect()
                 };
                 println!(

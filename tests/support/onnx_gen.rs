@@ -982,3 +982,27 @@ pub fn tile(seed: u64) -> pb::ModelProto {
     ];
     graph_model("tile", nodes, inits, &[1, 2, 3], &[1, 3])
 }
+
+/// Where with a constant condition (broadcast [2, 1] against [1, 2, 3]): input [1, 2, 3] →
+/// Relu → r; Sigmoid → s; m = Where(cond, 0.25, r) (PyTorch's masked_fill); w = Where(cond2,
+/// m, s) (two computed branches) → Reshape [1, 6] → MatMul → output [1, 3].
+pub fn select(seed: u64) -> pb::ModelProto {
+    let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(seed);
+    let boolean = |name: &str, dims: &[usize], v: &[i32]| int_tensor(name, dims, 9, v);
+    let inits = vec![
+        boolean("cond", &[2, 1], &[1, 0]),
+        boolean("cond2", &[1, 2, 3], &[1, 0, 1, 1, 0, 0]),
+        tensor("fill", &[], &[0.25]),
+        i64_tensor("flat", &[2], &[1, 6]),
+        tensor("w", &[6, 3], &uniform(&mut rng, 18, 0.8)),
+    ];
+    let nodes = vec![
+        node("Relu", "relu", &["input"], "r"),
+        node("Sigmoid", "sigmoid", &["input"], "s"),
+        node("Where", "masked_fill", &["cond", "fill", "r"], "m"),
+        node("Where", "select", &["cond2", "m", "s"], "wh"),
+        node("Reshape", "flatten", &["wh", "flat"], "f"),
+        node("MatMul", "head", &["f", "w"], "output"),
+    ];
+    graph_model("select", nodes, inits, &[1, 2, 3], &[1, 3])
+}

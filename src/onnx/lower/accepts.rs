@@ -360,6 +360,21 @@ pub(super) fn take(n: &Node, cx: &Context<'_>) -> Verdict {
     Ok(())
 }
 
+/// Where: a constant condition; branches computed or constant scalars, not both constant.
+pub(super) fn select(n: &Node, cx: &Context<'_>) -> Verdict {
+    if let Some(Operand::Computed { .. } | Operand::Index { .. }) = cx.operand(n, 0) {
+        return Err("a condition computed from the input (constant conditions only)".into());
+    }
+    for i in [1, 2] {
+        if let Some(Operand::Const(c)) = cx.operand(n, i) {
+            if c.len() != 1 {
+                return Err(format!("input {i} is a constant that is not a scalar"));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// ArgMax: a computed input, ties to the lowest index.
 pub(super) fn argmax(n: &Node, cx: &Context<'_>) -> Verdict {
     int_input(cx, n, 0)?;

@@ -204,7 +204,7 @@ impl Lower<'_> {
         };
         let (out_dims, sources) = if n.op == "Tile" {
             // out[c] = x[c mod dims], the output `repeats` times larger along each axis
-            if idx.len() != dims.len() || idx.data.iter().any(|&r| !(r >= 1.0 && r <= 4096.0)) {
+            if idx.len() != dims.len() || idx.data.iter().any(|r| !(1.0..=4096.0).contains(r)) {
                 return Err(node_error(
                     n,
                     format!("repeats {:?} for rank {}", idx.data, dims.len()),
@@ -382,4 +382,134 @@ impl Lower<'_> {
         };
         self.set(n, Value::Pending(p))
     }
+}
+
+impl Lower<'_> {
+    /// Where with a constant condition: every output entry is an entry of one branch (numpy
+    /// broadcasting), so the output is a flat [`Take`] over the branches flattened and
+    /// concatenated at the output's parameters. A computed branch is requantized to them; a
+    /// constant scalar branch (PyTorch's `masked_fill`) becomes one int8 entry: a dense layer of
+    /// zero weights whose bias is the constant (clamped to the representable range).
+    pub(super) fn select(&mut self, n: &Node) -> Result<(), ImportError> {
+        let out = n.outputs.first().ok_or_else(|| node_error(n, "no output"))?.clone();
+        let out_dims = self.shape(&out)?;
+        let cond = self.constant(n, 0)?;
+        let q = self.target_params(&out)?;
+        // the first computed branch anchors a constant branch's entry
+        let mut anchor = None;
+        let mut branches: Vec<(TensorId, Vec<usize>)> = Vec::new();
+        let mut constants = Vec::new();
+        for i in [1, 2] {
+            match self.input(n, i)? {
+                Value::Const(c) => {
+                    let v = c.scalar().ok_or_else(|| {
+                        unsupported(n, format!("input {i} is a constant that is not a scalar"))
+                    })?;
+                    constants.push((branches.len(), v));
+                    branches.push((0, vec![1]));
+                }
+                Value::QConst { .. } => {
+                    return Err(unsupported(n, format!("input {i} is a quantized constant")))
+                }
+                Value::Index { .. } => return Err(unsupported(n, super::operands::INDEX_OPERAND)),
+                v => {
+                    let id = match v {
+                        Value::Int { id, q: qi, .. } if qi == q => id,
+                        v => {
+                            let p = self.pending(n, v)?;
+                            self.requant(p, q)?
+                        }
+                    };
+                    anchor.get_or_insert(id);
+                    branches.push((id, self.b.dims(id)));
+                }
+            }
+        }
+        let anchor = anchor.ok_or_else(|| unsupported(n, "two constant branches"))?;
+        for (slot, v) in constants {
+            let id = self.constant_entry(anchor, v, q)?;
+            branches[slot] = (id, vec![1]);
+        }
+        // flat offsets of the branches in their concatenation
+        let mut flat = Vec::new();
+        let mut offsets = Vec::new();
+        let mut total = 0usize;
+        for (id, dims) in &branches {
+            let len: usize = dims.iter().product();
+            let id = if dims.len() == 1 {
+                *id
+            } else {
+                self.b.push(Wiring::reshape(*id, dims, vec![len])?)
+            };
+            flat.push((id, vec![len]));
+            offsets.push(total);
+            total += len;
+        }
+        let (ids, dims): (Vec<TensorId>, Vec<Vec<usize>>) = flat.into_iter().unzip();
+        let both = self.b.push(Concat::new(ids, dims, 0)?);
+        let len: usize = out_dims.iter().product();
+        let index = |dims: &[usize], e: usize| -> Result<usize, ImportError> {
+            broadcast_source(dims, &out_dims, e).ok_or_else(|| {
+                node_error(n, format!("{dims:?} does not broadcast to {out_dims:?}"))
+            })
+        };
+        let mut sources = Vec::with_capacity(len);
+        for e in 0..len {
+            let take_first = cond.data[index(&cond.dims, e)?] != 0.0;
+            let b = usize::from(!take_first);
+            sources.push(offsets[b] + index(&branches[b].1, e)?);
+        }
+        let id = self.b.push(Take::flat(both, &[total], &out_dims, sources)?);
+        self.set_checked(n, id, q)
+    }
+
+    /// One int8 entry holding the real value `v` at parameters `q` (clamped to their range):
+    /// a zero-weight dense layer on one entry of `anchor`, its bias the constant.
+    fn constant_entry(
+        &mut self,
+        anchor: TensorId,
+        v: f64,
+        q: QParams,
+    ) -> Result<TensorId, ImportError> {
+        let dims = self.b.dims(anchor);
+        let one = self.b.push(Take::flat(anchor, &dims, &[1, 1], vec![0])?);
+        let (lo, hi) = ((-128 - q.zero) as f64 * q.scale, (127 - q.zero) as f64 * q.scale);
+        let p = Pending {
+            src: Src::Linear(Linear {
+                x: one,
+                in_dims: vec![1, 1],
+                zero: 0,
+                weights: vec![0],
+                features: 1,
+                conv: None,
+            }),
+            dims: vec![1, 1],
+            mult: vec![q.scale],
+            offset: vec![v.clamp(lo, hi)],
+            lo: f64::NEG_INFINITY,
+            hi: f64::INFINITY,
+        };
+        let id = self.requant(p, q)?;
+        Ok(self.b.push(Wiring::reshape(id, &[1, 1], vec![1])?))
+    }
+}
+
+/// The flat index, in a tensor of `dims` broadcast (numpy, aligned right) to `out`, of output
+/// entry `e`; `None` when `dims` does not broadcast to `out`.
+fn broadcast_source(dims: &[usize], out: &[usize], e: usize) -> Option<usize> {
+    let lead = out.len().checked_sub(dims.len())?;
+    let (mut rest, mut src, mut stride) = (e, 0usize, 1usize);
+    for a in (0..out.len()).rev() {
+        let c = rest % out[a];
+        rest /= out[a];
+        if a >= lead {
+            let d = dims[a - lead];
+            if d != 1 && d != out[a] {
+                return None;
+            }
+            src += if d == 1 { 0 } else { c * stride };
+            stride *= d;
+        }
+    }
+    Some(src)
 }

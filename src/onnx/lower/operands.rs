@@ -147,6 +147,7 @@ fn infer<'g>(n: &Node, known: &HashMap<&'g str, Operand<'g>>, opset: i64) -> Ope
         },
         "Unsqueeze" => rank(0).zip(axes()).map(|(r, a)| r + a),
         "Slice" | "Split" | "Tile" => rank(0),
+        "Where" => (0..n.inputs.len()).map(rank).try_fold(0, |m, r| r.map(|r| m.max(r))),
         "Gather" => match (rank(0), at(1)) {
             (Some(r), Some(Operand::Const(c))) => (r + c.dims.len()).checked_sub(1),
             _ => None,

@@ -96,6 +96,7 @@ pub(super) static REGISTRY: &[OpEntry] = &[
     onnx("GatherND", |l, n| l.take_flat(n), accepts::take),
     onnx("GatherElements", |l, n| l.take_flat(n), accepts::take),
     onnx("Tile", |l, n| l.take_flat(n), accepts::take),
+    onnx("Where", |l, n| l.select(n), accepts::select),
     onnx("Erf", |_, n| Err(unsupported(n, accepts::ERF_ALONE)), accepts::erf),
     onnx(
         "HardSigmoid",
