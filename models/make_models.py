@@ -508,11 +508,15 @@ Operators (in order of first use):
 
 
 def write_ops_readme(section):
-    """Replace (or append) the op-coverage section at the end of README.md."""
+    """Replace (or append) the op-coverage section of README.md, keeping the zoo sections
+    (written by hand from make_zoo.py's runs) that follow it."""
     with open(path("README.md")) as fh:
-        head = fh.read().split("\n" + OPS_MARK)[0].rstrip("\n") + "\n"
+        text = fh.read()
+    head, _, rest = text.partition("\n" + OPS_MARK)
+    k = rest.find("\n## Third-party zoo")
+    tail = rest[k:] if k >= 0 else ""
     with open(path("README.md"), "w") as fh:
-        fh.write(head + "\n" + section)
+        fh.write(head.rstrip("\n") + "\n\n" + section + tail)
 
 
 def ops_fixtures():
