@@ -210,3 +210,23 @@ fn where_with_a_constant_condition_selects_and_agrees_with_float() {
     let v = s.iter().find(|s| s.node == "select").unwrap();
     assert!(v.verdict.as_ref().unwrap_err().contains("constant conditions only"), "{v:?}");
 }
+
+#[test]
+fn a_division_by_one_constant_per_position_requantizes_per_element() {
+    let proto = onnx_gen::per_position(35);
+    let xs = onnx::random_inputs(6, 16, (-1.0, 1.0), 36);
+    let imported = import("per_position", &proto, &xs);
+    let acc = onnx::accuracy(&imported, &xs, None).unwrap();
+    let step = imported.output_params().scale;
+    assert!(acc.max_abs_error <= 4.0 * step, "{acc:?}, step {step}");
+    for x in &xs[..2] {
+        prove_verify(&imported, x, "per_position");
+    }
+    // a negative divisor is refused
+    let mut negative = proto.clone();
+    let g = negative.graph.as_mut().unwrap();
+    g.initializer[0] = onnx_gen::tensor("divisors", &[2, 3], &[1.0, -2.0, 4.0, 2.0, 1.0, 3.0]);
+    let opts = ImportOptions { calibration: Some(xs.clone()), ..Default::default() };
+    let e = onnx::import_proto(&negative, "negative", &opts).unwrap_err().to_string();
+    assert!(e.contains("negative"), "{e}");
+}

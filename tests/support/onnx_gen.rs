@@ -1006,3 +1006,22 @@ pub fn select(seed: u64) -> pb::ModelProto {
     ];
     graph_model("select", nodes, inits, &[1, 2, 3], &[1, 3])
 }
+
+/// A division by one positive constant per position (an adaptive average pool's divisors, as
+/// PyTorch's dynamo export writes it): input [1, 2, 3] → Relu → Div by a [2, 3] constant →
+/// Reshape [1, 6] → MatMul → output [1, 3].
+pub fn per_position(seed: u64) -> pb::ModelProto {
+    let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(seed);
+    let inits = vec![
+        tensor("divisors", &[2, 3], &[1.0, 2.0, 4.0, 2.0, 1.0, 3.0]),
+        i64_tensor("flat", &[2], &[1, 6]),
+        tensor("w", &[6, 3], &uniform(&mut rng, 18, 0.8)),
+    ];
+    let nodes = vec![
+        node("Relu", "relu", &["input"], "r"),
+        node("Div", "divide", &["r", "divisors"], "d"),
+        node("Reshape", "flatten", &["d", "flat"], "f"),
+        node("MatMul", "head", &["f", "w"], "output"),
+    ];
+    graph_model("per_position", nodes, inits, &[1, 2, 3], &[1, 3])
+}

@@ -496,7 +496,7 @@ impl Lower<'_> {
 
 /// The flat index, in a tensor of `dims` broadcast (numpy, aligned right) to `out`, of output
 /// entry `e`; `None` when `dims` does not broadcast to `out`.
-fn broadcast_source(dims: &[usize], out: &[usize], e: usize) -> Option<usize> {
+pub(super) fn broadcast_source(dims: &[usize], out: &[usize], e: usize) -> Option<usize> {
     let lead = out.len().checked_sub(dims.len())?;
     let (mut rest, mut src, mut stride) = (e, 0usize, 1usize);
     for a in (0..out.len()).rev() {

@@ -58,7 +58,14 @@ impl Lower<'_> {
     /// form, multipliers as a/2^k with one shift.
     pub(super) fn requant(&mut self, p: Pending, out: QParams) -> Result<TensorId, ImportError> {
         let c = p.mult.len();
-        let ch = |j: usize| if c == 1 { 0 } else { channel_of(&p.dims, j) };
+        let len: usize = p.dims.iter().product();
+        // one multiplier per element (a constant factor that is neither scalar nor per channel)
+        let per_element = c > 1 && c == len && c != channels(&p.dims);
+        let ch = |j: usize| match (c, per_element) {
+            (1, _) => 0,
+            (_, true) => j,
+            _ => channel_of(&p.dims, j),
+        };
         let clamp = |v: f64, default: i32| -> i32 {
             if v.is_finite() {
                 ((v / out.scale).round_ties_even() + out.zero as f64).clamp(-128.0, 127.0) as i32
@@ -70,8 +77,10 @@ impl Lower<'_> {
         if lo > hi {
             return Err(ImportError::Graph(format!("an empty clamp [{}, {}]", p.lo, p.hi)));
         }
-        let len: usize = p.dims.iter().product();
         match p.src {
+            Src::Linear(_) if per_element => Err(ImportError::Graph(
+                "per-element multipliers on a dense or convolution accumulator".into(),
+            )),
             Src::Linear(lin) => {
                 let ratios: Vec<f64> = p.mult.iter().map(|m| m / out.scale).collect();
                 check_ratios(&ratios)?;
@@ -177,6 +186,8 @@ impl Lower<'_> {
                         tensor: t.id,
                         multiplier: if ai.len() == 1 {
                             Multiplier::Tensor(ai[0])
+                        } else if per_element {
+                            Multiplier::Element(ai)
                         } else {
                             Multiplier::Channel(ai)
                         },
@@ -254,6 +265,44 @@ impl Lower<'_> {
             ));
         }
         Ok(Some(c.data))
+    }
+
+    /// A plain constant broadcast (numpy) to every element of `dims`, when it broadcasts.
+    fn per_element(&self, v: &Value, dims: &[usize]) -> Option<Vec<f64>> {
+        let Value::Const(c) = v else { return None };
+        let len: usize = dims.iter().product();
+        (0..len)
+            .map(|e| super::computed::broadcast_source(&c.dims, dims, e).map(|i| c.data[i]))
+            .collect()
+    }
+
+    /// Mul/Div of a tensor by a constant of one value per element (a per-position divisor of
+    /// an average): the tensor is requantized at once with per-element multipliers.
+    fn scale_elements(&mut self, n: &Node, t: Value, c: Vec<f64>) -> Result<(), ImportError> {
+        let c: Vec<f64> = if n.op == "Div" { c.iter().map(|v| 1.0 / v).collect() } else { c };
+        if c.iter().any(|&s| !(s > 0.0 && s.is_finite())) {
+            return Err(unsupported(
+                n,
+                "a scale that is zero, negative or not finite on a computed tensor",
+            ));
+        }
+        // the tensor is the input that is not the constant
+        let i = usize::from(matches!(self.input(n, 0)?, Value::Const(_) | Value::QConst { .. }));
+        let x = n.input(i).ok_or_else(|| node_error(n, "missing input"))?.to_string();
+        let (id, q) = self.materialize(&x, t)?;
+        let dims = self.b.dims(id);
+        let p = Pending {
+            src: Src::Sum(vec![Term::int8(id, q)]),
+            offset: vec![0.0; c.len()],
+            mult: c,
+            dims: dims.clone(),
+            lo: f64::NEG_INFINITY,
+            hi: f64::INFINITY,
+        };
+        let out = n.outputs.first().ok_or_else(|| node_error(n, "no output"))?.clone();
+        let q_out = self.target_params(&out)?;
+        let id = self.requant(p, q_out)?;
+        self.set(n, Value::Int { id, dims, q: q_out })
     }
 
     /// p ← scale·p + shift per channel (scale > 0: a requantization multiplier is positive).
@@ -340,10 +389,14 @@ impl Lower<'_> {
             _ if n.op == "Mul" => return self.product(n),
             _ => return Err(unsupported(n, "a division by a computed tensor")),
         };
-        let mut p = self.pending(n, t)?;
-        let c = self
-            .per_channel(n, &c, &p.dims)?
-            .ok_or_else(|| unsupported(n, "a non-constant factor"))?;
+        let mut p = self.pending(n, t.clone())?;
+        let c = match self.per_channel(n, &c, &p.dims) {
+            Ok(c) => c.ok_or_else(|| unsupported(n, "a non-constant factor"))?,
+            Err(e) => match self.per_element(&c, &p.dims) {
+                Some(full) => return self.scale_elements(n, t, full),
+                None => return Err(e),
+            },
+        };
         let c: Vec<f64> = if n.op == "Div" { c.iter().map(|v| 1.0 / v).collect() } else { c };
         let zero = vec![0.0; c.len()];
         self.affine(n, &mut p, &c, &zero)?;
