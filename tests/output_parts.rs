@@ -15,7 +15,8 @@
 use gkrnet::circuit::io::MAX_OUTPUT_PARTS;
 use gkrnet::circuit::zoo::Builder;
 use gkrnet::circuit::{
-    Concat, IoQuant, Model, ModelError, OutputPart, OutputQuant, QParams, Tensor, Wiring,
+    Concat, InputQuant, IoQuant, Model, ModelError, OutputPart, OutputQuant, QParams, Tensor,
+    Wiring,
 };
 
 /// Scores [2, 5] → "scores" (the scores, flattened) and "label" (their argmax along axis 1,
@@ -41,7 +42,10 @@ fn table() -> Vec<OutputPart> {
 }
 
 fn io(parts: Vec<OutputPart>) -> IoQuant {
-    IoQuant { input: QParams { scale: 0.5, zero: 1 }, output: OutputQuant::Parts(parts) }
+    IoQuant {
+        input: InputQuant::Single(QParams { scale: 0.5, zero: 1 }),
+        output: OutputQuant::Parts(parts),
+    }
 }
 
 fn model() -> Model {
