@@ -113,6 +113,33 @@ fn a_tampered_proof_and_another_second_input_are_rejected() {
 }
 
 #[test]
+fn an_input_nothing_reads_still_takes_its_slice() {
+    let proto = onnx_gen::with_inputs(
+        onnx_gen::two_inputs(47),
+        &[("x", &[1, 8], 1), ("unused", &[1, 2], 1), ("y", &[1, 4], 1)],
+    );
+    let dir = std::env::temp_dir().join(format!("gkrnet-multi-in-unused-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let p = dir.join("unused.onnx");
+    std::fs::write(&p, onnx_gen::encode(&proto)).unwrap();
+    let calibration: Vec<Vec<f32>> = samples(8, 48)
+        .into_iter()
+        .map(|v| v[..8].iter().chain(&[0.5, 0.5]).chain(&v[8..]).copied().collect())
+        .collect();
+    let opts = ImportOptions { calibration: Some(calibration.clone()), ..Default::default() };
+    let imported = onnx::import(&p, &opts).unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    let offsets: Vec<usize> = parts(&imported.model).iter().map(|p| p.offset).collect();
+    assert_eq!(offsets, [0, 8, 10]);
+    let input = imported.quantize_input(&calibration[0]).unwrap();
+    let proof = honest(&imported.model, &input);
+    // the unused slice is bound too
+    let mut other = input.clone();
+    other.data[9] = if other.data[9] == 127 { 126 } else { other.data[9] + 1 };
+    rejected(&imported.model, &other, &proof, "the unused input changed");
+}
+
+#[test]
 fn an_integer_input_is_refused_naming_it() {
     let proto =
         onnx_gen::with_inputs(onnx_gen::two_inputs(44), &[("x", &[1, 8], 1), ("y", &[1, 4], 7)]);
@@ -193,6 +220,14 @@ fn the_cli_proves_and_verifies_an_ezkl_input_of_two_lists() {
     std::fs::write(&json2, lists.to_string()).unwrap();
     let o = gkrnet(&["verify", "--model", s(&gkrm), "--input", s(&json2), "--proof", s(&proof)]);
     assert!(!o.status.success(), "{}", String::from_utf8_lossy(&o.stdout));
+    // another number of lists than inputs: an error naming the inputs
+    let lists =
+        serde_json::json!({"input_data": [x[..4].to_vec(), x[4..8].to_vec(), x[8..].to_vec()]});
+    let three = dir.join("three.json");
+    std::fs::write(&three, lists.to_string()).unwrap();
+    let o = gkrnet(&["prove", "--model", s(&gkrm), "--input", s(&three), "--proof", s(&proof)]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success() && err.contains("has 3 lists; the model takes 2 inputs"), "{err}");
     // a list of the wrong length: an error naming the input and both shapes
     let lists = serde_json::json!({"input_data": [x[..8].to_vec(), x[8..11].to_vec()]});
     let bad = dir.join("bad.json");

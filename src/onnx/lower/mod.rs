@@ -340,8 +340,12 @@ impl Lower<'_> {
         for (input, dims) in g.inputs.iter().zip(shapes) {
             let q = self.target_params(&input.name)?;
             let len = crate::circuit::checked_entries(dims)?;
-            let id = self.b.push(Take::flat(0, &total, dims, (offset..offset + len).collect())?);
-            self.values.insert(input.name.clone(), Value::Int { id, dims: dims.clone(), q });
+            // an input nothing reads needs no layer: the proof binds its slice all the same
+            if !g.consumers(&input.name).is_empty() || g.is_output(&input.name) {
+                let sources = (offset..offset + len).collect();
+                let id = self.b.push(Take::flat(0, &total, dims, sources)?);
+                self.values.insert(input.name.clone(), Value::Int { id, dims: dims.clone(), q });
+            }
             parts.push(InputPart { name: input.name.clone(), dims: dims.clone(), q, offset });
             offset += len;
         }
