@@ -11,7 +11,8 @@ use std::path::{Path, PathBuf};
 /// How to compile an ONNX model on the fly (the `compile` options).
 #[derive(clap::Args, Debug, Clone)]
 pub struct CompileOptions {
-    /// Calibration inputs for a float ONNX model (float .npy, first axis enumerates inputs).
+    /// Calibration inputs for a float ONNX model (float .npy, first axis enumerates inputs;
+    /// with several model inputs, each row is their concatenation in graph order).
     #[arg(long)]
     pub calibration: Option<PathBuf>,
     /// Range of the seeded calibration inputs when no --calibration is given.
