@@ -162,6 +162,15 @@ fn gkrnet(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_gkrnet")).args(args).output().expect("run gkrnet")
 }
 
+fn write_npy(path: &Path, data: &[f32], shape: &[u64]) {
+    use npyz::WriterBuilder;
+    let file = std::fs::File::create(path).unwrap();
+    let mut w =
+        npyz::WriteOptions::new().default_dtype().shape(shape).writer(file).begin_nd().unwrap();
+    w.extend(data.iter().copied()).unwrap();
+    w.finish().unwrap();
+}
+
 fn s(p: &Path) -> &str {
     p.to_str().unwrap()
 }
@@ -220,6 +229,17 @@ fn the_cli_proves_and_verifies_an_ezkl_input_of_two_lists() {
     std::fs::write(&json2, lists.to_string()).unwrap();
     let o = gkrnet(&["verify", "--model", s(&gkrm), "--input", s(&json2), "--proof", s(&proof)]);
     assert!(!o.status.success(), "{}", String::from_utf8_lossy(&o.stdout));
+    // one .npy per input, comma-separated: the same proof verifies
+    let (xa, ya) = (dir.join("x.npy"), dir.join("y.npy"));
+    write_npy(&xa, &x[..8], &[1, 8]);
+    write_npy(&ya, &x[8..], &[1, 4]);
+    let both = format!("{},{}", s(&xa), s(&ya));
+    let o = gkrnet(&["verify", "--model", s(&gkrm), "--input", &both, "--proof", s(&proof)]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let both = format!("{},{}", s(&ya), s(&xa));
+    let o = gkrnet(&["verify", "--model", s(&gkrm), "--input", &both, "--proof", s(&proof)]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success() && err.contains("file 0 has shape [4]"), "{err}");
     // another number of lists than inputs: an error naming the inputs
     let lists =
         serde_json::json!({"input_data": [x[..4].to_vec(), x[4..8].to_vec(), x[8..].to_vec()]});

@@ -149,8 +149,24 @@ pub struct RawInput {
 /// Reads an input: `.npy` (integer dtypes are int8 values taken as they are, float dtypes are
 /// quantized), or `.json` as ezkl writes it, `{"input_data": [[…]]}` (all-integer literals are
 /// taken as int8 values). The values are flattened; `lists` holds the length of each list of
-/// `input_data` (ezkl writes one per model input), empty for `.npy`.
+/// `input_data` (ezkl writes one per model input), empty for `.npy`. A comma-separated list of
+/// files that does not name a file itself (`a.npy,b.npy`) is one array per model input, their
+/// values concatenated (integer only when every file is).
 pub fn read_raw_input(path: &Path) -> Result<RawInput> {
+    let shown = path.to_string_lossy();
+    if !path.exists() && shown.contains(',') {
+        let (mut values, mut lists, mut integer) = (Vec::new(), Vec::new(), true);
+        for p in shown.split(',') {
+            let one = read_raw_input(Path::new(p))?;
+            if one.lists.len() > 1 {
+                bail!("{p}: a file of a comma-separated input holds one input, it has several");
+            }
+            integer &= one.integer;
+            lists.push(one.values.len());
+            values.extend(one.values);
+        }
+        return Ok(RawInput { dims: vec![values.len()], values, integer, lists });
+    }
     if path.extension().is_some_and(|e| e == "json") {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("cannot read {}", path.display()))?;
@@ -204,12 +220,14 @@ pub fn read_input(path: &Path, model: &Model) -> Result<Tensor> {
     let raw = read_raw_input(path)?;
     let want = &model.input_dims;
     let parts = model.input_parts();
+    let json = path.extension().is_some_and(|e| e == "json");
     if parts.len() > 1 && raw.lists.len() > 1 {
         if raw.lists.len() != parts.len() {
+            let n = raw.lists.len();
             bail!(
-                "{}: \"input_data\" has {} lists; the model takes {} inputs ({})",
+                "{}: {}; the model takes {} inputs ({})",
                 path.display(),
-                raw.lists.len(),
+                if json { format!("\"input_data\" has {n} lists") } else { format!("{n} files") },
                 parts.len(),
                 parts
                     .iter()
@@ -218,11 +236,12 @@ pub fn read_input(path: &Path, model: &Model) -> Result<Tensor> {
                     .join(", ")
             );
         }
+        let list = if json { "\"input_data\" list" } else { "file" };
         for (k, (p, &n)) in parts.iter().zip(&raw.lists).enumerate() {
             if n != p.len() {
                 bail!(
-                    "{}: \"input_data\" list {k} has shape [{n}] ({n} values); the model's \
-                     input {k} {:?} has shape {:?} ({} values)",
+                    "{}: {list} {k} has shape [{n}] ({n} values); the model's input {k} {:?} has \
+                     shape {:?} ({} values)",
                     path.display(),
                     p.name,
                     p.dims,
@@ -235,7 +254,8 @@ pub fn read_input(path: &Path, model: &Model) -> Result<Tensor> {
         let first = d.iter().position(|&x| x != 1).unwrap_or(d.len());
         d[first..].to_vec()
     };
-    let json_flat = path.extension().is_some_and(|e| e == "json");
+    // JSON, or one file per input: the values' count is what must fit
+    let json_flat = json || raw.lists.len() > 1;
     let len: usize = want.iter().product();
     let fits =
         if json_flat { raw.values.len() == len } else { squeeze(&raw.dims) == squeeze(want) };
