@@ -5,7 +5,7 @@
 use super::compile::hex;
 use super::{Global, Outcome};
 use anyhow::{Context, Result};
-use gkrnet::circuit::{InputPart, InputQuant, Model, OutputPart, OutputQuant};
+use gkrnet::circuit::{InputPart, InputQuant, IoQuant, Model, OutputPart, OutputQuant};
 use gkrnet::gkr::ProofFile;
 use gkrnet::onnx::{self, ImportOptions};
 use gkrnet::proof::{Proof, HEADER_BYTES};
@@ -89,17 +89,20 @@ fn print_model(model: &Model) {
             );
         }
     }
-    match model.io().map(|io| (io.first_input(), &io.output)) {
+    // the input's parameters, unless the input parts above list them
+    let input = |io: &IoQuant| match &io.input {
+        InputQuant::Single(q) => format!("input scale {} zero {}", q.scale, q.zero),
+        InputQuant::Parts(_) => "inputs as listed".into(),
+    };
+    match model.io().map(|io| (input(io), &io.output)) {
         Some((input, OutputQuant::Single { q, softmax })) => println!(
-            "quantization: input scale {} zero {}, output scale {} zero {}{}",
-            input.scale,
-            input.zero,
+            "quantization: {input}, output scale {} zero {}{}",
             q.scale,
             q.zero,
             if *softmax { ", softmax applied outside the proof" } else { "" }
         ),
         Some((input, OutputQuant::Parts(parts))) => {
-            println!("quantization: input scale {} zero {}", input.scale, input.zero);
+            println!("quantization: {input}");
             println!(
                 "outputs: {} parts of the proven {:?} tensor",
                 parts.len(),
