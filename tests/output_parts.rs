@@ -15,7 +15,8 @@
 use gkrnet::circuit::io::MAX_OUTPUT_PARTS;
 use gkrnet::circuit::zoo::Builder;
 use gkrnet::circuit::{
-    Concat, IoQuant, Model, ModelError, OutputPart, OutputQuant, QParams, Tensor, Wiring,
+    Concat, InputQuant, IoQuant, Model, ModelError, OutputPart, OutputQuant, QParams, Tensor,
+    Wiring,
 };
 
 /// Scores [2, 5] → "scores" (the scores, flattened) and "label" (their argmax along axis 1,
@@ -41,7 +42,10 @@ fn table() -> Vec<OutputPart> {
 }
 
 fn io(parts: Vec<OutputPart>) -> IoQuant {
-    IoQuant { input: QParams { scale: 0.5, zero: 1 }, output: OutputQuant::Parts(parts) }
+    IoQuant {
+        input: InputQuant::Single(QParams { scale: 0.5, zero: 1 }),
+        output: OutputQuant::Parts(parts),
+    }
 }
 
 fn model() -> Model {
@@ -231,7 +235,7 @@ fn bad_names_parameters_and_flags_are_refused() {
     refused(scored((1.0, 0), (1, 1)), "an index part with a scale, a zero point or a softmax");
     // the input's parameters, an unknown flag, a truncated part, trailing bytes
     refused(Io::default().u8(2).q(0.0, 0).u64(2).honest(), "input quantization");
-    refused(Io::default().u8(3), "an input/output quantization flag 0, 1 or 2");
+    refused(Io::default().u8(4), "an input/output quantization flag 0, 1, 2 or 3");
     let whole = Io::header(2).honest().0;
     for cut in [1, 9, 17, whole.len() - 40, whole.len() - 1] {
         let e = Io(whole[..whole.len() - cut].to_vec()).decode();

@@ -7,12 +7,20 @@
 //! to read it. The table only interprets the proven tensor: the proof binds the whole
 //! concatenated output, and the table is bound by the digest like every other field.
 //!
+//! Several inputs mirror several outputs: the circuit's one input tensor is 1-D, every input
+//! flattened and concatenated in graph order, each quantized at its own parameters
+//! ([`InputQuant::Parts`], io flag 3, followed by the output field as flags 1 and 2 write it,
+//! without their input parameters). The proof binds the whole concatenated int8 input.
+//!
 //! ```text
 //! io      = 0                                             (no quantization: built-in models)
-//!         | 1 ‖ input q ‖ output q ‖ softmax u8           (one output)
-//!         | 2 ‖ input q ‖ count u64 ‖ part*               (several outputs)
+//!         | 1 ‖ input q ‖ output q ‖ softmax u8           (one input, one output)
+//!         | 2 ‖ input q ‖ count u64 ‖ part*               (one input, several outputs)
+//!         | 3 ‖ count u64 ‖ in part* ‖ outputs            (several inputs)
+//! outputs = 1 ‖ output q ‖ softmax u8 | 2 ‖ count u64 ‖ part*
 //! q       = scale (f64 bits, u64) ‖ zero point i64
 //! part    = name (bytes) ‖ dims (u64*) ‖ q ‖ index u8 ‖ softmax u8 ‖ offset u64
+//! in part = name (bytes) ‖ dims (u64*) ‖ q ‖ offset u64
 //! ```
 
 use super::{checked_entries, ModelError, QParams};
@@ -24,13 +32,49 @@ pub const MAX_OUTPUT_PARTS: usize = 1 << 10;
 pub const MAX_OUTPUT_NAME: usize = 1 << 10;
 /// The smallest encoding of a part (an empty name and no dimensions), to bound the count.
 const MIN_PART_BYTES: usize = 8 + 8 + 16 + 2 + 8;
+/// The most inputs a model may have (a bound for decoding hostile files).
+pub const MAX_INPUT_PARTS: usize = 1 << 10;
+/// The smallest encoding of an input part.
+const MIN_INPUT_PART_BYTES: usize = 8 + 8 + 16 + 8;
 
 /// How a model's int8 input and its output map to real values (an imported model has them; the
 /// built-in seeded models do not).
 #[derive(Clone, Debug, PartialEq)]
 pub struct IoQuant {
-    pub input: QParams,
+    pub input: InputQuant,
     pub output: OutputQuant,
+}
+
+/// How the circuit's input tensor maps to the source model's inputs.
+#[derive(Clone, Debug, PartialEq)]
+pub enum InputQuant {
+    /// One input: the whole tensor at these parameters.
+    Single(QParams),
+    /// Several inputs (at least 2), each a 1-D slice of the (1-D) input tensor, in graph order.
+    Parts(Vec<InputPart>),
+}
+
+/// One input of a model with several: where it sits in the input tensor and its quantization.
+#[derive(Clone, Debug, PartialEq)]
+pub struct InputPart {
+    /// The ONNX input's name.
+    pub name: String,
+    /// The input's dimensions (its entries are row-major in the slice).
+    pub dims: Vec<usize>,
+    pub q: QParams,
+    /// The part's first entry in the input tensor.
+    pub offset: usize,
+}
+
+impl InputPart {
+    /// The part's entries (its dimensions are checked when the model takes its io).
+    pub fn len(&self) -> usize {
+        self.dims.iter().product()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
 }
 
 /// How the circuit's output tensor maps to the source model's outputs.
@@ -78,7 +122,34 @@ impl OutputPart {
 impl IoQuant {
     /// The quantization of a model with one output.
     pub fn single(input: QParams, output: QParams, softmax: bool) -> Self {
-        Self { input, output: OutputQuant::Single { q: output, softmax } }
+        Self {
+            input: InputQuant::Single(input),
+            output: OutputQuant::Single { q: output, softmax },
+        }
+    }
+
+    /// The inputs of an input tensor of dimensions `input_dims`: the one part of a single
+    /// input (named `input`, at offset 0), or the part table.
+    pub fn input_parts(&self, input_dims: &[usize]) -> Vec<InputPart> {
+        match &self.input {
+            InputQuant::Single(q) => {
+                vec![InputPart {
+                    name: "input".into(),
+                    dims: input_dims.to_vec(),
+                    q: *q,
+                    offset: 0,
+                }]
+            }
+            InputQuant::Parts(parts) => parts.clone(),
+        }
+    }
+
+    /// The input parameters of a model with one input; the first input's with several.
+    pub fn first_input(&self) -> QParams {
+        match &self.input {
+            InputQuant::Single(q) => *q,
+            InputQuant::Parts(parts) => parts.first().map_or(QParams::IDENTITY, |p| p.q),
+        }
     }
 
     /// The parts of an output of dimensions `output_dims`: the one part of a single output
@@ -108,18 +179,23 @@ impl IoQuant {
         }
     }
 
-    /// Checks the parameters and that the parts tile an output of `output_dims` exactly.
+    /// Checks the parameters, that the input parts tile an input of `input_dims` and the
+    /// output parts an output of `output_dims` exactly.
     ///
     /// # Errors
     /// [`ModelError::Parameter`] naming the field: a scale that is not finite and positive, a
-    /// zero point outside int8, fewer than 2 or more than [`MAX_OUTPUT_PARTS`] parts, an
-    /// empty, too long or repeated name, an index part with other parameters than (1, 0) or a
-    /// softmax, an offset that does not follow the part before, or parts whose sizes do not
-    /// add up to the output's (which must be 1-D).
-    pub fn check(&self, output_dims: &[usize]) -> Result<(), ModelError> {
+    /// zero point outside int8, fewer than 2 or more than [`MAX_OUTPUT_PARTS`] parts (or
+    /// [`MAX_INPUT_PARTS`]), an empty, too long or repeated name, an index part with other
+    /// parameters than (1, 0) or a softmax, an offset that does not follow the part before, or
+    /// parts whose sizes do not add up to the tensor's (which must be 1-D).
+    pub fn check(&self, input_dims: &[usize], output_dims: &[usize]) -> Result<(), ModelError> {
         let bad = |what: String| Err(ModelError::Parameter(what));
-        if !valid(self.input) {
-            return bad(format!("input quantization {:?}", self.input));
+        match &self.input {
+            InputQuant::Single(q) if !valid(*q) => {
+                return bad(format!("input quantization {q:?}"));
+            }
+            InputQuant::Single(_) => {}
+            InputQuant::Parts(parts) => check_inputs(parts, input_dims)?,
         }
         let parts = match &self.output {
             OutputQuant::Single { q, .. } if valid(*q) => return Ok(()),
@@ -157,6 +233,50 @@ impl IoQuant {
     }
 }
 
+/// The input part table: 2 to [`MAX_INPUT_PARTS`] parts, each named (uniquely, within
+/// [`MAX_OUTPUT_NAME`] bytes), with valid parameters and non-empty dimensions, tiling the 1-D
+/// input of `input_dims` contiguously from 0.
+fn check_inputs(parts: &[InputPart], input_dims: &[usize]) -> Result<(), ModelError> {
+    let bad = |what: String| Err(ModelError::Parameter(what));
+    if !(2..=MAX_INPUT_PARTS).contains(&parts.len()) {
+        return bad(format!("{} input parts (a table has 2 to {MAX_INPUT_PARTS})", parts.len()));
+    }
+    let total = checked_entries(input_dims)?;
+    if input_dims.len() != 1 {
+        return bad(format!("input parts of a {input_dims:?} input (they tile a 1-D one)"));
+    }
+    let mut next = 0usize;
+    for (k, p) in parts.iter().enumerate() {
+        let part = |what: String| Err(ModelError::Parameter(format!("input part {k}: {what}")));
+        if p.name.is_empty() || p.name.len() > MAX_OUTPUT_NAME {
+            return part(format!("a name of {} bytes (1 to {MAX_OUTPUT_NAME})", p.name.len()));
+        }
+        if parts.iter().take(k).any(|o| o.name == p.name) {
+            return part(format!("the name {:?} is repeated", p.name));
+        }
+        if !valid(p.q) {
+            return part(format!("quantization {:?}", p.q));
+        }
+        let len = checked_entries(&p.dims)?;
+        if len == 0 {
+            return part(format!("empty dimensions {:?}", p.dims));
+        }
+        if p.offset != next {
+            return part(format!("offset {}, the part before ends at {next}", p.offset));
+        }
+        next = next.checked_add(len).filter(|&n| n <= total).ok_or_else(|| {
+            ModelError::Parameter(format!(
+                "input part {k} ({:?}) ends past the input's {total} entries",
+                p.name
+            ))
+        })?;
+    }
+    if next != total {
+        return bad(format!("the input parts cover {next} of the input's {total} entries"));
+    }
+    Ok(())
+}
+
 /// A scale finite and positive, a zero point in int8.
 fn valid(q: QParams) -> bool {
     q.scale.is_finite() && q.scale > 0.0 && (-128..=127).contains(&q.zero)
@@ -191,16 +311,39 @@ fn write_q<S: Sink>(w: &mut ByteWriter<S>, q: QParams) {
 /// Encodes the io field (see the module documentation).
 pub(crate) fn encode_io<S: Sink>(w: &mut ByteWriter<S>, io: Option<&IoQuant>) {
     let Some(io) = io else { return w.u8(0) };
-    match &io.output {
+    match &io.input {
+        // flags 1 and 2: the output flag, then the input parameters, then the output
+        InputQuant::Single(input) => encode_output(w, &io.output, Some(*input)),
+        InputQuant::Parts(parts) => {
+            w.u8(3);
+            w.usize(parts.len());
+            for p in parts {
+                w.bytes(p.name.as_bytes());
+                w.usizes(&p.dims);
+                write_q(w, p.q);
+                w.usize(p.offset);
+            }
+            encode_output(w, &io.output, None);
+        }
+    }
+}
+
+/// The output's flag (1 or 2), the input parameters of a single input, and the output.
+fn encode_output<S: Sink>(w: &mut ByteWriter<S>, output: &OutputQuant, input: Option<QParams>) {
+    match output {
         OutputQuant::Single { q, softmax } => {
             w.u8(1);
-            write_q(w, io.input);
+            if let Some(input) = input {
+                write_q(w, input);
+            }
             write_q(w, *q);
             w.u8(*softmax as u8);
         }
         OutputQuant::Parts(parts) => {
             w.u8(2);
-            write_q(w, io.input);
+            if let Some(input) = input {
+                write_q(w, input);
+            }
             w.usize(parts.len());
             for p in parts {
                 w.bytes(p.name.as_bytes());
@@ -225,22 +368,75 @@ pub(crate) fn decode_io(r: &mut ByteReader<'_>) -> Result<Option<IoQuant>, Model
         1 => {
             // a zero point outside int8 is refused by `check` (the clamp keeps it so)
             let input = read_q(r, false)?;
-            let q = read_q(r, false)?;
-            let softmax = read_flag(r, "a softmax flag 0 or 1")?;
-            Some(IoQuant::single(input, q, softmax))
+            let output = read_single_output(r, false)?;
+            Some(IoQuant { input: InputQuant::Single(input), output })
         }
         2 => {
             let input = read_q(r, true)?;
-            let at = r.offset();
-            let count = r.count(MIN_PART_BYTES)?;
-            if count > MAX_OUTPUT_PARTS {
-                return Err(error_at(at, &format!("at most {MAX_OUTPUT_PARTS} output parts")));
-            }
-            let parts = (0..count).map(|_| read_part(r)).collect::<Result<_, _>>()?;
-            Some(IoQuant { input, output: OutputQuant::Parts(parts) })
+            let output = read_output_parts(r)?;
+            Some(IoQuant { input: InputQuant::Single(input), output })
         }
-        _ => return Err(r.error("an input/output quantization flag 0, 1 or 2").into()),
+        3 => {
+            let at = r.offset();
+            let count = r.count(MIN_INPUT_PART_BYTES)?;
+            if count > MAX_INPUT_PARTS {
+                return Err(error_at(at, &format!("at most {MAX_INPUT_PARTS} input parts")));
+            }
+            let parts = (0..count).map(|_| read_input_part(r)).collect::<Result<_, _>>()?;
+            let output = match r.u8()? {
+                1 => read_single_output(r, true)?,
+                2 => read_output_parts(r)?,
+                _ => {
+                    let at = r.offset().saturating_sub(1);
+                    return Err(error_at(at, "an output quantization flag 1 or 2"));
+                }
+            };
+            Some(IoQuant { input: InputQuant::Parts(parts), output })
+        }
+        _ => return Err(r.error("an input/output quantization flag 0, 1, 2 or 3").into()),
     })
+}
+
+/// The output parameters and softmax flag of a single output.
+fn read_single_output(r: &mut ByteReader<'_>, strict: bool) -> Result<OutputQuant, ModelError> {
+    let q = read_q(r, strict)?;
+    let softmax = read_flag(r, "a softmax flag 0 or 1")?;
+    Ok(OutputQuant::Single { q, softmax })
+}
+
+/// The output part table (a bounded count, then the parts).
+fn read_output_parts(r: &mut ByteReader<'_>) -> Result<OutputQuant, ModelError> {
+    let at = r.offset();
+    let count = r.count(MIN_PART_BYTES)?;
+    if count > MAX_OUTPUT_PARTS {
+        return Err(error_at(at, &format!("at most {MAX_OUTPUT_PARTS} output parts")));
+    }
+    let parts = (0..count).map(|_| read_part(r)).collect::<Result<_, _>>()?;
+    Ok(OutputQuant::Parts(parts))
+}
+
+fn read_input_part(r: &mut ByteReader<'_>) -> Result<InputPart, ModelError> {
+    let (name, dims) = read_name_dims(r, "input")?;
+    let q = read_q(r, true)?;
+    let offset = r.usize()?;
+    Ok(InputPart { name, dims, q, offset })
+}
+
+/// A part's name (bounded, UTF-8) and dimensions (within the entry bounds).
+fn read_name_dims(r: &mut ByteReader<'_>, what: &str) -> Result<(String, Vec<usize>), ModelError> {
+    let at = r.offset();
+    let name = r.bytes()?;
+    if name.len() > MAX_OUTPUT_NAME {
+        return Err(error_at(at, &format!("an {what} name of at most {MAX_OUTPUT_NAME} bytes")));
+    }
+    let name = String::from_utf8(name.to_vec())
+        .map_err(|_| error_at(at, &format!("a UTF-8 {what} name")))?;
+    let at = r.offset();
+    let dims = r.usizes()?;
+    checked_entries(&dims).map_err(|_| {
+        error_at(at, &format!("{what} dimensions of at most 2^28 entries and 16 axes"))
+    })?;
+    Ok((name, dims))
 }
 
 fn error_at(offset: usize, what: &str) -> ModelError {
@@ -268,16 +464,7 @@ fn read_flag(r: &mut ByteReader<'_>, what: &str) -> Result<bool, ModelError> {
 }
 
 fn read_part(r: &mut ByteReader<'_>) -> Result<OutputPart, ModelError> {
-    let at = r.offset();
-    let name = r.bytes()?;
-    if name.len() > MAX_OUTPUT_NAME {
-        return Err(error_at(at, &format!("an output name of at most {MAX_OUTPUT_NAME} bytes")));
-    }
-    let name = String::from_utf8(name.to_vec()).map_err(|_| error_at(at, "a UTF-8 output name"))?;
-    let at = r.offset();
-    let dims = r.usizes()?;
-    checked_entries(&dims)
-        .map_err(|_| error_at(at, "output dimensions of at most 2^28 entries and 16 axes"))?;
+    let (name, dims) = read_name_dims(r, "output")?;
     let q = read_q(r, true)?;
     let index = read_flag(r, "an index flag 0 or 1")?;
     let softmax = read_flag(r, "a softmax flag 0 or 1")?;

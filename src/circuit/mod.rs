@@ -51,7 +51,7 @@ pub use conv::{Conv, ConvGeometry, ConvSpec};
 pub use dense::{Dense, DenseSpec, DenseStrippedSpec};
 pub use encode::{LayerSpec, OpEntry, OpRecord, OpRecordAny};
 pub use expr::{Lin, Poly, Var};
-pub use io::{IoQuant, OutputPart, OutputQuant};
+pub use io::{InputPart, InputQuant, IoQuant, OutputPart, OutputQuant};
 pub use layout::Layout;
 pub use mul::{Mul, MulSpec};
 pub use pool::{MaxPool, MaxPoolSpec};
@@ -607,7 +607,7 @@ impl Model {
     /// Parameters or an output part table that [`IoQuant::check`] refuses for this model's
     /// output.
     pub fn with_io(mut self, io: IoQuant) -> Result<Self, ModelError> {
-        io.check(self.output_dims())?;
+        io.check(&self.input_dims, self.output_dims())?;
         self.io = Some(io);
         self.digest = self.compute_digest();
         Ok(self)
@@ -625,6 +625,17 @@ impl Model {
             Some(io) => io.parts(self.output_dims()),
             None => IoQuant::single(QParams::IDENTITY, QParams::IDENTITY, false)
                 .parts(self.output_dims()),
+        }
+    }
+
+    /// The model's inputs as slices of the input tensor: the part table of a model with
+    /// several inputs, else one part (named `input`) at the input quantization, or at (1, 0)
+    /// for a model without one.
+    pub fn input_parts(&self) -> Vec<InputPart> {
+        match &self.io {
+            Some(io) => io.input_parts(&self.input_dims),
+            None => IoQuant::single(QParams::IDENTITY, QParams::IDENTITY, false)
+                .input_parts(&self.input_dims),
         }
     }
 

@@ -16,7 +16,8 @@ pub struct Args {
     #[arg(short, long)]
     output: PathBuf,
     /// Calibration inputs: a float .npy whose first axis enumerates inputs (each of the
-    /// model's input size). Default: seeded uniform inputs in --input-range.
+    /// model's input size; with several model inputs, their concatenation in graph order).
+    /// Default: seeded uniform inputs in --input-range.
     #[arg(long)]
     calibration: Option<PathBuf>,
     /// Input shape (comma-separated) fixing symbolic dimensions; default: batch 1.

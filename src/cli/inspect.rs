@@ -5,7 +5,7 @@
 use super::compile::hex;
 use super::{Global, Outcome};
 use anyhow::{Context, Result};
-use gkrnet::circuit::{Model, OutputPart, OutputQuant};
+use gkrnet::circuit::{InputPart, InputQuant, IoQuant, Model, OutputPart, OutputQuant};
 use gkrnet::gkr::ProofFile;
 use gkrnet::onnx::{self, ImportOptions};
 use gkrnet::proof::{Proof, HEADER_BYTES};
@@ -40,12 +40,15 @@ fn model_json(model: &Model) -> serde_json::Value {
     let io = model.io().map(|io| {
         let out = io.single_output();
         let mut v = serde_json::json!({
-            "input_scale": io.input.scale, "input_zero_point": io.input.zero,
+            "input_scale": io.first_input().scale, "input_zero_point": io.first_input().zero,
             "output_scale": out.map(|q| q.scale), "output_zero_point": out.map(|q| q.zero),
             "softmax_outside_proof": io.softmax(),
         });
         if let OutputQuant::Parts(parts) = &io.output {
             v["outputs"] = parts.iter().map(part_json).collect();
+        }
+        if let InputQuant::Parts(parts) = &io.input {
+            v["inputs"] = parts.iter().map(input_part_json).collect();
         }
         v
     });
@@ -66,20 +69,40 @@ fn part_json(p: &OutputPart) -> serde_json::Value {
     })
 }
 
+/// One input of a model with several: where it sits in the input tensor and its quantization.
+fn input_part_json(p: &InputPart) -> serde_json::Value {
+    serde_json::json!({
+        "name": p.name, "shape": p.dims, "offset": p.offset, "scale": p.q.scale,
+        "zero_point": p.q.zero,
+    })
+}
+
 fn print_model(model: &Model) {
     println!("model {} (digest {})", model.name, hex(&model.digest()));
     println!("input {:?}", model.input_dims);
-    match model.io().map(|io| (io.input, &io.output)) {
+    if let Some(InputQuant::Parts(parts)) = model.io().map(|io| &io.input) {
+        println!("inputs: {} parts of the {:?} input tensor", parts.len(), model.input_dims);
+        for p in parts {
+            println!(
+                "  {:?} {:?} at {}: scale {} zero {}",
+                p.name, p.dims, p.offset, p.q.scale, p.q.zero
+            );
+        }
+    }
+    // the input's parameters, unless the input parts above list them
+    let input = |io: &IoQuant| match &io.input {
+        InputQuant::Single(q) => format!("input scale {} zero {}", q.scale, q.zero),
+        InputQuant::Parts(_) => "inputs as listed".into(),
+    };
+    match model.io().map(|io| (input(io), &io.output)) {
         Some((input, OutputQuant::Single { q, softmax })) => println!(
-            "quantization: input scale {} zero {}, output scale {} zero {}{}",
-            input.scale,
-            input.zero,
+            "quantization: {input}, output scale {} zero {}{}",
             q.scale,
             q.zero,
             if *softmax { ", softmax applied outside the proof" } else { "" }
         ),
         Some((input, OutputQuant::Parts(parts))) => {
-            println!("quantization: input scale {} zero {}", input.scale, input.zero);
+            println!("quantization: {input}");
             println!(
                 "outputs: {} parts of the proven {:?} tensor",
                 parts.len(),
@@ -229,15 +252,20 @@ pub fn run(args: Args, _g: &Global) -> Result<Outcome> {
             serde_json::json!({"kind": "onnx", "nodes": nodes, "model": model, "error": error})
         );
     } else {
+        let inputs = match &graph.inputs[..] {
+            [one] => format!("input {:?} {:?}", one.name, one.dims),
+            several => format!(
+                "inputs {}",
+                several
+                    .iter()
+                    .map(|i| format!("{:?} {:?}", i.name, i.dims))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        };
         match &graph.outputs[..] {
-            [one] => println!(
-                "ONNX graph: input {:?} {:?}, output {one:?}",
-                graph.input, graph.input_dims
-            ),
-            several => println!(
-                "ONNX graph: input {:?} {:?}, outputs {several:?}",
-                graph.input, graph.input_dims
-            ),
+            [one] => println!("ONNX graph: {inputs}, output {one:?}"),
+            several => println!("ONNX graph: {inputs}, outputs {several:?}"),
         }
         for s in &ops {
             let verdict = match &s.verdict {

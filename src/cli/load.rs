@@ -4,14 +4,15 @@
 
 use super::compile::{default_calibration, hex, import_with};
 use anyhow::{bail, Context, Result};
-use gkrnet::circuit::{Model, OutputPart, OutputQuant, Tensor};
+use gkrnet::circuit::{InputQuant, Model, OutputPart, OutputQuant, Tensor};
 use gkrnet::onnx::{self, Imported};
 use std::path::{Path, PathBuf};
 
 /// How to compile an ONNX model on the fly (the `compile` options).
 #[derive(clap::Args, Debug, Clone)]
 pub struct CompileOptions {
-    /// Calibration inputs for a float ONNX model (float .npy, first axis enumerates inputs).
+    /// Calibration inputs for a float ONNX model (float .npy, first axis enumerates inputs;
+    /// with several model inputs, each row is their concatenation in graph order).
     #[arg(long)]
     pub calibration: Option<PathBuf>,
     /// Range of the seeded calibration inputs when no --calibration is given.
@@ -69,7 +70,11 @@ pub fn load_model(
     let mut shape = options.input_shape.clone();
     if let (None, Some(input)) = (&shape, input) {
         let graph = onnx::Graph::from_proto(&onnx::read_proto(path)?)?;
-        if graph.input_dims.iter().any(|d| matches!(d, onnx::graph::Dim::Symbol(_))) {
+        let symbolic = |i: &onnx::graph::GraphInput| {
+            i.dims.iter().any(|d| matches!(d, onnx::graph::Dim::Symbol(_)))
+        };
+        // one input: its symbolic dimensions from the input's; several take their declared ones
+        if graph.inputs.len() == 1 && graph.inputs.iter().any(symbolic) {
             let raw = read_raw_input(input)?;
             shape = Some(raw.dims);
         }
@@ -137,12 +142,31 @@ pub struct RawInput {
     pub dims: Vec<usize>,
     pub values: Vec<f64>,
     pub integer: bool,
+    /// The length of each list of a JSON `input_data` (empty for `.npy`).
+    pub lists: Vec<usize>,
 }
 
 /// Reads an input: `.npy` (integer dtypes are int8 values taken as they are, float dtypes are
 /// quantized), or `.json` as ezkl writes it, `{"input_data": [[…]]}` (all-integer literals are
-/// taken as int8 values).
+/// taken as int8 values). The values are flattened; `lists` holds the length of each list of
+/// `input_data` (ezkl writes one per model input), empty for `.npy`. A comma-separated list of
+/// files that does not name a file itself (`a.npy,b.npy`) is one array per model input, their
+/// values concatenated (integer only when every file is).
 pub fn read_raw_input(path: &Path) -> Result<RawInput> {
+    let shown = path.to_string_lossy();
+    if !path.exists() && shown.contains(',') {
+        let (mut values, mut lists, mut integer) = (Vec::new(), Vec::new(), true);
+        for p in shown.split(',') {
+            let one = read_raw_input(Path::new(p))?;
+            if one.lists.len() > 1 {
+                bail!("{p}: a file of a comma-separated input holds one input, it has several");
+            }
+            integer &= one.integer;
+            lists.push(one.values.len());
+            values.extend(one.values);
+        }
+        return Ok(RawInput { dims: vec![values.len()], values, integer, lists });
+    }
     if path.extension().is_some_and(|e| e == "json") {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("cannot read {}", path.display()))?;
@@ -158,11 +182,14 @@ pub fn read_raw_input(path: &Path) -> Result<RawInput> {
         };
         let mut values = Vec::new();
         let mut integer = true;
+        let mut lists = Vec::with_capacity(rows.len());
         for row in rows {
+            let before = values.len();
             flatten_json(row, &mut values, &mut integer)
                 .with_context(|| format!("{}: \"input_data\"", path.display()))?;
+            lists.push(values.len() - before);
         }
-        return Ok(RawInput { dims: vec![values.len()], values, integer });
+        return Ok(RawInput { dims: vec![values.len()], values, integer, lists });
     }
     let (dims, values) = onnx::read_npy(path)?;
     let npy = npyz::NpyFile::new(std::io::BufReader::new(std::fs::File::open(path)?))?;
@@ -170,7 +197,7 @@ pub fn read_raw_input(path: &Path) -> Result<RawInput> {
         npyz::DType::Plain(ts) => ts.type_char() != npyz::TypeChar::Float,
         _ => false,
     };
-    Ok(RawInput { dims, values, integer })
+    Ok(RawInput { dims, values, integer, lists: Vec::new() })
 }
 
 fn flatten_json(v: &serde_json::Value, out: &mut Vec<f64>, integer: &mut bool) -> Result<()> {
@@ -186,15 +213,49 @@ fn flatten_json(v: &serde_json::Value, out: &mut Vec<f64>, integer: &mut bool) -
     }
 }
 
-/// The model's int8 input from a file; the shape must be the model's (leading 1s aside).
+/// The model's int8 input from a file; the shape must be the model's (leading 1s aside). A
+/// model with several inputs takes a JSON `input_data` of one list per input (graph order),
+/// each of its input's length, or one flat list (or a 1-D `.npy`) of their concatenation.
 pub fn read_input(path: &Path, model: &Model) -> Result<Tensor> {
     let raw = read_raw_input(path)?;
     let want = &model.input_dims;
+    let parts = model.input_parts();
+    let json = path.extension().is_some_and(|e| e == "json");
+    if parts.len() > 1 && raw.lists.len() > 1 {
+        if raw.lists.len() != parts.len() {
+            let n = raw.lists.len();
+            bail!(
+                "{}: {}; the model takes {} inputs ({})",
+                path.display(),
+                if json { format!("\"input_data\" has {n} lists") } else { format!("{n} files") },
+                parts.len(),
+                parts
+                    .iter()
+                    .map(|p| format!("{:?} of shape {:?}", p.name, p.dims))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+        }
+        let list = if json { "\"input_data\" list" } else { "file" };
+        for (k, (p, &n)) in parts.iter().zip(&raw.lists).enumerate() {
+            if n != p.len() {
+                bail!(
+                    "{}: {list} {k} has shape [{n}] ({n} values); the model's input {k} {:?} has \
+                     shape {:?} ({} values)",
+                    path.display(),
+                    p.name,
+                    p.dims,
+                    p.len()
+                );
+            }
+        }
+    }
     let squeeze = |d: &[usize]| -> Vec<usize> {
         let first = d.iter().position(|&x| x != 1).unwrap_or(d.len());
         d[first..].to_vec()
     };
-    let json_flat = path.extension().is_some_and(|e| e == "json");
+    // JSON, or one file per input: the values' count is what must fit
+    let json_flat = json || raw.lists.len() > 1;
     let len: usize = want.iter().product();
     let fits =
         if json_flat { raw.values.len() == len } else { squeeze(&raw.dims) == squeeze(want) };
@@ -249,6 +310,12 @@ pub fn output_json(model: &Model, out: &Tensor) -> serde_json::Value {
     if let Some(OutputQuant::Parts(parts)) = io.map(|io| &io.output) {
         v["outputs"] = parts.iter().map(|p| part_json(p, out)).collect();
     }
+    if let Some(InputQuant::Parts(parts)) = io.map(|io| &io.input) {
+        v["inputs"] = parts
+            .iter()
+            .map(|p| serde_json::json!({"name": p.name, "shape": p.dims, "offset": p.offset}))
+            .collect();
+    }
     v
 }
 
@@ -289,18 +356,31 @@ pub fn add_outputs(obj: &mut serde_json::Value, out: &serde_json::Value) {
     if !out["outputs"].is_null() {
         obj["outputs"] = out["outputs"].clone();
     }
+    if !out["inputs"].is_null() {
+        obj["inputs"] = out["inputs"].clone();
+    }
 }
 
 /// The text lines of a proven output [`output_json`], each starting with `label`: the values
 /// and the class, or with several outputs one line per output, by name.
 pub fn output_text(label: &str, out: &serde_json::Value) -> Vec<String> {
-    match out["outputs"].as_array() {
+    let mut lines = Vec::new();
+    // a model with several inputs: their names and shapes first
+    if let Some(inputs) = out["inputs"].as_array() {
+        let named: Vec<String> = inputs
+            .iter()
+            .map(|p| format!("{} {}", p["name"].as_str().unwrap_or("?"), p["shape"]))
+            .collect();
+        lines.push(format!("{:<width$}{}", "inputs", named.join(", "), width = label.len() + 1));
+    }
+    lines.extend(match out["outputs"].as_array() {
         Some(parts) => parts
             .iter()
             .map(|p| format!("{label} {} {}", p["name"].as_str().unwrap_or("?"), p["output"]))
             .collect(),
         None => vec![format!("{label} {} (class {})", out["output"], out["predicted"])],
-    }
+    });
+    lines
 }
 
 pub fn write_output(path: &Path, model: &Model, out: &Tensor) -> Result<()> {

@@ -94,12 +94,19 @@ pub enum Dim {
     Symbol(String),
 }
 
+/// One (non-initializer) graph input: a float tensor.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GraphInput {
+    pub name: String,
+    pub dims: Vec<Dim>,
+}
+
 #[derive(Clone, Debug)]
 pub struct Graph {
     pub nodes: Vec<Node>,
     pub consts: HashMap<String, Const>,
-    pub input: String,
-    pub input_dims: Vec<Dim>,
+    /// The graph inputs, in graph order (at least one, each a float tensor).
+    pub inputs: Vec<GraphInput>,
     /// The graph outputs, in graph order (at least one, each a tensor).
     pub outputs: Vec<String>,
     pub opset: i64,
@@ -259,7 +266,8 @@ pub(crate) fn decode_attr(a: &pb::AttributeProto) -> Attr {
 }
 
 impl Graph {
-    /// The graph of a decoded model: exactly one (non-initializer) input and at least one
+    /// The graph of a decoded model: at least one (non-initializer) input, each a float
+    /// tensor (an integer input, such as token ids, is refused naming it), and at least one
     /// output, every output a tensor (a `sequence` or `map` output, as ai.onnx.ml's ZipMap
     /// writes, is refused naming it).
     pub fn from_proto(model: &pb::ModelProto) -> Result<Self, ImportError> {
@@ -276,38 +284,11 @@ impl Graph {
         }
         let inputs: Vec<&pb::ValueInfoProto> =
             g.input.iter().filter(|i| !consts.contains_key(&i.name)).collect();
-        let [input] = inputs[..] else {
-            return Err(bad(format!(
-                "gkrnet proves models with one input; this graph has {}",
-                inputs.len()
-            )));
-        };
+        if inputs.is_empty() {
+            return Err(bad("the graph has no input (every input is an initializer)".into()));
+        }
         let outputs = tensor_outputs(&g.output)?;
-        let shape = match input.r#type.as_ref().and_then(|t| t.value.as_ref()) {
-            Some(pb::type_proto::Value::TensorType(t)) => {
-                if Dtype::from_onnx(t.elem_type).is_none_or(|d| !d.is_float()) {
-                    return Err(bad(format!(
-                        "the input {:?} has element type {}; gkrnet imports float inputs",
-                        input.name, t.elem_type
-                    )));
-                }
-                t.shape.as_ref().map(|s| s.dim.clone()).unwrap_or_default()
-            }
-            None => return Err(bad(format!("the input {:?} has no tensor type", input.name))),
-        };
-        let input_dims = shape
-            .iter()
-            .enumerate()
-            .map(|(i, d)| match &d.value {
-                Some(pb::tensor_shape_proto::dimension::Value::DimValue(v)) if *v > 0 => {
-                    Dim::Fixed(*v as usize)
-                }
-                Some(pb::tensor_shape_proto::dimension::Value::DimParam(s)) => {
-                    Dim::Symbol(s.clone())
-                }
-                _ => Dim::Symbol(format!("dim{i}")),
-            })
-            .collect();
+        let inputs = inputs.into_iter().map(graph_input).collect::<Result<Vec<_>, _>>()?;
         let mut nodes = Vec::with_capacity(g.node.len());
         for (i, n) in g.node.iter().enumerate() {
             let name = if n.name.is_empty() { format!("#{i}") } else { n.name.clone() };
@@ -338,7 +319,7 @@ impl Graph {
             }
             nodes.push(node);
         }
-        Ok(Graph { nodes, consts, input: input.name.clone(), input_dims, outputs, opset })
+        Ok(Graph { nodes, consts, inputs, outputs, opset })
     }
 
     /// The nodes whose outputs depend only on the input's shape and on constants (shape
@@ -383,39 +364,120 @@ impl Graph {
         self.nodes.iter().find(|n| n.outputs.iter().any(|o| o == name))
     }
 
-    /// Fixes the declared input dimensions to `dims` (symbolic dimensions take the given size).
-    pub fn resolve_input(&self, dims: &[usize]) -> Result<Vec<usize>, ImportError> {
-        let mismatch = || ImportError::InputShape {
-            expected: self
-                .input_dims
-                .iter()
-                .map(|d| match d {
-                    Dim::Fixed(v) => v.to_string(),
-                    Dim::Symbol(s) => s.clone(),
+    /// Each input's dimensions: `given` fixes the symbolic dimensions of a graph with one input
+    /// ([`Graph::resolve_input`]); `None` sets every symbolic dimension to 1 (batch 1). A graph
+    /// with several inputs takes their declared shapes (symbolic dimensions 1), or `given` equal
+    /// to the length of their concatenation (the circuit's 1-D input).
+    ///
+    /// # Errors
+    /// [`ImportError::InputShape`] for a `given` shape the inputs do not take.
+    pub fn input_shapes(&self, given: Option<&[usize]>) -> Result<Vec<Vec<usize>>, ImportError> {
+        let defaults: Vec<Vec<usize>> = self.inputs.iter().map(|i| defaults(&i.dims)).collect();
+        match (given, &self.inputs[..]) {
+            (None, _) => Ok(defaults),
+            (Some(d), [one]) => Ok(vec![resolve(&one.dims, d)?]),
+            (Some(d), _) => {
+                let total = circuit_input_dims(&defaults);
+                if d == total.as_slice() {
+                    return Ok(defaults);
+                }
+                Err(ImportError::InputShape {
+                    expected: format!(
+                        "{} (the concatenation of the graph's {} inputs {})",
+                        total.first().copied().unwrap_or(0),
+                        self.inputs.len(),
+                        self.inputs
+                            .iter()
+                            .map(|i| format!("{:?} {}", i.name, shown(&i.dims)))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                    got: d.to_vec(),
                 })
-                .collect::<Vec<_>>()
-                .join("×"),
-            got: dims.to_vec(),
-        };
-        if dims.len() != self.input_dims.len() {
-            return Err(mismatch());
-        }
-        for (d, &g) in self.input_dims.iter().zip(dims) {
-            if matches!(d, Dim::Fixed(v) if *v != g) || g == 0 {
-                return Err(mismatch());
             }
         }
-        Ok(dims.to_vec())
     }
 
-    /// The declared input dimensions with every symbolic one set to 1 (batch 1 by default).
-    pub fn default_input(&self) -> Vec<usize> {
-        self.input_dims
-            .iter()
-            .map(|d| match d {
-                Dim::Fixed(v) => *v,
-                Dim::Symbol(_) => 1,
-            })
-            .collect()
+    /// Fixes the declared input dimensions to `dims` (symbolic dimensions take the given size);
+    /// the circuit's input dimensions ([`Graph::input_shapes`]).
+    pub fn resolve_input(&self, dims: &[usize]) -> Result<Vec<usize>, ImportError> {
+        Ok(circuit_input_dims(&self.input_shapes(Some(dims))?))
     }
+
+    /// The circuit's input dimensions with every symbolic one set to 1 (batch 1 by default):
+    /// the declared input's, or with several inputs the length of their concatenation.
+    pub fn default_input(&self) -> Vec<usize> {
+        circuit_input_dims(&self.inputs.iter().map(|i| defaults(&i.dims)).collect::<Vec<_>>())
+    }
+}
+
+/// The circuit's input dimensions for inputs of `shapes`: the one input's, or the 1-D
+/// concatenation of several (each flattened, in graph order).
+pub fn circuit_input_dims(shapes: &[Vec<usize>]) -> Vec<usize> {
+    match shapes {
+        [one] => one.clone(),
+        several => vec![several.iter().map(|d| d.iter().product::<usize>()).sum()],
+    }
+}
+
+fn defaults(dims: &[Dim]) -> Vec<usize> {
+    dims.iter()
+        .map(|d| match d {
+            Dim::Fixed(v) => *v,
+            Dim::Symbol(_) => 1,
+        })
+        .collect()
+}
+
+fn shown(dims: &[Dim]) -> String {
+    dims.iter()
+        .map(|d| match d {
+            Dim::Fixed(v) => v.to_string(),
+            Dim::Symbol(s) => s.clone(),
+        })
+        .collect::<Vec<_>>()
+        .join("×")
+}
+
+/// Declared dimensions `declared` fixed to `dims`.
+fn resolve(declared: &[Dim], dims: &[usize]) -> Result<Vec<usize>, ImportError> {
+    let mismatch = || ImportError::InputShape { expected: shown(declared), got: dims.to_vec() };
+    if dims.len() != declared.len() {
+        return Err(mismatch());
+    }
+    for (d, &g) in declared.iter().zip(dims) {
+        if matches!(d, Dim::Fixed(v) if *v != g) || g == 0 {
+            return Err(mismatch());
+        }
+    }
+    Ok(dims.to_vec())
+}
+
+/// A graph input: a float tensor with its declared dimensions.
+fn graph_input(input: &pb::ValueInfoProto) -> Result<GraphInput, ImportError> {
+    let bad = |reason: String| ImportError::Graph(reason);
+    let shape = match input.r#type.as_ref().and_then(|t| t.value.as_ref()) {
+        Some(pb::type_proto::Value::TensorType(t)) => {
+            if Dtype::from_onnx(t.elem_type).is_none_or(|d| !d.is_float()) {
+                return Err(bad(format!(
+                    "the input {:?} has element type {}; gkrnet imports float inputs",
+                    input.name, t.elem_type
+                )));
+            }
+            t.shape.as_ref().map(|s| s.dim.clone()).unwrap_or_default()
+        }
+        None => return Err(bad(format!("the input {:?} has no tensor type", input.name))),
+    };
+    let dims = shape
+        .iter()
+        .enumerate()
+        .map(|(i, d)| match &d.value {
+            Some(pb::tensor_shape_proto::dimension::Value::DimValue(v)) if *v > 0 => {
+                Dim::Fixed(*v as usize)
+            }
+            Some(pb::tensor_shape_proto::dimension::Value::DimParam(s)) => Dim::Symbol(s.clone()),
+            _ => Dim::Symbol(format!("dim{i}")),
+        })
+        .collect();
+    Ok(GraphInput { name: input.name.clone(), dims })
 }

@@ -62,10 +62,14 @@ pub enum ImportError {
 #[derive(Clone, Debug)]
 pub struct ImportOptions {
     /// The input shape; symbolic dimensions of the declared input are fixed from it. `None`:
-    /// the declared shape with every symbolic dimension 1 (batch 1).
+    /// the declared shape with every symbolic dimension 1 (batch 1). A graph with several
+    /// inputs takes their declared shapes (symbolic dimensions 1); here it accepts only the
+    /// length of their concatenation ([`Graph::input_shapes`]).
     pub input_dims: Option<Vec<usize>>,
     /// Calibration inputs (float, each of the input's size). `None`: `samples` seeded uniform
-    /// inputs in `input_range`.
+    /// inputs in `input_range`. With several graph inputs, one sample is their concatenation:
+    /// every input flattened row-major, in graph order (the circuit's input, before
+    /// quantization).
     pub calibration: Option<Vec<Vec<f32>>>,
     pub input_range: (f32, f32),
     pub samples: usize,
@@ -180,21 +184,18 @@ pub fn import_proto(
             proto
         };
         let graph = Graph::from_proto(proto)?;
-        let input_dims = match &options.input_dims {
-            Some(d) => graph.resolve_input(d)?,
-            None => graph.default_input(),
-        };
+        let input_shapes = graph.input_shapes(options.input_dims.as_deref())?;
         // recurrent layers unrolled over the sequence length these dimensions fix
         let unrolled;
         let (proto, graph) = if rewrite::recurrent(proto) {
             let mut copy = proto.clone();
-            rewrite::unroll(&mut copy, &input_dims)?;
+            rewrite::unroll(&mut copy, &input_shapes)?;
             unrolled = copy;
             (&unrolled, Graph::from_proto(&unrolled)?)
         } else {
             (proto, graph)
         };
-        lower::lower(proto, &graph, name, &input_dims, options)
+        lower::lower(proto, &graph, name, &input_shapes, options)
     })
     .map_err(|panic| {
         ImportError::Graph(format!("the import stopped on a panic inside tract: {panic}"))
@@ -202,8 +203,9 @@ pub fn import_proto(
 }
 
 impl Imported {
+    /// The input quantization (the first input's when the model has several).
     pub fn input_params(&self) -> QParams {
-        self.model.io().map_or(QParams::IDENTITY, |io| io.input)
+        self.model.io().map_or(QParams::IDENTITY, |io| io.first_input())
     }
 
     /// The output quantization (the first output's when the model has several).
@@ -217,15 +219,26 @@ impl Imported {
     }
 }
 
-/// The int8 input tensor of a float input, with the model's input quantization.
+/// The int8 input tensor of a float input, with the model's input quantization: with several
+/// inputs, `x` is their concatenation (graph order) and each slice is quantized at its own
+/// input's parameters.
+///
+/// # Errors
+/// A value that is not finite, or `x` not of the input's length.
 pub fn quantize_input(model: &Model, x: &[f32]) -> Result<Tensor, ModelError> {
     if let Some((i, v)) = x.iter().enumerate().find(|(_, v)| !v.is_finite()) {
         return Err(ModelError::Parameter(format!(
             "input value {v} at index {i} is not a finite number"
         )));
     }
-    let q = model.io().map_or(QParams::IDENTITY, |io| io.input);
-    Tensor::new(model.input_dims.clone(), x.iter().map(|&v| q.quantize(v as f64)).collect())
+    let parts = model.input_parts();
+    let mut data = Vec::with_capacity(x.len());
+    for (k, &v) in x.iter().enumerate() {
+        // the parts tile the input (checked when the model took its io): k lies in one
+        let q = parts.iter().rev().find(|p| p.offset <= k).map_or(QParams::IDENTITY, |p| p.q);
+        data.push(q.quantize(v as f64));
+    }
+    Tensor::new(model.input_dims.clone(), data)
 }
 
 /// The real output of an integer output (softmax applied where the source model ended with

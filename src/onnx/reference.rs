@@ -5,11 +5,13 @@ use super::{guard, ImportError};
 use std::collections::HashMap;
 use tract_onnx::prelude::*;
 
-/// An optimized tract plan with a fixed input shape and a list of named outputs: the graph
-/// outputs first, then the other tensors asked for.
+/// An optimized tract plan with fixed input shapes and a list of named outputs: the graph
+/// outputs first, then the other tensors asked for. A run takes one flat float vector: the
+/// graph inputs, each flattened row-major, concatenated in graph order.
 pub struct FloatReference {
     plan: std::sync::Arc<TypedRunnableModel>,
-    input_dims: Vec<usize>,
+    /// The dimensions of each graph input, in graph order.
+    input_dims: Vec<Vec<usize>>,
     names: Vec<String>,
     /// How many of `names` are graph outputs (the first ones).
     outputs: usize,
@@ -41,6 +43,20 @@ impl FloatReference {
         outputs: &[S],
         names: &[String],
     ) -> Result<Self, ImportError> {
+        Self::with_inputs(proto, &[input_dims.to_vec()], outputs, names)
+    }
+
+    /// [`FloatReference::new`] for a graph with several inputs, of dimensions `input_dims` (in
+    /// graph order): a run takes their concatenation.
+    ///
+    /// # Errors
+    /// As [`FloatReference::new`].
+    pub fn with_inputs<S: AsRef<str>>(
+        proto: &tract_onnx::pb::ModelProto,
+        input_dims: &[Vec<usize>],
+        outputs: &[S],
+        names: &[String],
+    ) -> Result<Self, ImportError> {
         let outputs: Vec<String> = outputs.iter().map(|o| o.as_ref().to_string()).collect();
         if outputs.is_empty() {
             return Err(ImportError::Graph("a float reference of no output".into()));
@@ -48,7 +64,9 @@ impl FloatReference {
         let build =
             || -> TractResult<(std::sync::Arc<TypedRunnableModel>, Vec<String>)> {
                 let mut model = tract_onnx::onnx().model_for_proto_model(proto)?;
-                model.set_input_fact(0, InferenceFact::dt_shape(f32::datum_type(), input_dims))?;
+                for (i, dims) in input_dims.iter().enumerate() {
+                    model.set_input_fact(i, InferenceFact::dt_shape(f32::datum_type(), dims))?;
+                }
                 let mut kept = Vec::with_capacity(outputs.len() + names.len());
                 let mut outlets = Vec::with_capacity(outputs.len() + names.len());
                 for output in &outputs {
@@ -87,16 +105,24 @@ impl FloatReference {
     /// [`FloatReference::run`], each value with whether tract holds it as a float (else an
     /// integer or a boolean, cast to f64 exactly).
     pub fn run_typed(&self, input: &[f32]) -> Result<HashMap<String, (Named, bool)>, ImportError> {
-        let len: usize = self.input_dims.iter().product();
-        if input.len() != len {
-            return Err(ImportError::InputShape {
-                expected: format!("{:?}", self.input_dims),
-                got: vec![input.len()],
-            });
+        let lens: Vec<usize> = self.input_dims.iter().map(|d| d.iter().product()).collect();
+        if input.len() != lens.iter().sum::<usize>() {
+            let expected = match &self.input_dims[..] {
+                [one] => format!("{one:?}"),
+                several => format!("{several:?} (concatenated)"),
+            };
+            return Err(ImportError::InputShape { expected, got: vec![input.len()] });
         }
         let run = || -> TractResult<Vec<(Named, bool)>> {
-            let x = tract_ndarray::ArrayD::from_shape_vec(self.input_dims.clone(), input.to_vec())?;
-            let outs = self.plan.run(tvec!(Tensor::from(x).into()))?;
+            let mut rest = input;
+            let mut xs = TVec::new();
+            for (dims, &len) in self.input_dims.iter().zip(&lens) {
+                let (x, tail) = rest.split_at(len);
+                rest = tail;
+                let x = tract_ndarray::ArrayD::from_shape_vec(dims.clone(), x.to_vec())?;
+                xs.push(Tensor::from(x).into());
+            }
+            let outs = self.plan.run(xs)?;
             outs.iter()
                 .map(|t| {
                     let float = t.datum_type().is_float();

@@ -741,8 +741,9 @@ impl Recurrent {
 }
 
 /// Unrolls every LSTM, GRU and RNN node over the sequence length of its input at model input
-/// dimensions `input_dims` (read from tract's run of the graph as given).
-pub fn unroll(proto: &mut pb::ModelProto, input_dims: &[usize]) -> Result<(), ImportError> {
+/// dimensions `input_dims` (each graph input's, in graph order; read from tract's run of the
+/// graph as given).
+pub fn unroll(proto: &mut pb::ModelProto, input_dims: &[Vec<usize>]) -> Result<(), ImportError> {
     if !recurrent(proto) {
         return Ok(());
     }
@@ -755,15 +756,16 @@ pub fn unroll(proto: &mut pb::ModelProto, input_dims: &[usize]) -> Result<(), Im
         .collect();
     let outputs: Vec<String> = g.output.iter().map(|o| o.name.clone()).collect();
     let mut shapes: HashMap<String, Vec<usize>> = {
-        let reference = super::FloatReference::new(proto, input_dims, &outputs, &xs)?;
-        let zeros = vec![0f32; input_dims.iter().product()];
+        let reference = super::FloatReference::with_inputs(proto, input_dims, &outputs, &xs)?;
+        let zeros = vec![0f32; input_dims.iter().map(|d| d.iter().product::<usize>()).sum()];
         reference.run(&zeros)?.into_iter().map(|(k, (dims, _))| (k, dims)).collect()
     };
     // a recurrent layer may read the graph input itself
     let initializers: std::collections::HashSet<&str> =
         g.initializer.iter().map(|t| t.name.as_str()).collect();
-    for i in g.input.iter().filter(|i| !initializers.contains(i.name.as_str())) {
-        shapes.insert(i.name.clone(), input_dims.to_vec());
+    let inputs = g.input.iter().filter(|i| !initializers.contains(i.name.as_str()));
+    for (i, dims) in inputs.zip(input_dims) {
+        shapes.insert(i.name.clone(), dims.clone());
     }
     let mut env = ProtoEnv::new(g);
     for (i, n) in g.node.iter().enumerate() {

@@ -1025,3 +1025,45 @@ pub fn per_position(seed: u64) -> pb::ModelProto {
     ];
     graph_model("per_position", nodes, inits, &[1, 2, 3], &[1, 3])
 }
+
+/// Replaces a model's graph inputs by `inputs` (name, dims, element type; 1 is float).
+pub fn with_inputs(mut m: pb::ModelProto, inputs: &[(&str, &[usize], i32)]) -> pb::ModelProto {
+    if let Some(g) = m.graph.as_mut() {
+        g.input = inputs
+            .iter()
+            .map(|&(name, dims, elem)| {
+                let mut v = value_info(name, dims);
+                if let Some(pb::type_proto::Value::TensorType(t)) =
+                    v.r#type.as_mut().and_then(|t| t.value.as_mut())
+                {
+                    t.elem_type = elem;
+                }
+                v
+            })
+            .collect();
+    }
+    m
+}
+
+/// Two float inputs of very different ranges: "x" ([1, 8], values near 0..1) and "y" ([1, 4],
+/// values near 0..100); h = relu(Gemm(x) + Gemm(y)) ([1, 6]), then "output" = Gemm(h) ([1, 3]).
+pub fn two_inputs(seed: u64) -> pb::ModelProto {
+    let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(seed);
+    let mut inits = vec![
+        tensor("wx", &[8, 6], &uniform(&mut rng, 48, 0.8)),
+        tensor("bx", &[6], &uniform(&mut rng, 6, 0.1)),
+        tensor("wy", &[4, 6], &uniform(&mut rng, 24, 0.01)),
+        tensor("by", &[6], &uniform(&mut rng, 6, 0.1)),
+    ];
+    inits.push(tensor("wo", &[6, 3], &uniform(&mut rng, 18, 0.8)));
+    inits.push(tensor("bo", &[3], &uniform(&mut rng, 3, 0.1)));
+    let nodes = vec![
+        node("Gemm", "gemm_x", &["x", "wx", "bx"], "hx"),
+        node("Gemm", "gemm_y", &["y", "wy", "by"], "hy"),
+        node("Add", "add", &["hx", "hy"], "h0"),
+        node("Relu", "relu", &["h0"], "h"),
+        node("Gemm", "gemm_out", &["h", "wo", "bo"], "output"),
+    ];
+    let m = graph_model("two_inputs", nodes, inits, &[1, 8], &[1, 3]);
+    with_inputs(m, &[("x", &[1, 8], 1), ("y", &[1, 4], 1)])
+}

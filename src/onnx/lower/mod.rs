@@ -20,15 +20,22 @@
 //! A graph with several outputs is proved as one tensor: each output (at its own quantization,
 //! or ArgMax indices) is reshaped to 1-D and the parts are concatenated in graph order; the part
 //! table ([`OutputPart`]) in the model's io says how to read them back.
+//!
+//! A graph with several inputs mirrors it: the circuit's input tensor is 1-D, every input
+//! flattened and concatenated in graph order, each quantized at its own parameters; each ONNX
+//! input starts as a [`Take`] of its slice, at its own dimensions. The input part table
+//! ([`InputPart`]) says where each input sits. One calibration sample is the concatenation of
+//! all inputs (graph order); each input is calibrated on its own slice.
 
 use super::graph::{Const, Dtype, Graph, Node};
 use super::reference::{FloatReference, Named};
 use super::{random_inputs, GraphKind, ImportError, ImportOptions, Imported};
 use crate::circuit::requant::channels;
+use crate::circuit::take::Take;
 use crate::circuit::zoo::{common_shift, Builder};
 use crate::circuit::{
-    channel_of, ActivationLayer, Concat, Conv, ConvGeometry, Dense, IoQuant, Multiplier,
-    OutputPart, OutputQuant, QParams, Scaled, TensorId, Wiring,
+    channel_of, ActivationLayer, Concat, Conv, ConvGeometry, Dense, InputPart, InputQuant, IoQuant,
+    Multiplier, OutputPart, OutputQuant, QParams, Scaled, TensorId, Wiring,
 };
 use crate::quant::Activation;
 use std::collections::{HashMap, HashSet};
@@ -175,9 +182,17 @@ pub(super) fn lower(
     proto: &tract_onnx::pb::ModelProto,
     g: &Graph,
     name: &str,
-    input_dims: &[usize],
+    input_shapes: &[Vec<usize>],
     options: &ImportOptions,
 ) -> Result<Imported, ImportError> {
+    if input_shapes.len() != g.inputs.len() {
+        return Err(ImportError::Graph(format!(
+            "{} input shapes for the graph's {} inputs",
+            input_shapes.len(),
+            g.inputs.len()
+        )));
+    }
+    let input_dims = &super::graph::circuit_input_dims(input_shapes)[..];
     let kind = if g.nodes.iter().any(|n| n.op.starts_with("QLinear") || n.op.ends_with("Integer")) {
         GraphKind::QOperator
     } else if g.nodes.iter().any(|n| n.op == "QuantizeLinear" || n.op == "DequantizeLinear") {
@@ -198,11 +213,11 @@ pub(super) fn lower(
     }
     let (patterns, folded_nodes) = (cx.patterns, cx.folded);
     // calibration: every tensor a node produces, on the calibration inputs, through tract
-    let mut wanted: Vec<String> = vec![g.input.clone()];
+    let mut wanted: Vec<String> = g.inputs.iter().map(|i| i.name.clone()).collect();
     for n in &g.nodes {
         wanted.extend(n.outputs.iter().filter(|o| !o.is_empty()).cloned());
     }
-    let calib = FloatReference::new(proto, input_dims, &g.outputs, &wanted)?;
+    let calib = FloatReference::with_inputs(proto, input_shapes, &g.outputs, &wanted)?;
     let len: usize = input_dims.iter().product();
     let inputs = match &options.calibration {
         Some(c) => c.clone(),
@@ -239,13 +254,18 @@ pub(super) fn lower(
         }
     }
     drop(calib);
-    // the input's range is that of the calibration inputs themselves
-    let (lo, hi) = inputs
-        .iter()
-        .flatten()
-        .fold((f64::MAX, f64::MIN), |(a, b), &x| (a.min(x as f64), b.max(x as f64)));
-    ranges.insert(g.input.clone(), (lo, hi));
-    let reference = FloatReference::new(proto, input_dims, &g.outputs, &[])?;
+    // each input's range is that of its slice of the calibration inputs
+    let mut offset = 0usize;
+    for (input, dims) in g.inputs.iter().zip(input_shapes) {
+        let len: usize = dims.iter().product();
+        let (lo, hi) = inputs
+            .iter()
+            .flat_map(|x| x.iter().skip(offset).take(len))
+            .fold((f64::MAX, f64::MIN), |(a, b), &x| (a.min(x as f64), b.max(x as f64)));
+        ranges.insert(input.name.clone(), (lo, hi));
+        offset += len;
+    }
+    let reference = FloatReference::with_inputs(proto, input_shapes, &g.outputs, &[])?;
     let mut l = Lower {
         g,
         b: Builder::new(input_dims.to_vec()),
@@ -279,8 +299,7 @@ pub(super) fn lower(
             .map(|p| p.value.clone()),
     );
     // the input: at the parameters of the QuantizeLinear that reads it, else calibrated
-    let input_q = l.target_params(&g.input)?;
-    l.values.insert(g.input.clone(), Value::Int { id: 0, dims: input_dims.to_vec(), q: input_q });
+    let input_q = l.inputs(input_shapes)?;
     for (i, n) in g.nodes.iter().enumerate() {
         if l.skipped.contains(&i) {
             continue;
@@ -305,6 +324,41 @@ pub(super) fn lower(
 }
 
 impl Lower<'_> {
+    /// The values of the graph inputs: one input is tensor 0; several are each a [`Take`] of
+    /// their slice of tensor 0 (1-D, their concatenation in graph order) at their own
+    /// dimensions. Each at the parameters of the QuantizeLinear that reads it, else calibrated.
+    fn inputs(&mut self, shapes: &[Vec<usize>]) -> Result<InputQuant, ImportError> {
+        let g = self.g;
+        if let ([input], [dims]) = (&g.inputs[..], shapes) {
+            let q = self.target_params(&input.name)?;
+            self.values.insert(input.name.clone(), Value::Int { id: 0, dims: dims.clone(), q });
+            return Ok(InputQuant::Single(q));
+        }
+        let total = super::graph::circuit_input_dims(shapes);
+        let mut parts = Vec::with_capacity(shapes.len());
+        let mut offset = 0usize;
+        for (input, dims) in g.inputs.iter().zip(shapes) {
+            let q = self.target_params(&input.name)?;
+            let len = crate::circuit::checked_entries(dims)?;
+            // an input nothing reads needs no layer: the proof binds its slice all the same
+            if !g.consumers(&input.name).is_empty() || g.is_output(&input.name) {
+                let sources = (offset..offset + len).collect();
+                let id = self.b.push(Take::flat(0, &total, dims, sources)?);
+                self.values.insert(input.name.clone(), Value::Int { id, dims: dims.clone(), q });
+            }
+            parts.push(InputPart { name: input.name.clone(), dims: dims.clone(), q, offset });
+            offset += len;
+        }
+        let names: Vec<&str> = g.inputs.iter().map(|i| i.name.as_str()).collect();
+        self.notes.push(format!(
+            "the graph's {} inputs ({}) are proved as one int8 tensor: each flattened, each at its \
+             own quantization, concatenated in graph order",
+            g.inputs.len(),
+            names.join(", ")
+        ));
+        Ok(InputQuant::Parts(parts))
+    }
+
     fn get(&self, name: &str, n: Option<&Node>) -> Result<Value, ImportError> {
         if let Some(v) = self.values.get(name) {
             return Ok(v.clone());

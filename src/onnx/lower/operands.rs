@@ -66,7 +66,10 @@ impl<'g> Context<'g> {
     pub(super) fn new(g: &'g Graph) -> Self {
         let mut operands: HashMap<&'g str, Operand<'g>> =
             g.consts.iter().map(|(k, c)| (k.as_str(), Operand::Const(c))).collect();
-        operands.insert(g.input.as_str(), Operand::Computed { rank: Some(g.input_dims.len()) });
+        for input in &g.inputs {
+            operands
+                .insert(input.name.as_str(), Operand::Computed { rank: Some(input.dims.len()) });
+        }
         let folded = g.folded_nodes();
         for (i, n) in g.nodes.iter().enumerate() {
             if folded.contains(&i) {

@@ -236,8 +236,8 @@ mod tests {
     use super::super::operands::Operand;
     use super::super::{Builder, Const, HashSet};
     use super::*;
-    use crate::onnx::graph::Dim;
     use crate::onnx::graph::Dtype;
+    use crate::onnx::graph::{Dim, GraphInput};
     use std::collections::HashMap;
 
     fn node(op: &str, inputs: &[&str], output: &str) -> Node {
@@ -255,8 +255,7 @@ mod tests {
         Graph {
             nodes,
             consts: consts.iter().map(|(k, c)| (k.to_string(), c.clone())).collect(),
-            input: "x".into(),
-            input_dims: vec![Dim::Fixed(1), Dim::Fixed(4)],
+            inputs: vec![GraphInput { name: "x".into(), dims: vec![Dim::Fixed(1), Dim::Fixed(4)] }],
             outputs: vec!["y".into()],
             opset: 13,
         }
