@@ -46,6 +46,17 @@ fn prove_verify(imported: &Imported, x: &[f32], name: &str) -> Vec<f64> {
     onnx::dequantize_output(model, &out)
 }
 
+/// x·Wᵀ + b in f64 (W as rows).
+fn affine(w: &[Vec<f32>], b: &[f32], x: &[f32]) -> Vec<f64> {
+    w.iter()
+        .zip(b)
+        .map(|(row, &bi)| {
+            row.iter().zip(x).map(|(&a, &v)| f64::from(a) * f64::from(v)).sum::<f64>()
+                + f64::from(bi)
+        })
+        .collect()
+}
+
 fn max_abs(a: &[f64], b: &[f64]) -> f64 {
     assert_eq!(a.len(), b.len());
     a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0, f64::max)
@@ -156,14 +167,7 @@ fn skl2onnx_linear_models_prove_their_formula() {
         let imported = import(&proto, &xs).unwrap_or_else(|e| panic!("{classifier}: {e}"));
         for x in &xs[..3] {
             let ours = prove_verify(&imported, x, "linear_ml");
-            let scores: Vec<f64> = w
-                .iter()
-                .zip(&b)
-                .map(|(row, &bi)| {
-                    row.iter().zip(x).map(|(&a, &v)| f64::from(a) * f64::from(v)).sum::<f64>()
-                        + f64::from(bi)
-                })
-                .collect();
+            let scores = affine(&w, &b, x);
             let want = if classifier {
                 // softmax (applied outside the proof, on the proven scores)
                 let m = scores.iter().copied().fold(f64::MIN, f64::max);
@@ -190,14 +194,7 @@ fn a_label_through_array_feature_extractor_and_reshapes_is_the_proven_argmax() {
     for x in &xs[..6] {
         let label = prove_verify(&imported, x, "label_path");
         assert_eq!(label.len(), 1);
-        let scores: Vec<f64> = w
-            .iter()
-            .zip(&b)
-            .map(|(row, &bi)| {
-                row.iter().zip(x).map(|(&a, &v)| f64::from(a) * f64::from(v)).sum::<f64>()
-                    + f64::from(bi)
-            })
-            .collect();
+        let scores = affine(&w, &b, x);
         let best = (0..4).fold(0, |m, i| if scores[i] > scores[m] { i } else { m });
         agree += usize::from(label[0] as usize == best);
     }

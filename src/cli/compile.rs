@@ -94,27 +94,22 @@ pub fn import_with(
 ) -> Result<Imported> {
     let mut options =
         ImportOptions { input_dims: input_shape, input_range, samples, ..Default::default() };
-    if let (None, Some(x)) = (calibration, proven) {
+    if calibration.is_some() || proven.is_some() {
+        // calibration inputs have the model's input size: read the graph first
         let proto = onnx::read_proto(model)?;
         let graph = onnx::Graph::from_proto(&proto)?;
         let dims = match &options.input_dims {
             Some(d) => graph.resolve_input(d)?,
             None => graph.default_input(),
         };
-        let len = dims.iter().product();
-        if x.len() == len {
-            options.calibration = Some(default_calibration(samples, input_range, Some(x), len));
-        }
-    }
-    if let Some(c) = calibration {
-        // the calibration inputs have the model's input size: read the graph first
-        let proto = onnx::read_proto(model)?;
-        let graph = onnx::Graph::from_proto(&proto)?;
-        let dims = match &options.input_dims {
-            Some(d) => graph.resolve_input(d)?,
-            None => graph.default_input(),
+        let len: usize = dims.iter().product();
+        options.calibration = match (calibration, proven) {
+            (Some(c), _) => Some(read_inputs(c, len)?),
+            (None, Some(x)) if x.len() == len => {
+                Some(default_calibration(samples, input_range, Some(x), len))
+            }
+            _ => None,
         };
-        options.calibration = Some(read_inputs(c, dims.iter().product())?);
     }
     onnx::import(model, &options).with_context(|| format!("importing {}", model.display()))
 }

@@ -634,7 +634,10 @@ impl Recurrent {
             op => return Err(format!("{op} is not a recurrent op")),
         };
         let hidden = n.int("hidden_size").map_err(text)?.ok_or("no hidden_size")?;
-        let hidden = usize::try_from(hidden).ok().filter(|&h| h > 0).ok_or("hidden_size < 1")?;
+        let hidden = usize::try_from(hidden)
+            .ok()
+            .filter(|&h| (1..=4096).contains(&h))
+            .ok_or(format!("hidden_size {hidden} (1 to 4096)"))?;
         let direction = n.string("direction").map_err(text)?.unwrap_or_else(|| "forward".into());
         let reverse = match direction.as_str() {
             "forward" => vec![false],
