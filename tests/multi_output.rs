@@ -247,6 +247,11 @@ fn an_argmax_of_a_softmax_must_run_along_its_axis_and_nothing_else_may_read_it()
     g.output[0] = onnx_gen::value_info("label", &[5]);
     let e = import_err(&proto);
     assert!(e.contains("along another axis than the Softmax's"), "{e}");
+    // inspect says the same of that node
+    let graph = onnx::Graph::from_proto(&proto).unwrap();
+    let verdicts = onnx::support(&graph).unwrap();
+    let argmax = verdicts.iter().find(|s| s.op == "ArgMax").unwrap();
+    assert!(argmax.verdict.as_ref().is_err_and(|r| r.contains("along another axis")), "{argmax:?}");
     // another reader of the probabilities would get the logits: refused
     let mut proto = onnx_gen::mlp_classifier(39);
     let g = proto.graph.as_mut().unwrap();

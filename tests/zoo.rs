@@ -26,7 +26,6 @@ fn zoo() -> PathBuf {
 /// (model, input file, whether the graph is int8)
 const MODELS: &[(&str, &str, bool)] = &[
     ("mobilenet_v2_qop", "mobilenet_v2", true),
-    ("efficientnet_b0_qop", "efficientnet_b0", true),
     ("mnasnet0_5_qdq", "mnasnet0_5", true),
     ("shufflenet_v2_x0_5_qop", "shufflenet_v2_x0_5", true),
     ("squeezenet1_1_qop", "squeezenet1_1", true),

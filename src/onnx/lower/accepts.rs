@@ -375,13 +375,41 @@ pub(super) fn select(n: &Node, cx: &Context<'_>) -> Verdict {
     Ok(())
 }
 
-/// ArgMax: a computed input, ties to the lowest index.
+/// ArgMax: a computed input, ties to the lowest index; after a final Softmax (through Identity
+/// and Dropout), along the Softmax's axis (it reads the Softmax's input).
 pub(super) fn argmax(n: &Node, cx: &Context<'_>) -> Verdict {
     int_input(cx, n, 0)?;
     if n.int("select_last_index").map_err(reason)?.unwrap_or(0) != 0 {
         return Err("select_last_index = 1 (ties to the highest index)".into());
     }
+    let (Some(softmax), Some(rank)) = (softmax_before(cx, n), cx.rank(n, 0)) else {
+        return Ok(());
+    };
+    let rank = rank as i64;
+    let softmax_axis = match softmax.int("axis").map_err(reason)? {
+        Some(1) => 1,
+        None if cx.g.opset < 13 => 1,
+        _ => rank - 1,
+    };
+    let along = n.int("axis").map_err(reason)?.unwrap_or(0);
+    if (along + rank) % rank.max(1) != softmax_axis {
+        return Err("an ArgMax of a Softmax's output along another axis than the Softmax's".into());
+    }
     Ok(())
+}
+
+/// The Softmax whose output node `n` reads, through Identity and Dropout nodes.
+fn softmax_before<'g>(cx: &Context<'g>, n: &Node) -> Option<&'g Node> {
+    let mut cur = n.input(0)?;
+    for _ in 0..=cx.g.nodes.len() {
+        let p = cx.g.producer(cur)?;
+        match p.op.as_str() {
+            "Softmax" => return Some(p),
+            "Identity" | "Dropout" => cur = p.input(0)?,
+            _ => return None,
+        }
+    }
+    None
 }
 
 /// Whether node `n` may read its inputs' kinds: ArgMax's indices leave the graph only (through
