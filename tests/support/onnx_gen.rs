@@ -857,18 +857,8 @@ pub fn graph_outputs(
 ) -> pb::ModelProto {
     let mut m = graph_model(name, nodes, inits, input, &[]);
     if let Some(g) = m.graph.as_mut() {
-        g.output = outputs
-            .iter()
-            .map(|&(name, dims, elem)| {
-                let mut v = value_info(name, dims);
-                if let Some(pb::type_proto::Value::TensorType(t)) =
-                    v.r#type.as_mut().and_then(|t| t.value.as_mut())
-                {
-                    t.elem_type = elem;
-                }
-                v
-            })
-            .collect();
+        g.output =
+            outputs.iter().map(|&(name, dims, elem)| typed_value_info(name, dims, elem)).collect();
     }
     m
 }
@@ -1026,21 +1016,22 @@ pub fn per_position(seed: u64) -> pb::ModelProto {
     graph_model("per_position", nodes, inits, &[1, 2, 3], &[1, 3])
 }
 
+/// A tensor value of `dims` and ONNX element type `elem` (1 is float, 7 int64).
+pub fn typed_value_info(name: &str, dims: &[usize], elem: i32) -> pb::ValueInfoProto {
+    let mut v = value_info(name, dims);
+    if let Some(pb::type_proto::Value::TensorType(t)) =
+        v.r#type.as_mut().and_then(|t| t.value.as_mut())
+    {
+        t.elem_type = elem;
+    }
+    v
+}
+
 /// Replaces a model's graph inputs by `inputs` (name, dims, element type; 1 is float).
 pub fn with_inputs(mut m: pb::ModelProto, inputs: &[(&str, &[usize], i32)]) -> pb::ModelProto {
     if let Some(g) = m.graph.as_mut() {
-        g.input = inputs
-            .iter()
-            .map(|&(name, dims, elem)| {
-                let mut v = value_info(name, dims);
-                if let Some(pb::type_proto::Value::TensorType(t)) =
-                    v.r#type.as_mut().and_then(|t| t.value.as_mut())
-                {
-                    t.elem_type = elem;
-                }
-                v
-            })
-            .collect();
+        g.input =
+            inputs.iter().map(|&(name, dims, elem)| typed_value_info(name, dims, elem)).collect();
     }
     m
 }
