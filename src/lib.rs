@@ -65,6 +65,8 @@ pub mod poly;
 pub mod proof;
 pub mod quant;
 pub mod sumcheck;
+#[cfg(any(feature = "gemm", feature = "onnx"))]
+pub mod tract_isa;
 pub mod transcript;
 
 pub use error::{PcsError, ProveError, VerifyError};

@@ -132,6 +132,7 @@ pub fn read_proto(path: &Path) -> Result<tract_onnx::pb::ModelProto, ImportError
     if bytes.is_empty() {
         return Err(not_onnx("the file is empty".into()));
     }
+    crate::tract_isa::keep_amx_out_of_tract_runtime();
     let mut proto = guard(|| tract_onnx::onnx().proto_model_for_read(&mut bytes.as_slice()))
         .map_err(|e| not_onnx(format!("protobuf decoding failed ({e})")))?
         .map_err(|e| not_onnx(format!("protobuf decoding failed ({e:#})")))?;

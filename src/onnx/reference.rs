@@ -61,6 +61,8 @@ impl FloatReference {
         if outputs.is_empty() {
             return Err(ImportError::Graph("a float reference of no output".into()));
         }
+        // tract's runtime must not run its AMX kernels (see `tract_isa`)
+        crate::tract_isa::keep_amx_out_of_tract_runtime();
         let build =
             || -> TractResult<(std::sync::Arc<TypedRunnableModel>, Vec<String>)> {
                 let mut model = tract_onnx::onnx().model_for_proto_model(proto)?;

@@ -337,9 +337,9 @@ mod tests {
     #[cfg(all(feature = "gemm", target_arch = "x86_64"))]
     #[test]
     fn tract_picks_amx_where_available() {
-        use tract_linalg::isa::{native, Isa};
+        use tract_linalg::isa::Isa;
         let name = tract::kernel_name(512, 512, 512).expect("tract has an i8 kernel");
-        if native().has(Isa::X86_64AmxInt8) {
+        if crate::tract_isa::gemm_isa().has(Isa::X86_64AmxInt8) {
             assert_eq!(name, "avx512amx_mmm_i32_16x16");
         } else {
             assert!(name.contains("i32"), "{name}");

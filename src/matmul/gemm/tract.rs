@@ -30,12 +30,19 @@ const TILE: usize = 16;
 /// The inner dimension is padded to a multiple of this (one AMX K step); see `gemm`.
 const K_ALIGN: usize = 64;
 
+/// gkrnet's own kernel dispatch: tract's, with AMX int8 where the CPU has it (tract's runtime
+/// runs without it; see `crate::tract_isa`).
+fn dispatch() -> &'static MmmDispatch {
+    static DISPATCH: std::sync::OnceLock<MmmDispatch> = std::sync::OnceLock::new();
+    DISPATCH.get_or_init(|| MmmDispatch::for_isa(crate::tract_isa::gemm_isa()))
+}
+
 /// The i8×i8→i32 kernel tract's dispatch picks for (rows×inner)·(inner×cols), and the index
 /// of its i8/i8 packing.
 fn pick(rows: usize, inner: usize, cols: usize) -> Result<(Box<dyn MatMatMul>, usize), GemmError> {
     // tract's names: m = rows, k = inner, n = cols.
     let query = Query::plain(DatumType::I32, Some(rows), Some(inner), Some(cols));
-    let (mmm, packing, extractor) = MmmDispatch::native()
+    let (mmm, packing, extractor) = dispatch()
         .pick(&query)
         .ok_or_else(|| backend("tract-linalg has no i8×i8→i32 kernel for this CPU"))?;
     if extractor.is_some() {
