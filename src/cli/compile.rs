@@ -65,23 +65,7 @@ pub fn import(
     import_with(model, input_shape, calibration, input_range, samples, None)
 }
 
-/// The default calibration of a model compiled on the fly to prove `proven`: `samples` seeded
-/// uniform inputs over `range` widened to the proven input's own range, and the proven input
-/// itself, so that no activation of the proven input lies outside its calibrated range (the
-/// digest then depends on the input; `--calibration` gives one that does not).
-pub fn default_calibration(
-    samples: usize,
-    range: (f32, f32),
-    proven: Option<&[f32]>,
-    len: usize,
-) -> Vec<Vec<f32>> {
-    let proven = proven.filter(|x| x.len() == len && !x.is_empty());
-    let range =
-        proven.map_or(range, |x| x.iter().fold(range, |(lo, hi), &v| (lo.min(v), hi.max(v))));
-    let mut inputs = onnx::random_inputs(len, samples.max(1), range, 0);
-    inputs.extend(proven.map(<[f32]>::to_vec));
-    inputs
-}
+pub use onnx::default_calibration;
 
 /// [`import`], calibrated by default ([`default_calibration`]) around the input to be proven.
 pub fn import_with(

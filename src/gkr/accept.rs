@@ -53,11 +53,16 @@ impl VerifierKey {
     /// blake3(domain ‖ stripped model's digest ‖ PCS parameters ‖ root), so that it changes
     /// with any layer, any parameter of the commitment and the root.
     pub fn digest(&self) -> [u8; 32] {
-        match self {
-            VerifierKey::Model(m) => m.digest(),
-            VerifierKey::Committed { model, commitment } => {
-                committed_digest(&model.digest(), commitment)
-            }
+        super::KeyRef::from(self).digest()
+    }
+}
+
+impl super::KeyRef<'_> {
+    /// [`VerifierKey::digest`] of the key this borrows.
+    pub fn digest(&self) -> [u8; 32] {
+        match self.commitment {
+            None => self.model.digest(),
+            Some(c) => committed_digest(&self.model.digest(), c),
         }
     }
 }
@@ -145,15 +150,16 @@ pub struct VerifiedOutput {
 /// # Errors
 /// [`VerifyError::ModelDigestMismatch`], [`VerifyError::CommitmentMismatch`],
 /// [`VerifyError::RefusedParams`], [`VerifyError::OutputShape`], or the proof's own error.
-pub fn verify_file(
+pub fn verify_file<'k>(
     file: &ProofFile,
-    key: &VerifierKey,
+    key: impl Into<super::KeyRef<'k>>,
     input: &Tensor,
     policy: &Policy,
 ) -> Result<VerifiedOutput, VerifyError> {
+    let key = key.into();
     let digest = key.digest();
-    policy.admit(key, file.advice)?;
-    let root = key.commitment().map(|c| c.root);
+    policy.admit_parts(digest, key.commitment, file.advice)?;
+    let root = key.commitment.map(|c| c.root);
     if file.weights_root != root {
         return Err(VerifyError::CommitmentMismatch { expected: root, got: file.weights_root });
     }

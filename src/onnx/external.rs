@@ -61,6 +61,18 @@ fn resolve(dir: &Path, location: &str, tensor: &str) -> Result<PathBuf, String> 
     Ok(dir.join(rel))
 }
 
+/// Whether any tensor of `proto` (an initializer or a Constant node's value) keeps its bytes in
+/// an external file.
+pub fn has_external(proto: &pb::ModelProto) -> bool {
+    proto.graph.as_ref().is_some_and(|g| {
+        let constants = g.node.iter().flat_map(|n| n.attribute.iter()).filter_map(|a| a.t.as_ref());
+        g.initializer
+            .iter()
+            .chain(constants)
+            .any(|t| t.data_location == Some(EXTERNAL) || !t.external_data.is_empty())
+    })
+}
+
 /// Reads every external tensor of `proto` (initializers and Constant nodes' values) from the
 /// files beside it in `dir`; a model without external data is unchanged.
 ///

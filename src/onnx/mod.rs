@@ -129,21 +129,66 @@ pub fn read_proto(path: &Path) -> Result<tract_onnx::pb::ModelProto, ImportError
     }
     let bytes =
         std::fs::read(path).map_err(|source| ImportError::Io { path: shown.clone(), source })?;
+    parse_proto(&bytes, &shown, Some(path.parent().unwrap_or(Path::new("."))))
+}
+
+/// Decodes an ONNX model from its bytes (`shown` names it in errors) and prepares it as
+/// [`read_proto`] does. External data is read from the files beside the model in `dir`; with
+/// `dir` `None` (a model given as bytes) a model that keeps its weights outside is refused.
+///
+/// # Errors
+/// As [`read_proto`]; [`ImportError::NotOnnx`] for external data without a directory.
+pub fn parse_proto(
+    bytes: &[u8],
+    shown: &str,
+    dir: Option<&Path>,
+) -> Result<tract_onnx::pb::ModelProto, ImportError> {
+    let not_onnx = |reason: String| ImportError::NotOnnx { path: shown.to_string(), reason };
+    if bytes.len() as u64 > MAX_ONNX_BYTES {
+        return Err(not_onnx(format!(
+            "{} bytes, above the 2 GiB a protobuf message can hold",
+            bytes.len()
+        )));
+    }
     if bytes.is_empty() {
         return Err(not_onnx("the file is empty".into()));
     }
     crate::tract_isa::keep_amx_out_of_tract_runtime();
-    let mut proto = guard(|| tract_onnx::onnx().proto_model_for_read(&mut bytes.as_slice()))
+    let mut proto = guard(|| tract_onnx::onnx().proto_model_for_read(&mut &bytes[..]))
         .map_err(|e| not_onnx(format!("protobuf decoding failed ({e})")))?
         .map_err(|e| not_onnx(format!("protobuf decoding failed ({e:#})")))?;
     if proto.graph.as_ref().is_none_or(|g| g.node.is_empty()) {
         return Err(not_onnx("the protobuf holds no graph nodes".into()));
     }
-    // weights in files beside the model (PyTorch's current exporter): read them in
-    external::inline(&mut proto, path.parent().unwrap_or(Path::new(".")))?;
+    match dir {
+        // weights in files beside the model (PyTorch's current exporter): read them in
+        Some(dir) => external::inline(&mut proto, dir)?,
+        None if external::has_external(&proto) => {
+            return Err(not_onnx(
+                "the model keeps weights in external data files, which a model given as bytes \
+                 cannot reach: give the path of the .onnx file instead"
+                    .into(),
+            ))
+        }
+        None => {}
+    }
     // onnxruntime's QOperator ops and skl2onnx's linear models as standard ops
     rewrite::rewrite(&mut proto)?;
     Ok(proto)
+}
+
+/// Imports an ONNX model given as bytes (`name` names the model); as [`import`], but a model
+/// with external data files is refused ([`parse_proto`]).
+///
+/// # Errors
+/// As [`import`].
+pub fn import_bytes(
+    bytes: &[u8],
+    name: &str,
+    options: &ImportOptions,
+) -> Result<Imported, ImportError> {
+    let proto = parse_proto(bytes, name, None)?;
+    import_proto(&proto, name, options)
 }
 
 /// Runs `f`, turning a panic inside a dependency (tract, prost) into an error.
@@ -424,6 +469,24 @@ pub fn accuracy(
         argmax_agreement: agree as f64 / predictions.max(1) as f64,
         accuracy: labels.map(|_| (right_f as f64 / n, right_q as f64 / n)),
     })
+}
+
+/// The default calibration of a model compiled on the fly to prove `proven`: `samples` seeded
+/// uniform inputs over `range` widened to the proven input's own range, and the proven input
+/// itself, so that no activation of the proven input lies outside its calibrated range (the
+/// digest then depends on the input; `--calibration` gives one that does not).
+pub fn default_calibration(
+    samples: usize,
+    range: (f32, f32),
+    proven: Option<&[f32]>,
+    len: usize,
+) -> Vec<Vec<f32>> {
+    let proven = proven.filter(|x| x.len() == len && !x.is_empty());
+    let range =
+        proven.map_or(range, |x| x.iter().fold(range, |(lo, hi), &v| (lo.min(v), hi.max(v))));
+    let mut inputs = random_inputs(len, samples.max(1), range, 0);
+    inputs.extend(proven.map(<[f32]>::to_vec));
+    inputs
 }
 
 /// Seeded uniform inputs of `len` values in `range`.

@@ -1,0 +1,60 @@
+//! The thread pools proofs run on, safe after `fork`.
+//!
+//! rayon's global pool is created once per process; a child made by `fork` (Python's
+//! `multiprocessing` on Linux) inherits the pool's bookkeeping but none of its threads, so work
+//! sent to it would wait forever. The bindings never use the global pool: every call runs in a
+//! pool of their own, remembered with the process id that built it and rebuilt in a child (the
+//! parent's pool is leaked there, never dropped: its threads do not exist in the child).
+
+use rayon::{ThreadPool, ThreadPoolBuilder};
+use std::sync::{Arc, Mutex};
+
+struct Cached {
+    pid: u32,
+    threads: usize,
+    pool: Arc<ThreadPool>,
+}
+
+static POOL: Mutex<Option<Cached>> = Mutex::new(None);
+
+/// The default number of threads: `RAYON_NUM_THREADS` when set to a positive number, else the
+/// machine's available parallelism.
+pub fn default_threads() -> usize {
+    std::env::var("RAYON_NUM_THREADS")
+        .ok()
+        .and_then(|s| s.trim().parse::<usize>().ok())
+        .filter(|&n| n > 0)
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+}
+
+/// A pool of `threads` threads (the default when `None`) for this process.
+///
+/// # Errors
+/// Zero threads, more than 1024, or a pool the OS would not start.
+pub fn pool(threads: Option<usize>) -> Result<Arc<ThreadPool>, String> {
+    let threads = threads.unwrap_or_else(default_threads);
+    if threads == 0 || threads > 1024 {
+        return Err(format!("threads must be between 1 and 1024, got {threads}"));
+    }
+    let pid = std::process::id();
+    let mut cached = POOL.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Some(c) = cached.as_ref() {
+        if c.pid == pid && c.threads == threads {
+            return Ok(c.pool.clone());
+        }
+    }
+    let pool = ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .thread_name(|i| format!("gkrnet-{i}"))
+        .build()
+        .map_err(|e| format!("cannot start {threads} threads: {e}"))?;
+    let pool = Arc::new(pool);
+    let old = cached.replace(Cached { pid, threads, pool: pool.clone() });
+    if let Some(old) = old {
+        if old.pid != pid {
+            // a pool of the parent process: its threads are not ours to stop
+            std::mem::forget(old);
+        }
+    }
+    Ok(pool)
+}
