@@ -132,3 +132,33 @@ fn hostile_external_data_is_refused_naming_the_tensor() {
     assert!(graph_error(import(&m, "noloc.onnx")).contains("without a location"));
     std::fs::remove_dir_all(&d).ok();
 }
+
+/// A model given as bytes (the Python package's `compile(bytes)`) imports to the same model as
+/// its file; one that keeps weights in external files is refused (bytes have no directory to
+/// read them from), never read from the working directory; empty and non-ONNX bytes are refused.
+#[test]
+fn models_given_as_bytes_import_alike_and_refuse_external_data() {
+    let d = dir("bytes");
+    let proto = onnx_gen::mlp(&[12, 10, 6], 33);
+    let from_file =
+        onnx::import(&write(&d, "m.onnx", &proto), &ImportOptions::default()).unwrap();
+    let bytes = onnx_gen::encode(&proto);
+    let from_bytes = onnx::import_bytes(&bytes, "m", &ImportOptions::default()).unwrap();
+    assert_eq!(from_bytes.model.digest(), from_file.model.digest());
+    let (ext, data) = externalize(&proto, "weights.bin");
+    std::fs::write(d.join("weights.bin"), &data).unwrap();
+    let e = onnx::import_bytes(&onnx_gen::encode(&ext), "ext", &ImportOptions::default())
+        .unwrap_err();
+    match e {
+        ImportError::NotOnnx { path, reason } => {
+            assert_eq!(path, "ext");
+            assert!(reason.contains("external data"), "{reason}");
+        }
+        e => panic!("expected NotOnnx, got {e}"),
+    }
+    for bad in [&b""[..], b"\x08\x07garbage"] {
+        let e = onnx::import_bytes(bad, "bad", &ImportOptions::default()).unwrap_err();
+        assert!(matches!(e, ImportError::NotOnnx { .. }), "{e}");
+    }
+    std::fs::remove_dir_all(&d).ok();
+}
