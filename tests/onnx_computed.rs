@@ -71,6 +71,38 @@ fn products_of_computed_tensors_import_agree_with_float_and_prove() {
     }
 }
 
+/// The squeeze-excitation block with MobileNetV3's gate, HardSigmoid (α = 1/6, β = ½, as
+/// PyTorch exports it) and with ONNX's default α = 0.2: a table activation on its own, then a
+/// product of two computed tensors.
+#[test]
+fn a_hard_sigmoid_gate_is_a_table_and_agrees_with_float() {
+    for attrs in
+        [vec![onnx_gen::attr_float("alpha", 1.0 / 6.0), onnx_gen::attr_float("beta", 0.5)], vec![]]
+    {
+        let mut proto = onnx_gen::squeeze_excite(24);
+        let gate = proto.graph.as_mut().unwrap().node.iter_mut().find(|n| n.name == "gate");
+        let gate = gate.unwrap();
+        gate.op_type = "HardSigmoid".into();
+        gate.attribute = attrs.clone();
+        let xs = onnx::random_inputs(3 * 8 * 8, 24, (0.0, 1.0), 25);
+        let imported = import("hard_gate", &proto, &xs);
+        let kinds: Vec<&str> = imported.model.layers.iter().map(|l| l.kind()).collect();
+        assert!(kinds.contains(&"hard-sigmoid") && kinds.contains(&"mul"), "{kinds:?}");
+        let acc = onnx::accuracy(&imported, &xs, None).unwrap();
+        let step = imported.output_params().scale;
+        println!("hard_gate {}: {acc:?}, output step {step}", attrs.len());
+        // α and β survive the model's encoding
+        let bytes = imported.model.encode();
+        let decoded = gkrnet::circuit::Model::decode(&bytes).unwrap();
+        assert_eq!(decoded.digest(), imported.model.digest());
+        assert_eq!(decoded.encode(), bytes);
+        assert!(acc.max_abs_error <= 8.0 * step, "{acc:?}");
+        for x in &xs[..2] {
+            prove_verify(&imported, x, "hard_gate");
+        }
+    }
+}
+
 #[test]
 fn argmax_is_proved_as_the_graph_output() {
     let proto = onnx_gen::argmax_head(24);

@@ -140,15 +140,14 @@ fn hostile_external_data_is_refused_naming_the_tensor() {
 fn models_given_as_bytes_import_alike_and_refuse_external_data() {
     let d = dir("bytes");
     let proto = onnx_gen::mlp(&[12, 10, 6], 33);
-    let from_file =
-        onnx::import(&write(&d, "m.onnx", &proto), &ImportOptions::default()).unwrap();
+    let from_file = onnx::import(&write(&d, "m.onnx", &proto), &ImportOptions::default()).unwrap();
     let bytes = onnx_gen::encode(&proto);
     let from_bytes = onnx::import_bytes(&bytes, "m", &ImportOptions::default()).unwrap();
     assert_eq!(from_bytes.model.digest(), from_file.model.digest());
     let (ext, data) = externalize(&proto, "weights.bin");
     std::fs::write(d.join("weights.bin"), &data).unwrap();
-    let e = onnx::import_bytes(&onnx_gen::encode(&ext), "ext", &ImportOptions::default())
-        .unwrap_err();
+    let e =
+        onnx::import_bytes(&onnx_gen::encode(&ext), "ext", &ImportOptions::default()).unwrap_err();
     match e {
         ImportError::NotOnnx { path, reason } => {
             assert_eq!(path, "ext");

@@ -1,6 +1,7 @@
 """gkrnet.from_torch: a PyTorch module exported through torch.onnx, then compiled."""
 
 import io
+from pathlib import Path
 from typing import Any, Optional, Sequence
 
 import numpy as np
@@ -13,6 +14,38 @@ def _numpy(x: Any) -> np.ndarray:
     if hasattr(x, "detach"):
         x = x.detach().cpu().numpy()
     return np.asarray(x, dtype=np.float32)
+
+
+def _export(torch: Any, module: Any, args: Any, names: Sequence[str], opset: int) -> Any:
+    """The ONNX export of `module`: the TorchScript exporter's self-contained protobuf (bytes)
+    where this PyTorch has it and it can trace the module, else the current (dynamo) exporter's
+    file in a temporary directory, which may keep weights in external data beside it (a path)."""
+    import inspect
+    import tempfile
+    import warnings
+
+    params = inspect.signature(torch.onnx.export).parameters
+    errors = []
+    buf = io.BytesIO()
+    try:
+        kwargs = {"dynamo": False} if "dynamo" in params else {}
+        with warnings.catch_warnings(), torch.no_grad():
+            warnings.simplefilter("ignore")
+            torch.onnx.export(module, args, buf, opset_version=opset, input_names=list(names), **kwargs)
+        return buf.getvalue()
+    except Exception as e:  # the tracer cannot follow every module: try the other exporter
+        errors.append(f"TorchScript exporter: {e}")
+    if "dynamo" not in params:
+        raise RuntimeError("torch.onnx.export failed: " + "; ".join(errors))
+    out = Path(tempfile.mkdtemp(prefix="gkrnet-torch-")) / "model.onnx"
+    try:
+        with warnings.catch_warnings(), torch.no_grad():
+            warnings.simplefilter("ignore")
+            torch.onnx.export(module, args if isinstance(args, tuple) else (args,), str(out), dynamo=True, input_names=list(names))
+    except Exception as e:
+        errors.append(f"dynamo exporter: {e}")
+        raise RuntimeError("torch.onnx.export failed: " + "; ".join(errors)) from e
+    return out
 
 
 def from_torch(
@@ -42,22 +75,10 @@ def from_torch(
         raise InputError("from_torch needs an example input")
     was_training = module.training
     module.eval()
-    buf = io.BytesIO()
+    names = [f"input_{i}" for i in range(len(tensors))] if len(tensors) > 1 else ["input"]
+    args = tensors if len(tensors) > 1 else tensors[0]
     try:
-        kwargs = {}
-        # the current exporter (dynamo) writes external data and needs onnxscript; the
-        # TorchScript exporter writes one self-contained protobuf
-        if "dynamo" in torch.onnx.export.__code__.co_varnames:
-            kwargs["dynamo"] = False
-        with torch.no_grad():
-            torch.onnx.export(
-                module,
-                tensors if len(tensors) > 1 else tensors[0],
-                buf,
-                opset_version=opset,
-                input_names=[f"input_{i}" for i in range(len(tensors))] if len(tensors) > 1 else ["input"],
-                **kwargs,
-            )
+        onnx_model = _export(torch, module, args, names, opset)
     finally:
         module.train(was_training)
     flat = np.concatenate([_numpy(t).reshape(-1) for t in tensors])
@@ -66,10 +87,16 @@ def from_torch(
     else:
         calibration = np.asarray(_numpy(calibration), dtype=np.float64)
     shape = list(tensors[0].shape) if len(tensors) == 1 else None
-    return compile(
-        buf.getvalue(),
-        calibration=calibration,
-        input_shape=shape,
-        samples=samples,
-        name=name or type(module).__name__,
-    )
+    try:
+        return compile(
+            onnx_model,
+            calibration=calibration,
+            input_shape=shape,
+            samples=samples,
+            name=name or type(module).__name__,
+        )
+    finally:
+        if isinstance(onnx_model, Path):
+            import shutil
+
+            shutil.rmtree(onnx_model.parent, ignore_errors=True)

@@ -25,7 +25,7 @@ fn decode_spec(r: &mut ByteReader<'_>) -> Result<Box<dyn OpRecord>, ModelError> 
     let (input, dims) = (r.usize()?, r.dims()?);
     let name = r.bytes()?;
     let alpha = f64::from_bits(r.i64()? as u64);
-    let function = [
+    let mut function = [
         Activation::Sigmoid,
         Activation::Tanh,
         Activation::Gelu,
@@ -33,10 +33,15 @@ fn decode_spec(r: &mut ByteReader<'_>) -> Result<Box<dyn OpRecord>, ModelError> 
         Activation::LeakyRelu { alpha },
         Activation::Silu,
         Activation::HardSwish,
+        Activation::HardSigmoid { alpha, beta: 0.0 },
     ]
     .into_iter()
     .find(|f| f.name().as_bytes() == name)
     .ok_or_else(|| r.error("an activation name"))?;
+    // HardSigmoid alone carries a second parameter, after α
+    if let Activation::HardSigmoid { beta, .. } = &mut function {
+        *beta = f64::from_bits(r.i64()? as u64);
+    }
     let table: [i8; 256] = r.i8s()?.try_into().map_err(|_| r.error("a 256-entry table"))?;
     Ok(Box::new(ActivationSpec { input, dims, function, table }))
 }
@@ -51,10 +56,15 @@ impl OpRecord for ActivationSpec {
         w.usizes(&self.dims);
         w.bytes(self.function.name().as_bytes());
         let alpha = match self.function {
-            Activation::Elu { alpha } | Activation::LeakyRelu { alpha } => alpha,
+            Activation::Elu { alpha }
+            | Activation::LeakyRelu { alpha }
+            | Activation::HardSigmoid { alpha, .. } => alpha,
             _ => 0.0,
         };
         w.i64(alpha.to_bits() as i64);
+        if let Activation::HardSigmoid { beta, .. } = self.function {
+            w.i64(beta.to_bits() as i64);
+        }
         w.i8s(&self.table);
     }
 

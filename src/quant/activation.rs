@@ -28,6 +28,11 @@ pub enum Activation {
     Silu,
     /// ONNX HardSwish: x·max(0, min(1, x/6 + 1/2)).
     HardSwish,
+    /// ONNX HardSigmoid: max(0, min(1, α·x + β)) (PyTorch exports α = 1/6, β = 1/2).
+    HardSigmoid {
+        alpha: f64,
+        beta: f64,
+    },
 }
 
 impl Activation {
@@ -41,6 +46,7 @@ impl Activation {
             Activation::LeakyRelu { .. } => "leaky-relu",
             Activation::Silu => "silu",
             Activation::HardSwish => "hard-swish",
+            Activation::HardSigmoid { .. } => "hard-sigmoid",
         }
     }
 
@@ -66,6 +72,7 @@ impl Activation {
             }
             Activation::Silu => x / (1.0 + (-x).exp()),
             Activation::HardSwish => x * (x / 6.0 + 0.5).clamp(0.0, 1.0),
+            Activation::HardSigmoid { alpha, beta } => (alpha * x + beta).clamp(0.0, 1.0),
         }
     }
 
@@ -91,7 +98,7 @@ impl Activation {
 mod tests {
     use super::*;
 
-    const ALL: [Activation; 7] = [
+    const ALL: [Activation; 8] = [
         Activation::Sigmoid,
         Activation::Tanh,
         Activation::Gelu,
@@ -99,6 +106,7 @@ mod tests {
         Activation::LeakyRelu { alpha: 0.01 },
         Activation::Silu,
         Activation::HardSwish,
+        Activation::HardSigmoid { alpha: 1.0 / 6.0, beta: 0.5 },
     ];
 
     #[test]
@@ -111,6 +119,10 @@ mod tests {
         assert!(close(Activation::LeakyRelu { alpha: 0.1 }.apply(-2.0), -0.2));
         assert!(close(Activation::Silu.apply(1.0), 0.731_058_578_630_004_9));
         assert!(close(Activation::HardSwish.apply(1.0), 1.0 * (1.0 / 6.0 + 0.5)));
+        let hs = Activation::HardSigmoid { alpha: 0.2, beta: 0.5 };
+        assert!(
+            close(hs.apply(1.0), 0.7) && close(hs.apply(-3.0), 0.0) && close(hs.apply(3.0), 1.0)
+        );
         assert!(
             close(Activation::HardSwish.apply(-4.0), 0.0)
                 && close(Activation::HardSwish.apply(4.0), 4.0)

@@ -14,9 +14,6 @@ type Verdict = Result<(), String>;
 
 /// Why an Erf is not lowered.
 pub(super) const ERF_ALONE: &str = "Erf outside the Gelu pattern x·½·(1 + erf(x/√2))";
-/// Why a HardSigmoid is not lowered.
-pub(super) const HARD_SIGMOID_ALONE: &str =
-    "HardSigmoid outside the HardSwish pattern x·HardSigmoid(x)";
 const CONSTANTS_ONLY: &str = "an op on constants only";
 const NOT_POSITIVE: &str = "a scale that is zero, negative or not finite on a computed tensor";
 
@@ -561,6 +558,13 @@ pub(super) fn erf(_: &Node, _: &Context<'_>) -> Verdict {
     Err(ERF_ALONE.into())
 }
 
-pub(super) fn hard_sigmoid(_: &Node, _: &Context<'_>) -> Verdict {
-    Err(HARD_SIGMOID_ALONE.into())
+/// HardSigmoid alone (the HardSwish pattern is found before): a table activation with finite
+/// α and β.
+pub(super) fn hard_sigmoid(n: &Node, cx: &Context<'_>) -> Verdict {
+    for key in ["alpha", "beta"] {
+        if n.float(key).map_err(reason)?.is_some_and(|v| !v.is_finite()) {
+            return Err(format!("a HardSigmoid {key} that is not finite"));
+        }
+    }
+    activation(n, cx)
 }

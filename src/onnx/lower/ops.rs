@@ -51,6 +51,13 @@ impl Lower<'_> {
         self.activation(n, Activation::LeakyRelu { alpha })
     }
 
+    /// HardSigmoid on its own (x·HardSigmoid(x) is the HardSwish pattern): a table.
+    pub(super) fn hard_sigmoid(&mut self, n: &Node) -> Result<(), ImportError> {
+        let alpha = n.float("alpha")?.unwrap_or(0.2);
+        let beta = n.float("beta")?.unwrap_or(0.5);
+        self.activation(n, Activation::HardSigmoid { alpha, beta })
+    }
+
     pub(super) fn elu(&mut self, n: &Node) -> Result<(), ImportError> {
         let alpha = n.float("alpha")?.unwrap_or(1.0);
         self.activation(n, Activation::Elu { alpha })

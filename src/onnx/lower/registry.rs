@@ -46,8 +46,8 @@ const fn onnx(op: &'static str, lower: LowerFn, accepts: AcceptsFn) -> OpEntry {
     OpEntry { op, domain: ONNX, lower, accepts }
 }
 
-/// Every op gkrnet lowers. Erf and HardSigmoid are lowered only inside their patterns (Gelu,
-/// HardSwish); their entries say so.
+/// Every op gkrnet lowers. Erf is lowered only inside the Gelu pattern (its entry says so);
+/// HardSigmoid inside the HardSwish pattern x·HardSigmoid(x), or alone as a table.
 pub(super) static REGISTRY: &[OpEntry] = &[
     onnx("Identity", |l, n| l.identity(n), accepts::any),
     onnx("Dropout", |l, n| l.identity(n), accepts::any),
@@ -98,11 +98,7 @@ pub(super) static REGISTRY: &[OpEntry] = &[
     onnx("Tile", |l, n| l.take_flat(n), accepts::take),
     onnx("Where", |l, n| l.select(n), accepts::select),
     onnx("Erf", |_, n| Err(unsupported(n, accepts::ERF_ALONE)), accepts::erf),
-    onnx(
-        "HardSigmoid",
-        |_, n| Err(unsupported(n, accepts::HARD_SIGMOID_ALONE)),
-        accepts::hard_sigmoid,
-    ),
+    onnx("HardSigmoid", |l, n| l.hard_sigmoid(n), accepts::hard_sigmoid),
     // rewritten into standard ops before import (`onnx::rewrite`): listed for their checks
     recurrent("LSTM"),
     recurrent("GRU"),
