@@ -380,6 +380,11 @@ fn digits_accuracy_within_one_point_of_float() {
         println!("{model}: {acc:?}");
         assert!(int8 >= float - 0.01, "{model}: int8 {int8} vs float {float}");
         assert!(acc.argmax_agreement >= 0.98, "{model}: {acc:?}");
+        // one label per prediction: fewer or more is an error, never a silent accuracy
+        for wrong in [&labels[..3], &[labels.as_slice(), &[0]].concat()[..]] {
+            let e = onnx::accuracy(&imported, &xs, Some(wrong)).unwrap_err().to_string();
+            assert!(e.contains(&format!("{} labels for 360 predictions", wrong.len())), "{e}");
+        }
     }
 }
 

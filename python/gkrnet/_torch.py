@@ -59,7 +59,8 @@ def from_torch(
     """Exports `module` with torch.onnx (the TorchScript exporter, `opset`) at the shape of
     `example_input` and compiles it.
 
-    `example_input`: one tensor, or a tuple of tensors for a module with several inputs.
+    `example_input`: one tensor (or array, or nested list), or a tuple of them for a module
+    with several inputs.
     `calibration`: float inputs whose first axis enumerates them (each the model's input size;
     with several inputs their concatenation). Default: the example input and `samples` seeded
     inputs drawn uniformly over [min(0, example), max(1, example)], as `gkrnet prove` calibrates
@@ -69,7 +70,8 @@ def from_torch(
         import torch
     except ImportError as e:  # pragma: no cover - depends on the environment
         raise ImportError("gkrnet.from_torch needs PyTorch: pip install torch onnx") from e
-    examples: Sequence[Any] = example_input if isinstance(example_input, (tuple, list)) else (example_input,)
+    # a tuple is one tensor per input (torch.onnx's convention); anything else is one input
+    examples: Sequence[Any] = example_input if isinstance(example_input, tuple) else (example_input,)
     tensors = tuple(t if isinstance(t, torch.Tensor) else torch.as_tensor(np.asarray(t, dtype=np.float32)) for t in examples)
     if not tensors:
         raise InputError("from_torch needs an example input")

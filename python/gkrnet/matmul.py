@@ -19,8 +19,14 @@ def _int8(name: str, m) -> np.ndarray:
     if a.ndim != 2:
         raise InputError(f"{name} must be 2-D, got shape {a.shape}")
     if a.dtype != np.int8:
-        if a.dtype.kind not in "iu" or (a.size and (a.min() < -128 or a.max() > 127)):
+        if a.dtype.kind not in "iu":
             raise InputError(f"{name} must hold int8 values, got dtype {a.dtype}")
+        if a.size:
+            lo, hi = int(a.min()), int(a.max())
+            if lo < -128 or hi > 127:
+                bad = lo if lo < -128 else hi
+                at = np.unravel_index(int(np.argmax(a == bad)), a.shape)
+                raise InputError(f"{name}[{', '.join(map(str, at))}] = {bad} is not an int8")
         a = a.astype(np.int8)
     return np.ascontiguousarray(a)
 
@@ -36,7 +42,7 @@ def verify(a, b, c, proof: bytes) -> None:
     if cc.dtype != np.int32:
         if cc.dtype.kind not in "iu":
             raise InputError(f"C must hold int32 values, got dtype {cc.dtype}")
-        if cc.size and (cc.min() < -(2**31) or cc.max() >= 2**31):
-            raise InputError("C must hold int32 values")
+        if cc.size and (int(cc.min()) < -(2**31) or int(cc.max()) >= 2**31):
+            raise InputError(f"C holds values outside int32 ({int(cc.min())} … {int(cc.max())})")
         cc = cc.astype(np.int32)
     matmul_verify(_int8("A", a), _int8("B", b), np.ascontiguousarray(cc), bytes(proof))

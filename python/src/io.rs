@@ -34,7 +34,7 @@ fn to_array<'py>(py: Python<'py>, x: &Bound<'py, PyAny>) -> PyResult<Raw> {
     let a = np.call_method1("asarray", (x,))?;
     let kind: String = a.getattr("dtype")?.getattr("kind")?.extract()?;
     let integer = match kind.as_str() {
-        "i" | "u" | "b" => true,
+        "i" | "u" => true,
         "f" => false,
         other => {
             let dtype = a.getattr("dtype")?.str()?.to_string();

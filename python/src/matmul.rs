@@ -36,19 +36,15 @@ pub fn matmul_prove<'py>(
     py: Python<'py>,
     a: PyReadonlyArray2<'py, i8>,
     b: PyReadonlyArray2<'py, i8>,
-    threads: Option<usize>,
+    threads: Option<i64>,
 ) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyBytes>)> {
     let shape = shape_of(&a, &b)?;
     let (av, bv) = (row_major(&a), row_major(&b));
-    let pool = pool::pool(threads).map_err(errors::input)?;
-    let done = py.detach(|| {
-        pool.install(|| -> Result<(Vec<i32>, Vec<u8>), String> {
-            let c =
-                gemm::gemm_i8(&av, &bv, shape.m, shape.n, shape.k).map_err(|e| e.to_string())?;
-            let proof = matmul::prove_bytes(&shape, &av, &bv, &c).map_err(|e| e.to_string())?;
-            Ok((c, proof))
-        })
-    });
+    let done = pool::run(py, threads, || -> Result<(Vec<i32>, Vec<u8>), String> {
+        let c = gemm::gemm_i8(&av, &bv, shape.m, shape.n, shape.k).map_err(|e| e.to_string())?;
+        let proof = matmul::prove_bytes(&shape, &av, &bv, &c).map_err(|e| e.to_string())?;
+        Ok((c, proof))
+    })?;
     let (c, proof) = done.map_err(errors::prove)?;
     let c = PyArray1::from_vec(py, c).reshape([shape.m, shape.k])?.into_any();
     Ok((c, PyBytes::new(py, &proof)))
@@ -74,6 +70,6 @@ pub fn matmul_verify(
         )));
     }
     let (av, bv, cv) = (row_major(&a), row_major(&b), row_major(&c));
-    let verdict = py.detach(|| matmul::verify_bytes(&shape, &av, &bv, &cv, proof));
+    let verdict = pool::run(py, None, || matmul::verify_bytes(&shape, &av, &bv, &cv, proof))?;
     verdict.map_err(|e| errors::verify(e.to_string()))
 }

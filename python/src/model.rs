@@ -111,6 +111,8 @@ pub fn compile(
     };
     let given = if let Ok(b) = onnx.cast::<PyBytes>() {
         Given::Bytes(b.as_bytes().to_vec())
+    } else if let Ok(b) = onnx.cast::<pyo3::types::PyByteArray>() {
+        Given::Bytes(b.to_vec())
     } else if let Ok(p) = onnx.extract::<PathBuf>() {
         Given::Path(p)
     } else {
@@ -128,11 +130,11 @@ pub fn compile(
         Given::Bytes(_) => "model".to_string(),
     });
     // the proto first: calibration rows have the model's input size
-    let proto = py.detach(|| match &given {
+    let proto = pool::run(py, None, || match &given {
         Given::Path(p) => onnx::read_proto(p),
         Given::Bytes(b) => onnx::parse_proto(b, &name, None),
-    });
-    let proto = proto.map_err(|e| errors::compile(e.to_string()))?;
+    })?;
+    let proto = proto.map_err(import_error)?;
     let mut options =
         ImportOptions { input_dims: input_shape, input_range, samples, ..Default::default() };
     if let Some(c) = &calibration {
@@ -144,15 +146,15 @@ pub fn compile(
         options.calibration = Some(calibration_rows(c, dims.iter().product())?);
     }
     let rows = options.calibration.clone();
-    let result = py.detach(move || -> Result<Source, String> {
-        let imported = onnx::import_proto(&proto, &name, &options).map_err(|e| e.to_string())?;
+    let result = pool::run(py, None, move || -> Result<Source, onnx::ImportError> {
+        let imported = onnx::import_proto(&proto, &name, &options)?;
         let len: usize = imported.model.input_dims.iter().product();
         let inputs = rows.unwrap_or_else(|| onnx::random_inputs(len, samples, (lo, hi), 0));
         // the report is the prover's own comparison: its failure never fails the compile
         let report = onnx::accuracy(&imported, &inputs, None).ok();
         Ok(Source::Imported { imported: Box::new(imported), report })
-    });
-    let src = result.map_err(errors::compile)?;
+    })?;
+    let src = result.map_err(import_error)?;
     Ok(Model { src: Arc::new(src) })
 }
 
@@ -165,8 +167,23 @@ pub fn default_calibration(
     proven: Option<Vec<f32>>,
     input_range: (f32, f32),
     samples: usize,
-) -> Vec<Vec<f32>> {
-    onnx::default_calibration(samples.min(1 << 16), input_range, proven.as_deref(), len)
+) -> PyResult<Vec<Vec<f32>>> {
+    if let Some(p) = proven.as_ref().filter(|p| p.len() != len) {
+        return Err(errors::input(format!(
+            "the proven input has {} values; the model's input has {len}",
+            p.len()
+        )));
+    }
+    Ok(onnx::default_calibration(samples.min(1 << 16), input_range, proven.as_deref(), len))
+}
+
+/// An import error as Python sees it: a file that cannot be read is the `OSError` for its
+/// kind (`FileNotFoundError` …), anything else a `gkrnet.CompileError`.
+fn import_error(e: onnx::ImportError) -> PyErr {
+    match e {
+        onnx::ImportError::Io { path, source } => errors::io(std::path::Path::new(&path), source),
+        e => errors::compile(e.to_string()),
+    }
 }
 
 fn accuracy_dict<'py>(py: Python<'py>, acc: &onnx::Accuracy) -> PyResult<Bound<'py, PyDict>> {
@@ -281,7 +298,7 @@ impl Model {
     /// Decodes a compiled model; bytes that are not one raise `gkrnet.FormatError`.
     #[staticmethod]
     fn from_bytes(py: Python<'_>, data: Vec<u8>) -> PyResult<Model> {
-        let m = py.detach(|| circuit::Model::decode(&data));
+        let m = pool::run(py, None, || circuit::Model::decode(&data))?;
         let m = m.map_err(|e| errors::format(format!("not a compiled gkrnet model: {e}")))?;
         Ok(Model { src: Arc::new(Source::Compiled(m)) })
     }
@@ -295,7 +312,7 @@ impl Model {
     #[staticmethod]
     fn load(py: Python<'_>, path: PathBuf) -> PyResult<Model> {
         let bytes = read_file(&path)?;
-        let m = py.detach(|| circuit::Model::decode(&bytes));
+        let m = pool::run(py, None, || circuit::Model::decode(&bytes))?;
         let m = m.map_err(|e| {
             errors::format(format!("{} is not a valid compiled model: {e}", path.display()))
         })?;
@@ -327,7 +344,7 @@ impl Model {
     fn forward<'py>(&self, py: Python<'py>, x: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
         let model = self.model();
         let input = model_input(model, &arrays(py, x, model)?)?;
-        let w = py.detach(|| model.forward(&input));
+        let w = pool::run(py, None, || model.forward(&input))?;
         let w = w.map_err(|e| errors::input(e.to_string()))?;
         let o = io::outputs(py, model, w.output())?;
         Ok(if model.output_parts().len() > 1 { o.outputs.into_any() } else { o.output })
@@ -343,7 +360,7 @@ impl Model {
         let imported = self.imported()?;
         let model = &imported.model;
         let floats = io::float_input(model, &arrays(py, x, model)?)?;
-        let y = py.detach(|| imported.reference.output(&floats));
+        let y = pool::run(py, None, || imported.reference.output(&floats))?;
         let y = y.map_err(|e| errors::input(e.to_string()))?;
         let parts = model.output_parts();
         if parts.len() == 1 {
@@ -371,7 +388,7 @@ impl Model {
         let imported = self.imported()?;
         let len: usize = imported.model.input_dims.iter().product();
         let rows = calibration_rows(&io::float_array(py, inputs, "inputs")?, len)?;
-        let acc = py.detach(|| onnx::accuracy(imported, &rows, labels.as_deref()));
+        let acc = pool::run(py, None, || onnx::accuracy(imported, &rows, labels.as_deref()))?;
         accuracy_dict(py, &acc.map_err(|e| errors::input(e.to_string()))?)
     }
 
@@ -386,27 +403,24 @@ impl Model {
         py: Python<'_>,
         x: &Bound<'_, PyAny>,
         advice: &str,
-        threads: Option<usize>,
+        threads: Option<i64>,
         commitment: Option<PyRef<'_, Commitment>>,
     ) -> PyResult<Proof> {
         let model = self.model();
         let input = model_input(model, &arrays(py, x, model)?)?;
         let advice = advice_mode(advice)?;
-        let pool = pool::pool(threads).map_err(errors::input)?;
         let prover = match &commitment {
             None => None,
-            Some(c) => Some(c.prover_for(py, model, &pool)?),
+            Some(c) => Some(c.prover_for(py, model, threads)?),
         };
         let start = Instant::now();
-        let proved = py.detach(|| {
-            pool.install(|| {
-                let opts = gkr::ProveOptions::advice(advice);
-                match &prover {
-                    None => gkr::prove_bytes(model, &input, &opts),
-                    Some(p) => gkr::prove_bytes(&p.model, &input, &opts.with_weights(&p.weights)),
-                }
-            })
-        });
+        let proved = pool::run(py, threads, || {
+            let opts = gkr::ProveOptions::advice(advice);
+            match &prover {
+                None => gkr::prove_bytes(model, &input, &opts),
+                Some(p) => gkr::prove_bytes(&p.model, &input, &opts.with_weights(&p.weights)),
+            }
+        })?;
         let proof = proved.map_err(|e| errors::prove(e.to_string()))?;
         let seconds = start.elapsed().as_secs_f64();
         let digest = match &prover {
@@ -461,7 +475,7 @@ impl Commitment {
         &self,
         py: Python<'_>,
         model: &circuit::Model,
-        pool: &rayon::ThreadPool,
+        threads: Option<i64>,
     ) -> PyResult<Arc<Prover>> {
         if let Some(p) = &self.prover {
             if p.source == model.digest() {
@@ -469,13 +483,13 @@ impl Commitment {
             }
         }
         let params = self.file.commitment.params;
-        let made = py.detach(|| pool.install(|| gkr::commit_model(model, params)));
+        let made = pool::run(py, threads, || gkr::commit_model(model, params))?;
         let (m, wp) = made.map_err(|e| errors::prove(e.to_string()))?;
         if wp.commitment() != self.file.commitment || m.digest() != self.file.model.digest() {
             return Err(errors::prove(format!(
-                "this is the commitment of another model (digest {}, root {}); the model has \
-                 digest {} and its weights root {}",
-                hex(&self.file.model.digest()),
+                "this is the commitment of another model (commitment digest {}, root {}); the \
+                 model (digest {}) commits to root {}",
+                hex(&self.key_digest()),
                 hex(&self.file.commitment.root),
                 hex(&model.digest()),
                 hex(&wp.commitment().root)
@@ -497,23 +511,20 @@ pub fn commit(
     py: Python<'_>,
     model: PyRef<'_, Model>,
     pcs: &str,
-    threads: Option<usize>,
+    threads: Option<i64>,
 ) -> PyResult<Commitment> {
     let AdviceMode::Committed(params) = advice_mode(pcs)? else {
         return Err(errors::input(format!(
             "unknown PCS parameters {pcs:?}: \"provable\" or \"conjectured\""
         )));
     };
-    let pool = pool::pool(threads).map_err(errors::input)?;
     let m = model.model();
-    let made = py.detach(|| {
-        pool.install(|| -> Result<(CommitmentFile, Prover), String> {
-            let (pm, wp) = gkr::commit_model(m, params).map_err(|e| e.to_string())?;
-            let stripped = ModelCommitment::stripped(&pm).map_err(|e| e.to_string())?;
-            let file = CommitmentFile { commitment: wp.commitment(), model: stripped };
-            Ok((file, Prover { source: m.digest(), model: pm, weights: wp }))
-        })
-    });
+    let made = pool::run(py, threads, || -> Result<(CommitmentFile, Prover), String> {
+        let (pm, wp) = gkr::commit_model(m, params).map_err(|e| e.to_string())?;
+        let stripped = ModelCommitment::stripped(&pm).map_err(|e| e.to_string())?;
+        let file = CommitmentFile { commitment: wp.commitment(), model: stripped };
+        Ok((file, Prover { source: m.digest(), model: pm, weights: wp }))
+    })?;
     let (file, prover) = made.map_err(errors::prove)?;
     Ok(Commitment { file: Arc::new(file), prover: Some(Arc::new(prover)) })
 }
@@ -560,7 +571,7 @@ impl Commitment {
     /// verifies; proving with it commits the model's weights again.
     #[staticmethod]
     fn from_bytes(py: Python<'_>, data: Vec<u8>) -> PyResult<Commitment> {
-        let f = py.detach(|| CommitmentFile::decode(&data));
+        let f = pool::run(py, None, || CommitmentFile::decode(&data))?;
         let f = f.map_err(|e| errors::format(format!("not a model commitment: {e}")))?;
         Ok(Commitment { file: Arc::new(f), prover: None })
     }
@@ -572,7 +583,7 @@ impl Commitment {
     #[staticmethod]
     fn load(py: Python<'_>, path: PathBuf) -> PyResult<Commitment> {
         let bytes = read_file(&path)?;
-        let f = py.detach(|| CommitmentFile::decode(&bytes));
+        let f = pool::run(py, None, || CommitmentFile::decode(&bytes))?;
         let f = f.map_err(|e| {
             errors::format(format!("{} is not a valid model commitment: {e}", path.display()))
         })?;

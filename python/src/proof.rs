@@ -168,14 +168,22 @@ pub fn verify(
     proof: &Bound<'_, PyAny>,
     expect_digest: Option<&str>,
     allow_conjectured: bool,
-    threads: Option<usize>,
+    threads: Option<i64>,
 ) -> PyResult<Verified> {
     let proof: PyRef<'_, Proof> = match proof.cast::<Proof>() {
         Ok(p) => p.borrow(),
-        Err(_) => match proof.cast::<PyBytes>() {
-            Ok(b) => Bound::new(py, Proof::decode(b.as_bytes().to_vec(), "the proof")?)?.borrow(),
-            Err(_) => return Err(errors::input("proof must be a gkrnet.Proof or its bytes")),
-        },
+        Err(_) => {
+            // bytes, bytearray, memoryview: anything `bytes()` takes as a buffer
+            let is_buffer = proof.is_instance_of::<PyBytes>()
+                || proof.is_instance_of::<pyo3::types::PyByteArray>()
+                || proof.is_instance_of::<pyo3::types::PyMemoryView>();
+            if !is_buffer {
+                return Err(errors::input("proof must be a gkrnet.Proof or its bytes"));
+            }
+            let b = py.import("builtins")?.getattr("bytes")?.call1((proof,))?;
+            let data = b.cast::<PyBytes>().map_err(PyErr::from)?.as_bytes().to_vec();
+            Bound::new(py, Proof::decode(data, "the proof")?)?.borrow()
+        }
     };
     let expect_digest = match expect_digest {
         None => None,
@@ -197,12 +205,25 @@ pub fn verify(
     let model = keyref.model;
     let input = model_input(model, &arrays(py, x, model)?)?;
     let policy = Policy { allow_conjectured, expect_digest };
-    let pool = pool::pool(threads).map_err(errors::input)?;
     let start = Instant::now();
     let file = &proof.file;
-    let verdict = py.detach(|| pool.install(|| gkr::verify_file(file, keyref, &input, &policy)));
+    let verdict = pool::run(py, threads, || gkr::verify_file(file, keyref, &input, &policy))?;
     let verify_seconds = start.elapsed().as_secs_f64();
-    let v = verdict.map_err(|e| errors::verify(e.to_string()))?;
+    let v = verdict.map_err(|e| {
+        // the CLI's hints, in the API's words
+        let hint = match &e {
+            gkrnet::VerifyError::CommitmentMismatch { expected: None, got: Some(_) } => {
+                " (verify with the gkrnet.Commitment the proof was made with)"
+            }
+            gkrnet::VerifyError::CommitmentMismatch { expected: Some(_), got: None } => {
+                " (verify with the gkrnet.Model)"
+            }
+            _ => "",
+        };
+        // the policy's reasons name the CLI's flag; here it is an argument
+        let reason = e.to_string().replace("--allow-conjectured", "allow_conjectured=True");
+        errors::verify(format!("{reason}{hint}"))
+    })?;
     let o = io::outputs(py, model, &v.output)?;
     let softmax_applied = model.output_parts().iter().any(|p| p.softmax);
     Ok(Verified {

@@ -461,6 +461,13 @@ pub fn accuracy(
             rows += 1;
         }
     }
+    if let Some(l) = labels.filter(|l| l.len() != rows) {
+        return Err(ImportError::Graph(format!(
+            "{} labels for {rows} predictions ({} inputs): one label per row of each input",
+            l.len(),
+            inputs.len()
+        )));
+    }
     let n = rows.max(1) as f64;
     Ok(Accuracy {
         samples: inputs.len(),
