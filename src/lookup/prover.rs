@@ -11,7 +11,7 @@ use crate::poly::PAR_THRESHOLD;
 use crate::poly::{eq_evals, evaluate_padded};
 use crate::sumcheck::{self, SumcheckClaim};
 use crate::transcript::{labels, ProverTranscript};
-use ark_ff::{AdditiveGroup, One, Zero};
+use ark_ff::{AdditiveGroup, Field, One, Zero};
 use rayon::prelude::*;
 use std::collections::HashMap;
 
@@ -29,14 +29,77 @@ pub fn multiplicities(values: &[Fp], table: &[Fp]) -> Result<Vec<u64>, ProveErro
     Ok(m)
 }
 
+/// Σ over `range` of eq_rest[i]·h(X, i) at X = 0, 1, 2 for the tables [p₀, p₁, q₀, q₁] paired
+/// at distance `half` (h(X, i) = quad of the tables' lines at X). Without `ONE` the value at
+/// X = 1 is left at zero: the caller derives it from the running claim.
+fn layer_sums<const ONE: bool>(
+    tabs: [&[Fp]; 4],
+    eq_rest: &[Fp],
+    half: usize,
+    lambda: Fp,
+    range: std::ops::Range<usize>,
+) -> [Fp; 3] {
+    let quad = |a: Fp, b: Fp, c: Fp, d: Fp| a * d + c * (b + lambda * d);
+    let mut s = [Fp::zero(); 3];
+    for i in range {
+        let e = eq_rest[i];
+        let lo = |t: &[Fp]| t[i];
+        let hi = |t: &[Fp]| t[i + half];
+        let (a0, b0, c0, d0) = (lo(tabs[0]), lo(tabs[1]), lo(tabs[2]), lo(tabs[3]));
+        let (a1, b1, c1, d1) = (hi(tabs[0]), hi(tabs[1]), hi(tabs[2]), hi(tabs[3]));
+        s[0] += e * quad(a0, b0, c0, d0);
+        if ONE {
+            s[1] += e * quad(a1, b1, c1, d1);
+        }
+        let two = |x0: Fp, x1: Fp| x1.double() - x0;
+        s[2] += e * quad(two(a0, a1), two(b0, b1), two(c0, c1), two(d0, d1));
+    }
+    s
+}
+
+/// [`layer_sums`] over 0..half, split across threads when large.
+fn layer_sums_par<const ONE: bool>(
+    tabs: [&[Fp]; 4],
+    eq_rest: &[Fp],
+    half: usize,
+    lambda: Fp,
+) -> [Fp; 3] {
+    if half < PAR_THRESHOLD {
+        return layer_sums::<ONE>(tabs, eq_rest, half, lambda, 0..half);
+    }
+    let chunk = half / (8 * rayon::current_num_threads()).max(1);
+    (0..half.div_ceil(chunk))
+        .into_par_iter()
+        .map(|k| {
+            layer_sums::<ONE>(tabs, eq_rest, half, lambda, k * chunk..((k + 1) * chunk).min(half))
+        })
+        .reduce(|| [Fp::zero(); 3], |x, y| [x[0] + y[0], x[1] + y[1], x[2] + y[2]])
+}
+
+/// t[i] += c·(t[i + half] − t[i]) for i < half: binds the top variable of `t[..2·half]` in place.
+fn fold_in_place(t: &mut [Fp], half: usize, c: Fp) {
+    let (lo, hi) = t[..2 * half].split_at_mut(half);
+    let f = |(a, b): (&mut Fp, &Fp)| *a += c * (*b - *a);
+    if half >= PAR_THRESHOLD {
+        lo.par_iter_mut().zip(hi.par_iter()).for_each(f);
+    } else {
+        lo.iter_mut().zip(hi.iter()).for_each(f);
+    }
+}
+
 /// The sumcheck of one fraction layer: Σ_x eq(r, x)·(p₀q₁ + p₁q₀ + λ·q₀q₁)(x) = `claim`, the
 /// polynomial of [`layer_terms`] over the tables [eq, p₀, p₁, q₀, q₁] (halves of the child layer),
 /// with the same transcript as `sumcheck::prove` on it. The eq factor is never tabulated or
 /// folded: binding the top variable x_m first, eq(r, x) = scale·eq(r_m, X)·eq(r[..m], x_rest), so
-/// each round sums s(X) = Σ eq(r[..m], x_rest)·h(X, x_rest) at X = 0, 1, 2 (h is quadratic) and
-/// sends g(X) = scale·eq(r_m, X)·s(X) at 0, 2, 3. Returns the point and the five evaluations.
+/// each round sums s(X) = Σ eq(r[..m], x_rest)·h(X, x_rest) at X = 0, 2 (h is quadratic; s(1)
+/// follows from the running claim, g(0) + g(1) = claim) and sends g(X) = scale·eq(r_m, X)·s(X)
+/// at 0, 2, 3. The child's tables are folded in place (the layer is consumed), and eq(r[..m], ·)
+/// is built once and summed down one variable per round. Returns the point and the five
+/// evaluations.
+///
+/// [`layer_terms`]: super::layer_terms
 fn prove_layer(
-    child: &Layer,
+    child: Layer,
     r: &[Fp],
     lambda: Fp,
     claim: Fp,
@@ -45,49 +108,29 @@ fn prove_layer(
     let l = r.len();
     let h = 1usize << l;
     sumcheck::absorb_claim(t, &SumcheckClaim { num_vars: l, degree: 3, claimed_sum: claim });
-    let quad = |a: Fp, b: Fp, c: Fp, d: Fp| a * d + c * (b + lambda * d);
-    // tables [p₀, p₁, q₀, q₁]; the first round reads the child in place
-    let (p0, p1) = child.p.split_at(h);
-    let (q0, q1) = child.q.split_at(h);
-    let mut owned: Option<[Vec<Fp>; 4]> = None;
+    let Layer { mut p, mut q } = child;
+    let (p0, p1) = p.split_at_mut(h);
+    let (q0, q1) = q.split_at_mut(h);
+    let mut tabs: [&mut [Fp]; 4] = [p0, p1, q0, q1];
+    let mut eq_rest = eq_evals(&r[..l.saturating_sub(1)]);
     let mut running = claim;
     let mut scale = Fp::one();
     let mut challenges = Vec::with_capacity(l);
+    let one = Fp::one();
     for round in 0..l {
         let m = l - 1 - round;
-        let len = h >> round;
-        let half = len / 2;
-        let tabs: [&[Fp]; 4] = match &owned {
-            Some([a, b, c, d]) => [&a[..len], &b[..len], &c[..len], &d[..len]],
-            None => [p0, p1, q0, q1],
-        };
-        let eq_rest = eq_evals(&r[..m]);
-        let sums = |range: std::ops::Range<usize>| -> [Fp; 3] {
-            let mut s = [Fp::zero(); 3];
-            for i in range {
-                let (lo, hi) = (i, i + half);
-                let e = eq_rest[i];
-                let v = |t: &[Fp]| (t[lo], t[hi], t[hi].double() - t[lo]);
-                let (a, b, c, d) = (v(tabs[0]), v(tabs[1]), v(tabs[2]), v(tabs[3]));
-                s[0] += e * quad(a.0, b.0, c.0, d.0);
-                s[1] += e * quad(a.1, b.1, c.1, d.1);
-                s[2] += e * quad(a.2, b.2, c.2, d.2);
-            }
-            s
-        };
-        let [s0, s1, s2] = if half >= PAR_THRESHOLD {
-            let chunk = half / (8 * rayon::current_num_threads()).max(1);
-            (0..half.div_ceil(chunk))
-                .into_par_iter()
-                .map(|k| sums(k * chunk..((k + 1) * chunk).min(half)))
-                .reduce(|| [Fp::zero(); 3], |x, y| [x[0] + y[0], x[1] + y[1], x[2] + y[2]])
-        } else {
-            sums(0..half)
+        let half = h >> (round + 1);
+        let rm = r[m];
+        let view: [&[Fp]; 4] = [&*tabs[0], &*tabs[1], &*tabs[2], &*tabs[3]];
+        let [s0, _, s2] = layer_sums_par::<false>(view, &eq_rest[..half], half, lambda);
+        // g(0) + g(1) = running with g(X) = scale·eq(r_m, X)·s(X); should scale·r_m vanish
+        // (probability about l/p), s(1) is summed instead
+        let s1 = match (scale * rm).inverse() {
+            Some(inv) => (running - scale * (one - rm) * s0) * inv,
+            None => layer_sums_par::<true>(view, &eq_rest[..half], half, lambda)[1],
         };
         // s is quadratic: s(3) = s(0) − 3·s(1) + 3·s(2)
         let s3 = s0 + (s2 - s1).double() + (s2 - s1);
-        let rm = r[m];
-        let one = Fp::one();
         let msg = [
             scale * (one - rm) * s0,
             scale * (rm.double() + rm - one) * s2,
@@ -98,20 +141,22 @@ fn prove_layer(
         running = sumcheck::decompress_round(&msg, running).evaluate(&c);
         scale *= (one - rm) * (one - c) + rm * c;
         challenges.push(c);
-        let fold = |t: &[Fp]| -> Vec<Fp> {
-            let f = |i: usize| t[i] + c * (t[i + half] - t[i]);
-            if half >= PAR_THRESHOLD {
-                (0..half).into_par_iter().map(f).collect()
+        for tab in tabs.iter_mut() {
+            fold_in_place(tab, half, c);
+        }
+        // eq(r[..m − 1], x) = eq(r[..m], (x, 0)) + eq(r[..m], (x, 1))
+        if half > 1 {
+            let (lo, hi) = eq_rest[..half].split_at_mut(half / 2);
+            let add = |(a, b): (&mut Fp, &Fp)| *a += b;
+            if lo.len() >= PAR_THRESHOLD {
+                lo.par_iter_mut().zip(hi.par_iter()).for_each(add);
             } else {
-                (0..half).map(f).collect()
+                lo.iter_mut().zip(hi.iter()).for_each(add);
             }
-        };
-        owned = Some([fold(tabs[0]), fold(tabs[1]), fold(tabs[2]), fold(tabs[3])]);
+        }
     }
-    let last: [Fp; 4] = match &owned {
-        Some([a, b, c, d]) => [a[0], b[0], c[0], d[0]],
-        None => [p0[0], p1[0], q0[0], q1[0]],
-    };
+    let last: [Fp; 4] = [tabs[0][0], tabs[1][0], tabs[2][0], tabs[3][0]];
+    let quad = |a: Fp, b: Fp, c: Fp, d: Fp| a * d + c * (b + lambda * d);
     debug_assert_eq!(scale * quad(last[0], last[1], last[2], last[3]), running);
     let _ = running;
     (sumcheck::point_from_challenges(challenges), vec![scale, last[0], last[1], last[2], last[3]])
@@ -213,8 +258,7 @@ fn prove_inner(
     let (mut r, mut vp, mut vq) = (Vec::new(), p_root, q_root);
     while let Some(child) = layers.pop() {
         let lambda = t.challenge(labels::LOGUP_LAMBDA);
-        let (point, e) = prove_layer(&child, &r, lambda, vp + lambda * vq, t);
-        drop(child);
+        let (point, e) = prove_layer(child, &r, lambda, vp + lambda * vq, t);
         sumcheck::send_final_evals(t, &e);
         let tau = t.challenge(labels::LOGUP_TAU);
         vp = e[1] + tau * (e[2] - e[1]);
