@@ -355,10 +355,15 @@ def main():
     ap.add_argument("--out", default="/work/zoo")
     ap.add_argument("--no-dynamo", action="store_true", help="skip the dynamo=True exports")
     ap.add_argument("--only", default="", help="comma-separated base names")
+    ap.add_argument("--image-size", type=int, default=64,
+                    help="height and width of the torchvision models' input (224 for the "
+                         "full-size benchmarks of issue 21; use another --out)")
     ap.add_argument("--bn-recalibrate", action="store_true",
                     help="only the torchvision models that have BatchNorm, with BatchNorm "
                          "statistics from 8 seeded batches (use another --out)")
     a = ap.parse_args()
+    global IMG
+    IMG = (1, 3, a.image_size, a.image_size)
     os.makedirs(a.out, exist_ok=True)
     only = set(filter(None, a.only.split(",")))
 
