@@ -528,19 +528,37 @@ fn bench_json_parses_and_inspect_reads_models_and_proofs() {
     ] {
         std::fs::copy(m.join(f), d.join(f)).unwrap();
     }
+    // a model with its own input as models/make_zoo.py names it, `<model>_input.npy`
+    std::fs::copy(m.join("digits_mlp.onnx"), d.join("zoo_mlp.onnx")).unwrap();
+    input_row(&m.join("digits_test_inputs.npy"), 3, &[1, 64], &d.join("zoo_mlp_input.npy"));
     let o = gkrnet(&["bench", "--models", s(&d), "--runs", "1", "--json"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v["runs"], 1);
     assert!(v["machine"]["cpu"].is_string() && v["machine"]["threads"].as_u64().unwrap() >= 1);
     let rows = v["models"].as_array().unwrap();
-    assert_eq!(rows.len(), 1);
+    assert_eq!(rows.len(), 2);
     assert_eq!(rows[0]["model"], "digits_mlp_qop");
     assert!(rows[0]["prove_ms"].as_f64().unwrap() > 0.0);
+    assert_eq!(rows[1]["model"], "zoo_mlp");
+    assert_eq!(rows[1]["accuracy"]["samples"], 1, "its one input, {}", rows[1]);
+    // the per-phase breakdown: every layer's sumcheck summed into one entry, the lookups apart
+    let phases: Vec<&str> = rows[0]["phases_ms"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["phase"].as_str().unwrap())
+        .collect();
+    for want in ["integer reference", "lookups", "layer sumchecks"] {
+        assert!(phases.contains(&want), "{phases:?}");
+    }
+    assert!(!phases.iter().any(|p| p.starts_with("layer ") && *p != "layer sumchecks"));
     assert_eq!(v["skipped"][0]["model"], "unsupported_op");
     let o = gkrnet(&["bench", "--models", s(&d), "--runs", "1"]);
     assert_eq!(o.status.code(), Some(0));
-    assert!(String::from_utf8_lossy(&o.stdout).contains("| digits_mlp_qop |"));
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(text.contains("| digits_mlp_qop |") && text.contains("| zoo_mlp |"), "{text}");
+    assert!(text.contains("Phases of the proof") && text.contains("- zoo_mlp: "), "{text}");
     // inspect: an ONNX file, its compiled model, a proof
     let o = gkrnet(&["inspect", s(&d.join("unsupported_op.onnx"))]);
     assert_eq!(o.status.code(), Some(0));

@@ -45,12 +45,28 @@ fn median(mut v: Vec<f64>) -> f64 {
 fn companions(dir: &Path, stem: &str) -> (Option<PathBuf>, Option<PathBuf>, Option<PathBuf>) {
     let prefix = stem.split('_').next().unwrap_or(stem);
     let exists = |name: String| Some(dir.join(name)).filter(|p| p.exists());
-    let own = exists(format!("{stem}_inputs.npy"));
+    // `<model>_inputs.npy`, or `<model>_input.npy` as `models/make_zoo.py` writes it
+    let own = exists(format!("{stem}_inputs.npy")).or_else(|| exists(format!("{stem}_input.npy")));
     let shared = exists(format!("{prefix}_test_inputs.npy"));
     let labels = if own.is_none() { exists(format!("{prefix}_test_labels.npy")) } else { None };
     let inputs = own.or(shared);
     let calibration = exists(format!("{prefix}_calibration.npy")).or_else(|| inputs.clone());
     (inputs, calibration, labels)
+}
+
+/// The proof's phases, grouped: each top-level phase by its name, and every layer's sumcheck
+/// summed into "layer sumchecks" (a model has one per layer).
+fn grouped_phases(log: Vec<(String, std::time::Duration)>) -> Vec<(String, f64)> {
+    let mut out: Vec<(String, f64)> = Vec::new();
+    for (name, d) in log {
+        let name = if name.starts_with("layer ") { "layer sumchecks".to_string() } else { name };
+        let ms = d.as_secs_f64() * 1e3;
+        match out.iter_mut().find(|(n, _)| *n == name) {
+            Some((_, t)) => *t += ms,
+            None => out.push((name, ms)),
+        }
+    }
+    out
 }
 
 /// UTC date from the system clock (days-from-civil inverse, proleptic Gregorian).
@@ -141,11 +157,15 @@ pub fn run(args: Args, g: &Global) -> Result<Outcome> {
         let model = &imported.model;
         let input = imported.quantize_input(&inputs[0])?;
         let (mut prove_ms, mut verify_ms) = (Vec::new(), Vec::new());
+        let mut phases: Vec<(String, Vec<f64>)> = Vec::new();
         let mut proof_bytes = 0;
         for run in 0..=runs {
             bar.set_message(format!("{stem}: run {run}/{runs}"));
+            let log = gkr::PhaseLog::default();
+            let hook = |name: &str, d| log.record(name, d);
+            let opts = gkr::ProveOptions::advice(args.advice).with_phase_hook(&hook);
             let start = Instant::now();
-            let proof = gkr::prove_bytes(model, &input, &gkr::ProveOptions::advice(args.advice))?;
+            let proof = gkr::prove_bytes(model, &input, &opts)?;
             let p = ms(start);
             let start = Instant::now();
             let out = gkr::verify_bytes(
@@ -162,6 +182,12 @@ pub fn run(args: Args, g: &Global) -> Result<Outcome> {
             if run > 0 {
                 prove_ms.push(p);
                 verify_ms.push(v);
+                for (name, t) in grouped_phases(log.take()) {
+                    match phases.iter_mut().find(|(n, _)| *n == name) {
+                        Some((_, ts)) => ts.push(t),
+                        None => phases.push((name, vec![t])),
+                    }
+                }
             }
         }
         bar.finish_and_clear();
@@ -176,6 +202,11 @@ pub fn run(args: Args, g: &Global) -> Result<Outcome> {
             "advice": args.advice.name(),
             "peak_rss_bytes": peak_rss_bytes().unwrap_or(0),
             "accuracy": super::compile::report_json(&accuracy),
+            // the median of each phase over the runs, in the order the prover ran them
+            "phases_ms": phases
+                .into_iter()
+                .map(|(n, ts)| serde_json::json!({"phase": n, "ms": median(ts)}))
+                .collect::<Vec<_>>(),
         }));
     }
     let machine = machine();
@@ -213,6 +244,21 @@ pub fn run(args: Args, g: &Global) -> Result<Outcome> {
             acc["samples"],
             acc["max_abs_error"].as_f64().unwrap_or(f64::NAN),
         );
+    }
+    println!("\nPhases of the proof (medians, ms):\n");
+    for r in &rows {
+        let phases: Vec<String> = r["phases_ms"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|p| {
+                        let ms = p["ms"].as_f64().unwrap_or(f64::NAN);
+                        format!("{} {ms:.1}", p["phase"].as_str().unwrap_or("?"))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        println!("- {}: {}", r["model"].as_str().unwrap_or(""), phases.join(", "));
     }
     for s in &skipped {
         println!(
