@@ -188,17 +188,6 @@ pub fn float_input(model: &Model, raws: &[Raw]) -> Result<Vec<f32>, PyErr> {
     Ok(raws.iter().flat_map(|r| r.values.iter().map(|&v| v as f32)).collect())
 }
 
-/// The index of a row's first largest value (ties go to the lowest index, as the CLI's).
-fn first_argmax(row: &[f64]) -> i64 {
-    let mut best = (0usize, f64::NEG_INFINITY);
-    for (i, &v) in row.iter().enumerate() {
-        if v > best.1 {
-            best = (i, v);
-        }
-    }
-    best.0 as i64
-}
-
 /// An array of `values` with `dims`.
 pub fn shaped<'py, T: numpy::Element>(
     py: Python<'py>,
@@ -226,20 +215,13 @@ pub fn outputs<'py>(py: Python<'py>, model: &Model, out: &Tensor) -> PyResult<Ou
     let mut predicted: Vec<i64> = Vec::new();
     for (k, p) in parts.iter().enumerate() {
         let ints = onnx::part_values(p, &out.data);
-        let arr = if p.index {
-            shaped(py, ints.to_vec(), &p.dims)?
-        } else {
-            shaped(py, onnx::dequantize_part(p, ints), &p.dims)?
-        };
+        let real = onnx::dequantize_part(p, ints);
         if k == 0 {
-            predicted = if p.index {
-                ints.to_vec()
-            } else {
-                let real = onnx::dequantize_part(p, ints);
-                let rows = if p.dims.len() >= 2 { p.dims.first().copied().unwrap_or(1) } else { 1 };
-                let width = (real.len() / rows.max(1)).max(1);
-                real.chunks(width).map(first_argmax).collect()
-            };
+            predicted = onnx::predictions(p, &real);
+        }
+        let arr =
+            if p.index { shaped(py, ints.to_vec(), &p.dims)? } else { shaped(py, real, &p.dims)? };
+        if k == 0 {
             first = Some(arr.clone());
         }
         dict.set_item(&p.name, arr)?;

@@ -287,7 +287,7 @@ pub fn output_json(model: &Model, out: &Tensor) -> serde_json::Value {
     let real = onnx::dequantize_output(model, out);
     let parts = model.output_parts();
     let predictions: Vec<i64> = parts.first().map_or_else(Vec::new, |p| {
-        prediction(p, &real.get(p.offset..).unwrap_or_default()[..p.len().min(real.len())])
+        onnx::predictions(p, &real.get(p.offset..).unwrap_or_default()[..p.len().min(real.len())])
     });
     // one class per row; a single number for a batch of one
     let predicted = match predictions[..] {
@@ -336,19 +336,6 @@ fn part_json(p: &OutputPart, out: &Tensor) -> serde_json::Value {
         "scale": p.q.scale,
         "zero_point": p.q.zero,
     })
-}
-
-/// The prediction of one output from its real values: indices as they are, else the argmax of
-/// each row (a row per entry of the first axis of a tensor of rank 2 or more, else one).
-fn prediction(p: &OutputPart, real: &[f64]) -> Vec<i64> {
-    if p.index {
-        return real.iter().map(|&v| v as i64).collect();
-    }
-    let rows = if p.dims.len() >= 2 { p.dims[0].max(1) } else { 1 };
-    let width = (real.len() / rows).max(1);
-    real.chunks(width)
-        .map(|r| (0..r.len()).fold(0, |b, i| if r[i] > r[b] { i } else { b }) as i64)
-        .collect()
 }
 
 /// `outputs` of [`output_json`] copied into `obj` when the model has several outputs.

@@ -424,6 +424,18 @@ pub struct Accuracy {
     pub accuracy: Option<(f64, f64)>,
 }
 
+/// The prediction of one output from its real values: indices as they are, else the argmax of
+/// each row (lowest index on ties; a row per entry of the first axis of a tensor of rank 2 or
+/// more, else one). What the CLI and the Python package report as "predicted".
+pub fn predictions(p: &OutputPart, real: &[f64]) -> Vec<i64> {
+    if p.index {
+        return real.iter().map(|&v| v as i64).collect();
+    }
+    let rows = if p.dims.len() >= 2 { p.dims.first().copied().unwrap_or(1).max(1) } else { 1 };
+    let width = (real.len() / rows).max(1);
+    real.chunks(width).map(|r| argmax(r) as i64).collect()
+}
+
 fn argmax(row: &[f64]) -> usize {
     row.iter()
         .enumerate()
