@@ -102,6 +102,24 @@ pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// A digest written as 64 hex digits (what [`hex`] prints), surrounding spaces allowed.
+///
+/// # Errors
+/// Anything else, quoted.
+pub fn parse_digest(s: &str) -> Result<[u8; 32], String> {
+    let t = s.trim();
+    let bad = || format!("a digest is 64 hex digits, got {t:?}");
+    if t.len() != 64 || !t.is_ascii() {
+        return Err(bad());
+    }
+    let mut out = [0u8; 32];
+    for (o, pair) in out.iter_mut().zip(t.as_bytes().chunks(2)) {
+        let pair = std::str::from_utf8(pair).map_err(|_| bad())?;
+        *o = u8::from_str_radix(pair, 16).map_err(|_| bad())?;
+    }
+    Ok(out)
+}
+
 fn root_name(root: &Option<[u8; 32]>) -> String {
     match root {
         Some(r) => format!("the model commitment with root {}", hex(r)),

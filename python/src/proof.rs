@@ -187,7 +187,7 @@ pub fn verify(
     };
     let expect_digest = match expect_digest {
         None => None,
-        Some(s) => Some(parse_digest(s)?),
+        Some(s) => Some(gkrnet::error::parse_digest(s).map_err(errors::input)?),
     };
     let (model_ref, commitment_ref);
     let keyref: KeyRef<'_> = if let Ok(m) = key.cast::<Model>() {
@@ -238,19 +238,4 @@ pub fn verify(
         mode: v.advice.name(),
         verify_seconds,
     })
-}
-
-/// 64 hex digits.
-fn parse_digest(s: &str) -> PyResult<[u8; 32]> {
-    let t = s.trim();
-    let bad = || errors::input(format!("a digest is 64 hex digits, got {s:?}"));
-    if t.len() != 64 || !t.is_ascii() {
-        return Err(bad());
-    }
-    let mut out = [0u8; 32];
-    for (o, pair) in out.iter_mut().zip(t.as_bytes().chunks(2)) {
-        let pair = std::str::from_utf8(pair).map_err(|_| bad())?;
-        *o = u8::from_str_radix(pair, 16).map_err(|_| bad())?;
-    }
-    Ok(out)
 }

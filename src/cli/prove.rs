@@ -80,19 +80,7 @@ pub struct VerifyArgs {
     json: bool,
 }
 
-/// 64 hex digits.
-pub fn parse_digest(s: &str) -> Result<[u8; 32], String> {
-    let s = s.trim();
-    let bad = || format!("a digest is 64 hex digits, got {s:?}");
-    if s.len() != 64 || !s.is_ascii() {
-        return Err(bad());
-    }
-    let mut out = [0u8; 32];
-    for (i, o) in out.iter_mut().enumerate() {
-        *o = u8::from_str_radix(&s[2 * i..2 * i + 2], 16).map_err(|_| bad())?;
-    }
-    Ok(out)
-}
+pub use gkrnet::error::parse_digest;
 
 pub fn prove(args: ProveArgs, g: &Global) -> Result<Outcome> {
     let loaded = load_model(&args.model, &args.compile, Some(&args.input), g.quiet || args.json)?;
