@@ -79,6 +79,7 @@ N_BN = 8
 
 SKIPPED = []  # (name, error): not written
 NOTES = []  # (name, note): written after a workaround
+PER_CHANNEL = False  # --per-channel: also write <name>_qdq_pc.onnx (per-channel weight scales)
 
 
 def ort_session(p):
@@ -182,7 +183,10 @@ def quantize(out_dir, name, x, src_name):
         def get_next(self):
             return next(self.it, None)
 
-    for tag, fmt in (("qdq", QuantFormat.QDQ), ("qop", QuantFormat.QOperator)):
+    variants = [("qdq", QuantFormat.QDQ, False), ("qop", QuantFormat.QOperator, False)]
+    if PER_CHANNEL:
+        variants.append(("qdq_pc", QuantFormat.QDQ, True))
+    for tag, fmt, per_channel in variants:
         qname = f"{name}_{tag}"
         qpath = os.path.join(out_dir, f"{qname}.onnx")
 
@@ -193,7 +197,7 @@ def quantize(out_dir, name, x, src_name):
                 try:
                     def run(model_in):
                         quantize_static(model_in, qpath, Reader(), quant_format=fmt,
-                                        per_channel=False, activation_type=QuantType.QInt8,
+                                        per_channel=per_channel, activation_type=QuantType.QInt8,
                                         weight_type=QuantType.QInt8)
                     try:
                         run(src)
@@ -242,7 +246,9 @@ def torchvision_models(out_dir, dynamo, only, bn_recal):
     import torch
     import torchvision
 
-    for name in TV_MODELS:
+    # any other torchvision classifier named in --only (resnet50 for issue 21's benchmarks)
+    extra = sorted(n for n in only if n not in TV_MODELS and hasattr(torchvision.models, n))
+    for name in TV_MODELS + extra:
         if only and name not in only:
             continue
         torch.manual_seed(SEED_MODEL)
@@ -354,16 +360,22 @@ def main():
     ap = argparse.ArgumentParser(description="Generate the ONNX triage zoo.")
     ap.add_argument("--out", default="/work/zoo")
     ap.add_argument("--no-dynamo", action="store_true", help="skip the dynamo=True exports")
-    ap.add_argument("--only", default="", help="comma-separated base names")
+    ap.add_argument("--only", default="",
+                    help="comma-separated base names; a torchvision classifier not in the "
+                         "default list (e.g. resnet50) may be named too")
     ap.add_argument("--image-size", type=int, default=64,
                     help="height and width of the torchvision models' input (224 for the "
                          "full-size benchmarks of issue 21; use another --out)")
+    ap.add_argument("--per-channel", action="store_true",
+                    help="also write <name>_qdq_pc.onnx, quantized with one weight scale per "
+                         "output channel (onnxruntime per_channel=True)")
     ap.add_argument("--bn-recalibrate", action="store_true",
                     help="only the torchvision models that have BatchNorm, with BatchNorm "
                          "statistics from 8 seeded batches (use another --out)")
     a = ap.parse_args()
-    global IMG
+    global IMG, PER_CHANNEL
     IMG = (1, 3, a.image_size, a.image_size)
+    PER_CHANNEL = a.per_channel
     os.makedirs(a.out, exist_ok=True)
     only = set(filter(None, a.only.split(",")))
 

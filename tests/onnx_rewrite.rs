@@ -140,6 +140,11 @@ fn com_microsoft_qoperator_ops_import_as_their_qdq_form_and_prove() {
     let xs = onnx::random_inputs(32, 16, (0.0, 1.0), 70);
     let imported = import(&qop, &xs).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(imported.kind, onnx::GraphKind::Qdq);
+    // QGemm's one weight scale gives one multiplier (a per-tensor threshold table), not the
+    // same multiplier repeated per feature (which took the 10-lookup arithmetic gadget)
+    let gemm_requant = imported.model.layers.last().unwrap();
+    let summary = gemm_requant.spec().summary();
+    assert!(summary.contains("1 term(s), a=") && !summary.contains("per channel"), "{summary}");
     // inspect: every node of the rewritten graph is supported
     let mut proto = qop.clone();
     onnx::rewrite::rewrite(&mut proto).unwrap();

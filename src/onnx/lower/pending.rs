@@ -82,7 +82,12 @@ impl Lower<'_> {
                 "per-element multipliers on a dense or convolution accumulator".into(),
             )),
             Src::Linear(lin) => {
-                let ratios: Vec<f64> = p.mult.iter().map(|m| m / out.scale).collect();
+                let mut ratios: Vec<f64> = p.mult.iter().map(|m| m / out.scale).collect();
+                // per-tensor weight scales arrive repeated per feature: one multiplier then, so
+                // the requantization keeps a per-tensor threshold table (3 lookups an element)
+                if ratios.windows(2).all(|w| w[0] == w[1]) {
+                    ratios.truncate(1);
+                }
                 check_ratios(&ratios)?;
                 let (a, k) = common_shift(&ratios)?;
                 // the constant becomes the integer bias: offset/mult in accumulator units
