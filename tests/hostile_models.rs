@@ -12,7 +12,7 @@
 
 mod common;
 
-use gkrnet::circuit::{zoo, Conv, ConvGeometry, ConvSpec, Model, ModelError};
+use gkrnet::circuit::{zoo, Conv, ConvGeometry, ConvSpec, Model, ModelError, MAX_TABLE_ROWS};
 use rand::Rng;
 use std::time::{Duration, Instant};
 
@@ -149,34 +149,45 @@ fn a_small_reshape_record_claiming_huge_dims_is_rejected_before_anything_is_buil
     assert_eq!(m.output_dims(), &[1 << 27]);
 }
 
+/// Channels of a per-channel threshold record whose 256 steps a channel overflow the shared
+/// table, and the row count at which the decoder refuses it: at the first channel c where the
+/// rows so far and one row for each channel left exceed [`MAX_TABLE_ROWS`].
+fn overflowing_channels() -> (u64, usize) {
+    let channels = (MAX_TABLE_ROWS / 256 + 8000) as u64;
+    let n = channels as usize;
+    let refused = (0..n).map(|c| 256 * (c + 1) + (n - c - 1)).find(|&r| r > MAX_TABLE_ROWS);
+    (channels, refused.unwrap())
+}
+
 #[test]
-fn a_64_kib_per_channel_threshold_record_is_rejected_from_its_row_count() {
-    // 8000 channels with distinct multipliers: 256 steps each, far above the shared table
-    let channels = 8000u64;
+fn a_per_channel_threshold_record_above_the_shared_table_is_rejected_from_its_row_count() {
+    // distinct multipliers: 256 steps a channel, far above the shared table
+    let (channels, refused) = overflowing_channels();
     let a: Vec<i64> = (0..channels as i64).map(|c| 1 << 20 | c).collect();
     let dims = [1, channels, 1, 1];
     let bytes = Records::model("threshold", &dims, 1).requant(3, 0, &a, 30, &dims).end();
-    assert!(bytes.len() > 60_000, "{} bytes", bytes.len());
+    assert!(bytes.len() > 8 * channels as usize, "{} bytes", bytes.len());
     let (layer, kind, reason) = layer_error(timed_decode(&bytes, "per-channel threshold"));
     assert_eq!((layer, kind), (0, "threshold"));
-    assert!(
-        // refused at channel 225: 226 channels of 256 steps and one row for each of the 7774 left
-        reason.starts_with("a lookup table of at least 65630 rows, above the shared table's 65536"),
-        "{reason}"
+    let want = format!(
+        "a lookup table of at least {refused} rows, above the shared table's {MAX_TABLE_ROWS}"
     );
+    assert!(reason.starts_with(&want), "{reason}");
     // one step per channel (y constant): 8000 rows fit, and the model decodes quickly
+    let channels = 8000;
+    let dims = [1, channels, 1, 1];
     let a = vec![1i64; channels as usize];
     let bytes = Records::model("threshold", &dims, 1).requant(3, 0, &a, 62, &dims).end();
     let m = timed_decode(&bytes, "flat per-channel threshold").unwrap();
     assert_eq!(m.layers[0].table_lookup().map(|t| t.rows.len()), Some(channels as usize));
     // more channels than the shared table has rows: refused before any threshold is computed
-    let channels = (1 << 16) + 1;
+    let channels = MAX_TABLE_ROWS as u64 + 1;
     let dims = [1, channels, 1, 1];
     let a = vec![1i64; channels as usize];
     let bytes = Records::model("threshold", &dims, 1).requant(3, 0, &a, 62, &dims).end();
     let (_, kind, reason) = layer_error(timed_decode(&bytes, "too many channels"));
     assert_eq!(kind, "threshold");
-    assert!(reason.starts_with("a lookup table of at least 65537 rows"), "{reason}");
+    assert!(reason.starts_with(&format!("a lookup table of at least {channels} rows")), "{reason}");
 }
 
 #[test]
@@ -353,7 +364,7 @@ fn hostile_corpus_decodes_or_is_rejected_quickly_without_panics() {
 fn the_binary_decodes_or_refuses_every_hostile_file_without_a_panic() {
     let dir = std::env::temp_dir().join(format!("gkrnet-hostile-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let channels = 8000u64;
+    let (channels, _) = overflowing_channels();
     let a: Vec<i64> = (0..channels as i64).map(|c| 1 << 20 | c).collect();
     let dims = [1, channels, 1, 1];
     let flat = vec![1i64; (1 << 16) - 1];

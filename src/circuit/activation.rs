@@ -168,8 +168,8 @@ impl Layer for ActivationLayer {
 
 impl Constraints for ActivationLayer {
     fn table_lookup(&self) -> Option<TableLookup> {
-        let rows =
+        let rows: Vec<Vec<i64>> =
             (-128i64..=127).map(|x| vec![x, self.table[(x + 128) as usize] as i64]).collect();
-        Some(TableLookup { columns: vec![Var::In(0), Var::Col(0)], rows })
+        Some(TableLookup { columns: vec![Var::In(0), Var::Col(0)], rows: rows.into() })
     }
 }

@@ -225,8 +225,9 @@ pub struct LayerWitness {
 pub struct TableLookup {
     /// The tuple each slot looks up (1 to [`MAX_TUPLE`] components).
     pub columns: Vec<Var>,
-    /// The rows, each as wide as the tuple; padded slots look up row 0.
-    pub rows: Vec<Vec<i64>>,
+    /// The rows, each as wide as the tuple; padded slots look up row 0. Shared: a layer builds
+    /// its rows once (a per-channel threshold table has hundreds of thousands).
+    pub rows: std::sync::Arc<Vec<Vec<i64>>>,
 }
 
 /// Where a claim that [`Reduction::prove_output`] / [`Reduction::verify_output`] return lands.
@@ -240,8 +241,10 @@ pub enum ClaimTarget {
 
 /// Widest looked-up tuple.
 pub const MAX_TUPLE: usize = 4;
-/// Rows of the shared table, over all layers.
-pub const MAX_TABLE_ROWS: usize = 1 << 16;
+/// Rows of the shared table, over all layers: per-channel threshold tables of ImageNet-scale
+/// networks (ResNet-50 has some 26 000 output channels, about 260 rows each) fit; a verifier's
+/// cost for a hostile model stays bounded (a few hundred ms to build and evaluate the table).
+pub const MAX_TABLE_ROWS: usize = 1 << 23;
 
 /// One layer of a model: which tensors it reads, the dimensions it writes, its canonical record
 /// and its integer reference. What the proof needs of it comes through three small roles, each

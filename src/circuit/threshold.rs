@@ -111,6 +111,8 @@ pub struct Threshold {
     /// steps[c]: the table rows of channel c: its whole steps, or their pieces.
     steps: Vec<Vec<Step>>,
     names: Vec<&'static str>,
+    /// The table's rows, built once from `steps` ([`Threshold::rows`]).
+    rows: std::sync::Arc<Vec<Vec<i64>>>,
 }
 
 impl Threshold {
@@ -138,8 +140,8 @@ impl Threshold {
     }
 
     /// The layer with the whole steps `whole` cut into pieces of at most 2^piece_bits values
-    /// when that keeps the table within [`MAX_CHUNKED_ROWS`] rows, so that e₁, e₂ are single
-    /// limbs. O(rows): rebuilding for another piece width never recomputes thresholds.
+    /// when [`chunk`] says so, so that e₁, e₂ are single limbs. O(rows): rebuilding for another
+    /// piece width never recomputes thresholds.
     fn from_steps(
         p: RequantSpec,
         input_mode: bool,
@@ -148,7 +150,8 @@ impl Threshold {
         piece_bits: u32,
     ) -> Self {
         let piece = 1u128 << piece_bits;
-        let chunked = pieces(&whole, piece_bits) <= MAX_CHUNKED_ROWS;
+        let elements: usize = p.dims.iter().product();
+        let chunked = chunk(&whole, piece_bits, v_max, input_mode, elements);
         // whole steps are compared in 16-bit limbs, whatever piece width was asked for
         let piece_bits = if chunked { piece_bits } else { LIMB_BITS };
         let steps: Vec<Vec<Step>> = if chunked {
@@ -179,7 +182,21 @@ impl Threshold {
             names.extend_from_slice(&E2[..limbs]);
         }
         let inputs = p.scaled.iter().map(|s| s.tensor).collect();
-        Self { p, inputs, input_mode, v_max, limbs, direct, piece_bits, whole, steps, names }
+        let mut t = Self {
+            p,
+            inputs,
+            input_mode,
+            v_max,
+            limbs,
+            direct,
+            piece_bits,
+            whole,
+            steps,
+            names,
+            rows: Default::default(),
+        };
+        t.rows = t.rows().into();
+        t
     }
 
     fn per_channel(&self) -> bool {
@@ -225,6 +242,31 @@ fn least_p_rounding_to(m: i128, k: u32) -> i128 {
     } else {
         base + 1
     }
+}
+
+/// Whether the steps are cut into pieces of 2^piece_bits values (single-limb comparisons):
+/// always when the table stays within [`MAX_CHUNKED_ROWS`] rows; for 16-bit pieces also when
+/// that costs fewer lookup leaves in all than whole steps (a per-channel table over many
+/// channels): pieces + 3 per element (2 range checks, 1 tuple) against whole steps + (1 + 2·limbs)
+/// per element, within [`MAX_TABLE_ROWS`]. A function of the parameters alone.
+fn chunk(
+    whole: &[Vec<Step>],
+    piece_bits: u32,
+    v_max: i128,
+    input_mode: bool,
+    elements: usize,
+) -> bool {
+    let n = pieces(whole, piece_bits);
+    if n <= MAX_CHUNKED_ROWS {
+        return true;
+    }
+    if piece_bits != LIMB_BITS || !input_mode || n > MAX_TABLE_ROWS {
+        return false;
+    }
+    let whole_rows: usize = whole.iter().map(Vec::len).sum();
+    let limbs = limbs_for(2 * v_max + 1);
+    let per_element = |lookups: usize| elements.saturating_mul(lookups);
+    n.saturating_add(per_element(3)) <= whole_rows.saturating_add(per_element(1 + 2 * limbs))
 }
 
 /// The pieces of at most 2^piece_bits values the steps cut into (saturating).
@@ -482,7 +524,7 @@ impl Constraints for Threshold {
         if self.per_channel() {
             columns.push(Var::Coef(0));
         }
-        Some(TableLookup { columns, rows: self.rows() })
+        Some(TableLookup { columns, rows: self.rows.clone() })
     }
 }
 

@@ -149,26 +149,36 @@ impl Builder {
         })
     }
 
-    /// A threshold requantization, or the arithmetic gadget when asked for, when the
-    /// threshold table would exceed [`MAX_THRESHOLD_ROWS`] (per-channel over many channels), or
-    /// when the shared table would leave less than [`TABLE_RESERVE`] rows.
+    /// A threshold requantization, or the arithmetic gadget: when asked for, when the shared
+    /// table would leave less than [`TABLE_RESERVE`] rows, or when the threshold table exceeds
+    /// [`MAX_THRESHOLD_ROWS`] and costs more lookup leaves in all than the arithmetic gadget
+    /// (its rows plus its lookups per element, against the gadget's range checks per element):
+    /// a per-channel table of some 260 rows a channel pays for itself on any layer with a few
+    /// hundred elements a channel.
     pub fn requant_layer(&mut self, spec: RequantSpec) -> Result<TensorId, ModelError> {
         if !self.arithmetic {
             match Threshold::new(spec.clone()) {
-                Ok(t)
-                    if t.table_lookup().is_some_and(|tl| {
-                        tl.rows.len() <= MAX_THRESHOLD_ROWS
-                            && self.table_rows + tl.rows.len()
-                                <= super::MAX_TABLE_ROWS - TABLE_RESERVE
-                    }) =>
-                {
-                    return Ok(self.push(t));
+                Ok(t) => {
+                    let rows = t.table_lookup().map_or(0, |tl| tl.rows.len());
+                    let fits = self.table_rows + rows <= super::MAX_TABLE_ROWS - TABLE_RESERVE;
+                    if fits && (rows <= MAX_THRESHOLD_ROWS || self.cheaper(&t, &spec)?) {
+                        return Ok(self.push(t));
+                    }
                 }
-                Ok(_) | Err(ModelError::TableRows { .. }) => {}
+                Err(ModelError::TableRows { .. }) => {}
                 Err(e) => return Err(e),
             }
         }
         Ok(self.push(Requant::new(spec)?))
+    }
+
+    /// Whether the threshold layer `t` costs fewer lookup leaves than the arithmetic gadget.
+    fn cheaper(&self, t: &Threshold, spec: &RequantSpec) -> Result<bool, ModelError> {
+        let elements: usize = spec.dims.iter().product();
+        let rows = t.table_lookup().map_or(0, |tl| tl.rows.len());
+        let threshold = rows.saturating_add(elements.saturating_mul(t.range_checks().len() + 1));
+        let arithmetic = Requant::new(spec.clone())?.range_checks().len();
+        Ok(threshold <= elements.saturating_mul(arithmetic))
     }
 
     /// Max pooling: a one-hot depthwise convolution per window tap (padding −128), then

@@ -5,6 +5,7 @@ use crate::circuit::{Layout, Lin, Model, Var};
 use crate::field::{from_i64, Fp};
 use crate::lookup::{LookupStatement, Table};
 use crate::poly::eq_eval;
+use rayon::prelude::*;
 
 /// One looked-up segment: a layer's vector (2^vars entries) placed at `offset` in the lookup's
 /// value vector. Segments are sorted by size (largest first), so each offset is a multiple of its
@@ -92,10 +93,13 @@ impl Plan {
         let mut t = Vec::with_capacity(self.table_rows);
         for &i in &self.table_layers {
             if let Some(tl) = model.layers.get(i).and_then(|l| l.table_lookup()) {
-                for row in &tl.rows {
-                    let row: Vec<Fp> = row.iter().map(|&v| from_i64(v)).collect();
-                    t.push(fold_row(&row, tag(i), beta));
-                }
+                // the same fold as `fold_row`, on the integers: no allocation per row
+                let tag = Fp::from(tag(i));
+                t.par_extend(
+                    tl.rows
+                        .par_iter()
+                        .map(|row| row.iter().rev().fold(tag, |acc, &v| acc * beta + from_i64(v))),
+                );
             }
         }
         LookupStatement { num_values: self.table_total, table: Table::Explicit(t) }

@@ -160,6 +160,28 @@ fn run(
     let commitment = opts.weights.map(|wp| (&wp.commitment, wp.layers.len()));
     prove_statement(t, model, input, commitment, opts.advice, w.output())?;
     let lookups = LookupWitness::new(&ctx)?;
+    let plan = &ctx.plan;
+    tracing::info!(
+        range_values = plan.range_total,
+        range_bits = plan.range_bits,
+        table_tuples = plan.table_total,
+        table_rows = plan.table_rows,
+        "lookups"
+    );
+    for (i, l) in model.layers.iter().enumerate() {
+        let checks = l.range_checks().len();
+        let table = l.table_lookup().map_or(0, |t| t.rows.len());
+        if checks > 0 || table > 0 {
+            tracing::debug!(
+                layer = i,
+                kind = l.kind(),
+                slots = plan.layouts[i].padded_len(),
+                range_checks = checks,
+                table_rows = table,
+                "lookups of a layer"
+            );
+        }
+    }
     let mut routes = commit_advice(&ctx, &lookups, opts.advice, t)?;
 
     phases.start("lookups");

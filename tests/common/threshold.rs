@@ -317,7 +317,7 @@ pub fn check_table(l: &dyn Layer, spec: &Spec, limbs: usize) -> Vec<Vec<Row>> {
     assert_eq!(tl.columns.len(), width, "{spec:?}: looked-up tuple");
     let vm = spec.v_max();
     let mut tables = vec![Vec::new(); spec.tables()];
-    for r in &tl.rows {
+    for r in tl.rows.iter() {
         assert_eq!(r.len(), width);
         let c = if width == 4 { r[3] as usize } else { 0 };
         tables[c].push(Row { y: r[0] as i128, t1: r[1] as i128, t2: r[2] as i128 });

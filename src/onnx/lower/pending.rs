@@ -164,56 +164,56 @@ impl Lower<'_> {
                     .collect();
                 let flat: Vec<f64> = ratios.iter().flatten().copied().collect();
                 check_ratios(&flat)?;
-                let (a, k) = common_shift(&flat)?;
-                let a: Vec<Vec<u32>> = a.chunks(c).map(<[u32]>::to_vec).collect();
-                let two_k = 2f64.powi(k as i32);
-                let mut offsets = vec![0i64; len];
-                for (j, o) in offsets.iter_mut().enumerate() {
-                    let cj = ch(j);
-                    let real = (p.offset[cj.min(p.offset.len() - 1)] / out.scale * two_k)
-                        .round_ties_even();
-                    if real.abs() >= 2f64.powi(61) {
-                        return Err(ImportError::Graph(format!("an offset of {real}·2^-{k}")));
+                let make = |a: Vec<u32>, k: u32| -> Result<RequantSpec, ImportError> {
+                    let a: Vec<Vec<u32>> = a.chunks(c).map(<[u32]>::to_vec).collect();
+                    let two_k = 2f64.powi(k as i32);
+                    let mut offsets = vec![0i64; len];
+                    for (j, o) in offsets.iter_mut().enumerate() {
+                        let cj = ch(j);
+                        let real = (p.offset[cj.min(p.offset.len() - 1)] / out.scale * two_k)
+                            .round_ties_even();
+                        if real.abs() >= 2f64.powi(61) {
+                            return Err(ImportError::Graph(format!("an offset of {real}·2^-{k}")));
+                        }
+                        let zs: i128 = terms
+                            .iter()
+                            .zip(&a)
+                            .map(|(t, ai)| ai[cj] as i128 * t.zero as i128)
+                            .sum();
+                        *o = i64::try_from(real as i128 - zs)
+                            .ok()
+                            .filter(|o| o.abs() < 1 << 61)
+                            .ok_or_else(|| {
+                                ImportError::Graph(format!("an offset of {real}·2^-{k} − {zs}"))
+                            })?;
                     }
-                    let zs: i128 =
-                        terms.iter().zip(&a).map(|(t, ai)| ai[cj] as i128 * t.zero as i128).sum();
-                    *o = i64::try_from(real as i128 - zs)
-                        .ok()
-                        .filter(|o| o.abs() < 1 << 61)
-                        .ok_or_else(|| {
-                            ImportError::Graph(format!("an offset of {real}·2^-{k} − {zs}"))
-                        })?;
-                }
-                let scaled: Vec<Scaled> = terms
-                    .iter()
-                    .zip(a)
-                    .map(|(t, ai)| Scaled {
-                        tensor: t.id,
-                        multiplier: if ai.len() == 1 {
-                            Multiplier::Tensor(ai[0])
-                        } else if per_element {
-                            Multiplier::Element(ai)
-                        } else {
-                            Multiplier::Channel(ai)
-                        },
-                        bound: t.bound,
-                    })
-                    .collect();
-                // a lone tensor with no constant keeps the cheap input mode
-                let offsets = if offsets.iter().all(|&o| o == 0) { Vec::new() } else { offsets };
-                let kind = if terms.len() > 1 { RequantKind::Add } else { RequantKind::Requant };
-                let (offset, zero, dims) = (0, out.zero, p.dims);
-                Ok(self.b.requant_layer(RequantSpec {
-                    kind,
-                    scaled,
-                    offset,
-                    offsets,
-                    k,
-                    zero,
-                    lo,
-                    hi,
-                    dims,
-                })?)
+                    let scaled: Vec<Scaled> = terms
+                        .iter()
+                        .zip(a)
+                        .map(|(t, ai)| Scaled {
+                            tensor: t.id,
+                            multiplier: if ai.len() == 1 {
+                                Multiplier::Tensor(ai[0])
+                            } else if per_element {
+                                Multiplier::Element(ai)
+                            } else {
+                                Multiplier::Channel(ai)
+                            },
+                            bound: t.bound,
+                        })
+                        .collect();
+                    // a lone tensor with no constant keeps the cheap input mode
+                    let offsets =
+                        if offsets.iter().all(|&o| o == 0) { Vec::new() } else { offsets };
+                    let kind =
+                        if terms.len() > 1 { RequantKind::Add } else { RequantKind::Requant };
+                    let (offset, zero, dims) = (0, out.zero, p.dims.clone());
+                    Ok(RequantSpec { kind, scaled, offset, offsets, k, zero, lo, hi, dims })
+                };
+                let (a, k) = common_shift(&flat)?;
+                let spec = make(a, k)?;
+                let spec = if self.b.arithmetic { spec } else { narrow_sum(spec, &flat, make)? };
+                Ok(self.b.requant_layer(spec)?)
             }
         }
     }
@@ -511,4 +511,58 @@ pub(super) fn dequantize(q: &Const, scale: &[f64], zero: &[f64], axis: usize) ->
         })
         .collect();
     Const { dims: q.dims.clone(), dtype: Dtype::F64, data }
+}
+
+/// Relative precision a sum's multipliers keep when [`narrow_sum`] lowers their shift.
+const SUM_MIN_PRECISION: f64 = 1.0 / (1u64 << 18) as f64;
+
+/// A sum-mode requantization (an elementwise add, or a tensor with per-element constants)
+/// compares P = Σ aᵢ·xᵢ + c against thresholds in P-space, steps 2^k wide: at the full 31-bit
+/// precision of its multipliers (k ≈ 30) the comparisons take three 16-bit limbs each, 7 lookups
+/// an element. With a smaller k (the largest whose multipliers all stay within relative error
+/// 2^-18 of `ratios`, so P/2^k stays within 2^-18·Σ mᵢ·|xᵢ − zᵢ| of its real value: about 2^-9
+/// of an output step for two int8 inputs of the output's scale) the steps are cut into pieces
+/// of 2^16 values and the comparisons are single limbs: 3 lookups an element, for more table
+/// rows. Returns `spec` unchanged when it is already single-limb, when no such k exists, or when
+/// the pieces cost more lookup leaves than the limbs they save (a small layer); a function of
+/// the parameters alone.
+fn narrow_sum(
+    spec: RequantSpec,
+    ratios: &[f64],
+    make: impl Fn(Vec<u32>, u32) -> Result<RequantSpec, ImportError>,
+) -> Result<RequantSpec, ImportError> {
+    use crate::circuit::{Constraints, Threshold};
+    // (range checks per element, lookup leaves in all: rows + (range checks + 1)·elements)
+    let cost = |s: &RequantSpec| {
+        Threshold::new(s.clone()).ok().map(|t| {
+            let (checks, elements) = (t.range_checks().len(), s.dims.iter().product::<usize>());
+            let rows = t.table_lookup().map_or(0, |tl| tl.rows.len());
+            (checks, rows.saturating_add(elements.saturating_mul(checks + 1)))
+        })
+    };
+    let Some((checks, before)) = cost(&spec) else { return Ok(spec) };
+    if checks <= 2 {
+        return Ok(spec);
+    }
+    for k in (0..spec.k).rev() {
+        let two_k = 2f64.powi(k as i32);
+        let a: Option<Vec<u32>> = ratios
+            .iter()
+            .map(|&m| {
+                let a = (m * two_k).round_ties_even();
+                let ok = a >= 1.0 && (a / two_k - m).abs() <= m * SUM_MIN_PRECISION;
+                ok.then_some(a as u32)
+            })
+            .collect();
+        let Some(a) = a else { break };
+        let candidate = make(a, k)?;
+        match cost(&candidate) {
+            // the most precise single-limb k, if its pieces cost less than the limbs saved
+            Some((checks, after)) if checks <= 2 => {
+                return Ok(if after < before { candidate } else { spec });
+            }
+            _ => {}
+        }
+    }
+    Ok(spec)
 }
