@@ -39,8 +39,7 @@
 //! * 150 random seeded configurations (per-tensor, per-channel, sum mode with one or two inputs of
 //!   every multiplier kind and offsets aimed at P-space thresholds; random k, z and clamps).
 //!
-//! The builder's table budget accounts for cut steps (a bug this file found, now fixed: wide
-//! layers keep whole steps, so their tables stay at 256 rows).
+//! The builder's table budget and its per-channel tables at scale are `threshold_scale.rs`.
 //!
 //! `GKRNET_TEST_SEED` (an integer) shifts every seed.
 #![allow(
@@ -59,7 +58,7 @@ use common::{rng, seed_shift};
 use gkrnet::circuit::zoo::{self, Builder, Rescale};
 use gkrnet::circuit::{
     Conv, ConvGeometry, ConvSpec, Dense, DenseSpec, Multiplier, RequantKind, RequantSpec, Scaled,
-    Tensor, TensorId, Threshold,
+    Tensor, Threshold,
 };
 use gkrnet::quant::{div_pow2_round_half_even, FixedPoint};
 use rand::seq::SliceRandom;
@@ -757,46 +756,4 @@ fn random_configurations_match_the_scalar_reference() {
         starts > 300 && ends > 300 && mid > 500,
         "{starts} starts, {ends} ends, {mid} unclamped"
     );
-}
-
-// ---------------------------------------------------------------------------------------------
-// 7. the builder's table budget
-
-/// Dense [1, n] → 1 (weights 127) with a per-tensor threshold requantization: |acc| ≤ 16 256·n.
-fn wide_requant(b: &mut Builder, n: usize) -> TensorId {
-    b.dense(
-        DenseSpec {
-            input: 0,
-            in_dims: b.dims(0),
-            input_zero: 0,
-            weights: vec![127; n],
-            features: 1,
-            bias: vec![0],
-        },
-        Rescale { m: &[1e-4], zero: 0, relu: false },
-    )
-    .expect("dense")
-}
-
-#[test]
-fn builder_threshold_tables_respect_the_builders_row_budget() {
-    let n = 15_000;
-    let mut b = Builder::new(vec![1, n]);
-    let y = wide_requant(&mut b, n);
-    let model = b.finish("one-wide").expect("one layer builds");
-    let l = model.layers[y - 1].as_ref();
-    assert!(l.columns().contains(&"t1"), "the builder chose thresholds");
-    let rows = l.table_lookup().unwrap().rows.len();
-    assert!(
-        rows <= zoo::MAX_THRESHOLD_ROWS,
-        "a per-tensor builder layer's threshold table has {rows} rows, above the builder's \
-         MAX_THRESHOLD_ROWS = {} (its estimate: 256)",
-        zoo::MAX_THRESHOLD_ROWS
-    );
-    // nine such layers keep whole steps (pieces would need about 7 700 rows each)
-    let mut b = Builder::new(vec![1, n]);
-    for _ in 0..9 {
-        wide_requant(&mut b, n);
-    }
-    b.finish("nine-wide").unwrap_or_else(|e| panic!("9 builder layers do not build: {e}"));
 }

@@ -566,3 +566,74 @@ fn narrow_sum(
     }
     Ok(spec)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::circuit::{Constraints, Threshold};
+    use crate::quant::div_pow2_round_half_even;
+
+    fn add_spec(a: &[u32], k: u32, dims: &[usize]) -> RequantSpec {
+        let s = |t, a| Scaled { tensor: t, multiplier: Multiplier::Tensor(a), bound: 128 };
+        RequantSpec {
+            kind: RequantKind::Add,
+            scaled: vec![s(1, a[0]), s(2, a[1])],
+            offset: 0,
+            offsets: Vec::new(),
+            k,
+            zero: 3,
+            lo: -128,
+            hi: 127,
+            dims: dims.to_vec(),
+        }
+    }
+
+    #[test]
+    fn a_large_add_narrows_to_single_limb_comparisons_within_its_precision() {
+        // no exact half-step ties (0.9 and 0.6 would have thousands, rounded either way by any
+        // approximation of the multipliers)
+        let ratios = [0.913_7, 0.607_3];
+        let (a, k) = common_shift(&ratios).unwrap();
+        for (dims, narrows) in [(vec![1, 64, 32, 32], true), (vec![1, 8], false)] {
+            let make = |a: Vec<u32>, k| Ok(add_spec(&a, k, &dims));
+            let full = make(a.clone(), k).unwrap();
+            assert_eq!(Threshold::new(full.clone()).unwrap().range_checks().len(), 6);
+            let got = narrow_sum(full.clone(), &ratios, make).unwrap();
+            if !narrows {
+                // 8 elements: the pieces would cost more than the limbs they save
+                assert_eq!(got, full);
+                continue;
+            }
+            assert!(got.k < full.k, "k = {}", got.k);
+            assert_eq!(Threshold::new(got.clone()).unwrap().range_checks().len(), 2);
+            let two_k = 2f64.powi(got.k as i32);
+            let an: Vec<i128> = got
+                .scaled
+                .iter()
+                .zip(ratios)
+                .map(|(s, m)| {
+                    let Multiplier::Tensor(a) = s.multiplier else { panic!("per tensor") };
+                    assert!((a as f64 / two_k - m).abs() <= m * SUM_MIN_PRECISION);
+                    a as i128
+                })
+                .collect();
+            // against real arithmetic on every pair of int8 inputs: a different rounding only
+            // within the precision bound of a half-step boundary
+            let mut differ = 0;
+            for x1 in -128i128..=127 {
+                for x2 in -128i128..=127 {
+                    let y = div_pow2_round_half_even(an[0] * x1 + an[1] * x2, got.k);
+                    let exact = ratios[0] * x1 as f64 + ratios[1] * x2 as f64;
+                    if y != exact.round_ties_even() as i128 {
+                        differ += 1;
+                        let bound = SUM_MIN_PRECISION
+                            * (ratios[0] * x1.abs() as f64 + ratios[1] * x2.abs() as f64);
+                        let to_boundary = (exact - exact.floor() - 0.5).abs();
+                        assert!(to_boundary <= bound + 1e-12, "{x1}, {x2}: {exact} → {y}");
+                    }
+                }
+            }
+            assert!(differ < 256, "{differ} of 65 536 pairs round differently");
+        }
+    }
+}
