@@ -111,7 +111,7 @@ pub struct Threshold {
     /// steps[c]: the table rows of channel c: its whole steps, or their pieces.
     steps: Vec<Vec<Step>>,
     names: Vec<&'static str>,
-    /// The table's rows, built once from `steps` ([`Threshold::rows`]).
+    /// The table's rows, built once from `steps` ([`Threshold::build_rows`]).
     rows: std::sync::Arc<Vec<Vec<i64>>>,
 }
 
@@ -195,7 +195,7 @@ impl Threshold {
             names,
             rows: Default::default(),
         };
-        t.rows = t.rows().into();
+        t.rows = t.build_rows().into();
         t
     }
 
@@ -206,7 +206,7 @@ impl Threshold {
 
     /// The rows of the layer's table: (y, t₁, t₂[, channel]) for each piece [t₁, t₂) of a
     /// non-empty step of y.
-    fn rows(&self) -> Vec<Vec<i64>> {
+    fn build_rows(&self) -> Vec<Vec<i64>> {
         let mut rows = Vec::new();
         for (c, steps) in self.steps.iter().enumerate() {
             for st in steps {

@@ -37,6 +37,16 @@ pub fn common_shift(ms: &[f64]) -> Result<(Vec<u32>, u32), ModelError> {
     Ok((a, k))
 }
 
+/// The lookup leaves a layer of `elements` elements costs in all: its table's rows, plus its
+/// range checks and its tuple (if it looks one up) per element. The measure by which the
+/// builder ([`Builder::requant_layer`]) and the importer choose between requantization gadgets.
+pub fn lookup_leaves(layer: &dyn Constraints, elements: usize) -> usize {
+    let table = layer.table_lookup();
+    let per_element = layer.range_checks().len() + usize::from(table.is_some());
+    let rows = table.map_or(0, |t| t.rows.len());
+    rows.saturating_add(elements.saturating_mul(per_element))
+}
+
 /// The requantization that follows a dense or conv layer in [`Builder::dense`] and
 /// [`Builder::conv`].
 #[derive(Clone, Copy, Debug)]
@@ -172,13 +182,11 @@ impl Builder {
         Ok(self.push(Requant::new(spec)?))
     }
 
-    /// Whether the threshold layer `t` costs fewer lookup leaves than the arithmetic gadget.
+    /// Whether the threshold layer `t` costs no more lookup leaves than the arithmetic gadget.
     fn cheaper(&self, t: &Threshold, spec: &RequantSpec) -> Result<bool, ModelError> {
         let elements: usize = spec.dims.iter().product();
-        let rows = t.table_lookup().map_or(0, |tl| tl.rows.len());
-        let threshold = rows.saturating_add(elements.saturating_mul(t.range_checks().len() + 1));
-        let arithmetic = Requant::new(spec.clone())?.range_checks().len();
-        Ok(threshold <= elements.saturating_mul(arithmetic))
+        let arithmetic = Requant::new(spec.clone())?;
+        Ok(lookup_leaves(t, elements) <= lookup_leaves(&arithmetic, elements))
     }
 
     /// Max pooling: a one-hot depthwise convolution per window tap (padding −128), then

@@ -160,28 +160,7 @@ fn run(
     let commitment = opts.weights.map(|wp| (&wp.commitment, wp.layers.len()));
     prove_statement(t, model, input, commitment, opts.advice, w.output())?;
     let lookups = LookupWitness::new(&ctx)?;
-    let plan = &ctx.plan;
-    tracing::info!(
-        range_values = plan.range_total,
-        range_bits = plan.range_bits,
-        table_tuples = plan.table_total,
-        table_rows = plan.table_rows,
-        "lookups"
-    );
-    for (i, l) in model.layers.iter().enumerate() {
-        let checks = l.range_checks().len();
-        let table = l.table_lookup().map_or(0, |t| t.rows.len());
-        if checks > 0 || table > 0 {
-            tracing::debug!(
-                layer = i,
-                kind = l.kind(),
-                slots = plan.layouts[i].padded_len(),
-                range_checks = checks,
-                table_rows = table,
-                "lookups of a layer"
-            );
-        }
-    }
+    log_lookup_sizes(model, &ctx.plan);
     let mut routes = commit_advice(&ctx, &lookups, opts.advice, t)?;
 
     phases.start("lookups");
@@ -208,4 +187,36 @@ fn run(
     }
     phases.end();
     Ok(())
+}
+
+/// The lookups' sizes at `-v` (and each layer's at `-vv`), for the phase breakdown: nothing is
+/// computed unless the level is on.
+#[expect(clippy::indexing_slicing, reason = "the plan has one layout per layer")]
+fn log_lookup_sizes(model: &Model, plan: &super::plan::Plan) {
+    if tracing::enabled!(tracing::Level::INFO) {
+        tracing::info!(
+            range_values = plan.range_total,
+            range_bits = plan.range_bits,
+            table_tuples = plan.table_total,
+            table_rows = plan.table_rows,
+            "lookups"
+        );
+    }
+    if !tracing::enabled!(tracing::Level::DEBUG) {
+        return;
+    }
+    for (i, l) in model.layers.iter().enumerate() {
+        let checks = l.range_checks().len();
+        let table = l.table_lookup().map_or(0, |t| t.rows.len());
+        if checks > 0 || table > 0 {
+            tracing::debug!(
+                layer = i,
+                kind = l.kind(),
+                slots = plan.layouts[i].padded_len(),
+                range_checks = checks,
+                table_rows = table,
+                "lookups of a layer"
+            );
+        }
+    }
 }

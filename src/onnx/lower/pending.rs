@@ -531,14 +531,13 @@ fn narrow_sum(
     ratios: &[f64],
     make: impl Fn(Vec<u32>, u32) -> Result<RequantSpec, ImportError>,
 ) -> Result<RequantSpec, ImportError> {
-    use crate::circuit::{Constraints, Threshold};
-    // (range checks per element, lookup leaves in all: rows + (range checks + 1)·elements)
+    use crate::circuit::{zoo::lookup_leaves, Constraints, Threshold};
+    // (range checks per element, lookup leaves in all)
     let cost = |s: &RequantSpec| {
-        Threshold::new(s.clone()).ok().map(|t| {
-            let (checks, elements) = (t.range_checks().len(), s.dims.iter().product::<usize>());
-            let rows = t.table_lookup().map_or(0, |tl| tl.rows.len());
-            (checks, rows.saturating_add(elements.saturating_mul(checks + 1)))
-        })
+        let elements = s.dims.iter().product::<usize>();
+        Threshold::new(s.clone())
+            .ok()
+            .map(|t| (t.range_checks().len(), lookup_leaves(&t, elements)))
     };
     let Some((checks, before)) = cost(&spec) else { return Ok(spec) };
     if checks <= 2 {
