@@ -27,7 +27,9 @@ mod common;
 
 use ark_ff::{Field, One, UniformRand};
 use common::cheating;
-use common::model::{flips_never_accepted, honest, never_accepted, recompute_after};
+use common::model::{
+    branch, dense_m, flips_never_accepted, honest, never_accepted, recompute_after,
+};
 use common::{random_i8, rng};
 use gkrnet::circuit::zoo::{self, common_shift, Builder, Rescale};
 use gkrnet::circuit::{
@@ -325,11 +327,6 @@ fn layer_tampered_or_missing_final_evals_are_rejected() {
 // ---------------------------------------------------------------------------------------------
 // models
 
-/// Float rescale for a dense accumulator of n int8 products: ±3σ onto the int8 range.
-fn dense_m(n: usize) -> f64 {
-    127.0 / (3.0 * (n as f64).sqrt() * 73.0 * 73.0)
-}
-
 /// Rescale of a product of two int8 tensors spread over their range: ±3σ (σ ≈ 73²/2) to int8.
 const PRODUCT_M: f64 = 127.0 / (1.5 * 73.0 * 73.0);
 
@@ -341,30 +338,6 @@ struct Case {
     mul: usize,
     m: f64,
     zero_out: i32,
-}
-
-/// A dense + requant branch of the [1, 4] input to an int8 tensor of `dims` (reshaped), zero
-/// point `z`.
-fn branch(b: &mut Builder, rng: &mut ChaCha20Rng, dims: &[usize], z: i32) -> TensorId {
-    let len: usize = dims.iter().product();
-    let bias = (0..len).map(|_| rng.gen_range(-3000..=3000)).collect();
-    let flat = b
-        .dense(
-            DenseSpec {
-                input: 0,
-                in_dims: b.dims(0),
-                input_zero: 0,
-                weights: random_i8(rng, 4 * len),
-                features: len,
-                bias,
-            },
-            Rescale { m: &[dense_m(4)], zero: z, relu: false },
-        )
-        .unwrap();
-    if dims.len() == 2 && dims[0] == 1 {
-        return flat;
-    }
-    b.push(Wiring::reshape(flat, &[1, len], dims.to_vec()).unwrap())
 }
 
 /// input [1, 4] → two branches reshaped to x and y dims (or one, for x·x) → Mul → requant.

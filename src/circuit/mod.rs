@@ -35,6 +35,7 @@ pub mod encode;
 pub mod expr;
 pub mod io;
 pub mod layout;
+pub mod matprod;
 pub mod mul;
 pub mod pool;
 pub mod prefix;
@@ -92,6 +93,7 @@ pub static OPS: &[OpEntry] = &[
     argmax::INDEX,
     take::OP,
     take::FLAT,
+    matprod::OP,
 ];
 
 /// Index of a tensor: 0 is the model input, i + 1 the output of layer i.

@@ -417,10 +417,27 @@ impl Builder {
         zero_out: i32,
     ) -> Result<TensorId, ModelError> {
         let mul = Mul::new(x, &self.dims(x), x_zero, y, &self.dims(y), y_zero)?;
-        let (dims, bound) = (mul.output_dims().to_vec(), mul.acc_bound());
-        let (a, k) = common_shift(&[m])?;
-        let a = a.first().copied().ok_or_else(|| ModelError::Parameter(format!("mul: m = {m}")))?;
+        let bound = mul.acc_bound();
         let p = self.push(mul);
+        self.requant_product(p, bound, m, zero_out)
+    }
+
+    /// The int8 requantization of a product `p` (a virtual tensor with |p| ≤ `bound`) with the
+    /// float rescale `m` and output zero point `zero_out`: one multiplier for the whole tensor.
+    ///
+    /// # Errors
+    /// An `m` without a fixed-point numerator.
+    pub fn requant_product(
+        &mut self,
+        p: TensorId,
+        bound: i128,
+        m: f64,
+        zero_out: i32,
+    ) -> Result<TensorId, ModelError> {
+        let dims = self.dims(p);
+        let (a, k) = common_shift(&[m])?;
+        let a =
+            a.first().copied().ok_or_else(|| ModelError::Parameter(format!("product: m = {m}")))?;
         let scaled = Scaled { tensor: p, multiplier: Multiplier::Tensor(a), bound };
         self.requant_layer(RequantSpec {
             kind: RequantKind::Requant,

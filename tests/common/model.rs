@@ -1,9 +1,13 @@
 //! Helpers of the whole-model soundness tests: honest and cheating proofs, and witness edits.
 
-use gkrnet::circuit::{Model, Tensor, Witness};
+use super::random_i8;
+use gkrnet::circuit::zoo::{Builder, Rescale};
+use gkrnet::circuit::{DenseSpec, Model, Tensor, TensorId, Wiring, Witness};
 use gkrnet::gkr::{self, AdviceMode};
 use gkrnet::transcript::FiatShamirProver;
 use gkrnet::VerifyError;
+use rand::Rng;
+use rand_chacha::ChaCha20Rng;
 
 /// An honest proof, checked to verify.
 pub fn honest(model: &Model, input: &Tensor) -> Vec<u8> {
@@ -145,4 +149,33 @@ pub fn flips_never_accepted(model: &Model, input: &Tensor, proof: &[u8], flips: 
             });
         }
     });
+}
+
+/// Float rescale for a dense accumulator of n int8 products: ±3σ onto the int8 range.
+pub fn dense_m(n: usize) -> f64 {
+    127.0 / (3.0 * (n as f64).sqrt() * 73.0 * 73.0)
+}
+
+/// A dense + requant branch of the [1, 4] input to an int8 tensor of `dims` (reshaped), zero
+/// point `z`.
+pub fn branch(b: &mut Builder, rng: &mut ChaCha20Rng, dims: &[usize], z: i32) -> TensorId {
+    let len: usize = dims.iter().product();
+    let bias = (0..len).map(|_| rng.gen_range(-3000..=3000)).collect();
+    let flat = b
+        .dense(
+            DenseSpec {
+                input: 0,
+                in_dims: b.dims(0),
+                input_zero: 0,
+                weights: random_i8(rng, 4 * len),
+                features: len,
+                bias,
+            },
+            Rescale { m: &[dense_m(4)], zero: z, relu: false },
+        )
+        .unwrap();
+    if dims.len() == 2 && dims[0] == 1 {
+        return flat;
+    }
+    b.push(Wiring::reshape(flat, &[1, len], dims.to_vec()).unwrap())
 }
