@@ -225,7 +225,9 @@ fn layer_tampered_or_missing_final_evals_are_rejected() {
     assert!(verify_layer(&mp, &claim, &bad.encode()).is_err());
     for edit in [
         |p: &mut Proof| p.messages.last_mut().unwrap().values.push(Fp::one()),
-        |p: &mut Proof| drop(p.messages.last_mut().unwrap().values.pop()),
+        |p: &mut Proof| {
+            p.messages.last_mut().unwrap().values.pop();
+        },
         |p: &mut Proof| drop(p.messages.pop()),
         |p: &mut Proof| drop(p.messages.remove(0)),
     ] {

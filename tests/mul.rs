@@ -34,7 +34,7 @@ use common::{random_i8, rng};
 use gkrnet::circuit::zoo::{self, common_shift, Builder, Rescale};
 use gkrnet::circuit::{
     ClaimTarget, ConvGeometry, ConvSpec, DenseSpec, Layer, LayerSpec, Layout, Model, ModelError,
-    Mul, MulSpec, Reduction, Tensor, TensorId, Wiring, Witness,
+    Mul, MulSpec, Reduction, Tensor, Witness,
 };
 use gkrnet::error::ProveError;
 use gkrnet::field::{from_i64, Fp};
