@@ -1058,3 +1058,59 @@ pub fn two_inputs(seed: u64) -> pb::ModelProto {
     let m = graph_model("two_inputs", nodes, inits, &[1, 8], &[1, 3]);
     with_inputs(m, &[("x", &[1, 8], 1), ("y", &[1, 4], 1)])
 }
+
+/// Multi-head attention without its softmax on tokens [1, 6, 8] (2 heads of width 4), as
+/// PyTorch exports it: q, k, v = x·W + b (rank-3 inputs against matrices), each reshaped to
+/// [1, 6, 2, 4] and transposed to heads [1, 2, 6, 4]; s = (q·kᵀ)·½ with kᵀ a Transpose of the
+/// last two axes; o = s·v (both products of two computed rank-4 tensors); o back to [1, 6, 8],
+/// then o·W_o + b_o and a residual add of x.
+pub fn attention_heads(seed: u64) -> pb::ModelProto {
+    let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(seed);
+    let mut nodes = Vec::new();
+    let mut inits = vec![
+        pb::TensorProto {
+            name: "heads_shape".into(),
+            dims: vec![4],
+            data_type: 7,
+            int64_data: vec![1, 6, 2, 4],
+            ..Default::default()
+        },
+        pb::TensorProto {
+            name: "tokens_shape".into(),
+            dims: vec![3],
+            data_type: 7,
+            int64_data: vec![1, 6, 8],
+            ..Default::default()
+        },
+        tensor("half", &[], &[0.5]),
+    ];
+    for p in ["q", "k", "v"] {
+        let (n, i) = dense(&mut rng, p, "input", (8, 8), &format!("{p}_flat"));
+        nodes.extend(n);
+        inits.extend(i);
+        nodes.push(node(
+            "Reshape",
+            &format!("{p}_split"),
+            &[&format!("{p}_flat"), "heads_shape"],
+            &format!("{p}_split"),
+        ));
+        let mut t = node("Transpose", &format!("{p}_heads"), &[&format!("{p}_split")], p);
+        t.attribute.push(attr_ints("perm", &[0, 2, 1, 3]));
+        nodes.push(t);
+    }
+    let mut kt = node("Transpose", "k_t", &["k"], "kt");
+    kt.attribute.push(attr_ints("perm", &[0, 1, 3, 2]));
+    nodes.push(kt);
+    nodes.push(node("MatMul", "scores", &["q", "kt"], "s_raw"));
+    nodes.push(node("Mul", "scale", &["s_raw", "half"], "s"));
+    nodes.push(node("MatMul", "mix", &["s", "v"], "o_heads"));
+    let mut back = node("Transpose", "o_tokens", &["o_heads"], "o_split");
+    back.attribute.push(attr_ints("perm", &[0, 2, 1, 3]));
+    nodes.push(back);
+    nodes.push(node("Reshape", "o_merge", &["o_split", "tokens_shape"], "o"));
+    let (n, i) = dense(&mut rng, "proj", "o", (8, 8), "proj_out");
+    nodes.extend(n);
+    inits.extend(i);
+    nodes.push(node("Add", "residual", &["proj_out", "input"], "output"));
+    graph_model("attention_heads", nodes, inits, &[1, 6, 8], &[1, 6, 8])
+}

@@ -189,8 +189,21 @@ pub(super) fn dense(n: &Node, cx: &Context<'_>) -> Verdict {
         return Err("Gemm with transA = 1".into());
     }
     int_input(cx, n, 0)?;
-    if let Some(r) = cx.rank(n, 0).filter(|&r| r != 2) {
-        return Err(format!("a matrix product on a rank-{r} input (rank 2 only)"));
+    if n.op == "MatMul" && matches!(cx.operand(n, 1), Some(Operand::Computed { .. })) {
+        // two computed operands: a batched product over the last two axes
+        return match (cx.rank(n, 0), cx.rank(n, 1)) {
+            (Some(r), _) | (_, Some(r)) if r < 2 => {
+                Err(format!("a matrix product of a rank-{r} operand (rank 2 or more each)"))
+            }
+            _ => Ok(()),
+        };
+    }
+    match cx.rank(n, 0) {
+        Some(r) if r < 2 => return Err(format!("a matrix product on a rank-{r} input")),
+        Some(r) if r != 2 && n.op == "Gemm" => {
+            return Err(format!("a Gemm on a rank-{r} input (rank 2 only)"))
+        }
+        _ => {}
     }
     let dims = match n.op.as_str() {
         "QLinearMatMul" => {

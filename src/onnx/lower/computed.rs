@@ -8,9 +8,11 @@
 
 use super::*;
 use crate::circuit::broadcast::Broadcast;
+use crate::circuit::matprod::MatProd;
 use crate::circuit::mul::Mul;
 use crate::circuit::reduce::ReduceSum;
 use crate::circuit::take::Take;
+use crate::circuit::Layer;
 
 /// Axes of rank `rank` from ONNX's (negative counts from the end), sorted, without repeats.
 fn normalize_axes(n: &Node, axes: &[i64], rank: usize) -> Result<Vec<usize>, ImportError> {
@@ -50,6 +52,38 @@ impl Lower<'_> {
         let id = self.b.push(mul);
         let term = Term { id, scale: xq.scale * yq.scale, zero: 0, bound };
         self.set_pending(n, term, xd)
+    }
+
+    /// MatMul of two computed tensors (attention's q·kᵀ and a·v): one [`MatProd`] over the
+    /// last two axes, batched over the leading ones (numpy's matmul; a lower-rank operand gains
+    /// leading axes of length 1, and the batch axes must then be equal), pending at scale
+    /// s_x·s_y.
+    pub(super) fn matprod(&mut self, n: &Node) -> Result<(), ImportError> {
+        let (mut x, mut xd, xq) = self.int(n, 0)?;
+        let (mut y, mut yd, yq) = self.int(n, 1)?;
+        if xd.len() < 2 || yd.len() < 2 {
+            return Err(unsupported(
+                n,
+                format!("a matrix product of shapes {xd:?} and {yd:?} (rank 2 or more each)"),
+            ));
+        }
+        let rank = xd.len().max(yd.len());
+        for (t, d) in [(&mut x, &mut xd), (&mut y, &mut yd)] {
+            if d.len() < rank {
+                let mut padded = vec![1; rank - d.len()];
+                padded.extend_from_slice(d);
+                *t = self.b.push(Wiring::reshape(*t, d, padded.clone())?);
+                *d = padded;
+            }
+        }
+        let mp = MatProd::new((x, &xd, xq.zero), (y, &yd, yq.zero), false).map_err(|e| {
+            unsupported(n, format!("a matrix product of shapes {xd:?} and {yd:?}: {e}"))
+        })?;
+        let bound = mp.acc_bound();
+        let dims = mp.output_dims().to_vec();
+        let id = self.b.push(mp);
+        let term = Term { id, scale: xq.scale * yq.scale, zero: 0, bound };
+        self.set_pending(n, term, dims)
     }
 
     /// ReduceSum and ReduceMean: one [`ReduceSum`] layer per reduced axis (and a reshape when

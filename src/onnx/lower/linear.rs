@@ -134,7 +134,11 @@ impl Lower<'_> {
         requant_to: Option<QParams>,
     ) -> Result<(), ImportError> {
         let out = n.outputs.first().ok_or_else(|| node_error(n, "no output"))?.clone();
-        let dims = self.shape(folded_out.as_deref().unwrap_or(&out))?;
+        let mut dims = self.shape(folded_out.as_deref().unwrap_or(&out))?;
+        if lin.conv.is_none() && dims.len() > 2 {
+            // a rank-3+ product is pending on its [rows, features] matrix (`dense`)
+            dims = vec![lin.in_dims.first().copied().unwrap_or(1), lin.features];
+        }
         let p = Pending {
             src: Src::Linear(lin),
             dims,
@@ -188,15 +192,29 @@ impl Lower<'_> {
         if n.op == "Gemm" && n.int("transA")?.unwrap_or(0) != 0 {
             return Err(unsupported(n, "Gemm with transA = 1"));
         }
-        let (x, in_dims, qx) = self.int(n, 0)?;
-        let &[_, inner] = in_dims.as_slice() else {
-            return Err(unsupported(
-                n,
-                format!(
-                    "a matrix product on a rank-{} input {in_dims:?} (rank 2 only)",
-                    in_dims.len()
-                ),
-            ));
+        if n.op == "MatMul" && matches!(self.input(n, 1)?, Value::Int { .. } | Value::Pending(_)) {
+            return self.matprod(n);
+        }
+        let (mut x, mut in_dims, qx) = self.int(n, 0)?;
+        let inner = match in_dims.as_slice() {
+            [_, inner] => *inner,
+            // [B…, K] against a matrix: the product of its [rows, K] matrix, which the pending
+            // value keeps until it is requantized (then reshaped back, `materialize`)
+            [lead @ .., inner] if n.op != "Gemm" && !lead.is_empty() => {
+                let (rows, inner) = (lead.iter().product(), *inner);
+                x = self.b.push(Wiring::reshape(x, &in_dims, vec![rows, inner])?);
+                in_dims = vec![rows, inner];
+                inner
+            }
+            _ => {
+                return Err(unsupported(
+                    n,
+                    format!(
+                        "a matrix product on a rank-{} input {in_dims:?} (rank 2 or more)",
+                        in_dims.len()
+                    ),
+                ))
+            }
         };
         // the input's scale and zero point as the op sees them, and its output requantization
         let (sx, requant_to, mut wv) = match n.op.as_str() {

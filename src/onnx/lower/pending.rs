@@ -44,7 +44,13 @@ impl Lower<'_> {
             Value::Index { id, .. } => Ok((id, QParams { scale: 1.0, zero: 0 })),
             Value::Pending(p) => {
                 let q = self.target_params(name)?;
-                let id = self.requant(p, q)?;
+                let mut id = self.requant(p, q)?;
+                // a dense product over the leading axes of a rank-3+ tensor is built on its
+                // [rows, features] matrix: back to the graph's shape once it is int8
+                let dims = self.b.dims(id);
+                if let Some(want) = self.shapes.get(name).filter(|w| **w != dims).cloned() {
+                    id = self.b.push(Wiring::reshape(id, &dims, want)?);
+                }
                 self.values.insert(name.to_string(), Value::Int { id, dims: self.b.dims(id), q });
                 Ok((id, q))
             }
