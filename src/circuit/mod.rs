@@ -42,6 +42,7 @@ pub mod prefix;
 mod ranges;
 pub mod reduce;
 pub mod requant;
+pub mod softmax;
 pub mod take;
 pub mod threshold;
 pub mod wiring;
@@ -94,6 +95,8 @@ pub static OPS: &[OpEntry] = &[
     take::OP,
     take::FLAT,
     matprod::OP,
+    softmax::EXP,
+    softmax::DIV,
 ];
 
 /// Index of a tensor: 0 is the model input, i + 1 the output of layer i.

@@ -1,0 +1,431 @@
+//! Softmax along one axis of an int8 tensor inside the proof, with exactly one witness per input
+//! (`paper-notes/softmax.md` has the error analysis and the uniqueness argument).
+//! [`Builder::softmax`] chains nine layers, two of them this file's:
+//!
+//! 1–5. the argmax's selector, prefix sum, selected value m = max along the axis, its broadcast
+//!    M and the check that M is the row maximum (`argmax.rs`: the lowest index of the maximum
+//!    is the only selector, so M is pinned);
+//! 6. [`SoftmaxExp`]: the committed d = M − x and e = E[d], the pair (d, e) looked up in the
+//!    layer's table E[d] = round(2^K·exp(−s_x·d)) over d ∈ [0, 255] (int8 scores lie within
+//!    255 of their maximum, and the lookup itself pins d to that range);
+//! 7–8. Σ = Σ_axis e ([`super::reduce::ReduceSum`], virtual) and its broadcast S (virtual);
+//! 9. [`SoftmaxDiv`]: the output q = t + z_out with t = ⌊(2eR + S)/(2S)⌋ = round-half-up(R·e/S),
+//!    by the exact rounding relation r = 2eR − (2t − 1)·S with 0 ≤ r ≤ 2S − 1: r and
+//!    u = 2S − 1 − r are committed in 16-bit limbs and range-checked, t is range-checked to 16
+//!    bits. R = 1/s_out is an integer (the probabilities' step is 1/R), and z_out + R ≤ 127.
+//!
+//! Every value stays far below p/2 (e ≤ 2^K, S ≤ L·2^K, 2eR < 2^24, |(2t − 1)·S| < 2^50), so the
+//! field relation is the integer one, and for given e and S exactly one integer t in [0, 2^16)
+//! satisfies it. S ≥ E[0] = 2^K > 0, since the maximum's own term is there; e ≤ S gives t ≤ R.
+#![deny(clippy::indexing_slicing, reason = "audited: index-free (the table is read through get)")]
+
+use super::argmax::{ArgCheck, ArgSelect};
+use super::axisdot::AxisDot;
+use super::broadcast::Broadcast;
+use super::encode::{ModelReads, OpEntry, OpRecord};
+use super::expr::{Lin, Poly, Var};
+use super::prefix::PrefixSum;
+use super::reduce::ReduceSum;
+use super::zoo::Builder;
+use super::{
+    checked_entries, Constraints, Layer, LayerSpec, LayerWitness, ModelError, TableLookup, Tensor,
+    TensorId, LIMB_BITS,
+};
+use crate::codec::{ByteReader, ByteWriter, Sink};
+use std::sync::Arc;
+
+/// Bits of the exponential's fixed point: E[0] = 2^K.
+pub const EXP_BITS: u32 = 15;
+/// The longest softmax axis: S ≤ L·2^K and 2S must fit two 16-bit limbs.
+pub const MAX_AXIS: usize = 1 << 16;
+
+/// The exponential's table for scores of scale `scale`: E[d] = round(2^K·exp(−scale·d)),
+/// d = 0..=255 (non-increasing, E[0] = 2^K).
+pub fn exp_table(scale: f64) -> Vec<i64> {
+    let one = (1u64 << EXP_BITS) as f64;
+    (0..256).map(|d| (one * (-scale * d as f64).exp()).round_ties_even() as i64).collect()
+}
+
+/// e = E[M − x] elementwise, with d = M − x committed beside it; see the module docs.
+#[derive(Clone, Debug)]
+pub struct SoftmaxExp {
+    inputs: [TensorId; 2],
+    dims: Vec<usize>,
+    table: Arc<Vec<i64>>,
+}
+
+/// A [`SoftmaxExp`]'s record: inputs [x, M], dimensions and the 256-entry table (a verifier takes
+/// the table from the model, never recomputes it).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SoftmaxExpSpec {
+    pub x: TensorId,
+    pub m: TensorId,
+    pub dims: Vec<usize>,
+    pub table: Vec<i64>,
+}
+
+pub(crate) const EXP: OpEntry = OpEntry { tag: 21, kind: "softmax-exp", decode: decode_exp };
+
+fn decode_exp(r: &mut ByteReader<'_>) -> Result<Box<dyn OpRecord>, ModelError> {
+    let (x, m, dims) = (r.usize()?, r.usize()?, r.dims()?);
+    let mut table = Vec::with_capacity(256);
+    for _ in 0..256 {
+        table.push(r.i64()?);
+    }
+    Ok(Box::new(SoftmaxExpSpec { x, m, dims, table }))
+}
+
+impl OpRecord for SoftmaxExpSpec {
+    fn entry(&self) -> &'static OpEntry {
+        &EXP
+    }
+
+    fn encode_fields(&self, w: &mut ByteWriter<&mut dyn Sink>) {
+        w.usize(self.x);
+        w.usize(self.m);
+        w.usizes(&self.dims);
+        for &v in &self.table {
+            w.i64(v);
+        }
+    }
+
+    fn declared_inputs(&self) -> Vec<(TensorId, Vec<usize>)> {
+        vec![(self.x, self.dims.clone()), (self.m, self.dims.clone())]
+    }
+
+    fn summary(&self) -> String {
+        format!("e = E[M − x] (2^{EXP_BITS}·exp), {:?}", self.dims)
+    }
+
+    fn build(&self) -> Result<Box<dyn Layer>, ModelError> {
+        Ok(Box::new(SoftmaxExp::new([self.x, self.m], &self.dims, self.table.clone())?))
+    }
+}
+
+impl SoftmaxExp {
+    /// # Errors
+    /// A table of other than 256 entries, entries outside [0, 2^K], or dimensions beyond
+    /// [`checked_entries`].
+    pub fn new(inputs: [TensorId; 2], dims: &[usize], table: Vec<i64>) -> Result<Self, ModelError> {
+        checked_entries(dims)?;
+        let one = 1i64 << EXP_BITS;
+        if table.len() != 256
+            || table.iter().any(|v| !(0..=one).contains(v))
+            || table.first() != Some(&one)
+        {
+            return Err(ModelError::Parameter(format!(
+                "a softmax exponential table of 256 entries in [0, 2^{EXP_BITS}], the first 2^{EXP_BITS}"
+            )));
+        }
+        Ok(Self { inputs, dims: dims.to_vec(), table: Arc::new(table) })
+    }
+}
+
+impl Layer for SoftmaxExp {
+    fn kind(&self) -> &'static str {
+        EXP.kind
+    }
+
+    fn inputs(&self) -> &[TensorId] {
+        &self.inputs
+    }
+
+    fn output_dims(&self) -> &[usize] {
+        &self.dims
+    }
+
+    fn spec(&self) -> LayerSpec {
+        let [x, m] = self.inputs;
+        LayerSpec::Op(Box::new(SoftmaxExpSpec {
+            x,
+            m,
+            dims: self.dims.clone(),
+            table: self.table.to_vec(),
+        }))
+    }
+
+    fn forward(&self, inputs: &[&Tensor]) -> Result<LayerWitness, ModelError> {
+        let (Some(x), Some(m), 2) = (inputs.first(), inputs.get(1), inputs.len()) else {
+            return Err(ModelError::Shape("softmax-exp takes [x, M]".into()));
+        };
+        if x.dims != self.dims || m.dims != self.dims {
+            return Err(ModelError::Shape(format!(
+                "softmax-exp: inputs of dimensions {:?}",
+                self.dims
+            )));
+        }
+        let mut e = Vec::with_capacity(x.data.len());
+        let mut d = Vec::with_capacity(x.data.len());
+        for (i, (&xv, &mv)) in x.data.iter().zip(&m.data).enumerate() {
+            let diff = mv - xv;
+            let v =
+                usize::try_from(diff).ok().and_then(|j| self.table.get(j)).ok_or_else(|| {
+                    ModelError::Shape(format!(
+                        "softmax: M − x = {diff} at entry {i} is outside [0, 255]"
+                    ))
+                })?;
+            e.push(*v);
+            d.push(diff);
+        }
+        Ok(LayerWitness { output: Tensor::new(self.dims.clone(), e)?, advice: vec![d] })
+    }
+
+    fn constraints(&self) -> Option<&dyn Constraints> {
+        Some(self)
+    }
+}
+
+impl Constraints for SoftmaxExp {
+    fn columns(&self) -> Vec<&'static str> {
+        vec!["e", "d"]
+    }
+
+    fn relations(&self) -> Vec<Poly> {
+        // d − (M − x)
+        let [d, x, m] = [Var::Col(1), Var::In(0), Var::In(1)].map(Lin::var);
+        vec![d.minus(&m).plus(&x).to_poly()]
+    }
+
+    fn table_lookup(&self) -> Option<TableLookup> {
+        let rows: Vec<Vec<i64>> =
+            self.table.iter().enumerate().map(|(d, &e)| vec![d as i64, e]).collect();
+        Some(TableLookup { columns: vec![Var::Col(1), Var::Col(0)], rows: rows.into() })
+    }
+}
+
+/// q = z + round-half-up(R·e/S) elementwise; see the module docs.
+#[derive(Clone, Debug)]
+pub struct SoftmaxDiv {
+    inputs: [TensorId; 2],
+    dims: Vec<usize>,
+    /// R = 1/s_out
+    steps: i64,
+    zero: i32,
+    axis_len: usize,
+    /// 16-bit limbs of r and of u (1 or 2)
+    limbs: usize,
+}
+
+/// A [`SoftmaxDiv`]'s record: inputs [e, S], dimensions, the axis length (it bounds S), R and
+/// the output zero point.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SoftmaxDivSpec {
+    pub e: TensorId,
+    pub s: TensorId,
+    pub dims: Vec<usize>,
+    pub axis_len: usize,
+    pub steps: i64,
+    pub zero: i32,
+}
+
+pub(crate) const DIV: OpEntry = OpEntry { tag: 22, kind: "softmax-div", decode: decode_div };
+
+fn decode_div(r: &mut ByteReader<'_>) -> Result<Box<dyn OpRecord>, ModelError> {
+    Ok(Box::new(SoftmaxDivSpec {
+        e: r.usize()?,
+        s: r.usize()?,
+        dims: r.dims()?,
+        axis_len: r.usize()?,
+        steps: r.i64()?,
+        zero: r.i32()?,
+    }))
+}
+
+impl OpRecord for SoftmaxDivSpec {
+    fn entry(&self) -> &'static OpEntry {
+        &DIV
+    }
+
+    fn encode_fields(&self, w: &mut ByteWriter<&mut dyn Sink>) {
+        w.usize(self.e);
+        w.usize(self.s);
+        w.usizes(&self.dims);
+        w.usize(self.axis_len);
+        w.i64(self.steps);
+        w.i64(self.zero as i64);
+    }
+
+    fn declared_inputs(&self) -> Vec<(TensorId, Vec<usize>)> {
+        vec![(self.e, self.dims.clone()), (self.s, self.dims.clone())]
+    }
+
+    fn summary(&self) -> String {
+        format!("q = {} + round({}·e/S), {:?}", self.zero, self.steps, self.dims)
+    }
+
+    fn build(&self) -> Result<Box<dyn Layer>, ModelError> {
+        let s = self;
+        Ok(Box::new(SoftmaxDiv::new([s.e, s.s], &s.dims, s.axis_len, s.steps, s.zero)?))
+    }
+}
+
+const R_LIMBS: [&str; 2] = ["r0", "r1"];
+const U_LIMBS: [&str; 2] = ["u0", "u1"];
+
+impl SoftmaxDiv {
+    /// # Errors
+    /// An axis longer than [`MAX_AXIS`] or empty, R outside 1..=255, or z + R beyond int8.
+    pub fn new(
+        inputs: [TensorId; 2],
+        dims: &[usize],
+        axis_len: usize,
+        steps: i64,
+        zero: i32,
+    ) -> Result<Self, ModelError> {
+        checked_entries(dims)?;
+        if !(1..=MAX_AXIS).contains(&axis_len) {
+            return Err(ModelError::Shape(format!(
+                "a softmax over an axis of {axis_len} entries (1 to {MAX_AXIS})"
+            )));
+        }
+        if !(1..=255).contains(&steps) || zero < -128 || zero as i64 + steps > 127 {
+            return Err(ModelError::Parameter(format!(
+                "softmax output steps 1/{steps} from zero point {zero}: z + R must stay in int8"
+            )));
+        }
+        // u, r < 2S ≤ 2·L·2^K
+        let bound = 2 * axis_len as u128 * (1u128 << EXP_BITS);
+        let limbs = if bound <= 1 << LIMB_BITS { 1 } else { 2 };
+        Ok(Self { inputs, dims: dims.to_vec(), steps, zero, axis_len, limbs })
+    }
+}
+
+impl Layer for SoftmaxDiv {
+    fn kind(&self) -> &'static str {
+        DIV.kind
+    }
+
+    fn inputs(&self) -> &[TensorId] {
+        &self.inputs
+    }
+
+    fn output_dims(&self) -> &[usize] {
+        &self.dims
+    }
+
+    fn spec(&self) -> LayerSpec {
+        let [e, s] = self.inputs;
+        LayerSpec::Op(Box::new(SoftmaxDivSpec {
+            e,
+            s,
+            dims: self.dims.clone(),
+            axis_len: self.axis_len,
+            steps: self.steps,
+            zero: self.zero,
+        }))
+    }
+
+    fn forward(&self, inputs: &[&Tensor]) -> Result<LayerWitness, ModelError> {
+        let (Some(e), Some(s), 2) = (inputs.first(), inputs.get(1), inputs.len()) else {
+            return Err(ModelError::Shape("softmax-div takes [e, S]".into()));
+        };
+        if e.dims != self.dims || s.dims != self.dims {
+            return Err(ModelError::Shape(format!(
+                "softmax-div: inputs of dimensions {:?}",
+                self.dims
+            )));
+        }
+        let top = 1i128 << (LIMB_BITS as usize * self.limbs);
+        let n = e.data.len();
+        let mut q = Vec::with_capacity(n);
+        let mut advice = vec![Vec::with_capacity(n); 2 * self.limbs];
+        for (i, (&ev, &sv)) in e.data.iter().zip(&s.data).enumerate() {
+            let (ev, sv, rr) = (ev as i128, sv as i128, self.steps as i128);
+            if sv <= 0 || ev < 0 || ev > sv {
+                return Err(ModelError::Shape(format!(
+                    "softmax: e = {ev} against the sum {sv} at entry {i}"
+                )));
+            }
+            let t = (2 * ev * rr + sv).div_euclid(2 * sv);
+            let r = 2 * ev * rr - (2 * t - 1) * sv;
+            let u = 2 * sv - 1 - r;
+            if !(0..top).contains(&r) || !(0..top).contains(&u) {
+                return Err(ModelError::Shape(format!(
+                    "softmax: the remainder {r} of the sum {sv} at entry {i} does not fit {} limbs",
+                    self.limbs
+                )));
+            }
+            q.push((t + self.zero as i128) as i64);
+            for (c, v) in [(0, r), (self.limbs, u)] {
+                for l in 0..self.limbs {
+                    if let Some(col) = advice.get_mut(c + l) {
+                        col.push(((v >> (LIMB_BITS as usize * l)) & 0xffff) as i64);
+                    }
+                }
+            }
+        }
+        Ok(LayerWitness { output: Tensor::new(self.dims.clone(), q)?, advice })
+    }
+
+    fn constraints(&self) -> Option<&dyn Constraints> {
+        Some(self)
+    }
+}
+
+impl Constraints for SoftmaxDiv {
+    fn columns(&self) -> Vec<&'static str> {
+        let l = self.limbs;
+        let mut cols = vec!["q"];
+        cols.extend(R_LIMBS.iter().take(l));
+        cols.extend(U_LIMBS.iter().take(l));
+        cols
+    }
+
+    fn relations(&self) -> Vec<Poly> {
+        let l = self.limbs;
+        let r = Lin::limbs(&(1..=l).collect::<Vec<_>>());
+        let u = Lin::limbs(&(l + 1..=2 * l).collect::<Vec<_>>());
+        let [q, e, s] = [Var::Col(0), Var::In(0), Var::In(1)].map(Lin::var);
+        let (rr, z) = (self.steps as i128, self.zero as i128);
+        // r − 2R·e + (2q − 2z − 1)·S = 0
+        let rounding =
+            q.scale(2).add_const(-2 * z - 1).times(&s).plus_lin(&r.clone().minus(&e.scale(2 * rr)));
+        // u − (2S − 1 − r) = 0
+        let rest = u.minus(&s.scale(2)).add_const(1).plus(&r).to_poly();
+        vec![rounding, rest]
+    }
+
+    fn range_checks(&self) -> Vec<Lin> {
+        // t = q − z, then every limb of r and u
+        let t = Lin::var(Var::Col(0)).add_const(-(self.zero as i128));
+        std::iter::once(t).chain((1..=2 * self.limbs).map(|c| Lin::var(Var::Col(c)))).collect()
+    }
+}
+
+impl Builder {
+    /// The softmax of int8 tensor `x` (scale `scale`) along `axis` as int8 probabilities
+    /// q = z_out + round(R·p), step 1/R: the nine layers of the module docs. Returns q.
+    ///
+    /// # Errors
+    /// An axis beyond x's rank or longer than [`MAX_AXIS`], R outside 1..=255, z_out + R beyond
+    /// int8, or a scale that is not positive and finite.
+    pub fn softmax(
+        &mut self,
+        x: TensorId,
+        axis: usize,
+        scale: f64,
+        steps: i64,
+        zero_out: i32,
+    ) -> Result<TensorId, ModelError> {
+        let dims = self.dims(x);
+        let len = dims.get(axis).copied().ok_or_else(|| {
+            ModelError::Shape(format!("a softmax along axis {axis} of a tensor {dims:?}"))
+        })?;
+        if !(scale > 0.0 && scale.is_finite()) {
+            return Err(ModelError::Parameter(format!("a softmax of scores of scale {scale}")));
+        }
+        // validate before pushing anything
+        SoftmaxDiv::new([0, 0], &dims, len, steps, zero_out)?;
+        let reduced: Vec<usize> =
+            dims.iter().enumerate().map(|(a, &d)| if a == axis { 1 } else { d }).collect();
+        let s = self.push(ArgSelect::new(x, &dims, axis)?);
+        let p = self.push(PrefixSum::new(s, &dims, axis)?);
+        let m = self.push(AxisDot::new(s, x, &dims, axis)?);
+        let big_m = self.push(Broadcast::new(m, &reduced, &dims)?);
+        self.push(ArgCheck::new([big_m, x, p], &dims, axis, 8)?);
+        let e = self.push(SoftmaxExp::new([x, big_m], &dims, exp_table(scale))?);
+        let sum = self.push(ReduceSum::new(e, &dims, axis)?);
+        let big_s = self.push(Broadcast::new(sum, &reduced, &dims)?);
+        Ok(self.push(SoftmaxDiv::new([e, big_s], &dims, len, steps, zero_out)?))
+    }
+}
