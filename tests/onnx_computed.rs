@@ -130,24 +130,28 @@ fn argmax_is_proved_as_the_graph_output() {
     );
 }
 
-/// Multi-head attention without softmax: dense products of rank-3 tokens, q·kᵀ and s·v as
-/// batched products of two computed rank-4 tensors (`matprod`), transposes and reshapes of
-/// heads, a residual add.
+/// Multi-head attention with and without its softmax: dense products of rank-3 tokens, q·kᵀ
+/// and a·v as batched products of two computed rank-4 tensors (`matprod`), the softmax inside
+/// the proof, transposes and reshapes of heads, a residual add.
 #[test]
-fn attention_products_of_computed_tensors_prove_and_agree_with_float() {
-    let proto = onnx_gen::attention_heads(27);
-    let xs = onnx::random_inputs(48, 24, (-1.0, 1.0), 28);
-    let imported = import("attention_heads", &proto, &xs);
-    let kinds: Vec<&str> = imported.model.layers.iter().map(|l| l.kind()).collect();
-    assert_eq!(kinds.iter().filter(|&&k| k == "matprod").count(), 2, "{kinds:?}");
-    assert_eq!(kinds.iter().filter(|&&k| k == "dense").count(), 4, "{kinds:?}");
-    let acc = onnx::accuracy(&imported, &xs, None).unwrap();
-    let step = imported.output_params().scale;
-    println!("attention_heads: {} layers, {acc:?}, output step {step}", kinds.len());
-    assert!(acc.max_abs_error <= 8.0 * step, "{acc:?}");
-    assert_eq!(imported.model.output_dims(), &[1, 6, 8]);
-    for x in &xs[..2] {
-        prove_verify(&imported, x, "attention_heads");
+fn attention_of_computed_tensors_proves_and_agrees_with_float() {
+    for softmax in [false, true] {
+        let name = format!("attention_heads softmax {softmax}");
+        let proto = onnx_gen::attention_heads(27, softmax);
+        let xs = onnx::random_inputs(48, 24, (-1.0, 1.0), 28);
+        let imported = import("attention_heads", &proto, &xs);
+        let kinds: Vec<&str> = imported.model.layers.iter().map(|l| l.kind()).collect();
+        assert_eq!(kinds.iter().filter(|&&k| k == "matprod").count(), 2, "{kinds:?}");
+        assert_eq!(kinds.iter().filter(|&&k| k == "dense").count(), 4, "{kinds:?}");
+        assert_eq!(kinds.contains(&"softmax-div"), softmax, "{kinds:?}");
+        let acc = onnx::accuracy(&imported, &xs, None).unwrap();
+        let step = imported.output_params().scale;
+        println!("{name}: {} layers, {acc:?}, output step {step}", kinds.len());
+        assert!(acc.max_abs_error <= 8.0 * step, "{name}: {acc:?}");
+        assert_eq!(imported.model.output_dims(), &[1, 6, 8]);
+        for x in &xs[..2] {
+            prove_verify(&imported, x, &name);
+        }
     }
 }
 

@@ -280,10 +280,14 @@ fn cases() -> Vec<Case> {
             "ceil_mode = 1 (a pooling attribute)",
         ),
         (
-            "Softmax in the middle",
-            edited(mlp(), |g| by_name(g, "relu0").op_type = "Softmax".into()),
+            "Softmax in the middle along no axis of its input",
+            edited(mlp(), |g| {
+                let n = by_name(g, "relu0");
+                n.op_type = "Softmax".into();
+                n.attribute.push(attr_int("axis", 5));
+            }),
             "relu0",
-            "a Softmax that is not the last op",
+            "a Softmax along axis 5 of a rank-2 tensor",
         ),
     ]
 }

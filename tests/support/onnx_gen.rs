@@ -1059,12 +1059,12 @@ pub fn two_inputs(seed: u64) -> pb::ModelProto {
     with_inputs(m, &[("x", &[1, 8], 1), ("y", &[1, 4], 1)])
 }
 
-/// Multi-head attention without its softmax on tokens [1, 6, 8] (2 heads of width 4), as
-/// PyTorch exports it: q, k, v = x·W + b (rank-3 inputs against matrices), each reshaped to
-/// [1, 6, 2, 4] and transposed to heads [1, 2, 6, 4]; s = (q·kᵀ)·½ with kᵀ a Transpose of the
-/// last two axes; o = s·v (both products of two computed rank-4 tensors); o back to [1, 6, 8],
-/// then o·W_o + b_o and a residual add of x.
-pub fn attention_heads(seed: u64) -> pb::ModelProto {
+/// Multi-head attention on tokens [1, 6, 8] (2 heads of width 4), as PyTorch exports it:
+/// q, k, v = x·W + b (rank-3 inputs against matrices), each reshaped to [1, 6, 2, 4] and
+/// transposed to heads [1, 2, 6, 4]; s = (q·kᵀ)·½ with kᵀ a Transpose of the last two axes;
+/// a = softmax(s) along the last axis (or a = s without `softmax`); o = a·v (both products of
+/// two computed rank-4 tensors); o back to [1, 6, 8], then o·W_o + b_o and a residual add of x.
+pub fn attention_heads(seed: u64, softmax: bool) -> pb::ModelProto {
     let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(seed);
     let mut nodes = Vec::new();
     let mut inits = vec![
@@ -1103,7 +1103,11 @@ pub fn attention_heads(seed: u64) -> pb::ModelProto {
     nodes.push(kt);
     nodes.push(node("MatMul", "scores", &["q", "kt"], "s_raw"));
     nodes.push(node("Mul", "scale", &["s_raw", "half"], "s"));
-    nodes.push(node("MatMul", "mix", &["s", "v"], "o_heads"));
+    if softmax {
+        nodes.push(node("Softmax", "softmax", &["s"], "a"));
+    }
+    let a = if softmax { "a" } else { "s" };
+    nodes.push(node("MatMul", "mix", &[a, "v"], "o_heads"));
     let mut back = node("Transpose", "o_tokens", &["o_heads"], "o_split");
     back.attribute.push(attr_ints("perm", &[0, 2, 1, 3]));
     nodes.push(back);

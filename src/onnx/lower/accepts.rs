@@ -547,13 +547,28 @@ pub(super) fn pad(n: &Node, cx: &Context<'_>) -> Verdict {
     Ok(())
 }
 
-/// Softmax: only as the last op of graph outputs (Identity and Dropout may follow, and ArgMax
+/// Softmax: inside the proof along one axis, or as the last op of graph outputs left outside
+/// it (Identity and Dropout may follow, and ArgMax
 /// nodes may read it), over the last axis (left outside the proof).
 pub(super) fn softmax(n: &Node, cx: &Context<'_>) -> Verdict {
+    let axis = n.int("axis").map_err(reason)?;
     if n.outputs.first().is_none_or(|o| softmax_reach(cx.g, o).is_none()) {
-        return Err("a Softmax that is not the last op".into());
+        // inside the proof (`circuit::softmax`): one axis; before opset 13 the op flattens
+        // from its axis on, which is one axis only when it is the last
+        int_input(cx, n, 0)?;
+        if let Some(rank) = cx.rank(n, 0) {
+            let r = rank as i64;
+            let a = axis.unwrap_or(if cx.g.opset < 13 { 1 } else { -1 });
+            if !(-r..r).contains(&a) {
+                return Err(format!("a Softmax along axis {a} of a rank-{rank} tensor"));
+            }
+            if cx.g.opset < 13 && (a + r) % r != r - 1 {
+                return Err("a Softmax (opset < 13) that flattens several axes".into());
+            }
+        }
+        return Ok(());
     }
-    if n.int("axis").map_err(reason)?.is_some_and(|a| a != -1 && a != 1) {
+    if axis.is_some_and(|a| a != -1 && a != 1) {
         return Err("a Softmax over an axis other than the last".into());
     }
     Ok(())

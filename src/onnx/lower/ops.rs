@@ -70,7 +70,7 @@ impl Lower<'_> {
         let out = n.outputs.first().ok_or_else(|| node_error(n, "no output"))?;
         let g = self.g;
         let Some(reach) = softmax_reach(g, out) else {
-            return Err(unsupported(n, "a Softmax that is not the last op"));
+            return self.softmax_inside(n);
         };
         let axis = n.int("axis")?;
         if axis.is_some_and(|a| a != -1 && a != 1) {
@@ -113,6 +113,36 @@ impl Lower<'_> {
             ));
         }
         Ok(())
+    }
+
+    /// A Softmax inside the proof (`circuit::softmax`) along its axis: int8 probabilities of step
+    /// 1/R from zero point z, at the parameters the graph asks for when 1/scale is an integer R
+    /// ≤ 255 with z + R ≤ 127 (a calibrated [0, 1] range gives 1/255 from −128), else at
+    /// (1/255, −128), which a consumer requantizes as it needs.
+    fn softmax_inside(&mut self, n: &Node) -> Result<(), ImportError> {
+        let (x, dims, q) = self.int(n, 0)?;
+        let rank = dims.len() as i64;
+        let axis = n.int("axis")?.unwrap_or(if self.g.opset < 13 { 1 } else { -1 });
+        if !(-rank..rank).contains(&axis) || (self.g.opset < 13 && (axis + rank) % rank != rank - 1)
+        {
+            return Err(unsupported(n, format!("a Softmax along axis {axis} of shape {dims:?}")));
+        }
+        let axis = ((axis + rank) % rank) as usize;
+        let out = n.outputs.first().ok_or_else(|| node_error(n, "no output"))?.clone();
+        let want = self.target_params(&out)?;
+        let steps = (1.0 / want.scale).round();
+        let exact = ((1.0 / want.scale) - steps).abs() <= 1e-9 * steps;
+        let (steps, zero) =
+            if exact && (1.0..=255.0).contains(&steps) && want.zero as f64 + steps <= 127.0 {
+                (steps as i64, want.zero)
+            } else {
+                (255, -128)
+            };
+        let id = self
+            .b
+            .softmax(x, axis, q.scale, steps, zero)
+            .map_err(|e| unsupported(n, format!("a Softmax of shape {dims:?}: {e}")))?;
+        self.set_checked(n, id, QParams { scale: 1.0 / steps as f64, zero })
     }
 
     pub(super) fn pool(&mut self, n: &Node) -> Result<(), ImportError> {
