@@ -34,6 +34,7 @@ pub mod dense;
 pub mod encode;
 pub mod expr;
 pub mod io;
+pub mod layernorm;
 pub mod layout;
 pub mod matprod;
 pub mod mul;
@@ -97,6 +98,8 @@ pub static OPS: &[OpEntry] = &[
     matprod::OP,
     softmax::EXP,
     softmax::DIV,
+    layernorm::STATS,
+    layernorm::APPLY,
 ];
 
 /// Index of a tensor: 0 is the model input, i + 1 the output of layer i.

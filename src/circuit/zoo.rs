@@ -176,7 +176,9 @@ impl Builder {
                     }
                 }
                 Err(ModelError::TableRows { .. }) => {}
-                Err(e) => return Err(e),
+                // thresholds beyond i64 (a wide accumulator, a layer norm's w): the arithmetic
+                // gadget when it takes the layer, else the threshold's reason
+                Err(e) => return Requant::new(spec).map(|r| self.push(r)).map_err(|_| e),
             }
         }
         Ok(self.push(Requant::new(spec)?))
