@@ -24,7 +24,13 @@ pub struct Args {
     #[arg(long, value_delimiter = ',')]
     input_shape: Option<Vec<usize>>,
     /// Range of the seeded calibration inputs.
-    #[arg(long, value_delimiter = ',', default_value = "0,1", num_args = 2)]
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "0,1",
+        num_args = 2,
+        allow_negative_numbers = true
+    )]
     input_range: Vec<f32>,
     /// Number of seeded calibration inputs.
     #[arg(long, default_value_t = 16)]

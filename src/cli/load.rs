@@ -16,7 +16,13 @@ pub struct CompileOptions {
     #[arg(long)]
     pub calibration: Option<PathBuf>,
     /// Range of the seeded calibration inputs when no --calibration is given.
-    #[arg(long, value_delimiter = ',', default_value = "0,1", num_args = 2)]
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "0,1",
+        num_args = 2,
+        allow_negative_numbers = true
+    )]
     pub input_range: Vec<f32>,
     /// Number of seeded calibration inputs.
     #[arg(long, default_value_t = 16)]

@@ -574,6 +574,25 @@ pub(super) fn softmax(n: &Node, cx: &Context<'_>) -> Verdict {
     Ok(())
 }
 
+/// LayerNormalization: a computed input normalized over its last axis, constant scale and bias.
+pub(super) fn layer_norm(n: &Node, cx: &Context<'_>) -> Verdict {
+    int_input(cx, n, 0)?;
+    for i in [1, 2] {
+        if matches!(cx.operand(n, i), Some(Operand::Computed { .. } | Operand::Index { .. })) {
+            return Err(format!("input {i} (scale or bias) is not a constant"));
+        }
+    }
+    let axis = n.int("axis").map_err(reason)?.unwrap_or(-1);
+    if let Some(rank) = cx.rank(n, 0) {
+        if (axis + rank as i64) != rank as i64 - 1 && axis != rank as i64 - 1 {
+            return Err(format!(
+                "a LayerNormalization from axis {axis} of a rank-{rank} tensor (the last axis only)"
+            ));
+        }
+    }
+    Ok(())
+}
+
 pub(super) fn concat(n: &Node, cx: &Context<'_>) -> Verdict {
     for i in 0..n.inputs.len() {
         computed(cx, n, i, &format!("input {i} is not a computed tensor"))?;

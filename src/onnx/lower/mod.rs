@@ -43,6 +43,7 @@ use std::collections::{HashMap, HashSet};
 mod accepts;
 mod computed;
 mod linear;
+mod norm;
 mod operands;
 mod ops;
 mod patterns;

@@ -85,6 +85,7 @@ pub(super) static REGISTRY: &[OpEntry] = &[
     onnx("Transpose", |l, n| l.wiring(n), accepts::wiring),
     onnx("Pad", |l, n| l.pad(n), accepts::pad),
     onnx("Softmax", |l, n| l.softmax(n), accepts::softmax),
+    onnx("LayerNormalization", |l, n| l.layer_norm(n), accepts::layer_norm),
     onnx("Concat", |l, n| l.concat(n), accepts::concat),
     onnx("ReduceSum", |l, n| l.reduce(n), accepts::reduce),
     onnx("ReduceMean", |l, n| l.reduce(n), accepts::reduce),

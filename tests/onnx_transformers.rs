@@ -1,0 +1,78 @@
+//! Transformer exports from `models/make_transformers.py` (PyTorch 2.15, legacy and current
+//! exporters): `torch.nn.TransformerEncoderLayer` (d = 64, 4 heads, ReLU and GELU feed-forward)
+//! imports as a float model with attention products of two computed tensors (`matprod`), the
+//! softmax and both layer norms inside the proof; its int8 output tracks PyTorch's float output
+//! (`*_expected.npy`, onnxruntime) on the fixture's input; it proves and verifies, and a proof of
+//! another output is rejected.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "tests fail loudly on broken fixtures"
+)]
+#![cfg(feature = "onnx")]
+
+use gkrnet::gkr;
+use gkrnet::onnx::{self, dequantize_output, ImportOptions};
+use rand::{Rng, SeedableRng};
+use std::path::PathBuf;
+
+fn fixture(file: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("models/transformers").join(file)
+}
+
+/// Seeded standard-normal calibration inputs (the fixtures' input distribution).
+fn normal_inputs(len: usize, count: usize, seed: u64) -> Vec<Vec<f32>> {
+    let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(seed);
+    // Box–Muller
+    let mut normal = || {
+        let (u, v): (f64, f64) = (rng.gen_range(f64::EPSILON..1.0), rng.gen());
+        ((-2.0 * u.ln()).sqrt() * (2.0 * std::f64::consts::PI * v).cos()) as f32
+    };
+    (0..count).map(|_| (0..len).map(|_| normal()).collect()).collect()
+}
+
+#[test]
+fn encoder_layers_import_track_float_and_prove() {
+    for name in
+        ["encoder_layer", "encoder_layer_dynamo", "encoder_layer_gelu", "encoder_layer_gelu_dynamo"]
+    {
+        let base = name.trim_end_matches("_dynamo");
+        let (_, x) = onnx::read_npy(&fixture(&format!("{base}_input.npy"))).unwrap();
+        let (_, expected) = onnx::read_npy(&fixture(&format!("{base}_expected.npy"))).unwrap();
+        let x: Vec<f32> = x.iter().map(|&v| v as f32).collect();
+        let mut calibration = normal_inputs(x.len(), 16, 60);
+        calibration.push(x.clone());
+        let opts = ImportOptions { calibration: Some(calibration), ..Default::default() };
+        let imported = onnx::import(&fixture(&format!("{name}.onnx")), &opts)
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        let kinds: Vec<&str> = imported.model.layers.iter().map(|l| l.kind()).collect();
+        assert_eq!(kinds.iter().filter(|&&k| k == "matprod").count(), 2, "{name}: {kinds:?}");
+        assert_eq!(kinds.iter().filter(|&&k| k == "softmax-div").count(), 1, "{name}");
+        assert_eq!(kinds.iter().filter(|&&k| k == "norm-stats").count(), 2, "{name}");
+        let input = imported.quantize_input(&x).unwrap();
+        let model = &imported.model;
+        let proof = gkr::prove_bytes(model, &input, &gkr::ProveOptions::default()).unwrap();
+        let out = gkr::verify_bytes(model, &input, &gkr::VerifyOptions::default(), &proof.proof)
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(out, proof.output);
+        // the proven int8 output against PyTorch's float output
+        let y = dequantize_output(model, &out);
+        assert_eq!(y.len(), expected.len());
+        let step = imported.output_params().scale;
+        let max = y.iter().zip(&expected).map(|(a, b)| (a - b).abs()).fold(0f64, f64::max);
+        let mean =
+            y.iter().zip(&expected).map(|(a, b)| (a - b).abs()).sum::<f64>() / y.len() as f64;
+        println!(
+            "{name}: {} layers, max |Δ| {max:.4}, mean |Δ| {mean:.4}, output step {step:.4}",
+            kinds.len()
+        );
+        assert!(max <= 8.0 * step && mean <= step, "{name}: max {max}, mean {mean}, step {step}");
+        // another output is rejected
+        let mut bad = proof.proof.clone();
+        let at = bad.len() / 2;
+        bad[at] ^= 4;
+        assert!(gkr::verify_bytes(model, &input, &gkr::VerifyOptions::default(), &bad).is_err());
+    }
+}
