@@ -155,6 +155,23 @@ fn attention_of_computed_tensors_proves_and_agrees_with_float() {
     }
 }
 
+/// Constants of one value per position added to computed tensors (position embeddings): after
+/// a dense product of rank-3 tokens (its accumulator requantized first), after a scale, on the
+/// model input, and subtracted.
+#[test]
+fn per_position_constants_add_and_agree_with_float() {
+    let proto = onnx_gen::position_embedding(29);
+    let xs = onnx::random_inputs(40, 24, (-1.0, 1.0), 30);
+    let imported = import("position_embedding", &proto, &xs);
+    let acc = onnx::accuracy(&imported, &xs, None).unwrap();
+    let step = imported.output_params().scale;
+    println!("position_embedding: {acc:?}, output step {step}");
+    assert!(acc.max_abs_error <= 4.0 * step, "{acc:?}");
+    for x in &xs[..2] {
+        prove_verify(&imported, x, "position_embedding");
+    }
+}
+
 #[test]
 fn an_identity_only_graph_proves_that_the_output_is_the_input() {
     let xs = onnx::random_inputs(6, 8, (-1.0, 1.0), 26);

@@ -1118,3 +1118,21 @@ pub fn attention_heads(seed: u64, softmax: bool) -> pb::ModelProto {
     nodes.push(node("Add", "residual", &["proj_out", "input"], "output"));
     graph_model("attention_heads", nodes, inits, &[1, 6, 8], &[1, 6, 8])
 }
+
+/// A position embedding on tokens [1, 5, 8]: h = x·W + b, then h + P with P [1, 5, 8] one
+/// constant per position (and a second per-position add of Q [5, 8] after a scale by ½), the
+/// input itself plus a position constant beside it, and their sum.
+pub fn position_embedding(seed: u64) -> pb::ModelProto {
+    let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(seed);
+    let (mut nodes, mut inits) = dense(&mut rng, "embed", "input", (8, 8), "h");
+    inits.push(tensor("pos", &[1, 5, 8], &uniform(&mut rng, 40, 1.0)));
+    inits.push(tensor("pos2", &[5, 8], &uniform(&mut rng, 40, 0.5)));
+    inits.push(tensor("pos3", &[1, 5, 8], &uniform(&mut rng, 40, 0.5)));
+    inits.push(tensor("half", &[], &[0.5]));
+    nodes.push(node("Add", "add_pos", &["h", "pos"], "hp"));
+    nodes.push(node("Mul", "scale", &["hp", "half"], "hs"));
+    nodes.push(node("Add", "add_pos2", &["pos2", "hs"], "a"));
+    nodes.push(node("Sub", "sub_pos3", &["input", "pos3"], "b"));
+    nodes.push(node("Add", "sum", &["a", "b"], "output"));
+    graph_model("position_embedding", nodes, inits, &[1, 5, 8], &[1, 5, 8])
+}

@@ -328,6 +328,10 @@ impl Lower<'_> {
         if is_const(&b) || (is_const(&a) && n.op == "Add") {
             let (t, c) = if is_const(&b) { (a, b) } else { (b, a) };
             let mut p = self.pending(n, t)?;
+            if self.per_channel(n, &c, &p.dims).is_err() {
+                // one constant per position (a position embedding, an attention bias)
+                return self.add_elements(n, p, &c, sign);
+            }
             let c =
                 self.per_channel(n, &c, &p.dims)?.ok_or_else(|| node_error(n, "no constant"))?;
             if c.len() > 1 {

@@ -176,8 +176,9 @@ impl Lower<'_> {
                     let mut offsets = vec![0i64; len];
                     for (j, o) in offsets.iter_mut().enumerate() {
                         let cj = ch(j);
-                        let real = (p.offset[cj.min(p.offset.len() - 1)] / out.scale * two_k)
-                            .round_ties_even();
+                        // offsets per channel, or per element after a per-position add
+                        let oj = if p.offset.len() == len { j } else { cj.min(p.offset.len() - 1) };
+                        let real = (p.offset[oj] / out.scale * two_k).round_ties_even();
                         if real.abs() >= 2f64.powi(61) {
                             return Err(ImportError::Graph(format!("an offset of {real}·2^-{k}")));
                         }
@@ -279,7 +280,7 @@ impl Lower<'_> {
     }
 
     /// A plain constant broadcast (numpy) to every element of `dims`, when it broadcasts.
-    fn per_element(&self, v: &Value, dims: &[usize]) -> Option<Vec<f64>> {
+    pub(super) fn per_element(&self, v: &Value, dims: &[usize]) -> Option<Vec<f64>> {
         let Value::Const(c) = v else { return None };
         let len: usize = dims.iter().product();
         (0..len)
@@ -316,6 +317,50 @@ impl Lower<'_> {
         self.set(n, Value::Int { id, dims, q: q_out })
     }
 
+    /// Add/Sub of a constant of one value per position (numpy broadcasting to the tensor):
+    /// the pending form takes per-element offsets (a dense or convolution accumulator is
+    /// requantized first, its bias being per feature only).
+    pub(super) fn add_elements(
+        &mut self,
+        n: &Node,
+        mut p: Pending,
+        c: &Value,
+        sign: f64,
+    ) -> Result<(), ImportError> {
+        if matches!(p.src, Src::Linear(_)) {
+            let x = n.inputs.iter().find(|i| {
+                !matches!(self.get(i, Some(n)), Ok(Value::Const(_) | Value::QConst { .. }))
+            });
+            let x = x.ok_or_else(|| node_error(n, "no computed input"))?.clone();
+            let (id, q) = self.materialize(&x, Value::Pending(p))?;
+            p = self.pending(n, Value::Int { id, dims: self.b.dims(id), q })?;
+        }
+        let Some(values) = self.per_element(c, &p.dims) else {
+            return Err(unsupported(
+                n,
+                format!("a constant that does not broadcast to the tensor {:?}", p.dims),
+            ));
+        };
+        if p.lo.is_finite() || p.hi.is_finite() {
+            return Err(unsupported(n, "a per-position constant after a clamp (Relu/Clip)"));
+        }
+        let len = values.len();
+        let per_channel = p.offset.len() > 1 && p.offset.len() != len;
+        let offset = (0..len)
+            .map(|e| {
+                let base = match (p.offset.len(), per_channel) {
+                    (l, _) if l == len => p.offset[e],
+                    (_, true) => p.offset[channel_of(&p.dims, e)],
+                    _ => p.offset[0],
+                };
+                base + sign * values[e]
+            })
+            .collect();
+        p.offset = offset;
+        self.parameters += len;
+        self.set(n, Value::Pending(p))
+    }
+
     /// p ← scale·p + shift per channel (scale > 0: a requantization multiplier is positive).
     pub(super) fn affine(
         &self,
@@ -335,11 +380,17 @@ impl Lower<'_> {
         if c > 1 && c != channels(&p.dims) {
             return Err(node_error(n, "per-channel constants of the wrong length"));
         }
-        let (mult, offset): (Vec<f64>, Vec<f64>) = (0..c)
+        let (mult, mut offset): (Vec<f64>, Vec<f64>) = (0..c)
             .map(|j| {
                 (at(&p.mult, j) * at(scale, j), at(&p.offset, j) * at(scale, j) + at(shift, j))
             })
             .unzip();
+        let len: usize = p.dims.iter().product();
+        if p.offset.len() == len && len > c {
+            // per-element offsets (`add_elements`) stay per element
+            let ch = |e: usize| if c == 1 { 0 } else { channel_of(&p.dims, e) };
+            offset = (0..len).map(|e| p.offset[e] * at(scale, ch(e)) + at(shift, ch(e))).collect();
+        }
         // a clamp applies before the affine map: only a common positive scale and shift
         // can carry it over
         if p.lo.is_finite() || p.hi.is_finite() {
