@@ -50,8 +50,16 @@ fn prove_verify(imported: &Imported, x: &[f32], name: &str) -> Vec<i64> {
 
 #[test]
 fn products_of_computed_tensors_import_agree_with_float_and_prove() {
+    // x·x written as Pow(x, 2)
+    let mut pow = onnx_gen::products(21);
+    let g = pow.graph.as_mut().unwrap();
+    g.initializer.push(onnx_gen::tensor("two", &[], &[2.0]));
+    let square = g.node.iter_mut().find(|n| n.name == "square").unwrap();
+    square.op_type = "Pow".into();
+    square.input = vec!["g".into(), "two".into()];
     for (name, proto, len) in [
         ("products", onnx_gen::products(21), 16),
+        ("products_pow", pow, 16),
         ("squeeze_excite", onnx_gen::squeeze_excite(22), 3 * 8 * 8),
     ] {
         let xs = onnx::random_inputs(len, 24, (0.0, 1.0), 23);
@@ -169,6 +177,25 @@ fn per_position_constants_add_and_agree_with_float() {
     assert!(acc.max_abs_error <= 4.0 * step, "{acc:?}");
     for x in &xs[..2] {
         prove_verify(&imported, x, "position_embedding");
+    }
+}
+
+/// GELU's tanh form written out (GPT-2's gelu_new) is one table activation, distinct from the
+/// erf form, and agrees with float.
+#[test]
+fn gelu_tanh_form_is_one_table_and_agrees_with_float() {
+    for half_first in [true, false] {
+        let proto = onnx_gen::gelu_tanh_mlp(31, half_first);
+        let xs = onnx::random_inputs(16, 24, (-1.0, 1.0), 32);
+        let imported = import("gelu_tanh", &proto, &xs);
+        let kinds: Vec<&str> = imported.model.layers.iter().map(|l| l.kind()).collect();
+        assert!(kinds.contains(&"gelu-tanh"), "{kinds:?}");
+        assert!(!kinds.contains(&"mul") && !kinds.contains(&"tanh"), "{kinds:?}");
+        let acc = onnx::accuracy(&imported, &xs, None).unwrap();
+        let step = imported.output_params().scale;
+        println!("gelu_tanh half_first {half_first}: {acc:?}, output step {step}");
+        assert!(acc.max_abs_error <= 4.0 * step, "{acc:?}");
+        prove_verify(&imported, &xs[0], "gelu_tanh");
     }
 }
 

@@ -29,6 +29,7 @@ fn decode_spec(r: &mut ByteReader<'_>) -> Result<Box<dyn OpRecord>, ModelError> 
         Activation::Sigmoid,
         Activation::Tanh,
         Activation::Gelu,
+        Activation::GeluTanh,
         Activation::Elu { alpha },
         Activation::LeakyRelu { alpha },
         Activation::Silu,

@@ -16,6 +16,9 @@ pub enum Activation {
     Tanh,
     /// GELU with the exact erf form, x·Φ(x).
     Gelu,
+    /// GELU's tanh approximation ½x·(1 + tanh(√(2/π)·(x + 0.044715·x³))) (GPT-2's gelu_new,
+    /// ONNX Gelu with approximate = "tanh").
+    GeluTanh,
     /// ELU with its α.
     Elu {
         alpha: f64,
@@ -42,6 +45,7 @@ impl Activation {
             Activation::Sigmoid => "sigmoid",
             Activation::Tanh => "tanh",
             Activation::Gelu => "gelu",
+            Activation::GeluTanh => "gelu-tanh",
             Activation::Elu { .. } => "elu",
             Activation::LeakyRelu { .. } => "leaky-relu",
             Activation::Silu => "silu",
@@ -56,6 +60,10 @@ impl Activation {
             Activation::Sigmoid => 1.0 / (1.0 + (-x).exp()),
             Activation::Tanh => x.tanh(),
             Activation::Gelu => 0.5 * x * (1.0 + libm::erf(x / std::f64::consts::SQRT_2)),
+            Activation::GeluTanh => {
+                let c = (2.0 / std::f64::consts::PI).sqrt();
+                0.5 * x * (1.0 + (c * (x + 0.044715 * x * x * x)).tanh())
+            }
             Activation::Elu { alpha } => {
                 if x > 0.0 {
                     x
@@ -98,10 +106,11 @@ impl Activation {
 mod tests {
     use super::*;
 
-    const ALL: [Activation; 8] = [
+    const ALL: [Activation; 9] = [
         Activation::Sigmoid,
         Activation::Tanh,
         Activation::Gelu,
+        Activation::GeluTanh,
         Activation::Elu { alpha: 1.0 },
         Activation::LeakyRelu { alpha: 0.01 },
         Activation::Silu,
@@ -115,6 +124,8 @@ mod tests {
         assert!(close(Activation::Sigmoid.apply(0.0), 0.5));
         assert!(close(Activation::Tanh.apply(0.5), 0.462_117_157_260_009_8));
         assert!(close(Activation::Gelu.apply(1.0), 0.841_344_746_068_542_9));
+        // ½·(1 + tanh(√(2/π)·1.044715))
+        assert!(close(Activation::GeluTanh.apply(1.0), 0.841_191_990_607_477_2));
         assert!(close(Activation::Elu { alpha: 1.0 }.apply(-1.0), -0.632_120_558_828_557_7));
         assert!(close(Activation::LeakyRelu { alpha: 0.1 }.apply(-2.0), -0.2));
         assert!(close(Activation::Silu.apply(1.0), 0.731_058_578_630_004_9));

@@ -1136,3 +1136,37 @@ pub fn position_embedding(seed: u64) -> pb::ModelProto {
     nodes.push(node("Add", "sum", &["a", "b"], "output"));
     graph_model("position_embedding", nodes, inits, &[1, 5, 8], &[1, 5, 8])
 }
+
+/// An MLP [1, 16] → 12 → 10 with GELU's tanh form written out as GPT-2 exports it:
+/// ½x·(1 + tanh(√(2/π)·(x + 0.044715·x³))), with Pow(x, 3), the factor ½ taken first
+/// (`half_first`) or last, and the cubic term's operands in either order.
+pub fn gelu_tanh_mlp(seed: u64, half_first: bool) -> pb::ModelProto {
+    let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(seed);
+    let (mut nodes, mut inits) = dense(&mut rng, "d1", "input", (16, 12), "h");
+    inits.push(tensor("three", &[], &[3.0]));
+    inits.push(tensor("cubic", &[], &[0.044715]));
+    inits.push(tensor("root", &[], &[(2.0f32 / std::f32::consts::PI).sqrt()]));
+    inits.push(tensor("one", &[], &[1.0]));
+    inits.push(tensor("half", &[], &[0.5]));
+    nodes.push(node("Pow", "pow", &["h", "three"], "h3"));
+    if half_first {
+        nodes.push(node("Mul", "cube", &["h3", "cubic"], "c3"));
+    } else {
+        nodes.push(node("Mul", "cube", &["cubic", "h3"], "c3"));
+    }
+    nodes.push(node("Add", "inner", &["h", "c3"], "in"));
+    nodes.push(node("Mul", "scale", &["in", "root"], "u"));
+    nodes.push(node("Tanh", "tanh", &["u"], "t"));
+    nodes.push(node("Add", "plus_one", &["t", "one"], "t1"));
+    if half_first {
+        nodes.push(node("Mul", "halve", &["h", "half"], "hh"));
+        nodes.push(node("Mul", "gate", &["hh", "t1"], "g"));
+    } else {
+        nodes.push(node("Mul", "gate", &["h", "t1"], "hg"));
+        nodes.push(node("Mul", "halve", &["hg", "half"], "g"));
+    }
+    let (n2, i2) = dense(&mut rng, "d2", "g", (12, 10), "output");
+    nodes.extend(n2);
+    inits.extend(i2);
+    graph_model("gelu_tanh_mlp", nodes, inits, &[1, 16], &[1, 10])
+}

@@ -457,8 +457,8 @@ pub(super) fn activation(n: &Node, cx: &Context<'_>) -> Verdict {
 }
 
 pub(super) fn gelu(n: &Node, cx: &Context<'_>) -> Verdict {
-    if n.string("approximate").map_err(reason)?.is_some_and(|a| a != "none") {
-        return Err("the tanh approximation of Gelu".into());
+    if n.string("approximate").map_err(reason)?.is_some_and(|a| a != "none" && a != "tanh") {
+        return Err("a Gelu approximation other than none and tanh".into());
     }
     activation(n, cx)
 }
@@ -599,6 +599,19 @@ pub(super) fn concat(n: &Node, cx: &Context<'_>) -> Verdict {
     }
     n.int("axis").map_err(reason)?.ok_or("no axis")?;
     Ok(())
+}
+
+/// Pow: a computed base squared (a constant exponent 2); cubes only inside GELU's tanh form.
+pub(super) fn pow(n: &Node, cx: &Context<'_>) -> Verdict {
+    int_input(cx, n, 0)?;
+    match cx.operand(n, 1) {
+        Some(Operand::Const(c)) if c.scalar() == Some(2.0) => Ok(()),
+        Some(Operand::Const(c)) => Err(format!(
+            "a Pow with exponent {:?} (squares only; a cube only inside GELU's tanh form)",
+            c.data
+        )),
+        _ => Err("a Pow whose exponent is not a constant".into()),
+    }
 }
 
 pub(super) fn erf(_: &Node, _: &Context<'_>) -> Verdict {

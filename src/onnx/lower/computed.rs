@@ -54,6 +54,20 @@ impl Lower<'_> {
         self.set_pending(n, term, xd)
     }
 
+    /// Pow with the constant exponent 2: x·x as one [`Mul`] of x with itself, pending at s_x².
+    pub(super) fn square(&mut self, n: &Node) -> Result<(), ImportError> {
+        let e = self.scalar(n, 1)?;
+        if e != 2.0 {
+            return Err(unsupported(n, format!("a Pow with exponent {e} (squares only)")));
+        }
+        let (x, xd, xq) = self.int(n, 0)?;
+        let mul = Mul::new(x, &xd, xq.zero, x, &xd, xq.zero)?;
+        let bound = mul.acc_bound();
+        let id = self.b.push(mul);
+        let term = Term { id, scale: xq.scale * xq.scale, zero: 0, bound };
+        self.set_pending(n, term, xd)
+    }
+
     /// MatMul of two computed tensors (attention's q·kᵀ and a·v): one [`MatProd`] over the
     /// last two axes, batched over the leading ones (numpy's matmul; a lower-rank operand gains
     /// leading axes of length 1, and the batch axes must then be equal), pending at scale

@@ -135,9 +135,16 @@ type FoldedBatchNorm = (Vec<f64>, Vec<f64>, String);
 #[derive(Clone, Debug)]
 enum Fused {
     /// x·Φ(x) written with Erf.
-    Gelu { x: String },
+    Gelu {
+        x: String,
+    },
+    GeluTanh {
+        x: String,
+    },
     /// x·HardSigmoid(x) (opset < 14 exports).
-    HardSwish { x: String },
+    HardSwish {
+        x: String,
+    },
     /// A BatchNormalization folded into the float weights of the conv/dense layer before it.
     BatchNorm,
 }
@@ -461,6 +468,7 @@ impl Lower<'_> {
         if let Some(f) = self.fused.get(&i).cloned() {
             match f {
                 Fused::Gelu { x } => return self.activation_named(n, &x, Activation::Gelu),
+                Fused::GeluTanh { x } => return self.activation_named(n, &x, Activation::GeluTanh),
                 Fused::HardSwish { x } => {
                     return self.activation_named(n, &x, Activation::HardSwish)
                 }

@@ -134,9 +134,9 @@ fn infer<'g>(n: &Node, known: &HashMap<&'g str, Operand<'g>>, opset: i64) -> Ope
     let rank = match n.op.as_str() {
         "Identity" | "Dropout" | "Cast" | "QuantizeLinear" | "DequantizeLinear" | "Relu"
         | "Clip" | "Sigmoid" | "Tanh" | "HardSwish" | "Gelu" | "LeakyRelu" | "Elu" | "Erf"
-        | "HardSigmoid" | "Softmax" | "LayerNormalization" | "BatchNormalization" | "MaxPool"
-        | "AveragePool" | "GlobalAveragePool" | "Transpose" | "Pad" | "Conv" | "ConvTranspose"
-        | "QLinearConv" | "ConvInteger" | "Concat" => rank(0),
+        | "Pow" | "HardSigmoid" | "Softmax" | "LayerNormalization" | "BatchNormalization"
+        | "MaxPool" | "AveragePool" | "GlobalAveragePool" | "Transpose" | "Pad" | "Conv"
+        | "ConvTranspose" | "QLinearConv" | "ConvInteger" | "Concat" => rank(0),
         // numpy broadcasting: the larger rank
         "Add" | "Sub" | "Mul" | "Div" => {
             (0..n.inputs.len()).map(rank).try_fold(0, |m, r| r.map(|r| m.max(r)))

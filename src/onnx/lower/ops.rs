@@ -38,12 +38,13 @@ impl Lower<'_> {
         self.set(n, Value::Int { id, dims, q: q_out })
     }
 
-    /// Gelu (the exact, erf form).
+    /// Gelu: the exact erf form, or its tanh approximation.
     pub(super) fn gelu(&mut self, n: &Node) -> Result<(), ImportError> {
-        if n.string("approximate")?.is_some_and(|a| a != "none") {
-            return Err(unsupported(n, "the tanh approximation of Gelu"));
+        match n.string("approximate")?.as_deref() {
+            None | Some("none") => self.activation(n, Activation::Gelu),
+            Some("tanh") => self.activation(n, Activation::GeluTanh),
+            Some(a) => Err(unsupported(n, format!("the Gelu approximation {a:?}"))),
         }
-        self.activation(n, Activation::Gelu)
     }
 
     pub(super) fn leaky_relu(&mut self, n: &Node) -> Result<(), ImportError> {

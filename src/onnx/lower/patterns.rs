@@ -1,4 +1,5 @@
-//! Patterns found before lowering: Gelu written with Erf, HardSwish written as HardSigmoid·x,
+//! Patterns found before lowering: Gelu written with Erf or in its tanh form, HardSwish written
+//! as HardSigmoid·x,
 //! and BatchNormalization folded into the float weights of the layer before it.
 
 use super::*;
@@ -38,6 +39,42 @@ pub(super) fn find_patterns(g: &Graph) -> Patterns {
             _ => None,
         }
     };
+    // … → Add 1 → Mul x → Mul ½ (or Mul(½x, ·)) after node `ei` (Erf or Tanh): the node that
+    // finishes the pattern and the nodes inside it
+    let tail = |ei: usize, x: &str| -> Option<(usize, Vec<usize>)> {
+        let e = &g.nodes[ei];
+        let ai = sole(&e.outputs[0])?;
+        let a = &g.nodes[ai];
+        if a.op != "Add" || !other(a, &e.outputs[0]).is_some_and(|c| const_is(&c, 1.0, 1e-6)) {
+            return None;
+        }
+        let mi = sole(&a.outputs[0])?;
+        let m = &g.nodes[mi];
+        if m.op != "Mul" {
+            return None;
+        }
+        let with = other(m, &a.outputs[0])?;
+        let (last, half) = if with == x {
+            let hi = sole(&m.outputs[0])?;
+            let h = &g.nodes[hi];
+            if h.op != "Mul" || !other(h, &m.outputs[0]).is_some_and(|c| const_is(&c, 0.5, 1e-6)) {
+                return None;
+            }
+            (hi, None)
+        } else {
+            // Mul(x, ½) computed first
+            let hi = index(&with)?;
+            let h = &g.nodes[hi];
+            if h.op != "Mul" || other(h, x).is_none_or(|c| !const_is(&c, 0.5, 1e-6)) {
+                return None;
+            }
+            (mi, Some(hi))
+        };
+        let mut parts = vec![ei, ai, mi];
+        parts.extend(half);
+        parts.retain(|&i| i != last);
+        Some((last, parts))
+    };
     for (ei, e) in g.nodes.iter().enumerate() {
         match e.op.as_str() {
             "Erf" => {
@@ -55,42 +92,55 @@ pub(super) fn find_patterns(g: &Graph) -> Patterns {
                     },
                     _ => continue,
                 };
-                let Some(ai) = sole(&e.outputs[0]) else { continue };
-                let a = &g.nodes[ai];
-                if a.op != "Add"
-                    || !other(a, &e.outputs[0]).is_some_and(|c| const_is(&c, 1.0, 1e-6))
-                {
-                    continue;
-                }
-                let Some(mi) = sole(&a.outputs[0]) else { continue };
-                let m = &g.nodes[mi];
-                if m.op != "Mul" {
-                    continue;
-                }
-                let Some(with) = other(m, &a.outputs[0]) else { continue };
-                let (last, half) = if with == x {
-                    let Some(hi) = sole(&m.outputs[0]) else { continue };
-                    let h = &g.nodes[hi];
-                    if h.op != "Mul"
-                        || !other(h, &m.outputs[0]).is_some_and(|c| const_is(&c, 0.5, 1e-6))
-                    {
-                        continue;
-                    }
-                    (hi, None)
-                } else {
-                    // Mul(x, ½) computed first
-                    let Some(hi) = index(&with) else { continue };
-                    let h = &g.nodes[hi];
-                    if h.op != "Mul" || other(h, &x).is_none_or(|c| !const_is(&c, 0.5, 1e-6)) {
-                        continue;
-                    }
-                    (mi, Some(hi))
-                };
-                let mut parts = vec![pi, ei, ai, mi];
-                parts.extend(half);
-                parts.retain(|&i| i != last);
+                let Some((last, parts)) = tail(ei, &x) else { continue };
+                found.skipped.insert(pi);
                 found.skipped.extend(parts);
                 found.fused.insert(last, Fused::Gelu { x });
+            }
+            "Tanh" => {
+                // Mul(Add(x, Mul(Pow(x, 3), 0.044715)), √(2/π)) → Tanh → the tail: GELU's tanh
+                // form (GPT-2's gelu_new); a plain Tanh otherwise
+                let Some(u) = e.input(0) else { continue };
+                let Some(ui) = index(u).filter(|_| sole(u) == Some(ei)) else { continue };
+                let un = &g.nodes[ui];
+                if un.op != "Mul" {
+                    continue;
+                }
+                let c = (2.0 / std::f64::consts::PI).sqrt();
+                let Some(inner) = un.inputs.iter().find(|i| !const_is(i, c, 1e-4)).cloned() else {
+                    continue;
+                };
+                if other(un, &inner).is_none_or(|k| !const_is(&k, c, 1e-4)) {
+                    continue;
+                }
+                let Some(ii) = index(&inner).filter(|_| sole(&inner) == Some(ui)) else { continue };
+                let add = &g.nodes[ii];
+                if add.op != "Add" || add.inputs.len() != 2 {
+                    continue;
+                }
+                // one operand is x, the other Mul(Pow(x, 3), 0.044715)
+                let cubic = |name: &str, x: &str| -> Option<(usize, usize)> {
+                    let mi = index(name).filter(|_| sole(name) == Some(ii))?;
+                    let m = &g.nodes[mi];
+                    let pw = m.inputs.iter().find(|i| !const_is(i, 0.044715, 1e-6))?.clone();
+                    if m.op != "Mul" || other(m, &pw).is_none_or(|k| !const_is(&k, 0.044715, 1e-6))
+                    {
+                        return None;
+                    }
+                    let pi = index(&pw).filter(|_| sole(&pw) == Some(mi))?;
+                    let p = &g.nodes[pi];
+                    let three = p.input(1).is_some_and(|k| const_is(k, 3.0, 1e-9));
+                    (p.op == "Pow" && p.input(0) == Some(x) && three).then_some((mi, pi))
+                };
+                let found_x = [(0, 1), (1, 0)].into_iter().find_map(|(a, b)| {
+                    let x = add.inputs[a].clone();
+                    cubic(&add.inputs[b], &x).map(|(mi, pi)| (x, mi, pi))
+                });
+                let Some((x, mi, pi)) = found_x else { continue };
+                let Some((last, parts)) = tail(ei, &x) else { continue };
+                found.skipped.extend([ui, ii, mi, pi]);
+                found.skipped.extend(parts);
+                found.fused.insert(last, Fused::GeluTanh { x });
             }
             "HardSigmoid" => {
                 let (Ok(alpha), Ok(beta)) = (e.float("alpha"), e.float("beta")) else {

@@ -46,7 +46,8 @@ const fn onnx(op: &'static str, lower: LowerFn, accepts: AcceptsFn) -> OpEntry {
     OpEntry { op, domain: ONNX, lower, accepts }
 }
 
-/// Every op gkrnet lowers. Erf is lowered only inside the Gelu pattern (its entry says so);
+/// Every op gkrnet lowers. Erf is lowered only inside the Gelu pattern (its entry says so), Pow
+/// as a square or inside GELU's tanh form;
 /// HardSigmoid inside the HardSwish pattern x·HardSigmoid(x), or alone as a table.
 pub(super) static REGISTRY: &[OpEntry] = &[
     onnx("Identity", |l, n| l.identity(n), accepts::any),
@@ -99,6 +100,7 @@ pub(super) static REGISTRY: &[OpEntry] = &[
     onnx("Tile", |l, n| l.take_flat(n), accepts::take),
     onnx("Where", |l, n| l.select(n), accepts::select),
     onnx("Erf", |_, n| Err(unsupported(n, accepts::ERF_ALONE)), accepts::erf),
+    onnx("Pow", |l, n| l.square(n), accepts::pow),
     onnx("HardSigmoid", |l, n| l.hard_sigmoid(n), accepts::hard_sigmoid),
     // rewritten into standard ops before import (`onnx::rewrite`): listed for their checks
     recurrent("LSTM"),
@@ -300,7 +302,7 @@ mod tests {
             assert!(!r.contains("no gkrnet lowering"), "{}: {r}", e.op);
         }
         assert_eq!(supported_ops().len(), REGISTRY.len());
-        for op in ["Cos", "Constant", "LayerNormalization", "relu"] {
+        for op in ["Cos", "Constant", "Sqrt", "relu"] {
             let n = node(op, &["x"], "y");
             let g = graph(vec![n.clone()], &[]);
             let want = format!("{op} has no gkrnet lowering");
