@@ -138,14 +138,15 @@ fn argmax_is_proved_as_the_graph_output() {
     );
 }
 
-/// Multi-head attention with and without its softmax: dense products of rank-3 tokens, q·kᵀ
-/// and a·v as batched products of two computed rank-4 tensors (`matprod`), the softmax inside
-/// the proof, transposes and reshapes of heads, a residual add.
+/// Multi-head attention with and without its softmax, and with a causal mask: dense products of
+/// rank-3 tokens, q·kᵀ and a·v as batched products of two computed rank-4 tensors (`matprod`),
+/// the softmax inside the proof (masked positions exactly 0), transposes and reshapes of heads,
+/// a residual add.
 #[test]
 fn attention_of_computed_tensors_proves_and_agrees_with_float() {
-    for softmax in [false, true] {
-        let name = format!("attention_heads softmax {softmax}");
-        let proto = onnx_gen::attention_heads(27, softmax);
+    for (softmax, causal) in [(false, false), (true, false), (true, true)] {
+        let name = format!("attention_heads softmax {softmax} causal {causal}");
+        let proto = onnx_gen::attention_heads(27, softmax, causal);
         let xs = onnx::random_inputs(48, 24, (-1.0, 1.0), 28);
         let imported = import("attention_heads", &proto, &xs);
         let kinds: Vec<&str> = imported.model.layers.iter().map(|l| l.kind()).collect();
@@ -159,6 +160,23 @@ fn attention_of_computed_tensors_proves_and_agrees_with_float() {
         assert_eq!(imported.model.output_dims(), &[1, 6, 8]);
         for x in &xs[..2] {
             prove_verify(&imported, x, &name);
+        }
+        if causal {
+            // the probabilities above the diagonal are exactly 0: the proven softmax output is
+            // the int8 zero point there
+            let w = imported.model.forward(&imported.quantize_input(&xs[0]).unwrap()).unwrap();
+            let div = kinds.iter().position(|&k| k == "softmax-div").unwrap();
+            let spec = imported.model.layers[div].spec();
+            let zero = spec.op::<gkrnet::circuit::softmax::SoftmaxDivSpec>().unwrap().zero;
+            let probs = &w.tensors[div + 1].data;
+            assert_eq!(probs.len(), 2 * 36);
+            for (i, &q) in probs.iter().enumerate() {
+                let (row, col) = ((i % 36) / 6, i % 6);
+                if col > row {
+                    assert_eq!(q, zero as i64, "entry {i}");
+                }
+            }
+            assert!(probs.iter().any(|&q| q > zero as i64 + 10));
         }
     }
 }

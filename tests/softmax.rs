@@ -311,3 +311,61 @@ fn byte_flips_are_never_accepted_and_the_record_round_trips() {
     bad[pos + 8..pos + 16].copy_from_slice(&(1i64 << 40).to_le_bytes());
     assert!(Model::decode(&bad).is_err());
 }
+
+/// A causal mask on [2, 4, 4] scores (row i keeps columns ≤ i) with masked scores at the int8
+/// minimum (scale 0.02, so that E[255] > 0 and ignoring the mask would matter): masked probabilities are exactly the zero point, kept ones the softmax of the kept
+/// scores; an exponential left at its table value at a masked position is rejected at the
+/// exponential's relation; bad masks are refused.
+#[test]
+fn a_mask_gives_exact_zeros_and_is_enforced() {
+    let dims = [2, 4, 4];
+    let keep: Vec<i8> = (0..32).map(|i| i8::from((i % 4) <= (i / 4) % 4)).collect();
+    let mut b = Builder::new(dims.to_vec());
+    b.softmax_masked(0, 2, (0.02, 255, -128), keep.clone()).unwrap();
+    let model = b.finish("masked softmax").unwrap();
+    let mut x = random_scores(15, &dims);
+    for (v, &k) in x.data.iter_mut().zip(&keep) {
+        if k == 0 {
+            *v = -128;
+        }
+    }
+    let w = prove_and_verify(&model, &x, "masked");
+    let table = exp_table(0.02);
+    for (line, row) in x.data.chunks(4).enumerate() {
+        let kept: Vec<usize> = (0..4).filter(|&l| keep[line * 4 + l] == 1).collect();
+        let max = kept.iter().map(|&l| row[l]).max().unwrap();
+        let s: i128 = kept.iter().map(|&l| table[(max - row[l]) as usize] as i128).sum();
+        for l in 0..4 {
+            let q = w.output().data[line * 4 + l];
+            if keep[line * 4 + l] == 0 {
+                assert_eq!(q, -128, "line {line} col {l}");
+            } else {
+                let e = table[(max - row[l]) as usize] as i128;
+                assert_eq!(q as i128, (2 * e * 255 + s) / (2 * s) - 128, "line {line} col {l}");
+            }
+        }
+    }
+    // a masked position's exponential at its table value (the mask ignored)
+    let mut bad = w.clone();
+    let at = keep.iter().position(|&k| k == 0).unwrap();
+    let raw = column_mut(&model, &mut bad, EXP, 2)[at];
+    assert!(raw > 0);
+    bad.tensors[EXP + 1].data[at] = raw;
+    recompute_after(&model, &mut bad, EXP);
+    let e = rejected(&model, &x, &cheat(&model, &bad), "masked e");
+    assert!(
+        matches!(in_layer(&e, EXP, "softmax-exp"), Some(VerifyError::FinalEvalMismatch { .. })),
+        "masked e: expected the exponential's relation, got {e}"
+    );
+    // the mask is in the digest; bad masks are refused
+    let mut b = Builder::new(dims.to_vec());
+    b.softmax(0, 2, 0.02, 255, -128).unwrap();
+    assert_ne!(b.finish("unmasked").unwrap().digest(), model.digest());
+    let mut b = Builder::new(dims.to_vec());
+    assert!(b.softmax_masked(0, 2, (0.02, 255, -128), vec![1; 31]).is_err(), "length");
+    assert!(b.softmax_masked(0, 2, (0.02, 255, -128), vec![2; 32]).is_err(), "not 0/1");
+    let mut empty_line = vec![1i8; 32];
+    empty_line[4..8].fill(0);
+    assert!(b.softmax_masked(0, 2, (0.02, 255, -128), empty_line).is_err(), "a masked line");
+    assert_eq!(b.dims(0), dims.to_vec(), "nothing pushed on refusal");
+}

@@ -46,12 +46,15 @@ pub fn exp_table(scale: f64) -> Vec<i64> {
     (0..256).map(|d| (one * (-scale * d as f64).exp()).round_ties_even() as i64).collect()
 }
 
-/// e = E[M − x] elementwise, with d = M − x committed beside it; see the module docs.
+/// e = E[M − x] elementwise, with d = M − x committed beside it; see the module docs. Under a
+/// mask (`keep`, one 0/1 per element; empty: none) e = keep·E[M − x], so a masked position's
+/// exponential is exactly 0, with E[M − x] committed as its own column.
 #[derive(Clone, Debug)]
 pub struct SoftmaxExp {
     inputs: [TensorId; 2],
     dims: Vec<usize>,
     table: Arc<Vec<i64>>,
+    keep: Vec<i8>,
 }
 
 /// A [`SoftmaxExp`]'s record: inputs [x, M], dimensions and the 256-entry table (a verifier takes
@@ -62,6 +65,8 @@ pub struct SoftmaxExpSpec {
     pub m: TensorId,
     pub dims: Vec<usize>,
     pub table: Vec<i64>,
+    /// One 0/1 per element (empty: no mask).
+    pub keep: Vec<i8>,
 }
 
 pub(crate) const EXP: OpEntry = OpEntry { tag: 21, kind: "softmax-exp", decode: decode_exp };
@@ -72,7 +77,8 @@ fn decode_exp(r: &mut ByteReader<'_>) -> Result<Box<dyn OpRecord>, ModelError> {
     for _ in 0..256 {
         table.push(r.i64()?);
     }
-    Ok(Box::new(SoftmaxExpSpec { x, m, dims, table }))
+    let keep = r.i8s()?;
+    Ok(Box::new(SoftmaxExpSpec { x, m, dims, table, keep }))
 }
 
 impl OpRecord for SoftmaxExpSpec {
@@ -87,6 +93,7 @@ impl OpRecord for SoftmaxExpSpec {
         for &v in &self.table {
             w.i64(v);
         }
+        w.i8s(&self.keep);
     }
 
     fn declared_inputs(&self) -> Vec<(TensorId, Vec<usize>)> {
@@ -98,7 +105,8 @@ impl OpRecord for SoftmaxExpSpec {
     }
 
     fn build(&self) -> Result<Box<dyn Layer>, ModelError> {
-        Ok(Box::new(SoftmaxExp::new([self.x, self.m], &self.dims, self.table.clone())?))
+        let s = self;
+        Ok(Box::new(SoftmaxExp::masked([s.x, s.m], &s.dims, s.table.clone(), s.keep.clone())?))
     }
 }
 
@@ -107,7 +115,26 @@ impl SoftmaxExp {
     /// A table of other than 256 entries, entries outside [0, 2^K], or dimensions beyond
     /// [`checked_entries`].
     pub fn new(inputs: [TensorId; 2], dims: &[usize], table: Vec<i64>) -> Result<Self, ModelError> {
-        checked_entries(dims)?;
+        Self::masked(inputs, dims, table, Vec::new())
+    }
+
+    /// [`SoftmaxExp::new`] under a mask: `keep` one 0/1 per element, or empty.
+    ///
+    /// # Errors
+    /// As [`SoftmaxExp::new`], or a mask of another length or with values other than 0 and 1.
+    pub fn masked(
+        inputs: [TensorId; 2],
+        dims: &[usize],
+        table: Vec<i64>,
+        keep: Vec<i8>,
+    ) -> Result<Self, ModelError> {
+        let len = checked_entries(dims)?;
+        if !(keep.is_empty() || (keep.len() == len && keep.iter().all(|k| *k == 0 || *k == 1))) {
+            return Err(ModelError::Parameter(format!(
+                "a softmax mask of {} entries for {len} (one 0 or 1 each)",
+                keep.len()
+            )));
+        }
         let one = 1i64 << EXP_BITS;
         if table.len() != 256
             || table.iter().any(|v| !(0..=one).contains(v))
@@ -117,7 +144,7 @@ impl SoftmaxExp {
                 "a softmax exponential table of 256 entries in [0, 2^{EXP_BITS}], the first 2^{EXP_BITS}"
             )));
         }
-        Ok(Self { inputs, dims: dims.to_vec(), table: Arc::new(table) })
+        Ok(Self { inputs, dims: dims.to_vec(), table: Arc::new(table), keep })
     }
 }
 
@@ -141,6 +168,7 @@ impl Layer for SoftmaxExp {
             m,
             dims: self.dims.clone(),
             table: self.table.to_vec(),
+            keep: self.keep.clone(),
         }))
     }
 
@@ -167,7 +195,14 @@ impl Layer for SoftmaxExp {
             e.push(*v);
             d.push(diff);
         }
-        Ok(LayerWitness { output: Tensor::new(self.dims.clone(), e)?, advice: vec![d] })
+        if self.keep.is_empty() {
+            return Ok(LayerWitness {
+                output: Tensor::new(self.dims.clone(), e)?,
+                advice: vec![d],
+            });
+        }
+        let kept = e.iter().zip(&self.keep).map(|(&v, &k)| v * i64::from(k)).collect();
+        Ok(LayerWitness { output: Tensor::new(self.dims.clone(), kept)?, advice: vec![d, e] })
     }
 
     fn constraints(&self) -> Option<&dyn Constraints> {
@@ -177,19 +212,38 @@ impl Layer for SoftmaxExp {
 
 impl Constraints for SoftmaxExp {
     fn columns(&self) -> Vec<&'static str> {
-        vec!["e", "d"]
+        if self.keep.is_empty() {
+            vec!["e", "d"]
+        } else {
+            vec!["e", "d", "e_raw"]
+        }
     }
 
     fn relations(&self) -> Vec<Poly> {
         // d − (M − x)
         let [d, x, m] = [Var::Col(1), Var::In(0), Var::In(1)].map(Lin::var);
-        vec![d.minus(&m).plus(&x).to_poly()]
+        let mut out = vec![d.minus(&m).plus(&x).to_poly()];
+        if !self.keep.is_empty() {
+            // e − keep·E[d]
+            let (e, raw, keep) = (Var::Col(0), Var::Col(2), Var::Coef(0));
+            let kept = Lin::var(keep).times(&Lin::var(raw)).scale(crate::field::from_i128(-1));
+            out.push(Lin::var(e).to_poly().plus(&kept));
+        }
+        out
+    }
+
+    fn coefficients(&self) -> Vec<Vec<i64>> {
+        match self.keep.is_empty() {
+            true => Vec::new(),
+            false => vec![self.keep.iter().map(|&k| i64::from(k)).collect()],
+        }
     }
 
     fn table_lookup(&self) -> Option<TableLookup> {
         let rows: Vec<Vec<i64>> =
             self.table.iter().enumerate().map(|(d, &e)| vec![d as i64, e]).collect();
-        Some(TableLookup { columns: vec![Var::Col(1), Var::Col(0)], rows: rows.into() })
+        let e = if self.keep.is_empty() { Var::Col(0) } else { Var::Col(2) };
+        Some(TableLookup { columns: vec![Var::Col(1), e], rows: rows.into() })
     }
 }
 
@@ -407,6 +461,23 @@ impl Builder {
         steps: i64,
         zero_out: i32,
     ) -> Result<TensorId, ModelError> {
+        self.softmax_masked(x, axis, (scale, steps, zero_out), Vec::new())
+    }
+
+    /// [`Builder::softmax`] under a mask: `keep` one 0/1 per element of x (empty: none); a
+    /// masked position's probability is exactly 0. Every line along the axis must keep one
+    /// position, and masked scores should be the int8 minimum (so that the row maximum is a
+    /// kept score, `paper-notes/softmax.md`).
+    ///
+    /// # Errors
+    /// As [`Builder::softmax`], a mask of the wrong length or a line with every position masked.
+    pub fn softmax_masked(
+        &mut self,
+        x: TensorId,
+        axis: usize,
+        (scale, steps, zero_out): (f64, i64, i32),
+        keep: Vec<i8>,
+    ) -> Result<TensorId, ModelError> {
         let dims = self.dims(x);
         let len = dims.get(axis).copied().ok_or_else(|| {
             ModelError::Shape(format!("a softmax along axis {axis} of a tensor {dims:?}"))
@@ -416,6 +487,20 @@ impl Builder {
         }
         // validate before pushing anything
         SoftmaxDiv::new([0, 0], &dims, len, steps, zero_out)?;
+        SoftmaxExp::masked([0, 0], &dims, exp_table(scale), keep.clone())?;
+        if !keep.is_empty() {
+            let inner: usize = dims.iter().skip(axis + 1).product();
+            let lines = keep.len() / len.max(1);
+            let empty = (0..lines).any(|j| {
+                let (o, i) = (j / inner, j % inner);
+                (0..len).all(|l| keep.get((o * len + l) * inner + i) == Some(&0))
+            });
+            if empty {
+                return Err(ModelError::Parameter(
+                    "a softmax line with every position masked".into(),
+                ));
+            }
+        }
         let reduced: Vec<usize> =
             dims.iter().enumerate().map(|(a, &d)| if a == axis { 1 } else { d }).collect();
         let s = self.push(ArgSelect::new(x, &dims, axis)?);
@@ -423,7 +508,7 @@ impl Builder {
         let m = self.push(AxisDot::new(s, x, &dims, axis)?);
         let big_m = self.push(Broadcast::new(m, &reduced, &dims)?);
         self.push(ArgCheck::new([big_m, x, p], &dims, axis, 8)?);
-        let e = self.push(SoftmaxExp::new([x, big_m], &dims, exp_table(scale))?);
+        let e = self.push(SoftmaxExp::masked([x, big_m], &dims, exp_table(scale), keep)?);
         let sum = self.push(ReduceSum::new(e, &dims, axis)?);
         let big_s = self.push(Broadcast::new(sum, &reduced, &dims)?);
         Ok(self.push(SoftmaxDiv::new([e, big_s], &dims, len, steps, zero_out)?))

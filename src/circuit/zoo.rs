@@ -16,13 +16,18 @@ use rand_chacha::ChaCha20Rng;
 
 /// Fixed-point numerators with one shared shift for multipliers `ms`: the shift of the largest,
 /// so its relative error is below 2^-30 and another's below 2^-31·max/m. Fails when some
-/// multiplier's relative error would reach 2^-20 (multipliers more than ~2^10 apart).
+/// multiplier's relative error would reach 2^-20 (multipliers more than ~2^10 apart); a zero
+/// multiplier is exact (a = 0).
 pub fn common_shift(ms: &[f64]) -> Result<(Vec<u32>, u32), ModelError> {
     let max = ms.iter().copied().fold(0.0f64, f64::max);
     let k = FixedPoint::from_real(max).map_err(|e| ModelError::Parameter(e.to_string()))?.k;
     let a = ms
         .iter()
         .map(|&m| {
+            if m == 0.0 {
+                // exact (a layer norm's γ = 0 column)
+                return Ok(0);
+            }
             let a = (m * 2f64.powi(k as i32)).round_ties_even();
             let rel = (a / 2f64.powi(k as i32) - m).abs() / m;
             if a < 1.0 || a >= (1u64 << 31) as f64 || rel >= 2f64.powi(-20) {

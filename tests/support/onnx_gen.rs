@@ -1062,9 +1062,11 @@ pub fn two_inputs(seed: u64) -> pb::ModelProto {
 /// Multi-head attention on tokens [1, 6, 8] (2 heads of width 4), as PyTorch exports it:
 /// q, k, v = x·W + b (rank-3 inputs against matrices), each reshaped to [1, 6, 2, 4] and
 /// transposed to heads [1, 2, 6, 4]; s = (q·kᵀ)·½ with kᵀ a Transpose of the last two axes;
-/// a = softmax(s) along the last axis (or a = s without `softmax`); o = a·v (both products of
-/// two computed rank-4 tensors); o back to [1, 6, 8], then o·W_o + b_o and a residual add of x.
-pub fn attention_heads(seed: u64, softmax: bool) -> pb::ModelProto {
+/// a = softmax(s) along the last axis (or a = s without `softmax`; with `causal`, the softmax of
+/// s + M with M [1, 1, 6, 6] the causal mask, 0 on and below the diagonal and the float minimum
+/// above, as Hugging Face builds it); o = a·v (both products of two computed rank-4 tensors); o
+/// back to [1, 6, 8], then o·W_o + b_o and a residual add of x.
+pub fn attention_heads(seed: u64, softmax: bool, causal: bool) -> pb::ModelProto {
     let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(seed);
     let mut nodes = Vec::new();
     let mut inits = vec![
@@ -1103,8 +1105,16 @@ pub fn attention_heads(seed: u64, softmax: bool) -> pb::ModelProto {
     nodes.push(kt);
     nodes.push(node("MatMul", "scores", &["q", "kt"], "s_raw"));
     nodes.push(node("Mul", "scale", &["s_raw", "half"], "s"));
+    let scores = if causal {
+        let mask: Vec<f32> = (0..36).map(|i| if i % 6 > i / 6 { f32::MIN } else { 0.0 }).collect();
+        inits.push(tensor("causal", &[1, 1, 6, 6], &mask));
+        nodes.push(node("Add", "mask", &["s", "causal"], "sm"));
+        "sm"
+    } else {
+        "s"
+    };
     if softmax {
-        nodes.push(node("Softmax", "softmax", &["s"], "a"));
+        nodes.push(node("Softmax", "softmax", &[scores], "a"));
     }
     let a = if softmax { "a" } else { "s" };
     nodes.push(node("MatMul", "mix", &[a, "v"], "o_heads"));

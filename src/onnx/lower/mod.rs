@@ -166,6 +166,9 @@ struct Lower<'g> {
     /// The graph outputs that end with a final Softmax, each with the Softmax's input: the
     /// tensor the proof covers in its place.
     softmax: HashMap<String, String>,
+    /// Tensors with a constant attention mask added (`add_mask`): one 0/1 per element, 0 where
+    /// the Softmax that reads the tensor must give exactly 0.
+    masks: HashMap<String, Vec<i8>>,
     parameters: usize,
 }
 
@@ -287,6 +290,7 @@ pub(super) fn lower(
         integer: integer_tensors(g),
         notes: Vec::new(),
         softmax: HashMap::new(),
+        masks: HashMap::new(),
         parameters: 0,
     };
     l.notes.push(match &options.calibration {

@@ -129,6 +129,8 @@ impl Lower<'_> {
             return Err(unsupported(n, format!("a Softmax along axis {axis} of shape {dims:?}")));
         }
         let axis = ((axis + rank) % rank) as usize;
+        let input = n.input(0).unwrap_or_default();
+        let keep = self.masks.get(input).cloned().unwrap_or_default();
         let out = n.outputs.first().ok_or_else(|| node_error(n, "no output"))?.clone();
         let want = self.target_params(&out)?;
         let steps = (1.0 / want.scale).round();
@@ -141,7 +143,7 @@ impl Lower<'_> {
             };
         let id = self
             .b
-            .softmax(x, axis, q.scale, steps, zero)
+            .softmax_masked(x, axis, (q.scale, steps, zero), keep)
             .map_err(|e| unsupported(n, format!("a Softmax of shape {dims:?}: {e}")))?;
         self.set_checked(n, id, QParams { scale: 1.0 / steps as f64, zero })
     }
@@ -329,6 +331,9 @@ impl Lower<'_> {
         if is_const(&b) || (is_const(&a) && n.op == "Add") {
             let (t, c) = if is_const(&b) { (a, b) } else { (b, a) };
             let mut p = self.pending(n, t)?;
+            if n.op == "Add" && self.is_attention_mask(n, &c, &p.dims) {
+                return self.add_mask(n, p, &c);
+            }
             if self.per_channel(n, &c, &p.dims).is_err() {
                 // one constant per position (a position embedding, an attention bias)
                 return self.add_elements(n, p, &c, sign);

@@ -6,6 +6,9 @@ use super::operands::INDEX_OPERAND;
 use super::*;
 use crate::circuit::{ConvSpec, DenseSpec, RequantKind, RequantSpec};
 
+/// Constants at or below this are an attention mask's masked positions (`add_mask`).
+const MASKED: f64 = -1e4;
+
 impl Lower<'_> {
     /// An int8 tensor for a consumer: a pending value is requantized at `target_params(name)`.
     pub(super) fn int(
@@ -357,6 +360,78 @@ impl Lower<'_> {
             })
             .collect();
         p.offset = offset;
+        self.parameters += len;
+        self.set(n, Value::Pending(p))
+    }
+
+    /// Whether the constant `c` added by `n` is an attention mask: some entries at or below
+    /// [`MASKED`] (PyTorch's and Hugging Face's −∞, the float minimum, BERT's −10 000), and a
+    /// Softmax reads the sum.
+    pub(super) fn is_attention_mask(&self, n: &Node, c: &Value, dims: &[usize]) -> bool {
+        let feeds_softmax = n
+            .outputs
+            .first()
+            .is_some_and(|o| self.g.consumers(o).iter().any(|m| m.op == "Softmax"));
+        feeds_softmax && self.per_element(c, dims).is_some_and(|v| v.iter().any(|&x| x <= MASKED))
+    }
+
+    /// Add of a constant attention mask before a Softmax: kept positions add their value (one
+    /// per position), masked ones an offset that drives them to the int8 minimum whatever the
+    /// scores (−3·max|p| − 1 against the calibrated range), and the Softmax gives them exactly 0
+    /// (`circuit::softmax`'s mask). The sum's calibration range is the scores' range shifted by
+    /// the kept values (the float run's masked values are not a range).
+    pub(super) fn add_mask(
+        &mut self,
+        n: &Node,
+        mut p: Pending,
+        c: &Value,
+    ) -> Result<(), ImportError> {
+        let x = n
+            .inputs
+            .iter()
+            .find(|i| !matches!(self.get(i, Some(n)), Ok(Value::Const(_) | Value::QConst { .. })))
+            .ok_or_else(|| node_error(n, "no computed input"))?
+            .clone();
+        if matches!(p.src, Src::Linear(_)) {
+            let (id, q) = self.materialize(&x, Value::Pending(p))?;
+            p = self.pending(n, Value::Int { id, dims: self.b.dims(id), q })?;
+        }
+        if p.lo.is_finite() || p.hi.is_finite() {
+            return Err(unsupported(n, "an attention mask after a clamp (Relu/Clip)"));
+        }
+        let values = self.per_element(c, &p.dims).ok_or_else(|| node_error(n, "no mask"))?;
+        let Src::Sum(terms) = &p.src else {
+            return Err(node_error(n, "a mask on a dense accumulator"));
+        };
+        let mult = p.mult.iter().fold(0f64, |m, v| m.max(v.abs()));
+        let reach: f64 = terms.iter().map(|t| mult * t.scale * t.bound as f64).sum::<f64>()
+            + p.offset.iter().fold(0f64, |m, v| m.max(v.abs()));
+        let keep: Vec<i8> = values.iter().map(|&v| i8::from(v > MASKED)).collect();
+        let kept: Vec<f64> = values.iter().copied().filter(|&v| v > MASKED).collect();
+        let len = values.len();
+        let offset = (0..len)
+            .map(|e| {
+                let base = match p.offset.len() {
+                    l if l == len => p.offset[e],
+                    1 => p.offset[0],
+                    _ => p.offset[channel_of(&p.dims, e)],
+                };
+                if keep[e] == 1 {
+                    base + values[e]
+                } else {
+                    -3.0 * reach - 1.0
+                }
+            })
+            .collect();
+        p.offset = offset;
+        let out = n.outputs.first().ok_or_else(|| node_error(n, "no output"))?.clone();
+        let &(lo, hi) = self
+            .ranges
+            .get(&x)
+            .ok_or_else(|| ImportError::Graph(format!("no calibration range for tensor {x:?}")))?;
+        let (kmin, kmax) = kept.iter().fold((0f64, 0f64), |(a, b), &v| (a.min(v), b.max(v)));
+        self.ranges.insert(out.clone(), (lo + kmin, hi + kmax));
+        self.masks.insert(out, keep);
         self.parameters += len;
         self.set(n, Value::Pending(p))
     }
