@@ -274,6 +274,7 @@ mod tests {
             integer: HashSet::new(),
             notes: Vec::new(),
             softmax: HashMap::new(),
+            masks: HashMap::new(),
             parameters: 0,
         }
     }
