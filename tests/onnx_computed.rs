@@ -217,6 +217,43 @@ fn gelu_tanh_form_is_one_table_and_agrees_with_float() {
     }
 }
 
+/// A layer norm written out (ReduceMean, Sub, Pow 2 or Mul(d, d), ReduceMean, Add ε, Sqrt,
+/// Div, with and without γ and β) is one layer norm gadget and agrees with float.
+#[test]
+fn a_decomposed_layer_norm_is_the_layer_norm_gadget() {
+    for (square_mul, affine) in [(false, true), (true, false)] {
+        let name = format!("layer_norm_decomposed mul {square_mul} affine {affine}");
+        let proto = onnx_gen::layer_norm_decomposed(33, square_mul, affine);
+        let xs = onnx::random_inputs(32, 24, (-1.0, 1.0), 34);
+        let imported = import("ln_decomposed", &proto, &xs);
+        let kinds: Vec<&str> = imported.model.layers.iter().map(|l| l.kind()).collect();
+        assert_eq!(kinds.iter().filter(|&&k| k == "norm-stats").count(), 1, "{kinds:?}");
+        // the gadget's own S₁ is the only sum, and nothing is squared outside it
+        assert_eq!(kinds.iter().filter(|&&k| k == "reducesum").count(), 1, "{kinds:?}");
+        assert!(!kinds.contains(&"mul"), "{kinds:?}");
+        let acc = onnx::accuracy(&imported, &xs, None).unwrap();
+        let step = imported.output_params().scale;
+        println!("{name}: {acc:?}, output step {step}");
+        assert!(acc.max_abs_error <= 4.0 * step, "{name}: {acc:?}");
+        prove_verify(&imported, &xs[0], &name);
+    }
+    // a Sqrt outside the pattern is refused with why
+    let proto = onnx_gen::graph_model(
+        "sqrt",
+        vec![onnx_gen::node("Sqrt", "sqrt", &["input"], "output")],
+        vec![],
+        &[1, 4],
+        &[1, 4],
+    );
+    let dir = std::env::temp_dir().join(format!("gkrnet-sqrt-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let p = dir.join("sqrt.onnx");
+    std::fs::write(&p, onnx_gen::encode(&proto)).unwrap();
+    let e = onnx::import(&p, &ImportOptions::default()).unwrap_err().to_string();
+    assert!(e.contains("Sqrt outside a layer norm"), "{e}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn an_identity_only_graph_proves_that_the_output_is_the_input() {
     let xs = onnx::random_inputs(6, 8, (-1.0, 1.0), 26);

@@ -1180,3 +1180,37 @@ pub fn gelu_tanh_mlp(seed: u64, half_first: bool) -> pb::ModelProto {
     inits.extend(i2);
     graph_model("gelu_tanh_mlp", nodes, inits, &[1, 16], &[1, 10])
 }
+
+/// A layer norm written out as exporters before opset 17 write it, after a dense product of
+/// tokens [1, 4, 8]: ReduceMean over the last axis, Sub, Pow 2 (or Mul(d, d) with `square_mul`),
+/// ReduceMean, Add ε, Sqrt, Div, then Mul γ and Add β (or neither, without `affine`).
+pub fn layer_norm_decomposed(seed: u64, square_mul: bool, affine: bool) -> pb::ModelProto {
+    let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(seed);
+    let (mut nodes, mut inits) = dense(&mut rng, "d1", "input", (8, 8), "h");
+    inits.push(tensor("two", &[], &[2.0]));
+    inits.push(tensor("eps", &[], &[1e-5]));
+    inits.push(tensor("gamma", &[8], &uniform(&mut rng, 8, 1.5)));
+    inits.push(tensor("beta", &[8], &uniform(&mut rng, 8, 0.3)));
+    let mut mean = node("ReduceMean", "mean", &["h"], "mu");
+    mean.attribute.push(attr_ints("axes", &[-1]));
+    nodes.push(mean);
+    nodes.push(node("Sub", "center", &["h", "mu"], "d"));
+    if square_mul {
+        nodes.push(node("Mul", "square", &["d", "d"], "d2"));
+    } else {
+        nodes.push(node("Pow", "square", &["d", "two"], "d2"));
+    }
+    let mut var = node("ReduceMean", "var", &["d2"], "v");
+    var.attribute.push(attr_ints("axes", &[-1]));
+    nodes.push(var);
+    nodes.push(node("Add", "add_eps", &["v", "eps"], "ve"));
+    nodes.push(node("Sqrt", "sqrt", &["ve"], "sd"));
+    if affine {
+        nodes.push(node("Div", "normalize", &["d", "sd"], "nrm"));
+        nodes.push(node("Mul", "scale", &["nrm", "gamma"], "ng"));
+        nodes.push(node("Add", "shift", &["ng", "beta"], "output"));
+    } else {
+        nodes.push(node("Div", "normalize", &["d", "sd"], "output"));
+    }
+    graph_model("layer_norm_decomposed", nodes, inits, &[1, 4, 8], &[1, 4, 8])
+}

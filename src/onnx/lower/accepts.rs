@@ -14,6 +14,8 @@ type Verdict = Result<(), String>;
 
 /// Why an Erf is not lowered.
 pub(super) const ERF_ALONE: &str = "Erf outside the Gelu pattern x·½·(1 + erf(x/√2))";
+pub(super) const SQRT_ALONE: &str =
+    "Sqrt outside a layer norm written out (ReduceMean, Sub, Pow 2, ReduceMean, Add ε, Sqrt, Div)";
 const CONSTANTS_ONLY: &str = "an op on constants only";
 const NOT_POSITIVE: &str = "a scale that is zero, negative or not finite on a computed tensor";
 
@@ -612,6 +614,10 @@ pub(super) fn pow(n: &Node, cx: &Context<'_>) -> Verdict {
         )),
         _ => Err("a Pow whose exponent is not a constant".into()),
     }
+}
+
+pub(super) fn sqrt(_: &Node, _: &Context<'_>) -> Verdict {
+    Err(SQRT_ALONE.into())
 }
 
 pub(super) fn erf(_: &Node, _: &Context<'_>) -> Verdict {

@@ -135,16 +135,14 @@ type FoldedBatchNorm = (Vec<f64>, Vec<f64>, String);
 #[derive(Clone, Debug)]
 enum Fused {
     /// x·Φ(x) written with Erf.
-    Gelu {
-        x: String,
-    },
-    GeluTanh {
-        x: String,
-    },
+    Gelu { x: String },
+    /// ½x·(1 + tanh(√(2/π)·(x + 0.044715·x³))) written out.
+    GeluTanh { x: String },
+    /// A layer norm written out (ReduceMean, Sub, Pow, ReduceMean, Add ε, Sqrt, Div, then γ and
+    /// β as constants when present).
+    LayerNorm { x: String, eps: f64, gamma: Option<String>, beta: Option<String> },
     /// x·HardSigmoid(x) (opset < 14 exports).
-    HardSwish {
-        x: String,
-    },
+    HardSwish { x: String },
     /// A BatchNormalization folded into the float weights of the conv/dense layer before it.
     BatchNorm,
 }
@@ -473,6 +471,9 @@ impl Lower<'_> {
             match f {
                 Fused::Gelu { x } => return self.activation_named(n, &x, Activation::Gelu),
                 Fused::GeluTanh { x } => return self.activation_named(n, &x, Activation::GeluTanh),
+                Fused::LayerNorm { x, eps, gamma, beta } => {
+                    return self.layer_norm_of(n, &x, eps, [gamma, beta])
+                }
                 Fused::HardSwish { x } => {
                     return self.activation_named(n, &x, Activation::HardSwish)
                 }

@@ -1,4 +1,5 @@
-//! LayerNormalization (opset 17) over the last axis, proved by `circuit::layernorm`: the input
+//! LayerNormalization (opset 17) over the last axis, and the same written out by older exports
+//! (`patterns::decomposed_layer_norm`), proved by `circuit::layernorm`: the input
 //! is viewed as its [rows, n] matrix, normalized with the node's epsilon, scaled and shifted by
 //! its constant γ and β per column, requantized at the output's parameters and viewed back at
 //! the graph's shape.
@@ -7,10 +8,10 @@ use super::*;
 
 impl Lower<'_> {
     pub(super) fn layer_norm(&mut self, n: &Node) -> Result<(), ImportError> {
-        let (x, dims, q) = self.int(n, 0)?;
+        let dims = self.shape(n.input(0).ok_or_else(|| node_error(n, "missing input"))?)?;
         let rank = dims.len() as i64;
         let axis = n.int("axis")?.unwrap_or(-1);
-        if rank == 0 || (axis + rank) % rank.max(1) != rank - 1 || !(-rank..rank).contains(&axis) {
+        if rank == 0 || !(-rank..rank).contains(&axis) || (axis + rank) % rank != rank - 1 {
             return Err(unsupported(
                 n,
                 format!(
@@ -19,32 +20,56 @@ impl Lower<'_> {
             ));
         }
         let eps = n.float("epsilon")?.unwrap_or(1e-5);
+        let x = n.input(0).unwrap_or_default().to_string();
+        let params = [1, 2].map(|i| n.input(i).map(str::to_string));
+        self.layer_norm_of(n, &x, eps, params)
+    }
+
+    /// The layer norm of tensor `x` over its last axis with constant γ and β (input names, or
+    /// none: 1 and 0), the output named by `n`'s output.
+    pub(super) fn layer_norm_of(
+        &mut self,
+        n: &Node,
+        x: &str,
+        eps: f64,
+        [gamma, beta]: [Option<String>; 2],
+    ) -> Result<(), ImportError> {
+        let v = self.get(x, Some(n))?;
+        let (x, q) = match v {
+            Value::Int { id, q, .. } => (id, q),
+            Value::Pending(_) => self.materialize(x, v)?,
+            _ => return Err(unsupported(n, "a layer norm of a constant")),
+        };
+        let dims = self.b.dims(x);
         if !(eps >= 0.0 && eps.is_finite()) {
             return Err(node_error(n, format!("epsilon {eps}")));
         }
         let cols = dims.last().copied().unwrap_or(1);
-        let per_column = |l: &mut Self, i: usize, default: f64| -> Result<Vec<f64>, ImportError> {
-            if n.input(i).is_none() {
+        let per_column = |l: &Self,
+                          name: &Option<String>,
+                          default: f64|
+         -> Result<Vec<f64>, ImportError> {
+            let Some(name) = name.as_deref().filter(|s| !s.is_empty()) else {
                 return Ok(vec![default; cols]);
-            }
-            let c = match l.input(n, i)? {
+            };
+            let c = match l.get(name, Some(n))? {
                 Value::Const(c) => c,
                 Value::QConst { q, scale, zero, axis } => {
                     pending::dequantize(&q, &scale, &zero, axis)
                 }
-                _ => return Err(unsupported(n, format!("input {i} is not a constant"))),
+                _ => return Err(unsupported(n, format!("{name:?} is not a constant"))),
             };
             match c.len() {
                 1 => Ok(vec![c.data[0]; cols]),
                 len if len == cols && c.dims.iter().rev().skip(1).all(|&d| d == 1) => Ok(c.data),
                 _ => Err(unsupported(
                     n,
-                    format!("input {i} of shape {:?} (one value per column of {cols})", c.dims),
+                    format!("{name:?} of shape {:?} (one value per column of {cols})", c.dims),
                 )),
             }
         };
-        let gamma = per_column(self, 1, 1.0)?;
-        let beta = per_column(self, 2, 0.0)?;
+        let gamma = per_column(self, &gamma, 1.0)?;
+        let beta = per_column(self, &beta, 0.0)?;
         self.parameters += 2 * cols;
         let rows = dims.iter().product::<usize>() / cols.max(1);
         let matrix = vec![rows, cols];
@@ -54,7 +79,7 @@ impl Lower<'_> {
         let id = self
             .b
             .layer_norm((x2, q.scale), eps, (&gamma, &beta), (q_out.scale, q_out.zero))
-            .map_err(|e| unsupported(n, format!("a LayerNormalization of shape {dims:?}: {e}")))?;
+            .map_err(|e| unsupported(n, format!("a layer norm of shape {dims:?}: {e}")))?;
         let rows_dims = self.b.dims(id);
         let id = if rows_dims == dims {
             id

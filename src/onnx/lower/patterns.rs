@@ -14,7 +14,8 @@ pub(super) struct Patterns {
     pub(super) skipped: HashSet<usize>,
 }
 
-/// Finds Gelu (Erf), HardSwish (HardSigmoid·x) and foldable BatchNormalization patterns. A
+/// Finds Gelu (Erf, tanh), HardSwish (HardSigmoid·x), decomposed layer norms and foldable
+/// BatchNormalization patterns. A
 /// node whose attributes do not parse is no pattern (its own op then says why it is not lowered).
 pub(super) fn find_patterns(g: &Graph) -> Patterns {
     let mut found = Patterns::default();
@@ -171,10 +172,101 @@ pub(super) fn find_patterns(g: &Graph) -> Patterns {
                     found.fused.insert(ei, Fused::BatchNorm);
                 }
             }
+            "Sqrt" => {
+                if let Some((last, parts, fused)) = decomposed_layer_norm(g, ei, &sole, &index) {
+                    found.skipped.extend(parts);
+                    found.fused.insert(last, fused);
+                }
+            }
             _ => {}
         }
     }
     found
+}
+
+/// The layer norm exporters write without LayerNormalization (opset < 17), found from its
+/// Sqrt: mean = ReduceMean(x), d = Sub(x, mean), v = ReduceMean(Pow(d, 2) | Mul(d, d)),
+/// Sqrt(Add(v, ε)), Div(d, ·), then optionally Mul by a constant γ and Add a constant β, every
+/// mean over the last axis only (keepdims), every intermediate read by the pattern alone.
+/// Returns the node that finishes it, the nodes inside it, and the fused op.
+fn decomposed_layer_norm(
+    g: &Graph,
+    si: usize,
+    sole: &dyn Fn(&str) -> Option<usize>,
+    index: &dyn Fn(&str) -> Option<usize>,
+) -> Option<(usize, Vec<usize>, Fused)> {
+    let node = |i: usize| g.nodes.get(i);
+    let out = |i: usize| node(i).and_then(|n| n.outputs.first()).map(String::as_str);
+    let consumers =
+        |name: &str| g.nodes.iter().filter(|n| n.inputs.iter().any(|i| i == name)).count();
+    let scalar = |name: &str| g.consts.get(name).and_then(Const::scalar);
+    let last_axis_mean = |i: usize| -> Option<String> {
+        let n = node(i)?;
+        let axes = match n.ints("axes").ok()? {
+            Some(a) => a,
+            None => g.consts.get(n.input(1)?)?.data.iter().map(|&v| v as i64).collect(),
+        };
+        let keep = n.int("keepdims").ok()?.unwrap_or(1) != 0;
+        (n.op == "ReduceMean" && axes == [-1] && keep).then(|| n.inputs[0].clone())
+    };
+    let sqrt = node(si)?;
+    // Sqrt(Add(v, ε))
+    let ve = sqrt.input(0)?;
+    let ai = index(ve).filter(|_| sole(ve) == Some(si))?;
+    let add = node(ai)?;
+    let (v, eps) = match (&add.inputs[..], add.op.as_str()) {
+        ([a, b], "Add") => match (scalar(a), scalar(b)) {
+            (None, Some(e)) => (a.clone(), e),
+            (Some(e), None) => (b.clone(), e),
+            _ => return None,
+        },
+        _ => return None,
+    };
+    let vi = index(&v).filter(|_| sole(&v) == Some(ai))?;
+    let d2 = last_axis_mean(vi)?;
+    let pi = index(&d2).filter(|_| sole(&d2) == Some(vi))?;
+    let pw = node(pi)?;
+    let d = match (pw.op.as_str(), &pw.inputs[..]) {
+        ("Pow", [d, two]) if scalar(two) == Some(2.0) => d.clone(),
+        ("Mul", [a, b]) if a == b => a.clone(),
+        _ => return None,
+    };
+    let di = index(&d)?;
+    let sub = node(di)?;
+    let (x, mean) = match (sub.op.as_str(), &sub.inputs[..]) {
+        ("Sub", [x, m]) => (x.clone(), m.clone()),
+        _ => return None,
+    };
+    let mi = index(&mean).filter(|_| sole(&mean) == Some(di))?;
+    if last_axis_mean(mi)? != x || consumers(&d) != 2 {
+        return None;
+    }
+    // Div(d, Sqrt(·))
+    let qi = sole(out(si)?)?;
+    let div = node(qi)?;
+    if div.op != "Div" || div.inputs != [d.clone(), out(si)?.to_string()] {
+        return None;
+    }
+    let mut parts = vec![mi, di, pi, vi, ai, si, qi];
+    let mut last = qi;
+    // optional Mul γ, then Add β (constants on either side)
+    let affine = |op: &str, last: &mut usize, parts: &mut Vec<usize>| -> Option<String> {
+        let ci = sole(out(*last)?)?;
+        let c = node(ci)?;
+        if c.op != op || c.inputs.len() != 2 {
+            return None;
+        }
+        let other = c.inputs.iter().find(|i| i.as_str() != out(*last).unwrap_or_default())?;
+        g.consts.contains_key(other).then(|| {
+            parts.push(ci);
+            *last = ci;
+            other.clone()
+        })
+    };
+    let gamma = affine("Mul", &mut last, &mut parts);
+    let beta = affine("Add", &mut last, &mut parts);
+    parts.retain(|&i| i != last);
+    Some((last, parts, Fused::LayerNorm { x, eps, gamma, beta }))
 }
 
 impl Lower<'_> {
