@@ -31,6 +31,9 @@ Models (eval mode, fixed shapes, batch 1, no dynamic axes):
                         passes attention_mask=torch.ones_like(input_ids) (with None,
                         transformers calls torch.diff, aten::diff, which the legacy exporter
                         cannot export; the result is the same)
+    gpt2_blocks         transformers.GPT2Model of the same config (d = 128, 2 layers, 4 heads) on
+                        float token embeddings: input `inputs_embeds` float32 [1,64,128]
+                        (seeded standard normal × 0.1), output `last_hidden_state` [1,64,128]
 For every model NAME it writes into --out:
     NAME.onnx           torch.onnx.export(dynamo=False, opset_version=17)
     NAME_dynamo.onnx    torch.onnx.export(dynamo=True), reloaded and saved as one file (no
@@ -174,6 +177,31 @@ def build_models():
            "wrapped to return logits only (no past_key_values) and to pass "
            "attention_mask=torch.ones_like(input_ids)")
     models.append(("gpt2_tiny", how, m, {"input_ids": ids}, "logits"))
+
+    class Gpt2Blocks(nn.Module):
+        # the decoder's blocks on given token embeddings (float input): GPT-2's position
+        # embedding, causal attention, layer norms and gelu_new, without the token lookup
+        def __init__(self, gpt2):
+            super().__init__()
+            self.gpt2 = gpt2
+
+        def forward(self, inputs_embeds):
+            ones = torch.ones(inputs_embeds.shape[:2], dtype=torch.int64)
+            return self.gpt2(inputs_embeds=inputs_embeds, attention_mask=ones, use_cache=False,
+                             return_dict=True).last_hidden_state
+
+    torch.manual_seed(SEED_MODEL)
+    cfg = eager(transformers.GPT2Config(vocab_size=256, n_embd=128, n_layer=2, n_head=4,
+                                        n_positions=64, use_cache=False,
+                                        attn_implementation="eager"))
+    m = Gpt2Blocks(transformers.GPT2Model(cfg)).eval()
+    x = np.random.RandomState(SEED_INPUT).standard_normal((1, 64, 128)).astype(np.float32)
+    x *= 0.1
+    how = ("transformers.GPT2Model(GPT2Config(vocab_size=256, n_embd=128, n_layer=2, n_head=4, "
+           "n_positions=64, use_cache=False, attn_implementation=\"eager\")), eval, on "
+           "inputs_embeds [1,64,128] (seeded normal × 0.1, about the scale of GPT-2's token "
+           "embeddings), returning last_hidden_state; an all-ones attention_mask")
+    models.append(("gpt2_blocks", how, m, {"inputs_embeds": x}, "last_hidden_state"))
     return models
 
 

@@ -76,3 +76,47 @@ fn encoder_layers_import_track_float_and_prove() {
         assert!(gkr::verify_bytes(model, &input, &gkr::VerifyOptions::default(), &bad).is_err());
     }
 }
+
+/// A 2-layer GPT-2 (`transformers.GPT2Model`, d = 128, 4 heads, 64 tokens) on float token
+/// embeddings, both exporters: position embeddings (a constant per position), causal masked
+/// attention, layer norms and gelu_new inside the proof; the output tracks PyTorch's and proves.
+#[test]
+fn gpt2_blocks_import_track_float_and_prove() {
+    for name in ["gpt2_blocks", "gpt2_blocks_dynamo"] {
+        let (_, x) = onnx::read_npy(&fixture("gpt2_blocks_input.npy")).unwrap();
+        let (_, expected) = onnx::read_npy(&fixture("gpt2_blocks_expected.npy")).unwrap();
+        let x: Vec<f32> = x.iter().map(|&v| v as f32).collect();
+        let mut calibration: Vec<Vec<f32>> = normal_inputs(x.len(), 8, 61)
+            .into_iter()
+            .map(|v| v.into_iter().map(|a| 0.1 * a).collect())
+            .collect();
+        calibration.push(x.clone());
+        let opts = ImportOptions { calibration: Some(calibration), ..Default::default() };
+        let imported = onnx::import(&fixture(&format!("{name}.onnx")), &opts)
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        let kinds: Vec<&str> = imported.model.layers.iter().map(|l| l.kind()).collect();
+        assert_eq!(kinds.iter().filter(|&&k| k == "matprod").count(), 4, "{name}: {kinds:?}");
+        assert_eq!(kinds.iter().filter(|&&k| k == "norm-stats").count(), 5, "{name}");
+        assert_eq!(kinds.iter().filter(|&&k| k == "gelu-tanh").count(), 2, "{name}");
+        // the causal mask: half of the scores (above the diagonal) are masked
+        let exp = imported.model.layers.iter().find(|l| l.kind() == "softmax-exp").unwrap();
+        let spec = exp.spec();
+        let keep = &spec.op::<gkrnet::circuit::softmax::SoftmaxExpSpec>().unwrap().keep;
+        assert_eq!(keep.iter().filter(|&&k| k == 0).count(), 4 * 64 * 63 / 2, "{name}");
+        let input = imported.quantize_input(&x).unwrap();
+        let model = &imported.model;
+        let proof = gkr::prove_bytes(model, &input, &gkr::ProveOptions::default()).unwrap();
+        let out = gkr::verify_bytes(model, &input, &gkr::VerifyOptions::default(), &proof.proof)
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        let y = dequantize_output(model, &out);
+        let step = imported.output_params().scale;
+        let max = y.iter().zip(&expected).map(|(a, b)| (a - b).abs()).fold(0f64, f64::max);
+        let mean =
+            y.iter().zip(&expected).map(|(a, b)| (a - b).abs()).sum::<f64>() / y.len() as f64;
+        println!(
+            "{name}: {} layers, max |Δ| {max:.4}, mean |Δ| {mean:.4}, step {step:.4}",
+            kinds.len()
+        );
+        assert!(max <= 8.0 * step && mean <= step, "{name}: max {max}, mean {mean}, step {step}");
+    }
+}
