@@ -27,7 +27,7 @@ use common::model::{
     rejected,
 };
 use common::rng;
-use gkrnet::circuit::softmax::{exp_table, SoftmaxDiv, SoftmaxExp, EXP_BITS};
+use gkrnet::circuit::softmax::{exp_bits_for, exp_table, SoftmaxDiv, SoftmaxExp};
 use gkrnet::circuit::zoo::Builder;
 use gkrnet::circuit::{Model, Tensor, Witness};
 use gkrnet::VerifyError;
@@ -62,7 +62,7 @@ fn lines(dims: &[usize], axis: usize) -> Vec<Vec<usize>> {
 
 /// (integer reference, float softmax·R) of x.
 fn naive(x: &Tensor, axis: usize, scale: f64, steps: i64, zero: i32) -> (Vec<i64>, Vec<f64>) {
-    let table = exp_table(scale);
+    let table = exp_table(scale, exp_bits_for(x.dims[axis]));
     let mut q = vec![0i64; x.data.len()];
     let mut f = vec![0f64; x.data.len()];
     for line in lines(&x.dims, axis) {
@@ -135,15 +135,22 @@ fn bad_parameters_are_refused() {
     assert!(b.softmax(0, 1, 0.0, 255, -128).is_err(), "scale 0");
     assert!(b.softmax(0, 1, f64::NAN, 255, -128).is_err(), "scale NaN");
     assert_eq!(b.dims(0), vec![2, 5], "nothing pushed on refusal");
-    assert!(SoftmaxExp::new([0, 0], &[2], vec![1 << EXP_BITS; 255]).is_err());
-    let mut t = exp_table(0.1);
+    assert!(SoftmaxExp::new([0, 0], &[2], vec![1 << 15; 255]).is_err());
+    let mut t = exp_table(0.1, 15);
     t[3] = -1;
     assert!(SoftmaxExp::new([0, 0], &[2], t).is_err());
-    let mut t = exp_table(0.1);
+    let mut t = exp_table(0.1, 15);
     t[0] -= 1;
     assert!(SoftmaxExp::new([0, 0], &[2], t).is_err(), "E[0] must be 2^K");
-    assert!(SoftmaxDiv::new([0, 0], &[2], 0, 255, -128).is_err());
-    assert!(SoftmaxDiv::new([0, 0], &[2], (1 << 16) + 1, 255, -128).is_err());
+    assert!(SoftmaxExp::new([0, 0], &[2], exp_table(0.1, 31)).is_ok(), "K capped at 30");
+    let mut t = exp_table(0.1, 20);
+    t[9] = (1 << 20) + 1;
+    assert!(SoftmaxExp::new([0, 0], &[2], t).is_err(), "an entry above E[0]");
+    assert!(SoftmaxDiv::new([0, 0], &[2], (0, 15), 255, -128).is_err());
+    assert!(SoftmaxDiv::new([0, 0], &[2], ((1 << 16) + 1, 14), 255, -128).is_err());
+    assert!(SoftmaxDiv::new([0, 0], &[2], (1024, 22), 255, -128).is_err(), "L·2^K > 2^31");
+    assert!(SoftmaxDiv::new([0, 0], &[2], (1024, 21), 255, -128).is_ok());
+    assert_eq!([1, 2, 16, 17, 1024, 1 << 16].map(exp_bits_for), [30, 30, 27, 26, 21, 15]);
 }
 
 /// A witness with the division's output changed at `at` by `delta`, its remainders recomputed
@@ -216,7 +223,7 @@ fn an_exponential_off_the_table_or_off_the_maximum_is_rejected() {
     assert!(in_lookup(&e, "table").is_some(), "e + 1: expected the table lookup, got {e}");
     // d moved to another row of the table, with its e: d ≠ M − x
     let mut bad = w.clone();
-    let table = exp_table(0.1);
+    let table = exp_table(0.1, exp_bits_for(6));
     let d = column_mut(&model, &mut bad, EXP, 1)[4] + 1;
     column_mut(&model, &mut bad, EXP, 1)[4] = d;
     bad.tensors[EXP + 1].data[4] = table[d as usize];
@@ -251,7 +258,7 @@ fn an_exponential_off_the_table_or_off_the_maximum_is_rejected() {
                 // d = M − x as the relation wants it (negative at the maximum), e from the table
                 // where d is a row, else E[0]
                 let [xx, m] = [0, 1].map(|j| ins[j].data.clone());
-                let table = exp_table(0.1);
+                let table = exp_table(0.1, exp_bits_for(6));
                 let d: Vec<i64> = (0..xx.len()).map(|j| m[j] - xx[j]).collect();
                 let e = d.iter().map(|&v| table.get(v as usize).copied().unwrap_or(table[0]));
                 bad.tensors[i + 1].data = e.collect();
@@ -330,7 +337,7 @@ fn a_mask_gives_exact_zeros_and_is_enforced() {
         }
     }
     let w = prove_and_verify(&model, &x, "masked");
-    let table = exp_table(0.02);
+    let table = exp_table(0.02, exp_bits_for(4));
     for (line, row) in x.data.chunks(4).enumerate() {
         let kept: Vec<usize> = (0..4).filter(|&l| keep[line * 4 + l] == 1).collect();
         let max = kept.iter().map(|&l| row[l]).max().unwrap();
@@ -368,4 +375,25 @@ fn a_mask_gives_exact_zeros_and_is_enforced() {
     empty_line[4..8].fill(0);
     assert!(b.softmax_masked(0, 2, (0.02, 255, -128), empty_line).is_err(), "a masked line");
     assert_eq!(b.dims(0), dims.to_vec(), "nothing pushed on refusal");
+}
+
+/// Long lines (L = 1 024, as GPT-2's context): the exponential's K = 21 bits keep the output
+/// within one step of float, also on the worst case of 15 bits (one score 127, the rest −128, at
+/// a scale where 2^15·exp(−255s) rounds up from 0.506: 4.04 steps off with K = 15,
+/// `paper-notes/softmax.md`).
+#[test]
+fn long_lines_stay_within_a_step_of_float() {
+    let len = 1024;
+    let scale = 0.999 * 16.0 * std::f64::consts::LN_2 / 255.0;
+    let model = softmax_model(&[2, len], 1, scale, 255, -128);
+    let mut data: Vec<i64> = (0..len).map(|l| if l == 7 { 127 } else { -128 }).collect();
+    data.extend(random_scores(16, &[len]).data);
+    let x = Tensor::new(vec![2, len], data).unwrap();
+    let w = prove_and_verify(&model, &x, "L = 1024");
+    let (q, f) = naive(&x, 1, scale, 255, -128);
+    assert_eq!(w.output().data, q);
+    let worst =
+        q.iter().zip(&f).map(|(&qv, &fv)| ((qv + 128) as f64 - fv).abs()).fold(0f64, f64::max);
+    println!("L = 1024: worst |t − R·p| = {worst:.4}");
+    assert!(worst <= 1.0, "{worst}");
 }

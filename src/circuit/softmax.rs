@@ -14,7 +14,9 @@
 //!    u = 2S − 1 − r are committed in 16-bit limbs and range-checked, t is range-checked to 16
 //!    bits. R = 1/s_out is an integer (the probabilities' step is 1/R), and z_out + R ≤ 127.
 //!
-//! Every value stays far below p/2 (e ≤ 2^K, S ≤ L·2^K, 2eR < 2^24, |(2t − 1)·S| < 2^50), so the
+//! K = [`exp_bits_for`] L, the most bits with L·2^K ≤ 2^31 (at most 30): 27 for 16 positions,
+//! 21 for 1 024. Every value stays far below p/2 (e ≤ 2^K ≤ 2^30, S ≤ L·2^K ≤ 2^31,
+//! 2eR < 2^39, |(2t − 1)·S| < 2^48), so the
 //! field relation is the integer one, and for given e and S exactly one integer t in [0, 2^16)
 //! satisfies it. S ≥ E[0] = 2^K > 0, since the maximum's own term is there; e ≤ S gives t ≤ R.
 #![deny(clippy::indexing_slicing, reason = "audited: index-free (the table is read through get)")]
@@ -34,15 +36,23 @@ use super::{
 use crate::codec::{ByteReader, ByteWriter, Sink};
 use std::sync::Arc;
 
-/// Bits of the exponential's fixed point: E[0] = 2^K.
-pub const EXP_BITS: u32 = 15;
-/// The longest softmax axis: S ≤ L·2^K and 2S must fit two 16-bit limbs.
+/// The most bits of the exponential's fixed point E[0] = 2^K.
+pub const MAX_EXP_BITS: u32 = 30;
+/// The longest softmax axis: S ≤ L·2^K must stay within 2^31 with K ≥ 15.
 pub const MAX_AXIS: usize = 1 << 16;
 
-/// The exponential's table for scores of scale `scale`: E[d] = round(2^K·exp(−scale·d)),
-/// d = 0..=255 (non-increasing, E[0] = 2^K).
-pub fn exp_table(scale: f64) -> Vec<i64> {
-    let one = (1u64 << EXP_BITS) as f64;
+/// The exponential's bits for a softmax over `len` entries: the most with L·2^K ≤ 2^31 (so
+/// that 2S fits two 16-bit limbs), at most [`MAX_EXP_BITS`]: 27 for 16 entries, 21 for 1024,
+/// 15 for 2^16.
+pub fn exp_bits_for(len: usize) -> u32 {
+    let log = usize::BITS - len.max(1).saturating_sub(1).leading_zeros();
+    31u32.saturating_sub(log).min(MAX_EXP_BITS)
+}
+
+/// The exponential's table for scores of scale `scale` with `bits` bits: E[d] =
+/// round(2^bits·exp(−scale·d)), d = 0..=255 (non-increasing, E[0] = 2^bits).
+pub fn exp_table(scale: f64, bits: u32) -> Vec<i64> {
+    let one = (1u64 << bits.min(MAX_EXP_BITS)) as f64;
     (0..256).map(|d| (one * (-scale * d as f64).exp()).round_ties_even() as i64).collect()
 }
 
@@ -101,7 +111,8 @@ impl OpRecord for SoftmaxExpSpec {
     }
 
     fn summary(&self) -> String {
-        format!("e = E[M − x] (2^{EXP_BITS}·exp), {:?}", self.dims)
+        let bits = self.table.first().map_or(0, |v| v.trailing_zeros());
+        format!("e = E[M − x] (2^{bits}·exp), {:?}", self.dims)
     }
 
     fn build(&self) -> Result<Box<dyn Layer>, ModelError> {
@@ -135,13 +146,13 @@ impl SoftmaxExp {
                 keep.len()
             )));
         }
-        let one = 1i64 << EXP_BITS;
-        if table.len() != 256
-            || table.iter().any(|v| !(0..=one).contains(v))
-            || table.first() != Some(&one)
-        {
+        // E[0] = 2^K for some K ≤ MAX_EXP_BITS, every entry in [0, 2^K]
+        let one = table.first().copied().unwrap_or(0);
+        let power = one > 0 && one.count_ones() == 1 && one <= 1 << MAX_EXP_BITS;
+        if table.len() != 256 || !power || table.iter().any(|v| !(0..=one).contains(v)) {
             return Err(ModelError::Parameter(format!(
-                "a softmax exponential table of 256 entries in [0, 2^{EXP_BITS}], the first 2^{EXP_BITS}"
+                "a softmax exponential table of 256 entries in [0, 2^K], the first 2^K with K ≤ \
+                 {MAX_EXP_BITS}"
             )));
         }
         Ok(Self { inputs, dims: dims.to_vec(), table: Arc::new(table), keep })
@@ -256,6 +267,8 @@ pub struct SoftmaxDiv {
     steps: i64,
     zero: i32,
     axis_len: usize,
+    /// K: e ≤ 2^K
+    exp_bits: u32,
     /// 16-bit limbs of r and of u (1 or 2)
     limbs: usize,
 }
@@ -268,6 +281,7 @@ pub struct SoftmaxDivSpec {
     pub s: TensorId,
     pub dims: Vec<usize>,
     pub axis_len: usize,
+    pub exp_bits: u32,
     pub steps: i64,
     pub zero: i32,
 }
@@ -280,6 +294,7 @@ fn decode_div(r: &mut ByteReader<'_>) -> Result<Box<dyn OpRecord>, ModelError> {
         s: r.usize()?,
         dims: r.dims()?,
         axis_len: r.usize()?,
+        exp_bits: r.u32()?,
         steps: r.i64()?,
         zero: r.i32()?,
     }))
@@ -295,6 +310,7 @@ impl OpRecord for SoftmaxDivSpec {
         w.usize(self.s);
         w.usizes(&self.dims);
         w.usize(self.axis_len);
+        w.u32(self.exp_bits);
         w.i64(self.steps);
         w.i64(self.zero as i64);
     }
@@ -309,7 +325,8 @@ impl OpRecord for SoftmaxDivSpec {
 
     fn build(&self) -> Result<Box<dyn Layer>, ModelError> {
         let s = self;
-        Ok(Box::new(SoftmaxDiv::new([s.e, s.s], &s.dims, s.axis_len, s.steps, s.zero)?))
+        let (len, bits) = (s.axis_len, s.exp_bits);
+        Ok(Box::new(SoftmaxDiv::new([s.e, s.s], &s.dims, (len, bits), s.steps, s.zero)?))
     }
 }
 
@@ -318,18 +335,23 @@ const U_LIMBS: [&str; 2] = ["u0", "u1"];
 
 impl SoftmaxDiv {
     /// # Errors
-    /// An axis longer than [`MAX_AXIS`] or empty, R outside 1..=255, or z + R beyond int8.
+    /// An axis longer than [`MAX_AXIS`] or empty, L·2^K beyond 2^31, R outside 1..=255, or
+    /// z + R beyond int8.
     pub fn new(
         inputs: [TensorId; 2],
         dims: &[usize],
-        axis_len: usize,
+        (axis_len, exp_bits): (usize, u32),
         steps: i64,
         zero: i32,
     ) -> Result<Self, ModelError> {
         checked_entries(dims)?;
-        if !(1..=MAX_AXIS).contains(&axis_len) {
+        if !(1..=MAX_AXIS).contains(&axis_len)
+            || exp_bits > MAX_EXP_BITS
+            || (axis_len as u128) << exp_bits > 1 << 31
+        {
             return Err(ModelError::Shape(format!(
-                "a softmax over an axis of {axis_len} entries (1 to {MAX_AXIS})"
+                "a softmax over an axis of {axis_len} entries with exponentials of {exp_bits} bits \
+                 (1 to {MAX_AXIS} entries, L·2^K ≤ 2^31)"
             )));
         }
         if !(1..=255).contains(&steps) || zero < -128 || zero as i64 + steps > 127 {
@@ -338,9 +360,9 @@ impl SoftmaxDiv {
             )));
         }
         // u, r < 2S ≤ 2·L·2^K
-        let bound = 2 * axis_len as u128 * (1u128 << EXP_BITS);
+        let bound = 2 * axis_len as u128 * (1u128 << exp_bits);
         let limbs = if bound <= 1 << LIMB_BITS { 1 } else { 2 };
-        Ok(Self { inputs, dims: dims.to_vec(), steps, zero, axis_len, limbs })
+        Ok(Self { inputs, dims: dims.to_vec(), steps, zero, axis_len, exp_bits, limbs })
     }
 }
 
@@ -364,6 +386,7 @@ impl Layer for SoftmaxDiv {
             s,
             dims: self.dims.clone(),
             axis_len: self.axis_len,
+            exp_bits: self.exp_bits,
             steps: self.steps,
             zero: self.zero,
         }))
@@ -486,8 +509,9 @@ impl Builder {
             return Err(ModelError::Parameter(format!("a softmax of scores of scale {scale}")));
         }
         // validate before pushing anything
-        SoftmaxDiv::new([0, 0], &dims, len, steps, zero_out)?;
-        SoftmaxExp::masked([0, 0], &dims, exp_table(scale), keep.clone())?;
+        let bits = exp_bits_for(len);
+        SoftmaxDiv::new([0, 0], &dims, (len, bits), steps, zero_out)?;
+        SoftmaxExp::masked([0, 0], &dims, exp_table(scale, bits), keep.clone())?;
         if !keep.is_empty() {
             let inner: usize = dims.iter().skip(axis + 1).product();
             let lines = keep.len() / len.max(1);
@@ -508,9 +532,9 @@ impl Builder {
         let m = self.push(AxisDot::new(s, x, &dims, axis)?);
         let big_m = self.push(Broadcast::new(m, &reduced, &dims)?);
         self.push(ArgCheck::new([big_m, x, p], &dims, axis, 8)?);
-        let e = self.push(SoftmaxExp::masked([x, big_m], &dims, exp_table(scale), keep)?);
+        let e = self.push(SoftmaxExp::masked([x, big_m], &dims, exp_table(scale, bits), keep)?);
         let sum = self.push(ReduceSum::new(e, &dims, axis)?);
         let big_s = self.push(Broadcast::new(sum, &reduced, &dims)?);
-        Ok(self.push(SoftmaxDiv::new([e, big_s], &dims, len, steps, zero_out)?))
+        Ok(self.push(SoftmaxDiv::new([e, big_s], &dims, (len, bits), steps, zero_out)?))
     }
 }
