@@ -1117,3 +1117,42 @@ fn a_model_with_several_outputs_lists_them_in_the_json_and_the_text() {
     assert_eq!(io["outputs"][1]["offset"], 1, "{io}");
     std::fs::remove_dir_all(&d).ok();
 }
+
+/// A model of token ids (the GPT-2 fixture): `prove` and `verify` take the ids as an int64
+/// `.npy`, and an id outside the vocabulary is a clear error with a non-zero exit.
+#[test]
+fn token_ids_prove_and_verify_and_bad_ids_are_errors() {
+    let d = dir("token_ids");
+    let model =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("models/transformers/gpt2_tiny.onnx");
+    let compiled = d.join("gpt2.gkrm");
+    let o = gkrnet(&["compile", s(&model), "--output", s(&compiled)]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let ids: Vec<i64> = (0..32).map(|i| (i * 37 + 11) % 256).collect();
+    let input = d.join("ids.npy");
+    write_npy(&input, &ids, &[1, 32]);
+    let proof = d.join("p.gkr");
+    let o = gkrnet(&["prove", "--model", s(&compiled), "--input", s(&input), "--proof", s(&proof)]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o =
+        gkrnet(&["verify", "--model", s(&compiled), "--input", s(&input), "--proof", s(&proof)]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    // other ids do not verify against this proof
+    let other = d.join("other.npy");
+    let mut changed = ids.clone();
+    changed[9] = (changed[9] + 1) % 256;
+    write_npy(&other, &changed, &[1, 32]);
+    let o =
+        gkrnet(&["verify", "--model", s(&compiled), "--input", s(&other), "--proof", s(&proof)]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    // an id outside the vocabulary
+    let bad = d.join("bad.npy");
+    let mut out_of_range = ids.clone();
+    out_of_range[3] = 300;
+    write_npy(&bad, &out_of_range, &[1, 32]);
+    let o = gkrnet(&["prove", "--model", s(&compiled), "--input", s(&bad), "--proof", s(&proof)]);
+    assert!(!o.status.success());
+    let e = stderr(&o);
+    assert!(e.contains("token id 300") && e.contains("index 3") && e.contains("bad.npy"), "{e}");
+    let _ = std::fs::remove_dir_all(&d);
+}

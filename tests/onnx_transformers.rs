@@ -120,3 +120,52 @@ fn gpt2_blocks_import_track_float_and_prove() {
         assert!(max <= 8.0 * step && mean <= step, "{name}: max {max}, mean {mean}, step {step}");
     }
 }
+
+/// GPT-2 (`transformers.GPT2LMHeadModel`, 2 layers, d = 128, vocabulary 256) on 32 token ids,
+/// both exporters: the int64 ids are the input, the proof covers their rows of the int8
+/// embedding table, which whoever holds the model computes from the ids; the logits track
+/// PyTorch's, the next-token argmax agrees at (nearly) every position, it proves, and an id
+/// outside the vocabulary is refused naming it.
+#[test]
+fn gpt2_from_token_ids_imports_tracks_float_and_proves() {
+    let (_, ids) = onnx::read_npy(&fixture("gpt2_tiny_input.npy")).unwrap();
+    let (_, expected) = onnx::read_npy(&fixture("gpt2_tiny_expected.npy")).unwrap();
+    let ids: Vec<f32> = ids.iter().map(|&v| v as f32).collect();
+    assert_eq!(ids.len(), 32);
+    for name in ["gpt2_tiny", "gpt2_tiny_dynamo"] {
+        let imported = onnx::import(&fixture(&format!("{name}.onnx")), &ImportOptions::default())
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        let model = &imported.model;
+        let e = model.io().and_then(|io| io.embedding()).expect("a model of token ids");
+        assert_eq!((e.vocab, e.width, &e.ids_dims[..]), (256, 128, &[1, 32][..]), "{name}");
+        assert_eq!(model.input_dims, vec![1, 32, 128]);
+        assert!(imported.notes.iter().any(|n| n.contains("token ids")), "{:?}", imported.notes);
+        let input = imported.quantize_input(&ids).unwrap();
+        let proof = gkr::prove_bytes(model, &input, &gkr::ProveOptions::default()).unwrap();
+        let out = gkr::verify_bytes(model, &input, &gkr::VerifyOptions::default(), &proof.proof)
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        let y = dequantize_output(model, &out);
+        assert_eq!(y.len(), expected.len());
+        let step = imported.output_params().scale;
+        let max = y.iter().zip(&expected).map(|(a, b)| (a - b).abs()).fold(0f64, f64::max);
+        // the next token at every position: the argmax of the proven logits against PyTorch's
+        let argmax = |v: &[f64]| (0..v.len()).fold(0, |b, i| if v[i] > v[b] { i } else { b });
+        let agree =
+            y.chunks(256).zip(expected.chunks(256)).filter(|(a, b)| argmax(a) == argmax(b)).count();
+        println!("{name}: max |Δ| {max:.4} (step {step:.4}), next-token agreement {agree}/32");
+        assert!(max <= 8.0 * step, "{name}: max {max}, step {step}");
+        assert!(agree >= 28, "{name}: {agree} of 32 next tokens agree with PyTorch");
+        // an id outside the vocabulary, or not an integer, is refused naming it
+        let mut bad = ids.clone();
+        bad[5] = 256.0;
+        let err = imported.quantize_input(&bad).unwrap_err().to_string();
+        assert!(err.contains("token id 256") && err.contains("index 5"), "{err}");
+        bad[5] = 2.5;
+        assert!(imported.quantize_input(&bad).is_err());
+        // the embedding table is in the digest
+        let bytes = model.encode();
+        let back = gkrnet::circuit::Model::decode(&bytes).unwrap();
+        assert_eq!(back.digest(), model.digest());
+        assert_eq!(back.io(), model.io());
+    }
+}

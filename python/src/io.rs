@@ -101,9 +101,15 @@ pub fn arrays<'py>(py: Python<'py>, x: &Bound<'py, PyAny>, model: &Model) -> PyR
 
 /// The model's int8 input from the arrays: each array's shape must be its input's (leading 1s
 /// aside), or a single 1-D array holds every input's values concatenated in graph order. Float
-/// arrays are quantized with the model's input parameters; integer arrays are int8 codes.
+/// arrays are quantized with the model's input parameters; integer arrays are int8 codes. A
+/// model of token ids takes one array of ids.
 pub fn model_input(model: &Model, raws: &[Raw]) -> Result<Tensor, PyErr> {
     let want = &model.input_dims;
+    if let (Some(e), [one]) = (model.io().and_then(|io| io.embedding()), raws) {
+        // token ids: their rows of the model's embedding table
+        let rows = e.rows(&one.values).map_err(|err| errors::input(err.to_string()))?;
+        return Tensor::new(want.clone(), rows).map_err(|err| errors::input(err.to_string()));
+    }
     let parts = model.input_parts();
     let len: usize = want.iter().product();
     let shapes =

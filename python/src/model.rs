@@ -148,8 +148,8 @@ pub fn compile(
     let rows = options.calibration.clone();
     let result = pool::run(py, None, move || -> Result<Source, onnx::ImportError> {
         let imported = onnx::import_proto(&proto, &name, &options)?;
-        let len: usize = imported.model.input_dims.iter().product();
-        let inputs = rows.unwrap_or_else(|| onnx::random_inputs(len, samples, (lo, hi), 0));
+        let inputs =
+            rows.unwrap_or_else(|| onnx::sample_inputs(&imported.model, samples, (lo, hi), 0));
         // the report is the prover's own comparison: its failure never fails the compile
         let report = onnx::accuracy(&imported, &inputs, None).ok();
         Ok(Source::Imported { imported: Box::new(imported), report })
@@ -386,7 +386,7 @@ impl Model {
         labels: Option<Vec<i64>>,
     ) -> PyResult<Bound<'py, PyDict>> {
         let imported = self.imported()?;
-        let len: usize = imported.model.input_dims.iter().product();
+        let len = onnx::source_input_len(&imported.model);
         let rows = calibration_rows(&io::float_array(py, inputs, "inputs")?, len)?;
         let acc = pool::run(py, None, || onnx::accuracy(imported, &rows, labels.as_deref()))?;
         accuracy_dict(py, &acc.map_err(|e| errors::input(e.to_string()))?)

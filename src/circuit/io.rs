@@ -17,11 +17,19 @@
 //!         | 1 ‖ input q ‖ output q ‖ softmax u8           (one input, one output)
 //!         | 2 ‖ input q ‖ count u64 ‖ part*               (one input, several outputs)
 //!         | 3 ‖ count u64 ‖ in part* ‖ outputs            (several inputs)
+//!         | 4 ‖ embedding ‖ outputs                        (token ids: their embedding rows)
 //! outputs = 1 ‖ output q ‖ softmax u8 | 2 ‖ count u64 ‖ part*
 //! q       = scale (f64 bits, u64) ‖ zero point i64
 //! part    = name (bytes) ‖ dims (u64*) ‖ q ‖ index u8 ‖ softmax u8 ‖ offset u64
 //! in part = name (bytes) ‖ dims (u64*) ‖ q ‖ offset u64
+//! embedding = name (bytes) ‖ ids dims (u64*) ‖ vocab u64 ‖ width u64 ‖ q ‖ table (i8*)
 //! ```
+//!
+//! A model whose input is token ids ([`InputQuant::Embedding`], flag 4) proves on the int8 rows
+//! of its embedding table that the ids select: the circuit's input tensor is [ids dims…, width],
+//! and whoever holds the model (prover and verifier alike) computes it from the ids with
+//! [`Embedding::rows`], refusing an id outside the vocabulary. The table is in the model, so the
+//! digest binds it.
 
 use super::{checked_entries, ModelError, QParams};
 use crate::codec::{ByteReader, ByteWriter, Sink};
@@ -52,6 +60,60 @@ pub enum InputQuant {
     Single(QParams),
     /// Several inputs (at least 2), each a 1-D slice of the (1-D) input tensor, in graph order.
     Parts(Vec<InputPart>),
+    /// One input of token ids: the input tensor is their rows of the int8 embedding table.
+    Embedding(Embedding),
+}
+
+/// The most entries of an embedding table (a bound for decoding hostile files).
+pub const MAX_EMBEDDING_ENTRIES: usize = 1 << 28;
+
+/// Token ids and the int8 embedding table that turns them into the circuit's input.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Embedding {
+    /// The ONNX input's name.
+    pub name: String,
+    /// The ids' dimensions (the input tensor is these with the width appended).
+    pub ids_dims: Vec<usize>,
+    pub vocab: usize,
+    pub width: usize,
+    /// The rows' quantization (real = (q − z)·s).
+    pub q: QParams,
+    /// [vocab, width], row-major.
+    pub table: Vec<i8>,
+}
+
+impl Embedding {
+    /// The input tensor's entries for `ids` (one per id, row-major): each id's table row.
+    ///
+    /// # Errors
+    /// [`ModelError::Parameter`] naming the first id that is not an integer in [0, vocab), or a
+    /// count other than the ids' dimensions give.
+    pub fn rows(&self, ids: &[f64]) -> Result<Vec<i64>, ModelError> {
+        let want: usize = self.ids_dims.iter().product();
+        if ids.len() != want {
+            return Err(ModelError::Shape(format!(
+                "{} token ids for the input {:?} of dimensions {:?}",
+                ids.len(),
+                self.name,
+                self.ids_dims
+            )));
+        }
+        let mut out = Vec::with_capacity(want * self.width);
+        for (i, &id) in ids.iter().enumerate() {
+            let ok = id.fract() == 0.0 && id >= 0.0 && id < self.vocab as f64;
+            let row = ok
+                .then(|| self.table.get(id as usize * self.width..(id as usize + 1) * self.width))
+                .flatten()
+                .ok_or_else(|| {
+                    ModelError::Parameter(format!(
+                        "token id {id} at index {i} is not in the vocabulary [0, {})",
+                        self.vocab
+                    ))
+                })?;
+            out.extend(row.iter().map(|&v| i64::from(v)));
+        }
+        Ok(out)
+    }
 }
 
 /// One input of a model with several: where it sits in the input tensor and its quantization.
@@ -141,6 +203,22 @@ impl IoQuant {
                 }]
             }
             InputQuant::Parts(parts) => parts.clone(),
+            InputQuant::Embedding(e) => {
+                vec![InputPart {
+                    name: e.name.clone(),
+                    dims: input_dims.to_vec(),
+                    q: e.q,
+                    offset: 0,
+                }]
+            }
+        }
+    }
+
+    /// The embedding of a model whose input is token ids.
+    pub fn embedding(&self) -> Option<&Embedding> {
+        match &self.input {
+            InputQuant::Embedding(e) => Some(e),
+            _ => None,
         }
     }
 
@@ -149,6 +227,7 @@ impl IoQuant {
         match &self.input {
             InputQuant::Single(q) => *q,
             InputQuant::Parts(parts) => parts.first().map_or(QParams::IDENTITY, |p| p.q),
+            InputQuant::Embedding(e) => e.q,
         }
     }
 
@@ -196,6 +275,26 @@ impl IoQuant {
             }
             InputQuant::Single(_) => {}
             InputQuant::Parts(parts) => check_inputs(parts, input_dims)?,
+            InputQuant::Embedding(e) => {
+                let mut dims = e.ids_dims.clone();
+                dims.push(e.width);
+                let entries = e.vocab.checked_mul(e.width);
+                if !valid(e.q)
+                    || dims != input_dims
+                    || e.vocab == 0
+                    || entries != Some(e.table.len())
+                    || e.table.len() > MAX_EMBEDDING_ENTRIES
+                {
+                    return bad(format!(
+                        "an embedding of {} × {} ({} entries, {:?}) for ids {:?} and an input {input_dims:?}",
+                        e.vocab,
+                        e.width,
+                        e.table.len(),
+                        e.q,
+                        e.ids_dims
+                    ));
+                }
+            }
         }
         let parts = match &self.output {
             OutputQuant::Single { q, .. } if valid(*q) => return Ok(()),
@@ -325,6 +424,16 @@ pub(crate) fn encode_io<S: Sink>(w: &mut ByteWriter<S>, io: Option<&IoQuant>) {
             }
             encode_output(w, &io.output, None);
         }
+        InputQuant::Embedding(e) => {
+            w.u8(4);
+            w.bytes(e.name.as_bytes());
+            w.usizes(&e.ids_dims);
+            w.usize(e.vocab);
+            w.usize(e.width);
+            write_q(w, e.q);
+            w.i8s(&e.table);
+            encode_output(w, &io.output, None);
+        }
     }
 }
 
@@ -393,7 +502,28 @@ pub(crate) fn decode_io(r: &mut ByteReader<'_>) -> Result<Option<IoQuant>, Model
             };
             Some(IoQuant { input: InputQuant::Parts(parts), output })
         }
-        _ => return Err(r.error("an input/output quantization flag 0, 1, 2 or 3").into()),
+        4 => {
+            let (name, ids_dims) = read_name_dims(r, "input")?;
+            let (vocab, width) = (r.usize()?, r.usize()?);
+            let q = read_q(r, true)?;
+            let at = r.offset();
+            let table = r.i8s()?;
+            if table.len() > MAX_EMBEDDING_ENTRIES || Some(table.len()) != vocab.checked_mul(width)
+            {
+                return Err(error_at(at, "an embedding table of vocab × width entries"));
+            }
+            let output = match r.u8()? {
+                1 => read_single_output(r, true)?,
+                2 => read_output_parts(r)?,
+                _ => {
+                    let at = r.offset().saturating_sub(1);
+                    return Err(error_at(at, "an output quantization flag 1 or 2"));
+                }
+            };
+            let e = Embedding { name, ids_dims, vocab, width, q, table };
+            Some(IoQuant { input: InputQuant::Embedding(e), output })
+        }
+        _ => return Err(r.error("an input/output quantization flag 0 to 4").into()),
     })
 }
 
@@ -470,4 +600,75 @@ fn read_part(r: &mut ByteReader<'_>) -> Result<OutputPart, ModelError> {
     let softmax = read_flag(r, "a softmax flag 0 or 1")?;
     let offset = r.usize()?;
     Ok(OutputPart { name, dims, q, index, softmax, offset })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn embedding() -> Embedding {
+        Embedding {
+            name: "input_ids".into(),
+            ids_dims: vec![1, 3],
+            vocab: 4,
+            width: 2,
+            q: QParams { scale: 0.01, zero: -3 },
+            table: vec![1, 2, 3, 4, 5, 6, 7, 8],
+        }
+    }
+
+    fn io() -> IoQuant {
+        IoQuant {
+            input: InputQuant::Embedding(embedding()),
+            output: OutputQuant::Single { q: QParams { scale: 0.5, zero: 1 }, softmax: false },
+        }
+    }
+
+    fn encode(io: &IoQuant) -> Vec<u8> {
+        let mut w = ByteWriter(Vec::new());
+        encode_io(&mut w, Some(io));
+        w.0
+    }
+
+    #[test]
+    fn an_embedding_round_trips_and_selects_rows() {
+        let bytes = encode(&io());
+        let mut r = ByteReader::new(&bytes);
+        assert_eq!(decode_io(&mut r).unwrap(), Some(io()));
+        r.finish().unwrap();
+        io().check(&[1, 3, 2], &[5]).unwrap();
+        assert!(io().check(&[1, 3, 3], &[5]).is_err(), "the width");
+        assert!(io().check(&[3, 2], &[5]).is_err(), "the ids' dimensions");
+        let e = embedding();
+        assert_eq!(e.rows(&[3.0, 0.0, 1.0]).unwrap(), vec![7, 8, 1, 2, 3, 4]);
+        for (bad, what) in [(4.0, "4"), (-1.0, "-1"), (1.5, "1.5"), (f64::NAN, "NaN")] {
+            let err = e.rows(&[0.0, bad, 1.0]).unwrap_err().to_string();
+            assert!(err.contains(what) && err.contains("index 1"), "{err}");
+        }
+        assert!(e.rows(&[0.0, 1.0]).is_err(), "a count other than the ids' dimensions");
+        let mut short = io();
+        if let InputQuant::Embedding(e) = &mut short.input {
+            e.table.pop();
+        }
+        assert!(short.check(&[1, 3, 2], &[5]).is_err(), "a table of another size");
+    }
+
+    #[test]
+    fn hostile_embedding_fields_are_errors() {
+        let bytes = encode(&io());
+        // every truncation is an error, never a panic
+        for cut in 0..bytes.len() {
+            let mut r = ByteReader::new(&bytes[..cut]);
+            assert!(decode_io(&mut r).is_err(), "cut {cut}");
+        }
+        let mut bad = bytes.clone();
+        // the vocabulary field sits after the flag, the name and the ids' dimensions
+        let vocab_at = 1 + (8 + "input_ids".len()) + (8 + 2 * 8);
+        bad[vocab_at..vocab_at + 8].copy_from_slice(&5u64.to_le_bytes());
+        let mut r = ByteReader::new(&bad);
+        assert!(decode_io(&mut r).is_err(), "vocab × width ≠ the table's entries");
+        bad[vocab_at..vocab_at + 8].copy_from_slice(&u64::MAX.to_le_bytes());
+        let mut r = ByteReader::new(&bad);
+        assert!(decode_io(&mut r).is_err(), "an overflowing vocabulary");
+    }
 }

@@ -147,7 +147,7 @@ pub fn run(args: Args, g: &Global) -> Result<Outcome> {
         };
         let inputs = match &inputs_file {
             Some(f) => read_inputs(f, len)?,
-            None => onnx::random_inputs(len, 4, (0.0, 1.0), 1),
+            None => onnx::sample_inputs(&imported.model, 4, (0.0, 1.0), 1),
         };
         let labels: Option<Vec<i64>> = match &labels_file {
             Some(f) => Some(onnx::read_npy(f)?.1.iter().map(|&v| v as i64).collect()),

@@ -120,10 +120,10 @@ pub fn run(args: Args) -> Result<Outcome> {
     let bytes = imported.model.encode();
     std::fs::write(&args.output, &bytes)
         .with_context(|| format!("cannot write {}", args.output.display()))?;
-    let len: usize = imported.model.input_dims.iter().product();
+    let len = onnx::source_input_len(&imported.model);
     let inputs = match (&args.inputs, &args.calibration) {
         (Some(p), _) | (None, Some(p)) => read_inputs(p, len)?,
-        (None, None) => onnx::random_inputs(len, args.samples.max(1), (lo, hi), 0),
+        (None, None) => onnx::sample_inputs(&imported.model, args.samples.max(1), (lo, hi), 0),
     };
     let labels = match &args.labels {
         Some(p) => Some(onnx::read_npy(p)?.1.iter().map(|&v| v as i64).collect::<Vec<_>>()),

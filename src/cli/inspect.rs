@@ -93,6 +93,10 @@ fn print_model(model: &Model) {
     let input = |io: &IoQuant| match &io.input {
         InputQuant::Single(q) => format!("input scale {} zero {}", q.scale, q.zero),
         InputQuant::Parts(_) => "inputs as listed".into(),
+        InputQuant::Embedding(e) => format!(
+            "token ids {:?} {:?} → rows of a {} × {} int8 embedding (scale {} zero {})",
+            e.name, e.ids_dims, e.vocab, e.width, e.q.scale, e.q.zero
+        ),
     };
     match model.io().map(|io| (input(io), &io.output)) {
         Some((input, OutputQuant::Single { q, softmax })) => println!(

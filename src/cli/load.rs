@@ -34,7 +34,7 @@ pub struct CompileOptions {
 
 /// A loaded model: decoded from a `.gkrm`, or imported from ONNX.
 pub enum Loaded {
-    Compiled(Model),
+    Compiled(Box<Model>),
     Imported(Box<Imported>),
 }
 
@@ -48,7 +48,7 @@ impl Loaded {
 
     pub fn into_model(self) -> Model {
         match self {
-            Loaded::Compiled(m) => m,
+            Loaded::Compiled(m) => *m,
             Loaded::Imported(i) => i.model,
         }
     }
@@ -69,7 +69,7 @@ pub fn load_model(
         let model = Model::decode(&bytes)
             .with_context(|| format!("{} is not a valid compiled model", path.display()))?;
         tracing::info!(model = %path.display(), layers = model.layers.len(), "decoded");
-        return Ok(Loaded::Compiled(model));
+        return Ok(Loaded::Compiled(Box::new(model)));
     }
     let &[lo, hi] = options.input_range.as_slice() else { bail!("--input-range takes lo,hi") };
     let spinner = spinner(quiet, &format!("compiling {}", path.display()));
@@ -118,9 +118,12 @@ pub fn load_model(
         for note in &imported.notes {
             eprintln!("note: {note}");
         }
-        let len: usize = imported.model.input_dims.iter().product();
+        let len = onnx::source_input_len(&imported.model);
         let inputs = match &options.calibration {
             Some(c) => super::compile::read_inputs(c, len)?,
+            None if imported.model.io().and_then(|io| io.embedding()).is_some() => {
+                onnx::sample_inputs(&imported.model, options.samples.max(1), (lo, hi), 0)
+            }
             None => default_calibration(options.samples, (lo, hi), proven.as_deref(), len),
         };
         if options.calibration.is_none() && proven.as_ref().is_some_and(|x| x.len() == len) {
@@ -225,6 +228,13 @@ fn flatten_json(v: &serde_json::Value, out: &mut Vec<f64>, integer: &mut bool) -
 pub fn read_input(path: &Path, model: &Model) -> Result<Tensor> {
     let raw = read_raw_input(path)?;
     let want = &model.input_dims;
+    if let Some(e) = model.io().and_then(|io| io.embedding()) {
+        // token ids: their rows of the model's embedding table (an id outside it is refused)
+        return Ok(Tensor::new(
+            want.clone(),
+            e.rows(&raw.values).with_context(|| path.display().to_string())?,
+        )?);
+    }
     let parts = model.input_parts();
     let json = path.extension().is_some_and(|e| e == "json");
     if parts.len() > 1 && raw.lists.len() > 1 {

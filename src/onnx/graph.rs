@@ -99,6 +99,8 @@ pub enum Dim {
 pub struct GraphInput {
     pub name: String,
     pub dims: Vec<Dim>,
+    /// An integer input (token ids), which only an embedding Gather may read.
+    pub integer: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -453,18 +455,21 @@ fn resolve(declared: &[Dim], dims: &[usize]) -> Result<Vec<usize>, ImportError> 
     Ok(dims.to_vec())
 }
 
-/// A graph input: a float tensor with its declared dimensions.
+/// A graph input: a float tensor (or integer token ids) with its declared dimensions.
 fn graph_input(input: &pb::ValueInfoProto) -> Result<GraphInput, ImportError> {
     let bad = |reason: String| ImportError::Graph(reason);
-    let shape = match input.r#type.as_ref().and_then(|t| t.value.as_ref()) {
+    let (shape, integer) = match input.r#type.as_ref().and_then(|t| t.value.as_ref()) {
         Some(pb::type_proto::Value::TensorType(t)) => {
-            if Dtype::from_onnx(t.elem_type).is_none_or(|d| !d.is_float()) {
+            // float inputs, and int64 token ids (ONNX element type 7)
+            let integer = t.elem_type == 7;
+            if !integer && Dtype::from_onnx(t.elem_type).is_none_or(|d| !d.is_float()) {
                 return Err(bad(format!(
-                    "the input {:?} has element type {}; gkrnet imports float inputs",
+                    "the input {:?} has element type {}; gkrnet imports float inputs and int64 \
+                     token ids",
                     input.name, t.elem_type
                 )));
             }
-            t.shape.as_ref().map(|s| s.dim.clone()).unwrap_or_default()
+            (t.shape.as_ref().map(|s| s.dim.clone()).unwrap_or_default(), integer)
         }
         None => return Err(bad(format!("the input {:?} has no tensor type", input.name))),
     };
@@ -479,5 +484,5 @@ fn graph_input(input: &pb::ValueInfoProto) -> Result<GraphInput, ImportError> {
             _ => Dim::Symbol(format!("dim{i}")),
         })
         .collect();
-    Ok(GraphInput { name: input.name.clone(), dims })
+    Ok(GraphInput { name: input.name.clone(), dims, integer })
 }

@@ -267,7 +267,8 @@ impl Imported {
 
 /// The int8 input tensor of a float input, with the model's input quantization: with several
 /// inputs, `x` is their concatenation (graph order) and each slice is quantized at its own
-/// input's parameters.
+/// input's parameters; for a model of token ids, `x` holds the ids and the tensor is their
+/// embedding rows.
 ///
 /// # Errors
 /// A value that is not finite, or `x` not of the input's length.
@@ -276,6 +277,11 @@ pub fn quantize_input(model: &Model, x: &[f32]) -> Result<Tensor, ModelError> {
         return Err(ModelError::Parameter(format!(
             "input value {v} at index {i} is not a finite number"
         )));
+    }
+    if let Some(e) = model.io().and_then(|io| io.embedding()) {
+        // token ids: their rows of the model's embedding table
+        let ids: Vec<f64> = x.iter().map(|&v| f64::from(v)).collect();
+        return Tensor::new(model.input_dims.clone(), e.rows(&ids)?);
     }
     let parts = model.input_parts();
     let mut data = Vec::with_capacity(x.len());
@@ -506,6 +512,30 @@ pub fn default_calibration(
     let mut inputs = random_inputs(len, samples.max(1), range, 0);
     inputs.extend(proven.map(<[f32]>::to_vec));
     inputs
+}
+
+/// The values one source input of `model` takes: the token ids' count for a model of ids (its
+/// input tensor holds their embedding rows), else the input tensor's entries.
+pub fn source_input_len(model: &Model) -> usize {
+    match model.io().and_then(|io| io.embedding()) {
+        Some(e) => e.ids_dims.iter().product(),
+        None => model.input_dims.iter().product(),
+    }
+}
+
+/// Seeded inputs for `model`: token ids uniform over the vocabulary for a model of ids, else
+/// uniform values in `range`.
+pub fn sample_inputs(model: &Model, count: usize, range: (f32, f32), seed: u64) -> Vec<Vec<f32>> {
+    let len = source_input_len(model);
+    match model.io().and_then(|io| io.embedding()) {
+        Some(e) => random_inputs(len, count, (0.0, 1.0), seed)
+            .into_iter()
+            .map(|x| {
+                x.iter().map(|u| ((u * e.vocab as f32) as usize).min(e.vocab - 1) as f32).collect()
+            })
+            .collect(),
+        None => random_inputs(len, count, range, seed),
+    }
 }
 
 /// Seeded uniform inputs of `len` values in `range`.

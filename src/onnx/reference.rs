@@ -12,6 +12,8 @@ pub struct FloatReference {
     plan: std::sync::Arc<TypedRunnableModel>,
     /// The dimensions of each graph input, in graph order.
     input_dims: Vec<Vec<usize>>,
+    /// Whether each graph input is integer (token ids, run as i64).
+    integer: Vec<bool>,
     names: Vec<String>,
     /// How many of `names` are graph outputs (the first ones).
     outputs: usize,
@@ -25,6 +27,24 @@ impl std::fmt::Debug for FloatReference {
 
 fn tract_error(e: impl std::fmt::Display) -> ImportError {
     ImportError::Tract(e.to_string())
+}
+
+/// Whether each graph input (in graph order, initializers excluded) is int64.
+fn integer_inputs(proto: &tract_onnx::pb::ModelProto) -> Vec<bool> {
+    let Some(g) = proto.graph.as_ref() else { return Vec::new() };
+    let inits: std::collections::HashSet<&str> =
+        g.initializer.iter().map(|t| t.name.as_str()).collect();
+    g.input
+        .iter()
+        .filter(|i| !inits.contains(i.name.as_str()))
+        .map(|i| {
+            let elem = match i.r#type.as_ref().and_then(|t| t.value.as_ref()) {
+                Some(tract_onnx::pb::type_proto::Value::TensorType(t)) => t.elem_type,
+                _ => 0,
+            };
+            elem == 7
+        })
+        .collect()
 }
 
 /// One named output of a run: its shape and values (integer tensors widened exactly).
@@ -58,6 +78,7 @@ impl FloatReference {
         names: &[String],
     ) -> Result<Self, ImportError> {
         let outputs: Vec<String> = outputs.iter().map(|o| o.as_ref().to_string()).collect();
+        let integer = integer_inputs(proto);
         if outputs.is_empty() {
             return Err(ImportError::Graph("a float reference of no output".into()));
         }
@@ -67,7 +88,11 @@ impl FloatReference {
             || -> TractResult<(std::sync::Arc<TypedRunnableModel>, Vec<String>)> {
                 let mut model = tract_onnx::onnx().model_for_proto_model(proto)?;
                 for (i, dims) in input_dims.iter().enumerate() {
-                    model.set_input_fact(i, InferenceFact::dt_shape(f32::datum_type(), dims))?;
+                    let dt = match integer.get(i) {
+                        Some(true) => i64::datum_type(),
+                        _ => f32::datum_type(),
+                    };
+                    model.set_input_fact(i, InferenceFact::dt_shape(dt, dims))?;
                 }
                 let mut kept = Vec::with_capacity(outputs.len() + names.len());
                 let mut outlets = Vec::with_capacity(outputs.len() + names.len());
@@ -92,7 +117,7 @@ impl FloatReference {
             };
         let (plan, names) =
             guard(build).map_err(tract_error)?.map_err(|e| tract_error(format!("{e:#}")))?;
-        Ok(Self { plan, input_dims: input_dims.to_vec(), names, outputs: outputs.len() })
+        Ok(Self { plan, input_dims: input_dims.to_vec(), integer, names, outputs: outputs.len() })
     }
 
     pub fn names(&self) -> &[String] {
@@ -118,9 +143,16 @@ impl FloatReference {
         let run = || -> TractResult<Vec<(Named, bool)>> {
             let mut rest = input;
             let mut xs = TVec::new();
-            for (dims, &len) in self.input_dims.iter().zip(&lens) {
+            for (i, (dims, &len)) in self.input_dims.iter().zip(&lens).enumerate() {
                 let (x, tail) = rest.split_at(len);
                 rest = tail;
+                if self.integer.get(i) == Some(&true) {
+                    // token ids given as floats: exact integers
+                    let ids: Vec<i64> = x.iter().map(|&v| v as i64).collect();
+                    let x = tract_ndarray::ArrayD::from_shape_vec(dims.clone(), ids)?;
+                    xs.push(Tensor::from(x).into());
+                    continue;
+                }
                 let x = tract_ndarray::ArrayD::from_shape_vec(dims.clone(), x.to_vec())?;
                 xs.push(Tensor::from(x).into());
             }

@@ -167,6 +167,8 @@ struct Lower<'g> {
     /// Tensors with a constant attention mask added (`add_mask`): one 0/1 per element, 0 where
     /// the Softmax that reads the tensor must give exactly 0.
     masks: HashMap<String, Vec<i8>>,
+    /// The token ids' embedding, when the input is ids.
+    embedding: Option<patterns::EmbeddingPattern>,
     parameters: usize,
 }
 
@@ -221,6 +223,28 @@ pub(super) fn lower(
         registry::check(&cx, i, n).map_err(|reason| unsupported(n, reason))?;
     }
     let (patterns, folded_nodes) = (cx.patterns, cx.folded);
+    // token ids: one input, the indices of an embedding Gather
+    let embedding = patterns.embeddings.first().cloned();
+    if let Some(ids) = g.inputs.iter().find(|i| i.integer) {
+        if embedding.as_ref().is_none_or(|e| e.input != ids.name) {
+            return Err(ImportError::Graph(format!(
+                "the int64 input {:?} is not read by one Gather of a constant embedding table \
+                 (token ids only select embedding rows)",
+                ids.name
+            )));
+        }
+        if g.inputs.len() > 1 {
+            return Err(ImportError::Graph(format!(
+                "the token ids {:?} beside other inputs (an attention mask): one input of ids \
+                 only, for now",
+                ids.name
+            )));
+        }
+    }
+    let vocab = match &embedding {
+        Some(e) => g.consts.get(&e.table).map_or(1, |c| c.dims[0]),
+        None => 0,
+    };
     // calibration: every tensor a node produces, on the calibration inputs, through tract
     let mut wanted: Vec<String> = g.inputs.iter().map(|i| i.name.clone()).collect();
     for n in &g.nodes {
@@ -230,6 +254,13 @@ pub(super) fn lower(
     let len: usize = input_dims.iter().product();
     let inputs = match &options.calibration {
         Some(c) => c.clone(),
+        // seeded token ids, uniform over the vocabulary
+        None if vocab > 0 => random_inputs(len, options.samples.max(1), (0.0, 1.0), options.seed)
+            .into_iter()
+            .map(|x| {
+                x.iter().map(|u| ((u * vocab as f32) as usize).min(vocab - 1) as f32).collect()
+            })
+            .collect(),
         None => random_inputs(len, options.samples.max(1), options.input_range, options.seed),
     };
     let mut ranges: HashMap<String, (f64, f64)> = HashMap::new();
@@ -277,7 +308,13 @@ pub(super) fn lower(
     let reference = FloatReference::with_inputs(proto, input_shapes, &g.outputs, &[])?;
     let mut l = Lower {
         g,
-        b: Builder::new(input_dims.to_vec()),
+        b: Builder::new(match &embedding {
+            // the circuit's input: the ids' embedding rows
+            Some(e) => shapes.get(&e.rows).cloned().ok_or_else(|| {
+                ImportError::Graph(format!("tract gives no shape for tensor {:?}", e.rows))
+            })?,
+            None => input_dims.to_vec(),
+        }),
         values: HashMap::new(),
         ranges,
         shapes,
@@ -289,10 +326,16 @@ pub(super) fn lower(
         notes: Vec::new(),
         softmax: HashMap::new(),
         masks: HashMap::new(),
+        embedding,
         parameters: 0,
     };
     l.notes.push(match &options.calibration {
         Some(c) => format!("activation ranges calibrated on {} given inputs", c.len()),
+        None if vocab > 0 => format!(
+            "activation ranges calibrated on {} seeded token-id sequences, uniform over the \
+             vocabulary of {vocab}",
+            inputs.len()
+        ),
         None => format!(
             "activation ranges calibrated on {} seeded uniform inputs in [{}, {}]",
             inputs.len(),
@@ -339,6 +382,9 @@ impl Lower<'_> {
     /// dimensions. Each at the parameters of the QuantizeLinear that reads it, else calibrated.
     fn inputs(&mut self, shapes: &[Vec<usize>]) -> Result<InputQuant, ImportError> {
         let g = self.g;
+        if let (Some(e), [ids], [ids_dims]) = (self.embedding.clone(), &g.inputs[..], shapes) {
+            return self.embedding_input(&e, &ids.name, ids_dims);
+        }
         if let ([input], [dims]) = (&g.inputs[..], shapes) {
             let q = self.target_params(&input.name)?;
             self.values.insert(input.name.clone(), Value::Int { id: 0, dims: dims.clone(), q });
@@ -367,6 +413,46 @@ impl Lower<'_> {
             names.join(", ")
         ));
         Ok(InputQuant::Parts(parts))
+    }
+
+    /// Token ids: the circuit's input is their rows of the embedding table, quantized to int8
+    /// at the table's own range (the Gather's output takes them as its value).
+    fn embedding_input(
+        &mut self,
+        e: &patterns::EmbeddingPattern,
+        name: &str,
+        ids_dims: &[usize],
+    ) -> Result<InputQuant, ImportError> {
+        let c = self
+            .g
+            .consts
+            .get(&e.table)
+            .ok_or_else(|| ImportError::Graph(format!("no embedding table {:?}", e.table)))?;
+        let (vocab, width) = match c.dims[..] {
+            [v, w] => (v, w),
+            _ => return Err(ImportError::Graph(format!("an embedding table {:?}", c.dims))),
+        };
+        let (lo, hi) = c.data.iter().fold((f64::MAX, f64::MIN), |(a, b), &v| (a.min(v), b.max(v)));
+        let q = minmax_params(lo, hi);
+        let table: Vec<i8> = c.data.iter().map(|&v| q.quantize(v) as i8).collect();
+        let dims = self.b.dims(0);
+        self.values.insert(e.rows.clone(), Value::Int { id: 0, dims, q });
+        self.parameters += c.len();
+        self.notes.push(format!(
+            "the token ids {name:?} are the input: the proof covers their rows of the {vocab} × \
+             {width} embedding table {:?} (int8, scale {:.3e}), which the verifier computes \
+             itself from the ids",
+            e.table, q.scale
+        ));
+        let embedding = crate::circuit::io::Embedding {
+            name: name.to_string(),
+            ids_dims: ids_dims.to_vec(),
+            vocab,
+            width,
+            q,
+            table,
+        };
+        Ok(InputQuant::Embedding(embedding))
     }
 
     fn get(&self, name: &str, n: Option<&Node>) -> Result<Value, ImportError> {

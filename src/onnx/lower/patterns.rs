@@ -12,6 +12,54 @@ pub(super) struct Patterns {
     pub(super) fused: HashMap<usize, Fused>,
     /// Nodes inside a pattern (lowered by the node that finishes it).
     pub(super) skipped: HashSet<usize>,
+    /// Token-id inputs read by an embedding Gather.
+    pub(super) embeddings: Vec<EmbeddingPattern>,
+}
+
+/// An int64 input of token ids, through reshapes, read by one Gather of a constant float table
+/// [vocab, width] along axis 0: the Gather's output is the circuit's input (`Lower::inputs`).
+#[derive(Clone, Debug)]
+pub(super) struct EmbeddingPattern {
+    pub(super) input: String,
+    /// The Gather's output: the embedding rows.
+    pub(super) rows: String,
+    /// The table's constant.
+    pub(super) table: String,
+}
+
+/// The embedding Gather that reads integer input `input` through Reshape, Squeeze, Unsqueeze,
+/// Flatten, Identity and Cast nodes (each the only reader of its input), with the nodes on the
+/// way and the Gather.
+fn embedding(g: &Graph, input: &str) -> Option<(EmbeddingPattern, Vec<usize>)> {
+    let mut name = input.to_string();
+    let mut nodes = Vec::new();
+    for _ in 0..=g.nodes.len() {
+        let readers: Vec<usize> =
+            (0..g.nodes.len()).filter(|&i| g.nodes[i].inputs.contains(&name)).collect();
+        let [i] = readers[..] else { return None };
+        let n = &g.nodes[i];
+        nodes.push(i);
+        match n.op.as_str() {
+            "Reshape" | "Squeeze" | "Unsqueeze" | "Flatten" | "Identity" | "Cast"
+                if n.input(0) == Some(name.as_str()) =>
+            {
+                name = n.outputs.first()?.clone();
+            }
+            "Gather" if n.input(1) == Some(name.as_str()) => {
+                let table = n.input(0)?;
+                let c = g.consts.get(table)?;
+                let axis = n.int("axis").ok()?.unwrap_or(0);
+                if !c.dtype.is_float() || c.dims.len() != 2 || axis != 0 {
+                    return None;
+                }
+                let rows = n.outputs.first()?.clone();
+                let e = EmbeddingPattern { input: input.into(), rows, table: table.into() };
+                return Some((e, nodes));
+            }
+            _ => return None,
+        }
+    }
+    None
 }
 
 /// Finds Gelu (Erf, tanh), HardSwish (HardSigmoid·x), decomposed layer norms and foldable
@@ -19,6 +67,12 @@ pub(super) struct Patterns {
 /// node whose attributes do not parse is no pattern (its own op then says why it is not lowered).
 pub(super) fn find_patterns(g: &Graph) -> Patterns {
     let mut found = Patterns::default();
+    for input in g.inputs.iter().filter(|i| i.integer) {
+        if let Some((e, nodes)) = embedding(g, &input.name) {
+            found.skipped.extend(nodes);
+            found.embeddings.push(e);
+        }
+    }
     let index = |name: &str| g.nodes.iter().position(|n| n.outputs.iter().any(|o| o == name));
     let sole = |name: &str| -> Option<usize> {
         let c: Vec<usize> = g

@@ -255,7 +255,11 @@ mod tests {
         Graph {
             nodes,
             consts: consts.iter().map(|(k, c)| (k.to_string(), c.clone())).collect(),
-            inputs: vec![GraphInput { name: "x".into(), dims: vec![Dim::Fixed(1), Dim::Fixed(4)] }],
+            inputs: vec![GraphInput {
+                name: "x".into(),
+                dims: vec![Dim::Fixed(1), Dim::Fixed(4)],
+                integer: false,
+            }],
             outputs: vec!["y".into()],
             opset: 13,
         }
@@ -276,6 +280,7 @@ mod tests {
             notes: Vec::new(),
             softmax: HashMap::new(),
             masks: HashMap::new(),
+            embedding: None,
             parameters: 0,
         }
     }
