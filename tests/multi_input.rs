@@ -141,11 +141,23 @@ fn an_input_nothing_reads_still_takes_its_slice() {
 
 #[test]
 fn an_integer_input_is_refused_naming_it() {
+    // int32: not an input type gkrnet imports
+    let proto =
+        onnx_gen::with_inputs(onnx_gen::two_inputs(44), &[("x", &[1, 8], 1), ("y", &[1, 4], 6)]);
+    let e = onnx::Graph::from_proto(&proto).unwrap_err().to_string();
+    assert!(e.contains("the input \"y\" has element type 6"), "{e}");
+    assert!(e.contains("float inputs and int64"), "{e}");
+    // int64 that no embedding Gather reads (token ids only select embedding rows)
     let proto =
         onnx_gen::with_inputs(onnx_gen::two_inputs(44), &[("x", &[1, 8], 1), ("y", &[1, 4], 7)]);
-    let e = onnx::Graph::from_proto(&proto).unwrap_err().to_string();
-    assert!(e.contains("the input \"y\" has element type 7"), "{e}");
-    assert!(e.contains("float inputs"), "{e}");
+    assert!(onnx::Graph::from_proto(&proto).unwrap().inputs[1].integer);
+    let dir = std::env::temp_dir().join(format!("gkrnet-int-input-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let p = dir.join("ids.onnx");
+    std::fs::write(&p, onnx_gen::encode(&proto)).unwrap();
+    let e = onnx::import(&p, &ImportOptions::default()).unwrap_err().to_string();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(e.contains("the int64 input \"y\" is not read by one Gather"), "{e}");
 }
 
 #[test]
