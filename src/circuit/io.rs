@@ -492,14 +492,7 @@ pub(crate) fn decode_io(r: &mut ByteReader<'_>) -> Result<Option<IoQuant>, Model
                 return Err(error_at(at, &format!("at most {MAX_INPUT_PARTS} input parts")));
             }
             let parts = (0..count).map(|_| read_input_part(r)).collect::<Result<_, _>>()?;
-            let output = match r.u8()? {
-                1 => read_single_output(r, true)?,
-                2 => read_output_parts(r)?,
-                _ => {
-                    let at = r.offset().saturating_sub(1);
-                    return Err(error_at(at, "an output quantization flag 1 or 2"));
-                }
-            };
+            let output = read_outputs(r)?;
             Some(IoQuant { input: InputQuant::Parts(parts), output })
         }
         4 => {
@@ -512,19 +505,25 @@ pub(crate) fn decode_io(r: &mut ByteReader<'_>) -> Result<Option<IoQuant>, Model
             {
                 return Err(error_at(at, "an embedding table of vocab × width entries"));
             }
-            let output = match r.u8()? {
-                1 => read_single_output(r, true)?,
-                2 => read_output_parts(r)?,
-                _ => {
-                    let at = r.offset().saturating_sub(1);
-                    return Err(error_at(at, "an output quantization flag 1 or 2"));
-                }
-            };
+            let output = read_outputs(r)?;
             let e = Embedding { name, ids_dims, vocab, width, q, table };
             Some(IoQuant { input: InputQuant::Embedding(e), output })
         }
         _ => return Err(r.error("an input/output quantization flag 0 to 4").into()),
     })
+}
+
+/// The output field after an input table (flags 3 and 4): its own flag 1 or 2, then the strict
+/// output parameters or the part table.
+fn read_outputs(r: &mut ByteReader<'_>) -> Result<OutputQuant, ModelError> {
+    match r.u8()? {
+        1 => read_single_output(r, true),
+        2 => read_output_parts(r),
+        _ => {
+            let at = r.offset().saturating_sub(1);
+            Err(error_at(at, "an output quantization flag 1 or 2"))
+        }
+    }
 }
 
 /// The output parameters and softmax flag of a single output.

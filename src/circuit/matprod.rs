@@ -5,7 +5,7 @@
 //! share. The output [B…, M, N] is a virtual int32 tensor; its requantization is an ordinary
 //! requantization layer on it, as after a [`super::Mul`].
 //!
-//! Bound: |x − z_x|, |y − z_y| ≤ 256 over int8 (`mul.rs`), so |out| ≤ K·2^16
+//! Bound: |x − z_x|, |y − z_y| ≤ 255 over int8 (`mul.rs`), so |out| ≤ K·2^16
 //! ([`MatProd::acc_bound`]); [`MatProd::new`] refuses K beyond [`MAX_INNER`].
 //!
 //! **Proof** of a claim õut(ρ) = v, ρ = (ρ_n, ρ_m, ρ_b) on out's variables (each axis owns a
@@ -38,6 +38,7 @@
 )]
 
 use super::encode::{ModelReads, OpEntry, OpRecord};
+use super::mul::spread;
 use super::zoo::Builder;
 use super::{
     checked_entries, ClaimTarget, Layer, LayerSpec, LayerWitness, Layout, ModelError, Reduction,
@@ -140,11 +141,6 @@ impl OpRecord for MatProdSpec {
             s.y_transposed,
         )?))
     }
-}
-
-/// max |q − z| over int8 q.
-fn spread(zero: i32) -> i128 {
-    (127 - zero as i128).max(128 + zero as i128)
 }
 
 impl MatProd {

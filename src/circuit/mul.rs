@@ -127,8 +127,8 @@ impl OpRecord for MulSpec {
     }
 }
 
-/// max |q − z| over int8 q.
-fn spread(zero: i32) -> i128 {
+/// max |q − z| over int8 q (also the bound of [`super::matprod::MatProd`]'s factors).
+pub(super) fn spread(zero: i32) -> i128 {
     (127 - zero as i128).max(128 + zero as i128)
 }
 
