@@ -334,12 +334,11 @@ impl Lower<'_> {
             if n.op == "Add" && self.is_attention_mask(n, &c, &p.dims) {
                 return self.add_mask(n, p, &c);
             }
-            if self.per_channel(n, &c, &p.dims).is_err() {
+            let c = match self.per_channel(n, &c, &p.dims) {
+                Ok(c) => c.ok_or_else(|| node_error(n, "no constant"))?,
                 // one constant per position (a position embedding, an attention bias)
-                return self.add_elements(n, p, &c, sign);
-            }
-            let c =
-                self.per_channel(n, &c, &p.dims)?.ok_or_else(|| node_error(n, "no constant"))?;
+                Err(_) => return self.add_elements(n, p, &c, sign),
+            };
             if c.len() > 1 {
                 // a bias vector
                 self.parameters += c.len();

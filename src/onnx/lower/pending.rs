@@ -326,15 +326,34 @@ impl Lower<'_> {
     pub(super) fn add_elements(
         &mut self,
         n: &Node,
-        mut p: Pending,
+        p: Pending,
         c: &Value,
         sign: f64,
     ) -> Result<(), ImportError> {
+        let (mut p, _, values, base) = self.per_element_form(n, p, c, "a per-position constant")?;
+        p.offset = base.iter().zip(&values).map(|(b, v)| b + sign * v).collect();
+        self.parameters += values.len();
+        self.set(n, Value::Pending(p))
+    }
+
+    /// What a per-position constant `c` added by `n` to the pending form `p` needs: the form
+    /// (a dense or convolution accumulator requantized first: its bias is per feature only),
+    /// the computed input's name, the constant broadcast to every element, and the form's
+    /// offset of every element.
+    fn per_element_form(
+        &mut self,
+        n: &Node,
+        mut p: Pending,
+        c: &Value,
+        what: &str,
+    ) -> Result<(Pending, String, Vec<f64>, Vec<f64>), ImportError> {
+        let x = n
+            .inputs
+            .iter()
+            .find(|i| !matches!(self.get(i, Some(n)), Ok(Value::Const(_) | Value::QConst { .. })))
+            .ok_or_else(|| node_error(n, "no computed input"))?
+            .clone();
         if matches!(p.src, Src::Linear(_)) {
-            let x = n.inputs.iter().find(|i| {
-                !matches!(self.get(i, Some(n)), Ok(Value::Const(_) | Value::QConst { .. }))
-            });
-            let x = x.ok_or_else(|| node_error(n, "no computed input"))?.clone();
             let (id, q) = self.materialize(&x, Value::Pending(p))?;
             p = self.pending(n, Value::Int { id, dims: self.b.dims(id), q })?;
         }
@@ -345,23 +364,17 @@ impl Lower<'_> {
             ));
         };
         if p.lo.is_finite() || p.hi.is_finite() {
-            return Err(unsupported(n, "a per-position constant after a clamp (Relu/Clip)"));
+            return Err(unsupported(n, format!("{what} after a clamp (Relu/Clip)")));
         }
         let len = values.len();
-        let per_channel = p.offset.len() > 1 && p.offset.len() != len;
-        let offset = (0..len)
-            .map(|e| {
-                let base = match (p.offset.len(), per_channel) {
-                    (l, _) if l == len => p.offset[e],
-                    (_, true) => p.offset[channel_of(&p.dims, e)],
-                    _ => p.offset[0],
-                };
-                base + sign * values[e]
+        let base = (0..len)
+            .map(|e| match p.offset.len() {
+                l if l == len => p.offset[e],
+                1 => p.offset[0],
+                _ => p.offset[channel_of(&p.dims, e)],
             })
             .collect();
-        p.offset = offset;
-        self.parameters += len;
-        self.set(n, Value::Pending(p))
+        Ok((p, x, values, base))
     }
 
     /// Whether the constant `c` added by `n` is an attention mask: some entries at or below
@@ -380,26 +393,8 @@ impl Lower<'_> {
     /// scores (−3·max|p| − 1 against the calibrated range), and the Softmax gives them exactly 0
     /// (`circuit::softmax`'s mask). The sum's calibration range is the scores' range shifted by
     /// the kept values (the float run's masked values are not a range).
-    pub(super) fn add_mask(
-        &mut self,
-        n: &Node,
-        mut p: Pending,
-        c: &Value,
-    ) -> Result<(), ImportError> {
-        let x = n
-            .inputs
-            .iter()
-            .find(|i| !matches!(self.get(i, Some(n)), Ok(Value::Const(_) | Value::QConst { .. })))
-            .ok_or_else(|| node_error(n, "no computed input"))?
-            .clone();
-        if matches!(p.src, Src::Linear(_)) {
-            let (id, q) = self.materialize(&x, Value::Pending(p))?;
-            p = self.pending(n, Value::Int { id, dims: self.b.dims(id), q })?;
-        }
-        if p.lo.is_finite() || p.hi.is_finite() {
-            return Err(unsupported(n, "an attention mask after a clamp (Relu/Clip)"));
-        }
-        let values = self.per_element(c, &p.dims).ok_or_else(|| node_error(n, "no mask"))?;
+    pub(super) fn add_mask(&mut self, n: &Node, p: Pending, c: &Value) -> Result<(), ImportError> {
+        let (mut p, x, values, base) = self.per_element_form(n, p, c, "an attention mask")?;
         let Src::Sum(terms) = &p.src else {
             return Err(node_error(n, "a mask on a dense accumulator"));
         };
@@ -408,20 +403,8 @@ impl Lower<'_> {
             + p.offset.iter().fold(0f64, |m, v| m.max(v.abs()));
         let keep: Vec<i8> = values.iter().map(|&v| i8::from(v > MASKED)).collect();
         let kept: Vec<f64> = values.iter().copied().filter(|&v| v > MASKED).collect();
-        let len = values.len();
-        let offset = (0..len)
-            .map(|e| {
-                let base = match p.offset.len() {
-                    l if l == len => p.offset[e],
-                    1 => p.offset[0],
-                    _ => p.offset[channel_of(&p.dims, e)],
-                };
-                if keep[e] == 1 {
-                    base + values[e]
-                } else {
-                    -3.0 * reach - 1.0
-                }
-            })
+        let offset = (0..values.len())
+            .map(|e| if keep[e] == 1 { base[e] + values[e] } else { -3.0 * reach - 1.0 })
             .collect();
         p.offset = offset;
         let out = n.outputs.first().ok_or_else(|| node_error(n, "no output"))?.clone();
@@ -432,7 +415,7 @@ impl Lower<'_> {
         let (kmin, kmax) = kept.iter().fold((0f64, 0f64), |(a, b), &v| (a.min(v), b.max(v)));
         self.ranges.insert(out.clone(), (lo + kmin, hi + kmax));
         self.masks.insert(out, keep);
-        self.parameters += len;
+        self.parameters += values.len();
         self.set(n, Value::Pending(p))
     }
 
