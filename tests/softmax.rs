@@ -397,3 +397,100 @@ fn long_lines_stay_within_a_step_of_float() {
     println!("L = 1024: worst |t − R·p| = {worst:.4}");
     assert!(worst <= 1.0, "{worst}");
 }
+
+/// The gated model of [`a_gate_read_from_the_input_masks_exactly`]: input = 32 scores [2, 4, 4]
+/// ‖ a padding mask of 4 ‖ the constants 0 and 1; the gate keeps (line, j) when j ≤ i (causal)
+/// and the mask keeps j.
+fn gated_model() -> Model {
+    let mut b = Builder::new(vec![38]);
+    let x = b.push(gkrnet::circuit::take::Take::flat(0, &[38], &[2, 4, 4], (0..32).collect()).unwrap());
+    let sources = (0..32).map(|k| if k % 4 <= (k / 4) % 4 { 32 + k % 4 } else { 36 }).collect();
+    let g = b.push(gkrnet::circuit::take::Take::flat(0, &[38], &[2, 4, 4], sources).unwrap());
+    b.softmax_gated(x, 2, (0.02, 255, -128), g).unwrap();
+    b.finish("gated softmax").unwrap()
+}
+
+fn gated_input(scores: &Tensor, mask: [i64; 4]) -> Tensor {
+    let mut data = scores.data.clone();
+    data.extend(mask);
+    data.extend([0, 1]);
+    Tensor::new(vec![38], data).unwrap()
+}
+
+/// A mask read from the input ([`Builder::softmax_gated`]): masked scores (here large, so that
+/// ignoring the gate would move the maximum) give exactly the zero point, kept ones the softmax
+/// of the kept scores, under two masks with one model. Rejected, each at its exact place: a
+/// masked exponential left at its table value (the exponential's relation), the gate's output
+/// left at the score (the gate's relation), the proof checked against another mask (the
+/// input's claim); a mask value of 2 and a line masked whole are refused by the prover.
+#[test]
+fn a_gate_read_from_the_input_masks_exactly() {
+    const GATE: usize = 2;
+    const GEXP: usize = 8;
+    let model = gated_model();
+    assert_eq!(model.layers[GATE].kind(), "gate");
+    assert_eq!(model.layers[GEXP].kind(), "softmax-exp-gated");
+    let mut scores = random_scores(17, &[2, 4, 4]);
+    let table = exp_table(0.02, exp_bits_for(4));
+    for mask in [[1, 1, 1, 0], [1, 0, 1, 1]] {
+        let keep = |k: usize| k % 4 <= (k / 4) % 4 && mask[k % 4] == 1;
+        for (k, v) in scores.data.iter_mut().enumerate() {
+            if !keep(k) {
+                *v = 120;
+            }
+        }
+        let x = gated_input(&scores, mask);
+        let w = prove_and_verify(&model, &x, &format!("mask {mask:?}"));
+        for (line, row) in scores.data.chunks(4).enumerate() {
+            let kept: Vec<usize> = (0..4).filter(|&l| keep(line * 4 + l)).collect();
+            let max = kept.iter().map(|&l| row[l]).max().unwrap();
+            let s: i128 = kept.iter().map(|&l| table[(max - row[l]) as usize] as i128).sum();
+            for l in 0..4 {
+                let q = w.output().data[line * 4 + l];
+                if !keep(line * 4 + l) {
+                    assert_eq!(q, -128, "{mask:?} line {line} col {l}");
+                } else {
+                    let e = table[(max - row[l]) as usize] as i128;
+                    let want = (2 * e * 255 + s) / (2 * s) - 128;
+                    assert_eq!(q as i128, want, "{mask:?} line {line} col {l}");
+                }
+            }
+        }
+        let at = (0..32).find(|&k| !keep(k)).unwrap();
+        // a masked position's exponential at its table value
+        let mut bad = w.clone();
+        let raw = column_mut(&model, &mut bad, GEXP, 2)[at];
+        assert!(raw > 0);
+        bad.tensors[GEXP + 1].data[at] = raw;
+        recompute_after(&model, &mut bad, GEXP);
+        let e = rejected(&model, &x, &cheat(&model, &bad), "masked e");
+        assert!(
+            matches!(
+                in_layer(&e, GEXP, "softmax-exp-gated"),
+                Some(VerifyError::FinalEvalMismatch { .. })
+            ),
+            "masked e: expected the exponential's relation, got {e}"
+        );
+        // the gate's output left at the score (everything after it honest on that)
+        let mut bad = w.clone();
+        bad.tensors[GATE + 1].data[at] = scores.data[at];
+        recompute_after(&model, &mut bad, GATE);
+        let e = rejected(&model, &x, &cheat(&model, &bad), "ungated score");
+        assert!(
+            matches!(in_layer(&e, GATE, "gate"), Some(VerifyError::FinalEvalMismatch { .. })),
+            "ungated score: expected the gate's relation, got {e}"
+        );
+        // the honest proof against another mask: the verifier's own input disagrees
+        let proof = common::model::honest(&model, &x);
+        let other = gated_input(&scores, [1, 1, 1, 1]);
+        never_accepted(&model, &other, &proof, "another mask");
+    }
+    let x = gated_input(&scores, [1, 2, 1, 1]);
+    let err = model.forward(&x).unwrap_err().to_string();
+    assert!(err.contains("0 or 1"), "{err}");
+    let x = gated_input(&scores, [0, 1, 1, 1]);
+    assert!(model.forward(&x).is_err(), "line 0 keeps nothing");
+    let bytes = model.encode();
+    let back = Model::decode(&bytes).unwrap();
+    assert_eq!((back.digest(), back.encode()), (model.digest(), bytes));
+}

@@ -33,6 +33,7 @@ pub mod conv;
 pub mod dense;
 pub mod encode;
 pub mod expr;
+pub mod gate;
 pub mod io;
 pub mod layernorm;
 pub mod layout;
@@ -100,6 +101,8 @@ pub static OPS: &[OpEntry] = &[
     softmax::DIV,
     layernorm::STATS,
     layernorm::APPLY,
+    gate::OP,
+    softmax::EXP_GATED,
 ];
 
 /// Index of a tensor: 0 is the model input, i + 1 the output of layer i.

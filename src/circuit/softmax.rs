@@ -24,6 +24,7 @@
 use super::argmax::{ArgCheck, ArgSelect};
 use super::axisdot::AxisDot;
 use super::broadcast::Broadcast;
+use super::gate::Gate;
 use super::encode::{ModelReads, OpEntry, OpRecord};
 use super::expr::{Lin, Poly, Var};
 use super::prefix::PrefixSum;
@@ -61,7 +62,8 @@ pub fn exp_table(scale: f64, bits: u32) -> Vec<i64> {
 /// exponential is exactly 0, with E[M − x] committed as its own column.
 #[derive(Clone, Debug)]
 pub struct SoftmaxExp {
-    inputs: [TensorId; 2],
+    /// [x, M], or [x, M, g] under a gate
+    inputs: Vec<TensorId>,
     dims: Vec<usize>,
     table: Arc<Vec<i64>>,
     keep: Vec<i8>,
@@ -77,9 +79,14 @@ pub struct SoftmaxExpSpec {
     pub table: Vec<i64>,
     /// One 0/1 per element (empty: no mask).
     pub keep: Vec<i8>,
+    /// The 0/1 gate tensor of a mask read from the input (record tag 26, then `keep` is empty).
+    pub gate: Option<TensorId>,
 }
 
 pub(crate) const EXP: OpEntry = OpEntry { tag: 21, kind: "softmax-exp", decode: decode_exp };
+/// [`SoftmaxExp`] under a gate: e = g·E[M − x] with g a tensor of the circuit.
+pub(crate) const EXP_GATED: OpEntry =
+    OpEntry { tag: 26, kind: "softmax-exp-gated", decode: decode_exp_gated };
 
 fn decode_exp(r: &mut ByteReader<'_>) -> Result<Box<dyn OpRecord>, ModelError> {
     let (x, m, dims) = (r.usize()?, r.usize()?, r.dims()?);
@@ -88,26 +95,45 @@ fn decode_exp(r: &mut ByteReader<'_>) -> Result<Box<dyn OpRecord>, ModelError> {
         table.push(r.i64()?);
     }
     let keep = r.i8s()?;
-    Ok(Box::new(SoftmaxExpSpec { x, m, dims, table, keep }))
+    Ok(Box::new(SoftmaxExpSpec { x, m, dims, table, keep, gate: None }))
+}
+
+fn decode_exp_gated(r: &mut ByteReader<'_>) -> Result<Box<dyn OpRecord>, ModelError> {
+    let (x, m, g, dims) = (r.usize()?, r.usize()?, r.usize()?, r.dims()?);
+    let mut table = Vec::with_capacity(256);
+    for _ in 0..256 {
+        table.push(r.i64()?);
+    }
+    Ok(Box::new(SoftmaxExpSpec { x, m, dims, table, keep: Vec::new(), gate: Some(g) }))
 }
 
 impl OpRecord for SoftmaxExpSpec {
     fn entry(&self) -> &'static OpEntry {
-        &EXP
+        match self.gate {
+            Some(_) => &EXP_GATED,
+            None => &EXP,
+        }
     }
 
     fn encode_fields(&self, w: &mut ByteWriter<&mut dyn Sink>) {
         w.usize(self.x);
         w.usize(self.m);
+        if let Some(g) = self.gate {
+            w.usize(g);
+        }
         w.usizes(&self.dims);
         for &v in &self.table {
             w.i64(v);
         }
-        w.i8s(&self.keep);
+        if self.gate.is_none() {
+            w.i8s(&self.keep);
+        }
     }
 
     fn declared_inputs(&self) -> Vec<(TensorId, Vec<usize>)> {
-        vec![(self.x, self.dims.clone()), (self.m, self.dims.clone())]
+        let mut out = vec![(self.x, self.dims.clone()), (self.m, self.dims.clone())];
+        out.extend(self.gate.map(|g| (g, self.dims.clone())));
+        out
     }
 
     fn summary(&self) -> String {
@@ -117,7 +143,10 @@ impl OpRecord for SoftmaxExpSpec {
 
     fn build(&self) -> Result<Box<dyn Layer>, ModelError> {
         let s = self;
-        Ok(Box::new(SoftmaxExp::masked([s.x, s.m], &s.dims, s.table.clone(), s.keep.clone())?))
+        Ok(Box::new(match s.gate {
+            Some(g) => SoftmaxExp::gated([s.x, s.m, g], &s.dims, s.table.clone())?,
+            None => SoftmaxExp::masked([s.x, s.m], &s.dims, s.table.clone(), s.keep.clone())?,
+        }))
     }
 }
 
@@ -155,13 +184,37 @@ impl SoftmaxExp {
                  {MAX_EXP_BITS}"
             )));
         }
-        Ok(Self { inputs, dims: dims.to_vec(), table: Arc::new(table), keep })
+        Ok(Self { inputs: inputs.to_vec(), dims: dims.to_vec(), table: Arc::new(table), keep })
+    }
+
+    /// [`SoftmaxExp::new`] under a gate: inputs [x, M, g], e = g·E[M − x] with g a 0/1 tensor
+    /// of the circuit (a mask the model reads from its input).
+    ///
+    /// # Errors
+    /// As [`SoftmaxExp::new`].
+    pub fn gated(inputs: [TensorId; 3], dims: &[usize], table: Vec<i64>) -> Result<Self, ModelError> {
+        let [x, m, g] = inputs;
+        let mut layer = Self::masked([x, m], dims, table, Vec::new())?;
+        layer.inputs.push(g);
+        Ok(layer)
+    }
+
+    fn gate(&self) -> Option<TensorId> {
+        self.inputs.get(2).copied()
+    }
+
+    /// Whether e_raw = E[d] is its own column (under a mask or a gate).
+    fn raw_column(&self) -> bool {
+        !self.keep.is_empty() || self.gate().is_some()
     }
 }
 
 impl Layer for SoftmaxExp {
     fn kind(&self) -> &'static str {
-        EXP.kind
+        match self.gate() {
+            Some(_) => EXP_GATED.kind,
+            None => EXP.kind,
+        }
     }
 
     fn inputs(&self) -> &[TensorId] {
@@ -173,21 +226,27 @@ impl Layer for SoftmaxExp {
     }
 
     fn spec(&self) -> LayerSpec {
-        let [x, m] = self.inputs;
+        let (x, m) = (self.inputs.first().copied(), self.inputs.get(1).copied());
         LayerSpec::Op(Box::new(SoftmaxExpSpec {
-            x,
-            m,
+            x: x.unwrap_or_default(),
+            m: m.unwrap_or_default(),
             dims: self.dims.clone(),
             table: self.table.to_vec(),
             keep: self.keep.clone(),
+            gate: self.gate(),
         }))
     }
 
     fn forward(&self, inputs: &[&Tensor]) -> Result<LayerWitness, ModelError> {
-        let (Some(x), Some(m), 2) = (inputs.first(), inputs.get(1), inputs.len()) else {
-            return Err(ModelError::Shape("softmax-exp takes [x, M]".into()));
+        let (Some(x), Some(m)) = (inputs.first(), inputs.get(1)) else {
+            return Err(ModelError::Shape("softmax-exp takes [x, M] (and a gate)".into()));
         };
-        if x.dims != self.dims || m.dims != self.dims {
+        let gate = inputs.get(2);
+        if inputs.len() != self.inputs.len()
+            || x.dims != self.dims
+            || m.dims != self.dims
+            || gate.is_some_and(|g| g.dims != self.dims)
+        {
             return Err(ModelError::Shape(format!(
                 "softmax-exp: inputs of dimensions {:?}",
                 self.dims
@@ -206,13 +265,25 @@ impl Layer for SoftmaxExp {
             e.push(*v);
             d.push(diff);
         }
-        if self.keep.is_empty() {
-            return Ok(LayerWitness {
-                output: Tensor::new(self.dims.clone(), e)?,
-                advice: vec![d],
-            });
-        }
-        let kept = e.iter().zip(&self.keep).map(|(&v, &k)| v * i64::from(k)).collect();
+        let keep: Vec<i64> = match gate {
+            Some(g) => {
+                if let Some((i, v)) = g.data.iter().enumerate().find(|(_, v)| !(0..=1).contains(*v))
+                {
+                    return Err(ModelError::Parameter(format!(
+                        "softmax: the mask holds {v} at entry {i} (0 or 1 only)"
+                    )));
+                }
+                g.data.clone()
+            }
+            None if self.keep.is_empty() => {
+                return Ok(LayerWitness {
+                    output: Tensor::new(self.dims.clone(), e)?,
+                    advice: vec![d],
+                });
+            }
+            None => self.keep.iter().map(|&k| i64::from(k)).collect(),
+        };
+        let kept = e.iter().zip(&keep).map(|(&v, &k)| v * k).collect();
         Ok(LayerWitness { output: Tensor::new(self.dims.clone(), kept)?, advice: vec![d, e] })
     }
 
@@ -223,10 +294,10 @@ impl Layer for SoftmaxExp {
 
 impl Constraints for SoftmaxExp {
     fn columns(&self) -> Vec<&'static str> {
-        if self.keep.is_empty() {
-            vec!["e", "d"]
-        } else {
+        if self.raw_column() {
             vec!["e", "d", "e_raw"]
+        } else {
+            vec!["e", "d"]
         }
     }
 
@@ -234,9 +305,10 @@ impl Constraints for SoftmaxExp {
         // d − (M − x)
         let [d, x, m] = [Var::Col(1), Var::In(0), Var::In(1)].map(Lin::var);
         let mut out = vec![d.minus(&m).plus(&x).to_poly()];
-        if !self.keep.is_empty() {
-            // e − keep·E[d]
-            let (e, raw, keep) = (Var::Col(0), Var::Col(2), Var::Coef(0));
+        if self.raw_column() {
+            // e − keep·E[d], keep the public mask or the gate tensor
+            let keep = if self.gate().is_some() { Var::In(2) } else { Var::Coef(0) };
+            let (e, raw) = (Var::Col(0), Var::Col(2));
             let kept = Lin::var(keep).times(&Lin::var(raw)).scale(crate::field::from_i128(-1));
             out.push(Lin::var(e).to_poly().plus(&kept));
         }
@@ -253,7 +325,7 @@ impl Constraints for SoftmaxExp {
     fn table_lookup(&self) -> Option<TableLookup> {
         let rows: Vec<Vec<i64>> =
             self.table.iter().enumerate().map(|(d, &e)| vec![d as i64, e]).collect();
-        let e = if self.keep.is_empty() { Var::Col(0) } else { Var::Col(2) };
+        let e = if self.raw_column() { Var::Col(2) } else { Var::Col(0) };
         Some(TableLookup { columns: vec![Var::Col(1), e], rows: rows.into() })
     }
 }
@@ -498,8 +570,44 @@ impl Builder {
         &mut self,
         x: TensorId,
         axis: usize,
+        params: (f64, i64, i32),
+        keep: Vec<i8>,
+    ) -> Result<TensorId, ModelError> {
+        self.softmax_with(x, axis, params, keep, None)
+    }
+
+    /// [`Builder::softmax`] under a gate: `gate` a 0/1 tensor of x's dimensions that the circuit
+    /// computes (a mask read from the model's input, [`super::take::Take`] of it). Masked
+    /// scores are set to −128 first ([`Gate`]), so the row maximum is a kept score, and a masked
+    /// position's probability is exactly 0. A line whose every position the gate masks has no
+    /// softmax: proving such an input fails (its sum would be 0).
+    ///
+    /// # Errors
+    /// As [`Builder::softmax`], or a gate of other dimensions than x's.
+    pub fn softmax_gated(
+        &mut self,
+        x: TensorId,
+        axis: usize,
+        params: (f64, i64, i32),
+        gate: TensorId,
+    ) -> Result<TensorId, ModelError> {
+        let dims = self.dims(x);
+        if self.dims(gate) != dims {
+            return Err(ModelError::Shape(format!(
+                "a softmax gate of dimensions {:?} for scores {dims:?}",
+                self.dims(gate)
+            )));
+        }
+        self.softmax_with(x, axis, params, Vec::new(), Some(gate))
+    }
+
+    fn softmax_with(
+        &mut self,
+        x: TensorId,
+        axis: usize,
         (scale, steps, zero_out): (f64, i64, i32),
         keep: Vec<i8>,
+        gate: Option<TensorId>,
     ) -> Result<TensorId, ModelError> {
         let dims = self.dims(x);
         let len = dims.get(axis).copied().ok_or_else(|| {
@@ -527,12 +635,20 @@ impl Builder {
         }
         let reduced: Vec<usize> =
             dims.iter().enumerate().map(|(a, &d)| if a == axis { 1 } else { d }).collect();
+        let x = match gate {
+            Some(g) => self.push(Gate::new([x, g], &dims, -128)?),
+            None => x,
+        };
         let s = self.push(ArgSelect::new(x, &dims, axis)?);
         let p = self.push(PrefixSum::new(s, &dims, axis)?);
         let m = self.push(AxisDot::new(s, x, &dims, axis)?);
         let big_m = self.push(Broadcast::new(m, &reduced, &dims)?);
         self.push(ArgCheck::new([big_m, x, p], &dims, axis, 8)?);
-        let e = self.push(SoftmaxExp::masked([x, big_m], &dims, exp_table(scale, bits), keep)?);
+        let table = exp_table(scale, bits);
+        let e = self.push(match gate {
+            Some(g) => SoftmaxExp::gated([x, big_m, g], &dims, table)?,
+            None => SoftmaxExp::masked([x, big_m], &dims, table, keep)?,
+        });
         let sum = self.push(ReduceSum::new(e, &dims, axis)?);
         let big_s = self.push(Broadcast::new(sum, &reduced, &dims)?);
         Ok(self.push(SoftmaxDiv::new([e, big_s], &dims, (len, bits), steps, zero_out)?))
