@@ -18,11 +18,13 @@
 //!         | 2 ‖ input q ‖ count u64 ‖ part*               (one input, several outputs)
 //!         | 3 ‖ count u64 ‖ in part* ‖ outputs            (several inputs)
 //!         | 4 ‖ embedding ‖ outputs                        (token ids: their embedding rows)
+//!         | 5 ‖ embedding ‖ count u64 ‖ mask* ‖ ids at u64 ‖ outputs   (ids and 0/1 masks)
 //! outputs = 1 ‖ output q ‖ softmax u8 | 2 ‖ count u64 ‖ part*
 //! q       = scale (f64 bits, u64) ‖ zero point i64
 //! part    = name (bytes) ‖ dims (u64*) ‖ q ‖ index u8 ‖ softmax u8 ‖ offset u64
 //! in part = name (bytes) ‖ dims (u64*) ‖ q ‖ offset u64
 //! embedding = name (bytes) ‖ ids dims (u64*) ‖ vocab u64 ‖ width u64 ‖ q ‖ table (i8*)
+//! mask    = name (bytes) ‖ dims (u64*)
 //! ```
 //!
 //! A model whose input is token ids ([`InputQuant::Embedding`], flag 4) proves on the int8 rows
@@ -30,9 +32,17 @@
 //! and whoever holds the model (prover and verifier alike) computes it from the ids with
 //! [`Embedding::rows`], refusing an id outside the vocabulary. The table is in the model, so the
 //! digest binds it.
+//!
+//! Token ids may come with 0/1 inputs beside them (attention masks, flag 5, [`Embedding::masks`]):
+//! the circuit's input tensor is then 1-D, the rows flattened, each mask's values (graph order)
+//! and the constants 0 and 1, all public, so the circuit gathers its softmax gates from them
+//! (`circuit::gate`); [`Embedding::rows`] takes the ids and the masks concatenated in graph
+//! order (the ids at [`Embedding::ids_at`] among them) and refuses a mask value other than 0
+//! or 1.
 
 use super::{checked_entries, ModelError, QParams};
 use crate::codec::{ByteReader, ByteWriter, Sink};
+use std::collections::HashSet;
 
 /// The most outputs a model may have (a bound for decoding hostile files).
 pub const MAX_OUTPUT_PARTS: usize = 1 << 10;
@@ -44,6 +54,8 @@ const MIN_PART_BYTES: usize = 8 + 8 + 16 + 2 + 8;
 pub const MAX_INPUT_PARTS: usize = 1 << 10;
 /// The smallest encoding of an input part.
 const MIN_INPUT_PART_BYTES: usize = 8 + 8 + 16 + 8;
+/// The smallest encoding of a mask beside token ids (an empty name and no dimensions).
+const MIN_MASK_BYTES: usize = 8 + 8;
 
 /// How a model's int8 input and its output map to real values (an imported model has them; the
 /// built-in seeded models do not).
@@ -80,24 +92,91 @@ pub struct Embedding {
     pub q: QParams,
     /// [vocab, width], row-major.
     pub table: Vec<i8>,
+    /// 0/1 inputs beside the ids (attention masks), in graph order; empty: the ids alone.
+    pub masks: Vec<MaskInput>,
+    /// The ids' place among the model's inputs in graph order (0 to the masks' count).
+    pub ids_at: usize,
+}
+
+/// A 0/1 input beside token ids (an attention mask): its name and dimensions.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MaskInput {
+    pub name: String,
+    pub dims: Vec<usize>,
+}
+
+impl MaskInput {
+    pub fn len(&self) -> usize {
+        self.dims.iter().product()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
 }
 
 impl Embedding {
-    /// The input tensor's entries for `ids` (one per id, row-major): each id's table row.
+    /// The circuit's input dimensions: [ids dims…, width], or with masks 1-D [ids·width +
+    /// Σ mask entries + 2].
+    pub fn input_dims(&self) -> Vec<usize> {
+        if self.masks.is_empty() {
+            let mut dims = self.ids_dims.clone();
+            dims.push(self.width);
+            return dims;
+        }
+        let ids: usize = self.ids_dims.iter().product();
+        let masks: usize = self.masks.iter().map(MaskInput::len).sum();
+        vec![ids.saturating_mul(self.width).saturating_add(masks).saturating_add(2)]
+    }
+
+    /// The entries of the rows in the input tensor (its first ones).
+    pub fn rows_len(&self) -> usize {
+        self.ids_dims.iter().product::<usize>().saturating_mul(self.width)
+    }
+
+    /// Where mask `k`'s first value sits in the input tensor (with masks).
+    pub fn mask_offset(&self, k: usize) -> usize {
+        self.rows_len() + self.masks.iter().take(k).map(MaskInput::len).sum::<usize>()
+    }
+
+    /// The input tensor's entries that hold the constants 0 and 1 (with masks: its last two).
+    pub fn constant_slots(&self) -> (usize, usize) {
+        let end = self.mask_offset(self.masks.len());
+        (end, end + 1)
+    }
+
+    /// The ids' and the masks' count of values.
+    pub fn source_len(&self) -> usize {
+        self.ids_dims.iter().product::<usize>()
+            + self.masks.iter().map(MaskInput::len).sum::<usize>()
+    }
+
+    /// The input tensor's entries for the model's inputs, `values` holding the ids and the
+    /// masks concatenated in graph order (the ids at [`Embedding::ids_at`]): each id's table row
+    /// (row-major), then with masks their values (graph order) and 0, 1.
     ///
     /// # Errors
-    /// [`ModelError::Parameter`] naming the first id that is not an integer in [0, vocab), or a
-    /// count other than the ids' dimensions give.
-    pub fn rows(&self, ids: &[f64]) -> Result<Vec<i64>, ModelError> {
+    /// [`ModelError::Parameter`] naming the first id that is not an integer in [0, vocab), or
+    /// the first mask value other than 0 and 1; a count other than the ids' and masks'
+    /// dimensions give.
+    pub fn rows(&self, values: &[f64]) -> Result<Vec<i64>, ModelError> {
         let want: usize = self.ids_dims.iter().product();
-        if ids.len() != want {
+        if values.len() != self.source_len() {
+            let masks: Vec<String> =
+                self.masks.iter().map(|m| format!(" and {:?} of {:?}", m.name, m.dims)).collect();
             return Err(ModelError::Shape(format!(
-                "{} token ids for the input {:?} of dimensions {:?}",
-                ids.len(),
+                "{} values for the token ids {:?} of dimensions {:?}{}",
+                values.len(),
                 self.name,
-                self.ids_dims
+                self.ids_dims,
+                masks.concat()
             )));
         }
+        let before: usize = self.masks.iter().take(self.ids_at).map(MaskInput::len).sum();
+        let (head, tail) = values.split_at(before);
+        let (ids, tail) = tail.split_at(want);
+        let masks = [head, tail].concat();
+        let mut rest = &masks[..];
         let mut out = Vec::with_capacity(want * self.width);
         for (i, &id) in ids.iter().enumerate() {
             let ok = id.fract() == 0.0 && id >= 0.0 && id < self.vocab as f64;
@@ -111,6 +190,20 @@ impl Embedding {
                     ))
                 })?;
             out.extend(row.iter().map(|&v| i64::from(v)));
+        }
+        for m in &self.masks {
+            let (values, tail) = rest.split_at(m.len().min(rest.len()));
+            rest = tail;
+            if let Some((i, v)) = values.iter().enumerate().find(|(_, &v)| v != 0.0 && v != 1.0) {
+                return Err(ModelError::Parameter(format!(
+                    "the mask {:?} holds {v} at index {i} (0 or 1 only)",
+                    m.name
+                )));
+            }
+            out.extend(values.iter().map(|&v| v as i64));
+        }
+        if !self.masks.is_empty() {
+            out.extend([0, 1]);
         }
         Ok(out)
     }
@@ -276,11 +369,16 @@ impl IoQuant {
             InputQuant::Single(_) => {}
             InputQuant::Parts(parts) => check_inputs(parts, input_dims)?,
             InputQuant::Embedding(e) => {
-                let mut dims = e.ids_dims.clone();
-                dims.push(e.width);
                 let entries = e.vocab.checked_mul(e.width);
+                let source = e.ids_dims.iter().chain(e.masks.iter().flat_map(|m| &m.dims));
+                let names: HashSet<&str> =
+                    e.masks.iter().map(|m| m.name.as_str()).chain([e.name.as_str()]).collect();
                 if !valid(e.q)
-                    || dims != input_dims
+                    || e.input_dims() != input_dims
+                    || checked_entries(&source.copied().collect::<Vec<_>>()).is_err()
+                    || e.masks.len() > MAX_INPUT_PARTS
+                    || e.ids_at > e.masks.len()
+                    || names.len() != e.masks.len() + 1
                     || e.vocab == 0
                     || entries != Some(e.table.len())
                     || e.table.len() > MAX_EMBEDDING_ENTRIES
@@ -425,13 +523,21 @@ pub(crate) fn encode_io<S: Sink>(w: &mut ByteWriter<S>, io: Option<&IoQuant>) {
             encode_output(w, &io.output, None);
         }
         InputQuant::Embedding(e) => {
-            w.u8(4);
+            w.u8(if e.masks.is_empty() { 4 } else { 5 });
             w.bytes(e.name.as_bytes());
             w.usizes(&e.ids_dims);
             w.usize(e.vocab);
             w.usize(e.width);
             write_q(w, e.q);
             w.i8s(&e.table);
+            if !e.masks.is_empty() {
+                w.usize(e.masks.len());
+                for m in &e.masks {
+                    w.bytes(m.name.as_bytes());
+                    w.usizes(&m.dims);
+                }
+                w.usize(e.ids_at);
+            }
             encode_output(w, &io.output, None);
         }
     }
@@ -495,7 +601,7 @@ pub(crate) fn decode_io(r: &mut ByteReader<'_>) -> Result<Option<IoQuant>, Model
             let output = read_outputs(r)?;
             Some(IoQuant { input: InputQuant::Parts(parts), output })
         }
-        4 => {
+        flag @ (4 | 5) => {
             let (name, ids_dims) = read_name_dims(r, "input")?;
             let (vocab, width) = (r.usize()?, r.usize()?);
             let q = read_q(r, true)?;
@@ -505,11 +611,24 @@ pub(crate) fn decode_io(r: &mut ByteReader<'_>) -> Result<Option<IoQuant>, Model
             {
                 return Err(error_at(at, "an embedding table of vocab × width entries"));
             }
+            let (mut masks, mut ids_at) = (Vec::new(), 0);
+            if flag == 5 {
+                let at = r.offset();
+                let count = r.count(MIN_MASK_BYTES)?;
+                if count == 0 || count > MAX_INPUT_PARTS {
+                    return Err(error_at(at, &format!("1 to {MAX_INPUT_PARTS} masks")));
+                }
+                for _ in 0..count {
+                    let (name, dims) = read_name_dims(r, "input")?;
+                    masks.push(MaskInput { name, dims });
+                }
+                ids_at = r.usize()?;
+            }
             let output = read_outputs(r)?;
-            let e = Embedding { name, ids_dims, vocab, width, q, table };
+            let e = Embedding { name, ids_dims, vocab, width, q, table, masks, ids_at };
             Some(IoQuant { input: InputQuant::Embedding(e), output })
         }
-        _ => return Err(r.error("an input/output quantization flag 0 to 4").into()),
+        _ => return Err(r.error("an input/output quantization flag 0 to 5").into()),
     })
 }
 
@@ -613,6 +732,8 @@ mod tests {
             width: 2,
             q: QParams { scale: 0.01, zero: -3 },
             table: vec![1, 2, 3, 4, 5, 6, 7, 8],
+            masks: Vec::new(),
+            ids_at: 0,
         }
     }
 
@@ -650,6 +771,61 @@ mod tests {
             e.table.pop();
         }
         assert!(short.check(&[1, 3, 2], &[5]).is_err(), "a table of another size");
+    }
+
+    /// Ids with two masks (flag 5): a 1-D input of rows ‖ masks ‖ 0, 1, the masks' values
+    /// checked to be 0 or 1; the field round trips, and truncations and a zero or huge mask
+    /// count are errors.
+    #[test]
+    fn masks_beside_the_ids_round_trip_and_are_checked() {
+        let mut e = embedding();
+        e.masks = vec![
+            MaskInput { name: "attention_mask".into(), dims: vec![1, 3] },
+            MaskInput { name: "other".into(), dims: vec![2] },
+        ];
+        let io = IoQuant { input: InputQuant::Embedding(e.clone()), ..io() };
+        let bytes = encode(&io);
+        assert_eq!(bytes[0], 5);
+        let mut r = ByteReader::new(&bytes);
+        assert_eq!(decode_io(&mut r).unwrap(), Some(io.clone()));
+        r.finish().unwrap();
+        assert_eq!(e.input_dims(), vec![6 + 3 + 2 + 2]);
+        assert_eq!((e.mask_offset(0), e.mask_offset(1), e.constant_slots()), (6, 9, (11, 12)));
+        io.check(&[13], &[5]).unwrap();
+        assert!(io.check(&[1, 3, 2], &[5]).is_err(), "the input is 1-D with masks");
+        let values = [3.0, 0.0, 1.0, 1.0, 1.0, 0.0, 0.0, 1.0];
+        assert_eq!(e.rows(&values).unwrap(), vec![7, 8, 1, 2, 3, 4, 1, 1, 0, 0, 1, 0, 1]);
+        let mut bad = values;
+        bad[6] = 2.0;
+        let err = e.rows(&bad).unwrap_err().to_string();
+        assert!(err.contains("\"other\" holds 2 at index 0"), "{err}");
+        let err = e.rows(&values[..7]).unwrap_err().to_string();
+        assert!(err.contains("attention_mask"), "{err}");
+        // the ids after the first mask: the same entries from the values in that order
+        let mut later = e.clone();
+        later.ids_at = 1;
+        let order = [1.0, 1.0, 0.0, 3.0, 0.0, 1.0, 0.0, 1.0];
+        assert_eq!(later.rows(&order).unwrap(), e.rows(&values).unwrap());
+        later.ids_at = 3;
+        let io3 = IoQuant { input: InputQuant::Embedding(later), ..io.clone() };
+        assert!(io3.check(&[13], &[5]).is_err(), "the ids beyond the inputs");
+        let mut twice = e.clone();
+        twice.masks[1].name = "attention_mask".into();
+        let io2 = IoQuant { input: InputQuant::Embedding(twice), ..io.clone() };
+        assert!(io2.check(&[13], &[5]).is_err(), "a repeated name");
+        for cut in 0..bytes.len() {
+            let mut r = ByteReader::new(&bytes[..cut]);
+            assert!(decode_io(&mut r).is_err(), "cut {cut}");
+        }
+        // the mask count sits after the flag, the name, the ids' dimensions, vocab, width, q
+        // and the table
+        let at = 1 + (8 + 9) + (8 + 2 * 8) + 8 + 8 + 16 + (8 + 8);
+        assert_eq!(bytes[at..at + 8], 2u64.to_le_bytes());
+        for count in [0u64, u64::MAX] {
+            let mut bad = bytes.clone();
+            bad[at..at + 8].copy_from_slice(&count.to_le_bytes());
+            assert!(decode_io(&mut ByteReader::new(&bad)).is_err(), "count {count}");
+        }
     }
 
     #[test]

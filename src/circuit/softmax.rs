@@ -24,9 +24,9 @@
 use super::argmax::{ArgCheck, ArgSelect};
 use super::axisdot::AxisDot;
 use super::broadcast::Broadcast;
-use super::gate::Gate;
 use super::encode::{ModelReads, OpEntry, OpRecord};
 use super::expr::{Lin, Poly, Var};
+use super::gate::Gate;
 use super::prefix::PrefixSum;
 use super::reduce::ReduceSum;
 use super::zoo::Builder;
@@ -192,7 +192,11 @@ impl SoftmaxExp {
     ///
     /// # Errors
     /// As [`SoftmaxExp::new`].
-    pub fn gated(inputs: [TensorId; 3], dims: &[usize], table: Vec<i64>) -> Result<Self, ModelError> {
+    pub fn gated(
+        inputs: [TensorId; 3],
+        dims: &[usize],
+        table: Vec<i64>,
+    ) -> Result<Self, ModelError> {
         let [x, m, g] = inputs;
         let mut layer = Self::masked([x, m], dims, table, Vec::new())?;
         layer.inputs.push(g);

@@ -451,6 +451,8 @@ impl Lower<'_> {
             width,
             q,
             table,
+            masks: Vec::new(),
+            ids_at: 0,
         };
         Ok(InputQuant::Embedding(embedding))
     }
