@@ -169,3 +169,64 @@ fn gpt2_from_token_ids_imports_tracks_float_and_proves() {
         assert_eq!(back.io(), model.io());
     }
 }
+
+/// A 2-layer BERT (`transformers.BertModel`, hidden 128, 2 heads, 16 tokens) taking token ids and
+/// an attention mask, from both exporters: the mask's own nodes (Cast, And, Expand, Where, …)
+/// are not proved; the proof's input holds the ids' rows, the mask and the constants 0, 1, and
+/// both attention softmaxes gate their scores with the mask (one gate tensor shared). The output
+/// tracks PyTorch's under the fixture's mask (its last 4 positions padding); another mask gives
+/// another output that tracks the float model too; a proof checked against another mask, and a
+/// mask value of 2, are refused.
+#[test]
+fn bert_with_an_attention_mask_imports_tracks_float_and_proves() {
+    let (_, ids) = onnx::read_npy(&fixture("bert_tiny_input.npy")).unwrap();
+    let (_, mask) = onnx::read_npy(&fixture("bert_tiny_mask.npy")).unwrap();
+    let (_, expected) = onnx::read_npy(&fixture("bert_tiny_expected.npy")).unwrap();
+    assert_eq!(mask.iter().filter(|&&m| m == 0.0).count(), 4);
+    let source: Vec<f32> = ids.iter().chain(&mask).map(|&v| v as f32).collect();
+    for name in ["bert_tiny", "bert_tiny_dynamo"] {
+        let imported = onnx::import(&fixture(&format!("{name}.onnx")), &ImportOptions::default())
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        let model = &imported.model;
+        let e = model.io().and_then(|io| io.embedding()).expect("a model of token ids");
+        assert_eq!((e.masks.len(), e.ids_at, &e.masks[0].name[..]), (1, 0, "attention_mask"));
+        assert_eq!(model.input_dims, vec![16 * 128 + 16 + 2]);
+        let kinds: Vec<&str> = model.layers.iter().map(|l| l.kind()).collect();
+        assert_eq!(kinds.iter().filter(|&&k| k == "softmax-exp-gated").count(), 2, "{name}");
+        assert_eq!(kinds.iter().filter(|&&k| k == "gate").count(), 2, "{name}");
+        let input = imported.quantize_input(&source).unwrap();
+        let proof = gkr::prove_bytes(model, &input, &gkr::ProveOptions::default()).unwrap();
+        let out = gkr::verify_bytes(model, &input, &gkr::VerifyOptions::default(), &proof.proof)
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        let y = dequantize_output(model, &out);
+        let step = imported.output_params().scale;
+        let max = y.iter().zip(&expected).map(|(a, b)| (a - b).abs()).fold(0f64, f64::max);
+        let mean =
+            y.iter().zip(&expected).map(|(a, b)| (a - b).abs()).sum::<f64>() / y.len() as f64;
+        println!("{name}: max |Δ| {max:.4}, mean |Δ| {mean:.4}, step {step:.4}");
+        assert!(max <= 8.0 * step && mean <= step, "{name}: max {max}, mean {mean}");
+        // another mask: another output, which tracks tract's float run on it
+        let mut other = source.clone();
+        other[16..].iter_mut().enumerate().for_each(|(p, m)| *m = f32::from(p % 3 != 1));
+        let input2 = imported.quantize_input(&other).unwrap();
+        let proof2 = gkr::prove_bytes(model, &input2, &gkr::ProveOptions::default()).unwrap();
+        let out2 = gkr::verify_bytes(model, &input2, &gkr::VerifyOptions::default(), &proof2.proof)
+            .unwrap();
+        assert_ne!(out2, out, "{name}: the mask changes the output");
+        let float = imported.reference.output(&other).unwrap();
+        let y2 = dequantize_output(model, &out2);
+        let max2 = y2.iter().zip(&float).map(|(a, b)| (a - b).abs()).fold(0f64, f64::max);
+        assert!(max2 <= 8.0 * step, "{name}: max {max2} under another mask");
+        // the first proof against the second mask: refused
+        let opts = gkr::VerifyOptions::default();
+        assert!(gkr::verify_bytes(model, &input2, &opts, &proof.proof).is_err(), "{name}");
+        // a mask value other than 0 and 1 is refused naming the input
+        let mut bad = source.clone();
+        bad[20] = 2.0;
+        let err = imported.quantize_input(&bad).unwrap_err().to_string();
+        assert!(err.contains("attention_mask") && err.contains("holds 2"), "{err}");
+        let bytes = model.encode();
+        let back = gkrnet::circuit::Model::decode(&bytes).unwrap();
+        assert_eq!((back.digest(), back.io()), (model.digest(), model.io()));
+    }
+}

@@ -403,7 +403,8 @@ fn long_lines_stay_within_a_step_of_float() {
 /// and the mask keeps j.
 fn gated_model() -> Model {
     let mut b = Builder::new(vec![38]);
-    let x = b.push(gkrnet::circuit::take::Take::flat(0, &[38], &[2, 4, 4], (0..32).collect()).unwrap());
+    let x =
+        b.push(gkrnet::circuit::take::Take::flat(0, &[38], &[2, 4, 4], (0..32).collect()).unwrap());
     let sources = (0..32).map(|k| if k % 4 <= (k / 4) % 4 { 32 + k % 4 } else { 36 }).collect();
     let g = b.push(gkrnet::circuit::take::Take::flat(0, &[38], &[2, 4, 4], sources).unwrap());
     b.softmax_gated(x, 2, (0.02, 255, -128), g).unwrap();

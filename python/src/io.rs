@@ -105,9 +105,10 @@ pub fn arrays<'py>(py: Python<'py>, x: &Bound<'py, PyAny>, model: &Model) -> PyR
 /// model of token ids takes one array of ids.
 pub fn model_input(model: &Model, raws: &[Raw]) -> Result<Tensor, PyErr> {
     let want = &model.input_dims;
-    if let (Some(e), [one]) = (model.io().and_then(|io| io.embedding()), raws) {
-        // token ids: their rows of the model's embedding table
-        let rows = e.rows(&one.values).map_err(|err| errors::input(err.to_string()))?;
+    if let Some(e) = model.io().and_then(|io| io.embedding()) {
+        // token ids (and masks, in graph order): their rows of the model's embedding table
+        let values: Vec<f64> = raws.iter().flat_map(|r| r.values.iter().copied()).collect();
+        let rows = e.rows(&values).map_err(|err| errors::input(err.to_string()))?;
         return Tensor::new(want.clone(), rows).map_err(|err| errors::input(err.to_string()));
     }
     let parts = model.input_parts();

@@ -296,13 +296,36 @@ impl IoQuant {
                 }]
             }
             InputQuant::Parts(parts) => parts.clone(),
-            InputQuant::Embedding(e) => {
+            InputQuant::Embedding(e) if e.masks.is_empty() => {
                 vec![InputPart {
                     name: e.name.clone(),
                     dims: input_dims.to_vec(),
                     q: e.q,
                     offset: 0,
                 }]
+            }
+            InputQuant::Embedding(e) => {
+                // the source inputs in graph order, at their offsets among the values
+                // [`Embedding::rows`] takes
+                let mut parts: Vec<InputPart> = e
+                    .masks
+                    .iter()
+                    .map(|m| InputPart {
+                        name: m.name.clone(),
+                        dims: m.dims.clone(),
+                        q: QParams::IDENTITY,
+                        offset: 0,
+                    })
+                    .collect();
+                let ids =
+                    InputPart { name: e.name.clone(), dims: e.ids_dims.clone(), q: e.q, offset: 0 };
+                parts.insert(e.ids_at.min(parts.len()), ids);
+                let mut offset = 0;
+                for p in &mut parts {
+                    p.offset = offset;
+                    offset += p.len();
+                }
+                parts
             }
         }
     }

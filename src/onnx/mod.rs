@@ -518,22 +518,31 @@ pub fn default_calibration(
 /// input tensor holds their embedding rows), else the input tensor's entries.
 pub fn source_input_len(model: &Model) -> usize {
     match model.io().and_then(|io| io.embedding()) {
-        Some(e) => e.ids_dims.iter().product(),
+        Some(e) => e.source_len(),
         None => model.input_dims.iter().product(),
     }
 }
 
-/// Seeded inputs for `model`: token ids uniform over the vocabulary for a model of ids, else
-/// uniform values in `range`.
+/// Seeded inputs for `model`: token ids uniform over the vocabulary for a model of ids (its
+/// masks all 1), else uniform values in `range`.
 pub fn sample_inputs(model: &Model, count: usize, range: (f32, f32), seed: u64) -> Vec<Vec<f32>> {
     let len = source_input_len(model);
     match model.io().and_then(|io| io.embedding()) {
-        Some(e) => random_inputs(len, count, (0.0, 1.0), seed)
-            .into_iter()
-            .map(|x| {
-                x.iter().map(|u| ((u * e.vocab as f32) as usize).min(e.vocab - 1) as f32).collect()
-            })
-            .collect(),
+        Some(e) => {
+            let ids: usize = e.ids_dims.iter().product();
+            let before: usize = e.masks.iter().take(e.ids_at).map(|m| m.len()).sum();
+            random_inputs(len, count, (0.0, 1.0), seed)
+                .into_iter()
+                .map(|x| {
+                    let id = |u: f32| ((u * e.vocab as f32) as usize).min(e.vocab - 1) as f32;
+                    let at = |k: usize, u: f32| match k >= before && k < before + ids {
+                        true => id(u),
+                        false => 1.0,
+                    };
+                    x.iter().enumerate().map(|(k, &u)| at(k, u)).collect()
+                })
+                .collect()
+        }
         None => random_inputs(len, count, range, seed),
     }
 }

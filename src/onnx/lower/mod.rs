@@ -43,6 +43,7 @@ use std::collections::{HashMap, HashSet};
 mod accepts;
 mod computed;
 mod linear;
+mod masks;
 mod norm;
 mod operands;
 mod ops;
@@ -167,6 +168,15 @@ struct Lower<'g> {
     /// Tensors with a constant attention mask added (`add_mask`): one 0/1 per element, 0 where
     /// the Softmax that reads the tensor must give exactly 0.
     masks: HashMap<String, Vec<i8>>,
+    /// Additive attention masks computed from a mask input (`masks.rs`), by tensor name.
+    derived: HashMap<String, masks::DerivedMask>,
+    /// Tensors with such a mask added: one circuit input entry per element, the gate of the
+    /// Softmax that reads the tensor.
+    gates: HashMap<String, Vec<usize>>,
+    /// The gate tensors made so far, by their input entries.
+    gate_ids: HashMap<Vec<usize>, TensorId>,
+    /// The mask inputs beside token ids, in graph order.
+    mask_inputs: Vec<crate::circuit::io::MaskInput>,
     /// The token ids' embedding, when the input is ids.
     embedding: Option<patterns::EmbeddingPattern>,
     parameters: usize,
@@ -214,33 +224,44 @@ pub(super) fn lower(
     // before tract sees the graph: every op registered (so an op tract does not know is still
     // named by gkrnet), then every node passing its op's check
     let cx = operands::Context::new(g);
+    // token ids: one input, the indices of an embedding Gather; other integer inputs beside
+    // them are 0/1 masks (`masks.rs`), whose own nodes are not proved
+    let embedding = cx.patterns.embeddings.first().cloned();
+    let ids_name = embedding.as_ref().map(|e| e.input.as_str());
+    let mask_names: Vec<String> = g
+        .inputs
+        .iter()
+        .filter(|i| i.integer && Some(i.name.as_str()) != ids_name)
+        .map(|i| i.name.clone())
+        .collect();
+    if let (Some(e), Some(other)) = (&embedding, g.inputs.iter().find(|i| !i.integer)) {
+        return Err(ImportError::Graph(format!(
+            "the float input {:?} beside the token ids {:?}: a model of ids takes ids and 0/1 \
+             masks only",
+            other.name, e.input
+        )));
+    }
+    if let Some(ids) = mask_names.first() {
+        if embedding.is_none() {
+            return Err(ImportError::Graph(format!(
+                "the int64 input {ids:?} is not read by one Gather of a constant embedding table \
+                 (token ids only select embedding rows; other integer inputs are 0/1 masks \
+                 beside token ids)"
+            )));
+        }
+    }
+    let sub = masks::subgraph(g, &cx.folded, &mask_names)?;
     for (i, n) in g.nodes.iter().enumerate() {
-        if !cx.folded.contains(&i) {
+        if !cx.folded.contains(&i) && !sub.nodes.contains(&i) {
             registry::lookup(n).map_err(|reason| unsupported(n, reason))?;
         }
     }
     for (i, n) in g.nodes.iter().enumerate() {
-        registry::check(&cx, i, n).map_err(|reason| unsupported(n, reason))?;
+        if !sub.nodes.contains(&i) {
+            registry::check(&cx, i, n).map_err(|reason| unsupported(n, reason))?;
+        }
     }
     let (patterns, folded_nodes) = (cx.patterns, cx.folded);
-    // token ids: one input, the indices of an embedding Gather
-    let embedding = patterns.embeddings.first().cloned();
-    if let Some(ids) = g.inputs.iter().find(|i| i.integer) {
-        if embedding.as_ref().is_none_or(|e| e.input != ids.name) {
-            return Err(ImportError::Graph(format!(
-                "the int64 input {:?} is not read by one Gather of a constant embedding table \
-                 (token ids only select embedding rows)",
-                ids.name
-            )));
-        }
-        if g.inputs.len() > 1 {
-            return Err(ImportError::Graph(format!(
-                "the token ids {:?} beside other inputs (an attention mask): one input of ids \
-                 only, for now",
-                ids.name
-            )));
-        }
-    }
     let vocab = match &embedding {
         Some(e) => g.consts.get(&e.table).map_or(1, |c| c.dims[0]),
         None => 0,
@@ -252,13 +273,29 @@ pub(super) fn lower(
     }
     let calib = FloatReference::with_inputs(proto, input_shapes, &g.outputs, &wanted)?;
     let len: usize = input_dims.iter().product();
+    // each graph input's (offset, length) in the source input
+    let mut spans = Vec::with_capacity(g.inputs.len());
+    for dims in input_shapes {
+        let at = spans.last().map_or(0, |&(o, l)| o + l);
+        spans.push((at, dims.iter().product::<usize>()));
+    }
+    let is_mask: Vec<bool> = g.inputs.iter().map(|i| mask_names.contains(&i.name)).collect();
     let inputs = match &options.calibration {
         Some(c) => c.clone(),
-        // seeded token ids, uniform over the vocabulary
+        // seeded token ids, uniform over the vocabulary; masks all 1
         None if vocab > 0 => random_inputs(len, options.samples.max(1), (0.0, 1.0), options.seed)
             .into_iter()
-            .map(|x| {
-                x.iter().map(|u| ((u * vocab as f32) as usize).min(vocab - 1) as f32).collect()
+            .map(|mut x| {
+                for (k, &(at, n)) in spans.iter().enumerate() {
+                    for u in x.iter_mut().skip(at).take(n) {
+                        *u = if is_mask[k] {
+                            1.0
+                        } else {
+                            ((*u * vocab as f32) as usize).min(vocab - 1) as f32
+                        };
+                    }
+                }
+                x
             })
             .collect(),
         None => random_inputs(len, options.samples.max(1), options.input_range, options.seed),
@@ -293,6 +330,32 @@ pub(super) fn lower(
             shapes.insert(k, dims);
         }
     }
+    // the circuit input of ids with masks: rows ‖ masks ‖ 0, 1 (`circuit::io::Embedding`)
+    let rows_dims = match &embedding {
+        Some(e) => Some(shapes.get(&e.rows).cloned().ok_or_else(|| {
+            ImportError::Graph(format!("tract gives no shape for tensor {:?}", e.rows))
+        })?),
+        None => None,
+    };
+    let rows_len: usize = rows_dims.as_ref().map_or(0, |d| d.iter().product());
+    let mut layout = masks::MaskLayout { masks: Vec::new(), zero: 0, one: 0 };
+    let mut mask_inputs = Vec::new();
+    for (k, input) in g.inputs.iter().enumerate().filter(|(k, _)| is_mask[*k]) {
+        let first = rows_len + layout.masks.iter().map(|m| m.1).sum::<usize>();
+        layout.masks.push((spans[k].0, spans[k].1, first));
+        mask_inputs.push(crate::circuit::io::MaskInput {
+            name: input.name.clone(),
+            dims: input_shapes[k].clone(),
+        });
+    }
+    layout.zero = rows_len + layout.masks.iter().map(|m| m.1).sum::<usize>();
+    layout.one = layout.zero + 1;
+    let derived = match inputs.first() {
+        Some(base) if !sub.exits.is_empty() => {
+            masks::probe(&calib, &sub, &layout, base, options.seed)?
+        }
+        _ => HashMap::new(),
+    };
     drop(calib);
     // each input's range is that of its slice of the calibration inputs
     let mut offset = 0usize;
@@ -308,24 +371,27 @@ pub(super) fn lower(
     let reference = FloatReference::with_inputs(proto, input_shapes, &g.outputs, &[])?;
     let mut l = Lower {
         g,
-        b: Builder::new(match &embedding {
-            // the circuit's input: the ids' embedding rows
-            Some(e) => shapes.get(&e.rows).cloned().ok_or_else(|| {
-                ImportError::Graph(format!("tract gives no shape for tensor {:?}", e.rows))
-            })?,
+        b: Builder::new(match rows_dims {
+            // the circuit's input: the ids' embedding rows (and the masks)
+            Some(_) if !mask_inputs.is_empty() => vec![layout.one + 1],
+            Some(dims) => dims,
             None => input_dims.to_vec(),
         }),
         values: HashMap::new(),
         ranges,
         shapes,
         fused: patterns.fused,
-        skipped: patterns.skipped.union(&folded_nodes).copied().collect(),
+        skipped: patterns.skipped.union(&folded_nodes).chain(&sub.nodes).copied().collect(),
         folded,
         names: Vec::new(),
         integer: integer_tensors(g),
         notes: Vec::new(),
         softmax: HashMap::new(),
         masks: HashMap::new(),
+        derived,
+        gates: HashMap::new(),
+        gate_ids: HashMap::new(),
+        mask_inputs,
         embedding,
         parameters: 0,
     };
@@ -382,8 +448,10 @@ impl Lower<'_> {
     /// dimensions. Each at the parameters of the QuantizeLinear that reads it, else calibrated.
     fn inputs(&mut self, shapes: &[Vec<usize>]) -> Result<InputQuant, ImportError> {
         let g = self.g;
-        if let (Some(e), [ids], [ids_dims]) = (self.embedding.clone(), &g.inputs[..], shapes) {
-            return self.embedding_input(&e, &ids.name, ids_dims);
+        if let Some(e) = self.embedding.clone() {
+            let k = g.inputs.iter().position(|i| i.name == e.input).unwrap_or_default();
+            let dims = shapes.get(k).cloned().unwrap_or_default();
+            return self.embedding_input(&e, k, &dims);
         }
         if let ([input], [dims]) = (&g.inputs[..], shapes) {
             let q = self.target_params(&input.name)?;
@@ -420,9 +488,10 @@ impl Lower<'_> {
     fn embedding_input(
         &mut self,
         e: &patterns::EmbeddingPattern,
-        name: &str,
+        ids_at: usize,
         ids_dims: &[usize],
     ) -> Result<InputQuant, ImportError> {
+        let name = &e.input;
         let c = self
             .g
             .consts
@@ -435,8 +504,28 @@ impl Lower<'_> {
         let (lo, hi) = c.data.iter().fold((f64::MAX, f64::MIN), |(a, b), &v| (a.min(v), b.max(v)));
         let q = minmax_params(lo, hi);
         let table: Vec<i8> = c.data.iter().map(|&v| q.quantize(v) as i8).collect();
-        let dims = self.b.dims(0);
-        self.values.insert(e.rows.clone(), Value::Int { id: 0, dims, q });
+        let rows = match self.shapes.get(&e.rows) {
+            Some(dims) if !self.mask_inputs.is_empty() => {
+                let len: usize = dims.iter().product();
+                let input = self.b.dims(0);
+                self.b.push(Take::flat(0, &input, dims, (0..len).collect())?)
+            }
+            _ => 0,
+        };
+        let dims = self.b.dims(rows);
+        self.values.insert(e.rows.clone(), Value::Int { id: rows, dims, q });
+        for (name, d) in &self.derived {
+            self.values.insert(name.clone(), Value::Const(d.values.clone()));
+        }
+        if !self.mask_inputs.is_empty() {
+            let names: Vec<&str> = self.mask_inputs.iter().map(|m| m.name.as_str()).collect();
+            self.notes.push(format!(
+                "the mask inputs ({}) are public like the ids: the proof's input holds their \
+                 0/1 values, and every Softmax under an attention mask computed from them gates \
+                 its scores with them (masked probabilities exactly 0)",
+                names.join(", ")
+            ));
+        }
         self.parameters += c.len();
         self.notes.push(format!(
             "the token ids {name:?} are the input: the proof covers their rows of the {vocab} × \
@@ -451,8 +540,8 @@ impl Lower<'_> {
             width,
             q,
             table,
-            masks: Vec::new(),
-            ids_at: 0,
+            masks: self.mask_inputs.clone(),
+            ids_at: if self.mask_inputs.is_empty() { 0 } else { ids_at },
         };
         Ok(InputQuant::Embedding(embedding))
     }

@@ -131,6 +131,10 @@ impl Lower<'_> {
         let axis = ((axis + rank) % rank) as usize;
         let input = n.input(0).unwrap_or_default();
         let keep = self.masks.get(input).cloned().unwrap_or_default();
+        let gate = match self.gates.get(input).cloned() {
+            Some(slots) => Some(self.gate(&dims, slots)?),
+            None => None,
+        };
         let out = n.outputs.first().ok_or_else(|| node_error(n, "no output"))?.clone();
         let want = self.target_params(&out)?;
         let steps = (1.0 / want.scale).round();
@@ -141,10 +145,12 @@ impl Lower<'_> {
             } else {
                 (255, -128)
             };
-        let id = self
-            .b
-            .softmax_masked(x, axis, (q.scale, steps, zero), keep)
-            .map_err(|e| unsupported(n, format!("a Softmax of shape {dims:?}: {e}")))?;
+        let params = (q.scale, steps, zero);
+        let id = match gate {
+            Some(g) => self.b.softmax_gated(x, axis, params, g),
+            None => self.b.softmax_masked(x, axis, params, keep),
+        }
+        .map_err(|e| unsupported(n, format!("a Softmax of shape {dims:?}: {e}")))?;
         self.set_checked(n, id, QParams { scale: 1.0 / steps as f64, zero })
     }
 
@@ -325,6 +331,11 @@ impl Lower<'_> {
 
     /// Add/Sub: a constant changes the offset; two tensors make a sum.
     pub(super) fn add(&mut self, n: &Node) -> Result<(), ImportError> {
+        if n.op == "Add" {
+            if let Some(mask) = n.inputs.iter().find(|i| self.derived.contains_key(*i)).cloned() {
+                return self.add_gated_mask(n, &mask);
+            }
+        }
         let (a, b) = (self.input(n, 0)?, self.input(n, 1)?);
         let is_const = |v: &Value| matches!(v, Value::Const(_) | Value::QConst { .. });
         let sign = if n.op == "Sub" { -1.0 } else { 1.0 };

@@ -280,6 +280,10 @@ mod tests {
             notes: Vec::new(),
             softmax: HashMap::new(),
             masks: HashMap::new(),
+            derived: HashMap::new(),
+            gates: HashMap::new(),
+            gate_ids: HashMap::new(),
+            mask_inputs: Vec::new(),
             embedding: None,
             parameters: 0,
         }
