@@ -41,7 +41,11 @@ For every model NAME it writes into --out:
                         (absolute source paths); a failure is recorded in skipped.txt instead
     NAME_input.npy      the seeded input (standard normal float32 for the encoders; token ids
                         uniform in [0, vocab) int64 for bert_tiny and gpt2_tiny)
-    NAME_mask.npy       bert_tiny only: attention mask int64, ones except the last 4 positions 0
+    gpt2_masked         the same GPT2LMHeadModel (same seed, so the same weights as gpt2_tiny)
+                        taking `input_ids` int64 [1,32] and `attention_mask` int64 [1,32]
+                        (right padding: the last 6 positions 0); output `logits` only
+    NAME_mask.npy       bert_tiny and gpt2_masked: the attention mask int64, ones except the
+                        last 4 (bert_tiny) or 6 (gpt2_masked) positions 0
     NAME_expected.npy   onnxruntime's output (1 thread) of NAME.onnx on that input; it must agree
                         with torch to 1e-4 (max abs difference), as must NAME_dynamo.onnx
     README.md           how each file was made, the versions, op-type counts and I/O shapes
@@ -177,6 +181,31 @@ def build_models():
            "wrapped to return logits only (no past_key_values) and to pass "
            "attention_mask=torch.ones_like(input_ids)")
     models.append(("gpt2_tiny", how, m, {"input_ids": ids}, "logits"))
+
+    class Gpt2MaskedLogits(nn.Module):
+        def __init__(self, gpt2):
+            super().__init__()
+            self.gpt2 = gpt2
+
+        def forward(self, input_ids, attention_mask):
+            return self.gpt2(input_ids=input_ids, attention_mask=attention_mask,
+                             use_cache=False, return_dict=True).logits
+
+    torch.manual_seed(SEED_MODEL)
+    cfg = eager(transformers.GPT2Config(vocab_size=256, n_embd=128, n_layer=2, n_head=4,
+                                        n_positions=64, use_cache=False,
+                                        attn_implementation="eager"))
+    m = Gpt2MaskedLogits(transformers.GPT2LMHeadModel(cfg)).eval()
+    ids = np.random.RandomState(SEED_INPUT).randint(0, cfg.vocab_size,
+                                                    size=(1, 32)).astype(np.int64)
+    mask = np.ones((1, 32), dtype=np.int64)
+    mask[:, -6:] = 0
+    how = ("transformers.GPT2LMHeadModel(GPT2Config(vocab_size=256, n_embd=128, n_layer=2, "
+           "n_head=4, n_positions=64, use_cache=False, attn_implementation=\"eager\")), eval, "
+           "wrapped to return logits only, taking input_ids and attention_mask (the causal "
+           "mask and the padding mask combined)")
+    models.append(("gpt2_masked", how, m, {"input_ids": ids, "attention_mask": mask},
+                   "logits"))
 
     class Gpt2Blocks(nn.Module):
         # the decoder's blocks on given token embeddings (float input): GPT-2's position

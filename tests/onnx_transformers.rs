@@ -230,3 +230,40 @@ fn bert_with_an_attention_mask_imports_tracks_float_and_proves() {
         assert_eq!((back.digest(), back.io()), (model.digest(), model.io()));
     }
 }
+
+/// GPT-2 taking ids and an attention mask (right padding, the last 6 positions 0), from both
+/// exporters: the causal mask and the padding mask combine in one gate per score (a causal
+/// position is gated by the constant 0 entry, a key by its mask value); the logits track
+/// PyTorch's, the next token agrees at (nearly) every position, and a left-padded mask, whose
+/// first line keeps no position, is refused by the prover saying so.
+#[test]
+fn gpt2_with_an_attention_mask_combines_causal_and_padding() {
+    let (_, ids) = onnx::read_npy(&fixture("gpt2_masked_input.npy")).unwrap();
+    let (_, mask) = onnx::read_npy(&fixture("gpt2_masked_mask.npy")).unwrap();
+    let (_, expected) = onnx::read_npy(&fixture("gpt2_masked_expected.npy")).unwrap();
+    let source: Vec<f32> = ids.iter().chain(&mask).map(|&v| v as f32).collect();
+    for name in ["gpt2_masked", "gpt2_masked_dynamo"] {
+        let imported = onnx::import(&fixture(&format!("{name}.onnx")), &ImportOptions::default())
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        let model = &imported.model;
+        let kinds: Vec<&str> = model.layers.iter().map(|l| l.kind()).collect();
+        assert_eq!(kinds.iter().filter(|&&k| k == "softmax-exp-gated").count(), 2, "{name}");
+        let input = imported.quantize_input(&source).unwrap();
+        let proof = gkr::prove_bytes(model, &input, &gkr::ProveOptions::default()).unwrap();
+        let out = gkr::verify_bytes(model, &input, &gkr::VerifyOptions::default(), &proof.proof)
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        let y = dequantize_output(model, &out);
+        let step = imported.output_params().scale;
+        let max = y.iter().zip(&expected).map(|(a, b)| (a - b).abs()).fold(0f64, f64::max);
+        let argmax = |v: &[f64]| (0..v.len()).fold(0, |b, i| if v[i] > v[b] { i } else { b });
+        let agree =
+            y.chunks(256).zip(expected.chunks(256)).filter(|(a, b)| argmax(a) == argmax(b)).count();
+        println!("{name}: max |Δ| {max:.4} (step {step:.4}), next-token agreement {agree}/32");
+        assert!(max <= 8.0 * step && agree >= 28, "{name}: max {max}, {agree} of 32");
+        let mut left = source.clone();
+        left[32..].iter_mut().enumerate().for_each(|(p, m)| *m = f32::from(p >= 2));
+        let input = imported.quantize_input(&left).unwrap();
+        let err = gkr::prove_bytes(model, &input, &gkr::ProveOptions::default()).unwrap_err();
+        assert!(err.to_string().contains("masks every position"), "{name}: {err}");
+    }
+}

@@ -484,6 +484,12 @@ impl Layer for SoftmaxDiv {
         let mut advice = vec![Vec::with_capacity(n); 2 * self.limbs];
         for (i, (&ev, &sv)) in e.data.iter().zip(&s.data).enumerate() {
             let (ev, sv, rr) = (ev as i128, sv as i128, self.steps as i128);
+            if sv == 0 && ev == 0 {
+                return Err(ModelError::Parameter(format!(
+                    "softmax: the mask masks every position of the line of entry {i} (its sum \
+                     is 0; such a line has no softmax)"
+                )));
+            }
             if sv <= 0 || ev < 0 || ev > sv {
                 return Err(ModelError::Shape(format!(
                     "softmax: e = {ev} against the sum {sv} at entry {i}"

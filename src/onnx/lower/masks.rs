@@ -142,8 +142,10 @@ pub(super) fn probe(
         ones.iter().map(|(_, v)| vec![None; v.len()]).collect();
     let not_one = |t: usize, e: usize| {
         ImportError::Graph(format!(
-            "the attention mask {:?} at entry {e} does not follow one position of a mask input \
-             (each score is kept, masked, or masked where one mask value is 0)",
+            "the tensor {:?} computed from the integer inputs beside the token ids is not an \
+             attention mask at entry {e}: each score must be kept, masked (≤ −10 000), or \
+             masked exactly where one mask value is 0 (integer inputs other than one input of \
+             token ids and 0/1 attention masks, such as token type ids, are not supported)",
             sub.exits[t]
         ))
     };
