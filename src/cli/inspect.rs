@@ -94,8 +94,17 @@ fn print_model(model: &Model) {
         InputQuant::Single(q) => format!("input scale {} zero {}", q.scale, q.zero),
         InputQuant::Parts(_) => "inputs as listed".into(),
         InputQuant::Embedding(e) => format!(
-            "token ids {:?} {:?} → rows of a {} × {} int8 embedding (scale {} zero {})",
-            e.name, e.ids_dims, e.vocab, e.width, e.q.scale, e.q.zero
+            "token ids {:?} {:?} → rows of a {} × {} int8 embedding (scale {} zero {}){}",
+            e.name,
+            e.ids_dims,
+            e.vocab,
+            e.width,
+            e.q.scale,
+            e.q.zero,
+            e.masks
+                .iter()
+                .map(|m| format!(", 0/1 mask {:?} {:?}", m.name, m.dims))
+                .collect::<String>()
         ),
     };
     match model.io().map(|io| (input(io), &io.output)) {
