@@ -25,7 +25,10 @@ use ark_serialize::{
 use std::io::{Read, Write};
 
 pub const MAGIC: [u8; 4] = *b"GKRN";
-pub const VERSION: u16 = 1;
+/// The proof format's version. Version 2: layers whose lookup tables are identical share one
+/// block of the table and one tag (`gkr::plan`), so version 1 proofs of such models no longer
+/// verify.
+pub const VERSION: u16 = 2;
 pub const HEADER_BYTES: usize = 6;
 /// Bytes in front of each message: tag and count.
 pub const FRAME_BYTES: usize = 8;
@@ -514,10 +517,12 @@ mod tests {
             ProofReader::new(b"GKRM\x01\x00").err(),
             Some(VerifyError::BadMagic { expected: MAGIC })
         );
-        assert_eq!(
-            ProofReader::new(b"GKRN\x02\x00").err(),
-            Some(VerifyError::UnsupportedVersion { got: 2, supported: 1 })
-        );
+        for old_or_new in [1u8, 3] {
+            assert_eq!(
+                ProofReader::new(&[b'G', b'K', b'R', b'N', old_or_new, 0]).err(),
+                Some(VerifyError::UnsupportedVersion { got: old_or_new.into(), supported: 2 })
+            );
+        }
         let mut long = bytes.clone();
         long.push(0);
         let mut r = ProofReader::new(&long).unwrap();

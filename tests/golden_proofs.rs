@@ -54,42 +54,42 @@ fn fixture_proofs_are_byte_identical() {
         (
             "mlp-act clear",
             digest(&act, AdviceMode::Clear),
-            "530e70b11c511404d6daa5ede37e3cd6a967cb083b2a69cedd63475689861fdf",
+            "2b7f9ec123070fe0e0224dcc85b860da00f4f2c7b7a0ba11d96827f7b6956068",
         ),
         (
             "mlp-act provable",
             digest(&act, AdviceMode::PROVABLE),
-            "2d35303f081122c386e254c90cdb87ef09c2a63e14a89ac49c493e4b871cab71",
+            "7a82633312bfc9ad2c000575f3de2297a48dcb7d6f5c8d6bf4cdf5176146d275",
         ),
         (
             "lenet5 clear",
             digest(&lenet, AdviceMode::Clear),
-            "9c4565c2ad5edd72a6cd4b0a71ba0ecd00a8009424a54ceef16ed602fa2bbab4",
+            "c3f33bd4e59ab0954007e04f52218d2c420d5a7d01182f9f6cf39b285102d07d",
         ),
         (
             "lenet5 conjectured",
             digest(&lenet, AdviceMode::CONJECTURED),
-            "6e5fff592494ce4c3905ca6eff63bbb5a433b903f15a64d30e4dac4614e13c0b",
+            "759f02f7abb1c9bbdf93af3a6ef1f7dae0e30934c9d78f50d1bb4658c94cd0a9",
         ),
         (
             "random-3 clear",
             digest(&random, AdviceMode::Clear),
-            "4f751fdf5c5477529114c4fec084405469514e43a2b94cb04fa456eba6c5d33c",
+            "82f8c5c45b40102ab7f085f18fb13909ef067370990bb7b4835d9203bfd95297",
         ),
         (
             "mlp4m clear",
             digest(&mlp, AdviceMode::Clear),
-            "def08590068da56c8322f435a5f4c951b62383a1a487616a6fa64bcdb48f3ff1",
+            "5e4456d3bc4ac865d74042a6c52ceacde819e0c0479038154a99dfff63ea97bc",
         ),
         (
             "mlp4m committed weights, clear",
             committed_digest(&mlp, AdviceMode::Clear),
-            "428c28d2d27775840a3ada45ec2f24d7db9bc9f3d426b9d85b9c37a61032ecf3",
+            "8b3f6c6126d8cb0b8a69306f6747a7217c1119e610b8e95a5e70e554a8e43bc7",
         ),
         (
             "mlp4m committed weights, provable",
             committed_digest(&mlp, AdviceMode::PROVABLE),
-            "aa3b658200609f14fcec0885090c40df7503804515b9318dc121082c735c9b11",
+            "f44d04cddb0707da72e6323f5fdaa6270429ae12e469598d42e849dccd210a15",
         ),
     ]);
 }

@@ -282,9 +282,8 @@ pub(crate) fn prove_table(
     for s in &plan.table {
         let block = plan.table_layers.iter().position(|&l| l == s.layer).unwrap_or(0);
         let width = model.layers[s.layer].table_lookup().map_or(1, |tl| tl.columns.len());
-        let fold = |tuple: &[i64]| {
-            tuple.iter().rev().fold(Fp::from(tag(s.layer)), |acc, &v| acc * beta + from_i64(v))
-        };
+        let tag = Fp::from(tag(plan.table_owner(s.layer)));
+        let fold = |tuple: &[i64]| tuple.iter().rev().fold(tag, |acc, &v| acc * beta + from_i64(v));
         for (j, tuple) in lw.tuples[block].chunks(width).enumerate() {
             values[s.offset + j] = fold(tuple);
         }
@@ -353,7 +352,8 @@ pub(crate) fn verify_table(
         routes.claim_vars(i, &comps, &rho, t)?;
         let values: Vec<Fp> = comps.iter().map(|c| c.1).collect();
         let row0 = tl.rows.first().map(Vec::as_slice).unwrap_or_default();
-        let value = table_segment_value(&values, layout.mask_eval(&rho), row0, i, beta);
+        let owner = plan.table_owner(i);
+        let value = table_segment_value(&values, layout.mask_eval(&rho), row0, owner, beta);
         for (s, slot) in plan.table.iter().zip(segment_values.iter_mut()) {
             if s.layer == i {
                 *slot = value;

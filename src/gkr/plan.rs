@@ -6,6 +6,7 @@ use crate::field::{from_i64, Fp};
 use crate::lookup::{LookupStatement, Table};
 use crate::poly::eq_eval;
 use rayon::prelude::*;
+use std::collections::HashMap;
 
 /// One looked-up segment: a layer's vector (2^vars entries) placed at `offset` in the lookup's
 /// value vector. Segments are sorted by size (largest first), so each offset is a multiple of its
@@ -37,11 +38,15 @@ pub(crate) struct Plan {
     pub range_total: usize,
     pub table: Vec<Segment>,
     pub table_total: usize,
-    /// Layers with a table lookup, in layer order (their position is their block in the table).
+    /// Layers with a table lookup, in layer order.
     pub table_layers: Vec<usize>,
-    /// First row of each block in the shared table, and the total.
+    /// For each of them, the first row of its block in the shared table, and the total.
     pub table_offsets: Vec<usize>,
     pub table_rows: usize,
+    /// For each of them, the layer whose block and tag it uses: the first layer with the same
+    /// rows (layer norms share one inverse-square-root table), else itself. Identical rows
+    /// are the same set, so sharing a block changes no lookup's meaning.
+    pub table_owners: Vec<usize>,
     /// The range table is [0, 2^range_bits) (the model's).
     pub range_bits: u32,
 }
@@ -55,6 +60,9 @@ impl Plan {
         let mut table_layers = Vec::new();
         let mut table_offsets = Vec::new();
         let mut table_rows = 0;
+        let mut table_owners = Vec::new();
+        // blocks so far by a hash of their rows: (owner layer, offset, rows)
+        let mut blocks: HashMap<u64, Vec<(usize, usize, TableRows)>> = HashMap::new();
         for ((i, l), layout) in model.layers.iter().enumerate().zip(&layouts) {
             let vars = layout.num_vars();
             for check in 0..l.range_checks().len() {
@@ -63,8 +71,19 @@ impl Plan {
             if let Some(t) = l.table_lookup() {
                 table.push(Segment { layer: i, check: 0, vars, offset: 0 });
                 table_layers.push(i);
-                table_offsets.push(table_rows);
-                table_rows += t.rows.len();
+                let same = blocks.entry(rows_hash(&t.rows)).or_default();
+                match same.iter().find(|b| std::sync::Arc::ptr_eq(&b.2, &t.rows) || b.2 == t.rows) {
+                    Some(&(owner, offset, _)) => {
+                        table_offsets.push(offset);
+                        table_owners.push(owner);
+                    }
+                    None => {
+                        same.push((i, table_rows, t.rows.clone()));
+                        table_offsets.push(table_rows);
+                        table_owners.push(i);
+                        table_rows += t.rows.len();
+                    }
+                }
             }
         }
         let (range, range_total) = place(range);
@@ -79,7 +98,15 @@ impl Plan {
             table_layers,
             table_offsets,
             table_rows,
+            table_owners,
         }
+    }
+
+    /// The layer whose tag table-lookup layer `layer`'s tuples carry ([`Plan::table_owners`]).
+    pub fn table_owner(&self, layer: usize) -> usize {
+        (self.table_layers.iter().position(|&l| l == layer))
+            .and_then(|k| self.table_owners.get(k).copied())
+            .unwrap_or(layer)
     }
 
     pub fn range_statement(&self) -> LookupStatement {
@@ -91,7 +118,8 @@ impl Plan {
 
     pub fn table_statement(&self, model: &Model, beta: Fp) -> LookupStatement {
         let mut t = Vec::with_capacity(self.table_rows);
-        for &i in &self.table_layers {
+        let owners = self.table_layers.iter().zip(&self.table_owners);
+        for (&i, _) in owners.filter(|(i, owner)| i == owner) {
             if let Some(tl) = model.layers.get(i).and_then(|l| l.table_lookup()) {
                 // the same fold as `fold_row`, on the integers: no allocation per row
                 let tag = Fp::from(tag(i));
@@ -126,6 +154,23 @@ impl Plan {
             .map(|(i, _)| i)
             .collect()
     }
+}
+
+type TableRows = std::sync::Arc<Vec<Vec<i64>>>;
+
+/// A hash of a table's rows (FNV-1a over their entries and widths), to find equal tables.
+fn rows_hash(rows: &[Vec<i64>]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut mix = |v: u64| {
+        h ^= v;
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    };
+    mix(rows.len() as u64);
+    for row in rows {
+        mix(row.len() as u64);
+        row.iter().for_each(|&v| mix(v as u64));
+    }
+    h
 }
 
 /// The layer tag of table lookups.

@@ -42,8 +42,9 @@ use std::io::{Read, Write};
 use thiserror::Error;
 
 /// The wire protocol version (the handshake refuses any other).
-/// Version 2 added the advice mode to the model HELLO.
-pub const VERSION: u16 = 2;
+/// Version 2 added the advice mode to the model HELLO; version 3 shares identical lookup
+/// tables (the proof format's version 2).
+pub const VERSION: u16 = 3;
 
 /// Frame kinds.
 pub mod kind {
