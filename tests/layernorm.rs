@@ -272,3 +272,105 @@ fn byte_flips_are_never_accepted_and_the_record_round_trips() {
     // the signs are in the digest
     assert_ne!(case(2, 8, 54, false).model.digest(), c.model.digest());
 }
+
+/// The RMS norm (LLaMA's, T5's): D = n·S₂ with no S₁ (records tags 27 and 28), w = n·x·inv.
+/// Its statistics equal an independent computation, its output is within one step of the float
+/// RMS norm (zero point 0, widths 8 to 768, negative γ); another shift, h + 1, two shift bits
+/// and w + 1 are rejected at their places, byte flips are never accepted and the record round
+/// trips (its digest differs from the layer norm's).
+#[test]
+fn rms_norm_proves_and_is_enforced() {
+    // layers: S₂, stats, inv broadcast, apply, requantization
+    const RSTATS: usize = 1;
+    const RAPPLY: usize = 3;
+    for (k, (rows, n, negative)) in
+        [(3, 8, false), (2, 64, true), (1, 768, true)].into_iter().enumerate()
+    {
+        let mut rng = rng(60 + k as u64);
+        let scale = 0.04;
+        let gamma: Vec<f64> = (0..n)
+            .map(|i| rng.gen_range(0.5..1.5) * if negative && i % 4 == 1 { -1.0 } else { 1.0 })
+            .collect();
+        let zero = vec![0.0; n];
+        let out = (3.0 / 127.0, 0);
+        let mut b = Builder::new(vec![rows, n]);
+        b.rms_norm((0, scale), EPS, (&gamma, &zero), out).unwrap();
+        let model = b.finish("rms norm").unwrap();
+        let kinds: Vec<&str> = model.layers.iter().map(|l| l.kind()).collect();
+        assert_eq!(&kinds[..4], ["axisdot", "rms-stats", "broadcast", "rms-apply"]);
+        let what = format!("rms [{rows}, {n}]");
+        let x = random_x(70 + k as u64, rows, n);
+        let w = prove_and_verify(&model, &x, &what);
+        let c = epsilon_constant(n, EPS, scale);
+        let top = NormStats::rms(0, &[rows, 1], n, c).unwrap().top();
+        for (r, row) in x.data.chunks(n).enumerate() {
+            let s2: i128 = row.iter().map(|&v| (v as i128).pow(2)).sum();
+            let dd = (n as i128 * s2 + c as i128) << 14;
+            let j = (0..=top).find(|&j| (dd >> (2 * j)) < 1 << 16).unwrap();
+            let inv = inv_sqrt((dd >> (2 * j)) as i64) << (top - j);
+            assert_eq!(w.tensors[RSTATS + 1].data[r], inv, "{what} row {r}");
+            let real: Vec<f64> = row.iter().map(|&v| v as f64 * scale).collect();
+            let ms = real.iter().map(|v| v * v).sum::<f64>() / n as f64;
+            for (i, v) in real.iter().enumerate() {
+                let qf = (gamma[i] * v / (ms + EPS).sqrt() / out.0).round().clamp(-128.0, 127.0);
+                let q = w.output().data[r * n + i] as f64;
+                assert!((q - qf).abs() <= 1.0, "{what} row {r} col {i}: {q} against {qf}");
+            }
+        }
+        if k != 1 {
+            continue;
+        }
+        // tampering: h + 1 at the right shift (ℓ < 0, the range lookup), the next shift (h off
+        // the table), two shift bits (the statistics' relation), w + 1 (the application's)
+        let cols = model.layers[RSTATS].columns();
+        let bits = cols.iter().filter(|c| c.starts_with('b')).count();
+        let limbs = cols.iter().filter(|c| c.starts_with('l')).count();
+        let j = (0..bits).find(|&t| w.advice[RSTATS][2 + t][0] == 1).unwrap();
+        let s2 = w.tensors[model.layers[RSTATS].inputs()[0]].data[0] as i128;
+        let dd = (n as i128 * s2 + c as i128) << 14;
+        for (name, jj, dh) in [("h + 1", j, 1), ("j + 1", j + 1, 0)] {
+            let mut bad = w.clone();
+            let h = (dd >> (2 * jj)) as i64 + dh;
+            let ell = dd - ((h as i128) << (2 * jj));
+            let u = (1i128 << (2 * jj)) - 1 - ell;
+            let g = inv_sqrt(h.clamp(1 << 14, (1 << 16) - 1));
+            column_mut(&model, &mut bad, RSTATS, 1)[0] = g;
+            column_mut(&model, &mut bad, RSTATS, 2)[0] = h;
+            for t in 0..bits {
+                column_mut(&model, &mut bad, RSTATS, 3 + t)[0] = i64::from(t == jj);
+            }
+            for (first, v) in [(3 + bits, ell), (3 + bits + limbs, u)] {
+                for l in 0..limbs {
+                    let limb =
+                        if l + 1 == limbs { v >> (16 * l) } else { (v >> (16 * l)) & 0xffff };
+                    column_mut(&model, &mut bad, RSTATS, first + l)[0] = limb as i64;
+                }
+            }
+            bad.tensors[RSTATS + 1].data[0] = g << (bits - 1 - jj);
+            recompute_after(&model, &mut bad, RSTATS);
+            let e = rejected(&model, &x, &cheat(&model, &bad), name);
+            let which = if dh == 1 { "range" } else { "table" };
+            assert!(in_lookup(&e, which).is_some(), "{name}: expected the {which} lookup, got {e}");
+        }
+        let mut bad = w.clone();
+        column_mut(&model, &mut bad, RSTATS, 3 + (j + 1) % bits)[0] = 1;
+        let e = rejected(&model, &x, &cheat(&model, &bad), "two bits");
+        assert!(is_relation_failure(&e, RSTATS, "rms-stats"), "two bits: got {e}");
+        let mut bad = w.clone();
+        bad.tensors[RAPPLY + 1].data[5] += 1;
+        recompute_after(&model, &mut bad, RAPPLY);
+        let e = rejected(&model, &x, &cheat(&model, &bad), "w + 1");
+        assert!(is_relation_failure(&e, RAPPLY, "rms-apply"), "w + 1: got {e}");
+        let proof = honest(&model, &x);
+        let mut rng = common::rng(80);
+        let flips: Vec<(usize, u8)> =
+            (0..200).map(|_| (rng.gen_range(0..proof.len()), 1u8 << rng.gen_range(0..8))).collect();
+        flips_never_accepted(&model, &x, &proof, &flips);
+        let bytes = model.encode();
+        let back = Model::decode(&bytes).unwrap();
+        assert_eq!((back.digest(), back.encode()), (model.digest(), bytes));
+        let mut b = Builder::new(vec![rows, n]);
+        b.layer_norm((0, scale), EPS, (&gamma, &zero), out).unwrap();
+        assert_ne!(b.finish("layer norm").unwrap().digest(), model.digest());
+    }
+}

@@ -71,7 +71,8 @@ pub fn inv_sqrt(h: i64) -> i64 {
 /// The per-row statistics; see the module docs.
 #[derive(Clone, Debug)]
 pub struct NormStats {
-    inputs: [TensorId; 2],
+    /// [S₁, S₂], or [S₂] for an RMS norm
+    inputs: Vec<TensorId>,
     dims: Vec<usize>,
     n: usize,
     c: i64,
@@ -81,10 +82,11 @@ pub struct NormStats {
     limbs: usize,
 }
 
-/// A [`NormStats`]'s record: inputs [S₁, S₂] (per row), the row dimensions, n and c.
+/// A [`NormStats`]'s record: inputs [S₁, S₂] (per row), the row dimensions, n and c. An RMS
+/// norm's (record tag 27) has no S₁ (`s1` is `None`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NormStatsSpec {
-    pub s1: TensorId,
+    pub s1: Option<TensorId>,
     pub s2: TensorId,
     pub dims: Vec<usize>,
     pub n: usize,
@@ -92,10 +94,23 @@ pub struct NormStatsSpec {
 }
 
 pub(crate) const STATS: OpEntry = OpEntry { tag: 23, kind: "norm-stats", decode: decode_stats };
+/// [`NormStats`] of an RMS norm: D = n·S₂ (no mean).
+pub(crate) const RMS_STATS: OpEntry =
+    OpEntry { tag: 27, kind: "rms-stats", decode: decode_rms_stats };
 
 fn decode_stats(r: &mut ByteReader<'_>) -> Result<Box<dyn OpRecord>, ModelError> {
     Ok(Box::new(NormStatsSpec {
-        s1: r.usize()?,
+        s1: Some(r.usize()?),
+        s2: r.usize()?,
+        dims: r.dims()?,
+        n: r.usize()?,
+        c: r.i64()?,
+    }))
+}
+
+fn decode_rms_stats(r: &mut ByteReader<'_>) -> Result<Box<dyn OpRecord>, ModelError> {
+    Ok(Box::new(NormStatsSpec {
+        s1: None,
         s2: r.usize()?,
         dims: r.dims()?,
         n: r.usize()?,
@@ -105,11 +120,16 @@ fn decode_stats(r: &mut ByteReader<'_>) -> Result<Box<dyn OpRecord>, ModelError>
 
 impl OpRecord for NormStatsSpec {
     fn entry(&self) -> &'static OpEntry {
-        &STATS
+        match self.s1 {
+            Some(_) => &STATS,
+            None => &RMS_STATS,
+        }
     }
 
     fn encode_fields(&self, w: &mut ByteWriter<&mut dyn Sink>) {
-        w.usize(self.s1);
+        if let Some(s1) = self.s1 {
+            w.usize(s1);
+        }
         w.usize(self.s2);
         w.usizes(&self.dims);
         w.usize(self.n);
@@ -117,15 +137,20 @@ impl OpRecord for NormStatsSpec {
     }
 
     fn declared_inputs(&self) -> Vec<(TensorId, Vec<usize>)> {
-        vec![(self.s1, self.dims.clone()), (self.s2, self.dims.clone())]
+        let s1 = self.s1.map(|s1| (s1, self.dims.clone()));
+        s1.into_iter().chain([(self.s2, self.dims.clone())]).collect()
     }
 
     fn summary(&self) -> String {
-        format!("inv = 2^(23+J)/√((n·S₂ − S₁² + {})·2^14), n = {}, {:?}", self.c, self.n, self.dims)
+        let d = if self.s1.is_some() { "n·S₂ − S₁²" } else { "n·S₂" };
+        format!("inv = 2^(23+J)/√(({d} + {})·2^14), n = {}, {:?}", self.c, self.n, self.dims)
     }
 
     fn build(&self) -> Result<Box<dyn Layer>, ModelError> {
-        Ok(Box::new(NormStats::new([self.s1, self.s2], &self.dims, self.n, self.c)?))
+        Ok(Box::new(match self.s1 {
+            Some(s1) => NormStats::new([s1, self.s2], &self.dims, self.n, self.c)?,
+            None => NormStats::rms(self.s2, &self.dims, self.n, self.c)?,
+        }))
     }
 }
 
@@ -152,7 +177,21 @@ impl NormStats {
             top += 1;
         }
         let limbs = (2 * top as usize).div_ceil(LIMB_BITS as usize).max(1);
-        Ok(Self { inputs, dims: dims.to_vec(), n, c, top, limbs })
+        Ok(Self { inputs: inputs.to_vec(), dims: dims.to_vec(), n, c, top, limbs })
+    }
+
+    /// The statistics of an RMS norm, D = n·S₂ (no mean): input [S₂].
+    ///
+    /// # Errors
+    /// As [`NormStats::new`].
+    pub fn rms(s2: TensorId, dims: &[usize], n: usize, c: i64) -> Result<Self, ModelError> {
+        let mut layer = Self::new([s2, s2], dims, n, c)?;
+        layer.inputs = vec![s2];
+        Ok(layer)
+    }
+
+    fn is_rms(&self) -> bool {
+        self.inputs.len() == 1
     }
 
     /// The largest shift J: inv ≤ 2^(16 + J).
@@ -173,7 +212,11 @@ impl NormStats {
 
 impl Layer for NormStats {
     fn kind(&self) -> &'static str {
-        STATS.kind
+        if self.is_rms() {
+            RMS_STATS.kind
+        } else {
+            STATS.kind
+        }
     }
 
     fn inputs(&self) -> &[TensorId] {
@@ -185,7 +228,11 @@ impl Layer for NormStats {
     }
 
     fn spec(&self) -> LayerSpec {
-        let [s1, s2] = self.inputs;
+        let (s1, s2) = match self.inputs[..] {
+            [s1, s2] => (Some(s1), s2),
+            [s2] => (None, s2),
+            _ => (None, 0),
+        };
         LayerSpec::Op(Box::new(NormStatsSpec {
             s1,
             s2,
@@ -196,21 +243,21 @@ impl Layer for NormStats {
     }
 
     fn forward(&self, inputs: &[&Tensor]) -> Result<LayerWitness, ModelError> {
-        let (Some(s1), Some(s2), 2) = (inputs.first(), inputs.get(1), inputs.len()) else {
-            return Err(ModelError::Shape("norm-stats takes [S1, S2]".into()));
-        };
-        if s1.dims != self.dims || s2.dims != self.dims {
+        let ok = inputs.len() == self.inputs.len() && inputs.iter().all(|t| t.dims == self.dims);
+        let (Some(first), Some(s2), true) = (inputs.first(), inputs.last(), ok) else {
             return Err(ModelError::Shape(format!(
-                "norm-stats: inputs of dimensions {:?}",
+                "norm-stats takes [S1, S2] (or [S2]) of dimensions {:?}",
                 self.dims
             )));
-        }
-        let rows = s1.data.len();
+        };
+        let zeros = vec![0i64; s2.data.len()];
+        let s1 = if self.is_rms() { &zeros } else { &first.data };
+        let rows = s2.data.len();
         let top = self.top as usize;
         let mut inv = Vec::with_capacity(rows);
         // g, h, b_0..b_J, ℓ limbs, u limbs
         let mut advice = vec![Vec::with_capacity(rows); 2 + top + 1 + 2 * self.limbs];
-        for (i, (&a, &b)) in s1.data.iter().zip(&s2.data).enumerate() {
+        for (i, (&a, &b)) in s1.iter().zip(&s2.data).enumerate() {
             let d = self.n as i128 * b as i128 - (a as i128).pow(2);
             if d < 0 {
                 return Err(ModelError::Shape(format!(
@@ -262,19 +309,21 @@ impl Constraints for NormStats {
         let shift = weighted(&|t| 1i128 << (top - t));
         let ell = Lin::limbs(&self.l_cols());
         let u = Lin::limbs(&self.u_cols());
-        let [inv, g, h, s1, s2] =
-            [Var::Col(0), Var::Col(1), Var::Col(2), Var::In(0), Var::In(1)].map(Lin::var);
+        let (s1, s2) = match self.is_rms() {
+            true => (None, Lin::var(Var::In(0))),
+            false => (Some(Lin::var(Var::In(0))), Lin::var(Var::In(1))),
+        };
+        let [inv, g, h] = [Var::Col(0), Var::Col(1), Var::Col(2)].map(Lin::var);
         let mut out: Vec<Poly> = bits.iter().map(|b| b.times(b).plus_lin(&b.scale(-1))).collect();
         out.push(bits.iter().fold(Lin::constant(-1), |acc, b| acc.plus(b)).to_poly());
         // (n·S₂ − S₁² + c)·2^14 − h·4^j − ℓ = 0
         let pre = 1i128 << PRE_SHIFT;
         let linear = s2.scale(self.n as i128 * pre).add_const(self.c as i128 * pre).minus(&ell);
-        out.push(
-            s1.times(&s1)
-                .scale(from_i128(-pre))
-                .plus(&h.times(&power).scale(from_i128(-1)))
-                .plus_lin(&linear),
-        );
+        let hp = h.times(&power).scale(from_i128(-1)).plus_lin(&linear);
+        out.push(match s1 {
+            Some(s1) => s1.times(&s1).scale(from_i128(-pre)).plus(&hp),
+            None => hp,
+        });
         // u = 4^j − 1 − ℓ
         out.push(u.minus(&power).add_const(1).plus(&ell).to_poly());
         // inv = g·2^(J − j)
@@ -295,7 +344,8 @@ impl Constraints for NormStats {
 /// w = (n·x − S₁)·inv elementwise, and o = σ·w with public signs when any is negative.
 #[derive(Clone, Debug)]
 pub struct NormApply {
-    inputs: [TensorId; 3],
+    /// [x, S₁, inv], or [x, inv] for an RMS norm
+    inputs: Vec<TensorId>,
     dims: Vec<usize>,
     n: usize,
     /// The sign of each column (last axis); empty: all positive.
@@ -311,7 +361,8 @@ pub struct NormApply {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NormApplySpec {
     pub x: TensorId,
-    pub s1: TensorId,
+    /// `None` for an RMS norm (record tag 28): w = n·x·inv.
+    pub s1: Option<TensorId>,
     pub inv: TensorId,
     pub dims: Vec<usize>,
     pub n: usize,
@@ -320,11 +371,26 @@ pub struct NormApplySpec {
 }
 
 pub(crate) const APPLY: OpEntry = OpEntry { tag: 24, kind: "norm-apply", decode: decode_apply };
+/// [`NormApply`] of an RMS norm: w = n·x·inv.
+pub(crate) const RMS_APPLY: OpEntry =
+    OpEntry { tag: 28, kind: "rms-apply", decode: decode_rms_apply };
+
+fn decode_rms_apply(r: &mut ByteReader<'_>) -> Result<Box<dyn OpRecord>, ModelError> {
+    Ok(Box::new(NormApplySpec {
+        x: r.usize()?,
+        s1: None,
+        inv: r.usize()?,
+        dims: r.dims()?,
+        n: r.usize()?,
+        top: r.u32()?,
+        signs: r.i8s()?,
+    }))
+}
 
 fn decode_apply(r: &mut ByteReader<'_>) -> Result<Box<dyn OpRecord>, ModelError> {
     Ok(Box::new(NormApplySpec {
         x: r.usize()?,
-        s1: r.usize()?,
+        s1: Some(r.usize()?),
         inv: r.usize()?,
         dims: r.dims()?,
         n: r.usize()?,
@@ -335,12 +401,17 @@ fn decode_apply(r: &mut ByteReader<'_>) -> Result<Box<dyn OpRecord>, ModelError>
 
 impl OpRecord for NormApplySpec {
     fn entry(&self) -> &'static OpEntry {
-        &APPLY
+        match self.s1 {
+            Some(_) => &APPLY,
+            None => &RMS_APPLY,
+        }
     }
 
     fn encode_fields(&self, w: &mut ByteWriter<&mut dyn Sink>) {
         w.usize(self.x);
-        w.usize(self.s1);
+        if let Some(s1) = self.s1 {
+            w.usize(s1);
+        }
         w.usize(self.inv);
         w.usizes(&self.dims);
         w.usize(self.n);
@@ -349,21 +420,27 @@ impl OpRecord for NormApplySpec {
     }
 
     fn declared_inputs(&self) -> Vec<(TensorId, Vec<usize>)> {
-        vec![
-            (self.x, self.dims.clone()),
-            (self.s1, self.dims.clone()),
-            (self.inv, self.dims.clone()),
-        ]
+        let s1 = self.s1.map(|s1| (s1, self.dims.clone()));
+        [(self.x, self.dims.clone())]
+            .into_iter()
+            .chain(s1)
+            .chain([(self.inv, self.dims.clone())])
+            .collect()
     }
 
     fn summary(&self) -> String {
         let signed = if self.signs.is_empty() { "" } else { ", signed" };
-        format!("w = (n·x − S₁)·inv, n = {}{signed}, {:?}", self.n, self.dims)
+        let v = if self.s1.is_some() { "(n·x − S₁)" } else { "n·x" };
+        format!("w = {v}·inv, n = {}{signed}, {:?}", self.n, self.dims)
     }
 
     fn build(&self) -> Result<Box<dyn Layer>, ModelError> {
         let s = self;
-        Ok(Box::new(NormApply::new([s.x, s.s1, s.inv], &s.dims, s.n, s.top, s.signs.clone())?))
+        let signs = s.signs.clone();
+        Ok(Box::new(match s.s1 {
+            Some(s1) => NormApply::new([s.x, s1, s.inv], &s.dims, s.n, s.top, signs)?,
+            None => NormApply::rms([s.x, s.inv], &s.dims, s.n, s.top, signs)?,
+        }))
     }
 }
 
@@ -387,7 +464,28 @@ impl NormApply {
         if !(signs.is_empty() || (signs.len() == n && signs.iter().all(|s| *s == 1 || *s == -1))) {
             return Err(ModelError::Parameter("layer norm signs: one ±1 per column".into()));
         }
-        Ok(Self { inputs, dims: dims.to_vec(), n, signs, top, inv_bound: 1i128 << (16 + top) })
+        let inv_bound = 1i128 << (16 + top);
+        Ok(Self { inputs: inputs.to_vec(), dims: dims.to_vec(), n, signs, top, inv_bound })
+    }
+
+    /// The application of an RMS norm, w = n·x·inv: inputs [x, inv broadcast].
+    ///
+    /// # Errors
+    /// As [`NormApply::new`].
+    pub fn rms(
+        [x, inv]: [TensorId; 2],
+        dims: &[usize],
+        n: usize,
+        top: u32,
+        signs: Vec<i8>,
+    ) -> Result<Self, ModelError> {
+        let mut layer = Self::new([x, inv, inv], dims, n, top, signs)?;
+        layer.inputs = vec![x, inv];
+        Ok(layer)
+    }
+
+    fn is_rms(&self) -> bool {
+        self.inputs.len() == 2
     }
 
     /// max |w| = |n·x − S₁|·inv: Σ_i (n·xᵢ − S₁)² = n·D bounds |n·x − S₁| by √(n·D″)/2^7, and
@@ -402,7 +500,11 @@ impl NormApply {
 
 impl Layer for NormApply {
     fn kind(&self) -> &'static str {
-        APPLY.kind
+        if self.is_rms() {
+            RMS_APPLY.kind
+        } else {
+            APPLY.kind
+        }
     }
 
     fn inputs(&self) -> &[TensorId] {
@@ -414,7 +516,11 @@ impl Layer for NormApply {
     }
 
     fn spec(&self) -> LayerSpec {
-        let [x, s1, inv] = self.inputs;
+        let (x, s1, inv) = match self.inputs[..] {
+            [x, s1, inv] => (x, Some(s1), inv),
+            [x, inv] => (x, None, inv),
+            _ => (0, None, 0),
+        };
         LayerSpec::Op(Box::new(NormApplySpec {
             x,
             s1,
@@ -427,17 +533,20 @@ impl Layer for NormApply {
     }
 
     fn forward(&self, inputs: &[&Tensor]) -> Result<LayerWitness, ModelError> {
-        let ok = inputs.len() == 3 && inputs.iter().all(|t| t.dims == self.dims);
-        let (Some(x), Some(s1), Some(inv), true) =
-            (inputs.first(), inputs.get(1), inputs.get(2), ok)
-        else {
+        let ok = inputs.len() == self.inputs.len() && inputs.iter().all(|t| t.dims == self.dims);
+        let (Some(x), Some(inv), true) = (inputs.first(), inputs.last(), ok) else {
             return Err(ModelError::Shape(format!(
-                "norm-apply takes [x, S1, inv] of dimensions {:?}",
+                "norm-apply takes [x, S1, inv] (or [x, inv]) of dimensions {:?}",
                 self.dims
             )));
         };
+        let zeros = vec![0i64; x.data.len()];
+        let s1 = match inputs.get(1) {
+            Some(s1) if !self.is_rms() => &s1.data,
+            _ => &zeros,
+        };
         let mut w = Vec::with_capacity(x.data.len());
-        for (i, ((&xv, &sv), &iv)) in x.data.iter().zip(&s1.data).zip(&inv.data).enumerate() {
+        for (i, ((&xv, &sv), &iv)) in x.data.iter().zip(s1).zip(&inv.data).enumerate() {
             let v = (self.n as i128 * xv as i128 - sv as i128) * iv as i128;
             if v.abs() > self.bound() || !(0..=self.inv_bound).contains(&(iv as i128)) {
                 return Err(ModelError::Shape(format!(
@@ -476,9 +585,13 @@ impl Constraints for NormApply {
 
     fn relations(&self) -> Vec<Poly> {
         let w = if self.signs.is_empty() { Var::Col(0) } else { Var::Col(1) };
-        let [w, x, s1, inv] = [w, Var::In(0), Var::In(1), Var::In(2)].map(Lin::var);
-        // w − (n·x − S₁)·inv = 0
-        let v = x.scale(self.n as i128).minus(&s1);
+        let (x, inv) = (Lin::var(Var::In(0)), Lin::var(Var::In(self.inputs.len() - 1)));
+        let w = Lin::var(w);
+        // w − (n·x − S₁)·inv = 0 (no S₁ in an RMS norm)
+        let v = match self.is_rms() {
+            true => x.scale(self.n as i128),
+            false => x.scale(self.n as i128).minus(&Lin::var(Var::In(1))),
+        };
         let mut out = vec![w.to_poly().plus(&v.times(&inv).scale(from_i128(-1)))];
         if !self.signs.is_empty() {
             // o − σ·w = 0
@@ -513,6 +626,21 @@ impl Builder {
         c: i64,
         signs: Vec<i8>,
     ) -> Result<(TensorId, f64, i128), ModelError> {
+        self.norm_core(x, c, signs, false)
+    }
+
+    /// [`Builder::layer_norm_core`] of an RMS norm, x/√(mean(x²) + ε) (`rms`: no S₁, no mean
+    /// subtracted; x's zero point must be 0), or of a layer norm.
+    ///
+    /// # Errors
+    /// As [`Builder::layer_norm_core`].
+    pub fn norm_core(
+        &mut self,
+        x: TensorId,
+        c: i64,
+        signs: Vec<i8>,
+        rms: bool,
+    ) -> Result<(TensorId, f64, i128), ModelError> {
         let dims = self.dims(x);
         let &[rows, n] = dims.as_slice() else {
             return Err(ModelError::Shape(format!(
@@ -524,6 +652,15 @@ impl Builder {
         let stats = NormStats::new([0, 0], &reduced, n, c)?;
         let top = stats.top();
         NormApply::new([0, 0, 0], &dims, n, top, signs.clone())?;
+        if rms {
+            let s2 = self.push(AxisDot::new(x, x, &dims, 1)?);
+            let inv = self.push(NormStats::rms(s2, &reduced, n, c)?);
+            let inv_b = self.push(Broadcast::new(inv, &reduced, &dims)?);
+            let apply = NormApply::rms([x, inv_b], &dims, n, top, signs)?;
+            let bound = apply.bound();
+            let w = self.push(apply);
+            return Ok((w, (-(16.0 + top as f64)).exp2(), bound));
+        }
         let s1 = self.push(ReduceSum::new(x, &dims, 1)?);
         let s2 = self.push(AxisDot::new(x, x, &dims, 1)?);
         let inv = self.push(NormStats::new([s1, s2], &reduced, n, c)?);
@@ -558,10 +695,37 @@ impl Builder {
     /// for one shift.
     pub fn layer_norm(
         &mut self,
+        x: (TensorId, f64),
+        eps: f64,
+        params: (&[f64], &[f64]),
+        out: (f64, i32),
+    ) -> Result<TensorId, ModelError> {
+        self.norm(x, eps, params, out, false)
+    }
+
+    /// The RMS norm y = γ·x/√(mean(x²) + ε) + β of the int8 tensor `x` [rows, n] of scale
+    /// `scale` **and zero point 0**, requantized to int8 at (s_out, z_out), as
+    /// [`Builder::layer_norm`] (LLaMA's and T5's norm; β is 0 there).
+    ///
+    /// # Errors
+    /// As [`Builder::layer_norm`].
+    pub fn rms_norm(
+        &mut self,
+        x: (TensorId, f64),
+        eps: f64,
+        params: (&[f64], &[f64]),
+        out: (f64, i32),
+    ) -> Result<TensorId, ModelError> {
+        self.norm(x, eps, params, out, true)
+    }
+
+    fn norm(
+        &mut self,
         (x, scale): (TensorId, f64),
         eps: f64,
         (gamma, beta): (&[f64], &[f64]),
         (s_out, z_out): (f64, i32),
+        rms: bool,
     ) -> Result<TensorId, ModelError> {
         let dims = self.dims(x);
         let n = dims.last().copied().unwrap_or(0);
@@ -576,7 +740,7 @@ impl Builder {
             true => gamma.iter().map(|g| if *g < 0.0 { -1 } else { 1 }).collect(),
             false => Vec::new(),
         };
-        let (w, unit, bound) = self.layer_norm_core(x, epsilon_constant(n, eps, scale), signs)?;
+        let (w, unit, bound) = self.norm_core(x, epsilon_constant(n, eps, scale), signs, rms)?;
         let ratios: Vec<f64> = gamma.iter().map(|g| g.abs() * unit / s_out).collect();
         let (a, k) = super::zoo::common_shift(&ratios)?;
         let two_k = (k as f64).exp2();

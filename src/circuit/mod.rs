@@ -103,6 +103,8 @@ pub static OPS: &[OpEntry] = &[
     layernorm::APPLY,
     gate::OP,
     softmax::EXP_GATED,
+    layernorm::RMS_STATS,
+    layernorm::RMS_APPLY,
 ];
 
 /// Index of a tensor: 0 is the model input, i + 1 the output of layer i.
