@@ -44,8 +44,12 @@ For every model NAME it writes into --out:
     gpt2_masked         the same GPT2LMHeadModel (same seed, so the same weights as gpt2_tiny)
                         taking `input_ids` int64 [1,32] and `attention_mask` int64 [1,32]
                         (right padding: the last 6 positions 0); output `logits` only
-    NAME_mask.npy       bert_tiny and gpt2_masked: the attention mask int64, ones except the
-                        last 4 (bert_tiny) or 6 (gpt2_masked) positions 0
+    t5_tiny             transformers.T5EncoderModel(T5Config(vocab_size=256, d_model=64,
+                        d_kv=16, d_ff=128, num_layers=2, num_heads=4)): RMS norms and a relative
+                        position bias; inputs `input_ids` and `attention_mask` int64 [1,16] (the
+                        last 3 positions 0); output `last_hidden_state` [1,16,64]
+    NAME_mask.npy       bert_tiny, gpt2_masked and t5_tiny: the attention mask int64, ones except
+                        the last 4 (bert_tiny), 6 (gpt2_masked) or 3 (t5_tiny) positions 0
     NAME_expected.npy   onnxruntime's output (1 thread) of NAME.onnx on that input; it must agree
                         with torch to 1e-4 (max abs difference), as must NAME_dynamo.onnx
     README.md           how each file was made, the versions, op-type counts and I/O shapes
@@ -206,6 +210,29 @@ def build_models():
            "mask and the padding mask combined)")
     models.append(("gpt2_masked", how, m, {"input_ids": ids, "attention_mask": mask},
                    "logits"))
+
+    class T5Hidden(nn.Module):
+        def __init__(self, t5):
+            super().__init__()
+            self.t5 = t5
+
+        def forward(self, input_ids, attention_mask):
+            return self.t5(input_ids=input_ids, attention_mask=attention_mask,
+                           return_dict=True).last_hidden_state
+
+    torch.manual_seed(SEED_MODEL)
+    cfg = eager(transformers.T5Config(vocab_size=256, d_model=64, d_kv=16, d_ff=128,
+                                      num_layers=2, num_heads=4))
+    m = T5Hidden(transformers.T5EncoderModel(cfg)).eval()
+    rs = np.random.RandomState(SEED_INPUT)
+    ids = rs.randint(0, cfg.vocab_size, size=(1, 16)).astype(np.int64)
+    mask = np.ones((1, 16), dtype=np.int64)
+    mask[:, -3:] = 0
+    how = ("transformers.T5EncoderModel(T5Config(vocab_size=256, d_model=64, d_kv=16, d_ff=128, "
+           "num_layers=2, num_heads=4)), eval, eager attention, wrapped to return "
+           "last_hidden_state only (RMS norms, relative position bias)")
+    models.append(("t5_tiny", how, m, {"input_ids": ids, "attention_mask": mask},
+                   "last_hidden_state"))
 
     class Gpt2Blocks(nn.Module):
         # the decoder's blocks on given token embeddings (float input): GPT-2's position

@@ -267,3 +267,56 @@ fn gpt2_with_an_attention_mask_combines_causal_and_padding() {
         assert!(err.to_string().contains("masks every position"), "{name}: {err}");
     }
 }
+
+/// A 2-layer T5 encoder (`transformers.T5EncoderModel`, d = 64, 4 heads) taking ids and an
+/// attention mask, from both exporters: its five RMS norms, written out (Pow 2, ReduceMean,
+/// Add ε, Sqrt, Div(1, ·) or Reciprocal, Mul x, Mul γ), are each one RMS norm of the layer
+/// norm's gadget (their inputs requantized to zero point 0), sharing one inverse-square-root
+/// table; the output tracks PyTorch's.
+#[test]
+fn t5_encoder_with_rms_norms_imports_tracks_float_and_proves() {
+    let (_, ids) = onnx::read_npy(&fixture("t5_tiny_input.npy")).unwrap();
+    let (_, mask) = onnx::read_npy(&fixture("t5_tiny_mask.npy")).unwrap();
+    let (_, expected) = onnx::read_npy(&fixture("t5_tiny_expected.npy")).unwrap();
+    let source: Vec<f32> = ids.iter().chain(&mask).map(|&v| v as f32).collect();
+    // seeded ids with the fixture's mask, and the fixture's own input (random weights give
+    // outliers that 16 random sequences may miss: the output would clamp)
+    let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(61);
+    let mut calibration: Vec<Vec<f32>> = (0..16)
+        .map(|_| {
+            let ids = (0..16).map(|_| rng.gen_range(0..256) as f32);
+            ids.chain(mask.iter().map(|&m| m as f32)).collect()
+        })
+        .collect();
+    calibration.push(source.clone());
+    let opts = ImportOptions { calibration: Some(calibration), ..Default::default() };
+    for name in ["t5_tiny", "t5_tiny_dynamo"] {
+        let imported = onnx::import(&fixture(&format!("{name}.onnx")), &opts)
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        let model = &imported.model;
+        let kinds: Vec<&str> = model.layers.iter().map(|l| l.kind()).collect();
+        assert_eq!(kinds.iter().filter(|&&k| k == "rms-stats").count(), 5, "{name}");
+        assert_eq!(kinds.iter().filter(|&&k| k == "norm-stats").count(), 0, "{name}");
+        let input = imported.quantize_input(&source).unwrap();
+        let proof = gkr::prove_bytes(model, &input, &gkr::ProveOptions::default()).unwrap();
+        let out = gkr::verify_bytes(model, &input, &gkr::VerifyOptions::default(), &proof.proof)
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        let y = dequantize_output(model, &out);
+        let step = imported.output_params().scale;
+        let max = y.iter().zip(&expected).map(|(a, b)| (a - b).abs()).fold(0f64, f64::max);
+        let mean =
+            y.iter().zip(&expected).map(|(a, b)| (a - b).abs()).sum::<f64>() / y.len() as f64;
+        let at = (0..y.len()).fold(0, |b, i| {
+            if (y[i] - expected[i]).abs() > (y[b] - expected[b]).abs() {
+                i
+            } else {
+                b
+            }
+        });
+        println!(
+            "{name}: max |Δ| {max:.4} at {at} ({} vs {}), mean |Δ| {mean:.4}, step {step:.4}",
+            y[at], expected[at]
+        );
+        assert!(max <= 8.0 * step && mean <= step, "{name}: max {max}, mean {mean}");
+    }
+}

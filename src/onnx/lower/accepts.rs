@@ -14,8 +14,9 @@ type Verdict = Result<(), String>;
 
 /// Why an Erf is not lowered.
 pub(super) const ERF_ALONE: &str = "Erf outside the Gelu pattern x·½·(1 + erf(x/√2))";
-pub(super) const SQRT_ALONE: &str =
-    "Sqrt outside a layer norm written out (ReduceMean, Sub, Pow 2, ReduceMean, Add ε, Sqrt, Div)";
+pub(super) const SQRT_ALONE: &str = "Sqrt or Reciprocal outside a layer norm written out \
+     (ReduceMean, Sub, Pow 2, ReduceMean, Add ε, Sqrt, Div) or an RMS norm (Pow 2, ReduceMean, \
+     Add ε, Sqrt, Reciprocal or Div, Mul)";
 const CONSTANTS_ONLY: &str = "an op on constants only";
 const NOT_POSITIVE: &str = "a scale that is zero, negative or not finite on a computed tensor";
 

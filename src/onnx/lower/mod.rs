@@ -141,7 +141,7 @@ enum Fused {
     GeluTanh { x: String },
     /// A layer norm written out (ReduceMean, Sub, Pow, ReduceMean, Add ε, Sqrt, Div, then γ and
     /// β as constants when present).
-    LayerNorm { x: String, eps: f64, gamma: Option<String>, beta: Option<String> },
+    LayerNorm { x: String, eps: f64, gamma: Option<String>, beta: Option<String>, rms: bool },
     /// x·HardSigmoid(x) (opset < 14 exports).
     HardSwish { x: String },
     /// A BatchNormalization folded into the float weights of the conv/dense layer before it.
@@ -648,8 +648,8 @@ impl Lower<'_> {
             match f {
                 Fused::Gelu { x } => return self.activation_named(n, &x, Activation::Gelu),
                 Fused::GeluTanh { x } => return self.activation_named(n, &x, Activation::GeluTanh),
-                Fused::LayerNorm { x, eps, gamma, beta } => {
-                    return self.layer_norm_of(n, &x, eps, [gamma, beta])
+                Fused::LayerNorm { x, eps, gamma, beta, rms } => {
+                    return self.layer_norm_of(n, &x, eps, [gamma, beta], rms)
                 }
                 Fused::HardSwish { x } => {
                     return self.activation_named(n, &x, Activation::HardSwish)

@@ -22,21 +22,33 @@ impl Lower<'_> {
         let eps = n.float("epsilon")?.unwrap_or(1e-5);
         let x = n.input(0).unwrap_or_default().to_string();
         let params = [1, 2].map(|i| n.input(i).map(str::to_string));
-        self.layer_norm_of(n, &x, eps, params)
+        self.layer_norm_of(n, &x, eps, params, false)
     }
 
-    /// The layer norm of tensor `x` over its last axis with constant γ and β (input names, or
-    /// none: 1 and 0), the output named by `n`'s output.
+    /// The layer norm (or with `rms` the RMS norm) of tensor `x` over its last axis with
+    /// constant γ and β (input names, or none: 1 and 0), the output named by `n`'s output. An
+    /// RMS norm's input is requantized to zero point 0 first (symmetric about its calibrated
+    /// range) unless it is there already.
     pub(super) fn layer_norm_of(
         &mut self,
         n: &Node,
         x: &str,
         eps: f64,
         [gamma, beta]: [Option<String>; 2],
+        rms: bool,
     ) -> Result<(), ImportError> {
         let v = self.get(x, Some(n))?;
         let (x, q) = match v {
-            Value::Int { id, q, .. } => (id, q),
+            Value::Int { id, q, .. } if !rms || q.zero == 0 => (id, q),
+            Value::Int { .. } | Value::Pending(_) if rms => {
+                let &(lo, hi) = self.ranges.get(x).ok_or_else(|| {
+                    ImportError::Graph(format!("no calibration range for tensor {x:?}"))
+                })?;
+                let m = lo.abs().max(hi.abs());
+                let q = QParams { scale: if m > 1e-30 { m / 127.0 } else { 1.0 }, zero: 0 };
+                let p = self.pending(n, v)?;
+                (self.requant(p, q)?, q)
+            }
             Value::Pending(_) => self.materialize(x, v)?,
             _ => return Err(unsupported(n, "a layer norm of a constant")),
         };
@@ -76,10 +88,12 @@ impl Lower<'_> {
         let x2 = if dims == matrix { x } else { self.b.push(Wiring::reshape(x, &dims, matrix)?) };
         let out = n.outputs.first().ok_or_else(|| node_error(n, "no output"))?.clone();
         let q_out = self.target_params(&out)?;
-        let id = self
-            .b
-            .layer_norm((x2, q.scale), eps, (&gamma, &beta), (q_out.scale, q_out.zero))
-            .map_err(|e| unsupported(n, format!("a layer norm of shape {dims:?}: {e}")))?;
+        let params = ((x2, q.scale), eps, (&gamma[..], &beta[..]), (q_out.scale, q_out.zero));
+        let id = match rms {
+            true => self.b.rms_norm(params.0, params.1, params.2, params.3),
+            false => self.b.layer_norm(params.0, params.1, params.2, params.3),
+        }
+        .map_err(|e| unsupported(n, format!("a layer norm of shape {dims:?}: {e}")))?;
         let rows_dims = self.b.dims(id);
         let id = if rows_dims == dims {
             id

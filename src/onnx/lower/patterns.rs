@@ -227,7 +227,9 @@ pub(super) fn find_patterns(g: &Graph) -> Patterns {
                 }
             }
             "Sqrt" => {
-                if let Some((last, parts, fused)) = decomposed_layer_norm(g, ei, &sole, &index) {
+                let norm = decomposed_layer_norm(g, ei, &sole, &index)
+                    .or_else(|| decomposed_rms_norm(g, ei, &sole, &index));
+                if let Some((last, parts, fused)) = norm {
                     found.skipped.extend(parts);
                     found.fused.insert(last, fused);
                 }
@@ -320,7 +322,106 @@ fn decomposed_layer_norm(
     let gamma = affine("Mul", &mut last, &mut parts);
     let beta = affine("Add", &mut last, &mut parts);
     parts.retain(|&i| i != last);
-    Some((last, parts, Fused::LayerNorm { x, eps, gamma, beta }))
+    Some((last, parts, Fused::LayerNorm { x, eps, gamma, beta, rms: false }))
+}
+
+/// The RMS norm exporters write out (LLaMA's, T5's `x·rsqrt(mean(x²) + ε)·γ`), found from its
+/// Sqrt: v = ReduceMean(Pow(x, 2) | Mul(x, x)) over the last axis (keepdims), Sqrt(Add(v, ε)),
+/// then Div(x, ·), or Div(1, ·) or Reciprocal(·) and a Mul with x, then Casts (to float) and
+/// optionally Mul by a constant γ and Add a constant β; every intermediate read by the pattern
+/// alone.
+fn decomposed_rms_norm(
+    g: &Graph,
+    si: usize,
+    sole: &dyn Fn(&str) -> Option<usize>,
+    index: &dyn Fn(&str) -> Option<usize>,
+) -> Option<(usize, Vec<usize>, Fused)> {
+    let node = |i: usize| g.nodes.get(i);
+    let out = |i: usize| node(i).and_then(|n| n.outputs.first()).map(String::as_str);
+    let scalar = |name: &str| g.consts.get(name).and_then(Const::scalar);
+    let sqrt = node(si)?;
+    let ve = sqrt.input(0)?;
+    let ai = index(ve).filter(|_| sole(ve) == Some(si))?;
+    let add = node(ai)?;
+    let (v, eps) = match (&add.inputs[..], add.op.as_str()) {
+        ([a, b], "Add") => match (scalar(a), scalar(b)) {
+            (None, Some(e)) => (a.clone(), e),
+            (Some(e), None) => (b.clone(), e),
+            _ => return None,
+        },
+        _ => return None,
+    };
+    let vi = index(&v).filter(|_| sole(&v) == Some(ai))?;
+    let mean = node(vi)?;
+    let axes = match mean.ints("axes").ok()? {
+        Some(a) => a,
+        None => g.consts.get(mean.input(1)?)?.data.iter().map(|&v| v as i64).collect(),
+    };
+    if mean.op != "ReduceMean" || axes != [-1] || mean.int("keepdims").ok()?.unwrap_or(1) == 0 {
+        return None;
+    }
+    let p = mean.input(0)?;
+    let pi = index(p).filter(|_| sole(p) == Some(vi))?;
+    let pw = node(pi)?;
+    let x = match (pw.op.as_str(), &pw.inputs[..]) {
+        ("Pow", [x, two]) if scalar(two) == Some(2.0) => x.clone(),
+        ("Mul", [a, b]) if a == b => a.clone(),
+        _ => return None,
+    };
+    let mut parts = vec![pi, vi, ai, si];
+    let qi = sole(out(si)?)?;
+    let q = node(qi)?;
+    let is_x = |name: &str| name == x;
+    let last = match (q.op.as_str(), &q.inputs[..]) {
+        ("Div", [a, _]) if is_x(a) => qi,
+        ("Div", [one, _]) if scalar(one) == Some(1.0) => qi,
+        ("Reciprocal", [_]) => qi,
+        _ => return None,
+    };
+    let last = if q.op == "Div" && q.input(0) == Some(x.as_str()) {
+        last
+    } else {
+        // r = 1/√(·), then Mul(x, r) or Mul(r, x)
+        parts.push(qi);
+        let mi = sole(out(qi)?)?;
+        let m = node(mi)?;
+        let r = out(qi)?;
+        let ok = m.op == "Mul"
+            && matches!(&m.inputs[..], [a, b] if (is_x(a) && b == r) || (a == r && is_x(b)));
+        if !ok {
+            return None;
+        }
+        mi
+    };
+    let mut last = last;
+    // Casts to float (LLaMA casts back to its input's dtype)
+    while let Some(ci) = out(last).and_then(sole) {
+        let c = node(ci)?;
+        if c.op != "Cast" || c.int("to").ok()? != Some(1) {
+            break;
+        }
+        parts.push(last);
+        last = ci;
+    }
+    let affine = |op: &str, last: &mut usize, parts: &mut Vec<usize>| -> Option<String> {
+        let ci = sole(out(*last)?)?;
+        let c = node(ci)?;
+        if c.op != op || c.inputs.len() != 2 {
+            return None;
+        }
+        let other = c.inputs.iter().find(|i| i.as_str() != out(*last).unwrap_or_default())?;
+        g.consts.contains_key(other).then(|| {
+            parts.push(*last);
+            *last = ci;
+            other.clone()
+        })
+    };
+    let gamma = affine("Mul", &mut last, &mut parts);
+    let beta = affine("Add", &mut last, &mut parts);
+    parts.retain(|&i| i != last);
+    parts.sort_unstable();
+    parts.dedup();
+    Some((last, parts, Fused::LayerNorm { x, eps, gamma, beta, rms: true }))
 }
 
 impl Lower<'_> {
