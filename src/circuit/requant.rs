@@ -136,14 +136,15 @@ impl RequantSpec {
         for s in &self.scaled {
             w.usize(s.tensor);
             w.i128(s.bound);
-            let (tag, v): (u8, &[u32]) = match &s.multiplier {
-                Multiplier::Tensor(a) => (0, std::slice::from_ref(a)),
-                Multiplier::Channel(v) => (1, v),
-                Multiplier::Element(v) => (2, v),
+            let (tag, v): (u8, Vec<i64>) = match &s.multiplier {
+                Multiplier::Tensor(a) => (0, vec![i64::from(*a)]),
+                Multiplier::Channel(v) => (1, v.iter().map(|&a| i64::from(a)).collect()),
+                Multiplier::Element(v) => (2, v.iter().map(|&a| i64::from(a)).collect()),
+                Multiplier::Signed(v) => (3, v.iter().map(|&a| i64::from(a)).collect()),
             };
             w.u8(tag);
             w.usize(v.len());
-            v.iter().for_each(|&a| w.i64(a as i64));
+            v.iter().for_each(|&a| w.i64(a));
         }
         w.i128(self.offset);
         w.usize(self.offsets.len());
@@ -164,15 +165,25 @@ impl RequantSpec {
         for _ in 0..n {
             let (tensor, bound, mtag) = (r.usize()?, r.i128()?, r.u8()?);
             let len = r.count(8)?;
+            let signed = mtag == 3;
             let v = (0..len)
                 .map(|_| {
-                    r.i64().and_then(|a| u32::try_from(a).map_err(|_| r.error("a multiplier")))
+                    r.i64().and_then(|a| {
+                        let ok = if signed {
+                            i32::try_from(a).is_ok()
+                        } else {
+                            u32::try_from(a).is_ok()
+                        };
+                        ok.then_some(a).ok_or_else(|| r.error("a multiplier"))
+                    })
                 })
-                .collect::<Result<Vec<u32>, _>>()?;
+                .collect::<Result<Vec<i64>, _>>()?;
+            let unsigned = || v.iter().map(|&a| a as u32).collect::<Vec<u32>>();
             let multiplier = match (mtag, v.as_slice()) {
-                (0, &[a]) => Multiplier::Tensor(a),
-                (1, _) => Multiplier::Channel(v),
-                (2, _) => Multiplier::Element(v),
+                (0, &[a]) => Multiplier::Tensor(a as u32),
+                (1, _) => Multiplier::Channel(unsigned()),
+                (2, _) => Multiplier::Element(unsigned()),
+                (3, _) => Multiplier::Signed(v.iter().map(|&a| a as i32).collect()),
                 _ => return Err(r.error("a multiplier kind").into()),
             };
             scaled.push(Scaled { tensor, multiplier, bound });
@@ -196,6 +207,7 @@ impl RequantSpec {
             Multiplier::Tensor(a) => format!("a={a}"),
             Multiplier::Channel(v) => format!("a per channel ({} values)", v.len()),
             Multiplier::Element(v) => format!("a per element ({} values)", v.len()),
+            Multiplier::Signed(v) => format!("a signed per element ({} values)", v.len()),
         };
         format!(
             "{} term(s), {}, k={}, zero point {}, clamp [{}, {}]{}",
@@ -240,13 +252,17 @@ pub enum Multiplier {
     Channel(Vec<u32>),
     /// One per output element (average pooling at borders divides by the in-bounds count).
     Element(Vec<u32>),
+    /// One per output element, of either sign, |a| < 2^31 (a rotary embedding's cos and ±sin).
+    Signed(Vec<i32>),
 }
 
 impl Multiplier {
+    /// The largest |a|.
     fn max(&self) -> u32 {
         match self {
             Multiplier::Tensor(a) => *a,
             Multiplier::Channel(v) | Multiplier::Element(v) => v.iter().copied().max().unwrap_or(0),
+            Multiplier::Signed(v) => v.iter().map(|a| a.unsigned_abs()).max().unwrap_or(0),
         }
     }
 
@@ -256,6 +272,7 @@ impl Multiplier {
             Multiplier::Tensor(a) => *a as i128,
             Multiplier::Channel(v) => v[channel_of(dims, j)] as i128,
             Multiplier::Element(v) => v[j] as i128,
+            Multiplier::Signed(v) => v[j] as i128,
         }
     }
 }
@@ -436,6 +453,7 @@ pub(crate) fn check_parameters(
             Multiplier::Tensor(_) => None,
             Multiplier::Channel(v) => Some((v.len(), channels(dims))),
             Multiplier::Element(v) => Some((v.len(), len)),
+            Multiplier::Signed(v) => Some((v.len(), len)),
         };
         if let Some((got, want)) = expected.filter(|(g, w)| g != w) {
             return Err(ModelError::Shape(format!("{got} multipliers where {want} are needed")));
@@ -461,7 +479,7 @@ pub(crate) fn p_poly(scaled: &[Scaled], offset: i128, has_offsets: bool) -> Poly
         let x = Lin::var(Var::In(i));
         p = match s.multiplier {
             Multiplier::Tensor(a) => p.plus_lin(&x.scale(a as i128)),
-            Multiplier::Channel(_) | Multiplier::Element(_) => {
+            Multiplier::Channel(_) | Multiplier::Element(_) | Multiplier::Signed(_) => {
                 coef += 1;
                 p.plus(&Lin::var(Var::Coef(coef - 1)).times(&x))
             }
@@ -477,6 +495,7 @@ pub(crate) fn p_coefficients(scaled: &[Scaled], offsets: &[i64], dims: &[usize])
     let multipliers = scaled.iter().filter_map(|s| match &s.multiplier {
         Multiplier::Channel(v) => Some((0..len).map(|j| v[channel_of(dims, j)] as i64).collect()),
         Multiplier::Element(v) => Some(v.iter().map(|&a| a as i64).collect()),
+        Multiplier::Signed(v) => Some(v.iter().map(|&a| a as i64).collect()),
         Multiplier::Tensor(_) => None,
     });
     offsets.into_iter().chain(multipliers).collect()

@@ -351,7 +351,7 @@ fn whole_steps(spec: &RequantSpec) -> Result<(bool, i128, Vec<Vec<Step>>), Model
     let p_max = check_parameters(scaled, offset, offsets, (k, zero, lo, hi), dims, 1 << 62)?;
     let input_mode = scaled.len() == 1
         && offsets.is_empty()
-        && !matches!(scaled[0].multiplier, Multiplier::Element(_));
+        && !matches!(scaled[0].multiplier, Multiplier::Element(_) | Multiplier::Signed(_));
     let v_max = if input_mode { scaled[0].bound } else { p_max };
     if p_max >= 1 << 94 || v_max >= 1 << 62 {
         return Err(ModelError::Parameter(format!(

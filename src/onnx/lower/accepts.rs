@@ -621,6 +621,14 @@ pub(super) fn sqrt(_: &Node, _: &Context<'_>) -> Verdict {
     Err(SQRT_ALONE.into())
 }
 
+/// Why a Neg is not lowered.
+pub(super) const NEG_ALONE: &str = "Neg outside a rotary embedding x·cos + rotate_half(x)·sin \
+     (Slice, Neg, Concat, Mul, Add)";
+
+pub(super) fn neg(_: &Node, _: &Context<'_>) -> Verdict {
+    Err(NEG_ALONE.into())
+}
+
 pub(super) fn erf(_: &Node, _: &Context<'_>) -> Verdict {
     Err(ERF_ALONE.into())
 }

@@ -50,6 +50,7 @@ mod ops;
 mod patterns;
 mod pending;
 mod registry;
+mod rotary;
 
 pub use registry::{support, supported_ops, NodeSupport};
 
@@ -144,6 +145,9 @@ enum Fused {
     LayerNorm { x: String, eps: f64, gamma: Option<String>, beta: Option<String>, rms: bool },
     /// x·HardSigmoid(x) (opset < 14 exports).
     HardSwish { x: String },
+    /// A rotary position embedding x·cos + rotate_half(x)·sin (`patterns::rotary`): the
+    /// constants' names and the nodes of the slices that take the low and the high half.
+    Rotary { x: String, cos: String, sin: String, lo: usize, hi: usize },
     /// A BatchNormalization folded into the float weights of the conv/dense layer before it.
     BatchNorm,
 }
@@ -650,6 +654,9 @@ impl Lower<'_> {
                 Fused::GeluTanh { x } => return self.activation_named(n, &x, Activation::GeluTanh),
                 Fused::LayerNorm { x, eps, gamma, beta, rms } => {
                     return self.layer_norm_of(n, &x, eps, [gamma, beta], rms)
+                }
+                Fused::Rotary { x, cos, sin, lo, hi } => {
+                    return self.rotary(n, &x, [&cos, &sin], [lo, hi])
                 }
                 Fused::HardSwish { x } => {
                     return self.activation_named(n, &x, Activation::HardSwish)

@@ -226,6 +226,12 @@ pub(super) fn find_patterns(g: &Graph) -> Patterns {
                     found.fused.insert(ei, Fused::BatchNorm);
                 }
             }
+            "Neg" => {
+                if let Some((last, parts, fused)) = rotary(g, ei, &sole, &index) {
+                    found.skipped.extend(parts);
+                    found.fused.insert(last, fused);
+                }
+            }
             "Sqrt" => {
                 let norm = decomposed_layer_norm(g, ei, &sole, &index)
                     .or_else(|| decomposed_rms_norm(g, ei, &sole, &index));
@@ -323,6 +329,53 @@ fn decomposed_layer_norm(
     let beta = affine("Add", &mut last, &mut parts);
     parts.retain(|&i| i != last);
     Some((last, parts, Fused::LayerNorm { x, eps, gamma, beta, rms: false }))
+}
+
+/// A rotary position embedding (LLaMA's `q·cos + rotate_half(q)·sin`), found from its Neg:
+/// Add(Mul(x, cos), Mul(Concat(Neg(Slice(x)), Slice(x)), sin)) with each Mul's operands in
+/// either order and every intermediate read by the pattern alone. The slices' bounds (the two
+/// halves of the last axis) and the constant cos and sin are checked when it is lowered.
+fn rotary(
+    g: &Graph,
+    ni: usize,
+    sole: &dyn Fn(&str) -> Option<usize>,
+    index: &dyn Fn(&str) -> Option<usize>,
+) -> Option<(usize, Vec<usize>, Fused)> {
+    let node = |i: usize| g.nodes.get(i);
+    let out = |i: usize| node(i).and_then(|n| n.outputs.first()).map(String::as_str);
+    let neg = node(ni)?;
+    let hi_out = neg.input(0)?;
+    let hi = index(hi_out).filter(|_| sole(hi_out) == Some(ni))?;
+    let ci = sole(out(ni)?)?;
+    let cat = node(ci)?;
+    if cat.op != "Concat" || cat.inputs.len() != 2 || cat.input(0) != out(ni) {
+        return None;
+    }
+    let lo_out = cat.input(1)?;
+    let lo = index(lo_out).filter(|_| sole(lo_out) == Some(ci))?;
+    let (slo, shi) = (node(lo)?, node(hi)?);
+    let x = slo.input(0)?;
+    if slo.op != "Slice" || shi.op != "Slice" || shi.input(0) != Some(x) {
+        return None;
+    }
+    let other = |m: &Node, one: &str| -> Option<String> {
+        match &m.inputs[..] {
+            [a, b] if a == one => Some(b.clone()),
+            [a, b] if b == one => Some(a.clone()),
+            _ => None,
+        }
+    };
+    let m2i = sole(out(ci)?)?;
+    let m2 = node(m2i)?;
+    let sin = other(m2, out(ci)?).filter(|_| m2.op == "Mul")?;
+    let ai = sole(out(m2i)?)?;
+    let add = node(ai)?;
+    let m1_out = other(add, out(m2i)?).filter(|_| add.op == "Add")?;
+    let m1i = index(&m1_out).filter(|_| sole(&m1_out) == Some(ai))?;
+    let m1 = node(m1i)?;
+    let cos = other(m1, x).filter(|_| m1.op == "Mul")?;
+    let fused = Fused::Rotary { x: x.to_string(), cos, sin, lo, hi };
+    Some((ai, vec![lo, hi, ni, ci, m2i, m1i], fused))
 }
 
 /// The RMS norm exporters write out (LLaMA's, T5's `x·rsqrt(mean(x²) + ε)·γ`), found from its

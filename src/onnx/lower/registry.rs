@@ -103,6 +103,7 @@ pub(super) static REGISTRY: &[OpEntry] = &[
     onnx("Pow", |l, n| l.square(n), accepts::pow),
     onnx("Sqrt", |_, n| Err(unsupported(n, accepts::SQRT_ALONE)), accepts::sqrt),
     onnx("Reciprocal", |_, n| Err(unsupported(n, accepts::SQRT_ALONE)), accepts::sqrt),
+    onnx("Neg", |_, n| Err(unsupported(n, accepts::NEG_ALONE)), accepts::neg),
     onnx("HardSigmoid", |l, n| l.hard_sigmoid(n), accepts::hard_sigmoid),
     // rewritten into standard ops before import (`onnx::rewrite`): listed for their checks
     recurrent("LSTM"),
