@@ -48,8 +48,14 @@ For every model NAME it writes into --out:
                         d_kv=16, d_ff=128, num_layers=2, num_heads=4)): RMS norms and a relative
                         position bias; inputs `input_ids` and `attention_mask` int64 [1,16] (the
                         last 3 positions 0); output `last_hidden_state` [1,16,64]
-    NAME_mask.npy       bert_tiny, gpt2_masked and t5_tiny: the attention mask int64, ones except
-                        the last 4 (bert_tiny), 6 (gpt2_masked) or 3 (t5_tiny) positions 0
+    llama_tiny          transformers.LlamaForCausalLM(LlamaConfig(vocab_size=256,
+                        hidden_size=64, intermediate_size=128, num_hidden_layers=2,
+                        num_attention_heads=4, num_key_value_heads=2)): RMS norms, rotary
+                        embeddings, grouped keys and values, SiLU-gated MLP; inputs `input_ids`
+                        and `attention_mask` int64 [1,16] (the last 3 positions 0); output
+                        `logits` [1,16,256]
+    NAME_mask.npy       bert_tiny, gpt2_masked, t5_tiny and llama_tiny: the attention mask int64,
+                        ones except the last 4 (bert_tiny), 6 (gpt2_masked) or 3 positions 0
     NAME_expected.npy   onnxruntime's output (1 thread) of NAME.onnx on that input; it must agree
                         with torch to 1e-4 (max abs difference), as must NAME_dynamo.onnx
     README.md           how each file was made, the versions, op-type counts and I/O shapes
@@ -233,6 +239,32 @@ def build_models():
            "last_hidden_state only (RMS norms, relative position bias)")
     models.append(("t5_tiny", how, m, {"input_ids": ids, "attention_mask": mask},
                    "last_hidden_state"))
+
+    class LlamaLogits(nn.Module):
+        def __init__(self, llama):
+            super().__init__()
+            self.llama = llama
+
+        def forward(self, input_ids, attention_mask):
+            return self.llama(input_ids=input_ids, attention_mask=attention_mask,
+                              use_cache=False, return_dict=True).logits
+
+    torch.manual_seed(SEED_MODEL)
+    cfg = eager(transformers.LlamaConfig(vocab_size=256, hidden_size=64, intermediate_size=128,
+                                         num_hidden_layers=2, num_attention_heads=4,
+                                         num_key_value_heads=2, max_position_embeddings=64,
+                                         use_cache=False, attn_implementation="eager"))
+    m = LlamaLogits(transformers.LlamaForCausalLM(cfg)).eval()
+    rs = np.random.RandomState(SEED_INPUT)
+    ids = rs.randint(0, cfg.vocab_size, size=(1, 16)).astype(np.int64)
+    mask = np.ones((1, 16), dtype=np.int64)
+    mask[:, -3:] = 0
+    how = ("transformers.LlamaForCausalLM(LlamaConfig(vocab_size=256, hidden_size=64, "
+           "intermediate_size=128, num_hidden_layers=2, num_attention_heads=4, "
+           "num_key_value_heads=2, max_position_embeddings=64, use_cache=False)), eval, eager "
+           "attention, wrapped to return logits only (RMS norms, rotary embeddings, grouped "
+           "keys and values, SiLU-gated MLP)")
+    models.append(("llama_tiny", how, m, {"input_ids": ids, "attention_mask": mask}, "logits"))
 
     class Gpt2Blocks(nn.Module):
         # the decoder's blocks on given token embeddings (float input): GPT-2's position

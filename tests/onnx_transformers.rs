@@ -320,3 +320,39 @@ fn t5_encoder_with_rms_norms_imports_tracks_float_and_proves() {
         assert!(max <= 8.0 * step && mean <= step, "{name}: max {max}, mean {mean}");
     }
 }
+
+/// A 2-layer LLaMA (`transformers.LlamaForCausalLM`, d = 64, 4 query heads over 2 key/value
+/// heads) taking ids and an attention mask, from both exporters: RMS norms, rotary embeddings
+/// (one signed requantization of x and its half swap each), grouped keys and values, the
+/// SiLU-gated MLP and the causal and padding masks; the logits track PyTorch's and the next
+/// token agrees at (nearly) every position.
+#[test]
+fn llama_with_rotary_embeddings_imports_tracks_float_and_proves() {
+    let (_, ids) = onnx::read_npy(&fixture("llama_tiny_input.npy")).unwrap();
+    let (_, mask) = onnx::read_npy(&fixture("llama_tiny_mask.npy")).unwrap();
+    let (_, expected) = onnx::read_npy(&fixture("llama_tiny_expected.npy")).unwrap();
+    let source: Vec<f32> = ids.iter().chain(&mask).map(|&v| v as f32).collect();
+    for name in ["llama_tiny", "llama_tiny_dynamo"] {
+        let imported = onnx::import(&fixture(&format!("{name}.onnx")), &ImportOptions::default())
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        let model = &imported.model;
+        let kinds: Vec<&str> = model.layers.iter().map(|l| l.kind()).collect();
+        assert_eq!(kinds.iter().filter(|&&k| k == "rms-stats").count(), 5, "{name}");
+        let signed = (model.layers.iter().map(|l| l.spec()))
+            .filter(|s| s.summary().contains("a signed per element"))
+            .count();
+        assert_eq!(signed, 4, "{name}: two rotary embeddings (q, k) per layer");
+        let input = imported.quantize_input(&source).unwrap();
+        let proof = gkr::prove_bytes(model, &input, &gkr::ProveOptions::default()).unwrap();
+        let out = gkr::verify_bytes(model, &input, &gkr::VerifyOptions::default(), &proof.proof)
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        let y = dequantize_output(model, &out);
+        let step = imported.output_params().scale;
+        let max = y.iter().zip(&expected).map(|(a, b)| (a - b).abs()).fold(0f64, f64::max);
+        let argmax = |v: &[f64]| (0..v.len()).fold(0, |b, i| if v[i] > v[b] { i } else { b });
+        let agree =
+            y.chunks(256).zip(expected.chunks(256)).filter(|(a, b)| argmax(a) == argmax(b)).count();
+        println!("{name}: max |Δ| {max:.4} (step {step:.4}), next-token agreement {agree}/16");
+        assert!(max <= 8.0 * step && agree >= 13, "{name}: max {max}, {agree} of 16");
+    }
+}
