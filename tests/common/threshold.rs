@@ -97,7 +97,7 @@ impl Spec {
     pub fn input_mode(&self) -> bool {
         self.inputs.len() == 1
             && self.offsets.is_empty()
-            && !matches!(self.inputs[0].multiplier, Multiplier::Element(_))
+            && !matches!(self.inputs[0].multiplier, Multiplier::Element(_) | Multiplier::Signed(_))
     }
 
     pub fn per_channel(&self) -> bool {
@@ -110,6 +110,7 @@ impl Spec {
             Multiplier::Tensor(a) => *a as i128,
             Multiplier::Channel(v) => v[channel(&self.dims, j)] as i128,
             Multiplier::Element(v) => v[j] as i128,
+            Multiplier::Signed(v) => v[j] as i128,
         }
     }
 
@@ -123,6 +124,7 @@ impl Spec {
             Multiplier::Channel(v) | Multiplier::Element(v) => {
                 v.iter().copied().max().unwrap_or(0) as i128
             }
+            Multiplier::Signed(v) => v.iter().map(|a| a.unsigned_abs()).max().unwrap_or(0) as i128,
         };
         self.offset.abs()
             + self.offsets.iter().map(|&o| (o as i128).abs()).max().unwrap_or(0)
