@@ -73,7 +73,9 @@ impl Rq {
         match &self.mult {
             Multiplier::Tensor(a) => *a,
             Multiplier::Channel(v) => v[channel],
-            Multiplier::Element(_) => unreachable!("these tests use per-tensor or per-channel"),
+            Multiplier::Element(_) | Multiplier::Signed(_) => {
+                unreachable!("these tests use per-tensor or per-channel")
+            }
         }
     }
 }

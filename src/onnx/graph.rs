@@ -227,8 +227,11 @@ pub fn decode_tensor(t: &pb::TensorProto) -> Result<Const, String> {
     if data.len() != len {
         return Err(format!("tensor {:?}: {} values for dimensions {dims:?}", t.name, data.len()));
     }
-    if dtype.is_float() && data.iter().any(|v| !v.is_finite()) {
-        return Err(format!("tensor {:?} holds a value that is not finite", t.name));
+    // −∞ is an attention mask's masked value (PyTorch's causal masks as buffers); a constant
+    // that reaches anything but a mask added before a Softmax is refused where it is used (its
+    // scale is not finite). NaN and +∞ are refused here.
+    if dtype.is_float() && data.iter().any(|v| !v.is_finite() && *v != f64::NEG_INFINITY) {
+        return Err(format!("tensor {:?} holds a value that is NaN or +∞", t.name));
     }
     Ok(Const { dims, dtype, data })
 }
