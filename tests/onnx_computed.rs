@@ -141,12 +141,14 @@ fn argmax_is_proved_as_the_graph_output() {
 /// Multi-head attention with and without its softmax, and with a causal mask: dense products of
 /// rank-3 tokens, q·kᵀ and a·v as batched products of two computed rank-4 tensors (`matprod`),
 /// the softmax inside the proof (masked positions exactly 0), transposes and reshapes of heads,
-/// a residual add.
+/// a residual add. The causal mask's initializer holds the float minimum, or −∞ (as PyTorch's
+/// mask buffers).
 #[test]
 fn attention_of_computed_tensors_proves_and_agrees_with_float() {
-    for (softmax, causal) in [(false, false), (true, false), (true, true)] {
-        let name = format!("attention_heads softmax {softmax} causal {causal}");
-        let proto = onnx_gen::attention_heads(27, softmax, causal);
+    let cases = [(false, false, f32::MIN), (true, false, f32::MIN), (true, true, f32::MIN)];
+    for (softmax, causal, fill) in cases.into_iter().chain([(true, true, f32::NEG_INFINITY)]) {
+        let name = format!("attention_heads softmax {softmax} causal {causal} fill {fill}");
+        let proto = onnx_gen::attention_heads_masked(27, softmax, causal, fill);
         let xs = onnx::random_inputs(48, 24, (-1.0, 1.0), 28);
         let imported = import("attention_heads", &proto, &xs);
         let kinds: Vec<&str> = imported.model.layers.iter().map(|l| l.kind()).collect();

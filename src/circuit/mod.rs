@@ -29,6 +29,7 @@ pub mod argmax;
 pub mod axisdot;
 pub mod broadcast;
 pub mod concat;
+pub mod constant;
 pub mod conv;
 pub mod dense;
 pub mod encode;
@@ -105,6 +106,7 @@ pub static OPS: &[OpEntry] = &[
     softmax::EXP_GATED,
     layernorm::RMS_STATS,
     layernorm::RMS_APPLY,
+    constant::OP,
 ];
 
 /// Index of a tensor: 0 is the model input, i + 1 the output of layer i.

@@ -1067,6 +1067,12 @@ pub fn two_inputs(seed: u64) -> pb::ModelProto {
 /// above, as Hugging Face builds it); o = a·v (both products of two computed rank-4 tensors); o
 /// back to [1, 6, 8], then o·W_o + b_o and a residual add of x.
 pub fn attention_heads(seed: u64, softmax: bool, causal: bool) -> pb::ModelProto {
+    attention_heads_masked(seed, softmax, causal, f32::MIN)
+}
+
+/// [`attention_heads`] whose causal mask initializer holds `fill` above the diagonal (the float
+/// minimum, or −∞ as PyTorch's mask buffers do).
+pub fn attention_heads_masked(seed: u64, softmax: bool, causal: bool, fill: f32) -> pb::ModelProto {
     let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(seed);
     let mut nodes = Vec::new();
     let mut inits = vec![
@@ -1106,7 +1112,7 @@ pub fn attention_heads(seed: u64, softmax: bool, causal: bool) -> pb::ModelProto
     nodes.push(node("MatMul", "scores", &["q", "kt"], "s_raw"));
     nodes.push(node("Mul", "scale", &["s_raw", "half"], "s"));
     let scores = if causal {
-        let mask: Vec<f32> = (0..36).map(|i| if i % 6 > i / 6 { f32::MIN } else { 0.0 }).collect();
+        let mask: Vec<f32> = (0..36).map(|i| if i % 6 > i / 6 { fill } else { 0.0 }).collect();
         inits.push(tensor("causal", &[1, 1, 6, 6], &mask));
         nodes.push(node("Add", "mask", &["s", "causal"], "sm"));
         "sm"

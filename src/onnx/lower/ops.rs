@@ -296,7 +296,7 @@ impl Lower<'_> {
     }
 
     /// Concat: every input requantized to the output's parameters (when not already at them),
-    /// then one concat layer.
+    /// a constant input quantized at them (`circuit::constant`), then one concat layer.
     pub(super) fn concat(&mut self, n: &Node) -> Result<(), ImportError> {
         let out = n.outputs.first().ok_or_else(|| node_error(n, "no output"))?.clone();
         let q = self.target_params(&out)?;
@@ -309,6 +309,17 @@ impl Lower<'_> {
                 Value::Int { .. } | Value::Pending(_) => {
                     let p = self.pending(n, v)?;
                     self.requant(p, q)?
+                }
+                Value::Const(c) => {
+                    let values = c.data.iter().map(|&x| q.quantize(x).clamp(-128, 127) as i8);
+                    self.parameters += c.len();
+                    self.b.push(crate::circuit::constant::Constant::new(&c.dims, values.collect())?)
+                }
+                Value::QConst { q: qc, scale, zero, axis } => {
+                    let c = pending::dequantize(&qc, &scale, &zero, axis);
+                    let values = c.data.iter().map(|&x| q.quantize(x).clamp(-128, 127) as i8);
+                    self.parameters += c.len();
+                    self.b.push(crate::circuit::constant::Constant::new(&c.dims, values.collect())?)
                 }
                 _ => return Err(unsupported(n, format!("input {i} is not a computed tensor"))),
             };
