@@ -54,7 +54,11 @@ For every model NAME it writes into --out:
                         embeddings, grouped keys and values, SiLU-gated MLP; inputs `input_ids`
                         and `attention_mask` int64 [1,16] (the last 3 positions 0); output
                         `logits` [1,16,256]
-    NAME_mask.npy       bert_tiny, gpt2_masked, t5_tiny and llama_tiny: the attention mask int64,
+    gpt_neo_tiny        transformers.GPTNeoForCausalLM(GPTNeoConfig(vocab_size=256,
+                        hidden_size=64, num_layers=2, global then local attention, window 8)):
+                        masks as masked_fill Where; inputs ids and mask [1,16] (the last 3
+                        positions 0); output `logits` [1,16,256]
+    NAME_mask.npy       bert_tiny, gpt2_masked, t5_tiny, llama_tiny and gpt_neo_tiny: the mask,
                         ones except the last 4 (bert_tiny), 6 (gpt2_masked) or 3 positions 0
     NAME_expected.npy   onnxruntime's output (1 thread) of NAME.onnx on that input; it must agree
                         with torch to 1e-4 (max abs difference), as must NAME_dynamo.onnx
@@ -265,6 +269,25 @@ def build_models():
            "attention, wrapped to return logits only (RMS norms, rotary embeddings, grouped "
            "keys and values, SiLU-gated MLP)")
     models.append(("llama_tiny", how, m, {"input_ids": ids, "attention_mask": mask}, "logits"))
+
+    torch.manual_seed(SEED_MODEL)
+    cfg = eager(transformers.GPTNeoConfig(vocab_size=256, hidden_size=64, num_layers=2,
+                                          attention_types=[[["global", "local"], 1]],
+                                          num_heads=4, intermediate_size=128,
+                                          max_position_embeddings=64, window_size=8,
+                                          use_cache=False, attn_implementation="eager"))
+    m = LlamaLogits(transformers.GPTNeoForCausalLM(cfg)).eval()
+    rs = np.random.RandomState(SEED_INPUT)
+    ids = rs.randint(0, cfg.vocab_size, size=(1, 16)).astype(np.int64)
+    mask = np.ones((1, 16), dtype=np.int64)
+    mask[:, -3:] = 0
+    how = ("transformers.GPTNeoForCausalLM(GPTNeoConfig(vocab_size=256, hidden_size=64, "
+           "num_layers=2, attention_types=[[[\"global\", \"local\"], 1]], num_heads=4, "
+           "intermediate_size=128, max_position_embeddings=64, window_size=8)), eval, eager "
+           "attention, wrapped to return logits only (causal and local masks as masked_fill "
+           "Where, then the padding mask)")
+    models.append(("gpt_neo_tiny", how, m, {"input_ids": ids, "attention_mask": mask},
+                   "logits"))
 
     class Gpt2Blocks(nn.Module):
         # the decoder's blocks on given token embeddings (float input): GPT-2's position

@@ -356,3 +356,50 @@ fn llama_with_rotary_embeddings_imports_tracks_float_and_proves() {
         assert!(max <= 8.0 * step && agree >= 13, "{name}: max {max}, {agree} of 16");
     }
 }
+
+/// A 2-layer GPT-Neo (global then local attention, window 8) taking ids and an attention mask,
+/// from both exporters: its causal and local masks are masked_fill Where nodes (a constant
+/// condition, the scores, the float minimum) before the padding mask's Add; both become one
+/// gate per score. Every probability above the diagonal, in a padded column, or (local layer)
+/// further than the window back is exactly the zero point; the logits track PyTorch's.
+#[test]
+fn gpt_neo_masked_fill_and_padding_combine() {
+    let (_, ids) = onnx::read_npy(&fixture("gpt_neo_tiny_input.npy")).unwrap();
+    let (_, mask) = onnx::read_npy(&fixture("gpt_neo_tiny_mask.npy")).unwrap();
+    let (_, expected) = onnx::read_npy(&fixture("gpt_neo_tiny_expected.npy")).unwrap();
+    let source: Vec<f32> = ids.iter().chain(&mask).map(|&v| v as f32).collect();
+    for name in ["gpt_neo_tiny", "gpt_neo_tiny_dynamo"] {
+        let imported = onnx::import(&fixture(&format!("{name}.onnx")), &ImportOptions::default())
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        let model = &imported.model;
+        let input = imported.quantize_input(&source).unwrap();
+        let proof = gkr::prove_bytes(model, &input, &gkr::ProveOptions::default()).unwrap();
+        let out = gkr::verify_bytes(model, &input, &gkr::VerifyOptions::default(), &proof.proof)
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        let y = dequantize_output(model, &out);
+        let step = imported.output_params().scale;
+        let max = y.iter().zip(&expected).map(|(a, b)| (a - b).abs()).fold(0f64, f64::max);
+        let argmax = |v: &[f64]| (0..v.len()).fold(0, |b, i| if v[i] > v[b] { i } else { b });
+        let agree =
+            y.chunks(256).zip(expected.chunks(256)).filter(|(a, b)| argmax(a) == argmax(b)).count();
+        println!("{name}: max |Δ| {max:.4} (step {step:.4}), next-token agreement {agree}/16");
+        assert!(max <= 8.0 * step && agree >= 13, "{name}: max {max}, {agree} of 16");
+        let w = model.forward(&input).unwrap();
+        let divs: Vec<usize> = (model.layers.iter().enumerate())
+            .filter(|(_, l)| l.kind() == "softmax-div")
+            .map(|(i, _)| i)
+            .collect();
+        assert_eq!(divs.len(), 2, "{name}");
+        for (layer, &d) in divs.iter().enumerate() {
+            let spec = model.layers[d].spec();
+            let zero = spec.op::<gkrnet::circuit::softmax::SoftmaxDivSpec>().unwrap().zero as i64;
+            for (i, &q) in w.tensors[d + 1].data.iter().enumerate() {
+                let (row, col) = ((i % 256) / 16, i % 16);
+                let local = layer == 1 && row >= col + 8;
+                if col > row || col >= 13 || local {
+                    assert_eq!(q, zero, "{name} layer {layer} entry {i}");
+                }
+            }
+        }
+    }
+}

@@ -442,6 +442,9 @@ impl Lower<'_> {
         let out = n.outputs.first().ok_or_else(|| node_error(n, "no output"))?.clone();
         let out_dims = self.shape(&out)?;
         let cond = self.constant(n, 0)?;
+        if let Some(done) = self.masked_fill(n, &cond, &out)? {
+            return Ok(done);
+        }
         let q = self.target_params(&out)?;
         // the first computed branch anchors a constant branch's entry
         let mut anchor = None;
@@ -513,6 +516,49 @@ impl Lower<'_> {
 
     /// One int8 entry holding the real value `v` at parameters `q` (clamped to their range):
     /// a zero-weight dense layer on one entry of `anchor`, its bias the constant.
+    /// Where(constant condition, scores, c ≤ −10 000) before a Softmax (directly or through an
+    /// Add): PyTorch's `masked_fill` of a causal mask (GPT-Neo, older GPT-2 exports), lowered as
+    /// the additive mask it is (`add_mask`: masked probabilities exactly 0). `None`: another
+    /// Where.
+    fn masked_fill(
+        &mut self,
+        n: &Node,
+        cond: &Const,
+        out: &str,
+    ) -> Result<Option<()>, ImportError> {
+        let softmax = |name: &str| self.g.consumers(name).iter().any(|m| m.op == "Softmax");
+        let feeds = softmax(out)
+            || self
+                .g
+                .consumers(out)
+                .iter()
+                .any(|m| m.op == "Add" && m.outputs.first().is_some_and(|o| softmax(o)));
+        let (a, b) = (self.input(n, 1)?, self.input(n, 2)?);
+        let scalar = |v: &Value| match v {
+            Value::Const(c) => c.scalar().filter(|&x| x <= super::pending::MASKED),
+            _ => None,
+        };
+        let computed = |v: &Value| matches!(v, Value::Int { .. } | Value::Pending(_));
+        let (x, keep_when) = match (scalar(&a), scalar(&b)) {
+            (None, Some(_)) if computed(&a) => (a, true),
+            (Some(_), None) if computed(&b) => (b, false),
+            _ => return Ok(None),
+        };
+        if !feeds {
+            return Ok(None);
+        }
+        let p = self.pending(n, x)?;
+        let Some(keep) = self.per_element(&Value::Const(cond.clone()), &p.dims) else {
+            return Ok(None);
+        };
+        // the additive form: 0 where the scores are kept, the float minimum where masked
+        let data =
+            keep.iter().map(|&c| if (c != 0.0) == keep_when { 0.0 } else { f64::MIN }).collect();
+        let c = Const { dims: p.dims.clone(), dtype: Dtype::F64, data };
+        self.add_mask(n, p, &Value::Const(c))?;
+        Ok(Some(()))
+    }
+
     fn constant_entry(
         &mut self,
         anchor: TensorId,

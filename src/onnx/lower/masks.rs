@@ -248,9 +248,20 @@ impl Lower<'_> {
                 format!("a mask {:?} that does not broadcast to {dims:?}", d.values.dims),
             )
         })?;
+        // scores masked already (a masked_fill before this Add): the constant 0 entry there
+        let before = self.masks.get(&scores).filter(|k| k.len() == slots.len()).cloned();
         self.add_mask(n, p, &Value::Const(d.values))?;
         let out = n.outputs.first().cloned().unwrap_or_default();
-        self.gates.insert(out, slots.iter().map(|&s| s as usize).collect());
+        let zero = self.b.dims(0).iter().product::<usize>().saturating_sub(2);
+        let slots = slots
+            .iter()
+            .enumerate()
+            .map(|(e, &s)| match &before {
+                Some(k) if k[e] == 0 => zero,
+                _ => s as usize,
+            })
+            .collect();
+        self.gates.insert(out, slots);
         Ok(())
     }
 

@@ -401,7 +401,12 @@ impl Lower<'_> {
         let mult = p.mult.iter().fold(0f64, |m, v| m.max(v.abs()));
         let reach: f64 = terms.iter().map(|t| mult * t.scale * t.bound as f64).sum::<f64>()
             + p.offset.iter().fold(0f64, |m, v| m.max(v.abs()));
-        let keep: Vec<i8> = values.iter().map(|&v| i8::from(v > MASKED)).collect();
+        // a mask added to scores that carry one already (a masked_fill, then a padding mask):
+        // both hold
+        let before = self.masks.get(&x).filter(|k| k.len() == values.len()).cloned();
+        let keep: Vec<i8> = (0..values.len())
+            .map(|e| i8::from(values[e] > MASKED && before.as_ref().is_none_or(|k| k[e] == 1)))
+            .collect();
         let kept: Vec<f64> = values.iter().copied().filter(|&v| v > MASKED).collect();
         let offset = (0..values.len())
             .map(|e| if keep[e] == 1 { base[e] + values[e] } else { -3.0 * reach - 1.0 })
