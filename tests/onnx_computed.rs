@@ -388,3 +388,24 @@ fn a_division_by_one_constant_per_position_requantizes_per_element() {
     let e = onnx::import_proto(&negative, "negative", &opts).unwrap_err().to_string();
     assert!(e.contains("negative"), "{e}");
 }
+
+/// One-dimensional convolutions and pooling on [N, C, L] (audio and sequence models): each the
+/// two-dimensional layer on [N, C, 1, L] between reshapes, with pads, strides, dilations,
+/// groups, max and average pooling and a global average; the output tracks tract's float run
+/// and proves.
+#[test]
+fn one_dimensional_convolutions_and_pooling_prove() {
+    let proto = onnx_gen::conv_1d(97);
+    let xs = onnx::random_inputs(60, 24, (-1.0, 1.0), 98);
+    let imported = import("conv_1d", &proto, &xs);
+    let kinds: Vec<&str> = imported.model.layers.iter().map(|l| l.kind()).collect();
+    assert!(kinds.contains(&"maxpool") && kinds.contains(&"avgpool"), "{kinds:?}");
+    assert_eq!(imported.model.output_dims(), &[1, 4, 1]);
+    let acc = onnx::accuracy(&imported, &xs, None).unwrap();
+    let step = imported.output_params().scale;
+    println!("conv_1d: {acc:?}, output step {step}");
+    assert!(acc.max_abs_error <= 4.0 * step, "{acc:?}");
+    for x in &xs[..2] {
+        prove_verify(&imported, x, "conv_1d");
+    }
+}

@@ -1220,3 +1220,41 @@ pub fn layer_norm_decomposed(seed: u64, square_mul: bool, affine: bool) -> pb::M
     }
     graph_model("layer_norm_decomposed", nodes, inits, &[1, 4, 8], &[1, 4, 8])
 }
+
+/// A one-dimensional CNN on [1, 3, 20]: Conv1d 6@5 (pads 2, stride 2) with a bias → Relu →
+/// MaxPool1d 2 → Conv1d 4@3 (dilation 2, groups 2) → AveragePool1d 2 (pads 1) →
+/// GlobalAveragePool → output [1, 4, 1].
+pub fn conv_1d(seed: u64) -> pb::ModelProto {
+    let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(seed);
+    let inits = vec![
+        tensor("k1", &[6, 3, 5], &uniform(&mut rng, 90, 0.5)),
+        tensor("b1", &[6], &uniform(&mut rng, 6, 0.1)),
+        tensor("k2", &[4, 3, 3], &uniform(&mut rng, 36, 0.5)),
+    ];
+    let nodes = vec![
+        with_attrs(
+            node("Conv", "conv1", &["input", "k1", "b1"], "c1"),
+            vec![
+                attr_ints("pads", &[2, 2]),
+                attr_ints("strides", &[2]),
+                attr_ints("kernel_shape", &[5]),
+            ],
+        ),
+        node("Relu", "relu", &["c1"], "r1"),
+        with_attrs(node("MaxPool", "pool1", &["r1"], "p1"), vec![attr_ints("kernel_shape", &[2])]),
+        with_attrs(
+            node("Conv", "conv2", &["p1", "k2"], "c2"),
+            vec![attr_ints("dilations", &[2]), attr_int("group", 2)],
+        ),
+        with_attrs(
+            node("AveragePool", "pool2", &["c2"], "p2"),
+            vec![
+                attr_ints("kernel_shape", &[2]),
+                attr_ints("pads", &[1, 1]),
+                attr_ints("strides", &[2]),
+            ],
+        ),
+        node("GlobalAveragePool", "gap", &["p2"], "output"),
+    ];
+    graph_model("conv_1d", nodes, inits, &[1, 3, 20], &[1, 4, 1])
+}

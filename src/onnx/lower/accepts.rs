@@ -243,9 +243,14 @@ pub(super) fn dense(n: &Node, cx: &Context<'_>) -> Verdict {
 /// Conv, ConvTranspose, QLinearConv, ConvInteger.
 pub(super) fn conv(n: &Node, cx: &Context<'_>) -> Verdict {
     int_input(cx, n, 0)?;
-    if let Some(r) = cx.rank(n, 0).filter(|&r| r != 4) {
-        return Err(format!("a convolution on a rank-{r} input (2-D, NCHW only)"));
+    let one_d = cx.rank(n, 0) == Some(3) && n.op == "Conv";
+    if let Some(r) = cx.rank(n, 0).filter(|&r| r != 4 && !one_d) {
+        return Err(format!(
+            "a convolution on a rank-{r} input (NCHW, or [N, C, L] for a float Conv)"
+        ));
     }
+    let lifted = super::lift::lift_1d(n);
+    let n = if one_d { &lifted } else { n };
     let dims = match n.op.as_str() {
         "QLinearConv" => weights(cx, n, 3, Some((Some(4), 5)))?,
         "ConvInteger" => {
@@ -259,10 +264,15 @@ pub(super) fn conv(n: &Node, cx: &Context<'_>) -> Verdict {
     };
     let groups = n.int("group").map_err(reason)?.unwrap_or(1).max(1) as usize;
     match dims {
-        Some(&[_, _, kh, kw]) => {
+        Some(&[_, _, kh, kw]) if !one_d => {
             window(n, [kh, kw], groups).map_err(reason)?;
         }
-        Some(d) => return Err(format!("weights of shape {d:?} (2-D kernels only)")),
+        Some(&[_, _, k]) if one_d => {
+            window(n, [1, k], groups).map_err(reason)?;
+        }
+        Some(d) => {
+            return Err(format!("weights of shape {d:?} (2-D kernels, or 1-D on [N, C, L])"))
+        }
         None => {}
     }
     match n.op.as_str() {
@@ -474,12 +484,15 @@ pub(super) fn leaky_relu_elu(n: &Node, cx: &Context<'_>) -> Verdict {
 /// MaxPool, AveragePool, GlobalAveragePool on NCHW.
 pub(super) fn pool(n: &Node, cx: &Context<'_>) -> Verdict {
     int_input(cx, n, 0)?;
-    if let Some(r) = cx.rank(n, 0).filter(|&r| r != 4) {
-        return Err(format!("pooling on a rank-{r} input (2-D, NCHW only)"));
+    let one_d = cx.rank(n, 0) == Some(3);
+    if let Some(r) = cx.rank(n, 0).filter(|&r| r != 4 && !one_d) {
+        return Err(format!("pooling on a rank-{r} input (NCHW, or [N, C, L])"));
     }
     if n.op == "GlobalAveragePool" {
         return Ok(());
     }
+    let lifted = super::lift::lift_1d(n);
+    let n = if one_d { &lifted } else { n };
     let k = n.ints("kernel_shape").map_err(reason)?.ok_or("no kernel_shape")?;
     let &[kh, kw] = k.as_slice() else {
         return Err(format!("kernel_shape {k:?} (2-D only)"));

@@ -42,6 +42,7 @@ use std::collections::{HashMap, HashSet};
 
 mod accepts;
 mod computed;
+mod lift;
 mod linear;
 mod masks;
 mod norm;
