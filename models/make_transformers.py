@@ -25,6 +25,8 @@ Models (eval mode, fixed shapes, batch 1, no dynamic axes):
                         num_hidden_layers=2, num_attention_heads=2, intermediate_size=256,
                         max_position_embeddings=64), eager attention); inputs `input_ids` int64
                         [1,16], `attention_mask` int64 [1,16]; output `last_hidden_state` only
+    bert_types          the same BertModel also taking `token_type_ids` int64 [1,16] (positions
+                        7 on of type 1; NAME_types.npy), as Optimum exports BERT
     gpt2_tiny           transformers.GPT2LMHeadModel(GPT2Config(vocab_size=256, n_embd=128,
                         n_layer=2, n_head=4, n_positions=64, use_cache=False), eager attention);
                         input `input_ids` int64 [1,32]; output `logits` only; the wrapper
@@ -169,6 +171,33 @@ def build_models():
            "max_position_embeddings=64, attn_implementation=\"eager\")), eval, wrapped to return "
            "last_hidden_state only")
     models.append(("bert_tiny", how, m, {"input_ids": ids, "attention_mask": mask},
+                   "last_hidden_state"))
+
+    class BertTypes(nn.Module):
+        def __init__(self, bert):
+            super().__init__()
+            self.bert = bert
+
+        def forward(self, input_ids, attention_mask, token_type_ids):
+            return self.bert(input_ids=input_ids, attention_mask=attention_mask,
+                             token_type_ids=token_type_ids, return_dict=True).last_hidden_state
+
+    torch.manual_seed(SEED_MODEL)
+    cfg = eager(transformers.BertConfig(vocab_size=512, hidden_size=128, num_hidden_layers=2,
+                                        num_attention_heads=2, intermediate_size=256,
+                                        max_position_embeddings=64,
+                                        attn_implementation="eager"))
+    m = BertTypes(transformers.BertModel(cfg)).eval()
+    rs = np.random.RandomState(SEED_INPUT)
+    ids = rs.randint(0, cfg.vocab_size, size=(1, 16)).astype(np.int64)
+    mask = np.ones((1, 16), dtype=np.int64)
+    mask[:, -4:] = 0
+    types = np.zeros((1, 16), dtype=np.int64)
+    types[:, 7:] = 1
+    how = ("the bert_tiny BertModel (same seed and weights) taking token_type_ids too (a "
+           "sentence pair: positions 7 on of type 1), as Optimum's exports do")
+    models.append(("bert_types", how, m,
+                   {"input_ids": ids, "attention_mask": mask, "token_type_ids": types},
                    "last_hidden_state"))
 
     class Gpt2Logits(nn.Module):
@@ -414,6 +443,8 @@ def export(out_dir, name, how, model, feeds, out_name, dynamo):
             feeds[in_names[0]])
     if "attention_mask" in feeds:
         np.save(os.path.join(out_dir, f"{name}_mask.npy"), feeds["attention_mask"])
+    if "token_type_ids" in feeds:
+        np.save(os.path.join(out_dir, f"{name}_types.npy"), feeds["token_type_ids"])
 
     legacy = os.path.join(out_dir, f"{name}.onnx")
     try:

@@ -403,3 +403,46 @@ fn gpt_neo_masked_fill_and_padding_combine() {
         }
     }
 }
+
+/// BERT taking ids, an attention mask and token type ids (Optimum's three inputs), from both
+/// exporters: the token type ids select rows of their own table, which the verifier computes
+/// like the ids' (io flag 6); the output tracks PyTorch's, other token types give another
+/// output, and a type outside the table is refused naming the input.
+#[test]
+fn bert_with_token_type_ids_imports_tracks_float_and_proves() {
+    let (_, ids) = onnx::read_npy(&fixture("bert_types_input.npy")).unwrap();
+    let (_, mask) = onnx::read_npy(&fixture("bert_types_mask.npy")).unwrap();
+    let (_, types) = onnx::read_npy(&fixture("bert_types_types.npy")).unwrap();
+    let (_, expected) = onnx::read_npy(&fixture("bert_types_expected.npy")).unwrap();
+    let source: Vec<f32> = ids.iter().chain(&mask).chain(&types).map(|&v| v as f32).collect();
+    for name in ["bert_types", "bert_types_dynamo"] {
+        let imported = onnx::import(&fixture(&format!("{name}.onnx")), &ImportOptions::default())
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        let model = &imported.model;
+        let e = model.io().and_then(|io| io.embedding()).expect("a model of token ids");
+        assert_eq!(e.masks.len(), 2, "{name}");
+        assert!(e.masks[0].table.is_none() && e.masks[1].table.is_some(), "{name}");
+        let input = imported.quantize_input(&source).unwrap();
+        let proof = gkr::prove_bytes(model, &input, &gkr::ProveOptions::default()).unwrap();
+        let out = gkr::verify_bytes(model, &input, &gkr::VerifyOptions::default(), &proof.proof)
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        let y = dequantize_output(model, &out);
+        let step = imported.output_params().scale;
+        let max = y.iter().zip(&expected).map(|(a, b)| (a - b).abs()).fold(0f64, f64::max);
+        let mean =
+            y.iter().zip(&expected).map(|(a, b)| (a - b).abs()).sum::<f64>() / y.len() as f64;
+        println!("{name}: max |Δ| {max:.4}, mean |Δ| {mean:.4}, step {step:.4}");
+        assert!(max <= 8.0 * step && mean <= step, "{name}: max {max}, mean {mean}");
+        // all of type 0: another proven output, the proof of the first refused for it
+        let mut other = source.clone();
+        other[32..].iter_mut().for_each(|t| *t = 0.0);
+        let input2 = imported.quantize_input(&other).unwrap();
+        assert_ne!(model.forward(&input2).unwrap().output(), &out, "{name}");
+        let opts = gkr::VerifyOptions::default();
+        assert!(gkr::verify_bytes(model, &input2, &opts, &proof.proof).is_err(), "{name}");
+        let mut bad = source.clone();
+        bad[40] = 2.0;
+        let err = imported.quantize_input(&bad).unwrap_err().to_string();
+        assert!(err.contains("token_type_ids") && err.contains("token id 2"), "{err}");
+    }
+}

@@ -19,12 +19,14 @@
 //!         | 3 ‖ count u64 ‖ in part* ‖ outputs            (several inputs)
 //!         | 4 ‖ embedding ‖ outputs                        (token ids: their embedding rows)
 //!         | 5 ‖ embedding ‖ count u64 ‖ mask* ‖ ids at u64 ‖ outputs   (ids and 0/1 masks)
+//!         | 6 ‖ embedding ‖ count u64 ‖ side* ‖ ids at u64 ‖ outputs   (ids, masks, more ids)
 //! outputs = 1 ‖ output q ‖ softmax u8 | 2 ‖ count u64 ‖ part*
 //! q       = scale (f64 bits, u64) ‖ zero point i64
 //! part    = name (bytes) ‖ dims (u64*) ‖ q ‖ index u8 ‖ softmax u8 ‖ offset u64
 //! in part = name (bytes) ‖ dims (u64*) ‖ q ‖ offset u64
 //! embedding = name (bytes) ‖ ids dims (u64*) ‖ vocab u64 ‖ width u64 ‖ q ‖ table (i8*)
 //! mask    = name (bytes) ‖ dims (u64*)
+//! side    = 0 ‖ mask | 1 ‖ mask ‖ vocab u64 ‖ width u64 ‖ q ‖ table (i8*)
 //! ```
 //!
 //! A model whose input is token ids ([`InputQuant::Embedding`], flag 4) proves on the int8 rows
@@ -38,7 +40,8 @@
 //! and the constants 0 and 1, all public, so the circuit gathers its softmax gates from them
 //! (`circuit::gate`); [`Embedding::rows`] takes the ids and the masks concatenated in graph
 //! order (the ids at [`Embedding::ids_at`] among them) and refuses a mask value other than 0
-//! or 1.
+//! or 1. A side input with a table of its own (BERT's token type ids, flag 6) puts its ids'
+//! rows in the input tensor instead of its values.
 
 use super::{checked_entries, ModelError, QParams};
 use crate::codec::{ByteReader, ByteWriter, Sink};
@@ -98,14 +101,27 @@ pub struct Embedding {
     pub ids_at: usize,
 }
 
-/// A 0/1 input beside token ids (an attention mask): its name and dimensions.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// An input beside the token ids: a 0/1 attention mask, or (with a table) more ids whose rows
+/// of that table enter the circuit's input (token type ids): its name and dimensions.
+#[derive(Clone, Debug, PartialEq)]
 pub struct MaskInput {
     pub name: String,
     pub dims: Vec<usize>,
+    /// The table of a side input of ids; `None`: a 0/1 mask.
+    pub table: Option<IdsTable>,
+}
+
+/// An int8 embedding table [vocab, width] and its quantization.
+#[derive(Clone, Debug, PartialEq)]
+pub struct IdsTable {
+    pub vocab: usize,
+    pub width: usize,
+    pub q: QParams,
+    pub table: Vec<i8>,
 }
 
 impl MaskInput {
+    /// Its values' count.
     pub fn len(&self) -> usize {
         self.dims.iter().product()
     }
@@ -113,6 +129,29 @@ impl MaskInput {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
+
+    /// Its entries in the circuit's input: its values, or its ids' rows.
+    pub fn entries(&self) -> usize {
+        self.len().saturating_mul(self.table.as_ref().map_or(1, |t| t.width))
+    }
+}
+
+/// The rows of `table` for `ids`, refusing an id outside it (named after input `name`).
+fn table_rows(t: &IdsTable, ids: &[f64], name: &str, out: &mut Vec<i64>) -> Result<(), ModelError> {
+    for (i, &id) in ids.iter().enumerate() {
+        let ok = id.fract() == 0.0 && id >= 0.0 && id < t.vocab as f64;
+        let row = ok
+            .then(|| t.table.get(id as usize * t.width..(id as usize + 1) * t.width))
+            .flatten()
+            .ok_or_else(|| {
+                ModelError::Parameter(format!(
+                    "token id {id} of {name:?} at index {i} is not in the vocabulary [0, {})",
+                    t.vocab
+                ))
+            })?;
+        out.extend(row.iter().map(|&v| i64::from(v)));
+    }
+    Ok(())
 }
 
 impl Embedding {
@@ -124,9 +163,8 @@ impl Embedding {
             dims.push(self.width);
             return dims;
         }
-        let ids: usize = self.ids_dims.iter().product();
-        let masks: usize = self.masks.iter().map(MaskInput::len).sum();
-        vec![ids.saturating_mul(self.width).saturating_add(masks).saturating_add(2)]
+        let masks: usize = self.masks.iter().map(MaskInput::entries).sum();
+        vec![self.rows_len().saturating_add(masks).saturating_add(2)]
     }
 
     /// The entries of the rows in the input tensor (its first ones).
@@ -136,7 +174,7 @@ impl Embedding {
 
     /// Where mask `k`'s first value sits in the input tensor (with masks).
     pub fn mask_offset(&self, k: usize) -> usize {
-        self.rows_len() + self.masks.iter().take(k).map(MaskInput::len).sum::<usize>()
+        self.rows_len() + self.masks.iter().take(k).map(MaskInput::entries).sum::<usize>()
     }
 
     /// The input tensor's entries that hold the constants 0 and 1 (with masks: its last two).
@@ -178,6 +216,7 @@ impl Embedding {
         let masks = [head, tail].concat();
         let mut rest = &masks[..];
         let mut out = Vec::with_capacity(want * self.width);
+        let main = IdsTable { vocab: self.vocab, width: self.width, q: self.q, table: Vec::new() };
         for (i, &id) in ids.iter().enumerate() {
             let ok = id.fract() == 0.0 && id >= 0.0 && id < self.vocab as f64;
             let row = ok
@@ -186,7 +225,7 @@ impl Embedding {
                 .ok_or_else(|| {
                     ModelError::Parameter(format!(
                         "token id {id} at index {i} is not in the vocabulary [0, {})",
-                        self.vocab
+                        main.vocab
                     ))
                 })?;
             out.extend(row.iter().map(|&v| i64::from(v)));
@@ -194,6 +233,10 @@ impl Embedding {
         for m in &self.masks {
             let (values, tail) = rest.split_at(m.len().min(rest.len()));
             rest = tail;
+            if let Some(t) = &m.table {
+                table_rows(t, values, &m.name, &mut out)?;
+                continue;
+            }
             if let Some((i, v)) = values.iter().enumerate().find(|(_, &v)| v != 0.0 && v != 1.0) {
                 return Err(ModelError::Parameter(format!(
                     "the mask {:?} holds {v} at index {i} (0 or 1 only)",
@@ -401,6 +444,13 @@ impl IoQuant {
                     || checked_entries(&source.copied().collect::<Vec<_>>()).is_err()
                     || e.masks.len() > MAX_INPUT_PARTS
                     || e.ids_at > e.masks.len()
+                    || e.masks.iter().filter_map(|m| m.table.as_ref()).any(|t| {
+                        !valid(t.q)
+                            || t.vocab == 0
+                            || t.width == 0
+                            || t.vocab.checked_mul(t.width) != Some(t.table.len())
+                            || t.table.len() > MAX_EMBEDDING_ENTRIES
+                    })
                     || names.len() != e.masks.len() + 1
                     || e.vocab == 0
                     || entries != Some(e.table.len())
@@ -546,7 +596,12 @@ pub(crate) fn encode_io<S: Sink>(w: &mut ByteWriter<S>, io: Option<&IoQuant>) {
             encode_output(w, &io.output, None);
         }
         InputQuant::Embedding(e) => {
-            w.u8(if e.masks.is_empty() { 4 } else { 5 });
+            let tables = e.masks.iter().any(|m| m.table.is_some());
+            w.u8(match (e.masks.is_empty(), tables) {
+                (true, _) => 4,
+                (false, false) => 5,
+                (false, true) => 6,
+            });
             w.bytes(e.name.as_bytes());
             w.usizes(&e.ids_dims);
             w.usize(e.vocab);
@@ -556,8 +611,17 @@ pub(crate) fn encode_io<S: Sink>(w: &mut ByteWriter<S>, io: Option<&IoQuant>) {
             if !e.masks.is_empty() {
                 w.usize(e.masks.len());
                 for m in &e.masks {
+                    if tables {
+                        w.u8(u8::from(m.table.is_some()));
+                    }
                     w.bytes(m.name.as_bytes());
                     w.usizes(&m.dims);
+                    if let Some(t) = &m.table {
+                        w.usize(t.vocab);
+                        w.usize(t.width);
+                        write_q(w, t.q);
+                        w.i8s(&t.table);
+                    }
                 }
                 w.usize(e.ids_at);
             }
@@ -624,7 +688,7 @@ pub(crate) fn decode_io(r: &mut ByteReader<'_>) -> Result<Option<IoQuant>, Model
             let output = read_outputs(r)?;
             Some(IoQuant { input: InputQuant::Parts(parts), output })
         }
-        flag @ (4 | 5) => {
+        flag @ (4..=6) => {
             let (name, ids_dims) = read_name_dims(r, "input")?;
             let (vocab, width) = (r.usize()?, r.usize()?);
             let q = read_q(r, true)?;
@@ -635,15 +699,31 @@ pub(crate) fn decode_io(r: &mut ByteReader<'_>) -> Result<Option<IoQuant>, Model
                 return Err(error_at(at, "an embedding table of vocab × width entries"));
             }
             let (mut masks, mut ids_at) = (Vec::new(), 0);
-            if flag == 5 {
+            if flag >= 5 {
                 let at = r.offset();
                 let count = r.count(MIN_MASK_BYTES)?;
                 if count == 0 || count > MAX_INPUT_PARTS {
                     return Err(error_at(at, &format!("1 to {MAX_INPUT_PARTS} masks")));
                 }
                 for _ in 0..count {
+                    let kind =
+                        if flag == 6 { read_flag(r, "a side input kind 0 or 1")? } else { false };
                     let (name, dims) = read_name_dims(r, "input")?;
-                    masks.push(MaskInput { name, dims });
+                    let table = if kind {
+                        let (vocab, width) = (r.usize()?, r.usize()?);
+                        let q = read_q(r, true)?;
+                        let at = r.offset();
+                        let table = r.i8s()?;
+                        if table.len() > MAX_EMBEDDING_ENTRIES
+                            || Some(table.len()) != vocab.checked_mul(width)
+                        {
+                            return Err(error_at(at, "a side table of vocab × width entries"));
+                        }
+                        Some(IdsTable { vocab, width, q, table })
+                    } else {
+                        None
+                    };
+                    masks.push(MaskInput { name, dims, table });
                 }
                 ids_at = r.usize()?;
             }
@@ -651,7 +731,7 @@ pub(crate) fn decode_io(r: &mut ByteReader<'_>) -> Result<Option<IoQuant>, Model
             let e = Embedding { name, ids_dims, vocab, width, q, table, masks, ids_at };
             Some(IoQuant { input: InputQuant::Embedding(e), output })
         }
-        _ => return Err(r.error("an input/output quantization flag 0 to 5").into()),
+        _ => return Err(r.error("an input/output quantization flag 0 to 6").into()),
     })
 }
 
@@ -803,8 +883,8 @@ mod tests {
     fn masks_beside_the_ids_round_trip_and_are_checked() {
         let mut e = embedding();
         e.masks = vec![
-            MaskInput { name: "attention_mask".into(), dims: vec![1, 3] },
-            MaskInput { name: "other".into(), dims: vec![2] },
+            MaskInput { name: "attention_mask".into(), dims: vec![1, 3], table: None },
+            MaskInput { name: "other".into(), dims: vec![2], table: None },
         ];
         let io = IoQuant { input: InputQuant::Embedding(e.clone()), ..io() };
         let bytes = encode(&io);
@@ -848,6 +928,43 @@ mod tests {
             let mut bad = bytes.clone();
             bad[at..at + 8].copy_from_slice(&count.to_le_bytes());
             assert!(decode_io(&mut ByteReader::new(&bad)).is_err(), "count {count}");
+        }
+    }
+
+    /// A side input of ids with a table of its own (token type ids, flag 6): its rows enter the
+    /// input after the main rows, an id outside its table is refused naming it, the field
+    /// round trips and truncations are errors.
+    #[test]
+    fn side_ids_with_their_own_table_round_trip_and_select_rows() {
+        let mut e = embedding();
+        let tt = IdsTable {
+            vocab: 2,
+            width: 2,
+            q: QParams { scale: 0.02, zero: 1 },
+            table: vec![-1, -2, 9, 8],
+        };
+        e.masks = vec![
+            MaskInput { name: "attention_mask".into(), dims: vec![1, 3], table: None },
+            MaskInput { name: "token_type_ids".into(), dims: vec![1, 3], table: Some(tt) },
+        ];
+        let io = IoQuant { input: InputQuant::Embedding(e.clone()), ..io() };
+        let bytes = encode(&io);
+        assert_eq!(bytes[0], 6);
+        let mut r = ByteReader::new(&bytes);
+        assert_eq!(decode_io(&mut r).unwrap(), Some(io.clone()));
+        r.finish().unwrap();
+        assert_eq!(e.input_dims(), vec![6 + 3 + 6 + 2]);
+        assert_eq!((e.mask_offset(1), e.constant_slots()), (9, (15, 16)));
+        io.check(&[17], &[5]).unwrap();
+        let values = [3.0, 0.0, 1.0, 1.0, 1.0, 0.0, 0.0, 1.0, 1.0];
+        let want = vec![7, 8, 1, 2, 3, 4, 1, 1, 0, -1, -2, 9, 8, 9, 8, 0, 1];
+        assert_eq!(e.rows(&values).unwrap(), want);
+        let mut bad = values;
+        bad[7] = 2.0;
+        let err = e.rows(&bad).unwrap_err().to_string();
+        assert!(err.contains("token_type_ids") && err.contains("index 1"), "{err}");
+        for cut in 0..bytes.len() {
+            assert!(decode_io(&mut ByteReader::new(&bytes[..cut])).is_err(), "cut {cut}");
         }
     }
 

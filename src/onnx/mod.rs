@@ -529,17 +529,26 @@ pub fn sample_inputs(model: &Model, count: usize, range: (f32, f32), seed: u64) 
     let len = source_input_len(model);
     match model.io().and_then(|io| io.embedding()) {
         Some(e) => {
+            // each source value's vocabulary in graph order (0: a mask value, always 1)
             let ids: usize = e.ids_dims.iter().product();
-            let before: usize = e.masks.iter().take(e.ids_at).map(|m| m.len()).sum();
+            let mut vocab = Vec::with_capacity(len);
+            for (k, m) in e.masks.iter().enumerate() {
+                if k == e.ids_at {
+                    vocab.extend(std::iter::repeat_n(e.vocab, ids));
+                }
+                vocab.extend(std::iter::repeat_n(m.table.as_ref().map_or(0, |t| t.vocab), m.len()));
+            }
+            if e.ids_at >= e.masks.len() {
+                vocab.extend(std::iter::repeat_n(e.vocab, ids));
+            }
             random_inputs(len, count, (0.0, 1.0), seed)
                 .into_iter()
                 .map(|x| {
-                    let id = |u: f32| ((u * e.vocab as f32) as usize).min(e.vocab - 1) as f32;
-                    let at = |k: usize, u: f32| match k >= before && k < before + ids {
-                        true => id(u),
-                        false => 1.0,
+                    let at = |v: usize, u: f32| match v {
+                        0 => 1.0,
+                        v => ((u * v as f32) as usize).min(v - 1) as f32,
                     };
-                    x.iter().enumerate().map(|(k, &u)| at(k, u)).collect()
+                    x.iter().zip(&vocab).map(|(&u, &v)| at(v, u)).collect()
                 })
                 .collect()
         }

@@ -180,8 +180,10 @@ struct Lower<'g> {
     gates: HashMap<String, Vec<usize>>,
     /// The gate tensors made so far, by their input entries.
     gate_ids: HashMap<Vec<usize>, TensorId>,
-    /// The mask inputs beside token ids, in graph order.
+    /// The inputs beside token ids, in graph order: 0/1 masks and ids with tables of their own.
     mask_inputs: Vec<crate::circuit::io::MaskInput>,
+    /// The embedding Gathers of those side ids.
+    side_tables: Vec<patterns::EmbeddingPattern>,
     /// The token ids' embedding, when the input is ids.
     embedding: Option<patterns::EmbeddingPattern>,
     parameters: usize,
@@ -193,6 +195,23 @@ fn unsupported(n: &Node, reason: impl Into<String>) -> ImportError {
 
 fn node_error(n: &Node, reason: impl Into<String>) -> ImportError {
     ImportError::Node { op: n.op.clone(), node: n.name.clone(), reason: reason.into() }
+}
+
+/// The int8 table of a side input of ids (token type ids), at its own range.
+fn side_table(
+    g: &Graph,
+    e: &patterns::EmbeddingPattern,
+) -> Result<crate::circuit::io::IdsTable, ImportError> {
+    let c = (g.consts.get(&e.table))
+        .ok_or_else(|| ImportError::Graph(format!("no embedding table {:?}", e.table)))?;
+    let (vocab, width) = match c.dims[..] {
+        [v, w] => (v, w),
+        _ => return Err(ImportError::Graph(format!("an embedding table {:?}", c.dims))),
+    };
+    let (lo, hi) = c.data.iter().fold((f64::MAX, f64::MIN), |(a, b), &v| (a.min(v), b.max(v)));
+    let q = minmax_params(lo, hi);
+    let table = c.data.iter().map(|&v| q.quantize(v) as i8).collect();
+    Ok(crate::circuit::io::IdsTable { vocab, width, q, table })
 }
 
 /// Calibrated int8 parameters of a real range (ONNX/onnxruntime MinMax, asymmetric): the range is
@@ -231,12 +250,16 @@ pub(super) fn lower(
     let cx = operands::Context::new(g);
     // token ids: one input, the indices of an embedding Gather; other integer inputs beside
     // them are 0/1 masks (`masks.rs`), whose own nodes are not proved
+    // (more integer inputs read by embedding Gathers, BERT's token type ids, are side inputs
+    // with tables of their own)
     let embedding = cx.patterns.embeddings.first().cloned();
-    let ids_name = embedding.as_ref().map(|e| e.input.as_str());
+    let side_tables: Vec<patterns::EmbeddingPattern> =
+        cx.patterns.embeddings.iter().skip(1).cloned().collect();
+    let is_embedded = |name: &str| cx.patterns.embeddings.iter().any(|e| e.input == name);
     let mask_names: Vec<String> = g
         .inputs
         .iter()
-        .filter(|i| i.integer && Some(i.name.as_str()) != ids_name)
+        .filter(|i| i.integer && !is_embedded(&i.name))
         .map(|i| i.name.clone())
         .collect();
     if let (Some(e), Some(other)) = (&embedding, g.inputs.iter().find(|i| !i.integer)) {
@@ -285,18 +308,30 @@ pub(super) fn lower(
         spans.push((at, dims.iter().product::<usize>()));
     }
     let is_mask: Vec<bool> = g.inputs.iter().map(|i| mask_names.contains(&i.name)).collect();
+    // each input's vocabulary (0: a mask)
+    let vocabs: Vec<usize> = (g.inputs.iter())
+        .map(|i| {
+            let side = side_tables.iter().find(|e| e.input == i.name);
+            match side.and_then(|e| g.consts.get(&e.table)) {
+                Some(c) => c.dims.first().copied().unwrap_or(1),
+                None if mask_names.contains(&i.name) => 0,
+                None => vocab,
+            }
+        })
+        .collect();
     let inputs = match &options.calibration {
         Some(c) => c.clone(),
-        // seeded token ids, uniform over the vocabulary; masks all 1
+        // seeded token ids, uniform over their vocabularies; masks all 1
         None if vocab > 0 => random_inputs(len, options.samples.max(1), (0.0, 1.0), options.seed)
             .into_iter()
             .map(|mut x| {
                 for (k, &(at, n)) in spans.iter().enumerate() {
+                    let v = vocabs[k].max(1);
                     for u in x.iter_mut().skip(at).take(n) {
                         *u = if is_mask[k] {
                             1.0
                         } else {
-                            ((*u * vocab as f32) as usize).min(vocab - 1) as f32
+                            ((*u * v as f32) as usize).min(v - 1) as f32
                         };
                     }
                 }
@@ -345,15 +380,28 @@ pub(super) fn lower(
     let rows_len: usize = rows_dims.as_ref().map_or(0, |d| d.iter().product());
     let mut layout = masks::MaskLayout { masks: Vec::new(), zero: 0, one: 0 };
     let mut mask_inputs = Vec::new();
-    for (k, input) in g.inputs.iter().enumerate().filter(|(k, _)| is_mask[*k]) {
-        let first = rows_len + layout.masks.iter().map(|m| m.1).sum::<usize>();
-        layout.masks.push((spans[k].0, spans[k].1, first));
-        mask_inputs.push(crate::circuit::io::MaskInput {
+    let main = embedding.as_ref().map(|e| e.input.clone());
+    let mut next = rows_len;
+    for (k, input) in g.inputs.iter().enumerate() {
+        if Some(&input.name) == main.as_ref() || !input.integer {
+            continue;
+        }
+        let table = match side_tables.iter().find(|e| e.input == input.name) {
+            Some(e) => Some(side_table(g, e)?),
+            None => {
+                layout.masks.push((spans[k].0, spans[k].1, next));
+                None
+            }
+        };
+        let m = crate::circuit::io::MaskInput {
             name: input.name.clone(),
             dims: input_shapes[k].clone(),
-        });
+            table,
+        };
+        next += m.entries();
+        mask_inputs.push(m);
     }
-    layout.zero = rows_len + layout.masks.iter().map(|m| m.1).sum::<usize>();
+    layout.zero = next;
     layout.one = layout.zero + 1;
     let derived = match inputs.first() {
         Some(base) if !sub.exits.is_empty() => {
@@ -397,6 +445,7 @@ pub(super) fn lower(
         gates: HashMap::new(),
         gate_ids: HashMap::new(),
         mask_inputs,
+        side_tables,
         embedding,
         parameters: 0,
     };
@@ -519,6 +568,26 @@ impl Lower<'_> {
         };
         let dims = self.b.dims(rows);
         self.values.insert(e.rows.clone(), Value::Int { id: rows, dims, q });
+        // side ids' rows: their slices of the input
+        let input = self.b.dims(0);
+        let mut next = self.shapes.get(&e.rows).map_or(0, |d| d.iter().product());
+        for m in self.mask_inputs.clone() {
+            let Some(t) = &m.table else {
+                next += m.entries();
+                continue;
+            };
+            let side = self.side_tables.iter().find(|s| s.input == m.name).cloned();
+            let side =
+                side.ok_or_else(|| ImportError::Graph(format!("no table for {:?}", m.name)))?;
+            let dims = self.shapes.get(&side.rows).cloned().ok_or_else(|| {
+                ImportError::Graph(format!("tract gives no shape for tensor {:?}", side.rows))
+            })?;
+            let id =
+                self.b.push(Take::flat(0, &input, &dims, (next..next + m.entries()).collect())?);
+            self.values.insert(side.rows.clone(), Value::Int { id, dims, q: t.q });
+            self.parameters += t.table.len();
+            next += m.entries();
+        }
         for (name, d) in &self.derived {
             self.values.insert(name.clone(), Value::Const(d.values.clone()));
         }
