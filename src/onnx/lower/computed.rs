@@ -535,7 +535,7 @@ impl Lower<'_> {
                 .any(|m| m.op == "Add" && m.outputs.first().is_some_and(|o| softmax(o)));
         let (a, b) = (self.input(n, 1)?, self.input(n, 2)?);
         let scalar = |v: &Value| match v {
-            Value::Const(c) => c.scalar().filter(|&x| x <= super::pending::MASKED),
+            Value::Const(c) => c.scalar().filter(|&x| x <= super::MASKED),
             _ => None,
         };
         let computed = |v: &Value| matches!(v, Value::Int { .. } | Value::Pending(_));

@@ -103,7 +103,7 @@ pub(super) struct MaskLayout {
 }
 
 fn is_masked(v: f64) -> bool {
-    v <= super::pending::MASKED
+    v <= super::MASKED
 }
 
 /// Each exit's values and gates ([`DerivedMask`]), found by running the graph on probe masks

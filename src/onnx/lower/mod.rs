@@ -197,6 +197,9 @@ fn node_error(n: &Node, reason: impl Into<String>) -> ImportError {
     ImportError::Node { op: n.op.clone(), node: n.name.clone(), reason: reason.into() }
 }
 
+/// Constants at or below this are an attention mask's masked positions (`add_mask`).
+pub(super) const MASKED: f64 = -1e4;
+
 /// The int8 table of a side input of ids (token type ids), at its own range.
 fn side_table(
     g: &Graph,

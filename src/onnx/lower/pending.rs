@@ -6,9 +6,6 @@ use super::operands::INDEX_OPERAND;
 use super::*;
 use crate::circuit::{ConvSpec, DenseSpec, RequantKind, RequantSpec};
 
-/// Constants at or below this are an attention mask's masked positions (`add_mask`).
-pub(super) const MASKED: f64 = -1e4;
-
 impl Lower<'_> {
     /// An int8 tensor for a consumer: a pending value is requantized at `target_params(name)`.
     pub(super) fn int(
