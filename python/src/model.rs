@@ -19,7 +19,7 @@ use std::time::Instant;
 /// float reference and the compile-time report).
 #[derive(Debug)]
 pub(crate) enum Source {
-    Compiled(circuit::Model),
+    Compiled(Box<circuit::Model>),
     Imported { imported: Box<Imported>, report: Option<onnx::Accuracy> },
 }
 
@@ -300,7 +300,7 @@ impl Model {
     fn from_bytes(py: Python<'_>, data: Vec<u8>) -> PyResult<Model> {
         let m = pool::run(py, None, || circuit::Model::decode(&data))?;
         let m = m.map_err(|e| errors::format(format!("not a compiled gkrnet model: {e}")))?;
-        Ok(Model { src: Arc::new(Source::Compiled(m)) })
+        Ok(Model { src: Arc::new(Source::Compiled(Box::new(m))) })
     }
 
     /// Writes the compiled model (`.gkrm`).
@@ -316,7 +316,7 @@ impl Model {
         let m = m.map_err(|e| {
             errors::format(format!("{} is not a valid compiled model: {e}", path.display()))
         })?;
-        Ok(Model { src: Arc::new(Source::Compiled(m)) })
+        Ok(Model { src: Arc::new(Source::Compiled(Box::new(m))) })
     }
 
     /// A built-in seeded model: "mlp4m" (1024→2048→1024→10, about 4.2 M parameters),
@@ -336,7 +336,7 @@ impl Model {
                 )))
             }
         };
-        Ok(Model { src: Arc::new(Source::Compiled(m)) })
+        Ok(Model { src: Arc::new(Source::Compiled(Box::new(m))) })
     }
 
     /// The integer model's output on `x`, dequantized (no proof): what a proof of `x` will

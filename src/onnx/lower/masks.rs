@@ -115,7 +115,7 @@ pub(super) fn probe(
     base: &[f32],
     seed: u64,
 ) -> Result<HashMap<String, DerivedMask>, ImportError> {
-    let run = |x: &[f32]| -> Result<Vec<(Vec<usize>, Vec<f64>)>, ImportError> {
+    let run = |x: &[f32]| -> Result<Vec<crate::onnx::reference::Named>, ImportError> {
         let out = calib.run(x)?;
         sub.exits
             .iter()
