@@ -251,7 +251,7 @@ fn hostile_input_tables_are_refused() {
     // the strict output parameters after a table
     refused(Io::header(2).honest().u8(1).q(0.5, 1000).u8(0), "a zero point in [-128, 127]");
     // an unknown io flag
-    refused(Io::default().u8(6), "an input/output quantization flag 0 to 5");
+    refused(Io::default().u8(7), "an input/output quantization flag 0 to 6");
     // truncated anywhere: an error, never a panic
     let full = Io::header(2).honest().output().0;
     for cut in 0..full.len() {

@@ -235,7 +235,7 @@ fn bad_names_parameters_and_flags_are_refused() {
     refused(scored((1.0, 0), (1, 1)), "an index part with a scale, a zero point or a softmax");
     // the input's parameters, an unknown flag, a truncated part, trailing bytes
     refused(Io::default().u8(2).q(0.0, 0).u64(2).honest(), "input quantization");
-    refused(Io::default().u8(6), "an input/output quantization flag 0 to 5");
+    refused(Io::default().u8(7), "an input/output quantization flag 0 to 6");
     let whole = Io::header(2).honest().0;
     for cut in [1, 9, 17, whole.len() - 40, whole.len() - 1] {
         let e = Io(whole[..whole.len() - cut].to_vec()).decode();
