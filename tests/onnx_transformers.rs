@@ -3,7 +3,9 @@
 //! imports as a float model with attention products of two computed tensors (`matprod`), the
 //! softmax and both layer norms inside the proof; its int8 output tracks PyTorch's float output
 //! (`*_expected.npy`, onnxruntime) on the fixture's input; it proves and verifies, and a proof of
-//! another output is rejected.
+//! another output is rejected. The same for GPT-2 (its blocks, and on token ids), and for models
+//! of ids with attention masks and token types: BERT, GPT-2 with padding, T5 (RMS norms), LLaMA
+//! (rotary embeddings) and GPT-Neo (masked_fill masks).
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -170,6 +172,60 @@ fn gpt2_from_token_ids_imports_tracks_float_and_proves() {
     }
 }
 
+/// A fixture's source input: its files `{base}_{part}.npy` concatenated in graph order (ids,
+/// then the mask, then the token types), and its expected output.
+fn source(base: &str, parts: &[&str]) -> (Vec<f32>, Vec<f64>) {
+    let mut x = Vec::new();
+    for part in parts {
+        let (_, v) = onnx::read_npy(&fixture(&format!("{base}_{part}.npy"))).unwrap();
+        x.extend(v.iter().map(|&v| v as f32));
+    }
+    let (_, expected) = onnx::read_npy(&fixture(&format!("{base}_expected.npy"))).unwrap();
+    (x, expected)
+}
+
+/// Imports fixture `name` (the default options unless given).
+fn import_fixture(name: &str, opts: Option<&ImportOptions>) -> onnx::Imported {
+    let default = ImportOptions::default();
+    onnx::import(&fixture(&format!("{name}.onnx")), opts.unwrap_or(&default))
+        .unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+/// Proves and verifies the imported model on `source`: the int8 input, the proof and the
+/// verified output dequantized.
+fn prove_dequantized(
+    imported: &onnx::Imported,
+    source: &[f32],
+    name: &str,
+) -> (gkrnet::circuit::Tensor, Vec<u8>, Vec<f64>) {
+    let model = &imported.model;
+    let input = imported.quantize_input(source).unwrap();
+    let proof = gkr::prove_bytes(model, &input, &gkr::ProveOptions::default()).unwrap();
+    let out = gkr::verify_bytes(model, &input, &gkr::VerifyOptions::default(), &proof.proof)
+        .unwrap_or_else(|e| panic!("{name}: {e}"));
+    let y = dequantize_output(model, &out);
+    (input, proof.proof, y)
+}
+
+/// max and mean |y − expected|.
+fn deviation(y: &[f64], expected: &[f64]) -> (f64, f64) {
+    assert_eq!(y.len(), expected.len());
+    let max = y.iter().zip(expected).map(|(a, b)| (a - b).abs()).fold(0f64, f64::max);
+    let mean = y.iter().zip(expected).map(|(a, b)| (a - b).abs()).sum::<f64>() / y.len() as f64;
+    (max, mean)
+}
+
+/// Positions whose argmax over `vocab` logits agrees.
+fn agreement(y: &[f64], expected: &[f64], vocab: usize) -> usize {
+    let argmax = |v: &[f64]| (0..v.len()).fold(0, |b, i| if v[i] > v[b] { i } else { b });
+    y.chunks(vocab).zip(expected.chunks(vocab)).filter(|(a, b)| argmax(a) == argmax(b)).count()
+}
+
+/// The number of layers of `kind`.
+fn count(model: &gkrnet::circuit::Model, kind: &str) -> usize {
+    model.layers.iter().filter(|l| l.kind() == kind).count()
+}
+
 /// A 2-layer BERT (`transformers.BertModel`, hidden 128, 2 heads, 16 tokens) taking token ids and
 /// an attention mask, from both exporters: the mask's own nodes (Cast, And, Expand, Where, …)
 /// are not proved; the proof's input holds the ids' rows, the mask and the constants 0, 1, and
@@ -179,54 +235,36 @@ fn gpt2_from_token_ids_imports_tracks_float_and_proves() {
 /// mask value of 2, are refused.
 #[test]
 fn bert_with_an_attention_mask_imports_tracks_float_and_proves() {
-    let (_, ids) = onnx::read_npy(&fixture("bert_tiny_input.npy")).unwrap();
-    let (_, mask) = onnx::read_npy(&fixture("bert_tiny_mask.npy")).unwrap();
-    let (_, expected) = onnx::read_npy(&fixture("bert_tiny_expected.npy")).unwrap();
-    assert_eq!(mask.iter().filter(|&&m| m == 0.0).count(), 4);
-    let source: Vec<f32> = ids.iter().chain(&mask).map(|&v| v as f32).collect();
+    let (source, expected) = source("bert_tiny", &["input", "mask"]);
+    assert_eq!(source[16..].iter().filter(|&&m| m == 0.0).count(), 4);
     for name in ["bert_tiny", "bert_tiny_dynamo"] {
-        let imported = onnx::import(&fixture(&format!("{name}.onnx")), &ImportOptions::default())
-            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        let imported = import_fixture(name, None);
         let model = &imported.model;
         let e = model.io().and_then(|io| io.embedding()).expect("a model of token ids");
         assert_eq!((e.masks.len(), e.ids_at, &e.masks[0].name[..]), (1, 0, "attention_mask"));
         assert_eq!(model.input_dims, vec![16 * 128 + 16 + 2]);
-        let kinds: Vec<&str> = model.layers.iter().map(|l| l.kind()).collect();
-        assert_eq!(kinds.iter().filter(|&&k| k == "softmax-exp-gated").count(), 2, "{name}");
-        assert_eq!(kinds.iter().filter(|&&k| k == "gate").count(), 2, "{name}");
-        let input = imported.quantize_input(&source).unwrap();
-        let proof = gkr::prove_bytes(model, &input, &gkr::ProveOptions::default()).unwrap();
-        let out = gkr::verify_bytes(model, &input, &gkr::VerifyOptions::default(), &proof.proof)
-            .unwrap_or_else(|e| panic!("{name}: {e}"));
-        let y = dequantize_output(model, &out);
+        assert_eq!((count(model, "softmax-exp-gated"), count(model, "gate")), (2, 2), "{name}");
+        let (_, proof, y) = prove_dequantized(&imported, &source, name);
         let step = imported.output_params().scale;
-        let max = y.iter().zip(&expected).map(|(a, b)| (a - b).abs()).fold(0f64, f64::max);
-        let mean =
-            y.iter().zip(&expected).map(|(a, b)| (a - b).abs()).sum::<f64>() / y.len() as f64;
+        let (max, mean) = deviation(&y, &expected);
         println!("{name}: max |Δ| {max:.4}, mean |Δ| {mean:.4}, step {step:.4}");
         assert!(max <= 8.0 * step && mean <= step, "{name}: max {max}, mean {mean}");
         // another mask: another output, which tracks tract's float run on it
         let mut other = source.clone();
         other[16..].iter_mut().enumerate().for_each(|(p, m)| *m = f32::from(p % 3 != 1));
-        let input2 = imported.quantize_input(&other).unwrap();
-        let proof2 = gkr::prove_bytes(model, &input2, &gkr::ProveOptions::default()).unwrap();
-        let out2 = gkr::verify_bytes(model, &input2, &gkr::VerifyOptions::default(), &proof2.proof)
-            .unwrap();
-        assert_ne!(out2, out, "{name}: the mask changes the output");
-        let float = imported.reference.output(&other).unwrap();
-        let y2 = dequantize_output(model, &out2);
-        let max2 = y2.iter().zip(&float).map(|(a, b)| (a - b).abs()).fold(0f64, f64::max);
+        let (input2, _, y2) = prove_dequantized(&imported, &other, name);
+        assert_ne!(y2, y, "{name}: the mask changes the output");
+        let (max2, _) = deviation(&y2, &imported.reference.output(&other).unwrap());
         assert!(max2 <= 8.0 * step, "{name}: max {max2} under another mask");
         // the first proof against the second mask: refused
         let opts = gkr::VerifyOptions::default();
-        assert!(gkr::verify_bytes(model, &input2, &opts, &proof.proof).is_err(), "{name}");
+        assert!(gkr::verify_bytes(model, &input2, &opts, &proof).is_err(), "{name}");
         // a mask value other than 0 and 1 is refused naming the input
         let mut bad = source.clone();
         bad[20] = 2.0;
         let err = imported.quantize_input(&bad).unwrap_err().to_string();
         assert!(err.contains("attention_mask") && err.contains("holds 2"), "{err}");
-        let bytes = model.encode();
-        let back = gkrnet::circuit::Model::decode(&bytes).unwrap();
+        let back = gkrnet::circuit::Model::decode(&model.encode()).unwrap();
         assert_eq!((back.digest(), back.io()), (model.digest(), model.io()));
     }
 }
@@ -238,33 +276,21 @@ fn bert_with_an_attention_mask_imports_tracks_float_and_proves() {
 /// first line keeps no position, is refused by the prover saying so.
 #[test]
 fn gpt2_with_an_attention_mask_combines_causal_and_padding() {
-    let (_, ids) = onnx::read_npy(&fixture("gpt2_masked_input.npy")).unwrap();
-    let (_, mask) = onnx::read_npy(&fixture("gpt2_masked_mask.npy")).unwrap();
-    let (_, expected) = onnx::read_npy(&fixture("gpt2_masked_expected.npy")).unwrap();
-    let source: Vec<f32> = ids.iter().chain(&mask).map(|&v| v as f32).collect();
+    let (source, expected) = source("gpt2_masked", &["input", "mask"]);
     for name in ["gpt2_masked", "gpt2_masked_dynamo"] {
-        let imported = onnx::import(&fixture(&format!("{name}.onnx")), &ImportOptions::default())
-            .unwrap_or_else(|e| panic!("{name}: {e}"));
-        let model = &imported.model;
-        let kinds: Vec<&str> = model.layers.iter().map(|l| l.kind()).collect();
-        assert_eq!(kinds.iter().filter(|&&k| k == "softmax-exp-gated").count(), 2, "{name}");
-        let input = imported.quantize_input(&source).unwrap();
-        let proof = gkr::prove_bytes(model, &input, &gkr::ProveOptions::default()).unwrap();
-        let out = gkr::verify_bytes(model, &input, &gkr::VerifyOptions::default(), &proof.proof)
-            .unwrap_or_else(|e| panic!("{name}: {e}"));
-        let y = dequantize_output(model, &out);
+        let imported = import_fixture(name, None);
+        assert_eq!(count(&imported.model, "softmax-exp-gated"), 2, "{name}");
+        let (_, _, y) = prove_dequantized(&imported, &source, name);
         let step = imported.output_params().scale;
-        let max = y.iter().zip(&expected).map(|(a, b)| (a - b).abs()).fold(0f64, f64::max);
-        let argmax = |v: &[f64]| (0..v.len()).fold(0, |b, i| if v[i] > v[b] { i } else { b });
-        let agree =
-            y.chunks(256).zip(expected.chunks(256)).filter(|(a, b)| argmax(a) == argmax(b)).count();
+        let ((max, _), agree) = (deviation(&y, &expected), agreement(&y, &expected, 256));
         println!("{name}: max |Δ| {max:.4} (step {step:.4}), next-token agreement {agree}/32");
         assert!(max <= 8.0 * step && agree >= 28, "{name}: max {max}, {agree} of 32");
         let mut left = source.clone();
         left[32..].iter_mut().enumerate().for_each(|(p, m)| *m = f32::from(p >= 2));
         let input = imported.quantize_input(&left).unwrap();
-        let err = gkr::prove_bytes(model, &input, &gkr::ProveOptions::default()).unwrap_err();
-        assert!(err.to_string().contains("masks every position"), "{name}: {err}");
+        let prove = gkr::prove_bytes(&imported.model, &input, &gkr::ProveOptions::default());
+        let err = prove.unwrap_err().to_string();
+        assert!(err.contains("masks every position"), "{name}: {err}");
     }
 }
 
@@ -275,48 +301,26 @@ fn gpt2_with_an_attention_mask_combines_causal_and_padding() {
 /// table; the output tracks PyTorch's.
 #[test]
 fn t5_encoder_with_rms_norms_imports_tracks_float_and_proves() {
-    let (_, ids) = onnx::read_npy(&fixture("t5_tiny_input.npy")).unwrap();
-    let (_, mask) = onnx::read_npy(&fixture("t5_tiny_mask.npy")).unwrap();
-    let (_, expected) = onnx::read_npy(&fixture("t5_tiny_expected.npy")).unwrap();
-    let source: Vec<f32> = ids.iter().chain(&mask).map(|&v| v as f32).collect();
+    let (source, expected) = source("t5_tiny", &["input", "mask"]);
     // seeded ids with the fixture's mask, and the fixture's own input (random weights give
     // outliers that 16 random sequences may miss: the output would clamp)
     let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(61);
     let mut calibration: Vec<Vec<f32>> = (0..16)
         .map(|_| {
             let ids = (0..16).map(|_| rng.gen_range(0..256) as f32);
-            ids.chain(mask.iter().map(|&m| m as f32)).collect()
+            ids.chain(source[16..].iter().copied()).collect()
         })
         .collect();
     calibration.push(source.clone());
     let opts = ImportOptions { calibration: Some(calibration), ..Default::default() };
     for name in ["t5_tiny", "t5_tiny_dynamo"] {
-        let imported = onnx::import(&fixture(&format!("{name}.onnx")), &opts)
-            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        let imported = import_fixture(name, Some(&opts));
         let model = &imported.model;
-        let kinds: Vec<&str> = model.layers.iter().map(|l| l.kind()).collect();
-        assert_eq!(kinds.iter().filter(|&&k| k == "rms-stats").count(), 5, "{name}");
-        assert_eq!(kinds.iter().filter(|&&k| k == "norm-stats").count(), 0, "{name}");
-        let input = imported.quantize_input(&source).unwrap();
-        let proof = gkr::prove_bytes(model, &input, &gkr::ProveOptions::default()).unwrap();
-        let out = gkr::verify_bytes(model, &input, &gkr::VerifyOptions::default(), &proof.proof)
-            .unwrap_or_else(|e| panic!("{name}: {e}"));
-        let y = dequantize_output(model, &out);
+        assert_eq!((count(model, "rms-stats"), count(model, "norm-stats")), (5, 0), "{name}");
+        let (_, _, y) = prove_dequantized(&imported, &source, name);
         let step = imported.output_params().scale;
-        let max = y.iter().zip(&expected).map(|(a, b)| (a - b).abs()).fold(0f64, f64::max);
-        let mean =
-            y.iter().zip(&expected).map(|(a, b)| (a - b).abs()).sum::<f64>() / y.len() as f64;
-        let at = (0..y.len()).fold(0, |b, i| {
-            if (y[i] - expected[i]).abs() > (y[b] - expected[b]).abs() {
-                i
-            } else {
-                b
-            }
-        });
-        println!(
-            "{name}: max |Δ| {max:.4} at {at} ({} vs {}), mean |Δ| {mean:.4}, step {step:.4}",
-            y[at], expected[at]
-        );
+        let (max, mean) = deviation(&y, &expected);
+        println!("{name}: max |Δ| {max:.4}, mean |Δ| {mean:.4}, step {step:.4}");
         assert!(max <= 8.0 * step && mean <= step, "{name}: max {max}, mean {mean}");
     }
 }
@@ -328,30 +332,18 @@ fn t5_encoder_with_rms_norms_imports_tracks_float_and_proves() {
 /// token agrees at (nearly) every position.
 #[test]
 fn llama_with_rotary_embeddings_imports_tracks_float_and_proves() {
-    let (_, ids) = onnx::read_npy(&fixture("llama_tiny_input.npy")).unwrap();
-    let (_, mask) = onnx::read_npy(&fixture("llama_tiny_mask.npy")).unwrap();
-    let (_, expected) = onnx::read_npy(&fixture("llama_tiny_expected.npy")).unwrap();
-    let source: Vec<f32> = ids.iter().chain(&mask).map(|&v| v as f32).collect();
+    let (source, expected) = source("llama_tiny", &["input", "mask"]);
     for name in ["llama_tiny", "llama_tiny_dynamo"] {
-        let imported = onnx::import(&fixture(&format!("{name}.onnx")), &ImportOptions::default())
-            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        let imported = import_fixture(name, None);
         let model = &imported.model;
-        let kinds: Vec<&str> = model.layers.iter().map(|l| l.kind()).collect();
-        assert_eq!(kinds.iter().filter(|&&k| k == "rms-stats").count(), 5, "{name}");
+        assert_eq!(count(model, "rms-stats"), 5, "{name}");
         let signed = (model.layers.iter().map(|l| l.spec()))
             .filter(|s| s.summary().contains("a signed per element"))
             .count();
         assert_eq!(signed, 4, "{name}: two rotary embeddings (q, k) per layer");
-        let input = imported.quantize_input(&source).unwrap();
-        let proof = gkr::prove_bytes(model, &input, &gkr::ProveOptions::default()).unwrap();
-        let out = gkr::verify_bytes(model, &input, &gkr::VerifyOptions::default(), &proof.proof)
-            .unwrap_or_else(|e| panic!("{name}: {e}"));
-        let y = dequantize_output(model, &out);
+        let (_, _, y) = prove_dequantized(&imported, &source, name);
         let step = imported.output_params().scale;
-        let max = y.iter().zip(&expected).map(|(a, b)| (a - b).abs()).fold(0f64, f64::max);
-        let argmax = |v: &[f64]| (0..v.len()).fold(0, |b, i| if v[i] > v[b] { i } else { b });
-        let agree =
-            y.chunks(256).zip(expected.chunks(256)).filter(|(a, b)| argmax(a) == argmax(b)).count();
+        let ((max, _), agree) = (deviation(&y, &expected), agreement(&y, &expected, 256));
         println!("{name}: max |Δ| {max:.4} (step {step:.4}), next-token agreement {agree}/16");
         assert!(max <= 8.0 * step && agree >= 13, "{name}: max {max}, {agree} of 16");
     }
@@ -364,24 +356,13 @@ fn llama_with_rotary_embeddings_imports_tracks_float_and_proves() {
 /// further than the window back is exactly the zero point; the logits track PyTorch's.
 #[test]
 fn gpt_neo_masked_fill_and_padding_combine() {
-    let (_, ids) = onnx::read_npy(&fixture("gpt_neo_tiny_input.npy")).unwrap();
-    let (_, mask) = onnx::read_npy(&fixture("gpt_neo_tiny_mask.npy")).unwrap();
-    let (_, expected) = onnx::read_npy(&fixture("gpt_neo_tiny_expected.npy")).unwrap();
-    let source: Vec<f32> = ids.iter().chain(&mask).map(|&v| v as f32).collect();
+    let (source, expected) = source("gpt_neo_tiny", &["input", "mask"]);
     for name in ["gpt_neo_tiny", "gpt_neo_tiny_dynamo"] {
-        let imported = onnx::import(&fixture(&format!("{name}.onnx")), &ImportOptions::default())
-            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        let imported = import_fixture(name, None);
         let model = &imported.model;
-        let input = imported.quantize_input(&source).unwrap();
-        let proof = gkr::prove_bytes(model, &input, &gkr::ProveOptions::default()).unwrap();
-        let out = gkr::verify_bytes(model, &input, &gkr::VerifyOptions::default(), &proof.proof)
-            .unwrap_or_else(|e| panic!("{name}: {e}"));
-        let y = dequantize_output(model, &out);
+        let (input, _, y) = prove_dequantized(&imported, &source, name);
         let step = imported.output_params().scale;
-        let max = y.iter().zip(&expected).map(|(a, b)| (a - b).abs()).fold(0f64, f64::max);
-        let argmax = |v: &[f64]| (0..v.len()).fold(0, |b, i| if v[i] > v[b] { i } else { b });
-        let agree =
-            y.chunks(256).zip(expected.chunks(256)).filter(|(a, b)| argmax(a) == argmax(b)).count();
+        let ((max, _), agree) = (deviation(&y, &expected), agreement(&y, &expected, 256));
         println!("{name}: max |Δ| {max:.4} (step {step:.4}), next-token agreement {agree}/16");
         assert!(max <= 8.0 * step && agree >= 13, "{name}: max {max}, {agree} of 16");
         let w = model.forward(&input).unwrap();
@@ -410,36 +391,26 @@ fn gpt_neo_masked_fill_and_padding_combine() {
 /// output, and a type outside the table is refused naming the input.
 #[test]
 fn bert_with_token_type_ids_imports_tracks_float_and_proves() {
-    let (_, ids) = onnx::read_npy(&fixture("bert_types_input.npy")).unwrap();
-    let (_, mask) = onnx::read_npy(&fixture("bert_types_mask.npy")).unwrap();
-    let (_, types) = onnx::read_npy(&fixture("bert_types_types.npy")).unwrap();
-    let (_, expected) = onnx::read_npy(&fixture("bert_types_expected.npy")).unwrap();
-    let source: Vec<f32> = ids.iter().chain(&mask).chain(&types).map(|&v| v as f32).collect();
+    let (source, expected) = source("bert_types", &["input", "mask", "types"]);
     for name in ["bert_types", "bert_types_dynamo"] {
-        let imported = onnx::import(&fixture(&format!("{name}.onnx")), &ImportOptions::default())
-            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        let imported = import_fixture(name, None);
         let model = &imported.model;
         let e = model.io().and_then(|io| io.embedding()).expect("a model of token ids");
         assert_eq!(e.masks.len(), 2, "{name}");
         assert!(e.masks[0].table.is_none() && e.masks[1].table.is_some(), "{name}");
-        let input = imported.quantize_input(&source).unwrap();
-        let proof = gkr::prove_bytes(model, &input, &gkr::ProveOptions::default()).unwrap();
-        let out = gkr::verify_bytes(model, &input, &gkr::VerifyOptions::default(), &proof.proof)
-            .unwrap_or_else(|e| panic!("{name}: {e}"));
-        let y = dequantize_output(model, &out);
+        let (_, proof, y) = prove_dequantized(&imported, &source, name);
         let step = imported.output_params().scale;
-        let max = y.iter().zip(&expected).map(|(a, b)| (a - b).abs()).fold(0f64, f64::max);
-        let mean =
-            y.iter().zip(&expected).map(|(a, b)| (a - b).abs()).sum::<f64>() / y.len() as f64;
+        let (max, mean) = deviation(&y, &expected);
         println!("{name}: max |Δ| {max:.4}, mean |Δ| {mean:.4}, step {step:.4}");
         assert!(max <= 8.0 * step && mean <= step, "{name}: max {max}, mean {mean}");
         // all of type 0: another proven output, the proof of the first refused for it
         let mut other = source.clone();
         other[32..].iter_mut().for_each(|t| *t = 0.0);
         let input2 = imported.quantize_input(&other).unwrap();
-        assert_ne!(model.forward(&input2).unwrap().output(), &out, "{name}");
+        let y2 = dequantize_output(model, model.forward(&input2).unwrap().output());
+        assert_ne!(y2, y, "{name}");
         let opts = gkr::VerifyOptions::default();
-        assert!(gkr::verify_bytes(model, &input2, &opts, &proof.proof).is_err(), "{name}");
+        assert!(gkr::verify_bytes(model, &input2, &opts, &proof).is_err(), "{name}");
         let mut bad = source.clone();
         bad[40] = 2.0;
         let err = imported.quantize_input(&bad).unwrap_err().to_string();
