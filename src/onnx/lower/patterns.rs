@@ -261,21 +261,63 @@ fn decomposed_layer_norm(
     let out = |i: usize| node(i).and_then(|n| n.outputs.first()).map(String::as_str);
     let consumers =
         |name: &str| g.nodes.iter().filter(|n| n.inputs.iter().any(|i| i == name)).count();
-    let scalar = |name: &str| g.consts.get(name).and_then(Const::scalar);
-    let last_axis_mean = |i: usize| -> Option<String> {
-        let n = node(i)?;
-        let axes = match n.ints("axes").ok()? {
-            Some(a) => a,
-            None => g.consts.get(n.input(1)?)?.data.iter().map(|&v| v as i64).collect(),
-        };
-        let keep = n.int("keepdims").ok()?.unwrap_or(1) != 0;
-        (n.op == "ReduceMean" && axes == [-1] && keep).then(|| n.inputs[0].clone())
+    let ms = mean_square(g, si, sole, index)?;
+    let d = ms.x;
+    let di = index(&d)?;
+    let sub = node(di)?;
+    let (x, mean) = match (sub.op.as_str(), &sub.inputs[..]) {
+        ("Sub", [x, m]) => (x.clone(), m.clone()),
+        _ => return None,
     };
-    let sqrt = node(si)?;
-    // Sqrt(Add(v, ε))
-    let ve = sqrt.input(0)?;
+    let mi = index(&mean).filter(|_| sole(&mean) == Some(di))?;
+    if last_axis_mean(g, mi)? != x || consumers(&d) != 2 {
+        return None;
+    }
+    // Div(d, Sqrt(·))
+    let qi = sole(out(si)?)?;
+    let div = node(qi)?;
+    if div.op != "Div" || div.inputs != [d.clone(), out(si)?.to_string()] {
+        return None;
+    }
+    let mut parts = vec![mi, di, ms.pi, ms.vi, ms.ai, si, qi];
+    let (gamma, beta, last) = affine_tail(g, qi, &mut parts, sole);
+    parts.retain(|&i| i != last);
+    Some((last, parts, Fused::LayerNorm { x, eps: ms.eps, gamma, beta, rms: false }))
+}
+
+/// The ReduceMean over the last axis (keepdims) that node `i` is: its input.
+fn last_axis_mean(g: &Graph, i: usize) -> Option<String> {
+    let n = g.nodes.get(i)?;
+    let axes = match n.ints("axes").ok()? {
+        Some(a) => a,
+        None => g.consts.get(n.input(1)?)?.data.iter().map(|&v| v as i64).collect(),
+    };
+    let keep = n.int("keepdims").ok()?.unwrap_or(1) != 0;
+    (n.op == "ReduceMean" && axes == [-1] && keep).then(|| n.inputs[0].clone())
+}
+
+/// The mean square under a norm's Sqrt (node `si`): Sqrt(Add(ReduceMean(Pow(x, 2) | Mul(x, x)),
+/// ε)) over the last axis, every intermediate read by the next alone.
+struct MeanSquare {
+    /// The squared tensor.
+    x: String,
+    eps: f64,
+    /// The Pow (or Mul), ReduceMean and Add nodes.
+    pi: usize,
+    vi: usize,
+    ai: usize,
+}
+
+fn mean_square(
+    g: &Graph,
+    si: usize,
+    sole: &dyn Fn(&str) -> Option<usize>,
+    index: &dyn Fn(&str) -> Option<usize>,
+) -> Option<MeanSquare> {
+    let scalar = |name: &str| g.consts.get(name).and_then(Const::scalar);
+    let ve = g.nodes.get(si)?.input(0)?;
     let ai = index(ve).filter(|_| sole(ve) == Some(si))?;
-    let add = node(ai)?;
+    let add = g.nodes.get(ai)?;
     let (v, eps) = match (&add.inputs[..], add.op.as_str()) {
         ([a, b], "Add") => match (scalar(a), scalar(b)) {
             (None, Some(e)) => (a.clone(), e),
@@ -285,50 +327,43 @@ fn decomposed_layer_norm(
         _ => return None,
     };
     let vi = index(&v).filter(|_| sole(&v) == Some(ai))?;
-    let d2 = last_axis_mean(vi)?;
-    let pi = index(&d2).filter(|_| sole(&d2) == Some(vi))?;
-    let pw = node(pi)?;
-    let d = match (pw.op.as_str(), &pw.inputs[..]) {
-        ("Pow", [d, two]) if scalar(two) == Some(2.0) => d.clone(),
+    let p = last_axis_mean(g, vi)?;
+    let pi = index(&p).filter(|_| sole(&p) == Some(vi))?;
+    let pw = g.nodes.get(pi)?;
+    let x = match (pw.op.as_str(), &pw.inputs[..]) {
+        ("Pow", [x, two]) if scalar(two) == Some(2.0) => x.clone(),
         ("Mul", [a, b]) if a == b => a.clone(),
         _ => return None,
     };
-    let di = index(&d)?;
-    let sub = node(di)?;
-    let (x, mean) = match (sub.op.as_str(), &sub.inputs[..]) {
-        ("Sub", [x, m]) => (x.clone(), m.clone()),
-        _ => return None,
-    };
-    let mi = index(&mean).filter(|_| sole(&mean) == Some(di))?;
-    if last_axis_mean(mi)? != x || consumers(&d) != 2 {
-        return None;
-    }
-    // Div(d, Sqrt(·))
-    let qi = sole(out(si)?)?;
-    let div = node(qi)?;
-    if div.op != "Div" || div.inputs != [d.clone(), out(si)?.to_string()] {
-        return None;
-    }
-    let mut parts = vec![mi, di, pi, vi, ai, si, qi];
-    let mut last = qi;
-    // optional Mul γ, then Add β (constants on either side)
-    let affine = |op: &str, last: &mut usize, parts: &mut Vec<usize>| -> Option<String> {
-        let ci = sole(out(*last)?)?;
-        let c = node(ci)?;
+    Some(MeanSquare { x, eps, pi, vi, ai })
+}
+
+/// After node `last`: optionally Mul by a constant γ, then Add a constant β (constants on either
+/// side), each the sole reader of the one before; the nodes passed go to `parts`. Returns γ, β
+/// and the last node.
+fn affine_tail(
+    g: &Graph,
+    mut last: usize,
+    parts: &mut Vec<usize>,
+    sole: &dyn Fn(&str) -> Option<usize>,
+) -> (Option<String>, Option<String>, usize) {
+    let out = |i: usize| g.nodes.get(i).and_then(|n| n.outputs.first()).map(String::as_str);
+    let mut step = |op: &str| -> Option<String> {
+        let ci = sole(out(last)?)?;
+        let c = g.nodes.get(ci)?;
         if c.op != op || c.inputs.len() != 2 {
             return None;
         }
-        let other = c.inputs.iter().find(|i| i.as_str() != out(*last).unwrap_or_default())?;
+        let other = c.inputs.iter().find(|i| i.as_str() != out(last).unwrap_or_default())?;
         g.consts.contains_key(other).then(|| {
-            parts.push(ci);
-            *last = ci;
+            parts.push(last);
+            last = ci;
             other.clone()
         })
     };
-    let gamma = affine("Mul", &mut last, &mut parts);
-    let beta = affine("Add", &mut last, &mut parts);
-    parts.retain(|&i| i != last);
-    Some((last, parts, Fused::LayerNorm { x, eps, gamma, beta, rms: false }))
+    let gamma = step("Mul");
+    let beta = step("Add");
+    (gamma, beta, last)
 }
 
 /// A rotary position embedding (LLaMA's `q·cos + rotate_half(q)·sin`), found from its Neg:
@@ -392,59 +427,30 @@ fn decomposed_rms_norm(
     let node = |i: usize| g.nodes.get(i);
     let out = |i: usize| node(i).and_then(|n| n.outputs.first()).map(String::as_str);
     let scalar = |name: &str| g.consts.get(name).and_then(Const::scalar);
-    let sqrt = node(si)?;
-    let ve = sqrt.input(0)?;
-    let ai = index(ve).filter(|_| sole(ve) == Some(si))?;
-    let add = node(ai)?;
-    let (v, eps) = match (&add.inputs[..], add.op.as_str()) {
-        ([a, b], "Add") => match (scalar(a), scalar(b)) {
-            (None, Some(e)) => (a.clone(), e),
-            (Some(e), None) => (b.clone(), e),
-            _ => return None,
-        },
-        _ => return None,
-    };
-    let vi = index(&v).filter(|_| sole(&v) == Some(ai))?;
-    let mean = node(vi)?;
-    let axes = match mean.ints("axes").ok()? {
-        Some(a) => a,
-        None => g.consts.get(mean.input(1)?)?.data.iter().map(|&v| v as i64).collect(),
-    };
-    if mean.op != "ReduceMean" || axes != [-1] || mean.int("keepdims").ok()?.unwrap_or(1) == 0 {
-        return None;
-    }
-    let p = mean.input(0)?;
-    let pi = index(p).filter(|_| sole(p) == Some(vi))?;
-    let pw = node(pi)?;
-    let x = match (pw.op.as_str(), &pw.inputs[..]) {
-        ("Pow", [x, two]) if scalar(two) == Some(2.0) => x.clone(),
-        ("Mul", [a, b]) if a == b => a.clone(),
-        _ => return None,
-    };
-    let mut parts = vec![pi, vi, ai, si];
+    let ms = mean_square(g, si, sole, index)?;
+    let x = ms.x;
+    let mut parts = vec![ms.pi, ms.vi, ms.ai, si];
     let qi = sole(out(si)?)?;
     let q = node(qi)?;
     let is_x = |name: &str| name == x;
     let last = match (q.op.as_str(), &q.inputs[..]) {
         ("Div", [a, _]) if is_x(a) => qi,
-        ("Div", [one, _]) if scalar(one) == Some(1.0) => qi,
-        ("Reciprocal", [_]) => qi,
-        _ => return None,
-    };
-    let last = if q.op == "Div" && q.input(0) == Some(x.as_str()) {
-        last
-    } else {
-        // r = 1/√(·), then Mul(x, r) or Mul(r, x)
-        parts.push(qi);
-        let mi = sole(out(qi)?)?;
-        let m = node(mi)?;
-        let r = out(qi)?;
-        let ok = m.op == "Mul"
-            && matches!(&m.inputs[..], [a, b] if (is_x(a) && b == r) || (a == r && is_x(b)));
-        if !ok {
-            return None;
+        ("Div", [one, _]) | ("Reciprocal", [one])
+            if q.op == "Reciprocal" || scalar(one) == Some(1.0) =>
+        {
+            // r = 1/√(·), then Mul(x, r) or Mul(r, x)
+            parts.push(qi);
+            let mi = sole(out(qi)?)?;
+            let m = node(mi)?;
+            let r = out(qi)?;
+            let ok = m.op == "Mul"
+                && matches!(&m.inputs[..], [a, b] if (is_x(a) && b == r) || (a == r && is_x(b)));
+            if !ok {
+                return None;
+            }
+            mi
         }
-        mi
+        _ => return None,
     };
     let mut last = last;
     // Casts to float (LLaMA casts back to its input's dtype)
@@ -456,25 +462,11 @@ fn decomposed_rms_norm(
         parts.push(last);
         last = ci;
     }
-    let affine = |op: &str, last: &mut usize, parts: &mut Vec<usize>| -> Option<String> {
-        let ci = sole(out(*last)?)?;
-        let c = node(ci)?;
-        if c.op != op || c.inputs.len() != 2 {
-            return None;
-        }
-        let other = c.inputs.iter().find(|i| i.as_str() != out(*last).unwrap_or_default())?;
-        g.consts.contains_key(other).then(|| {
-            parts.push(*last);
-            *last = ci;
-            other.clone()
-        })
-    };
-    let gamma = affine("Mul", &mut last, &mut parts);
-    let beta = affine("Add", &mut last, &mut parts);
+    let (gamma, beta, last) = affine_tail(g, last, &mut parts, sole);
     parts.retain(|&i| i != last);
     parts.sort_unstable();
     parts.dedup();
-    Some((last, parts, Fused::LayerNorm { x, eps, gamma, beta, rms: true }))
+    Some((last, parts, Fused::LayerNorm { x, eps: ms.eps, gamma, beta, rms: true }))
 }
 
 impl Lower<'_> {
