@@ -336,8 +336,14 @@ impl Constraints for NormStats {
     }
 
     fn table_lookup(&self) -> Option<TableLookup> {
-        let rows: Vec<Vec<i64>> = (H_LO..H_HI).map(|h| vec![h, inv_sqrt(h)]).collect();
-        Some(TableLookup { columns: vec![Var::Col(2), Var::Col(1)], rows: rows.into() })
+        // the same 49 152 rows for every layer norm: built once per process and shared (the
+        // plan finds them equal by pointer, and no caller allocates them again)
+        static ROWS: std::sync::OnceLock<std::sync::Arc<Vec<Vec<i64>>>> =
+            std::sync::OnceLock::new();
+        let rows = ROWS.get_or_init(|| {
+            std::sync::Arc::new((H_LO..H_HI).map(|h| vec![h, inv_sqrt(h)]).collect())
+        });
+        Some(TableLookup { columns: vec![Var::Col(2), Var::Col(1)], rows: rows.clone() })
     }
 }
 
