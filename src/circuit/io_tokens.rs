@@ -62,17 +62,26 @@ impl MaskInput {
 
 /// The rows of `table` for `ids`, refusing an id outside it (named after input `name`).
 fn table_rows(t: &IdsTable, ids: &[f64], name: &str, out: &mut Vec<i64>) -> Result<(), ModelError> {
+    rows_of((t.vocab, t.width, &t.table), ids, name, out)
+}
+
+/// Each id's row of the table [vocab, width] (row-major), appended to `out`.
+fn rows_of(
+    (vocab, width, table): (usize, usize, &[i8]),
+    ids: &[f64],
+    name: &str,
+    out: &mut Vec<i64>,
+) -> Result<(), ModelError> {
     for (i, &id) in ids.iter().enumerate() {
-        let ok = id.fract() == 0.0 && id >= 0.0 && id < t.vocab as f64;
+        let ok = id.fract() == 0.0 && id >= 0.0 && id < vocab as f64;
         let row = ok
-            .then(|| t.table.get(id as usize * t.width..(id as usize + 1) * t.width))
+            .then(|| table.get(id as usize * width..(id as usize + 1) * width))
             .flatten()
             .ok_or_else(|| {
-                ModelError::Parameter(format!(
-                    "token id {id} of {name:?} at index {i} is not in the vocabulary [0, {})",
-                    t.vocab
-                ))
-            })?;
+            ModelError::Parameter(format!(
+                "token id {id} of {name:?} at index {i} is not in the vocabulary [0, {vocab})"
+            ))
+        })?;
         out.extend(row.iter().map(|&v| i64::from(v)));
     }
     Ok(())
@@ -140,20 +149,7 @@ impl Embedding {
         let masks = [head, tail].concat();
         let mut rest = &masks[..];
         let mut out = Vec::with_capacity(want * self.width);
-        let main = IdsTable { vocab: self.vocab, width: self.width, q: self.q, table: Vec::new() };
-        for (i, &id) in ids.iter().enumerate() {
-            let ok = id.fract() == 0.0 && id >= 0.0 && id < self.vocab as f64;
-            let row = ok
-                .then(|| self.table.get(id as usize * self.width..(id as usize + 1) * self.width))
-                .flatten()
-                .ok_or_else(|| {
-                    ModelError::Parameter(format!(
-                        "token id {id} at index {i} is not in the vocabulary [0, {})",
-                        main.vocab
-                    ))
-                })?;
-            out.extend(row.iter().map(|&v| i64::from(v)));
-        }
+        rows_of((self.vocab, self.width, &self.table), ids, &self.name, &mut out)?;
         for m in &self.masks {
             let (values, tail) = rest.split_at(m.len().min(rest.len()));
             rest = tail;

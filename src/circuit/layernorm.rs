@@ -99,23 +99,17 @@ pub(crate) const RMS_STATS: OpEntry =
     OpEntry { tag: 27, kind: "rms-stats", decode: decode_rms_stats };
 
 fn decode_stats(r: &mut ByteReader<'_>) -> Result<Box<dyn OpRecord>, ModelError> {
-    Ok(Box::new(NormStatsSpec {
-        s1: Some(r.usize()?),
-        s2: r.usize()?,
-        dims: r.dims()?,
-        n: r.usize()?,
-        c: r.i64()?,
-    }))
+    read_stats(r, true)
 }
 
 fn decode_rms_stats(r: &mut ByteReader<'_>) -> Result<Box<dyn OpRecord>, ModelError> {
-    Ok(Box::new(NormStatsSpec {
-        s1: None,
-        s2: r.usize()?,
-        dims: r.dims()?,
-        n: r.usize()?,
-        c: r.i64()?,
-    }))
+    read_stats(r, false)
+}
+
+/// A statistics record's fields, S₁ first when the norm has a mean.
+fn read_stats(r: &mut ByteReader<'_>, mean: bool) -> Result<Box<dyn OpRecord>, ModelError> {
+    let s1 = if mean { Some(r.usize()?) } else { None };
+    Ok(Box::new(NormStatsSpec { s1, s2: r.usize()?, dims: r.dims()?, n: r.usize()?, c: r.i64()? }))
 }
 
 impl OpRecord for NormStatsSpec {
@@ -382,21 +376,20 @@ pub(crate) const RMS_APPLY: OpEntry =
     OpEntry { tag: 28, kind: "rms-apply", decode: decode_rms_apply };
 
 fn decode_rms_apply(r: &mut ByteReader<'_>) -> Result<Box<dyn OpRecord>, ModelError> {
-    Ok(Box::new(NormApplySpec {
-        x: r.usize()?,
-        s1: None,
-        inv: r.usize()?,
-        dims: r.dims()?,
-        n: r.usize()?,
-        top: r.u32()?,
-        signs: r.i8s()?,
-    }))
+    read_apply(r, false)
 }
 
 fn decode_apply(r: &mut ByteReader<'_>) -> Result<Box<dyn OpRecord>, ModelError> {
+    read_apply(r, true)
+}
+
+/// An application record's fields, S₁ after x when the norm has a mean.
+fn read_apply(r: &mut ByteReader<'_>, mean: bool) -> Result<Box<dyn OpRecord>, ModelError> {
+    let x = r.usize()?;
+    let s1 = if mean { Some(r.usize()?) } else { None };
     Ok(Box::new(NormApplySpec {
-        x: r.usize()?,
-        s1: Some(r.usize()?),
+        x,
+        s1,
         inv: r.usize()?,
         dims: r.dims()?,
         n: r.usize()?,

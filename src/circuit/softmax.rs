@@ -90,21 +90,20 @@ pub(crate) const EXP_GATED: OpEntry =
 
 fn decode_exp(r: &mut ByteReader<'_>) -> Result<Box<dyn OpRecord>, ModelError> {
     let (x, m, dims) = (r.usize()?, r.usize()?, r.dims()?);
-    let mut table = Vec::with_capacity(256);
-    for _ in 0..256 {
-        table.push(r.i64()?);
-    }
+    let table = read_table(r)?;
     let keep = r.i8s()?;
     Ok(Box::new(SoftmaxExpSpec { x, m, dims, table, keep, gate: None }))
 }
 
 fn decode_exp_gated(r: &mut ByteReader<'_>) -> Result<Box<dyn OpRecord>, ModelError> {
     let (x, m, g, dims) = (r.usize()?, r.usize()?, r.usize()?, r.dims()?);
-    let mut table = Vec::with_capacity(256);
-    for _ in 0..256 {
-        table.push(r.i64()?);
-    }
+    let table = read_table(r)?;
     Ok(Box::new(SoftmaxExpSpec { x, m, dims, table, keep: Vec::new(), gate: Some(g) }))
+}
+
+/// The exponential's 256 entries.
+fn read_table(r: &mut ByteReader<'_>) -> Result<Vec<i64>, ModelError> {
+    (0..256).map(|_| Ok(r.i64()?)).collect()
 }
 
 impl OpRecord for SoftmaxExpSpec {
