@@ -63,9 +63,7 @@ fn a_constant_proves_and_is_the_verifiers_own() {
     let m2 = model(&other);
     assert_ne!(m2.digest(), m.digest());
     common::model::never_accepted(&m2, &x, &proof, "another model's constant");
-    let mut rng = common::rng(96);
-    let flips: Vec<(usize, u8)> =
-        (0..200).map(|_| (rng.gen_range(0..proof.len()), 1u8 << rng.gen_range(0..8))).collect();
+    let flips = common::model::random_flips(96, proof.len(), 200);
     flips_never_accepted(&m, &x, &proof, &flips);
     let bytes = m.encode();
     let back = Model::decode(&bytes).unwrap();

@@ -362,9 +362,7 @@ fn rms_norm_proves_and_is_enforced() {
         let e = rejected(&model, &x, &cheat(&model, &bad), "w + 1");
         assert!(is_relation_failure(&e, RAPPLY, "rms-apply"), "w + 1: got {e}");
         let proof = honest(&model, &x);
-        let mut rng = common::rng(80);
-        let flips: Vec<(usize, u8)> =
-            (0..200).map(|_| (rng.gen_range(0..proof.len()), 1u8 << rng.gen_range(0..8))).collect();
+        let flips = common::model::random_flips(80, proof.len(), 200);
         flips_never_accepted(&model, &x, &proof, &flips);
         let bytes = model.encode();
         let back = Model::decode(&bytes).unwrap();

@@ -93,9 +93,7 @@ fn signed_multipliers_prove_and_are_enforced() {
     let other = model(&a1, &flipped, z);
     assert_ne!(other.digest(), m.digest());
     common::model::never_accepted(&other, &x, &proof, "a flipped sign");
-    let mut rng = common::rng(92);
-    let flips: Vec<(usize, u8)> =
-        (0..200).map(|_| (rng.gen_range(0..proof.len()), 1u8 << rng.gen_range(0..8))).collect();
+    let flips = common::model::random_flips(92, proof.len(), 200);
     flips_never_accepted(&m, &x, &proof, &flips);
     // the record: round trip; a multiplier beyond i32 refused
     let bytes = m.encode();

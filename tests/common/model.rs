@@ -135,6 +135,13 @@ pub fn never_accepted(model: &Model, input: &Tensor, bytes: &[u8], what: &str) {
     }
 }
 
+/// `count` seeded (byte, bit) flips of a proof of `len` bytes.
+pub fn random_flips(seed: u64, len: usize, count: usize) -> Vec<(usize, u8)> {
+    use rand::Rng;
+    let mut rng = super::rng(seed);
+    (0..count).map(|_| (rng.gen_range(0..len), 1u8 << rng.gen_range(0..8))).collect()
+}
+
 /// [`never_accepted`] for each (byte, bit) flip of `proof`, on two threads.
 pub fn flips_never_accepted(model: &Model, input: &Tensor, proof: &[u8], flips: &[(usize, u8)]) {
     std::thread::scope(|scope| {
