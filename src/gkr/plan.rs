@@ -63,6 +63,8 @@ impl Plan {
         let mut table_owners = Vec::new();
         // blocks so far by a hash of their rows: (owner layer, offset, rows)
         let mut blocks: HashMap<u64, Vec<(usize, usize, TableRows)>> = HashMap::new();
+        // (owner, offset) of each block by the address of its rows (kept alive in `blocks`)
+        let mut by_ptr: HashMap<usize, (usize, usize)> = HashMap::new();
         for ((i, l), layout) in model.layers.iter().enumerate().zip(&layouts) {
             let vars = layout.num_vars();
             for check in 0..l.range_checks().len() {
@@ -71,13 +73,21 @@ impl Plan {
             if let Some(t) = l.table_lookup() {
                 table.push(Segment { layer: i, check: 0, vars, offset: 0 });
                 table_layers.push(i);
+                // the same rows by pointer (a shared table) need no hash
+                let ptr = std::sync::Arc::as_ptr(&t.rows) as usize;
+                if let Some(&(owner, offset)) = by_ptr.get(&ptr) {
+                    table_offsets.push(offset);
+                    table_owners.push(owner);
+                    continue;
+                }
                 let same = blocks.entry(rows_hash(&t.rows)).or_default();
-                match same.iter().find(|b| std::sync::Arc::ptr_eq(&b.2, &t.rows) || b.2 == t.rows) {
+                match same.iter().find(|b| b.2 == t.rows) {
                     Some(&(owner, offset, _)) => {
                         table_offsets.push(offset);
                         table_owners.push(owner);
                     }
                     None => {
+                        by_ptr.insert(ptr, (i, table_rows));
                         same.push((i, table_rows, t.rows.clone()));
                         table_offsets.push(table_rows);
                         table_owners.push(i);
