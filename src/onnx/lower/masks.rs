@@ -29,6 +29,8 @@ pub(super) struct MaskGraph {
 pub(super) struct DerivedMask {
     pub(super) values: Const,
     pub(super) slots: Vec<usize>,
+    /// The circuit input's constant-0 entry (the slot of an always-masked score).
+    pub(super) zero: usize,
 }
 
 /// The nodes computed from the inputs `masks` (and constants) alone, in graph order. A node
@@ -211,7 +213,7 @@ pub(super) fn probe(
             })
             .collect();
         let values = Const { dims, dtype: Dtype::F64, data: values };
-        out.insert(sub.exits[t].clone(), DerivedMask { values, slots });
+        out.insert(sub.exits[t].clone(), DerivedMask { values, slots, zero: layout.zero });
     }
     Ok(out)
 }
@@ -252,12 +254,11 @@ impl Lower<'_> {
         let before = self.masks.get(&scores).filter(|k| k.len() == slots.len()).cloned();
         self.add_mask(n, p, &Value::Const(d.values))?;
         let out = n.outputs.first().cloned().unwrap_or_default();
-        let zero = self.b.dims(0).iter().product::<usize>().saturating_sub(2);
         let slots = slots
             .iter()
             .enumerate()
             .map(|(e, &s)| match &before {
-                Some(k) if k[e] == 0 => zero,
+                Some(k) if k[e] == 0 => d.zero,
                 _ => s as usize,
             })
             .collect();
